@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import { ExecuteProvisionedProductPlanCommand } from '@aws-sdk/client-service-catalog';
+import { z } from 'zod';
+import { ApprovalStore } from '../shared/approval-store';
+import { dynamo, serviceCatalog } from '../shared/clients';
+import { ApprovalMissingError, PlanNotReadyError } from '../shared/errors';
+import { ACCEPT_LANGUAGES, type ExecutionResult, planIdSchema } from '../shared/run';
+import { lambdaHandler, logger, parseInput, requireEnv } from '../shared/runtime';
+
+const eventSchema = z.object({
+  planId: planIdSchema,
+  acceptLanguage: z.enum(ACCEPT_LANGUAGES),
+  executionArn: z.string().min(1),
+});
+
+/**
+ * The IdempotencyToken for executing a plan in a run: the same run and plan always give the same token,
+ * so a retried call returns the first call's record instead of executing again.
+ * 64 hex characters fit Service Catalog's `[a-zA-Z0-9][a-zA-Z0-9_-]*`, 1-128.
+ */
+export function idempotencyToken(executionArn: string, planId: string): string {
+  return createHash('sha256').update(`${executionArn}\n${planId}`).digest('hex');
+}
+
+/** Service Catalog's answers for a plan that cannot be executed (gone, or not CREATE_SUCCESS). */
+const REFUSALS = new Set(['InvalidStateException', 'ResourceNotFoundException', 'InvalidParametersException']);
+
+/**
+ * Executes an approved plan, once. Before calling Service Catalog it checks the approval record
+ * itself says this run's plan was approved, so no path through the state machine can skip the decision.
+ */
+export async function executePlan(event: unknown): Promise<ExecutionResult> {
+  const { planId, acceptLanguage, executionArn } = parseInput(eventSchema, event);
+  const store = new ApprovalStore(dynamo, requireEnv('TABLE_NAME'));
+  const approval = await store.get(planId);
+  if (approval?.executionArn !== executionArn || approval.status !== 'APPROVED') {
+    throw new ApprovalMissingError(
+      `Plan ${planId} has no approval from run ${executionArn} (record status: ${approval?.status ?? 'none'})`,
+    );
+  }
+
+  const token = idempotencyToken(executionArn, planId);
+  try {
+    const { RecordDetail } = await serviceCatalog.send(
+      new ExecuteProvisionedProductPlanCommand({ PlanId: planId, AcceptLanguage: acceptLanguage, IdempotencyToken: token }),
+    );
+    if (!RecordDetail?.RecordId) throw new Error(`ExecuteProvisionedProductPlan returned no record for plan ${planId}`);
+    logger.info('Plan executed', { planId, recordId: RecordDetail.RecordId, status: RecordDetail.Status });
+    return {
+      recordId: RecordDetail.RecordId,
+      idempotencyToken: token,
+      recordStatus: RecordDetail.Status ?? 'CREATED',
+      executedAt: new Date().toISOString(),
+    };
+  } catch (error) {
+    if (REFUSALS.has((error as Error).name)) {
+      throw new PlanNotReadyError(`Service Catalog refused to execute plan ${planId}: ${(error as Error).name}: ${(error as Error).message}`);
+    }
+    throw error;
+  }
+}
+
+export const handler = lambdaHandler(executePlan);

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { serviceCatalog } from '../shared/clients';
+import { PlanNotReadyError } from '../shared/errors';
+import { type AcceptLanguage, type ReviewResult, runInputSchema } from '../shared/run';
+import { lambdaHandler, logger, parseInput, requireEnv } from '../shared/runtime';
+import { describePlan, summarizeChanges } from './review';
+
+const eventSchema = z.object({ input: runInputSchema });
+
+/**
+ * Reviews the plan a run was started for: validates the run input, then reports the plan's status and,
+ * once it is CREATE_SUCCESS, a summary of all its resource changes. A plan still being created is
+ * reported as such (the state machine waits and asks again); any other status ends the run.
+ */
+export async function reviewPlan(event: unknown): Promise<ReviewResult> {
+  const { input } = parseInput(eventSchema, event);
+  const acceptLanguage = input.acceptLanguage ?? (requireEnv('DEFAULT_ACCEPT_LANGUAGE') as AcceptLanguage);
+  const { plan, resourceChanges } = await describePlan(serviceCatalog, input.planId, acceptLanguage);
+  logger.info('Plan described', { planId: plan.planId, status: plan.status, changes: resourceChanges.length });
+
+  const result: ReviewResult = {
+    planId: input.planId,
+    acceptLanguage,
+    requestedBy: input.requestedBy,
+    planStatus: plan.status,
+    plan,
+    reviewedAt: new Date().toISOString(),
+  };
+  if (plan.status === 'CREATE_IN_PROGRESS') return result;
+  if (plan.status !== 'CREATE_SUCCESS') {
+    const reason = plan.statusMessage ? `: ${plan.statusMessage}` : '';
+    throw new PlanNotReadyError(`Plan ${plan.planId} is ${plan.status}, not CREATE_SUCCESS${reason}`);
+  }
+  return { ...result, summary: summarizeChanges(resourceChanges) };
+}
+
+export const handler = lambdaHandler(reviewPlan);

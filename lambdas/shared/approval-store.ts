@@ -1,0 +1,180 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ApprovalDecision, Approver, Outcome, ReviewResult } from './run';
+
+/*
+ * One table, two kinds of item:
+ *   PLAN#<planId>       the approval record of the one run that owns the plan: status, task token while
+ *                       pending, the reviewed plan, the decision and the outcome. Never deleted.
+ *   LINK#<sha256(link)> one approver's personal link. Only the hash is stored, so read access to the
+ *                       table does not hand out working links.
+ */
+
+export type ApprovalStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
+
+export interface ApprovalRecord {
+  pk: string;
+  planId: string;
+  executionArn: string;
+  status: ApprovalStatus;
+  /** Present only while the approval is pending. */
+  taskToken?: string;
+  requestedAt: string;
+  /** Epoch seconds. */
+  expiresAt: number;
+  requestedBy?: string;
+  approvers: Approver[];
+  review: ReviewResult;
+  decision?: ApprovalDecision;
+  outcome?: { outcome: Outcome; reason: string; recordId?: string; idempotencyToken?: string; finishedAt: string };
+}
+
+export interface LinkRecord {
+  pk: string;
+  planId: string;
+  approver: Approver;
+  createdAt: string;
+}
+
+const planKey = (planId: string) => `PLAN#${planId}`;
+const linkKey = (linkId: string) => `LINK#${createHash('sha256').update(linkId).digest('hex')}`;
+
+const isConditionFailure = (error: unknown) => (error as Error).name === 'ConditionalCheckFailedException';
+
+/** 256 random bits, URL-safe: 43 characters of base64url. */
+export function newLinkId(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export const LINK_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+export class ApprovalStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /**
+   * Creates the pending approval for a run, or refreshes the task token when the same run asks again
+   * (a retried task gets a new token). Returns the record that holds the plan when another run owns it.
+   */
+  async claim(record: Omit<ApprovalRecord, 'pk' | 'status'>): Promise<{ claimed: true } | { claimed: false; owner?: ApprovalRecord }> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...record, pk: planKey(record.planId), status: 'PENDING' },
+          ConditionExpression: 'attribute_not_exists(pk) OR (executionArn = :executionArn AND #status = :pending)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':executionArn': record.executionArn, ':pending': 'PENDING' },
+        }),
+      );
+      return { claimed: true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return { claimed: false, owner: await this.get(record.planId) };
+    }
+  }
+
+  async putLink(linkId: string, planId: string, approver: Approver, createdAt: string): Promise<void> {
+    const item: LinkRecord = { pk: linkKey(linkId), planId, approver, createdAt };
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
+  }
+
+  async getLink(linkId: string): Promise<LinkRecord | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: linkKey(linkId) } }));
+    return Item as LinkRecord | undefined;
+  }
+
+  async get(planId: string): Promise<ApprovalRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: planKey(planId) }, ConsistentRead: true }),
+    );
+    return Item as ApprovalRecord | undefined;
+  }
+
+  /**
+   * Records a decision once: only a pending, unexpired approval accepts one. Returns the task token
+   * to complete, or undefined when the approval was already decided or has expired.
+   */
+  async decide(planId: string, decision: ApprovalDecision, nowSeconds: number): Promise<string | undefined> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: planKey(planId) },
+          UpdateExpression: 'SET #status = :status, decision = :decision',
+          ConditionExpression: '#status = :pending AND expiresAt > :now',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':status': decision.decision,
+            ':decision': decision,
+            ':pending': 'PENDING',
+            ':now': nowSeconds,
+          },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return (Attributes as ApprovalRecord).taskToken;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Undoes a decision whose task could not be completed for a passing reason, so it can be made again. */
+  async undoDecision(planId: string, decidedAt: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: planKey(planId) },
+        UpdateExpression: 'SET #status = :pending REMOVE decision',
+        ConditionExpression: 'decision.decidedAt = :decidedAt',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':pending': 'PENDING', ':decidedAt': decidedAt },
+      }),
+    );
+  }
+
+  /** Drops the task token once the task is completed or can no longer be. */
+  async forgetTaskToken(planId: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({ TableName: this.tableName, Key: { pk: planKey(planId) }, UpdateExpression: 'REMOVE taskToken' }),
+    );
+  }
+
+  /** Marks a still-pending approval expired (its run gave up waiting). */
+  async expire(planId: string, executionArn: string): Promise<void> {
+    await this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: planKey(planId) },
+        UpdateExpression: 'SET #status = :expired REMOVE taskToken',
+        ConditionExpression: 'executionArn = :executionArn AND #status = :pending',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':expired': 'EXPIRED', ':pending': 'PENDING', ':executionArn': executionArn },
+      }),
+    );
+  }
+
+  /** Writes how the run ended onto the approval record it owns; does nothing for a record it does not own. */
+  async recordOutcome(planId: string, executionArn: string, outcome: NonNullable<ApprovalRecord['outcome']>): Promise<void> {
+    await this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: planKey(planId) },
+        UpdateExpression: 'SET outcome = :outcome',
+        ConditionExpression: 'executionArn = :executionArn',
+        ExpressionAttributeValues: { ':outcome': outcome, ':executionArn': executionArn },
+      }),
+    );
+  }
+
+  private async conditionally(command: UpdateCommand): Promise<void> {
+    try {
+      await this.client.send(command);
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/** Plain-text descriptions of plans and changes, shared by emails, the approval page and notifications. */
+import type { ChangeSummary, ReviewResult } from './run';
+
+export function planTitle(review: Pick<ReviewResult, 'planId' | 'plan'>): string {
+  const name = review.plan?.planName;
+  return name ? `${name} (${review.planId})` : review.planId;
+}
+
+export function describeCounts(summary: ChangeSummary | undefined): string {
+  if (!summary || summary.total === 0) return 'no resource changes';
+  const parts = Object.entries(summary.countsByAction).map(([action, n]) => `${n} ${action.toLowerCase()}`);
+  const replacements = summary.replacements ? `, ${summary.replacements} replacement(s)` : '';
+  return `${summary.total} change(s): ${parts.join(', ')}${replacements}`;
+}
+
+export function describeChange(change: ChangeSummary['changes'][number]): string {
+  const replace = change.replacement === 'TRUE' ? ' (REPLACEMENT)' : change.replacement === 'CONDITIONAL' ? ' (may replace)' : '';
+  const physical = change.physicalResourceId ? ` [${change.physicalResourceId}]` : '';
+  return `${change.action} ${change.logicalResourceId} ${change.resourceType}${physical}${replace}`;
+}
+
+/** SNS subjects must be ASCII without line breaks, under 100 characters. */
+export function snsSubject(text: string): string {
+  const ascii = text.replace(/[^\x20-\x7e]/g, '?').trim();
+  return ascii.length > 99 ? `${ascii.slice(0, 96)}...` : ascii;
+}

@@ -1,0 +1,71 @@
+/**
+ * Errors the state machine routes on. Step Functions matches `Retry`/`Catch` on the error's name,
+ * so each class name here is part of the state machine's contract (see lib/plan-approval-workflow.ts).
+ */
+abstract class NamedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The run's input is unusable; nothing was read or executed. */
+export class InvalidInputError extends NamedError {}
+
+/** The plan cannot be reviewed or executed: missing, failed, or in a state other than CREATE_SUCCESS. */
+export class PlanNotReadyError extends NamedError {}
+
+/** Another run already owns the approval for this plan (EventBridge delivers at least once). */
+export class DuplicateRunError extends NamedError {}
+
+/** The approval record does not say this run was approved; refuse to execute. */
+export class ApprovalMissingError extends NamedError {}
+
+/** A throttling or service-side failure that is worth retrying (the state machine retries it). */
+export class TransientError extends NamedError {}
+
+const TRANSIENT_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException',
+  'RequestThrottled',
+  'ServiceUnavailable',
+  'InternalServerError',
+  'InternalFailure',
+  'TimeoutError',
+]);
+
+interface AwsErrorShape {
+  name?: string;
+  message?: string;
+  $fault?: string;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** True for AWS errors that a later attempt can succeed on. */
+export function isTransient(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const e = error as AwsErrorShape;
+  return (
+    TRANSIENT_NAMES.has(e.name ?? '') ||
+    e.$fault === 'server' ||
+    Boolean(e.$retryable) ||
+    (e.$metadata?.httpStatusCode ?? 0) >= 500
+  );
+}
+
+/** Re-throws transient AWS errors as TransientError (which the state machine retries); others unchanged. */
+export function classifyAwsError(error: unknown): unknown {
+  if (isTransient(error)) {
+    const e = error as Error;
+    return new TransientError(`${e.name}: ${e.message}`);
+  }
+  return error;
+}
+
+export function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'Error';
+}

@@ -1,0 +1,144 @@
+/**
+ * The shapes that flow between the state machine's steps. Each Lambda's output lands at one
+ * path of the run's state document (see lib/plan-approval-workflow.ts); these types name them.
+ */
+import { z } from 'zod';
+
+export const ACCEPT_LANGUAGES = ['en', 'jp', 'zh'] as const;
+export type AcceptLanguage = (typeof ACCEPT_LANGUAGES)[number];
+
+/** Service Catalog's `Id` shape, applied as a full match. */
+export const planIdSchema = z
+  .string({ error: 'planId is required' })
+  .regex(/^[a-zA-Z0-9_-]{1,100}$/, 'planId must be 1-100 characters of letters, digits, "_" or "-"');
+
+/** What a user or trigger may start a run with. */
+export const runInputSchema = z.object({
+  planId: planIdSchema,
+  acceptLanguage: z.enum(ACCEPT_LANGUAGES, { error: 'acceptLanguage must be one of "en", "jp", "zh"' }).optional(),
+  requestedBy: z.string().min(1).max(2048).optional(),
+});
+export type RunInput = z.infer<typeof runInputSchema>;
+
+/** Set by the state machine's first state from the execution's context object. */
+export interface RunContext {
+  executionArn: string;
+  startedAt: string;
+  planChecks: number;
+}
+
+export interface ResourceChangeSummary {
+  action: string;
+  logicalResourceId: string;
+  resourceType: string;
+  physicalResourceId?: string;
+  replacement?: string;
+}
+
+export interface ChangeSummary {
+  total: number;
+  countsByAction: Record<string, number>;
+  replacements: number;
+  /** Removals and replacements first, then the rest; capped at MAX_LISTED_CHANGES. */
+  changes: ResourceChangeSummary[];
+  /** How many changes the list leaves out because of the cap. */
+  unlisted: number;
+}
+
+export interface PlanSummary {
+  planId: string;
+  planName?: string;
+  status: string;
+  statusMessage?: string;
+  provisionedProductId?: string;
+  provisionedProductName?: string;
+  productId?: string;
+  provisioningArtifactId?: string;
+  createdTime?: string;
+}
+
+/** ReviewPlan's output, at `$.review`. */
+export interface ReviewResult {
+  planId: string;
+  acceptLanguage: AcceptLanguage;
+  requestedBy?: string;
+  planStatus: string;
+  plan?: PlanSummary;
+  summary?: ChangeSummary;
+  reviewedAt: string;
+}
+
+export type Decision = 'APPROVED' | 'REJECTED';
+
+export interface Approver {
+  email: string;
+  name?: string;
+}
+
+/** What the approval API sends back with SendTaskSuccess, at `$.approval`. */
+export interface ApprovalDecision {
+  decision: Decision;
+  approver: Approver;
+  comment?: string;
+  channel: 'web';
+  requestedAt: string;
+  decidedAt: string;
+}
+
+/** ExecutePlan's output, at `$.execution`. */
+export interface ExecutionResult {
+  recordId: string;
+  idempotencyToken: string;
+  recordStatus: string;
+  executedAt: string;
+}
+
+export interface RecordError {
+  code?: string;
+  description?: string;
+}
+
+/** CheckRecord's output, at `$.record`. */
+export interface RecordCheck {
+  recordId: string;
+  status: string;
+  provisionedProductId?: string;
+  provisionedProductName?: string;
+  recordErrors: RecordError[];
+  recordOutputs: { key?: string; value?: string; description?: string }[];
+  checks: number;
+  nextCheckInSeconds: number;
+  timedOut: boolean;
+  checkedAt: string;
+}
+
+export const OUTCOMES = [
+  'SUCCEEDED',
+  'FAILED',
+  'REJECTED',
+  'EXPIRED',
+  'INVALID_INPUT',
+  'PLAN_NOT_READY',
+  'DUPLICATE',
+  'TIMED_OUT',
+  'INTERNAL_ERROR',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** A Catch's error output: Cause is the Lambda error JSON for function errors. */
+export interface CaughtError {
+  Error: string;
+  Cause?: string;
+}
+
+/** The whole state document, as Notify receives it. Everything past `run` is present only if reached. */
+export interface RunState {
+  input: unknown;
+  run: RunContext;
+  outcome: Outcome;
+  review?: ReviewResult;
+  approval?: ApprovalDecision;
+  execution?: ExecutionResult;
+  record?: RecordCheck;
+  error?: CaughtError;
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { ACCEPT_LANGUAGES } from '../lambdas/shared/run';
+
+/** Log retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Context keys are namespaced so they never collide with CDK's own feature flags. */
+export const CONTEXT_PREFIX = 'plangate:';
+
+const wholeNumber = (min: number, max: number) => {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+
+const approverSchema = z.strictObject({
+  email: z.email(),
+  name: z.string().trim().min(1).max(100).optional(),
+});
+
+/** Every setting, its default and its limits. The README's configuration table mirrors this. */
+const configSchema = z
+  .strictObject({
+    approvers: z
+      .array(approverSchema, { error: 'is required: a list of approvers, each {"email": "...", "name"?: "..."}' })
+      .min(1, { error: 'must name at least one approver' })
+      .max(100),
+    approvalTimeoutMinutes: wholeNumber(5, 10_080).default(1_440),
+    planCheckIntervalSeconds: wholeNumber(5, 300).default(30),
+    planReadyTimeoutMinutes: wholeNumber(1, 120).default(30),
+    pollInitialIntervalSeconds: wholeNumber(5, 300).default(15),
+    pollMaxIntervalSeconds: wholeNumber(5, 900).default(120),
+    pollTimeoutMinutes: wholeNumber(5, 1_440).default(240),
+    notificationEmails: z.array(z.email()).max(20).default([]),
+    eventTriggerEnabled: z.boolean().default(true),
+    eventSource: z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]{1,256}$/, 'must be 1-256 characters of letters, digits, ".", "_" or "-"')
+      .refine((s) => !s.startsWith('aws.'), 'must not start with "aws." (reserved for AWS services)')
+      .default('plangate'),
+    defaultAcceptLanguage: z.enum(ACCEPT_LANGUAGES).default('en'),
+    logRetentionDays: z
+      .number({ error: `must be one of ${LOG_RETENTION_DAYS.join(', ')}` })
+      .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
+        message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(365),
+  })
+  .superRefine((config, ctx) => {
+    if (config.pollMaxIntervalSeconds < config.pollInitialIntervalSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pollMaxIntervalSeconds'],
+        message: `must be at least pollInitialIntervalSeconds (${config.pollInitialIntervalSeconds})`,
+      });
+    }
+    const emails = config.approvers.map((a) => a.email.toLowerCase());
+    const repeated = emails.find((email, i) => emails.indexOf(email) !== i);
+    if (repeated) {
+      ctx.addIssue({ code: 'custom', path: ['approvers'], message: `lists ${repeated} more than once` });
+    }
+  });
+
+export type PlanGateConfig = z.infer<typeof configSchema>;
+export type ApproverConfig = PlanGateConfig['approvers'][number];
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads PlanGate's settings from CDK context (`cdk.json`, or `-c plangate:key=value`).
+ * Values given on the command line arrive as strings, so JSON-looking strings are parsed first.
+ * Throws a ConfigError naming every bad key and what it allows.
+ */
+export function parseConfig(context: Record<string, unknown>): PlanGateConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(context)) {
+    if (key.startsWith(CONTEXT_PREFIX)) raw[key.slice(CONTEXT_PREFIX.length)] = fromCommandLine(value);
+  }
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = issue.path.length ? `${CONTEXT_PREFIX}${issue.path.join('.')}` : 'configuration';
+    return `  - ${key}: ${describeIssue(issue)}`;
+  });
+  throw new ConfigError(`Invalid PlanGate configuration:\n${problems.join('\n')}`);
+}
+
+function fromCommandLine(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const trimmed = value.trim();
+  if (/^[[{]/.test(trimmed) || /^-?\d+(\.\d+)?$/.test(trimmed) || trimmed === 'true' || trimmed === 'false') {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return value;
+    }
+  }
+  return value;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    return `unknown setting(s) ${issue.keys.map((k) => CONTEXT_PREFIX + k).join(', ')}`;
+  }
+  return issue.message;
+}

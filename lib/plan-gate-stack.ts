@@ -1,0 +1,33 @@
+import { Duration, Stack, type StackProps, aws_logs as logs } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { PlanGateConfig } from './config';
+import { PlanApprovalWorkflow } from './plan-approval-workflow';
+
+export interface PlanGateStackProps extends StackProps {
+  readonly config: PlanGateConfig;
+}
+
+/** The deployable stack: the workflow built from PlanGate's configuration. */
+export class PlanGateStack extends Stack {
+  readonly workflow: PlanApprovalWorkflow;
+
+  constructor(scope: Construct, id: string, props: PlanGateStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.workflow = new PlanApprovalWorkflow(this, 'Workflow', {
+      approvers: config.approvers,
+      approvalTimeout: Duration.minutes(config.approvalTimeoutMinutes),
+      planCheckInterval: Duration.seconds(config.planCheckIntervalSeconds),
+      planReadyTimeout: Duration.minutes(config.planReadyTimeoutMinutes),
+      pollInitialInterval: Duration.seconds(config.pollInitialIntervalSeconds),
+      pollMaxInterval: Duration.seconds(config.pollMaxIntervalSeconds),
+      pollTimeout: Duration.minutes(config.pollTimeoutMinutes),
+      notificationEmails: config.notificationEmails,
+      eventTriggerEnabled: config.eventTriggerEnabled,
+      eventSource: config.eventSource,
+      defaultAcceptLanguage: config.defaultAcceptLanguage,
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+    });
+  }
+}
+
