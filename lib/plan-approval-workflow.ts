@@ -354,8 +354,8 @@ export class PlanApprovalWorkflow extends Construct {
     const timedOut = outcome('Timed out', 'TIMED_OUT');
     const internalError = outcome('Internal error', 'INTERNAL_ERROR');
 
-    // Every outcome path converges here; Notify gets the whole state document.
-    const notify = this.invoke('Notify', f.notify, sfn.TaskInput.fromJsonPathAt('$'), '$.notification');
+    // Every outcome path converges here; with no payload given, Notify gets the whole state document.
+    const notify = this.invoke('Notify', f.notify, undefined, '$.notification');
     notify.addCatch(
       new sfn.Fail(this, 'Notification failed', {
         error: 'NotificationFailed',
@@ -474,7 +474,7 @@ export class PlanApprovalWorkflow extends Construct {
   }
 
   /** A Lambda task whose result is the handler's return value, with a timeout and transient retries. */
-  private invoke(id: string, fn: lambda.IFunction, payload: sfn.TaskInput, resultPath: string) {
+  private invoke(id: string, fn: lambda.IFunction, payload: sfn.TaskInput | undefined, resultPath: string) {
     const task = new tasks.LambdaInvoke(this, id, {
       lambdaFunction: fn,
       payload,

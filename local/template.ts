@@ -1,0 +1,122 @@
+import { FUNCTIONS, type FunctionName } from '../lib/functions';
+
+/**
+ * Reads what local execution needs from a synthesized CloudFormation template: the state machine's
+ * definition, each Lambda function's environment, and the approval table's key schema. Intrinsic
+ * functions are resolved to stable local values (ARNs in a fake account and region).
+ */
+
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_ACCOUNT = '000000000000';
+
+type Resource = { Type: string; Properties?: Record<string, unknown> };
+export type CfnTemplate = { Resources: Record<string, Resource> };
+
+export interface LocalWorkflow {
+  /** Amazon States Language, with every reference resolved. */
+  definition: Record<string, unknown>;
+  stateMachineArn: string;
+  /** Which of our handlers each Lambda function ARN in the definition stands for. */
+  functionsByArn: Map<string, FunctionName>;
+  /** Every function's environment merged: local mode runs all handlers in one process. */
+  environment: Record<string, string>;
+  table: { name: string; keySchema: unknown; attributeDefinitions: unknown };
+}
+
+function arnFor(logicalId: string, type: string): string {
+  const where = `${LOCAL_REGION}:${LOCAL_ACCOUNT}`;
+  switch (type) {
+    case 'AWS::Lambda::Function':
+      return `arn:aws:lambda:${where}:function:${logicalId}`;
+    case 'AWS::StepFunctions::StateMachine':
+      return `arn:aws:states:${where}:stateMachine:${logicalId}`;
+    case 'AWS::DynamoDB::Table':
+      return `arn:aws:dynamodb:${where}:table/${logicalId}`;
+    case 'AWS::SNS::Topic':
+      return `arn:aws:sns:${where}:${logicalId}`;
+    default:
+      return `arn:aws:local:${where}:${logicalId}`;
+  }
+}
+
+const PSEUDO: Record<string, string> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': LOCAL_REGION,
+  'AWS::AccountId': LOCAL_ACCOUNT,
+  'AWS::URLSuffix': 'amazonaws.com',
+  'AWS::StackName': 'PlanGate',
+};
+
+export function resolve(value: unknown, template: CfnTemplate): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolve(v, template));
+  if (value === null || typeof value !== 'object') return value;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  if (keys.length === 1) {
+    const [key] = keys as [string];
+    const arg = obj[key];
+    if (key === 'Ref') {
+      const name = arg as string;
+      if (PSEUDO[name]) return PSEUDO[name];
+      const resource = template.Resources[name];
+      if (!resource) throw new Error(`Template has no resource or pseudo parameter named ${name}`);
+      // Ref of a topic or state machine is its ARN; of anything else, its name (the logical id here).
+      return ['AWS::SNS::Topic', 'AWS::StepFunctions::StateMachine'].includes(resource.Type) ? arnFor(name, resource.Type) : name;
+    }
+    if (key === 'Fn::GetAtt') {
+      const [id, attribute] = arg as [string, string];
+      const resource = template.Resources[id];
+      if (!resource) throw new Error(`Template has no resource ${id}`);
+      if (attribute === 'Arn') return arnFor(id, resource.Type);
+      return `${id}.${attribute}`;
+    }
+    if (key === 'Fn::Join') {
+      const [separator, parts] = arg as [string, unknown[]];
+      return parts.map((p) => String(resolve(p, template))).join(separator);
+    }
+  }
+  return Object.fromEntries(keys.map((k) => [k, resolve(obj[k], template)]));
+}
+
+/** Matches a function resource to our handler by the construct id CDK folds into its logical id. */
+function functionNameOf(logicalId: string): FunctionName | undefined {
+  return (Object.keys(FUNCTIONS) as FunctionName[]).find((name) => new RegExp(`${name}Function[0-9A-F]{8}$`).test(logicalId));
+}
+
+export function loadWorkflow(template: CfnTemplate): LocalWorkflow {
+  const entries = Object.entries(template.Resources);
+  const only = (type: string) => {
+    const found = entries.filter(([, r]) => r.Type === type);
+    if (found.length !== 1) throw new Error(`Expected one ${type} in the template, found ${found.length}`);
+    return found[0]!;
+  };
+
+  const [smId, sm] = only('AWS::StepFunctions::StateMachine');
+  const definitionString = resolve(sm.Properties?.DefinitionString, template);
+  if (typeof definitionString !== 'string') throw new Error('State machine has no DefinitionString');
+
+  const functionsByArn = new Map<string, FunctionName>();
+  const environment: Record<string, string> = {};
+  for (const [id, resource] of entries) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const name = functionNameOf(id);
+    if (!name) continue;
+    functionsByArn.set(arnFor(id, resource.Type), name);
+    const variables = resolve((resource.Properties?.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}, template);
+    for (const [key, value] of Object.entries(variables as Record<string, string>)) {
+      if (environment[key] !== undefined && environment[key] !== value) {
+        throw new Error(`Functions disagree on environment variable ${key}; local mode runs them in one process`);
+      }
+      environment[key] = value;
+    }
+  }
+
+  const [tableId, table] = only('AWS::DynamoDB::Table');
+  return {
+    definition: JSON.parse(definitionString) as Record<string, unknown>,
+    stateMachineArn: arnFor(smId, sm.Type),
+    functionsByArn,
+    environment,
+    table: { name: tableId, keySchema: table.Properties?.KeySchema, attributeDefinitions: table.Properties?.AttributeDefinitions },
+  };
+}

@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseConfig } from '../../lib/config';
+import { PlanGateStack } from '../../lib/plan-gate-stack';
+
+/** The example configuration from cdk.json, as a fresh clone has it. */
+export const exampleContext = (): Record<string, unknown> =>
+  JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context;
+
+/**
+ * Synthesizes the PlanGate stack the way `cdk synth` does, with cdk-nag's AwsSolutions checks.
+ * Bundling is skipped (these tests read the template, not the code assets); test/bundling.test.ts bundles.
+ */
+export function synthesize(contextOverrides: Record<string, unknown> = {}, options: { bundle?: boolean } = {}) {
+  const context = { ...exampleContext(), ...contextOverrides };
+  const app = new App({
+    context: { ...context, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
+  });
+  const stack = new PlanGateStack(app, 'PlanGate', { config: parseConfig(context) });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const assembly = app.synth();
+  const template = Template.fromStack(stack);
+  return { app, stack, template, json: template.toJSON() as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }, assembly };
+}
