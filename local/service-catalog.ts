@@ -87,6 +87,11 @@ interface StoredRecord {
   simulation: PlanSimulation;
 }
 
+interface Fault {
+  error: AwsApiError;
+  afterProcessing: boolean;
+}
+
 export interface ServiceCatalogCall {
   operation: string;
   input: Json;
@@ -100,16 +105,26 @@ const randomId = (prefix: string) => {
 export class ServiceCatalogEmulator {
   private readonly plans = new Map<string, StoredPlan>();
   private readonly records = new Map<string, StoredRecord>();
-  private readonly faults = new Map<string, AwsApiError[]>();
+  private readonly faults = new Map<string, Fault[]>();
   /** Every call received, in order, for tests to inspect. */
   readonly calls: ServiceCatalogCall[] = [];
 
   /** @param now the clock records advance by, in milliseconds */
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Makes the next call(s) of an operation fail with the given error (e.g. a ThrottlingException). */
-  failNext(operation: string, error: AwsApiError, times = 1): void {
-    this.faults.set(operation, [...(this.faults.get(operation) ?? []), ...Array(times).fill(error)]);
+  /**
+   * Makes the next call(s) of an operation fail with `error`. By default the call is refused before it
+   * does anything (a throttle); with `afterProcessing` it takes effect and only its answer is lost
+   * (a timeout after the service committed), which is what idempotency tokens exist for.
+   */
+  failNext(operation: string, error: AwsApiError, options: { times?: number; afterProcessing?: boolean } = {}): void {
+    const fault: Fault = { error, afterProcessing: options.afterProcessing ?? false };
+    this.faults.set(operation, [...(this.faults.get(operation) ?? []), ...Array(options.times ?? 1).fill(fault)]);
+  }
+
+  /** How many records executions have created, for tests of "nothing runs twice". */
+  get recordCount(): number {
+    return this.records.size;
   }
 
   /** Registers a plan, or replaces the plan with the same PlanId. Returns the PlanId. */
@@ -142,7 +157,13 @@ export class ServiceCatalogEmulator {
   handle(operation: string, input: Json): Json {
     this.calls.push({ operation, input: structuredClone(input) });
     const fault = this.faults.get(operation)?.shift();
-    if (fault) throw fault;
+    if (fault && !fault.afterProcessing) throw fault.error;
+    const output = this.dispatch(operation, input);
+    if (fault) throw fault.error;
+    return output;
+  }
+
+  private dispatch(operation: string, input: Json): Json {
     switch (operation) {
       case 'DescribeProvisionedProductPlan':
         return this.describeProvisionedProductPlan(input);

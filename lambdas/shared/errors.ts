@@ -9,20 +9,23 @@ abstract class NamedError extends Error {
   }
 }
 
+/** An error that is one of the workflow's ordinary endings (or a retry), not a fault to alarm on. */
+export abstract class ExpectedError extends NamedError {}
+
 /** The run's input is unusable; nothing was read or executed. */
-export class InvalidInputError extends NamedError {}
+export class InvalidInputError extends ExpectedError {}
 
 /** The plan cannot be reviewed or executed: missing, failed, or in a state other than CREATE_SUCCESS. */
-export class PlanNotReadyError extends NamedError {}
+export class PlanNotReadyError extends ExpectedError {}
 
 /** Another run already owns the approval for this plan (EventBridge delivers at least once). */
-export class DuplicateRunError extends NamedError {}
+export class DuplicateRunError extends ExpectedError {}
+
+/** A throttling or service-side failure that is worth retrying (the state machine retries it). */
+export class TransientError extends ExpectedError {}
 
 /** The approval record does not say this run was approved; refuse to execute. */
 export class ApprovalMissingError extends NamedError {}
-
-/** A throttling or service-side failure that is worth retrying (the state machine retries it). */
-export class TransientError extends NamedError {}
 
 const TRANSIENT_NAMES = new Set([
   'ThrottlingException',

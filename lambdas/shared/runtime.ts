@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ZodError, type z } from 'zod';
-import { classifyAwsError, InvalidInputError } from './errors';
+import { classifyAwsError, ExpectedError, InvalidInputError } from './errors';
 
 /** One structured JSON logger for every function. Events are never logged: they can carry task tokens. */
 export const logger = new Logger({ serviceName: 'plangate' });
@@ -44,7 +44,8 @@ export function lambdaHandler<TEvent, TResult>(logic: (event: TEvent, context: C
       return await logic(event, context);
     } catch (error) {
       const classified = classifyAwsError(error);
-      logger.error('Handler failed', { error: classified as Error });
+      if (classified instanceof ExpectedError) logger.warn('Handler stopped', { error: classified });
+      else logger.error('Handler failed', { error: classified as Error });
       throw classified;
     }
   }).use(injectLambdaContext(logger, { logEvent: false }));

@@ -5,9 +5,11 @@ import * as sc from '@aws-sdk/client-service-catalog';
 import { SendTaskSuccessCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import dynalite from 'dynalite';
 import { FUNCTIONS, type FunctionName } from '../../lib/functions';
+import { ApprovalStore } from '../../lambdas/shared/approval-store';
 import { toApiGatewayEvent } from '../../local/api-gateway';
 import { type AwsApiError, ServiceCatalogEmulator } from '../../local/service-catalog';
 import { type LambdaHandler, LocalStepFunctions } from '../../local/step-functions';
@@ -131,8 +133,10 @@ export async function startHarness(template: CfnTemplate, options: HarnessOption
     waitTimeOverrides: { 'Wait for plan': 20, 'Wait for record': 25 },
     retryIntervalOverrides: Object.fromEntries(Object.keys(workflow.definition.States as object).map((s) => [s, 10])),
   });
+  const taskTokens: string[] = [];
   const sfnMock = mockClient(SFNClient);
   sfnMock.on(SendTaskSuccessCommand).callsFake(async (input) => {
+    taskTokens.push(input.taskToken!);
     try {
       stepFunctions.sendTaskSuccess(input.taskToken!, input.output!);
       return {};
@@ -142,19 +146,23 @@ export async function startHarness(template: CfnTemplate, options: HarnessOption
     }
   });
 
-  // Handler logs are collected (tests assert on them) instead of printed.
+  // Handler logs (JSON lines on stdout and stderr) are collected for tests to assert on, not printed.
   const logs: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const text = chunk.toString();
-    if (text.startsWith('{')) {
+  const restoreOutput = [process.stdout, process.stderr].map((stream) => {
+    const write = stream.write.bind(stream);
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const text = chunk.toString();
+      if (!text.startsWith('{"level"')) return write(chunk, ...(rest as []));
       logs.push(text);
       return true;
-    }
-    return write(chunk, ...(rest as []));
-  }) as typeof process.stdout.write;
+    }) as typeof stream.write;
+    return () => {
+      stream.write = write;
+    };
+  });
 
   const approvalApi = handlers.ApprovalApi;
+  const approverCount = (JSON.parse(workflow.environment.APPROVERS ?? '[]') as unknown[]).length;
   const context = { awsRequestId: 'test', functionName: 'ApprovalApi', getRemainingTimeInMillis: () => 10_000 } as Context;
 
   return {
@@ -164,6 +172,29 @@ export async function startHarness(template: CfnTemplate, options: HarnessOption
     emails,
     events,
     logs,
+    /** Task tokens the approval API sent back to Step Functions. */
+    taskTokens,
+    store: new ApprovalStore(DynamoDBDocumentClient.from(ddb), workflow.table.name),
+    /** Runs a plan from start to end, deciding with the first approver's link when asked. */
+    async run(input: unknown, decide?: { as?: string; decision: 'approve' | 'reject'; comment?: string }) {
+      const execution = stepFunctions.startExecution(input);
+      if (decide) {
+        const planId = (input as { planId: string }).planId;
+        const links = await this.untilWaitingForApproval(execution.executionArn, planId);
+        const link = links.get(decide.as ?? 'alice@example.com');
+        const page = await this.http('POST', link!, { decision: decide.decision, ...(decide.comment ? { comment: decide.comment } : {}) });
+        if (page.statusCode !== 200) throw new Error(`Deciding failed with ${page.statusCode}: ${page.body}`);
+      }
+      return execution.finished;
+    },
+    /** The outcome emails and EventBridge events of one plan. */
+    outcomesOf(planId: string) {
+      const topic = workflow.environment.OUTCOME_TOPIC_ARN;
+      return {
+        emails: emails.filter((e) => e.topicArn === topic && e.body.includes(planId)),
+        events: events.filter((e) => JSON.parse(e.Detail ?? '{}').planId === planId).map((e) => JSON.parse(e.Detail!)),
+      };
+    },
     /** Sends an HTTP request to the approval API handler, as API Gateway would. */
     async http(method: string, path: string, body?: Record<string, string> | string, contentType = 'application/x-www-form-urlencoded') {
       const encoded = body === undefined || typeof body === 'string' ? body : new URLSearchParams(body).toString();
@@ -185,18 +216,20 @@ export async function startHarness(template: CfnTemplate, options: HarnessOption
         const execution = stepFunctions.describeExecution(executionArn);
         if (execution.status !== 'RUNNING') throw new Error(`The run stopped (${execution.status}) before asking for approval`);
         const links = this.approvalLinks(planId);
-        if (links.size > 0) return links;
+        if (links.size === approverCount) return links;
         await new Promise((r) => setTimeout(r, 10));
       }
       throw new Error('The run never started waiting for an approval');
     },
     async stop() {
-      process.stdout.write = write;
+      for (const restore of restoreOutput) restore();
       scMock.restore();
       snsMock.restore();
       ebMock.restore();
       sfnMock.restore();
       ddb.destroy();
+      // The handlers' module-level clients keep connections alive; close them with the server.
+      db.closeAllConnections();
       await new Promise((resolve) => db.close(resolve));
     },
   };
