@@ -15,6 +15,9 @@ import { AwsApiError } from './service-catalog';
  * ones InvalidToken, as Step Functions does.
  */
 
+/** The interpreter's JSON value type (it does not export its own). */
+type JSONValue = null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
+
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -190,7 +193,7 @@ export class LocalStepFunctions {
   /** One local function per Task state, bound to this execution. */
   private taskHandlers(executionArn: string, taskToken: string) {
     const states = this.workflow.definition.States as Record<string, StateDefinition>;
-    const bound: Record<string, (input: unknown) => Promise<unknown>> = {};
+    const bound: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
     for (const [stateName, state] of Object.entries(states)) {
       if (state.Type !== 'Task' || !state.Resource) continue;
       if (state.Resource.endsWith(':lambda:invoke.waitForTaskToken')) {
@@ -206,7 +209,7 @@ export class LocalStepFunctions {
             });
           });
           await this.invoke(fn, (input as { Payload: unknown }).Payload);
-          return waiting;
+          return waiting as Promise<JSONValue>;
         };
       } else if (state.Resource.startsWith('arn:aws:lambda:')) {
         const fn = this.functionFor(state.Resource, stateName);
@@ -225,7 +228,7 @@ export class LocalStepFunctions {
   }
 
   /** Invokes a handler as Lambda would: JSON in, JSON out, errors as Lambda function errors. */
-  private async invoke(fn: FunctionName, event: unknown): Promise<unknown> {
+  private async invoke(fn: FunctionName, event: unknown): Promise<JSONValue> {
     const context = {
       functionName: fn,
       functionVersion: '$LATEST',

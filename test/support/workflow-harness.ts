@@ -121,7 +121,7 @@ export async function startHarness(template: CfnTemplate, options: HarnessOption
   const ebMock = mockClient(EventBridgeClient);
   ebMock.on(PutEventsCommand).callsFake(async (input) => {
     events.push(...(input.Entries ?? []));
-    return { FailedEntryCount: 0, Entries: (input.Entries ?? []).map((_, i) => ({ EventId: `evt-${events.length + i}` })) };
+    return { FailedEntryCount: 0, Entries: (input.Entries ?? []).map((_: unknown, i: number) => ({ EventId: `evt-${events.length + i}` })) };
   });
 
   const handlers = {} as Record<FunctionName, LambdaHandler>;

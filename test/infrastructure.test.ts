@@ -1,0 +1,257 @@
+import { App, Validations, aws_sns as sns } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import aslValidator from 'asl-validator';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseConfig } from '../lib/config';
+import { PlanGateStack } from '../lib/plan-gate-stack';
+import { loadWorkflow } from '../local/template';
+import { exampleContext, synthesize } from './support/synth';
+
+/** The template as `cdk synth` produces it from the example configuration, synthesized once. */
+const { template, json, stack } = synthesize();
+const definition = loadWorkflow(json).definition as { States: Record<string, Record<string, unknown>>; QueryLanguage?: string };
+const states = definition.States;
+
+const resourcesOf = (type: string) => Object.entries(json.Resources).filter(([, r]) => r.Type === type);
+const roleStatements = (rolePrefix: string) => {
+  const [, policy] = resourcesOf('AWS::IAM::Policy').find(([id]) => id.startsWith(`Workflow${rolePrefix}RoleDefaultPolicy`))!;
+  return (policy.Properties as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }).PolicyDocument.Statement;
+};
+const actionsOf = (rolePrefix: string) => roleStatements(rolePrefix).flatMap((s) => [s.Action].flat());
+
+describe('state machine', () => {
+  test('is a Standard workflow with tracing and logs that leave execution data (and task tokens) out', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+    });
+  });
+
+  test('is valid Amazon States Language, written in JSONPath', () => {
+    const { isValid, errorsText } = aslValidator(definition as never);
+    expect(errorsText()).toBe('');
+    expect(isValid).toBe(true);
+    expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+  });
+
+  test('waits for the approval task token with the configured timeout (1440 minutes)', () => {
+    expect(states.RequestApproval).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      TimeoutSeconds: 86_400,
+      Parameters: { Payload: { 'taskToken.$': '$$.Task.Token' } },
+    });
+  });
+
+  test('retries transient errors with backoff and jitter on every task, and catches the rest', () => {
+    const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task');
+    expect(tasks.map(([name]) => name).sort()).toEqual(['CheckRecord', 'ExecutePlan', 'Notify', 'RequestApproval', 'ReviewPlan']);
+    for (const [name, task] of tasks) {
+      expect({ name, retry: task.Retry }).toEqual({
+        name,
+        retry: [expect.objectContaining({ ErrorEquals: expect.arrayContaining(['TransientError', 'Lambda.TooManyRequestsException']), BackoffRate: 2, JitterStrategy: 'FULL' })],
+      });
+      const catchAll = (task.Catch as { ErrorEquals: string[] }[]).at(-1);
+      expect({ name, catchAll: catchAll?.ErrorEquals }).toEqual({ name, catchAll: ['States.ALL'] });
+      expect(task.TimeoutSeconds).toBeGreaterThan(0);
+    }
+  });
+
+  test('routes every ending through the one Notify task', () => {
+    const outcomes = Object.entries(states).filter(([name]) => name.startsWith('Outcome: '));
+    expect(outcomes.map(([, s]) => s.Result).sort()).toEqual(
+      ['DUPLICATE', 'EXPIRED', 'FAILED', 'INTERNAL_ERROR', 'INVALID_INPUT', 'PLAN_NOT_READY', 'REJECTED', 'SUCCEEDED', 'TIMED_OUT'],
+    );
+    for (const [, state] of outcomes) expect(state.Next).toBe('Notify');
+    const ends = Object.entries(states).filter(([, s]) => s.Type === 'Succeed' || s.Type === 'Fail' || s.End);
+    expect(ends.map(([name]) => name).sort()).toEqual(['Done', 'Notification failed']);
+  });
+
+  test('waits between record checks for the interval CheckRecord computes, and for plans at the configured interval', () => {
+    expect(states['Wait for record']).toMatchObject({ Type: 'Wait', SecondsPath: '$.record.nextCheckInSeconds' });
+    expect(states['Wait for plan']).toMatchObject({ Type: 'Wait', Seconds: 30 });
+    // 30 minutes of checks every 30 seconds.
+    expect(JSON.stringify(states['Plan ready?'])).toContain('"NumericLessThan":60');
+  });
+});
+
+describe('data and encryption', () => {
+  test('the approval table keeps its data: point-in-time recovery, KMS, deletion protection, retained', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
+        DeletionProtectionEnabled: true,
+      }),
+    });
+  });
+
+  test('topics are encrypted and refuse unencrypted publishing', () => {
+    expect(resourcesOf('AWS::SNS::Topic')).toHaveLength(2);
+    template.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.resourceCountIs('AWS::SNS::TopicPolicy', 2);
+    template.allResourcesProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('every log group is encrypted and kept for the configured 365 days', () => {
+    const groups = resourcesOf('AWS::Logs::LogGroup');
+    expect(groups.length).toBe(8); // six functions, the state machine, the API's access log
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365, KmsKeyId: Match.anyValue() });
+  });
+
+  test('the key rotates', () => {
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+});
+
+describe('notifications', () => {
+  test('each approver has an email subscription filtered to their own messages', () => {
+    for (const email of ['alice@example.com', 'bob@example.com', 'carol@example.com']) {
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: email,
+        FilterPolicy: { approver: [email] },
+      });
+    }
+  });
+
+  test('notification emails receive every outcome', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'platform-team@example.com',
+      FilterPolicy: Match.absent(),
+    });
+  });
+});
+
+describe('least privilege', () => {
+  test('each function may call only the Service Catalog action it uses', () => {
+    const serviceCatalog = (role: string) => actionsOf(role).filter((a) => a.startsWith('servicecatalog:'));
+    expect(serviceCatalog('ReviewPlan')).toEqual(['servicecatalog:DescribeProvisionedProductPlan']);
+    expect(serviceCatalog('ExecutePlan')).toEqual(['servicecatalog:ExecuteProvisionedProductPlan']);
+    expect(serviceCatalog('CheckRecord')).toEqual(['servicecatalog:DescribeRecord']);
+    for (const role of ['RequestApproval', 'ApprovalApi', 'Notify']) expect(serviceCatalog(role)).toEqual([]);
+  });
+
+  test('only the approval API may complete tasks, and only with SendTaskSuccess on this state machine', () => {
+    const stateActions = resourcesOf('AWS::IAM::Policy').flatMap(([id, p]) =>
+      (p.Properties as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }).PolicyDocument.Statement.filter((s) =>
+        [s.Action].flat().some((a) => a.startsWith('states:Send')),
+      ).map((s) => ({ id, action: s.Action, resource: s.Resource })),
+    );
+    expect(stateActions).toEqual([
+      { id: expect.stringMatching(/^WorkflowApprovalApiRoleDefaultPolicy/), action: 'states:SendTaskSuccess', resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) } },
+    ]);
+  });
+
+  test('the execute function reads the approval table but cannot write it', () => {
+    const actions = actionsOf('ExecutePlan');
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem']));
+    expect(actions.filter((a) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
+  });
+
+  test('functions write logs to their own log group instead of using the AWS managed basic execution role', () => {
+    const functionRoles = resourcesOf('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties).includes('lambda.amazonaws.com'));
+    expect(functionRoles).toHaveLength(6);
+    for (const [id, role] of functionRoles) expect({ id, managed: role.Properties?.ManagedPolicyArns }).toEqual({ id, managed: undefined });
+    const reviewLogs = roleStatements('ReviewPlan').find((s) => [s.Action].flat().includes('logs:PutLogEvents'));
+    expect(reviewLogs?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^WorkflowReviewPlanLogs/), 'Arn'] });
+  });
+});
+
+describe('functions', () => {
+  test('run on ARM64 with the latest Node.js runtime and X-Ray tracing', () => {
+    const functions = resourcesOf('AWS::Lambda::Function');
+    expect(functions).toHaveLength(6);
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+    });
+  });
+
+  test('carry no secrets or tokens in their environment', () => {
+    for (const [, fn] of resourcesOf('AWS::Lambda::Function')) {
+      const names = Object.keys((fn.Properties as { Environment: { Variables: object } }).Environment.Variables);
+      expect(names.filter((n) => /TOKEN|SECRET|PASSWORD/.test(n))).toEqual([]);
+    }
+  });
+});
+
+describe('approval API', () => {
+  test('is throttled, traced and access-logged', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      TracingEnabled: true,
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, LoggingLevel: 'ERROR', DataTraceEnabled: false })],
+    });
+  });
+
+  test('sends every method and path to the handler, so wrong ones get readable answers', () => {
+    template.resourceCountIs('AWS::ApiGateway::Method', 2);
+    template.allResourcesProperties('AWS::ApiGateway::Method', { HttpMethod: 'ANY' });
+  });
+});
+
+describe('triggers', () => {
+  test('a custom review request event starts a run with its detail as input', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['plangate'], 'detail-type': ['PlanGate Review Requested'], detail: { planId: [{ exists: true }] } },
+      Targets: [Match.objectLike({ InputPath: '$.detail', RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86_400 } })],
+    });
+  });
+
+  test('a CloudTrail CreateProvisionedProductPlan event starts a run for the new plan, naming who created it', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.servicecatalog'],
+        'detail-type': ['AWS API Call via CloudTrail'],
+        detail: { eventName: ['CreateProvisionedProductPlan'], responseElements: { planId: [{ exists: true }] } },
+      },
+      Targets: [
+        Match.objectLike({
+          InputTransformer: {
+            InputPathsMap: { 'detail-responseElements-planId': '$.detail.responseElements.planId', 'detail-userIdentity-arn': '$.detail.userIdentity.arn' },
+            InputTemplate: '{"planId":<detail-responseElements-planId>,"requestedBy":<detail-userIdentity-arn>}',
+          },
+        }),
+      ],
+    });
+  });
+
+  test('a run that ends without its notification (failed, timed out, aborted) still alerts the outcome topic', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.states'], detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'] } },
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^WorkflowOutcomeTopic') } })],
+    });
+  });
+
+  test('can be turned off in configuration', () => {
+    const { template: noTriggers } = synthesize({ 'plangate:eventTriggerEnabled': false });
+    noTriggers.resourceCountIs('AWS::Events::Rule', 1); // only the unnotified-end alert
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  test('every acknowledged finding states its reason', () => {
+    const acknowledgments = stack.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ id, reason })));
+    expect(acknowledgments.length).toBeGreaterThan(10);
+    for (const { id, reason } of acknowledgments) expect({ id, reason }).toEqual({ id, reason: expect.stringMatching(/\w+ \w+ \w+ \w+/) });
+  });
+
+  test('checks run and stop synthesis on an unacknowledged finding', () => {
+    const app = new App({ context: { ...exampleContext(), 'aws:cdk:bundling-stacks': [] } });
+    const bad = new PlanGateStack(app, 'PlanGate', { config: parseConfig(exampleContext()) });
+    new sns.Topic(bad, 'UnencryptedTopic');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-SNS3/);
+  });
+});
