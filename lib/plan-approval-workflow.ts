@@ -285,7 +285,7 @@ export class PlanApprovalWorkflow extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       environment: { ...environment, NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'plangate' },
-      bundling: { target: 'node24', minify: true, sourceMap: true, forceDockerBundling: false },
+      bundling: { target: 'node24', minify: true, keepNames: true, sourceMap: true, forceDockerBundling: false },
     });
   }
 

@@ -3,29 +3,37 @@
  * so each class name here is part of the state machine's contract (see lib/plan-approval-workflow.ts).
  */
 abstract class NamedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
+  // Spelled out, not taken from the class: minified bundles rename classes, and these names must not change.
+  abstract override readonly name: string;
 }
 
 /** An error that is one of the workflow's ordinary endings (or a retry), not a fault to alarm on. */
 export abstract class ExpectedError extends NamedError {}
 
 /** The run's input is unusable; nothing was read or executed. */
-export class InvalidInputError extends ExpectedError {}
+export class InvalidInputError extends ExpectedError {
+  override readonly name = 'InvalidInputError';
+}
 
 /** The plan cannot be reviewed or executed: missing, failed, or in a state other than CREATE_SUCCESS. */
-export class PlanNotReadyError extends ExpectedError {}
+export class PlanNotReadyError extends ExpectedError {
+  override readonly name = 'PlanNotReadyError';
+}
 
 /** Another run already owns the approval for this plan (EventBridge delivers at least once). */
-export class DuplicateRunError extends ExpectedError {}
+export class DuplicateRunError extends ExpectedError {
+  override readonly name = 'DuplicateRunError';
+}
 
 /** A throttling or service-side failure that is worth retrying (the state machine retries it). */
-export class TransientError extends ExpectedError {}
+export class TransientError extends ExpectedError {
+  override readonly name = 'TransientError';
+}
 
 /** The approval record does not say this run was approved; refuse to execute. */
-export class ApprovalMissingError extends NamedError {}
+export class ApprovalMissingError extends NamedError {
+  override readonly name = 'ApprovalMissingError';
+}
 
 const TRANSIENT_NAMES = new Set([
   'ThrottlingException',

@@ -1,0 +1,81 @@
+import { ConfigError, parseConfig } from '../lib/config';
+import { exampleContext } from './support/synth';
+
+const withExample = (overrides: Record<string, unknown>) => ({ ...exampleContext(), ...overrides });
+const problemsOf = (context: Record<string, unknown>) => {
+  try {
+    parseConfig(context);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the configuration to be refused');
+};
+
+test('the example configuration in cdk.json is valid and fills in defaults', () => {
+  const config = parseConfig({ 'plangate:approvers': [{ email: 'a@example.com' }] });
+  expect(config).toEqual({
+    approvers: [{ email: 'a@example.com' }],
+    approvalTimeoutMinutes: 1440,
+    planCheckIntervalSeconds: 30,
+    planReadyTimeoutMinutes: 30,
+    pollInitialIntervalSeconds: 15,
+    pollMaxIntervalSeconds: 120,
+    pollTimeoutMinutes: 240,
+    notificationEmails: [],
+    eventTriggerEnabled: true,
+    eventSource: 'plangate',
+    defaultAcceptLanguage: 'en',
+    logRetentionDays: 365,
+  });
+  expect(parseConfig(exampleContext()).approvers).toHaveLength(3);
+});
+
+test('values given with -c arrive as strings and are read as JSON', () => {
+  const config = parseConfig(
+    withExample({
+      'plangate:approvers': '[{"email":"ops@example.com","name":"Ops"}]',
+      'plangate:approvalTimeoutMinutes': '60',
+      'plangate:eventTriggerEnabled': 'false',
+      'plangate:eventSource': 'acme.platform',
+    }),
+  );
+  expect(config).toMatchObject({
+    approvers: [{ email: 'ops@example.com', name: 'Ops' }],
+    approvalTimeoutMinutes: 60,
+    eventTriggerEnabled: false,
+    eventSource: 'acme.platform',
+  });
+});
+
+test('ignores context that is not PlanGate’s', () => {
+  expect(() => parseConfig(withExample({ '@aws-cdk/core:newStyleStackSynthesis': true }))).not.toThrow();
+});
+
+test.each([
+  [{ 'plangate:approvers': undefined }, 'plangate:approvers: is required: a list of approvers'],
+  [{ 'plangate:approvers': [] }, 'plangate:approvers: must name at least one approver'],
+  [{ 'plangate:approvers': [{ email: 'not-an-email' }] }, 'plangate:approvers.0.email'],
+  [{ 'plangate:approvalTimeoutMinutes': 2 }, 'plangate:approvalTimeoutMinutes: must be a whole number from 5 to 10080'],
+  [{ 'plangate:approvalTimeoutMinutes': 'soon' }, 'plangate:approvalTimeoutMinutes: must be a whole number from 5 to 10080'],
+  [{ 'plangate:pollInitialIntervalSeconds': 2.5 }, 'plangate:pollInitialIntervalSeconds: must be a whole number from 5 to 300'],
+  [{ 'plangate:defaultAcceptLanguage': 'fr' }, 'plangate:defaultAcceptLanguage: Invalid option: expected one of "en"|"jp"|"zh"'],
+  [{ 'plangate:logRetentionDays': 42 }, 'plangate:logRetentionDays: must be one of 1, 3, 5, 7, 14, 30'],
+  [{ 'plangate:eventSource': 'aws.servicecatalog' }, 'plangate:eventSource: must not start with "aws."'],
+  [{ 'plangate:notificationEmails': ['x'] }, 'plangate:notificationEmails.0'],
+  [{ 'plangate:approverz': [] }, 'unknown setting(s) plangate:approverz'],
+])('%j is refused with a message naming the key', (overrides, message) => {
+  expect(problemsOf(withExample(overrides))).toContain(message);
+});
+
+test('refuses an approver listed twice and a poll cap below the first interval', () => {
+  const message = problemsOf(
+    withExample({
+      'plangate:approvers': [{ email: 'a@example.com' }, { email: 'A@example.com' }],
+      'plangate:pollInitialIntervalSeconds': 60,
+      'plangate:pollMaxIntervalSeconds': 30,
+    }),
+  );
+  expect(message).toContain('plangate:approvers: lists a@example.com more than once');
+  expect(message).toContain('plangate:pollMaxIntervalSeconds: must be at least pollInitialIntervalSeconds (60)');
+});
