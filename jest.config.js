@@ -3,7 +3,6 @@
  * @middy/core is ESM-only, so it is transformed too: tests import the same handler modules CDK bundles.
  */
 /** @type {import('jest').Config} */
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'; // Lambdas run on Node 24
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
@@ -17,7 +16,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   // @middy packages' exports offer only the `import` condition; point jest at its entry file.
   moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
-  setupFiles: ['<rootDir>/test/setup/polyfills.ts'],
+  setupFiles: ['<rootDir>/test/setup/polyfills.ts', '<rootDir>/test/setup/environment.ts'],
   setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
   testTimeout: 30000,
 };

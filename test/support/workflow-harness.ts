@@ -81,7 +81,8 @@ export async function startHarness(template: CfnTemplate, options: HarnessOption
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: dbEndpoint,
-    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+    // As much logging as possible, so the token-leak test sees every line a handler could write.
+    POWERTOOLS_LOG_LEVEL: 'DEBUG',
   });
   const ddb = new DynamoDBClient({ endpoint: dbEndpoint });
   await ddb.send(

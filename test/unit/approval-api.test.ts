@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { SendTaskSuccessCommand, SFNClient, SFNServiceException, TaskTimedOut } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler } from '../../lambdas/approval-api/handler';
+import type { ApprovalRecord } from '../../lambdas/shared/approval-store';
+import { toApiGatewayEvent } from '../../local/api-gateway';
+import { review } from './fixtures';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const sfn = mockClient(SFNClient);
+const LINK = 'A'.repeat(43);
+const path = `/approvals/${LINK}`;
+const linkKey = `LINK#${createHash('sha256').update(LINK).digest('hex')}`;
+
+let plan: Partial<ApprovalRecord>;
+const pending = (): Partial<ApprovalRecord> => ({
+  pk: 'PLAN#plan-abc',
+  planId: 'plan-abc',
+  executionArn: 'arn:run-1',
+  status: 'PENDING',
+  taskToken: 'SECRET-TASK-TOKEN',
+  requestedAt: '2026-11-22T10:00:00.000Z',
+  expiresAt: Math.floor(Date.now() / 1000) + 3600,
+  requestedBy: 'dev@example.com',
+  review: review(),
+});
+
+beforeEach(() => {
+  ddb.reset();
+  sfn.reset();
+  process.env.TABLE_NAME = 'approvals';
+  plan = pending();
+  ddb.on(GetCommand).callsFake(async ({ Key }) => {
+    if (Key.pk === linkKey) return { Item: { pk: linkKey, planId: 'plan-abc', approver: { email: 'bob@example.com', name: 'Bob' } } };
+    if (Key.pk === 'PLAN#plan-abc') return { Item: plan };
+    return {};
+  });
+  ddb.on(UpdateCommand).callsFake(async (input) => (input.ReturnValues === 'ALL_OLD' ? { Attributes: plan } : {}));
+  sfn.on(SendTaskSuccessCommand).resolves({});
+});
+
+const call = async (method: string, p: string, body?: string, contentType = 'application/x-www-form-urlencoded') =>
+  (await handler(toApiGatewayEvent({ method, path: p, body, headers: body === undefined ? {} : { 'Content-Type': contentType } }), {} as Context)) as APIGatewayProxyResult;
+const decisionUpdates = () => ddb.commandCalls(UpdateCommand).filter((c) => c.args[0].input.UpdateExpression?.includes('decision = :decision'));
+
+describe('GET', () => {
+  test('shows the plan, removals first, with Approve and Reject buttons, and changes nothing', async () => {
+    const res = await call('GET', path);
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('Approve plan orders-update (plan-abc)?');
+    expect(res.body).toContain('You are deciding as <strong>Bob &lt;bob@example.com&gt;</strong>');
+    expect(res.body.indexOf('OldTopic')).toBeLessThan(res.body.indexOf('Queue'));
+    expect(res.body).toMatch(/<button class="approve" type="submit" name="decision" value="approve">/);
+    expect(res.body).not.toContain('SECRET-TASK-TOKEN');
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 0);
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
+  });
+
+  test('sends headers that keep the link out of caches, referrers and frames', async () => {
+    const res = await call('GET', path);
+    expect(res.headers).toMatchObject({
+      'Content-Type': 'text/html; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'Referrer-Policy': 'no-referrer',
+      'X-Frame-Options': 'DENY',
+      'Content-Security-Policy': expect.stringContaining("default-src 'none'"),
+    });
+  });
+
+  test('escapes everything that comes from the plan', async () => {
+    const hostile = review();
+    hostile.plan!.planName = '<script>alert(1)</script>';
+    hostile.summary!.changes[0]!.logicalResourceId = '<img src=x onerror=alert(2)>';
+    hostile.requestedBy = '"><b>me</b>';
+    plan = { ...pending(), review: hostile, requestedBy: hostile.requestedBy };
+    const res = await call('GET', path);
+    expect(res.body).not.toMatch(/<script>|<img|<b>me/);
+    expect(res.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(res.body).toContain('&lt;img src=x onerror=alert(2)&gt;');
+    expect(res.body).toContain('&quot;&gt;&lt;b&gt;me&lt;/b&gt;');
+  });
+
+  test('shows who decided, when the approval is already decided', async () => {
+    plan = { ...pending(), status: 'APPROVED', decision: { decision: 'APPROVED', approver: { email: 'alice@example.com' }, channel: 'web', requestedAt: '', decidedAt: '2026-11-22T10:05:00.000Z' } };
+    const res = await call('GET', path);
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('was <strong>approved</strong> by alice@example.com at 2026-11-22T10:05:00.000Z');
+    expect(res.body).not.toContain('<form');
+  });
+
+  test('says the request expired once its time is up', async () => {
+    plan = { ...pending(), expiresAt: Math.floor(Date.now() / 1000) - 1 };
+    const res = await call('GET', path);
+    expect(res.statusCode).toBe(410);
+    expect(res.body).toContain('This approval request has expired');
+  });
+});
+
+describe('links that do not work', () => {
+  test.each([
+    ['an unknown link', `/approvals/${'B'.repeat(43)}`],
+    ['a tampered (shortened) link', `/approvals/${LINK.slice(1)}`],
+    ['a link with junk in it', `/approvals/${'%'.repeat(43)}`],
+    ['a path that is no link', '/somewhere/else'],
+  ])('%s gets a readable 404', async (_, p) => {
+    const res = await call('GET', p);
+    expect(res.statusCode).toBe(404);
+    expect(res.body).toContain('This approval link is not valid');
+  });
+
+  test('a wrong method gets 405 with the methods allowed', async () => {
+    for (const method of ['PUT', 'DELETE', 'PATCH']) {
+      const res = await call(method, path);
+      expect(res.statusCode).toBe(405);
+      expect(res.headers?.Allow).toBe('GET, POST');
+    }
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 0);
+  });
+});
+
+describe('POST', () => {
+  test('records the decision once, completes the task, then forgets the token', async () => {
+    const res = await call('POST', path, 'decision=approve&comment=%20looks%20good%20');
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('was <strong>approved</strong> by Bob &lt;bob@example.com&gt;');
+    expect(decisionUpdates()[0]!.args[0].input).toMatchObject({
+      Key: { pk: 'PLAN#plan-abc' },
+      ConditionExpression: '#status = :pending AND expiresAt > :now',
+      ExpressionAttributeValues: expect.objectContaining({ ':status': 'APPROVED' }),
+    });
+    const sent = sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input;
+    expect(sent.taskToken).toBe('SECRET-TASK-TOKEN');
+    expect(JSON.parse(sent.output!)).toMatchObject({ decision: 'APPROVED', approver: { email: 'bob@example.com', name: 'Bob' }, comment: 'looks good', channel: 'web' });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: 'REMOVE taskToken' });
+  });
+
+  test('accepts the same fields as JSON', async () => {
+    const res = await call('POST', path, JSON.stringify({ decision: 'reject', comment: 'too risky' }), 'application/json; charset=utf-8');
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!)).toMatchObject({ decision: 'REJECTED', comment: 'too risky' });
+  });
+
+  test.each([
+    ['no decision', 'comment=hi', 'application/x-www-form-urlencoded', 400, 'The decision must be &quot;approve&quot; or &quot;reject&quot;.'],
+    ['an unknown decision', 'decision=maybe', 'application/x-www-form-urlencoded', 400, 'The decision must be'],
+    ['malformed JSON', '{"decision":', 'application/json', 400, 'The request body is not a JSON object.'],
+    ['a JSON array', '["approve"]', 'application/json', 400, 'not a JSON object'],
+    ['a comment that is not text', '{"decision":"approve","comment":5}', 'application/json', 400, 'The comment must be text.'],
+    ['a comment over 1000 characters', `decision=approve&comment=${'x'.repeat(1001)}`, 'application/x-www-form-urlencoded', 400, 'longer than 1000'],
+    ['an unsupported content type', 'decision=approve', 'text/plain', 415, 'application/x-www-form-urlencoded or application/json'],
+    ['a body over 10 kB', `decision=approve&comment=${'x'.repeat(10_001)}`, 'application/x-www-form-urlencoded', 413, 'larger than 10000 bytes'],
+  ])('refuses %s with a readable page and decides nothing', async (_, body, type, status, message) => {
+    const res = await call('POST', path, body, type);
+    expect(res.statusCode).toBe(status);
+    expect(res.body).toContain(message);
+    expect(decisionUpdates()).toHaveLength(0);
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
+  });
+
+  test('a late click on a decided approval gets 409 saying who decided', async () => {
+    plan = { ...pending(), status: 'REJECTED', decision: { decision: 'REJECTED', approver: { email: 'carol@example.com', name: 'Carol' }, comment: 'no', channel: 'web', requestedAt: '', decidedAt: '2026-11-22T10:05:00.000Z' } };
+    const res = await call('POST', path, 'decision=approve');
+    expect(res.statusCode).toBe(409);
+    expect(res.body).toContain('was <strong>rejected</strong> by Carol &lt;carol@example.com&gt; at 2026-11-22T10:05:00.000Z');
+    expect(res.body).toContain('Comment: “no”');
+    expect(decisionUpdates()).toHaveLength(0);
+  });
+
+  test('losing the race to another click gets 409 with the winner', async () => {
+    const winner = { ...pending(), status: 'APPROVED' as const, decision: { decision: 'APPROVED' as const, approver: { email: 'alice@example.com' }, channel: 'web' as const, requestedAt: '', decidedAt: 'then' } };
+    ddb.on(UpdateCommand).callsFake(async () => {
+      plan = winner;
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    });
+    const res = await call('POST', path, 'decision=reject');
+    expect(res.statusCode).toBe(409);
+    expect(res.body).toContain('approved</strong> by alice@example.com');
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
+  });
+
+  test('an expired request gets 410 and decides nothing', async () => {
+    plan = { ...pending(), expiresAt: Math.floor(Date.now() / 1000) - 1 };
+    expect((await call('POST', path, 'decision=approve')).statusCode).toBe(410);
+    expect(decisionUpdates()).toHaveLength(0);
+  });
+
+  test('a task that already timed out gets 410, and the approval is marked expired', async () => {
+    sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+    const res = await call('POST', path, 'decision=approve');
+    expect(res.statusCode).toBe(410);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: 'SET #status = :expired REMOVE taskToken' });
+  });
+
+  test('a passing Step Functions failure takes the decision back and asks to try again', async () => {
+    sfn.on(SendTaskSuccessCommand).rejects(new SFNServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: {} }));
+    const res = await call('POST', path, 'decision=approve');
+    expect(res.statusCode).toBe(503);
+    expect(res.headers?.['Retry-After']).toBe('5');
+    expect(res.body).toContain('was not recorded');
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: 'SET #status = :pending REMOVE decision', ConditionExpression: 'decision.decidedAt = :decidedAt' });
+  });
+});
+
+test('an unexpected failure gets a readable 500 page, not a bare gateway error', async () => {
+  ddb.on(GetCommand).rejects(new Error('socket hang up'));
+  const res = await call('GET', path);
+  expect(res.statusCode).toBe(500);
+  expect(res.body).toContain('Nothing was recorded. Please try again in a minute.');
+  expect(res.body).not.toContain('socket hang up');
+});

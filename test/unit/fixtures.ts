@@ -1,0 +1,21 @@
+import type { ReviewResult } from '../../lambdas/shared/run';
+
+/** ReviewPlan output for a reviewed plan; clone before changing it. */
+export const review = (): ReviewResult => ({
+  planId: 'plan-abc',
+  acceptLanguage: 'en',
+  requestedBy: 'dev@example.com',
+  planStatus: 'CREATE_SUCCESS',
+  plan: { planId: 'plan-abc', planName: 'orders-update', status: 'CREATE_SUCCESS', provisionedProductId: 'pp-1', provisionedProductName: 'orders' },
+  summary: {
+    total: 2,
+    countsByAction: { REMOVE: 1, ADD: 1 },
+    replacements: 0,
+    changes: [
+      { action: 'REMOVE', logicalResourceId: 'OldTopic', resourceType: 'AWS::SNS::Topic', physicalResourceId: 'arn:old' },
+      { action: 'ADD', logicalResourceId: 'Queue', resourceType: 'AWS::SQS::Queue' },
+    ],
+    unlisted: 0,
+  },
+  reviewedAt: '2026-11-22T10:00:00.000Z',
+});

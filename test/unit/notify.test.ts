@@ -1,0 +1,102 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { notify } from '../../lambdas/notify/handler';
+import { describeOutcome } from '../../lambdas/notify/outcome';
+import type { RunState } from '../../lambdas/shared/run';
+import { review } from './fixtures';
+
+const sns = mockClient(SNSClient);
+const eb = mockClient(EventBridgeClient);
+const ddb = mockClient(DynamoDBDocumentClient);
+const run = { executionArn: 'arn:run-1', startedAt: '2026-11-22T10:00:00.000Z', planChecks: 0 };
+const approval = {
+  decision: 'APPROVED' as const,
+  approver: { email: 'alice@example.com', name: 'Alice' },
+  channel: 'web' as const,
+  requestedAt: '2026-11-22T10:00:05.000Z',
+  decidedAt: '2026-11-22T10:12:05.000Z',
+};
+const execution = { recordId: 'rec-1', idempotencyToken: 'tok', recordStatus: 'CREATED', executedAt: '2026-11-22T10:12:06.000Z' };
+const record = (status: string, extra = {}) => ({
+  recordId: 'rec-1', status, recordErrors: [], recordOutputs: [], checks: 3, nextCheckInSeconds: 40, timedOut: false,
+  checkedAt: '2026-11-22T10:14:06.000Z', provisionedProductName: 'orders', ...extra,
+});
+const at = new Date('2026-11-22T10:15:00.000Z');
+
+beforeEach(() => {
+  for (const m of [sns, eb, ddb]) m.reset();
+  Object.assign(process.env, { OUTCOME_TOPIC_ARN: 'arn:outcomes', EVENT_BUS_NAME: 'default', EVENT_SOURCE: 'plangate', TABLE_NAME: 'approvals' });
+  sns.on(PublishCommand).resolves({});
+  eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+  ddb.on(UpdateCommand).resolves({});
+});
+
+describe('describeOutcome says what happened and why, for every ending', () => {
+  test.each<[string, Partial<RunState>, string]>([
+    ['SUCCEEDED', { review: review(), approval, execution, record: record('SUCCEEDED') }, 'Record rec-1 SUCCEEDED.'],
+    ['FAILED', { review: review(), approval, execution, record: record('FAILED', { recordErrors: [{ code: 'E', description: 'Stack rolled back' }] }) }, 'Record rec-1 FAILED: E: Stack rolled back'],
+    ['REJECTED', { review: review(), approval: { ...approval, decision: 'REJECTED', comment: 'no' } }, 'Rejected by Alice <alice@example.com> at 2026-11-22T10:12:05.000Z: "no"'],
+    ['EXPIRED', { review: review() }, 'No approver decided before the approval request expired. The plan was not executed.'],
+    ['TIMED_OUT', { review: review(), approval, execution, record: record('IN_PROGRESS') }, 'Record rec-1 was still IN_PROGRESS when PlanGate stopped waiting.'],
+    ['INVALID_INPUT', { error: { Error: 'InvalidInputError', Cause: JSON.stringify({ errorType: 'InvalidInputError', errorMessage: 'planId is required' }) } }, 'planId is required'],
+    ['PLAN_NOT_READY', { error: { Error: 'PlanNotReadyError', Cause: 'Plan p was still CREATE_IN_PROGRESS after 60 checks' } }, 'Plan p was still CREATE_IN_PROGRESS after 60 checks'],
+    ['DUPLICATE', { review: review(), error: { Error: 'DuplicateRunError', Cause: JSON.stringify({ errorMessage: 'Plan plan-abc already has an approval' }) } }, 'Plan plan-abc already has an approval'],
+    ['INTERNAL_ERROR', { error: { Error: 'States.Runtime' } }, 'States.Runtime'],
+  ])('%s', (outcome, state, reason) => {
+    const report = describeOutcome({ input: { planId: 'plan-abc' }, run, outcome: outcome as RunState['outcome'], ...state }, at);
+    expect(report.detail.outcome).toBe(outcome);
+    expect(report.detail.reason).toContain(reason);
+    expect(report.body).toContain(reason);
+    expect(report.subject).toMatch(new RegExp(`^\\[PlanGate\\] ${outcome}: `));
+  });
+
+  test('names the plan, product, record, approver and how long each phase took', () => {
+    const report = describeOutcome({ input: {}, run, outcome: 'SUCCEEDED', review: review(), approval, execution, record: record('SUCCEEDED') }, at);
+    expect(report.detail).toMatchObject({
+      planId: 'plan-abc',
+      provisionedProductName: 'orders',
+      recordId: 'rec-1',
+      approver: 'Alice <alice@example.com>',
+      durationsSeconds: { review: 0, approval: 720, execution: 120, total: 900 },
+    });
+    expect(report.body).toContain('Time taken: review 0s, approval 12m 0s, execution 2m 0s, total 15m 0s');
+  });
+
+  test('keeps a junk plan id short and the subject within SNS limits', () => {
+    const report = describeOutcome({ input: { planId: `é${'x'.repeat(500)}` }, run, outcome: 'INVALID_INPUT', error: { Error: 'InvalidInputError' } }, at);
+    expect(report.detail.planId).toHaveLength(100);
+    expect(report.subject.length).toBeLessThan(100);
+    expect(report.subject).toMatch(/^[\x20-\x7e]+$/);
+  });
+});
+
+test('publishes the outcome email and event, and records the outcome on the run’s approval', async () => {
+  const state = { input: {}, run, outcome: 'SUCCEEDED', review: review(), approval, execution, record: record('SUCCEEDED') };
+  const detail = await notify(state);
+  expect(sns).toHaveReceivedCommandWith(PublishCommand, { TopicArn: 'arn:outcomes', Subject: '[PlanGate] SUCCEEDED: orders-update (plan-abc)' });
+  expect(eb).toHaveReceivedCommandWith(PutEventsCommand, {
+    Entries: [{ EventBusName: 'default', Source: 'plangate', DetailType: 'PlanGate Run Finished', Detail: JSON.stringify(detail), Resources: ['arn:run-1'] }],
+  });
+  expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+    Key: { pk: 'PLAN#plan-abc' },
+    ConditionExpression: 'executionArn = :executionArn',
+    ExpressionAttributeValues: expect.objectContaining({ ':executionArn': 'arn:run-1' }),
+  });
+});
+
+test('marks a pending approval expired when the run gave up waiting', async () => {
+  await notify({ input: {}, run, outcome: 'EXPIRED', review: review() });
+  expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: 'SET #status = :expired REMOVE taskToken' });
+});
+
+test('fails (so the state machine retries) when EventBridge drops the event', async () => {
+  eb.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });
+  await expect(notify({ input: {}, run, outcome: 'EXPIRED', review: review() })).rejects.toThrow('EventBridge rejected the outcome event: InternalFailure try again');
+});
+
+test('refuses a state without an outcome', async () => {
+  await expect(notify({ input: {}, run })).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('outcome') });
+  expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
+});
