@@ -146,7 +146,15 @@ export class LocalStepFunctions {
 
   stopExecution(executionArn: string): void {
     const execution = this.describeExecution(executionArn);
-    if (execution.status === 'RUNNING') this.abortHandles.get(executionArn)?.();
+    if (execution.status !== 'RUNNING') return;
+    // Settle a task waiting for its token, so the interpreter's task timeout timer is cleared too.
+    for (const task of this.tasks.values()) {
+      if (task.executionArn === executionArn && !task.settled) {
+        task.settled = true;
+        task.reject(new Error('Execution stopped'));
+      }
+    }
+    this.abortHandles.get(executionArn)?.();
   }
 
   describeExecution(executionArn: string): Execution {

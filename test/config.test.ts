@@ -1,5 +1,5 @@
 import { ConfigError, parseConfig } from '../lib/config';
-import { exampleContext } from './support/synth';
+import { exampleContext } from '../local/synth';
 
 const withExample = (overrides: Record<string, unknown>) => ({ ...exampleContext(), ...overrides });
 const problemsOf = (context: Record<string, unknown>) => {

@@ -1,5 +1,5 @@
 import { ordersServicePlan } from './fixtures/plans';
-import { synthesize } from './support/synth';
+import { synthesize } from '../local/synth';
 import { type Harness, startHarness } from './support/workflow-harness';
 
 /** Expiry needs a short approval timeout, so it runs on its own copy of the state machine. */

@@ -1,7 +1,7 @@
 import { AwsApiError } from '../local/service-catalog';
 import { idempotencyToken } from '../lambdas/execute-plan/handler';
 import { ordersServicePlan } from './fixtures/plans';
-import { synthesize } from './support/synth';
+import { synthesize } from '../local/synth';
 import { type Harness, startHarness } from './support/workflow-harness';
 
 /**

@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseConfig } from '../lib/config';
 import { PlanGateStack } from '../lib/plan-gate-stack';
 import { loadWorkflow } from '../local/template';
-import { exampleContext, synthesize } from './support/synth';
+import { exampleContext, synthesize } from '../local/synth';
 
 /** The template as `cdk synth` produces it from the example configuration, synthesized once. */
 const { template, json, stack } = synthesize();

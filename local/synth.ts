@@ -3,16 +3,16 @@ import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { parseConfig } from '../../lib/config';
-import { PlanGateStack } from '../../lib/plan-gate-stack';
+import { parseConfig } from '../lib/config';
+import { PlanGateStack } from '../lib/plan-gate-stack';
 
 /** The example configuration from cdk.json, as a fresh clone has it. */
 export const exampleContext = (): Record<string, unknown> =>
-  JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context;
+  JSON.parse(readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context;
 
 /**
  * Synthesizes the PlanGate stack the way `cdk synth` does, with cdk-nag's AwsSolutions checks.
- * Bundling is skipped (these tests read the template, not the code assets); test/bundling.test.ts bundles.
+ * Bundling is skipped: tests and local mode read the template, not the code assets (test/cli.test.ts bundles).
  */
 export function synthesize(contextOverrides: Record<string, unknown> = {}, options: { bundle?: boolean } = {}) {
   const context = { ...exampleContext(), ...contextOverrides };

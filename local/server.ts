@@ -1,0 +1,219 @@
+import './polyfills';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import dynalite from 'dynalite';
+import { parseConfig } from '../lib/config';
+import { toApiGatewayEvent } from './api-gateway';
+import { answerJson, eventBridgeOperation, type JsonAnswer, serviceCatalogOperation, snsPublish, stepFunctionsOperation } from './aws-endpoints';
+import { DEMO_PLANS } from './demo-plans';
+import { loadHandlers } from './handlers';
+import { Outbox, type OutboxEntry } from './outbox';
+import { AwsApiError, ServiceCatalogEmulator } from './service-catalog';
+import { type ExecutionEvent, type Execution, LocalStepFunctions } from './step-functions';
+import { exampleContext, synthesize } from './synth';
+import { LOCAL_REGION, loadWorkflow } from './template';
+
+/**
+ * Local mode: the synthesized workflow on one port, with no AWS account. The handlers are the deployed
+ * code; only their SDK endpoints point here (AWS_ENDPOINT_URL_*). See the README's "Local mode".
+ */
+
+export interface LocalModeOptions {
+  host?: string;
+  port?: number;
+  /** Context overrides, as `cdk -c key=value` gives them. */
+  context?: Record<string, unknown>;
+  /** Load the demo plans at start. @default true */
+  demoPlans?: boolean;
+  /** Where progress lines go. @default nowhere */
+  log?: (line: string) => void;
+  /** Milliseconds the poll Wait states really wait (the template's are minutes). @default 1000 */
+  pollWaitMs?: number;
+}
+
+export interface LocalMode {
+  baseUrl: string;
+  serviceCatalog: ServiceCatalogEmulator;
+  stepFunctions: LocalStepFunctions;
+  outbox: Outbox;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1_000_000;
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new AwsApiError('RequestEntityTooLarge', `The request body is larger than ${MAX_BODY_BYTES} bytes`, 413);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(res: ServerResponse, answer: JsonAnswer | APIGatewayProxyResult | { status: number; body: unknown }) {
+  if ('statusCode' in answer) {
+    res.writeHead(answer.statusCode, answer.headers as Record<string, string>);
+    res.end(answer.body);
+  } else if ('contentType' in answer) {
+    res.writeHead(answer.status, { 'Content-Type': answer.contentType, 'x-amzn-RequestId': crypto.randomUUID() });
+    res.end(answer.body);
+  } else {
+    res.writeHead(answer.status, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(answer.body, null, 2));
+  }
+}
+
+function progressLine(execution: Execution, event: ExecutionEvent): string | undefined {
+  const run = execution.name.slice(0, 8);
+  if (event.type === 'StateEntered' && event.state?.type !== 'Choice') {
+    if (event.state?.name === 'RequestApproval') return `[${run}] waiting for approval`;
+    return `[${run}] ${event.state?.name}`;
+  }
+  if (event.type === 'StateExited' && event.state?.name === 'CheckRecord') {
+    return `[${run}] record ${(event.state.output as { record?: { status?: string } }).record?.status}`;
+  }
+  if (event.type === 'StateRetried') return `[${run}] retrying ${event.state?.name}`;
+  if (event.type.startsWith('Execution') && event.type !== 'ExecutionStarted') {
+    const outcome = (event.output as { outcome?: string } | undefined)?.outcome;
+    return `[${run}] ${event.type.replace('Execution', 'run ').toLowerCase()}${outcome ? `: ${outcome}` : ''}`;
+  }
+  return undefined;
+}
+
+function printEntry(entry: OutboxEntry): string {
+  const links = entry.urls.length ? `\n    ${entry.urls.join('\n    ')}` : '';
+  return `[outbox] ${entry.channel} to ${entry.recipient}: ${entry.subject ?? ''}${links}`;
+}
+
+export async function startLocalMode(options: LocalModeOptions = {}): Promise<LocalMode> {
+  const log = options.log ?? (() => undefined);
+  const context = { ...exampleContext(), ...options.context };
+  const config = parseConfig(context);
+  const workflow = loadWorkflow(synthesize(options.context ?? {}).json);
+
+  const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const dynamoListener = db.listeners('request')[0] as RequestListener;
+  const serviceCatalog = new ServiceCatalogEmulator();
+  const outbox = new Outbox((entry) => log(printEntry(entry)));
+  let stepFunctions: LocalStepFunctions | undefined;
+  let approvalApi: ((event: unknown, context: Context) => Promise<unknown>) | undefined;
+
+  const recipientsOf = (topicArn: string, approver?: string) =>
+    approver ?? (topicArn === workflow.environment.OUTCOME_TOPIC_ARN ? config.notificationEmails.join(', ') || 'outcome topic (no subscribers)' : topicArn);
+
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://local');
+      const target = req.headers['x-amz-target'];
+      if (typeof target === 'string' && target.startsWith('DynamoDB_20120810.')) return dynamoListener(req, res);
+      if (req.method === 'POST' && (target || url.pathname === '/')) {
+        const body = await readBody(req);
+        const [service, operation = ''] = String(target ?? '').split('.');
+        const input = () => {
+          try {
+            return body ? (JSON.parse(body) as Record<string, unknown>) : {};
+          } catch {
+            throw new AwsApiError('SerializationException', 'The request body is not valid JSON');
+          }
+        };
+        if (service === 'AWS242ServiceCatalogService') return send(res, answerJson('1.1', () => serviceCatalogOperation(serviceCatalog, operation, input())()));
+        if (service === 'AWSStepFunctions') return send(res, answerJson('1.0', () => stepFunctionsOperation(stepFunctions!, operation, input())()));
+        if (service === 'AWSEvents') return send(res, answerJson('1.1', () => eventBridgeOperation(outbox, operation, input())()));
+        if (!target) return send(res, snsPublish(outbox, body, recipientsOf));
+        return send(res, answerJson('1.1', () => {
+          throw new AwsApiError('UnknownOperationException', `Local mode does not serve ${target}`);
+        }));
+      }
+      if (url.pathname.startsWith('/approvals/') || url.pathname === '/approvals') {
+        const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
+        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+        const event = toApiGatewayEvent({ method: req.method ?? 'GET', path: url.pathname, headers, body, query: Object.fromEntries(url.searchParams) });
+        return send(res, (await approvalApi!(event, { awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => 15_000 } as Context)) as APIGatewayProxyResult);
+      }
+      if (url.pathname === '/local/outbox') {
+        if (req.method !== 'GET') return send(res, { status: 405, body: { error: 'Use GET /local/outbox' } });
+        return send(res, { status: 200, body: outbox.list() });
+      }
+      if (url.pathname === '/local/plans') {
+        if (req.method !== 'POST') return send(res, { status: 405, body: { error: 'Use POST /local/plans with a DescribeProvisionedProductPlan response as the body' } });
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(await readBody(req));
+        } catch {
+          return send(res, { status: 400, body: { error: 'The body is not valid JSON' } });
+        }
+        try {
+          const planId = serviceCatalog.registerPlan(parsed);
+          log(`[plans] registered ${planId}`);
+          return send(res, { status: 200, body: { PlanId: planId } });
+        } catch (error) {
+          return send(res, { status: 400, body: { error: (error as Error).message } });
+        }
+      }
+      return send(res, { status: 404, body: { error: `Nothing at ${req.method} ${url.pathname}` } });
+    } catch (error) {
+      const status = error instanceof AwsApiError ? error.statusCode : 500;
+      return send(res, { status, body: { error: (error as Error).message } });
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const baseUrl = `http://${host}:${address.port}`;
+
+  // The handlers read these exactly as in Lambda; only the endpoints differ.
+  Object.assign(process.env, workflow.environment, {
+    APPROVAL_BASE_URL: `${baseUrl}/`,
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_SERVICE_CATALOG: baseUrl,
+    AWS_ENDPOINT_URL_SFN: baseUrl,
+    AWS_ENDPOINT_URL_DYNAMODB: baseUrl,
+    AWS_ENDPOINT_URL_SNS: baseUrl,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: baseUrl,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+  });
+  const ddb = new DynamoDBClient({ endpoint: baseUrl });
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: workflow.table.name,
+      KeySchema: workflow.table.keySchema as never,
+      AttributeDefinitions: workflow.table.attributeDefinitions as never,
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  ddb.destroy();
+
+  const handlers = await loadHandlers();
+  approvalApi = handlers.ApprovalApi;
+  const pollWaitMs = options.pollWaitMs ?? 1000;
+  stepFunctions = new LocalStepFunctions(workflow, handlers, {
+    waitTimeOverrides: { 'Wait for plan': pollWaitMs, 'Wait for record': pollWaitMs },
+    onEvent: (execution, event) => {
+      const line = progressLine(execution, event);
+      if (line) log(line);
+    },
+  });
+  if (options.demoPlans ?? true) for (const plan of DEMO_PLANS) serviceCatalog.registerPlan(plan);
+
+  return {
+    baseUrl,
+    serviceCatalog,
+    stepFunctions,
+    outbox,
+    async close() {
+      for (const execution of stepFunctions.listExecutions()) stepFunctions.stopExecution(execution.executionArn);
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

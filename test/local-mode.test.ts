@@ -1,0 +1,179 @@
+import * as sc from '@aws-sdk/client-service-catalog';
+import * as sfn from '@aws-sdk/client-sfn';
+import { ordersServicePlan } from './fixtures/plans';
+import { type LocalMode, startLocalMode } from '../local/server';
+
+/**
+ * Local mode over HTTP, with the real SDK clients pointed at it: what a platform team's own
+ * integration tests would do. One local mode serves the whole file; each test uses its own plan.
+ */
+let local: LocalMode;
+let serviceCatalog: sc.ServiceCatalogClient;
+let stepFunctions: sfn.SFNClient;
+
+beforeAll(async () => {
+  local = await startLocalMode({ pollWaitMs: 50 });
+  const config = { endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 };
+  serviceCatalog = new sc.ServiceCatalogClient(config);
+  stepFunctions = new sfn.SFNClient(config);
+}, 60_000);
+afterAll(async () => {
+  serviceCatalog.destroy();
+  stepFunctions.destroy();
+  await local.close();
+});
+
+const registerPlan = async (body: unknown) => {
+  const res = await fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as { PlanId?: string; error?: string } };
+};
+const outbox = async () => (await (await fetch(`${local.baseUrl}/local/outbox`)).json()) as { channel: string; recipient: string; subject?: string; body: string; urls: string[] }[];
+const start = async (input: unknown) =>
+  (await stepFunctions.send(new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: JSON.stringify(input) }))).executionArn!;
+const finished = async (executionArn: string) => {
+  for (;;) {
+    const described = await stepFunctions.send(new sfn.DescribeExecutionCommand({ executionArn }));
+    if (described.status !== 'RUNNING') return { ...described, result: JSON.parse(described.output ?? '{}') };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+const linkFor = async (planId: string, approver = 'alice@example.com') => {
+  for (let i = 0; i < 300; i++) {
+    const entry = (await outbox()).find((e) => e.recipient === approver && e.body.includes(planId));
+    if (entry) return entry.urls[0]!;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no approval link for ${planId}`);
+};
+const decide = (link: string, decision: string) =>
+  fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `decision=${decision}` });
+
+describe('the Service Catalog endpoint answers the real client as AWS does', () => {
+  test('pages resource changes, 20 at most, with epoch-second timestamps', async () => {
+    const plan = ordersServicePlan('plan-localpaging001');
+    plan.ResourceChanges = Array.from({ length: 25 }, (_, i) => ({ Action: 'ADD' as const, LogicalResourceId: `Q${i}`, ResourceType: 'AWS::SQS::Queue' }));
+    await registerPlan(plan);
+    const first = await serviceCatalog.send(new sc.DescribeProvisionedProductPlanCommand({ PlanId: 'plan-localpaging001', PageSize: 20 }));
+    expect(first.ResourceChanges).toHaveLength(20);
+    expect(first.ProvisionedProductPlanDetails?.CreatedTime).toBeInstanceOf(Date);
+    const second = await serviceCatalog.send(new sc.DescribeProvisionedProductPlanCommand({ PlanId: 'plan-localpaging001', PageToken: first.NextPageToken }));
+    expect(second.ResourceChanges?.map((c) => c.LogicalResourceId)).toEqual(['Q20', 'Q21', 'Q22', 'Q23', 'Q24']);
+    expect(second.NextPageToken).toBeUndefined();
+  });
+
+  test('returns the modeled errors', async () => {
+    await expect(serviceCatalog.send(new sc.DescribeProvisionedProductPlanCommand({ PlanId: 'plan-nope' }))).rejects.toBeInstanceOf(sc.ResourceNotFoundException);
+    await expect(serviceCatalog.send(new sc.DescribeProvisionedProductPlanCommand({ PlanId: 'bad id!' }))).rejects.toBeInstanceOf(sc.InvalidParametersException);
+    await expect(serviceCatalog.send(new sc.DescribeProvisionedProductPlanCommand({ PlanId: 'plan-demoorders0001', PageSize: 21 }))).rejects.toBeInstanceOf(sc.InvalidParametersException);
+    await expect(serviceCatalog.send(new sc.DescribeRecordCommand({ Id: 'rec-none' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 400 } });
+    await registerPlan(ordersServicePlan('plan-localfailed001', { Status: 'CREATE_FAILED' }));
+    await expect(serviceCatalog.send(new sc.ExecuteProvisionedProductPlanCommand({ PlanId: 'plan-localfailed001', IdempotencyToken: 't1' }))).rejects.toBeInstanceOf(sc.InvalidStateException);
+  });
+
+  test('executes once per IdempotencyToken, and the record moves to SUCCEEDED over time', async () => {
+    await registerPlan(ordersServicePlan('plan-localidempot01'));
+    const a = await serviceCatalog.send(new sc.ExecuteProvisionedProductPlanCommand({ PlanId: 'plan-localidempot01', IdempotencyToken: 'tok-1' }));
+    const b = await serviceCatalog.send(new sc.ExecuteProvisionedProductPlanCommand({ PlanId: 'plan-localidempot01', IdempotencyToken: 'tok-1' }));
+    expect(b.RecordDetail?.RecordId).toBe(a.RecordDetail?.RecordId);
+    expect(a.RecordDetail?.Status).toBe('CREATED');
+    await expect(serviceCatalog.send(new sc.ExecuteProvisionedProductPlanCommand({ PlanId: 'plan-localidempot01', IdempotencyToken: 'tok-2' }))).rejects.toBeInstanceOf(sc.InvalidStateException);
+    await new Promise((r) => setTimeout(r, 300));
+    const record = await serviceCatalog.send(new sc.DescribeRecordCommand({ Id: a.RecordDetail!.RecordId! }));
+    expect(record.RecordDetail?.Status).toBe('SUCCEEDED');
+    const plan = await serviceCatalog.send(new sc.DescribeProvisionedProductPlanCommand({ PlanId: 'plan-localidempot01' }));
+    expect(plan.ProvisionedProductPlanDetails?.Status).toBe('EXECUTE_SUCCESS');
+  });
+
+  test('lists and deletes plans', async () => {
+    const { ProvisionedProductPlans } = await serviceCatalog.send(new sc.ListProvisionedProductPlansCommand({}));
+    expect(ProvisionedProductPlans?.map((p) => p.PlanId)).toContain('plan-demoorders0001');
+    await registerPlan(ordersServicePlan('plan-localdelete001'));
+    await serviceCatalog.send(new sc.DeleteProvisionedProductPlanCommand({ PlanId: 'plan-localdelete001' }));
+    await expect(serviceCatalog.send(new sc.DeleteProvisionedProductPlanCommand({ PlanId: 'plan-localdelete001' }))).rejects.toBeInstanceOf(sc.ResourceNotFoundException);
+  });
+});
+
+describe('POST /local/plans', () => {
+  test('registers a plan and answers its PlanId; a bad body gets a 400 naming the problem', async () => {
+    expect(await registerPlan(ordersServicePlan('plan-localregister1'))).toEqual({ status: 200, body: { PlanId: 'plan-localregister1' } });
+    const bad = await registerPlan({ ProvisionedProductPlanDetails: { PlanName: 'x' }, ResourceChanges: [{ Action: 'DESTROY' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toContain('ResourceChanges.0.Action');
+    const res = await fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: '{not json' });
+    expect(res.status).toBe(400);
+  });
+});
+
+describe('the Step Functions endpoint', () => {
+  test('answers unknown executions and bad task tokens with AWS errors', async () => {
+    const arn = `${local.stepFunctions.stateMachineArn.replace(':stateMachine:', ':execution:')}:nope`;
+    await expect(stepFunctions.send(new sfn.DescribeExecutionCommand({ executionArn: arn }))).rejects.toBeInstanceOf(sfn.ExecutionDoesNotExist);
+    await expect(stepFunctions.send(new sfn.SendTaskSuccessCommand({ taskToken: 'forged', output: '{}' }))).rejects.toBeInstanceOf(sfn.InvalidToken);
+    await expect(
+      stepFunctions.send(new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: '{oops' })),
+    ).rejects.toBeInstanceOf(sfn.InvalidExecutionInput);
+  });
+});
+
+describe('a run in local mode', () => {
+  test('asks every approver by email, waits, executes on approval and reports SUCCEEDED', async () => {
+    await registerPlan(ordersServicePlan('plan-localapprove01'));
+    const executionArn = await start({ planId: 'plan-localapprove01' });
+    const link = await linkFor('plan-localapprove01');
+    expect(link).toMatch(new RegExp(`^${local.baseUrl}/approvals/[A-Za-z0-9_-]{43}$`));
+
+    // A mail scanner fetching the link decides nothing.
+    expect((await fetch(link)).status).toBe(200);
+    expect((await stepFunctions.send(new sfn.DescribeExecutionCommand({ executionArn }))).status).toBe('RUNNING');
+
+    expect((await decide(link, 'approve')).status).toBe(200);
+    expect((await decide(link, 'approve')).status).toBe(409);
+    const done = await finished(executionArn);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.result).toMatchObject({ outcome: 'SUCCEEDED', approver: 'Alice Martin <alice@example.com>' });
+
+    const sent = (await outbox()).filter((e) => e.body.includes('plan-localapprove01'));
+    expect(sent.filter((e) => e.subject?.startsWith('[PlanGate] Approval needed')).map((e) => e.recipient).sort()).toEqual([
+      'alice@example.com',
+      'bob@example.com',
+      'carol@example.com',
+    ]);
+    expect(sent).toContainEqual(expect.objectContaining({ channel: 'email', recipient: 'platform-team@example.com', subject: expect.stringContaining('[PlanGate] SUCCEEDED') }));
+    expect(sent).toContainEqual(expect.objectContaining({ channel: 'eventbridge', subject: 'plangate / PlanGate Run Finished' }));
+
+    const history = await stepFunctions.send(new sfn.GetExecutionHistoryCommand({ executionArn }));
+    expect(history.events?.map((e) => e.type)).toEqual(expect.arrayContaining(['ExecutionStarted', 'TaskStateEntered', 'ExecutionSucceeded']));
+  });
+
+  test('refuses tampered and unknown links with a readable 404 page', async () => {
+    const res = await fetch(`${local.baseUrl}/approvals/${'x'.repeat(43)}`);
+    expect(res.status).toBe(404);
+    expect(await res.text()).toContain('This approval link is not valid');
+  });
+
+  test('shows names and descriptions containing HTML escaped', async () => {
+    await registerPlan(ordersServicePlan('plan-localxss00001', { PlanName: '<img src=x onerror=alert(1)>' }));
+    const executionArn = await start({ planId: 'plan-localxss00001' });
+    const page = await (await fetch(await linkFor('plan-localxss00001'))).text();
+    expect(page).not.toContain('<img src=x');
+    expect(page).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    await stepFunctions.send(new sfn.StopExecutionCommand({ executionArn }));
+  });
+
+  test('two runs for the same plan execute it at most once', async () => {
+    await registerPlan(ordersServicePlan('plan-localtwice0001'));
+    const [a, b] = await Promise.all([start({ planId: 'plan-localtwice0001' }), start({ planId: 'plan-localtwice0001' })]);
+    const link = await linkFor('plan-localtwice0001');
+    await decide(link, 'approve');
+    const outcomes = [(await finished(a)).result.outcome, (await finished(b)).result.outcome].sort();
+    expect(outcomes).toEqual(['DUPLICATE', 'SUCCEEDED']);
+    const executes = local.serviceCatalog.calls.filter((c) => c.operation === 'ExecuteProvisionedProductPlan' && c.input.PlanId === 'plan-localtwice0001');
+    expect(executes).toHaveLength(1);
+  });
+
+  test('Service Catalog errors for bad plan ids reach the notification', async () => {
+    const done = await finished(await start({ planId: 'plan-missing000001' }));
+    expect(done.result).toMatchObject({ outcome: 'PLAN_NOT_READY', reason: expect.stringContaining('Plan plan-missing000001 not found') });
+    expect((await outbox()).some((e) => e.subject === '[PlanGate] PLAN_NOT_READY: plan-missing000001')).toBe(true);
+  });
+});
