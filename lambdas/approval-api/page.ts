@@ -60,7 +60,7 @@ function planDetails(record: ApprovalRecord): Html {
 </tbody></table>
 <h2>Resource changes</h2>
 <p class="muted">Removals and replacements are listed first.</p>
-<table><thead><tr><th>Action</th><th>Logical ID</th><th>Type</th><th>Physical ID</th><th>Replacement</th></tr></thead>
+<table id="changes"><thead><tr><th>Action</th><th>Logical ID</th><th>Type</th><th>Physical ID</th><th>Replacement</th></tr></thead>
 <tbody>${changeRows(summary?.changes ?? [])}</tbody></table>
 ${unlisted ? html`<p class="muted">… and ${unlisted} more changes not listed.</p>` : ''}`;
 }
