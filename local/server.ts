@@ -13,7 +13,7 @@ import { Outbox, type OutboxEntry } from './outbox';
 import { AwsApiError, ServiceCatalogEmulator } from './service-catalog';
 import { type ExecutionEvent, type Execution, LocalStepFunctions } from './step-functions';
 import { exampleContext, synthesize } from './synth';
-import { LOCAL_REGION, loadWorkflow } from './template';
+import { LOCAL_REGION, loadWorkflow, withApprovalTimeout } from './template';
 
 /**
  * Local mode: the synthesized workflow on one port, with no AWS account. The handlers are the deployed
@@ -31,6 +31,8 @@ export interface LocalModeOptions {
   log?: (line: string) => void;
   /** Milliseconds the poll Wait states really wait (the template's are minutes). @default 1000 */
   pollWaitMs?: number;
+  /** Shortens the approval timeout below configuration's 5-minute minimum, to try expiry. @default from configuration */
+  approvalTimeoutSeconds?: number;
 }
 
 export interface LocalMode {
@@ -93,7 +95,8 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const log = options.log ?? (() => undefined);
   const context = { ...exampleContext(), ...options.context };
   const config = parseConfig(context);
-  const workflow = loadWorkflow(synthesize(options.context ?? {}).json);
+  const synthesized = loadWorkflow(synthesize(options.context ?? {}).json);
+  const workflow = options.approvalTimeoutSeconds ? withApprovalTimeout(synthesized, options.approvalTimeoutSeconds) : synthesized;
 
   const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const dynamoListener = db.listeners('request')[0] as RequestListener;

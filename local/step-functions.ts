@@ -252,7 +252,7 @@ export class LocalStepFunctions {
       succeed: () => undefined,
     } satisfies Context;
     try {
-      const result = await this.handlers[fn](structuredClone(event), context);
+      const result = await this.handlers[fn](JSON.parse(JSON.stringify(event ?? null)), context);
       return result === undefined ? null : JSON.parse(JSON.stringify(result));
     } catch (error) {
       throw new LambdaFunctionError(error);

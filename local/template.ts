@@ -120,3 +120,15 @@ export function loadWorkflow(template: CfnTemplate): LocalWorkflow {
     table: { name: tableId, keySchema: table.Properties?.KeySchema, attributeDefinitions: table.Properties?.AttributeDefinitions },
   };
 }
+
+/** Shortens the approval timeout (the task's TimeoutSeconds and the handler's expiry), to try expiry quickly. */
+export function withApprovalTimeout(workflow: LocalWorkflow, seconds: number): LocalWorkflow {
+  // A JSON copy: structuredClone's objects can come from another realm (under jest), which the interpreter rejects.
+  const states = JSON.parse(JSON.stringify(workflow.definition.States)) as Record<string, { TimeoutSeconds?: number }>;
+  states.RequestApproval!.TimeoutSeconds = seconds;
+  return {
+    ...workflow,
+    definition: { ...workflow.definition, States: states },
+    environment: { ...workflow.environment, APPROVAL_TIMEOUT_SECONDS: String(seconds) },
+  };
+}

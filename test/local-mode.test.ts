@@ -1,5 +1,6 @@
 import * as sc from '@aws-sdk/client-service-catalog';
 import * as sfn from '@aws-sdk/client-sfn';
+import { AwsApiError } from '../local/service-catalog';
 import { ordersServicePlan } from './fixtures/plans';
 import { type LocalMode, startLocalMode } from '../local/server';
 
@@ -176,4 +177,61 @@ describe('a run in local mode', () => {
     expect(done.result).toMatchObject({ outcome: 'PLAN_NOT_READY', reason: expect.stringContaining('Plan plan-missing000001 not found') });
     expect((await outbox()).some((e) => e.subject === '[PlanGate] PLAN_NOT_READY: plan-missing000001')).toBe(true);
   });
+});
+
+describe('every core scenario, through local mode', () => {
+  test('reject: not executed, the comment reaches the notification', async () => {
+    await registerPlan(ordersServicePlan('plan-localreject001'));
+    const executionArn = await start({ planId: 'plan-localreject001' });
+    const link = await linkFor('plan-localreject001', 'carol@example.com');
+    await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=reject&comment=not+today' });
+    expect((await finished(executionArn)).result).toMatchObject({ outcome: 'REJECTED', comment: 'not today' });
+    expect(local.serviceCatalog.calls.some((c) => c.operation === 'ExecuteProvisionedProductPlan' && c.input.PlanId === 'plan-localreject001')).toBe(false);
+  });
+
+  test('approve → record FAILED with errors, polled through IN_PROGRESS_IN_ERROR', async () => {
+    const plan = ordersServicePlan('plan-localfail00001');
+    plan.simulation = { recordSeconds: 0.5, finalStatus: 'FAILED', recordErrors: [{ Code: 'E1', Description: 'Stack rolled back' }] };
+    await registerPlan(plan);
+    const executionArn = await start({ planId: 'plan-localfail00001' });
+    await decide(await linkFor('plan-localfail00001'), 'approve');
+    const done = await finished(executionArn);
+    expect(done.result).toMatchObject({ outcome: 'FAILED', recordErrors: [{ code: 'E1', description: 'Stack rolled back' }] });
+    const history = await stepFunctions.send(new sfn.GetExecutionHistoryCommand({ executionArn }));
+    const statuses = history.events!.filter((e) => e.stateExitedEventDetails?.name === 'CheckRecord').map((e) => JSON.parse(e.stateExitedEventDetails!.output!).record.status);
+    expect(statuses).toContain('IN_PROGRESS_IN_ERROR');
+    expect(statuses.at(-1)).toBe('FAILED');
+  });
+
+  test('invalid input ends the run naming the problem', async () => {
+    const done = await finished(await start({ planId: 'no spaces allowed' }));
+    expect(done.result).toMatchObject({ outcome: 'INVALID_INPUT', reason: expect.stringContaining('planId must be 1-100 characters') });
+  });
+
+  test('a CREATE_FAILED plan ends the run with its StatusMessage', async () => {
+    await registerPlan(ordersServicePlan('plan-localcrfail001', { Status: 'CREATE_FAILED', StatusMessage: 'Template format error' }));
+    const done = await finished(await start({ planId: 'plan-localcrfail001' }));
+    expect(done.result).toMatchObject({ outcome: 'PLAN_NOT_READY', reason: expect.stringContaining('Template format error') });
+  });
+
+  test('a plan CREATE_IN_PROGRESS is checked again until it is ready (changed through /local/plans)', async () => {
+    await registerPlan(ordersServicePlan('plan-localprogress1', { Status: 'CREATE_IN_PROGRESS' }));
+    const executionArn = await start({ planId: 'plan-localprogress1' });
+    await new Promise((r) => setTimeout(r, 150));
+    await registerPlan(ordersServicePlan('plan-localprogress1'));
+    await decide(await linkFor('plan-localprogress1'), 'approve');
+    expect((await finished(executionArn)).result).toMatchObject({ outcome: 'SUCCEEDED' });
+  });
+
+  test('a throttled ExecuteProvisionedProductPlan is retried without a second execution', async () => {
+    await registerPlan(ordersServicePlan('plan-localthrottle1'));
+    local.serviceCatalog.failNext('ExecuteProvisionedProductPlan', new AwsApiError('ThrottlingException', 'Rate exceeded'), { times: 3 });
+    const executionArn = await start({ planId: 'plan-localthrottle1' });
+    await decide(await linkFor('plan-localthrottle1'), 'approve');
+    expect((await finished(executionArn)).result).toMatchObject({ outcome: 'SUCCEEDED' });
+    const calls = local.serviceCatalog.calls.filter((c) => c.operation === 'ExecuteProvisionedProductPlan' && c.input.PlanId === 'plan-localthrottle1');
+    // The SDK's own 3 attempts hit the throttle; the state machine's retry gets through with the same token.
+    expect(calls.length).toBe(4);
+    expect(new Set(calls.map((c) => c.input.IdempotencyToken)).size).toBe(1);
+  }, 30_000);
 });

@@ -13,7 +13,7 @@ import { ApprovalStore } from '../../lambdas/shared/approval-store';
 import { toApiGatewayEvent } from '../../local/api-gateway';
 import { type AwsApiError, ServiceCatalogEmulator } from '../../local/service-catalog';
 import { type LambdaHandler, LocalStepFunctions } from '../../local/step-functions';
-import { type CfnTemplate, LOCAL_REGION, loadWorkflow } from '../../local/template';
+import { type CfnTemplate, LOCAL_REGION, loadWorkflow, withApprovalTimeout } from '../../local/template';
 
 /**
  * Runs the synthesized state machine end to end in one process: every task bound to its real handler,
@@ -66,12 +66,7 @@ export interface HarnessOptions {
 }
 
 export async function startHarness(template: CfnTemplate, options: HarnessOptions = {}) {
-  const workflow = loadWorkflow(template);
-  if (options.approvalTimeoutSeconds) {
-    const states = workflow.definition.States as Record<string, { TimeoutSeconds?: number }>;
-    states.RequestApproval!.TimeoutSeconds = options.approvalTimeoutSeconds;
-    workflow.environment.APPROVAL_TIMEOUT_SECONDS = String(options.approvalTimeoutSeconds);
-  }
+  const workflow = options.approvalTimeoutSeconds ? withApprovalTimeout(loadWorkflow(template), options.approvalTimeoutSeconds) : loadWorkflow(template);
 
   const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => db.listen(0, '127.0.0.1', resolve));
