@@ -17,7 +17,12 @@ const wholeNumber = (min: number, max: number) => {
 const approverSchema = z.strictObject({
   email: z.email(),
   name: z.string().trim().min(1).max(100).optional(),
+  slackUserId: z.string().regex(/^[UW][A-Z0-9]{2,20}$/, 'must be a Slack user id such as U012AB3CD').optional(),
 });
+
+/** A Secrets Manager secret, by name or ARN. */
+const secretId = (what: string) =>
+  z.string().regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/, `must be the name or ARN of the Secrets Manager secret holding ${what}`);
 
 /** Every setting, its default and its limits. The README's configuration table mirrors this. */
 const configSchema = z
@@ -40,6 +45,8 @@ const configSchema = z
       .refine((s) => !s.startsWith('aws.'), 'must not start with "aws." (reserved for AWS services)')
       .default('plangate'),
     defaultAcceptLanguage: z.enum(ACCEPT_LANGUAGES).default('en'),
+    slackWebhookSecret: secretId('the Slack incoming-webhook URL').optional(),
+    slackSigningSecret: secretId("the Slack app's signing secret").optional(),
     logRetentionDays: z
       .number({ error: `must be one of ${LOG_RETENTION_DAYS.join(', ')}` })
       .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
@@ -55,6 +62,12 @@ const configSchema = z
         message: `must be at least pollInitialIntervalSeconds (${config.pollInitialIntervalSeconds})`,
       });
     }
+    if (config.slackSigningSecret && !config.slackWebhookSecret) {
+      ctx.addIssue({ code: 'custom', path: ['slackSigningSecret'], message: 'needs plangate:slackWebhookSecret too' });
+    }
+    const slackIds = config.approvers.flatMap((a) => (a.slackUserId ? [a.slackUserId] : []));
+    const repeatedId = slackIds.find((id, i) => slackIds.indexOf(id) !== i);
+    if (repeatedId) ctx.addIssue({ code: 'custom', path: ['approvers'], message: `lists Slack user ${repeatedId} more than once` });
     const emails = config.approvers.map((a) => a.email.toLowerCase());
     const repeated = emails.find((email, i) => emails.indexOf(email) !== i);
     if (repeated) {

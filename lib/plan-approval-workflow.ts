@@ -14,6 +14,7 @@ import {
   aws_lambda as lambda,
   aws_lambda_nodejs as nodejs,
   aws_logs as logs,
+  aws_secretsmanager as secretsmanager,
   aws_sns as sns,
   aws_sns_subscriptions as subscriptions,
   aws_stepfunctions as sfn,
@@ -63,6 +64,17 @@ export interface PlanApprovalWorkflowProps {
   readonly defaultAcceptLanguage?: AcceptLanguage;
   /** Retention of every log group. @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
+  /** Post requests and outcomes to Slack, and (with a signing secret) take decisions from its buttons. @default - no Slack */
+  readonly slack?: SlackProps;
+}
+
+export interface SlackProps {
+  /** The secret holding the channel's incoming-webhook URL, and how the functions name it (name or ARN). */
+  readonly webhookSecret: secretsmanager.ISecret;
+  readonly webhookSecretId: string;
+  /** The secret holding the Slack app's signing secret; enables the Approve and Reject buttons. @default - link button only */
+  readonly signingSecret?: secretsmanager.ISecret;
+  readonly signingSecretId?: string;
 }
 
 /**
@@ -156,10 +168,18 @@ export class PlanApprovalWorkflow extends Construct {
     }
 
     const tableEnv = { TABLE_NAME: this.approvalTable.tableName };
+    // Secret ids only: the values are read at run time and never reach the template or the environment.
+    const slackEnv: Record<string, string> = props.slack
+      ? {
+          SLACK_WEBHOOK_SECRET_ID: props.slack.webhookSecretId,
+          ...(props.slack.signingSecretId ? { SLACK_SIGNING_SECRET_ID: props.slack.signingSecretId } : {}),
+        }
+      : {};
+    const approversEnv = { APPROVERS: JSON.stringify(props.approvers) };
     const reviewPlan = this.function('ReviewPlan', {
       DEFAULT_ACCEPT_LANGUAGE: props.defaultAcceptLanguage ?? 'en',
     });
-    const approvalApiFunction = this.function('ApprovalApi', tableEnv, Duration.seconds(15));
+    const approvalApiFunction = this.function('ApprovalApi', { ...tableEnv, ...slackEnv, ...approversEnv }, Duration.seconds(15));
     this.approvalApi = this.createApi(approvalApiFunction);
     const requestApproval = this.function('RequestApproval', {
       ...tableEnv,
@@ -168,7 +188,8 @@ export class PlanApprovalWorkflow extends Construct {
       // API's deployment and so, through the state machine, on itself.
       APPROVAL_BASE_URL: `https://${this.approvalApi.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${API_STAGE}/`,
       APPROVAL_TIMEOUT_SECONDS: String(approvalTimeout.toSeconds()),
-      APPROVERS: JSON.stringify(props.approvers),
+      ...approversEnv,
+      ...slackEnv,
     });
     const executePlan = this.function('ExecutePlan', tableEnv);
     const checkRecord = this.function('CheckRecord', {
@@ -182,6 +203,7 @@ export class PlanApprovalWorkflow extends Construct {
       OUTCOME_TOPIC_ARN: this.outcomeTopic.topicArn,
       EVENT_BUS_NAME: eventBus.eventBusName,
       EVENT_SOURCE: eventSource,
+      ...slackEnv,
     });
     this.functions = {
       ReviewPlan: reviewPlan,
@@ -206,6 +228,10 @@ export class PlanApprovalWorkflow extends Construct {
     this.approvalTopic.grantPublish(requestApproval);
     this.outcomeTopic.grantPublish(notify);
     eventBus.grantPutEventsTo(notify);
+    if (props.slack) {
+      for (const fn of [requestApproval, approvalApiFunction, notify]) props.slack.webhookSecret.grantRead(fn);
+      props.slack.signingSecret?.grantRead(approvalApiFunction);
+    }
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,

@@ -1,4 +1,4 @@
-import { Duration, Stack, type StackProps, aws_logs as logs } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps, aws_logs as logs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { PlanGateConfig } from './config';
 import { PlanApprovalWorkflow } from './plan-approval-workflow';
@@ -27,7 +27,22 @@ export class PlanGateStack extends Stack {
       eventSource: config.eventSource,
       defaultAcceptLanguage: config.defaultAcceptLanguage,
       logRetention: config.logRetentionDays as logs.RetentionDays,
+      slack: config.slackWebhookSecret
+        ? {
+            webhookSecret: this.secret('SlackWebhookSecret', config.slackWebhookSecret),
+            webhookSecretId: config.slackWebhookSecret,
+            signingSecret: config.slackSigningSecret ? this.secret('SlackSigningSecret', config.slackSigningSecret) : undefined,
+            signingSecretId: config.slackSigningSecret,
+          }
+        : undefined,
     });
+  }
+
+  /** An existing secret, by name or complete ARN. */
+  private secret(id: string, nameOrArn: string): secretsmanager.ISecret {
+    return nameOrArn.startsWith('arn:')
+      ? secretsmanager.Secret.fromSecretCompleteArn(this, id, nameOrArn)
+      : secretsmanager.Secret.fromSecretNameV2(this, id, nameOrArn);
   }
 }
 

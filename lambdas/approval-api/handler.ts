@@ -1,16 +1,18 @@
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { type ApprovalRecord, ApprovalStore, LINK_ID_PATTERN } from '../shared/approval-store';
+import { ApprovalStore, LINK_ID_PATTERN } from '../shared/approval-store';
+import { configuredApprovers } from '../shared/approvers';
 import { dynamo, stepFunctions } from '../shared/clients';
-import type { ApprovalDecision, Decision } from '../shared/run';
+import type { Decision } from '../shared/run';
 import { lambdaHandler, logger, requireEnv } from '../shared/runtime';
-import { decidedPage, expiredPage, messagePage, pendingPage } from './page';
+import { getSecret } from '../shared/secrets';
+import { postToSlack } from '../shared/slack';
+import { type DecisionDeps, isExpired, recordDecision } from './decision';
+import { decidedPage, expiredPage, messagePage, pendingPage, viewOnlyPage } from './page';
+import { handleSlackInteraction, type SlackDeps } from './slack-interactions';
 
 const MAX_BODY_BYTES = 10_000;
 const MAX_COMMENT_LENGTH = 1_000;
-
-/** Step Functions' answers for a token whose task has ended or never existed. */
-const ENDED_TASK_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
 const SECURITY_HEADERS = {
   'Content-Type': 'text/html; charset=utf-8',
@@ -31,17 +33,16 @@ const page = (statusCode: number, body: string, headers: Record<string, string> 
 const notFound = () =>
   page(404, messagePage('Link not found', 'This approval link is not valid. Check that you opened the whole link from your email.'));
 
-export interface ApprovalApiDeps {
-  store: ApprovalStore;
-  completeTask: (taskToken: string, output: ApprovalDecision) => Promise<void>;
-  now: () => Date;
+export interface ApprovalApiDeps extends DecisionDeps {
+  slack: SlackDeps;
 }
 
 /**
  * Serves approval links: GET shows the plan and never changes anything (mail scanners fetch links);
- * POST records one decision and completes the run's waiting task.
+ * POST records one decision and completes the run's waiting task. Slack's buttons arrive at /slack/interactions.
  */
 export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: ApprovalApiDeps): Promise<APIGatewayProxyResult> {
+  if (/^\/slack\/interactions\/?$/.test(event.path ?? '')) return handleSlackInteraction(event, deps, deps.slack);
   const match = /^\/approvals\/([^/]+)\/?$/.exec(event.path ?? '');
   if (!match) return notFound();
   const method = event.httpMethod.toUpperCase();
@@ -55,57 +56,36 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
   const record = link && (await deps.store.get(link.planId));
   if (!link || !record) return notFound();
 
-  const expired = record.status === 'EXPIRED' || (record.status === 'PENDING' && record.expiresAt * 1000 <= deps.now().getTime());
+  const expired = isExpired(record, deps.now());
   if (method === 'GET') {
     if (expired) return page(410, expiredPage(record));
     if (record.status !== 'PENDING') return page(200, decidedPage(record, 'Already decided'));
-    return page(200, pendingPage(record, link.approver));
+    return page(200, link.approver ? pendingPage(record, link.approver) : viewOnlyPage(record));
   }
 
+  if (!link.approver) {
+    return page(403, messagePage('This link only shows the plan', 'Decide with your personal email link or with the Slack buttons.'));
+  }
   const form = parseDecisionForm(event);
   if ('error' in form) return page(form.status, messagePage('Bad request', form.error));
-  if (expired) return page(410, expiredPage(record));
-  if (record.status !== 'PENDING') return page(409, decidedPage(record, 'Already decided'));
-
-  const decision: ApprovalDecision = {
+  const outcome = await recordDecision(deps, record, {
     decision: form.decision,
     approver: link.approver,
     comment: form.comment,
     channel: 'web',
     requestedAt: record.requestedAt,
     decidedAt: deps.now().toISOString(),
-  };
-  const taskToken = await deps.store.decide(record.planId, decision, Math.floor(deps.now().getTime() / 1000));
-  if (!taskToken) return afterLostRace(deps.store, record.planId);
-
-  try {
-    await deps.completeTask(taskToken, decision);
-  } catch (error) {
-    const name = (error as Error).name;
-    if (ENDED_TASK_ERRORS.has(name)) {
-      logger.warn('Approval task had already ended', { planId: record.planId, error: name });
-      await deps.store.expire(record.planId, record.executionArn);
-      return page(410, expiredPage(record));
-    }
-    // A passing failure: take the decision back so the approver can simply try again.
-    await deps.store.undoDecision(record.planId, decision.decidedAt);
-    logger.error('Could not complete approval task', { planId: record.planId, error: name });
-    return page(503, messagePage('Please try again', 'Your decision could not be delivered just now and was not recorded.'), {
-      'Retry-After': '5',
-    });
+  });
+  switch (outcome.result) {
+    case 'decided':
+      return page(200, decidedPage(outcome.record, outcome.record.status === 'APPROVED' ? 'Approved' : 'Rejected'));
+    case 'already-decided':
+      return page(409, decidedPage(outcome.record, 'Already decided'));
+    case 'expired':
+      return page(410, expiredPage(outcome.record));
+    case 'try-again':
+      return page(503, messagePage('Please try again', 'Your decision could not be delivered just now and was not recorded.'), { 'Retry-After': '5' });
   }
-  await deps.store.forgetTaskToken(record.planId);
-  logger.info('Approval decided', { planId: record.planId, decision: decision.decision, approver: link.approver.email });
-  const decided: ApprovalRecord = { ...record, status: decision.decision, decision };
-  return page(200, decidedPage(decided, decision.decision === 'APPROVED' ? 'Approved' : 'Rejected'));
-}
-
-/** Another click won the conditional write: show what it decided (or that time ran out). */
-async function afterLostRace(store: ApprovalStore, planId: string): Promise<APIGatewayProxyResult> {
-  const current = await store.get(planId);
-  if (!current) return notFound();
-  if (current.status === 'PENDING' || current.status === 'EXPIRED') return page(410, expiredPage(current));
-  return page(409, decidedPage(current, 'Already decided'));
 }
 
 type DecisionForm = { decision: Decision; comment?: string } | { error: string; status: number };
@@ -145,12 +125,20 @@ function headerValue(headers: APIGatewayProxyEvent['headers'] | null | undefined
 }
 
 function defaultDeps(): ApprovalApiDeps {
+  const signingSecretId = process.env.SLACK_SIGNING_SECRET_ID;
+  const webhookSecretId = process.env.SLACK_WEBHOOK_SECRET_ID;
   return {
     store: new ApprovalStore(dynamo, requireEnv('TABLE_NAME')),
     completeTask: async (taskToken, output) => {
       await stepFunctions.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
     },
     now: () => new Date(),
+    slack: {
+      signingSecret: async () => (signingSecretId ? getSecret(signingSecretId) : undefined),
+      webhookUrl: async () => (webhookSecretId ? getSecret(webhookSecretId) : undefined),
+      approvers: configuredApprovers,
+      post: postToSlack,
+    },
   };
 }
 

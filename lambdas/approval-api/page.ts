@@ -81,6 +81,16 @@ ${planDetails(record)}
   );
 }
 
+/** The channel's link: the same page, without the buttons, since a decision must name a person. */
+export function viewOnlyPage(record: ApprovalRecord): string {
+  return layout(
+    `Plan ${planTitle(record.review)}`,
+    html`<h1>Plan ${planTitle(record.review)} is waiting for approval</h1>
+<p class="notice">This page is shared with the channel. Approvers decide with their personal email link or with the Slack buttons.</p>
+${planDetails(record)}`,
+  );
+}
+
 /** What a late, repeated or just-made decision shows: who decided what, and when. */
 export function decidedPage(record: ApprovalRecord, heading: string): string {
   const d = record.decision;

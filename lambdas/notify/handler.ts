@@ -5,6 +5,8 @@ import { ApprovalStore } from '../shared/approval-store';
 import { dynamo, eventBridge, sns } from '../shared/clients';
 import { OUTCOMES, type RunState } from '../shared/run';
 import { lambdaHandler, logger, parseInput, requireEnv } from '../shared/runtime';
+import { getSecret } from '../shared/secrets';
+import { outcomeMessage, postToSlack } from '../shared/slack';
 import { describeOutcome, type OutcomeDetail } from './outcome';
 
 export const OUTCOME_DETAIL_TYPE = 'PlanGate Run Finished';
@@ -52,6 +54,15 @@ export async function notify(event: unknown): Promise<OutcomeDetail> {
       idempotencyToken: detail.idempotencyToken,
       finishedAt: detail.finishedAt,
     });
+  }
+  // Last, and never failing the step: Slack being down must not hold up or repeat the notification.
+  const webhookSecretId = process.env.SLACK_WEBHOOK_SECRET_ID;
+  if (webhookSecretId) {
+    try {
+      await postToSlack(await getSecret(webhookSecretId), outcomeMessage(detail));
+    } catch (error) {
+      logger.warn('Slack outcome not posted', { error: (error as Error).message });
+    }
   }
   logger.info('Run finished', { outcome: detail.outcome, planId: detail.planId, recordId: detail.recordId });
   return detail;

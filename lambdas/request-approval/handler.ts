@@ -3,8 +3,11 @@ import { z } from 'zod';
 import { ApprovalStore, newLinkId } from '../shared/approval-store';
 import { dynamo, sns } from '../shared/clients';
 import { DuplicateRunError } from '../shared/errors';
-import type { Approver, ReviewResult } from '../shared/run';
+import { configuredApprovers } from '../shared/approvers';
+import type { ReviewResult } from '../shared/run';
 import { lambdaHandler, logger, parseInput, requireEnv, requireNumberEnv } from '../shared/runtime';
+import { getSecret } from '../shared/secrets';
+import { approvalRequestMessage, postToSlack } from '../shared/slack';
 import { composeApprovalEmail } from './message';
 
 const eventSchema = z.object({
@@ -15,8 +18,6 @@ const eventSchema = z.object({
     'review must be ReviewPlan output for a CREATE_SUCCESS plan',
   ),
 });
-
-const approversSchema = z.array(z.object({ email: z.string(), name: z.string().optional() })).min(1);
 
 /** The link an approver opens; the approval API serves it. */
 export function approvalLink(baseUrl: string, linkId: string): string {
@@ -30,7 +31,7 @@ export function approvalLink(baseUrl: string, linkId: string): string {
  */
 export async function requestApproval(event: unknown): Promise<void> {
   const { taskToken, executionArn, review } = parseInput(eventSchema, event);
-  const approvers = parseApprovers(requireEnv('APPROVERS'));
+  const approvers = configuredApprovers();
   const store = new ApprovalStore(dynamo, requireEnv('TABLE_NAME'));
   const now = new Date();
   const expiresAt = new Date(now.getTime() + requireNumberEnv('APPROVAL_TIMEOUT_SECONDS') * 1000);
@@ -69,14 +70,27 @@ export async function requestApproval(event: unknown): Promise<void> {
       }),
     );
   }
+  await postRequestToSlack(store, review, baseUrl, expiresAt, now);
   logger.info('Approval requested', { planId: review.planId, approvers: approvers.length, expiresAt });
 }
 
-function parseApprovers(json: string): Approver[] {
+/** Posts the request to the Slack channel, with a view-only link to the page (decisions need a person). */
+async function postRequestToSlack(store: ApprovalStore, review: ReviewResult, baseUrl: string, expiresAt: Date, now: Date) {
+  const webhookSecretId = process.env.SLACK_WEBHOOK_SECRET_ID;
+  if (!webhookSecretId) return;
+  const linkId = newLinkId();
+  await store.putLink(linkId, review.planId, undefined, now.toISOString());
+  const message = approvalRequestMessage({
+    review,
+    pageUrl: approvalLink(baseUrl, linkId),
+    expiresAt,
+    interactive: Boolean(process.env.SLACK_SIGNING_SECRET_ID),
+  });
   try {
-    return approversSchema.parse(JSON.parse(json));
-  } catch {
-    throw new Error('Environment variable APPROVERS must be a JSON list of {email, name?}');
+    await postToSlack(await getSecret(webhookSecretId), message);
+  } catch (error) {
+    // Slack must never stop the approval: the emails are already out.
+    logger.warn('Slack request not posted', { error: (error as Error).message });
   }
 }
 

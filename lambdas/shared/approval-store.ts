@@ -32,7 +32,8 @@ export interface ApprovalRecord {
 export interface LinkRecord {
   pk: string;
   planId: string;
-  approver: Approver;
+  /** Whose personal link this is; absent for a view-only link (the one posted to a Slack channel). */
+  approver?: Approver;
   createdAt: string;
 }
 
@@ -76,7 +77,7 @@ export class ApprovalStore {
     }
   }
 
-  async putLink(linkId: string, planId: string, approver: Approver, createdAt: string): Promise<void> {
+  async putLink(linkId: string, planId: string, approver: Approver | undefined, createdAt: string): Promise<void> {
     const item: LinkRecord = { pk: linkKey(linkId), planId, approver, createdAt };
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
   }

@@ -73,6 +73,8 @@ export type Decision = 'APPROVED' | 'REJECTED';
 export interface Approver {
   email: string;
   name?: string;
+  /** The approver's Slack user id, for decisions made with Slack buttons. */
+  slackUserId?: string;
 }
 
 /** What the approval API sends back with SendTaskSuccess, at `$.approval`. */
@@ -80,7 +82,7 @@ export interface ApprovalDecision {
   decision: Decision;
   approver: Approver;
   comment?: string;
-  channel: 'web';
+  channel: 'web' | 'slack';
   requestedAt: string;
   decidedAt: string;
 }

@@ -1,0 +1,114 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import type { ApprovalRecord } from '../shared/approval-store';
+import { planIdSchema, type Approver } from '../shared/run';
+import { logger } from '../shared/runtime';
+import { APPROVE_ACTION, decidedMessage, ephemeral, REJECT_ACTION, type SlackMessage, verifySlackSignature } from '../shared/slack';
+import { type DecisionDeps, recordDecision } from './decision';
+
+export interface SlackDeps {
+  signingSecret: () => Promise<string | undefined>;
+  webhookUrl: () => Promise<string | undefined>;
+  approvers: () => Approver[];
+  post: (url: string, message: SlackMessage) => Promise<boolean>;
+}
+
+const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+  body: JSON.stringify(body),
+});
+
+const payloadSchema = z.object({
+  type: z.literal('block_actions'),
+  user: z.object({ id: z.string() }),
+  response_url: z.url(),
+  actions: z.array(z.object({ action_id: z.string(), value: z.string().optional() })).min(1),
+});
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+
+/**
+ * Slack's response_url is where the message update goes. Only Slack's own hooks are followed; loopback
+ * addresses only when the configured webhook is itself on loopback (local mode), never in AWS.
+ */
+export function allowedResponseUrl(responseUrl: string, webhookUrl: string | undefined): boolean {
+  const url = new URL(responseUrl);
+  if (url.protocol === 'https:' && url.host === 'hooks.slack.com') return true;
+  const webhookHost = webhookUrl ? new URL(webhookUrl).hostname : '';
+  return url.protocol === 'http:' && LOOPBACK.test(url.hostname) && LOOPBACK.test(webhookHost);
+}
+
+/**
+ * Approve and Reject buttons: a signed request from Slack, from a user on the approver list, decides exactly
+ * as the web page does (same record, same once-only rule). The message is then replaced with the decision;
+ * a click that cannot count gets a reply only that user sees.
+ */
+export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: DecisionDeps, slack: SlackDeps): Promise<APIGatewayProxyResult> {
+  if (event.httpMethod.toUpperCase() !== 'POST') return { ...json(405, { error: 'Use POST' }), headers: { 'Content-Type': 'application/json', Allow: 'POST' } };
+  const signingSecret = await slack.signingSecret();
+  if (!signingSecret) return json(404, { error: 'Slack buttons are not configured (no signing secret)' });
+
+  const rawBody = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+  const header = (name: string) => Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === name)?.[1];
+  const verdict = verifySlackSignature({
+    signingSecret,
+    timestamp: header('x-slack-request-timestamp'),
+    signature: header('x-slack-signature'),
+    rawBody,
+    nowSeconds: Math.floor(deps.now().getTime() / 1000),
+  });
+  if (verdict !== 'valid') {
+    logger.warn('Slack request refused', { verdict });
+    const reasons = { missing: 'missing Slack signature headers', stale: 'request timestamp is more than 5 minutes from now', invalid: 'signature does not match' };
+    return json(401, { error: reasons[verdict] });
+  }
+
+  let payload: z.infer<typeof payloadSchema>;
+  try {
+    payload = payloadSchema.parse(JSON.parse(new URLSearchParams(rawBody).get('payload') ?? ''));
+  } catch {
+    return json(400, { error: 'Expected a block_actions payload' });
+  }
+  const action = payload.actions[0]!;
+  if (action.action_id !== APPROVE_ACTION && action.action_id !== REJECT_ACTION) return json(200, {}); // e.g. the link button
+  if (!allowedResponseUrl(payload.response_url, await slack.webhookUrl())) return json(400, { error: 'response_url is not a Slack URL' });
+  const reply = async (message: SlackMessage) => {
+    await slack.post(payload.response_url, message);
+    return json(200, {});
+  };
+
+  const planId = planIdSchema.safeParse(action.value);
+  if (!planId.success) return json(400, { error: 'The button does not name a plan' });
+  const approver = slack.approvers().find((a) => a.slackUserId === payload.user.id);
+  if (!approver) {
+    logger.warn('Slack decision from a user who is not an approver', { slackUserId: payload.user.id, planId: planId.data });
+    return reply(ephemeral('You are not on the approver list for PlanGate, so your click was not counted.'));
+  }
+  const record = await deps.store.get(planId.data);
+  if (!record) return reply(ephemeral(`Plan ${planId.data} has no approval request.`));
+
+  const outcome = await recordDecision(deps, record, {
+    decision: action.action_id === APPROVE_ACTION ? 'APPROVED' : 'REJECTED',
+    approver,
+    channel: 'slack',
+    requestedAt: record.requestedAt,
+    decidedAt: deps.now().toISOString(),
+  });
+  switch (outcome.result) {
+    case 'decided':
+      return reply(decidedMessage(outcome.record.review, outcome.record.decision!));
+    case 'already-decided':
+      return reply(ephemeral(alreadyDecided(outcome.record)));
+    case 'expired':
+      return reply(ephemeral(`The approval request for plan ${record.planId} has expired; the plan was not executed.`));
+    case 'try-again':
+      return reply(ephemeral('Your decision could not be delivered just now and was not recorded. Please click again.'));
+  }
+}
+
+function alreadyDecided(record: ApprovalRecord): string {
+  const d = record.decision;
+  if (!d) return `Plan ${record.planId} is already ${record.status.toLowerCase()}.`;
+  return `Plan ${record.planId} was already ${d.decision.toLowerCase()} by ${d.approver.name ?? d.approver.email} at ${d.decidedAt}.`;
+}

@@ -1,0 +1,177 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { describeChange, describeCounts, planTitle } from './describe';
+import type { ApprovalDecision, ReviewResult } from './run';
+import { logger } from './runtime';
+
+/** Slack's limits (Block Kit reference): blocks per message, characters per section text and header. */
+export const MAX_BLOCKS = 50;
+export const MAX_SECTION_TEXT = 3000;
+const MAX_HEADER_TEXT = 150;
+/** Change lines per section, and at most this many lines in all: the page has the rest. */
+const LINES_PER_SECTION = 10;
+const MAX_LISTED_CHANGES = 40;
+
+export const APPROVE_ACTION = 'plangate_approve';
+export const REJECT_ACTION = 'plangate_reject';
+
+type Block = Record<string, unknown>;
+export interface SlackMessage {
+  text: string;
+  blocks: Block[];
+  replace_original?: boolean;
+  response_type?: 'ephemeral' | 'in_channel';
+}
+
+/** Escapes text for Slack's mrkdwn: only &, < and > are control characters there. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION_TEXT) } });
+const header = (text: string): Block => ({ type: 'header', text: { type: 'plain_text', text: clip(text, MAX_HEADER_TEXT) } });
+const fields = (pairs: [string, string][]): Block => ({
+  type: 'section',
+  fields: pairs.map(([name, value]) => ({ type: 'mrkdwn', text: clip(`*${name}*\n${escapeMrkdwn(value)}`, 2000) })),
+});
+
+/** The request posted to the channel: what changes (removals and replacements first), and how to decide. */
+export function approvalRequestMessage(input: {
+  review: ReviewResult;
+  pageUrl: string;
+  expiresAt: Date;
+  interactive: boolean;
+}): SlackMessage {
+  const { review, pageUrl, expiresAt, interactive } = input;
+  const title = planTitle(review);
+  const changes = review.summary?.changes ?? [];
+  const listed = changes.slice(0, MAX_LISTED_CHANGES);
+  const more = (review.summary?.total ?? 0) - listed.length;
+  const blocks: Block[] = [
+    header(`Approval needed: ${title}`),
+    fields([
+      ['Plan', title],
+      ['Provisioned product', `${review.plan?.provisionedProductName ?? '(unknown)'} (${review.plan?.provisionedProductId ?? 'new'})`],
+      ['Requested by', review.requestedBy ?? '(not given)'],
+      ['Expires', expiresAt.toISOString()],
+    ]),
+    section(`*Changes:* ${escapeMrkdwn(describeCounts(review.summary))}. Removals and replacements first:`),
+  ];
+  for (let i = 0; i < listed.length; i += LINES_PER_SECTION) {
+    const lines = listed.slice(i, i + LINES_PER_SECTION).map((c) => {
+      const destructive = c.action === 'REMOVE' || c.replacement === 'TRUE';
+      return `${destructive ? ':warning: ' : '• '}${escapeMrkdwn(clip(describeChange(c), 280))}`;
+    });
+    blocks.push(section(lines.join('\n')));
+  }
+  if (more > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `+${more} more on the <${pageUrl}|approval page>` }] });
+  const buttons: Block[] = [{ type: 'button', text: { type: 'plain_text', text: 'Open approval page' }, url: pageUrl, action_id: 'plangate_open' }];
+  if (interactive) {
+    buttons.push(
+      {
+        type: 'button',
+        style: 'primary',
+        text: { type: 'plain_text', text: 'Approve' },
+        action_id: APPROVE_ACTION,
+        value: review.planId,
+        confirm: {
+          title: { type: 'plain_text', text: 'Approve this plan?' },
+          text: { type: 'mrkdwn', text: escapeMrkdwn(clip(`Approving lets PlanGate execute ${title}.`, 300)) },
+          confirm: { type: 'plain_text', text: 'Approve' },
+          deny: { type: 'plain_text', text: 'Cancel' },
+        },
+      },
+      { type: 'button', style: 'danger', text: { type: 'plain_text', text: 'Reject' }, action_id: REJECT_ACTION, value: review.planId },
+    );
+  }
+  blocks.push({ type: 'actions', elements: buttons });
+  return { text: `Approval needed: ${escapeMrkdwn(title)}`, blocks: blocks.slice(0, MAX_BLOCKS) };
+}
+
+/** Replaces the request once decided, so nobody clicks a stale button. */
+export function decidedMessage(review: ReviewResult, decision: ApprovalDecision): SlackMessage {
+  const who = decision.approver.slackUserId ? `<@${decision.approver.slackUserId}>` : escapeMrkdwn(decision.approver.name ?? decision.approver.email);
+  const verb = decision.decision === 'APPROVED' ? ':white_check_mark: Approved' : ':x: Rejected';
+  const comment = decision.comment ? `\n> ${escapeMrkdwn(clip(decision.comment, 1000))}` : '';
+  const text = `${verb} by ${who} at ${decision.decidedAt} (${decision.channel})${comment}`;
+  return { replace_original: true, text: `${decision.decision}: ${escapeMrkdwn(planTitle(review))}`, blocks: [header(`${decision.decision === 'APPROVED' ? 'Approved' : 'Rejected'}: ${planTitle(review)}`), section(text)] };
+}
+
+/** A short reply only the clicking user sees. */
+export function ephemeral(text: string): SlackMessage {
+  return { response_type: 'ephemeral', replace_original: false, text, blocks: [section(escapeMrkdwn(text))] };
+}
+
+/** How a run ended, for the channel; failures carry the record's errors. */
+export function outcomeMessage(detail: {
+  outcome: string;
+  reason: string;
+  planId?: string;
+  planName?: string;
+  provisionedProductName?: string;
+  recordId?: string;
+  approver?: string;
+  recordErrors: { code?: string; description?: string }[];
+}): SlackMessage {
+  const title = detail.planName ? `${detail.planName} (${detail.planId})` : (detail.planId ?? '(no plan id)');
+  const blocks: Block[] = [
+    header(`PlanGate ${detail.outcome}: ${title}`),
+    section(escapeMrkdwn(detail.reason)),
+    fields([
+      ['Provisioned product', detail.provisionedProductName ?? '-'],
+      ['Record', detail.recordId ?? '-'],
+      ['Decision by', detail.approver ?? '-'],
+    ]),
+  ];
+  const errors = detail.recordErrors.map((e) => `• *${escapeMrkdwn(e.code ?? 'Error')}*: ${escapeMrkdwn(e.description ?? '')}`);
+  if (errors.length) blocks.push(section(`*Record errors*\n${errors.join('\n')}`));
+  return { text: `PlanGate ${detail.outcome}: ${escapeMrkdwn(title)}`, blocks };
+}
+
+/** Slack's request signing (v0): HMAC-SHA256 over `v0:{timestamp}:{raw body}`, at most 5 minutes old. */
+export function verifySlackSignature(input: {
+  signingSecret: string;
+  timestamp: string | undefined;
+  signature: string | undefined;
+  rawBody: string;
+  nowSeconds: number;
+}): 'valid' | 'missing' | 'stale' | 'invalid' {
+  const { signingSecret, timestamp, signature, rawBody, nowSeconds } = input;
+  if (!timestamp || !signature) return 'missing';
+  const ts = Number(timestamp);
+  if (!Number.isInteger(ts) || Math.abs(nowSeconds - ts) > 300) return 'stale';
+  const expected = Buffer.from(`v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:${rawBody}`).digest('hex')}`);
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected) ? 'valid' : 'invalid';
+}
+
+const metrics = new Metrics({ namespace: 'PlanGate', serviceName: 'plangate' });
+
+/**
+ * Posts to Slack without ever failing or holding up the workflow: a short timeout, one retry, and a failure
+ * is logged and counted (metric SlackPostFailed) instead of thrown. Returns whether Slack took the message.
+ */
+export async function postToSlack(url: string, message: SlackMessage, options: { timeoutMs?: number; attempts?: number } = {}): Promise<boolean> {
+  const attempts = options.attempts ?? 2;
+  let problem = '';
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(message),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 3000),
+      });
+      if (res.ok) return true;
+      problem = `HTTP ${res.status} ${(await res.text()).slice(0, 200)}`;
+      if (res.status < 500 && res.status !== 429) break; // Slack refused the message itself: retrying will not help.
+    } catch (error) {
+      problem = (error as Error).name === 'TimeoutError' ? 'timed out' : (error as Error).message;
+    }
+  }
+  logger.warn('Slack post failed', { problem, host: new URL(url).host });
+  metrics.addMetric('SlackPostFailed', MetricUnit.Count, 1);
+  metrics.publishStoredMetrics();
+  return false;
+}
