@@ -20,6 +20,14 @@ import { LOCAL_REGION, loadWorkflow, withApprovalTimeout } from './template';
  * code; only their SDK endpoints point here (AWS_ENDPOINT_URL_*). See the README's "Local mode".
  */
 
+/** Local mode turns Slack on with these secrets unless the context names others; GetSecretValue answers them. */
+export const LOCAL_SLACK_CONTEXT = {
+  'plangate:slackWebhookSecret': 'plangate/slack-webhook-url',
+  'plangate:slackSigningSecret': 'plangate/slack-signing-secret',
+};
+/** The signing secret local mode's Slack endpoint checks, unless SLACK_SIGNING_SECRET says otherwise. */
+export const DEFAULT_LOCAL_SIGNING_SECRET = 'plangate-local-signing-secret';
+
 export interface LocalModeOptions {
   host?: string;
   port?: number;
@@ -93,9 +101,9 @@ function printEntry(entry: OutboxEntry): string {
 
 export async function startLocalMode(options: LocalModeOptions = {}): Promise<LocalMode> {
   const log = options.log ?? (() => undefined);
-  const context = { ...exampleContext(), ...options.context };
-  const config = parseConfig(context);
-  const synthesized = loadWorkflow(synthesize(options.context ?? {}).json);
+  const overrides = { ...LOCAL_SLACK_CONTEXT, ...options.context };
+  const config = parseConfig({ ...exampleContext(), ...overrides });
+  const synthesized = loadWorkflow(synthesize(overrides).json);
   const workflow = options.approvalTimeoutSeconds ? withApprovalTimeout(synthesized, options.approvalTimeoutSeconds) : synthesized;
 
   const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -107,6 +115,19 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
 
   const recipientsOf = (topicArn: string, approver?: string) =>
     approver ?? (topicArn === workflow.environment.OUTCOME_TOPIC_ARN ? config.notificationEmails.join(', ') || 'outcome topic (no subscribers)' : topicArn);
+
+  const secrets: Record<string, () => string> = {
+    [config.slackWebhookSecret ?? '']: () => `${baseUrl}/local/slack/webhook`,
+    [config.slackSigningSecret ?? '']: () => process.env.SLACK_SIGNING_SECRET || DEFAULT_LOCAL_SIGNING_SECRET,
+  };
+  const secretValue = (operation: string, input: Record<string, unknown>) => {
+    if (operation !== 'GetSecretValue') throw new AwsApiError('UnknownOperationException', `Local mode does not serve secretsmanager.${operation}`);
+    const id = String(input.SecretId ?? '');
+    const value = id ? secrets[id] : undefined;
+    if (!value) throw new AwsApiError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    return { ARN: `arn:aws:secretsmanager:${LOCAL_REGION}:000000000000:secret:${id}-local`, Name: id, SecretString: value() };
+  };
+  let baseUrl = '';
 
   const server = createServer(async (req, res) => {
     try {
@@ -126,12 +147,29 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
         if (service === 'AWS242ServiceCatalogService') return send(res, answerJson('1.1', () => serviceCatalogOperation(serviceCatalog, operation, input())()));
         if (service === 'AWSStepFunctions') return send(res, answerJson('1.0', () => stepFunctionsOperation(stepFunctions!, operation, input())()));
         if (service === 'AWSEvents') return send(res, answerJson('1.1', () => eventBridgeOperation(outbox, operation, input())()));
+        if (service === 'secretsmanager') return send(res, answerJson('1.1', () => secretValue(operation, input())));
         if (!target) return send(res, snsPublish(outbox, body, recipientsOf));
         return send(res, answerJson('1.1', () => {
           throw new AwsApiError('UnknownOperationException', `Local mode does not serve ${target}`);
         }));
       }
-      if (url.pathname.startsWith('/approvals/') || url.pathname === '/approvals') {
+      if (url.pathname.startsWith('/local/slack/')) {
+        // The channel's incoming webhook, and the response_url Slack would give a button click.
+        if (req.method !== 'POST') return send(res, { status: 405, body: { error: 'Slack posts are POSTs' } });
+        const body = await readBody(req);
+        let message: { text?: string };
+        try {
+          message = JSON.parse(body);
+        } catch {
+          res.writeHead(400).end('invalid_payload');
+          return;
+        }
+        const recipient = url.pathname === '/local/slack/webhook' ? '#plangate (incoming webhook)' : `response_url ${url.pathname}`;
+        outbox.add({ channel: 'slack', recipient, subject: message.text, body: JSON.stringify(message) });
+        res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+        return;
+      }
+      if (url.pathname.startsWith('/approvals/') || url.pathname === '/approvals' || url.pathname.startsWith('/slack/')) {
         const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
         const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
         const event = toApiGatewayEvent({ method: req.method ?? 'GET', path: url.pathname, headers, body, query: Object.fromEntries(url.searchParams) });
@@ -169,7 +207,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const baseUrl = `http://${host}:${address.port}`;
+  baseUrl = `http://${host}:${address.port}`;
 
   // The handlers read these exactly as in Lambda; only the endpoints differ.
   Object.assign(process.env, workflow.environment, {
@@ -182,6 +220,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     AWS_ENDPOINT_URL_DYNAMODB: baseUrl,
     AWS_ENDPOINT_URL_SNS: baseUrl,
     AWS_ENDPOINT_URL_EVENTBRIDGE: baseUrl,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: baseUrl,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
   });

@@ -64,6 +64,10 @@ test.each([
   [{ 'plangate:eventSource': 'aws.servicecatalog' }, 'plangate:eventSource: must not start with "aws."'],
   [{ 'plangate:notificationEmails': ['x'] }, 'plangate:notificationEmails.0'],
   [{ 'plangate:approverz': [] }, 'unknown setting(s) plangate:approverz'],
+  [{ 'plangate:approvers': [{ email: 'a@example.com', slackUserId: 'alice' }] }, 'plangate:approvers.0.slackUserId: must be a Slack user id such as U012AB3CD'],
+  [{ 'plangate:slackWebhookSecret': 'https://hooks.slack.com/services/T/B/x' }, 'plangate:slackWebhookSecret: must be the name or ARN of the Secrets Manager secret'],
+  [{ 'plangate:slackSigningSecret': 'plangate/signing' }, 'plangate:slackSigningSecret: needs plangate:slackWebhookSecret too'],
+  [{ 'plangate:approvers': [{ email: 'a@example.com', slackUserId: 'U1' + 'A'.repeat(5) }, { email: 'b@example.com', slackUserId: 'U1' + 'A'.repeat(5) }] }, 'lists Slack user U1AAAAA more than once'],
 ])('%j is refused with a message naming the key', (overrides, message) => {
   expect(problemsOf(withExample(overrides))).toContain(message);
 });

@@ -255,3 +255,33 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => app.synth()).toThrow(/AwsSolutions-SNS3/);
   });
 });
+
+describe('Slack', () => {
+  const { json: withSlack } = synthesize({
+    'plangate:slackWebhookSecret': 'plangate/slack-webhook-url',
+    'plangate:slackSigningSecret': 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:plangate/signing-AbCdEf',
+  });
+  const policyOf = (role: string) =>
+    JSON.stringify(Object.entries(withSlack.Resources).find(([id, r]) => r.Type === 'AWS::IAM::Policy' && id.startsWith(`Workflow${role}RoleDefaultPolicy`))![1]);
+
+  test('functions get the secrets’ ids, never their values, and read only the secrets they use', () => {
+    const envs = Object.values(withSlack.Resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .map((r) => (r.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables);
+    expect(envs.filter((e) => e.SLACK_WEBHOOK_SECRET_ID === 'plangate/slack-webhook-url')).toHaveLength(3);
+    expect(envs.filter((e) => e.SLACK_SIGNING_SECRET_ID)).toHaveLength(3);
+    for (const role of ['RequestApproval', 'ApprovalApi', 'Notify']) expect(policyOf(role)).toContain('secret:plangate/slack-webhook-url-??????');
+    expect(policyOf('ApprovalApi')).toContain('secret:plangate/signing-AbCdEf');
+    for (const role of ['RequestApproval', 'Notify', 'ReviewPlan', 'ExecutePlan', 'CheckRecord']) expect(policyOf(role)).not.toContain('signing');
+    for (const role of ['ReviewPlan', 'ExecutePlan', 'CheckRecord']) expect(policyOf(role)).not.toContain('secretsmanager');
+    expect(JSON.stringify(withSlack)).not.toContain('hooks.slack.com/services');
+  });
+
+  test('approvers carry their Slack user ids to the functions that map clicks to people', () => {
+    const approvers = Object.values(withSlack.Resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .map((r) => (r.Properties as { Environment: { Variables: Record<string, string> } }).Environment.Variables.APPROVERS)
+      .filter(Boolean);
+    expect(JSON.parse(approvers[0]!)).toContainEqual({ email: 'alice@example.com', name: 'Alice Martin', slackUserId: 'U0ALICE01' });
+  });
+});

@@ -17,3 +17,18 @@ test('an undecided approval expires; its link then answers 410 and decides nothi
   expect(await res.text()).toContain('This approval request has expired');
   expect(local.serviceCatalog.calls.filter((c) => c.operation === 'ExecuteProvisionedProductPlan')).toEqual([]);
 });
+
+test('a Slack click after expiry gets a clear reply', async () => {
+  const { createHmac } = await import('node:crypto');
+  const { DEFAULT_LOCAL_SIGNING_SECRET } = await import('../local/server');
+  const execution = local.stepFunctions.startExecution({ planId: 'plan-demoorders0001' });
+  await execution.finished;
+  const payload = { type: 'block_actions', user: { id: 'U0ALICE01' }, response_url: `${local.baseUrl}/local/slack/responses/expired`, actions: [{ action_id: 'plangate_approve', value: 'plan-demoorders0001' }] };
+  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  const ts = String(Math.floor(Date.now() / 1000));
+  const signature = `v0=${createHmac('sha256', DEFAULT_LOCAL_SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
+  const res = await fetch(`${local.baseUrl}/slack/interactions`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signature }, body });
+  expect(res.status).toBe(200);
+  const reply = local.outbox.list().find((e) => e.recipient.includes('/local/slack/responses/expired'))!;
+  expect(JSON.parse(reply.body)).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('has expired; the plan was not executed') });
+});

@@ -73,3 +73,18 @@ test('refuses an event without a task token or a reviewed plan', async () => {
   await expect(requestApproval({ ...event(), review: { planId: 'x' } })).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('review') });
   expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
 });
+
+test('Slack being unreachable never stops the request: every email still goes out', async () => {
+  const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+  const secrets = mockClient(SecretsManagerClient);
+  secrets.on(GetSecretValueCommand).resolves({ SecretString: 'http://127.0.0.1:1/nothing-listens-here' });
+  process.env.SLACK_WEBHOOK_SECRET_ID = 'plangate/slack-webhook-url';
+  try {
+    await expect(requestApproval(event())).resolves.toBeUndefined();
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 2);
+    expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: 'plangate/slack-webhook-url' });
+  } finally {
+    delete process.env.SLACK_WEBHOOK_SECRET_ID;
+    secrets.restore();
+  }
+});

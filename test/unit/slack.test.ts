@@ -1,0 +1,123 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { allowedResponseUrl } from '../../lambdas/approval-api/slack-interactions';
+import { approvalRequestMessage, escapeMrkdwn, MAX_BLOCKS, MAX_SECTION_TEXT, outcomeMessage, postToSlack, verifySlackSignature } from '../../lambdas/shared/slack';
+import { review } from './fixtures';
+
+const sign = (secret: string, ts: string, body: string) => `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
+
+describe('request signatures', () => {
+  const now = 1_780_000_000;
+  const body = 'payload=%7B%22type%22%3A%22block_actions%22%7D';
+  const check = (over: Partial<Parameters<typeof verifySlackSignature>[0]>) =>
+    verifySlackSignature({ signingSecret: 's3cret', timestamp: String(now), signature: sign('s3cret', String(now), body), rawBody: body, nowSeconds: now, ...over });
+
+  test('accepts a request signed with the signing secret', () => expect(check({})).toBe('valid'));
+  test('refuses another secret, a changed body or a changed timestamp', () => {
+    expect(check({ signature: sign('other', String(now), body) })).toBe('invalid');
+    expect(check({ rawBody: `${body}x` })).toBe('invalid');
+    expect(check({ signature: 'v0=short' })).toBe('invalid');
+  });
+  test('refuses timestamps more than 5 minutes from now, either way', () => {
+    expect(check({ nowSeconds: now + 301 })).toBe('stale');
+    expect(check({ nowSeconds: now - 301 })).toBe('stale');
+    expect(check({ nowSeconds: now + 300 })).toBe('valid');
+    expect(check({ timestamp: 'yesterday' })).toBe('stale');
+  });
+  test('refuses a request without the headers', () => expect(check({ signature: undefined })).toBe('missing'));
+});
+
+test('escapes &, < and > in mrkdwn, so nobody can @channel or forge links through a plan name', () => {
+  expect(escapeMrkdwn('<!channel> & <https://evil|click>')).toBe('&lt;!channel&gt; &amp; &lt;https://evil|click&gt;');
+  const hostile = review();
+  hostile.plan!.planName = '<!channel>';
+  hostile.summary!.changes[0]!.logicalResourceId = '<https://evil|x>';
+  const text = JSON.stringify(approvalRequestMessage({ review: hostile, pageUrl: 'https://x/approvals/a', expiresAt: new Date(), interactive: true }).blocks.slice(1));
+  expect(text).not.toMatch(/<!channel>|<https:\/\/evil/);
+});
+
+test('a plan too large for one message keeps to Slack limits and points at the page for the rest', () => {
+  const big = review();
+  big.summary = {
+    total: 1000,
+    countsByAction: { MODIFY: 1000 },
+    replacements: 0,
+    unlisted: 700,
+    changes: Array.from({ length: 300 }, (_, i) => ({ action: 'MODIFY', logicalResourceId: `Resource${i}${'x'.repeat(400)}`, resourceType: 'AWS::S3::Bucket' })),
+  };
+  const message = approvalRequestMessage({ review: big, pageUrl: 'https://x/approvals/abc', expiresAt: new Date(), interactive: true });
+  expect(message.blocks.length).toBeLessThanOrEqual(MAX_BLOCKS);
+  for (const block of message.blocks) {
+    const text = (block.text as { text?: string } | undefined)?.text ?? '';
+    expect(text.length).toBeLessThanOrEqual(MAX_SECTION_TEXT);
+  }
+  expect(JSON.stringify(message.blocks)).toContain('+960 more on the <https://x/approvals/abc|approval page>');
+  expect(message.blocks.at(-1)).toMatchObject({ type: 'actions' });
+});
+
+test('the link button is always there; Approve and Reject only with a signing secret', () => {
+  const actions = (interactive: boolean) =>
+    (approvalRequestMessage({ review: review(), pageUrl: 'https://x/a', expiresAt: new Date(), interactive }).blocks.at(-1)!.elements as { action_id: string }[]).map((e) => e.action_id);
+  expect(actions(false)).toEqual(['plangate_open']);
+  expect(actions(true)).toEqual(['plangate_open', 'plangate_approve', 'plangate_reject']);
+});
+
+test('outcome messages list record errors', () => {
+  const message = outcomeMessage({ outcome: 'FAILED', reason: 'Record rec-1 FAILED', planId: 'p', recordErrors: [{ code: 'E1', description: 'a <b>' }] });
+  expect(JSON.stringify(message.blocks)).toContain('*E1*: a &lt;b&gt;');
+});
+
+test('response_url: Slack hooks only, and loopback only when the webhook itself is local', () => {
+  expect(allowedResponseUrl('https://hooks.slack.com/actions/T/1/abc', 'https://hooks.slack.com/services/x')).toBe(true);
+  expect(allowedResponseUrl('https://evil.example/actions', 'https://hooks.slack.com/services/x')).toBe(false);
+  expect(allowedResponseUrl('http://hooks.slack.com/actions', 'https://hooks.slack.com/services/x')).toBe(false);
+  expect(allowedResponseUrl('http://127.0.0.1:9/r', 'https://hooks.slack.com/services/x')).toBe(false);
+  expect(allowedResponseUrl('http://127.0.0.1:9/r', 'http://127.0.0.1:8642/local/slack/webhook')).toBe(true);
+  expect(allowedResponseUrl('http://10.0.0.5/r', 'http://127.0.0.1:8642/local/slack/webhook')).toBe(false);
+});
+
+describe('posting to Slack never fails the workflow', () => {
+  let server: Server;
+  let url: string;
+  const answers: (number | 'hang')[] = [];
+  let received = 0;
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      received++;
+      const answer = answers.shift() ?? 200;
+      if (answer === 'hang') return; // never answers
+      res.writeHead(answer).end(answer === 200 ? 'ok' : 'error');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+  beforeEach(() => {
+    answers.length = 0;
+    received = 0;
+  });
+
+  test('retries once after a server error', async () => {
+    answers.push(500, 200);
+    await expect(postToSlack(url, { text: 't', blocks: [] })).resolves.toBe(true);
+    expect(received).toBe(2);
+  });
+  test('gives up quietly after a bounded wait when Slack hangs', async () => {
+    answers.push('hang', 'hang');
+    const started = Date.now();
+    await expect(postToSlack(url, { text: 't', blocks: [] }, { timeoutMs: 200 })).resolves.toBe(false);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+  test('does not retry a message Slack refuses', async () => {
+    answers.push(400);
+    await expect(postToSlack(url, { text: 't', blocks: [] })).resolves.toBe(false);
+    expect(received).toBe(1);
+  });
+  test('survives an address where nothing listens', async () => {
+    await expect(postToSlack('http://127.0.0.1:1/hook', { text: 't', blocks: [] })).resolves.toBe(false);
+  });
+});
