@@ -1,7 +1,7 @@
 import './polyfills';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import dynalite from 'dynalite';
 import { parseConfig } from '../lib/config';
@@ -13,7 +13,7 @@ import { Outbox, type OutboxEntry } from './outbox';
 import { AwsApiError, ServiceCatalogEmulator } from './service-catalog';
 import { type ExecutionEvent, type Execution, LocalStepFunctions } from './step-functions';
 import { exampleContext, synthesize } from './synth';
-import { LOCAL_REGION, loadWorkflow, withApprovalTimeout } from './template';
+import { createApprovalTable, LOCAL_REGION, loadWorkflow, withApprovalTimeout } from './template';
 
 /**
  * Local mode: the synthesized workflow on one port, with no AWS account. The handlers are the deployed
@@ -225,14 +225,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
   });
   const ddb = new DynamoDBClient({ endpoint: baseUrl });
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: workflow.table.name,
-      KeySchema: workflow.table.keySchema as never,
-      AttributeDefinitions: workflow.table.attributeDefinitions as never,
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createApprovalTable(ddb, workflow);
   ddb.destroy();
 
   const handlers = await loadHandlers();

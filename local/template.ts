@@ -1,3 +1,4 @@
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FUNCTIONS, type FunctionName } from '../lib/functions';
 
 /**
@@ -131,4 +132,16 @@ export function withApprovalTimeout(workflow: LocalWorkflow, seconds: number): L
     definition: { ...workflow.definition, States: states },
     environment: { ...workflow.environment, APPROVAL_TIMEOUT_SECONDS: String(seconds) },
   };
+}
+
+/** Creates the approval table as the template defines it (key schema and attributes). */
+export async function createApprovalTable(client: DynamoDBClient, workflow: LocalWorkflow): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: workflow.table.name,
+      KeySchema: workflow.table.keySchema as never,
+      AttributeDefinitions: workflow.table.attributeDefinitions as never,
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
 }

@@ -48,7 +48,12 @@ export async function recordDecision(deps: DecisionDeps, record: ApprovalRecord,
     logger.error('Could not complete approval task', { planId: record.planId, error: name });
     return { result: 'try-again' };
   }
-  await deps.store.forgetTaskToken(record.planId);
+  try {
+    await deps.store.forgetTaskToken(record.planId);
+  } catch (error) {
+    // The decision stands and the run goes on; only the housekeeping failed (Notify removes the token at the end too).
+    logger.warn('Could not remove the task token after deciding', { planId: record.planId, error: (error as Error).name });
+  }
   logger.info('Approval decided', { planId: record.planId, decision: decision.decision, approver: decision.approver.email, channel: decision.channel });
   return { result: 'decided', record: { ...record, status: decision.decision, decision } };
 }

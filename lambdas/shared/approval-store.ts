@@ -164,7 +164,7 @@ export class ApprovalStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: planKey(planId) },
-        UpdateExpression: 'SET outcome = :outcome',
+        UpdateExpression: 'SET outcome = :outcome REMOVE taskToken',
         ConditionExpression: 'executionArn = :executionArn',
         ExpressionAttributeValues: { ':outcome': outcome, ':executionArn': executionArn },
       }),

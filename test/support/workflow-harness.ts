@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import * as sc from '@aws-sdk/client-service-catalog';
 import { SendTaskSuccessCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
@@ -13,7 +13,7 @@ import { ApprovalStore } from '../../lambdas/shared/approval-store';
 import { toApiGatewayEvent } from '../../local/api-gateway';
 import { type AwsApiError, ServiceCatalogEmulator } from '../../local/service-catalog';
 import { type LambdaHandler, LocalStepFunctions } from '../../local/step-functions';
-import { type CfnTemplate, LOCAL_REGION, loadWorkflow, withApprovalTimeout } from '../../local/template';
+import { type CfnTemplate, createApprovalTable, LOCAL_REGION, loadWorkflow, withApprovalTimeout } from '../../local/template';
 
 /**
  * Runs the synthesized state machine end to end in one process: every task bound to its real handler,
@@ -80,14 +80,7 @@ export async function startHarness(template: CfnTemplate, options: HarnessOption
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
   });
   const ddb = new DynamoDBClient({ endpoint: dbEndpoint });
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: workflow.table.name,
-      KeySchema: workflow.table.keySchema as never,
-      AttributeDefinitions: workflow.table.attributeDefinitions as never,
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createApprovalTable(ddb, workflow);
 
   const serviceCatalog = new ServiceCatalogEmulator();
   const scMock = mockClient(sc.ServiceCatalogClient);

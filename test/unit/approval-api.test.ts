@@ -211,3 +211,13 @@ test('an unexpected failure gets a readable 500 page, not a bare gateway error',
   expect(res.body).toContain('Nothing was recorded. Please try again in a minute.');
   expect(res.body).not.toContain('socket hang up');
 });
+
+test('a decision that was delivered stands even if removing the token afterwards fails', async () => {
+  ddb.on(UpdateCommand).callsFake(async (input) => {
+    if (input.UpdateExpression === 'REMOVE taskToken') throw new Error('throttled');
+    return input.ReturnValues === 'ALL_OLD' ? { Attributes: plan } : {};
+  });
+  const res = await call('POST', path, 'decision=approve');
+  expect(res.statusCode).toBe(200);
+  expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+});
