@@ -47,6 +47,10 @@ const configSchema = z
     defaultAcceptLanguage: z.enum(ACCEPT_LANGUAGES).default('en'),
     slackWebhookSecret: secretId('the Slack incoming-webhook URL').optional(),
     slackSigningSecret: secretId("the Slack app's signing secret").optional(),
+    sensitiveResourceTypes: z
+      .array(z.string().regex(/^[A-Za-z0-9]+::([A-Za-z0-9]+::)?([A-Za-z0-9]+|\*)$/, 'must be a resource type such as AWS::RDS::DBInstance, or a prefix such as AWS::RDS::*'))
+      .max(200)
+      .optional(),
     logRetentionDays: z
       .number({ error: `must be one of ${LOG_RETENTION_DAYS.join(', ')}` })
       .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {

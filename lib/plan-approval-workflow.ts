@@ -21,6 +21,7 @@ import {
   aws_stepfunctions_tasks as tasks,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../lambdas/shared/risk';
 import type { AcceptLanguage, Approver } from '../lambdas/shared/run';
 import { type FunctionName, handlerEntry } from './functions';
 
@@ -64,6 +65,8 @@ export interface PlanApprovalWorkflowProps {
   readonly defaultAcceptLanguage?: AcceptLanguage;
   /** Retention of every log group. @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
+  /** Resource types (or `Prefix::*` patterns) whose every change is HIGH risk. @default DEFAULT_SENSITIVE_RESOURCE_TYPES (databases, storage, keys, identity) */
+  readonly sensitiveResourceTypes?: string[];
   /** Post requests and outcomes to Slack, and (with a signing secret) take decisions from its buttons. @default - no Slack */
   readonly slack?: SlackProps;
 }
@@ -178,6 +181,7 @@ export class PlanApprovalWorkflow extends Construct {
     const approversEnv = { APPROVERS: JSON.stringify(props.approvers) };
     const reviewPlan = this.function('ReviewPlan', {
       DEFAULT_ACCEPT_LANGUAGE: props.defaultAcceptLanguage ?? 'en',
+      SENSITIVE_RESOURCE_TYPES: JSON.stringify(props.sensitiveResourceTypes ?? DEFAULT_SENSITIVE_RESOURCE_TYPES),
     });
     const approvalApiFunction = this.function('ApprovalApi', { ...tableEnv, ...slackEnv, ...approversEnv }, Duration.seconds(15));
     this.approvalApi = this.createApi(approvalApiFunction);
@@ -219,6 +223,8 @@ export class PlanApprovalWorkflow extends Construct {
     const allowServiceCatalog = (fn: lambda.IFunction, action: string) =>
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: [`servicecatalog:${action}`], resources: ['*'] }));
     allowServiceCatalog(reviewPlan, 'DescribeProvisionedProductPlan');
+    // Execute describes the plan again first, to refuse one that changed since it was approved.
+    allowServiceCatalog(executePlan, 'DescribeProvisionedProductPlan');
     allowServiceCatalog(executePlan, 'ExecuteProvisionedProductPlan');
     allowServiceCatalog(checkRecord, 'DescribeRecord');
     this.approvalTable.grantReadWriteData(requestApproval);
@@ -376,6 +382,7 @@ export class PlanApprovalWorkflow extends Construct {
     const expired = outcome('Expired', 'EXPIRED');
     const invalidInput = outcome('Invalid input', 'INVALID_INPUT');
     const planNotReady = outcome('Plan not ready', 'PLAN_NOT_READY');
+    const planChanged = outcome('Plan changed', 'PLAN_CHANGED');
     const duplicate = outcome('Duplicate', 'DUPLICATE');
     const timedOut = outcome('Timed out', 'TIMED_OUT');
     const internalError = outcome('Internal error', 'INTERNAL_ERROR');
@@ -390,7 +397,7 @@ export class PlanApprovalWorkflow extends Construct {
       { resultPath: '$.notifyError' },
     );
     notify.next(new sfn.Succeed(this, 'Done', { outputPath: '$.notification' }));
-    for (const state of [succeeded, failed, rejected, expired, invalidInput, planNotReady, duplicate, timedOut, internalError]) {
+    for (const state of [succeeded, failed, rejected, expired, invalidInput, planNotReady, planChanged, duplicate, timedOut, internalError]) {
       state.next(notify);
     }
 
@@ -450,6 +457,7 @@ export class PlanApprovalWorkflow extends Construct {
       }),
       '$.execution',
     )
+      .addCatch(planChanged, { errors: ['PlanChangedError'], resultPath: '$.error' })
       .addCatch(planNotReady, { errors: ['PlanNotReadyError'], resultPath: '$.error' })
       .addCatch(internalError, { resultPath: '$.error' });
     const startPolling = new sfn.Pass(this, 'Start polling', { result: sfn.Result.fromObject({ checks: 0 }), resultPath: '$.record' });

@@ -27,6 +27,7 @@ export class PlanGateStack extends Stack {
       eventSource: config.eventSource,
       defaultAcceptLanguage: config.defaultAcceptLanguage,
       logRetention: config.logRetentionDays as logs.RetentionDays,
+      sensitiveResourceTypes: config.sensitiveResourceTypes,
       slack: config.slackWebhookSecret
         ? {
             webhookSecret: this.secret('SlackWebhookSecret', config.slackWebhookSecret),

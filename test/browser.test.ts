@@ -56,7 +56,7 @@ afterAll(async () => {
   // Removal first, then the replacement, then the rest.
   expect(actions).toEqual(['REMOVE', 'MODIFY', 'ADD', 'MODIFY']);
   expect(resources).toEqual(['LegacyOrdersTopic', 'OrdersTable', 'OrdersDeadLetterQueue', 'OrdersFunction']);
-  await expect(page.locator('tr.destructive').count()).resolves.toBe(2);
+  await expect(page.locator('tr.risk-high').count()).resolves.toBe(2);
 
   await page.fill('#comment', 'Checked the table migration with the team');
   await page.click('button.approve');

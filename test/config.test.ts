@@ -64,6 +64,7 @@ test.each([
   [{ 'plangate:eventSource': 'aws.servicecatalog' }, 'plangate:eventSource: must not start with "aws."'],
   [{ 'plangate:notificationEmails': ['x'] }, 'plangate:notificationEmails.0'],
   [{ 'plangate:approverz': [] }, 'unknown setting(s) plangate:approverz'],
+  [{ 'plangate:sensitiveResourceTypes': ['rds'] }, 'plangate:sensitiveResourceTypes.0: must be a resource type such as AWS::RDS::DBInstance, or a prefix such as AWS::RDS::*'],
   [{ 'plangate:approvers': [{ email: 'a@example.com', slackUserId: 'alice' }] }, 'plangate:approvers.0.slackUserId: must be a Slack user id such as U012AB3CD'],
   [{ 'plangate:slackWebhookSecret': 'https://hooks.slack.com/services/T/B/x' }, 'plangate:slackWebhookSecret: must be the name or ARN of the Secrets Manager secret'],
   [{ 'plangate:slackSigningSecret': 'plangate/signing' }, 'plangate:slackSigningSecret: needs plangate:slackWebhookSecret too'],

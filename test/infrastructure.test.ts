@@ -60,7 +60,7 @@ describe('state machine', () => {
   test('routes every ending through the one Notify task', () => {
     const outcomes = Object.entries(states).filter(([name]) => name.startsWith('Outcome: '));
     expect(outcomes.map(([, s]) => s.Result).sort()).toEqual(
-      ['DUPLICATE', 'EXPIRED', 'FAILED', 'INTERNAL_ERROR', 'INVALID_INPUT', 'PLAN_NOT_READY', 'REJECTED', 'SUCCEEDED', 'TIMED_OUT'],
+      ['DUPLICATE', 'EXPIRED', 'FAILED', 'INTERNAL_ERROR', 'INVALID_INPUT', 'PLAN_CHANGED', 'PLAN_NOT_READY', 'REJECTED', 'SUCCEEDED', 'TIMED_OUT'],
     );
     for (const [, state] of outcomes) expect(state.Next).toBe('Notify');
     const ends = Object.entries(states).filter(([, s]) => s.Type === 'Succeed' || s.Type === 'Fail' || s.End);
@@ -132,7 +132,8 @@ describe('least privilege', () => {
   test('each function may call only the Service Catalog action it uses', () => {
     const serviceCatalog = (role: string) => actionsOf(role).filter((a) => a.startsWith('servicecatalog:'));
     expect(serviceCatalog('ReviewPlan')).toEqual(['servicecatalog:DescribeProvisionedProductPlan']);
-    expect(serviceCatalog('ExecutePlan')).toEqual(['servicecatalog:ExecuteProvisionedProductPlan']);
+    // Execute describes the plan once more, to refuse one that changed after approval.
+    expect(serviceCatalog('ExecutePlan')).toEqual(['servicecatalog:DescribeProvisionedProductPlan', 'servicecatalog:ExecuteProvisionedProductPlan']);
     expect(serviceCatalog('CheckRecord')).toEqual(['servicecatalog:DescribeRecord']);
     for (const role of ['RequestApproval', 'ApprovalApi', 'Notify']) expect(serviceCatalog(role)).toEqual([]);
   });
@@ -254,6 +255,16 @@ describe('cdk-nag AwsSolutions', () => {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).toThrow(/AwsSolutions-SNS3/);
   });
+});
+
+test('the review function gets the sensitive resource types, the default list unless configured', () => {
+  const reviewEnv = (resources: typeof json.Resources) =>
+    Object.entries(resources)
+      .filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('WorkflowReviewPlanFunction'))
+      .map(([, r]) => (r.Properties as { Environment: { Variables: Record<string, string> } }).Environment.Variables.SENSITIVE_RESOURCE_TYPES)[0];
+  expect(JSON.parse(reviewEnv(json.Resources)!)).toContain('AWS::IAM::*');
+  const { json: custom } = synthesize({ 'plangate:sensitiveResourceTypes': ['AWS::RDS::*', 'AWS::ElastiCache::ReplicationGroup'] });
+  expect(JSON.parse(reviewEnv(custom.Resources)!)).toEqual(['AWS::RDS::*', 'AWS::ElastiCache::ReplicationGroup']);
 });
 
 describe('Slack', () => {

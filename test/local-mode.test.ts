@@ -223,6 +223,20 @@ describe('every core scenario, through local mode', () => {
     expect((await finished(executionArn)).result).toMatchObject({ outcome: 'SUCCEEDED' });
   });
 
+  test('a plan changed after approval is not executed, and the notification says so', async () => {
+    await registerPlan(ordersServicePlan('plan-localchanged01'));
+    const executionArn = await start({ planId: 'plan-localchanged01' });
+    const link = await linkFor('plan-localchanged01');
+    const changed = ordersServicePlan('plan-localchanged01');
+    changed.ResourceChanges!.push({ Action: 'REMOVE', LogicalResourceId: 'OrdersBucket', PhysicalResourceId: 'orders-data', ResourceType: 'AWS::S3::Bucket' });
+    await registerPlan(changed);
+    await decide(link, 'approve');
+    const done = await finished(executionArn);
+    expect(done.result).toMatchObject({ outcome: 'PLAN_CHANGED', reason: expect.stringContaining('its resource changes are not the ones approved') });
+    expect(local.serviceCatalog.calls.some((c) => c.operation === 'ExecuteProvisionedProductPlan' && c.input.PlanId === 'plan-localchanged01')).toBe(false);
+    expect((await outbox()).some((e) => e.subject === '[PlanGate] PLAN_CHANGED: orders-service-prod-update (plan-localchanged01)')).toBe(true);
+  });
+
   test('a throttled ExecuteProvisionedProductPlan is retried without a second execution', async () => {
     await registerPlan(ordersServicePlan('plan-localthrottle1'));
     local.serviceCatalog.failNext('ExecuteProvisionedProductPlan', new AwsApiError('ThrottlingException', 'Rate exceeded'), { times: 3 });

@@ -1,6 +1,6 @@
 import escapeHtml from 'escape-html';
 import type { ApprovalRecord } from '../shared/approval-store';
-import { describeCounts, planTitle } from '../shared/describe';
+import { describeCounts, describeRisk, planTitle } from '../shared/describe';
 import type { Approver, ResourceChangeSummary } from '../shared/run';
 
 /** Tagged template that HTML-escapes every interpolated value unless it is already rendered Html. */
@@ -22,7 +22,7 @@ const STYLE = `
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
 h1{font-size:1.5rem}table{border-collapse:collapse;width:100%;margin:1rem 0}
 th,td{border:1px solid #ccc;padding:.4rem .6rem;text-align:left;font-size:.9rem}
-tr.destructive{background:#fdecea}.badge{font-weight:600}.muted{color:#555}
+tr.risk-high{background:#fdecea}tr.risk-medium{background:#fff6e0}.badge{font-weight:600}.muted{color:#555}
 textarea{width:100%;min-height:4rem}button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.5rem;cursor:pointer}
 button.approve{background:#1f7a34;color:#fff;border:0}button.reject{background:#b3261e;color:#fff;border:0}
 .notice{padding:1rem;border-radius:.3rem;background:#f2f2f2}`;
@@ -38,9 +38,8 @@ const who = (a: Approver) => (a.name ? `${a.name} <${a.email}>` : a.email);
 
 function changeRows(changes: ResourceChangeSummary[]): Html {
   return html`${changes.map((c) => {
-    const destructive = c.action === 'REMOVE' || c.replacement === 'TRUE';
-    return html`<tr class="${destructive ? 'destructive' : ''}"><td class="badge">${c.action}</td><td>${c.logicalResourceId}</td>
-<td>${c.resourceType}</td><td>${c.physicalResourceId ?? ''}</td><td>${c.replacement ?? ''}</td></tr>`;
+    return html`<tr class="risk-${c.risk.toLowerCase()}"><td class="badge">${c.action}</td><td>${c.logicalResourceId}</td>
+<td>${c.resourceType}</td><td>${c.physicalResourceId ?? ''}</td><td>${c.replacement ?? ''}</td><td>${c.risk}${c.reason ? `: ${c.reason}` : ''}</td></tr>`;
   })}`;
 }
 
@@ -57,10 +56,11 @@ function planDetails(record: ApprovalRecord): Html {
 <tr><th>Requested at</th><td>${record.requestedAt}</td></tr>
 <tr><th>Expires at</th><td>${new Date(record.expiresAt * 1000).toISOString()}</td></tr>
 <tr><th>Changes</th><td>${describeCounts(summary)}</td></tr>
+<tr><th>Risk</th><td class="badge">${describeRisk(summary)}</td></tr>
 </tbody></table>
 <h2>Resource changes</h2>
-<p class="muted">Removals and replacements are listed first.</p>
-<table id="changes"><thead><tr><th>Action</th><th>Logical ID</th><th>Type</th><th>Physical ID</th><th>Replacement</th></tr></thead>
+<p class="muted">Riskiest first: removals and replacements lead.</p>
+<table id="changes"><thead><tr><th>Action</th><th>Logical ID</th><th>Type</th><th>Physical ID</th><th>Replacement</th><th>Risk</th></tr></thead>
 <tbody>${changeRows(summary?.changes ?? [])}</tbody></table>
 ${unlisted ? html`<p class="muted">… and ${unlisted} more changes not listed.</p>` : ''}`;
 }

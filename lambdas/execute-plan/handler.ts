@@ -3,8 +3,10 @@ import { ExecuteProvisionedProductPlanCommand } from '@aws-sdk/client-service-ca
 import { z } from 'zod';
 import { ApprovalStore } from '../shared/approval-store';
 import { dynamo, serviceCatalog } from '../shared/clients';
-import { ApprovalMissingError, PlanNotReadyError } from '../shared/errors';
-import { ACCEPT_LANGUAGES, type ExecutionResult, planIdSchema } from '../shared/run';
+import { ApprovalMissingError, PlanChangedError, PlanNotReadyError } from '../shared/errors';
+import { describePlan } from '../shared/plan';
+import { changesDigest } from '../shared/risk';
+import { ACCEPT_LANGUAGES, type AcceptLanguage, type ExecutionResult, planIdSchema } from '../shared/run';
 import { lambdaHandler, logger, parseInput, requireEnv } from '../shared/runtime';
 
 const eventSchema = z.object({
@@ -39,6 +41,8 @@ export async function executePlan(event: unknown): Promise<ExecutionResult> {
     );
   }
 
+  await checkPlanUnchanged(planId, acceptLanguage, approval.review.changesDigest);
+
   const token = idempotencyToken(executionArn, planId);
   try {
     const { RecordDetail } = await serviceCatalog.send(
@@ -57,6 +61,21 @@ export async function executePlan(event: unknown): Promise<ExecutionResult> {
       throw new PlanNotReadyError(`Service Catalog refused to execute plan ${planId}: ${(error as Error).name}: ${(error as Error).message}`);
     }
     throw error;
+  }
+}
+
+/**
+ * Immediately before executing: the plan must still have exactly the changes approved. A plan already
+ * executing is let through: if this run started it (a retry after a lost answer), the same IdempotencyToken
+ * returns the same record; if another did, Service Catalog refuses.
+ */
+async function checkPlanUnchanged(planId: string, acceptLanguage: AcceptLanguage, approvedDigest: string | undefined) {
+  const { plan, resourceChanges } = await describePlan(serviceCatalog, planId, acceptLanguage);
+  if (plan.status !== 'CREATE_SUCCESS' && !plan.status.startsWith('EXECUTE_')) {
+    throw new PlanChangedError(`Plan ${planId} is now ${plan.status}, no longer CREATE_SUCCESS as when it was approved; it was not executed`);
+  }
+  if (changesDigest(resourceChanges) !== approvedDigest) {
+    throw new PlanChangedError(`Plan ${planId} changed after it was reviewed: its resource changes are not the ones approved, so it was not executed`);
   }
 }
 

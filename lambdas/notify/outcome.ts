@@ -35,6 +35,7 @@ const HEADLINES: Record<Outcome, string> = {
   EXPIRED: 'Approval expired',
   INVALID_INPUT: 'Run input was invalid',
   PLAN_NOT_READY: 'Plan not ready',
+  PLAN_CHANGED: 'Plan changed after approval; not executed',
   DUPLICATE: 'Duplicate run ignored',
   TIMED_OUT: 'Plan execution did not finish in time',
   INTERNAL_ERROR: 'Run stopped by an internal error',

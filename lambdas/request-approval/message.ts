@@ -1,4 +1,4 @@
-import { describeChange, describeCounts, planTitle, snsSubject } from '../shared/describe';
+import { describeChange, describeCounts, describeRisk, planTitle, snsSubject } from '../shared/describe';
 import type { Approver, ReviewResult } from '../shared/run';
 
 /** How many changes an email lists before pointing at the page for the rest. */
@@ -25,8 +25,9 @@ export function composeApprovalEmail(input: {
     `Provisioned product: ${plan?.provisionedProductName ?? '(unknown)'} (${plan?.provisionedProductId ?? 'new'})`,
     `Requested by: ${review.requestedBy ?? '(not given)'}`,
     `Changes: ${describeCounts(summary)}`,
+    `Risk: ${describeRisk(summary)}`,
     '',
-    ...(listed.length ? ['Removals and replacements come first:', ...listed.map((c) => `  - ${describeChange(c)}`)] : []),
+    ...(listed.length ? ['Riskiest changes first (removals and replacements lead):', ...listed.map((c) => `  - ${describeChange(c)}`)] : []),
     ...(more > 0 ? [`  ... and ${more} more on the approval page`] : []),
     '',
     `Review and decide (this link is yours alone; do not forward it):`,

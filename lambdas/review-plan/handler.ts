@@ -3,7 +3,8 @@ import { serviceCatalog } from '../shared/clients';
 import { PlanNotReadyError } from '../shared/errors';
 import { type AcceptLanguage, type ReviewResult, runInputSchema } from '../shared/run';
 import { lambdaHandler, logger, parseInput, requireEnv } from '../shared/runtime';
-import { describePlan, summarizeChanges } from './review';
+import { describePlan, summarizeChanges } from '../shared/plan';
+import { changesDigest } from '../shared/risk';
 
 const eventSchema = z.object({ input: runInputSchema });
 
@@ -31,7 +32,13 @@ export async function reviewPlan(event: unknown): Promise<ReviewResult> {
     const reason = plan.statusMessage ? `: ${plan.statusMessage}` : '';
     throw new PlanNotReadyError(`Plan ${plan.planId} is ${plan.status}, not CREATE_SUCCESS${reason}`);
   }
-  return { ...result, summary: summarizeChanges(resourceChanges) };
+  return { ...result, summary: summarizeChanges(resourceChanges, sensitiveTypes()), changesDigest: changesDigest(resourceChanges) };
+}
+
+/** Resource types that make any change HIGH risk (from configuration), or the default list. */
+function sensitiveTypes(): string[] | undefined {
+  const configured = process.env.SENSITIVE_RESOURCE_TYPES;
+  return configured ? (JSON.parse(configured) as string[]) : undefined;
 }
 
 export const handler = lambdaHandler(reviewPlan);

@@ -6,6 +6,12 @@ export function planTitle(review: Pick<ReviewResult, 'planId' | 'plan'>): string
   return name ? `${name} (${review.planId})` : review.planId;
 }
 
+export function describeRisk(summary: ChangeSummary | undefined): string {
+  if (!summary) return 'unknown';
+  const { HIGH, MEDIUM, LOW } = summary.countsByRisk;
+  return `${summary.risk} (${HIGH} high, ${MEDIUM} medium, ${LOW} low)`;
+}
+
 export function describeCounts(summary: ChangeSummary | undefined): string {
   if (!summary || summary.total === 0) return 'no resource changes';
   const parts = Object.entries(summary.countsByAction).map(([action, n]) => `${n} ${action.toLowerCase()}`);
@@ -16,7 +22,8 @@ export function describeCounts(summary: ChangeSummary | undefined): string {
 export function describeChange(change: ChangeSummary['changes'][number]): string {
   const replace = change.replacement === 'TRUE' ? ' (REPLACEMENT)' : change.replacement === 'CONDITIONAL' ? ' (may replace)' : '';
   const physical = change.physicalResourceId ? ` [${change.physicalResourceId}]` : '';
-  return `${change.action} ${change.logicalResourceId} ${change.resourceType}${physical}${replace}`;
+  const risk = change.reason ? ` - ${change.risk} risk: ${change.reason}` : '';
+  return `${change.action} ${change.logicalResourceId} ${change.resourceType}${physical}${replace}${risk}`;
 }
 
 /** SNS subjects must be ASCII without line breaks, under 100 characters. */

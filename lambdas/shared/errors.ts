@@ -20,6 +20,11 @@ export class PlanNotReadyError extends ExpectedError {
   override readonly name = 'PlanNotReadyError';
 }
 
+/** The plan changed (status or resource changes) after it was reviewed and approved; it is not executed. */
+export class PlanChangedError extends ExpectedError {
+  override readonly name = 'PlanChangedError';
+}
+
 /** Another run already owns the approval for this plan (EventBridge delivers at least once). */
 export class DuplicateRunError extends ExpectedError {
   override readonly name = 'DuplicateRunError';

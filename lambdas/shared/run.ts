@@ -3,6 +3,7 @@
  * path of the run's state document (see lib/plan-approval-workflow.ts); these types name them.
  */
 import { z } from 'zod';
+import type { RiskLevel } from './risk';
 
 export const ACCEPT_LANGUAGES = ['en', 'jp', 'zh'] as const;
 export type AcceptLanguage = (typeof ACCEPT_LANGUAGES)[number];
@@ -33,13 +34,19 @@ export interface ResourceChangeSummary {
   resourceType: string;
   physicalResourceId?: string;
   replacement?: string;
+  risk: RiskLevel;
+  /** Why the change is HIGH or MEDIUM risk. */
+  reason?: string;
 }
 
 export interface ChangeSummary {
   total: number;
   countsByAction: Record<string, number>;
   replacements: number;
-  /** Removals and replacements first, then the rest; capped at MAX_LISTED_CHANGES. */
+  /** The plan's risk: its riskiest change's. */
+  risk: RiskLevel;
+  countsByRisk: Record<RiskLevel, number>;
+  /** Riskiest first (removals, then replacements, lead the HIGH ones), then the rest; capped at MAX_LISTED_CHANGES. */
   changes: ResourceChangeSummary[];
   /** How many changes the list leaves out because of the cap. */
   unlisted: number;
@@ -65,6 +72,8 @@ export interface ReviewResult {
   planStatus: string;
   plan?: PlanSummary;
   summary?: ChangeSummary;
+  /** SHA-256 of the resource changes reviewed; execution checks the plan still has exactly these. */
+  changesDigest?: string;
   reviewedAt: string;
 }
 
@@ -121,6 +130,7 @@ export const OUTCOMES = [
   'EXPIRED',
   'INVALID_INPUT',
   'PLAN_NOT_READY',
+  'PLAN_CHANGED',
   'DUPLICATE',
   'TIMED_OUT',
   'INTERNAL_ERROR',

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { describeChange, describeCounts, planTitle } from './describe';
+import { describeChange, describeCounts, describeRisk, planTitle } from './describe';
 import type { ApprovalDecision, ReviewResult } from './run';
 import { logger } from './runtime';
 
@@ -55,13 +55,13 @@ export function approvalRequestMessage(input: {
       ['Provisioned product', `${review.plan?.provisionedProductName ?? '(unknown)'} (${review.plan?.provisionedProductId ?? 'new'})`],
       ['Requested by', review.requestedBy ?? '(not given)'],
       ['Expires', expiresAt.toISOString()],
+      ['Risk', describeRisk(review.summary)],
     ]),
-    section(`*Changes:* ${escapeMrkdwn(describeCounts(review.summary))}. Removals and replacements first:`),
+    section(`*Changes:* ${escapeMrkdwn(describeCounts(review.summary))}. Riskiest first:`),
   ];
   for (let i = 0; i < listed.length; i += LINES_PER_SECTION) {
     const lines = listed.slice(i, i + LINES_PER_SECTION).map((c) => {
-      const destructive = c.action === 'REMOVE' || c.replacement === 'TRUE';
-      return `${destructive ? ':warning: ' : '• '}${escapeMrkdwn(clip(describeChange(c), 280))}`;
+      return `${c.risk === 'HIGH' ? ':warning: ' : c.risk === 'MEDIUM' ? ':small_orange_diamond: ' : '• '}${escapeMrkdwn(clip(describeChange(c), 280))}`;
     });
     blocks.push(section(lines.join('\n')));
   }

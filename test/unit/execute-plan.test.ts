@@ -1,18 +1,30 @@
-import { ExecuteProvisionedProductPlanCommand, InvalidStateException, ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
+import {
+  DescribeProvisionedProductPlanCommand,
+  ExecuteProvisionedProductPlanCommand,
+  InvalidStateException,
+  type ResourceChange,
+  ServiceCatalogClient,
+} from '@aws-sdk/client-service-catalog';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { executePlan, idempotencyToken } from '../../lambdas/execute-plan/handler';
+import { changesDigest } from '../../lambdas/shared/risk';
 
 const sc = mockClient(ServiceCatalogClient);
 const ddb = mockClient(DynamoDBDocumentClient);
 const run = 'arn:aws:states:us-east-1:1:execution:sm:run-1';
 const event = { planId: 'plan-abc', acceptLanguage: 'zh', executionArn: run };
+const approvedChanges: ResourceChange[] = [{ Action: 'ADD', LogicalResourceId: 'Queue', ResourceType: 'AWS::SQS::Queue' }];
+const approved = { status: 'APPROVED', executionArn: run, review: { changesDigest: changesDigest(approvedChanges) } };
+const planNow = (Status: 'CREATE_SUCCESS' | 'CREATE_IN_PROGRESS' | 'EXECUTE_IN_PROGRESS', ResourceChanges = approvedChanges) =>
+  sc.on(DescribeProvisionedProductPlanCommand).resolves({ ProvisionedProductPlanDetails: { PlanId: 'plan-abc', Status }, ResourceChanges });
 
 beforeEach(() => {
   sc.reset();
   ddb.reset();
   process.env.TABLE_NAME = 'approvals';
-  ddb.on(GetCommand).resolves({ Item: { status: 'APPROVED', executionArn: run } });
+  ddb.on(GetCommand).resolves({ Item: approved });
+  planNow('CREATE_SUCCESS');
   sc.on(ExecuteProvisionedProductPlanCommand).resolves({ RecordDetail: { RecordId: 'rec-1', Status: 'CREATED' } });
 });
 
@@ -36,8 +48,8 @@ test('the token is the same for a retry, different for another run or plan, and 
 
 test.each([
   ['no approval record', undefined],
-  ['a rejected approval', { status: 'REJECTED', executionArn: run }],
-  ['another run’s approval', { status: 'APPROVED', executionArn: 'arn:other' }],
+  ['a rejected approval', { ...approved, status: 'REJECTED' }],
+  ['another run’s approval', { ...approved, executionArn: 'arn:other' }],
 ])('refuses to execute with %s', async (_, item) => {
   ddb.on(GetCommand).resolves({ Item: item });
   await expect(executePlan(event)).rejects.toMatchObject({ name: 'ApprovalMissingError' });
@@ -49,5 +61,25 @@ test('reports a plan Service Catalog will not execute as not ready, with its rea
   await expect(executePlan(event)).rejects.toMatchObject({
     name: 'PlanNotReadyError',
     message: 'Service Catalog refused to execute plan plan-abc: InvalidStateException: Plan is not in a valid state',
+  });
+});
+
+describe('the plan is checked once more, right before executing', () => {
+  test('a plan whose resource changes differ from the approved ones is not executed', async () => {
+    planNow('CREATE_SUCCESS', [...approvedChanges, { Action: 'REMOVE', LogicalResourceId: 'Db', ResourceType: 'AWS::RDS::DBInstance' }]);
+    await expect(executePlan(event)).rejects.toMatchObject({ name: 'PlanChangedError', message: expect.stringContaining('changed after it was reviewed') });
+    expect(sc).toHaveReceivedCommandTimes(ExecuteProvisionedProductPlanCommand, 0);
+  });
+
+  test('a plan that is being created again is not executed', async () => {
+    planNow('CREATE_IN_PROGRESS', []);
+    await expect(executePlan(event)).rejects.toMatchObject({ name: 'PlanChangedError', message: expect.stringContaining('now CREATE_IN_PROGRESS') });
+    expect(sc).toHaveReceivedCommandTimes(ExecuteProvisionedProductPlanCommand, 0);
+  });
+
+  test('a plan already executing (a retry after a lost answer) goes to Service Catalog with the same token', async () => {
+    planNow('EXECUTE_IN_PROGRESS');
+    await expect(executePlan(event)).resolves.toMatchObject({ recordId: 'rec-1' });
+    expect(sc).toHaveReceivedCommandWith(ExecuteProvisionedProductPlanCommand, { IdempotencyToken: idempotencyToken(run, 'plan-abc') });
   });
 });

@@ -11,11 +11,14 @@ export const review = (): ReviewResult => ({
     total: 2,
     countsByAction: { REMOVE: 1, ADD: 1 },
     replacements: 0,
+    risk: 'HIGH',
+    countsByRisk: { HIGH: 1, MEDIUM: 0, LOW: 1 },
     changes: [
-      { action: 'REMOVE', logicalResourceId: 'OldTopic', resourceType: 'AWS::SNS::Topic', physicalResourceId: 'arn:old' },
-      { action: 'ADD', logicalResourceId: 'Queue', resourceType: 'AWS::SQS::Queue' },
+      { action: 'REMOVE', logicalResourceId: 'OldTopic', resourceType: 'AWS::SNS::Topic', physicalResourceId: 'arn:old', risk: 'HIGH', reason: 'removes AWS::SNS::Topic' },
+      { action: 'ADD', logicalResourceId: 'Queue', resourceType: 'AWS::SQS::Queue', risk: 'LOW' },
     ],
     unlisted: 0,
   },
+  changesDigest: 'digest-of-reviewed-changes',
   reviewedAt: '2026-11-22T10:00:00.000Z',
 });

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-service-catalog';
 import { mockClient } from 'aws-sdk-client-mock';
 import { reviewPlan } from '../../lambdas/review-plan/handler';
-import { MAX_LISTED_CHANGES, summarizeChanges } from '../../lambdas/review-plan/review';
+import { MAX_LISTED_CHANGES, summarizeChanges } from '../../lambdas/shared/plan';
 
 const sc = mockClient(ServiceCatalogClient);
 beforeEach(() => {

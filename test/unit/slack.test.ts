@@ -43,8 +43,10 @@ test('a plan too large for one message keeps to Slack limits and points at the p
     total: 1000,
     countsByAction: { MODIFY: 1000 },
     replacements: 0,
+    risk: 'HIGH',
+    countsByRisk: { HIGH: 1000, MEDIUM: 0, LOW: 0 },
     unlisted: 700,
-    changes: Array.from({ length: 300 }, (_, i) => ({ action: 'MODIFY', logicalResourceId: `Resource${i}${'x'.repeat(400)}`, resourceType: 'AWS::S3::Bucket' })),
+    changes: Array.from({ length: 300 }, (_, i) => ({ action: 'MODIFY', logicalResourceId: `Resource${i}${'x'.repeat(400)}`, resourceType: 'AWS::S3::Bucket', risk: 'HIGH' as const })),
   };
   const message = approvalRequestMessage({ review: big, pageUrl: 'https://x/approvals/abc', expiresAt: new Date(), interactive: true });
   expect(message.blocks.length).toBeLessThanOrEqual(MAX_BLOCKS);

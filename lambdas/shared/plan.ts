@@ -4,8 +4,9 @@ import {
   type ResourceChange,
   type ServiceCatalogClient,
 } from '@aws-sdk/client-service-catalog';
-import { PlanNotReadyError } from '../shared/errors';
-import type { AcceptLanguage, ChangeSummary, PlanSummary, ResourceChangeSummary } from '../shared/run';
+import { PlanNotReadyError } from './errors';
+import { type ChangeRisk, classifyChange, planRisk, type RiskLevel, riskRank } from './risk';
+import type { AcceptLanguage, ChangeSummary, PlanSummary, ResourceChangeSummary } from './run';
 
 /** Service Catalog's largest page for DescribeProvisionedProductPlan. */
 export const PAGE_SIZE = 20;
@@ -32,8 +33,10 @@ export async function describePlan(
   do {
     const page = await describePage(client, planId, acceptLanguage, pageToken);
     first ??= page;
-    // Changes are final only once the plan is created; an in-progress plan may list a partial set.
-    if (page.ProvisionedProductPlanDetails?.Status !== 'CREATE_SUCCESS') break;
+    // Changes are final once the plan is created (and stay so while it executes); a plan still being
+    // created may list a partial set, and a failed one has none worth reading.
+    const status = page.ProvisionedProductPlanDetails?.Status;
+    if (status === 'CREATE_IN_PROGRESS' || status === 'CREATE_FAILED') break;
     resourceChanges.push(...(page.ResourceChanges ?? []));
     pageToken = page.NextPageToken ?? undefined;
   } while (pageToken);
@@ -79,36 +82,42 @@ function toPlanSummary(planId: string, output: DescribeProvisionedProductPlanCom
   };
 }
 
-/** Whether a change destroys something that exists today: a removal or a replacement. */
-export function isDestructive(change: Pick<ResourceChange, 'Action' | 'Replacement'>): boolean {
-  return change.Action === 'REMOVE' || change.Replacement === 'TRUE';
-}
-
-/** Counts changes by action and lists them with removals and replacements first. */
-export function summarizeChanges(resourceChanges: ResourceChange[]): ChangeSummary {
+/**
+ * Counts changes by action and risk, and lists them riskiest first: among HIGH ones, removals,
+ * then replacements, then changes to sensitive types.
+ */
+export function summarizeChanges(resourceChanges: ResourceChange[], sensitiveTypes?: readonly string[]): ChangeSummary {
   const countsByAction: Record<string, number> = {};
-  for (const change of resourceChanges) {
+  const countsByRisk: Record<RiskLevel, number> = { LOW: 0, MEDIUM: 0, HIGH: 0 };
+  const classified = resourceChanges.map((change) => {
+    const risk = classifyChange(change, sensitiveTypes);
     const action = change.Action ?? 'UNKNOWN';
     countsByAction[action] = (countsByAction[action] ?? 0) + 1;
-  }
-  const rank = (c: ResourceChange) => (c.Action === 'REMOVE' ? 0 : c.Replacement === 'TRUE' ? 1 : 2);
+    countsByRisk[risk.level]++;
+    return toChangeSummary(change, risk);
+  });
+  const order = (c: ResourceChangeSummary) => -riskRank(c.risk) * 10 + (c.action === 'REMOVE' ? 0 : c.replacement === 'TRUE' ? 1 : 2);
   // Array.prototype.sort is stable, so changes keep the plan's order within each rank.
-  const ordered = [...resourceChanges].sort((a, b) => rank(a) - rank(b));
+  const ordered = [...classified].sort((a, b) => order(a) - order(b));
   return {
     total: resourceChanges.length,
     countsByAction,
     replacements: resourceChanges.filter((c) => c.Replacement === 'TRUE').length,
-    changes: ordered.slice(0, MAX_LISTED_CHANGES).map(toChangeSummary),
+    risk: planRisk(classified.map((c) => ({ level: c.risk }))),
+    countsByRisk,
+    changes: ordered.slice(0, MAX_LISTED_CHANGES),
     unlisted: Math.max(0, ordered.length - MAX_LISTED_CHANGES),
   };
 }
 
-function toChangeSummary(change: ResourceChange): ResourceChangeSummary {
+function toChangeSummary(change: ResourceChange, risk: ChangeRisk): ResourceChangeSummary {
   return {
     action: change.Action ?? 'UNKNOWN',
     logicalResourceId: change.LogicalResourceId ?? '(unnamed)',
     resourceType: change.ResourceType ?? '(unknown type)',
     physicalResourceId: change.PhysicalResourceId,
     replacement: change.Replacement,
+    risk: risk.level,
+    reason: risk.reason,
   };
 }
