@@ -18,6 +18,10 @@ const approverSchema = z.strictObject({
   email: z.email(),
   name: z.string().trim().min(1).max(100).optional(),
   slackUserId: z.string().regex(/^[UW][A-Z0-9]{2,20}$/, 'must be a Slack user id such as U012AB3CD').optional(),
+  iamPrincipals: z
+    .array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::[0-9*]{1,12}:[^\s]+$/, 'must be an IAM or STS principal ARN (may contain *)'))
+    .max(20)
+    .optional(),
 });
 
 /** A Secrets Manager secret, by name or ARN. */
@@ -47,6 +51,9 @@ const configSchema = z
     defaultAcceptLanguage: z.enum(ACCEPT_LANGUAGES).default('en'),
     slackWebhookSecret: secretId('the Slack incoming-webhook URL').optional(),
     slackSigningSecret: secretId("the Slack app's signing secret").optional(),
+    requiredApprovals: z
+      .strictObject({ LOW: wholeNumber(1, 10), MEDIUM: wholeNumber(1, 10), HIGH: wholeNumber(1, 10) })
+      .default({ LOW: 1, MEDIUM: 1, HIGH: 2 }),
     sensitiveResourceTypes: z
       .array(z.string().regex(/^[A-Za-z0-9]+::([A-Za-z0-9]+::)?([A-Za-z0-9]+|\*)$/, 'must be a resource type such as AWS::RDS::DBInstance, or a prefix such as AWS::RDS::*'))
       .max(200)
@@ -72,6 +79,11 @@ const configSchema = z
     const slackIds = config.approvers.flatMap((a) => (a.slackUserId ? [a.slackUserId] : []));
     const repeatedId = slackIds.find((id, i) => slackIds.indexOf(id) !== i);
     if (repeatedId) ctx.addIssue({ code: 'custom', path: ['approvers'], message: `lists Slack user ${repeatedId} more than once` });
+    for (const [level, count] of Object.entries(config.requiredApprovals)) {
+      if (count > config.approvers.length) {
+        ctx.addIssue({ code: 'custom', path: ['requiredApprovals', level], message: `asks for ${count} approvals but only ${config.approvers.length} approver(s) are configured` });
+      }
+    }
     const emails = config.approvers.map((a) => a.email.toLowerCase());
     const repeated = emails.find((email, i) => emails.indexOf(email) !== i);
     if (repeated) {

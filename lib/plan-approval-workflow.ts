@@ -21,7 +21,7 @@ import {
   aws_stepfunctions_tasks as tasks,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../lambdas/shared/risk';
+import { DEFAULT_SENSITIVE_RESOURCE_TYPES, type RiskLevel } from '../lambdas/shared/risk';
 import type { AcceptLanguage, Approver } from '../lambdas/shared/run';
 import { type FunctionName, handlerEntry } from './functions';
 
@@ -65,6 +65,8 @@ export interface PlanApprovalWorkflowProps {
   readonly defaultAcceptLanguage?: AcceptLanguage;
   /** Retention of every log group. @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
+  /** Distinct approvals a plan needs, by its risk level. @default { LOW: 1, MEDIUM: 1, HIGH: 2 } */
+  readonly requiredApprovals?: Record<RiskLevel, number>;
   /** Resource types (or `Prefix::*` patterns) whose every change is HIGH risk. @default DEFAULT_SENSITIVE_RESOURCE_TYPES (databases, storage, keys, identity) */
   readonly sensitiveResourceTypes?: string[];
   /** Post requests and outcomes to Slack, and (with a signing secret) take decisions from its buttons. @default - no Slack */
@@ -108,6 +110,10 @@ export class PlanApprovalWorkflow extends Construct {
     const pollMaxInterval = props.pollMaxInterval ?? Duration.minutes(2);
     const pollTimeout = props.pollTimeout ?? Duration.hours(4);
     const eventSource = props.eventSource ?? 'plangate';
+    const requiredApprovals = props.requiredApprovals ?? { LOW: 1, MEDIUM: 1, HIGH: 2 };
+    for (const [level, count] of Object.entries(requiredApprovals)) {
+      if (count > props.approvers.length) throw new Error(`requiredApprovals.${level} is ${count}, but only ${props.approvers.length} approver(s) are configured`);
+    }
     this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
 
     this.key = new kms.Key(this, 'Key', {
@@ -192,6 +198,7 @@ export class PlanApprovalWorkflow extends Construct {
       // API's deployment and so, through the state machine, on itself.
       APPROVAL_BASE_URL: `https://${this.approvalApi.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${API_STAGE}/`,
       APPROVAL_TIMEOUT_SECONDS: String(approvalTimeout.toSeconds()),
+      REQUIRED_APPROVALS: JSON.stringify(requiredApprovals),
       ...approversEnv,
       ...slackEnv,
     });

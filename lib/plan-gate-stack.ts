@@ -28,6 +28,7 @@ export class PlanGateStack extends Stack {
       defaultAcceptLanguage: config.defaultAcceptLanguage,
       logRetention: config.logRetentionDays as logs.RetentionDays,
       sensitiveResourceTypes: config.sensitiveResourceTypes,
+      requiredApprovals: config.requiredApprovals,
       slack: config.slackWebhookSecret
         ? {
             webhookSecret: this.secret('SlackWebhookSecret', config.slackWebhookSecret),

@@ -20,9 +20,10 @@ async function main() {
   let described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
   let shown = false;
   while (described.status === 'RUNNING') {
-    const link = local.outbox.list().find((e) => e.recipient === 'alice@example.com')?.urls[0];
-    if (link && !shown) {
-      console.log(`\nOpen this approval link in a browser and approve or reject (you are Alice):\n\n    ${link}\n`);
+    const link = (who: string) => local.outbox.list().find((e) => e.recipient === who)?.urls[0];
+    if (link('alice@example.com') && link('bob@example.com') && !shown) {
+      console.log('\nThis plan removes a topic and replaces a table: HIGH risk, so it needs two approvers.');
+      console.log(`Open both links in a browser and approve (or reject with either):\n\n    Alice: ${link('alice@example.com')}\n    Bob:   ${link('bob@example.com')}\n`);
       shown = true;
     }
     await new Promise((r) => setTimeout(r, 500));

@@ -36,17 +36,22 @@ afterAll(async () => {
   if (artifacts) rmSync(artifacts, { recursive: true, force: true });
 });
 
-(hasChromium ? test : test.skip)('an approver approves the demo plan in the browser and the run ends SUCCEEDED', async () => {
+(hasChromium ? test : test.skip)('the second approver approves the HIGH-risk demo plan in the browser and the run ends SUCCEEDED', async () => {
   const sfn = new SFNClient({ endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
   const { executionArn } = await sfn.send(
     new StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: JSON.stringify({ planId: 'plan-demoorders0001' }) }),
   );
-  let link: string | undefined;
-  while (!link) {
-    const outbox = (await (await fetch(`${local.baseUrl}/local/outbox`)).json()) as { recipient: string; urls: string[] }[];
-    link = outbox.find((e) => e.recipient === 'bob@example.com')?.urls[0];
-    if (!link) await new Promise((r) => setTimeout(r, 50));
-  }
+  const linkOf = async (recipient: string) => {
+    for (;;) {
+      const outbox = (await (await fetch(`${local.baseUrl}/local/outbox`)).json()) as { recipient: string; urls: string[] }[];
+      const link = outbox.find((e) => e.recipient === recipient)?.urls[0];
+      if (link) return link;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  // The demo plan is HIGH risk: it needs two approvers. Alice has approved already.
+  await fetch(await linkOf('alice@example.com'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve' });
+  const link = await linkOf('bob@example.com');
 
   const page = await browser.newPage();
   await page.goto(link);
@@ -57,6 +62,7 @@ afterAll(async () => {
   expect(actions).toEqual(['REMOVE', 'MODIFY', 'ADD', 'MODIFY']);
   expect(resources).toEqual(['LegacyOrdersTopic', 'OrdersTable', 'OrdersDeadLetterQueue', 'OrdersFunction']);
   await expect(page.locator('tr.risk-high').count()).resolves.toBe(2);
+  await expect(page.locator('#progress').textContent()).resolves.toContain('1 of 2 approvals, by Alice Martin');
 
   await page.fill('#comment', 'Checked the table migration with the team');
   await page.click('button.approve');
@@ -71,6 +77,10 @@ afterAll(async () => {
     ({ status = 'RUNNING', output = '{}' } = await sfn.send(new DescribeExecutionCommand({ executionArn })));
   }
   expect(status).toBe('SUCCEEDED');
-  expect(JSON.parse(output)).toMatchObject({ outcome: 'SUCCEEDED', comment: 'Checked the table migration with the team' });
+  expect(JSON.parse(output)).toMatchObject({
+    outcome: 'SUCCEEDED',
+    approver: 'Alice Martin <alice@example.com>, Bob Chen <bob@example.com>',
+    comment: 'Checked the table migration with the team',
+  });
   sfn.destroy();
 }, 60_000);

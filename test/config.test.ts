@@ -13,9 +13,9 @@ const problemsOf = (context: Record<string, unknown>) => {
 };
 
 test('the example configuration in cdk.json is valid and fills in defaults', () => {
-  const config = parseConfig({ 'plangate:approvers': [{ email: 'a@example.com' }] });
+  const config = parseConfig({ 'plangate:approvers': [{ email: 'a@example.com' }, { email: 'b@example.com' }] });
   expect(config).toEqual({
-    approvers: [{ email: 'a@example.com' }],
+    approvers: [{ email: 'a@example.com' }, { email: 'b@example.com' }],
     approvalTimeoutMinutes: 1440,
     planCheckIntervalSeconds: 30,
     planReadyTimeoutMinutes: 30,
@@ -27,6 +27,7 @@ test('the example configuration in cdk.json is valid and fills in defaults', () 
     eventSource: 'plangate',
     defaultAcceptLanguage: 'en',
     logRetentionDays: 365,
+    requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 },
   });
   expect(parseConfig(exampleContext()).approvers).toHaveLength(3);
 });
@@ -35,6 +36,7 @@ test('values given with -c arrive as strings and are read as JSON', () => {
   const config = parseConfig(
     withExample({
       'plangate:approvers': '[{"email":"ops@example.com","name":"Ops"}]',
+      'plangate:requiredApprovals': '{"LOW":1,"MEDIUM":1,"HIGH":1}',
       'plangate:approvalTimeoutMinutes': '60',
       'plangate:eventTriggerEnabled': 'false',
       'plangate:eventSource': 'acme.platform',
@@ -64,6 +66,9 @@ test.each([
   [{ 'plangate:eventSource': 'aws.servicecatalog' }, 'plangate:eventSource: must not start with "aws."'],
   [{ 'plangate:notificationEmails': ['x'] }, 'plangate:notificationEmails.0'],
   [{ 'plangate:approverz': [] }, 'unknown setting(s) plangate:approverz'],
+  [{ 'plangate:requiredApprovals': { LOW: 1, MEDIUM: 2, HIGH: 4 } }, 'plangate:requiredApprovals.HIGH: asks for 4 approvals but only 3 approver(s) are configured'],
+  [{ 'plangate:requiredApprovals': { LOW: 0, MEDIUM: 1, HIGH: 1 } }, 'plangate:requiredApprovals.LOW: must be a whole number from 1 to 10'],
+  [{ 'plangate:approvers': [{ email: 'a@example.com', iamPrincipals: ['alice'] }] }, 'plangate:approvers.0.iamPrincipals.0: must be an IAM or STS principal ARN'],
   [{ 'plangate:sensitiveResourceTypes': ['rds'] }, 'plangate:sensitiveResourceTypes.0: must be a resource type such as AWS::RDS::DBInstance, or a prefix such as AWS::RDS::*'],
   [{ 'plangate:approvers': [{ email: 'a@example.com', slackUserId: 'alice' }] }, 'plangate:approvers.0.slackUserId: must be a Slack user id such as U012AB3CD'],
   [{ 'plangate:slackWebhookSecret': 'https://hooks.slack.com/services/T/B/x' }, 'plangate:slackWebhookSecret: must be the name or ARN of the Secrets Manager secret'],

@@ -1,11 +1,12 @@
 import { ordersServicePlan } from './fixtures/plans';
 import { synthesize } from '../local/synth';
+import { ONE_APPROVAL } from './fixtures/context';
 import { type Harness, startHarness } from './support/workflow-harness';
 
 /** Expiry needs a short approval timeout, so it runs on its own copy of the state machine. */
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness(synthesize().json, { approvalTimeoutSeconds: 1 });
+  h = await startHarness(synthesize(ONE_APPROVAL).json, { approvalTimeoutSeconds: 1 });
 });
 afterAll(() => h.stop());
 

@@ -2,6 +2,7 @@ import { AwsApiError } from '../local/service-catalog';
 import { idempotencyToken } from '../lambdas/execute-plan/handler';
 import { ordersServicePlan } from './fixtures/plans';
 import { synthesize } from '../local/synth';
+import { ONE_APPROVAL } from './fixtures/context';
 import { type Harness, startHarness } from './support/workflow-harness';
 
 /**
@@ -11,7 +12,7 @@ import { type Harness, startHarness } from './support/workflow-harness';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness(synthesize().json);
+  h = await startHarness(synthesize(ONE_APPROVAL).json);
 });
 afterAll(() => h.stop());
 

@@ -1,9 +1,10 @@
 import { type LocalMode, startLocalMode } from '../local/server';
+import { ONE_APPROVAL } from './fixtures/context';
 
 /** Expiry in local mode, with the approval timeout shortened to one second. */
 let local: LocalMode;
 beforeAll(async () => {
-  local = await startLocalMode({ pollWaitMs: 50, approvalTimeoutSeconds: 1 });
+  local = await startLocalMode({ pollWaitMs: 50, approvalTimeoutSeconds: 1, context: ONE_APPROVAL });
 }, 60_000);
 afterAll(() => local.close());
 

@@ -3,6 +3,7 @@ import * as sfn from '@aws-sdk/client-sfn';
 import { AwsApiError } from '../local/service-catalog';
 import { ordersServicePlan } from './fixtures/plans';
 import { type LocalMode, startLocalMode } from '../local/server';
+import { ONE_APPROVAL } from './fixtures/context';
 
 /**
  * Local mode over HTTP, with the real SDK clients pointed at it: what a platform team's own
@@ -13,7 +14,7 @@ let serviceCatalog: sc.ServiceCatalogClient;
 let stepFunctions: sfn.SFNClient;
 
 beforeAll(async () => {
-  local = await startLocalMode({ pollWaitMs: 50 });
+  local = await startLocalMode({ pollWaitMs: 50, context: ONE_APPROVAL });
   const config = { endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 };
   serviceCatalog = new sc.ServiceCatalogClient(config);
   stepFunctions = new sfn.SFNClient(config);

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { DEFAULT_LOCAL_SIGNING_SECRET, type LocalMode, startLocalMode } from '../local/server';
+import { ONE_APPROVAL } from './fixtures/context';
 import { ordersServicePlan } from './fixtures/plans';
 
 /**
@@ -8,7 +9,7 @@ import { ordersServicePlan } from './fixtures/plans';
  */
 let local: LocalMode;
 beforeAll(async () => {
-  local = await startLocalMode({ pollWaitMs: 50 });
+  local = await startLocalMode({ pollWaitMs: 50, context: ONE_APPROVAL });
 }, 60_000);
 afterAll(() => local.close());
 

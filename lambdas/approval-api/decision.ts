@@ -13,6 +13,10 @@ export interface DecisionDeps {
 
 export type DecisionResult =
   | { result: 'decided'; record: ApprovalRecord }
+  /** An approval counted towards a quorum that is not met yet. */
+  | { result: 'counted'; record: ApprovalRecord }
+  | { result: 'already-counted'; record: ApprovalRecord }
+  | { result: 'self-approval'; record: ApprovalRecord }
   | { result: 'already-decided'; record: ApprovalRecord }
   | { result: 'expired'; record: ApprovalRecord }
   | { result: 'try-again' };
@@ -28,6 +32,19 @@ export const isExpired = (record: ApprovalRecord, now: Date) =>
 export async function recordDecision(deps: DecisionDeps, record: ApprovalRecord, decision: ApprovalDecision): Promise<DecisionResult> {
   if (isExpired(record, deps.now())) return { result: 'expired', record };
   if (record.status !== 'PENDING') return { result: 'already-decided', record };
+  const email = decision.approver.email.toLowerCase();
+  if (decision.decision === 'APPROVED') {
+    if (record.selfApprover?.toLowerCase() === email) return { result: 'self-approval', record };
+    const counted = await deps.store.addApproval(record.planId, decision, Math.floor(deps.now().getTime() / 1000));
+    if (!counted) {
+      const current = (await deps.store.get(record.planId)) ?? record;
+      if (current.status === 'PENDING' && !isExpired(current, deps.now())) return { result: 'already-counted', record: current };
+      return current.status === 'PENDING' || current.status === 'EXPIRED' ? { result: 'expired', record: current } : { result: 'already-decided', record: current };
+    }
+    const approvals = counted.approvals ?? [];
+    if (approvals.length < (record.requiredApprovals ?? 1)) return { result: 'counted', record: counted };
+    decision = { ...decision, approvals };
+  }
 
   const taskToken = await deps.store.decide(record.planId, decision, Math.floor(deps.now().getTime() / 1000));
   if (!taskToken) {

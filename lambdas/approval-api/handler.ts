@@ -8,7 +8,7 @@ import { lambdaHandler, logger, requireEnv } from '../shared/runtime';
 import { getSecret } from '../shared/secrets';
 import { postToSlack } from '../shared/slack';
 import { type DecisionDeps, isExpired, recordDecision } from './decision';
-import { decidedPage, expiredPage, messagePage, pendingPage, viewOnlyPage } from './page';
+import { decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
 import { handleSlackInteraction, type SlackDeps } from './slack-interactions';
 
 const MAX_BODY_BYTES = 10_000;
@@ -79,6 +79,12 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
   switch (outcome.result) {
     case 'decided':
       return page(200, decidedPage(outcome.record, outcome.record.status === 'APPROVED' ? 'Approved' : 'Rejected'));
+    case 'counted':
+      return page(200, progressPage(outcome.record, 'Your approval is counted'));
+    case 'already-counted':
+      return page(409, progressPage(outcome.record, 'You have already approved this plan'));
+    case 'self-approval':
+      return page(403, messagePage('You cannot approve your own request', 'You asked for this change, so another approver must approve it. You may still reject it.'));
     case 'already-decided':
       return page(409, decidedPage(outcome.record, 'Already decided'));
     case 'expired':

@@ -65,20 +65,37 @@ function planDetails(record: ApprovalRecord): Html {
 ${unlisted ? html`<p class="muted">… and ${unlisted} more changes not listed.</p>` : ''}`;
 }
 
+/** "1 of 2 approvals, by Alice" */
+export function progressText(record: ApprovalRecord): string {
+  const approvals = record.approvals ?? [];
+  const by = approvals.length ? `, by ${approvals.map((a) => a.approver.name ?? a.approver.email).join(', ')}` : '';
+  return `${approvals.length} of ${record.requiredApprovals ?? 1} approvals${by}`;
+}
+
 /** The page an approver sees for a pending approval. The form posts back to the same URL. */
 export function pendingPage(record: ApprovalRecord, approver: Approver): string {
+  const own = record.selfApprover?.toLowerCase() === approver.email.toLowerCase();
+  const counted = (record.approverEmails ?? []).includes(approver.email.toLowerCase());
   return layout(
     `Approve ${planTitle(record.review)}?`,
     html`<h1>Approve plan ${planTitle(record.review)}?</h1>
 <p>You are deciding as <strong>${who(approver)}</strong>. Your decision is recorded with your name.</p>
+<p class="notice" id="progress">${progressText(record)}. One rejection ends the request.</p>
+${own ? html`<p class="notice" id="self">You asked for this change, so you cannot approve it; another approver must. You may still reject it.</p>` : ''}
+${counted ? html`<p class="notice">You have approved this plan; it waits for the other approvals.</p>` : ''}
 ${planDetails(record)}
 <form method="post">
 <label for="comment">Comment (optional)</label>
 <textarea id="comment" name="comment" maxlength="1000"></textarea>
-<p><button class="approve" type="submit" name="decision" value="approve">Approve</button>
-<button class="reject" type="submit" name="decision" value="reject">Reject</button></p>
+<p>${own || counted ? '' : html`<button class="approve" type="submit" name="decision" value="approve">Approve</button>
+`}<button class="reject" type="submit" name="decision" value="reject">Reject</button></p>
 </form>`,
   );
+}
+
+/** After an approval that does not complete the quorum yet. */
+export function progressPage(record: ApprovalRecord, heading: string): string {
+  return layout(heading, html`<h1>${heading}</h1><p class="notice" id="progress">${progressText(record)}. The plan runs once the approvals are complete.</p>${planDetails(record)}`);
 }
 
 /** The channel's link: the same page, without the buttons, since a decision must name a person. */

@@ -98,6 +98,12 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
   switch (outcome.result) {
     case 'decided':
       return reply(decidedMessage(outcome.record.review, outcome.record.decision!));
+    case 'counted':
+      return reply({ ...ephemeral(progress(outcome.record)), response_type: 'in_channel' });
+    case 'already-counted':
+      return reply(ephemeral(`You have already approved plan ${record.planId}. ${progress(outcome.record)}`));
+    case 'self-approval':
+      return reply(ephemeral(`You asked for plan ${record.planId}, so another approver must approve it.`));
     case 'already-decided':
       return reply(ephemeral(alreadyDecided(outcome.record)));
     case 'expired':
@@ -105,6 +111,12 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
     case 'try-again':
       return reply(ephemeral('Your decision could not be delivered just now and was not recorded. Please click again.'));
   }
+}
+
+function progress(record: ApprovalRecord): string {
+  const approvals = record.approvals ?? [];
+  const names = approvals.map((a) => (a.approver.slackUserId ? `<@${a.approver.slackUserId}>` : (a.approver.name ?? a.approver.email)));
+  return `${approvals.length} of ${record.requiredApprovals ?? 1} approvals, by ${names.join(', ')}.`;
 }
 
 function alreadyDecided(record: ApprovalRecord): string {

@@ -79,9 +79,13 @@ function reasonFor(state: RunState): string {
   }
 }
 
+/** Who decided: every approver counted towards the quorum, or the one who rejected. */
 function approver(state: RunState): string | undefined {
+  const format = (a: { name?: string; email: string }) => (a.name ? `${a.name} <${a.email}>` : a.email);
+  const approvals = state.approval?.decision === 'APPROVED' ? state.approval.approvals : undefined;
+  if (approvals?.length) return approvals.map((a) => format(a.approver)).join(', ');
   const a = state.approval?.approver;
-  return a ? (a.name ? `${a.name} <${a.email}>` : a.email) : undefined;
+  return a ? format(a) : undefined;
 }
 
 /** Reported plan id: the reviewed one, else whatever the input carried (shortened, since it may be junk). */

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { ApprovalStore, newLinkId } from '../shared/approval-store';
 import { dynamo, sns } from '../shared/clients';
 import { DuplicateRunError } from '../shared/errors';
-import { configuredApprovers } from '../shared/approvers';
+import { approverWhoRequested, configuredApprovers } from '../shared/approvers';
+import type { RiskLevel } from '../shared/risk';
 import type { ReviewResult } from '../shared/run';
 import { lambdaHandler, logger, parseInput, requireEnv, requireNumberEnv } from '../shared/runtime';
 import { getSecret } from '../shared/secrets';
@@ -36,6 +37,7 @@ export async function requestApproval(event: unknown): Promise<void> {
   const now = new Date();
   const expiresAt = new Date(now.getTime() + requireNumberEnv('APPROVAL_TIMEOUT_SECONDS') * 1000);
 
+  const requiredApprovals = requiredApprovalsFor(review.summary?.risk ?? 'HIGH');
   const claim = await store.claim({
     planId: review.planId,
     executionArn,
@@ -45,6 +47,8 @@ export async function requestApproval(event: unknown): Promise<void> {
     requestedBy: review.requestedBy,
     approvers,
     review,
+    requiredApprovals,
+    selfApprover: approverWhoRequested(review.requestedBy, approvers)?.email,
   });
   if (!claim.claimed) {
     const owner = claim.owner;
@@ -59,7 +63,7 @@ export async function requestApproval(event: unknown): Promise<void> {
   for (const approver of approvers) {
     const linkId = newLinkId();
     await store.putLink(linkId, review.planId, approver, now.toISOString());
-    const email = composeApprovalEmail({ review, approver, link: approvalLink(baseUrl, linkId), expiresAt });
+    const email = composeApprovalEmail({ review, approver, link: approvalLink(baseUrl, linkId), expiresAt, requiredApprovals });
     // The filter policy on each approver's email subscription matches this attribute, so each link reaches one person.
     await sns.send(
       new PublishCommand({
@@ -72,6 +76,14 @@ export async function requestApproval(event: unknown): Promise<void> {
   }
   await postRequestToSlack(store, review, baseUrl, expiresAt, now);
   logger.info('Approval requested', { planId: review.planId, approvers: approvers.length, expiresAt });
+}
+
+/** Distinct approvals the plan's risk level needs (REQUIRED_APPROVALS, from configuration). */
+function requiredApprovalsFor(risk: RiskLevel): number {
+  const configured = JSON.parse(requireEnv('REQUIRED_APPROVALS')) as Record<RiskLevel, number>;
+  const required = configured[risk];
+  if (!Number.isInteger(required) || required < 1) throw new Error(`REQUIRED_APPROVALS has no count for ${risk} risk`);
+  return required;
 }
 
 /** Posts the request to the Slack channel, with a view-only link to the page (decisions need a person). */

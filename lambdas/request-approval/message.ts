@@ -10,8 +10,9 @@ export function composeApprovalEmail(input: {
   approver: Approver;
   link: string;
   expiresAt: Date;
+  requiredApprovals: number;
 }): { subject: string; body: string } {
-  const { review, approver, link, expiresAt } = input;
+  const { review, approver, link, expiresAt, requiredApprovals } = input;
   const plan = review.plan;
   const summary = review.summary;
   const listed = summary?.changes.slice(0, LISTED_IN_EMAIL) ?? [];
@@ -26,6 +27,7 @@ export function composeApprovalEmail(input: {
     `Requested by: ${review.requestedBy ?? '(not given)'}`,
     `Changes: ${describeCounts(summary)}`,
     `Risk: ${describeRisk(summary)}`,
+    `Approvals needed: ${requiredApprovals} from different approvers (one rejection ends the request)`,
     '',
     ...(listed.length ? ['Riskiest changes first (removals and replacements lead):', ...listed.map((c) => `  - ${describeChange(c)}`)] : []),
     ...(more > 0 ? [`  ... and ${more} more on the approval page`] : []),

@@ -25,6 +25,13 @@ export interface ApprovalRecord {
   requestedBy?: string;
   approvers: Approver[];
   review: ReviewResult;
+  /** Distinct approvals needed for this plan's risk level. @default 1 */
+  requiredApprovals?: number;
+  /** The approver who asked for the run: they may not approve it. */
+  selfApprover?: string;
+  /** Approvals counted so far, in order, and who gave them (for the distinct-approver rule). */
+  approvals?: NonNullable<ApprovalDecision['approvals']>;
+  approverEmails?: string[];
   decision?: ApprovalDecision;
   outcome?: { outcome: Outcome; reason: string; recordId?: string; idempotencyToken?: string; finishedAt: string };
 }
@@ -117,6 +124,40 @@ export class ApprovalStore {
         }),
       );
       return (Attributes as ApprovalRecord).taskToken;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Counts one approval towards the quorum: only while pending and unexpired, and once per approver.
+   * Returns the record with the approval added, or undefined when it could not be counted.
+   */
+  async addApproval(planId: string, decision: ApprovalDecision, nowSeconds: number): Promise<ApprovalRecord | undefined> {
+    const email = decision.approver.email.toLowerCase();
+    const approval = { approver: decision.approver, channel: decision.channel, decidedAt: decision.decidedAt, comment: decision.comment };
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: planKey(planId) },
+          UpdateExpression:
+            'SET approvals = list_append(if_not_exists(approvals, :empty), :approval), approverEmails = list_append(if_not_exists(approverEmails, :empty), :email)',
+          ConditionExpression: '#status = :pending AND expiresAt > :now AND NOT contains(approverEmails, :emailValue)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':empty': [],
+            ':approval': [approval],
+            ':email': [email],
+            ':emailValue': email,
+            ':pending': 'PENDING',
+            ':now': nowSeconds,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as ApprovalRecord;
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
       throw error;

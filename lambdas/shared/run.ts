@@ -84,6 +84,8 @@ export interface Approver {
   name?: string;
   /** The approver's Slack user id, for decisions made with Slack buttons. */
   slackUserId?: string;
+  /** IAM or STS principal ARNs (with * wildcards) that are this approver, to recognise their own requests. */
+  iamPrincipals?: string[];
 }
 
 /** What the approval API sends back with SendTaskSuccess, at `$.approval`. */
@@ -94,6 +96,8 @@ export interface ApprovalDecision {
   channel: 'web' | 'slack';
   requestedAt: string;
   decidedAt: string;
+  /** Every approval counted towards the quorum, in order (the deciding one last). */
+  approvals?: { approver: Approver; channel: 'web' | 'slack'; decidedAt: string; comment?: string }[];
 }
 
 /** ExecutePlan's output, at `$.execution`. */

@@ -38,7 +38,7 @@ beforeEach(() => {
     if (Key.pk === 'PLAN#plan-abc') return { Item: plan };
     return {};
   });
-  ddb.on(UpdateCommand).callsFake(async (input) => (input.ReturnValues === 'ALL_OLD' ? { Attributes: plan } : {}));
+  ddb.on(UpdateCommand).callsFake(async (input) => (input.ReturnValues === 'ALL_OLD' ? { Attributes: plan } : input.ReturnValues === 'ALL_NEW' ? { Attributes: { ...plan, approvals: input.ExpressionAttributeValues?.[':approval'] } } : {}));
   sfn.on(SendTaskSuccessCommand).resolves({});
 });
 
@@ -215,9 +215,32 @@ test('an unexpected failure gets a readable 500 page, not a bare gateway error',
 test('a decision that was delivered stands even if removing the token afterwards fails', async () => {
   ddb.on(UpdateCommand).callsFake(async (input) => {
     if (input.UpdateExpression === 'REMOVE taskToken') throw new Error('throttled');
-    return input.ReturnValues === 'ALL_OLD' ? { Attributes: plan } : {};
+    return input.ReturnValues === 'ALL_OLD' ? { Attributes: plan } : input.ReturnValues === 'ALL_NEW' ? { Attributes: { ...plan, approvals: input.ExpressionAttributeValues?.[':approval'] } } : {};
   });
   const res = await call('POST', path, 'decision=approve');
   expect(res.statusCode).toBe(200);
   expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+});
+
+describe('quorum', () => {
+  test('an approval short of the quorum is counted, shown as progress, and completes nothing', async () => {
+    plan = { ...pending(), requiredApprovals: 2 };
+    const res = await call('POST', path, 'decision=approve');
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('1 of 2 approvals, by Bob');
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { ConditionExpression: '#status = :pending AND expiresAt > :now AND NOT contains(approverEmails, :emailValue)' });
+    expect(decisionUpdates()).toHaveLength(0);
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
+  });
+
+  test('the requester cannot approve: no Approve button, and a POST is refused', async () => {
+    plan = { ...pending(), selfApprover: 'bob@example.com' };
+    const view = await call('GET', path);
+    expect(view.body).toContain('You asked for this change, so you cannot approve it');
+    expect(view.body).not.toContain('value="approve"');
+    expect((await call('POST', path, 'decision=approve')).statusCode).toBe(403);
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 0);
+    // Rejecting their own request stays possible.
+    expect((await call('POST', path, 'decision=reject')).statusCode).toBe(200);
+  });
 });

@@ -20,6 +20,7 @@ beforeEach(() => {
     APPROVAL_TOPIC_ARN: 'arn:aws:sns:us-east-1:1:approvals',
     APPROVAL_BASE_URL: 'https://api.example/prod/',
     APPROVAL_TIMEOUT_SECONDS: '3600',
+    REQUIRED_APPROVALS: JSON.stringify({ LOW: 1, MEDIUM: 1, HIGH: 2 }),
     APPROVERS: JSON.stringify([{ email: 'alice@example.com', name: 'Alice' }, { email: 'bob@example.com' }]),
   });
 });
@@ -35,6 +36,7 @@ test('stores the pending approval with its task token, claimed for this run only
       executionArn: 'arn:aws:states:us-east-1:1:execution:sm:run-1',
       requestedBy: 'dev@example.com',
       approvers: [{ email: 'alice@example.com', name: 'Alice' }, { email: 'bob@example.com' }],
+      requiredApprovals: 2, // the fixture's plan is HIGH risk
       expiresAt: expect.any(Number),
     }),
     ConditionExpression: 'attribute_not_exists(pk) OR (executionArn = :executionArn AND #status = :pending)',
@@ -87,4 +89,9 @@ test('Slack being unreachable never stops the request: every email still goes ou
     delete process.env.SLACK_WEBHOOK_SECRET_ID;
     secrets.restore();
   }
+});
+
+test('records which approver asked for the run, so they cannot approve it', async () => {
+  await requestApproval({ ...event(), review: { ...review(), requestedBy: 'BOB@example.com' } });
+  expect(ddb).toHaveReceivedNthCommandWith(1, PutCommand, { Item: expect.objectContaining({ selfApprover: 'bob@example.com' }) });
 });

@@ -1,0 +1,88 @@
+import { createHmac } from 'node:crypto';
+import { DEFAULT_LOCAL_SIGNING_SECRET, type LocalMode, startLocalMode } from '../local/server';
+
+/**
+ * Approval rules in local mode, with the default configuration: HIGH risk needs two distinct approvals,
+ * counted across the page and Slack; one rejection ends the request; nobody approves their own request.
+ */
+let local: LocalMode;
+beforeAll(async () => {
+  local = await startLocalMode({ pollWaitMs: 50 });
+}, 60_000);
+afterAll(() => local.close());
+
+const linkOf = async (recipient: string, planId: string) => {
+  for (let i = 0; i < 300; i++) {
+    const entry = local.outbox.list().find((e) => e.recipient === recipient && e.body.includes(planId));
+    if (entry) return entry.urls[0]!;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no link for ${recipient}`);
+};
+const post = (link: string, decision: string) =>
+  fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `decision=${decision}` });
+const slackClick = async (userId: string, planId: string, responsePath: string) => {
+  const payload = { type: 'block_actions', user: { id: userId }, response_url: `${local.baseUrl}${responsePath}`, actions: [{ action_id: 'plangate_approve', value: planId }] };
+  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  const ts = String(Math.floor(Date.now() / 1000));
+  const signature = `v0=${createHmac('sha256', DEFAULT_LOCAL_SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
+  return fetch(`${local.baseUrl}/slack/interactions`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signature }, body });
+};
+const slackReply = (responsePath: string) => JSON.parse(local.outbox.list().find((e) => e.recipient.includes(responsePath))!.body);
+
+test('a HIGH-risk plan waits for two approvals, counted across the page and Slack', async () => {
+  const execution = local.stepFunctions.startExecution({ planId: 'plan-demoorders0001' });
+  const alice = await linkOf('alice@example.com', 'plan-demoorders0001');
+  expect(local.outbox.list().find((e) => e.recipient === 'alice@example.com')!.body).toContain('Approvals needed: 2 from different approvers');
+
+  const first = await post(alice, 'approve');
+  expect(first.status).toBe(200);
+  expect(await first.text()).toContain('1 of 2 approvals, by Alice Martin');
+  expect(execution.status).toBe('RUNNING');
+  // The same approver cannot count twice, on the page or in Slack.
+  expect((await post(alice, 'approve')).status).toBe(409);
+  await slackClick('U0ALICE01', 'plan-demoorders0001', '/local/slack/responses/alice-again');
+  expect(slackReply('/local/slack/responses/alice-again')).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('You have already approved') });
+  expect(execution.status).toBe('RUNNING');
+
+  await slackClick('U0BOB0002', 'plan-demoorders0001', '/local/slack/responses/bob');
+  const done = await execution.finished;
+  expect(done.output).toMatchObject({ outcome: 'SUCCEEDED', approver: 'Alice Martin <alice@example.com>, Bob Chen <bob@example.com>' });
+  expect(local.serviceCatalog.calls.filter((c) => c.operation === 'ExecuteProvisionedProductPlan')).toHaveLength(1);
+});
+
+test('a LOW-risk plan needs one approval', async () => {
+  const execution = local.stepFunctions.startExecution({ planId: 'plan-demodashbrd001' });
+  const res = await post(await linkOf('carol@example.com', 'plan-demodashbrd001'), 'approve');
+  expect(await res.text()).toContain('Approved');
+  expect((await execution.finished).output).toMatchObject({ outcome: 'SUCCEEDED', approver: 'Carol Diaz <carol@example.com>' });
+});
+
+test('one rejection ends the request, even after an approval', async () => {
+  const execution = local.stepFunctions.startExecution({ planId: 'plan-demoanalytic01' });
+  // A CONDITIONAL replacement of a database: HIGH (sensitive type).
+  await post(await linkOf('alice@example.com', 'plan-demoanalytic01'), 'approve');
+  await post(await linkOf('carol@example.com', 'plan-demoanalytic01'), 'reject');
+  expect((await execution.finished).output).toMatchObject({ outcome: 'REJECTED', approver: 'Carol Diaz <carol@example.com>' });
+});
+
+test('an approver cannot approve a run they asked for, on the page or in Slack', async () => {
+  local.serviceCatalog.registerPlan({
+    ProvisionedProductPlanDetails: { PlanId: 'plan-selfapproval01', PlanName: 'bucket-policy', ProvisionProductName: 'data-lake' },
+    ResourceChanges: [{ Action: 'MODIFY', LogicalResourceId: 'Bucket', PhysicalResourceId: 'lake', ResourceType: 'AWS::S3::Bucket', Replacement: 'FALSE' }],
+    simulation: { recordSeconds: 0.2 },
+  });
+  const execution = local.stepFunctions.startExecution({ planId: 'plan-selfapproval01', requestedBy: 'alice@example.com' });
+  const alice = await linkOf('alice@example.com', 'plan-selfapproval01');
+  const view = await (await fetch(alice)).text();
+  expect(view).toContain('You asked for this change, so you cannot approve it');
+  expect(view).not.toContain('value="approve"');
+  const refused = await post(alice, 'approve');
+  expect(refused.status).toBe(403);
+  await slackClick('U0ALICE01', 'plan-selfapproval01', '/local/slack/responses/self');
+  expect(slackReply('/local/slack/responses/self')).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('another approver must approve it') });
+
+  await post(await linkOf('bob@example.com', 'plan-selfapproval01'), 'approve');
+  await post(await linkOf('carol@example.com', 'plan-selfapproval01'), 'approve');
+  expect((await execution.finished).output).toMatchObject({ outcome: 'SUCCEEDED', approver: 'Bob Chen <bob@example.com>, Carol Diaz <carol@example.com>' });
+});
