@@ -24,6 +24,10 @@ const approverSchema = z.strictObject({
     .optional(),
 });
 
+const resourceTypePattern = z
+  .string()
+  .regex(/^[A-Za-z0-9]+::([A-Za-z0-9]+::)?([A-Za-z0-9]+|\*)$/, 'must be a resource type such as AWS::RDS::DBInstance, or a prefix such as AWS::RDS::*');
+
 /** A Secrets Manager secret, by name or ARN. */
 const secretId = (what: string) =>
   z.string().regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/, `must be the name or ARN of the Secrets Manager secret holding ${what}`);
@@ -54,10 +58,8 @@ const configSchema = z
     requiredApprovals: z
       .strictObject({ LOW: wholeNumber(1, 10), MEDIUM: wholeNumber(1, 10), HIGH: wholeNumber(1, 10) })
       .default({ LOW: 1, MEDIUM: 1, HIGH: 2 }),
-    sensitiveResourceTypes: z
-      .array(z.string().regex(/^[A-Za-z0-9]+::([A-Za-z0-9]+::)?([A-Za-z0-9]+|\*)$/, 'must be a resource type such as AWS::RDS::DBInstance, or a prefix such as AWS::RDS::*'))
-      .max(200)
-      .optional(),
+    sensitiveResourceTypes: z.array(resourceTypePattern).max(200).optional(),
+    deniedResourceTypes: z.array(resourceTypePattern).max(200).default([]),
     logRetentionDays: z
       .number({ error: `must be one of ${LOG_RETENTION_DAYS.join(', ')}` })
       .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {

@@ -65,6 +65,8 @@ export interface PlanApprovalWorkflowProps {
   readonly defaultAcceptLanguage?: AcceptLanguage;
   /** Retention of every log group. @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
+  /** Resource types (or `Prefix::*` patterns) a plan may not change at all: such plans end DENIED. @default - none */
+  readonly deniedResourceTypes?: string[];
   /** Distinct approvals a plan needs, by its risk level. @default { LOW: 1, MEDIUM: 1, HIGH: 2 } */
   readonly requiredApprovals?: Record<RiskLevel, number>;
   /** Resource types (or `Prefix::*` patterns) whose every change is HIGH risk. @default DEFAULT_SENSITIVE_RESOURCE_TYPES (databases, storage, keys, identity) */
@@ -188,6 +190,7 @@ export class PlanApprovalWorkflow extends Construct {
     const reviewPlan = this.function('ReviewPlan', {
       DEFAULT_ACCEPT_LANGUAGE: props.defaultAcceptLanguage ?? 'en',
       SENSITIVE_RESOURCE_TYPES: JSON.stringify(props.sensitiveResourceTypes ?? DEFAULT_SENSITIVE_RESOURCE_TYPES),
+      DENIED_RESOURCE_TYPES: JSON.stringify(props.deniedResourceTypes ?? []),
     });
     const approvalApiFunction = this.function('ApprovalApi', { ...tableEnv, ...slackEnv, ...approversEnv }, Duration.seconds(15));
     this.approvalApi = this.createApi(approvalApiFunction);
@@ -386,6 +389,7 @@ export class PlanApprovalWorkflow extends Construct {
     const succeeded = outcome('Succeeded', 'SUCCEEDED');
     const failed = outcome('Failed', 'FAILED');
     const rejected = outcome('Rejected', 'REJECTED');
+    const denied = outcome('Denied', 'DENIED');
     const expired = outcome('Expired', 'EXPIRED');
     const invalidInput = outcome('Invalid input', 'INVALID_INPUT');
     const planNotReady = outcome('Plan not ready', 'PLAN_NOT_READY');
@@ -404,7 +408,7 @@ export class PlanApprovalWorkflow extends Construct {
       { resultPath: '$.notifyError' },
     );
     notify.next(new sfn.Succeed(this, 'Done', { outputPath: '$.notification' }));
-    for (const state of [succeeded, failed, rejected, expired, invalidInput, planNotReady, planChanged, duplicate, timedOut, internalError]) {
+    for (const state of [succeeded, failed, rejected, denied, expired, invalidInput, planNotReady, planChanged, duplicate, timedOut, internalError]) {
       state.next(notify);
     }
 
@@ -416,6 +420,7 @@ export class PlanApprovalWorkflow extends Construct {
     });
     const review = this.invoke('ReviewPlan', f.reviewPlan, sfn.TaskInput.fromObject({ 'input.$': '$.input' }), '$.review')
       .addCatch(invalidInput, { errors: ['InvalidInputError'], resultPath: '$.error' })
+      .addCatch(denied, { errors: ['PlanDeniedError'], resultPath: '$.error' })
       .addCatch(planNotReady, { errors: ['PlanNotReadyError'], resultPath: '$.error' })
       .addCatch(internalError, { resultPath: '$.error' });
 

@@ -29,6 +29,7 @@ export class PlanGateStack extends Stack {
       logRetention: config.logRetentionDays as logs.RetentionDays,
       sensitiveResourceTypes: config.sensitiveResourceTypes,
       requiredApprovals: config.requiredApprovals,
+      deniedResourceTypes: config.deniedResourceTypes,
       slack: config.slackWebhookSecret
         ? {
             webhookSecret: this.secret('SlackWebhookSecret', config.slackWebhookSecret),

@@ -28,6 +28,7 @@ test('the example configuration in cdk.json is valid and fills in defaults', () 
     defaultAcceptLanguage: 'en',
     logRetentionDays: 365,
     requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 },
+    deniedResourceTypes: [],
   });
   expect(parseConfig(exampleContext()).approvers).toHaveLength(3);
 });

@@ -60,7 +60,7 @@ describe('state machine', () => {
   test('routes every ending through the one Notify task', () => {
     const outcomes = Object.entries(states).filter(([name]) => name.startsWith('Outcome: '));
     expect(outcomes.map(([, s]) => s.Result).sort()).toEqual(
-      ['DUPLICATE', 'EXPIRED', 'FAILED', 'INTERNAL_ERROR', 'INVALID_INPUT', 'PLAN_CHANGED', 'PLAN_NOT_READY', 'REJECTED', 'SUCCEEDED', 'TIMED_OUT'],
+      ['DENIED', 'DUPLICATE', 'EXPIRED', 'FAILED', 'INTERNAL_ERROR', 'INVALID_INPUT', 'PLAN_CHANGED', 'PLAN_NOT_READY', 'REJECTED', 'SUCCEEDED', 'TIMED_OUT'],
     );
     for (const [, state] of outcomes) expect(state.Next).toBe('Notify');
     const ends = Object.entries(states).filter(([, s]) => s.Type === 'Succeed' || s.Type === 'Fail' || s.End);

@@ -7,7 +7,7 @@ import { DEFAULT_LOCAL_SIGNING_SECRET, type LocalMode, startLocalMode } from '..
  */
 let local: LocalMode;
 beforeAll(async () => {
-  local = await startLocalMode({ pollWaitMs: 50 });
+  local = await startLocalMode({ pollWaitMs: 50, context: { 'plangate:deniedResourceTypes': ['AWS::IAM::User', 'AWS::EC2::*'] } });
 }, 60_000);
 afterAll(() => local.close());
 
@@ -85,4 +85,21 @@ test('an approver cannot approve a run they asked for, on the page or in Slack',
   await post(await linkOf('bob@example.com', 'plan-selfapproval01'), 'approve');
   await post(await linkOf('carol@example.com', 'plan-selfapproval01'), 'approve');
   expect((await execution.finished).output).toMatchObject({ outcome: 'SUCCEEDED', approver: 'Bob Chen <bob@example.com>, Carol Diaz <carol@example.com>' });
+});
+
+test('a plan that touches a denied resource type ends DENIED with the reason; nobody is asked', async () => {
+  local.serviceCatalog.registerPlan({
+    ProvisionedProductPlanDetails: { PlanId: 'plan-denied0000001', PlanName: 'break-glass-user', ProvisionProductName: 'identity' },
+    ResourceChanges: [
+      { Action: 'ADD', LogicalResourceId: 'BreakGlass', ResourceType: 'AWS::IAM::User' },
+      { Action: 'ADD', LogicalResourceId: 'Bastion', ResourceType: 'AWS::EC2::Instance' },
+    ],
+  });
+  const done = await local.stepFunctions.startExecution({ planId: 'plan-denied0000001' }).finished;
+  expect(done.output).toMatchObject({
+    outcome: 'DENIED',
+    reason: 'Plan plan-denied0000001 is denied by rule: it changes AWS::IAM::User, AWS::EC2::Instance, which plangate:deniedResourceTypes forbids',
+  });
+  expect(local.outbox.list().some((e) => e.body.includes('plan-denied0000001') && e.subject?.includes('Approval needed'))).toBe(false);
+  expect(local.outbox.list().some((e) => e.subject === '[PlanGate] DENIED: plan-denied0000001')).toBe(true);
 });

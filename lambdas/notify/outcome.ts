@@ -32,6 +32,7 @@ const HEADLINES: Record<Outcome, string> = {
   SUCCEEDED: 'Plan executed successfully',
   FAILED: 'Plan execution failed',
   REJECTED: 'Plan rejected',
+  DENIED: 'Plan denied by rule',
   EXPIRED: 'Approval expired',
   INVALID_INPUT: 'Run input was invalid',
   PLAN_NOT_READY: 'Plan not ready',

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { serviceCatalog } from '../shared/clients';
-import { PlanNotReadyError } from '../shared/errors';
+import { PlanDeniedError, PlanNotReadyError } from '../shared/errors';
 import { type AcceptLanguage, type ReviewResult, runInputSchema } from '../shared/run';
 import { lambdaHandler, logger, parseInput, requireEnv } from '../shared/runtime';
 import { describePlan, summarizeChanges } from '../shared/plan';
-import { changesDigest } from '../shared/risk';
+import { changesDigest, matchesType } from '../shared/risk';
 
 const eventSchema = z.object({ input: runInputSchema });
 
@@ -32,7 +32,17 @@ export async function reviewPlan(event: unknown): Promise<ReviewResult> {
     const reason = plan.statusMessage ? `: ${plan.statusMessage}` : '';
     throw new PlanNotReadyError(`Plan ${plan.planId} is ${plan.status}, not CREATE_SUCCESS${reason}`);
   }
+  const denied = deniedTypesIn(resourceChanges.map((c) => c.ResourceType ?? ''));
+  if (denied.length) {
+    throw new PlanDeniedError(`Plan ${plan.planId} is denied by rule: it changes ${denied.join(', ')}, which plangate:deniedResourceTypes forbids`);
+  }
   return { ...result, summary: summarizeChanges(resourceChanges, sensitiveTypes()), changesDigest: changesDigest(resourceChanges) };
+}
+
+/** The plan's resource types that configuration denies (DENIED_RESOURCE_TYPES patterns). */
+function deniedTypesIn(types: string[]): string[] {
+  const patterns = JSON.parse(process.env.DENIED_RESOURCE_TYPES ?? '[]') as string[];
+  return [...new Set(types.filter((type) => patterns.some((p) => matchesType(p, type))))];
 }
 
 /** Resource types that make any change HIGH risk (from configuration), or the default list. */

@@ -25,6 +25,11 @@ export class PlanChangedError extends ExpectedError {
   override readonly name = 'PlanChangedError';
 }
 
+/** A configured rule forbids this plan (it touches a denied resource type); nobody is asked, nothing runs. */
+export class PlanDeniedError extends ExpectedError {
+  override readonly name = 'PlanDeniedError';
+}
+
 /** Another run already owns the approval for this plan (EventBridge delivers at least once). */
 export class DuplicateRunError extends ExpectedError {
   override readonly name = 'DuplicateRunError';

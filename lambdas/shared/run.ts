@@ -131,6 +131,7 @@ export const OUTCOMES = [
   'SUCCEEDED',
   'FAILED',
   'REJECTED',
+  'DENIED',
   'EXPIRED',
   'INVALID_INPUT',
   'PLAN_NOT_READY',
