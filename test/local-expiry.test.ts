@@ -1,5 +1,6 @@
 import { type LocalMode, startLocalMode } from '../local/server';
 import { ONE_APPROVAL } from './fixtures/context';
+import { signedClick } from './support/slack';
 
 /** Expiry in local mode, with the approval timeout shortened to one second. */
 let local: LocalMode;
@@ -20,15 +21,10 @@ test('an undecided approval expires; its link then answers 410 and decides nothi
 });
 
 test('a Slack click after expiry gets a clear reply', async () => {
-  const { createHmac } = await import('node:crypto');
-  const { DEFAULT_LOCAL_SIGNING_SECRET } = await import('../local/server');
   const execution = local.stepFunctions.startExecution({ planId: 'plan-demoorders0001' });
   await execution.finished;
-  const payload = { type: 'block_actions', user: { id: 'U0ALICE01' }, response_url: `${local.baseUrl}/local/slack/responses/expired`, actions: [{ action_id: 'plangate_approve', value: 'plan-demoorders0001' }] };
-  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  const ts = String(Math.floor(Date.now() / 1000));
-  const signature = `v0=${createHmac('sha256', DEFAULT_LOCAL_SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
-  const res = await fetch(`${local.baseUrl}/slack/interactions`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signature }, body });
+  const click = { userId: 'U0ALICE01', action: 'plangate_approve' as const, planId: 'plan-demoorders0001', responseUrl: `${local.baseUrl}/local/slack/responses/expired` };
+  const res = await fetch(`${local.baseUrl}/slack/interactions`, signedClick(click));
   expect(res.status).toBe(200);
   const reply = local.outbox.list().find((e) => e.recipient.includes('/local/slack/responses/expired'))!;
   expect(JSON.parse(reply.body)).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('has expired; the plan was not executed') });

@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
-import { DEFAULT_LOCAL_SIGNING_SECRET, type LocalMode, startLocalMode } from '../local/server';
+import { type LocalMode, startLocalMode } from '../local/server';
+import { signedClick } from './support/slack';
 
 /**
  * Approval rules in local mode, with the default configuration: HIGH risk needs two distinct approvals,
@@ -21,13 +21,8 @@ const linkOf = async (recipient: string, planId: string) => {
 };
 const post = (link: string, decision: string) =>
   fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `decision=${decision}` });
-const slackClick = async (userId: string, planId: string, responsePath: string) => {
-  const payload = { type: 'block_actions', user: { id: userId }, response_url: `${local.baseUrl}${responsePath}`, actions: [{ action_id: 'plangate_approve', value: planId }] };
-  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  const ts = String(Math.floor(Date.now() / 1000));
-  const signature = `v0=${createHmac('sha256', DEFAULT_LOCAL_SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
-  return fetch(`${local.baseUrl}/slack/interactions`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signature }, body });
-};
+const slackClick = (userId: string, planId: string, responsePath: string) =>
+  fetch(`${local.baseUrl}/slack/interactions`, signedClick({ userId, action: 'plangate_approve', planId, responseUrl: `${local.baseUrl}${responsePath}` }));
 const slackReply = (responsePath: string) => JSON.parse(local.outbox.list().find((e) => e.recipient.includes(responsePath))!.body);
 
 test('a HIGH-risk plan waits for two approvals, counted across the page and Slack', async () => {

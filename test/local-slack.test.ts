@@ -1,7 +1,7 @@
-import { createHmac } from 'node:crypto';
-import { DEFAULT_LOCAL_SIGNING_SECRET, type LocalMode, startLocalMode } from '../local/server';
+import { type LocalMode, startLocalMode } from '../local/server';
 import { ONE_APPROVAL } from './fixtures/context';
 import { ordersServicePlan } from './fixtures/plans';
+import { signedClick } from './support/slack';
 
 /**
  * Slack in local mode: the channel's webhook and the interaction's response_url land in the outbox with
@@ -17,15 +17,7 @@ let clicks = 0;
 async function click(userId: string, action: 'plangate_approve' | 'plangate_reject', planId: string, options: { secret?: string; skewSeconds?: number; replay?: RequestInit } = {}) {
   const responsePath = `/local/slack/responses/${++clicks}`;
   if (options.replay) return { res: await fetch(`${local.baseUrl}/slack/interactions`, options.replay), responsePath, request: options.replay };
-  const payload = { type: 'block_actions', user: { id: userId }, response_url: `${local.baseUrl}${responsePath}`, actions: [{ action_id: action, value: planId }] };
-  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  const ts = String(Math.floor(Date.now() / 1000) + (options.skewSeconds ?? 0));
-  const signature = `v0=${createHmac('sha256', options.secret ?? DEFAULT_LOCAL_SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
-  const request: RequestInit = {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signature },
-    body,
-  };
+  const request = signedClick({ userId, action, planId, responseUrl: `${local.baseUrl}${responsePath}` }, options);
   return { res: await fetch(`${local.baseUrl}/slack/interactions`, request), responsePath, request };
 }
 const slackPosts = (recipient: string) =>
