@@ -9,6 +9,7 @@ import { getSecret } from '../shared/secrets';
 import { postToSlack } from '../shared/slack';
 import { type DecisionDeps, isExpired, recordDecision } from './decision';
 import { decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
+import { headerValue, rawBody } from './request';
 import { handleSlackInteraction, type SlackDeps } from './slack-interactions';
 
 const MAX_BODY_BYTES = 10_000;
@@ -98,9 +99,9 @@ type DecisionForm = { decision: Decision; comment?: string } | { error: string; 
 
 /** Accepts the page's form post (or the same fields as JSON) and names what is wrong with anything else. */
 export function parseDecisionForm(event: Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBase64Encoded'>): DecisionForm {
-  const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+  const raw = rawBody(event);
   if (Buffer.byteLength(raw) > MAX_BODY_BYTES) return { status: 413, error: `The request body is larger than ${MAX_BODY_BYTES} bytes.` };
-  const contentType = headerValue(event.headers, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+  const contentType = headerValue(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
   let fields: Record<string, unknown>;
   if (contentType === 'application/x-www-form-urlencoded') {
     fields = Object.fromEntries(new URLSearchParams(raw));
@@ -123,11 +124,6 @@ export function parseDecisionForm(event: Pick<APIGatewayProxyEvent, 'body' | 'he
     return { status: 400, error: `The comment is longer than ${MAX_COMMENT_LENGTH} characters.` };
   }
   return { decision, comment: comment.trim() || undefined };
-}
-
-function headerValue(headers: APIGatewayProxyEvent['headers'] | null | undefined, name: string): string | undefined {
-  const entry = Object.entries(headers ?? {}).find(([key]) => key.toLowerCase() === name);
-  return entry?.[1] ?? undefined;
 }
 
 function defaultDeps(): ApprovalApiDeps {

@@ -5,6 +5,7 @@ import { planIdSchema, type Approver } from '../shared/run';
 import { logger } from '../shared/runtime';
 import { APPROVE_ACTION, decidedMessage, ephemeral, REJECT_ACTION, type SlackMessage, verifySlackSignature } from '../shared/slack';
 import { type DecisionDeps, recordDecision } from './decision';
+import { headerValue, rawBody } from './request';
 
 export interface SlackDeps {
   signingSecret: () => Promise<string | undefined>;
@@ -49,13 +50,12 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
   const signingSecret = await slack.signingSecret();
   if (!signingSecret) return json(404, { error: 'Slack buttons are not configured (no signing secret)' });
 
-  const rawBody = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
-  const header = (name: string) => Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === name)?.[1];
+  const body = rawBody(event);
   const verdict = verifySlackSignature({
     signingSecret,
-    timestamp: header('x-slack-request-timestamp'),
-    signature: header('x-slack-signature'),
-    rawBody,
+    timestamp: headerValue(event, 'x-slack-request-timestamp'),
+    signature: headerValue(event, 'x-slack-signature'),
+    rawBody: body,
     nowSeconds: Math.floor(deps.now().getTime() / 1000),
   });
   if (verdict !== 'valid') {
@@ -66,7 +66,7 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
 
   let payload: z.infer<typeof payloadSchema>;
   try {
-    payload = payloadSchema.parse(JSON.parse(new URLSearchParams(rawBody).get('payload') ?? ''));
+    payload = payloadSchema.parse(JSON.parse(new URLSearchParams(body).get('payload') ?? ''));
   } catch {
     return json(400, { error: 'Expected a block_actions payload' });
   }
