@@ -60,6 +60,11 @@ const configSchema = z
       .default({ LOW: 1, MEDIUM: 1, HIGH: 2 }),
     sensitiveResourceTypes: z.array(resourceTypePattern).max(200).optional(),
     deniedResourceTypes: z.array(resourceTypePattern).max(200).default([]),
+    // HIGH is not offered: a gate that waves through removals and replacements is no gate.
+    autoApproveUpTo: z.enum(['NONE', 'LOW', 'MEDIUM'], { error: 'must be "NONE", "LOW" or "MEDIUM"' }).default('NONE'),
+    /** Unset: 60 minutes, or a quarter of the approval timeout when that is shorter (see reminderMinutes()). */
+    reminderMinutesBeforeExpiry: wholeNumber(0, 10_079).optional(),
+    deleteExpiredPlans: z.boolean({ error: 'must be true or false' }).default(false),
     logRetentionDays: z
       .number({ error: `must be one of ${LOG_RETENTION_DAYS.join(', ')}` })
       .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
@@ -86,6 +91,13 @@ const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['requiredApprovals', level], message: `asks for ${count} approvals but only ${config.approvers.length} approver(s) are configured` });
       }
     }
+    if (config.reminderMinutesBeforeExpiry !== undefined && config.reminderMinutesBeforeExpiry >= config.approvalTimeoutMinutes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reminderMinutesBeforeExpiry'],
+        message: `must be less than plangate:approvalTimeoutMinutes (${config.approvalTimeoutMinutes}); 0 turns reminders off`,
+      });
+    }
     const emails = config.approvers.map((a) => a.email.toLowerCase());
     const repeated = emails.find((email, i) => emails.indexOf(email) !== i);
     if (repeated) {
@@ -94,6 +106,11 @@ const configSchema = z
   });
 
 export type PlanGateConfig = z.infer<typeof configSchema>;
+
+/** When to remind undecided approvers, in minutes before expiry (0: never). */
+export function reminderMinutes(config: Pick<PlanGateConfig, 'reminderMinutesBeforeExpiry' | 'approvalTimeoutMinutes'>): number {
+  return config.reminderMinutesBeforeExpiry ?? Math.min(60, Math.floor(config.approvalTimeoutMinutes / 4));
+}
 export type ApproverConfig = PlanGateConfig['approvers'][number];
 
 export class ConfigError extends Error {

@@ -7,7 +7,9 @@ import * as path from 'node:path';
  */
 export const FUNCTIONS = {
   ReviewPlan: 'review-plan',
+  AutoApprove: 'auto-approve',
   RequestApproval: 'request-approval',
+  ExpireApproval: 'expire-approval',
   ApprovalApi: 'approval-api',
   ExecutePlan: 'execute-plan',
   CheckRecord: 'check-record',

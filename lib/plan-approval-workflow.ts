@@ -22,6 +22,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DEFAULT_SENSITIVE_RESOURCE_TYPES, type RiskLevel } from '../lambdas/shared/risk';
+import type { ApprovalRules } from '../lambdas/shared/rules';
 import type { AcceptLanguage, Approver } from '../lambdas/shared/run';
 import { type FunctionName, handlerEntry } from './functions';
 
@@ -69,6 +70,12 @@ export interface PlanApprovalWorkflowProps {
   readonly deniedResourceTypes?: string[];
   /** Distinct approvals a plan needs, by its risk level. @default { LOW: 1, MEDIUM: 1, HIGH: 2 } */
   readonly requiredApprovals?: Record<RiskLevel, number>;
+  /** Plans up to this risk run without a human decision (recorded as approved by the rule). @default 'NONE' */
+  readonly autoApproveUpTo?: ApprovalRules['autoApproveUpTo'];
+  /** How long before expiry to remind approvers who have not approved; zero for no reminder. @default - 1 hour, or a quarter of approvalTimeout if shorter */
+  readonly reminderBeforeExpiry?: Duration;
+  /** Delete a plan whose approval expired (DeleteProvisionedProductPlan), so stale plans do not pile up. @default false */
+  readonly deleteExpiredPlans?: boolean;
   /** Resource types (or `Prefix::*` patterns) whose every change is HIGH risk. @default DEFAULT_SENSITIVE_RESOURCE_TYPES (databases, storage, keys, identity) */
   readonly sensitiveResourceTypes?: string[];
   /** Post requests and outcomes to Slack, and (with a signing secret) take decisions from its buttons. @default - no Slack */
@@ -105,6 +112,11 @@ export class PlanApprovalWorkflow extends Construct {
     const approvalTimeout = props.approvalTimeout ?? Duration.hours(24);
     if (approvalTimeout.toSeconds() < 300) {
       throw new Error(`approvalTimeout must be at least 5 minutes (got ${approvalTimeout.toHumanString()})`);
+    }
+    const reminderBeforeExpiry =
+      props.reminderBeforeExpiry ?? Duration.minutes(Math.min(60, Math.floor(approvalTimeout.toMinutes({ integral: false }) / 4)));
+    if (reminderBeforeExpiry.toSeconds() >= approvalTimeout.toSeconds()) {
+      throw new Error(`reminderBeforeExpiry (${reminderBeforeExpiry.toHumanString()}) must be shorter than approvalTimeout (${approvalTimeout.toHumanString()})`);
     }
     const planCheckInterval = props.planCheckInterval ?? Duration.seconds(30);
     const planReadyTimeout = props.planReadyTimeout ?? Duration.minutes(30);
@@ -187,7 +199,10 @@ export class PlanApprovalWorkflow extends Construct {
         }
       : {};
     const approversEnv = { APPROVERS: JSON.stringify(props.approvers) };
+    const rules: ApprovalRules = { autoApproveUpTo: props.autoApproveUpTo ?? 'NONE', requiredApprovals };
     const reviewPlan = this.function('ReviewPlan', {
+      ...approversEnv,
+      APPROVAL_RULES: JSON.stringify(rules),
       DEFAULT_ACCEPT_LANGUAGE: props.defaultAcceptLanguage ?? 'en',
       SENSITIVE_RESOURCE_TYPES: JSON.stringify(props.sensitiveResourceTypes ?? DEFAULT_SENSITIVE_RESOURCE_TYPES),
       DENIED_RESOURCE_TYPES: JSON.stringify(props.deniedResourceTypes ?? []),
@@ -201,10 +216,11 @@ export class PlanApprovalWorkflow extends Construct {
       // API's deployment and so, through the state machine, on itself.
       APPROVAL_BASE_URL: `https://${this.approvalApi.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${API_STAGE}/`,
       APPROVAL_TIMEOUT_SECONDS: String(approvalTimeout.toSeconds()),
-      REQUIRED_APPROVALS: JSON.stringify(requiredApprovals),
       ...approversEnv,
       ...slackEnv,
     });
+    const autoApprove = this.function('AutoApprove', { ...tableEnv, ...approversEnv });
+    const expireApproval = this.function('ExpireApproval', { ...tableEnv, DELETE_EXPIRED_PLANS: String(props.deleteExpiredPlans ?? false) });
     const executePlan = this.function('ExecutePlan', tableEnv);
     const checkRecord = this.function('CheckRecord', {
       POLL_INITIAL_INTERVAL_SECONDS: String(pollInitialInterval.toSeconds()),
@@ -221,7 +237,9 @@ export class PlanApprovalWorkflow extends Construct {
     });
     this.functions = {
       ReviewPlan: reviewPlan,
+      AutoApprove: autoApprove,
       RequestApproval: requestApproval,
+      ExpireApproval: expireApproval,
       ApprovalApi: approvalApiFunction,
       ExecutePlan: executePlan,
       CheckRecord: checkRecord,
@@ -237,10 +255,14 @@ export class PlanApprovalWorkflow extends Construct {
     allowServiceCatalog(executePlan, 'DescribeProvisionedProductPlan');
     allowServiceCatalog(executePlan, 'ExecuteProvisionedProductPlan');
     allowServiceCatalog(checkRecord, 'DescribeRecord');
-    this.approvalTable.grantReadWriteData(requestApproval);
-    this.approvalTable.grantReadWriteData(approvalApiFunction);
-    this.approvalTable.grantReadData(executePlan);
-    this.approvalTable.grantReadWriteData(notify);
+    if (props.deleteExpiredPlans) allowServiceCatalog(expireApproval, 'DeleteProvisionedProductPlan');
+    for (const fn of [requestApproval, approvalApiFunction, autoApprove]) this.approvalTable.grantReadWriteData(fn);
+    // These only update the approval record (ExecutePlan writes its IdempotencyToken ahead of executing).
+    for (const fn of [executePlan, expireApproval, notify]) {
+      this.approvalTable.grantReadData(fn);
+      this.approvalTable.grant(fn, 'dynamodb:UpdateItem');
+      this.key.grantEncrypt(fn);
+    }
     this.approvalTopic.grantPublish(requestApproval);
     this.outcomeTopic.grantPublish(notify);
     eventBus.grantPutEventsTo(notify);
@@ -254,11 +276,14 @@ export class PlanApprovalWorkflow extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(
         this.definition({
           reviewPlan,
+          autoApprove,
           requestApproval,
+          expireApproval,
           executePlan,
           checkRecord,
           notify,
           approvalTimeout,
+          reminderBeforeExpiry,
           planChecks: Math.ceil(planReadyTimeout.toSeconds() / planCheckInterval.toSeconds()),
           planCheckInterval,
         }),
@@ -291,7 +316,7 @@ export class PlanApprovalWorkflow extends Construct {
       const role = fn.role as Construct;
       ack(role, 'IAM5[Resource::*]',
         'X-Ray PutTraceSegments/PutTelemetryRecords and the Service Catalog plan and record actions have no resource types; IAM accepts only "*". Each role gets only the actions its function calls.');
-      if (['RequestApproval', 'ApprovalApi', 'Notify'].includes(name)) {
+      if (name !== 'ReviewPlan' && name !== 'CheckRecord') {
         for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
           ack(role, `IAM5[Action::${action}]`, 'Granted by CDK for the one PlanGate key that encrypts the table and topics.');
         }
@@ -376,11 +401,14 @@ export class PlanApprovalWorkflow extends Construct {
 
   private definition(f: {
     reviewPlan: lambda.IFunction;
+    autoApprove: lambda.IFunction;
     requestApproval: lambda.IFunction;
+    expireApproval: lambda.IFunction;
     executePlan: lambda.IFunction;
     checkRecord: lambda.IFunction;
     notify: lambda.IFunction;
     approvalTimeout: Duration;
+    reminderBeforeExpiry: Duration;
     planChecks: number;
     planCheckInterval: Duration;
   }): sfn.IChainable {
@@ -441,21 +469,67 @@ export class PlanApprovalWorkflow extends Construct {
       resultPath: '$.error',
     }).next(planNotReady);
 
-    const requestApproval = new tasks.LambdaInvoke(this, 'RequestApproval', {
-      lambdaFunction: f.requestApproval,
-      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      payload: sfn.TaskInput.fromObject({
-        taskToken: sfn.JsonPath.taskToken,
+    // Both approval tasks feed the same decision; so does auto-approval.
+    const approved = new sfn.Choice(this, 'Approved?');
+
+    // Expiry closes the approval record (and, if configured, deletes the plan) before reporting EXPIRED.
+    const expire = this.invoke(
+      'ExpireApproval',
+      f.expireApproval,
+      sfn.TaskInput.fromObject({
+        'planId.$': '$.review.planId',
+        'acceptLanguage.$': '$.review.acceptLanguage',
         'executionArn.$': '$.run.executionArn',
-        'review.$': '$.review',
       }),
-      resultPath: '$.approval',
-      taskTimeout: sfn.Timeout.duration(f.approvalTimeout),
-      retryOnServiceExceptions: false,
-    });
-    this.retryTransient(requestApproval);
+      '$.expiry',
+    )
+      .addCatch(expired, { resultPath: '$.error' })
+      .next(expired);
+
+    // With a reminder, the wait is two tasks: the first until the reminder time, the second (which reminds
+    // and takes over the decision) for the rest. A task token cannot outlive its task, so each has its own.
+    const reminder = f.reminderBeforeExpiry.toSeconds() > 0;
+    const approvalTask = (id: string, timeout: Duration, isReminder: boolean) => {
+      const task = new tasks.LambdaInvoke(this, id, {
+        lambdaFunction: f.requestApproval,
+        integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        payload: sfn.TaskInput.fromObject({
+          taskToken: sfn.JsonPath.taskToken,
+          'executionArn.$': '$.run.executionArn',
+          'review.$': '$.review',
+          ...(isReminder ? { reminder: true } : {}),
+        }),
+        resultPath: '$.approval',
+        taskTimeout: sfn.Timeout.duration(timeout),
+        retryOnServiceExceptions: false,
+      });
+      this.retryTransient(task);
+      return task;
+    };
+    const requestApproval = approvalTask(
+      'RequestApproval',
+      reminder ? f.approvalTimeout.minus(f.reminderBeforeExpiry) : f.approvalTimeout,
+      false,
+    );
+    if (reminder) {
+      const remind = approvalTask('RemindApprovers', f.reminderBeforeExpiry, true)
+        .addCatch(expire, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD })
+        .addCatch(internalError, { resultPath: '$.error' });
+      remind.next(approved);
+      requestApproval.addCatch(remind, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
+    } else {
+      requestApproval.addCatch(expire, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
+    }
     requestApproval
-      .addCatch(expired, { errors: ['States.Timeout'], resultPath: '$.error' })
+      .addCatch(duplicate, { errors: ['DuplicateRunError'], resultPath: '$.error' })
+      .addCatch(internalError, { resultPath: '$.error' });
+
+    const autoApprove = this.invoke(
+      'AutoApprove',
+      f.autoApprove,
+      sfn.TaskInput.fromObject({ 'executionArn.$': '$.run.executionArn', 'review.$': '$.review' }),
+      '$.approval',
+    )
       .addCatch(duplicate, { errors: ['DuplicateRunError'], resultPath: '$.error' })
       .addCatch(internalError, { resultPath: '$.error' });
 
@@ -487,6 +561,18 @@ export class PlanApprovalWorkflow extends Construct {
     const waitForRecord = new sfn.Wait(this, 'Wait for record', {
       time: sfn.WaitTime.secondsPath('$.record.nextCheckInSeconds'),
     }).next(checkRecord);
+    approved
+      .when(
+        sfn.Condition.stringEquals('$.approval.decision', 'APPROVED'),
+        execute.next(startPolling).next(checkRecord).next(
+          new sfn.Choice(this, 'Record finished?')
+            .when(sfn.Condition.stringEquals('$.record.status', 'SUCCEEDED'), succeeded)
+            .when(sfn.Condition.stringEquals('$.record.status', 'FAILED'), failed)
+            .when(sfn.Condition.booleanEquals('$.record.timedOut', true), timedOut)
+            .otherwise(waitForRecord),
+        ),
+      )
+      .otherwise(rejected);
 
     return start
       .next(review)
@@ -501,20 +587,9 @@ export class PlanApprovalWorkflow extends Construct {
           )
           .when(sfn.Condition.stringEquals('$.review.planStatus', 'CREATE_IN_PROGRESS'), stillCreating)
           .otherwise(
-            requestApproval.next(
-              new sfn.Choice(this, 'Approved?')
-                .when(
-                  sfn.Condition.stringEquals('$.approval.decision', 'APPROVED'),
-                  execute.next(startPolling).next(checkRecord).next(
-                    new sfn.Choice(this, 'Record finished?')
-                      .when(sfn.Condition.stringEquals('$.record.status', 'SUCCEEDED'), succeeded)
-                      .when(sfn.Condition.stringEquals('$.record.status', 'FAILED'), failed)
-                      .when(sfn.Condition.booleanEquals('$.record.timedOut', true), timedOut)
-                      .otherwise(waitForRecord),
-                  ),
-                )
-                .otherwise(rejected),
-            ),
+            new sfn.Choice(this, 'Auto-approve?')
+              .when(sfn.Condition.booleanEquals('$.review.policy.autoApproved', true), autoApprove.next(approved))
+              .otherwise(requestApproval.next(approved)),
           ),
       );
   }

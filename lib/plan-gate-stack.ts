@@ -1,6 +1,6 @@
 import { Duration, Stack, type StackProps, aws_logs as logs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { PlanGateConfig } from './config';
+import { type PlanGateConfig, reminderMinutes } from './config';
 import { PlanApprovalWorkflow } from './plan-approval-workflow';
 
 export interface PlanGateStackProps extends StackProps {
@@ -30,6 +30,9 @@ export class PlanGateStack extends Stack {
       sensitiveResourceTypes: config.sensitiveResourceTypes,
       requiredApprovals: config.requiredApprovals,
       deniedResourceTypes: config.deniedResourceTypes,
+      autoApproveUpTo: config.autoApproveUpTo,
+      reminderBeforeExpiry: Duration.minutes(reminderMinutes(config)),
+      deleteExpiredPlans: config.deleteExpiredPlans,
       slack: config.slackWebhookSecret
         ? {
             webhookSecret: this.secret('SlackWebhookSecret', config.slackWebhookSecret),

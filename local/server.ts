@@ -81,6 +81,7 @@ function progressLine(execution: Execution, event: ExecutionEvent): string | und
   const run = execution.name.slice(0, 8);
   if (event.type === 'StateEntered' && event.state?.type !== 'Choice') {
     if (event.state?.name === 'RequestApproval') return `[${run}] waiting for approval`;
+    if (event.state?.name === 'RemindApprovers') return `[${run}] reminding approvers, still waiting`;
     return `[${run}] ${event.state?.name}`;
   }
   if (event.type === 'StateExited' && event.state?.name === 'CheckRecord') {

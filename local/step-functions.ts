@@ -10,9 +10,10 @@ import { AwsApiError } from './service-catalog';
  * handler, and adds what the interpreter lacks: executions you can start, describe and list, and
  * `.waitForTaskToken` tasks that wait for SendTaskSuccess / SendTaskFailure like Step Functions does.
  *
- * Task tokens: each execution has one token (it is the `$$.Task.Token` of its context object), live
- * while its waitForTaskToken task runs. Used, expired or finished tokens answer TaskTimedOut, unknown
- * ones InvalidToken, as Step Functions does.
+ * Task tokens: as in Step Functions, every attempt of a waitForTaskToken task gets a token of its own, live
+ * while that attempt runs. The interpreter's context object holds one per execution, so it is a placeholder
+ * that each attempt's payload gets swapped for a fresh token. Used, expired or finished tokens answer
+ * TaskTimedOut, unknown ones InvalidToken, as Step Functions does.
  */
 
 /** The interpreter's JSON value type (it does not export its own). */
@@ -67,6 +68,8 @@ export interface LocalStepFunctionsOptions {
 
 type StateDefinition = { Type: string; Resource?: string; TimeoutSeconds?: number; Parameters?: { FunctionName?: string } };
 
+const newTaskToken = () => randomBytes(96).toString('base64');
+
 /** A Lambda function error as Step Functions reports it: Error is the errorType, Cause the JSON payload. */
 class LambdaFunctionError extends Error {
   constructor(error: unknown) {
@@ -100,17 +103,17 @@ export class LocalStepFunctions {
     if (this.executions.has(executionArn)) {
       throw new AwsApiError('ExecutionAlreadyExists', `Execution already exists: '${executionArn}'`);
     }
-    const taskToken = randomBytes(96).toString('base64');
+    const placeholderToken = newTaskToken();
     const run = this.machine.run(input as never, {
       overrides: {
-        taskResourceLocalHandlers: this.taskHandlers(executionArn, taskToken),
+        taskResourceLocalHandlers: this.taskHandlers(executionArn, placeholderToken),
         waitTimeOverrides: this.options.waitTimeOverrides,
         retryIntervalOverrides: this.options.retryIntervalOverrides,
       },
       context: {
         Execution: { Id: executionArn, Name: name },
         StateMachine: { Id: this.stateMachineArn, Name: this.stateMachineName },
-        Task: { Token: taskToken },
+        Task: { Token: placeholderToken },
       },
     });
     const execution: Execution = {
@@ -199,7 +202,7 @@ export class LocalStepFunctions {
   }
 
   /** One local function per Task state, bound to this execution. */
-  private taskHandlers(executionArn: string, taskToken: string) {
+  private taskHandlers(executionArn: string, placeholderToken: string) {
     const states = this.workflow.definition.States as Record<string, StateDefinition>;
     const bound: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
     for (const [stateName, state] of Object.entries(states)) {
@@ -207,6 +210,8 @@ export class LocalStepFunctions {
       if (state.Resource.endsWith(':lambda:invoke.waitForTaskToken')) {
         const fn = this.functionFor(state.Parameters?.FunctionName, stateName);
         bound[stateName] = async (input) => {
+          const taskToken = newTaskToken();
+          const payload = JSON.parse(JSON.stringify((input as { Payload: unknown }).Payload).replaceAll(placeholderToken, taskToken));
           const waiting = new Promise<unknown>((resolve, reject) => {
             this.tasks.set(taskToken, {
               executionArn,
@@ -216,7 +221,7 @@ export class LocalStepFunctions {
               reject,
             });
           });
-          await this.invoke(fn, (input as { Payload: unknown }).Payload);
+          await this.invoke(fn, payload);
           return waiting as Promise<JSONValue>;
         };
       } else if (state.Resource.startsWith('arn:aws:lambda:')) {

@@ -122,11 +122,23 @@ export function loadWorkflow(template: CfnTemplate): LocalWorkflow {
   };
 }
 
-/** Shortens the approval timeout (the task's TimeoutSeconds and the handler's expiry), to try expiry quickly. */
-export function withApprovalTimeout(workflow: LocalWorkflow, seconds: number): LocalWorkflow {
+/**
+ * Shortens the approval timeout (the tasks' TimeoutSeconds and the handler's expiry), to try reminders and
+ * expiry quickly. With a reminder task, the reminder comes `reminderSeconds` before expiry (default: halfway).
+ */
+export function withApprovalTimeout(workflow: LocalWorkflow, seconds: number, reminderSeconds = Math.floor(seconds / 2)): LocalWorkflow {
   // A JSON copy: structuredClone's objects can come from another realm (under jest), which the interpreter rejects.
   const states = JSON.parse(JSON.stringify(workflow.definition.States)) as Record<string, { TimeoutSeconds?: number }>;
-  states.RequestApproval!.TimeoutSeconds = seconds;
+  if (states.RemindApprovers) {
+    // Whole seconds, as Amazon States Language requires.
+    if (!Number.isInteger(reminderSeconds) || reminderSeconds < 1 || reminderSeconds >= seconds) {
+      throw new Error(`The reminder must come a whole number of seconds (at least 1) before the ${seconds}-second expiry`);
+    }
+    states.RequestApproval!.TimeoutSeconds = seconds - reminderSeconds;
+    states.RemindApprovers.TimeoutSeconds = reminderSeconds;
+  } else {
+    states.RequestApproval!.TimeoutSeconds = seconds;
+  }
   return {
     ...workflow,
     definition: { ...workflow.definition, States: states },

@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig } from '../lib/config';
+import { ConfigError, parseConfig, reminderMinutes } from '../lib/config';
 import { exampleContext } from '../local/synth';
 
 const withExample = (overrides: Record<string, unknown>) => ({ ...exampleContext(), ...overrides });
@@ -29,8 +29,19 @@ test('the example configuration in cdk.json is valid and fills in defaults', () 
     logRetentionDays: 365,
     requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 },
     deniedResourceTypes: [],
+    autoApproveUpTo: 'NONE',
+    deleteExpiredPlans: false,
   });
+  expect(reminderMinutes(config)).toBe(60);
   expect(parseConfig(exampleContext()).approvers).toHaveLength(3);
+});
+
+test('the reminder defaults to an hour before expiry, or a quarter of a shorter timeout; 0 turns it off', () => {
+  const remind = (extra: Record<string, unknown>) => reminderMinutes(parseConfig(withExample(extra)));
+  expect(remind({ 'plangate:approvalTimeoutMinutes': 120 })).toBe(30);
+  expect(remind({ 'plangate:approvalTimeoutMinutes': 5 })).toBe(1);
+  expect(remind({ 'plangate:reminderMinutesBeforeExpiry': '0' })).toBe(0);
+  expect(remind({ 'plangate:reminderMinutesBeforeExpiry': 300 })).toBe(300);
 });
 
 test('values given with -c arrive as strings and are read as JSON', () => {
@@ -74,6 +85,11 @@ test.each([
   [{ 'plangate:approvers': [{ email: 'a@example.com', slackUserId: 'alice' }] }, 'plangate:approvers.0.slackUserId: must be a Slack user id such as U012AB3CD'],
   [{ 'plangate:slackWebhookSecret': 'https://hooks.slack.com/services/T/B/x' }, 'plangate:slackWebhookSecret: must be the name or ARN of the Secrets Manager secret'],
   [{ 'plangate:slackSigningSecret': 'plangate/signing' }, 'plangate:slackSigningSecret: needs plangate:slackWebhookSecret too'],
+  [{ 'plangate:autoApproveUpTo': 'HIGH' }, 'plangate:autoApproveUpTo: must be "NONE", "LOW" or "MEDIUM"'],
+  [{ 'plangate:autoApproveUpTo': 'low' }, 'plangate:autoApproveUpTo: must be "NONE", "LOW" or "MEDIUM"'],
+  [{ 'plangate:reminderMinutesBeforeExpiry': 1440 }, 'plangate:reminderMinutesBeforeExpiry: must be less than plangate:approvalTimeoutMinutes (1440); 0 turns reminders off'],
+  [{ 'plangate:reminderMinutesBeforeExpiry': -5 }, 'plangate:reminderMinutesBeforeExpiry: must be a whole number from 0 to 10079'],
+  [{ 'plangate:deleteExpiredPlans': 'yes' }, 'plangate:deleteExpiredPlans: must be true or false'],
   [{ 'plangate:approvers': [{ email: 'a@example.com', slackUserId: 'U1' + 'A'.repeat(5) }, { email: 'b@example.com', slackUserId: 'U1' + 'A'.repeat(5) }] }, 'lists Slack user U1AAAAA more than once'],
 ])('%j is refused with a message naming the key', (overrides, message) => {
   expect(problemsOf(withExample(overrides))).toContain(message);

@@ -6,7 +6,7 @@ import { type Harness, startHarness } from './support/workflow-harness';
 /** Expiry needs a short approval timeout, so it runs on its own copy of the state machine. */
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness(synthesize(ONE_APPROVAL).json, { approvalTimeoutSeconds: 1 });
+  h = await startHarness(synthesize(ONE_APPROVAL).json, { approvalTimeoutSeconds: 2 });
 });
 afterAll(() => h.stop());
 

@@ -35,17 +35,54 @@ describe('state machine', () => {
     expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
   });
 
-  test('waits for the approval task token with the configured timeout (1440 minutes)', () => {
+  test('waits for the approval in two token tasks: until the reminder (60 minutes before expiry), then for the rest of the 1440 minutes', () => {
     expect(states.RequestApproval).toMatchObject({
       Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-      TimeoutSeconds: 86_400,
+      TimeoutSeconds: 86_400 - 3_600,
       Parameters: { Payload: { 'taskToken.$': '$$.Task.Token' } },
+      Catch: expect.arrayContaining([{ ErrorEquals: ['States.Timeout'], ResultPath: null, Next: 'RemindApprovers' }]),
     });
+    expect(states.RemindApprovers).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      TimeoutSeconds: 3_600,
+      Parameters: { Payload: { 'taskToken.$': '$$.Task.Token', reminder: true } },
+      Catch: expect.arrayContaining([{ ErrorEquals: ['States.Timeout'], ResultPath: null, Next: 'ExpireApproval' }]),
+      Next: 'Approved?',
+    });
+    expect(states.ExpireApproval).toMatchObject({ Next: 'Outcome: Expired' });
+  });
+
+  test('without a reminder, one token task waits the whole timeout and then expires', () => {
+    const { json: noReminder } = synthesize({ 'plangate:reminderMinutesBeforeExpiry': 0 });
+    const noReminderStates = (loadWorkflow(noReminder).definition as typeof definition).States;
+    expect(noReminderStates.RemindApprovers).toBeUndefined();
+    expect(noReminderStates.RequestApproval).toMatchObject({
+      TimeoutSeconds: 86_400,
+      Catch: expect.arrayContaining([{ ErrorEquals: ['States.Timeout'], ResultPath: null, Next: 'ExpireApproval' }]),
+    });
+  });
+
+  test('auto-approval is a branch the rules choose, with no task token: nobody is asked', () => {
+    expect(states['Auto-approve?']).toMatchObject({
+      Choices: [{ Variable: '$.review.policy.autoApproved', BooleanEquals: true, Next: 'AutoApprove' }],
+      Default: 'RequestApproval',
+    });
+    expect(states.AutoApprove).toMatchObject({ Resource: expect.stringMatching(/^arn:aws:lambda:/), Next: 'Approved?' });
+    expect(JSON.stringify(states.AutoApprove)).not.toContain('Task.Token');
   });
 
   test('retries transient errors with backoff and jitter on every task, and catches the rest', () => {
     const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task');
-    expect(tasks.map(([name]) => name).sort()).toEqual(['CheckRecord', 'ExecutePlan', 'Notify', 'RequestApproval', 'ReviewPlan']);
+    expect(tasks.map(([name]) => name).sort()).toEqual([
+      'AutoApprove',
+      'CheckRecord',
+      'ExecutePlan',
+      'ExpireApproval',
+      'Notify',
+      'RemindApprovers',
+      'RequestApproval',
+      'ReviewPlan',
+    ]);
     for (const [name, task] of tasks) {
       expect({ name, retry: task.Retry }).toEqual({
         name,
@@ -99,7 +136,7 @@ describe('data and encryption', () => {
 
   test('every log group is encrypted and kept for the configured 365 days', () => {
     const groups = resourcesOf('AWS::Logs::LogGroup');
-    expect(groups.length).toBe(8); // six functions, the state machine, the API's access log
+    expect(groups.length).toBe(10); // eight functions, the state machine, the API's access log
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365, KmsKeyId: Match.anyValue() });
   });
 
@@ -135,7 +172,7 @@ describe('least privilege', () => {
     // Execute describes the plan once more, to refuse one that changed after approval.
     expect(serviceCatalog('ExecutePlan')).toEqual(['servicecatalog:DescribeProvisionedProductPlan', 'servicecatalog:ExecuteProvisionedProductPlan']);
     expect(serviceCatalog('CheckRecord')).toEqual(['servicecatalog:DescribeRecord']);
-    for (const role of ['RequestApproval', 'ApprovalApi', 'Notify']) expect(serviceCatalog(role)).toEqual([]);
+    for (const role of ['RequestApproval', 'ApprovalApi', 'Notify', 'AutoApprove', 'ExpireApproval']) expect(serviceCatalog(role)).toEqual([]);
   });
 
   test('only the approval API may complete tasks, and only with SendTaskSuccess on this state machine', () => {
@@ -149,15 +186,28 @@ describe('least privilege', () => {
     ]);
   });
 
-  test('the execute function reads the approval table but cannot write it', () => {
-    const actions = actionsOf('ExecutePlan');
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem']));
-    expect(actions.filter((a) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
+  test('execute, expire and notify only read and update the approval record: they cannot create or delete one', () => {
+    for (const role of ['ExecutePlan', 'ExpireApproval', 'Notify']) {
+      const actions = actionsOf(role);
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem']));
+      expect({ role, writes: actions.filter((a) => /dynamodb:(Put|Delete|BatchWrite)/.test(a)) }).toEqual({ role, writes: [] });
+    }
+  });
+
+  test('only the expire function may delete plans, and only when plangate:deleteExpiredPlans is on', () => {
+    const everyAction = (resources: typeof json.Resources) =>
+      JSON.stringify(Object.entries(resources).filter(([, r]) => r.Type === 'AWS::IAM::Policy'));
+    expect(everyAction(json.Resources)).not.toContain('DeleteProvisionedProductPlan');
+    const { json: deleting } = synthesize({ 'plangate:deleteExpiredPlans': true });
+    const withDelete = Object.entries(deleting.Resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r).includes('servicecatalog:DeleteProvisionedProductPlan'))
+      .map(([id]) => id);
+    expect(withDelete).toEqual([expect.stringMatching(/^WorkflowExpireApprovalRoleDefaultPolicy/)]);
   });
 
   test('functions write logs to their own log group instead of using the AWS managed basic execution role', () => {
     const functionRoles = resourcesOf('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties).includes('lambda.amazonaws.com'));
-    expect(functionRoles).toHaveLength(6);
+    expect(functionRoles).toHaveLength(8);
     for (const [id, role] of functionRoles) expect({ id, managed: role.Properties?.ManagedPolicyArns }).toEqual({ id, managed: undefined });
     const reviewLogs = roleStatements('ReviewPlan').find((s) => [s.Action].flat().includes('logs:PutLogEvents'));
     expect(reviewLogs?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^WorkflowReviewPlanLogs/), 'Arn'] });
@@ -167,7 +217,7 @@ describe('least privilege', () => {
 describe('functions', () => {
   test('run on ARM64 with the latest Node.js runtime and X-Ray tracing', () => {
     const functions = resourcesOf('AWS::Lambda::Function');
-    expect(functions).toHaveLength(6);
+    expect(functions).toHaveLength(8);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],

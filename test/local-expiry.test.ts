@@ -5,7 +5,7 @@ import { signedClick } from './support/slack';
 /** Expiry in local mode, with the approval timeout shortened to one second. */
 let local: LocalMode;
 beforeAll(async () => {
-  local = await startLocalMode({ pollWaitMs: 50, approvalTimeoutSeconds: 1, context: ONE_APPROVAL });
+  local = await startLocalMode({ pollWaitMs: 50, approvalTimeoutSeconds: 2, context: ONE_APPROVAL });
 }, 60_000);
 afterAll(() => local.close());
 

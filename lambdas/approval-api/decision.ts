@@ -1,5 +1,5 @@
 import type { ApprovalRecord, ApprovalStore } from '../shared/approval-store';
-import type { ApprovalDecision } from '../shared/run';
+import type { HumanDecision } from '../shared/run';
 import { logger } from '../shared/runtime';
 
 /** Step Functions' answers for a token whose task has ended or never existed. */
@@ -7,12 +7,12 @@ const ENDED_TASK_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidT
 
 export interface DecisionDeps {
   store: ApprovalStore;
-  completeTask: (taskToken: string, output: ApprovalDecision) => Promise<void>;
+  completeTask: (taskToken: string, output: HumanDecision) => Promise<void>;
   now: () => Date;
 }
 
 export type DecisionResult =
-  | { result: 'decided'; record: ApprovalRecord }
+  | { result: 'decided'; record: ApprovalRecord; decision: HumanDecision }
   /** An approval counted towards a quorum that is not met yet. */
   | { result: 'counted'; record: ApprovalRecord }
   | { result: 'already-counted'; record: ApprovalRecord }
@@ -24,45 +24,61 @@ export type DecisionResult =
 export const isExpired = (record: ApprovalRecord, now: Date) =>
   record.status === 'EXPIRED' || (record.status === 'PENDING' && record.expiresAt * 1000 <= now.getTime());
 
+/** What a decision that could not be made tells the approver about the record as it now is. */
+const closed = (record: ApprovalRecord, now: Date): DecisionResult =>
+  record.status === 'PENDING' || isExpired(record, now) ? { result: 'expired', record } : { result: 'already-decided', record };
+
 /**
  * Records one decision, from the web page or Slack alike: once only (conditional write), then completes the
- * run's waiting task. A task that already ended marks the approval expired; a passing failure takes the
- * decision back so it can simply be made again.
+ * run's waiting task. An approval counts towards the quorum once per approver; the one that completes it
+ * decides. A task that has ended takes the decision back: it goes to the run's next approval task if the
+ * run has one (after the reminder), and otherwise is reported as expired or to be tried again.
  */
-export async function recordDecision(deps: DecisionDeps, record: ApprovalRecord, decision: ApprovalDecision): Promise<DecisionResult> {
+export async function recordDecision(
+  deps: DecisionDeps,
+  record: ApprovalRecord,
+  decision: HumanDecision,
+  handedOver = false,
+): Promise<DecisionResult> {
   if (isExpired(record, deps.now())) return { result: 'expired', record };
   if (record.status !== 'PENDING') return { result: 'already-decided', record };
+  const nowSeconds = () => Math.floor(deps.now().getTime() / 1000);
   const email = decision.approver.email.toLowerCase();
   if (decision.decision === 'APPROVED') {
     if (record.selfApprover?.toLowerCase() === email) return { result: 'self-approval', record };
-    const counted = await deps.store.addApproval(record.planId, decision, Math.floor(deps.now().getTime() / 1000));
+    let counted = await deps.store.addApproval(record.planId, decision, nowSeconds());
     if (!counted) {
       const current = (await deps.store.get(record.planId)) ?? record;
-      if (current.status === 'PENDING' && !isExpired(current, deps.now())) return { result: 'already-counted', record: current };
-      return current.status === 'PENDING' || current.status === 'EXPIRED' ? { result: 'expired', record: current } : { result: 'already-decided', record: current };
+      if (current.status !== 'PENDING' || isExpired(current, deps.now())) return closed(current, deps.now());
+      // Counted before, but not delivered (a passing failure, or the reminder hand-over): deliver it now.
+      const quorumMet = (current.approvals ?? []).length >= (current.requiredApprovals ?? 1);
+      if (!quorumMet || !(current.approverEmails ?? []).includes(email)) return { result: 'already-counted', record: current };
+      counted = current;
     }
     const approvals = counted.approvals ?? [];
     if (approvals.length < (record.requiredApprovals ?? 1)) return { result: 'counted', record: counted };
     decision = { ...decision, approvals };
   }
 
-  const taskToken = await deps.store.decide(record.planId, decision, Math.floor(deps.now().getTime() / 1000));
+  const taskToken = await deps.store.decide(record.planId, decision, nowSeconds());
   if (!taskToken) {
     // Another click won the conditional write (or time ran out): report what it decided.
-    const current = (await deps.store.get(record.planId)) ?? record;
-    return current.status === 'PENDING' || current.status === 'EXPIRED' ? { result: 'expired', record: current } : { result: 'already-decided', record: current };
+    return closed((await deps.store.get(record.planId)) ?? record, deps.now());
   }
   try {
     await deps.completeTask(taskToken, decision);
   } catch (error) {
     const name = (error as Error).name;
+    await deps.store.undoDecision(record.planId, decision.decidedAt);
+    const current = (await deps.store.get(record.planId)) ?? record;
     if (ENDED_TASK_ERRORS.has(name)) {
       logger.warn('Approval task had already ended', { planId: record.planId, error: name });
-      await deps.store.expire(record.planId, record.executionArn);
-      return { result: 'expired', record };
+      const newerTask = current.status === 'PENDING' && current.taskToken && current.taskToken !== taskToken;
+      if (newerTask && !handedOver) return recordDecision(deps, current, decision, true);
+      if (current.status === 'EXPIRED' || isExpired(current, deps.now())) return { result: 'expired', record: current };
+    } else {
+      logger.error('Could not complete approval task', { planId: record.planId, error: name });
     }
-    await deps.store.undoDecision(record.planId, decision.decidedAt);
-    logger.error('Could not complete approval task', { planId: record.planId, error: name });
     return { result: 'try-again' };
   }
   try {
@@ -72,5 +88,5 @@ export async function recordDecision(deps: DecisionDeps, record: ApprovalRecord,
     logger.warn('Could not remove the task token after deciding', { planId: record.planId, error: (error as Error).name });
   }
   logger.info('Approval decided', { planId: record.planId, decision: decision.decision, approver: decision.approver.email, channel: decision.channel });
-  return { result: 'decided', record: { ...record, status: decision.decision, decision } };
+  return { result: 'decided', record: { ...record, status: decision.decision, decision }, decision };
 }

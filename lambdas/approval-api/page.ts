@@ -1,6 +1,6 @@
 import escapeHtml from 'escape-html';
 import type { ApprovalRecord } from '../shared/approval-store';
-import { describeCounts, describeRisk, planTitle } from '../shared/describe';
+import { approverName, describeCounts, describeDecider, describeProgress, describeRisk, planTitle } from '../shared/describe';
 import type { Approver, ResourceChangeSummary } from '../shared/run';
 
 /** Tagged template that HTML-escapes every interpolated value unless it is already rendered Html. */
@@ -34,8 +34,6 @@ export function layout(title: string, body: Html): string {
 <body>${body}</body></html>`.value;
 }
 
-const who = (a: Approver) => (a.name ? `${a.name} <${a.email}>` : a.email);
-
 function changeRows(changes: ResourceChangeSummary[]): Html {
   return html`${changes.map((c) => {
     return html`<tr class="risk-${c.risk.toLowerCase()}"><td class="badge">${c.action}</td><td>${c.logicalResourceId}</td>
@@ -57,19 +55,13 @@ function planDetails(record: ApprovalRecord): Html {
 <tr><th>Expires at</th><td>${new Date(record.expiresAt * 1000).toISOString()}</td></tr>
 <tr><th>Changes</th><td>${describeCounts(summary)}</td></tr>
 <tr><th>Risk</th><td class="badge">${describeRisk(summary)}</td></tr>
+<tr><th>Rule</th><td>${review.policy?.rule ?? ''}</td></tr>
 </tbody></table>
 <h2>Resource changes</h2>
 <p class="muted">Riskiest first: removals and replacements lead.</p>
 <table id="changes"><thead><tr><th>Action</th><th>Logical ID</th><th>Type</th><th>Physical ID</th><th>Replacement</th><th>Risk</th></tr></thead>
 <tbody>${changeRows(summary?.changes ?? [])}</tbody></table>
 ${unlisted ? html`<p class="muted">… and ${unlisted} more changes not listed.</p>` : ''}`;
-}
-
-/** "1 of 2 approvals, by Alice" */
-export function progressText(record: ApprovalRecord): string {
-  const approvals = record.approvals ?? [];
-  const by = approvals.length ? `, by ${approvals.map((a) => a.approver.name ?? a.approver.email).join(', ')}` : '';
-  return `${approvals.length} of ${record.requiredApprovals ?? 1} approvals${by}`;
 }
 
 /** The page an approver sees for a pending approval. The form posts back to the same URL. */
@@ -79,8 +71,8 @@ export function pendingPage(record: ApprovalRecord, approver: Approver): string 
   return layout(
     `Approve ${planTitle(record.review)}?`,
     html`<h1>Approve plan ${planTitle(record.review)}?</h1>
-<p>You are deciding as <strong>${who(approver)}</strong>. Your decision is recorded with your name.</p>
-<p class="notice" id="progress">${progressText(record)}. One rejection ends the request.</p>
+<p>You are deciding as <strong>${approverName(approver)}</strong>. Your decision is recorded with your name.</p>
+<p class="notice" id="progress">${describeProgress(record)}. One rejection ends the request.</p>
 ${own ? html`<p class="notice" id="self">You asked for this change, so you cannot approve it; another approver must. You may still reject it.</p>` : ''}
 ${counted ? html`<p class="notice">You have approved this plan; it waits for the other approvals.</p>` : ''}
 ${planDetails(record)}
@@ -95,7 +87,7 @@ ${planDetails(record)}
 
 /** After an approval that does not complete the quorum yet. */
 export function progressPage(record: ApprovalRecord, heading: string): string {
-  return layout(heading, html`<h1>${heading}</h1><p class="notice" id="progress">${progressText(record)}. The plan runs once the approvals are complete.</p>${planDetails(record)}`);
+  return layout(heading, html`<h1>${heading}</h1><p class="notice" id="progress">${describeProgress(record)}. The plan runs once the approvals are complete.</p>${planDetails(record)}`);
 }
 
 /** The channel's link: the same page, without the buttons, since a decision must name a person. */
@@ -116,8 +108,8 @@ export function decidedPage(record: ApprovalRecord, heading: string): string {
     html`<h1>${heading}</h1>
 <p class="notice">${
       d
-        ? html`Plan ${planTitle(record.review)} was <strong>${d.decision.toLowerCase()}</strong> by ${who(d.approver)} at ${d.decidedAt}.
-${d.comment ? html`<br>Comment: “${d.comment}”` : ''}`
+        ? html`Plan ${planTitle(record.review)} was <strong>${d.decision.toLowerCase()}</strong> by ${describeDecider(d)} at ${d.decidedAt}.
+${d.channel !== 'rule' && d.comment ? html`<br>Comment: “${d.comment}”` : ''}`
         : html`Plan ${planTitle(record.review)} is ${record.status.toLowerCase()}.`
     }</p>
 ${planDetails(record)}`,

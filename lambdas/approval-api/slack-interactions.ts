@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import type { ApprovalRecord } from '../shared/approval-store';
 import { planIdSchema, type Approver } from '../shared/run';
+import { describeDecider } from '../shared/describe';
 import { logger } from '../shared/runtime';
 import { APPROVE_ACTION, decidedMessage, ephemeral, REJECT_ACTION, type SlackMessage, verifySlackSignature } from '../shared/slack';
 import { type DecisionDeps, recordDecision } from './decision';
@@ -97,7 +98,7 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
   });
   switch (outcome.result) {
     case 'decided':
-      return reply(decidedMessage(outcome.record.review, outcome.record.decision!));
+      return reply(decidedMessage(outcome.record.review, outcome.decision));
     case 'counted':
       return reply({ ...ephemeral(progress(outcome.record)), response_type: 'in_channel' });
     case 'already-counted':
@@ -122,5 +123,5 @@ function progress(record: ApprovalRecord): string {
 function alreadyDecided(record: ApprovalRecord): string {
   const d = record.decision;
   if (!d) return `Plan ${record.planId} is already ${record.status.toLowerCase()}.`;
-  return `Plan ${record.planId} was already ${d.decision.toLowerCase()} by ${d.approver.name ?? d.approver.email} at ${d.decidedAt}.`;
+  return `Plan ${record.planId} was already ${d.decision.toLowerCase()} by ${describeDecider(d)} at ${d.decidedAt}.`;
 }

@@ -44,6 +44,8 @@ export async function executePlan(event: unknown): Promise<ExecutionResult> {
   await checkPlanUnchanged(planId, acceptLanguage, approval.review.changesDigest);
 
   const token = idempotencyToken(executionArn, planId);
+  // On the audit record before the call, so it names the token even if this run dies mid-call.
+  await store.recordExecution(planId, executionArn, { idempotencyToken: token, startedAt: new Date().toISOString() });
   try {
     const { RecordDetail } = await serviceCatalog.send(
       new ExecuteProvisionedProductPlanCommand({ PlanId: planId, AcceptLanguage: acceptLanguage, IdempotencyToken: token }),

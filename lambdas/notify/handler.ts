@@ -46,7 +46,6 @@ export async function notify(event: unknown): Promise<OutcomeDetail> {
 
   if (state.review) {
     const store = new ApprovalStore(dynamo, requireEnv('TABLE_NAME'));
-    if (state.outcome === 'EXPIRED') await store.expire(state.review.planId, state.run.executionArn);
     await store.recordOutcome(state.review.planId, state.run.executionArn, {
       outcome: state.outcome,
       reason: detail.reason,

@@ -1,4 +1,4 @@
-import { planTitle, snsSubject } from '../shared/describe';
+import { approverName, describeDecider, describeProgress, planTitle, snsSubject } from '../shared/describe';
 import type { Outcome, RunState } from '../shared/run';
 
 /** The outcome of a run as every channel reports it: email text and the EventBridge event's detail. */
@@ -69,10 +69,12 @@ function reasonFor(state: RunState): string {
       const errors = record?.recordErrors.map((e) => `${e.code ?? 'Error'}: ${e.description ?? ''}`).join('; ');
       return `Record ${record?.recordId} FAILED${errors ? `: ${errors}` : '.'}`;
     }
-    case 'REJECTED':
-      return `Rejected by ${approver(state)} at ${approval?.decidedAt}${approval?.comment ? `: "${approval.comment}"` : '.'}`;
+    case 'REJECTED': {
+      const comment = commentOf(state);
+      return `Rejected by ${approver(state)} at ${approval?.decidedAt}${comment ? `: "${comment}"` : '.'}`;
+    }
     case 'EXPIRED':
-      return 'No approver decided before the approval request expired. The plan was not executed.';
+      return expiryReason(state);
     case 'TIMED_OUT':
       return `Record ${record?.recordId ?? execution?.recordId} was still ${record?.status ?? 'running'} when PlanGate stopped waiting. Check it in Service Catalog.`;
     default:
@@ -80,13 +82,31 @@ function reasonFor(state: RunState): string {
   }
 }
 
-/** Who decided: every approver counted towards the quorum, or the one who rejected. */
+const commentOf = ({ approval }: RunState) => (approval && approval.channel !== 'rule' ? approval.comment : undefined);
+
+/** Who decided: every approver counted towards the quorum, the one who rejected, or the rule. */
 function approver(state: RunState): string | undefined {
-  const format = (a: { name?: string; email: string }) => (a.name ? `${a.name} <${a.email}>` : a.email);
-  const approvals = state.approval?.decision === 'APPROVED' ? state.approval.approvals : undefined;
-  if (approvals?.length) return approvals.map((a) => format(a.approver)).join(', ');
-  const a = state.approval?.approver;
-  return a ? format(a) : undefined;
+  const { approval } = state;
+  if (!approval) return undefined;
+  if (approval.channel !== 'rule' && approval.decision === 'APPROVED' && approval.approvals?.length) {
+    return approval.approvals.map((a) => approverName(a.approver)).join(', ');
+  }
+  return describeDecider(approval);
+}
+
+/** The final word on an expired request: how far it got, who had not approved, and what became of the plan. */
+function expiryReason(state: RunState): string {
+  const { expiry } = state;
+  const parts = ['Nobody completed the approval before the request expired. The plan was not executed.'];
+  if (expiry) {
+    parts.push(`Progress: ${describeProgress(expiry)}.`);
+    if (expiry.undecided.length) parts.push(`Not approved by: ${expiry.undecided.join(', ')}.`);
+    if (expiry.planDeleted) parts.push('The plan was deleted (plangate:deleteExpiredPlans).');
+    if (expiry.planDeleted === false) parts.push(`Deleting the plan failed: ${expiry.deleteError}.`);
+  }
+  const caught = caughtMessage(state);
+  if (caught && caught !== 'States.Timeout') parts.push(`Closing the approval record failed: ${caught}.`);
+  return parts.join(' ');
 }
 
 /** Reported plan id: the reviewed one, else whatever the input carried (shortened, since it may be junk). */
@@ -113,7 +133,7 @@ export function describeOutcome(state: RunState, now: Date): OutcomeReport {
     idempotencyToken: execution?.idempotencyToken,
     decision: approval?.decision,
     approver: approver(state),
-    comment: approval?.comment,
+    comment: commentOf(state),
     requestedBy: review?.requestedBy,
     executionArn: run.executionArn,
     durationsSeconds: {

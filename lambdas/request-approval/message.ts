@@ -10,9 +10,10 @@ export function composeApprovalEmail(input: {
   approver: Approver;
   link: string;
   expiresAt: Date;
-  requiredApprovals: number;
+  /** For the reminder: the progress so far and whose approval is still missing. */
+  reminder?: string;
 }): { subject: string; body: string } {
-  const { review, approver, link, expiresAt, requiredApprovals } = input;
+  const { review, approver, link, expiresAt, reminder } = input;
   const plan = review.plan;
   const summary = review.summary;
   const listed = summary?.changes.slice(0, LISTED_IN_EMAIL) ?? [];
@@ -21,13 +22,15 @@ export function composeApprovalEmail(input: {
     `Hello ${approver.name ?? approver.email},`,
     '',
     `A Service Catalog plan is waiting for your decision.`,
+    ...(reminder ? ['', `Reminder: ${reminder}`] : []),
     '',
     `Plan: ${planTitle(review)}`,
     `Provisioned product: ${plan?.provisionedProductName ?? '(unknown)'} (${plan?.provisionedProductId ?? 'new'})`,
     `Requested by: ${review.requestedBy ?? '(not given)'}`,
     `Changes: ${describeCounts(summary)}`,
     `Risk: ${describeRisk(summary)}`,
-    `Approvals needed: ${requiredApprovals} from different approvers (one rejection ends the request)`,
+    `Approvals needed: ${review.policy?.requiredApprovals ?? 1} from different approvers (one rejection ends the request)`,
+    `Rule: ${review.policy?.rule ?? '-'}`,
     '',
     ...(listed.length ? ['Riskiest changes first (removals and replacements lead):', ...listed.map((c) => `  - ${describeChange(c)}`)] : []),
     ...(more > 0 ? [`  ... and ${more} more on the approval page`] : []),
@@ -37,5 +40,6 @@ export function composeApprovalEmail(input: {
     '',
     `The request expires at ${expiresAt.toISOString()}. Nothing is executed without an approval.`,
   ];
-  return { subject: snsSubject(`[PlanGate] Approval needed: ${planTitle(review)}`), body: lines.join('\n') };
+  const subject = `[PlanGate] ${reminder ? 'Reminder: approval' : 'Approval'} needed: ${planTitle(review)}`;
+  return { subject: snsSubject(subject), body: lines.join('\n') };
 }

@@ -5,6 +5,8 @@ import { type AcceptLanguage, type ReviewResult, runInputSchema } from '../share
 import { lambdaHandler, logger, parseInput, requireEnv } from '../shared/runtime';
 import { describePlan, summarizeChanges } from '../shared/plan';
 import { changesDigest, matchesType } from '../shared/risk';
+import { configuredApprovers } from '../shared/approvers';
+import { type ApprovalRules, approvalPolicy, UnreachableQuorum } from '../shared/rules';
 
 const eventSchema = z.object({ input: runInputSchema });
 
@@ -36,7 +38,15 @@ export async function reviewPlan(event: unknown): Promise<ReviewResult> {
   if (denied.length) {
     throw new PlanDeniedError(`Plan ${plan.planId} is denied by rule: it changes ${denied.join(', ')}, which plangate:deniedResourceTypes forbids`);
   }
-  return { ...result, summary: summarizeChanges(resourceChanges, sensitiveTypes()), changesDigest: changesDigest(resourceChanges) };
+  const summary = summarizeChanges(resourceChanges, sensitiveTypes());
+  const policy = approvalPolicy(summary.risk, approvalRules(), configuredApprovers(), input.requestedBy);
+  if (policy instanceof UnreachableQuorum) throw new PlanDeniedError(`Plan ${plan.planId} cannot be approved: ${policy.reason}`);
+  return { ...result, summary, changesDigest: changesDigest(resourceChanges), policy };
+}
+
+/** APPROVAL_RULES, which the construct sets from plangate:autoApproveUpTo and plangate:requiredApprovals. */
+function approvalRules(): ApprovalRules {
+  return JSON.parse(requireEnv('APPROVAL_RULES')) as ApprovalRules;
 }
 
 /** The plan's resource types that configuration denies (DENIED_RESOURCE_TYPES patterns). */

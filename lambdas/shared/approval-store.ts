@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ApprovalDecision, Approver, Outcome, ReviewResult } from './run';
+import type { Approval, ApprovalDecision, Approver, HumanDecision, Outcome, ReviewResult } from './run';
 
 /*
  * One table, two kinds of item:
  *   PLAN#<planId>       the approval record of the one run that owns the plan: status, task token while
- *                       pending, the reviewed plan, the decision and the outcome. Never deleted.
+ *                       pending, the reviewed plan and its digest, the rule applied, every approval, the
+ *                       decision, the IdempotencyToken used and the outcome. The audit trail: never deleted.
  *   LINK#<sha256(link)> one approver's personal link. Only the hash is stored, so read access to the
  *                       table does not hand out working links.
  */
@@ -25,14 +26,19 @@ export interface ApprovalRecord {
   requestedBy?: string;
   approvers: Approver[];
   review: ReviewResult;
-  /** Distinct approvals needed for this plan's risk level. @default 1 */
+  /** Distinct approvals needed for this plan's risk level (0 when a rule approved it). @default 1 */
   requiredApprovals?: number;
   /** The approver who asked for the run: they may not approve it. */
   selfApprover?: string;
   /** Approvals counted so far, in order, and who gave them (for the distinct-approver rule). */
-  approvals?: NonNullable<ApprovalDecision['approvals']>;
+  approvals?: Approval[];
   approverEmails?: string[];
   decision?: ApprovalDecision;
+  /** When undecided approvers were reminded (the run's second approval task started). */
+  remindedAt?: string;
+  expiredAt?: string;
+  /** Written just before ExecuteProvisionedProductPlan, so the token is on record even if the run dies there. */
+  execution?: { idempotencyToken: string; startedAt: string };
   outcome?: { outcome: Outcome; reason: string; recordId?: string; idempotencyToken?: string; finishedAt: string };
 }
 
@@ -63,18 +69,19 @@ export class ApprovalStore {
   ) {}
 
   /**
-   * Creates the pending approval for a run, or refreshes the task token when the same run asks again
-   * (a retried task gets a new token). Returns the record that holds the plan when another run owns it.
+   * Creates the approval for a run: PENDING for a human decision, APPROVED when a rule decided. The same
+   * run may write it again (a retried task; a pending one gets a new token). Returns the record that holds
+   * the plan when another run owns it.
    */
-  async claim(record: Omit<ApprovalRecord, 'pk' | 'status'>): Promise<{ claimed: true } | { claimed: false; owner?: ApprovalRecord }> {
+  async claim(record: Omit<ApprovalRecord, 'pk'>): Promise<{ claimed: true } | { claimed: false; owner?: ApprovalRecord }> {
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...record, pk: planKey(record.planId), status: 'PENDING' },
-          ConditionExpression: 'attribute_not_exists(pk) OR (executionArn = :executionArn AND #status = :pending)',
+          Item: { ...record, pk: planKey(record.planId) },
+          ConditionExpression: 'attribute_not_exists(pk) OR (executionArn = :executionArn AND #status = :status)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':executionArn': record.executionArn, ':pending': 'PENDING' },
+          ExpressionAttributeValues: { ':executionArn': record.executionArn, ':status': record.status },
         }),
       );
       return { claimed: true };
@@ -105,7 +112,7 @@ export class ApprovalStore {
    * Records a decision once: only a pending, unexpired approval accepts one. Returns the task token
    * to complete, or undefined when the approval was already decided or has expired.
    */
-  async decide(planId: string, decision: ApprovalDecision, nowSeconds: number): Promise<string | undefined> {
+  async decide(planId: string, decision: HumanDecision, nowSeconds: number): Promise<string | undefined> {
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
@@ -134,9 +141,9 @@ export class ApprovalStore {
    * Counts one approval towards the quorum: only while pending and unexpired, and once per approver.
    * Returns the record with the approval added, or undefined when it could not be counted.
    */
-  async addApproval(planId: string, decision: ApprovalDecision, nowSeconds: number): Promise<ApprovalRecord | undefined> {
+  async addApproval(planId: string, decision: HumanDecision, nowSeconds: number): Promise<ApprovalRecord | undefined> {
     const email = decision.approver.email.toLowerCase();
-    const approval = { approver: decision.approver, channel: decision.channel, decidedAt: decision.decidedAt, comment: decision.comment };
+    const approval: Approval = { approver: decision.approver, channel: decision.channel, decidedAt: decision.decidedAt, comment: decision.comment };
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
@@ -164,16 +171,57 @@ export class ApprovalStore {
     }
   }
 
-  /** Undoes a decision whose task could not be completed for a passing reason, so it can be made again. */
+  /**
+   * Undoes a decision whose task could not be completed, so it can be made again. Does nothing once the
+   * decision is gone or the approval has expired.
+   */
   async undoDecision(planId: string, decidedAt: string): Promise<void> {
-    await this.client.send(
+    await this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: planKey(planId) },
         UpdateExpression: 'SET #status = :pending REMOVE decision',
-        ConditionExpression: 'decision.decidedAt = :decidedAt',
+        ConditionExpression: 'decision.decidedAt = :decidedAt AND #status IN (:approved, :rejected)',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':pending': 'PENDING', ':decidedAt': decidedAt },
+        ExpressionAttributeValues: { ':pending': 'PENDING', ':decidedAt': decidedAt, ':approved': 'APPROVED', ':rejected': 'REJECTED' },
+      }),
+    );
+  }
+
+  /**
+   * Hands the approval the token of the run's next approval task (the one after the reminder). Returns the
+   * record, or undefined when this run does not own it or it has expired.
+   */
+  async rearm(planId: string, executionArn: string, taskToken: string, remindedAt: string): Promise<ApprovalRecord | undefined> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: planKey(planId) },
+          UpdateExpression: 'SET taskToken = :taskToken, remindedAt = :remindedAt',
+          ConditionExpression: 'executionArn = :executionArn AND #status <> :expired',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':taskToken': taskToken, ':remindedAt': remindedAt, ':executionArn': executionArn, ':expired': 'EXPIRED' },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as ApprovalRecord;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Records the IdempotencyToken of this run's execution, before executing; only on an approval this run owns. */
+  async recordExecution(planId: string, executionArn: string, execution: NonNullable<ApprovalRecord['execution']>): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: planKey(planId) },
+        UpdateExpression: 'SET execution = if_not_exists(execution, :execution)',
+        ConditionExpression: 'executionArn = :executionArn AND #status = :approved',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':execution': execution, ':executionArn': executionArn, ':approved': 'APPROVED' },
       }),
     );
   }
@@ -185,18 +233,29 @@ export class ApprovalStore {
     );
   }
 
-  /** Marks a still-pending approval expired (its run gave up waiting). */
-  async expire(planId: string, executionArn: string): Promise<void> {
-    await this.conditionally(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: planKey(planId) },
-        UpdateExpression: 'SET #status = :expired REMOVE taskToken',
-        ConditionExpression: 'executionArn = :executionArn AND #status = :pending',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':expired': 'EXPIRED', ':pending': 'PENDING', ':executionArn': executionArn },
-      }),
-    );
+  /**
+   * Marks this run's approval expired once its approval tasks have timed out. Unconditionally for the run's
+   * own record: a decision still in flight can no longer reach the run, so it must not stand.
+   * Returns the record as expired, or undefined when this run does not own it.
+   */
+  async expire(planId: string, executionArn: string, expiredAt: string): Promise<ApprovalRecord | undefined> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: planKey(planId) },
+          UpdateExpression: 'SET #status = :expired, expiredAt = :expiredAt REMOVE taskToken, decision',
+          ConditionExpression: 'executionArn = :executionArn',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':expired': 'EXPIRED', ':expiredAt': expiredAt, ':executionArn': executionArn },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as ApprovalRecord;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
   }
 
   /** Writes how the run ended onto the approval record it owns; does nothing for a record it does not own. */

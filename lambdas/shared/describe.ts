@@ -1,5 +1,5 @@
 /** Plain-text descriptions of plans and changes, shared by emails, the approval page and notifications. */
-import type { ChangeSummary, ReviewResult } from './run';
+import type { Approval, ApprovalDecision, Approver, ChangeSummary, ReviewResult } from './run';
 
 export function planTitle(review: Pick<ReviewResult, 'planId' | 'plan'>): string {
   const name = review.plan?.planName;
@@ -30,4 +30,18 @@ export function describeChange(change: ChangeSummary['changes'][number]): string
 export function snsSubject(text: string): string {
   const ascii = text.replace(/[^\x20-\x7e]/g, '?').trim();
   return ascii.length > 99 ? `${ascii.slice(0, 96)}...` : ascii;
+}
+
+export const approverName = (a: Approver) => (a.name ? `${a.name} <${a.email}>` : a.email);
+
+/** Who decided: the approver, or the rule that approved without one. */
+export function describeDecider(decision: ApprovalDecision): string {
+  return decision.channel === 'rule' ? `rule: ${decision.rule}` : approverName(decision.approver);
+}
+
+/** "1 of 2 approvals, by Alice Martin" */
+export function describeProgress(record: { approvals?: Approval[]; requiredApprovals?: number }): string {
+  const approvals = record.approvals ?? [];
+  const by = approvals.length ? `, by ${approvals.map((a) => a.approver.name ?? a.approver.email).join(', ')}` : '';
+  return `${approvals.length} of ${record.requiredApprovals ?? 1} approvals${by}`;
 }

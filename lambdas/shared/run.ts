@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { RiskLevel } from './risk';
+import type { ApprovalPolicy } from './rules';
 
 export const ACCEPT_LANGUAGES = ['en', 'jp', 'zh'] as const;
 export type AcceptLanguage = (typeof ACCEPT_LANGUAGES)[number];
@@ -74,6 +75,8 @@ export interface ReviewResult {
   summary?: ChangeSummary;
   /** SHA-256 of the resource changes reviewed; execution checks the plan still has exactly these. */
   changesDigest?: string;
+  /** What the approval rules require of this plan. */
+  policy?: ApprovalPolicy;
   reviewedAt: string;
 }
 
@@ -88,16 +91,40 @@ export interface Approver {
   iamPrincipals?: string[];
 }
 
-/** What the approval API sends back with SendTaskSuccess, at `$.approval`. */
-export interface ApprovalDecision {
+export type DecisionChannel = 'web' | 'slack';
+
+/** One approver's approval, counted towards the quorum. */
+export interface Approval {
+  approver: Approver;
+  channel: DecisionChannel;
+  decidedAt: string;
+  comment?: string;
+}
+
+/**
+ * How the approval was decided, at `$.approval`: by an approver (what the approval API sends back with
+ * SendTaskSuccess), or by the auto-approval rule (AutoApprove's output).
+ */
+export type ApprovalDecision = HumanDecision | RuleDecision;
+
+export interface HumanDecision {
   decision: Decision;
   approver: Approver;
   comment?: string;
-  channel: 'web' | 'slack';
+  channel: DecisionChannel;
   requestedAt: string;
   decidedAt: string;
   /** Every approval counted towards the quorum, in order (the deciding one last). */
-  approvals?: { approver: Approver; channel: 'web' | 'slack'; decidedAt: string; comment?: string }[];
+  approvals?: Approval[];
+}
+
+export interface RuleDecision {
+  decision: 'APPROVED';
+  channel: 'rule';
+  /** The rule that approved, e.g. "LOW risk is within plangate:autoApproveUpTo (LOW)". */
+  rule: string;
+  requestedAt: string;
+  decidedAt: string;
 }
 
 /** ExecutePlan's output, at `$.execution`. */
@@ -157,5 +184,19 @@ export interface RunState {
   approval?: ApprovalDecision;
   execution?: ExecutionResult;
   record?: RecordCheck;
+  /** ExpireApproval's output, on the expiry path. */
+  expiry?: ExpiryResult;
   error?: CaughtError;
+}
+
+/** ExpireApproval's output, at `$.expiry`. */
+export interface ExpiryResult {
+  expiredAt: string;
+  requiredApprovals: number;
+  approvals: Approval[];
+  /** Approvers who had not approved (the requester excluded). */
+  undecided: string[];
+  /** Present when plangate:deleteExpiredPlans is on: whether DeleteProvisionedProductPlan succeeded, and why not. */
+  planDeleted?: boolean;
+  deleteError?: string;
 }

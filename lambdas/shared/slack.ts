@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { describeChange, describeCounts, describeRisk, planTitle } from './describe';
-import type { ApprovalDecision, ReviewResult } from './run';
+import type { HumanDecision, ReviewResult } from './run';
 import { logger } from './runtime';
 
 /** Slack's limits (Block Kit reference): blocks per message, characters per section text and header. */
@@ -42,20 +42,25 @@ export function approvalRequestMessage(input: {
   pageUrl: string;
   expiresAt: Date;
   interactive: boolean;
+  /** For the reminder: the progress so far and whose decision is still missing. */
+  reminder?: string;
 }): SlackMessage {
-  const { review, pageUrl, expiresAt, interactive } = input;
+  const { review, pageUrl, expiresAt, interactive, reminder } = input;
   const title = planTitle(review);
   const changes = review.summary?.changes ?? [];
   const listed = changes.slice(0, MAX_LISTED_CHANGES);
   const more = (review.summary?.total ?? 0) - listed.length;
+  const headline = `${reminder ? 'Reminder: approval' : 'Approval'} needed: ${title}`;
   const blocks: Block[] = [
-    header(`Approval needed: ${title}`),
+    header(headline),
+    ...(reminder ? [section(`:alarm_clock: ${escapeMrkdwn(reminder)}`)] : []),
     fields([
       ['Plan', title],
       ['Provisioned product', `${review.plan?.provisionedProductName ?? '(unknown)'} (${review.plan?.provisionedProductId ?? 'new'})`],
       ['Requested by', review.requestedBy ?? '(not given)'],
       ['Expires', expiresAt.toISOString()],
       ['Risk', describeRisk(review.summary)],
+      ['Rule', review.policy?.rule ?? '-'],
     ]),
     section(`*Changes:* ${escapeMrkdwn(describeCounts(review.summary))}. Riskiest first:`),
   ];
@@ -86,11 +91,11 @@ export function approvalRequestMessage(input: {
     );
   }
   blocks.push({ type: 'actions', elements: buttons });
-  return { text: `Approval needed: ${escapeMrkdwn(title)}`, blocks: blocks.slice(0, MAX_BLOCKS) };
+  return { text: escapeMrkdwn(headline), blocks: blocks.slice(0, MAX_BLOCKS) };
 }
 
 /** Replaces the request once decided, so nobody clicks a stale button. */
-export function decidedMessage(review: ReviewResult, decision: ApprovalDecision): SlackMessage {
+export function decidedMessage(review: ReviewResult, decision: HumanDecision): SlackMessage {
   const who = decision.approver.slackUserId ? `<@${decision.approver.slackUserId}>` : escapeMrkdwn(decision.approver.name ?? decision.approver.email);
   const verb = decision.decision === 'APPROVED' ? ':white_check_mark: Approved' : ':x: Rejected';
   const comment = decision.comment ? `\n> ${escapeMrkdwn(clip(decision.comment, 1000))}` : '';

@@ -187,11 +187,37 @@ describe('POST', () => {
     expect(decisionUpdates()).toHaveLength(0);
   });
 
-  test('a task that already timed out gets 410, and the approval is marked expired', async () => {
-    sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+  const timedOut = () => new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} });
+  const undo = { UpdateExpression: 'SET #status = :pending REMOVE decision', ConditionExpression: 'decision.decidedAt = :decidedAt AND #status IN (:approved, :rejected)' };
+
+  test('a task that timed out at expiry gets 410, and the decision is taken back', async () => {
+    sfn.on(SendTaskSuccessCommand).callsFake(async () => {
+      plan = { ...plan, status: 'EXPIRED' }; // ExpireApproval closed the record meanwhile
+      throw timedOut();
+    });
     const res = await call('POST', path, 'decision=approve');
     expect(res.statusCode).toBe(410);
-    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: 'SET #status = :expired REMOVE taskToken' });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, undo);
+  });
+
+  test('a task that timed out at the reminder hands the decision to the run’s next task', async () => {
+    sfn.on(SendTaskSuccessCommand).callsFake(async ({ taskToken }) => {
+      if (taskToken === 'SECOND-TASK-TOKEN') return {};
+      plan = { ...plan, taskToken: 'SECOND-TASK-TOKEN' }; // the reminder task re-armed the approval meanwhile
+      throw timedOut();
+    });
+    const res = await call('POST', path, 'decision=approve');
+    expect(res.statusCode).toBe(200);
+    expect(sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input.taskToken)).toEqual(['SECRET-TASK-TOKEN', 'SECOND-TASK-TOKEN']);
+    expect(JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[1]!.args[0].input.output!)).toMatchObject({ decision: 'APPROVED', approver: { email: 'bob@example.com' } });
+  });
+
+  test('a task that ended with neither a newer task nor expiry asks to try again, and records nothing', async () => {
+    sfn.on(SendTaskSuccessCommand).rejects(timedOut());
+    const res = await call('POST', path, 'decision=reject');
+    expect(res.statusCode).toBe(503);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, undo);
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
   });
 
   test('a passing Step Functions failure takes the decision back and asks to try again', async () => {
@@ -200,7 +226,7 @@ describe('POST', () => {
     expect(res.statusCode).toBe(503);
     expect(res.headers?.['Retry-After']).toBe('5');
     expect(res.body).toContain('was not recorded');
-    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: 'SET #status = :pending REMOVE decision', ConditionExpression: 'decision.decidedAt = :decidedAt' });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, undo);
   });
 });
 

@@ -5,7 +5,7 @@ import {
   type ResourceChange,
   ServiceCatalogClient,
 } from '@aws-sdk/client-service-catalog';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { executePlan, idempotencyToken } from '../../lambdas/execute-plan/handler';
 import { changesDigest } from '../../lambdas/shared/risk';
@@ -36,6 +36,23 @@ test('executes an approved plan with a token derived from the run and the plan',
     IdempotencyToken: idempotencyToken(run, 'plan-abc'),
   });
   expect(result).toMatchObject({ recordId: 'rec-1', recordStatus: 'CREATED', idempotencyToken: idempotencyToken(run, 'plan-abc') });
+});
+
+test('writes the IdempotencyToken onto this run’s approved record before executing, for the audit trail', async () => {
+  const order: string[] = [];
+  ddb.on(UpdateCommand).callsFake(async () => void order.push('record token'));
+  sc.on(ExecuteProvisionedProductPlanCommand).callsFake(async () => {
+    order.push('execute');
+    return { RecordDetail: { RecordId: 'rec-1', Status: 'CREATED' } };
+  });
+  await executePlan(event);
+  expect(order).toEqual(['record token', 'execute']);
+  expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+    Key: { pk: 'PLAN#plan-abc' },
+    UpdateExpression: 'SET execution = if_not_exists(execution, :execution)',
+    ConditionExpression: 'executionArn = :executionArn AND #status = :approved',
+    ExpressionAttributeValues: expect.objectContaining({ ':execution': { idempotencyToken: idempotencyToken(run, 'plan-abc'), startedAt: expect.any(String) } }),
+  });
 });
 
 test('the token is the same for a retry, different for another run or plan, and valid for Service Catalog', () => {

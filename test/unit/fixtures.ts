@@ -20,5 +20,6 @@ export const review = (): ReviewResult => ({
     unlisted: 0,
   },
   changesDigest: 'digest-of-reviewed-changes',
+  policy: { autoApproved: false, requiredApprovals: 2, rule: 'HIGH risk needs 2 approvals (plangate:requiredApprovals)' },
   reviewedAt: '2026-11-22T10:00:00.000Z',
 });

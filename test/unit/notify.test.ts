@@ -38,7 +38,17 @@ describe('describeOutcome says what happened and why, for every ending', () => {
     ['SUCCEEDED', { review: review(), approval, execution, record: record('SUCCEEDED') }, 'Record rec-1 SUCCEEDED.'],
     ['FAILED', { review: review(), approval, execution, record: record('FAILED', { recordErrors: [{ code: 'E', description: 'Stack rolled back' }] }) }, 'Record rec-1 FAILED: E: Stack rolled back'],
     ['REJECTED', { review: review(), approval: { ...approval, decision: 'REJECTED', comment: 'no' } }, 'Rejected by Alice <alice@example.com> at 2026-11-22T10:12:05.000Z: "no"'],
-    ['EXPIRED', { review: review() }, 'No approver decided before the approval request expired. The plan was not executed.'],
+    ['EXPIRED', { review: review() }, 'Nobody completed the approval before the request expired. The plan was not executed.'],
+    [
+      'EXPIRED',
+      { review: review(), expiry: { expiredAt: at.toISOString(), requiredApprovals: 2, approvals: [{ approver: approval.approver, channel: 'web', decidedAt: approval.decidedAt }], undecided: ['Bob', 'Carol'], planDeleted: true } },
+      'Progress: 1 of 2 approvals, by Alice. Not approved by: Bob, Carol. The plan was deleted (plangate:deleteExpiredPlans).',
+    ],
+    [
+      'EXPIRED',
+      { review: review(), expiry: { expiredAt: at.toISOString(), requiredApprovals: 1, approvals: [], undecided: ['Bob'], planDeleted: false, deleteError: 'ResourceNotFoundException: Plan not found' } },
+      'Progress: 0 of 1 approvals. Not approved by: Bob. Deleting the plan failed: ResourceNotFoundException: Plan not found.',
+    ],
     ['TIMED_OUT', { review: review(), approval, execution, record: record('IN_PROGRESS') }, 'Record rec-1 was still IN_PROGRESS when PlanGate stopped waiting.'],
     ['INVALID_INPUT', { error: { Error: 'InvalidInputError', Cause: JSON.stringify({ errorType: 'InvalidInputError', errorMessage: 'planId is required' }) } }, 'planId is required'],
     ['PLAN_NOT_READY', { error: { Error: 'PlanNotReadyError', Cause: 'Plan p was still CREATE_IN_PROGRESS after 60 checks' } }, 'Plan p was still CREATE_IN_PROGRESS after 60 checks'],
@@ -86,9 +96,11 @@ test('publishes the outcome email and event, and records the outcome on the runâ
   });
 });
 
-test('marks a pending approval expired when the run gave up waiting', async () => {
-  await notify({ input: {}, run, outcome: 'EXPIRED', review: review() });
-  expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: 'SET #status = :expired REMOVE taskToken' });
+test('an auto-approved run names the rule as the decider', () => {
+  const ruled = { decision: 'APPROVED' as const, channel: 'rule' as const, rule: 'LOW risk is within plangate:autoApproveUpTo (LOW)', requestedAt: at.toISOString(), decidedAt: at.toISOString() };
+  const report = describeOutcome({ input: {}, run, outcome: 'SUCCEEDED', review: review(), approval: ruled, execution, record: record('SUCCEEDED') }, at);
+  expect(report.detail).toMatchObject({ decision: 'APPROVED', approver: 'rule: LOW risk is within plangate:autoApproveUpTo (LOW)' });
+  expect(report.body).toContain('Decision: APPROVED by rule: LOW risk is within plangate:autoApproveUpTo (LOW)');
 });
 
 test('fails (so the state machine retries) when EventBridge drops the event', async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { requestApproval } from '../../lambdas/request-approval/handler';
 import { review } from './fixtures';
@@ -20,7 +20,6 @@ beforeEach(() => {
     APPROVAL_TOPIC_ARN: 'arn:aws:sns:us-east-1:1:approvals',
     APPROVAL_BASE_URL: 'https://api.example/prod/',
     APPROVAL_TIMEOUT_SECONDS: '3600',
-    REQUIRED_APPROVALS: JSON.stringify({ LOW: 1, MEDIUM: 1, HIGH: 2 }),
     APPROVERS: JSON.stringify([{ email: 'alice@example.com', name: 'Alice' }, { email: 'bob@example.com' }]),
   });
 });
@@ -39,7 +38,8 @@ test('stores the pending approval with its task token, claimed for this run only
       requiredApprovals: 2, // the fixture's plan is HIGH risk
       expiresAt: expect.any(Number),
     }),
-    ConditionExpression: 'attribute_not_exists(pk) OR (executionArn = :executionArn AND #status = :pending)',
+    ConditionExpression: 'attribute_not_exists(pk) OR (executionArn = :executionArn AND #status = :status)',
+    ExpressionAttributeValues: { ':executionArn': 'arn:aws:states:us-east-1:1:execution:sm:run-1', ':status': 'PENDING' },
   });
 });
 
@@ -91,7 +91,56 @@ test('Slack being unreachable never stops the request: every email still goes ou
   }
 });
 
-test('records which approver asked for the run, so they cannot approve it', async () => {
-  await requestApproval({ ...event(), review: { ...review(), requestedBy: 'BOB@example.com' } });
-  expect(ddb).toHaveReceivedNthCommandWith(1, PutCommand, { Item: expect.objectContaining({ selfApprover: 'bob@example.com' }) });
+test('records the approver who asked for the run (found by the review), so they cannot approve it', async () => {
+  const base = review();
+  await requestApproval({ ...event(), review: { ...base, requestedBy: 'BOB@example.com', policy: { ...base.policy!, selfApprover: 'bob@example.com' } } });
+  expect(ddb).toHaveReceivedNthCommandWith(1, PutCommand, { Item: expect.objectContaining({ selfApprover: 'bob@example.com', requiredApprovals: 2 }) });
+});
+
+describe('the reminder (the second approval task)', () => {
+  const APPROVERS = [{ email: 'alice@example.com', name: 'Alice' }, { email: 'bob@example.com', name: 'Bob' }, { email: 'carol@example.com', name: 'Carol' }];
+  const record = (over: Record<string, unknown> = {}) => ({
+    pk: 'PLAN#plan-abc',
+    planId: 'plan-abc',
+    executionArn: 'arn:aws:states:us-east-1:1:execution:sm:run-1',
+    status: 'PENDING',
+    expiresAt: 1_795_000_000,
+    approvers: APPROVERS,
+    requiredApprovals: 2,
+    selfApprover: 'carol@example.com',
+    approvals: [{ approver: APPROVERS[0], channel: 'slack', decidedAt: '2026-11-22T10:05:00.000Z' }],
+    approverEmails: ['alice@example.com'],
+    ...over,
+  });
+  const remind = () => requestApproval({ ...event(), taskToken: 'TOKEN-second', reminder: true });
+
+  test('hands the approval the new task token, then reminds only those who have not approved (never the requester)', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: record() });
+    await remind();
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: 'PLAN#plan-abc' },
+      UpdateExpression: 'SET taskToken = :taskToken, remindedAt = :remindedAt',
+      ConditionExpression: 'executionArn = :executionArn AND #status <> :expired',
+      ExpressionAttributeValues: expect.objectContaining({ ':taskToken': 'TOKEN-second', ':executionArn': 'arn:aws:states:us-east-1:1:execution:sm:run-1' }),
+    });
+    const publishes = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(publishes.map((p) => p.MessageAttributes?.approver?.StringValue)).toEqual(['bob@example.com']);
+    expect(publishes[0]!.Subject).toBe('[PlanGate] Reminder: approval needed: orders-update (plan-abc)');
+    expect(publishes[0]!.Message).toContain('Reminder: Still waiting: 1 of 2 approvals, by Alice. Not yet approved by Bob.');
+    expect(publishes[0]!.Message).toContain(`The request expires at ${new Date(1_795_000_000_000).toISOString()}`);
+    expect(publishes[0]!.Message).toMatch(/\/approvals\/[A-Za-z0-9_-]{43}/);
+    expect(publishes[0]!.Message).not.toContain('TOKEN-second');
+  });
+
+  test('sends nothing while a decision is on its way (the approval API hands it to the new task)', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: record({ status: 'APPROVED' }) });
+    await remind();
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
+  });
+
+  test('fails, naming the plan and run, when the run does not own an open approval', async () => {
+    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    await expect(remind()).rejects.toThrow('Plan plan-abc has no open approval owned by run arn:aws:states:us-east-1:1:execution:sm:run-1');
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
+  });
 });

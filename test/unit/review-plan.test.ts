@@ -13,7 +13,11 @@ import { MAX_LISTED_CHANGES, summarizeChanges } from '../../lambdas/shared/plan'
 const sc = mockClient(ServiceCatalogClient);
 beforeEach(() => {
   sc.reset();
-  process.env.DEFAULT_ACCEPT_LANGUAGE = 'jp';
+  Object.assign(process.env, {
+    DEFAULT_ACCEPT_LANGUAGE: 'jp',
+    APPROVERS: JSON.stringify([{ email: 'alice@example.com' }, { email: 'bob@example.com' }]),
+    APPROVAL_RULES: JSON.stringify({ autoApproveUpTo: 'NONE', requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 } }),
+  });
 });
 
 const change = (i: number, action: 'ADD' | 'MODIFY' | 'REMOVE', replacement?: 'TRUE' | 'FALSE'): ResourceChange => ({
@@ -101,4 +105,32 @@ test('lists at most MAX_LISTED_CHANGES changes and counts the rest', () => {
   const summary = summarizeChanges(Array.from({ length: MAX_LISTED_CHANGES + 7 }, (_, i) => change(i, 'ADD')));
   expect(summary.changes).toHaveLength(MAX_LISTED_CHANGES);
   expect(summary).toMatchObject({ total: MAX_LISTED_CHANGES + 7, unlisted: 7 });
+});
+
+describe('the approval rules, applied to the reviewed plan', () => {
+  const describePlanWith = (changes: ResourceChange[]) =>
+    sc.on(DescribeProvisionedProductPlanCommand).resolves({ ProvisionedProductPlanDetails: details('CREATE_SUCCESS'), ResourceChanges: changes });
+
+  test('a HIGH-risk plan needs two approvals, and the approver who asked is named', async () => {
+    process.env.APPROVERS = JSON.stringify([{ email: 'alice@example.com' }, { email: 'bob@example.com' }, { email: 'carol@example.com' }]);
+    describePlanWith([change(1, 'REMOVE')]);
+    const result = await reviewPlan({ input: { planId: 'plan-1', requestedBy: 'alice@example.com' } });
+    expect(result.policy).toEqual({ autoApproved: false, requiredApprovals: 2, rule: 'HIGH risk needs 2 approvals (plangate:requiredApprovals)', selfApprover: 'alice@example.com' });
+  });
+
+  test('a LOW-risk plan is auto-approved when the rules allow LOW', async () => {
+    process.env.APPROVAL_RULES = JSON.stringify({ autoApproveUpTo: 'LOW', requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 } });
+    describePlanWith([change(1, 'ADD')]);
+    expect((await reviewPlan({ input: { planId: 'plan-1' } })).policy).toEqual({ autoApproved: true, requiredApprovals: 0, rule: 'LOW risk is within plangate:autoApproveUpTo (LOW)' });
+    describePlanWith([change(1, 'MODIFY', 'TRUE')]);
+    expect((await reviewPlan({ input: { planId: 'plan-1' } })).policy).toMatchObject({ autoApproved: false, requiredApprovals: 2 });
+  });
+
+  test('a quorum the requester leaves out of reach is denied at once, naming why', async () => {
+    describePlanWith([change(1, 'REMOVE')]);
+    await expect(reviewPlan({ input: { planId: 'plan-1', requestedBy: 'bob@example.com' } })).rejects.toMatchObject({
+      name: 'PlanDeniedError',
+      message: 'Plan plan-1 cannot be approved: HIGH risk needs 2 approvals from different approvers, but only 1 approver(s) other than the requester (bob@example.com) are configured',
+    });
+  });
 });

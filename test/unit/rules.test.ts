@@ -1,0 +1,80 @@
+import fc from 'fast-check';
+import { type RiskLevel, RISK_LEVELS, riskRank } from '../../lambdas/shared/risk';
+import { type ApprovalRules, approvalPolicy, UnreachableQuorum } from '../../lambdas/shared/rules';
+import type { Approver } from '../../lambdas/shared/run';
+
+const approvers: Approver[] = [
+  { email: 'alice@example.com', name: 'Alice', iamPrincipals: ['arn:aws:sts::111122223333:assumed-role/Platform/alice*'] },
+  { email: 'bob@example.com', name: 'Bob' },
+  { email: 'carol@example.com', name: 'Carol' },
+];
+const rules = (over: Partial<ApprovalRules> = {}): ApprovalRules => ({ autoApproveUpTo: 'NONE', requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 }, ...over });
+
+describe('auto-approval', () => {
+  test('is off by default: every plan, even LOW, waits for a person', () => {
+    expect(approvalPolicy('LOW', rules(), approvers, undefined)).toEqual({
+      autoApproved: false,
+      requiredApprovals: 1,
+      rule: 'LOW risk needs 1 approval (plangate:requiredApprovals)',
+      selfApprover: undefined,
+    });
+  });
+
+  test('approves plans up to the chosen level, and names the rule', () => {
+    expect(approvalPolicy('LOW', rules({ autoApproveUpTo: 'LOW' }), approvers, 'alice@example.com')).toEqual({
+      autoApproved: true,
+      requiredApprovals: 0,
+      rule: 'LOW risk is within plangate:autoApproveUpTo (LOW)',
+    });
+    expect(approvalPolicy('MEDIUM', rules({ autoApproveUpTo: 'LOW' }), approvers, undefined)).toMatchObject({ autoApproved: false, requiredApprovals: 1 });
+    expect(approvalPolicy('MEDIUM', rules({ autoApproveUpTo: 'MEDIUM' }), approvers, undefined)).toMatchObject({ autoApproved: true });
+  });
+
+  test('never approves a plan riskier than the chosen level (any level, any quorum)', () => {
+    const level = fc.constantFrom<RiskLevel>(...RISK_LEVELS);
+    const count = fc.integer({ min: 1, max: 3 });
+    fc.assert(
+      fc.property(level, fc.constantFrom<ApprovalRules['autoApproveUpTo']>('NONE', ...RISK_LEVELS), count, count, count, (risk, upTo, LOW, MEDIUM, HIGH) => {
+        const policy = approvalPolicy(risk, { autoApproveUpTo: upTo, requiredApprovals: { LOW, MEDIUM, HIGH } }, approvers, undefined);
+        const expectAuto = upTo !== 'NONE' && riskRank(risk) <= riskRank(upTo);
+        expect(policy).toMatchObject(expectAuto ? { autoApproved: true, requiredApprovals: 0 } : { autoApproved: false, requiredApprovals: { LOW, MEDIUM, HIGH }[risk] });
+      }),
+    );
+  });
+});
+
+describe('quorum by risk level', () => {
+  test.each<[RiskLevel, number]>([
+    ['LOW', 1],
+    ['MEDIUM', 1],
+    ['HIGH', 2],
+  ])('%s needs %i approval(s) by default', (risk, count) => {
+    expect(approvalPolicy(risk, rules(), approvers, undefined)).toMatchObject({ requiredApprovals: count });
+  });
+});
+
+describe('self-approval', () => {
+  test('an approver who asked by email is named, so they cannot approve', () => {
+    expect(approvalPolicy('HIGH', rules(), approvers, 'Bob@Example.com')).toMatchObject({ selfApprover: 'bob@example.com', requiredApprovals: 2 });
+  });
+
+  test("an approver who asked through AWS is recognised by their IAM principal pattern (CloudTrail's user identity)", () => {
+    const arn = 'arn:aws:sts::111122223333:assumed-role/Platform/alice-session';
+    expect(approvalPolicy('LOW', rules(), approvers, arn)).toMatchObject({ selfApprover: 'alice@example.com' });
+    expect(approvalPolicy('LOW', rules(), approvers, 'arn:aws:sts::111122223333:assumed-role/Platform/bob')).toMatchObject({ selfApprover: undefined });
+  });
+
+  test('a quorum the other approvers cannot reach is refused at once, saying why', () => {
+    const policy = approvalPolicy('HIGH', rules({ requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 3 } }), approvers, 'carol@example.com');
+    expect(policy).toBeInstanceOf(UnreachableQuorum);
+    expect((policy as UnreachableQuorum).reason).toBe(
+      'HIGH risk needs 3 approvals from different approvers, but only 2 approver(s) other than the requester (carol@example.com) are configured',
+    );
+    // The same quorum is reachable when someone else asked.
+    expect(approvalPolicy('HIGH', rules({ requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 3 } }), approvers, 'dev@example.com')).toMatchObject({ requiredApprovals: 3 });
+  });
+
+  test('does not matter when a rule approves: nobody approves anything', () => {
+    expect(approvalPolicy('LOW', rules({ autoApproveUpTo: 'LOW', requiredApprovals: { LOW: 3, MEDIUM: 1, HIGH: 1 } }), approvers, 'alice@example.com')).toMatchObject({ autoApproved: true });
+  });
+});
