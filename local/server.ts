@@ -45,6 +45,8 @@ export interface LocalModeOptions {
 
 export interface LocalMode {
   baseUrl: string;
+  /** The approval table (the audit trail), served by DynamoDB on baseUrl. */
+  approvalTable: string;
   serviceCatalog: ServiceCatalogEmulator;
   stepFunctions: LocalStepFunctions;
   outbox: Outbox;
@@ -243,6 +245,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
 
   return {
     baseUrl,
+    approvalTable: workflow.table.name,
     serviceCatalog,
     stepFunctions,
     outbox,
