@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { ApprovalStore } from '../shared/approval-store';
+import { ApprovalStore, duplicateRunError } from '../shared/approval-store';
 import { dynamo } from '../shared/clients';
-import { DuplicateRunError } from '../shared/errors';
 import type { ApprovalPolicy } from '../shared/rules';
 import type { ReviewResult, RuleDecision } from '../shared/run';
 import { lambdaHandler, logger, parseInput, requireEnv } from '../shared/runtime';
@@ -36,12 +35,7 @@ export async function autoApprove(event: unknown): Promise<RuleDecision> {
     requiredApprovals: 0,
     decision,
   });
-  if (!claim.claimed) {
-    const owner = claim.owner;
-    throw new DuplicateRunError(
-      `Plan ${review.planId} already has an approval (${owner?.status ?? 'unknown status'}) opened by run ${owner?.executionArn ?? 'unknown'}`,
-    );
-  }
+  if (!claim.claimed) throw duplicateRunError(review.planId, claim.owner);
   logger.info('Plan auto-approved', { planId: review.planId, rule: review.policy.rule });
   return decision;
 }

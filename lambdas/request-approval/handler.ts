@@ -1,8 +1,7 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { z } from 'zod';
-import { type ApprovalRecord, ApprovalStore, newLinkId } from '../shared/approval-store';
+import { ApprovalStore, duplicateRunError, newLinkId } from '../shared/approval-store';
 import { dynamo, sns } from '../shared/clients';
-import { DuplicateRunError } from '../shared/errors';
 import { configuredApprovers } from '../shared/approvers';
 import { describeProgress } from '../shared/describe';
 import type { ApprovalPolicy } from '../shared/rules';
@@ -60,7 +59,7 @@ async function open(store: ApprovalStore, { taskToken, executionArn, review }: A
     requiredApprovals: review.policy.requiredApprovals,
     selfApprover: review.policy.selfApprover,
   });
-  if (!claim.claimed) throw duplicateRun(review.planId, claim.owner);
+  if (!claim.claimed) throw duplicateRunError(review.planId, claim.owner);
   await sendLinks(store, review, approvers, expiresAt, now);
   await postRequestToSlack(store, review, expiresAt, now);
   logger.info('Approval requested', { planId: review.planId, approvers: approvers.length, expiresAt });
@@ -81,13 +80,6 @@ async function remind(store: ApprovalStore, { taskToken, executionArn, review }:
   await sendLinks(store, review, waitingOn, expiresAt, now, progress);
   await postRequestToSlack(store, review, expiresAt, now, progress);
   logger.info('Approvers reminded', { planId: review.planId, reminded: waitingOn.length, expiresAt });
-}
-
-function duplicateRun(planId: string, owner: ApprovalRecord | undefined) {
-  return new DuplicateRunError(
-    `Plan ${planId} already has an approval (${owner?.status ?? 'unknown status'}) ` +
-      `opened by run ${owner?.executionArn ?? 'unknown'} at ${owner?.requestedAt ?? 'an unknown time'}`,
-  );
 }
 
 /** One personal link per approver, by email. */

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DuplicateRunError } from './errors';
 import type { Approval, ApprovalDecision, Approver, HumanDecision, Outcome, ReviewResult } from './run';
 
 /*
@@ -58,6 +59,14 @@ const isConditionFailure = (error: unknown) => (error as Error).name === 'Condit
 /** 256 random bits, URL-safe: 43 characters of base64url. */
 export function newLinkId(): string {
   return randomBytes(32).toString('base64url');
+}
+
+/** What a run that finds its plan's approval owned by another run ends with (EventBridge delivers at least once). */
+export function duplicateRunError(planId: string, owner: ApprovalRecord | undefined): DuplicateRunError {
+  return new DuplicateRunError(
+    `Plan ${planId} already has an approval (${owner?.status ?? 'unknown status'}) ` +
+      `opened by run ${owner?.executionArn ?? 'unknown'} at ${owner?.requestedAt ?? 'an unknown time'}`,
+  );
 }
 
 export const LINK_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -144,31 +153,25 @@ export class ApprovalStore {
   async addApproval(planId: string, decision: HumanDecision, nowSeconds: number): Promise<ApprovalRecord | undefined> {
     const email = decision.approver.email.toLowerCase();
     const approval: Approval = { approver: decision.approver, channel: decision.channel, decidedAt: decision.decidedAt, comment: decision.comment };
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: planKey(planId) },
-          UpdateExpression:
-            'SET approvals = list_append(if_not_exists(approvals, :empty), :approval), approverEmails = list_append(if_not_exists(approverEmails, :empty), :email)',
-          ConditionExpression: '#status = :pending AND expiresAt > :now AND NOT contains(approverEmails, :emailValue)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':empty': [],
-            ':approval': [approval],
-            ':email': [email],
-            ':emailValue': email,
-            ':pending': 'PENDING',
-            ':now': nowSeconds,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return Attributes as ApprovalRecord;
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
+    return this.updated(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: planKey(planId) },
+        UpdateExpression:
+          'SET approvals = list_append(if_not_exists(approvals, :empty), :approval), approverEmails = list_append(if_not_exists(approverEmails, :empty), :email)',
+        ConditionExpression: '#status = :pending AND expiresAt > :now AND NOT contains(approverEmails, :emailValue)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':empty': [],
+          ':approval': [approval],
+          ':email': [email],
+          ':emailValue': email,
+          ':pending': 'PENDING',
+          ':now': nowSeconds,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
   }
 
   /**
@@ -193,23 +196,17 @@ export class ApprovalStore {
    * record, or undefined when this run does not own it or it has expired.
    */
   async rearm(planId: string, executionArn: string, taskToken: string, remindedAt: string): Promise<ApprovalRecord | undefined> {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: planKey(planId) },
-          UpdateExpression: 'SET taskToken = :taskToken, remindedAt = :remindedAt',
-          ConditionExpression: 'executionArn = :executionArn AND #status <> :expired',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':taskToken': taskToken, ':remindedAt': remindedAt, ':executionArn': executionArn, ':expired': 'EXPIRED' },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return Attributes as ApprovalRecord;
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
+    return this.updated(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: planKey(planId) },
+        UpdateExpression: 'SET taskToken = :taskToken, remindedAt = :remindedAt',
+        ConditionExpression: 'executionArn = :executionArn AND #status <> :expired',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':taskToken': taskToken, ':remindedAt': remindedAt, ':executionArn': executionArn, ':expired': 'EXPIRED' },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
   }
 
   /** Records the IdempotencyToken of this run's execution, before executing; only on an approval this run owns. */
@@ -239,23 +236,17 @@ export class ApprovalStore {
    * Returns the record as expired, or undefined when this run does not own it.
    */
   async expire(planId: string, executionArn: string, expiredAt: string): Promise<ApprovalRecord | undefined> {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: planKey(planId) },
-          UpdateExpression: 'SET #status = :expired, expiredAt = :expiredAt REMOVE taskToken, decision',
-          ConditionExpression: 'executionArn = :executionArn',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':expired': 'EXPIRED', ':expiredAt': expiredAt, ':executionArn': executionArn },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return Attributes as ApprovalRecord;
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
+    return this.updated(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: planKey(planId) },
+        UpdateExpression: 'SET #status = :expired, expiredAt = :expiredAt REMOVE taskToken, decision',
+        ConditionExpression: 'executionArn = :executionArn',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':expired': 'EXPIRED', ':expiredAt': expiredAt, ':executionArn': executionArn },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
   }
 
   /** Writes how the run ended onto the approval record it owns; does nothing for a record it does not own. */
@@ -269,6 +260,17 @@ export class ApprovalStore {
         ExpressionAttributeValues: { ':outcome': outcome, ':executionArn': executionArn },
       }),
     );
+  }
+
+  /** Runs an update that answers the record as it now is (ALL_NEW), or undefined when its condition is not met. */
+  private async updated(command: UpdateCommand): Promise<ApprovalRecord | undefined> {
+    try {
+      const { Attributes } = await this.client.send(command);
+      return Attributes as ApprovalRecord;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
   }
 
   private async conditionally(command: UpdateCommand): Promise<void> {
