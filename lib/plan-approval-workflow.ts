@@ -220,7 +220,11 @@ export class PlanApprovalWorkflow extends Construct {
       ...slackEnv,
     });
     const autoApprove = this.function('AutoApprove', { ...tableEnv, ...approversEnv });
-    const expireApproval = this.function('ExpireApproval', { ...tableEnv, DELETE_EXPIRED_PLANS: String(props.deleteExpiredPlans ?? false) });
+    const expireApproval = this.function('ExpireApproval', {
+      ...tableEnv,
+      APPROVAL_TOPIC_ARN: this.approvalTopic.topicArn,
+      DELETE_EXPIRED_PLANS: String(props.deleteExpiredPlans ?? false),
+    });
     const executePlan = this.function('ExecutePlan', tableEnv);
     const checkRecord = this.function('CheckRecord', {
       POLL_INITIAL_INTERVAL_SECONDS: String(pollInitialInterval.toSeconds()),
@@ -264,6 +268,7 @@ export class PlanApprovalWorkflow extends Construct {
       this.key.grantEncrypt(fn);
     }
     this.approvalTopic.grantPublish(requestApproval);
+    this.approvalTopic.grantPublish(expireApproval);
     this.outcomeTopic.grantPublish(notify);
     eventBus.grantPutEventsTo(notify);
     if (props.slack) {

@@ -43,7 +43,9 @@ test('reminds only those who have not approved, then expires, reports the progre
   // Alice has approved and Carol asked for the run: only Bob is reminded, with a fresh personal link.
   expect(reminders.map((e) => e.recipient)).toEqual(['bob@example.com']);
   expect(reminders[0]!.body).toContain('Reminder: Still waiting: 1 of 2 approvals, by Alice Martin. Not yet approved by Bob Chen.');
-  const slack = local.outbox.list().filter((e) => e.channel === 'slack' && e.body.includes(planId)).map((e) => JSON.parse(e.body) as { text: string });
+  // Slack gets the reminder right after the emails.
+  const slackPosts = () => local.outbox.list().filter((e) => e.channel === 'slack' && e.body.includes(planId)).map((e) => JSON.parse(e.body) as { text: string });
+  const slack = await until('the Slack reminder', () => (slackPosts().length === 2 ? slackPosts() : undefined));
   expect(slack.map((m) => m.text)).toEqual(['Approval needed: orders-service-prod-update (plan-demoorders0001)', 'Reminder: approval needed: orders-service-prod-update (plan-demoorders0001)']);
   expect(await fetch(reminders[0]!.urls[0]!).then((r) => r.text())).toContain('1 of 2 approvals, by Alice Martin');
   expect(run.status).toBe('RUNNING');
@@ -59,6 +61,10 @@ test('reminds only those who have not approved, then expires, reports the progre
   expect(local.serviceCatalog.calls.filter((c) => c.operation === 'DeleteProvisionedProductPlan').map((c) => c.input)).toEqual([{ PlanId: planId, AcceptLanguage: 'en' }]);
   expect(() => local.serviceCatalog.handle('DescribeProvisionedProductPlan', { PlanId: planId })).toThrow(expect.objectContaining({ type: 'ResourceNotFoundException' }));
   expect(local.outbox.list().some((e) => e.subject === '[PlanGate] EXPIRED: orders-service-prod-update (plan-demoorders0001)')).toBe(true);
+  // Everyone who was asked hears that the request is closed.
+  const closed = emailsAbout(planId, '[PlanGate] Approval expired');
+  expect(closed.map((e) => e.recipient)).toEqual(['alice@example.com', 'bob@example.com', 'carol@example.com']);
+  expect(closed[0]!.body).toContain('The plan was not executed and is being deleted (plangate:deleteExpiredPlans).');
 
   // The record stays, closed: the approval counted, no token, the outcome; late links answer 410.
   const { Item } = await audit.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}` } }));

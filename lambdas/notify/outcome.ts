@@ -105,7 +105,7 @@ function expiryReason(state: RunState): string {
     if (expiry.planDeleted === false) parts.push(`Deleting the plan failed: ${expiry.deleteError}.`);
   }
   const caught = caughtMessage(state);
-  if (caught && caught !== 'States.Timeout') parts.push(`Closing the approval record failed: ${caught}.`);
+  if (caught && caught !== 'States.Timeout') parts.push(`Closing the approval failed: ${caught}.`);
   return parts.join(' ');
 }
 

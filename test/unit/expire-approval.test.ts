@@ -1,0 +1,77 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteProvisionedProductPlanCommand, ResourceNotFoundException, ServiceCatalogClient, ServiceCatalogServiceException } from '@aws-sdk/client-service-catalog';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler } from '../../lambdas/expire-approval/handler';
+import { review } from './fixtures';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const sc = mockClient(ServiceCatalogClient);
+const sns = mockClient(SNSClient);
+const run = 'arn:aws:states:us-east-1:1:execution:sm:run-1';
+const event = { planId: 'plan-abc', acceptLanguage: 'en', executionArn: run };
+const approvers = [{ email: 'alice@example.com', name: 'Alice' }, { email: 'bob@example.com', name: 'Bob' }, { email: 'carol@example.com', name: 'Carol' }];
+const expire = (e: unknown = event) => handler(e, {} as never);
+
+beforeEach(() => {
+  ddb.reset();
+  sc.reset();
+  sns.reset();
+  Object.assign(process.env, { TABLE_NAME: 'approvals', APPROVAL_TOPIC_ARN: 'arn:aws:sns:us-east-1:1:approvals', DELETE_EXPIRED_PLANS: 'false' });
+  ddb.on(UpdateCommand).resolves({
+    Attributes: {
+      planId: 'plan-abc', executionArn: run, status: 'EXPIRED', review: review(), approvers, requiredApprovals: 2, selfApprover: 'carol@example.com',
+      approvals: [{ approver: approvers[0], channel: 'web', decidedAt: '2026-11-22T10:05:00.000Z' }], approverEmails: ['alice@example.com'],
+    },
+  });
+  sns.on(PublishCommand).resolves({ MessageId: 'm' });
+});
+
+test('closes the record unconditionally for its own run, and reports how far the approval got', async () => {
+  const result = await expire();
+  expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+    Key: { pk: 'PLAN#plan-abc' },
+    UpdateExpression: 'SET #status = :expired, expiredAt = :expiredAt REMOVE taskToken, decision',
+    ConditionExpression: 'executionArn = :executionArn',
+  });
+  expect(result).toEqual({
+    expiredAt: expect.any(String),
+    requiredApprovals: 2,
+    approvals: [{ approver: approvers[0], channel: 'web', decidedAt: '2026-11-22T10:05:00.000Z' }],
+    undecided: ['Bob'], // Carol asked for the run; Alice approved
+  });
+  expect(sc).toHaveReceivedCommandTimes(DeleteProvisionedProductPlanCommand, 0);
+});
+
+test('tells every approver who was asked that the request is closed', async () => {
+  await expire();
+  const sent = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+  expect(sent.map((p) => p.MessageAttributes?.approver?.StringValue)).toEqual(['alice@example.com', 'bob@example.com', 'carol@example.com']);
+  expect(sent[0]).toMatchObject({ Subject: '[PlanGate] Approval expired: orders-update (plan-abc)', TopicArn: 'arn:aws:sns:us-east-1:1:approvals' });
+  expect(sent[0]!.Message).toContain('Progress: 1 of 2 approvals, by Alice.');
+  expect(sent[0]!.Message).toContain('The plan was not executed.');
+});
+
+test('deletes the plan when configured, and reports a refusal instead of hiding the expiry', async () => {
+  process.env.DELETE_EXPIRED_PLANS = 'true';
+  sc.on(DeleteProvisionedProductPlanCommand).resolves({});
+  expect(await expire()).toMatchObject({ planDeleted: true });
+  expect(sc).toHaveReceivedCommandWith(DeleteProvisionedProductPlanCommand, { PlanId: 'plan-abc', AcceptLanguage: 'en' });
+
+  sc.on(DeleteProvisionedProductPlanCommand).rejects(new ResourceNotFoundException({ message: 'Plan not found', $metadata: {} }));
+  expect(await expire()).toMatchObject({ planDeleted: false, deleteError: 'ResourceNotFoundException: Plan not found' });
+});
+
+test('lets the state machine retry a throttled deletion', async () => {
+  process.env.DELETE_EXPIRED_PLANS = 'true';
+  sc.on(DeleteProvisionedProductPlanCommand).rejects(new ServiceCatalogServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: {} }));
+  await expect(expire()).rejects.toMatchObject({ name: 'TransientError' });
+});
+
+test('refuses a record another run owns, and bad input, naming the problem', async () => {
+  ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+  await expect(expire()).rejects.toThrow(`Plan plan-abc has no approval owned by run ${run}`);
+  await expect(expire({ planId: 'bad id!', acceptLanguage: 'en', executionArn: run })).rejects.toMatchObject({ name: 'InvalidInputError' });
+  expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
+});
