@@ -1,7 +1,7 @@
 import { DeleteProvisionedProductPlanCommand } from '@aws-sdk/client-service-catalog';
 import { z } from 'zod';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { type ApprovalRecord, ApprovalStore } from '../shared/approval-store';
+import { type ApprovalRecord, ApprovalStore, waitingOn } from '../shared/approval-store';
 import { describeProgress, planTitle, snsSubject } from '../shared/describe';
 import { isTransient } from '../shared/errors';
 import { dynamo, serviceCatalog, sns } from '../shared/clients';
@@ -24,13 +24,11 @@ export async function expireApproval(event: unknown): Promise<ExpiryResult> {
   const expiredAt = new Date().toISOString();
   const record = await new ApprovalStore(dynamo, requireEnv('TABLE_NAME')).expire(planId, executionArn, expiredAt);
   if (!record) throw new Error(`Plan ${planId} has no approval owned by run ${executionArn}`);
-  const approved = new Set(record.approverEmails ?? []);
-  const self = record.selfApprover?.toLowerCase();
   const result: ExpiryResult = {
     expiredAt,
     requiredApprovals: record.requiredApprovals ?? 1,
     approvals: record.approvals ?? [],
-    undecided: record.approvers.filter((a) => !approved.has(a.email.toLowerCase()) && a.email.toLowerCase() !== self).map((a) => a.name ?? a.email),
+    undecided: waitingOn(record).map((a) => a.name ?? a.email),
   };
   await tellApprovers(record, result, process.env.DELETE_EXPIRED_PLANS === 'true');
   if (process.env.DELETE_EXPIRED_PLANS !== 'true') return result;

@@ -1,6 +1,6 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { z } from 'zod';
-import { ApprovalStore, duplicateRunError, newLinkId } from '../shared/approval-store';
+import { ApprovalStore, duplicateRunError, newLinkId, waitingOn } from '../shared/approval-store';
 import { dynamo, sns } from '../shared/clients';
 import { configuredApprovers } from '../shared/approvers';
 import { describeProgress } from '../shared/describe';
@@ -72,14 +72,12 @@ async function remind(store: ApprovalStore, { taskToken, executionArn, review }:
   if (!record) throw new Error(`Plan ${review.planId} has no open approval owned by run ${executionArn}`);
   // A decision is on its way to the first task, which has timed out: the approval API retries it on this one.
   if (record.status !== 'PENDING') return;
-  const approved = new Set(record.approverEmails ?? []);
-  const self = record.selfApprover?.toLowerCase();
-  const waitingOn = record.approvers.filter((a) => !approved.has(a.email.toLowerCase()) && a.email.toLowerCase() !== self);
+  const missing = waitingOn(record);
   const expiresAt = new Date(record.expiresAt * 1000);
-  const progress = `Still waiting: ${describeProgress(record)}. Not yet approved by ${waitingOn.map((a) => a.name ?? a.email).join(', ')}.`;
-  await sendLinks(store, review, waitingOn, expiresAt, now, progress);
+  const progress = `Still waiting: ${describeProgress(record)}. Not yet approved by ${missing.map((a) => a.name ?? a.email).join(', ')}.`;
+  await sendLinks(store, review, missing, expiresAt, now, progress);
   await postRequestToSlack(store, review, expiresAt, now, progress);
-  logger.info('Approvers reminded', { planId: review.planId, reminded: waitingOn.length, expiresAt });
+  logger.info('Approvers reminded', { planId: review.planId, reminded: missing.length, expiresAt });
 }
 
 /** One personal link per approver, by email. */

@@ -69,6 +69,13 @@ export function duplicateRunError(planId: string, owner: ApprovalRecord | undefi
   );
 }
 
+/** Approvers whose approval is still missing: not yet approved, and not the requester (who may not approve). */
+export function waitingOn(record: ApprovalRecord): Approver[] {
+  const approved = new Set(record.approverEmails ?? []);
+  const self = record.selfApprover?.toLowerCase();
+  return record.approvers.filter((a) => !approved.has(a.email.toLowerCase()) && a.email.toLowerCase() !== self);
+}
+
 export const LINK_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 export class ApprovalStore {
