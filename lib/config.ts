@@ -62,7 +62,7 @@ const configSchema = z
     deniedResourceTypes: z.array(resourceTypePattern).max(200).default([]),
     // HIGH is not offered: a gate that waves through removals and replacements is no gate.
     autoApproveUpTo: z.enum(['NONE', 'LOW', 'MEDIUM'], { error: 'must be "NONE", "LOW" or "MEDIUM"' }).default('NONE'),
-    /** Unset: 60 minutes, or a quarter of the approval timeout when that is shorter (see reminderMinutes()). */
+    /** Unset: defaultReminderMinutes() of the approval timeout. */
     reminderMinutesBeforeExpiry: wholeNumber(0, 10_079).optional(),
     deleteExpiredPlans: z.boolean({ error: 'must be true or false' }).default(false),
     logRetentionDays: z
@@ -107,9 +107,12 @@ const configSchema = z
 
 export type PlanGateConfig = z.infer<typeof configSchema>;
 
+/** The reminder's default: an hour before expiry, or a quarter of a shorter approval timeout (whole minutes). */
+export const defaultReminderMinutes = (approvalTimeoutMinutes: number) => Math.min(60, Math.floor(approvalTimeoutMinutes / 4));
+
 /** When to remind undecided approvers, in minutes before expiry (0: never). */
 export function reminderMinutes(config: Pick<PlanGateConfig, 'reminderMinutesBeforeExpiry' | 'approvalTimeoutMinutes'>): number {
-  return config.reminderMinutesBeforeExpiry ?? Math.min(60, Math.floor(config.approvalTimeoutMinutes / 4));
+  return config.reminderMinutesBeforeExpiry ?? defaultReminderMinutes(config.approvalTimeoutMinutes);
 }
 export type ApproverConfig = PlanGateConfig['approvers'][number];
 

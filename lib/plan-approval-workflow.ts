@@ -24,6 +24,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_SENSITIVE_RESOURCE_TYPES, type RiskLevel } from '../lambdas/shared/risk';
 import type { ApprovalRules } from '../lambdas/shared/rules';
 import type { AcceptLanguage, Approver } from '../lambdas/shared/run';
+import { defaultReminderMinutes } from './config';
 import { type FunctionName, handlerEntry } from './functions';
 
 /** Detail type of the custom event that asks PlanGate to review a plan. */
@@ -114,7 +115,7 @@ export class PlanApprovalWorkflow extends Construct {
       throw new Error(`approvalTimeout must be at least 5 minutes (got ${approvalTimeout.toHumanString()})`);
     }
     const reminderBeforeExpiry =
-      props.reminderBeforeExpiry ?? Duration.minutes(Math.min(60, Math.floor(approvalTimeout.toMinutes({ integral: false }) / 4)));
+      props.reminderBeforeExpiry ?? Duration.minutes(defaultReminderMinutes(approvalTimeout.toMinutes({ integral: false })));
     if (reminderBeforeExpiry.toSeconds() >= approvalTimeout.toSeconds()) {
       throw new Error(`reminderBeforeExpiry (${reminderBeforeExpiry.toHumanString()}) must be shorter than approvalTimeout (${approvalTimeout.toHumanString()})`);
     }

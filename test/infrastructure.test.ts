@@ -1,8 +1,9 @@
-import { App, Validations, aws_sns as sns } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations, aws_sns as sns } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import aslValidator from 'asl-validator';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseConfig } from '../lib/config';
+import { PlanApprovalWorkflow } from '../lib/plan-approval-workflow';
 import { PlanGateStack } from '../lib/plan-gate-stack';
 import { loadWorkflow } from '../local/template';
 import { exampleContext, synthesize } from '../local/synth';
@@ -60,6 +61,18 @@ describe('state machine', () => {
       TimeoutSeconds: 86_400,
       Catch: expect.arrayContaining([{ ErrorEquals: ['States.Timeout'], ResultPath: null, Next: 'ExpireApproval' }]),
     });
+  });
+
+  test('used directly, the construct reminds a quarter of a short timeout before expiry', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const direct = new Stack(app, 'Direct');
+    new PlanApprovalWorkflow(direct, 'Workflow', { approvers: [{ email: 'a@example.com' }, { email: 'b@example.com' }], approvalTimeout: Duration.hours(2) });
+    const directStates = (loadWorkflow(app.synth().getStackByName('Direct').template).definition as typeof definition).States;
+    expect(directStates.RequestApproval).toMatchObject({ TimeoutSeconds: 5_400 });
+    expect(directStates.RemindApprovers).toMatchObject({ TimeoutSeconds: 1_800 });
+    expect(() => new PlanApprovalWorkflow(new Stack(app, 'Bad'), 'Workflow', { approvers: [{ email: 'a@example.com' }, { email: 'b@example.com' }], reminderBeforeExpiry: Duration.days(1) })).toThrow(
+      'reminderBeforeExpiry (1 day) must be shorter than approvalTimeout (1 day)',
+    );
   });
 
   test('auto-approval is a branch the rules choose, with no task token: nobody is asked', () => {
