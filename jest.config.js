@@ -16,7 +16,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   // @middy packages' exports offer only the `import` condition; point jest at its entry file.
   moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
-  setupFiles: ['<rootDir>/local/polyfills.ts', '<rootDir>/test/setup/environment.ts'],
+  setupFiles: ['<rootDir>/test/setup/environment.ts'],
   setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
   testTimeout: 30000,
 };

@@ -1,4 +1,3 @@
-import './polyfills';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -224,7 +223,6 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     AWS_ENDPOINT_URL_SNS: baseUrl,
     AWS_ENDPOINT_URL_EVENTBRIDGE: baseUrl,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: baseUrl,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
   });
   const ddb = new DynamoDBClient({ endpoint: baseUrl });
