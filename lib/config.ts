@@ -1,5 +1,6 @@
-import { z } from 'zod';
-import { ACCEPT_LANGUAGES } from '../lambdas/shared/run';
+import * as z from 'zod';
+import { approverSchema } from '../lambdas/shared/contracts/approver';
+import { ACCEPT_LANGUAGES } from '../lambdas/shared/contracts/steps';
 
 /** Log retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -13,16 +14,6 @@ const wholeNumber = (min: number, max: number) => {
   const error = `must be a whole number from ${min} to ${max}`;
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 };
-
-const approverSchema = z.strictObject({
-  email: z.email(),
-  name: z.string().trim().min(1).max(100).optional(),
-  slackUserId: z.string().regex(/^[UW][A-Z0-9]{2,20}$/, 'must be a Slack user id such as U012AB3CD').optional(),
-  iamPrincipals: z
-    .array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::[0-9*]{1,12}:[^\s]+$/, 'must be an IAM or STS principal ARN (may contain *)'))
-    .max(20)
-    .optional(),
-});
 
 const resourceTypePattern = z
   .string()

@@ -21,9 +21,9 @@ import {
   aws_stepfunctions_tasks as tasks,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { DEFAULT_SENSITIVE_RESOURCE_TYPES, type RiskLevel } from '../lambdas/shared/risk';
-import type { ApprovalRules } from '../lambdas/shared/rules';
-import type { AcceptLanguage, Approver } from '../lambdas/shared/run';
+import type { Approver } from '../lambdas/shared/contracts/approver';
+import type { AcceptLanguage, ApprovalRules, RiskLevel } from '../lambdas/shared/contracts/steps';
+import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../lambdas/shared/domain/risk';
 import { defaultReminderMinutes } from './config';
 import { type FunctionName, handlerEntry } from './functions';
 

@@ -1,5 +1,5 @@
 import { AwsApiError } from '../local/service-catalog';
-import { idempotencyToken } from '../lambdas/execute-plan/handler';
+import { idempotencyToken } from '../lambdas/execute-plan/execute-plan';
 import { ordersServicePlan } from './fixtures/plans';
 import { synthesize } from '../local/synth';
 import { ONE_APPROVAL } from './fixtures/context';

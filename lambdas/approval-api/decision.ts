@@ -1,6 +1,7 @@
-import type { ApprovalRecord, ApprovalStore } from '../shared/approval-store';
-import type { HumanDecision } from '../shared/run';
-import { logger } from '../shared/runtime';
+import type { ApprovalStore } from '../shared/adapters/approval-store';
+import type { ApprovalRecord } from '../shared/contracts/approval-record';
+import type { HumanDecision } from '../shared/contracts/steps';
+import { logger } from '../shared/runtime/logger';
 
 /** Step Functions' answers for a token whose task has ended or never existed. */
 const ENDED_TASK_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);

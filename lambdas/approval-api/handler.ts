@@ -1,152 +1,36 @@
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ApprovalStore, LINK_ID_PATTERN } from '../shared/approval-store';
-import { configuredApprovers } from '../shared/approvers';
-import { dynamo, stepFunctions } from '../shared/clients';
-import type { Decision } from '../shared/run';
-import { lambdaHandler, logger, requireEnv } from '../shared/runtime';
-import { getSecret } from '../shared/secrets';
-import { postToSlack } from '../shared/slack';
-import { type DecisionDeps, isExpired, recordDecision } from './decision';
-import { decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
-import { headerValue, rawBody } from './request';
-import { handleSlackInteraction, type SlackDeps } from './slack-interactions';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { ApprovalStore } from '../shared/adapters/approval-store';
+import { dynamo } from '../shared/adapters/clients/dynamodb';
+import { stepFunctions } from '../shared/adapters/clients/step-functions';
+import { readSecret } from '../shared/adapters/secrets';
+import { postToSlack } from '../shared/adapters/slack/post';
+import { parseEnvironment } from '../shared/contracts/environment';
+import { lambdaHandler } from '../shared/runtime/handler';
+import { logger } from '../shared/runtime/logger';
+import { APPROVAL_API_ENV, type ApprovalApiDeps, handleApprovalRequest, page } from './approval-api';
+import { messagePage } from './page';
 
-const MAX_BODY_BYTES = 10_000;
-const MAX_COMMENT_LENGTH = 1_000;
+const env = parseEnvironment(APPROVAL_API_ENV, process.env);
+const { SLACK_SIGNING_SECRET_ID: signingSecretId, SLACK_WEBHOOK_SECRET_ID: webhookSecretId } = env;
 
-const SECURITY_HEADERS = {
-  'Content-Type': 'text/html; charset=utf-8',
-  'Cache-Control': 'no-store',
-  // Links are capabilities: never leak them to other sites through Referer, framing or caches.
-  'Referrer-Policy': 'no-referrer',
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
+const deps: ApprovalApiDeps = {
+  store: new ApprovalStore(dynamo, env.TABLE_NAME),
+  completeTask: async (taskToken, output) => {
+    await stepFunctions.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+  },
+  now: () => new Date(),
+  slack: {
+    signingSecret: async () => (signingSecretId ? readSecret(signingSecretId) : undefined),
+    webhookUrl: async () => (webhookSecretId ? readSecret(webhookSecretId) : undefined),
+    approvers: env.APPROVERS,
+    post: postToSlack,
+  },
 };
-
-const page = (statusCode: number, body: string, headers: Record<string, string> = {}): APIGatewayProxyResult => ({
-  statusCode,
-  headers: { ...SECURITY_HEADERS, ...headers },
-  body,
-});
-
-const notFound = () =>
-  page(404, messagePage('Link not found', 'This approval link is not valid. Check that you opened the whole link from your email.'));
-
-export interface ApprovalApiDeps extends DecisionDeps {
-  slack: SlackDeps;
-}
-
-/**
- * Serves approval links: GET shows the plan and never changes anything (mail scanners fetch links);
- * POST records one decision and completes the run's waiting task. Slack's buttons arrive at /slack/interactions.
- */
-export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: ApprovalApiDeps): Promise<APIGatewayProxyResult> {
-  if (/^\/slack\/interactions\/?$/.test(event.path ?? '')) return handleSlackInteraction(event, deps, deps.slack);
-  const match = /^\/approvals\/([^/]+)\/?$/.exec(event.path ?? '');
-  if (!match) return notFound();
-  const method = event.httpMethod.toUpperCase();
-  if (method !== 'GET' && method !== 'POST') {
-    return page(405, messagePage('Method not allowed', `${method} is not supported here. Use GET to view, POST to decide.`), {
-      Allow: 'GET, POST',
-    });
-  }
-  const linkId = match[1]!;
-  const link = LINK_ID_PATTERN.test(linkId) ? await deps.store.getLink(linkId) : undefined;
-  const record = link && (await deps.store.get(link.planId));
-  if (!link || !record) return notFound();
-
-  const expired = isExpired(record, deps.now());
-  if (method === 'GET') {
-    if (expired) return page(410, expiredPage(record));
-    if (record.status !== 'PENDING') return page(200, decidedPage(record, 'Already decided'));
-    return page(200, link.approver ? pendingPage(record, link.approver) : viewOnlyPage(record));
-  }
-
-  if (!link.approver) {
-    return page(403, messagePage('This link only shows the plan', 'Decide with your personal email link or with the Slack buttons.'));
-  }
-  const form = parseDecisionForm(event);
-  if ('error' in form) return page(form.status, messagePage('Bad request', form.error));
-  const outcome = await recordDecision(deps, record, {
-    decision: form.decision,
-    approver: link.approver,
-    comment: form.comment,
-    channel: 'web',
-    requestedAt: record.requestedAt,
-    decidedAt: deps.now().toISOString(),
-  });
-  switch (outcome.result) {
-    case 'decided':
-      return page(200, decidedPage(outcome.record, outcome.record.status === 'APPROVED' ? 'Approved' : 'Rejected'));
-    case 'counted':
-      return page(200, progressPage(outcome.record, 'Your approval is counted'));
-    case 'already-counted':
-      return page(409, progressPage(outcome.record, 'You have already approved this plan'));
-    case 'self-approval':
-      return page(403, messagePage('You cannot approve your own request', 'You asked for this change, so another approver must approve it. You may still reject it.'));
-    case 'already-decided':
-      return page(409, decidedPage(outcome.record, 'Already decided'));
-    case 'expired':
-      return page(410, expiredPage(outcome.record));
-    case 'try-again':
-      return page(503, messagePage('Please try again', 'Your decision could not be delivered just now and was not recorded.'), { 'Retry-After': '5' });
-  }
-}
-
-type DecisionForm = { decision: Decision; comment?: string } | { error: string; status: number };
-
-/** Accepts the page's form post (or the same fields as JSON) and names what is wrong with anything else. */
-export function parseDecisionForm(event: Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBase64Encoded'>): DecisionForm {
-  const raw = rawBody(event);
-  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) return { status: 413, error: `The request body is larger than ${MAX_BODY_BYTES} bytes.` };
-  const contentType = headerValue(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
-  let fields: Record<string, unknown>;
-  if (contentType === 'application/x-www-form-urlencoded') {
-    fields = Object.fromEntries(new URLSearchParams(raw));
-  } else if (contentType === 'application/json') {
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-      fields = parsed as Record<string, unknown>;
-    } catch {
-      return { status: 400, error: 'The request body is not a JSON object.' };
-    }
-  } else {
-    return { status: 415, error: 'Send the decision as application/x-www-form-urlencoded or application/json.' };
-  }
-  const decision = fields.decision === 'approve' ? 'APPROVED' : fields.decision === 'reject' ? 'REJECTED' : undefined;
-  if (!decision) return { status: 400, error: 'The decision must be "approve" or "reject".' };
-  const comment = fields.comment === undefined ? '' : fields.comment;
-  if (typeof comment !== 'string') return { status: 400, error: 'The comment must be text.' };
-  if (comment.length > MAX_COMMENT_LENGTH) {
-    return { status: 400, error: `The comment is longer than ${MAX_COMMENT_LENGTH} characters.` };
-  }
-  return { decision, comment: comment.trim() || undefined };
-}
-
-function defaultDeps(): ApprovalApiDeps {
-  const signingSecretId = process.env.SLACK_SIGNING_SECRET_ID;
-  const webhookSecretId = process.env.SLACK_WEBHOOK_SECRET_ID;
-  return {
-    store: new ApprovalStore(dynamo, requireEnv('TABLE_NAME')),
-    completeTask: async (taskToken, output) => {
-      await stepFunctions.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
-    },
-    now: () => new Date(),
-    slack: {
-      signingSecret: async () => (signingSecretId ? getSecret(signingSecretId) : undefined),
-      webhookUrl: async () => (webhookSecretId ? getSecret(webhookSecretId) : undefined),
-      approvers: configuredApprovers,
-      post: postToSlack,
-    },
-  };
-}
 
 export const handler = lambdaHandler(async (event: APIGatewayProxyEvent) => {
   try {
-    return await handleApprovalRequest(event, defaultDeps());
+    return await handleApprovalRequest(event, deps);
   } catch (error) {
     logger.error('Approval request failed', { error: error as Error });
     return page(500, messagePage('Something went wrong', 'Nothing was recorded. Please try again in a minute.'));

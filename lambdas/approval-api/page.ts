@@ -1,7 +1,8 @@
 import escapeHtml from 'escape-html';
-import type { ApprovalRecord } from '../shared/approval-store';
-import { approverName, describeCounts, describeDecider, describeProgress, describeRisk, planTitle } from '../shared/describe';
-import type { Approver, ResourceChangeSummary } from '../shared/run';
+import type { ApprovalRecord } from '../shared/contracts/approval-record';
+import type { Approver } from '../shared/contracts/approver';
+import type { ResourceChangeSummary } from '../shared/contracts/steps';
+import { approverName, describeCounts, describeDecider, describeProgress, describeRisk, planTitle } from '../shared/domain/describe';
 
 /** Tagged template that HTML-escapes every interpolated value unless it is already rendered Html. */
 class Html {

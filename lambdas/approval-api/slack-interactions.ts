@@ -1,17 +1,19 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
-import type { ApprovalRecord } from '../shared/approval-store';
-import { planIdSchema, type Approver } from '../shared/run';
-import { describeDecider } from '../shared/describe';
-import { logger } from '../shared/runtime';
-import { APPROVE_ACTION, decidedMessage, ephemeral, REJECT_ACTION, type SlackMessage, verifySlackSignature } from '../shared/slack';
+import * as z from '../shared/contracts/zod';
+import { APPROVE_ACTION, decidedMessage, ephemeral, REJECT_ACTION, type SlackMessage } from '../shared/adapters/slack/blocks';
+import { verifySlackSignature } from '../shared/adapters/slack/signature';
+import type { ApprovalRecord } from '../shared/contracts/approval-record';
+import type { Approver } from '../shared/contracts/approver';
+import { planIdSchema } from '../shared/contracts/steps';
+import { describeDecider } from '../shared/domain/describe';
+import { logger } from '../shared/runtime/logger';
 import { type DecisionDeps, recordDecision } from './decision';
 import { headerValue, rawBody } from './request';
 
 export interface SlackDeps {
   signingSecret: () => Promise<string | undefined>;
   webhookUrl: () => Promise<string | undefined>;
-  approvers: () => Approver[];
+  approvers: Approver[];
   post: (url: string, message: SlackMessage) => Promise<boolean>;
 }
 
@@ -25,7 +27,7 @@ const payloadSchema = z.object({
   type: z.literal('block_actions'),
   user: z.object({ id: z.string() }),
   response_url: z.url(),
-  actions: z.array(z.object({ action_id: z.string(), value: z.string().optional() })).min(1),
+  actions: z.array(z.object({ action_id: z.string(), value: z.optional(z.string()) })).check(z.minLength(1)),
 });
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
@@ -67,7 +69,7 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
 
   let payload: z.infer<typeof payloadSchema>;
   try {
-    payload = payloadSchema.parse(JSON.parse(new URLSearchParams(body).get('payload') ?? ''));
+    payload = z.parse(payloadSchema, JSON.parse(new URLSearchParams(body).get('payload') ?? ''));
   } catch {
     return json(400, { error: 'Expected a block_actions payload' });
   }
@@ -81,7 +83,7 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
 
   const planId = planIdSchema.safeParse(action.value);
   if (!planId.success) return json(400, { error: 'The button does not name a plan' });
-  const approver = slack.approvers().find((a) => a.slackUserId === payload.user.id);
+  const approver = slack.approvers.find((a) => a.slackUserId === payload.user.id);
   if (!approver) {
     logger.warn('Slack decision from a user who is not an approver', { slackUserId: payload.user.id, planId: planId.data });
     return reply(ephemeral('You are not on the approver list for PlanGate, so your click was not counted.'));

@@ -1,69 +1,7 @@
-import { DeleteProvisionedProductPlanCommand } from '@aws-sdk/client-service-catalog';
-import { z } from 'zod';
-import { PublishCommand } from '@aws-sdk/client-sns';
-import { type ApprovalRecord, ApprovalStore, waitingOn } from '../shared/approval-store';
-import { describeProgress, planTitle, snsSubject } from '../shared/describe';
-import { isTransient } from '../shared/errors';
-import { dynamo, serviceCatalog, sns } from '../shared/clients';
-import { ACCEPT_LANGUAGES, type ExpiryResult, planIdSchema } from '../shared/run';
-import { lambdaHandler, logger, parseInput, requireEnv } from '../shared/runtime';
+import { parseEnvironment } from '../shared/contracts/environment';
+import { lambdaHandler } from '../shared/runtime/handler';
+import { EXPIRE_APPROVAL_ENV, expireApproval } from './expire-approval';
 
-const eventSchema = z.object({
-  planId: planIdSchema,
-  acceptLanguage: z.enum(ACCEPT_LANGUAGES),
-  executionArn: z.string().min(1),
-});
+const env = parseEnvironment(EXPIRE_APPROVAL_ENV, process.env);
 
-/**
- * Closes an approval nobody completed in time: the record becomes EXPIRED (so no late click counts), every
- * approver who was asked hears that it is closed, and with plangate:deleteExpiredPlans the plan is deleted so
- * stale plans do not pile up. A failed deletion is reported, not thrown: the run must still end EXPIRED and say so.
- */
-export async function expireApproval(event: unknown): Promise<ExpiryResult> {
-  const { planId, acceptLanguage, executionArn } = parseInput(eventSchema, event);
-  const expiredAt = new Date().toISOString();
-  const record = await new ApprovalStore(dynamo, requireEnv('TABLE_NAME')).expire(planId, executionArn, expiredAt);
-  if (!record) throw new Error(`Plan ${planId} has no approval owned by run ${executionArn}`);
-  const result: ExpiryResult = {
-    expiredAt,
-    requiredApprovals: record.requiredApprovals ?? 1,
-    approvals: record.approvals ?? [],
-    undecided: waitingOn(record).map((a) => a.name ?? a.email),
-  };
-  await tellApprovers(record, result, process.env.DELETE_EXPIRED_PLANS === 'true');
-  if (process.env.DELETE_EXPIRED_PLANS !== 'true') return result;
-  try {
-    await serviceCatalog.send(new DeleteProvisionedProductPlanCommand({ PlanId: planId, AcceptLanguage: acceptLanguage }));
-    logger.info('Expired plan deleted', { planId });
-    return { ...result, planDeleted: true };
-  } catch (error) {
-    if (isTransient(error)) throw error; // the state machine retries the whole step; expiring again is harmless
-    const e = error as Error;
-    logger.warn('Expired plan not deleted', { planId, error: e.name });
-    return { ...result, planDeleted: false, deleteError: `${e.name}: ${e.message}` };
-  }
-}
-
-/** One closing email per approver (the topic's filter policy routes each to its owner). */
-async function tellApprovers(record: ApprovalRecord, expiry: ExpiryResult, deleting: boolean) {
-  const title = planTitle(record.review);
-  const body = [
-    `The approval request for plan ${title} expired at ${expiry.expiredAt} without the approvals it needed.`,
-    `Progress: ${describeProgress(expiry)}.`,
-    `The plan was not executed${deleting ? ' and is being deleted (plangate:deleteExpiredPlans)' : ''}.`,
-    '',
-    'Nothing more is needed from you: your link no longer works. To make this change, create a new plan.',
-  ].join('\n');
-  for (const approver of record.approvers) {
-    await sns.send(
-      new PublishCommand({
-        TopicArn: requireEnv('APPROVAL_TOPIC_ARN'),
-        Subject: snsSubject(`[PlanGate] Approval expired: ${title}`),
-        Message: body,
-        MessageAttributes: { approver: { DataType: 'String', StringValue: approver.email } },
-      }),
-    );
-  }
-}
-
-export const handler = lambdaHandler(expireApproval);
+export const handler = lambdaHandler((event: unknown) => expireApproval(event, env));

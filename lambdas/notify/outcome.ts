@@ -1,5 +1,5 @@
-import { approverName, describeDecider, describeProgress, planTitle, snsSubject } from '../shared/describe';
-import type { Outcome, RunState } from '../shared/run';
+import { approverName, describeDecider, describeProgress, planTitle, snsSubject } from '../shared/domain/describe';
+import type { Outcome, RunState } from '../shared/contracts/steps';
 
 /** The outcome of a run as every channel reports it: email text and the EventBridge event's detail. */
 export interface OutcomeReport {

@@ -1,5 +1,6 @@
-import { describeChange, describeCounts, describeRisk, planTitle, snsSubject } from '../shared/describe';
-import type { Approver, ReviewResult } from '../shared/run';
+import { describeChange, describeCounts, describeRisk, planTitle, snsSubject } from '../shared/domain/describe';
+import type { Approver } from '../shared/contracts/approver';
+import type { ReviewResult } from '../shared/contracts/steps';
 
 /** How many changes an email lists before pointing at the page for the rest. */
 const LISTED_IN_EMAIL = 15;

@@ -9,7 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import dynalite from 'dynalite';
 import { FUNCTIONS, type FunctionName } from '../../lib/functions';
-import { ApprovalStore } from '../../lambdas/shared/approval-store';
+import { ApprovalStore } from '../../lambdas/shared/adapters/approval-store';
 import { toApiGatewayEvent } from '../../local/api-gateway';
 import { type AwsApiError, ServiceCatalogEmulator } from '../../local/service-catalog';
 import { type LambdaHandler, LocalStepFunctions } from '../../local/step-functions';

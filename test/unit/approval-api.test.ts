@@ -4,8 +4,8 @@ import { SendTaskSuccessCommand, SFNClient, SFNServiceException, TaskTimedOut } 
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler } from '../../lambdas/approval-api/handler';
-import type { ApprovalRecord } from '../../lambdas/shared/approval-store';
+import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
+import { encodeEnvironment } from '../../lambdas/shared/contracts/environment';
 import { toApiGatewayEvent } from '../../local/api-gateway';
 import { review } from './fixtures';
 
@@ -25,16 +25,23 @@ const pending = (): Partial<ApprovalRecord> => ({
   requestedAt: '2026-11-22T10:00:00.000Z',
   expiresAt: Math.floor(Date.now() / 1000) + 3600,
   requestedBy: 'dev@example.com',
+  approvers: [{ email: 'alice@example.com', name: 'Alice' }, { email: 'bob@example.com', name: 'Bob' }],
   review: review(),
+});
+
+let handler: typeof import('../../lambdas/approval-api/handler').handler;
+beforeAll(async () => {
+  // The deployed handler reads its environment once, at start-up.
+  Object.assign(process.env, encodeEnvironment({ TABLE_NAME: 'approvals', APPROVERS: pending().approvers }));
+  ({ handler } = await import('../../lambdas/approval-api/handler'));
 });
 
 beforeEach(() => {
   ddb.reset();
   sfn.reset();
-  process.env.TABLE_NAME = 'approvals';
   plan = pending();
   ddb.on(GetCommand).callsFake(async ({ Key }) => {
-    if (Key.pk === linkKey) return { Item: { pk: linkKey, planId: 'plan-abc', approver: { email: 'bob@example.com', name: 'Bob' } } };
+    if (Key.pk === linkKey) return { Item: { pk: linkKey, planId: 'plan-abc', approver: { email: 'bob@example.com', name: 'Bob' }, createdAt: '2026-11-22T10:00:00.000Z' } };
     if (Key.pk === 'PLAN#plan-abc') return { Item: plan };
     return {};
   });

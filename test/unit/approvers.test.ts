@@ -1,4 +1,4 @@
-import { approverWhoRequested } from '../../lambdas/shared/approvers';
+import { approverWhoRequested } from '../../lambdas/shared/domain/approvers';
 
 const approvers = [
   { email: 'alice@example.com', iamPrincipals: ['arn:aws:sts::*:assumed-role/PlatformAdmin/alice*', 'arn:aws:iam::111122223333:user/alice'] },

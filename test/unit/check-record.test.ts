@@ -1,12 +1,10 @@
 import { DescribeRecordCommand, ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
 import { mockClient } from 'aws-sdk-client-mock';
-import { checkRecord, nextCheckInSeconds } from '../../lambdas/check-record/handler';
+import { checkRecord, nextCheckInSeconds } from '../../lambdas/check-record/check-record';
 
 const sc = mockClient(ServiceCatalogClient);
-beforeEach(() => {
-  sc.reset();
-  Object.assign(process.env, { POLL_INITIAL_INTERVAL_SECONDS: '10', POLL_MAX_INTERVAL_SECONDS: '60', POLL_TIMEOUT_SECONDS: '3600' });
-});
+const env = { POLL_INITIAL_INTERVAL_SECONDS: 10, POLL_MAX_INTERVAL_SECONDS: 60, POLL_TIMEOUT_SECONDS: 3600 };
+beforeEach(() => sc.reset());
 const settings = { initialIntervalSeconds: 10, maxIntervalSeconds: 60, timeoutSeconds: 3600 };
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
@@ -16,14 +14,14 @@ test('waits twice as long after each check, up to the cap', () => {
 
 test('keeps polling a record that is IN_PROGRESS_IN_ERROR: only SUCCEEDED and FAILED are final', async () => {
   sc.on(DescribeRecordCommand).resolves({ RecordDetail: { RecordId: 'rec-1', Status: 'IN_PROGRESS_IN_ERROR' } });
-  const result = await checkRecord({ recordId: 'rec-1', acceptLanguage: 'en', executedAt: minutesAgo(1), checks: 2 });
+  const result = await checkRecord({ recordId: 'rec-1', acceptLanguage: 'en', executedAt: minutesAgo(1), checks: 2 }, env);
   expect(result).toMatchObject({ status: 'IN_PROGRESS_IN_ERROR', checks: 3, nextCheckInSeconds: 40, timedOut: false });
   expect(sc).toHaveReceivedCommandWith(DescribeRecordCommand, { Id: 'rec-1', AcceptLanguage: 'en', PageSize: 20 });
 });
 
 test('says time is up when an unfinished record outlives the poll timeout', async () => {
   sc.on(DescribeRecordCommand).resolves({ RecordDetail: { RecordId: 'rec-1', Status: 'IN_PROGRESS' } });
-  const result = await checkRecord({ recordId: 'rec-1', acceptLanguage: 'en', executedAt: minutesAgo(61), checks: 9 });
+  const result = await checkRecord({ recordId: 'rec-1', acceptLanguage: 'en', executedAt: minutesAgo(61), checks: 9 }, env);
   expect(result.timedOut).toBe(true);
 });
 
@@ -35,7 +33,7 @@ test('a finished record is never reported as timed out, and carries all its outp
       NextPageToken: 'p2',
     })
     .resolvesOnce({ RecordDetail: { RecordId: 'rec-1', Status: 'FAILED' }, RecordOutputs: [{ OutputKey: 'B', OutputValue: '2' }] });
-  const result = await checkRecord({ recordId: 'rec-1', acceptLanguage: 'zh', executedAt: minutesAgo(120), checks: 0 });
+  const result = await checkRecord({ recordId: 'rec-1', acceptLanguage: 'zh', executedAt: minutesAgo(120), checks: 0 }, env);
   expect(result).toMatchObject({
     status: 'FAILED',
     timedOut: false,
@@ -47,7 +45,7 @@ test('a finished record is never reported as timed out, and carries all its outp
 });
 
 test('refuses a malformed record id without calling Service Catalog', async () => {
-  await expect(checkRecord({ recordId: 'rec 1', acceptLanguage: 'en', executedAt: minutesAgo(1), checks: 0 })).rejects.toMatchObject({
+  await expect(checkRecord({ recordId: 'rec 1', acceptLanguage: 'en', executedAt: minutesAgo(1), checks: 0 }, env)).rejects.toMatchObject({
     name: 'InvalidInputError',
   });
   expect(sc).toHaveReceivedCommandTimes(DescribeRecordCommand, 0);

@@ -7,29 +7,40 @@ import {
 } from '@aws-sdk/client-service-catalog';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { executePlan, idempotencyToken } from '../../lambdas/execute-plan/handler';
-import { changesDigest } from '../../lambdas/shared/risk';
+import { executePlan, idempotencyToken } from '../../lambdas/execute-plan/execute-plan';
+import { changesDigest } from '../../lambdas/shared/domain/risk';
+import { review } from './fixtures';
 
 const sc = mockClient(ServiceCatalogClient);
 const ddb = mockClient(DynamoDBDocumentClient);
 const run = 'arn:aws:states:us-east-1:1:execution:sm:run-1';
+const env = { TABLE_NAME: 'approvals' };
 const event = { planId: 'plan-abc', acceptLanguage: 'zh', executionArn: run };
 const approvedChanges: ResourceChange[] = [{ Action: 'ADD', LogicalResourceId: 'Queue', ResourceType: 'AWS::SQS::Queue' }];
-const approved = { status: 'APPROVED', executionArn: run, review: { changesDigest: changesDigest(approvedChanges) } };
+/** The approval record as RequestApproval wrote it and the approval API decided it. */
+const approved = {
+  pk: 'PLAN#plan-abc',
+  planId: 'plan-abc',
+  status: 'APPROVED',
+  executionArn: run,
+  requestedAt: '2026-11-22T10:00:00.000Z',
+  expiresAt: 1_795_000_000,
+  approvers: [{ email: 'alice@example.com' }],
+  review: { ...review(), changesDigest: changesDigest(approvedChanges) },
+};
 const planNow = (Status: 'CREATE_SUCCESS' | 'CREATE_IN_PROGRESS' | 'EXECUTE_IN_PROGRESS', ResourceChanges = approvedChanges) =>
   sc.on(DescribeProvisionedProductPlanCommand).resolves({ ProvisionedProductPlanDetails: { PlanId: 'plan-abc', Status }, ResourceChanges });
 
 beforeEach(() => {
   sc.reset();
   ddb.reset();
-  process.env.TABLE_NAME = 'approvals';
   ddb.on(GetCommand).resolves({ Item: approved });
   planNow('CREATE_SUCCESS');
   sc.on(ExecuteProvisionedProductPlanCommand).resolves({ RecordDetail: { RecordId: 'rec-1', Status: 'CREATED' } });
 });
 
 test('executes an approved plan with a token derived from the run and the plan', async () => {
-  const result = await executePlan(event);
+  const result = await executePlan(event, env);
   expect(sc).toHaveReceivedCommandWith(ExecuteProvisionedProductPlanCommand, {
     PlanId: 'plan-abc',
     AcceptLanguage: 'zh',
@@ -45,7 +56,7 @@ test('writes the IdempotencyToken onto this run’s approved record before execu
     order.push('execute');
     return { RecordDetail: { RecordId: 'rec-1', Status: 'CREATED' } };
   });
-  await executePlan(event);
+  await executePlan(event, env);
   expect(order).toEqual(['record token', 'execute']);
   expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
     Key: { pk: 'PLAN#plan-abc' },
@@ -69,13 +80,13 @@ test.each([
   ['another run’s approval', { ...approved, executionArn: 'arn:other' }],
 ])('refuses to execute with %s', async (_, item) => {
   ddb.on(GetCommand).resolves({ Item: item });
-  await expect(executePlan(event)).rejects.toMatchObject({ name: 'ApprovalMissingError' });
+  await expect(executePlan(event, env)).rejects.toMatchObject({ name: 'ApprovalMissingError' });
   expect(sc).toHaveReceivedCommandTimes(ExecuteProvisionedProductPlanCommand, 0);
 });
 
 test('reports a plan Service Catalog will not execute as not ready, with its reason', async () => {
   sc.on(ExecuteProvisionedProductPlanCommand).rejects(new InvalidStateException({ message: 'Plan is not in a valid state', $metadata: {} }));
-  await expect(executePlan(event)).rejects.toMatchObject({
+  await expect(executePlan(event, env)).rejects.toMatchObject({
     name: 'PlanNotReadyError',
     message: 'Service Catalog refused to execute plan plan-abc: InvalidStateException: Plan is not in a valid state',
   });
@@ -84,19 +95,19 @@ test('reports a plan Service Catalog will not execute as not ready, with its rea
 describe('the plan is checked once more, right before executing', () => {
   test('a plan whose resource changes differ from the approved ones is not executed', async () => {
     planNow('CREATE_SUCCESS', [...approvedChanges, { Action: 'REMOVE', LogicalResourceId: 'Db', ResourceType: 'AWS::RDS::DBInstance' }]);
-    await expect(executePlan(event)).rejects.toMatchObject({ name: 'PlanChangedError', message: expect.stringContaining('changed after it was reviewed') });
+    await expect(executePlan(event, env)).rejects.toMatchObject({ name: 'PlanChangedError', message: expect.stringContaining('changed after it was reviewed') });
     expect(sc).toHaveReceivedCommandTimes(ExecuteProvisionedProductPlanCommand, 0);
   });
 
   test('a plan that is being created again is not executed', async () => {
     planNow('CREATE_IN_PROGRESS', []);
-    await expect(executePlan(event)).rejects.toMatchObject({ name: 'PlanChangedError', message: expect.stringContaining('now CREATE_IN_PROGRESS') });
+    await expect(executePlan(event, env)).rejects.toMatchObject({ name: 'PlanChangedError', message: expect.stringContaining('now CREATE_IN_PROGRESS') });
     expect(sc).toHaveReceivedCommandTimes(ExecuteProvisionedProductPlanCommand, 0);
   });
 
   test('a plan already executing (a retry after a lost answer) goes to Service Catalog with the same token', async () => {
     planNow('EXECUTE_IN_PROGRESS');
-    await expect(executePlan(event)).resolves.toMatchObject({ recordId: 'rec-1' });
+    await expect(executePlan(event, env)).resolves.toMatchObject({ recordId: 'rec-1' });
     expect(sc).toHaveReceivedCommandWith(ExecuteProvisionedProductPlanCommand, { IdempotencyToken: idempotencyToken(run, 'plan-abc') });
   });
 });

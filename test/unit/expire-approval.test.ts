@@ -3,7 +3,8 @@ import { DeleteProvisionedProductPlanCommand, ResourceNotFoundException, Service
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler } from '../../lambdas/expire-approval/handler';
+import { type ExpireApprovalEnv, expireApproval } from '../../lambdas/expire-approval/expire-approval';
+import { lambdaHandler } from '../../lambdas/shared/runtime/handler';
 import { review } from './fixtures';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -12,16 +13,18 @@ const sns = mockClient(SNSClient);
 const run = 'arn:aws:states:us-east-1:1:execution:sm:run-1';
 const event = { planId: 'plan-abc', acceptLanguage: 'en', executionArn: run };
 const approvers = [{ email: 'alice@example.com', name: 'Alice' }, { email: 'bob@example.com', name: 'Bob' }, { email: 'carol@example.com', name: 'Carol' }];
-const expire = (e: unknown = event) => handler(e, {} as never);
+const env: ExpireApprovalEnv = { TABLE_NAME: 'approvals', APPROVAL_TOPIC_ARN: 'arn:aws:sns:us-east-1:1:approvals', DELETE_EXPIRED_PLANS: false };
+const deleting = { ...env, DELETE_EXPIRED_PLANS: true };
+/** Through the middleware every function shares, as the deployed handler runs it. */
+const expire = (e: unknown = event, withEnv = env) => lambdaHandler((input: unknown) => expireApproval(input, withEnv))(e, {} as never);
 
 beforeEach(() => {
   ddb.reset();
   sc.reset();
   sns.reset();
-  Object.assign(process.env, { TABLE_NAME: 'approvals', APPROVAL_TOPIC_ARN: 'arn:aws:sns:us-east-1:1:approvals', DELETE_EXPIRED_PLANS: 'false' });
   ddb.on(UpdateCommand).resolves({
     Attributes: {
-      planId: 'plan-abc', executionArn: run, status: 'EXPIRED', review: review(), approvers, requiredApprovals: 2, selfApprover: 'carol@example.com',
+      pk: 'PLAN#plan-abc', planId: 'plan-abc', executionArn: run, status: 'EXPIRED', requestedAt: '2026-11-22T10:00:00.000Z', expiresAt: 1_795_000_000, review: review(), approvers, requiredApprovals: 2, selfApprover: 'carol@example.com',
       approvals: [{ approver: approvers[0], channel: 'web', decidedAt: '2026-11-22T10:05:00.000Z' }], approverEmails: ['alice@example.com'],
     },
   });
@@ -54,19 +57,17 @@ test('tells every approver who was asked that the request is closed', async () =
 });
 
 test('deletes the plan when configured, and reports a refusal instead of hiding the expiry', async () => {
-  process.env.DELETE_EXPIRED_PLANS = 'true';
   sc.on(DeleteProvisionedProductPlanCommand).resolves({});
-  expect(await expire()).toMatchObject({ planDeleted: true });
+  expect(await expire(event, deleting)).toMatchObject({ planDeleted: true });
   expect(sc).toHaveReceivedCommandWith(DeleteProvisionedProductPlanCommand, { PlanId: 'plan-abc', AcceptLanguage: 'en' });
 
   sc.on(DeleteProvisionedProductPlanCommand).rejects(new ResourceNotFoundException({ message: 'Plan not found', $metadata: {} }));
-  expect(await expire()).toMatchObject({ planDeleted: false, deleteError: 'ResourceNotFoundException: Plan not found' });
+  expect(await expire(event, deleting)).toMatchObject({ planDeleted: false, deleteError: 'ResourceNotFoundException: Plan not found' });
 });
 
 test('lets the state machine retry a throttled deletion', async () => {
-  process.env.DELETE_EXPIRED_PLANS = 'true';
   sc.on(DeleteProvisionedProductPlanCommand).rejects(new ServiceCatalogServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: {} }));
-  await expect(expire()).rejects.toMatchObject({ name: 'TransientError' });
+  await expect(expire(event, deleting)).rejects.toMatchObject({ name: 'TransientError' });
 });
 
 test('refuses a record another run owns, and bad input, naming the problem', async () => {

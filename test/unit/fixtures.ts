@@ -1,4 +1,4 @@
-import type { ReviewResult } from '../../lambdas/shared/run';
+import type { ReviewResult } from '../../lambdas/shared/contracts/steps';
 
 /** ReviewPlan output for a reviewed plan; clone before changing it. */
 export const review = (): ReviewResult => ({

@@ -2,9 +2,9 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { notify } from '../../lambdas/notify/handler';
+import { notify } from '../../lambdas/notify/notify';
 import { describeOutcome } from '../../lambdas/notify/outcome';
-import type { RunState } from '../../lambdas/shared/run';
+import type { RunState } from '../../lambdas/shared/contracts/steps';
 import { review } from './fixtures';
 
 const sns = mockClient(SNSClient);
@@ -23,11 +23,11 @@ const record = (status: string, extra = {}) => ({
   recordId: 'rec-1', status, recordErrors: [], recordOutputs: [], checks: 3, nextCheckInSeconds: 40, timedOut: false,
   checkedAt: '2026-11-22T10:14:06.000Z', provisionedProductName: 'orders', ...extra,
 });
+const env = { OUTCOME_TOPIC_ARN: 'arn:outcomes', EVENT_BUS_NAME: 'default', EVENT_SOURCE: 'plangate', TABLE_NAME: 'approvals', SLACK_WEBHOOK_SECRET_ID: undefined };
 const at = new Date('2026-11-22T10:15:00.000Z');
 
 beforeEach(() => {
   for (const m of [sns, eb, ddb]) m.reset();
-  Object.assign(process.env, { OUTCOME_TOPIC_ARN: 'arn:outcomes', EVENT_BUS_NAME: 'default', EVENT_SOURCE: 'plangate', TABLE_NAME: 'approvals' });
   sns.on(PublishCommand).resolves({});
   eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
   ddb.on(UpdateCommand).resolves({});
@@ -84,7 +84,7 @@ describe('describeOutcome says what happened and why, for every ending', () => {
 
 test('publishes the outcome email and event, and records the outcome on the run’s approval', async () => {
   const state = { input: {}, run, outcome: 'SUCCEEDED', review: review(), approval, execution, record: record('SUCCEEDED') };
-  const detail = await notify(state);
+  const detail = await notify(state, env);
   expect(sns).toHaveReceivedCommandWith(PublishCommand, { TopicArn: 'arn:outcomes', Subject: '[PlanGate] SUCCEEDED: orders-update (plan-abc)' });
   expect(eb).toHaveReceivedCommandWith(PutEventsCommand, {
     Entries: [{ EventBusName: 'default', Source: 'plangate', DetailType: 'PlanGate Run Finished', Detail: JSON.stringify(detail), Resources: ['arn:run-1'] }],
@@ -103,12 +103,16 @@ test('an auto-approved run names the rule as the decider', () => {
   expect(report.body).toContain('Decision: APPROVED by rule: LOW risk is within plangate:autoApproveUpTo (LOW)');
 });
 
-test('fails (so the state machine retries) when EventBridge drops the event', async () => {
+test('fails with a TransientError, which the state machine retries, when EventBridge drops the event', async () => {
   eb.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });
-  await expect(notify({ input: {}, run, outcome: 'EXPIRED', review: review() })).rejects.toThrow('EventBridge rejected the outcome event: InternalFailure try again');
+  await expect(notify({ input: {}, run, outcome: 'EXPIRED', review: review() }, env)).rejects.toMatchObject({
+    name: 'TransientError',
+    message: 'EventBridge rejected the outcome event: InternalFailure try again',
+    cause: { ErrorCode: 'InternalFailure', ErrorMessage: 'try again' },
+  });
 });
 
 test('refuses a state without an outcome', async () => {
-  await expect(notify({ input: {}, run })).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('outcome') });
+  await expect(notify({ input: {}, run }, env)).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('outcome') });
   expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
 });

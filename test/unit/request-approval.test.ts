@@ -3,11 +3,20 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { requestApproval } from '../../lambdas/request-approval/handler';
+import { type RequestApprovalEnv, requestApproval } from '../../lambdas/request-approval/request-approval';
 import { review } from './fixtures';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sns = mockClient(SNSClient);
+const env: RequestApprovalEnv = {
+  TABLE_NAME: 'approvals',
+  APPROVAL_TOPIC_ARN: 'arn:aws:sns:us-east-1:1:approvals',
+  APPROVAL_BASE_URL: 'https://api.example/prod/',
+  APPROVAL_TIMEOUT_SECONDS: 3600,
+  APPROVERS: [{ email: 'alice@example.com', name: 'Alice' }, { email: 'bob@example.com' }],
+  SLACK_WEBHOOK_SECRET_ID: undefined,
+  SLACK_SIGNING_SECRET_ID: undefined,
+};
 const event = () => ({ taskToken: 'TOKEN-abc', executionArn: 'arn:aws:states:us-east-1:1:execution:sm:run-1', review: review() });
 
 beforeEach(() => {
@@ -15,17 +24,10 @@ beforeEach(() => {
   sns.reset();
   ddb.on(PutCommand).resolves({});
   sns.on(PublishCommand).resolves({ MessageId: 'm' });
-  Object.assign(process.env, {
-    TABLE_NAME: 'approvals',
-    APPROVAL_TOPIC_ARN: 'arn:aws:sns:us-east-1:1:approvals',
-    APPROVAL_BASE_URL: 'https://api.example/prod/',
-    APPROVAL_TIMEOUT_SECONDS: '3600',
-    APPROVERS: JSON.stringify([{ email: 'alice@example.com', name: 'Alice' }, { email: 'bob@example.com' }]),
-  });
 });
 
 test('stores the pending approval with its task token, claimed for this run only', async () => {
-  await requestApproval(event());
+  await requestApproval(event(), env);
   expect(ddb).toHaveReceivedNthCommandWith(1, PutCommand, {
     TableName: 'approvals',
     Item: expect.objectContaining({
@@ -44,7 +46,7 @@ test('stores the pending approval with its task token, claimed for this run only
 });
 
 test('sends each approver a personal link; only a hash of the link is stored, never the token', async () => {
-  await requestApproval(event());
+  await requestApproval(event(), env);
   const publishes = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
   expect(publishes.map((p) => p.MessageAttributes?.approver?.StringValue)).toEqual(['alice@example.com', 'bob@example.com']);
   const links = publishes.map((p) => /https:\/\/api\.example\/prod\/approvals\/([A-Za-z0-9_-]{43})/.exec(p.Message!)![1]!);
@@ -62,8 +64,10 @@ test('sends each approver a personal link; only a hash of the link is stored, ne
 
 test('ends a second run for the same plan as a duplicate, naming the run that owns it, and sends nothing', async () => {
   ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
-  ddb.on(GetCommand).resolves({ Item: { status: 'APPROVED', executionArn: 'arn:first', requestedAt: '2026-11-22T09:00:00Z' } });
-  await expect(requestApproval(event())).rejects.toMatchObject({
+  ddb.on(GetCommand).resolves({
+    Item: { pk: 'PLAN#plan-abc', planId: 'plan-abc', status: 'APPROVED', executionArn: 'arn:first', requestedAt: '2026-11-22T09:00:00Z', expiresAt: 1_795_000_000, approvers: env.APPROVERS, review: review() },
+  });
+  await expect(requestApproval(event(), env)).rejects.toMatchObject({
     name: 'DuplicateRunError',
     message: 'Plan plan-abc already has an approval (APPROVED) opened by run arn:first at 2026-11-22T09:00:00Z',
   });
@@ -71,8 +75,8 @@ test('ends a second run for the same plan as a duplicate, naming the run that ow
 });
 
 test('refuses an event without a task token or a reviewed plan', async () => {
-  await expect(requestApproval({ ...event(), taskToken: '' })).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('taskToken') });
-  await expect(requestApproval({ ...event(), review: { planId: 'x' } })).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('review') });
+  await expect(requestApproval({ ...event(), taskToken: '' }, env)).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('taskToken') });
+  await expect(requestApproval({ ...event(), review: { planId: 'x' } }, env)).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('review') });
   expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
 });
 
@@ -80,20 +84,18 @@ test('Slack being unreachable never stops the request: every email still goes ou
   const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
   const secrets = mockClient(SecretsManagerClient);
   secrets.on(GetSecretValueCommand).resolves({ SecretString: 'http://127.0.0.1:1/nothing-listens-here' });
-  process.env.SLACK_WEBHOOK_SECRET_ID = 'plangate/slack-webhook-url';
   try {
-    await expect(requestApproval(event())).resolves.toBeUndefined();
+    await expect(requestApproval(event(), { ...env, SLACK_WEBHOOK_SECRET_ID: 'plangate/slack-webhook-url' })).resolves.toBeUndefined();
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 2);
     expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: 'plangate/slack-webhook-url' });
   } finally {
-    delete process.env.SLACK_WEBHOOK_SECRET_ID;
     secrets.restore();
   }
 });
 
 test('records the approver who asked for the run (found by the review), so they cannot approve it', async () => {
   const base = review();
-  await requestApproval({ ...event(), review: { ...base, requestedBy: 'BOB@example.com', policy: { ...base.policy!, selfApprover: 'bob@example.com' } } });
+  await requestApproval({ ...event(), review: { ...base, requestedBy: 'BOB@example.com', policy: { ...base.policy!, selfApprover: 'bob@example.com' } } }, env);
   expect(ddb).toHaveReceivedNthCommandWith(1, PutCommand, { Item: expect.objectContaining({ selfApprover: 'bob@example.com', requiredApprovals: 2 }) });
 });
 
@@ -104,15 +106,17 @@ describe('the reminder (the second approval task)', () => {
     planId: 'plan-abc',
     executionArn: 'arn:aws:states:us-east-1:1:execution:sm:run-1',
     status: 'PENDING',
+    requestedAt: '2026-11-22T10:00:00.000Z',
     expiresAt: 1_795_000_000,
     approvers: APPROVERS,
+    review: review(),
     requiredApprovals: 2,
     selfApprover: 'carol@example.com',
     approvals: [{ approver: APPROVERS[0], channel: 'slack', decidedAt: '2026-11-22T10:05:00.000Z' }],
     approverEmails: ['alice@example.com'],
     ...over,
   });
-  const remind = () => requestApproval({ ...event(), taskToken: 'TOKEN-second', reminder: true });
+  const remind = () => requestApproval({ ...event(), taskToken: 'TOKEN-second', reminder: true }, { ...env, APPROVERS });
 
   test('hands the approval the new task token, then reminds only those who have not approved (never the requester)', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: record() });

@@ -7,17 +7,23 @@ import {
   ServiceCatalogServiceException,
 } from '@aws-sdk/client-service-catalog';
 import { mockClient } from 'aws-sdk-client-mock';
-import { reviewPlan } from '../../lambdas/review-plan/handler';
-import { MAX_LISTED_CHANGES, summarizeChanges } from '../../lambdas/shared/plan';
+import { type ReviewPlanEnv, reviewPlan } from '../../lambdas/review-plan/review-plan';
+import { encodeEnvironment } from '../../lambdas/shared/contracts/environment';
+import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../../lambdas/shared/domain/risk';
+import { MAX_LISTED_CHANGES, summarizeChanges } from '../../lambdas/shared/domain/plan-summary';
 
 const sc = mockClient(ServiceCatalogClient);
+const baseEnv: ReviewPlanEnv = {
+  DEFAULT_ACCEPT_LANGUAGE: 'jp',
+  APPROVERS: [{ email: 'alice@example.com' }, { email: 'bob@example.com' }],
+  APPROVAL_RULES: { autoApproveUpTo: 'NONE', requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 } },
+  SENSITIVE_RESOURCE_TYPES: [...DEFAULT_SENSITIVE_RESOURCE_TYPES],
+  DENIED_RESOURCE_TYPES: [],
+};
+let env: ReviewPlanEnv;
 beforeEach(() => {
   sc.reset();
-  Object.assign(process.env, {
-    DEFAULT_ACCEPT_LANGUAGE: 'jp',
-    APPROVERS: JSON.stringify([{ email: 'alice@example.com' }, { email: 'bob@example.com' }]),
-    APPROVAL_RULES: JSON.stringify({ autoApproveUpTo: 'NONE', requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 } }),
-  });
+  env = structuredClone(baseEnv);
 });
 
 const change = (i: number, action: 'ADD' | 'MODIFY' | 'REMOVE', replacement?: 'TRUE' | 'FALSE'): ResourceChange => ({
@@ -43,7 +49,7 @@ test('reads every page of resource changes (20 at a time) and summarizes them', 
     .resolvesOnce({ ProvisionedProductPlanDetails: details('CREATE_SUCCESS'), ResourceChanges: changes.slice(20, 40), NextPageToken: 't2' })
     .resolvesOnce({ ProvisionedProductPlanDetails: details('CREATE_SUCCESS'), ResourceChanges: changes.slice(40) });
 
-  const result = await reviewPlan({ input: { planId: 'plan-1', requestedBy: 'dev@example.com' } });
+  const result = await reviewPlan({ input: { planId: 'plan-1', requestedBy: 'dev@example.com' } }, env);
 
   expect(sc).toHaveReceivedCommandTimes(DescribeProvisionedProductPlanCommand, 3);
   expect(sc).toHaveReceivedNthCommandWith(1, DescribeProvisionedProductPlanCommand, { PlanId: 'plan-1', AcceptLanguage: 'jp', PageSize: 20, PageToken: undefined });
@@ -62,7 +68,7 @@ test('reads every page of resource changes (20 at a time) and summarizes them', 
 
 test('reports a plan still being created without reading further pages', async () => {
   sc.on(DescribeProvisionedProductPlanCommand).resolves({ ProvisionedProductPlanDetails: details('CREATE_IN_PROGRESS'), NextPageToken: 'more' });
-  const result = await reviewPlan({ input: { planId: 'plan-1', acceptLanguage: 'en' } });
+  const result = await reviewPlan({ input: { planId: 'plan-1', acceptLanguage: 'en' } }, env);
   expect(result).toMatchObject({ planStatus: 'CREATE_IN_PROGRESS', acceptLanguage: 'en' });
   expect(result.summary).toBeUndefined();
   expect(sc).toHaveReceivedCommandTimes(DescribeProvisionedProductPlanCommand, 1);
@@ -73,12 +79,12 @@ test.each([
   ['EXECUTE_SUCCESS', undefined, 'Plan plan-1 is EXECUTE_SUCCESS, not CREATE_SUCCESS'],
 ])('ends the run for a %s plan, with its StatusMessage', async (status, message, expected) => {
   sc.on(DescribeProvisionedProductPlanCommand).resolves({ ProvisionedProductPlanDetails: details(status, message) });
-  await expect(reviewPlan({ input: { planId: 'plan-1' } })).rejects.toMatchObject({ name: 'PlanNotReadyError', message: expected });
+  await expect(reviewPlan({ input: { planId: 'plan-1' } }, env)).rejects.toMatchObject({ name: 'PlanNotReadyError', message: expected });
 });
 
 test('turns a missing plan into PlanNotReadyError carrying Service Catalog message', async () => {
   sc.on(DescribeProvisionedProductPlanCommand).rejects(new ResourceNotFoundException({ message: 'Plan plan-1 not found', $metadata: {} }));
-  await expect(reviewPlan({ input: { planId: 'plan-1' } })).rejects.toMatchObject({
+  await expect(reviewPlan({ input: { planId: 'plan-1' } }, env)).rejects.toMatchObject({
     name: 'PlanNotReadyError',
     message: 'Service Catalog cannot describe plan plan-1: Plan plan-1 not found',
   });
@@ -88,6 +94,7 @@ test('lets the state machine retry throttling (after the SDK own retries)', asyn
   sc.on(DescribeProvisionedProductPlanCommand).rejects(
     new ServiceCatalogServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: {} }),
   );
+  Object.assign(process.env, encodeEnvironment(baseEnv)); // the deployed handler reads its environment once, at start-up
   const { handler } = await import('../../lambdas/review-plan/handler');
   await expect(handler({ input: { planId: 'plan-1' } }, {} as never)).rejects.toMatchObject({ name: 'TransientError', message: 'ThrottlingException: Rate exceeded' });
 });
@@ -97,7 +104,7 @@ test.each([
   [{ input: { planId: '../etc' } }, 'input.planId: planId must be 1-100 characters'],
   [{ input: { planId: 'plan-1', acceptLanguage: 'de' } }, 'input.acceptLanguage: acceptLanguage must be one of "en", "jp", "zh"'],
 ])('refuses %j before calling Service Catalog', async (event, message) => {
-  await expect(reviewPlan(event)).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining(message) });
+  await expect(reviewPlan(event, env)).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining(message) });
   expect(sc).toHaveReceivedCommandTimes(DescribeProvisionedProductPlanCommand, 0);
 });
 
@@ -112,23 +119,23 @@ describe('the approval rules, applied to the reviewed plan', () => {
     sc.on(DescribeProvisionedProductPlanCommand).resolves({ ProvisionedProductPlanDetails: details('CREATE_SUCCESS'), ResourceChanges: changes });
 
   test('a HIGH-risk plan needs two approvals, and the approver who asked is named', async () => {
-    process.env.APPROVERS = JSON.stringify([{ email: 'alice@example.com' }, { email: 'bob@example.com' }, { email: 'carol@example.com' }]);
+    env.APPROVERS = [{ email: 'alice@example.com' }, { email: 'bob@example.com' }, { email: 'carol@example.com' }];
     describePlanWith([change(1, 'REMOVE')]);
-    const result = await reviewPlan({ input: { planId: 'plan-1', requestedBy: 'alice@example.com' } });
+    const result = await reviewPlan({ input: { planId: 'plan-1', requestedBy: 'alice@example.com' } }, env);
     expect(result.policy).toEqual({ autoApproved: false, requiredApprovals: 2, rule: 'HIGH risk needs 2 approvals (plangate:requiredApprovals)', selfApprover: 'alice@example.com' });
   });
 
   test('a LOW-risk plan is auto-approved when the rules allow LOW', async () => {
-    process.env.APPROVAL_RULES = JSON.stringify({ autoApproveUpTo: 'LOW', requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 } });
+    env.APPROVAL_RULES = { autoApproveUpTo: 'LOW', requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 } };
     describePlanWith([change(1, 'ADD')]);
-    expect((await reviewPlan({ input: { planId: 'plan-1' } })).policy).toEqual({ autoApproved: true, requiredApprovals: 0, rule: 'LOW risk is within plangate:autoApproveUpTo (LOW)' });
+    expect((await reviewPlan({ input: { planId: 'plan-1' } }, env)).policy).toEqual({ autoApproved: true, requiredApprovals: 0, rule: 'LOW risk is within plangate:autoApproveUpTo (LOW)' });
     describePlanWith([change(1, 'MODIFY', 'TRUE')]);
-    expect((await reviewPlan({ input: { planId: 'plan-1' } })).policy).toMatchObject({ autoApproved: false, requiredApprovals: 2 });
+    expect((await reviewPlan({ input: { planId: 'plan-1' } }, env)).policy).toMatchObject({ autoApproved: false, requiredApprovals: 2 });
   });
 
   test('a quorum the requester leaves out of reach is denied at once, naming why', async () => {
     describePlanWith([change(1, 'REMOVE')]);
-    await expect(reviewPlan({ input: { planId: 'plan-1', requestedBy: 'bob@example.com' } })).rejects.toMatchObject({
+    await expect(reviewPlan({ input: { planId: 'plan-1', requestedBy: 'bob@example.com' } }, env)).rejects.toMatchObject({
       name: 'PlanDeniedError',
       message: 'Plan plan-1 cannot be approved: HIGH risk needs 2 approvals from different approvers, but only 1 approver(s) other than the requester (bob@example.com) are configured',
     });

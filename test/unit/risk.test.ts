@@ -1,7 +1,7 @@
 import type { ResourceChange } from '@aws-sdk/client-service-catalog';
 import fc from 'fast-check';
-import { summarizeChanges } from '../../lambdas/shared/plan';
-import { changesDigest, classifyChange, DEFAULT_SENSITIVE_RESOURCE_TYPES, planRisk, riskRank } from '../../lambdas/shared/risk';
+import { summarizeChanges } from '../../lambdas/shared/domain/plan-summary';
+import { changesDigest, classifyChange, DEFAULT_SENSITIVE_RESOURCE_TYPES, planRisk, riskRank } from '../../lambdas/shared/domain/risk';
 
 const change = (over: Partial<ResourceChange>): ResourceChange => ({ Action: 'MODIFY', LogicalResourceId: 'R', ResourceType: 'AWS::SQS::Queue', ...over });
 

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import { type RiskLevel, RISK_LEVELS, riskRank } from '../../lambdas/shared/risk';
-import { type ApprovalRules, approvalPolicy, UnreachableQuorum } from '../../lambdas/shared/rules';
-import type { Approver } from '../../lambdas/shared/run';
+import type { Approver } from '../../lambdas/shared/contracts/approver';
+import { type ApprovalRules, RISK_LEVELS, type RiskLevel } from '../../lambdas/shared/contracts/steps';
+import { riskRank } from '../../lambdas/shared/domain/risk';
+import { approvalPolicy, UnreachableQuorum } from '../../lambdas/shared/domain/rules';
 
 const approvers: Approver[] = [
   { email: 'alice@example.com', name: 'Alice', iamPrincipals: ['arn:aws:sts::111122223333:assumed-role/Platform/alice*'] },

@@ -2,7 +2,9 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { allowedResponseUrl } from '../../lambdas/approval-api/slack-interactions';
-import { approvalRequestMessage, escapeMrkdwn, MAX_BLOCKS, MAX_SECTION_TEXT, outcomeMessage, postToSlack, verifySlackSignature } from '../../lambdas/shared/slack';
+import { approvalRequestMessage, escapeMrkdwn, MAX_BLOCKS, MAX_SECTION_TEXT, outcomeMessage } from '../../lambdas/shared/adapters/slack/blocks';
+import { postToSlack } from '../../lambdas/shared/adapters/slack/post';
+import { verifySlackSignature } from '../../lambdas/shared/adapters/slack/signature';
 import { review } from './fixtures';
 
 const sign = (secret: string, ts: string, body: string) => `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
@@ -51,7 +53,7 @@ test('a plan too large for one message keeps to Slack limits and points at the p
   const message = approvalRequestMessage({ review: big, pageUrl: 'https://x/approvals/abc', expiresAt: new Date(), interactive: true });
   expect(message.blocks.length).toBeLessThanOrEqual(MAX_BLOCKS);
   for (const block of message.blocks) {
-    const text = (block.text as { text?: string } | undefined)?.text ?? '';
+    const text = ('text' in block ? (block.text as { text?: string } | undefined)?.text : '') ?? '';
     expect(text.length).toBeLessThanOrEqual(MAX_SECTION_TEXT);
   }
   expect(JSON.stringify(message.blocks)).toContain('+960 more on the <https://x/approvals/abc|approval page>');
@@ -60,7 +62,7 @@ test('a plan too large for one message keeps to Slack limits and points at the p
 
 test('the link button is always there; Approve and Reject only with a signing secret', () => {
   const actions = (interactive: boolean) =>
-    (approvalRequestMessage({ review: review(), pageUrl: 'https://x/a', expiresAt: new Date(), interactive }).blocks.at(-1)!.elements as { action_id: string }[]).map((e) => e.action_id);
+    (approvalRequestMessage({ review: review(), pageUrl: 'https://x/a', expiresAt: new Date(), interactive }).blocks.at(-1) as { elements: { action_id: string }[] }).elements.map((e) => e.action_id);
   expect(actions(false)).toEqual(['plangate_open']);
   expect(actions(true)).toEqual(['plangate_open', 'plangate_approve', 'plangate_reject']);
 });

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ResourceChange } from '@aws-sdk/client-service-catalog';
+import { RISK_LEVELS, type RiskLevel } from '../contracts/steps';
 
-export const RISK_LEVELS = ['LOW', 'MEDIUM', 'HIGH'] as const;
-export type RiskLevel = (typeof RISK_LEVELS)[number];
 
 /** Stateful and security-sensitive resource types: databases, storage, keys and identity. `*` matches any suffix. */
 export const DEFAULT_SENSITIVE_RESOURCE_TYPES = [

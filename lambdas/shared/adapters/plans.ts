@@ -4,14 +4,11 @@ import {
   type ResourceChange,
   type ServiceCatalogClient,
 } from '@aws-sdk/client-service-catalog';
-import { PlanNotReadyError } from './errors';
-import { type ChangeRisk, classifyChange, planRisk, type RiskLevel, riskRank } from './risk';
-import type { AcceptLanguage, ChangeSummary, PlanSummary, ResourceChangeSummary } from './run';
+import { PlanNotReadyError } from '../contracts/errors';
+import type { AcceptLanguage, PlanSummary } from '../contracts/steps';
 
 /** Service Catalog's largest page for DescribeProvisionedProductPlan. */
 export const PAGE_SIZE = 20;
-/** Keeps the state document well under Step Functions' 256 KiB payload limit. */
-export const MAX_LISTED_CHANGES = 300;
 
 export interface DescribedPlan {
   plan: PlanSummary;
@@ -79,45 +76,5 @@ function toPlanSummary(planId: string, output: DescribeProvisionedProductPlanCom
     productId: details?.ProductId,
     provisioningArtifactId: details?.ProvisioningArtifactId,
     createdTime: details?.CreatedTime?.toISOString(),
-  };
-}
-
-/**
- * Counts changes by action and risk, and lists them riskiest first: among HIGH ones, removals,
- * then replacements, then changes to sensitive types.
- */
-export function summarizeChanges(resourceChanges: ResourceChange[], sensitiveTypes?: readonly string[]): ChangeSummary {
-  const countsByAction: Record<string, number> = {};
-  const countsByRisk: Record<RiskLevel, number> = { LOW: 0, MEDIUM: 0, HIGH: 0 };
-  const classified = resourceChanges.map((change) => {
-    const risk = classifyChange(change, sensitiveTypes);
-    const action = change.Action ?? 'UNKNOWN';
-    countsByAction[action] = (countsByAction[action] ?? 0) + 1;
-    countsByRisk[risk.level]++;
-    return toChangeSummary(change, risk);
-  });
-  const order = (c: ResourceChangeSummary) => -riskRank(c.risk) * 10 + (c.action === 'REMOVE' ? 0 : c.replacement === 'TRUE' ? 1 : 2);
-  // Array.prototype.sort is stable, so changes keep the plan's order within each rank.
-  const ordered = [...classified].sort((a, b) => order(a) - order(b));
-  return {
-    total: resourceChanges.length,
-    countsByAction,
-    replacements: resourceChanges.filter((c) => c.Replacement === 'TRUE').length,
-    risk: planRisk(classified.map((c) => ({ level: c.risk }))),
-    countsByRisk,
-    changes: ordered.slice(0, MAX_LISTED_CHANGES),
-    unlisted: Math.max(0, ordered.length - MAX_LISTED_CHANGES),
-  };
-}
-
-function toChangeSummary(change: ResourceChange, risk: ChangeRisk): ResourceChangeSummary {
-  return {
-    action: change.Action ?? 'UNKNOWN',
-    logicalResourceId: change.LogicalResourceId ?? '(unnamed)',
-    resourceType: change.ResourceType ?? '(unknown type)',
-    physicalResourceId: change.PhysicalResourceId,
-    replacement: change.Replacement,
-    risk: risk.level,
-    reason: risk.reason,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Errors the state machine routes on. Step Functions matches `Retry`/`Catch` on the error's name,
- * so each class name here is part of the state machine's contract (see lib/plan-approval-workflow.ts).
+ * so each class name here is part of the state machine's contract (see lib/workflow-definition.ts).
+ * Pass `{ cause }` when an error wraps another, so the original stays in the logs.
  */
 abstract class NamedError extends Error {
   // Spelled out, not taken from the class: minified bundles rename classes, and these names must not change.
@@ -43,50 +44,4 @@ export class TransientError extends ExpectedError {
 /** The approval record does not say this run was approved; refuse to execute. */
 export class ApprovalMissingError extends NamedError {
   override readonly name = 'ApprovalMissingError';
-}
-
-const TRANSIENT_NAMES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'ProvisionedThroughputExceededException',
-  'RequestThrottled',
-  'ServiceUnavailable',
-  'InternalServerError',
-  'InternalFailure',
-  'TimeoutError',
-]);
-
-interface AwsErrorShape {
-  name?: string;
-  message?: string;
-  $fault?: string;
-  $retryable?: unknown;
-  $metadata?: { httpStatusCode?: number };
-}
-
-/** True for AWS errors that a later attempt can succeed on. */
-export function isTransient(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const e = error as AwsErrorShape;
-  return (
-    TRANSIENT_NAMES.has(e.name ?? '') ||
-    e.$fault === 'server' ||
-    Boolean(e.$retryable) ||
-    (e.$metadata?.httpStatusCode ?? 0) >= 500
-  );
-}
-
-/** Re-throws transient AWS errors as TransientError (which the state machine retries); others unchanged. */
-export function classifyAwsError(error: unknown): unknown {
-  if (isTransient(error)) {
-    const e = error as Error;
-    return new TransientError(`${e.name}: ${e.message}`);
-  }
-  return error;
-}
-
-export function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : 'Error';
 }

@@ -1,8 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { describeChange, describeCounts, describeRisk, planTitle } from './describe';
-import type { HumanDecision, ReviewResult } from './run';
-import { logger } from './runtime';
+import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
+import type { HumanDecision, ReviewResult } from '../../contracts/steps';
+import { describeChange, describeCounts, describeRisk, planTitle } from '../../domain/describe';
 
 /** Slack's limits (Block Kit reference): blocks per message, characters per section text and header. */
 export const MAX_BLOCKS = 50;
@@ -15,10 +13,10 @@ const MAX_LISTED_CHANGES = 40;
 export const APPROVE_ACTION = 'plangate_approve';
 export const REJECT_ACTION = 'plangate_reject';
 
-type Block = Record<string, unknown>;
+/** A message for an incoming webhook or a response_url. */
 export interface SlackMessage {
   text: string;
-  blocks: Block[];
+  blocks: KnownBlock[];
   replace_original?: boolean;
   response_type?: 'ephemeral' | 'in_channel';
 }
@@ -29,9 +27,9 @@ export function escapeMrkdwn(text: string): string {
 }
 
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
-const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION_TEXT) } });
-const header = (text: string): Block => ({ type: 'header', text: { type: 'plain_text', text: clip(text, MAX_HEADER_TEXT) } });
-const fields = (pairs: [string, string][]): Block => ({
+const section = (text: string): SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION_TEXT) } });
+const header = (text: string): HeaderBlock => ({ type: 'header', text: { type: 'plain_text', text: clip(text, MAX_HEADER_TEXT) } });
+const fields = (pairs: [string, string][]): SectionBlock => ({
   type: 'section',
   fields: pairs.map(([name, value]) => ({ type: 'mrkdwn', text: clip(`*${name}*\n${escapeMrkdwn(value)}`, 2000) })),
 });
@@ -51,7 +49,7 @@ export function approvalRequestMessage(input: {
   const listed = changes.slice(0, MAX_LISTED_CHANGES);
   const more = (review.summary?.total ?? 0) - listed.length;
   const headline = `${reminder ? 'Reminder: approval' : 'Approval'} needed: ${title}`;
-  const blocks: Block[] = [
+  const blocks: KnownBlock[] = [
     header(headline),
     ...(reminder ? [section(`:alarm_clock: ${escapeMrkdwn(reminder)}`)] : []),
     fields([
@@ -70,8 +68,8 @@ export function approvalRequestMessage(input: {
     });
     blocks.push(section(lines.join('\n')));
   }
-  if (more > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `+${more} more on the <${pageUrl}|approval page>` }] });
-  const buttons: Block[] = [{ type: 'button', text: { type: 'plain_text', text: 'Open approval page' }, url: pageUrl, action_id: 'plangate_open' }];
+  if (more > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `+${more} more on the <${pageUrl}|approval page>` }] } satisfies ContextBlock);
+  const buttons: Button[] = [{ type: 'button', text: { type: 'plain_text', text: 'Open approval page' }, url: pageUrl, action_id: 'plangate_open' }];
   if (interactive) {
     buttons.push(
       {
@@ -90,7 +88,7 @@ export function approvalRequestMessage(input: {
       { type: 'button', style: 'danger', text: { type: 'plain_text', text: 'Reject' }, action_id: REJECT_ACTION, value: review.planId },
     );
   }
-  blocks.push({ type: 'actions', elements: buttons });
+  blocks.push({ type: 'actions', elements: buttons } satisfies ActionsBlock);
   return { text: escapeMrkdwn(headline), blocks: blocks.slice(0, MAX_BLOCKS) };
 }
 
@@ -120,7 +118,7 @@ export function outcomeMessage(detail: {
   recordErrors: { code?: string; description?: string }[];
 }): SlackMessage {
   const title = detail.planName ? `${detail.planName} (${detail.planId})` : (detail.planId ?? '(no plan id)');
-  const blocks: Block[] = [
+  const blocks: KnownBlock[] = [
     header(`PlanGate ${detail.outcome}: ${title}`),
     section(escapeMrkdwn(detail.reason)),
     fields([
@@ -132,51 +130,4 @@ export function outcomeMessage(detail: {
   const errors = detail.recordErrors.map((e) => `• *${escapeMrkdwn(e.code ?? 'Error')}*: ${escapeMrkdwn(e.description ?? '')}`);
   if (errors.length) blocks.push(section(`*Record errors*\n${errors.join('\n')}`));
   return { text: `PlanGate ${detail.outcome}: ${escapeMrkdwn(title)}`, blocks };
-}
-
-/** Slack's request signing (v0): HMAC-SHA256 over `v0:{timestamp}:{raw body}`, at most 5 minutes old. */
-export function verifySlackSignature(input: {
-  signingSecret: string;
-  timestamp: string | undefined;
-  signature: string | undefined;
-  rawBody: string;
-  nowSeconds: number;
-}): 'valid' | 'missing' | 'stale' | 'invalid' {
-  const { signingSecret, timestamp, signature, rawBody, nowSeconds } = input;
-  if (!timestamp || !signature) return 'missing';
-  const ts = Number(timestamp);
-  if (!Number.isInteger(ts) || Math.abs(nowSeconds - ts) > 300) return 'stale';
-  const expected = Buffer.from(`v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:${rawBody}`).digest('hex')}`);
-  const given = Buffer.from(signature);
-  return given.length === expected.length && timingSafeEqual(given, expected) ? 'valid' : 'invalid';
-}
-
-const metrics = new Metrics({ namespace: 'PlanGate', serviceName: 'plangate' });
-
-/**
- * Posts to Slack without ever failing or holding up the workflow: a short timeout, one retry, and a failure
- * is logged and counted (metric SlackPostFailed) instead of thrown. Returns whether Slack took the message.
- */
-export async function postToSlack(url: string, message: SlackMessage, options: { timeoutMs?: number; attempts?: number } = {}): Promise<boolean> {
-  const attempts = options.attempts ?? 2;
-  let problem = '';
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(message),
-        signal: AbortSignal.timeout(options.timeoutMs ?? 3000),
-      });
-      if (res.ok) return true;
-      problem = `HTTP ${res.status} ${(await res.text()).slice(0, 200)}`;
-      if (res.status < 500 && res.status !== 429) break; // Slack refused the message itself: retrying will not help.
-    } catch (error) {
-      problem = (error as Error).name === 'TimeoutError' ? 'timed out' : (error as Error).message;
-    }
-  }
-  logger.warn('Slack post failed', { problem, host: new URL(url).host });
-  metrics.addMetric('SlackPostFailed', MetricUnit.Count, 1);
-  metrics.publishStoredMetrics();
-  return false;
 }

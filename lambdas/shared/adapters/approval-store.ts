@@ -1,56 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DuplicateRunError } from './errors';
-import type { Approval, ApprovalDecision, Approver, HumanDecision, Outcome, ReviewResult } from './run';
+import * as z from '../contracts/zod';
+import { type ApprovalRecord, approvalRecordSchema, type LinkRecord, linkRecordSchema } from '../contracts/approval-record';
+import type { Approver } from '../contracts/approver';
+import { DuplicateRunError } from '../contracts/errors';
+import type { Approval, HumanDecision } from '../contracts/steps';
 
-/*
- * One table, two kinds of item:
- *   PLAN#<planId>       the approval record of the one run that owns the plan: status, task token while
- *                       pending, the reviewed plan and its digest, the rule applied, every approval, the
- *                       decision, the IdempotencyToken used and the outcome. The audit trail: never deleted.
- *   LINK#<sha256(link)> one approver's personal link. Only the hash is stored, so read access to the
- *                       table does not hand out working links.
- */
-
-export type ApprovalStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
-
-export interface ApprovalRecord {
-  pk: string;
-  planId: string;
-  executionArn: string;
-  status: ApprovalStatus;
-  /** Present only while the approval is pending. */
-  taskToken?: string;
-  requestedAt: string;
-  /** Epoch seconds. */
-  expiresAt: number;
-  requestedBy?: string;
-  approvers: Approver[];
-  review: ReviewResult;
-  /** Distinct approvals needed for this plan's risk level (0 when a rule approved it). @default 1 */
-  requiredApprovals?: number;
-  /** The approver who asked for the run: they may not approve it. */
-  selfApprover?: string;
-  /** Approvals counted so far, in order, and who gave them (for the distinct-approver rule). */
-  approvals?: Approval[];
-  approverEmails?: string[];
-  decision?: ApprovalDecision;
-  /** When undecided approvers were reminded (the run's second approval task started). */
-  remindedAt?: string;
-  expiredAt?: string;
-  /** Written just before ExecuteProvisionedProductPlan, so the token is on record even if the run dies there. */
-  execution?: { idempotencyToken: string; startedAt: string };
-  outcome?: { outcome: Outcome; reason: string; recordId?: string; idempotencyToken?: string; finishedAt: string };
-}
-
-export interface LinkRecord {
-  pk: string;
-  planId: string;
-  /** Whose personal link this is; absent for a view-only link (the one posted to a Slack channel). */
-  approver?: Approver;
-  createdAt: string;
-}
-
+/** The approval table's items; their shapes are in contracts/approval-record.ts. */
 const planKey = (planId: string) => `PLAN#${planId}`;
 const linkKey = (linkId: string) => `LINK#${createHash('sha256').update(linkId).digest('hex')}`;
 
@@ -67,13 +23,6 @@ export function duplicateRunError(planId: string, owner: ApprovalRecord | undefi
     `Plan ${planId} already has an approval (${owner?.status ?? 'unknown status'}) ` +
       `opened by run ${owner?.executionArn ?? 'unknown'} at ${owner?.requestedAt ?? 'an unknown time'}`,
   );
-}
-
-/** Approvers whose approval is still missing: not yet approved, and not the requester (who may not approve). */
-export function waitingOn(record: ApprovalRecord): Approver[] {
-  const approved = new Set(record.approverEmails ?? []);
-  const self = record.selfApprover?.toLowerCase();
-  return record.approvers.filter((a) => !approved.has(a.email.toLowerCase()) && a.email.toLowerCase() !== self);
 }
 
 export const LINK_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -114,14 +63,14 @@ export class ApprovalStore {
 
   async getLink(linkId: string): Promise<LinkRecord | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: linkKey(linkId) } }));
-    return Item as LinkRecord | undefined;
+    return Item && z.parse(linkRecordSchema, Item);
   }
 
   async get(planId: string): Promise<ApprovalRecord | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: planKey(planId) }, ConsistentRead: true }),
     );
-    return Item as ApprovalRecord | undefined;
+    return Item && z.parse(approvalRecordSchema, Item);
   }
 
   /**
@@ -146,7 +95,7 @@ export class ApprovalStore {
           ReturnValues: 'ALL_OLD',
         }),
       );
-      return (Attributes as ApprovalRecord).taskToken;
+      return z.parse(approvalRecordSchema, Attributes).taskToken;
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
       throw error;
@@ -273,7 +222,7 @@ export class ApprovalStore {
   private async updated(command: UpdateCommand): Promise<ApprovalRecord | undefined> {
     try {
       const { Attributes } = await this.client.send(command);
-      return Attributes as ApprovalRecord;
+      return z.parse(approvalRecordSchema, Attributes);
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
       throw error;

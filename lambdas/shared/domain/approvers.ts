@@ -1,19 +1,5 @@
-import { z } from 'zod';
-import type { Approver } from './run';
-import { requireEnv } from './runtime';
-
-const approversSchema = z
-  .array(z.object({ email: z.string(), name: z.string().optional(), slackUserId: z.string().optional(), iamPrincipals: z.array(z.string()).optional() }))
-  .min(1);
-
-/** The configured approvers, from the APPROVERS environment variable the construct sets. */
-export function configuredApprovers(): Approver[] {
-  try {
-    return approversSchema.parse(JSON.parse(requireEnv('APPROVERS')));
-  } catch {
-    throw new Error('Environment variable APPROVERS must be a JSON list of {email, name?, slackUserId?}');
-  }
-}
+import type { ApprovalRecord } from '../contracts/approval-record';
+import type { Approver } from '../contracts/approver';
 
 const globToRegExp = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 
@@ -27,4 +13,11 @@ export function approverWhoRequested(requestedBy: string | undefined, approvers:
   return approvers.find(
     (a) => a.email.toLowerCase() === who || (a.iamPrincipals ?? []).some((pattern) => globToRegExp(pattern).test(requestedBy.trim())),
   );
+}
+
+/** Approvers whose approval is still missing: not yet approved, and not the requester (who may not approve). */
+export function waitingOn(record: Pick<ApprovalRecord, 'approvers' | 'approverEmails' | 'selfApprover'>): Approver[] {
+  const approved = new Set(record.approverEmails ?? []);
+  const self = record.selfApprover?.toLowerCase();
+  return record.approvers.filter((a) => !approved.has(a.email.toLowerCase()) && a.email.toLowerCase() !== self);
 }

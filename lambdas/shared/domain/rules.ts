@@ -1,25 +1,7 @@
+import type { Approver } from '../contracts/approver';
+import type { ApprovalPolicy, ApprovalRules, RiskLevel } from '../contracts/steps';
 import { approverWhoRequested } from './approvers';
-import { type RiskLevel, riskRank } from './risk';
-import type { Approver } from './run';
-
-/** The approval rules from configuration (plangate:autoApproveUpTo, plangate:requiredApprovals). */
-export interface ApprovalRules {
-  /** Plans up to this risk run without a human decision; NONE asks a human for every plan. */
-  autoApproveUpTo: RiskLevel | 'NONE';
-  requiredApprovals: Record<RiskLevel, number>;
-}
-
-/** What the rules make of one reviewed plan, at `$.review.policy`. */
-export interface ApprovalPolicy {
-  /** True when the plan runs without asking anyone. */
-  autoApproved: boolean;
-  /** Distinct human approvals needed (0 when auto-approved). */
-  requiredApprovals: number;
-  /** The rule that applied, in words, for the approvers, the notification and the audit record. */
-  rule: string;
-  /** The approver who asked for the run: they may reject it but not approve it. */
-  selfApprover?: string;
-}
+import { riskRank } from './risk';
 
 /** A plan that no set of approvers could approve: the run ends DENIED instead of waiting to expire. */
 export class UnreachableQuorum {

@@ -1,5 +1,6 @@
 /** Plain-text descriptions of plans and changes, shared by emails, the approval page and notifications. */
-import type { Approval, ApprovalDecision, Approver, ChangeSummary, ReviewResult } from './run';
+import type { Approver } from '../contracts/approver';
+import type { Approval, ApprovalDecision, ChangeSummary, ReviewResult } from '../contracts/steps';
 
 export function planTitle(review: Pick<ReviewResult, 'planId' | 'plan'>): string {
   const name = review.plan?.planName;

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { ExecuteProvisionedProductPlanCommand } from '@aws-sdk/client-service-catalog';
+import * as z from '../shared/contracts/zod';
+import { ApprovalStore } from '../shared/adapters/approval-store';
+import { dynamo } from '../shared/adapters/clients/dynamodb';
+import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
+import { describePlan } from '../shared/adapters/plans';
+import type { Environment } from '../shared/contracts/environment';
+import { ApprovalMissingError, PlanChangedError, PlanNotReadyError } from '../shared/contracts/errors';
+import { type AcceptLanguage, acceptLanguageSchema, executionArnSchema, type ExecutionResult, planIdSchema } from '../shared/contracts/steps';
+import { changesDigest } from '../shared/domain/risk';
+import { parseInput } from '../shared/runtime/handler';
+import { logger } from '../shared/runtime/logger';
+
+export const EXECUTE_PLAN_ENV = ['TABLE_NAME'] as const;
+export type ExecutePlanEnv = Environment<(typeof EXECUTE_PLAN_ENV)[number]>;
+
+const eventSchema = z.object({
+  planId: planIdSchema,
+  acceptLanguage: acceptLanguageSchema,
+  executionArn: executionArnSchema,
+});
+
+/**
+ * The IdempotencyToken for executing a plan in a run: the same run and plan always give the same token,
+ * so a retried call returns the first call's record instead of executing again.
+ * 64 hex characters fit Service Catalog's `[a-zA-Z0-9][a-zA-Z0-9_-]*`, 1-128.
+ */
+export function idempotencyToken(executionArn: string, planId: string): string {
+  return createHash('sha256').update(`${executionArn}\n${planId}`).digest('hex');
+}
+
+/** Service Catalog's answers for a plan that cannot be executed (gone, or not CREATE_SUCCESS). */
+const REFUSALS = new Set(['InvalidStateException', 'ResourceNotFoundException', 'InvalidParametersException']);
+
+/**
+ * Executes an approved plan, once. Before calling Service Catalog it checks the approval record
+ * itself says this run's plan was approved, so no path through the state machine can skip the decision.
+ */
+export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<ExecutionResult> {
+  const { planId, acceptLanguage, executionArn } = parseInput(eventSchema, event);
+  const store = new ApprovalStore(dynamo, env.TABLE_NAME);
+  const approval = await store.get(planId);
+  if (approval?.executionArn !== executionArn || approval.status !== 'APPROVED') {
+    throw new ApprovalMissingError(
+      `Plan ${planId} has no approval from run ${executionArn} (record status: ${approval?.status ?? 'none'})`,
+    );
+  }
+
+  await checkPlanUnchanged(planId, acceptLanguage, approval.review.changesDigest);
+
+  const token = idempotencyToken(executionArn, planId);
+  // On the audit record before the call, so it names the token even if this run dies mid-call.
+  await store.recordExecution(planId, executionArn, { idempotencyToken: token, startedAt: new Date().toISOString() });
+  try {
+    const { RecordDetail } = await serviceCatalog.send(
+      new ExecuteProvisionedProductPlanCommand({ PlanId: planId, AcceptLanguage: acceptLanguage, IdempotencyToken: token }),
+    );
+    if (!RecordDetail?.RecordId) throw new Error(`ExecuteProvisionedProductPlan returned no record for plan ${planId}`);
+    logger.info('Plan executed', { planId, recordId: RecordDetail.RecordId, status: RecordDetail.Status });
+    return {
+      recordId: RecordDetail.RecordId,
+      idempotencyToken: token,
+      recordStatus: RecordDetail.Status ?? 'CREATED',
+      executedAt: new Date().toISOString(),
+    };
+  } catch (error) {
+    if (REFUSALS.has((error as Error).name)) {
+      throw new PlanNotReadyError(`Service Catalog refused to execute plan ${planId}: ${(error as Error).name}: ${(error as Error).message}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Immediately before executing: the plan must still have exactly the changes approved. A plan already
+ * executing is let through: if this run started it (a retry after a lost answer), the same IdempotencyToken
+ * returns the same record; if another did, Service Catalog refuses.
+ */
+async function checkPlanUnchanged(planId: string, acceptLanguage: AcceptLanguage, approvedDigest: string | undefined) {
+  const { plan, resourceChanges } = await describePlan(serviceCatalog, planId, acceptLanguage);
+  if (plan.status !== 'CREATE_SUCCESS' && !plan.status.startsWith('EXECUTE_')) {
+    throw new PlanChangedError(`Plan ${planId} is now ${plan.status}, no longer CREATE_SUCCESS as when it was approved; it was not executed`);
+  }
+  if (changesDigest(resourceChanges) !== approvedDigest) {
+    throw new PlanChangedError(`Plan ${planId} changed after it was reviewed: its resource changes are not the ones approved, so it was not executed`);
+  }
+}

@@ -1,0 +1,76 @@
+import { DeleteProvisionedProductPlanCommand } from '@aws-sdk/client-service-catalog';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import * as z from '../shared/contracts/zod';
+import { ApprovalStore } from '../shared/adapters/approval-store';
+import { dynamo } from '../shared/adapters/clients/dynamodb';
+import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
+import { sns } from '../shared/adapters/clients/sns';
+import type { ApprovalRecord } from '../shared/contracts/approval-record';
+import type { Environment } from '../shared/contracts/environment';
+import { acceptLanguageSchema, executionArnSchema, type ExpiryResult, planIdSchema } from '../shared/contracts/steps';
+import { waitingOn } from '../shared/domain/approvers';
+import { describeProgress, planTitle, snsSubject } from '../shared/domain/describe';
+import { parseInput } from '../shared/runtime/handler';
+import { logger } from '../shared/runtime/logger';
+import { isTransient } from '../shared/runtime/transient';
+
+export const EXPIRE_APPROVAL_ENV = ['TABLE_NAME', 'APPROVAL_TOPIC_ARN', 'DELETE_EXPIRED_PLANS'] as const;
+export type ExpireApprovalEnv = Environment<(typeof EXPIRE_APPROVAL_ENV)[number]>;
+
+const eventSchema = z.object({
+  planId: planIdSchema,
+  acceptLanguage: acceptLanguageSchema,
+  executionArn: executionArnSchema,
+});
+
+/**
+ * Closes an approval nobody completed in time: the record becomes EXPIRED (so no late click counts), every
+ * approver who was asked hears that it is closed, and with plangate:deleteExpiredPlans the plan is deleted so
+ * stale plans do not pile up. A failed deletion is reported, not thrown: the run must still end EXPIRED and say so.
+ */
+export async function expireApproval(event: unknown, env: ExpireApprovalEnv): Promise<ExpiryResult> {
+  const { planId, acceptLanguage, executionArn } = parseInput(eventSchema, event);
+  const expiredAt = new Date().toISOString();
+  const record = await new ApprovalStore(dynamo, env.TABLE_NAME).expire(planId, executionArn, expiredAt);
+  if (!record) throw new Error(`Plan ${planId} has no approval owned by run ${executionArn}`);
+  const result: ExpiryResult = {
+    expiredAt,
+    requiredApprovals: record.requiredApprovals ?? 1,
+    approvals: record.approvals ?? [],
+    undecided: waitingOn(record).map((a) => a.name ?? a.email),
+  };
+  await tellApprovers(record, result, env);
+  if (!env.DELETE_EXPIRED_PLANS) return result;
+  try {
+    await serviceCatalog.send(new DeleteProvisionedProductPlanCommand({ PlanId: planId, AcceptLanguage: acceptLanguage }));
+    logger.info('Expired plan deleted', { planId });
+    return { ...result, planDeleted: true };
+  } catch (error) {
+    if (isTransient(error)) throw error; // the state machine retries the whole step; expiring again is harmless
+    const e = error as Error;
+    logger.warn('Expired plan not deleted', { planId, error: e.name });
+    return { ...result, planDeleted: false, deleteError: `${e.name}: ${e.message}` };
+  }
+}
+
+/** One closing email per approver (the topic's filter policy routes each to its owner). */
+async function tellApprovers(record: ApprovalRecord, expiry: ExpiryResult, env: ExpireApprovalEnv) {
+  const title = planTitle(record.review);
+  const body = [
+    `The approval request for plan ${title} expired at ${expiry.expiredAt} without the approvals it needed.`,
+    `Progress: ${describeProgress(expiry)}.`,
+    `The plan was not executed${env.DELETE_EXPIRED_PLANS ? ' and is being deleted (plangate:deleteExpiredPlans)' : ''}.`,
+    '',
+    'Nothing more is needed from you: your link no longer works. To make this change, create a new plan.',
+  ].join('\n');
+  for (const approver of record.approvers) {
+    await sns.send(
+      new PublishCommand({
+        TopicArn: env.APPROVAL_TOPIC_ARN,
+        Subject: snsSubject(`[PlanGate] Approval expired: ${title}`),
+        Message: body,
+        MessageAttributes: { approver: { DataType: 'String', StringValue: approver.email } },
+      }),
+    );
+  }
+}

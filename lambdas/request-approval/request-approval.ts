@@ -1,0 +1,132 @@
+import { PublishCommand } from '@aws-sdk/client-sns';
+import * as z from '../shared/contracts/zod';
+import { ApprovalStore, duplicateRunError, newLinkId } from '../shared/adapters/approval-store';
+import { dynamo } from '../shared/adapters/clients/dynamodb';
+import { sns } from '../shared/adapters/clients/sns';
+import { readSecret } from '../shared/adapters/secrets';
+import { approvalRequestMessage } from '../shared/adapters/slack/blocks';
+import { postToSlack } from '../shared/adapters/slack/post';
+import type { Approver } from '../shared/contracts/approver';
+import type { Environment } from '../shared/contracts/environment';
+import { executionArnSchema, type ReviewedPlan, reviewedPlanSchema } from '../shared/contracts/steps';
+import { waitingOn } from '../shared/domain/approvers';
+import { describeProgress } from '../shared/domain/describe';
+import { parseInput } from '../shared/runtime/handler';
+import { logger } from '../shared/runtime/logger';
+import { composeApprovalEmail } from './message';
+
+export const REQUEST_APPROVAL_ENV = [
+  'TABLE_NAME',
+  'APPROVAL_TOPIC_ARN',
+  'APPROVAL_BASE_URL',
+  'APPROVAL_TIMEOUT_SECONDS',
+  'APPROVERS',
+  'SLACK_WEBHOOK_SECRET_ID',
+  'SLACK_SIGNING_SECRET_ID',
+] as const;
+export type RequestApprovalEnv = Environment<(typeof REQUEST_APPROVAL_ENV)[number]>;
+
+const eventSchema = z.object({
+  taskToken: z.string().check(z.minLength(1), z.maxLength(1024)),
+  executionArn: executionArnSchema,
+  review: reviewedPlanSchema,
+  /** Set by the state machine's second approval task, which starts at the reminder time. */
+  reminder: z.optional(z.boolean()),
+});
+type ApprovalTask = z.infer<typeof eventSchema>;
+
+/** The link an approver opens; the approval API serves it. */
+export function approvalLink(baseUrl: string, linkId: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/approvals/${linkId}`;
+}
+
+/**
+ * Invoked with .waitForTaskToken, twice at most. First it opens the approval for a run: stores the task
+ * token with the reviewed plan, then sends every approver a personal link. If nobody has decided by the
+ * reminder time, the state machine invokes it again with a new task: it hands the approval that task's
+ * token and reminds the approvers who have not approved yet. The run waits until the approval API
+ * completes the task, or the task times out.
+ */
+export async function requestApproval(event: unknown, env: RequestApprovalEnv): Promise<void> {
+  const task = parseInput(eventSchema, event);
+  const store = new ApprovalStore(dynamo, env.TABLE_NAME);
+  await (task.reminder ? remind(store, env, task) : open(store, env, task));
+}
+
+/** Opens the approval; a plan another run already owns ends this run as a duplicate. */
+async function open(store: ApprovalStore, env: RequestApprovalEnv, { taskToken, executionArn, review }: ApprovalTask) {
+  const approvers = env.APPROVERS;
+  const now = new Date();
+  const expiresAt = new Date(now.getTime() + env.APPROVAL_TIMEOUT_SECONDS * 1000);
+  const claim = await store.claim({
+    planId: review.planId,
+    executionArn,
+    status: 'PENDING',
+    taskToken,
+    requestedAt: now.toISOString(),
+    expiresAt: Math.floor(expiresAt.getTime() / 1000),
+    requestedBy: review.requestedBy,
+    approvers,
+    review,
+    requiredApprovals: review.policy.requiredApprovals,
+    selfApprover: review.policy.selfApprover,
+  });
+  if (!claim.claimed) throw duplicateRunError(review.planId, claim.owner);
+  await sendLinks(store, env, review, approvers, expiresAt, now);
+  await postRequestToSlack(store, env, review, expiresAt, now);
+  logger.info('Approval requested', { planId: review.planId, approvers: approvers.length, expiresAt });
+}
+
+/** Hands the approval the new task's token, then reminds whoever has not approved (the requester aside). */
+async function remind(store: ApprovalStore, env: RequestApprovalEnv, { taskToken, executionArn, review }: ApprovalTask) {
+  const now = new Date();
+  const record = await store.rearm(review.planId, executionArn, taskToken, now.toISOString());
+  if (!record) throw new Error(`Plan ${review.planId} has no open approval owned by run ${executionArn}`);
+  // A decision is on its way to the first task, which has timed out: the approval API retries it on this one.
+  if (record.status !== 'PENDING') return;
+  const missing = waitingOn(record);
+  const expiresAt = new Date(record.expiresAt * 1000);
+  const progress = `Still waiting: ${describeProgress(record)}. Not yet approved by ${missing.map((a) => a.name ?? a.email).join(', ')}.`;
+  await sendLinks(store, env, review, missing, expiresAt, now, progress);
+  await postRequestToSlack(store, env, review, expiresAt, now, progress);
+  logger.info('Approvers reminded', { planId: review.planId, reminded: missing.length, expiresAt });
+}
+
+/** One personal link per approver, by email. */
+async function sendLinks(store: ApprovalStore, env: RequestApprovalEnv, review: ReviewedPlan, approvers: Approver[], expiresAt: Date, now: Date, reminder?: string) {
+  for (const approver of approvers) {
+    const linkId = newLinkId();
+    await store.putLink(linkId, review.planId, approver, now.toISOString());
+    const email = composeApprovalEmail({ review, approver, link: approvalLink(env.APPROVAL_BASE_URL, linkId), expiresAt, reminder });
+    // The filter policy on each approver's email subscription matches this attribute, so each link reaches one person.
+    await sns.send(
+      new PublishCommand({
+        TopicArn: env.APPROVAL_TOPIC_ARN,
+        Subject: email.subject,
+        Message: email.body,
+        MessageAttributes: { approver: { DataType: 'String', StringValue: approver.email } },
+      }),
+    );
+  }
+}
+
+/** Posts the request (or reminder) to the Slack channel, with a view-only link to the page (decisions need a person). */
+async function postRequestToSlack(store: ApprovalStore, env: RequestApprovalEnv, review: ReviewedPlan, expiresAt: Date, now: Date, reminder?: string) {
+  const webhookSecretId = env.SLACK_WEBHOOK_SECRET_ID;
+  if (!webhookSecretId) return;
+  const linkId = newLinkId();
+  await store.putLink(linkId, review.planId, undefined, now.toISOString());
+  const message = approvalRequestMessage({
+    review,
+    pageUrl: approvalLink(env.APPROVAL_BASE_URL, linkId),
+    expiresAt,
+    interactive: Boolean(env.SLACK_SIGNING_SECRET_ID),
+    reminder,
+  });
+  try {
+    await postToSlack(await readSecret(webhookSecretId), message);
+  } catch (error) {
+    // Slack must never stop the approval: the emails are already out.
+    logger.warn('Slack request not posted', { error: (error as Error).message });
+  }
+}

@@ -1,0 +1,51 @@
+import * as z from '../shared/contracts/zod';
+import type { Environment } from '../shared/contracts/environment';
+import { PlanDeniedError, PlanNotReadyError } from '../shared/contracts/errors';
+import { type ReviewResult, runInputSchema } from '../shared/contracts/steps';
+import { describePlan } from '../shared/adapters/plans';
+import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
+import { summarizeChanges } from '../shared/domain/plan-summary';
+import { changesDigest, matchesType } from '../shared/domain/risk';
+import { approvalPolicy, UnreachableQuorum } from '../shared/domain/rules';
+import { parseInput } from '../shared/runtime/handler';
+import { logger } from '../shared/runtime/logger';
+
+export const REVIEW_PLAN_ENV = ['APPROVERS', 'APPROVAL_RULES', 'DEFAULT_ACCEPT_LANGUAGE', 'SENSITIVE_RESOURCE_TYPES', 'DENIED_RESOURCE_TYPES'] as const;
+export type ReviewPlanEnv = Environment<(typeof REVIEW_PLAN_ENV)[number]>;
+
+const eventSchema = z.object({ input: runInputSchema });
+
+/**
+ * Reviews the plan a run was started for: validates the run input, then reports the plan's status and,
+ * once it is CREATE_SUCCESS, a summary of all its resource changes. A plan still being created is
+ * reported as such (the state machine waits and asks again); any other status ends the run.
+ */
+export async function reviewPlan(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult> {
+  const { input } = parseInput(eventSchema, event);
+  const acceptLanguage = input.acceptLanguage ?? env.DEFAULT_ACCEPT_LANGUAGE;
+  const { plan, resourceChanges } = await describePlan(serviceCatalog, input.planId, acceptLanguage);
+  logger.info('Plan described', { planId: plan.planId, status: plan.status, changes: resourceChanges.length });
+
+  const result: ReviewResult = {
+    planId: input.planId,
+    acceptLanguage,
+    requestedBy: input.requestedBy,
+    planStatus: plan.status,
+    plan,
+    reviewedAt: new Date().toISOString(),
+  };
+  if (plan.status === 'CREATE_IN_PROGRESS') return result;
+  if (plan.status !== 'CREATE_SUCCESS') {
+    const reason = plan.statusMessage ? `: ${plan.statusMessage}` : '';
+    throw new PlanNotReadyError(`Plan ${plan.planId} is ${plan.status}, not CREATE_SUCCESS${reason}`);
+  }
+  const types = resourceChanges.map((c) => c.ResourceType ?? '');
+  const denied = [...new Set(types.filter((type) => env.DENIED_RESOURCE_TYPES.some((p) => matchesType(p, type))))];
+  if (denied.length) {
+    throw new PlanDeniedError(`Plan ${plan.planId} is denied by rule: it changes ${denied.join(', ')}, which plangate:deniedResourceTypes forbids`);
+  }
+  const summary = summarizeChanges(resourceChanges, env.SENSITIVE_RESOURCE_TYPES);
+  const policy = approvalPolicy(summary.risk, env.APPROVAL_RULES, env.APPROVERS, input.requestedBy);
+  if (policy instanceof UnreachableQuorum) throw new PlanDeniedError(`Plan ${plan.planId} cannot be approved: ${policy.reason}`);
+  return { ...result, summary, changesDigest: changesDigest(resourceChanges), policy };
+}

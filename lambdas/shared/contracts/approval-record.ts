@@ -1,0 +1,63 @@
+import * as z from './zod';
+import { approverSchema } from './approver';
+import { approvalDecisionSchema, approvalSchema, outcomeSchema, planIdSchema, reviewResultSchema } from './steps';
+
+/*
+ * One table, two kinds of item:
+ *   PLAN#<planId>       the approval record of the one run that owns the plan: status, task token while
+ *                       pending, the reviewed plan and its digest, the rule applied, every approval, the
+ *                       decision, the IdempotencyToken used and the outcome. The audit trail: never deleted.
+ *   LINK#<sha256(link)> one approver's personal link. Only the hash is stored, so read access to the
+ *                       table does not hand out working links.
+ * Items are read with these schemas (attributes they do not name are left out).
+ */
+
+export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+
+export const approvalRecordSchema = z.object({
+  pk: z.string(),
+  planId: planIdSchema,
+  executionArn: z.string(),
+  status: z.enum(APPROVAL_STATUSES),
+  /** Present only while the approval is pending. */
+  taskToken: z.optional(z.string()),
+  requestedAt: z.string(),
+  /** Epoch seconds. */
+  expiresAt: z.number(),
+  requestedBy: z.optional(z.string()),
+  approvers: z.array(approverSchema),
+  review: reviewResultSchema,
+  /** Distinct approvals needed for this plan's risk level (0 when a rule approved it). @default 1 */
+  requiredApprovals: z.optional(z.number()),
+  /** The approver who asked for the run: they may not approve it. */
+  selfApprover: z.optional(z.string()),
+  /** Approvals counted so far, in order, and who gave them (for the distinct-approver rule). */
+  approvals: z.optional(z.array(approvalSchema)),
+  approverEmails: z.optional(z.array(z.string())),
+  decision: z.optional(approvalDecisionSchema),
+  /** When undecided approvers were reminded (the run's second approval task started). */
+  remindedAt: z.optional(z.string()),
+  expiredAt: z.optional(z.string()),
+  /** Written just before ExecuteProvisionedProductPlan, so the token is on record even if the run dies there. */
+  execution: z.optional(z.object({ idempotencyToken: z.string(), startedAt: z.string() })),
+  outcome: z.optional(
+    z.object({
+      outcome: outcomeSchema,
+      reason: z.string(),
+      recordId: z.optional(z.string()),
+      idempotencyToken: z.optional(z.string()),
+      finishedAt: z.string(),
+    }),
+  ),
+});
+export type ApprovalRecord = z.infer<typeof approvalRecordSchema>;
+
+export const linkRecordSchema = z.object({
+  pk: z.string(),
+  planId: planIdSchema,
+  /** Whose personal link this is; absent for a view-only link (the one posted to a Slack channel). */
+  approver: z.optional(approverSchema),
+  createdAt: z.string(),
+});
+export type LinkRecord = z.infer<typeof linkRecordSchema>;

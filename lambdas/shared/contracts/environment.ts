@@ -1,0 +1,98 @@
+import * as z from './zod';
+import { approverSchema } from './approver';
+import { acceptLanguageSchema, approvalRulesSchema } from './steps';
+
+/**
+ * The functions' environment: every variable's name and schema, in one place. The construct sets variables with
+ * encodeEnvironment(), and each handler reads the ones it uses once, at start-up, with parseEnvironment().
+ */
+
+/** A JSON-encoded value. */
+const json = <T extends z.ZodMiniType>(schema: T) =>
+  z.codec(z.string(), schema, {
+    decode: (text, ctx) => {
+      try {
+        return JSON.parse(text);
+      } catch (error) {
+        ctx.issues.push({ code: 'invalid_format', format: 'json', input: text, message: `is not JSON (${(error as Error).message})` });
+        return z.NEVER;
+      }
+    },
+    encode: (value) => JSON.stringify(value),
+  });
+
+const wholeSeconds = z.codec(z.string().check(z.regex(/^\d+$/, 'must be a whole number of seconds')), z.number().check(z.int(), z.minimum(1)), {
+  decode: Number,
+  encode: String,
+});
+
+const flag = z.codec(z.enum(['true', 'false'], { error: 'must be "true" or "false"' }), z.boolean(), {
+  decode: (text) => text === 'true',
+  encode: (value) => (value ? 'true' : 'false'),
+});
+
+const text = z.string().check(z.minLength(1));
+const arn = z.string().check(z.regex(/^arn:aws[a-z-]*:[a-z0-9-]+:/, 'must be an ARN'));
+
+export const ENVIRONMENT = {
+  /** The approval table (approval records and link hashes). */
+  TABLE_NAME: text,
+  /** plangate:approvers. */
+  APPROVERS: json(z.array(approverSchema).check(z.minLength(1))),
+  /** plangate:autoApproveUpTo and plangate:requiredApprovals. */
+  APPROVAL_RULES: json(approvalRulesSchema),
+  DEFAULT_ACCEPT_LANGUAGE: acceptLanguageSchema,
+  /** Resource types (or `Prefix::*`) whose every change is HIGH risk. */
+  SENSITIVE_RESOURCE_TYPES: json(z.array(z.string())),
+  /** Resource types (or `Prefix::*`) a plan may not change at all. */
+  DENIED_RESOURCE_TYPES: json(z.array(z.string())),
+  APPROVAL_TOPIC_ARN: arn,
+  /** The approval API's base URL; approval links are built on it. */
+  APPROVAL_BASE_URL: z.url(),
+  APPROVAL_TIMEOUT_SECONDS: wholeSeconds,
+  DELETE_EXPIRED_PLANS: flag,
+  POLL_INITIAL_INTERVAL_SECONDS: wholeSeconds,
+  POLL_MAX_INTERVAL_SECONDS: wholeSeconds,
+  POLL_TIMEOUT_SECONDS: wholeSeconds,
+  OUTCOME_TOPIC_ARN: arn,
+  EVENT_BUS_NAME: text,
+  /** `source` of review requests and outcome events. */
+  EVENT_SOURCE: text,
+  /** Secret ids only: the values are read at run time and never reach the template or the environment. */
+  SLACK_WEBHOOK_SECRET_ID: z.optional(text),
+  SLACK_SIGNING_SECRET_ID: z.optional(text),
+};
+
+export type EnvironmentName = keyof typeof ENVIRONMENT;
+export type Environment<K extends EnvironmentName> = { [P in K]: z.output<(typeof ENVIRONMENT)[P]> };
+
+/**
+ * Reads and checks the named variables. Throws one error naming every variable that is missing or invalid,
+ * so a function with a bad environment fails at start-up saying which.
+ */
+export function parseEnvironment<K extends EnvironmentName>(names: readonly K[], source: Record<string, string | undefined>): Environment<K> {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const name of names) {
+    const raw = source[name] === '' ? undefined : source[name];
+    const result = z.safeParse(ENVIRONMENT[name] as z.ZodMiniType, raw);
+    if (result.success) values[name] = result.data;
+    else if (raw === undefined) problems.push(`Environment variable ${name} is not set`);
+    else problems.push(`Environment variable ${name} is invalid: ${result.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')}`);
+  }
+  if (problems.length) throw new Error(problems.join('. '));
+  return values as Environment<K>;
+}
+
+/**
+ * The variables for the given values, as the construct sets them. Strings pass unchanged (they may hold CDK
+ * tokens, resolved only at deploy time); JSON, numbers and flags are encoded and checked by their schema.
+ */
+export function encodeEnvironment(values: Partial<{ [P in EnvironmentName]: z.output<(typeof ENVIRONMENT)[P]> }>): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    variables[name] = typeof value === 'string' ? value : String(z.encode(ENVIRONMENT[name as EnvironmentName] as z.ZodMiniType, value));
+  }
+  return variables;
+}

@@ -1,0 +1,234 @@
+/**
+ * The shapes that flow between the state machine's steps. Each Lambda's output lands at one path of the run's
+ * state document (see lib/workflow-definition.ts); these schemas name and check them, and the types are inferred.
+ */
+import * as z from './zod';
+import { approverSchema } from './approver';
+
+export const ACCEPT_LANGUAGES = ['en', 'jp', 'zh'] as const;
+export const acceptLanguageSchema = z.enum(ACCEPT_LANGUAGES, { error: 'acceptLanguage must be one of "en", "jp", "zh"' });
+export type AcceptLanguage = z.infer<typeof acceptLanguageSchema>;
+
+export const RISK_LEVELS = ['LOW', 'MEDIUM', 'HIGH'] as const;
+export const riskLevelSchema = z.enum(RISK_LEVELS);
+export type RiskLevel = z.infer<typeof riskLevelSchema>;
+
+/** Service Catalog's `Id` shape, applied as a full match. */
+export const planIdSchema = z
+  .string({ error: 'planId is required' })
+  .check(z.regex(/^[a-zA-Z0-9_-]{1,100}$/, 'planId must be 1-100 characters of letters, digits, "_" or "-"'));
+
+export const executionArnSchema = z.string().check(z.minLength(1));
+
+/** What a user or trigger may start a run with. */
+export const runInputSchema = z.object({
+  planId: planIdSchema,
+  acceptLanguage: z.optional(acceptLanguageSchema),
+  requestedBy: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+});
+export type RunInput = z.infer<typeof runInputSchema>;
+
+/** Set by the state machine's first state from the execution's context object, at `$.run`. */
+export const runContextSchema = z.object({ executionArn: executionArnSchema, startedAt: z.string(), planChecks: z.number() });
+export type RunContext = z.infer<typeof runContextSchema>;
+
+export const resourceChangeSummarySchema = z.object({
+  action: z.string(),
+  logicalResourceId: z.string(),
+  resourceType: z.string(),
+  physicalResourceId: z.optional(z.string()),
+  replacement: z.optional(z.string()),
+  risk: riskLevelSchema,
+  /** Why the change is HIGH or MEDIUM risk. */
+  reason: z.optional(z.string()),
+});
+export type ResourceChangeSummary = z.infer<typeof resourceChangeSummarySchema>;
+
+export const changeSummarySchema = z.object({
+  total: z.number(),
+  countsByAction: z.record(z.string(), z.number()),
+  replacements: z.number(),
+  /** The plan's risk: its riskiest change's. */
+  risk: riskLevelSchema,
+  countsByRisk: z.record(riskLevelSchema, z.number()),
+  /** Riskiest first (removals, then replacements, lead the HIGH ones), then the rest; capped at MAX_LISTED_CHANGES. */
+  changes: z.array(resourceChangeSummarySchema),
+  /** How many changes the list leaves out because of the cap. */
+  unlisted: z.number(),
+});
+export type ChangeSummary = z.infer<typeof changeSummarySchema>;
+
+export const planSummarySchema = z.object({
+  planId: z.string(),
+  planName: z.optional(z.string()),
+  status: z.string(),
+  statusMessage: z.optional(z.string()),
+  provisionedProductId: z.optional(z.string()),
+  provisionedProductName: z.optional(z.string()),
+  productId: z.optional(z.string()),
+  provisioningArtifactId: z.optional(z.string()),
+  createdTime: z.optional(z.string()),
+});
+export type PlanSummary = z.infer<typeof planSummarySchema>;
+
+/** The approval rules from configuration (plangate:autoApproveUpTo, plangate:requiredApprovals). */
+export const approvalRulesSchema = z.object({
+  /** Plans up to this risk run without a human decision; NONE asks a human for every plan. */
+  autoApproveUpTo: z.enum(['NONE', ...RISK_LEVELS]),
+  requiredApprovals: z.record(riskLevelSchema, z.number().check(z.int(), z.minimum(1))),
+});
+export type ApprovalRules = z.infer<typeof approvalRulesSchema>;
+
+/** What the rules make of one reviewed plan, at `$.review.policy`. */
+export const approvalPolicySchema = z.object({
+  /** True when the plan runs without asking anyone. */
+  autoApproved: z.boolean(),
+  /** Distinct human approvals needed (0 when auto-approved). */
+  requiredApprovals: z.number(),
+  /** The rule that applied, in words, for the approvers, the notification and the audit record. */
+  rule: z.string(),
+  /** The approver who asked for the run: they may reject it but not approve it. */
+  selfApprover: z.optional(z.string()),
+});
+export type ApprovalPolicy = z.infer<typeof approvalPolicySchema>;
+
+/** ReviewPlan's output, at `$.review`. */
+export const reviewResultSchema = z.object({
+  planId: planIdSchema,
+  acceptLanguage: acceptLanguageSchema,
+  requestedBy: z.optional(z.string()),
+  planStatus: z.string(),
+  plan: z.optional(planSummarySchema),
+  summary: z.optional(changeSummarySchema),
+  /** SHA-256 of the resource changes reviewed; execution checks the plan still has exactly these. */
+  changesDigest: z.optional(z.string()),
+  /** What the approval rules require of this plan. */
+  policy: z.optional(approvalPolicySchema),
+  reviewedAt: z.string(),
+});
+export type ReviewResult = z.infer<typeof reviewResultSchema>;
+
+/** The review of a CREATE_SUCCESS plan, which is what approval steps receive. */
+export const reviewedPlanSchema = z.extend(reviewResultSchema, {
+  summary: changeSummarySchema,
+  changesDigest: z.string(),
+  policy: approvalPolicySchema,
+});
+export type ReviewedPlan = z.infer<typeof reviewedPlanSchema>;
+
+export const DECISIONS = ['APPROVED', 'REJECTED'] as const;
+export type Decision = (typeof DECISIONS)[number];
+
+export const decisionChannelSchema = z.enum(['web', 'slack']);
+export type DecisionChannel = z.infer<typeof decisionChannelSchema>;
+
+/** One approver's approval, counted towards the quorum. */
+export const approvalSchema = z.object({
+  approver: approverSchema,
+  channel: decisionChannelSchema,
+  decidedAt: z.string(),
+  comment: z.optional(z.string()),
+});
+export type Approval = z.infer<typeof approvalSchema>;
+
+/** An approver's decision: what the approval API sends back with SendTaskSuccess. */
+export const humanDecisionSchema = z.object({
+  decision: z.enum(DECISIONS),
+  approver: approverSchema,
+  comment: z.optional(z.string()),
+  channel: decisionChannelSchema,
+  requestedAt: z.string(),
+  decidedAt: z.string(),
+  /** Every approval counted towards the quorum, in order (the deciding one last). */
+  approvals: z.optional(z.array(approvalSchema)),
+});
+export type HumanDecision = z.infer<typeof humanDecisionSchema>;
+
+/** The auto-approval rule's decision: AutoApprove's output. */
+export const ruleDecisionSchema = z.object({
+  decision: z.literal('APPROVED'),
+  channel: z.literal('rule'),
+  /** The rule that approved, e.g. "LOW risk is within plangate:autoApproveUpTo (LOW)". */
+  rule: z.string(),
+  requestedAt: z.string(),
+  decidedAt: z.string(),
+});
+export type RuleDecision = z.infer<typeof ruleDecisionSchema>;
+
+/** How the approval was decided, at `$.approval`. */
+export const approvalDecisionSchema = z.union([humanDecisionSchema, ruleDecisionSchema]);
+export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
+
+/** ExecutePlan's output, at `$.execution`. */
+export const executionResultSchema = z.object({
+  recordId: z.string(),
+  idempotencyToken: z.string(),
+  recordStatus: z.string(),
+  executedAt: z.string(),
+});
+export type ExecutionResult = z.infer<typeof executionResultSchema>;
+
+export const recordErrorSchema = z.object({ code: z.optional(z.string()), description: z.optional(z.string()) });
+export type RecordError = z.infer<typeof recordErrorSchema>;
+
+/** CheckRecord's output, at `$.record`. */
+export const recordCheckSchema = z.object({
+  recordId: z.string(),
+  status: z.string(),
+  provisionedProductId: z.optional(z.string()),
+  provisionedProductName: z.optional(z.string()),
+  recordErrors: z.array(recordErrorSchema),
+  recordOutputs: z.array(z.object({ key: z.optional(z.string()), value: z.optional(z.string()), description: z.optional(z.string()) })),
+  checks: z.number(),
+  nextCheckInSeconds: z.number(),
+  timedOut: z.boolean(),
+  checkedAt: z.string(),
+});
+export type RecordCheck = z.infer<typeof recordCheckSchema>;
+
+/** ExpireApproval's output, at `$.expiry`. */
+export const expiryResultSchema = z.object({
+  expiredAt: z.string(),
+  requiredApprovals: z.number(),
+  approvals: z.array(approvalSchema),
+  /** Approvers who had not approved (the requester excluded). */
+  undecided: z.array(z.string()),
+  /** Present when plangate:deleteExpiredPlans is on: whether DeleteProvisionedProductPlan succeeded, and why not. */
+  planDeleted: z.optional(z.boolean()),
+  deleteError: z.optional(z.string()),
+});
+export type ExpiryResult = z.infer<typeof expiryResultSchema>;
+
+export const OUTCOMES = [
+  'SUCCEEDED',
+  'FAILED',
+  'REJECTED',
+  'DENIED',
+  'EXPIRED',
+  'INVALID_INPUT',
+  'PLAN_NOT_READY',
+  'PLAN_CHANGED',
+  'DUPLICATE',
+  'TIMED_OUT',
+  'INTERNAL_ERROR',
+] as const;
+export const outcomeSchema = z.enum(OUTCOMES);
+export type Outcome = z.infer<typeof outcomeSchema>;
+
+/** A Catch's error output: Cause is the Lambda error JSON for function errors. */
+export const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.optional(z.string()) });
+export type CaughtError = z.infer<typeof caughtErrorSchema>;
+
+/** The whole state document, as Notify receives it. Everything past `run` is present only if reached. */
+export const runStateSchema = z.object({
+  input: z.unknown(),
+  run: runContextSchema,
+  outcome: outcomeSchema,
+  review: z.optional(reviewResultSchema),
+  approval: z.optional(approvalDecisionSchema),
+  execution: z.optional(executionResultSchema),
+  record: z.optional(recordCheckSchema),
+  expiry: z.optional(expiryResultSchema),
+  error: z.optional(caughtErrorSchema),
+});
+export type RunState = z.infer<typeof runStateSchema>;

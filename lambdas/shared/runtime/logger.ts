@@ -1,0 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+
+/** One structured JSON logger for every function. Events are never logged: they can carry task tokens. */
+export const logger = new Logger({ serviceName: 'plangate' });
