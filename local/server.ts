@@ -12,6 +12,7 @@ import { Outbox, type OutboxEntry } from './outbox';
 import { AwsApiError, ServiceCatalogEmulator } from './service-catalog';
 import { type ExecutionEvent, type Execution, LocalStepFunctions } from './step-functions';
 import { exampleContext, synthesize } from './synth';
+import { STATES } from '../lib/workflow-definition';
 import { createApprovalTable, LOCAL_REGION, loadWorkflow, withApprovalTimeout } from './template';
 
 /**
@@ -81,11 +82,11 @@ function send(res: ServerResponse, answer: JsonAnswer | APIGatewayProxyResult | 
 function progressLine(execution: Execution, event: ExecutionEvent): string | undefined {
   const run = execution.name.slice(0, 8);
   if (event.type === 'StateEntered' && event.state?.type !== 'Choice') {
-    if (event.state?.name === 'RequestApproval') return `[${run}] waiting for approval`;
-    if (event.state?.name === 'RemindApprovers') return `[${run}] reminding approvers, still waiting`;
+    if (event.state?.name === STATES.requestApproval) return `[${run}] waiting for approval`;
+    if (event.state?.name === STATES.remindApprovers) return `[${run}] reminding approvers, still waiting`;
     return `[${run}] ${event.state?.name}`;
   }
-  if (event.type === 'StateExited' && event.state?.name === 'CheckRecord') {
+  if (event.type === 'StateExited' && event.state?.name === STATES.checkRecord) {
     return `[${run}] record ${(event.state.output as { record?: { status?: string } }).record?.status}`;
   }
   if (event.type === 'StateRetried') return `[${run}] retrying ${event.state?.name}`;
@@ -233,7 +234,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   approvalApi = handlers.ApprovalApi;
   const pollWaitMs = options.pollWaitMs ?? 1000;
   stepFunctions = new LocalStepFunctions(workflow, handlers, {
-    waitTimeOverrides: { 'Wait for plan': pollWaitMs, 'Wait for record': pollWaitMs },
+    waitTimeOverrides: { [STATES.waitForPlan]: pollWaitMs, [STATES.waitForRecord]: pollWaitMs },
     onEvent: (execution, event) => {
       const line = progressLine(execution, event);
       if (line) log(line);

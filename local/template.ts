@@ -1,5 +1,6 @@
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FUNCTIONS, type FunctionName } from '../lib/functions';
+import { STATES } from '../lib/workflow-definition';
 
 /**
  * Reads what local execution needs from a synthesized CloudFormation template: the state machine's
@@ -129,15 +130,17 @@ export function loadWorkflow(template: CfnTemplate): LocalWorkflow {
 export function withApprovalTimeout(workflow: LocalWorkflow, seconds: number, reminderSeconds = Math.floor(seconds / 2)): LocalWorkflow {
   // A JSON copy: structuredClone's objects can come from another realm (under jest), which the interpreter rejects.
   const states = JSON.parse(JSON.stringify(workflow.definition.States)) as Record<string, { TimeoutSeconds?: number }>;
-  if (states.RemindApprovers) {
+  const first = states[STATES.requestApproval]!;
+  const reminder = states[STATES.remindApprovers];
+  if (reminder) {
     // Whole seconds, as Amazon States Language requires.
     if (!Number.isInteger(reminderSeconds) || reminderSeconds < 1 || reminderSeconds >= seconds) {
       throw new Error(`The reminder must come a whole number of seconds (at least 1) before the ${seconds}-second expiry`);
     }
-    states.RequestApproval!.TimeoutSeconds = seconds - reminderSeconds;
-    states.RemindApprovers.TimeoutSeconds = reminderSeconds;
+    first.TimeoutSeconds = seconds - reminderSeconds;
+    reminder.TimeoutSeconds = reminderSeconds;
   } else {
-    states.RequestApproval!.TimeoutSeconds = seconds;
+    first.TimeoutSeconds = seconds;
   }
   return {
     ...workflow,

@@ -343,7 +343,8 @@ describe('Slack', () => {
       .filter((r) => r.Type === 'AWS::Lambda::Function')
       .map((r) => (r.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables);
     expect(envs.filter((e) => e.SLACK_WEBHOOK_SECRET_ID === 'plangate/slack-webhook-url')).toHaveLength(3);
-    expect(envs.filter((e) => e.SLACK_SIGNING_SECRET_ID)).toHaveLength(3);
+    // The approval API reads the signing secret; RequestApproval only learns that the buttons are on.
+    expect(envs.filter((e) => e.SLACK_SIGNING_SECRET_ID)).toHaveLength(2);
     for (const role of ['RequestApproval', 'ApprovalApi', 'Notify']) expect(policyOf(role)).toContain('secret:plangate/slack-webhook-url-??????');
     expect(policyOf('ApprovalApi')).toContain('secret:plangate/signing-AbCdEf');
     for (const role of ['RequestApproval', 'Notify', 'ReviewPlan', 'ExecutePlan', 'CheckRecord']) expect(policyOf(role)).not.toContain('signing');

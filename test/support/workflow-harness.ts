@@ -9,6 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import dynalite from 'dynalite';
 import { FUNCTIONS, type FunctionName } from '../../lib/functions';
+import { STATES } from '../../lib/workflow-definition';
 import { ApprovalStore } from '../../lambdas/shared/adapters/approval-store';
 import { toApiGatewayEvent } from '../../local/api-gateway';
 import { type AwsApiError, ServiceCatalogEmulator } from '../../local/service-catalog';
@@ -119,7 +120,7 @@ export async function startHarness(template: CfnTemplate, options: HarnessOption
   }
 
   const stepFunctions = new LocalStepFunctions(workflow, handlers, {
-    waitTimeOverrides: { 'Wait for plan': 20, 'Wait for record': 25 },
+    waitTimeOverrides: { [STATES.waitForPlan]: 20, [STATES.waitForRecord]: 25 },
     retryIntervalOverrides: Object.fromEntries(Object.keys(workflow.definition.States as object).map((s) => [s, 10])),
   });
   const taskTokens: string[] = [];

@@ -1,0 +1,78 @@
+import {
+  Aws,
+  RemovalPolicy,
+  aws_dynamodb as dynamodb,
+  aws_iam as iam,
+  aws_kms as kms,
+  aws_sns as sns,
+  aws_sns_subscriptions as subscriptions,
+} from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { Approver } from '../lambdas/shared/contracts/approver';
+
+/*
+ * The workflow's state: the key, the approval table and the two topics. Each is created in the scope it is given,
+ * the workflow construct, under the id it has always had: a new id would replace the retained table (orphaning the
+ * audit trail), make every subscriber confirm again, or rotate the key (test/logical-ids.test.ts).
+ */
+
+/** Encrypts the approval table, the topics and every log group; rotates yearly; outlives the stack. */
+export function workflowKey(scope: Construct): kms.Key {
+  const key = new kms.Key(scope, 'Key', {
+    description: 'Encrypts PlanGate approvals, topics and logs',
+    enableKeyRotation: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowCloudWatchLogs',
+      principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:*` } },
+    }),
+  );
+  // EventBridge publishes the "run ended without notification" alert to the encrypted outcome topic.
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowEventBridgeToPublishToTopics',
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+    }),
+  );
+  return key;
+}
+
+/** The approval records (the audit trail) and link hashes: point-in-time recovery, deletion protection, retained. */
+export function approvalTable(scope: Construct, key: kms.IKey): dynamodb.Table {
+  return new dynamodb.Table(scope, 'ApprovalTable', {
+    partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+    encryptionKey: key,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    deletionProtection: true,
+    // The approval records are the audit trail: they outlive the stack.
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+}
+
+/**
+ * The approval-request topic, one email subscription per approver filtered on the `approver` attribute (so each
+ * personal link reaches only its owner), and the outcome topic with the notification emails.
+ */
+export function workflowTopics(scope: Construct, props: { key: kms.IKey; approvers: Approver[]; notificationEmails: string[] }) {
+  const approvalTopic = new sns.Topic(scope, 'ApprovalRequestTopic', { displayName: 'PlanGate approval requests', masterKey: props.key, enforceSSL: true });
+  for (const approver of props.approvers) {
+    approvalTopic.addSubscription(
+      new subscriptions.EmailSubscription(approver.email, {
+        filterPolicy: { approver: sns.SubscriptionFilter.stringFilter({ allowlist: [approver.email] }) },
+      }),
+    );
+  }
+  const outcomeTopic = new sns.Topic(scope, 'OutcomeTopic', { displayName: 'PlanGate run outcomes', masterKey: props.key, enforceSSL: true });
+  for (const email of props.notificationEmails) outcomeTopic.addSubscription(new subscriptions.EmailSubscription(email));
+  return { approvalTopic, outcomeTopic };
+}

@@ -1,0 +1,278 @@
+import { Duration, aws_lambda as lambda, aws_stepfunctions as sfn, aws_stepfunctions_tasks as tasks } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+
+/** State names that other code refers to: local mode's shortened waits and progress lines, and the tests. */
+export const STATES = {
+  reviewPlan: 'ReviewPlan',
+  waitForPlan: 'Wait for plan',
+  autoApprove: 'AutoApprove',
+  requestApproval: 'RequestApproval',
+  remindApprovers: 'RemindApprovers',
+  expireApproval: 'ExpireApproval',
+  executePlan: 'ExecutePlan',
+  checkRecord: 'CheckRecord',
+  waitForRecord: 'Wait for record',
+  notify: 'Notify',
+} as const;
+
+/** Errors worth another attempt: our TransientError and the Lambda service's own failures. */
+const TRANSIENT_ERRORS = [
+  'TransientError',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
+];
+
+export interface WorkflowFunctions {
+  readonly reviewPlan: lambda.IFunction;
+  readonly autoApprove: lambda.IFunction;
+  readonly requestApproval: lambda.IFunction;
+  readonly expireApproval: lambda.IFunction;
+  readonly executePlan: lambda.IFunction;
+  readonly checkRecord: lambda.IFunction;
+  readonly notify: lambda.IFunction;
+}
+
+export interface WorkflowDefinitionProps {
+  readonly functions: WorkflowFunctions;
+  readonly approvalTimeout: Duration;
+  /** Zero for no reminder. */
+  readonly reminderBeforeExpiry: Duration;
+  readonly planCheckInterval: Duration;
+  /** How many times to look at a plan that is still being created before giving up. */
+  readonly planChecks: number;
+}
+
+type Outcomes = Record<
+  'succeeded' | 'failed' | 'rejected' | 'denied' | 'expired' | 'invalidInput' | 'planNotReady' | 'planChanged' | 'duplicate' | 'timedOut' | 'internalError',
+  sfn.Pass
+>;
+
+/**
+ * The run, in JSONPath: review → approval (task token) → execute → poll → notify. Each phase is built by its own
+ * method; every ending sets `$.outcome` in a Pass state and converges on the one Notify task.
+ */
+export class WorkflowDefinition extends Construct {
+  /** The first state; hand it to the state machine. */
+  readonly start: sfn.IChainable;
+
+  constructor(scope: Construct, id: string, props: WorkflowDefinitionProps) {
+    super(scope, id);
+    const outcomes = this.endings(props.functions.notify);
+    const approved = this.decision(props.functions, outcomes);
+    const approval = this.approvalPhase(props, outcomes, approved);
+    this.start = this.reviewPhase(props, outcomes, approval);
+  }
+
+  /** One Pass state per outcome, each followed by Notify; with no payload given, Notify gets the whole state document. */
+  private endings(notifyFunction: lambda.IFunction): Outcomes {
+    const outcome = (id: string, value: string) =>
+      new sfn.Pass(this, `Outcome: ${id}`, { result: sfn.Result.fromString(value), resultPath: '$.outcome' });
+    const outcomes: Outcomes = {
+      succeeded: outcome('Succeeded', 'SUCCEEDED'),
+      failed: outcome('Failed', 'FAILED'),
+      rejected: outcome('Rejected', 'REJECTED'),
+      denied: outcome('Denied', 'DENIED'),
+      expired: outcome('Expired', 'EXPIRED'),
+      invalidInput: outcome('Invalid input', 'INVALID_INPUT'),
+      planNotReady: outcome('Plan not ready', 'PLAN_NOT_READY'),
+      planChanged: outcome('Plan changed', 'PLAN_CHANGED'),
+      duplicate: outcome('Duplicate', 'DUPLICATE'),
+      timedOut: outcome('Timed out', 'TIMED_OUT'),
+      internalError: outcome('Internal error', 'INTERNAL_ERROR'),
+    };
+    const notify = this.invoke(STATES.notify, notifyFunction, undefined, '$.notification');
+    notify.addCatch(
+      new sfn.Fail(this, 'Notification failed', {
+        error: 'NotificationFailed',
+        cause: 'The run ended but its outcome notification could not be sent',
+      }),
+      { resultPath: '$.notifyError' },
+    );
+    notify.next(new sfn.Succeed(this, 'Done', { outputPath: '$.notification' }));
+    for (const state of Object.values(outcomes)) state.next(notify);
+    return outcomes;
+  }
+
+  /** Start → ReviewPlan, waiting while the plan is still being created, then auto-approval or a human's. */
+  private reviewPhase(props: WorkflowDefinitionProps, o: Outcomes, approval: { auto: sfn.IChainable; human: sfn.IChainable }): sfn.IChainable {
+    const start = new sfn.Pass(this, 'Start', {
+      parameters: {
+        'input.$': '$',
+        run: { 'executionArn.$': '$$.Execution.Id', 'startedAt.$': '$$.Execution.StartTime', planChecks: 0 },
+      },
+    });
+    const review = this.invoke(STATES.reviewPlan, props.functions.reviewPlan, sfn.TaskInput.fromObject({ 'input.$': '$.input' }), '$.review')
+      .addCatch(o.invalidInput, { errors: ['InvalidInputError'], resultPath: '$.error' })
+      .addCatch(o.denied, { errors: ['PlanDeniedError'], resultPath: '$.error' })
+      .addCatch(o.planNotReady, { errors: ['PlanNotReadyError'], resultPath: '$.error' })
+      .addCatch(o.internalError, { resultPath: '$.error' });
+    const countCheck = new sfn.Pass(this, 'Count plan check', {
+      parameters: {
+        'executionArn.$': '$.run.executionArn',
+        'startedAt.$': '$.run.startedAt',
+        'planChecks.$': 'States.MathAdd($.run.planChecks, 1)',
+      },
+      resultPath: '$.run',
+    });
+    const waitForPlan = new sfn.Wait(this, STATES.waitForPlan, { time: sfn.WaitTime.duration(props.planCheckInterval) });
+    const stillCreating = new sfn.Pass(this, 'Plan still being created', {
+      parameters: {
+        Error: 'PlanNotReadyError',
+        'Cause.$': "States.Format('Plan {} was still CREATE_IN_PROGRESS after {} checks', $.review.planId, $.run.planChecks)",
+      },
+      resultPath: '$.error',
+    }).next(o.planNotReady);
+    return start.next(review).next(
+      new sfn.Choice(this, 'Plan ready?')
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.stringEquals('$.review.planStatus', 'CREATE_IN_PROGRESS'),
+            sfn.Condition.numberLessThan('$.run.planChecks', props.planChecks),
+          ),
+          waitForPlan.next(countCheck).next(review),
+        )
+        .when(sfn.Condition.stringEquals('$.review.planStatus', 'CREATE_IN_PROGRESS'), stillCreating)
+        .otherwise(
+          new sfn.Choice(this, 'Auto-approve?')
+            .when(sfn.Condition.booleanEquals('$.review.policy.autoApproved', true), approval.auto)
+            .otherwise(approval.human),
+        ),
+    );
+  }
+
+  /**
+   * A human decision through the approval API, or the rule's. With a reminder the wait is two tasks: the first until
+   * the reminder time, the second (which reminds and takes over the decision) for the rest. A task token cannot
+   * outlive its task, so each has its own. Expiry closes the approval record before reporting EXPIRED.
+   */
+  private approvalPhase(props: WorkflowDefinitionProps, o: Outcomes, approved: sfn.Choice) {
+    const expire = this.invoke(
+      STATES.expireApproval,
+      props.functions.expireApproval,
+      sfn.TaskInput.fromObject({
+        'planId.$': '$.review.planId',
+        'acceptLanguage.$': '$.review.acceptLanguage',
+        'executionArn.$': '$.run.executionArn',
+      }),
+      '$.expiry',
+    )
+      .addCatch(o.expired, { resultPath: '$.error' })
+      .next(o.expired);
+
+    const reminder = props.reminderBeforeExpiry.toSeconds() > 0;
+    const approvalTask = (id: string, timeout: Duration, isReminder: boolean) => {
+      const task = new tasks.LambdaInvoke(this, id, {
+        lambdaFunction: props.functions.requestApproval,
+        integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        payload: sfn.TaskInput.fromObject({
+          taskToken: sfn.JsonPath.taskToken,
+          'executionArn.$': '$.run.executionArn',
+          'review.$': '$.review',
+          ...(isReminder ? { reminder: true } : {}),
+        }),
+        resultPath: '$.approval',
+        taskTimeout: sfn.Timeout.duration(timeout),
+        retryOnServiceExceptions: false,
+      });
+      retryTransient(task);
+      return task;
+    };
+    const requestApproval = approvalTask(
+      STATES.requestApproval,
+      reminder ? props.approvalTimeout.minus(props.reminderBeforeExpiry) : props.approvalTimeout,
+      false,
+    );
+    if (reminder) {
+      const remind = approvalTask(STATES.remindApprovers, props.reminderBeforeExpiry, true)
+        .addCatch(expire, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD })
+        .addCatch(o.internalError, { resultPath: '$.error' });
+      remind.next(approved);
+      requestApproval.addCatch(remind, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
+    } else {
+      requestApproval.addCatch(expire, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
+    }
+    requestApproval
+      .addCatch(o.duplicate, { errors: ['DuplicateRunError'], resultPath: '$.error' })
+      .addCatch(o.internalError, { resultPath: '$.error' });
+
+    const autoApprove = this.invoke(
+      STATES.autoApprove,
+      props.functions.autoApprove,
+      sfn.TaskInput.fromObject({ 'executionArn.$': '$.run.executionArn', 'review.$': '$.review' }),
+      '$.approval',
+    )
+      .addCatch(o.duplicate, { errors: ['DuplicateRunError'], resultPath: '$.error' })
+      .addCatch(o.internalError, { resultPath: '$.error' });
+    return { auto: autoApprove.next(approved), human: requestApproval.next(approved) };
+  }
+
+  /** Both approval tasks and auto-approval feed this one decision: execute and follow the record, or report the rejection. */
+  private decision(functions: WorkflowFunctions, o: Outcomes): sfn.Choice {
+    const execute = this.invoke(
+      STATES.executePlan,
+      functions.executePlan,
+      sfn.TaskInput.fromObject({
+        'planId.$': '$.review.planId',
+        'acceptLanguage.$': '$.review.acceptLanguage',
+        'executionArn.$': '$.run.executionArn',
+      }),
+      '$.execution',
+    )
+      .addCatch(o.planChanged, { errors: ['PlanChangedError'], resultPath: '$.error' })
+      .addCatch(o.planNotReady, { errors: ['PlanNotReadyError'], resultPath: '$.error' })
+      .addCatch(o.internalError, { resultPath: '$.error' });
+    const startPolling = new sfn.Pass(this, 'Start polling', { result: sfn.Result.fromObject({ checks: 0 }), resultPath: '$.record' });
+    const checkRecord = this.invoke(
+      STATES.checkRecord,
+      functions.checkRecord,
+      sfn.TaskInput.fromObject({
+        'recordId.$': '$.execution.recordId',
+        'acceptLanguage.$': '$.review.acceptLanguage',
+        'executedAt.$': '$.execution.executedAt',
+        'checks.$': '$.record.checks',
+      }),
+      '$.record',
+    ).addCatch(o.internalError, { resultPath: '$.error' });
+    const waitForRecord = new sfn.Wait(this, STATES.waitForRecord, { time: sfn.WaitTime.secondsPath('$.record.nextCheckInSeconds') }).next(checkRecord);
+    return new sfn.Choice(this, 'Approved?')
+      .when(
+        sfn.Condition.stringEquals('$.approval.decision', 'APPROVED'),
+        execute.next(startPolling).next(checkRecord).next(
+          new sfn.Choice(this, 'Record finished?')
+            .when(sfn.Condition.stringEquals('$.record.status', 'SUCCEEDED'), o.succeeded)
+            .when(sfn.Condition.stringEquals('$.record.status', 'FAILED'), o.failed)
+            .when(sfn.Condition.booleanEquals('$.record.timedOut', true), o.timedOut)
+            .otherwise(waitForRecord),
+        ),
+      )
+      .otherwise(o.rejected);
+  }
+
+  /** A Lambda task whose result is the handler's return value, with a timeout and transient retries. */
+  private invoke(id: string, fn: lambda.IFunction, payload: sfn.TaskInput | undefined, resultPath: string) {
+    const task = new tasks.LambdaInvoke(this, id, {
+      lambdaFunction: fn,
+      payload,
+      payloadResponseOnly: true,
+      resultPath,
+      taskTimeout: sfn.Timeout.duration(Duration.minutes(5)),
+      retryOnServiceExceptions: false,
+    });
+    retryTransient(task);
+    return task;
+  }
+}
+
+function retryTransient(task: sfn.TaskStateBase) {
+  task.addRetry({
+    errors: TRANSIENT_ERRORS,
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 5,
+    maxDelay: Duration.seconds(60),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+}
