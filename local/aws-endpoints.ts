@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { LocalEventBridge } from './event-bridge';
+import type { HistoryEvent } from './execution-history';
 import type { Outbox } from './outbox';
 import { AwsApiError, type ServiceCatalogEmulator } from './service-catalog';
-import type { Execution, LocalStepFunctions } from './step-functions';
+import { EXECUTION_STATUSES, type Execution, type LocalStepFunctions } from './step-functions';
 
 /**
  * The AWS APIs local mode answers, as the real SDK clients speak them:
@@ -42,8 +44,40 @@ export function serviceCatalogOperation(emulator: ServiceCatalogEmulator, operat
 
 function requireString(input: Json, member: string): string {
   const value = input[member];
-  if (typeof value !== 'string' || value === '') throw new AwsApiError('ValidationException', `${member} is required`);
+  if (typeof value !== 'string' || value === '') {
+    throw new AwsApiError('ValidationException', `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must not be null`);
+  }
   return value;
+}
+
+const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:\s]{1,80}$/;
+const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:\s]{1,80}:[^:\s]{1,80}$/;
+
+/** Step Functions' own wording for a value outside a member's constraint. */
+const invalidValue = (member: string, value: unknown, constraint: string) =>
+  new AwsApiError('ValidationException', `1 validation error detected: Value '${String(value)}' at '${member}' failed to satisfy constraint: ${constraint}`);
+
+/** One page of a list: `maxResults` (1-1000; 0 or absent for the default 100) and an opaque `nextToken`. */
+function page<T>(items: T[], input: Json, list: string): { items: T[]; nextToken?: string } {
+  const max = input.maxResults ?? 0;
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 0 || max > 1000) {
+    throw invalidValue('maxResults', max, 'Member must have value less than or equal to 1000');
+  }
+  let offset = 0;
+  if (input.nextToken !== undefined && input.nextToken !== null) {
+    let token: { list?: string; offset?: number } = {};
+    try {
+      token = JSON.parse(Buffer.from(String(input.nextToken), 'base64url').toString());
+    } catch {
+      // refused below
+    }
+    if (token.list !== list || !Number.isInteger(token.offset) || token.offset! < 0 || token.offset! > items.length) {
+      throw new AwsApiError('InvalidToken', 'Invalid Token: the nextToken is not one this list issued');
+    }
+    offset = token.offset!;
+  }
+  const end = offset + (max || 100);
+  return { items: items.slice(offset, end), nextToken: end < items.length ? Buffer.from(JSON.stringify({ list, offset: end })).toString('base64url') : undefined };
 }
 
 function describe(execution: Execution, stateMachineArn: string) {
@@ -54,86 +88,83 @@ function describe(execution: Execution, stateMachineArn: string) {
     status: execution.status,
     startDate: epochSeconds(execution.startDate),
     stopDate: epochSeconds(execution.stopDate),
-    input: JSON.stringify(execution.input),
+    input: execution.inputText,
+    inputDetails: { included: true },
     output: execution.output === undefined ? undefined : JSON.stringify(execution.output),
+    outputDetails: execution.output === undefined ? undefined : { included: true },
     error: execution.error,
     cause: execution.cause,
+    redriveCount: 0,
+    redriveStatus: 'NOT_REDRIVABLE',
   };
 }
 
-/** Step Functions' history event names for aws-local-stepfunctions' event log. */
-function historyOf(execution: Execution) {
-  return execution.events.map((event, i) => {
-    const base = { id: i + 1, previousEventId: i, timestamp: event.timestamp / 1000 };
-    const state = event.state;
-    switch (event.type) {
-      case 'ExecutionStarted':
-        return { ...base, type: 'ExecutionStarted', executionStartedEventDetails: { input: JSON.stringify(event.input) } };
-      case 'ExecutionSucceeded':
-        return { ...base, type: 'ExecutionSucceeded', executionSucceededEventDetails: { output: JSON.stringify(event.output) } };
-      case 'ExecutionFailed':
-        return { ...base, type: 'ExecutionFailed', executionFailedEventDetails: { error: event.Error, cause: event.Cause } };
-      case 'ExecutionAborted':
-        return { ...base, type: 'ExecutionAborted' };
-      case 'ExecutionTimeout':
-        return { ...base, type: 'ExecutionTimedOut' };
-      case 'StateEntered':
-        return { ...base, type: `${state!.type}StateEntered`, stateEnteredEventDetails: { name: state!.name, input: JSON.stringify(state!.input) } };
-      case 'StateExited':
-        return { ...base, type: `${state!.type}StateExited`, stateExitedEventDetails: { name: state!.name, output: JSON.stringify(state!.output) } };
-      default:
-        return { ...base, type: event.type, stateEnteredEventDetails: state ? { name: state.name } : undefined };
-    }
-  });
+function summary(execution: Execution, stateMachineArn: string) {
+  const { executionArn, name, status, startDate, stopDate } = execution;
+  return { executionArn, stateMachineArn, name, status, startDate: epochSeconds(startDate), stopDate: epochSeconds(stopDate), redriveCount: 0 };
 }
 
 export function stepFunctionsOperation(sfn: LocalStepFunctions, operation: string, input: Json) {
   const execution = () => {
     const arn = requireString(input, 'executionArn');
-    if (!arn.startsWith('arn:aws:states:')) throw new AwsApiError('InvalidArn', `Invalid Arn: '${arn}'`);
+    if (!EXECUTION_ARN.test(arn)) throw new AwsApiError('InvalidArn', `Invalid Arn: '${arn}'`);
     return sfn.describeExecution(arn);
   };
   const stateMachine = () => {
     const arn = requireString(input, 'stateMachineArn');
+    if (!STATE_MACHINE_ARN.test(arn)) throw new AwsApiError('InvalidArn', `Invalid Arn: '${arn}'`);
     if (arn !== sfn.stateMachineArn) throw new AwsApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+  };
+  const text = (member: string, max: number) => {
+    const value = input[member];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value.length > max) throw invalidValue(member, value, `Member must have length less than or equal to ${max}`);
+    return value;
   };
   return () => {
     switch (operation) {
-      case 'ListStateMachines':
-        return {
-          stateMachines: [{ stateMachineArn: sfn.stateMachineArn, name: sfn.stateMachineName, type: 'STANDARD', creationDate: 0 }],
-        };
+      case 'ListStateMachines': {
+        const machines = [{ stateMachineArn: sfn.stateMachineArn, name: sfn.stateMachineName, type: 'STANDARD', creationDate: epochSeconds(sfn.creationDate) }];
+        const { items, nextToken } = page(machines, input, 'stateMachines');
+        return { stateMachines: items, nextToken };
+      }
       case 'StartExecution': {
         stateMachine();
-        let runInput: unknown = {};
-        if (input.input !== undefined) {
-          try {
-            runInput = JSON.parse(String(input.input));
-          } catch {
-            throw new AwsApiError('InvalidExecutionInput', 'Invalid State Machine Execution Input: the input is not valid JSON');
-          }
+        const inputText = input.input === undefined ? '{}' : String(input.input);
+        let runInput: unknown;
+        try {
+          runInput = JSON.parse(inputText);
+        } catch {
+          throw new AwsApiError('InvalidExecutionInput', 'Invalid State Machine Execution Input: the input is not valid JSON');
         }
-        const started = sfn.startExecution(runInput, (input.name as string | undefined) ?? randomUUID());
+        const name = input.name === undefined ? randomUUID() : String(input.name);
+        const started = sfn.startExecution(runInput, name, inputText);
         return { executionArn: started.executionArn, startDate: epochSeconds(started.startDate) };
       }
       case 'DescribeExecution':
         return describe(execution(), sfn.stateMachineArn);
-      case 'StopExecution':
-        sfn.stopExecution(execution().executionArn);
-        return { stopDate: Date.now() / 1000 };
+      case 'StopExecution': {
+        const error = text('error', 256);
+        const cause = text('cause', 32_768);
+        const stopped = sfn.stopExecution(execution().executionArn, error, cause);
+        return { stopDate: epochSeconds(stopped.stopDate) };
+      }
       case 'ListExecutions': {
         stateMachine();
-        const wanted = input.statusFilter as string | undefined;
-        return {
-          executions: sfn
-            .listExecutions()
-            .filter((e) => !wanted || e.status === wanted)
-            .map((e) => ({ executionArn: e.executionArn, stateMachineArn: sfn.stateMachineArn, name: e.name, status: e.status, startDate: epochSeconds(e.startDate), stopDate: epochSeconds(e.stopDate) })),
-        };
+        const wanted = input.statusFilter;
+        if (wanted !== undefined && !(EXECUTION_STATUSES as readonly unknown[]).includes(wanted)) {
+          throw invalidValue('statusFilter', wanted, `Member must satisfy enum value set: [${EXECUTION_STATUSES.join(', ')}]`);
+        }
+        const executions = sfn.listExecutions().filter((e) => wanted === undefined || e.status === wanted);
+        const { items, nextToken } = page(executions, input, `executions:${String(wanted)}`);
+        return { executions: items.map((e) => summary(e, sfn.stateMachineArn)), nextToken };
       }
       case 'GetExecutionHistory': {
-        const events = historyOf(execution());
-        return { events: input.reverseOrder ? events.reverse() : events };
+        const { executionArn, history } = execution();
+        const ordered = input.reverseOrder === true ? [...history].reverse() : history;
+        const withData = input.includeExecutionData === false ? ordered.map(withoutData) : ordered;
+        const { items, nextToken } = page(withData, input, `history:${executionArn}:${input.reverseOrder === true}`);
+        return { events: items, nextToken };
       }
       case 'SendTaskSuccess':
         sfn.sendTaskSuccess(requireString(input, 'taskToken'), requireString(input, 'output'));
@@ -147,30 +178,26 @@ export function stepFunctionsOperation(sfn: LocalStepFunctions, operation: strin
   };
 }
 
-export function eventBridgeOperation(outbox: Outbox, operation: string, input: Json) {
+/** A history event without its input and output, as includeExecutionData: false asks. */
+function withoutData(event: HistoryEvent): HistoryEvent {
+  const copy = JSON.parse(JSON.stringify(event)) as HistoryEvent;
+  for (const details of Object.values(copy)) {
+    if (details && typeof details === 'object') for (const key of ['input', 'output', 'parameters']) delete (details as Record<string, unknown>)[key];
+  }
+  return copy;
+}
+
+export function eventBridgeOperation(bus: LocalEventBridge, operation: string, input: Json) {
   return () => {
     if (operation !== 'PutEvents') throw new AwsApiError('UnknownOperationException', `Operation ${operation} is not supported by local mode`);
-    const entries = (input.Entries as Json[] | undefined) ?? [];
-    if (entries.length < 1 || entries.length > 10) throw new AwsApiError('ValidationException', 'Entries must hold 1 to 10 events');
-    return {
-      FailedEntryCount: 0,
-      Entries: entries.map((entry) => {
-        outbox.add({
-          channel: 'eventbridge',
-          recipient: String(entry.EventBusName ?? 'default'),
-          subject: `${entry.Source} / ${entry.DetailType}`,
-          body: String(entry.Detail ?? '{}'),
-        });
-        return { EventId: randomUUID() };
-      }),
-    };
+    return bus.putEvents(input.Entries);
   };
 }
 
 const xmlEscape = (s: string) => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** SNS Publish over the Query protocol; the message lands in the outbox. */
-export function snsPublish(outbox: Outbox, body: string, recipientsOf: (topicArn: string, approver?: string) => string): JsonAnswer {
+/** SNS Publish over the Query protocol: the message lands in the outbox, addressed as the topic's subscriptions say. */
+export function snsPublish(outbox: Outbox, body: string, recipientsOf: (topicArn: string, attributes: Record<string, string>) => string): JsonAnswer {
   const form = new URLSearchParams(body);
   const requestId = randomUUID();
   const error = (code: string, message: string) => ({
@@ -182,11 +209,12 @@ export function snsPublish(outbox: Outbox, body: string, recipientsOf: (topicArn
   const topicArn = form.get('TopicArn');
   const message = form.get('Message');
   if (!topicArn || !message) return error('InvalidParameter', 'TopicArn and Message are required');
-  let approver: string | undefined;
+  if (Buffer.byteLength(message) > 262_144) return error('InvalidParameter', 'Invalid parameter: Message too long');
+  const attributes: Record<string, string> = {};
   for (let i = 1; form.has(`MessageAttributes.entry.${i}.Name`); i++) {
-    if (form.get(`MessageAttributes.entry.${i}.Name`) === 'approver') approver = form.get(`MessageAttributes.entry.${i}.Value.StringValue`) ?? undefined;
+    attributes[form.get(`MessageAttributes.entry.${i}.Name`)!] = form.get(`MessageAttributes.entry.${i}.Value.StringValue`) ?? '';
   }
-  outbox.add({ channel: 'email', recipient: recipientsOf(topicArn, approver), subject: form.get('Subject') ?? undefined, body: message });
+  outbox.add({ channel: 'email', recipient: recipientsOf(topicArn, attributes), subject: form.get('Subject') ?? undefined, body: message });
   const messageId = randomUUID();
   return {
     status: 200,

@@ -1,12 +1,17 @@
-/** Everything local mode would have sent: emails (SNS publishes), EventBridge events, and later Slack posts. */
+/**
+ * Everything local mode would have sent: emails (SNS publishes), events on the bus (with the rules they matched),
+ * Slack posts, and events a rule could not deliver (their dead-letter queue).
+ */
 export interface OutboxEntry {
   id: number;
-  channel: 'email' | 'eventbridge' | 'slack';
+  channel: 'email' | 'eventbridge' | 'slack' | 'dlq';
   recipient: string;
   subject?: string;
   body: string;
   /** Every http(s) URL found in the body, e.g. the approval links. */
   urls: string[];
+  /** For an event: the rules it matched, by logical id. */
+  rules?: string[];
   sentAt: string;
 }
 

@@ -5,15 +5,17 @@ import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import dynalite from 'dynalite';
 import { parseConfig } from '../lib/config';
 import { toApiGatewayEvent } from './api-gateway';
+import { STATES } from '../lib/workflow-definition';
 import { answerJson, eventBridgeOperation, type JsonAnswer, serviceCatalogOperation, snsPublish, stepFunctionsOperation } from './aws-endpoints';
 import { DEMO_PLANS } from './demo-plans';
+import { awsEvent, LocalEventBridge } from './event-bridge';
+import { matchesPattern } from './event-patterns';
 import { loadHandlers } from './handlers';
 import { Outbox, type OutboxEntry } from './outbox';
 import { AwsApiError, ServiceCatalogEmulator } from './service-catalog';
-import { type ExecutionEvent, type Execution, LocalStepFunctions } from './step-functions';
+import { type Execution, type ExecutionEvent, invokeHandler, LocalStepFunctions } from './step-functions';
 import { exampleContext, synthesize } from './synth';
-import { STATES } from '../lib/workflow-definition';
-import { createApprovalTable, LOCAL_REGION, loadWorkflow, withApprovalTimeout } from './template';
+import { createApprovalTable, LOCAL_REGION, type LocalWorkflow, loadWorkflow, withApprovalTimeout } from './template';
 
 /**
  * Local mode: the synthesized workflow on one port, with no AWS account. The handlers are the deployed
@@ -37,8 +39,13 @@ export interface LocalModeOptions {
   demoPlans?: boolean;
   /** Where progress lines go. @default nowhere */
   log?: (line: string) => void;
-  /** Milliseconds the poll Wait states really wait (the template's are minutes). @default 1000 */
+  /** Milliseconds the poll Wait states really wait (the template's are minutes), without a time scale. @default 1000 */
   pollWaitMs?: number;
+  /**
+   * Runs time at this scale: every Wait, task timeout, retry interval and simulated plan or record duration (and
+   * the approval and poll deadlines the functions compute) is multiplied by it. @default - the shortened poll waits
+   */
+  timeScale?: number;
   /** Shortens the approval timeout below configuration's 5-minute minimum, to try expiry. @default from configuration */
   approvalTimeoutSeconds?: number;
 }
@@ -49,6 +56,8 @@ export interface LocalMode {
   approvalTable: string;
   serviceCatalog: ServiceCatalogEmulator;
   stepFunctions: LocalStepFunctions;
+  /** The default event bus: the template's rules, and the events AWS services emit. */
+  eventBridge: LocalEventBridge;
   outbox: Outbox;
   close(): Promise<void>;
 }
@@ -108,16 +117,43 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const config = parseConfig({ ...exampleContext(), ...overrides });
   const synthesized = loadWorkflow(synthesize(overrides).json);
   const workflow = options.approvalTimeoutSeconds ? withApprovalTimeout(synthesized, options.approvalTimeoutSeconds) : synthesized;
+  const timeScale = options.timeScale;
 
   const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const dynamoListener = db.listeners('request')[0] as RequestListener;
-  const serviceCatalog = new ServiceCatalogEmulator();
   const outbox = new Outbox((entry) => log(printEntry(entry)));
   let stepFunctions: LocalStepFunctions | undefined;
+  let handlers: Awaited<ReturnType<typeof loadHandlers>> | undefined;
   let approvalApi: ((event: unknown, context: Context) => Promise<unknown>) | undefined;
 
-  const recipientsOf = (topicArn: string, approver?: string) =>
-    approver ?? (topicArn === workflow.environment.OUTCOME_TOPIC_ARN ? config.notificationEmails.join(', ') || 'outcome topic (no subscribers)' : topicArn);
+  const recipientsOf = (topicArn: string, attributes: Record<string, string>) => recipients(workflow, topicArn, attributes);
+  const eventBridge = new LocalEventBridge(
+    workflow.rules,
+    {
+      startExecution: (arn, input) => {
+        if (arn !== stepFunctions?.stateMachineArn) throw new AwsApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+        stepFunctions.startExecution(JSON.parse(input), undefined, input);
+      },
+      invokeFunction: async (arn, event) => {
+        const fn = workflow.functionsByArn.get(arn);
+        if (!fn || !handlers) throw new AwsApiError('ResourceNotFoundException', `Function not found: ${arn}`);
+        await invokeHandler(handlers[fn], fn, event, workflow);
+      },
+      publish: (arn, message) => outbox.add({ channel: 'email', recipient: recipientsOf(arn, {}), body: message }),
+    },
+    outbox,
+    { timeScale, log },
+  );
+  const serviceCatalog = new ServiceCatalogEmulator({
+    timeScale,
+    onStackEvent: ({ stackId, status, statusReason }) =>
+      eventBridge.emit(
+        awsEvent('aws.cloudformation', 'CloudFormation Stack Status Change', [stackId], {
+          'stack-id': stackId,
+          'status-details': { status, 'status-reason': statusReason },
+        }),
+      ),
+  });
 
   const secrets: Record<string, () => string> = {
     [config.slackWebhookSecret ?? '']: () => `${baseUrl}/local/slack/webhook`,
@@ -149,7 +185,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
         };
         if (service === 'AWS242ServiceCatalogService') return send(res, answerJson('1.1', () => serviceCatalogOperation(serviceCatalog, operation, input())()));
         if (service === 'AWSStepFunctions') return send(res, answerJson('1.0', () => stepFunctionsOperation(stepFunctions!, operation, input())()));
-        if (service === 'AWSEvents') return send(res, answerJson('1.1', () => eventBridgeOperation(outbox, operation, input())()));
+        if (service === 'AWSEvents') return send(res, answerJson('1.1', () => eventBridgeOperation(eventBridge, operation, input())()));
         if (service === 'secretsmanager') return send(res, answerJson('1.1', () => secretValue(operation, input())));
         if (!target) return send(res, snsPublish(outbox, body, recipientsOf));
         return send(res, answerJson('1.1', () => {
@@ -212,8 +248,8 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   baseUrl = `http://${host}:${address.port}`;
 
-  // The handlers read these exactly as in Lambda; only the endpoints differ.
-  Object.assign(process.env, workflow.environment, {
+  // The handlers read these exactly as in Lambda; only the endpoints differ (and, with a time scale, the deadlines).
+  Object.assign(process.env, workflow.environment, scaledDeadlines(workflow, timeScale), {
     APPROVAL_BASE_URL: `${baseUrl}/`,
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: 'local',
@@ -230,28 +266,74 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   await createApprovalTable(ddb, workflow);
   ddb.destroy();
 
-  const handlers = await loadHandlers();
+  handlers = await loadHandlers();
   approvalApi = handlers.ApprovalApi;
   const pollWaitMs = options.pollWaitMs ?? 1000;
-  stepFunctions = new LocalStepFunctions(workflow, handlers, {
+  const sfn = new LocalStepFunctions(workflow, handlers, {
+    timeScale,
     waitTimeOverrides: { [STATES.waitForPlan]: pollWaitMs, [STATES.waitForRecord]: pollWaitMs },
     onEvent: (execution, event) => {
       const line = progressLine(execution, event);
       if (line) log(line);
     },
+    onStatusChange: (execution) =>
+      eventBridge.emit(awsEvent('aws.states', 'Step Functions Execution Status Change', [execution.executionArn], statusChangeDetail(execution, sfn.stateMachineArn))),
   });
+  stepFunctions = sfn;
   if (options.demoPlans ?? true) for (const plan of DEMO_PLANS) serviceCatalog.registerPlan(plan);
 
   return {
     baseUrl,
     approvalTable: workflow.table.name,
     serviceCatalog,
-    stepFunctions,
+    stepFunctions: sfn,
+    eventBridge,
     outbox,
     async close() {
-      for (const execution of stepFunctions.listExecutions()) stepFunctions.stopExecution(execution.executionArn);
+      // Runs still open are stopped, as local state is in memory; their endings go through the bus like any other.
+      for (const execution of sfn.listExecutions()) sfn.stopExecution(execution.executionArn, 'LocalModeStopped', 'Local mode shut down');
+      await Promise.all(sfn.listExecutions().map((e) => e.finished));
+      await eventBridge.idle();
+      serviceCatalog.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/** Who receives a publish to a topic: its email subscriptions whose filter policy matches the message attributes. */
+function recipients(workflow: LocalWorkflow, topicArn: string, attributes: Record<string, string>): string {
+  const subscriptions = workflow.subscriptions.get(topicArn) ?? [];
+  const reached = subscriptions.filter((s) => !s.filterPolicy || matchesPattern(s.filterPolicy, attributes)).map((s) => s.endpoint);
+  return reached.join(', ') || `${topicArn.split(':').pop()} (no subscriber's filter matched)`;
+}
+
+/** A Step Functions "Execution Status Change" event's detail (times in epoch milliseconds, as AWS sends them). */
+function statusChangeDetail(execution: Execution, stateMachineArn: string) {
+  const ended = execution.status !== 'RUNNING';
+  return {
+    executionArn: execution.executionArn,
+    stateMachineArn,
+    name: execution.name,
+    status: execution.status,
+    startDate: execution.startDate.getTime(),
+    stopDate: execution.stopDate?.getTime() ?? null,
+    input: execution.inputText,
+    inputDetails: { included: true },
+    output: ended && execution.output !== undefined ? JSON.stringify(execution.output) : null,
+    outputDetails: ended && execution.output !== undefined ? { included: true } : null,
+    error: execution.error ?? null,
+    cause: execution.cause ?? null,
+  };
+}
+
+/** With a time scale, the deadlines the functions compute themselves (approval expiry, poll timeout) shrink with it. */
+function scaledDeadlines(workflow: LocalWorkflow, timeScale: number | undefined): Record<string, string> {
+  if (timeScale === undefined) return {};
+  const scaled: Record<string, string> = {};
+  for (const name of ['APPROVAL_TIMEOUT_SECONDS', 'POLL_TIMEOUT_SECONDS']) {
+    const seconds = Number(workflow.environment[name]);
+    if (seconds) scaled[name] = String(Math.max(1, Math.ceil(seconds * timeScale)));
+  }
+  return scaled;
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -9,6 +9,10 @@ import { z } from 'zod';
  *
  * Requests and responses are wire-shaped JSON, so the same object serves the SDK-level fakes in tests
  * and the HTTP endpoint of local mode. Behaviour the reference marks [inferred] is labelled below.
+ *
+ * Each record runs as a CloudFormation stack, `SC-<account>-<provisionedProductId>`, whose status changes are
+ * reported (onStackEvent) as CloudFormation reports them to EventBridge: in progress when the record starts, then,
+ * a little before the record itself turns final (Service Catalog lags its stack), complete or rolled back.
  */
 
 /** A modeled AWS error: `type` is the `__type` on the wire and the SDK error's `name`. */
@@ -33,14 +37,40 @@ const MAX_PAGE_SIZE = 20;
 
 type Json = Record<string, unknown>;
 
-const resourceChangeSchema = z.looseObject({
+/*
+ * The body of `POST /local/plans`, checked field by field as the API reference types them ([model] in
+ * ../shared/reference/service-catalog-api.md §2-§5), so a plan that registers is one the SDKs can read back.
+ */
+const id = (name: string) => z.string({ error: `${name} must be a string` }).regex(ID, `${name} must be 1-100 characters of letters, digits, "_" or "-"`);
+const resourceAttribute = z.enum(['PROPERTIES', 'METADATA', 'CREATIONPOLICY', 'UPDATEPOLICY', 'DELETIONPOLICY', 'TAGS']);
+/** Epoch seconds on the wire; an ISO-8601 time is accepted here and stored as epoch seconds. */
+const timestamp = z.union([z.number().nonnegative(), z.iso.datetime({ offset: true }).transform((t) => Date.parse(t) / 1000)], {
+  error: 'must be a time: epoch seconds, or an ISO-8601 date-time such as 2026-11-22T10:00:00Z',
+});
+const tagText = /^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$/u;
+
+const resourceChangeSchema = z.strictObject({
   Action: z.enum(['ADD', 'MODIFY', 'REMOVE']),
   LogicalResourceId: z.string().min(1),
   PhysicalResourceId: z.string().optional(),
   ResourceType: z.string().min(1).max(256),
   Replacement: z.enum(['TRUE', 'FALSE', 'CONDITIONAL']).optional(),
-  Scope: z.array(z.string()).optional(),
-  Details: z.array(z.looseObject({})).optional(),
+  Scope: z.array(resourceAttribute).optional(),
+  Details: z
+    .array(
+      z.strictObject({
+        Target: z
+          .strictObject({
+            Attribute: resourceAttribute.optional(),
+            Name: z.string().optional(),
+            RequiresRecreation: z.enum(['NEVER', 'CONDITIONALLY', 'ALWAYS']).optional(),
+          })
+          .optional(),
+        Evaluation: z.enum(['STATIC', 'DYNAMIC']).optional(),
+        CausingEntity: z.string().optional(),
+      }),
+    )
+    .optional(),
 });
 
 const simulationSchema = z.strictObject({
@@ -48,24 +78,48 @@ const simulationSchema = z.strictObject({
   finalStatus: z.enum(['SUCCEEDED', 'FAILED']).default('SUCCEEDED'),
   recordErrors: z.array(z.strictObject({ Code: z.string(), Description: z.string() })).default([]),
   recordOutputs: z.array(z.strictObject({ OutputKey: z.string(), OutputValue: z.string(), Description: z.string().optional() })).default([]),
+  /** How long the record takes to turn final after its stack has (Service Catalog lags CloudFormation). @default 2, at most recordSeconds */
+  recordLagSeconds: z.number().min(0).max(600).default(2),
+  /** False for a record that fails before CloudFormation runs (a launch role or parameter problem): no stack events. @default true */
+  stackEvents: z.boolean().default(true),
+  /** The record provisions a new product (stack CREATE_*) rather than updating one (UPDATE_*). @default false */
+  newProduct: z.boolean().default(false),
 });
 export type PlanSimulation = z.infer<typeof simulationSchema>;
 
 /** The body of `POST /local/plans`: a DescribeProvisionedProductPlan response plus an optional simulation. */
 export const planRegistrationSchema = z.strictObject({
-  ProvisionedProductPlanDetails: z.looseObject({
-    PlanId: z.string().regex(ID, 'PlanId must be 1-100 characters of letters, digits, "_" or "-"').optional(),
+  ProvisionedProductPlanDetails: z.strictObject({
+    PlanId: id('PlanId').optional(),
     PlanName: z.string().min(1),
     Status: z
       .enum(['CREATE_IN_PROGRESS', 'CREATE_SUCCESS', 'CREATE_FAILED', 'EXECUTE_IN_PROGRESS', 'EXECUTE_SUCCESS', 'EXECUTE_FAILED'])
       .default('CREATE_SUCCESS'),
     StatusMessage: z.string().optional(),
-    ProvisionProductId: z.string().regex(ID).optional(),
+    ProvisionProductId: id('ProvisionProductId').optional(),
     ProvisionProductName: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$/, 'ProvisionProductName must be 1-128 characters, starting with a letter or digit').optional(),
-    ProductId: z.string().regex(ID).optional(),
-    ProvisioningArtifactId: z.string().regex(ID).optional(),
-    PathId: z.string().regex(ID).optional(),
+    ProductId: id('ProductId').optional(),
+    ProvisioningArtifactId: id('ProvisioningArtifactId').optional(),
+    PathId: id('PathId').optional(),
     PlanType: z.literal('CLOUDFORMATION').default('CLOUDFORMATION'),
+    CreatedTime: timestamp.optional(),
+    UpdatedTime: timestamp.optional(),
+    NotificationArns: z
+      .array(z.string().min(1).max(1224).regex(/^arn:[a-z0-9-.]{1,63}:[a-z0-9-.]{0,63}:[a-z0-9-.]{0,63}:[a-z0-9-.]{0,63}:[^/].{0,1023}$/, 'must be an ARN'))
+      .max(5)
+      .optional(),
+    ProvisioningParameters: z
+      .array(z.strictObject({ Key: z.string().min(1).max(1000).optional(), Value: z.string().max(4096).optional(), UsePreviousValue: z.boolean().optional() }))
+      .optional(),
+    Tags: z
+      .array(
+        z.strictObject({
+          Key: z.string().min(1).max(128).regex(tagText, 'must be letters, digits, spaces or _.:/=+-@'),
+          Value: z.string().min(1).max(256).regex(tagText, 'must be letters, digits, spaces or _.:/=+-@'),
+        }),
+      )
+      .max(50)
+      .optional(),
   }),
   ResourceChanges: z.array(resourceChangeSchema).default([]),
   simulation: simulationSchema.optional(),
@@ -80,6 +134,8 @@ interface StoredPlan {
 
 interface StoredRecord {
   planId: string;
+  /** The last part of the stack id CloudFormation gives the record's run. */
+  stackUuid: string;
   idempotencyToken: string;
   acceptLanguage?: string;
   executedAtMs: number;
@@ -97,6 +153,26 @@ export interface ServiceCatalogCall {
   input: Json;
 }
 
+/** A status change of the CloudFormation stack behind a record, as CloudFormation reports it to EventBridge. */
+export interface StackStatusChange {
+  stackId: string;
+  status: string;
+  statusReason: string;
+}
+
+export interface ServiceCatalogOptions {
+  /**
+   * Multiplies every simulated duration (a record's seconds, its lag behind the stack). @default 1
+   * The emulator's clock runs 1/timeScale times as fast as the real one, so timestamps keep simulated time.
+   */
+  timeScale?: number;
+  /** Receives every stack status change (local mode puts them on its event bus). */
+  onStackEvent?: (change: StackStatusChange) => void;
+  /** The account the stacks are in. @default 000000000000 */
+  account?: string;
+  region?: string;
+}
+
 const randomId = (prefix: string) => {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
   return prefix + Array.from(randomBytes(13), (b) => alphabet[b % alphabet.length]).join('');
@@ -109,8 +185,23 @@ export class ServiceCatalogEmulator {
   /** Every call received, in order, for tests to inspect. */
   readonly calls: ServiceCatalogCall[] = [];
 
-  /** @param now the clock records advance by, in milliseconds */
-  constructor(private readonly now: () => number = Date.now) {}
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timeScale: number;
+  private readonly startedAtMs = Date.now();
+
+  constructor(private readonly options: ServiceCatalogOptions = {}) {
+    this.timeScale = options.timeScale ?? 1;
+  }
+
+  /** Simulated time, in milliseconds: real time divided by the time scale since the emulator started. */
+  private now(): number {
+    return this.startedAtMs + (Date.now() - this.startedAtMs) / this.timeScale;
+  }
+
+  /** Cancels pending stack events (local mode stopping). */
+  close(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+  }
 
   /**
    * Makes the next call(s) of an operation fail with `error`. By default the call is refused before it
@@ -145,7 +236,7 @@ export class ServiceCatalogEmulator {
         CreatedTime: nowSeconds,
         ...details,
         PlanId: planId,
-        UpdatedTime: nowSeconds,
+        UpdatedTime: details.UpdatedTime ?? nowSeconds,
       },
       resourceChanges: ResourceChanges,
       simulation: simulationSchema.parse(simulation ?? {}),
@@ -210,6 +301,7 @@ export class ServiceCatalogEmulator {
     const recordId = randomId('rec-');
     const record: StoredRecord = {
       planId,
+      stackUuid: randomUUID(),
       idempotencyToken: token,
       acceptLanguage: input.AcceptLanguage as string | undefined,
       executedAtMs: nowMs,
@@ -233,6 +325,7 @@ export class ServiceCatalogEmulator {
     this.records.set(recordId, record);
     plan.details.Status = 'EXECUTE_IN_PROGRESS';
     plan.details.UpdatedTime = nowMs / 1000;
+    this.runStack(record);
     return { RecordDetail: this.recordDetail(record, true) };
   }
 
@@ -300,6 +393,37 @@ export class ServiceCatalogEmulator {
     };
   }
 
+  /**
+   * Reports the stack's status changes for a record's run: in progress at once; for a failing record, the failure
+   * and rollback when the record goes IN_PROGRESS_IN_ERROR; and the final status recordLagSeconds before the record
+   * itself turns final. A record that fails before CloudFormation runs (stackEvents false) has no stack events.
+   */
+  private runStack(record: StoredRecord): void {
+    const { recordSeconds, finalStatus, recordLagSeconds, stackEvents, newProduct } = record.simulation;
+    if (!stackEvents || !this.options.onStackEvent) return;
+    const account = this.options.account ?? '000000000000';
+    const name = `SC-${account}-${String(record.detail.ProvisionedProductId)}`;
+    const stackId = `arn:aws:cloudformation:${this.options.region ?? 'us-east-1'}:${account}:stack/${name}/${record.stackUuid}`;
+    const verb = newProduct ? 'CREATE' : 'UPDATE';
+    const at = (seconds: number, status: string, statusReason = '') => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.options.onStackEvent?.({ stackId, status, statusReason });
+      }, seconds * 1000 * this.timeScale);
+      this.timers.add(timer);
+    };
+    const final = Math.max(0, recordSeconds - Math.min(recordLagSeconds, recordSeconds));
+    at(0, `${verb}_IN_PROGRESS`, 'User Initiated');
+    if (finalStatus === 'FAILED') {
+      const reason = record.simulation.recordErrors[0]?.Description ?? 'Resource update failed';
+      at(Math.min(recordSeconds / 2, final), `${verb}_FAILED`, reason);
+      at(Math.min(recordSeconds / 2, final), newProduct ? 'ROLLBACK_IN_PROGRESS' : 'UPDATE_ROLLBACK_IN_PROGRESS', reason);
+      at(final, newProduct ? 'ROLLBACK_COMPLETE' : 'UPDATE_ROLLBACK_COMPLETE');
+    } else {
+      at(final, `${verb}_COMPLETE`);
+    }
+  }
+
   /** [inferred] A plan's status follows its record: EXECUTE_IN_PROGRESS, then EXECUTE_SUCCESS or EXECUTE_FAILED. */
   private syncPlanWithRecord(plan: StoredPlan): void {
     if (plan.details.Status !== 'EXECUTE_IN_PROGRESS') return;
@@ -333,9 +457,12 @@ function paginate<T>(items: T[], input: Json): { items: T[]; next?: string } {
   }
   let offset = 0;
   if (input.PageToken !== undefined && input.PageToken !== null) {
-    const decoded = typeof input.PageToken === 'string' ? Number(Buffer.from(input.PageToken, 'base64url').toString()) : Number.NaN;
-    if (!Number.isInteger(decoded) || decoded < 0 || decoded > items.length) throw invalid('PageToken is not valid');
-    offset = decoded;
+    const token = input.PageToken;
+    // Only a token this emulator issued: base64url of an offset, re-encoding to itself ("!!!" or "" is refused).
+    const decoded = typeof token === 'string' && /^[A-Za-z0-9_-]+$/.test(token) ? Buffer.from(token, 'base64url').toString() : '';
+    const offset_ = /^\d+$/.test(decoded) ? Number(decoded) : Number.NaN;
+    if (!Number.isInteger(offset_) || offset_ > items.length || Buffer.from(decoded).toString('base64url') !== token) throw invalid('PageToken is not valid');
+    offset = offset_;
   }
   const end = offset + (size || MAX_PAGE_SIZE);
   return {

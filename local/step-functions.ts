@@ -2,18 +2,25 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { FunctionName } from '../lib/functions';
-import type { LocalWorkflow } from './template';
+import { type ExecutionEvent, type HistoryEvent, HistoryRecorder, type StateDefinition } from './execution-history';
 import { AwsApiError } from './service-catalog';
+import { LOCAL_REGION, type LocalWorkflow } from './template';
+
+export type { ExecutionEvent } from './execution-history';
 
 /**
- * Runs the synthesized state machine with aws-local-stepfunctions, each Lambda task bound to the real
- * handler, and adds what the interpreter lacks: executions you can start, describe and list, and
- * `.waitForTaskToken` tasks that wait for SendTaskSuccess / SendTaskFailure like Step Functions does.
+ * Runs the synthesized state machine with aws-local-stepfunctions, each Lambda task bound to the real handler,
+ * and adds what the interpreter lacks: executions you can start, describe, list and stop as Step Functions does
+ * (idempotent names, AWS's history events, status change events), and `.waitForTaskToken` tasks that wait for
+ * SendTaskSuccess / SendTaskFailure.
  *
  * Task tokens: as in Step Functions, every attempt of a waitForTaskToken task gets a token of its own, live
  * while that attempt runs. The interpreter's context object holds one per execution, so it is a placeholder
  * that each attempt's payload gets swapped for a fresh token. Used, expired or finished tokens answer
  * TaskTimedOut, unknown ones InvalidToken, as Step Functions does.
+ *
+ * Time: Wait states run as timed local tasks, so a time scale can shorten every wait, including a `SecondsPath`
+ * one, as it shortens task timeouts, retry intervals and the execution's own timeout.
  */
 
 /** The interpreter's JSON value type (it does not export its own). */
@@ -21,30 +28,28 @@ type JSONValue = null | boolean | number | string | JSONValue[] | { [key: string
 
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'] as const;
+export type ExecutionStatus = Exclude<(typeof EXECUTION_STATUSES)[number], 'PENDING_REDRIVE'>;
 
-/** An event from aws-local-stepfunctions' log: ExecutionStarted, StateEntered, StateExited, StateRetried, … */
-export interface ExecutionEvent {
-  type: string;
-  timestamp: number;
-  state?: { name: string; type: string; input?: unknown; output?: unknown };
-  Error?: string;
-  Cause?: string;
-  output?: unknown;
-  input?: unknown;
-}
+/** Step Functions' limit on execution input (and state payloads): 256 KiB, counted in UTF-8 bytes. */
+export const MAX_PAYLOAD_BYTES = 262_144;
 
 export interface Execution {
   executionArn: string;
   name: string;
   input: unknown;
+  /** The input as given, which a repeated StartExecution must match to be idempotent. */
+  inputText: string;
   status: ExecutionStatus;
   startDate: Date;
   stopDate?: Date;
   output?: unknown;
   error?: string;
   cause?: string;
+  /** The interpreter's own events (local mode prints progress from them). */
   events: ExecutionEvent[];
+  /** As GetExecutionHistory answers it. */
+  history: HistoryEvent[];
   /** Settles when the execution stops, whatever its status. */
   finished: Promise<Execution>;
 }
@@ -58,17 +63,25 @@ interface PendingTask {
 }
 
 export interface LocalStepFunctionsOptions {
-  /** Milliseconds for named Wait states, to run long waits quickly. */
+  /**
+   * Multiplies every Wait, task timeout, retry interval and the execution's timeout. @default - real durations,
+   * except the Wait states named in waitTimeOverrides
+   */
+  timeScale?: number;
+  /** Milliseconds for named Wait states, when no time scale is given (local mode's shortened poll waits). */
   waitTimeOverrides?: Record<string, number>;
   /** Milliseconds between retries of named states. */
   retryIntervalOverrides?: Record<string, number>;
-  /** Called for every event of every execution, in order (local mode prints progress from it). */
+  /** Called for every interpreter event of every execution, in order. */
   onEvent?: (execution: Execution, event: ExecutionEvent) => void;
+  /** Called when an execution starts and when it ends, as Step Functions reports status changes to EventBridge. */
+  onStatusChange?: (execution: Execution) => void;
 }
 
-type StateDefinition = { Type: string; Resource?: string; TimeoutSeconds?: number; Parameters?: { FunctionName?: string } };
-
 const newTaskToken = () => randomBytes(96).toString('base64');
+
+/** Step Functions' execution names: 1-80 characters, none of whitespace, brackets, wildcards or `"#%\^|~`$&,;:/`. */
+const EXECUTION_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
 /** A Lambda function error as Step Functions reports it: Error is the errorType, Cause the JSON payload. */
 class LambdaFunctionError extends Error {
@@ -79,35 +92,93 @@ class LambdaFunctionError extends Error {
   }
 }
 
+interface WaitDefinition {
+  Seconds?: number;
+  SecondsPath?: string;
+  Timestamp?: string;
+  TimestampPath?: string;
+}
+
+/**
+ * The definition local mode runs: Wait states become tasks with a local handler (so every wait can be scaled), and
+ * with a time scale, durations are multiplied. The interpreter takes fractional seconds, so validation is skipped
+ * here; the deployed definition itself is validated by the infrastructure tests.
+ */
+function runtimeDefinition(definition: Record<string, unknown>, timeScale: number | undefined) {
+  const copy = JSON.parse(JSON.stringify(definition)) as { TimeoutSeconds?: number; States: Record<string, Record<string, unknown>> };
+  const waits = new Map<string, WaitDefinition>();
+  const scale = (seconds: unknown) => (typeof seconds === 'number' && timeScale ? seconds * timeScale : seconds);
+  if (copy.TimeoutSeconds) copy.TimeoutSeconds = scale(copy.TimeoutSeconds) as number;
+  for (const [name, state] of Object.entries(copy.States)) {
+    if (state.Type === 'Wait') {
+      const { Seconds, SecondsPath, Timestamp, TimestampPath, Type: _type, ...rest } = state as WaitDefinition & Record<string, unknown>;
+      waits.set(name, { Seconds, SecondsPath, Timestamp, TimestampPath });
+      // The timed task must outlast any wait it stands for: 23 days, about the longest timer Node.js keeps.
+      copy.States[name] = { ...rest, Type: 'Task', Resource: 'local:wait', TimeoutSeconds: 2_000_000 };
+      continue;
+    }
+    if (state.TimeoutSeconds !== undefined) state.TimeoutSeconds = scale(state.TimeoutSeconds);
+    for (const retrier of (state.Retry as Record<string, unknown>[] | undefined) ?? []) {
+      retrier.IntervalSeconds = scale(retrier.IntervalSeconds ?? 1);
+      if (retrier.MaxDelaySeconds !== undefined) retrier.MaxDelaySeconds = scale(retrier.MaxDelaySeconds);
+    }
+  }
+  return { definition: copy, waits };
+}
+
+/** The value at a simple reference path (`$.a.b`), as Wait's SecondsPath and TimestampPath use. */
+function atPath(path: string, input: unknown): unknown {
+  return path
+    .replace(/^\$\.?/, '')
+    .split('.')
+    .filter(Boolean)
+    .reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], input);
+}
+
 export class LocalStepFunctions {
   private readonly machine: StateMachine;
+  private readonly waits: Map<string, WaitDefinition>;
   private readonly executions = new Map<string, Execution>();
   private readonly tasks = new Map<string, PendingTask>();
-  private readonly abortHandles = new Map<string, () => void>();
+  private readonly runs = new Map<string, { abort: () => void; timers: Set<NodeJS.Timeout> }>();
   readonly stateMachineArn: string;
   readonly stateMachineName: string;
+  readonly creationDate = new Date();
 
   constructor(
     private readonly workflow: LocalWorkflow,
     private readonly handlers: Record<FunctionName, LambdaHandler>,
     private readonly options: LocalStepFunctionsOptions = {},
   ) {
-    this.machine = new StateMachine(workflow.definition as never);
+    const runtime = runtimeDefinition(workflow.definition, options.timeScale);
+    this.waits = runtime.waits;
+    this.machine = new StateMachine(runtime.definition as never, { validationOptions: { noValidate: true } });
     this.stateMachineArn = workflow.stateMachineArn;
     this.stateMachineName = workflow.stateMachineArn.split(':').pop()!;
   }
 
-  startExecution(input: unknown, name: string = randomUUID()): Execution {
-    if (!/^[a-zA-Z0-9_-]{1,80}$/.test(name)) throw new AwsApiError('InvalidName', `Invalid execution name: ${name}`);
+  /**
+   * Starts an execution. As in Step Functions: the same name with the same input while it runs answers that
+   * execution again (`existing: true`); any other reuse of a name is ExecutionAlreadyExists.
+   */
+  startExecution(input: unknown, name: string = randomUUID(), inputText = JSON.stringify(input ?? null)): Execution & { existing?: boolean } {
+    if (!EXECUTION_NAME.test(name)) throw new AwsApiError('InvalidName', `Invalid Name: '${name}'`);
+    if (Buffer.byteLength(inputText) > MAX_PAYLOAD_BYTES) {
+      throw new AwsApiError('InvalidExecutionInput', `Invalid State Machine Execution Input: the input is larger than ${MAX_PAYLOAD_BYTES} bytes`);
+    }
     const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-    if (this.executions.has(executionArn)) {
-      throw new AwsApiError('ExecutionAlreadyExists', `Execution already exists: '${executionArn}'`);
+    const existing = this.executions.get(executionArn);
+    if (existing) {
+      if (existing.status === 'RUNNING' && existing.inputText === inputText) return { ...existing, existing: true };
+      throw new AwsApiError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
     const placeholderToken = newTaskToken();
+    const states = this.workflow.definition.States as Record<string, StateDefinition>;
+    const recorder = new HistoryRecorder(states, new Set(this.waits.keys()), LOCAL_REGION);
+    const timers = new Set<NodeJS.Timeout>();
     const run = this.machine.run(input as never, {
       overrides: {
-        taskResourceLocalHandlers: this.taskHandlers(executionArn, placeholderToken),
-        waitTimeOverrides: this.options.waitTimeOverrides,
+        taskResourceLocalHandlers: this.taskHandlers(executionArn, placeholderToken, recorder, timers),
         retryIntervalOverrides: this.options.retryIntervalOverrides,
       },
       context: {
@@ -120,36 +191,49 @@ export class LocalStepFunctions {
       executionArn,
       name,
       input,
+      inputText,
       status: 'RUNNING',
       startDate: new Date(),
       events: [],
+      history: recorder.events,
       finished: undefined as unknown as Promise<Execution>,
     };
     const logEvents = (async () => {
       for await (const event of run.eventLogs as AsyncIterable<ExecutionEvent>) {
         execution.events.push(event);
+        recorder.record(event, execution);
         this.options.onEvent?.(execution, event);
       }
     })();
-    execution.finished = run.result.then(
-      (output) => this.stop(execution, 'SUCCEEDED', { output }),
-      (error: Error) => {
-        const status = error.name === 'ExecutionAbortedError' ? 'ABORTED' : error.name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED';
-        const cause = error.cause as Error | undefined;
-        return this.stop(execution, status, { error: cause?.name ?? error.name, cause: cause?.message ?? error.message });
-      },
-    ).then(async (e) => {
-      await logEvents;
-      return e;
-    });
-    this.abortHandles.set(executionArn, run.abort);
+    execution.finished = run.result
+      .then(
+        (output): [ExecutionStatus, Partial<Execution>] => ['SUCCEEDED', { output }],
+        (error: Error): [ExecutionStatus, Partial<Execution>] => {
+          if (error.name === 'ExecutionAbortedError') return ['ABORTED', {}];
+          if (error.name === 'ExecutionTimeoutError') return ['TIMED_OUT', { error: 'States.Timeout' }];
+          const cause = error.cause as Error | undefined;
+          return ['FAILED', { error: cause?.name ?? error.name, cause: cause?.message ?? error.message }];
+        },
+      )
+      .then(async ([status, result]) => {
+        // The history is complete before the status says the execution ended, as in Step Functions.
+        await logEvents;
+        for (const timer of timers) clearTimeout(timer);
+        this.end(execution, status, result);
+        this.options.onStatusChange?.(execution);
+        return execution;
+      });
+    this.runs.set(executionArn, { abort: run.abort, timers });
     this.executions.set(executionArn, execution);
+    this.options.onStatusChange?.(execution);
     return execution;
   }
 
-  stopExecution(executionArn: string): void {
+  /** Stops a running execution, keeping the error and cause given; stopping one that has ended does nothing. */
+  stopExecution(executionArn: string, error?: string, cause?: string): Execution {
     const execution = this.describeExecution(executionArn);
-    if (execution.status !== 'RUNNING') return;
+    if (execution.status !== 'RUNNING') return execution;
+    Object.assign(execution, { status: 'ABORTED', stopDate: new Date(), error, cause });
     // Settle a task waiting for its token, so the interpreter's task timeout timer is cleared too.
     for (const task of this.tasks.values()) {
       if (task.executionArn === executionArn && !task.settled) {
@@ -157,7 +241,8 @@ export class LocalStepFunctions {
         task.reject(new Error('Execution stopped'));
       }
     }
-    this.abortHandles.get(executionArn)?.();
+    this.runs.get(executionArn)?.abort();
+    return execution;
   }
 
   describeExecution(executionArn: string): Execution {
@@ -166,6 +251,7 @@ export class LocalStepFunctions {
     return execution;
   }
 
+  /** Newest first, as ListExecutions answers. */
   listExecutions(): Execution[] {
     return [...this.executions.values()].sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
   }
@@ -195,43 +281,75 @@ export class LocalStepFunctions {
     return task;
   }
 
-  private stop(execution: Execution, status: ExecutionStatus, result: Partial<Execution>): Execution {
-    Object.assign(execution, result, { status, stopDate: new Date() });
+  /** Records how an execution ended, unless a stop already did (the interpreter reports the abort later). */
+  private end(execution: Execution, status: ExecutionStatus, result: Partial<Execution>): Execution {
+    if (execution.status === 'RUNNING') Object.assign(execution, result, { status, stopDate: new Date() });
     for (const task of this.tasks.values()) if (task.executionArn === execution.executionArn) task.settled = true;
     return execution;
   }
 
-  /** One local function per Task state, bound to this execution. */
-  private taskHandlers(executionArn: string, placeholderToken: string) {
+  /** One local function per Task state (and per Wait state, run as a timed task), bound to this execution. */
+  private taskHandlers(executionArn: string, placeholderToken: string, recorder: HistoryRecorder, timers: Set<NodeJS.Timeout>) {
     const states = this.workflow.definition.States as Record<string, StateDefinition>;
     const bound: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
+    for (const [stateName, wait] of this.waits) {
+      bound[stateName] = (input) =>
+        new Promise((resolve) => {
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            resolve(input);
+          }, this.waitMs(stateName, wait, input));
+          timers.add(timer);
+        });
+    }
     for (const [stateName, state] of Object.entries(states)) {
       if (state.Type !== 'Task' || !state.Resource) continue;
       if (state.Resource.endsWith(':lambda:invoke.waitForTaskToken')) {
-        const fn = this.functionFor(state.Parameters?.FunctionName, stateName);
+        const fn = this.functionFor(state.Parameters?.FunctionName as string | undefined, stateName);
         bound[stateName] = async (input) => {
           const taskToken = newTaskToken();
           const payload = JSON.parse(JSON.stringify((input as { Payload: unknown }).Payload).replaceAll(placeholderToken, taskToken));
           const waiting = new Promise<unknown>((resolve, reject) => {
             this.tasks.set(taskToken, {
               executionArn,
-              deadlineMs: Date.now() + (state.TimeoutSeconds ?? 60) * 1000,
+              deadlineMs: Date.now() + (state.TimeoutSeconds ?? 60) * 1000 * (this.options.timeScale ?? 1),
               settled: false,
               resolve,
               reject,
             });
           });
+          // A stop can settle the task while its Lambda still runs: the rejection is handled here, not left unhandled.
+          waiting.catch(() => undefined);
+          recorder.taskInvoked(stateName, (input as { Payload: unknown }).Payload);
           await this.invoke(fn, payload);
-          return waiting as Promise<JSONValue>;
+          recorder.taskSubmitted(stateName);
+          const output = await waiting;
+          recorder.taskReturned(stateName, output);
+          return output as JSONValue;
         };
       } else if (state.Resource.startsWith('arn:aws:lambda:')) {
         const fn = this.functionFor(state.Resource, stateName);
-        bound[stateName] = (input) => this.invoke(fn, input);
+        bound[stateName] = async (input) => {
+          recorder.taskInvoked(stateName, input);
+          const output = await this.invoke(fn, input);
+          recorder.taskReturned(stateName, output);
+          return output;
+        };
       } else {
         throw new Error(`State ${stateName} uses ${state.Resource}, which local mode does not run`);
       }
     }
     return bound;
+  }
+
+  /** How long a Wait state really waits: its duration, scaled; or, unscaled, local mode's shortened wait for it. */
+  private waitMs(stateName: string, wait: WaitDefinition, input: unknown): number {
+    const override = this.options.waitTimeOverrides?.[stateName];
+    if (override !== undefined && this.options.timeScale === undefined) return override;
+    let seconds = wait.Seconds ?? Number(wait.SecondsPath ? atPath(wait.SecondsPath, input) : 0);
+    const timestamp = wait.Timestamp ?? (wait.TimestampPath ? String(atPath(wait.TimestampPath, input)) : undefined);
+    if (timestamp) seconds = (Date.parse(timestamp) - Date.now()) / 1000;
+    return Math.max(0, seconds * 1000 * (this.options.timeScale ?? 1));
   }
 
   private functionFor(arn: string | undefined, stateName: string): FunctionName {
@@ -242,25 +360,30 @@ export class LocalStepFunctions {
 
   /** Invokes a handler as Lambda would: JSON in, JSON out, errors as Lambda function errors. */
   private async invoke(fn: FunctionName, event: unknown): Promise<JSONValue> {
-    const context = {
-      functionName: fn,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: [...this.workflow.functionsByArn].find(([, name]) => name === fn)?.[0] ?? fn,
-      memoryLimitInMB: '512',
-      awsRequestId: randomUUID(),
-      logGroupName: `/aws/lambda/${fn}`,
-      logStreamName: 'local',
-      callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => 60_000,
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    } satisfies Context;
     try {
-      const result = await this.handlers[fn](JSON.parse(JSON.stringify(event ?? null)), context);
-      return result === undefined ? null : JSON.parse(JSON.stringify(result));
+      const result = await invokeHandler(this.handlers[fn], fn, event, this.workflow);
+      return result === undefined ? null : (JSON.parse(JSON.stringify(result)) as JSONValue);
     } catch (error) {
       throw new LambdaFunctionError(error);
     }
   }
+}
+
+/** Calls a bundled handler with a JSON copy of the event and a Lambda-shaped context, as the Lambda runtime does. */
+export function invokeHandler(handler: LambdaHandler, fn: FunctionName, event: unknown, workflow: LocalWorkflow): Promise<unknown> {
+  const context = {
+    functionName: fn,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: [...workflow.functionsByArn].find(([, name]) => name === fn)?.[0] ?? fn,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${fn}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  } satisfies Context;
+  return handler(JSON.parse(JSON.stringify(event ?? null)), context);
 }

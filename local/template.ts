@@ -23,6 +23,29 @@ export interface LocalWorkflow {
   /** Every function's environment merged: local mode runs all handlers in one process. */
   environment: Record<string, string>;
   table: { name: string; keySchema: unknown; attributeDefinitions: unknown };
+  /** The EventBridge rules on the default bus, with their targets. */
+  rules: LocalRule[];
+  /** Email subscriptions, by topic ARN: who receives a publish, and the filter policy on its message attributes. */
+  subscriptions: Map<string, { endpoint: string; filterPolicy?: Record<string, unknown> }[]>;
+}
+
+export interface LocalRule {
+  /** The rule's logical id, which local mode reports as its name. */
+  name: string;
+  arn: string;
+  pattern: Record<string, unknown>;
+  enabled: boolean;
+  targets: LocalTarget[];
+}
+
+export interface LocalTarget {
+  id: string;
+  arn: string;
+  input?: string;
+  inputPath?: string;
+  inputTransformer?: { pathsMap: Record<string, string>; template: string };
+  retryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+  deadLetterArn?: string;
 }
 
 function arnFor(logicalId: string, type: string): string {
@@ -36,6 +59,10 @@ function arnFor(logicalId: string, type: string): string {
       return `arn:aws:dynamodb:${where}:table/${logicalId}`;
     case 'AWS::SNS::Topic':
       return `arn:aws:sns:${where}:${logicalId}`;
+    case 'AWS::SQS::Queue':
+      return `arn:aws:sqs:${where}:${logicalId}`;
+    case 'AWS::Events::Rule':
+      return `arn:aws:events:${where}:rule/${logicalId}`;
     default:
       return `arn:aws:local:${where}:${logicalId}`;
   }
@@ -120,7 +147,53 @@ export function loadWorkflow(template: CfnTemplate): LocalWorkflow {
     functionsByArn,
     environment,
     table: { name: tableId, keySchema: table.Properties?.KeySchema, attributeDefinitions: table.Properties?.AttributeDefinitions },
+    rules: entries.filter(([, r]) => r.Type === 'AWS::Events::Rule').map(([id, rule]) => toLocalRule(id, rule, template)),
+    subscriptions: emailSubscriptions(template),
   };
+}
+
+function toLocalRule(id: string, rule: Resource, template: CfnTemplate): LocalRule {
+  const props = resolve(rule.Properties ?? {}, template) as {
+    EventPattern?: Record<string, unknown>;
+    State?: string;
+    EventBusName?: string;
+    Targets?: {
+      Id: string;
+      Arn: string;
+      Input?: string;
+      InputPath?: string;
+      InputTransformer?: { InputPathsMap?: Record<string, string>; InputTemplate: string };
+      RetryPolicy?: LocalTarget['retryPolicy'];
+      DeadLetterConfig?: { Arn?: string };
+    }[];
+  };
+  if (!props.EventPattern) throw new Error(`Rule ${id} has no event pattern; local mode routes pattern rules only`);
+  if (props.EventBusName && props.EventBusName !== 'default') throw new Error(`Rule ${id} is on bus ${props.EventBusName}; local mode has the default bus only`);
+  return {
+    name: id,
+    arn: arnFor(id, rule.Type),
+    pattern: props.EventPattern,
+    enabled: (props.State ?? 'ENABLED') === 'ENABLED',
+    targets: (props.Targets ?? []).map((t) => ({
+      id: t.Id,
+      arn: t.Arn,
+      input: t.Input,
+      inputPath: t.InputPath,
+      inputTransformer: t.InputTransformer && { pathsMap: t.InputTransformer.InputPathsMap ?? {}, template: t.InputTransformer.InputTemplate },
+      retryPolicy: t.RetryPolicy,
+      deadLetterArn: t.DeadLetterConfig?.Arn,
+    })),
+  };
+}
+
+function emailSubscriptions(template: CfnTemplate): LocalWorkflow['subscriptions'] {
+  const byTopic: LocalWorkflow['subscriptions'] = new Map();
+  for (const resource of Object.values(template.Resources)) {
+    if (resource.Type !== 'AWS::SNS::Subscription') continue;
+    const props = resolve(resource.Properties ?? {}, template) as { TopicArn: string; Endpoint: string; FilterPolicy?: Record<string, unknown> };
+    byTopic.set(props.TopicArn, [...(byTopic.get(props.TopicArn) ?? []), { endpoint: props.Endpoint, filterPolicy: props.FilterPolicy }]);
+  }
+  return byTopic;
 }
 
 /**

@@ -29,5 +29,5 @@ test('refuses an unknown option, naming it', async () => {
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   expect(code).toBe(1);
-  expect(stderr).toContain('Unknown option --prot. Options: --port N, --host H, --context key=value');
+  expect(stderr).toContain('Unknown option --prot. Options: --port N, --host H, --context key=value, --time-scale F');
 }, 30_000);

@@ -198,8 +198,10 @@ describe('every core scenario, through local mode', () => {
     await decide(await linkFor('plan-localfail00001'), 'approve');
     const done = await finished(executionArn);
     expect(done.result).toMatchObject({ outcome: 'FAILED', recordErrors: [{ code: 'E1', description: 'Stack rolled back' }] });
-    const history = await stepFunctions.send(new sfn.GetExecutionHistoryCommand({ executionArn }));
-    const statuses = history.events!.filter((e) => e.stateExitedEventDetails?.name === 'CheckRecord').map((e) => JSON.parse(e.stateExitedEventDetails!.output!).record.status);
+    // The history is paged (100 events a page), as in Step Functions: read every page.
+    const events: sfn.HistoryEvent[] = [];
+    for await (const page of sfn.paginateGetExecutionHistory({ client: stepFunctions }, { executionArn })) events.push(...(page.events ?? []));
+    const statuses = events.filter((e) => e.stateExitedEventDetails?.name === 'CheckRecord').map((e) => JSON.parse(e.stateExitedEventDetails!.output!).record.status);
     expect(statuses).toContain('IN_PROGRESS_IN_ERROR');
     expect(statuses.at(-1)).toBe('FAILED');
   });

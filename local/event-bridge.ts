@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import { matchesPattern } from './event-patterns';
+import type { Outbox } from './outbox';
+import { AwsApiError } from './service-catalog';
+import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalRule, type LocalTarget } from './template';
+
+/**
+ * The default event bus in local mode: PutEvents entries, and the events AWS services emit (Step Functions status
+ * changes, CloudFormation stack status changes), are matched against the synthesized template's rules and sent to
+ * each matching rule's targets, after its input path or transformer:
+ *   a state machine  StartExecution (a failure goes to the target's dead-letter queue, as EventBridge does with
+ *                    errors a retry cannot fix)
+ *   a Lambda         an asynchronous invocation of the bundled handler: a failed one is retried twice, as Lambda
+ *                    retries asynchronous invocations (1 and 2 minutes later, times the time scale), then goes to
+ *                    the target's dead-letter queue
+ *   an SNS topic     a publish, into the outbox
+ * Every event is listed in the outbox with the rules it matched; dead letters appear there too (channel `dlq`).
+ */
+
+export interface AwsEvent {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: unknown;
+}
+
+export interface PutEventsEntry {
+  Source?: unknown;
+  DetailType?: unknown;
+  Detail?: unknown;
+  Resources?: unknown;
+  Time?: unknown;
+  EventBusName?: unknown;
+}
+
+/** How each kind of target receives an event's input. Failures throw. */
+export interface TargetDelivery {
+  startExecution(stateMachineArn: string, input: string): void;
+  invokeFunction(functionArn: string, event: unknown): Promise<void>;
+  publish(topicArn: string, message: string): void;
+}
+
+/** EventBridge's limit on one entry: 256 KiB. */
+const MAX_ENTRY_BYTES = 262_144;
+/** Lambda's retries of a failed asynchronous invocation, and the waits before them. */
+const ASYNC_RETRY_DELAYS_SECONDS = [60, 120];
+
+const DEFAULT_BUS = new Set(['default', `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:event-bus/default`]);
+
+export class LocalEventBridge {
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly rules: LocalRule[],
+    private readonly deliver: TargetDelivery,
+    private readonly outbox: Outbox,
+    private readonly options: { timeScale?: number; log?: (line: string) => void } = {},
+  ) {}
+
+  /** PutEvents: each entry is checked as EventBridge checks it, and a bad one fails alone, with its error code. */
+  putEvents(entries: unknown): { FailedEntryCount: number; Entries: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[] } {
+    if (!Array.isArray(entries) || entries.length < 1 || entries.length > 10) {
+      throw new AwsApiError('ValidationException', 'Entries must hold 1 to 10 events');
+    }
+    const results = entries.map((entry: PutEventsEntry) => {
+      try {
+        return { EventId: this.emit(toEvent(entry)) };
+      } catch (error) {
+        if (!(error instanceof AwsApiError)) throw error;
+        return { ErrorCode: error.type, ErrorMessage: error.message };
+      }
+    });
+    return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
+  }
+
+  /** Puts an event on the bus (from PutEvents or an AWS service) and starts its deliveries. Returns its id. */
+  emit(event: AwsEvent): string {
+    const matched = this.rules.filter((rule) => rule.enabled && matchesPattern(rule.pattern, event));
+    this.outbox.add({
+      channel: 'eventbridge',
+      recipient: 'default',
+      subject: `${event.source} / ${event['detail-type']}`,
+      body: JSON.stringify(event.detail),
+      rules: matched.map((r) => r.name),
+    });
+    for (const rule of matched) for (const target of rule.targets) this.track(this.send(rule, target, event));
+    return event.id;
+  }
+
+  /** Settles once every delivery started so far has ended (its retries and dead letter included). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track(delivery: Promise<void>) {
+    this.inFlight.add(delivery);
+    void delivery.finally(() => this.inFlight.delete(delivery));
+  }
+
+  private async send(rule: LocalRule, target: LocalTarget, event: AwsEvent): Promise<void> {
+    await Promise.resolve(); // PutEvents answers first; deliveries follow, as on the real bus
+    let input: string;
+    try {
+      input = targetInput(target, event);
+    } catch (error) {
+      return this.deadLetter(rule, target, event, error as Error);
+    }
+    const [service] = target.arn.split(':').slice(2, 3);
+    try {
+      if (service === 'states') this.deliver.startExecution(target.arn, input);
+      else if (service === 'sns') this.deliver.publish(target.arn, unquoted(input));
+      else if (service === 'lambda') await this.invokeAsync(target.arn, JSON.parse(input));
+      else throw new Error(`Local mode cannot deliver to ${target.arn}`);
+    } catch (error) {
+      await this.deadLetter(rule, target, event, error as Error);
+    }
+  }
+
+  private async invokeAsync(functionArn: string, payload: unknown) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.deliver.invokeFunction(functionArn, payload);
+      } catch (error) {
+        const delay = ASYNC_RETRY_DELAYS_SECONDS[attempt];
+        if (delay === undefined) throw error;
+        this.options.log?.(`[events] ${functionArn.split(':').pop()} failed (${(error as Error).message}); retrying`);
+        // Without a time scale, local mode does not make you wait minutes for a retry.
+        await new Promise((resolve) => setTimeout(resolve, delay * 1000 * (this.options.timeScale ?? 0.001)));
+      }
+    }
+  }
+
+  private async deadLetter(rule: LocalRule, target: LocalTarget, event: AwsEvent, error: Error) {
+    const reason = `${error.name}: ${error.message}`;
+    if (!target.deadLetterArn) {
+      this.options.log?.(`[events] ${rule.name} could not deliver to ${target.arn} and has no dead-letter queue: ${reason}`);
+      return;
+    }
+    this.outbox.add({
+      channel: 'dlq',
+      recipient: target.deadLetterArn,
+      subject: `${rule.name} → ${target.id}: ${reason}`,
+      body: JSON.stringify(event),
+      rules: [rule.name],
+    });
+  }
+}
+
+/** An AWS-shaped event from a PutEvents entry, refused (ValidationException etc.) where EventBridge refuses it. */
+function toEvent(entry: PutEventsEntry): AwsEvent {
+  const bus = entry.EventBusName ?? 'default';
+  if (!DEFAULT_BUS.has(String(bus))) throw new AwsApiError('ResourceNotFoundException', `Event bus ${String(bus)} does not exist.`);
+  if (typeof entry.Source !== 'string' || !entry.Source) throw new AwsApiError('InvalidArgument', 'Parameter Source is not valid. Reason: Source is a required argument.');
+  if (typeof entry.DetailType !== 'string' || !entry.DetailType) {
+    throw new AwsApiError('InvalidArgument', 'Parameter DetailType is not valid. Reason: DetailType is a required argument.');
+  }
+  let detail: unknown;
+  try {
+    detail = JSON.parse(typeof entry.Detail === 'string' ? entry.Detail : '');
+  } catch {
+    throw new AwsApiError('MalformedDetail', 'Detail is malformed.');
+  }
+  if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) throw new AwsApiError('MalformedDetail', 'Detail is malformed.');
+  const resources = entry.Resources ?? [];
+  if (!Array.isArray(resources) || !resources.every((r) => typeof r === 'string')) throw new AwsApiError('InvalidArgument', 'Parameter Resources is not valid.');
+  const time = entry.Time === undefined ? new Date() : new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : String(entry.Time));
+  if (Number.isNaN(time.getTime())) throw new AwsApiError('InvalidArgument', 'Parameter Time is not valid.');
+  const event: AwsEvent = {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': entry.DetailType,
+    source: entry.Source,
+    account: LOCAL_ACCOUNT,
+    time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: LOCAL_REGION,
+    resources,
+    detail,
+  };
+  if (Buffer.byteLength(JSON.stringify(entry)) > MAX_ENTRY_BYTES) throw new AwsApiError('InvalidArgument', `The entry is larger than ${MAX_ENTRY_BYTES} bytes.`);
+  return event;
+}
+
+/** An event as an AWS service puts it on the bus. */
+export function awsEvent(source: string, detailType: string, resources: string[], detail: unknown): AwsEvent {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': detailType,
+    source,
+    account: LOCAL_ACCOUNT,
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: LOCAL_REGION,
+    resources,
+    detail,
+  };
+}
+
+/** The target's input: the whole event, a constant, the value at its input path, or its input transformer's output. */
+function targetInput(target: LocalTarget, event: AwsEvent): string {
+  if (target.input !== undefined) return target.input;
+  if (target.inputPath !== undefined) return JSON.stringify(valueAt(target.inputPath, event) ?? null);
+  if (!target.inputTransformer) return JSON.stringify(event);
+  const values = Object.fromEntries(Object.entries(target.inputTransformer.pathsMap).map(([name, path]) => [name, valueAt(path, event)]));
+  return transform(target.inputTransformer.template, values);
+}
+
+/**
+ * EventBridge's input template: `<name>` inside a JSON string is replaced by the value's text, outside one by the
+ * value as JSON. A value the event lacks is null.
+ */
+function transform(template: string, values: Record<string, unknown>): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i]!;
+    const placeholder = c === '<' ? /^<([A-Za-z0-9_.-]+)>/.exec(template.slice(i)) : null;
+    if (placeholder && Object.hasOwn(values, placeholder[1]!)) {
+      const value = values[placeholder[1]!];
+      out += inString ? (typeof value === 'string' ? JSON.stringify(value).slice(1, -1) : JSON.stringify(value ?? null)) : JSON.stringify(value ?? null);
+      i += placeholder[0].length - 1;
+      continue;
+    }
+    if (c === '"' && template[i - 1] !== '\\') inString = !inString;
+    out += c;
+  }
+  return out;
+}
+
+/** An SNS message from a target input that is a JSON string, as `RuleTargetInput.fromText` writes it, is its text. */
+function unquoted(input: string): string {
+  try {
+    const parsed: unknown = JSON.parse(input);
+    return typeof parsed === 'string' ? parsed : input;
+  } catch {
+    return input;
+  }
+}
+
+/** The value at an EventBridge JSON path: `$`, `$.a.b`, `$.a[0]`. */
+function valueAt(path: string, event: unknown): unknown {
+  const keys = path.replace(/^\$/, '').match(/[^.[\]]+/g) ?? [];
+  return keys.reduce<unknown>((value, key) => (value === null || typeof value !== 'object' ? undefined : (value as Record<string, unknown>)[key]), event);
+}
