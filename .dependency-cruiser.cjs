@@ -25,7 +25,14 @@ module.exports = {
       severity: 'error',
       comment: 'The runtime (logger, middleware, error classification) does not reach into adapters or domain.',
       from: { path: `${shared}runtime/` },
-      to: { path: `${shared}(adapters|domain)/` },
+      to: { path: `${shared}(adapters|domain|services)/` },
+    },
+    {
+      name: 'services-on-top',
+      severity: 'error',
+      comment: 'Services (use cases several functions share, such as closing a run) are used by functions, not by the layers below.',
+      from: { path: `${shared}(contracts|domain|adapters|runtime)/` },
+      to: { path: `${shared}services/` },
     },
     {
       name: 'functions-stay-in-lambdas',
@@ -39,7 +46,7 @@ module.exports = {
       severity: 'error',
       comment: 'The CDK app shares contracts and pure domain with the functions, never their AWS adapters or runtime.',
       from: { path: '^(lib|bin)/' },
-      to: { path: `${shared}(adapters|runtime)/` },
+      to: { path: `${shared}(adapters|runtime|services)/` },
     },
   ],
   options: {

@@ -14,6 +14,7 @@ export const FUNCTIONS = {
   ExecutePlan: 'execute-plan',
   CheckRecord: 'check-record',
   Notify: 'notify',
+  CloseRun: 'close-run',
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;

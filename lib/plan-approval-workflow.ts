@@ -1,4 +1,5 @@
 import {
+  ArnFormat,
   Duration,
   Stack,
   Validations,
@@ -10,6 +11,7 @@ import {
   aws_logs as logs,
   aws_secretsmanager as secretsmanager,
   aws_sns as sns,
+  aws_sqs as sqs,
   aws_stepfunctions as sfn,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -19,8 +21,8 @@ import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../lambdas/shared/domain/risk'
 import { API_STAGE, ApprovalApi } from './approval-api';
 import { defaultReminderMinutes } from './config';
 import type { FunctionName } from './functions';
-import { approvalTable, workflowKey, workflowTopics } from './storage';
-import { addRunTriggers, alertOnUnnotifiedEnd } from './triggers';
+import { approvalTable, deadLetterQueue, workflowKey, workflowTopics } from './storage';
+import { addRunTriggers, closeRunsEndedOutside } from './triggers';
 import { WorkflowDefinition } from './workflow-definition';
 import { WorkflowFunction, workflowLogGroup } from './workflow-function';
 
@@ -88,6 +90,8 @@ export class PlanApprovalWorkflow extends Construct {
   readonly outcomeTopic: sns.Topic;
   readonly key: kms.Key;
   readonly functions: Record<FunctionName, WorkflowFunction>;
+  /** Endings that could not be closed: the rule's undeliverable events and CloseRun's failed invocations. */
+  readonly endingsDeadLetterQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: PlanApprovalWorkflowProps) {
     super(scope, id);
@@ -175,12 +179,21 @@ export class PlanApprovalWorkflow extends Construct {
         POLL_TIMEOUT_SECONDS: pollTimeout.toSeconds(),
       })
       .allowServiceCatalog('DescribeRecord');
-    const notify = slack(
-      fn('Notify')
-        .bindTable(this.approvalTable, 'update')
-        .bindTopic('OUTCOME_TOPIC_ARN', this.outcomeTopic)
-        .bindEventBus(events.EventBus.fromEventBusName(this, 'DefaultBus', 'default'), eventSource),
-      'outcomes',
+    // Notify closes the endings the workflow drives; CloseRun those outside it. Both close a run the same way.
+    const bus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    const closer = (f: WorkflowFunction) =>
+      slack(
+        f
+          .bindTable(this.approvalTable, 'update')
+          .bindTopic('OUTCOME_TOPIC_ARN', this.outcomeTopic)
+          .bindTopic('APPROVAL_TOPIC_ARN', this.approvalTopic)
+          .bindEventBus(bus, eventSource),
+        'outcomes',
+      );
+    const notify = closer(fn('Notify'));
+    this.endingsDeadLetterQueue = deadLetterQueue(this, 'EndingsDeadLetterQueue', this.key);
+    const closeRun = closer(
+      new WorkflowFunction(this, 'CloseRun', { key: this.key, logRetention, asyncRetries: 2, deadLetterQueue: this.endingsDeadLetterQueue }),
     );
     this.functions = {
       ReviewPlan: reviewPlan,
@@ -191,6 +204,7 @@ export class PlanApprovalWorkflow extends Construct {
       ExecutePlan: executePlan,
       CheckRecord: checkRecord,
       Notify: notify,
+      CloseRun: closeRun,
     };
 
     const definition = new WorkflowDefinition(this, 'Definition', {
@@ -218,8 +232,23 @@ export class PlanApprovalWorkflow extends Construct {
       new iam.PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] }),
     );
 
+    // CloseRun releases a plan only once its run has ended, which it checks.
+    closeRun.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${this.stateMachine.stateMachineName}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+
     if (props.eventTriggerEnabled ?? true) addRunTriggers(this, { stateMachine: this.stateMachine, eventSource });
-    alertOnUnnotifiedEnd(this, { stateMachine: this.stateMachine, outcomeTopic: this.outcomeTopic });
+    closeRunsEndedOutside(this, { stateMachine: this.stateMachine, closeRun, deadLetterQueue: this.endingsDeadLetterQueue });
     this.acknowledgeNagFindings();
   }
 
@@ -236,6 +265,11 @@ export class PlanApprovalWorkflow extends Construct {
         ack(fn.role, `IAM5[Action::${action}]`, 'Granted by CDK for the one PlanGate key that encrypts the table and topics.');
       }
     }
+    ack(
+      this.functions.CloseRun.role,
+      'IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<WorkflowStateMachine8F1B1C15.Name>:*]',
+      'DescribeExecution on the executions of this state machine only: an execution ARN ends with its run’s name.',
+    );
     const smRole = this.stateMachine.role as Construct;
     ack(smRole, 'IAM5[Resource::*]', 'X-Ray tracing and CloudWatch Logs delivery actions have no resource types.');
     for (const fn of Object.values(this.functions)) {

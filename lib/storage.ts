@@ -1,11 +1,14 @@
 import {
   Aws,
+  Duration,
   RemovalPolicy,
+  Validations,
   aws_dynamodb as dynamodb,
   aws_iam as iam,
   aws_kms as kms,
   aws_sns as sns,
   aws_sns_subscriptions as subscriptions,
+  aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { Approver } from '../lambdas/shared/contracts/approver';
@@ -32,10 +35,10 @@ export function workflowKey(scope: Construct): kms.Key {
       conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:*` } },
     }),
   );
-  // EventBridge publishes the "run ended without notification" alert to the encrypted outcome topic.
+  // EventBridge sends events it cannot deliver to the encrypted dead-letter queues.
   key.addToResourcePolicy(
     new iam.PolicyStatement({
-      sid: 'AllowEventBridgeToPublishToTopics',
+      sid: 'AllowEventBridgeToUseDeadLetterQueues',
       principals: [new iam.ServicePrincipal('events.amazonaws.com')],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
       resources: ['*'],
@@ -75,4 +78,16 @@ export function workflowTopics(scope: Construct, props: { key: kms.IKey; approve
   const outcomeTopic = new sns.Topic(scope, 'OutcomeTopic', { displayName: 'PlanGate run outcomes', masterKey: props.key, enforceSSL: true });
   for (const email of props.notificationEmails) outcomeTopic.addSubscription(new subscriptions.EmailSubscription(email));
   return { approvalTopic, outcomeTopic };
+}
+
+/** A dead-letter queue: encrypted with the workflow's key, TLS only, keeping messages the longest SQS allows (14 days). */
+export function deadLetterQueue(scope: Construct, id: string, key: kms.IKey): sqs.Queue {
+  const queue = new sqs.Queue(scope, id, {
+    encryption: sqs.QueueEncryption.KMS,
+    encryptionMasterKey: key,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  Validations.of(queue).acknowledge({ id: 'AwsSolutions::AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter queue.' });
+  return queue;
 }

@@ -1,4 +1,4 @@
-import { Duration, aws_events as events, aws_events_targets as targets, aws_sns as sns, aws_stepfunctions as sfn } from 'aws-cdk-lib';
+import { Duration, aws_events as events, aws_events_targets as targets, aws_lambda as lambda, aws_sqs as sqs, aws_stepfunctions as sfn } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 
 /** Detail type of the custom event that asks PlanGate to review a plan. */
@@ -49,26 +49,21 @@ export function addRunTriggers(scope: Construct, props: { stateMachine: sfn.ISta
 }
 
 /**
- * Every run ends through Notify. Should one fail, time out or be stopped by hand instead, this rule still tells the
- * outcome topic, so no run ends silently.
+ * Runs that end outside the workflow's own endings (stopped, failed, timed out) are closed by the CloseRun function,
+ * as Notify closes the others: so no run ends silently, and no approval stays open. The rule keeps the id of the alert
+ * it replaces. Events it cannot deliver, after 8 retries over a day, go to the dead-letter queue.
  */
-export function alertOnUnnotifiedEnd(scope: Construct, props: { stateMachine: sfn.IStateMachine; outcomeTopic: sns.ITopic }): events.Rule {
-  const name = events.EventField.fromPath('$.detail.name');
-  const status = events.EventField.fromPath('$.detail.status');
+export function closeRunsEndedOutside(
+  scope: Construct,
+  props: { stateMachine: sfn.IStateMachine; closeRun: lambda.IFunction; deadLetterQueue: sqs.IQueue },
+): events.Rule {
   return new events.Rule(scope, 'UnnotifiedEndRule', {
-    description: 'Alerts when a PlanGate run ends without its outcome notification',
+    description: 'Closes PlanGate runs that end (failed, timed out, stopped) outside the workflow, and tells everyone',
     eventPattern: {
       source: ['aws.states'],
       detailType: ['Step Functions Execution Status Change'],
       detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [props.stateMachine.stateMachineArn] },
     },
-    targets: [
-      new targets.SnsTopic(props.outcomeTopic, {
-        message: events.RuleTargetInput.fromText(
-          `PlanGate run ${name} ended with status ${status} before its outcome notification was sent. ` +
-            `Check the execution in the Step Functions console; the plan may or may not have been executed.`,
-        ),
-      }),
-    ],
+    targets: [new targets.LambdaFunction(props.closeRun, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) })],
   });
 }

@@ -10,6 +10,7 @@ import {
   aws_logs as logs,
   aws_secretsmanager as secretsmanager,
   aws_sns as sns,
+  aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { encodeEnvironment, type EnvironmentName } from '../lambdas/shared/contracts/environment';
@@ -26,6 +27,10 @@ export interface WorkflowFunctionProps {
   readonly logRetention: logs.RetentionDays;
   /** @default Duration.seconds(60) */
   readonly timeout?: Duration;
+  /** For a function invoked asynchronously (by EventBridge): how often Lambda retries a failed invocation. @default 2 */
+  readonly asyncRetries?: number;
+  /** Where asynchronous invocations that failed every retry go. @default - none (only for functions the state machine invokes) */
+  readonly deadLetterQueue?: sqs.IQueue;
 }
 
 /**
@@ -61,6 +66,7 @@ export class WorkflowFunction extends nodejs.NodejsFunction {
       logGroup,
       environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'plangate' },
       bundling: { target: 'node24', minify: true, keepNames: true, sourceMap: true, forceDockerBundling: false },
+      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue, retryAttempts: props.asyncRetries ?? 2 } : {}),
     };
   }
 

@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import dynalite from 'dynalite';
 import { parseConfig } from '../lib/config';
+import { tooLargePage } from '../lambdas/approval-api/approval-api';
 import { toApiGatewayEvent } from './api-gateway';
 import { STATES } from '../lib/workflow-definition';
 import { answerJson, eventBridgeOperation, type JsonAnswer, serviceCatalogOperation, snsPublish, stepFunctionsOperation } from './aws-endpoints';
@@ -59,19 +60,25 @@ export interface LocalMode {
   /** The default event bus: the template's rules, and the events AWS services emit. */
   eventBridge: LocalEventBridge;
   outbox: Outbox;
+  /** Makes the next SNS publish(es) fail with this error code (a 400, which the SDK does not retry), to try failures. */
+  failNextPublish(code?: string, times?: number): void;
   close(): Promise<void>;
 }
 
 const MAX_BODY_BYTES = 1_000_000;
 
+/**
+ * The request body. One over the limit is read to its end without being kept, and then refused: answering before
+ * the client has sent it all would reset the connection under it.
+ */
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new AwsApiError('RequestEntityTooLarge', `The request body is larger than ${MAX_BODY_BYTES} bytes`, 413);
-    chunks.push(chunk as Buffer);
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
   }
+  if (size > MAX_BODY_BYTES) throw new AwsApiError('RequestEntityTooLarge', `The request body is larger than ${MAX_BODY_BYTES} bytes`, 413);
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -127,6 +134,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   let approvalApi: ((event: unknown, context: Context) => Promise<unknown>) | undefined;
 
   const recipientsOf = (topicArn: string, attributes: Record<string, string>) => recipients(workflow, topicArn, attributes);
+  const publishFaults: string[] = [];
   const eventBridge = new LocalEventBridge(
     workflow.rules,
     {
@@ -187,7 +195,11 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
         if (service === 'AWSStepFunctions') return send(res, answerJson('1.0', () => stepFunctionsOperation(stepFunctions!, operation, input())()));
         if (service === 'AWSEvents') return send(res, answerJson('1.1', () => eventBridgeOperation(eventBridge, operation, input())()));
         if (service === 'secretsmanager') return send(res, answerJson('1.1', () => secretValue(operation, input())));
-        if (!target) return send(res, snsPublish(outbox, body, recipientsOf));
+        if (!target) {
+          const fault = publishFaults.shift();
+          if (fault) return send(res, { status: 400, contentType: 'text/xml', body: `<ErrorResponse><Error><Type>Sender</Type><Code>${fault}</Code><Message>Refused by failNextPublish</Message></Error></ErrorResponse>` });
+          return send(res, snsPublish(outbox, body, recipientsOf));
+        }
         return send(res, answerJson('1.1', () => {
           throw new AwsApiError('UnknownOperationException', `Local mode does not serve ${target}`);
         }));
@@ -209,7 +221,14 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
         return;
       }
       if (url.pathname.startsWith('/approvals/') || url.pathname === '/approvals' || url.pathname.startsWith('/slack/')) {
-        const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
+        let body: string | undefined;
+        try {
+          body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
+        } catch (error) {
+          // As API Gateway would refuse it, but with the approval pages' own headers and wording.
+          if (error instanceof AwsApiError && error.statusCode === 413) return send(res, tooLargePage(MAX_BODY_BYTES));
+          throw error;
+        }
         const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
         const event = toApiGatewayEvent({ method: req.method ?? 'GET', path: url.pathname, headers, body, query: Object.fromEntries(url.searchParams) });
         return send(res, (await approvalApi!(event, { awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => 15_000 } as Context)) as APIGatewayProxyResult);
@@ -289,11 +308,15 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     stepFunctions: sfn,
     eventBridge,
     outbox,
+    failNextPublish(code = 'InvalidParameter', times = 1) {
+      publishFaults.push(...Array<string>(times).fill(code));
+    },
     async close() {
       // Runs still open are stopped, as local state is in memory; their endings go through the bus like any other.
       for (const execution of sfn.listExecutions()) sfn.stopExecution(execution.executionArn, 'LocalModeStopped', 'Local mode shut down');
-      await Promise.all(sfn.listExecutions().map((e) => e.finished));
-      await eventBridge.idle();
+      // Their endings are closed like any other, but a stuck one must not keep local mode from stopping.
+      const settled = Promise.all(sfn.listExecutions().map((e) => e.finished)).then(() => eventBridge.idle());
+      await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
       serviceCatalog.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -360,12 +360,19 @@ export class LocalStepFunctions {
 
   /** Invokes a handler as Lambda would: JSON in, JSON out, errors as Lambda function errors. */
   private async invoke(fn: FunctionName, event: unknown): Promise<JSONValue> {
+    let result: unknown;
     try {
-      const result = await invokeHandler(this.handlers[fn], fn, event, this.workflow);
-      return result === undefined ? null : (JSON.parse(JSON.stringify(result)) as JSONValue);
+      result = await invokeHandler(this.handlers[fn], fn, event, this.workflow);
     } catch (error) {
       throw new LambdaFunctionError(error);
     }
+    const output = JSON.stringify(result ?? null);
+    // Step Functions refuses a task result over 256 KiB. (There, States.ALL cannot catch it and the execution
+    // fails; here the interpreter lets a catch-all take it, which still ends the run visibly.)
+    if (Buffer.byteLength(output) > MAX_PAYLOAD_BYTES) {
+      throw Object.assign(new Error(`The output of ${fn} is ${Buffer.byteLength(output)} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit`), { name: 'States.DataLimitExceeded' });
+    }
+    return JSON.parse(output) as JSONValue;
   }
 }
 

@@ -149,7 +149,7 @@ describe('data and encryption', () => {
 
   test('every log group is encrypted and kept for the configured 365 days', () => {
     const groups = resourcesOf('AWS::Logs::LogGroup');
-    expect(groups.length).toBe(10); // eight functions, the state machine, the API's access log
+    expect(groups.length).toBe(11); // nine functions, the state machine, the API's access log
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365, KmsKeyId: Match.anyValue() });
   });
 
@@ -185,7 +185,7 @@ describe('least privilege', () => {
     // Execute describes the plan once more, to refuse one that changed after approval.
     expect(serviceCatalog('ExecutePlan')).toEqual(['servicecatalog:DescribeProvisionedProductPlan', 'servicecatalog:ExecuteProvisionedProductPlan']);
     expect(serviceCatalog('CheckRecord')).toEqual(['servicecatalog:DescribeRecord']);
-    for (const role of ['RequestApproval', 'ApprovalApi', 'Notify', 'AutoApprove', 'ExpireApproval']) expect(serviceCatalog(role)).toEqual([]);
+    for (const role of ['RequestApproval', 'ApprovalApi', 'Notify', 'AutoApprove', 'ExpireApproval', 'CloseRun']) expect(serviceCatalog(role)).toEqual([]);
   });
 
   test('only the approval API may complete tasks, and only with SendTaskSuccess on this state machine', () => {
@@ -199,8 +199,8 @@ describe('least privilege', () => {
     ]);
   });
 
-  test('execute, expire and notify only read and update the approval record: they cannot create or delete one', () => {
-    for (const role of ['ExecutePlan', 'ExpireApproval', 'Notify']) {
+  test('execute, expire, notify and close only read and update the approval record: they cannot create or delete one', () => {
+    for (const role of ['ExecutePlan', 'ExpireApproval', 'Notify', 'CloseRun']) {
       const actions = actionsOf(role);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem']));
       expect({ role, writes: actions.filter((a) => /dynamodb:(Put|Delete|BatchWrite)/.test(a)) }).toEqual({ role, writes: [] });
@@ -220,7 +220,7 @@ describe('least privilege', () => {
 
   test('functions write logs to their own log group instead of using the AWS managed basic execution role', () => {
     const functionRoles = resourcesOf('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties).includes('lambda.amazonaws.com'));
-    expect(functionRoles).toHaveLength(8);
+    expect(functionRoles).toHaveLength(9);
     for (const [id, role] of functionRoles) expect({ id, managed: role.Properties?.ManagedPolicyArns }).toEqual({ id, managed: undefined });
     const reviewLogs = roleStatements('ReviewPlan').find((s) => [s.Action].flat().includes('logs:PutLogEvents'));
     expect(reviewLogs?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^WorkflowReviewPlanLogs/), 'Arn'] });
@@ -230,7 +230,7 @@ describe('least privilege', () => {
 describe('functions', () => {
   test('run on ARM64 with the latest Node.js runtime and X-Ray tracing', () => {
     const functions = resourcesOf('AWS::Lambda::Function');
-    expect(functions).toHaveLength(8);
+    expect(functions).toHaveLength(9);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -288,16 +288,36 @@ describe('triggers', () => {
     });
   });
 
-  test('a run that ends without its notification (failed, timed out, aborted) still alerts the outcome topic', () => {
+  test('a run that ends outside the workflow (failed, timed out, stopped) is closed by CloseRun, with retries and a dead-letter queue', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.states'], detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'] } },
-      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^WorkflowOutcomeTopic') } })],
+      EventPattern: { source: ['aws.states'], detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: Match.stringLikeRegexp('^WorkflowStateMachine') }] } },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowCloseRunFunction'), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86_400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowEndingsDeadLetterQueue'), 'Arn'] } },
+        }),
+      ],
     });
+    // Its own failed invocations, after Lambda's two retries, go to the same queue.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowEndingsDeadLetterQueue'), 'Arn'] } },
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^WorkflowCloseRunLogs') } },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2 });
+    template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue(), MessageRetentionPeriod: 1_209_600 });
+  });
+
+  test('only CloseRun may describe executions, and only this state machine’s, to release a plan whose run has ended', () => {
+    expect(actionsOf('CloseRun')).toContain('states:DescribeExecution');
+    for (const role of ['ReviewPlan', 'RequestApproval', 'ApprovalApi', 'Notify', 'ExecutePlan']) expect(actionsOf(role)).not.toContain('states:DescribeExecution');
+    const describe = roleStatements('CloseRun').find((st) => st.Action === 'states:DescribeExecution');
+    expect(JSON.stringify(describe?.Resource)).toMatch(/:execution:.*WorkflowStateMachine8F1B1C15.*Name.*:\*/);
   });
 
   test('can be turned off in configuration', () => {
     const { template: noTriggers } = synthesize({ 'plangate:eventTriggerEnabled': false });
-    noTriggers.resourceCountIs('AWS::Events::Rule', 1); // only the unnotified-end alert
+    noTriggers.resourceCountIs('AWS::Events::Rule', 1); // only the rule that closes runs ended outside the workflow
   });
 });
 
@@ -342,10 +362,10 @@ describe('Slack', () => {
     const envs = Object.values(withSlack.Resources)
       .filter((r) => r.Type === 'AWS::Lambda::Function')
       .map((r) => (r.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables);
-    expect(envs.filter((e) => e.SLACK_WEBHOOK_SECRET_ID === 'plangate/slack-webhook-url')).toHaveLength(3);
+    expect(envs.filter((e) => e.SLACK_WEBHOOK_SECRET_ID === 'plangate/slack-webhook-url')).toHaveLength(4); // requests, clicks, and both closers
     // The approval API reads the signing secret; RequestApproval only learns that the buttons are on.
     expect(envs.filter((e) => e.SLACK_SIGNING_SECRET_ID)).toHaveLength(2);
-    for (const role of ['RequestApproval', 'ApprovalApi', 'Notify']) expect(policyOf(role)).toContain('secret:plangate/slack-webhook-url-??????');
+    for (const role of ['RequestApproval', 'ApprovalApi', 'Notify', 'CloseRun']) expect(policyOf(role)).toContain('secret:plangate/slack-webhook-url-??????');
     expect(policyOf('ApprovalApi')).toContain('secret:plangate/signing-AbCdEf');
     for (const role of ['RequestApproval', 'Notify', 'ReviewPlan', 'ExecutePlan', 'CheckRecord']) expect(policyOf(role)).not.toContain('signing');
     for (const role of ['ReviewPlan', 'ExecutePlan', 'CheckRecord']) expect(policyOf(role)).not.toContain('secretsmanager');

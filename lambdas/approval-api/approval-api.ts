@@ -2,8 +2,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { LINK_ID_PATTERN } from '../shared/adapters/approval-store';
 import type { Environment } from '../shared/contracts/environment';
 import type { Decision } from '../shared/contracts/steps';
-import { type DecisionDeps, isExpired, recordDecision } from './decision';
-import { decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
+import { oneLine } from '../shared/domain/text';
+import { type DecisionDeps, isClosed, isExpired, recordDecision } from './decision';
+import { closedPage, decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
 import { headerValue, rawBody } from './request';
 import { handleSlackInteraction, type SlackDeps } from './slack-interactions';
 
@@ -57,6 +58,7 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
 
   const expired = isExpired(record, deps.now());
   if (method === 'GET') {
+    if (isClosed(record)) return page(410, closedPage(record));
     if (expired) return page(410, expiredPage(record));
     if (record.status !== 'PENDING') return page(200, decidedPage(record, 'Already decided'));
     return page(200, link.approver ? pendingPage(record, link.approver) : viewOnlyPage(record));
@@ -88,6 +90,8 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
       return page(409, decidedPage(outcome.record, 'Already decided'));
     case 'expired':
       return page(410, expiredPage(outcome.record));
+    case 'closed':
+      return page(410, closedPage(outcome.record));
     case 'try-again':
       return page(503, messagePage('Please try again', 'Your decision could not be delivered just now and was not recorded.'), { 'Retry-After': '5' });
   }
@@ -102,7 +106,11 @@ export function parseDecisionForm(event: Pick<APIGatewayProxyEvent, 'body' | 'he
   const contentType = headerValue(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
   let fields: Record<string, unknown>;
   if (contentType === 'application/x-www-form-urlencoded') {
-    fields = Object.fromEntries(new URLSearchParams(raw));
+    const params = new URLSearchParams(raw);
+    // A field given twice (decision=approve&decision=reject) is ambiguous: refuse it rather than pick one.
+    const repeated = [...new Set(params.keys())].find((key) => params.getAll(key).length > 1);
+    if (repeated) return { status: 400, error: `The field "${oneLine(repeated).slice(0, 40)}" is given more than once.` };
+    fields = Object.fromEntries(params);
   } else if (contentType === 'application/json') {
     try {
       const parsed: unknown = JSON.parse(raw);
@@ -121,5 +129,11 @@ export function parseDecisionForm(event: Pick<APIGatewayProxyEvent, 'body' | 'he
   if (comment.length > MAX_COMMENT_LENGTH) {
     return { status: 400, error: `The comment is longer than ${MAX_COMMENT_LENGTH} characters.` };
   }
-  return { decision, comment: comment.trim() || undefined };
+  // Stored and forwarded on one line, without control or bidi characters, as every plain-text channel shows it.
+  return { decision, comment: oneLine(comment).trim() || undefined };
+}
+
+/** The answer to a body over the size limit, with the same security headers as every page. */
+export function tooLargePage(maxBytes: number): APIGatewayProxyResult {
+  return page(413, messagePage('Bad request', `The request body is larger than ${maxBytes} bytes.`));
 }

@@ -20,14 +20,23 @@ export type DecisionResult =
   | { result: 'self-approval'; record: ApprovalRecord }
   | { result: 'already-decided'; record: ApprovalRecord }
   | { result: 'expired'; record: ApprovalRecord }
+  /** The run ended (stopped, failed, released) before a decision: nothing counts any more. */
+  | { result: 'closed'; record: ApprovalRecord }
   | { result: 'try-again' };
 
 export const isExpired = (record: ApprovalRecord, now: Date) =>
   record.status === 'EXPIRED' || (record.status === 'PENDING' && record.expiresAt * 1000 <= now.getTime());
 
+/** The run ended before anyone decided (its record is CLOSED), or it ended at all while the request was open. */
+export const isClosed = (record: ApprovalRecord) => record.status === 'CLOSED' || (record.status === 'PENDING' && record.outcome !== undefined);
+
 /** What a decision that could not be made tells the approver about the record as it now is. */
 const closed = (record: ApprovalRecord, now: Date): DecisionResult =>
-  record.status === 'PENDING' || isExpired(record, now) ? { result: 'expired', record } : { result: 'already-decided', record };
+  isClosed(record)
+    ? { result: 'closed', record }
+    : record.status === 'PENDING' || isExpired(record, now)
+      ? { result: 'expired', record }
+      : { result: 'already-decided', record };
 
 /**
  * Records one decision, from the web page or Slack alike: once only (conditional write), then completes the
@@ -41,8 +50,7 @@ export async function recordDecision(
   decision: HumanDecision,
   handedOver = false,
 ): Promise<DecisionResult> {
-  if (isExpired(record, deps.now())) return { result: 'expired', record };
-  if (record.status !== 'PENDING') return { result: 'already-decided', record };
+  if (record.status !== 'PENDING' || isClosed(record) || isExpired(record, deps.now())) return closed(record, deps.now());
   const nowSeconds = () => Math.floor(deps.now().getTime() / 1000);
   const email = decision.approver.email.toLowerCase();
   if (decision.decision === 'APPROVED') {
@@ -75,8 +83,8 @@ export async function recordDecision(
     if (ENDED_TASK_ERRORS.has(name)) {
       logger.warn('Approval task had already ended', { planId: record.planId, error: name });
       const newerTask = current.status === 'PENDING' && current.taskToken && current.taskToken !== taskToken;
-      if (newerTask && !handedOver) return recordDecision(deps, current, decision, true);
-      if (current.status === 'EXPIRED' || isExpired(current, deps.now())) return { result: 'expired', record: current };
+      if (newerTask && !handedOver && !isClosed(current)) return recordDecision(deps, current, decision, true);
+      if (isClosed(current) || current.status === 'EXPIRED' || isExpired(current, deps.now())) return closed(current, deps.now());
     } else {
       logger.error('Could not complete approval task', { planId: record.planId, error: name });
     }

@@ -126,6 +126,18 @@ without a decision. The plan was not executed.</p>`,
   );
 }
 
+/** A request closed before anyone decided: the run ended (stopped, failed, released). Says why. */
+export function closedPage(record: ApprovalRecord): string {
+  return layout(
+    'Approval request closed',
+    html`<h1>This approval request was closed</h1>
+<p class="notice" id="closed">The request for plan ${planTitle(record.review)} was closed before it was decided${
+      record.outcome ? html`: ${record.outcome.reason}` : '.'
+    }</p>
+<p>Nothing you do here counts any more. If the change is still wanted, start a new run for the plan.</p>`,
+  );
+}
+
 export function messagePage(title: string, message: string): string {
   return layout(title, html`<h1>${title}</h1><p class="notice">${message}</p>`);
 }

@@ -111,6 +111,8 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
       return reply(ephemeral(alreadyDecided(outcome.record)));
     case 'expired':
       return reply(ephemeral(`The approval request for plan ${record.planId} has expired; the plan was not executed.`));
+    case 'closed':
+      return reply(ephemeral(`The approval request for plan ${record.planId} was closed before it was decided: ${outcome.record.outcome?.reason ?? 'its run ended'}`));
     case 'try-again':
       return reply(ephemeral('Your decision could not be delivered just now and was not recorded. Please click again.'));
   }

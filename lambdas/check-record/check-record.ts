@@ -3,6 +3,8 @@ import * as z from '../shared/contracts/zod';
 import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
 import type { Environment } from '../shared/contracts/environment';
 import { acceptLanguageSchema, type RecordCheck } from '../shared/contracts/steps';
+import { MAX_LISTED_ERRORS } from '../shared/domain/outcome';
+import { clip, firstItems } from '../shared/domain/text';
 import { parseInput } from '../shared/runtime/handler';
 import { logger } from '../shared/runtime/logger';
 
@@ -59,6 +61,7 @@ export async function checkRecord(event: unknown, env: CheckRecordEnv): Promise<
     timeoutSeconds: env.POLL_TIMEOUT_SECONDS,
   };
   const { detail, outputs } = await describeRecord(serviceCatalog, recordId, acceptLanguage);
+  const errors = firstItems(detail?.RecordErrors ?? [], MAX_LISTED_ERRORS);
   const status = detail?.Status ?? 'UNKNOWN';
   const now = new Date();
   const elapsedSeconds = (now.getTime() - Date.parse(executedAt)) / 1000;
@@ -68,8 +71,10 @@ export async function checkRecord(event: unknown, env: CheckRecordEnv): Promise<
     status,
     provisionedProductId: detail?.ProvisionedProductId,
     provisionedProductName: detail?.ProvisionedProductName,
-    recordErrors: (detail?.RecordErrors ?? []).map((e) => ({ code: e.Code, description: e.Description })),
-    recordOutputs: outputs.map((o) => ({ key: o.OutputKey, value: o.OutputValue, description: o.Description })),
+    // Bounded, so the run's state stays within Step Functions' 256 KiB however many errors a record has.
+    recordErrors: errors.items.map((e) => ({ code: e.Code && clip(e.Code, 200), description: e.Description && clip(e.Description, 1_000) })),
+    ...(errors.more ? { recordErrorsUnlisted: errors.more } : {}),
+    recordOutputs: firstItems(outputs, 100).items.map((o) => ({ key: o.OutputKey, value: o.OutputValue && clip(o.OutputValue, 1_000), description: o.Description && clip(o.Description, 500) })),
     checks: checks + 1,
     nextCheckInSeconds: nextCheckInSeconds(checks, settings),
     timedOut: !FINAL_RECORD_STATUSES.has(status) && elapsedSeconds >= settings.timeoutSeconds,

@@ -1,6 +1,10 @@
 import { describeChange, describeCounts, describeRisk, planTitle, snsSubject } from '../shared/domain/describe';
 import type { Approver } from '../shared/contracts/approver';
 import type { ReviewResult } from '../shared/contracts/steps';
+import { untrusted } from '../shared/domain/text';
+
+/** Sets the approval link apart from everything the plan's own text could say. */
+const RULE = '-'.repeat(64);
 
 /** How many changes an email lists before pointing at the page for the rest. */
 const LISTED_IN_EMAIL = 15;
@@ -20,24 +24,29 @@ export function composeApprovalEmail(input: {
   const listed = summary?.changes.slice(0, LISTED_IN_EMAIL) ?? [];
   const more = (summary?.total ?? 0) - listed.length;
   const lines = [
-    `Hello ${approver.name ?? approver.email},`,
+    `Hello ${untrusted(approver.name ?? approver.email)},`,
     '',
     `A Service Catalog plan is waiting for your decision.`,
-    ...(reminder ? ['', `Reminder: ${reminder}`] : []),
+    ...(reminder ? ['', `Reminder: ${untrusted(reminder)}`] : []),
     '',
-    `Plan: ${planTitle(review)}`,
-    `Provisioned product: ${plan?.provisionedProductName ?? '(unknown)'} (${plan?.provisionedProductId ?? 'new'})`,
-    `Requested by: ${review.requestedBy ?? '(not given)'}`,
+    // Values from the plan and the requester are untrusted: each stays on its own line, with no working links.
+    `Plan: ${untrusted(planTitle(review))}`,
+    `Provisioned product: ${untrusted(plan?.provisionedProductName ?? '(unknown)')} (${untrusted(plan?.provisionedProductId ?? 'new')})`,
+    `Requested by: ${untrusted(review.requestedBy ?? '(not given)')}`,
     `Changes: ${describeCounts(summary)}`,
     `Risk: ${describeRisk(summary)}`,
     `Approvals needed: ${review.policy?.requiredApprovals ?? 1} from different approvers (one rejection ends the request)`,
     `Rule: ${review.policy?.rule ?? '-'}`,
     '',
-    ...(listed.length ? ['Riskiest changes first (removals and replacements lead):', ...listed.map((c) => `  - ${describeChange(c)}`)] : []),
+    ...(listed.length ? ['Riskiest changes first (removals and replacements lead):', ...listed.map((c) => `  - ${untrusted(describeChange(c))}`)] : []),
     ...(more > 0 ? [`  ... and ${more} more on the approval page`] : []),
     '',
-    `Review and decide (this link is yours alone; do not forward it):`,
+    RULE,
+    'YOUR APPROVAL LINK. Review and decide here, and nowhere else: PlanGate sends you only this link for this',
+    'plan. It is yours alone; do not forward it.',
+    '',
     link,
+    RULE,
     '',
     `The request expires at ${expiresAt.toISOString()}. Nothing is executed without an approval.`,
   ];

@@ -135,7 +135,7 @@ describe('POST', () => {
     expect(res.body).toContain('was <strong>approved</strong> by Bob &lt;bob@example.com&gt;');
     expect(decisionUpdates()[0]!.args[0].input).toMatchObject({
       Key: { pk: 'PLAN#plan-abc' },
-      ConditionExpression: '#status = :pending AND expiresAt > :now',
+      ConditionExpression: '#status = :pending AND expiresAt > :now AND attribute_not_exists(outcome)',
       ExpressionAttributeValues: expect.objectContaining({ ':status': 'APPROVED' }),
     });
     const sent = sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input;
@@ -195,7 +195,7 @@ describe('POST', () => {
   });
 
   const timedOut = () => new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} });
-  const undo = { UpdateExpression: 'SET #status = :pending REMOVE decision', ConditionExpression: 'decision.decidedAt = :decidedAt AND #status IN (:approved, :rejected)' };
+  const undo = { UpdateExpression: 'SET #status = :pending REMOVE decision', ConditionExpression: 'decision.decidedAt = :decidedAt AND #status IN (:approved, :rejected) AND attribute_not_exists(outcome)' };
 
   test('a task that timed out at expiry gets 410, and the decision is taken back', async () => {
     sfn.on(SendTaskSuccessCommand).callsFake(async () => {
@@ -261,7 +261,7 @@ describe('quorum', () => {
     const res = await call('POST', path, 'decision=approve');
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('1 of 2 approvals, by Bob');
-    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { ConditionExpression: '#status = :pending AND expiresAt > :now AND NOT contains(approverEmails, :emailValue)' });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { ConditionExpression: '#status = :pending AND expiresAt > :now AND attribute_not_exists(outcome) AND NOT contains(approverEmails, :emailValue)' });
     expect(decisionUpdates()).toHaveLength(0);
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
   });

@@ -36,7 +36,7 @@ test('closes the record unconditionally for its own run, and reports how far the
   expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
     Key: { pk: 'PLAN#plan-abc' },
     UpdateExpression: 'SET #status = :expired, expiredAt = :expiredAt REMOVE taskToken, decision',
-    ConditionExpression: 'executionArn = :executionArn',
+    ConditionExpression: 'executionArn = :executionArn AND attribute_not_exists(outcome)',
   });
   expect(result).toEqual({
     expiredAt: expect.any(String),

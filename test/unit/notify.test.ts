@@ -1,9 +1,9 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { notify } from '../../lambdas/notify/notify';
-import { describeOutcome } from '../../lambdas/notify/outcome';
+import { describeOutcome } from '../../lambdas/shared/domain/outcome';
 import type { RunState } from '../../lambdas/shared/contracts/steps';
 import { review } from './fixtures';
 
@@ -23,7 +23,7 @@ const record = (status: string, extra = {}) => ({
   recordId: 'rec-1', status, recordErrors: [], recordOutputs: [], checks: 3, nextCheckInSeconds: 40, timedOut: false,
   checkedAt: '2026-11-22T10:14:06.000Z', provisionedProductName: 'orders', ...extra,
 });
-const env = { OUTCOME_TOPIC_ARN: 'arn:outcomes', EVENT_BUS_NAME: 'default', EVENT_SOURCE: 'plangate', TABLE_NAME: 'approvals', SLACK_WEBHOOK_SECRET_ID: undefined };
+const env = { OUTCOME_TOPIC_ARN: 'arn:outcomes', APPROVAL_TOPIC_ARN: 'arn:approvals', EVENT_BUS_NAME: 'default', EVENT_SOURCE: 'plangate', TABLE_NAME: 'approvals', SLACK_WEBHOOK_SECRET_ID: undefined };
 const at = new Date('2026-11-22T10:15:00.000Z');
 
 beforeEach(() => {
@@ -31,6 +31,7 @@ beforeEach(() => {
   sns.on(PublishCommand).resolves({});
   eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
   ddb.on(UpdateCommand).resolves({});
+  ddb.on(GetCommand).resolves({}); // the plan has no approval record this run owns
 });
 
 describe('describeOutcome says what happened and why, for every ending', () => {
@@ -82,18 +83,14 @@ describe('describeOutcome says what happened and why, for every ending', () => {
   });
 });
 
-test('publishes the outcome email and event, and records the outcome on the run’s approval', async () => {
+test('publishes the outcome email and event (closing the approval record is close-run.test.ts’s)', async () => {
   const state = { input: {}, run, outcome: 'SUCCEEDED', review: review(), approval, execution, record: record('SUCCEEDED') };
   const detail = await notify(state, env);
   expect(sns).toHaveReceivedCommandWith(PublishCommand, { TopicArn: 'arn:outcomes', Subject: '[PlanGate] SUCCEEDED: orders-update (plan-abc)' });
   expect(eb).toHaveReceivedCommandWith(PutEventsCommand, {
     Entries: [{ EventBusName: 'default', Source: 'plangate', DetailType: 'PlanGate Run Finished', Detail: JSON.stringify(detail), Resources: ['arn:run-1'] }],
   });
-  expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
-    Key: { pk: 'PLAN#plan-abc' },
-    ConditionExpression: 'executionArn = :executionArn',
-    ExpressionAttributeValues: expect.objectContaining({ ':executionArn': 'arn:run-1' }),
-  });
+  expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: { pk: 'PLAN#plan-abc' }, ConsistentRead: true });
 });
 
 test('an auto-approved run names the rule as the decider', () => {

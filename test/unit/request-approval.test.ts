@@ -23,12 +23,14 @@ beforeEach(() => {
   ddb.reset();
   sns.reset();
   ddb.on(PutCommand).resolves({});
+  ddb.on(GetCommand).resolves({}); // no approval yet for the plan
   sns.on(PublishCommand).resolves({ MessageId: 'm' });
 });
 
 test('stores the pending approval with its task token, claimed for this run only', async () => {
   await requestApproval(event(), env);
-  expect(ddb).toHaveReceivedNthCommandWith(1, PutCommand, {
+  expect(ddb).toHaveReceivedNthCommandWith(1, GetCommand, { Key: { pk: 'PLAN#plan-abc' }, ConsistentRead: true });
+  expect(ddb).toHaveReceivedNthCommandWith(2, PutCommand, {
     TableName: 'approvals',
     Item: expect.objectContaining({
       pk: 'PLAN#plan-abc',
@@ -96,7 +98,7 @@ test('Slack being unreachable never stops the request: every email still goes ou
 test('records the approver who asked for the run (found by the review), so they cannot approve it', async () => {
   const base = review();
   await requestApproval({ ...event(), review: { ...base, requestedBy: 'BOB@example.com', policy: { ...base.policy!, selfApprover: 'bob@example.com' } } }, env);
-  expect(ddb).toHaveReceivedNthCommandWith(1, PutCommand, { Item: expect.objectContaining({ selfApprover: 'bob@example.com', requiredApprovals: 2 }) });
+  expect(ddb).toHaveReceivedNthCommandWith(2, PutCommand, { Item: expect.objectContaining({ selfApprover: 'bob@example.com', requiredApprovals: 2 }) });
 });
 
 describe('the reminder (the second approval task)', () => {
@@ -124,7 +126,7 @@ describe('the reminder (the second approval task)', () => {
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { pk: 'PLAN#plan-abc' },
       UpdateExpression: 'SET taskToken = :taskToken, remindedAt = :remindedAt',
-      ConditionExpression: 'executionArn = :executionArn AND #status <> :expired',
+      ConditionExpression: 'executionArn = :executionArn AND #status <> :expired AND attribute_not_exists(outcome)',
       ExpressionAttributeValues: expect.objectContaining({ ':taskToken': 'TOKEN-second', ':executionArn': 'arn:aws:states:us-east-1:1:execution:sm:run-1' }),
     });
     const publishes = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);

@@ -31,7 +31,7 @@ describe('request signatures', () => {
 });
 
 test('escapes &, < and > in mrkdwn, so nobody can @channel or forge links through a plan name', () => {
-  expect(escapeMrkdwn('<!channel> & <https://evil|click>')).toBe('&lt;!channel&gt; &amp; &lt;https://evil|click&gt;');
+  expect(escapeMrkdwn('<!channel> & <https://evil|click>')).toBe('&lt;!channel&gt; &amp; &lt;https[:]//evil|click&gt;');
   const hostile = review();
   hostile.plan!.planName = '<!channel>';
   hostile.summary!.changes[0]!.logicalResourceId = '<https://evil|x>';

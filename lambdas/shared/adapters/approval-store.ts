@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, type PutCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from '../contracts/zod';
 import { type ApprovalRecord, approvalRecordSchema, type LinkRecord, linkRecordSchema } from '../contracts/approval-record';
 import type { Approver } from '../contracts/approver';
@@ -35,20 +35,35 @@ export class ApprovalStore {
 
   /**
    * Creates the approval for a run: PENDING for a human decision, APPROVED when a rule decided. The same
-   * run may write it again (a retried task; a pending one gets a new token). Returns the record that holds
-   * the plan when another run owns it.
+   * run may write it again (a retried task; a pending one gets a new token). A plan whose earlier run was
+   * closed and released is claimed too: that run's record is first copied, unchanged, to
+   * PLAN#<planId>#RUN#<its executionArn>, and the new record points to it. Returns the record that holds the
+   * plan when another run owns it.
    */
-  async claim(record: Omit<ApprovalRecord, 'pk'>): Promise<{ claimed: true } | { claimed: false; owner?: ApprovalRecord }> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...record, pk: planKey(record.planId) },
-          ConditionExpression: 'attribute_not_exists(pk) OR (executionArn = :executionArn AND #status = :status)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':executionArn': record.executionArn, ':status': record.status },
-        }),
+  async claim(record: Omit<ApprovalRecord, 'pk' | 'previousRun'>): Promise<{ claimed: true } | { claimed: false; owner?: ApprovalRecord }> {
+    const key = planKey(record.planId);
+    const raw = await this.item(key);
+    const owner = raw && z.parse(approvalRecordSchema, raw);
+    let previousRun = owner?.executionArn === record.executionArn ? owner.previousRun : undefined;
+    let condition: Pick<PutCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> = {
+      ConditionExpression: 'attribute_not_exists(pk) OR (executionArn = :executionArn AND #status = :status)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':executionArn': record.executionArn, ':status': record.status },
+    };
+    if (owner && owner.executionArn !== record.executionArn) {
+      if (!owner.released) return { claimed: false, owner };
+      previousRun = { executionArn: owner.executionArn, archivedAs: `${key}#RUN#${owner.executionArn}` };
+      // Copied as stored; a second claimer copying it too writes the same item.
+      await this.conditionally(
+        new PutCommand({ TableName: this.tableName, Item: { ...raw, pk: previousRun.archivedAs }, ConditionExpression: 'attribute_not_exists(pk)' }),
       );
+      condition = {
+        ConditionExpression: 'executionArn = :owner AND released = :released',
+        ExpressionAttributeValues: { ':owner': owner.executionArn, ':released': true },
+      };
+    }
+    try {
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...record, pk: key, previousRun }, ...condition }));
       return { claimed: true };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
@@ -67,10 +82,75 @@ export class ApprovalStore {
   }
 
   async get(planId: string): Promise<ApprovalRecord | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: planKey(planId) }, ConsistentRead: true }),
+    const item = await this.item(planKey(planId));
+    return item && z.parse(approvalRecordSchema, item);
+  }
+
+  private async item(pk: string): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk }, ConsistentRead: true }));
+    return Item;
+  }
+
+  /**
+   * Closes this run's approval record, once: writes how the run ended, removes the task token, marks a request
+   * nobody decided CLOSED (so no late click counts), and releases the plan when the run did not execute it.
+   * A decision made or another closing done in between is read again, never overwritten. Returns the record
+   * and whether this call closed it, or undefined when the run owns no record.
+   */
+  async close(planId: string, executionArn: string, outcome: NonNullable<ApprovalRecord['outcome']>): Promise<{ record: ApprovalRecord; closedNow: boolean } | undefined> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const record = await this.get(planId);
+      if (!record || record.executionArn !== executionArn) return undefined;
+      if (record.outcome) return { record, closedNow: false };
+      const status = record.status === 'PENDING' ? 'CLOSED' : record.status;
+      const released = status === 'CLOSED' || (status === 'APPROVED' && !record.execution);
+      const closed = await this.updated(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: planKey(planId) },
+          UpdateExpression: 'SET outcome = :outcome, #status = :status, released = :released REMOVE taskToken',
+          ConditionExpression: 'executionArn = :executionArn AND #status = :seen AND attribute_not_exists(outcome)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':outcome': outcome, ':status': status, ':released': released, ':executionArn': executionArn, ':seen': record.status },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      if (closed) return { record: closed, closedNow: true };
+    }
+    throw new Error(`The approval record of plan ${planId} kept changing while run ${executionArn} was being closed`);
+  }
+
+  /** Notes that one channel of the outcome notification went out, so closing again does not repeat it. */
+  async markNotified(planId: string, executionArn: string, channel: 'Email' | 'Event' | 'Slack', at: string): Promise<void> {
+    await this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: planKey(planId) },
+        UpdateExpression: `SET notified${channel}At = :at`,
+        ConditionExpression: 'executionArn = :executionArn',
+        ExpressionAttributeValues: { ':at': at, ':executionArn': executionArn },
+      }),
     );
-    return Item && z.parse(approvalRecordSchema, Item);
+  }
+
+  /**
+   * An operator's release of a plan whose run is gone: the record is closed as RELEASED if nothing closed it, and in
+   * any case released, so a new run may claim the plan. Returns the record, or undefined when there is none.
+   */
+  async release(planId: string, by: string, outcome: NonNullable<ApprovalRecord['outcome']>): Promise<ApprovalRecord | undefined> {
+    const record = await this.get(planId);
+    if (!record) return undefined;
+    if (!record.outcome) await this.close(planId, record.executionArn, outcome);
+    return this.updated(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: planKey(planId) },
+        UpdateExpression: 'SET released = :released, releasedBy = :by',
+        ConditionExpression: 'executionArn = :executionArn AND attribute_exists(outcome)',
+        ExpressionAttributeValues: { ':released': true, ':by': by, ':executionArn': record.executionArn },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
   }
 
   /**
@@ -84,7 +164,7 @@ export class ApprovalStore {
           TableName: this.tableName,
           Key: { pk: planKey(planId) },
           UpdateExpression: 'SET #status = :status, decision = :decision',
-          ConditionExpression: '#status = :pending AND expiresAt > :now',
+          ConditionExpression: '#status = :pending AND expiresAt > :now AND attribute_not_exists(outcome)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':status': decision.decision,
@@ -115,7 +195,7 @@ export class ApprovalStore {
         Key: { pk: planKey(planId) },
         UpdateExpression:
           'SET approvals = list_append(if_not_exists(approvals, :empty), :approval), approverEmails = list_append(if_not_exists(approverEmails, :empty), :email)',
-        ConditionExpression: '#status = :pending AND expiresAt > :now AND NOT contains(approverEmails, :emailValue)',
+        ConditionExpression: '#status = :pending AND expiresAt > :now AND attribute_not_exists(outcome) AND NOT contains(approverEmails, :emailValue)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':empty': [],
@@ -140,7 +220,8 @@ export class ApprovalStore {
         TableName: this.tableName,
         Key: { pk: planKey(planId) },
         UpdateExpression: 'SET #status = :pending REMOVE decision',
-        ConditionExpression: 'decision.decidedAt = :decidedAt AND #status IN (:approved, :rejected)',
+        // Never once the run is closed: the record then says how the run ended, and stays so.
+        ConditionExpression: 'decision.decidedAt = :decidedAt AND #status IN (:approved, :rejected) AND attribute_not_exists(outcome)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':pending': 'PENDING', ':decidedAt': decidedAt, ':approved': 'APPROVED', ':rejected': 'REJECTED' },
       }),
@@ -157,7 +238,7 @@ export class ApprovalStore {
         TableName: this.tableName,
         Key: { pk: planKey(planId) },
         UpdateExpression: 'SET taskToken = :taskToken, remindedAt = :remindedAt',
-        ConditionExpression: 'executionArn = :executionArn AND #status <> :expired',
+        ConditionExpression: 'executionArn = :executionArn AND #status <> :expired AND attribute_not_exists(outcome)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':taskToken': taskToken, ':remindedAt': remindedAt, ':executionArn': executionArn, ':expired': 'EXPIRED' },
         ReturnValues: 'ALL_NEW',
@@ -197,23 +278,10 @@ export class ApprovalStore {
         TableName: this.tableName,
         Key: { pk: planKey(planId) },
         UpdateExpression: 'SET #status = :expired, expiredAt = :expiredAt REMOVE taskToken, decision',
-        ConditionExpression: 'executionArn = :executionArn',
+        ConditionExpression: 'executionArn = :executionArn AND attribute_not_exists(outcome)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':expired': 'EXPIRED', ':expiredAt': expiredAt, ':executionArn': executionArn },
         ReturnValues: 'ALL_NEW',
-      }),
-    );
-  }
-
-  /** Writes how the run ended onto the approval record it owns; does nothing for a record it does not own. */
-  async recordOutcome(planId: string, executionArn: string, outcome: NonNullable<ApprovalRecord['outcome']>): Promise<void> {
-    await this.conditionally(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: planKey(planId) },
-        UpdateExpression: 'SET outcome = :outcome REMOVE taskToken',
-        ConditionExpression: 'executionArn = :executionArn',
-        ExpressionAttributeValues: { ':outcome': outcome, ':executionArn': executionArn },
       }),
     );
   }
@@ -229,9 +297,10 @@ export class ApprovalStore {
     }
   }
 
-  private async conditionally(command: UpdateCommand): Promise<void> {
+  /** Runs a write whose condition may fail, which is then not an error. */
+  private async conditionally(command: UpdateCommand | PutCommand): Promise<void> {
     try {
-      await this.client.send(command);
+      await (command instanceof PutCommand ? this.client.send(command) : this.client.send(command));
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-service-catalog';
 import { PlanNotReadyError } from '../contracts/errors';
 import type { AcceptLanguage, PlanSummary } from '../contracts/steps';
+import { clip } from '../domain/text';
 
 /** Service Catalog's largest page for DescribeProvisionedProductPlan. */
 export const PAGE_SIZE = 20;
@@ -68,9 +69,10 @@ function toPlanSummary(planId: string, output: DescribeProvisionedProductPlanCom
   const details = output?.ProvisionedProductPlanDetails;
   return {
     planId,
-    planName: details?.PlanName,
+    planName: details?.PlanName === undefined ? undefined : clip(details.PlanName, 500),
     status: details?.Status ?? 'UNKNOWN',
-    statusMessage: details?.StatusMessage,
+    // Service Catalog sets no limit on it; the run's state and its messages have one.
+    statusMessage: details?.StatusMessage === undefined ? undefined : clip(details.StatusMessage, 2_000),
     provisionedProductId: details?.ProvisionProductId,
     provisionedProductName: details?.ProvisionProductName,
     productId: details?.ProductId,

@@ -3,16 +3,19 @@ import { approverSchema } from './approver';
 import { approvalDecisionSchema, approvalSchema, outcomeSchema, planIdSchema, reviewResultSchema } from './steps';
 
 /*
- * One table, two kinds of item:
+ * One table, three kinds of item:
  *   PLAN#<planId>       the approval record of the one run that owns the plan: status, task token while
  *                       pending, the reviewed plan and its digest, the rule applied, every approval, the
  *                       decision, the IdempotencyToken used and the outcome. The audit trail: never deleted.
+ *   PLAN#<planId>#RUN#<executionArn>
+ *                       an earlier run's record, moved here unchanged when a new run claimed the released plan.
  *   LINK#<sha256(link)> one approver's personal link. Only the hash is stored, so read access to the
  *                       table does not hand out working links.
  * Items are read with these schemas (attributes they do not name are left out).
  */
 
-export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] as const;
+/** CLOSED: the run ended (stopped, failed, released) before anyone decided. */
+export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'CLOSED'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
 export const approvalRecordSchema = z.object({
@@ -41,15 +44,28 @@ export const approvalRecordSchema = z.object({
   expiredAt: z.optional(z.string()),
   /** Written just before ExecuteProvisionedProductPlan, so the token is on record even if the run dies there. */
   execution: z.optional(z.object({ idempotencyToken: z.string(), startedAt: z.string() })),
+  /** How the run ended. Written once, when the run is closed: nothing changes the record's decision after it. */
   outcome: z.optional(
     z.object({
       outcome: outcomeSchema,
       reason: z.string(),
       recordId: z.optional(z.string()),
       idempotencyToken: z.optional(z.string()),
+      /** The execution's error and cause, for endings outside the workflow's own paths. */
+      error: z.optional(z.string()),
+      cause: z.optional(z.string()),
       finishedAt: z.string(),
     }),
   ),
+  /** True once a new run may claim the plan: its run ended without executing it, or an operator released it. */
+  released: z.optional(z.boolean()),
+  releasedBy: z.optional(z.string()),
+  /** When each channel of the outcome notification was sent, so closing twice notifies once. */
+  notifiedEmailAt: z.optional(z.string()),
+  notifiedEventAt: z.optional(z.string()),
+  notifiedSlackAt: z.optional(z.string()),
+  /** The record of the earlier, released run for this plan, kept under this key when this run claimed the plan. */
+  previousRun: z.optional(z.object({ executionArn: z.string(), archivedAs: z.string() })),
 });
 export type ApprovalRecord = z.infer<typeof approvalRecordSchema>;
 

@@ -41,6 +41,11 @@ export class TransientError extends ExpectedError {
   override readonly name = 'TransientError';
 }
 
+/** A plan cannot be released: it has no approval record, or its run is still running. */
+export class ReleaseRefusedError extends ExpectedError {
+  override readonly name = 'ReleaseRefusedError';
+}
+
 /** The approval record does not say this run was approved; refuse to execute. */
 export class ApprovalMissingError extends NamedError {
   override readonly name = 'ApprovalMissingError';

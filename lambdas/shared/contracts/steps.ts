@@ -177,7 +177,9 @@ export const recordCheckSchema = z.object({
   status: z.string(),
   provisionedProductId: z.optional(z.string()),
   provisionedProductName: z.optional(z.string()),
+  /** The first errors (at most 100, each clipped); recordErrorsUnlisted counts the rest. */
   recordErrors: z.array(recordErrorSchema),
+  recordErrorsUnlisted: z.optional(z.number()),
   recordOutputs: z.array(z.object({ key: z.optional(z.string()), value: z.optional(z.string()), description: z.optional(z.string()) })),
   checks: z.number(),
   nextCheckInSeconds: z.number(),
@@ -211,6 +213,15 @@ export const OUTCOMES = [
   'DUPLICATE',
   'TIMED_OUT',
   'INTERNAL_ERROR',
+  // Endings outside the workflow's own paths, closed by the CloseRun function from Step Functions' status events:
+  /** The execution was stopped (StopExecution). */
+  'ABORTED',
+  /** The execution failed outside the workflow's endings (its notification step failed, or it could not start). */
+  'RUN_FAILED',
+  /** The execution reached the state machine's own timeout. */
+  'RUN_TIMED_OUT',
+  /** An operator released a plan whose run is gone (`plangate release`). */
+  'RELEASED',
 ] as const;
 export const outcomeSchema = z.enum(OUTCOMES);
 export type Outcome = z.infer<typeof outcomeSchema>;

@@ -1,6 +1,7 @@
 import type { ResourceChange } from '@aws-sdk/client-service-catalog';
 import type { ChangeSummary, ResourceChangeSummary, RiskLevel } from '../contracts/steps';
 import { type ChangeRisk, classifyChange, planRisk, riskRank } from './risk';
+import { clip } from './text';
 
 /** Keeps the state document well under Step Functions' 256 KiB payload limit. */
 export const MAX_LISTED_CHANGES = 300;
@@ -36,9 +37,10 @@ export function summarizeChanges(resourceChanges: ResourceChange[], sensitiveTyp
 function toChangeSummary(change: ResourceChange, risk: ChangeRisk): ResourceChangeSummary {
   return {
     action: change.Action ?? 'UNKNOWN',
-    logicalResourceId: change.LogicalResourceId ?? '(unnamed)',
-    resourceType: change.ResourceType ?? '(unknown type)',
-    physicalResourceId: change.PhysicalResourceId,
+    // Service Catalog bounds none of these; 300 of them must fit the run's 256 KiB state.
+    logicalResourceId: clip(change.LogicalResourceId ?? '(unnamed)', 255),
+    resourceType: clip(change.ResourceType ?? '(unknown type)', 256),
+    physicalResourceId: change.PhysicalResourceId === undefined ? undefined : clip(change.PhysicalResourceId, 255),
     replacement: change.Replacement,
     risk: risk.level,
     reason: risk.reason,

@@ -1,6 +1,7 @@
 import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { HumanDecision, ReviewResult } from '../../contracts/steps';
 import { describeChange, describeCounts, describeRisk, planTitle } from '../../domain/describe';
+import { untrusted } from '../../domain/text';
 
 /** Slack's limits (Block Kit reference): blocks per message, characters per section text and header. */
 export const MAX_BLOCKS = 50;
@@ -21,14 +22,17 @@ export interface SlackMessage {
   response_type?: 'ephemeral' | 'in_channel';
 }
 
-/** Escapes text for Slack's mrkdwn: only &, < and > are control characters there. */
+/**
+ * Untrusted text for Slack's mrkdwn: on one line, without control or bidi characters, URLs defanged (Slack would
+ * make them links), and &, < and > escaped (the only control characters of mrkdwn).
+ */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return untrusted(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 const section = (text: string): SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION_TEXT) } });
-const header = (text: string): HeaderBlock => ({ type: 'header', text: { type: 'plain_text', text: clip(text, MAX_HEADER_TEXT) } });
+const header = (text: string): HeaderBlock => ({ type: 'header', text: { type: 'plain_text', text: clip(untrusted(text), MAX_HEADER_TEXT) } });
 const fields = (pairs: [string, string][]): SectionBlock => ({
   type: 'section',
   fields: pairs.map(([name, value]) => ({ type: 'mrkdwn', text: clip(`*${name}*\n${escapeMrkdwn(value)}`, 2000) })),
@@ -116,6 +120,7 @@ export function outcomeMessage(detail: {
   recordId?: string;
   approver?: string;
   recordErrors: { code?: string; description?: string }[];
+  recordErrorsUnlisted?: number;
 }): SlackMessage {
   const title = detail.planName ? `${detail.planName} (${detail.planId})` : (detail.planId ?? '(no plan id)');
   const blocks: KnownBlock[] = [
@@ -127,7 +132,16 @@ export function outcomeMessage(detail: {
       ['Decision by', detail.approver ?? '-'],
     ]),
   ];
-  const errors = detail.recordErrors.map((e) => `• *${escapeMrkdwn(e.code ?? 'Error')}*: ${escapeMrkdwn(e.description ?? '')}`);
-  if (errors.length) blocks.push(section(`*Record errors*\n${errors.join('\n')}`));
+  // As many errors as one section holds, then how many more there are.
+  const lines: string[] = [];
+  let length = 0;
+  for (const e of detail.recordErrors) {
+    const line = `• *${escapeMrkdwn(clip(e.code ?? 'Error', 100))}*: ${escapeMrkdwn(clip(e.description ?? '', 300))}`;
+    if (length + line.length > MAX_SECTION_TEXT - 200) break;
+    lines.push(line);
+    length += line.length + 1;
+  }
+  const more = detail.recordErrors.length - lines.length + (detail.recordErrorsUnlisted ?? 0);
+  if (lines.length) blocks.push(section(`*Record errors*\n${lines.join('\n')}${more > 0 ? `\n+${more} more (see the record in Service Catalog)` : ''}`));
   return { text: `PlanGate ${detail.outcome}: ${escapeMrkdwn(title)}`, blocks };
 }

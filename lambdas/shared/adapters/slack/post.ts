@@ -1,8 +1,7 @@
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logger } from '../../runtime/logger';
+import { metrics } from '../../runtime/metrics';
 import type { SlackMessage } from './blocks';
-
-const metrics = new Metrics({ namespace: 'PlanGate', serviceName: 'plangate' });
 
 /**
  * Posts to Slack without ever failing or holding up the workflow: a short timeout, one retry, and a failure

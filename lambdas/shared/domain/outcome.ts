@@ -1,5 +1,6 @@
-import { approverName, describeDecider, describeProgress, planTitle, snsSubject } from '../shared/domain/describe';
-import type { Outcome, RunState } from '../shared/contracts/steps';
+import type { Outcome, RecordError, RunState } from '../contracts/steps';
+import { approverName, describeDecider, describeProgress, planTitle, snsSubject } from './describe';
+import { clip, firstItems, moreText, oneLine, untrusted } from './text';
 
 /** The outcome of a run as every channel reports it: email text and the EventBridge event's detail. */
 export interface OutcomeReport {
@@ -17,7 +18,9 @@ export interface OutcomeDetail {
   provisionedProductName?: string;
   recordId?: string;
   recordStatus?: string;
-  recordErrors: { code?: string; description?: string }[];
+  /** The record's first errors (MAX_LISTED_ERRORS); recordErrorsUnlisted counts the rest. */
+  recordErrors: RecordError[];
+  recordErrorsUnlisted?: number;
   idempotencyToken?: string;
   decision?: string;
   approver?: string;
@@ -27,6 +30,15 @@ export interface OutcomeDetail {
   durationsSeconds: { review?: number; approval?: number; execution?: number; total: number };
   finishedAt: string;
 }
+
+/*
+ * Limits that keep every outbound payload within its service's: SNS messages and EventBridge entries (256 KiB),
+ * Step Functions state (256 KiB; the detail is Notify's output). 100 errors of at most 1,000 characters, a reason
+ * of at most 4,000, and the other fields' own limits stay far below.
+ */
+export const MAX_LISTED_ERRORS = 100;
+const MAX_ERROR_CHARS = 1_000;
+export const MAX_REASON_CHARS = 4_000;
 
 const HEADLINES: Record<Outcome, string> = {
   SUCCEEDED: 'Plan executed successfully',
@@ -40,6 +52,10 @@ const HEADLINES: Record<Outcome, string> = {
   DUPLICATE: 'Duplicate run ignored',
   TIMED_OUT: 'Plan execution did not finish in time',
   INTERNAL_ERROR: 'Run stopped by an internal error',
+  ABORTED: 'Run stopped',
+  RUN_FAILED: 'Run failed',
+  RUN_TIMED_OUT: 'Run timed out',
+  RELEASED: 'Plan released by an operator',
 };
 
 /** The message a Catch recorded: a Lambda error's `errorMessage` from its JSON Cause, or the Cause itself. */
@@ -66,8 +82,10 @@ function reasonFor(state: RunState): string {
     case 'SUCCEEDED':
       return `Record ${record?.recordId} SUCCEEDED.`;
     case 'FAILED': {
-      const errors = record?.recordErrors.map((e) => `${e.code ?? 'Error'}: ${e.description ?? ''}`).join('; ');
-      return `Record ${record?.recordId} FAILED${errors ? `: ${errors}` : '.'}`;
+      const { items, more: beyond } = firstItems(record?.recordErrors ?? [], 10);
+      const more = beyond + (record?.recordErrorsUnlisted ?? 0);
+      const errors = items.map((e) => `${e.code ?? 'Error'}: ${e.description ?? ''}`).join('; ');
+      return `Record ${record?.recordId} FAILED${errors ? `: ${errors}` : '.'}${more ? ` (${moreText(more, 'more errors')})` : ''}`;
     }
     case 'REJECTED': {
       const comment = commentOf(state);
@@ -112,24 +130,29 @@ function expiryReason(state: RunState): string {
 /** Reported plan id: the reviewed one, else whatever the input carried (shortened, since it may be junk). */
 function planIdOf(state: RunState): string | undefined {
   if (state.review) return state.review.planId;
-  const raw = (state.input as { planId?: unknown } | null)?.planId;
-  return raw === undefined ? undefined : String(raw).slice(0, 100);
+  const input = state.input;
+  const raw = input !== null && typeof input === 'object' ? (input as { planId?: unknown }).planId : undefined;
+  return raw === undefined ? undefined : untrusted(String(raw)).slice(0, 100);
 }
 
-export function describeOutcome(state: RunState, now: Date): OutcomeReport {
+/** How the run ended, for every channel. `reason` replaces the one derived from the state (a recorded outcome's). */
+export function describeOutcome(state: RunState, now: Date, reason = reasonFor(state)): OutcomeReport {
   const finishedAt = now.toISOString();
   const { review, approval, execution, record, run } = state;
   const planId = planIdOf(state);
+  const errors = firstItems(record?.recordErrors ?? [], MAX_LISTED_ERRORS);
+  const unlisted = errors.more + (record?.recordErrorsUnlisted ?? 0);
   const detail: OutcomeDetail = {
     outcome: state.outcome,
-    reason: reasonFor(state),
+    reason: clip(reason, MAX_REASON_CHARS),
     planId,
     planName: review?.plan?.planName,
     provisionedProductId: record?.provisionedProductId ?? review?.plan?.provisionedProductId,
     provisionedProductName: record?.provisionedProductName ?? review?.plan?.provisionedProductName,
     recordId: record?.recordId ?? execution?.recordId,
     recordStatus: record?.status ?? execution?.recordStatus,
-    recordErrors: record?.recordErrors ?? [],
+    recordErrors: errors.items.map((e) => ({ code: e.code && clip(e.code, 200), description: e.description && clip(e.description, MAX_ERROR_CHARS) })),
+    ...(unlisted ? { recordErrorsUnlisted: unlisted } : {}),
     idempotencyToken: execution?.idempotencyToken,
     decision: approval?.decision,
     approver: approver(state),
@@ -144,25 +167,38 @@ export function describeOutcome(state: RunState, now: Date): OutcomeReport {
     },
     finishedAt,
   };
-  const title = review ? planTitle(review) : (planId ?? '(no plan id)');
+  return { subject: snsSubject(`[PlanGate] ${state.outcome}: ${titleOf(state, planId)}`), body: emailBody(detail, state, planId), detail };
+}
+
+const titleOf = (state: RunState, planId: string | undefined) => (state.review ? planTitle(state.review) : (planId ?? '(no plan id)'));
+
+/** The outcome email: every value that came from a plan, a person or AWS on one line of its own field. */
+function emailBody(detail: OutcomeDetail, state: RunState, planId: string | undefined): string {
+  const title = untrusted(titleOf(state, planId));
   const d = detail.durationsSeconds;
   const lines = [
-    `${HEADLINES[state.outcome]}: ${title}`,
+    `${HEADLINES[detail.outcome]}: ${title}`,
     '',
-    detail.reason,
+    untrusted(detail.reason),
     '',
-    `Outcome: ${state.outcome}`,
+    `Outcome: ${detail.outcome}`,
     `Plan: ${title}`,
-    `Provisioned product: ${detail.provisionedProductName ?? '-'} (${detail.provisionedProductId ?? '-'})`,
+    `Provisioned product: ${untrusted(detail.provisionedProductName ?? '-')} (${untrusted(detail.provisionedProductId ?? '-')})`,
     `Record: ${detail.recordId ?? '-'}${detail.recordStatus ? ` (${detail.recordStatus})` : ''}`,
-    `Requested by: ${detail.requestedBy ?? '-'}`,
-    `Decision: ${detail.decision ? `${detail.decision} by ${detail.approver}` : '-'}`,
+    `Requested by: ${untrusted(detail.requestedBy ?? '-')}`,
+    `Decision: ${detail.decision ? `${detail.decision} by ${untrusted(detail.approver)}` : '-'}`,
     `Time taken: review ${fmt(d.review)}, approval ${fmt(d.approval)}, execution ${fmt(d.execution)}, total ${fmt(d.total)}`,
-    `Run: ${run.executionArn}`,
+    `Run: ${detail.executionArn}`,
   ];
-  const outputs = record?.recordOutputs ?? [];
-  if (outputs.length) lines.push('', 'Outputs:', ...outputs.map((o) => `  ${o.key} = ${o.value}`));
-  return { subject: snsSubject(`[PlanGate] ${state.outcome}: ${title}`), body: lines.join('\n'), detail };
+  if (detail.recordErrors.length) {
+    lines.push('', 'Record errors:', ...detail.recordErrors.map((e) => `  - ${untrusted(e.code ?? 'Error')}: ${untrusted(e.description)}`));
+    if (detail.recordErrorsUnlisted) lines.push(`  ${moreText(detail.recordErrorsUnlisted, 'more errors')} (see the record in Service Catalog)`);
+  }
+  const outputs = firstItems(state.record?.recordOutputs ?? [], 50);
+  // The product's own outputs (a service URL, say) stay usable: one line each, but not defanged.
+  if (outputs.items.length) lines.push('', 'Outputs:', ...outputs.items.map((o) => `  ${oneLine(o.key ?? '')} = ${oneLine(clip(o.value ?? '', 500))}`));
+  if (outputs.more) lines.push(`  ${moreText(outputs.more, 'more outputs')}`);
+  return lines.join('\n');
 }
 
 function fmt(s: number | undefined): string {

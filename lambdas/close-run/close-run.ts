@@ -1,0 +1,134 @@
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { ApprovalStore } from '../shared/adapters/approval-store';
+import { dynamo } from '../shared/adapters/clients/dynamodb';
+import { stepFunctions } from '../shared/adapters/clients/step-functions';
+import type { ApprovalRecord } from '../shared/contracts/approval-record';
+import { ReleaseRefusedError } from '../shared/contracts/errors';
+import { type Outcome, planIdSchema, type RunState } from '../shared/contracts/steps';
+import * as z from '../shared/contracts/zod';
+import { describeProgress } from '../shared/domain/describe';
+import type { OutcomeDetail } from '../shared/domain/outcome';
+import { clip } from '../shared/domain/text';
+import { parseInput } from '../shared/runtime/handler';
+import { type CloseRunEnv, closeRun } from '../shared/services/close-run';
+
+export { CLOSE_RUN_ENV } from '../shared/services/close-run';
+
+/** Step Functions' "Execution Status Change" event, for an execution that ended outside the workflow's own endings. */
+const statusChangeSchema = z.object({
+  source: z.literal('aws.states'),
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.object({
+    executionArn: z.string().check(z.minLength(1)),
+    status: z.enum(['FAILED', 'TIMED_OUT', 'ABORTED']),
+    startDate: z.number(),
+    input: z.nullish(z.string()),
+    error: z.nullish(z.string()),
+    cause: z.nullish(z.string()),
+  }),
+});
+
+/** An operator's release of a plan whose run is gone (`plangate release`). */
+const releaseSchema = z.object({
+  release: z.object({
+    planId: planIdSchema,
+    /** Who released it: the caller's IAM identity. */
+    by: z.string().check(z.minLength(1), z.maxLength(2048)),
+    reason: z.optional(z.string().check(z.maxLength(1000))),
+  }),
+});
+
+const eventSchema = z.union([statusChangeSchema, releaseSchema]);
+
+export interface ReleaseResult {
+  planId: string;
+  released: true;
+  status: ApprovalRecord['status'];
+  outcome?: Outcome;
+}
+
+/**
+ * Closes a run that ended outside the workflow's own endings (stopped, failed, timed out), from the EventBridge rule
+ * on Step Functions' status events; or releases a plan whose run is gone, for an operator. Either way, through the
+ * same closing as Notify's.
+ */
+export async function closeRunFunction(event: unknown, env: CloseRunEnv): Promise<OutcomeDetail | ReleaseResult> {
+  const parsed = parseInput(eventSchema, event);
+  return 'release' in parsed ? release(parsed.release, env) : closeEnded(parsed.detail, env);
+}
+
+async function closeEnded(detail: z.infer<typeof statusChangeSchema>['detail'], env: CloseRunEnv): Promise<OutcomeDetail> {
+  const input = parseJson(detail.input);
+  const planId = planIdSchema.safeParse((input as { planId?: unknown } | null)?.planId);
+  const record = planId.success ? await new ApprovalStore(dynamo, env.TABLE_NAME).get(planId.data) : undefined;
+  const own = record?.executionArn === detail.executionArn ? record : undefined;
+  const isObject = typeof input === 'object' && input !== null && !Array.isArray(input);
+  const outcome: Outcome = !isObject ? 'INVALID_INPUT' : detail.status === 'ABORTED' ? 'ABORTED' : detail.status === 'TIMED_OUT' ? 'RUN_TIMED_OUT' : 'RUN_FAILED';
+  const why = [detail.error, detail.cause].filter(Boolean).join(': ');
+  const reason = !isObject
+    ? `The run input must be a JSON object with a planId; it was ${input === null ? 'null' : Array.isArray(input) ? 'a list' : `a ${typeof input}`}.`
+    : `${{ ABORTED: 'The run was stopped', TIMED_OUT: 'The run reached the state machine’s time limit', FAILED: 'The run failed' }[detail.status]}${
+        why ? ` (${clip(why, 1000)})` : ''
+      } ${phase(own, planId.success)}`;
+  const state: RunState = {
+    input,
+    run: { executionArn: detail.executionArn, startedAt: new Date(detail.startDate).toISOString(), planChecks: 0 },
+    outcome,
+    review: own?.review,
+    approval: own?.decision,
+    error: { Error: detail.error ?? detail.status, Cause: reason },
+  };
+  return closeRun({ state, planId: own?.planId, error: detail.error ?? undefined, cause: detail.cause ? clip(detail.cause, 4000) : undefined }, env);
+}
+
+/** Where the run had got to, from its approval record, and so what became of the plan. */
+function phase(record: ApprovalRecord | undefined, hadPlan: boolean): string {
+  if (!record) return hadPlan ? 'before it asked for approval. The plan was not executed.' : 'before it had a plan to review.';
+  switch (record.status) {
+    case 'PENDING':
+      return `while it waited for approval (${describeProgress(record)}). The plan was not executed; a new run may be started for it.`;
+    case 'APPROVED':
+      return record.execution
+        ? `after the plan was executed (IdempotencyToken ${record.execution.idempotencyToken}): it may still be running; check its record in Service Catalog.`
+        : 'after the plan was approved, before it was executed. The plan was not executed; a new run may be started for it.';
+    default:
+      return `after its approval ended ${record.status}. The plan was not executed.`;
+  }
+}
+
+/**
+ * Releases a plan whose run is gone, so a new run can claim it: a record its run never closed is closed as RELEASED
+ * first (approvers and the outcome told). Refused while that run is still running, and for a plan with no record.
+ */
+async function release(request: z.infer<typeof releaseSchema>['release'], env: CloseRunEnv): Promise<ReleaseResult> {
+  const store = new ApprovalStore(dynamo, env.TABLE_NAME);
+  const record = await store.get(request.planId);
+  if (!record) throw new ReleaseRefusedError(`Plan ${request.planId} has no approval record: there is nothing to release`);
+  if (!record.outcome) {
+    const { status, startDate } = await stepFunctions.send(new DescribeExecutionCommand({ executionArn: record.executionArn }));
+    if (status === 'RUNNING') {
+      throw new ReleaseRefusedError(`Run ${record.executionArn} is still running for plan ${request.planId}; stop it first, and it is closed and released on its own`);
+    }
+    const reason = `Released by ${request.by}${request.reason ? `: ${request.reason}` : ''}. Its run had ended (${status}) without closing the approval.`;
+    const state: RunState = {
+      input: { planId: request.planId },
+      run: { executionArn: record.executionArn, startedAt: (startDate ?? new Date(record.requestedAt)).toISOString(), planChecks: 0 },
+      outcome: 'RELEASED',
+      review: record.review,
+      approval: record.decision,
+      error: { Error: 'Released', Cause: reason },
+    };
+    await closeRun({ state, planId: request.planId }, env);
+  }
+  const released = await store.release(request.planId, request.by, { outcome: 'RELEASED', reason: `Released by ${request.by}`, finishedAt: new Date().toISOString() });
+  return { planId: request.planId, released: true, status: released?.status ?? record.status, outcome: released?.outcome?.outcome };
+}
+
+function parseJson(text: string | null | undefined): unknown {
+  if (text === undefined || text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

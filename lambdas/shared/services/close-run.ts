@@ -1,0 +1,142 @@
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ApprovalStore } from '../adapters/approval-store';
+import { dynamo } from '../adapters/clients/dynamodb';
+import { eventBridge } from '../adapters/clients/eventbridge';
+import { sns } from '../adapters/clients/sns';
+import { readSecret } from '../adapters/secrets';
+import { outcomeMessage } from '../adapters/slack/blocks';
+import { postToSlack } from '../adapters/slack/post';
+import type { ApprovalRecord } from '../contracts/approval-record';
+import type { Environment } from '../contracts/environment';
+import { TransientError } from '../contracts/errors';
+import type { RunState } from '../contracts/steps';
+import { planTitle, snsSubject } from '../domain/describe';
+import { describeOutcome, type OutcomeDetail, type OutcomeReport } from '../domain/outcome';
+import { untrusted } from '../domain/text';
+import { logger } from '../runtime/logger';
+import { metrics } from '../runtime/metrics';
+
+export const OUTCOME_DETAIL_TYPE = 'PlanGate Run Finished';
+
+/** What closing a run needs: the approval table, both topics, the bus, and Slack if configured. */
+export const CLOSE_RUN_ENV = ['TABLE_NAME', 'OUTCOME_TOPIC_ARN', 'APPROVAL_TOPIC_ARN', 'EVENT_BUS_NAME', 'EVENT_SOURCE', 'SLACK_WEBHOOK_SECRET_ID'] as const;
+export type CloseRunEnv = Environment<(typeof CLOSE_RUN_ENV)[number]>;
+
+export interface Ending {
+  /** The run's state document: Notify's input, or what the CloseRun function knows of a run that ended outside it. */
+  state: RunState;
+  /** The plan whose approval record this run may own. */
+  planId?: string;
+  /** The execution's own error and cause, for an ending outside the workflow's paths. */
+  error?: string;
+  cause?: string;
+}
+
+/**
+ * The one place a run is closed, however it ended: Notify calls it for the endings the workflow drives, the CloseRun
+ * function for executions that failed, timed out or were stopped outside it. Closing is idempotent (both may run):
+ *   1. the approval record the run owns gets its outcome, once; its task token goes; a request nobody decided becomes
+ *      CLOSED; the plan is released when the run did not execute it (ApprovalStore.close);
+ *   2. when this call closed a request that was waiting, every approver who was asked hears it is closed;
+ *   3. the outcome goes out by email, EventBridge and Slack, each channel once (the record notes what was sent).
+ *      A duplicate run only puts its event, logs and counts: no email, no Slack post.
+ */
+export async function closeRun(ending: Ending, env: CloseRunEnv, now = new Date()): Promise<OutcomeDetail> {
+  const store = new ApprovalStore(dynamo, env.TABLE_NAME);
+  let report = describeOutcome(ending.state, now);
+  const { outcome } = ending.state;
+  const executionArn = ending.state.run.executionArn;
+  const closing =
+    ending.planId && outcome !== 'DUPLICATE'
+      ? await store.close(ending.planId, executionArn, {
+          outcome,
+          reason: report.detail.reason,
+          recordId: report.detail.recordId,
+          idempotencyToken: report.detail.idempotencyToken,
+          error: ending.error,
+          cause: ending.cause,
+          finishedAt: report.detail.finishedAt,
+        })
+      : undefined;
+  const record = closing?.record;
+  if (closing && !closing.closedNow && closing.record.outcome) {
+    const recorded = closing.record.outcome;
+    // Closed before (Notify, then the rule, or a retry): report what was recorded then.
+    report = describeOutcome({ ...ending.state, outcome: recorded.outcome, review: ending.state.review ?? closing.record.review }, now, recorded.reason);
+  }
+  if (closing?.closedNow && record?.status === 'CLOSED') await tellApproversClosed(record, env);
+
+  const sent = (channel: 'Email' | 'Event' | 'Slack') => (record ? store.markNotified(record.planId, executionArn, channel, now.toISOString()) : undefined);
+  if (outcome === 'DUPLICATE') {
+    // Duplicates are quiet: EventBridge delivers triggers at least once, so they are expected, not news.
+    logger.info('Duplicate run ended', { planId: report.detail.planId, reason: report.detail.reason });
+    metrics.addMetric('DuplicateRuns', MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
+    await putOutcomeEvent(report, env);
+    return report.detail;
+  }
+  if (!record?.notifiedEmailAt) {
+    await sns.send(new PublishCommand({ TopicArn: env.OUTCOME_TOPIC_ARN, Subject: report.subject, Message: report.body }));
+    await sent('Email');
+  }
+  if (!record?.notifiedEventAt) {
+    await putOutcomeEvent(report, env);
+    await sent('Event');
+  }
+  // Last, and never failing the close: Slack being down must not hold up or repeat the notification.
+  if (env.SLACK_WEBHOOK_SECRET_ID && !record?.notifiedSlackAt) {
+    try {
+      if (await postToSlack(await readSecret(env.SLACK_WEBHOOK_SECRET_ID), outcomeMessage(report.detail))) await sent('Slack');
+    } catch (error) {
+      logger.warn('Slack outcome not posted', { error: (error as Error).message });
+    }
+  }
+  logger.info('Run closed', { outcome: report.detail.outcome, planId: report.detail.planId, recordId: report.detail.recordId, released: record?.released });
+  return report.detail;
+}
+
+async function putOutcomeEvent(report: OutcomeReport, env: CloseRunEnv) {
+  const put = await eventBridge.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: env.EVENT_BUS_NAME,
+          Source: env.EVENT_SOURCE,
+          DetailType: OUTCOME_DETAIL_TYPE,
+          Detail: JSON.stringify(report.detail),
+          Resources: [report.detail.executionArn],
+        },
+      ],
+    }),
+  );
+  // PutEvents reports per-entry failures in a 200 response. A TransientError, which the state machine and the
+  // rule's target retry, so a lost event is sent again rather than ending the run unnotified.
+  if (put.FailedEntryCount) {
+    const entry = put.Entries?.[0];
+    throw new TransientError(`EventBridge rejected the outcome event: ${entry?.ErrorCode} ${entry?.ErrorMessage}`, { cause: entry });
+  }
+}
+
+/** Each approver who was asked learns the request is closed, and why: their link no longer works. */
+async function tellApproversClosed(record: ApprovalRecord, env: CloseRunEnv) {
+  const title = planTitle(record.review);
+  const body = [
+    `The approval request for plan ${untrusted(title)} was closed before it was decided.`,
+    `Why: ${untrusted(record.outcome?.reason)}`,
+    'The plan was not executed.',
+    '',
+    'Nothing more is needed from you: your link no longer works.',
+  ].join('\n');
+  for (const approver of record.approvers) {
+    await sns.send(
+      new PublishCommand({
+        TopicArn: env.APPROVAL_TOPIC_ARN,
+        Subject: snsSubject(`[PlanGate] Approval request closed: ${title}`),
+        Message: body,
+        MessageAttributes: { approver: { DataType: 'String', StringValue: approver.email } },
+      }),
+    );
+  }
+}
