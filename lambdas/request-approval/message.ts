@@ -1,4 +1,4 @@
-import { describeChange, describeCounts, describeRisk, planTitle, snsSubject } from '../shared/domain/describe';
+import { describeChange, describeCounts, describeDetails, describeRisk, describeWhere, planTitle, snsSubject } from '../shared/domain/describe';
 import type { Approver } from '../shared/contracts/approver';
 import type { ReviewResult } from '../shared/contracts/steps';
 
@@ -8,6 +8,8 @@ const LISTED_IN_EMAIL = 15;
 /** The personal approval request an approver receives by email. */
 export function composeApprovalEmail(input: {
   review: ReviewResult;
+  /** The run's ARN: it names the account and region. */
+  executionArn?: string;
   approver: Approver;
   link: string;
   expiresAt: Date;
@@ -15,6 +17,7 @@ export function composeApprovalEmail(input: {
   reminder?: string;
 }): { subject: string; body: string } {
   const { review, approver, link, expiresAt, reminder } = input;
+  const where = input.executionArn && describeWhere(input.executionArn);
   const plan = review.plan;
   const summary = review.summary;
   const listed = summary?.changes.slice(0, LISTED_IN_EMAIL) ?? [];
@@ -27,13 +30,19 @@ export function composeApprovalEmail(input: {
     '',
     `Plan: ${planTitle(review)}`,
     `Provisioned product: ${plan?.provisionedProductName ?? '(unknown)'} (${plan?.provisionedProductId ?? 'new'})`,
+    ...(where ? [`Where: ${where}`] : []),
     `Requested by: ${review.requestedBy ?? '(not given)'}`,
     `Changes: ${describeCounts(summary)}`,
     `Risk: ${describeRisk(summary)}`,
     `Approvals needed: ${review.policy?.requiredApprovals ?? 1} from different approvers (one rejection ends the request)`,
     `Rule: ${review.policy?.rule ?? '-'}`,
     '',
-    ...(listed.length ? ['Riskiest changes first (removals and replacements lead):', ...listed.map((c) => `  - ${describeChange(c)}`)] : []),
+    ...(listed.length
+      ? [
+          'Riskiest changes first (removals and replacements lead); under each, what it changes ("!" marks what re-creates the resource):',
+          ...listed.flatMap((c) => [`  - ${describeChange(c)}`, ...describeDetails(c).map((d) => `      ${d}`)]),
+        ]
+      : []),
     ...(more > 0 ? [`  ... and ${more} more on the approval page`] : []),
     '',
     `Review and decide (this link is yours alone; do not forward it):`,
