@@ -2,6 +2,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 
 /** `npm run local` and `npm run demo` as a user starts them: what they print, how they answer, how they stop. */
 const root = path.join(__dirname, '..');
@@ -53,7 +54,10 @@ test('prints one ready line with its base URL, serves the outbox, and exits 0 on
   expect(await stop(local.child, local.exited)).toBe(0);
 }, 60_000);
 
-test.each([['local/cli.ts', 'local']])('%s --help prints the usage with every option and exits 0', async (script, command) => {
+test.each([
+  ['local/cli.ts', 'local'],
+  ['local/demo.ts', 'demo'],
+])('%s --help prints the usage with every option and exits 0', async (script, command) => {
   const run = start(script, ['--help']);
   expect(await run.exited).toBe(0);
   expect(run.output.stdout).toMatch(new RegExp(`^Usage: npm run ${command} -- \\[options\\]`));
@@ -84,7 +88,7 @@ describe('a busy port', () => {
     return { run, code: await run.exited, ms: Date.now() - started };
   };
 
-  test.each(['local/cli.ts'])('%s fails at once, naming the port and suggesting --port', async (script) => {
+  test.each(['local/cli.ts', 'local/demo.ts'])('%s fails at once, naming the port and suggesting --port', async (script) => {
     // As fast as --help, which stops before loading the stack: it used to fail only once the stack had
     // synthesized, seconds later (measured against --help, so a loaded machine does not make it flaky).
     const help = await timed(script, ['--help']);
@@ -95,3 +99,51 @@ describe('a busy port', () => {
     expect(run.output.stderr).toContain(`--port ${port + 1}, or --port 0 for any free one`);
   }, 30_000);
 });
+
+const decide = (link: string, body: string) => fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+const links = async (demo: ReturnType<typeof start>) => {
+  const [, alice, bob] = await demo.waitFor(/Alice: (\S+)\n\s+Bob: +(\S+)/);
+  return { alice: alice!, bob: bob! };
+};
+
+test('the demo: each approval as it counts, a rejection said as one, each plan with its own notification, and it keeps serving with the audit command', async () => {
+  const demo = start('local/demo.ts', ['--port', '0']);
+  const { alice, bob } = await links(demo);
+  await decide(alice, 'decision=approve&comment=fine+by+me');
+  await demo.waitFor(/Alice Martin approved the HIGH-risk orders plan: 1 of 2 approvals \(web: "fine by me"\)\. Waiting for 1 more\./);
+  await decide(bob, 'decision=reject&comment=not+on+a+Friday');
+  await demo.waitFor(/Bob Chen rejected the HIGH-risk orders plan \(web: "not on a Friday"\)\. The plan will not run\./);
+  const [, command] = await demo.waitFor(/The orders plan's audit record: +(.+)\n/);
+
+  const out = demo.output.stdout;
+  const rejected = /HIGH-risk orders plan: run SUCCEEDED; outcome REJECTED: .*\n/.exec(out)![0];
+  expect(rejected).toMatch(/^HIGH-risk orders plan: run SUCCEEDED; outcome REJECTED: Rejected by Bob Chen <bob@example.com> at \S+: "not on a Friday"\n$/);
+  expect(out).toMatch(/LOW-risk dashboard plan: run SUCCEEDED; outcome SUCCEEDED: .*\(approved by rule: LOW risk is within plangate:autoApproveUpTo \(LOW\)\)/);
+  // Each outcome is followed by that plan's own notification.
+  expect(out).toMatch(/outcome REJECTED: [^\n]*\n\nIts notification, to platform-team@example.com: \[PlanGate\] REJECTED: orders-service-prod-update \(plan-demoorders0001\)/);
+  expect(out).toMatch(/outcome SUCCEEDED: [^\n]*\n\nIts notification, to platform-team@example.com: \[PlanGate\] SUCCEEDED: add-monitoring-dashboard \(plan-demodashbrd001\)/);
+
+  // Still serving: the outbox and the audit record answer after both runs ended.
+  const [, baseUrl] = /PlanGate local mode ready at (\S+)/.exec(out)!;
+  expect((await fetch(`${baseUrl}/local/outbox`)).status).toBe(200);
+  expect(command).toMatch(/^AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 aws dynamodb get-item /);
+  const [, endpoint, table, key] = /--endpoint-url (\S+) --table-name (\S+) --key '(.+)'$/.exec(command!)!;
+  const dynamo = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const { Item } = await dynamo.send(new GetItemCommand({ TableName: table, Key: JSON.parse(key!) }));
+  dynamo.destroy();
+  expect(Item?.status?.S).toBe('REJECTED');
+  expect(Item?.outcome?.M?.outcome?.S).toBe('REJECTED');
+  expect(await stop(demo.child, demo.exited)).toBe(0);
+}, 90_000);
+
+test('the demo with --exit-when-done stops once both runs have ended, 0 when both approvals carried the plan', async () => {
+  const demo = start('local/demo.ts', ['--port', '0', '--exit-when-done']);
+  const { alice, bob } = await links(demo);
+  await decide(alice, 'decision=approve');
+  await demo.waitFor(/Alice Martin approved the HIGH-risk orders plan: 1 of 2 approvals \(web\)\. Waiting for 1 more\./);
+  await decide(bob, 'decision=approve');
+  expect(await demo.exited).toBe(0);
+  expect(demo.output.stdout).toContain('Bob Chen approved the HIGH-risk orders plan: 2 of 2 approvals (web). The plan runs now.');
+  expect(demo.output.stdout).toMatch(/HIGH-risk orders plan: run SUCCEEDED; outcome SUCCEEDED: .* \(approved by Alice Martin <alice@example.com>, Bob Chen <bob@example.com>\)/);
+  expect(demo.output.stdout).toContain('Both runs have ended; stopping (--exit-when-done).');
+}, 90_000);
