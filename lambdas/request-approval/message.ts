@@ -40,7 +40,7 @@ export function composeApprovalEmail(input: {
     ...(listed.length
       ? [
           'Riskiest changes first (removals and replacements lead); under each, what it changes ("!" marks what re-creates the resource):',
-          ...listed.flatMap((c) => [`  - ${describeChange(c)}`, ...describeDetails(c).map((d) => `      ${d}`)]),
+          ...listed.flatMap((c) => [`  - ${describeChange(c)}`, ...describeDetails(c).map((d) => `    ${d}`)]),
         ]
       : []),
     ...(more > 0 ? [`  ... and ${more} more on the approval page`] : []),

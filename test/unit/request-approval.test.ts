@@ -78,7 +78,7 @@ test('the email names the account and region, and lists what each change changes
   expect(message).toContain(
     [
       '  - REMOVE OldTopic AWS::SNS::Topic [arn:old] - HIGH risk: removes AWS::SNS::Topic',
-      '      ! property TopicName: requires recreation: ALWAYS, evaluation: STATIC, caused by: a direct template edit',
+      '    ! property TopicName: requires recreation: ALWAYS, evaluation: STATIC, caused by: a direct template edit',
       '      tags: evaluation: STATIC, caused by: CostCentre',
       '      +2 more',
       '  - ADD Queue AWS::SQS::Queue',

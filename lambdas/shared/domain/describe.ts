@@ -92,10 +92,10 @@ export function detailFacts(detail: ChangeDetail): string[] {
 /** "property KeySchema: requires recreation: ALWAYS, evaluation: STATIC, caused by: a direct template edit" */
 export const describeDetail = (detail: ChangeDetail) => `${detailTarget(detail)}: ${detailFacts(detail).join(', ')}`;
 
-/** The lines under a change: its details, re-creating ones marked "!", and "+N more" for what the caps left out. */
+/** The lines under a change: its details, re-creating ones marked "!" in a two-character gutter, and "+N more". */
 export function describeDetails(change: ResourceChangeSummary): string[] {
-  const lines = (change.details ?? []).map((d) => `${recreates(d) ? '! ' : ''}${describeDetail(d)}`);
-  return change.detailsUnlisted ? [...lines, `+${change.detailsUnlisted} more`] : lines;
+  const lines = (change.details ?? []).map((d) => `${recreates(d) ? '! ' : '  '}${describeDetail(d)}`);
+  return change.detailsUnlisted ? [...lines, `  +${change.detailsUnlisted} more`] : lines;
 }
 
 type Quorum = Pick<ApprovalRecord, 'approvals' | 'approverEmails' | 'requiredApprovals' | 'selfApprover'>;
