@@ -19,7 +19,7 @@ const ABOUT: Record<Command, string> = {
   local: 'Runs the whole PlanGate workflow on one port, with no AWS account, until Ctrl-C.',
   demo: [
     'Starts local mode with auto-approval up to LOW, then two runs: the LOW-risk dashboard plan, which runs',
-    'at once, and the HIGH-risk orders plan, which waits for two approvers. Prints their approval links, each',
+    "at once, and the HIGH-risk orders plan, which waits for two approvers. Prints Alice's and Bob's links, each",
     'approval as it counts and each outcome, then keeps serving (outbox, approval pages, audit record) until Ctrl-C.',
   ].join('\n'),
 };
