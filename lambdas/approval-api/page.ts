@@ -109,7 +109,7 @@ function planDetails(record: ApprovalRecord, now: Date): Html {
 ${where ? html`<tr><th>Account and region</th><td id="where">${where}</td></tr>` : ''}
 <tr><th>Requested by</th><td>${record.requestedBy ?? '(not given)'}</td></tr>
 <tr><th>Requested</th><td id="requested">${time(record.requestedAt, now)}</td></tr>
-<tr><th>Expires</th><td id="expires">${time(new Date(record.expiresAt * 1000), now, true)}</td></tr>
+${record.status === 'PENDING' ? html`<tr><th>Expires</th><td id="expires">${time(new Date(record.expiresAt * 1000), now, true)}</td></tr>` : ''}
 <tr><th>Changes</th><td>${describeCounts(summary)}</td></tr>
 <tr><th>Risk</th><td class="badge">${describeRisk(summary)}</td></tr>
 <tr><th>Rule</th><td>${review.policy?.rule ?? ''}</td></tr>

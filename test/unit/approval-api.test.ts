@@ -367,5 +367,7 @@ describe('what the page tells an approver', () => {
     const res = await call('GET', path);
     expect(res.statusCode).toBe(200);
     expect(text(section(res.body, 'final'))).toBe('How it ended: SUCCEEDED. Record rec-1 SUCCEEDED.');
+    // A decided request no longer expires.
+    expect(res.body).not.toContain('id="expires"');
   });
 });
