@@ -1,13 +1,20 @@
-import { parseArgs } from './args';
-import { startLocalMode } from './server';
+import { assertPortFree, parseArgs, startError, usage } from './args';
+import { auditRecordCommand, startRunCommand } from './commands';
 
 /** `npm run local`: the whole workflow on one port, until SIGINT or SIGTERM. */
 async function main() {
-  const args = parseArgs(process.argv.slice(2));
-  const local = await startLocalMode({ ...args, log: (line) => console.log(line) });
+  const args = parseArgs(process.argv.slice(2), 'local');
+  if (args.help) return console.log(usage('local'));
+  await assertPortFree(args.host, args.port);
+  // Loaded only now, so --help and a busy port answer without waiting for the stack to synthesize.
+  const { startLocalMode } = await import('./server');
+  const local = await startLocalMode({ ...args, log: (line) => console.log(line) }).catch((error: unknown) => {
+    throw new Error(startError(error, args));
+  });
+  const endpoints = { baseUrl: local.baseUrl, approvalTable: local.approvalTable, stateMachineArn: local.stepFunctions.stateMachineArn };
   console.log(`PlanGate local mode ready at ${local.baseUrl} (outbox: ${local.baseUrl}/local/outbox)`);
-  console.log(`Read a run's audit record: aws dynamodb get-item --endpoint-url ${local.baseUrl} --table-name ${local.approvalTable} --key '{"pk":{"S":"PLAN#plan-demoorders0001"}}'`);
-  console.log(`Start a run: aws stepfunctions start-execution --endpoint-url ${local.baseUrl} --state-machine-arn ${local.stepFunctions.stateMachineArn} --input '{"planId":"plan-demoorders0001"}'`);
+  console.log(`Read a run's audit record: ${auditRecordCommand(endpoints, 'plan-demoorders0001')}`);
+  console.log(`Start a run: ${startRunCommand(endpoints, 'plan-demoorders0001')}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, async () => {
       console.log(`${signal}: stopping`);

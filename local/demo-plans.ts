@@ -13,9 +13,32 @@ export const DEMO_PLANS: PlanRegistration[] = [
     },
     ResourceChanges: [
       { Action: 'ADD', LogicalResourceId: 'OrdersDeadLetterQueue', ResourceType: 'AWS::SQS::Queue', Scope: [], Details: [] },
-      { Action: 'MODIFY', LogicalResourceId: 'OrdersFunction', PhysicalResourceId: 'orders-service-prod-fn', ResourceType: 'AWS::Lambda::Function', Replacement: 'FALSE', Scope: ['PROPERTIES'] },
+      {
+        Action: 'MODIFY',
+        LogicalResourceId: 'OrdersFunction',
+        PhysicalResourceId: 'orders-service-prod-fn',
+        ResourceType: 'AWS::Lambda::Function',
+        Replacement: 'FALSE',
+        Scope: ['PROPERTIES'],
+        Details: [
+          { Target: { Attribute: 'PROPERTIES', Name: 'MemorySize', RequiresRecreation: 'NEVER' }, Evaluation: 'STATIC', CausingEntity: 'FunctionMemoryMb' },
+          { Target: { Attribute: 'PROPERTIES', Name: 'Environment', RequiresRecreation: 'NEVER' }, Evaluation: 'STATIC' },
+        ],
+      },
       { Action: 'REMOVE', LogicalResourceId: 'LegacyOrdersTopic', PhysicalResourceId: 'arn:aws:sns:us-east-1:111122223333:legacy-orders', ResourceType: 'AWS::SNS::Topic', Scope: [], Details: [] },
-      { Action: 'MODIFY', LogicalResourceId: 'OrdersTable', PhysicalResourceId: 'orders-prod', ResourceType: 'AWS::DynamoDB::Table', Replacement: 'TRUE', Scope: ['PROPERTIES'] },
+      {
+        Action: 'MODIFY',
+        LogicalResourceId: 'OrdersTable',
+        PhysicalResourceId: 'orders-prod',
+        ResourceType: 'AWS::DynamoDB::Table',
+        Replacement: 'TRUE',
+        Scope: ['PROPERTIES'],
+        // Why the table is replaced: its key schema changes, which DynamoDB can only do by re-creating it.
+        Details: [
+          { Target: { Attribute: 'PROPERTIES', Name: 'BillingMode', RequiresRecreation: 'NEVER' }, Evaluation: 'STATIC', CausingEntity: 'TableBillingMode' },
+          { Target: { Attribute: 'PROPERTIES', Name: 'KeySchema', RequiresRecreation: 'ALWAYS' }, Evaluation: 'STATIC' },
+        ],
+      },
     ],
     simulation: { recordSeconds: 4, finalStatus: 'SUCCEEDED', recordOutputs: [{ OutputKey: 'DeadLetterQueueUrl', OutputValue: 'https://sqs.us-east-1.amazonaws.com/111122223333/orders-dlq' }] },
   },
@@ -38,7 +61,18 @@ export const DEMO_PLANS: PlanRegistration[] = [
       ProvisionProductName: 'analytics-db',
     },
     ResourceChanges: [
-      { Action: 'MODIFY', LogicalResourceId: 'AnalyticsDatabase', PhysicalResourceId: 'analytics-db', ResourceType: 'AWS::RDS::DBInstance', Replacement: 'CONDITIONAL', Scope: ['PROPERTIES'] },
+      {
+        Action: 'MODIFY',
+        LogicalResourceId: 'AnalyticsDatabase',
+        PhysicalResourceId: 'analytics-db',
+        ResourceType: 'AWS::RDS::DBInstance',
+        Replacement: 'CONDITIONAL',
+        Scope: ['PROPERTIES'],
+        Details: [
+          { Target: { Attribute: 'PROPERTIES', Name: 'DBInstanceClass', RequiresRecreation: 'NEVER' }, Evaluation: 'STATIC', CausingEntity: 'InstanceClass' },
+          { Target: { Attribute: 'PROPERTIES', Name: 'DBSubnetGroupName', RequiresRecreation: 'CONDITIONALLY' }, Evaluation: 'DYNAMIC', CausingEntity: 'AnalyticsSubnetGroup' },
+        ],
+      },
     ],
     simulation: {
       recordSeconds: 4,

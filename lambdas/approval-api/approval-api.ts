@@ -56,12 +56,13 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
   const record = link && (await deps.store.get(link.planId));
   if (!link || !record) return notFound();
 
-  const expired = isExpired(record, deps.now());
+  const now = deps.now();
+  const expired = isExpired(record, now);
   if (method === 'GET') {
     if (isClosed(record)) return page(410, closedPage(record));
     if (expired) return page(410, expiredPage(record));
-    if (record.status !== 'PENDING') return page(200, decidedPage(record, 'Already decided'));
-    return page(200, link.approver ? pendingPage(record, link.approver) : viewOnlyPage(record));
+    if (record.status !== 'PENDING') return page(200, decidedPage(record, 'Already decided', now));
+    return page(200, link.approver ? pendingPage(record, link.approver, now) : viewOnlyPage(record, now));
   }
 
   if (!link.approver) {
@@ -79,15 +80,15 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
   });
   switch (outcome.result) {
     case 'decided':
-      return page(200, decidedPage(outcome.record, outcome.record.status === 'APPROVED' ? 'Approved' : 'Rejected'));
+      return page(200, decidedPage(outcome.record, outcome.record.status === 'APPROVED' ? 'Approved' : 'Rejected', deps.now()));
     case 'counted':
-      return page(200, progressPage(outcome.record, 'Your approval is counted'));
+      return page(200, progressPage(outcome.record, 'Your approval is counted', deps.now()));
     case 'already-counted':
-      return page(409, progressPage(outcome.record, 'You have already approved this plan'));
+      return page(409, progressPage(outcome.record, 'You have already approved this plan', deps.now()));
     case 'self-approval':
       return page(403, messagePage('You cannot approve your own request', 'You asked for this change, so another approver must approve it. You may still reject it.'));
     case 'already-decided':
-      return page(409, decidedPage(outcome.record, 'Already decided'));
+      return page(409, decidedPage(outcome.record, 'Already decided', deps.now()));
     case 'expired':
       return page(410, expiredPage(outcome.record));
     case 'closed':

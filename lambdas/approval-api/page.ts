@@ -2,7 +2,23 @@ import escapeHtml from 'escape-html';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
 import type { ResourceChangeSummary } from '../shared/contracts/steps';
-import { approverName, describeCounts, describeDecider, describeProgress, describeRisk, planTitle } from '../shared/domain/describe';
+import {
+  approverName,
+  describeCounts,
+  describeDecider,
+  describeProgress,
+  describeRisk,
+  describeWhere,
+  detailFacts,
+  detailTarget,
+  planTitle,
+  recreates,
+  relativeTime,
+  utcTime,
+  WHAT_REJECTING_DOES,
+  whatApprovingDoes,
+  whatTheDecisionMeans,
+} from '../shared/domain/describe';
 
 /** Tagged template that HTML-escapes every interpolated value unless it is already rendered Html. */
 class Html {
@@ -19,14 +35,31 @@ function html(strings: TemplateStringsArray, ...values: Part[]): Html {
   return new Html(strings.reduce((out, s, i) => out + s + (i < values.length ? render(values[i]!) : ''), ''));
 }
 
+/*
+ * No JavaScript (the CSP allows none): the layout is CSS only. Long ARNs and ids wrap anywhere, tables have a
+ * fixed layout so they never outgrow the page, and below 40rem the changes table turns into one card per change.
+ */
 const STYLE = `
-body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
-h1{font-size:1.5rem}table{border-collapse:collapse;width:100%;margin:1rem 0}
-th,td{border:1px solid #ccc;padding:.4rem .6rem;text-align:left;font-size:.9rem}
+*{box-sizing:border-box}
+body{font-family:system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1rem;color:#1a1a1a;line-height:1.45;overflow-wrap:anywhere}
+h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:1.5rem}
+table{border-collapse:collapse;width:100%;margin:1rem 0;table-layout:fixed}
+th,td{border:1px solid #ccc;padding:.4rem .6rem;text-align:left;vertical-align:top;font-size:.9rem}
+#facts th{width:11rem}.c-action{width:6.5rem}.c-replacement{width:8.5rem}.c-risk{width:34%}
 tr.risk-high{background:#fdecea}tr.risk-medium{background:#fff6e0}.badge{font-weight:600}.muted{color:#555}
-textarea{width:100%;min-height:4rem}button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.5rem;cursor:pointer}
+.details ul{margin:0;padding-left:1.2rem}.details li{margin:.15rem 0}
+.recreate{background:#fdecea;border-left:.25rem solid #b3261e;padding-left:.3rem;font-weight:600}
+textarea{width:100%;min-height:4rem}button{font-size:1rem;padding:.5rem 1.2rem;margin:.25rem .5rem .25rem 0;cursor:pointer}
 button.approve{background:#1f7a34;color:#fff;border:0}button.reject{background:#b3261e;color:#fff;border:0}
-.notice{padding:1rem;border-radius:.3rem;background:#f2f2f2}`;
+.notice{padding:1rem;border-radius:.3rem;background:#f2f2f2}.final{background:#e8f3ea}.final.rejected{background:#fdecea}
+@media (max-width:40rem){
+#facts th,#facts td{display:block;width:auto;border:0;padding:.1rem 0}#facts td{padding-bottom:.5rem}
+#changes thead{display:none}
+#changes,#changes tbody,#changes tr,#changes td{display:block;width:auto}
+#changes tbody{border:1px solid #ccc;margin-bottom:.75rem}#changes td{border:0;padding:.25rem .6rem}#changes td:empty{display:none}
+#changes td[data-label]::before{content:attr(data-label) ": ";font-weight:600}
+button{width:100%;margin:.25rem 0}
+}`;
 
 export function layout(title: string, body: Html): string {
   return html`<!doctype html>
@@ -35,40 +68,76 @@ export function layout(title: string, body: Html): string {
 <body>${body}</body></html>`.value;
 }
 
-function changeRows(changes: ResourceChangeSummary[]): Html {
-  return html`${changes.map((c) => {
-    return html`<tr class="risk-${c.risk.toLowerCase()}"><td class="badge">${c.action}</td><td>${c.logicalResourceId}</td>
-<td>${c.resourceType}</td><td>${c.physicalResourceId ?? ''}</td><td>${c.replacement ?? ''}</td><td>${c.risk}${c.reason ? `: ${c.reason}` : ''}</td></tr>`;
-  })}`;
+/** "in 23 h", with the absolute UTC time in the markup and on hover (and after it, for phones, with `utc`). */
+function time(at: Date | string, now: Date, utc = false): Html {
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime())) return html`${String(at)}`;
+  const absolute = utcTime(date);
+  return html`<time datetime="${date.toISOString()}" title="${absolute}">${relativeTime(date, now)}</time>${utc ? html` <span class="muted">(${absolute})</span>` : ''}`;
 }
 
-function planDetails(record: ApprovalRecord): Html {
+function detailItems(change: ResourceChangeSummary): Html {
+  const items = (change.details ?? []).map(
+    (d) => html`<li${recreates(d) ? new Html(' class="recreate"') : ''}><code>${detailTarget(d)}</code>: ${detailFacts(d).join(', ')}</li>`,
+  );
+  const more = change.detailsUnlisted ? html`<li class="muted">+${change.detailsUnlisted} more</li>` : '';
+  return items.length || more ? html`<tr class="details"><td colspan="4" data-label="Details"><ul>${items}${more}</ul></td></tr>` : html``;
+}
+
+/** One group per change: the change, then what it changes in the resource. */
+function changeGroups(changes: ResourceChangeSummary[]): Html {
+  return html`${changes.map(
+    (c) => html`<tbody><tr class="risk-${c.risk.toLowerCase()}"><td class="badge" data-label="Action">${c.action}</td>
+<td data-label="Resource"><span class="logical-id">${c.logicalResourceId}</span><br><span class="muted">${c.resourceType}</span>${
+      c.physicalResourceId ? html`<br><span class="muted">${c.physicalResourceId}</span>` : ''
+    }</td>
+<td data-label="Replacement">${c.replacement ?? ''}</td><td data-label="Risk">${c.risk}${c.reason ? `: ${c.reason}` : ''}</td></tr>
+${detailItems(c)}</tbody>`,
+  )}`;
+}
+
+function planDetails(record: ApprovalRecord, now: Date): Html {
   const { review } = record;
   const plan = review.plan;
   const summary = review.summary;
   const unlisted = summary?.unlisted ?? 0;
-  return html`<table><tbody>
+  const where = describeWhere(record.executionArn);
+  return html`<table id="facts"><tbody>
 <tr><th>Plan</th><td>${planTitle(review)}</td></tr>
 <tr><th>Provisioned product</th><td>${plan?.provisionedProductName ?? '(unknown)'} (${plan?.provisionedProductId ?? 'new'})</td></tr>
 <tr><th>Product / artifact</th><td>${plan?.productId ?? ''} / ${plan?.provisioningArtifactId ?? ''}</td></tr>
+${where ? html`<tr><th>Account and region</th><td id="where">${where}</td></tr>` : ''}
 <tr><th>Requested by</th><td>${record.requestedBy ?? '(not given)'}</td></tr>
-<tr><th>Requested at</th><td>${record.requestedAt}</td></tr>
-<tr><th>Expires at</th><td>${new Date(record.expiresAt * 1000).toISOString()}</td></tr>
+<tr><th>Requested</th><td id="requested">${time(record.requestedAt, now)}</td></tr>
+${record.status === 'PENDING' ? html`<tr><th>Expires</th><td id="expires">${time(new Date(record.expiresAt * 1000), now, true)}</td></tr>` : ''}
 <tr><th>Changes</th><td>${describeCounts(summary)}</td></tr>
 <tr><th>Risk</th><td class="badge">${describeRisk(summary)}</td></tr>
 <tr><th>Rule</th><td>${review.policy?.rule ?? ''}</td></tr>
 </tbody></table>
 <h2>Resource changes</h2>
-<p class="muted">Riskiest first: removals and replacements lead.</p>
-<table id="changes"><thead><tr><th>Action</th><th>Logical ID</th><th>Type</th><th>Physical ID</th><th>Replacement</th><th>Risk</th></tr></thead>
-<tbody>${changeRows(summary?.changes ?? [])}</tbody></table>
+<p class="muted">Riskiest first: removals and replacements lead. Under each change, what it changes; highlighted details re-create the resource.</p>
+<table id="changes"><thead><tr><th class="c-action">Action</th><th>Resource</th><th class="c-replacement">Replacement</th><th class="c-risk">Risk</th></tr></thead>
+${changeGroups(summary?.changes ?? [])}</table>
 ${unlisted ? html`<p class="muted">… and ${unlisted} more changes not listed.</p>` : ''}`;
 }
 
+/** Who has approved, when, and what they said; a decision that met the quorum carries the full list. */
+function earlierApprovals(record: ApprovalRecord, now: Date): Html {
+  const decided = record.decision && record.decision.channel !== 'rule' ? record.decision.approvals : undefined;
+  const approvals = decided ?? record.approvals ?? [];
+  if (!approvals.length) return html``;
+  return html`<h2>${record.status === 'PENDING' ? 'Approvals so far' : 'Approvals'}</h2><ul id="approvals">${approvals.map(
+    (a) => html`<li><strong>${approverName(a.approver)}</strong> approved ${time(a.decidedAt, now)} (${a.channel})${
+      a.comment ? html`: “${a.comment}”` : ''
+    }</li>`,
+  )}</ul>`;
+}
+
 /** The page an approver sees for a pending approval. The form posts back to the same URL. */
-export function pendingPage(record: ApprovalRecord, approver: Approver): string {
+export function pendingPage(record: ApprovalRecord, approver: Approver, now: Date): string {
   const own = record.selfApprover?.toLowerCase() === approver.email.toLowerCase();
   const counted = (record.approverEmails ?? []).includes(approver.email.toLowerCase());
+  const approving = whatApprovingDoes(record, approver.email);
   return layout(
     `Approve ${planTitle(record.review)}?`,
     html`<h1>Approve plan ${planTitle(record.review)}?</h1>
@@ -76,44 +145,62 @@ export function pendingPage(record: ApprovalRecord, approver: Approver): string 
 <p class="notice" id="progress">${describeProgress(record)}. One rejection ends the request.</p>
 ${own ? html`<p class="notice" id="self">You asked for this change, so you cannot approve it; another approver must. You may still reject it.</p>` : ''}
 ${counted ? html`<p class="notice">You have approved this plan; it waits for the other approvals.</p>` : ''}
-${planDetails(record)}
+${earlierApprovals(record, now)}
+${planDetails(record, now)}
+<h2>Your decision</h2>
+<ul id="next">${approving ? html`<li>${approving}</li>` : ''}<li>${WHAT_REJECTING_DOES}</li></ul>
 <form method="post">
 <label for="comment">Comment (optional)</label>
 <textarea id="comment" name="comment" maxlength="1000"></textarea>
-<p>${own || counted ? '' : html`<button class="approve" type="submit" name="decision" value="approve">Approve</button>
-`}<button class="reject" type="submit" name="decision" value="reject">Reject</button></p>
+<p>${approving ? html`<button class="approve" type="submit" name="decision" value="approve">Approve</button>
+` : ''}<button class="reject" type="submit" name="decision" value="reject">Reject</button></p>
 </form>`,
   );
 }
 
 /** After an approval that does not complete the quorum yet. */
-export function progressPage(record: ApprovalRecord, heading: string): string {
-  return layout(heading, html`<h1>${heading}</h1><p class="notice" id="progress">${describeProgress(record)}. The plan runs once the approvals are complete.</p>${planDetails(record)}`);
+export function progressPage(record: ApprovalRecord, heading: string, now: Date): string {
+  return layout(
+    heading,
+    html`<h1>${heading}</h1><p class="notice" id="progress">${describeProgress(record)}. The plan runs once the approvals are complete; one rejection ends the request.</p>
+${earlierApprovals(record, now)}${planDetails(record, now)}`,
+  );
 }
 
 /** The channel's link: the same page, without the buttons, since a decision must name a person. */
-export function viewOnlyPage(record: ApprovalRecord): string {
+export function viewOnlyPage(record: ApprovalRecord, now: Date): string {
   return layout(
     `Plan ${planTitle(record.review)}`,
     html`<h1>Plan ${planTitle(record.review)} is waiting for approval</h1>
 <p class="notice">This page is shared with the channel. Approvers decide with their personal email link or with the Slack buttons.</p>
-${planDetails(record)}`,
+<p class="notice" id="progress">${describeProgress(record)}.</p>
+${earlierApprovals(record, now)}${planDetails(record, now)}`,
   );
 }
 
-/** What a late, repeated or just-made decision shows: who decided what, and when. */
-export function decidedPage(record: ApprovalRecord, heading: string): string {
+/** What the request's end means: how the run ended once Notify has written it, else what happens next. */
+function finalState(record: ApprovalRecord): Html {
+  const decision = record.decision?.decision;
+  if (record.outcome) return html`<p class="notice final" id="final">How it ended: <strong>${record.outcome.outcome}</strong>. ${record.outcome.reason}</p>`;
+  if (!decision) return html``;
+  const heading = decision === 'APPROVED' ? 'Approved: the plan is running.' : 'Rejected: the plan will not run.';
+  return html`<p class="notice final ${decision.toLowerCase()}" id="final"><strong>${heading}</strong> ${whatTheDecisionMeans(decision)}</p>`;
+}
+
+/** What a late, repeated or just-made decision shows: who decided what, when, and what it means for the plan. */
+export function decidedPage(record: ApprovalRecord, heading: string, now: Date): string {
   const d = record.decision;
   return layout(
     heading,
     html`<h1>${heading}</h1>
 <p class="notice">${
       d
-        ? html`Plan ${planTitle(record.review)} was <strong>${d.decision.toLowerCase()}</strong> by ${describeDecider(d)} at ${d.decidedAt}.
+        ? html`Plan ${planTitle(record.review)} was <strong>${d.decision.toLowerCase()}</strong> by ${describeDecider(d)} ${time(d.decidedAt, now, true)}.
 ${d.channel !== 'rule' && d.comment ? html`<br>Comment: “${d.comment}”` : ''}`
         : html`Plan ${planTitle(record.review)} is ${record.status.toLowerCase()}.`
     }</p>
-${planDetails(record)}`,
+${finalState(record)}
+${earlierApprovals(record, now)}${planDetails(record, now)}`,
   );
 }
 
@@ -121,7 +208,7 @@ export function expiredPage(record: ApprovalRecord): string {
   return layout(
     'Approval expired',
     html`<h1>This approval request has expired</h1>
-<p class="notice">The request for plan ${planTitle(record.review)} expired at ${new Date(record.expiresAt * 1000).toISOString()}
+<p class="notice">The request for plan ${planTitle(record.review)} expired at ${utcTime(new Date(record.expiresAt * 1000))}
 without a decision. The plan was not executed.</p>`,
   );
 }

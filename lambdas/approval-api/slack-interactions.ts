@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from '../shared/contracts/zod';
-import { APPROVE_ACTION, decidedMessage, ephemeral, REJECT_ACTION, type SlackMessage } from '../shared/adapters/slack/blocks';
+import { APPROVE_ACTION, decidedMessage, ephemeral, joinMrkdwn, mention, mrkdwn, type Mrkdwn, REJECT_ACTION, type SlackMessage } from '../shared/adapters/slack/blocks';
 import { verifySlackSignature } from '../shared/adapters/slack/signature';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
@@ -104,7 +104,7 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
     case 'counted':
       return reply({ ...ephemeral(progress(outcome.record)), response_type: 'in_channel' });
     case 'already-counted':
-      return reply(ephemeral(`You have already approved plan ${record.planId}. ${progress(outcome.record)}`));
+      return reply(ephemeral(mrkdwn`You have already approved plan ${record.planId}. ${progress(outcome.record)}`));
     case 'self-approval':
       return reply(ephemeral(`You asked for plan ${record.planId}, so another approver must approve it.`));
     case 'already-decided':
@@ -118,10 +118,10 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
   }
 }
 
-function progress(record: ApprovalRecord): string {
+/** "1 of 2 approvals, by <@U0BOB0002>.": approvers with a Slack id are mentioned, the others named (escaped). */
+function progress(record: ApprovalRecord): Mrkdwn {
   const approvals = record.approvals ?? [];
-  const names = approvals.map((a) => (a.approver.slackUserId ? `<@${a.approver.slackUserId}>` : (a.approver.name ?? a.approver.email)));
-  return `${approvals.length} of ${record.requiredApprovals ?? 1} approvals, by ${names.join(', ')}.`;
+  return mrkdwn`${approvals.length} of ${record.requiredApprovals ?? 1} approvals, by ${joinMrkdwn(approvals.map((a) => mention(a.approver)))}.`;
 }
 
 function alreadyDecided(record: ApprovalRecord): string {

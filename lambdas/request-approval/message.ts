@@ -1,4 +1,4 @@
-import { describeChange, describeCounts, describeRisk, planTitle, snsSubject } from '../shared/domain/describe';
+import { describeChange, describeCounts, describeDetails, describeRisk, describeWhere, planTitle, snsSubject } from '../shared/domain/describe';
 import type { Approver } from '../shared/contracts/approver';
 import type { ReviewResult } from '../shared/contracts/steps';
 import { untrusted } from '../shared/domain/text';
@@ -12,6 +12,8 @@ const LISTED_IN_EMAIL = 15;
 /** The personal approval request an approver receives by email. */
 export function composeApprovalEmail(input: {
   review: ReviewResult;
+  /** The run's ARN: it names the account and region. */
+  executionArn?: string;
   approver: Approver;
   link: string;
   expiresAt: Date;
@@ -19,6 +21,7 @@ export function composeApprovalEmail(input: {
   reminder?: string;
 }): { subject: string; body: string } {
   const { review, approver, link, expiresAt, reminder } = input;
+  const where = input.executionArn && describeWhere(input.executionArn);
   const plan = review.plan;
   const summary = review.summary;
   const listed = summary?.changes.slice(0, LISTED_IN_EMAIL) ?? [];
@@ -32,13 +35,19 @@ export function composeApprovalEmail(input: {
     // Values from the plan and the requester are untrusted: each stays on its own line, with no working links.
     `Plan: ${untrusted(planTitle(review))}`,
     `Provisioned product: ${untrusted(plan?.provisionedProductName ?? '(unknown)')} (${untrusted(plan?.provisionedProductId ?? 'new')})`,
+    ...(where ? [`Where: ${where}`] : []),
     `Requested by: ${untrusted(review.requestedBy ?? '(not given)')}`,
     `Changes: ${describeCounts(summary)}`,
     `Risk: ${describeRisk(summary)}`,
     `Approvals needed: ${review.policy?.requiredApprovals ?? 1} from different approvers (one rejection ends the request)`,
     `Rule: ${review.policy?.rule ?? '-'}`,
     '',
-    ...(listed.length ? ['Riskiest changes first (removals and replacements lead):', ...listed.map((c) => `  - ${untrusted(describeChange(c))}`)] : []),
+    ...(listed.length
+      ? [
+          'Riskiest changes first (removals and replacements lead); under each, what it changes ("!" marks what re-creates the resource):',
+          ...listed.flatMap((c) => [`  - ${untrusted(describeChange(c))}`, ...describeDetails(c).map((d) => `    ${untrusted(d)}`)]),
+        ]
+      : []),
     ...(more > 0 ? [`  ... and ${more} more on the approval page`] : []),
     '',
     RULE,

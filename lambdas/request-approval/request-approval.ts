@@ -72,7 +72,7 @@ async function open(store: ApprovalStore, env: RequestApprovalEnv, { taskToken, 
     selfApprover: review.policy.selfApprover,
   });
   if (!claim.claimed) throw duplicateRunError(review.planId, claim.owner);
-  await sendLinks(store, env, review, approvers, expiresAt, now);
+  await sendLinks(store, env, review, executionArn, approvers, expiresAt, now);
   await postRequestToSlack(store, env, review, expiresAt, now);
   logger.info('Approval requested', { planId: review.planId, approvers: approvers.length, expiresAt });
 }
@@ -87,17 +87,17 @@ async function remind(store: ApprovalStore, env: RequestApprovalEnv, { taskToken
   const missing = waitingOn(record);
   const expiresAt = new Date(record.expiresAt * 1000);
   const progress = `Still waiting: ${describeProgress(record)}. Not yet approved by ${missing.map((a) => a.name ?? a.email).join(', ')}.`;
-  await sendLinks(store, env, review, missing, expiresAt, now, progress);
+  await sendLinks(store, env, review, executionArn, missing, expiresAt, now, progress);
   await postRequestToSlack(store, env, review, expiresAt, now, progress);
   logger.info('Approvers reminded', { planId: review.planId, reminded: missing.length, expiresAt });
 }
 
 /** One personal link per approver, by email. */
-async function sendLinks(store: ApprovalStore, env: RequestApprovalEnv, review: ReviewedPlan, approvers: Approver[], expiresAt: Date, now: Date, reminder?: string) {
+async function sendLinks(store: ApprovalStore, env: RequestApprovalEnv, review: ReviewedPlan, executionArn: string, approvers: Approver[], expiresAt: Date, now: Date, reminder?: string) {
   for (const approver of approvers) {
     const linkId = newLinkId();
     await store.putLink(linkId, review.planId, approver, now.toISOString());
-    const email = composeApprovalEmail({ review, approver, link: approvalLink(env.APPROVAL_BASE_URL, linkId), expiresAt, reminder });
+    const email = composeApprovalEmail({ review, executionArn, approver, link: approvalLink(env.APPROVAL_BASE_URL, linkId), expiresAt, reminder });
     // The filter policy on each approver's email subscription matches this attribute, so each link reaches one person.
     await sns.send(
       new PublishCommand({

@@ -94,7 +94,7 @@ describe('GET', () => {
     plan = { ...pending(), status: 'APPROVED', decision: { decision: 'APPROVED', approver: { email: 'alice@example.com' }, channel: 'web', requestedAt: '', decidedAt: '2026-11-22T10:05:00.000Z' } };
     const res = await call('GET', path);
     expect(res.statusCode).toBe(200);
-    expect(res.body).toContain('was <strong>approved</strong> by alice@example.com at 2026-11-22T10:05:00.000Z');
+    expect(res.body).toMatch(/was <strong>approved<\/strong> by alice@example.com <time datetime="2026-11-22T10:05:00.000Z" title="2026-11-22 10:05 UTC">[^<]+ ago<\/time>/);
     expect(res.body).not.toContain('<form');
   });
 
@@ -171,7 +171,7 @@ describe('POST', () => {
     plan = { ...pending(), status: 'REJECTED', decision: { decision: 'REJECTED', approver: { email: 'carol@example.com', name: 'Carol' }, comment: 'no', channel: 'web', requestedAt: '', decidedAt: '2026-11-22T10:05:00.000Z' } };
     const res = await call('POST', path, 'decision=approve');
     expect(res.statusCode).toBe(409);
-    expect(res.body).toContain('was <strong>rejected</strong> by Carol &lt;carol@example.com&gt; at 2026-11-22T10:05:00.000Z');
+    expect(res.body).toContain('was <strong>rejected</strong> by Carol &lt;carol@example.com&gt; <time datetime="2026-11-22T10:05:00.000Z"');
     expect(res.body).toContain('Comment: “no”');
     expect(decisionUpdates()).toHaveLength(0);
   });
@@ -275,5 +275,99 @@ describe('quorum', () => {
     expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 0);
     // Rejecting their own request stays possible.
     expect((await call('POST', path, 'decision=reject')).statusCode).toBe(200);
+  });
+});
+
+describe('what the page tells an approver', () => {
+  const HOUR = 3600;
+  const withDetails = () => {
+    const r = review();
+    r.summary!.changes.splice(1, 0, {
+      action: 'MODIFY',
+      logicalResourceId: 'OrdersDb',
+      resourceType: 'AWS::RDS::DBInstance',
+      replacement: 'TRUE',
+      risk: 'HIGH',
+      reason: 'replaces AWS::RDS::DBInstance (the existing resource is deleted)',
+      details: [
+        { attribute: 'PROPERTIES', name: 'DBName', requiresRecreation: 'ALWAYS', evaluation: 'STATIC' },
+        { attribute: 'PROPERTIES', name: 'AllocatedStorage', requiresRecreation: 'CONDITIONALLY', evaluation: 'DYNAMIC', causingEntity: 'StorageParam' },
+        { attribute: 'PROPERTIES', name: 'Tags<i>', requiresRecreation: 'NEVER', evaluation: 'STATIC', causingEntity: '<script>x</script>' },
+      ],
+      detailsUnlisted: 4,
+    });
+    return r;
+  };
+  const section = (body: string, id: string) => new RegExp(`<[^>]+id="${id}"[^>]*>([\\s\\S]*?)</(ul|td|p)>`).exec(body)?.[1] ?? '';
+  /** What a reader sees: tags dropped, entities decoded. */
+  const text = (markup: string) =>
+    markup.replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();
+
+  test('lists each change’s property details under it, re-creating ones highlighted, escaped, with "+N more"', async () => {
+    plan = { ...pending(), review: withDetails() };
+    const { body } = await call('GET', path);
+    const group = /<tbody><tr class="risk-high">(?:(?!<\/tbody>)[\s\S])*?OrdersDb[\s\S]*?<\/tbody>/.exec(body)![0];
+    expect(text(group)).toContain('property DBName: requires recreation: ALWAYS, evaluation: STATIC, caused by: a direct template edit');
+    expect(text(group)).toContain('property AllocatedStorage: requires recreation: CONDITIONALLY, evaluation: DYNAMIC (value known only at execution), caused by: StorageParam');
+    expect(group.match(/<li class="recreate">/g)).toHaveLength(2);
+    expect(group).toContain('<li><code>property Tags&lt;i&gt;</code>: requires recreation: NEVER, evaluation: STATIC, caused by: &lt;script&gt;x&lt;/script&gt;</li>');
+    expect(text(group)).toContain('+4 more');
+    // The details sit under their own change, not under the next one.
+    expect(body.indexOf('DBName')).toBeGreaterThan(body.indexOf('OrdersDb'));
+    expect(body.indexOf('DBName')).toBeLessThan(body.indexOf('>Queue<'));
+  });
+
+  test('shows the account and region from the run’s ARN, and times relative to now with the UTC time on hover', async () => {
+    const expiresAt = Math.floor(Date.now() / 1000) + 23 * HOUR + 30 * 60;
+    const requestedAt = new Date(Date.now() - 5 * 60_000 - 10_000).toISOString();
+    plan = { ...pending(), executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Workflow:run-1', expiresAt, requestedAt };
+    const { body } = await call('GET', path);
+    expect(text(section(body, 'where'))).toBe('account 111122223333, region eu-west-1');
+    const expires = new Date(expiresAt * 1000);
+    expect(section(body, 'expires')).toContain(`<time datetime="${expires.toISOString()}" title="${expires.toISOString().slice(0, 16).replace('T', ' ')} UTC">in 23 h</time>`);
+    expect(section(body, 'requested')).toMatch(/<time datetime="[^"]+" title="[^"]+ UTC">5 min ago<\/time>/);
+  });
+
+  test('says what approving does: one more approval needed, or yours is the last', async () => {
+    plan = { ...pending(), requiredApprovals: 3, approvals: [{ approver: { email: 'alice@example.com', name: 'Alice' }, channel: 'web', decidedAt: new Date().toISOString() }], approverEmails: ['alice@example.com'] };
+    expect(text(section((await call('GET', path)).body, 'next'))).toContain('If you approve, yours is approval 2 of 3: one more approval is needed from other approvers before the plan runs.');
+    plan = { ...plan, requiredApprovals: 2 };
+    const last = text(section((await call('GET', path)).body, 'next'));
+    expect(last).toContain('Yours is the last approval needed: if you approve, the plan runs right away.');
+    expect(last).toContain('If you reject, the request ends at once: the plan is not executed');
+  });
+
+  test('the requester is told only what rejecting does', async () => {
+    plan = { ...pending(), selfApprover: 'bob@example.com' };
+    const next = text(section((await call('GET', path)).body, 'next'));
+    expect(next).not.toContain('approve,');
+    expect(next).toContain('If you reject');
+  });
+
+  test('shows earlier approvals with their comments, escaped', async () => {
+    const approval = { approver: { email: 'alice@example.com', name: 'Alice' }, channel: 'slack' as const, decidedAt: new Date(Date.now() - 2 * HOUR * 1000).toISOString(), comment: 'ok <img src=x onerror=alert(1)>' };
+    plan = { ...pending(), approvals: [approval], approverEmails: ['alice@example.com'] };
+    const { body } = await call('GET', path);
+    expect(body).not.toContain('<img');
+    expect(text(section(body, 'approvals'))).toBe('Alice <alice@example.com> approved 2 h ago (slack): “ok <img src=x onerror=alert(1)>”');
+    expect(section(body, 'approvals')).toContain('“ok &lt;img src=x onerror=alert(1)&gt;”');
+  });
+
+  test('after the last approval: the plan is running; after a rejection: it will not run', async () => {
+    const approved = await call('POST', path, 'decision=approve');
+    expect(text(section(approved.body, 'final'))).toMatch(/^Approved: the plan is running\. PlanGate is executing it now/);
+    plan = pending();
+    const rejected = await call('POST', path, 'decision=reject');
+    expect(text(section(rejected.body, 'final'))).toMatch(/^Rejected: the plan will not run\. The plan will not be executed: PlanGate never runs a rejected plan\./);
+  });
+
+  test('once the run has ended, the link shows how it ended', async () => {
+    const decision = { decision: 'APPROVED' as const, approver: { email: 'bob@example.com', name: 'Bob' }, channel: 'web' as const, requestedAt: '', decidedAt: new Date().toISOString() };
+    plan = { ...pending(), status: 'APPROVED', decision, outcome: { outcome: 'SUCCEEDED', reason: 'Record rec-1 SUCCEEDED.', finishedAt: new Date().toISOString() } };
+    const res = await call('GET', path);
+    expect(res.statusCode).toBe(200);
+    expect(text(section(res.body, 'final'))).toBe('How it ended: SUCCEEDED. Record rec-1 SUCCEEDED.');
+    // A decided request no longer expires.
+    expect(res.body).not.toContain('id="expires"');
   });
 });

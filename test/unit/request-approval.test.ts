@@ -64,6 +64,30 @@ test('sends each approver a personal link; only a hash of the link is stored, ne
   expect(publishes[0]!.Message).toContain('  - REMOVE OldTopic AWS::SNS::Topic [arn:old]');
 });
 
+test('the email names the account and region, and lists what each change changes, re-creating details marked', async () => {
+  const withDetails = review();
+  withDetails.summary!.changes[0] = {
+    ...withDetails.summary!.changes[0]!,
+    details: [
+      { attribute: 'PROPERTIES', name: 'TopicName', requiresRecreation: 'ALWAYS', evaluation: 'STATIC' },
+      { attribute: 'TAGS', evaluation: 'STATIC', causingEntity: 'CostCentre' },
+    ],
+    detailsUnlisted: 2,
+  };
+  await requestApproval({ ...event(), executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:sm:run-1', review: withDetails }, env);
+  const message = sns.commandCalls(PublishCommand)[0]!.args[0].input.Message!;
+  expect(message).toContain('Where: account 111122223333, region eu-west-1');
+  expect(message).toContain(
+    [
+      '  - REMOVE OldTopic AWS::SNS::Topic [arn:old] - HIGH risk: removes AWS::SNS::Topic',
+      '    ! property TopicName: requires recreation: ALWAYS, evaluation: STATIC, caused by: a direct template edit',
+      '      tags: evaluation: STATIC, caused by: CostCentre',
+      '      +2 more',
+      '  - ADD Queue AWS::SQS::Queue',
+    ].join('\n'),
+  );
+});
+
 test('ends a second run for the same plan as a duplicate, naming the run that owns it, and sends nothing', async () => {
   ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
   ddb.on(GetCommand).resolves({

@@ -3,6 +3,7 @@ import {
   type ProvisionedProductPlanStatus,
   ResourceNotFoundException,
   type ResourceChange,
+  type ResourceChangeDetail,
   ServiceCatalogClient,
   ServiceCatalogServiceException,
 } from '@aws-sdk/client-service-catalog';
@@ -10,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { type ReviewPlanEnv, reviewPlan } from '../../lambdas/review-plan/review-plan';
 import { encodeEnvironment } from '../../lambdas/shared/contracts/environment';
 import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../../lambdas/shared/domain/risk';
-import { MAX_LISTED_CHANGES, summarizeChanges } from '../../lambdas/shared/domain/plan-summary';
+import { MAX_DETAILS_PER_CHANGE, MAX_LISTED_CHANGES, MAX_LISTED_DETAILS, summarizeChanges } from '../../lambdas/shared/domain/plan-summary';
 
 const sc = mockClient(ServiceCatalogClient);
 const baseEnv: ReviewPlanEnv = {
@@ -112,6 +113,58 @@ test('lists at most MAX_LISTED_CHANGES changes and counts the rest', () => {
   const summary = summarizeChanges(Array.from({ length: MAX_LISTED_CHANGES + 7 }, (_, i) => change(i, 'ADD')));
   expect(summary.changes).toHaveLength(MAX_LISTED_CHANGES);
   expect(summary).toMatchObject({ total: MAX_LISTED_CHANGES + 7, unlisted: 7 });
+});
+
+describe('property details', () => {
+  const detail = (Name: string, RequiresRecreation: 'NEVER' | 'CONDITIONALLY' | 'ALWAYS', extra: Partial<ResourceChangeDetail> = {}): ResourceChangeDetail => ({
+    Target: { Attribute: 'PROPERTIES', Name, RequiresRecreation },
+    Evaluation: 'STATIC',
+    ...extra,
+  });
+
+  test('each change carries its details, the ones that re-create the resource first', () => {
+    const db: ResourceChange = {
+      ...change(1, 'MODIFY', 'TRUE'),
+      ResourceType: 'AWS::RDS::DBInstance',
+      Details: [detail('Tags', 'NEVER'), detail('Port', 'CONDITIONALLY', { Evaluation: 'DYNAMIC', CausingEntity: 'Listener.Port' }), detail('DBName', 'ALWAYS')],
+    };
+    const summary = summarizeChanges([change(0, 'ADD'), db]);
+    expect(summary.changes[0]).toMatchObject({
+      logicalResourceId: 'Resource1',
+      details: [
+        { attribute: 'PROPERTIES', name: 'DBName', requiresRecreation: 'ALWAYS', evaluation: 'STATIC' },
+        { attribute: 'PROPERTIES', name: 'Port', requiresRecreation: 'CONDITIONALLY', evaluation: 'DYNAMIC', causingEntity: 'Listener.Port' },
+        { attribute: 'PROPERTIES', name: 'Tags', requiresRecreation: 'NEVER' },
+      ],
+    });
+    expect(summary.changes[0]!.detailsUnlisted).toBeUndefined();
+    expect(summary.changes[1]!.details).toBeUndefined();
+  });
+
+  test('keeps at most MAX_DETAILS_PER_CHANGE per change and MAX_LISTED_DETAILS in all, counting the rest', () => {
+    const many = (i: number, n: number): ResourceChange => ({ ...change(i, 'MODIFY'), Details: Array.from({ length: n }, (_, j) => detail(`P${j}`, 'NEVER')) });
+    const summary = summarizeChanges([many(0, MAX_DETAILS_PER_CHANGE + 3), ...Array.from({ length: 100 }, (_, i) => many(i + 1, 4))]);
+    expect(summary.changes[0]).toMatchObject({ detailsUnlisted: 3 });
+    expect(summary.changes[0]!.details).toHaveLength(MAX_DETAILS_PER_CHANGE);
+    const kept = summary.changes.reduce((n, c) => n + (c.details?.length ?? 0), 0);
+    const unlisted = summary.changes.reduce((n, c) => n + (c.detailsUnlisted ?? 0), 0);
+    expect(kept).toBe(MAX_LISTED_DETAILS);
+    expect(kept + unlisted).toBe(MAX_DETAILS_PER_CHANGE + 3 + 400);
+    expect(summary.changes.at(-1)).toEqual(expect.objectContaining({ detailsUnlisted: 4 }));
+    expect(summary.changes.at(-1)!.details).toBeUndefined();
+  });
+
+  test('keeps the state document small: a huge plan with long details adds under 60 kB (of the 256 KiB payload limit)', () => {
+    const long = 'x'.repeat(300);
+    const changes = Array.from({ length: 1000 }, (_, i): ResourceChange => ({
+      ...change(i, 'MODIFY'),
+      Details: Array.from({ length: 20 }, () => detail(long, 'CONDITIONALLY', { Evaluation: 'DYNAMIC', CausingEntity: long })),
+    }));
+    const summary = summarizeChanges(changes);
+    const without = { ...summary, changes: summary.changes.map(({ details: _d, detailsUnlisted: _u, ...rest }) => rest) };
+    expect(JSON.stringify(summary).length - JSON.stringify(without).length).toBeLessThan(60_000);
+    expect(summary.changes[0]!.details![0]!.name!.length).toBeLessThanOrEqual(64);
+  });
 });
 
 describe('the approval rules, applied to the reviewed plan', () => {

@@ -1,10 +1,24 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { allowedResponseUrl } from '../../lambdas/approval-api/slack-interactions';
-import { approvalRequestMessage, escapeMrkdwn, MAX_BLOCKS, MAX_SECTION_TEXT, outcomeMessage } from '../../lambdas/shared/adapters/slack/blocks';
+import { allowedResponseUrl, handleSlackInteraction } from '../../lambdas/approval-api/slack-interactions';
+import type { ApprovalStore } from '../../lambdas/shared/adapters/approval-store';
+import {
+  approvalRequestMessage,
+  ephemeral,
+  escapeMrkdwn,
+  MAX_BLOCKS,
+  MAX_SECTION_TEXT,
+  mention,
+  mrkdwn,
+  outcomeMessage,
+  type SlackMessage,
+} from '../../lambdas/shared/adapters/slack/blocks';
 import { postToSlack } from '../../lambdas/shared/adapters/slack/post';
 import { verifySlackSignature } from '../../lambdas/shared/adapters/slack/signature';
+import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
+import type { HumanDecision } from '../../lambdas/shared/contracts/steps';
+import { toApiGatewayEvent } from '../../local/api-gateway';
 import { review } from './fixtures';
 
 const sign = (secret: string, ts: string, body: string) => `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
@@ -57,6 +71,33 @@ test('a plan too large for one message keeps to Slack limits and points at the p
     expect(text.length).toBeLessThanOrEqual(MAX_SECTION_TEXT);
   }
   expect(JSON.stringify(message.blocks)).toContain('+960 more on the <https://x/approvals/abc|approval page>');
+  expect(message.blocks.at(-1)).toMatchObject({ type: 'actions' });
+});
+
+test('each change lists its property details under it, re-creating ones in bold, within Slack limits however many there are', () => {
+  const withDetails = review();
+  withDetails.summary!.changes[0]!.details = [{ attribute: 'PROPERTIES', name: 'TopicName', requiresRecreation: 'ALWAYS', evaluation: 'STATIC', causingEntity: '<!here>' }];
+  const small = JSON.stringify(approvalRequestMessage({ review: withDetails, pageUrl: 'https://x/a', expiresAt: new Date(), interactive: true }).blocks);
+  expect(small).toContain(
+    ':warning: REMOVE OldTopic AWS::SNS::Topic [arn:old] - HIGH risk: removes AWS::SNS::Topic\\n      ◦ :rotating_light: *property TopicName: requires recreation: ALWAYS, evaluation: STATIC, caused by: &lt;!here&gt;*\\n• ADD Queue',
+  );
+
+  const big = review();
+  const detail = { attribute: 'PROPERTIES', name: 'x'.repeat(64), requiresRecreation: 'CONDITIONALLY', evaluation: 'DYNAMIC', causingEntity: 'y'.repeat(64) };
+  big.summary = {
+    ...big.summary!,
+    total: 300,
+    unlisted: 0,
+    changes: Array.from({ length: 300 }, (_, i) => ({ action: 'MODIFY', logicalResourceId: `Resource${i}${'x'.repeat(250)}`, resourceType: 'AWS::S3::Bucket', risk: 'HIGH' as const, details: Array(5).fill(detail), detailsUnlisted: 3 })),
+  };
+  const message = approvalRequestMessage({ review: big, pageUrl: 'https://x/approvals/abc', expiresAt: new Date(), interactive: true, reminder: 'Still waiting' });
+  expect(message.blocks.length).toBeLessThanOrEqual(MAX_BLOCKS);
+  const texts = message.blocks.map((block) => ('text' in block ? ((block.text as { text?: string } | undefined)?.text ?? '') : ''));
+  for (const text of texts) expect(text.length).toBeLessThanOrEqual(MAX_SECTION_TEXT);
+  // Whole changes only: no section is cut off mid-entry, and the count of the rest matches what is shown.
+  const shown = texts.join('\n').match(/:warning: MODIFY Resource/g)!.length;
+  for (const text of texts.filter((t) => t.startsWith(':warning:'))) expect(text.endsWith('◦ +3 more')).toBe(true);
+  expect(JSON.stringify(message.blocks)).toContain(`+${300 - shown} more on the <https://x/approvals/abc|approval page>`);
   expect(message.blocks.at(-1)).toMatchObject({ type: 'actions' });
 });
 
@@ -123,5 +164,42 @@ describe('posting to Slack never fails the workflow', () => {
   });
   test('survives an address where nothing listens', async () => {
     await expect(postToSlack('http://127.0.0.1:1/hook', { text: 't', blocks: [] })).resolves.toBe(false);
+  });
+});
+
+describe('replies to a click', () => {
+  const signingSecret = 'test-signing-secret';
+  const bob = { email: 'bob@example.com', name: 'Bob', slackUserId: 'U0BOB0002' };
+  // An approver without a Slack id, whose name must stay text.
+  const carol = { email: 'carol@example.com', name: 'Carol <!channel> & co' };
+  const clickEvent = (userId: string) => {
+    const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: userId }, response_url: 'https://hooks.slack.com/actions/T/1/x', actions: [{ action_id: 'plangate_approve', value: 'plan-abc' }] }))}`;
+    const ts = String(Math.floor(Date.now() / 1000));
+    return toApiGatewayEvent({ method: 'POST', path: '/slack/interactions', body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': sign(signingSecret, ts, body) } });
+  };
+
+  test('the progress reply mentions approvers with a Slack id and escapes everyone else’s name', async () => {
+    const earlier = { approver: carol, channel: 'web' as const, decidedAt: new Date().toISOString() };
+    const record: ApprovalRecord = {
+      pk: 'PLAN#plan-abc', planId: 'plan-abc', executionArn: 'arn:run', status: 'PENDING', requestedAt: new Date().toISOString(),
+      expiresAt: Math.floor(Date.now() / 1000) + 3600, approvers: [bob, carol], review: review(), requiredApprovals: 3, approvals: [earlier], approverEmails: ['carol@example.com'],
+    };
+    const store = {
+      get: async () => record,
+      addApproval: async (_: string, d: HumanDecision) => ({ ...record, approvals: [earlier, { approver: d.approver, channel: d.channel, decidedAt: d.decidedAt }] }),
+    } as unknown as ApprovalStore;
+    const posted: SlackMessage[] = [];
+    const slack = { signingSecret: async () => signingSecret, webhookUrl: async () => 'https://hooks.slack.com/services/x', approvers: [bob, carol], post: async (_: string, m: SlackMessage) => !!posted.push(m) };
+    const res = await handleSlackInteraction(clickEvent('U0BOB0002'), { store, completeTask: async () => undefined, now: () => new Date() }, slack);
+    expect(res.statusCode).toBe(200);
+    const text = (posted[0]!.blocks[0] as { text: { text: string } }).text.text;
+    expect(text).toBe('2 of 3 approvals, by Carol &lt;!channel&gt; &amp; co, <@U0BOB0002>.');
+    expect(posted[0]!.text).toBe(text);
+    expect(posted[0]!.response_type).toBe('in_channel');
+  });
+
+  test('plain text in a reply stays escaped', () => {
+    expect(ephemeral('Plan <@U0BOB0002> & <!here>').blocks[0]).toMatchObject({ text: { text: 'Plan &lt;@U0BOB0002&gt; &amp; &lt;!here&gt;' } });
+    expect(mrkdwn`by ${mention(bob)} and ${mention(carol)}`.value).toBe('by <@U0BOB0002> and Carol &lt;!channel&gt; &amp; co');
   });
 });

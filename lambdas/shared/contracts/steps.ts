@@ -32,6 +32,21 @@ export type RunInput = z.infer<typeof runInputSchema>;
 export const runContextSchema = z.object({ executionArn: executionArnSchema, startedAt: z.string(), planChecks: z.number() });
 export type RunContext = z.infer<typeof runContextSchema>;
 
+/** One property-level detail of a change (Service Catalog's ResourceChangeDetail), flattened. */
+export const changeDetailSchema = z.object({
+  /** PROPERTIES, TAGS, METADATA, ... */
+  attribute: z.optional(z.string()),
+  /** The property's name, when the attribute is PROPERTIES. */
+  name: z.optional(z.string()),
+  /** NEVER, CONDITIONALLY or ALWAYS: whether changing it re-creates the resource. */
+  requiresRecreation: z.optional(z.string()),
+  /** STATIC, or DYNAMIC when the new value is known only at execution. */
+  evaluation: z.optional(z.string()),
+  /** What caused the change: a parameter, a resource (or LogicalId.Attr); absent for a direct template edit. */
+  causingEntity: z.optional(z.string()),
+});
+export type ChangeDetail = z.infer<typeof changeDetailSchema>;
+
 export const resourceChangeSummarySchema = z.object({
   action: z.string(),
   logicalResourceId: z.string(),
@@ -41,6 +56,10 @@ export const resourceChangeSummarySchema = z.object({
   risk: riskLevelSchema,
   /** Why the change is HIGH or MEDIUM risk. */
   reason: z.optional(z.string()),
+  /** What changes in the resource, re-creating details first; capped (absent in records reviewed before details were kept). */
+  details: z.optional(z.array(changeDetailSchema)),
+  /** How many details the list leaves out because of the caps. */
+  detailsUnlisted: z.optional(z.number()),
 });
 export type ResourceChangeSummary = z.infer<typeof resourceChangeSummarySchema>;
 

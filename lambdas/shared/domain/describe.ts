@@ -1,6 +1,7 @@
 /** Plain-text descriptions of plans and changes, shared by emails, the approval page and notifications. */
+import type { ApprovalRecord } from '../contracts/approval-record';
 import type { Approver } from '../contracts/approver';
-import type { Approval, ApprovalDecision, ChangeSummary, ReviewResult } from '../contracts/steps';
+import type { Approval, ApprovalDecision, ChangeDetail, ChangeSummary, ResourceChangeSummary, ReviewResult } from '../contracts/steps';
 
 export function planTitle(review: Pick<ReviewResult, 'planId' | 'plan'>): string {
   const name = review.plan?.planName;
@@ -45,4 +46,77 @@ export function describeProgress(record: { approvals?: Approval[]; requiredAppro
   const approvals = record.approvals ?? [];
   const by = approvals.length ? `, by ${approvals.map((a) => a.approver.name ?? a.approver.email).join(', ')}` : '';
   return `${approvals.length} of ${record.requiredApprovals ?? 1} approvals${by}`;
+}
+
+/** The account and region a run belongs to, read from its execution ARN (arn:aws:states:<region>:<account>:execution:...). */
+export function accountAndRegion(executionArn: string): { account: string; region: string } | undefined {
+  const match = /^arn:[\w-]+:states:([a-z0-9-]+):(\d{12}):/.exec(executionArn);
+  return match ? { region: match[1]!, account: match[2]! } : undefined;
+}
+
+/** "account 111122223333, region eu-west-1", or undefined when the ARN does not say. */
+export function describeWhere(executionArn: string): string | undefined {
+  const where = accountAndRegion(executionArn);
+  return where && `account ${where.account}, region ${where.region}`;
+}
+
+/** "2026-11-22 10:05 UTC": the absolute time, for a tooltip or an email. */
+export const utcTime = (at: Date) => `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/** "in 23 h", "5 min ago", "just now": how far a time is from now, rounded down to its largest unit. */
+export function relativeTime(at: Date, now: Date): string {
+  const seconds = Math.round((at.getTime() - now.getTime()) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 60) return seconds > 0 ? 'in less than a minute' : 'just now';
+  const span = abs < 3600 ? `${Math.floor(abs / 60)} min` : abs < 48 * 3600 ? `${Math.floor(abs / 3600)} h` : `${Math.floor(abs / 86_400)} days`;
+  return seconds > 0 ? `in ${span}` : `${span} ago`;
+}
+
+/** A detail that re-creates the resource (ALWAYS), or may (CONDITIONALLY): what an approver must see first. */
+export const recreates = (detail: ChangeDetail) => detail.requiresRecreation === 'ALWAYS' || detail.requiresRecreation === 'CONDITIONALLY';
+
+/** What a detail changes: "property KeySchema", or the attribute ("tags", "metadata") when it is not a property. */
+export function detailTarget(detail: ChangeDetail): string {
+  if (detail.name) return detail.attribute && detail.attribute !== 'PROPERTIES' ? `${detail.attribute.toLowerCase()} ${detail.name}` : `property ${detail.name}`;
+  return detail.attribute ? detail.attribute.toLowerCase() : '(unnamed attribute)';
+}
+
+/** The detail's facts, each as Service Catalog names it: recreation, evaluation, and what caused it. */
+export function detailFacts(detail: ChangeDetail): string[] {
+  const recreation = detail.requiresRecreation && `requires recreation: ${detail.requiresRecreation}`;
+  const evaluation = detail.evaluation && `evaluation: ${detail.evaluation}${detail.evaluation === 'DYNAMIC' ? ' (value known only at execution)' : ''}`;
+  const cause = `caused by: ${detail.causingEntity ?? 'a direct template edit'}`;
+  return [recreation, evaluation, cause].filter((fact): fact is string => Boolean(fact));
+}
+
+/** "property KeySchema: requires recreation: ALWAYS, evaluation: STATIC, caused by: a direct template edit" */
+export const describeDetail = (detail: ChangeDetail) => `${detailTarget(detail)}: ${detailFacts(detail).join(', ')}`;
+
+/** The lines under a change: its details, re-creating ones marked "!" in a two-character gutter, and "+N more". */
+export function describeDetails(change: ResourceChangeSummary): string[] {
+  const lines = (change.details ?? []).map((d) => `${recreates(d) ? '! ' : '  '}${describeDetail(d)}`);
+  return change.detailsUnlisted ? [...lines, `  +${change.detailsUnlisted} more`] : lines;
+}
+
+type Quorum = Pick<ApprovalRecord, 'approvals' | 'approverEmails' | 'requiredApprovals' | 'selfApprover'>;
+
+/** What approving would do for this approver, or undefined when they cannot approve (their own request, or approved already). */
+export function whatApprovingDoes(record: Quorum, approverEmail: string): string | undefined {
+  const email = approverEmail.toLowerCase();
+  if (record.selfApprover?.toLowerCase() === email || (record.approverEmails ?? []).includes(email)) return undefined;
+  const required = record.requiredApprovals ?? 1;
+  const after = required - (record.approvals ?? []).length - 1;
+  if (after <= 0) return 'Yours is the last approval needed: if you approve, the plan runs right away.';
+  const more = after === 1 ? 'one more approval is' : `${after} more approvals are`;
+  return `If you approve, yours is approval ${required - after} of ${required}: ${more} needed from other approvers before the plan runs.`;
+}
+
+export const WHAT_REJECTING_DOES =
+  'If you reject, the request ends at once: the plan is not executed, and the outcome, with your comment, goes to the notification list.';
+
+/** What a closed request means for the plan: running, or never to run. */
+export function whatTheDecisionMeans(decision: ApprovalDecision['decision']): string {
+  return decision === 'APPROVED'
+    ? 'PlanGate is executing it now and follows it to the end, then sends the outcome to the notification list. Open this link again to see how it ended.'
+    : 'The plan will not be executed: PlanGate never runs a rejected plan. To make this change, create a new plan and request approval again.';
 }

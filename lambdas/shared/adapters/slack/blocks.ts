@@ -1,15 +1,18 @@
 import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
-import type { HumanDecision, ReviewResult } from '../../contracts/steps';
-import { describeChange, describeCounts, describeRisk, planTitle } from '../../domain/describe';
+import type { Approver } from '../../contracts/approver';
+import type { HumanDecision, ResourceChangeSummary, ReviewResult } from '../../contracts/steps';
+import { describeChange, describeCounts, describeDetail, describeRisk, planTitle, recreates } from '../../domain/describe';
 import { untrusted } from '../../domain/text';
 
 /** Slack's limits (Block Kit reference): blocks per message, characters per section text and header. */
 export const MAX_BLOCKS = 50;
 export const MAX_SECTION_TEXT = 3000;
 const MAX_HEADER_TEXT = 150;
-/** Change lines per section, and at most this many lines in all: the page has the rest. */
-const LINES_PER_SECTION = 10;
+/** Changes per section, and at most this many changes in all: the page has the rest. */
+const CHANGES_PER_SECTION = 10;
 const MAX_LISTED_CHANGES = 40;
+/** Blocks besides the change sections: header, reminder, fields, the changes' heading, "+N more", actions. */
+const OTHER_BLOCKS = 6;
 
 export const APPROVE_ACTION = 'plangate_approve';
 export const REJECT_ACTION = 'plangate_reject';
@@ -28,6 +31,26 @@ export interface SlackMessage {
  */
 export function escapeMrkdwn(text: string): string {
   return untrusted(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Text already in mrkdwn: built by `mrkdwn`, which escapes every value in it, so only mentions stay live. */
+export class Mrkdwn {
+  constructor(readonly value: string) {}
+}
+
+/** Tagged template for mrkdwn: interpolated text is escaped, interpolated Mrkdwn (a mention) is kept. */
+export function mrkdwn(strings: TemplateStringsArray, ...values: (string | number | Mrkdwn)[]): Mrkdwn {
+  const render = (v: string | number | Mrkdwn) => (v instanceof Mrkdwn ? v.value : escapeMrkdwn(String(v)));
+  return new Mrkdwn(strings.reduce((out, s, i) => out + s + (i < values.length ? render(values[i]!) : ''), ''));
+}
+
+/** Joins mrkdwn parts (mentions, escaped names) with a separator. */
+export const joinMrkdwn = (parts: Mrkdwn[], separator = ', ') => new Mrkdwn(parts.map((p) => p.value).join(escapeMrkdwn(separator)));
+
+/** A real mention (<@U0BOB0002>) for an approver with a Slack id; their name, escaped, for one without. */
+export function mention(approver: Approver): Mrkdwn {
+  const id = approver.slackUserId;
+  return id && /^[UW][A-Z0-9]{2,20}$/.test(id) ? new Mrkdwn(`<@${id}>`) : mrkdwn`${approver.name ?? approver.email}`;
 }
 
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
@@ -49,9 +72,8 @@ export function approvalRequestMessage(input: {
 }): SlackMessage {
   const { review, pageUrl, expiresAt, interactive, reminder } = input;
   const title = planTitle(review);
-  const changes = review.summary?.changes ?? [];
-  const listed = changes.slice(0, MAX_LISTED_CHANGES);
-  const more = (review.summary?.total ?? 0) - listed.length;
+  const sections = changeSections((review.summary?.changes ?? []).slice(0, MAX_LISTED_CHANGES), MAX_BLOCKS - OTHER_BLOCKS);
+  const more = (review.summary?.total ?? 0) - sections.listed;
   const headline = `${reminder ? 'Reminder: approval' : 'Approval'} needed: ${title}`;
   const blocks: KnownBlock[] = [
     header(headline),
@@ -66,12 +88,7 @@ export function approvalRequestMessage(input: {
     ]),
     section(`*Changes:* ${escapeMrkdwn(describeCounts(review.summary))}. Riskiest first:`),
   ];
-  for (let i = 0; i < listed.length; i += LINES_PER_SECTION) {
-    const lines = listed.slice(i, i + LINES_PER_SECTION).map((c) => {
-      return `${c.risk === 'HIGH' ? ':warning: ' : c.risk === 'MEDIUM' ? ':small_orange_diamond: ' : '• '}${escapeMrkdwn(clip(describeChange(c), 280))}`;
-    });
-    blocks.push(section(lines.join('\n')));
-  }
+  blocks.push(...sections.blocks);
   if (more > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `+${more} more on the <${pageUrl}|approval page>` }] } satisfies ContextBlock);
   const buttons: Button[] = [{ type: 'button', text: { type: 'plain_text', text: 'Open approval page' }, url: pageUrl, action_id: 'plangate_open' }];
   if (interactive) {
@@ -96,18 +113,44 @@ export function approvalRequestMessage(input: {
   return { text: escapeMrkdwn(headline), blocks: blocks.slice(0, MAX_BLOCKS) };
 }
 
+/** One change and, under it, its property details; details that re-create the resource in bold. */
+function changeEntry(c: ResourceChangeSummary): string {
+  const icon = c.risk === 'HIGH' ? ':warning: ' : c.risk === 'MEDIUM' ? ':small_orange_diamond: ' : '• ';
+  const details = (c.details ?? []).map((d) => {
+    const text = escapeMrkdwn(clip(describeDetail(d), 200));
+    return recreates(d) ? `      ◦ :rotating_light: *${text}*` : `      ◦ ${text}`;
+  });
+  if (c.detailsUnlisted) details.push(`      ◦ +${c.detailsUnlisted} more`);
+  return [`${icon}${escapeMrkdwn(clip(describeChange(c), 280))}`, ...details].join('\n');
+}
+
+/** Packs change entries into sections within Slack's text limit and the blocks left; says how many fitted. */
+function changeSections(changes: ResourceChangeSummary[], maxSections: number): { blocks: SectionBlock[]; listed: number } {
+  const texts: string[][] = [];
+  let listed = 0;
+  for (const entry of changes.map(changeEntry)) {
+    const current = texts.at(-1);
+    if (current && current.length < CHANGES_PER_SECTION && [...current, entry].join('\n').length <= MAX_SECTION_TEXT) current.push(entry);
+    else if (texts.length < maxSections) texts.push([entry]);
+    else break;
+    listed++;
+  }
+  return { blocks: texts.map((entries) => section(entries.join('\n'))), listed };
+}
+
 /** Replaces the request once decided, so nobody clicks a stale button. */
 export function decidedMessage(review: ReviewResult, decision: HumanDecision): SlackMessage {
-  const who = decision.approver.slackUserId ? `<@${decision.approver.slackUserId}>` : escapeMrkdwn(decision.approver.name ?? decision.approver.email);
+  const who = mention(decision.approver).value;
   const verb = decision.decision === 'APPROVED' ? ':white_check_mark: Approved' : ':x: Rejected';
   const comment = decision.comment ? `\n> ${escapeMrkdwn(clip(decision.comment, 1000))}` : '';
   const text = `${verb} by ${who} at ${decision.decidedAt} (${decision.channel})${comment}`;
   return { replace_original: true, text: `${decision.decision}: ${escapeMrkdwn(planTitle(review))}`, blocks: [header(`${decision.decision === 'APPROVED' ? 'Approved' : 'Rejected'}: ${planTitle(review)}`), section(text)] };
 }
 
-/** A short reply only the clicking user sees. */
-export function ephemeral(text: string): SlackMessage {
-  return { response_type: 'ephemeral', replace_original: false, text, blocks: [section(escapeMrkdwn(text))] };
+/** A short reply only the clicking user sees: plain text is escaped; Mrkdwn (with mentions) is sent as built. */
+export function ephemeral(text: string | Mrkdwn): SlackMessage {
+  const rendered = text instanceof Mrkdwn ? text.value : escapeMrkdwn(text);
+  return { response_type: 'ephemeral', replace_original: false, text: rendered, blocks: [section(rendered)] };
 }
 
 /** How a run ended, for the channel; failures carry the record's errors. */
