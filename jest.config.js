@@ -19,4 +19,7 @@ module.exports = {
   setupFiles: ['<rootDir>/test/setup/environment.ts'],
   setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
   testTimeout: 30000,
+  // A test that fails half-way can leave a local mode serving; the run must still end and report, in CI above all.
+  // (`npx jest --detectOpenHandles` finds what stayed open.)
+  forceExit: true,
 };

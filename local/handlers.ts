@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { FUNCTIONS, type FunctionName, handlerEntry } from '../lib/functions';
@@ -9,7 +10,11 @@ import type { LambdaHandler } from './step-functions';
  * @middy/core's ESM folded in) and loads the bundles. Set the environment first: SDK clients are created,
  * and read their endpoints, when a bundle loads.
  */
-export async function loadHandlers(outdir = path.join(__dirname, '..', '.local', 'handlers')): Promise<Record<FunctionName, LambdaHandler>> {
+export async function loadHandlers(): Promise<Record<FunctionName, LambdaHandler>> {
+  // A folder of its own each time (inside the project, so the AWS SDK resolves from node_modules): a second local
+  // mode in the same process gets modules of its own, with clients bound to its own endpoints, even under jest,
+  // whose module registry ignores require.cache.
+  const outdir = path.join(__dirname, '..', '.local', 'handlers', randomUUID());
   mkdirSync(outdir, { recursive: true });
   const names = Object.keys(FUNCTIONS) as FunctionName[];
   await build({
@@ -25,10 +30,7 @@ export async function loadHandlers(outdir = path.join(__dirname, '..', '.local',
     logLevel: 'warning',
   });
   const handlers = {} as Record<FunctionName, LambdaHandler>;
-  for (const name of names) {
-    const file = path.join(outdir, `${name}.js`);
-    delete require.cache[file];
-    handlers[name] = require(file).handler;
-  }
+  for (const name of names) handlers[name] = require(path.join(outdir, `${name}.js`)).handler;
+  rmSync(outdir, { recursive: true, force: true }); // loaded, with their source maps inline
   return handlers;
 }

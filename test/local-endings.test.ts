@@ -267,8 +267,11 @@ describe('bad request bodies', () => {
 test('a run still open when local mode shuts down is closed like any other: ABORTED, and everyone told', async () => {
   const other = await startLocalMode({ pollWaitMs: 50, context: ONE_APPROVAL });
   const execution = other.stepFunctions.startExecution({ planId: 'plan-demoorders0001' });
-  await until(() => other.outbox.list().some((e) => e.subject?.includes('Approval needed')), 'the approval request');
-  await other.close();
+  try {
+    await until(() => other.outbox.list().some((e) => e.subject?.includes('Approval needed')), 'the approval request');
+  } finally {
+    await other.close();
+  }
   expect(execution.status).toBe('ABORTED');
   const outcome = other.outbox.list().find((e) => e.recipient === 'platform-team@example.com');
   expect(outcome).toMatchObject({ subject: '[PlanGate] ABORTED: orders-service-prod-update (plan-demoorders0001)', body: expect.stringContaining('Local mode shut down') });
