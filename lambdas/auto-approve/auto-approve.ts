@@ -3,7 +3,7 @@ import { ApprovalStore, duplicateRunError } from '../shared/adapters/approval-st
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import type { Environment } from '../shared/contracts/environment';
 import { executionArnSchema, reviewedPlanSchema, type RuleDecision } from '../shared/contracts/steps';
-import { parseInput } from '../shared/runtime/handler';
+import { parseInput } from '../shared/contracts/parse-input';
 import { logger } from '../shared/runtime/logger';
 
 export const AUTO_APPROVE_ENV = ['TABLE_NAME', 'APPROVERS'] as const;

@@ -9,7 +9,7 @@ import * as z from '../shared/contracts/zod';
 import { describeProgress } from '../shared/domain/describe';
 import type { OutcomeDetail } from '../shared/domain/outcome';
 import { clip } from '../shared/domain/text';
-import { parseInput } from '../shared/runtime/handler';
+import { parseInput } from '../shared/contracts/parse-input';
 import { type CloseRunEnv, closeRun } from '../shared/services/close-run';
 
 export { CLOSE_RUN_ENV } from '../shared/services/close-run';

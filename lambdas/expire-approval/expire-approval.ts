@@ -10,7 +10,7 @@ import type { Environment } from '../shared/contracts/environment';
 import { acceptLanguageSchema, executionArnSchema, type ExpiryResult, planIdSchema } from '../shared/contracts/steps';
 import { waitingOn } from '../shared/domain/approvers';
 import { describeProgress, planTitle, snsSubject } from '../shared/domain/describe';
-import { parseInput } from '../shared/runtime/handler';
+import { parseInput } from '../shared/contracts/parse-input';
 import { logger } from '../shared/runtime/logger';
 import { isTransient } from '../shared/runtime/transient';
 

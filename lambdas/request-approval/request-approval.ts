@@ -11,7 +11,7 @@ import type { Environment } from '../shared/contracts/environment';
 import { executionArnSchema, type ReviewedPlan, reviewedPlanSchema } from '../shared/contracts/steps';
 import { waitingOn } from '../shared/domain/approvers';
 import { describeProgress } from '../shared/domain/describe';
-import { parseInput } from '../shared/runtime/handler';
+import { parseInput } from '../shared/contracts/parse-input';
 import { logger } from '../shared/runtime/logger';
 import { composeApprovalEmail } from './message';
 

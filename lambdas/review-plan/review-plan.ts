@@ -7,7 +7,7 @@ import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
 import { summarizeChanges } from '../shared/domain/plan-summary';
 import { changesDigest, matchesType } from '../shared/domain/risk';
 import { approvalPolicy, UnreachableQuorum } from '../shared/domain/rules';
-import { parseInput } from '../shared/runtime/handler';
+import { parseInput } from '../shared/contracts/parse-input';
 import { logger } from '../shared/runtime/logger';
 
 export const REVIEW_PLAN_ENV = ['APPROVERS', 'APPROVAL_RULES', 'DEFAULT_ACCEPT_LANGUAGE', 'SENSITIVE_RESOURCE_TYPES', 'DENIED_RESOURCE_TYPES'] as const;

@@ -1,18 +1,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import * as z from '../contracts/zod';
-import { ExpectedError, InvalidInputError } from '../contracts/errors';
+import { ExpectedError } from '../contracts/errors';
 import { logger } from './logger';
 import { classifyAwsError } from './transient';
-
-/** Validates a handler's input, turning schema problems into one InvalidInputError that names each field. */
-export function parseInput<S extends z.ZodMiniType>(schema: S, input: unknown): z.output<S> {
-  const result = z.safeParse(schema, input);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`);
-  throw new InvalidInputError(`Invalid input: ${problems.join('; ')}`);
-}
 
 /**
  * Wraps a handler's logic with the middleware every PlanGate function shares:
