@@ -15,6 +15,7 @@ export const FUNCTIONS = {
   CheckRecord: 'check-record',
   Notify: 'notify',
   CloseRun: 'close-run',
+  AwaitRecord: 'await-record',
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;

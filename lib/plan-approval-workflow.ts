@@ -22,7 +22,7 @@ import { API_STAGE, ApprovalApi } from './approval-api';
 import { defaultReminderMinutes } from './config';
 import type { FunctionName } from './functions';
 import { approvalTable, deadLetterQueue, workflowKey, workflowTopics } from './storage';
-import { addRunTriggers, closeRunsEndedOutside } from './triggers';
+import { addRunTriggers, closeRunsEndedOutside, wakeRunsWhenStacksFinish } from './triggers';
 import { WorkflowDefinition } from './workflow-definition';
 import { WorkflowFunction, workflowLogGroup } from './workflow-function';
 
@@ -35,9 +35,12 @@ export interface PlanApprovalWorkflowProps {
   readonly planCheckInterval?: Duration;
   /** How long to wait for a plan to finish being created. @default Duration.minutes(30) */
   readonly planReadyTimeout?: Duration;
-  /** First pause between DescribeRecord checks; it doubles after each check. @default Duration.seconds(15) */
+  /**
+   * The safety net's first wait for the record (a stack event usually ends it sooner); each wait after doubles.
+   * @default Duration.minutes(1)
+   */
   readonly pollInitialInterval?: Duration;
-  /** Longest pause between DescribeRecord checks. @default Duration.minutes(2) */
+  /** The safety net's longest wait: how late a lost stack event can make a run notice its record. @default Duration.minutes(10) */
   readonly pollMaxInterval?: Duration;
   /** How long to follow a record before reporting a timeout. @default Duration.hours(4) */
   readonly pollTimeout?: Duration;
@@ -92,6 +95,8 @@ export class PlanApprovalWorkflow extends Construct {
   readonly functions: Record<FunctionName, WorkflowFunction>;
   /** Endings that could not be closed: the rule's undeliverable events and CloseRun's failed invocations. */
   readonly endingsDeadLetterQueue: sqs.Queue;
+  /** Stack events that could not wake their run (which the safety net then finds). */
+  readonly stackEventsDeadLetterQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: PlanApprovalWorkflowProps) {
     super(scope, id);
@@ -174,8 +179,8 @@ export class PlanApprovalWorkflow extends Construct {
       .allowServiceCatalog('DescribeProvisionedProductPlan', 'ExecuteProvisionedProductPlan');
     const checkRecord = fn('CheckRecord')
       .setEnvironment({
-        POLL_INITIAL_INTERVAL_SECONDS: (props.pollInitialInterval ?? Duration.seconds(15)).toSeconds(),
-        POLL_MAX_INTERVAL_SECONDS: (props.pollMaxInterval ?? Duration.minutes(2)).toSeconds(),
+        POLL_INITIAL_INTERVAL_SECONDS: (props.pollInitialInterval ?? Duration.minutes(1)).toSeconds(),
+        POLL_MAX_INTERVAL_SECONDS: (props.pollMaxInterval ?? Duration.minutes(10)).toSeconds(),
         POLL_TIMEOUT_SECONDS: pollTimeout.toSeconds(),
       })
       .allowServiceCatalog('DescribeRecord');
@@ -192,6 +197,14 @@ export class PlanApprovalWorkflow extends Construct {
       );
     const notify = closer(fn('Notify'));
     this.endingsDeadLetterQueue = deadLetterQueue(this, 'EndingsDeadLetterQueue', this.key);
+    this.stackEventsDeadLetterQueue = deadLetterQueue(this, 'StackEventsDeadLetterQueue', this.key);
+    // Wakes a run when the stack behind its record finishes; the run registers, and the events arrive, here.
+    const awaitRecord = new WorkflowFunction(this, 'AwaitRecord', {
+      key: this.key,
+      logRetention,
+      asyncRetries: 2,
+      deadLetterQueue: this.stackEventsDeadLetterQueue,
+    }).bindTable(this.approvalTable, 'update');
     const closeRun = closer(
       new WorkflowFunction(this, 'CloseRun', { key: this.key, logRetention, asyncRetries: 2, deadLetterQueue: this.endingsDeadLetterQueue }),
     );
@@ -205,10 +218,11 @@ export class PlanApprovalWorkflow extends Construct {
       CheckRecord: checkRecord,
       Notify: notify,
       CloseRun: closeRun,
+      AwaitRecord: awaitRecord,
     };
 
     const definition = new WorkflowDefinition(this, 'Definition', {
-      functions: { reviewPlan, autoApprove, requestApproval, expireApproval, executePlan, checkRecord, notify },
+      functions: { reviewPlan, autoApprove, requestApproval, expireApproval, executePlan, checkRecord, awaitRecord, notify },
       approvalTimeout,
       reminderBeforeExpiry,
       planCheckInterval,
@@ -227,10 +241,12 @@ export class PlanApprovalWorkflow extends Construct {
         includeExecutionData: false,
       },
     });
-    // Only the approval API completes approval tasks, and only with success (a rejection is a decision, not an error).
-    approvalApiFunction.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] }),
-    );
+    // Only the approval API completes approval tasks, and only with success (a rejection is a decision, not an error);
+    // AwaitRecord completes the record waits, with the tokens only that wait stores.
+    const completeTasks = new iam.PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] });
+    approvalApiFunction.addToRolePolicy(completeTasks);
+    // A policy of its own, not the role's default one: the state machine invokes this function, which must not wait on it.
+    new iam.Policy(this, 'AwaitRecordCompletesTasks', { roles: [awaitRecord.role], statements: [completeTasks] });
 
     // CloseRun releases a plan only once its run has ended, which it checks.
     closeRun.addToRolePolicy(
@@ -249,6 +265,7 @@ export class PlanApprovalWorkflow extends Construct {
 
     if (props.eventTriggerEnabled ?? true) addRunTriggers(this, { stateMachine: this.stateMachine, eventSource });
     closeRunsEndedOutside(this, { stateMachine: this.stateMachine, closeRun, deadLetterQueue: this.endingsDeadLetterQueue });
+    wakeRunsWhenStacksFinish(this, { awaitRecord, deadLetterQueue: this.stackEventsDeadLetterQueue });
     this.acknowledgeNagFindings();
   }
 

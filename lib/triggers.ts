@@ -1,4 +1,4 @@
-import { Duration, aws_events as events, aws_events_targets as targets, aws_lambda as lambda, aws_sqs as sqs, aws_stepfunctions as sfn } from 'aws-cdk-lib';
+import { Duration, Stack, aws_events as events, aws_events_targets as targets, aws_lambda as lambda, aws_sqs as sqs, aws_stepfunctions as sfn } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 
 /** Detail type of the custom event that asks PlanGate to review a plan. */
@@ -65,5 +65,34 @@ export function closeRunsEndedOutside(
       detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [props.stateMachine.stateMachineArn] },
     },
     targets: [new targets.LambdaFunction(props.closeRun, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+  });
+}
+
+/** Stack statuses after which CloudFormation does nothing more on its own (a FAILED one may start a rollback). */
+const SETTLED_STACK_STATUSES = [
+  'CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'ROLLBACK_COMPLETE', 'DELETE_COMPLETE', 'IMPORT_COMPLETE', 'IMPORT_ROLLBACK_COMPLETE',
+  'CREATE_FAILED', 'UPDATE_FAILED', 'ROLLBACK_FAILED', 'UPDATE_ROLLBACK_FAILED', 'DELETE_FAILED', 'IMPORT_ROLLBACK_FAILED',
+];
+
+/**
+ * CloudFormation reports every stack's status changes to the default bus. This rule passes on those of the stacks
+ * Service Catalog runs for provisioned products in this account (SC-<account>-<provisioned product id>), settled
+ * ones only, to AwaitRecord, which wakes the run waiting for that product's record. A failed or late delivery costs
+ * at most the safety net's wait; after 8 retries over a day, the event goes to the dead-letter queue.
+ */
+export function wakeRunsWhenStacksFinish(scope: Construct, props: { awaitRecord: lambda.IFunction; deadLetterQueue: sqs.IQueue }): events.Rule {
+  const { account, region, partition } = Stack.of(scope);
+  return new events.Rule(scope, 'StackFinishedRule', {
+    description: 'Wakes a PlanGate run when the CloudFormation stack behind its Service Catalog record settles',
+    eventPattern: {
+      source: ['aws.cloudformation'],
+      detailType: ['CloudFormation Stack Status Change'],
+      account: [account],
+      detail: {
+        'stack-id': events.Match.wildcard(`arn:${partition}:cloudformation:${region}:${account}:stack/SC-${account}-*/*`),
+        'status-details': { status: SETTLED_STACK_STATUSES },
+      },
+    },
+    targets: [new targets.LambdaFunction(props.awaitRecord, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) })],
   });
 }

@@ -12,6 +12,7 @@ export const STATES = {
   executePlan: 'ExecutePlan',
   checkRecord: 'CheckRecord',
   waitForRecord: 'Wait for record',
+  awaitRecordEvent: 'Await record event',
   notify: 'Notify',
 } as const;
 
@@ -32,6 +33,7 @@ export interface WorkflowFunctions {
   readonly expireApproval: lambda.IFunction;
   readonly executePlan: lambda.IFunction;
   readonly checkRecord: lambda.IFunction;
+  readonly awaitRecord: lambda.IFunction;
   readonly notify: lambda.IFunction;
 }
 
@@ -224,7 +226,10 @@ export class WorkflowDefinition extends Construct {
       .addCatch(o.planChanged, { errors: ['PlanChangedError'], resultPath: '$.error' })
       .addCatch(o.planNotReady, { errors: ['PlanNotReadyError'], resultPath: '$.error' })
       .addCatch(o.internalError, { resultPath: '$.error' });
-    const startPolling = new sfn.Pass(this, 'Start polling', { result: sfn.Result.fromObject({ checks: 0 }), resultPath: '$.record' });
+    const startPolling = new sfn.Pass(this, 'Start polling', {
+      result: sfn.Result.fromObject({ checks: 0, safetyNetWaits: 0, quickChecks: 0, seenEventAt: '', wake: {} }),
+      resultPath: '$.record',
+    });
     const checkRecord = this.invoke(
       STATES.checkRecord,
       functions.checkRecord,
@@ -233,10 +238,34 @@ export class WorkflowDefinition extends Construct {
         'acceptLanguage.$': '$.review.acceptLanguage',
         'executedAt.$': '$.execution.executedAt',
         'checks.$': '$.record.checks',
+        'safetyNetWaits.$': '$.record.safetyNetWaits',
+        'quickChecks.$': '$.record.quickChecks',
+        'seenEventAt.$': '$.record.seenEventAt',
+        'wake.$': '$.record.wake',
       }),
       '$.record',
     ).addCatch(o.internalError, { resultPath: '$.error' });
+    // A quick re-check after a stack event (Service Catalog lags its stack), or a poll when no event can come.
     const waitForRecord = new sfn.Wait(this, STATES.waitForRecord, { time: sfn.WaitTime.secondsPath('$.record.nextCheckInSeconds') }).next(checkRecord);
+    // Otherwise the run waits for the stack behind its record to finish (AwaitRecord wakes it), at most the safety net.
+    const awaitRecordEvent = new tasks.LambdaInvoke(this, STATES.awaitRecordEvent, {
+      lambdaFunction: functions.awaitRecord,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject({
+        taskToken: sfn.JsonPath.taskToken,
+        'executionArn.$': '$.run.executionArn',
+        'provisionedProductId.$': '$.record.provisionedProductId',
+        'seenEventAt.$': '$.record.seenEventAt',
+      }),
+      resultPath: '$.record.wake',
+      taskTimeout: sfn.Timeout.at('$.record.nextCheckInSeconds'),
+      retryOnServiceExceptions: false,
+    });
+    retryTransient(awaitRecordEvent);
+    awaitRecordEvent
+      .addCatch(checkRecord, { errors: ['States.Timeout'], resultPath: '$.record.wake' })
+      .addCatch(o.internalError, { resultPath: '$.error' })
+      .next(checkRecord);
     return new sfn.Choice(this, 'Approved?')
       .when(
         sfn.Condition.stringEquals('$.approval.decision', 'APPROVED'),
@@ -245,6 +274,7 @@ export class WorkflowDefinition extends Construct {
             .when(sfn.Condition.stringEquals('$.record.status', 'SUCCEEDED'), o.succeeded)
             .when(sfn.Condition.stringEquals('$.record.status', 'FAILED'), o.failed)
             .when(sfn.Condition.booleanEquals('$.record.timedOut', true), o.timedOut)
+            .when(sfn.Condition.stringEquals('$.record.next', 'await'), awaitRecordEvent)
             .otherwise(waitForRecord),
         ),
       )

@@ -290,7 +290,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const pollWaitMs = options.pollWaitMs ?? 1000;
   const sfn = new LocalStepFunctions(workflow, handlers, {
     timeScale,
-    waitTimeOverrides: { [STATES.waitForPlan]: pollWaitMs, [STATES.waitForRecord]: pollWaitMs },
+    waitTimeOverrides: { [STATES.waitForPlan]: pollWaitMs, [STATES.waitForRecord]: pollWaitMs, [STATES.awaitRecordEvent]: pollWaitMs },
     onEvent: (execution, event) => {
       const line = progressLine(execution, event);
       if (line) log(line);

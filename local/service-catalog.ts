@@ -78,12 +78,14 @@ const simulationSchema = z.strictObject({
   finalStatus: z.enum(['SUCCEEDED', 'FAILED']).default('SUCCEEDED'),
   recordErrors: z.array(z.strictObject({ Code: z.string(), Description: z.string() })).default([]),
   recordOutputs: z.array(z.strictObject({ OutputKey: z.string(), OutputValue: z.string(), Description: z.string().optional() })).default([]),
-  /** How long the record takes to turn final after its stack has (Service Catalog lags CloudFormation). @default 2, at most recordSeconds */
-  recordLagSeconds: z.number().min(0).max(600).default(2),
+  /** How long the record takes to turn final after its stack has (Service Catalog lags CloudFormation). @default 2, or a tenth of recordSeconds if shorter */
+  recordLagSeconds: z.number().min(0).max(600).optional(),
   /** False for a record that fails before CloudFormation runs (a launch role or parameter problem): no stack events. @default true */
   stackEvents: z.boolean().default(true),
   /** The record provisions a new product (stack CREATE_*) rather than updating one (UPDATE_*). @default false */
   newProduct: z.boolean().default(false),
+  /** Stack statuses whose events never reach EventBridge (a lost event), to try the safety net. @default none */
+  lostStackEvents: z.array(z.string().regex(/^[A-Z_]+$/)).max(20).default([]),
 });
 export type PlanSimulation = z.infer<typeof simulationSchema>;
 
@@ -399,20 +401,22 @@ export class ServiceCatalogEmulator {
    * itself turns final. A record that fails before CloudFormation runs (stackEvents false) has no stack events.
    */
   private runStack(record: StoredRecord): void {
-    const { recordSeconds, finalStatus, recordLagSeconds, stackEvents, newProduct } = record.simulation;
+    const { recordSeconds, finalStatus, recordLagSeconds, stackEvents, newProduct, lostStackEvents } = record.simulation;
     if (!stackEvents || !this.options.onStackEvent) return;
     const account = this.options.account ?? '000000000000';
     const name = `SC-${account}-${String(record.detail.ProvisionedProductId)}`;
     const stackId = `arn:aws:cloudformation:${this.options.region ?? 'us-east-1'}:${account}:stack/${name}/${record.stackUuid}`;
     const verb = newProduct ? 'CREATE' : 'UPDATE';
     const at = (seconds: number, status: string, statusReason = '') => {
+      if (lostStackEvents.includes(status)) return;
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         this.options.onStackEvent?.({ stackId, status, statusReason });
       }, seconds * 1000 * this.timeScale);
       this.timers.add(timer);
     };
-    const final = Math.max(0, recordSeconds - Math.min(recordLagSeconds, recordSeconds));
+    const lag = Math.min(recordLagSeconds ?? Math.min(2, recordSeconds / 10), recordSeconds);
+    const final = recordSeconds - lag;
     at(0, `${verb}_IN_PROGRESS`, 'User Initiated');
     if (finalStatus === 'FAILED') {
       const reason = record.simulation.recordErrors[0]?.Description ?? 'Resource update failed';

@@ -68,7 +68,10 @@ export interface LocalStepFunctionsOptions {
    * except the Wait states named in waitTimeOverrides
    */
   timeScale?: number;
-  /** Milliseconds for named Wait states, when no time scale is given (local mode's shortened poll waits). */
+  /**
+   * Milliseconds for named Wait states and callback tasks' timeouts, when no time scale is given (local mode's
+   * shortened poll waits).
+   */
   waitTimeOverrides?: Record<string, number>;
   /** Milliseconds between retries of named states. */
   retryIntervalOverrides?: Record<string, number>;
@@ -91,6 +94,9 @@ class LambdaFunctionError extends Error {
     this.name = e.name;
   }
 }
+
+/** The payload member that carries a callback task's timeout to its local handler (and is removed before the Lambda sees it). */
+const LOCAL_TIMEOUT = '__localTimeoutSeconds';
 
 interface WaitDefinition {
   Seconds?: number;
@@ -117,7 +123,17 @@ function runtimeDefinition(definition: Record<string, unknown>, timeScale: numbe
       copy.States[name] = { ...rest, Type: 'Task', Resource: 'local:wait', TimeoutSeconds: 2_000_000 };
       continue;
     }
-    if (state.TimeoutSeconds !== undefined) state.TimeoutSeconds = scale(state.TimeoutSeconds);
+    if (typeof state.Resource === 'string' && state.Resource.endsWith('.waitForTaskToken')) {
+      // The local handler keeps a callback task's time, scaled even when TimeoutSecondsPath gives it: the timeout
+      // travels in the payload, read where the interpreter would read it.
+      const payload = (state.Parameters as { Payload: Record<string, unknown> }).Payload;
+      if (state.TimeoutSecondsPath) payload[`${LOCAL_TIMEOUT}.$`] = state.TimeoutSecondsPath;
+      else payload[LOCAL_TIMEOUT] = state.TimeoutSeconds ?? 60;
+      delete state.TimeoutSecondsPath;
+      state.TimeoutSeconds = 2_000_000;
+    } else if (state.TimeoutSeconds !== undefined) {
+      state.TimeoutSeconds = scale(state.TimeoutSeconds);
+    }
     for (const retrier of (state.Retry as Record<string, unknown>[] | undefined) ?? []) {
       retrier.IntervalSeconds = scale(retrier.IntervalSeconds ?? 1);
       if (retrier.MaxDelaySeconds !== undefined) retrier.MaxDelaySeconds = scale(retrier.MaxDelaySeconds);
@@ -308,19 +324,24 @@ export class LocalStepFunctions {
         const fn = this.functionFor(state.Parameters?.FunctionName as string | undefined, stateName);
         bound[stateName] = async (input) => {
           const taskToken = newTaskToken();
-          const payload = JSON.parse(JSON.stringify((input as { Payload: unknown }).Payload).replaceAll(placeholderToken, taskToken));
+          const { [LOCAL_TIMEOUT]: timeoutSeconds, ...given } = (input as { Payload: Record<string, unknown> }).Payload;
+          const payload = JSON.parse(JSON.stringify(given).replaceAll(placeholderToken, taskToken));
+          const override = this.options.timeScale === undefined ? this.options.waitTimeOverrides?.[stateName] : undefined;
+          const timeoutMs = override ?? Number(timeoutSeconds) * 1000 * (this.options.timeScale ?? 1);
           const waiting = new Promise<unknown>((resolve, reject) => {
-            this.tasks.set(taskToken, {
-              executionArn,
-              deadlineMs: Date.now() + (state.TimeoutSeconds ?? 60) * 1000 * (this.options.timeScale ?? 1),
-              settled: false,
-              resolve,
-              reject,
-            });
+            const task: PendingTask = { executionArn, deadlineMs: Date.now() + timeoutMs, settled: false, resolve, reject };
+            this.tasks.set(taskToken, task);
+            const timer = setTimeout(() => {
+              timers.delete(timer);
+              if (task.settled) return;
+              task.settled = true;
+              reject(Object.assign(new Error('The task timed out'), { name: 'States.Timeout' }));
+            }, timeoutMs);
+            timers.add(timer);
           });
           // A stop can settle the task while its Lambda still runs: the rejection is handled here, not left unhandled.
           waiting.catch(() => undefined);
-          recorder.taskInvoked(stateName, (input as { Payload: unknown }).Payload);
+          recorder.taskInvoked(stateName, given);
           await this.invoke(fn, payload);
           recorder.taskSubmitted(stateName);
           const output = await waiting;

@@ -88,6 +88,7 @@ describe('state machine', () => {
     const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task');
     expect(tasks.map(([name]) => name).sort()).toEqual([
       'AutoApprove',
+      'Await record event',
       'CheckRecord',
       'ExecutePlan',
       'ExpireApproval',
@@ -103,7 +104,7 @@ describe('state machine', () => {
       });
       const catchAll = (task.Catch as { ErrorEquals: string[] }[]).at(-1);
       expect({ name, catchAll: catchAll?.ErrorEquals }).toEqual({ name, catchAll: ['States.ALL'] });
-      expect(task.TimeoutSeconds).toBeGreaterThan(0);
+      expect({ name, bounded: (task.TimeoutSeconds as number) > 0 || typeof task.TimeoutSecondsPath === 'string' }).toEqual({ name, bounded: true });
     }
   });
 
@@ -115,6 +116,21 @@ describe('state machine', () => {
     for (const [, state] of outcomes) expect(state.Next).toBe('Notify');
     const ends = Object.entries(states).filter(([, s]) => s.Type === 'Succeed' || s.Type === 'Fail' || s.End);
     expect(ends.map(([name]) => name).sort()).toEqual(['Done', 'Notification failed']);
+  });
+
+  test('after executing, waits for the stack behind the record (a token task bounded by the safety net), or re-checks soon after a stack event', () => {
+    expect(states['Record finished?']).toMatchObject({
+      Choices: expect.arrayContaining([{ Variable: '$.record.next', StringEquals: 'await', Next: 'Await record event' }]),
+      Default: 'Wait for record',
+    });
+    expect(states['Await record event']).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      TimeoutSecondsPath: '$.record.nextCheckInSeconds',
+      ResultPath: '$.record.wake',
+      Parameters: { Payload: { 'taskToken.$': '$$.Task.Token', 'provisionedProductId.$': '$.record.provisionedProductId', 'seenEventAt.$': '$.record.seenEventAt' } },
+      Catch: expect.arrayContaining([{ ErrorEquals: ['States.Timeout'], ResultPath: '$.record.wake', Next: 'CheckRecord' }]),
+      Next: 'CheckRecord',
+    });
   });
 
   test('waits between record checks for the interval CheckRecord computes, and for plans at the configured interval', () => {
@@ -149,7 +165,7 @@ describe('data and encryption', () => {
 
   test('every log group is encrypted and kept for the configured 365 days', () => {
     const groups = resourcesOf('AWS::Logs::LogGroup');
-    expect(groups.length).toBe(11); // nine functions, the state machine, the API's access log
+    expect(groups.length).toBe(12); // ten functions, the state machine, the API's access log
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365, KmsKeyId: Match.anyValue() });
   });
 
@@ -188,7 +204,7 @@ describe('least privilege', () => {
     for (const role of ['RequestApproval', 'ApprovalApi', 'Notify', 'AutoApprove', 'ExpireApproval', 'CloseRun']) expect(serviceCatalog(role)).toEqual([]);
   });
 
-  test('only the approval API may complete tasks, and only with SendTaskSuccess on this state machine', () => {
+  test('only the approval API and AwaitRecord may complete tasks, and only with SendTaskSuccess on this state machine', () => {
     const stateActions = resourcesOf('AWS::IAM::Policy').flatMap(([id, p]) =>
       (p.Properties as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }).PolicyDocument.Statement.filter((s) =>
         [s.Action].flat().some((a) => a.startsWith('states:Send')),
@@ -196,6 +212,7 @@ describe('least privilege', () => {
     );
     expect(stateActions).toEqual([
       { id: expect.stringMatching(/^WorkflowApprovalApiRoleDefaultPolicy/), action: 'states:SendTaskSuccess', resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) } },
+      { id: expect.stringMatching(/^WorkflowAwaitRecordCompletesTasks/), action: 'states:SendTaskSuccess', resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) } },
     ]);
   });
 
@@ -220,7 +237,7 @@ describe('least privilege', () => {
 
   test('functions write logs to their own log group instead of using the AWS managed basic execution role', () => {
     const functionRoles = resourcesOf('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties).includes('lambda.amazonaws.com'));
-    expect(functionRoles).toHaveLength(9);
+    expect(functionRoles).toHaveLength(10);
     for (const [id, role] of functionRoles) expect({ id, managed: role.Properties?.ManagedPolicyArns }).toEqual({ id, managed: undefined });
     const reviewLogs = roleStatements('ReviewPlan').find((s) => [s.Action].flat().includes('logs:PutLogEvents'));
     expect(reviewLogs?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^WorkflowReviewPlanLogs/), 'Arn'] });
@@ -230,7 +247,7 @@ describe('least privilege', () => {
 describe('functions', () => {
   test('run on ARM64 with the latest Node.js runtime and X-Ray tracing', () => {
     const functions = resourcesOf('AWS::Lambda::Function');
-    expect(functions).toHaveLength(9);
+    expect(functions).toHaveLength(10);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -315,9 +332,32 @@ describe('triggers', () => {
     expect(JSON.stringify(describe?.Resource)).toMatch(/:execution:.*WorkflowStateMachine8F1B1C15.*Name.*:\*/);
   });
 
+  test('settled stack events of Service Catalog stacks in this account wake the waiting run, with retries and a dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.cloudformation'],
+        'detail-type': ['CloudFormation Stack Status Change'],
+        account: [{ Ref: 'AWS::AccountId' }],
+        detail: {
+          'stack-id': [{ wildcard: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudformation:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':stack/SC-', { Ref: 'AWS::AccountId' }, '-*/*']] } }],
+          'status-details': { status: Match.arrayWith(['UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'CREATE_FAILED']) },
+        },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowAwaitRecordFunction'), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86_400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowStackEventsDeadLetterQueue'), 'Arn'] } },
+        }),
+      ],
+    });
+    // In-progress statuses (a rollback starting) are not settled, so they wake nobody.
+    expect(JSON.stringify(json)).not.toContain('UPDATE_ROLLBACK_IN_PROGRESS');
+  });
+
   test('can be turned off in configuration', () => {
     const { template: noTriggers } = synthesize({ 'plangate:eventTriggerEnabled': false });
-    noTriggers.resourceCountIs('AWS::Events::Rule', 1); // only the rule that closes runs ended outside the workflow
+    noTriggers.resourceCountIs('AWS::Events::Rule', 2); // the rules that close runs and wake them stay
   });
 });
 

@@ -143,7 +143,7 @@ describe('a run in local mode', () => {
     expect(sent).toContainEqual(expect.objectContaining({ channel: 'email', recipient: 'platform-team@example.com', subject: expect.stringContaining('[PlanGate] SUCCEEDED') }));
     expect(sent).toContainEqual(expect.objectContaining({ channel: 'eventbridge', subject: 'plangate / PlanGate Run Finished' }));
 
-    const history = await stepFunctions.send(new sfn.GetExecutionHistoryCommand({ executionArn }));
+    const history = await stepFunctions.send(new sfn.GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
     expect(history.events?.map((e) => e.type)).toEqual(expect.arrayContaining(['ExecutionStarted', 'TaskStateEntered', 'ExecutionSucceeded']));
   });
 

@@ -1,6 +1,7 @@
 import * as sc from '@aws-sdk/client-service-catalog';
 import * as sfn from '@aws-sdk/client-sfn';
 import { type LocalMode, startLocalMode } from '../local/server';
+import type { PlanRegistration } from '../local/service-catalog';
 import { AwsApiError } from '../local/service-catalog';
 import { ordersServicePlan } from './fixtures/plans';
 
@@ -28,9 +29,10 @@ afterAll(async () => {
 });
 
 /** A HIGH-risk plan, which waits for a person; or, with `low`, one the rules approve at once. */
-const plan = async (planId: string, low = false) => {
+const plan = async (planId: string, low = false, simulation?: PlanRegistration['simulation']) => {
   const body = ordersServicePlan(planId);
   if (low) body.ResourceChanges = [{ Action: 'ADD', LogicalResourceId: 'Dashboard', ResourceType: 'AWS::CloudWatch::Dashboard' }];
+  body.simulation = simulation;
   await fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: JSON.stringify(body) });
   return { planId };
 };
@@ -117,7 +119,8 @@ describe('ListExecutions and ListStateMachines', () => {
 
 describe('GetExecutionHistory', () => {
   test('records what Step Functions records, with ids, previous ids and timestamps, in pages either way round', async () => {
-    const { executionArn } = await start(await plan('plan-history00001', true));
+    // The stack settles a second before the record: its event wakes the run, which re-checks after a Wait.
+    const { executionArn } = await start(await plan('plan-history00001', true, { recordSeconds: 2, recordLagSeconds: 1 }));
     expect((await finished(executionArn!)).status).toBe('SUCCEEDED');
     const events: sfn.HistoryEvent[] = [];
     for await (const page of sfn.paginateGetExecutionHistory({ client, pageSize: 10 }, { executionArn })) events.push(...(page.events ?? []));

@@ -2,10 +2,10 @@ import { DescribeRecordCommand, type RecordOutput, type ServiceCatalogClient } f
 import * as z from '../shared/contracts/zod';
 import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
 import type { Environment } from '../shared/contracts/environment';
-import { acceptLanguageSchema, type RecordCheck } from '../shared/contracts/steps';
+import { acceptLanguageSchema, type RecordCheck, type RecordWake, recordWakeSchema } from '../shared/contracts/steps';
 import { MAX_LISTED_ERRORS } from '../shared/domain/outcome';
 import { clip, firstItems } from '../shared/domain/text';
-import { parseInput } from '../shared/runtime/handler';
+import { parseInput } from '../shared/contracts/parse-input';
 import { logger } from '../shared/runtime/logger';
 
 export const CHECK_RECORD_ENV = ['POLL_INITIAL_INTERVAL_SECONDS', 'POLL_MAX_INTERVAL_SECONDS', 'POLL_TIMEOUT_SECONDS'] as const;
@@ -16,20 +16,62 @@ const eventSchema = z.object({
   acceptLanguage: acceptLanguageSchema,
   executedAt: z.iso.datetime(),
   checks: z.number().check(z.int(), z.minimum(0)),
+  safetyNetWaits: z._default(z.number().check(z.int(), z.minimum(0)), 0),
+  quickChecks: z._default(z.number().check(z.int(), z.minimum(0)), 0),
+  seenEventAt: z._default(z.string(), ''),
+  wake: z._default(recordWakeSchema, {}),
 });
 
 /** SUCCEEDED and FAILED are final; CREATED, IN_PROGRESS and IN_PROGRESS_IN_ERROR are not. */
 export const FINAL_RECORD_STATUSES = new Set(['SUCCEEDED', 'FAILED']);
 
 export interface PollSettings {
+  /** The first safety-net wait; each one after is twice as long, up to the cap. */
   initialIntervalSeconds: number;
   maxIntervalSeconds: number;
   timeoutSeconds: number;
 }
 
-/** The wait before the next check: doubles from the initial interval up to the cap. */
-export function nextCheckInSeconds(checks: number, settings: PollSettings): number {
-  return Math.min(settings.initialIntervalSeconds * 2 ** Math.min(checks, 20), settings.maxIntervalSeconds);
+/**
+ * After a stack event wakes the run, Service Catalog may take a few seconds to report the record final: the run
+ * checks again this many seconds apart before it goes back to waiting for events.
+ */
+export const QUICK_RECHECK_SECONDS = [2, 4, 8];
+
+/** The safety net's wait before the next check: doubles from the initial interval up to the cap. */
+export function nextCheckInSeconds(waits: number, settings: PollSettings): number {
+  return Math.min(settings.initialIntervalSeconds * 2 ** Math.min(waits, 20), settings.maxIntervalSeconds);
+}
+
+export interface CheckProgress {
+  safetyNetWaits: number;
+  quickChecks: number;
+  seenEventAt: string;
+  wake: RecordWake;
+  /** A record whose provisioned product is known can be woken by its stack's events; otherwise only polled. */
+  canAwait: boolean;
+}
+
+/**
+ * What the run does after a check that did not find the record final: a stack event it has not acted on yet starts a
+ * few quick re-checks; after them, or without one, it waits for the next event (or polls, when it cannot), at most the
+ * safety net's interval, which grows with each wait.
+ */
+export function nextStep(progress: CheckProgress, settings: PollSettings): Pick<RecordCheck, 'next' | 'nextCheckInSeconds' | 'safetyNetWaits' | 'quickChecks' | 'seenEventAt'> {
+  const eventAt = progress.wake.stackEventAt;
+  const freshEvent = eventAt !== undefined && eventAt !== progress.seenEventAt;
+  const quickChecks = freshEvent ? 0 : progress.quickChecks;
+  const seenEventAt = eventAt ?? progress.seenEventAt;
+  if (eventAt !== undefined && quickChecks < QUICK_RECHECK_SECONDS.length) {
+    return { next: 'wait', nextCheckInSeconds: QUICK_RECHECK_SECONDS[quickChecks]!, safetyNetWaits: progress.safetyNetWaits, quickChecks: quickChecks + 1, seenEventAt };
+  }
+  return {
+    next: progress.canAwait ? 'await' : 'wait',
+    nextCheckInSeconds: nextCheckInSeconds(progress.safetyNetWaits, settings),
+    safetyNetWaits: progress.safetyNetWaits + 1,
+    quickChecks,
+    seenEventAt,
+  };
 }
 
 /** Reads a record and, once it is final, all pages of its outputs. */
@@ -50,11 +92,11 @@ async function describeRecord(client: ServiceCatalogClient, recordId: string, ac
 }
 
 /**
- * Checks a record once and tells the state machine when to look again, or that time is up.
- * The state machine's Wait state sleeps for `nextCheckInSeconds` between checks.
+ * Checks a record once and tells the state machine what to do until the next check (nextStep), or that time is up.
+ * The record is the only judge of success or failure: a stack event is only a cue to check it.
  */
 export async function checkRecord(event: unknown, env: CheckRecordEnv): Promise<RecordCheck> {
-  const { recordId, acceptLanguage, executedAt, checks } = parseInput(eventSchema, event);
+  const { recordId, acceptLanguage, executedAt, checks, ...progress } = parseInput(eventSchema, event);
   const settings: PollSettings = {
     initialIntervalSeconds: env.POLL_INITIAL_INTERVAL_SECONDS,
     maxIntervalSeconds: env.POLL_MAX_INTERVAL_SECONDS,
@@ -76,7 +118,8 @@ export async function checkRecord(event: unknown, env: CheckRecordEnv): Promise<
     ...(errors.more ? { recordErrorsUnlisted: errors.more } : {}),
     recordOutputs: firstItems(outputs, 100).items.map((o) => ({ key: o.OutputKey, value: o.OutputValue && clip(o.OutputValue, 1_000), description: o.Description && clip(o.Description, 500) })),
     checks: checks + 1,
-    nextCheckInSeconds: nextCheckInSeconds(checks, settings),
+    wake: progress.wake,
+    ...nextStep({ ...progress, canAwait: Boolean(detail?.ProvisionedProductId) }, settings),
     timedOut: !FINAL_RECORD_STATUSES.has(status) && elapsedSeconds >= settings.timeoutSeconds,
     checkedAt: now.toISOString(),
   };

@@ -5,11 +5,12 @@ import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
 import { describePlan } from '../shared/adapters/plans';
+import { RecordWaits } from '../shared/adapters/record-waits';
 import type { Environment } from '../shared/contracts/environment';
 import { ApprovalMissingError, PlanChangedError, PlanNotReadyError } from '../shared/contracts/errors';
 import { type AcceptLanguage, acceptLanguageSchema, executionArnSchema, type ExecutionResult, planIdSchema } from '../shared/contracts/steps';
 import { changesDigest } from '../shared/domain/risk';
-import { parseInput } from '../shared/runtime/handler';
+import { parseInput } from '../shared/contracts/parse-input';
 import { logger } from '../shared/runtime/logger';
 
 export const EXECUTE_PLAN_ENV = ['TABLE_NAME'] as const;
@@ -47,7 +48,9 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
     );
   }
 
-  await checkPlanUnchanged(planId, acceptLanguage, approval.review.changesDigest);
+  const plan = await checkPlanUnchanged(planId, acceptLanguage, approval.review.changesDigest);
+  // Before executing, so a stack event that comes before the run waits for it is kept for the run.
+  if (plan.provisionedProductId) await new RecordWaits(dynamo, env.TABLE_NAME).expect(plan.provisionedProductId, executionArn);
 
   const token = idempotencyToken(executionArn, planId);
   // On the audit record before the call, so it names the token even if this run dies mid-call.
@@ -85,4 +88,5 @@ async function checkPlanUnchanged(planId: string, acceptLanguage: AcceptLanguage
   if (changesDigest(resourceChanges) !== approvedDigest) {
     throw new PlanChangedError(`Plan ${planId} changed after it was reviewed: its resource changes are not the ones approved, so it was not executed`);
   }
+  return plan;
 }

@@ -12,6 +12,8 @@ import { FUNCTIONS, type FunctionName } from '../../lib/functions';
 import { STATES } from '../../lib/workflow-definition';
 import { ApprovalStore } from '../../lambdas/shared/adapters/approval-store';
 import { toApiGatewayEvent } from '../../local/api-gateway';
+import { awsEvent } from '../../local/event-bridge';
+import { matchesPattern } from '../../local/event-patterns';
 import { type AwsApiError, ServiceCatalogEmulator } from '../../local/service-catalog';
 import { type LambdaHandler, LocalStepFunctions } from '../../local/step-functions';
 import { type CfnTemplate, createApprovalTable, LOCAL_REGION, loadWorkflow, withApprovalTimeout } from '../../local/template';
@@ -83,7 +85,18 @@ export async function startHarness(template: CfnTemplate, options: HarnessOption
   const ddb = new DynamoDBClient({ endpoint: dbEndpoint });
   await createApprovalTable(ddb, workflow);
 
-  const serviceCatalog = new ServiceCatalogEmulator();
+  // The stacks behind records report their status changes; the template's rules decide which function hears them.
+  const serviceCatalog = new ServiceCatalogEmulator({
+    onStackEvent: ({ stackId, status, statusReason }) => {
+      const event = awsEvent('aws.cloudformation', 'CloudFormation Stack Status Change', [stackId], { 'stack-id': stackId, 'status-details': { status, 'status-reason': statusReason } });
+      for (const rule of workflow.rules.filter((r) => matchesPattern(r.pattern, event))) {
+        for (const target of rule.targets) {
+          const fn = workflow.functionsByArn.get(target.arn);
+          if (fn) void handlers[fn](event, { awsRequestId: 'event' } as Context).catch(() => undefined);
+        }
+      }
+    },
+  });
   const scMock = mockClient(sc.ServiceCatalogClient);
   for (const [operation, Command] of Object.entries(SERVICE_CATALOG_COMMANDS)) {
     scMock.on(Command as never).callsFake(async (input: Record<string, unknown>) => {
@@ -212,6 +225,7 @@ export async function startHarness(template: CfnTemplate, options: HarnessOption
       throw new Error('The run never started waiting for an approval');
     },
     async stop() {
+      serviceCatalog.close();
       for (const restore of restoreOutput) restore();
       scMock.restore();
       snsMock.restore();

@@ -1,6 +1,6 @@
 import { DescribeRecordCommand, ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
 import { mockClient } from 'aws-sdk-client-mock';
-import { checkRecord, nextCheckInSeconds } from '../../lambdas/check-record/check-record';
+import { type CheckProgress, checkRecord, nextCheckInSeconds, nextStep, QUICK_RECHECK_SECONDS } from '../../lambdas/check-record/check-record';
 
 const sc = mockClient(ServiceCatalogClient);
 const env = { POLL_INITIAL_INTERVAL_SECONDS: 10, POLL_MAX_INTERVAL_SECONDS: 60, POLL_TIMEOUT_SECONDS: 3600 };
@@ -8,14 +8,41 @@ beforeEach(() => sc.reset());
 const settings = { initialIntervalSeconds: 10, maxIntervalSeconds: 60, timeoutSeconds: 3600 };
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
-test('waits twice as long after each check, up to the cap', () => {
+test('the safety net waits twice as long each time, up to the cap', () => {
   expect([0, 1, 2, 3, 4, 50].map((n) => nextCheckInSeconds(n, settings))).toEqual([10, 20, 40, 60, 60, 60]);
 });
 
-test('keeps polling a record that is IN_PROGRESS_IN_ERROR: only SUCCEEDED and FAILED are final', async () => {
-  sc.on(DescribeRecordCommand).resolves({ RecordDetail: { RecordId: 'rec-1', Status: 'IN_PROGRESS_IN_ERROR' } });
-  const result = await checkRecord({ recordId: 'rec-1', acceptLanguage: 'en', executedAt: minutesAgo(1), checks: 2 }, env);
-  expect(result).toMatchObject({ status: 'IN_PROGRESS_IN_ERROR', checks: 3, nextCheckInSeconds: 40, timedOut: false });
+describe('after a check that did not find the record final', () => {
+  const progress = (over: Partial<CheckProgress> = {}): CheckProgress => ({ safetyNetWaits: 0, quickChecks: 0, seenEventAt: '', wake: {}, canAwait: true, ...over });
+
+  test('with no stack event yet, the run waits for one, at most the safety net’s growing interval', () => {
+    expect(nextStep(progress(), settings)).toEqual({ next: 'await', nextCheckInSeconds: 10, safetyNetWaits: 1, quickChecks: 0, seenEventAt: '' });
+    expect(nextStep(progress({ safetyNetWaits: 2, wake: { Error: 'States.Timeout' } }), settings)).toMatchObject({ next: 'await', nextCheckInSeconds: 40, safetyNetWaits: 3 });
+  });
+
+  test('a fresh stack event starts quick re-checks (Service Catalog lags its stack), then back to waiting', () => {
+    const wake = { stackStatus: 'UPDATE_COMPLETE', stackEventAt: '2026-11-22T10:00:00.000Z' };
+    let step = nextStep(progress({ safetyNetWaits: 1, wake }), settings);
+    const seconds = [step.nextCheckInSeconds];
+    while (step.next === 'wait') {
+      step = nextStep(progress({ ...step, wake }), settings);
+      seconds.push(step.nextCheckInSeconds);
+    }
+    expect(seconds).toEqual([...QUICK_RECHECK_SECONDS, 20]);
+    expect(step).toMatchObject({ next: 'await', seenEventAt: wake.stackEventAt });
+    // A newer event (the rollback finishing after a failure) starts a new series.
+    expect(nextStep(progress({ ...step, wake: { ...wake, stackEventAt: '2026-11-22T10:05:00.000Z' } }), settings)).toMatchObject({ next: 'wait', quickChecks: 1 });
+  });
+
+  test('a record whose provisioned product is unknown cannot be woken: it is polled on the safety net’s schedule', () => {
+    expect(nextStep(progress({ canAwait: false }), settings)).toMatchObject({ next: 'wait', nextCheckInSeconds: 10 });
+  });
+});
+
+test('keeps checking a record that is IN_PROGRESS_IN_ERROR: only SUCCEEDED and FAILED are final', async () => {
+  sc.on(DescribeRecordCommand).resolves({ RecordDetail: { RecordId: 'rec-1', Status: 'IN_PROGRESS_IN_ERROR', ProvisionedProductId: 'pp-1' } });
+  const result = await checkRecord({ recordId: 'rec-1', acceptLanguage: 'en', executedAt: minutesAgo(1), checks: 2, safetyNetWaits: 2 }, env);
+  expect(result).toMatchObject({ status: 'IN_PROGRESS_IN_ERROR', checks: 3, next: 'await', nextCheckInSeconds: 40, provisionedProductId: 'pp-1', timedOut: false });
   expect(sc).toHaveReceivedCommandWith(DescribeRecordCommand, { Id: 'rec-1', AcceptLanguage: 'en', PageSize: 20 });
 });
 

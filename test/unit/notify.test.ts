@@ -20,7 +20,7 @@ const approval = {
 };
 const execution = { recordId: 'rec-1', idempotencyToken: 'tok', recordStatus: 'CREATED', executedAt: '2026-11-22T10:12:06.000Z' };
 const record = (status: string, extra = {}) => ({
-  recordId: 'rec-1', status, recordErrors: [], recordOutputs: [], checks: 3, nextCheckInSeconds: 40, timedOut: false,
+  recordId: 'rec-1', status, recordErrors: [], recordOutputs: [], checks: 3, safetyNetWaits: 1, quickChecks: 0, seenEventAt: '', wake: {}, next: 'await' as const, nextCheckInSeconds: 40, timedOut: false,
   checkedAt: '2026-11-22T10:14:06.000Z', provisionedProductName: 'orders', ...extra,
 });
 const env = { OUTCOME_TOPIC_ARN: 'arn:outcomes', APPROVAL_TOPIC_ARN: 'arn:approvals', EVENT_BUS_NAME: 'default', EVENT_SOURCE: 'plangate', TABLE_NAME: 'approvals', SLACK_WEBHOOK_SECRET_ID: undefined };

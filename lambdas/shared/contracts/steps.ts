@@ -190,6 +190,13 @@ export type ExecutionResult = z.infer<typeof executionResultSchema>;
 export const recordErrorSchema = z.object({ code: z.optional(z.string()), description: z.optional(z.string()) });
 export type RecordError = z.infer<typeof recordErrorSchema>;
 
+/**
+ * The end of a wait on the record, at `$.record.wake`: AwaitRecord's output when a stack event woke the run, or the
+ * Catch's error when the safety net ran out (then without stackEventAt). Empty before the first wait.
+ */
+export const recordWakeSchema = z.looseObject({ stackStatus: z.optional(z.string()), stackEventAt: z.optional(z.string()) });
+export type RecordWake = z.infer<typeof recordWakeSchema>;
+
 /** CheckRecord's output, at `$.record`. */
 export const recordCheckSchema = z.object({
   recordId: z.string(),
@@ -201,6 +208,16 @@ export const recordCheckSchema = z.object({
   recordErrorsUnlisted: z.optional(z.number()),
   recordOutputs: z.array(z.object({ key: z.optional(z.string()), value: z.optional(z.string()), description: z.optional(z.string()) })),
   checks: z.number(),
+  /** Safety-net waits so far: each one is longer, up to the cap. */
+  safetyNetWaits: z.number(),
+  /** Quick re-checks since the last stack event woke the run (Service Catalog lags its stack). */
+  quickChecks: z.number(),
+  /** The newest stack event this run has acted on (empty before any); an older one does not wake it again. */
+  seenEventAt: z.string(),
+  /** What ended the last wait: a stack event (`stackStatus`, `stackEventAt`), or the safety net's timeout. */
+  wake: recordWakeSchema,
+  /** `await`: wait for a stack event, at most nextCheckInSeconds (the safety net); `wait`: check again after it. */
+  next: z.enum(['await', 'wait']),
   nextCheckInSeconds: z.number(),
   timedOut: z.boolean(),
   checkedAt: z.string(),

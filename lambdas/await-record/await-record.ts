@@ -1,0 +1,84 @@
+import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { dynamo } from '../shared/adapters/clients/dynamodb';
+import { stepFunctions } from '../shared/adapters/clients/step-functions';
+import { type RecordWait, RecordWaits } from '../shared/adapters/record-waits';
+import type { Environment } from '../shared/contracts/environment';
+import { executionArnSchema, type RecordWake } from '../shared/contracts/steps';
+import * as z from '../shared/contracts/zod';
+import { parseInput } from '../shared/contracts/parse-input';
+import { logger } from '../shared/runtime/logger';
+
+export const AWAIT_RECORD_ENV = ['TABLE_NAME'] as const;
+export type AwaitRecordEnv = Environment<(typeof AWAIT_RECORD_ENV)[number]>;
+
+/** The state machine's waiting task: wait for a stack event about this provisioned product (or the safety net). */
+const waitSchema = z.object({
+  taskToken: z.string().check(z.minLength(1), z.maxLength(1024)),
+  executionArn: executionArnSchema,
+  provisionedProductId: z.string().check(z.regex(/^[a-zA-Z0-9_-]{1,100}$/, 'provisionedProductId must be a Service Catalog id')),
+  /** The newest stack event the run has already acted on; empty before any. */
+  seenEventAt: z._default(z.string(), ''),
+});
+
+/** CloudFormation's "Stack Status Change" event, for a stack Service Catalog runs (the rule filters them). */
+const stackEventSchema = z.object({
+  source: z.literal('aws.cloudformation'),
+  'detail-type': z.literal('CloudFormation Stack Status Change'),
+  detail: z.object({
+    'stack-id': z.string(),
+    'status-details': z.object({ status: z.string(), 'status-reason': z.optional(z.string()) }),
+  }),
+});
+
+const eventSchema = z.union([waitSchema, stackEventSchema]);
+
+/** Step Functions' answers for a token whose task has ended: the run has moved on, which is fine. */
+const ENDED_TASK_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
+
+/** Service Catalog names a product's stack SC-<account>-<provisioned product id>. */
+const STACK_NAME = /:stack\/SC-\d{12}-([A-Za-z0-9_-]+)\//;
+
+export type AwaitResult = { waiting: boolean } | { woke: boolean } | { ignored: string };
+
+/**
+ * Wakes a run as soon as the stack behind its record finishes, instead of making it poll. Two entry points, for the
+ * two sides of one race: the run's waiting task registers its token, and a stack event (from the EventBridge rule)
+ * is kept on the same item. Each writes, then reads what the other wrote, in one update: whichever comes second
+ * completes the waiting task. So an event that comes before the run waits still counts, and a lost one costs at most
+ * the safety net's wait. Waking a run that has moved on does nothing.
+ */
+export async function awaitRecord(event: unknown, env: AwaitRecordEnv): Promise<AwaitResult> {
+  const input = parseInput(eventSchema, event);
+  const waits = new RecordWaits(dynamo, env.TABLE_NAME);
+  const now = new Date().toISOString();
+  if ('taskToken' in input) {
+    const item = await waits.register(input.provisionedProductId, input.executionArn, input.taskToken, now);
+    // Every event on the item came after this run's ExecutePlan (expect); only one it has not acted on is news.
+    const fresh = item.stackEventAt !== undefined && item.stackEventAt !== input.seenEventAt;
+    if (fresh) await wake(waits, input.provisionedProductId, item, input.taskToken);
+    return { waiting: !fresh };
+  }
+  const provisionedProductId = STACK_NAME.exec(input.detail['stack-id'])?.[1];
+  if (!provisionedProductId) return { ignored: 'not a Service Catalog stack' };
+  const status = input.detail['status-details'].status;
+  const item = await waits.signal(provisionedProductId, status, now);
+  if (!item) {
+    logger.info('Stack event for a product no run expects', { provisionedProductId, status });
+    return { ignored: 'no run expects this provisioned product' };
+  }
+  if (!item.taskToken) return { woke: false }; // kept: the run will see it when it waits
+  await wake(waits, provisionedProductId, item, item.taskToken);
+  return { woke: true };
+}
+
+async function wake(waits: RecordWaits, provisionedProductId: string, item: RecordWait, taskToken: string) {
+  const output: RecordWake = { stackStatus: item.stackStatus, stackEventAt: item.stackEventAt };
+  try {
+    await stepFunctions.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+    logger.info('Run woken by its stack', { provisionedProductId, stackStatus: item.stackStatus, executionArn: item.executionArn });
+  } catch (error) {
+    if (!ENDED_TASK_ERRORS.has((error as Error).name)) throw error;
+    logger.info('Run had moved on', { provisionedProductId, error: (error as Error).name });
+  }
+  await waits.release(provisionedProductId, taskToken);
+}

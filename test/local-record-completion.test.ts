@@ -1,0 +1,132 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { CheckRecordEnv } from '../lambdas/check-record/check-record';
+import type { RecordCheck } from '../lambdas/shared/contracts/steps';
+import { STATES } from '../lib/workflow-definition';
+import { type LocalMode, startLocalMode } from '../local/server';
+import type { PlanRegistration } from '../local/service-catalog';
+import type { Execution } from '../local/step-functions';
+import { LOCAL_ACCOUNT } from '../local/template';
+import { ordersServicePlan } from './fixtures/plans';
+
+/**
+ * Record completion, end to end in local mode at a hundredth of AWS's time: the emulated record's CloudFormation
+ * stack reports its status changes on the bus, the synthesized StackFinishedRule passes the settled ones to
+ * AwaitRecord, and it wakes the run waiting for that provisioned product; the safety net's waits, the deployed
+ * ones, catch what no event reports.
+ */
+const SCALE = 0.01;
+let local: LocalMode;
+let events: EventBridgeClient;
+
+beforeAll(async () => {
+  local = await startLocalMode({ timeScale: SCALE, context: { 'plangate:autoApproveUpTo': 'LOW' } });
+  events = new EventBridgeClient({ endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
+}, 60_000);
+afterAll(async () => {
+  events.destroy();
+  await local.close();
+});
+
+const deployed = (): CheckRecordEnv => ({
+  POLL_INITIAL_INTERVAL_SECONDS: Number(process.env.POLL_INITIAL_INTERVAL_SECONDS),
+  POLL_MAX_INTERVAL_SECONDS: Number(process.env.POLL_MAX_INTERVAL_SECONDS),
+  POLL_TIMEOUT_SECONDS: Number(process.env.POLL_TIMEOUT_SECONDS),
+});
+
+/** A LOW-risk plan (auto-approved) for its own provisioned product, whose record the emulator runs as `simulation` says. */
+const startLowPlan = async (planId: string, productId: string, simulation: PlanRegistration['simulation']) => {
+  const plan = ordersServicePlan(planId, { ProvisionProductId: productId });
+  plan.ResourceChanges = [{ Action: 'ADD', LogicalResourceId: 'Dashboard', ResourceType: 'AWS::CloudWatch::Dashboard' }];
+  plan.simulation = simulation;
+  expect((await fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: JSON.stringify(plan) })).status).toBe(200);
+  return local.stepFunctions.startExecution({ planId });
+};
+
+/** Each CheckRecord result, in order: the record's status and what ended the wait before it. */
+const checks = (run: Execution) =>
+  run.history
+    .filter((e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails!.name === STATES.checkRecord)
+    .map((e) => ({ ...(JSON.parse(e.stateExitedEventDetails!.output as string).record as RecordCheck), at: e.timestamp }));
+/** The stack statuses that woke the run. */
+const wokenBy = (run: Execution) => [...new Set(checks(run).flatMap((c) => (c.wake.stackStatus ? [c.wake.stackStatus] : [])))];
+const stackEvent = (productId: string, status: string) => ({
+  Source: 'aws.cloudformation',
+  DetailType: 'CloudFormation Stack Status Change',
+  Resources: [`arn:aws:cloudformation:us-east-1:${LOCAL_ACCOUNT}:stack/SC-${LOCAL_ACCOUNT}-${productId}/6a1b2c3d`],
+  Detail: JSON.stringify({ 'stack-id': `arn:aws:cloudformation:us-east-1:${LOCAL_ACCOUNT}:stack/SC-${LOCAL_ACCOUNT}-${productId}/6a1b2c3d`, 'status-details': { status, 'status-reason': '' } }),
+});
+const waitingFor = async (run: Execution) => {
+  for (let i = 0; i < 400 && !run.history.some((e) => e.type === 'TaskSubmitted'); i++) await new Promise((r) => setTimeout(r, 25));
+  expect(run.history.some((e) => e.type === 'TaskSubmitted')).toBe(true);
+};
+
+test('a stack event wakes the run well before the safety net would check again', async () => {
+  const env = deployed();
+  // Halfway through the safety net's second wait: checks at 0 and I s, then 2I s later; the record ends at 2I s.
+  const recordSeconds = 2 * env.POLL_INITIAL_INTERVAL_SECONDS;
+  const run = await (await startLowPlan('plan-rc-woken00001', 'pp-rcwoken00001', { recordSeconds, recordLagSeconds: 2 })).finished;
+  expect(run.output).toMatchObject({ outcome: 'SUCCEEDED' });
+  expect(wokenBy(run)).toEqual(['UPDATE_COMPLETE']);
+  const found = checks(run).at(-1)!;
+  expect(found.status).toBe('SUCCEEDED');
+  // Found within seconds of the record turning final, in AWS's seconds, where the safety net would take I s more.
+  const afterFinal = (found.at - checks(run)[0]!.at) / SCALE - recordSeconds;
+  expect(afterFinal).toBeLessThan(10);
+  expect(checks(run).length).toBeLessThanOrEqual(2 + 1 + 3); // 2 safety-net checks, the woken one, quick re-checks
+}, 60_000);
+
+test('a lost event costs at most one safety-net wait: the rollback wakes the run, the lost ending is found by the safety net', async () => {
+  const run = await (
+    await startLowPlan('plan-rc-lost000001', 'pp-rclost000001', {
+      recordSeconds: 300,
+      finalStatus: 'FAILED',
+      recordErrors: [{ Code: 'UPDATE_FAILED', Description: 'Resource handler returned message: "Invalid request"' }],
+      lostStackEvents: ['UPDATE_ROLLBACK_COMPLETE'],
+    })
+  ).finished;
+  expect(run.output).toMatchObject({ outcome: 'FAILED' });
+  const seen = checks(run);
+  // UPDATE_FAILED woke it while Service Catalog still rolled back; the record's end came with no event.
+  expect(wokenBy(run)).toEqual(['UPDATE_FAILED']);
+  expect(seen.filter((c) => c.wake.stackStatus === 'UPDATE_FAILED').map((c) => c.status)).toContain('IN_PROGRESS_IN_ERROR');
+  expect(seen.at(-1)).toMatchObject({ status: 'FAILED', wake: { Error: 'States.Timeout' } });
+  const lastWait = seen.at(-2)!.nextCheckInSeconds;
+  expect(lastWait).toBeLessThanOrEqual(deployed().POLL_MAX_INTERVAL_SECONDS);
+  expect((seen.at(-1)!.at - seen[0]!.at) / SCALE).toBeLessThan(300 + lastWait + 10);
+}, 60_000);
+
+test('an event for a product no run waits for, or for a stack Service Catalog does not run, wakes nobody', async () => {
+  const execution = await startLowPlan('plan-rc-unknown001', 'pp-rcunknown001', { recordSeconds: 200, recordLagSeconds: 2 });
+  await waitingFor(execution);
+  const before = local.outbox.list().length;
+  const put = await events.send(
+    new PutEventsCommand({
+      Entries: [
+        stackEvent('pp-someoneelse01', 'UPDATE_COMPLETE'),
+        { ...stackEvent('x', 'UPDATE_COMPLETE'), Detail: JSON.stringify({ 'stack-id': `arn:aws:cloudformation:us-east-1:${LOCAL_ACCOUNT}:stack/my-app/1`, 'status-details': { status: 'UPDATE_COMPLETE' } }) },
+      ],
+    }),
+  );
+  expect(put.FailedEntryCount).toBe(0);
+  await local.eventBridge.idle();
+  const added = local.outbox.list().slice(before).filter((e) => e.body.includes('pp-someoneelse01') || e.body.includes('stack/my-app/'));
+  expect(added.map((e) => e.rules)).toEqual([[expect.stringMatching(/^WorkflowStackFinishedRule/)], []]);
+  expect(local.outbox.list().slice(before).filter((e) => e.channel === 'dlq')).toEqual([]);
+  const run = await execution.finished;
+  expect(run.output).toMatchObject({ outcome: 'SUCCEEDED' });
+  expect(wokenBy(run)).toEqual(['UPDATE_COMPLETE']); // its own stack's, not the stranger's
+  expect(checks(run).find((c) => c.wake.stackStatus)!.at - checks(run)[0]!.at).toBeGreaterThan(190 * SCALE);
+}, 60_000);
+
+test('an event that comes before the run waits still wakes it', async () => {
+  // The stack settles at once; Service Catalog reports the record final 60 s later.
+  const run = await (await startLowPlan('plan-rc-early00001', 'pp-rcearly00001', { recordSeconds: 60, recordLagSeconds: 60 })).finished;
+  expect(run.output).toMatchObject({ outcome: 'SUCCEEDED' });
+  const eventAt = local.outbox.list().find((e) => e.channel === 'eventbridge' && e.body.includes('pp-rcearly00001') && e.body.includes('UPDATE_COMPLETE'))!;
+  const firstWait = run.history.find((e) => e.type === 'TaskScheduled' && e.taskScheduledEventDetails!.resource === 'invoke.waitForTaskToken')!;
+  expect(Date.parse(eventAt.sentAt) / 1000).toBeLessThanOrEqual(firstWait.timestamp);
+  const seen = checks(run);
+  // The first wait ended with the event, not the safety net's 30 s: the next check came at once.
+  expect(seen[1]!.wake.stackStatus).toBe('UPDATE_COMPLETE');
+  expect((seen[1]!.at - seen[0]!.at) / SCALE).toBeLessThan(10);
+}, 60_000);
