@@ -1,4 +1,4 @@
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FUNCTIONS, type FunctionName } from '../lib/functions';
 import { STATES } from '../lib/workflow-definition';
 
@@ -108,7 +108,7 @@ export function resolve(value: unknown, template: CfnTemplate): unknown {
 }
 
 /** Matches a function resource to our handler by the construct id CDK folds into its logical id. */
-function functionNameOf(logicalId: string): FunctionName | undefined {
+export function functionNameOf(logicalId: string): FunctionName | undefined {
   return (Object.keys(FUNCTIONS) as FunctionName[]).find((name) => new RegExp(`${name}Function[0-9A-F]{8}$`).test(logicalId));
 }
 
@@ -232,4 +232,15 @@ export async function createApprovalTable(client: DynamoDBClient, workflow: Loca
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  await tableActive(client, workflow.table.name);
+}
+
+/** Waits until a new table is ACTIVE: dynalite, like DynamoDB, creates it a moment after CreateTable answers. */
+export async function tableActive(client: { send: DynamoDBClient['send'] }, TableName: string): Promise<void> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`Table ${TableName} did not become ACTIVE`);
 }

@@ -6,6 +6,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import dynalite from 'dynalite';
+import { tableActive } from '../../local/template';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import type { RunState } from '../../lambdas/shared/contracts/steps';
 import { review } from './fixtures';
@@ -47,6 +48,8 @@ beforeEach(async () => {
   await documents.send(
     new CreateTableCommand({ TableName, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }),
   );
+  await tableActive(documents, TableName);
+
   env = { TABLE_NAME: TableName, OUTCOME_TOPIC_ARN: 'arn:aws:sns:us-east-1:0:outcomes', APPROVAL_TOPIC_ARN: 'arn:aws:sns:us-east-1:0:approvals', EVENT_BUS_NAME: 'default', EVENT_SOURCE: 'plangate', SLACK_WEBHOOK_SECRET_ID: undefined };
   for (const m of [sns, eb, sfn]) m.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'm' });
