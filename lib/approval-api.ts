@@ -52,7 +52,21 @@ export class ApprovalApi extends apigw.RestApi {
     const integration = new apigw.LambdaIntegration(props.handler);
     this.root.addMethod('ANY', integration);
     this.root.addProxy({ defaultIntegration: integration, anyMethod: true });
+    // The command line's routes take requests signed with AWS credentials: IAM decides who may call each one, and
+    // the handler learns the caller's ARN. Every method reaches the handler, which answers wrong ones.
+    const cli = this.root.addResource('cli', { defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM } });
+    cli.addMethod('ANY', integration);
+    cli.addProxy({ defaultIntegration: integration, anyMethod: true });
+    this.cliPlan = cli.addResource('plans').addResource('{planId}');
+    this.cliPlan.addResource('decision').addMethod('ANY', integration);
     this.acknowledgeNagFindings();
+  }
+
+  private readonly cliPlan: apigw.Resource;
+
+  /** `plangate release`: POST /cli/plans/{planId}/release goes to the function that closes runs. */
+  routeReleasesTo(closeRun: lambda.IFunction): apigw.Method {
+    return this.cliPlan.addResource('release').addMethod('ANY', new apigw.LambdaIntegration(closeRun));
   }
 
   private acknowledgeNagFindings() {

@@ -266,6 +266,7 @@ export class PlanApprovalWorkflow extends Construct {
     if (props.eventTriggerEnabled ?? true) addRunTriggers(this, { stateMachine: this.stateMachine, eventSource });
     closeRunsEndedOutside(this, { stateMachine: this.stateMachine, closeRun, deadLetterQueue: this.endingsDeadLetterQueue });
     wakeRunsWhenStacksFinish(this, { awaitRecord, deadLetterQueue: this.stackEventsDeadLetterQueue });
+    this.approvalApi.routeReleasesTo(closeRun);
     this.acknowledgeNagFindings();
   }
 

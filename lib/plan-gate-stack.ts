@@ -1,4 +1,4 @@
-import { Duration, Stack, type StackProps, aws_logs as logs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, aws_logs as logs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type PlanGateConfig, reminderMinutes } from './config';
 import { PlanApprovalWorkflow } from './plan-approval-workflow';
@@ -42,6 +42,10 @@ export class PlanGateStack extends Stack {
           }
         : undefined,
     });
+    // What `plangate` (and the README's commands) look up by stack name.
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn, description: 'The state machine that runs each plan' });
+    new CfnOutput(this, 'ApprovalTableName', { value: this.workflow.approvalTable.tableName, description: 'The approval records (the audit trail)' });
+    new CfnOutput(this, 'ApprovalApiUrl', { value: this.workflow.approvalApi.url, description: 'The approval API: links, Slack buttons and the command line' });
   }
 
   /** An existing secret, by name or complete ARN. */

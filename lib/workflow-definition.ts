@@ -1,20 +1,8 @@
 import { Duration, aws_lambda as lambda, aws_stepfunctions as sfn, aws_stepfunctions_tasks as tasks } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { STATES } from './state-names';
 
-/** State names that other code refers to: local mode's shortened waits and progress lines, and the tests. */
-export const STATES = {
-  reviewPlan: 'ReviewPlan',
-  waitForPlan: 'Wait for plan',
-  autoApprove: 'AutoApprove',
-  requestApproval: 'RequestApproval',
-  remindApprovers: 'RemindApprovers',
-  expireApproval: 'ExpireApproval',
-  executePlan: 'ExecutePlan',
-  checkRecord: 'CheckRecord',
-  waitForRecord: 'Wait for record',
-  awaitRecordEvent: 'Await record event',
-  notify: 'Notify',
-} as const;
+export { STATES } from './state-names';
 
 /** Errors worth another attempt: our TransientError and the Lambda service's own failures. */
 const TRANSIENT_ERRORS = [

@@ -10,11 +10,23 @@ export interface HttpRequest {
   query?: Record<string, string>;
 }
 
-/** The event API Gateway's Lambda proxy integration (REST API, payload 1.0) sends for a request. */
-export function toApiGatewayEvent(request: HttpRequest, stage = 'prod'): APIGatewayProxyEvent {
+/** Who signed a request to an AWS_IAM route, as API Gateway tells the function. */
+export interface SignedCaller {
+  arn: string;
+  accessKeyId: string;
+  userId: string;
+}
+
+/**
+ * The event API Gateway's Lambda proxy integration (REST API, payload 1.0) sends for a request: `resource` is the
+ * route's path pattern, and on an AWS_IAM route the identity names the signed caller.
+ */
+export function toApiGatewayEvent(request: HttpRequest, stage = 'prod', route: { resource?: string; caller?: SignedCaller } = {}): APIGatewayProxyEvent {
+  const resource = route.resource ?? '/{proxy+}';
+  const caller = route.caller;
   const headers = request.headers ?? {};
   return {
-    resource: '/{proxy+}',
+    resource,
     path: request.path,
     httpMethod: request.method.toUpperCase(),
     headers,
@@ -31,13 +43,17 @@ export function toApiGatewayEvent(request: HttpRequest, stage = 'prod'): APIGate
       authorizer: undefined,
       protocol: 'HTTP/1.1',
       httpMethod: request.method.toUpperCase(),
-      identity: { sourceIp: '127.0.0.1', userAgent: headers['user-agent'] ?? null } as APIGatewayProxyEvent['requestContext']['identity'],
+      identity: {
+        sourceIp: '127.0.0.1',
+        userAgent: headers['user-agent'] ?? null,
+        ...(caller ? { userArn: caller.arn, caller: caller.userId, user: caller.userId, accessKey: caller.accessKeyId, accountId: caller.arn.split(':')[4] } : {}),
+      } as APIGatewayProxyEvent['requestContext']['identity'],
       path: `/${stage}${request.path}`,
       stage,
       requestId: randomUUID(),
       requestTimeEpoch: Date.now(),
       resourceId: 'local',
-      resourcePath: '/{proxy+}',
+      resourcePath: resource,
     },
   };
 }

@@ -222,3 +222,35 @@ export function snsPublish(outbox: Outbox, body: string, recipientsOf: (topicArn
     body: `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${messageId}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
   };
 }
+
+const queryError = (code: string, message: string, requestId: string): JsonAnswer => ({
+  status: 400,
+  contentType: 'text/xml',
+  body: `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+});
+
+/** STS GetCallerIdentity over the Query protocol: the principal of the access key that signed the request. */
+export function stsGetCallerIdentity(caller: { arn: string; userId: string }): JsonAnswer {
+  const requestId = randomUUID();
+  return {
+    status: 200,
+    contentType: 'text/xml',
+    body: `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>${xmlEscape(caller.arn)}</Arn><UserId>${xmlEscape(caller.userId)}</UserId><Account>${caller.arn.split(':')[4]}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+  };
+}
+
+/** CloudFormation DescribeStacks over the Query protocol, for the one local stack and its outputs. */
+export function cloudFormationDescribeStacks(body: string, stack: { name: string; outputs: Record<string, string> }): JsonAnswer {
+  const form = new URLSearchParams(body);
+  const requestId = randomUUID();
+  const name = form.get('StackName') ?? stack.name;
+  if (name !== stack.name) return queryError('ValidationError', `Stack with id ${name} does not exist`, requestId);
+  const outputs = Object.entries(stack.outputs)
+    .map(([key, value]) => `<member><OutputKey>${xmlEscape(key)}</OutputKey><OutputValue>${xmlEscape(value)}</OutputValue></member>`)
+    .join('');
+  return {
+    status: 200,
+    contentType: 'text/xml',
+    body: `<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member><StackName>${xmlEscape(stack.name)}</StackName><StackId>arn:aws:cloudformation:us-east-1:000000000000:stack/${xmlEscape(stack.name)}/local</StackId><StackStatus>CREATE_COMPLETE</StackStatus><CreationTime>2026-01-01T00:00:00Z</CreationTime><Outputs>${outputs}</Outputs></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></DescribeStacksResponse>`,
+  };
+}

@@ -1,5 +1,6 @@
 import { assertPortFree, parseArgs, startError, usage } from './args';
-import { auditRecordCommand, startRunCommand } from './commands';
+import { auditRecordCommand, plangateCommand, startRunCommand } from './commands';
+import { BOB, OPERATOR } from './identities';
 
 /** `npm run local`: the whole workflow on one port, until SIGINT or SIGTERM. */
 async function main() {
@@ -15,6 +16,8 @@ async function main() {
   console.log(`PlanGate local mode ready at ${local.baseUrl} (outbox: ${local.baseUrl}/local/outbox)`);
   console.log(`Read a run's audit record: ${auditRecordCommand(endpoints, 'plan-demoorders0001')}`);
   console.log(`Start a run: ${startRunCommand(endpoints, 'plan-demoorders0001')}`);
+  console.log(`Or with plangate, as the operator: ${plangateCommand(endpoints, OPERATOR, 'start plan-demoorders0001 --wait')}`);
+  console.log(`Approve as Bob: ${plangateCommand(endpoints, BOB, 'approve plan-demoorders0001')}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, async () => {
       console.log(`${signal}: stopping`);

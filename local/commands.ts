@@ -22,3 +22,8 @@ export function auditRecordCommand(local: LocalEndpoints, planId: string): strin
 export function startRunCommand(local: LocalEndpoints, planId: string): string {
   return `${credentials(regionOf(local.stateMachineArn))} aws stepfunctions start-execution --endpoint-url ${local.baseUrl} --state-machine-arn ${local.stateMachineArn} --input '${JSON.stringify({ planId })}'`;
 }
+
+/** `plangate` as one of the local identities (local/identities.ts): Alice, Bob and Carol approve; the operator does not. */
+export function plangateCommand(local: LocalEndpoints, who: { accessKeyId: string; secretAccessKey: string }, args: string): string {
+  return `AWS_ACCESS_KEY_ID=${who.accessKeyId} AWS_SECRET_ACCESS_KEY=${who.secretAccessKey} npx plangate --endpoint ${local.baseUrl} ${args}`;
+}

@@ -5,18 +5,28 @@ import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import dynalite from 'dynalite';
 import { parseConfig } from '../lib/config';
 import { tooLargePage } from '../lambdas/approval-api/approval-api';
-import { toApiGatewayEvent } from './api-gateway';
+import { type SignedCaller, toApiGatewayEvent } from './api-gateway';
 import { STATES } from '../lib/workflow-definition';
-import { answerJson, eventBridgeOperation, type JsonAnswer, serviceCatalogOperation, snsPublish, stepFunctionsOperation } from './aws-endpoints';
+import {
+  answerJson,
+  cloudFormationDescribeStacks,
+  eventBridgeOperation,
+  type JsonAnswer,
+  serviceCatalogOperation,
+  snsPublish,
+  stepFunctionsOperation,
+  stsGetCallerIdentity,
+} from './aws-endpoints';
 import { DEMO_PLANS } from './demo-plans';
 import { awsEvent, LocalEventBridge } from './event-bridge';
 import { matchesPattern } from './event-patterns';
 import { loadHandlers } from './handlers';
+import { callerOf, verifySignature } from './identities';
 import { Outbox, type OutboxEntry } from './outbox';
 import { AwsApiError, ServiceCatalogEmulator } from './service-catalog';
 import { type Execution, type ExecutionEvent, invokeHandler, LocalStepFunctions } from './step-functions';
 import { exampleContext, synthesize } from './synth';
-import { createApprovalTable, LOCAL_REGION, type LocalWorkflow, loadWorkflow, withApprovalTimeout } from './template';
+import { createApprovalTable, LOCAL_REGION, LOCAL_STACK_NAME, type LocalWorkflow, loadWorkflow, routeFor, withApprovalTimeout } from './template';
 
 /**
  * Local mode: the synthesized workflow on one port, with no AWS account. The handlers are the deployed
@@ -131,7 +141,6 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const outbox = new Outbox((entry) => log(printEntry(entry)));
   let stepFunctions: LocalStepFunctions | undefined;
   let handlers: Awaited<ReturnType<typeof loadHandlers>> | undefined;
-  let approvalApi: ((event: unknown, context: Context) => Promise<unknown>) | undefined;
 
   const recipientsOf = (topicArn: string, attributes: Record<string, string>) => recipients(workflow, topicArn, attributes);
   const publishFaults: string[] = [];
@@ -175,6 +184,8 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     return { ARN: `arn:aws:secretsmanager:${LOCAL_REGION}:000000000000:secret:${id}-local`, Name: id, SecretString: value() };
   };
   let baseUrl = '';
+  // The deployed stack's outputs, as `plangate` reads them; the approval API is served at local mode's root.
+  const stackOutputs = () => ({ StateMachineArn: workflow.stateMachineArn, ApprovalTableName: workflow.table.name, ApprovalApiUrl: `${baseUrl}/` });
 
   const server = createServer(async (req, res) => {
     try {
@@ -195,6 +206,9 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
         if (service === 'AWSStepFunctions') return send(res, answerJson('1.0', () => stepFunctionsOperation(stepFunctions!, operation, input())()));
         if (service === 'AWSEvents') return send(res, answerJson('1.1', () => eventBridgeOperation(eventBridge, operation, input())()));
         if (service === 'secretsmanager') return send(res, answerJson('1.1', () => secretValue(operation, input())));
+        const action = target ? undefined : new URLSearchParams(body).get('Action');
+        if (action === 'GetCallerIdentity') return send(res, stsGetCallerIdentity(callerOf(req.headers.authorization)));
+        if (action === 'DescribeStacks') return send(res, cloudFormationDescribeStacks(body, { name: LOCAL_STACK_NAME, outputs: stackOutputs() }));
         if (!target) {
           const fault = publishFaults.shift();
           if (fault) return send(res, { status: 400, contentType: 'text/xml', body: `<ErrorResponse><Error><Type>Sender</Type><Code>${fault}</Code><Message>Refused by failNextPublish</Message></Error></ErrorResponse>` });
@@ -220,7 +234,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
         res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
         return;
       }
-      if (url.pathname.startsWith('/approvals/') || url.pathname === '/approvals' || url.pathname.startsWith('/slack/')) {
+      if (/^\/(approvals|slack|cli)(\/|$)/.test(url.pathname)) {
         let body: string | undefined;
         try {
           body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
@@ -230,8 +244,21 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
           throw error;
         }
         const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-        const event = toApiGatewayEvent({ method: req.method ?? 'GET', path: url.pathname, headers, body, query: Object.fromEntries(url.searchParams) });
-        return send(res, (await approvalApi!(event, { awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => 15_000 } as Context)) as APIGatewayProxyResult);
+        const route = routeFor(workflow.apiRoutes, url.pathname);
+        if (!route || !handlers) return send(res, { status: 403, body: { message: 'Missing Authentication Token' } });
+        let caller: SignedCaller | undefined;
+        if (route.authorization === 'AWS_IAM') {
+          // As API Gateway checks an AWS_IAM route's signature before the function sees anything.
+          const verdict = await verifySignature({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body: body ?? '' });
+          if ('status' in verdict) return send(res, { status: verdict.status, body: { message: verdict.message } });
+          caller = { arn: verdict.identity.arn, accessKeyId: verdict.identity.accessKeyId, userId: verdict.identity.userId };
+        }
+        const event = toApiGatewayEvent({ method: req.method ?? 'GET', path: url.pathname, headers, body, query: Object.fromEntries(url.searchParams) }, 'prod', {
+          resource: route.path,
+          caller,
+        });
+        const context = { awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => 15_000 } as Context;
+        return send(res, (await handlers[route.function](event, context)) as APIGatewayProxyResult);
       }
       if (url.pathname === '/local/outbox') {
         if (req.method !== 'GET') return send(res, { status: 405, body: { error: 'Use GET /local/outbox' } });
@@ -286,7 +313,6 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   ddb.destroy();
 
   handlers = await loadHandlers();
-  approvalApi = handlers.ApprovalApi;
   const pollWaitMs = options.pollWaitMs ?? 1000;
   const sfn = new LocalStepFunctions(workflow, handlers, {
     timeScale,

@@ -10,6 +10,8 @@ import { STATES } from '../lib/workflow-definition';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
+/** The stack name local mode answers DescribeStacks for: the deployed default. */
+export const LOCAL_STACK_NAME = 'PlanGate';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 export type CfnTemplate = { Resources: Record<string, Resource> };
@@ -27,6 +29,14 @@ export interface LocalWorkflow {
   rules: LocalRule[];
   /** Email subscriptions, by topic ARN: who receives a publish, and the filter policy on its message attributes. */
   subscriptions: Map<string, { endpoint: string; filterPolicy?: Record<string, unknown> }[]>;
+  /** The approval API's routes: path pattern (`/cli/plans/{planId}/release`, `/{proxy+}`), authorization and handler. */
+  apiRoutes: ApiRoute[];
+}
+
+export interface ApiRoute {
+  path: string;
+  authorization: 'NONE' | 'AWS_IAM';
+  function: FunctionName;
 }
 
 export interface LocalRule {
@@ -73,7 +83,7 @@ const PSEUDO: Record<string, string> = {
   'AWS::Region': LOCAL_REGION,
   'AWS::AccountId': LOCAL_ACCOUNT,
   'AWS::URLSuffix': 'amazonaws.com',
-  'AWS::StackName': 'PlanGate',
+  'AWS::StackName': LOCAL_STACK_NAME,
 };
 
 export function resolve(value: unknown, template: CfnTemplate): unknown {
@@ -149,7 +159,59 @@ export function loadWorkflow(template: CfnTemplate): LocalWorkflow {
     table: { name: tableId, keySchema: table.Properties?.KeySchema, attributeDefinitions: table.Properties?.AttributeDefinitions },
     rules: entries.filter(([, r]) => r.Type === 'AWS::Events::Rule').map(([id, rule]) => toLocalRule(id, rule, template)),
     subscriptions: emailSubscriptions(template),
+    apiRoutes: apiRoutes(template),
   };
+}
+
+/** Each API Gateway method (all are ANY), with its resource's full path and the function its integration invokes. */
+function apiRoutes(template: CfnTemplate): ApiRoute[] {
+  const pathOf = (ref: unknown): string => {
+    const id = (ref as { Ref?: string }).Ref;
+    const resource = id ? template.Resources[id] : undefined;
+    if (!resource) return ''; // the API's root resource (Fn::GetAtt RootResourceId)
+    const { PathPart, ParentId } = resource.Properties as { PathPart: string; ParentId: unknown };
+    return `${pathOf(ParentId)}/${PathPart}`;
+  };
+  return Object.values(template.Resources)
+    .filter((r) => r.Type === 'AWS::ApiGateway::Method')
+    .map((method) => {
+      const props = method.Properties as { ResourceId: unknown; AuthorizationType: string; Integration: unknown };
+      const target = JSON.stringify(props.Integration).match(/"Fn::GetAtt":\["(\w+)","Arn"\]/)?.[1];
+      const fn = target && functionNameOf(target);
+      if (!fn) throw new Error('An API method integrates with something other than one of our functions');
+      return { path: pathOf(props.ResourceId) || '/', authorization: props.AuthorizationType === 'AWS_IAM' ? 'AWS_IAM' : 'NONE', function: fn };
+    });
+}
+
+/**
+ * The route API Gateway picks for a path: literal segments before `{param}` ones, and those before a greedy
+ * `{proxy+}`, compared segment by segment from the left.
+ */
+export function routeFor(routes: ApiRoute[], path: string): ApiRoute | undefined {
+  const segments = path.split('/').filter(Boolean);
+  const score = (pattern: string): number[] | undefined => {
+    const parts = pattern.split('/').filter(Boolean);
+    const ranks: number[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      if (part.endsWith('+}')) return segments.length > i ? [...ranks, 1] : undefined;
+      if (i >= segments.length) return undefined;
+      if (part.startsWith('{')) ranks.push(2);
+      else if (part === segments[i]) ranks.push(3);
+      else return undefined;
+    }
+    return parts.length === segments.length ? ranks : undefined;
+  };
+  const compare = (a: number[], b: number[]) => {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+    return 0;
+  };
+  let best: { route: ApiRoute; ranks: number[] } | undefined;
+  for (const route of routes) {
+    const ranks = score(route.path);
+    if (ranks && (!best || compare(ranks, best.ranks) > 0)) best = { route, ranks };
+  }
+  return best?.route;
 }
 
 function toLocalRule(id: string, rule: Resource, template: CfnTemplate): LocalRule {

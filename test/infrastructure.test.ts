@@ -273,9 +273,31 @@ describe('approval API', () => {
     });
   });
 
-  test('sends every method and path to the handler, so wrong ones get readable answers', () => {
-    template.resourceCountIs('AWS::ApiGateway::Method', 2);
+  test('sends every method and path to a handler, so wrong ones get readable answers', () => {
+    template.resourceCountIs('AWS::ApiGateway::Method', 6);
     template.allResourcesProperties('AWS::ApiGateway::Method', { HttpMethod: 'ANY' });
+  });
+
+  test('the command line’s routes, and only they, take IAM-signed requests; releases go to CloseRun, decisions to the approval API', () => {
+    const methods = template.findResources('AWS::ApiGateway::Method');
+    const resources = template.findResources('AWS::ApiGateway::Resource');
+    const pathOf = (id: string): string => {
+      const r = resources[id]?.Properties as { PathPart: string; ParentId: { Ref?: string } } | undefined;
+      return r ? `${r.ParentId.Ref ? pathOf(r.ParentId.Ref) : ''}/${r.PathPart}` : '';
+    };
+    const routes = Object.values(methods).map((m) => {
+      const p = m.Properties as { AuthorizationType: string; ResourceId: { Ref?: string }; Integration: { Uri: { 'Fn::Join': [string, unknown[]] } } };
+      const target = JSON.stringify(p.Integration.Uri).match(/Workflow(\w+)Function[0-9A-F]{8}/)?.[1];
+      return `${p.ResourceId.Ref ? pathOf(p.ResourceId.Ref) : '/'} ${p.AuthorizationType} ${target}`;
+    });
+    expect(routes.sort()).toEqual([
+      '/ NONE ApprovalApi',
+      '/cli AWS_IAM ApprovalApi',
+      '/cli/plans/{planId}/decision AWS_IAM ApprovalApi',
+      '/cli/plans/{planId}/release AWS_IAM CloseRun',
+      '/cli/{proxy+} AWS_IAM ApprovalApi',
+      '/{proxy+} NONE ApprovalApi',
+    ]);
   });
 });
 
@@ -417,6 +439,6 @@ describe('Slack', () => {
       .filter((r) => r.Type === 'AWS::Lambda::Function')
       .map((r) => (r.Properties as { Environment: { Variables: Record<string, string> } }).Environment.Variables.APPROVERS)
       .filter(Boolean);
-    expect(JSON.parse(approvers[0]!)).toContainEqual({ email: 'alice@example.com', name: 'Alice Martin', slackUserId: 'U0ALICE01' });
+    expect(JSON.parse(approvers[0]!)).toContainEqual(expect.objectContaining({ email: 'alice@example.com', name: 'Alice Martin', slackUserId: 'U0ALICE01' }));
   });
 });

@@ -1,18 +1,15 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { LINK_ID_PATTERN } from '../shared/adapters/approval-store';
 import type { Environment } from '../shared/contracts/environment';
-import type { Decision } from '../shared/contracts/steps';
-import { oneLine } from '../shared/domain/text';
+import type { Approver } from '../shared/contracts/approver';
+import { handleCliDecision, json } from './cli-decision';
 import { type DecisionDeps, isClosed, isExpired, recordDecision } from './decision';
 import { closedPage, decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
-import { headerValue, rawBody } from './request';
+import { parseDecisionForm } from './request';
 import { handleSlackInteraction, type SlackDeps } from './slack-interactions';
 
 export const APPROVAL_API_ENV = ['TABLE_NAME', 'APPROVERS', 'SLACK_WEBHOOK_SECRET_ID', 'SLACK_SIGNING_SECRET_ID'] as const;
 export type ApprovalApiEnv = Environment<(typeof APPROVAL_API_ENV)[number]>;
-
-const MAX_BODY_BYTES = 10_000;
-const MAX_COMMENT_LENGTH = 1_000;
 
 const SECURITY_HEADERS = {
   'Content-Type': 'text/html; charset=utf-8',
@@ -35,6 +32,7 @@ const notFound = () =>
 
 export interface ApprovalApiDeps extends DecisionDeps {
   slack: SlackDeps;
+  approvers: Approver[];
 }
 
 /**
@@ -43,6 +41,10 @@ export interface ApprovalApiDeps extends DecisionDeps {
  */
 export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: ApprovalApiDeps): Promise<APIGatewayProxyResult> {
   if (/^\/slack\/interactions\/?$/.test(event.path ?? '')) return handleSlackInteraction(event, deps, deps.slack);
+  if (/^\/cli(\/|$)/.test(event.path ?? '')) {
+    const cli = /^\/cli\/plans\/([^/]+)\/decision\/?$/.exec(event.path ?? '');
+    return cli ? handleCliDecision(event, cli[1]!, deps, deps.approvers) : json(404, { error: `Nothing at ${event.httpMethod} ${event.path}` });
+  }
   const match = /^\/approvals\/([^/]+)\/?$/.exec(event.path ?? '');
   if (!match) return notFound();
   const method = event.httpMethod.toUpperCase();
@@ -96,42 +98,6 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
     case 'try-again':
       return page(503, messagePage('Please try again', 'Your decision could not be delivered just now and was not recorded.'), { 'Retry-After': '5' });
   }
-}
-
-type DecisionForm = { decision: Decision; comment?: string } | { error: string; status: number };
-
-/** Accepts the page's form post (or the same fields as JSON) and names what is wrong with anything else. */
-export function parseDecisionForm(event: Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBase64Encoded'>): DecisionForm {
-  const raw = rawBody(event);
-  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) return { status: 413, error: `The request body is larger than ${MAX_BODY_BYTES} bytes.` };
-  const contentType = headerValue(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
-  let fields: Record<string, unknown>;
-  if (contentType === 'application/x-www-form-urlencoded') {
-    const params = new URLSearchParams(raw);
-    // A field given twice (decision=approve&decision=reject) is ambiguous: refuse it rather than pick one.
-    const repeated = [...new Set(params.keys())].find((key) => params.getAll(key).length > 1);
-    if (repeated) return { status: 400, error: `The field "${oneLine(repeated).slice(0, 40)}" is given more than once.` };
-    fields = Object.fromEntries(params);
-  } else if (contentType === 'application/json') {
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-      fields = parsed as Record<string, unknown>;
-    } catch {
-      return { status: 400, error: 'The request body is not a JSON object.' };
-    }
-  } else {
-    return { status: 415, error: 'Send the decision as application/x-www-form-urlencoded or application/json.' };
-  }
-  const decision = fields.decision === 'approve' ? 'APPROVED' : fields.decision === 'reject' ? 'REJECTED' : undefined;
-  if (!decision) return { status: 400, error: 'The decision must be "approve" or "reject".' };
-  const comment = fields.comment === undefined ? '' : fields.comment;
-  if (typeof comment !== 'string') return { status: 400, error: 'The comment must be text.' };
-  if (comment.length > MAX_COMMENT_LENGTH) {
-    return { status: 400, error: `The comment is longer than ${MAX_COMMENT_LENGTH} characters.` };
-  }
-  // Stored and forwarded on one line, without control or bidi characters, as every plain-text channel shows it.
-  return { decision, comment: oneLine(comment).trim() || undefined };
 }
 
 /** The answer to a body over the size limit, with the same security headers as every page. */

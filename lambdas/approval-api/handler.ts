@@ -20,6 +20,7 @@ const deps: ApprovalApiDeps = {
     await stepFunctions.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
   },
   now: () => new Date(),
+  approvers: env.APPROVERS,
   slack: {
     signingSecret: async () => (signingSecretId ? readSecret(signingSecretId) : undefined),
     webhookUrl: async () => (webhookSecretId ? readSecret(webhookSecretId) : undefined),

@@ -1,9 +1,7 @@
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
-import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
-import { ReleaseRefusedError } from '../shared/contracts/errors';
 import { type Outcome, planIdSchema, type RunState } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { describeProgress } from '../shared/domain/describe';
@@ -11,6 +9,7 @@ import type { OutcomeDetail } from '../shared/domain/outcome';
 import { clip } from '../shared/domain/text';
 import { parseInput } from '../shared/contracts/parse-input';
 import { type CloseRunEnv, closeRun } from '../shared/services/close-run';
+import { isApiRequest, releaseRequest } from './release-request';
 
 export { CLOSE_RUN_ENV } from '../shared/services/close-run';
 
@@ -28,33 +27,15 @@ const statusChangeSchema = z.object({
   }),
 });
 
-/** An operator's release of a plan whose run is gone (`plangate release`). */
-const releaseSchema = z.object({
-  release: z.object({
-    planId: planIdSchema,
-    /** Who released it: the caller's IAM identity. */
-    by: z.string().check(z.minLength(1), z.maxLength(2048)),
-    reason: z.optional(z.string().check(z.maxLength(1000))),
-  }),
-});
-
-const eventSchema = z.union([statusChangeSchema, releaseSchema]);
-
-export interface ReleaseResult {
-  planId: string;
-  released: true;
-  status: ApprovalRecord['status'];
-  outcome?: Outcome;
-}
 
 /**
  * Closes a run that ended outside the workflow's own endings (stopped, failed, timed out), from the EventBridge rule
- * on Step Functions' status events; or releases a plan whose run is gone, for an operator. Either way, through the
- * same closing as Notify's.
+ * on Step Functions' status events; or, for `plangate release` through the approval API, releases a plan whose run
+ * is gone. Either way, through the same closing as Notify's.
  */
-export async function closeRunFunction(event: unknown, env: CloseRunEnv): Promise<OutcomeDetail | ReleaseResult> {
-  const parsed = parseInput(eventSchema, event);
-  return 'release' in parsed ? release(parsed.release, env) : closeEnded(parsed.detail, env);
+export async function closeRunFunction(event: unknown, env: CloseRunEnv): Promise<OutcomeDetail | APIGatewayProxyResult> {
+  if (isApiRequest(event)) return releaseRequest(event, env);
+  return closeEnded(parseInput(statusChangeSchema, event).detail, env);
 }
 
 async function closeEnded(detail: z.infer<typeof statusChangeSchema>['detail'], env: CloseRunEnv): Promise<OutcomeDetail> {
@@ -94,34 +75,6 @@ function phase(record: ApprovalRecord | undefined, hadPlan: boolean): string {
     default:
       return `after its approval ended ${record.status}. The plan was not executed.`;
   }
-}
-
-/**
- * Releases a plan whose run is gone, so a new run can claim it: a record its run never closed is closed as RELEASED
- * first (approvers and the outcome told). Refused while that run is still running, and for a plan with no record.
- */
-async function release(request: z.infer<typeof releaseSchema>['release'], env: CloseRunEnv): Promise<ReleaseResult> {
-  const store = new ApprovalStore(dynamo, env.TABLE_NAME);
-  const record = await store.get(request.planId);
-  if (!record) throw new ReleaseRefusedError(`Plan ${request.planId} has no approval record: there is nothing to release`);
-  if (!record.outcome) {
-    const { status, startDate } = await stepFunctions.send(new DescribeExecutionCommand({ executionArn: record.executionArn }));
-    if (status === 'RUNNING') {
-      throw new ReleaseRefusedError(`Run ${record.executionArn} is still running for plan ${request.planId}; stop it first, and it is closed and released on its own`);
-    }
-    const reason = `Released by ${request.by}${request.reason ? `: ${request.reason}` : ''}. Its run had ended (${status}) without closing the approval.`;
-    const state: RunState = {
-      input: { planId: request.planId },
-      run: { executionArn: record.executionArn, startedAt: (startDate ?? new Date(record.requestedAt)).toISOString(), planChecks: 0 },
-      outcome: 'RELEASED',
-      review: record.review,
-      approval: record.decision,
-      error: { Error: 'Released', Cause: reason },
-    };
-    await closeRun({ state, planId: request.planId }, env);
-  }
-  const released = await store.release(request.planId, request.by, { outcome: 'RELEASED', reason: `Released by ${request.by}`, finishedAt: new Date().toISOString() });
-  return { planId: request.planId, released: true, status: released?.status ?? record.status, outcome: released?.outcome?.outcome };
 }
 
 function parseJson(text: string | null | undefined): unknown {

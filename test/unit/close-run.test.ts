@@ -166,20 +166,49 @@ describe('the CloseRun function', () => {
     expect(await read()).toMatchObject({ status: 'APPROVED', released: false });
   });
 
-  test('release: a record its run never closed is closed as RELEASED and released; refused while the run runs, or with no record', async () => {
-    await expect(closeRunFunction({ release: { planId: 'plan-abc', by: 'ops' } }, env)).rejects.toMatchObject({ name: 'ReleaseRefusedError', message: expect.stringContaining('no approval record') });
+  /** `plangate release` as API Gateway hands it over: the signed caller in requestContext.identity. */
+  const releaseRequest = (planId: string, { by = 'arn:aws:iam::0:user/ops', method = 'POST', body = '' as string | null } = {}) =>
+    closeRunFunction(
+      {
+        httpMethod: method,
+        path: `/cli/plans/${planId}/release`,
+        headers: { 'content-type': 'application/json' },
+        body,
+        isBase64Encoded: false,
+        requestContext: { identity: { userArn: by || null } },
+      },
+      env,
+    ) as Promise<{ statusCode: number; body: string; headers: Record<string, string> }>;
+  const answer = async (response: ReturnType<typeof releaseRequest>) => {
+    const { statusCode, body } = await response;
+    return { statusCode, body: JSON.parse(body) };
+  };
+
+  test('release: a record its run never closed is closed as RELEASED and released, naming the signed caller; refused while the run runs, or with no record', async () => {
+    expect(await answer(releaseRequest('plan-abc'))).toEqual({ statusCode: 404, body: { error: expect.stringContaining('no approval record') } });
     await store(pending());
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
-    await expect(closeRunFunction({ release: { planId: 'plan-abc', by: 'ops' } }, env)).rejects.toMatchObject({ name: 'ReleaseRefusedError', message: expect.stringContaining('is still running') });
+    expect(await answer(releaseRequest('plan-abc'))).toEqual({ statusCode: 409, body: { error: expect.stringContaining('is still running') } });
     sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', startDate: new Date('2026-11-22T09:59:00Z') });
-    const result = await closeRunFunction({ release: { planId: 'plan-abc', by: 'arn:aws:iam::0:user/ops', reason: 'run lost in an old version' } }, env);
-    expect(result).toMatchObject({ planId: 'plan-abc', released: true, status: 'CLOSED', outcome: 'RELEASED' });
+    const released = await answer(releaseRequest('plan-abc', { body: JSON.stringify({ reason: 'run lost in an old version' }) }));
+    expect(released).toEqual({ statusCode: 200, body: { planId: 'plan-abc', released: true, status: 'CLOSED', outcome: 'RELEASED' } });
     expect(await read()).toMatchObject({ released: true, releasedBy: 'arn:aws:iam::0:user/ops', outcome: { outcome: 'RELEASED', reason: expect.stringContaining('run lost in an old version') } });
     expect(emails(env.APPROVAL_TOPIC_ARN)).toHaveLength(2);
   });
 
+  test('a release request that is unsigned, of the wrong method, for a bad plan id or with a bad body is refused, naming the problem', async () => {
+    await store(pending());
+    expect(await answer(releaseRequest('plan-abc', { by: '' }))).toMatchObject({ statusCode: 403, body: { error: expect.stringContaining('signed') } });
+    const wrongMethod = await releaseRequest('plan-abc', { method: 'GET' });
+    expect(wrongMethod).toMatchObject({ statusCode: 405, headers: { Allow: 'POST' } });
+    expect(await answer(releaseRequest('bad%20id!'))).toMatchObject({ statusCode: 400, body: { error: expect.stringContaining('does not name a plan') } });
+    expect(await answer(releaseRequest('plan-abc', { body: '{"reason": 42}' }))).toMatchObject({ statusCode: 400, body: { error: 'The reason must be text' } });
+    expect(await answer(releaseRequest('plan-abc', { body: 'reason=x' }))).toMatchObject({ statusCode: 400, body: { error: 'The request body is not JSON' } });
+    expect(await read()).toMatchObject({ status: 'PENDING' }); // nothing changed
+  });
+
   test('bad input is refused, naming the problem', async () => {
-    await expect(closeRunFunction({ release: { planId: 'bad id!' } }, env)).rejects.toMatchObject({ name: 'InvalidInputError' });
+    await expect(closeRunFunction({ release: { planId: 'plan-abc' } }, env)).rejects.toMatchObject({ name: 'InvalidInputError' });
     await expect(closeRunFunction({ source: 'aws.states', 'detail-type': 'Step Functions Execution Status Change', detail: { status: 'SUCCEEDED' } }, env)).rejects.toMatchObject({ name: 'InvalidInputError' });
   });
 });

@@ -188,7 +188,8 @@ export class ApprovalStore {
    */
   async addApproval(planId: string, decision: HumanDecision, nowSeconds: number): Promise<ApprovalRecord | undefined> {
     const email = decision.approver.email.toLowerCase();
-    const approval: Approval = { approver: decision.approver, channel: decision.channel, decidedAt: decision.decidedAt, comment: decision.comment };
+    const { approver, channel, decidedAt, comment, principal } = decision;
+    const approval: Approval = { approver, channel, decidedAt, comment, principal };
     return this.updated(
       new UpdateCommand({
         TableName: this.tableName,

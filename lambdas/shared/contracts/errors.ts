@@ -44,6 +44,12 @@ export class TransientError extends ExpectedError {
 /** A plan cannot be released: it has no approval record, or its run is still running. */
 export class ReleaseRefusedError extends ExpectedError {
   override readonly name = 'ReleaseRefusedError';
+  constructor(
+    message: string,
+    readonly reason: 'unknown-plan' | 'still-running',
+  ) {
+    super(message);
+  }
 }
 
 /** The approval record does not say this run was approved; refuse to execute. */

@@ -138,7 +138,8 @@ export type ReviewedPlan = z.infer<typeof reviewedPlanSchema>;
 export const DECISIONS = ['APPROVED', 'REJECTED'] as const;
 export type Decision = (typeof DECISIONS)[number];
 
-export const decisionChannelSchema = z.enum(['web', 'slack']);
+/** Where a person decided: their emailed link, Slack's buttons, or `plangate approve|reject` (signed with IAM). */
+export const decisionChannelSchema = z.enum(['web', 'slack', 'cli']);
 export type DecisionChannel = z.infer<typeof decisionChannelSchema>;
 
 /** One approver's approval, counted towards the quorum. */
@@ -147,6 +148,8 @@ export const approvalSchema = z.object({
   channel: decisionChannelSchema,
   decidedAt: z.string(),
   comment: z.optional(z.string()),
+  /** The IAM principal that signed a command-line decision (channel `cli`). */
+  principal: z.optional(z.string()),
 });
 export type Approval = z.infer<typeof approvalSchema>;
 
@@ -156,6 +159,8 @@ export const humanDecisionSchema = z.object({
   approver: approverSchema,
   comment: z.optional(z.string()),
   channel: decisionChannelSchema,
+  /** The IAM principal that signed a command-line decision (channel `cli`). */
+  principal: z.optional(z.string()),
   requestedAt: z.string(),
   decidedAt: z.string(),
   /** Every approval counted towards the quorum, in order (the deciding one last). */

@@ -15,6 +15,11 @@ export function approverWhoRequested(requestedBy: string | undefined, approvers:
   );
 }
 
+/** The approver one of whose `iamPrincipals` patterns matches a signed caller's ARN (exactly, `*` for any run of characters). */
+export function approverWithPrincipal(principalArn: string, approvers: Approver[]): Approver | undefined {
+  return approvers.find((a) => (a.iamPrincipals ?? []).some((pattern) => globToRegExp(pattern).test(principalArn)));
+}
+
 /** Approvers whose approval is still missing: not yet approved, and not the requester (who may not approve). */
 export function waitingOn(record: Pick<ApprovalRecord, 'approvers' | 'approverEmails' | 'selfApprover'>): Approver[] {
   const approved = new Set(record.approverEmails ?? []);

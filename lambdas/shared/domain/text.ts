@@ -37,3 +37,12 @@ export function firstItems<T>(items: T[], max: number): { items: T[]; more: numb
 
 /** "+N more" when N > 0, else nothing. */
 export const moreText = (more: number, what = 'more') => (more > 0 ? `+${more} ${what}` : '');
+
+/** A URL path segment, decoded; a malformed escape gives the empty string (which no id matches). */
+export function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return '';
+  }
+}

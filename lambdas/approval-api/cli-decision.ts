@@ -1,0 +1,76 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { ApprovalRecord } from '../shared/contracts/approval-record';
+import type { Approver } from '../shared/contracts/approver';
+import { planIdSchema } from '../shared/contracts/steps';
+import { approverWithPrincipal } from '../shared/domain/approvers';
+import { describeDecider } from '../shared/domain/describe';
+import { decodedSegment } from '../shared/domain/text';
+import { logger } from '../shared/runtime/logger';
+import { type DecisionDeps, type DecisionResult, recordDecision } from './decision';
+import { parseDecisionForm } from './request';
+
+export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
+  body: JSON.stringify(body),
+});
+
+/** The caller API Gateway authenticated with SigV4 (AWS_IAM authorization); absent on any other route. */
+export const signedCaller = (event: Pick<APIGatewayProxyEvent, 'requestContext'>): string | undefined => event.requestContext?.identity?.userArn ?? undefined;
+
+/** What the command line shows after a decision: the approval's state, never its task token. */
+function summary(record: ApprovalRecord) {
+  return {
+    planId: record.planId,
+    status: record.status,
+    requiredApprovals: record.requiredApprovals ?? 1,
+    approvals: (record.approvals ?? []).map((a) => ({ approver: a.approver.name ?? a.approver.email, channel: a.channel, decidedAt: a.decidedAt })),
+    ...(record.decision ? { decision: { decision: record.decision.decision, by: describeDecider(record.decision), decidedAt: record.decision.decidedAt } } : {}),
+    ...(record.outcome ? { outcome: record.outcome.outcome, reason: record.outcome.reason } : {}),
+  };
+}
+
+const ANSWERS: Record<DecisionResult['result'], { status: number; message: (planId: string) => string }> = {
+  decided: { status: 200, message: (p) => `Plan ${p} is decided.` },
+  counted: { status: 200, message: (p) => `Your approval of plan ${p} is counted; more approvals are needed.` },
+  'already-counted': { status: 409, message: (p) => `You have already approved plan ${p}.` },
+  'self-approval': { status: 403, message: (p) => `You asked for plan ${p}, so another approver must approve it. You may still reject it.` },
+  'already-decided': { status: 409, message: (p) => `Plan ${p} is already decided.` },
+  expired: { status: 410, message: (p) => `The approval request for plan ${p} has expired; the plan was not executed.` },
+  closed: { status: 410, message: (p) => `The approval request for plan ${p} was closed before it was decided.` },
+  'try-again': { status: 503, message: () => 'Your decision could not be delivered just now and was not recorded. Try again.' },
+};
+
+/**
+ * `plangate approve|reject`: POST /cli/plans/{planId}/decision, signed with the caller's AWS credentials. The
+ * approver is the one whose `iamPrincipals` match the signed caller; the decision then goes through the same rules
+ * as the web page and Slack (quorum, no self-approval, once only), recorded with channel `cli` and the principal.
+ */
+export async function handleCliDecision(event: APIGatewayProxyEvent, planIdParam: string, deps: DecisionDeps, approvers: Approver[]): Promise<APIGatewayProxyResult> {
+  if (event.httpMethod.toUpperCase() !== 'POST') return json(405, { error: `${event.httpMethod} is not supported here; POST a decision` }, { Allow: 'POST' });
+  const caller = signedCaller(event);
+  if (!caller) return json(403, { error: 'This route takes requests signed with AWS credentials (SigV4)' });
+  const planId = planIdSchema.safeParse(decodedSegment(planIdParam));
+  if (!planId.success) return json(400, { error: 'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-"' });
+  const form = parseDecisionForm(event);
+  if ('error' in form) return json(form.status, { error: form.error });
+  const approver = approverWithPrincipal(caller, approvers);
+  if (!approver) {
+    logger.warn('Command-line decision from a principal that is not an approver', { principal: caller, planId: planId.data });
+    return json(403, { error: `${caller} is not an approver: no approver's iamPrincipals match it` });
+  }
+  const record = await deps.store.get(planId.data);
+  if (!record) return json(404, { error: `Plan ${planId.data} has no approval request` });
+  const outcome = await recordDecision(deps, record, {
+    decision: form.decision,
+    approver,
+    comment: form.comment,
+    channel: 'cli',
+    principal: caller,
+    requestedAt: record.requestedAt,
+    decidedAt: deps.now().toISOString(),
+  });
+  const answer = ANSWERS[outcome.result];
+  const body = { result: outcome.result, message: answer.message(planId.data), ...('record' in outcome ? summary(outcome.record) : { planId: planId.data }) };
+  return json(answer.status, body, outcome.result === 'try-again' ? { 'Retry-After': '5' } : {});
+}

@@ -1,0 +1,102 @@
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ApprovalStore } from '../shared/adapters/approval-store';
+import { dynamo } from '../shared/adapters/clients/dynamodb';
+import { stepFunctions } from '../shared/adapters/clients/step-functions';
+import { ReleaseRefusedError } from '../shared/contracts/errors';
+import { planIdSchema, type RunState } from '../shared/contracts/steps';
+import { decodedSegment, oneLine } from '../shared/domain/text';
+import { logger } from '../shared/runtime/logger';
+import { type CloseRunEnv, closeRun } from '../shared/services/close-run';
+
+const MAX_BODY_BYTES = 10_000;
+const MAX_REASON_LENGTH = 1_000;
+
+const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
+  body: JSON.stringify(body),
+});
+
+/** API Gateway's proxy event (the release route), as opposed to the EventBridge events CloseRun otherwise gets. */
+export const isApiRequest = (event: unknown): event is APIGatewayProxyEvent =>
+  typeof event === 'object' && event !== null && 'httpMethod' in event && 'requestContext' in event;
+
+/**
+ * `plangate release`: POST /cli/plans/{planId}/release, signed with the caller's AWS credentials. IAM decides who may
+ * call it (`execute-api:Invoke` on the route); the signed caller is recorded as who released the plan.
+ */
+export async function releaseRequest(event: APIGatewayProxyEvent, env: CloseRunEnv): Promise<APIGatewayProxyResult> {
+  const match = /^\/cli\/plans\/([^/]+)\/release\/?$/.exec(event.path ?? '');
+  if (!match) return json(404, { error: `Nothing at ${event.httpMethod} ${event.path}` });
+  if (event.httpMethod.toUpperCase() !== 'POST') return json(405, { error: `${event.httpMethod} is not supported here; POST to release` }, { Allow: 'POST' });
+  const caller = event.requestContext?.identity?.userArn;
+  if (!caller) return json(403, { error: 'This route takes requests signed with AWS credentials (SigV4)' });
+  const planId = planIdSchema.safeParse(decodedSegment(match[1]!));
+  if (!planId.success) return json(400, { error: 'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-"' });
+  const body = parseBody(event);
+  if ('error' in body) return json(400, { error: body.error });
+  try {
+    return json(200, await release({ planId: planId.data, by: caller, reason: body.reason }, env));
+  } catch (error) {
+    if (!(error instanceof ReleaseRefusedError)) throw error;
+    return json(error.reason === 'unknown-plan' ? 404 : 409, { error: error.message });
+  }
+}
+
+function parseBody(event: APIGatewayProxyEvent): { reason?: string } | { error: string } {
+  const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+  if (!raw.trim()) return {};
+  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) return { error: `The request body is larger than ${MAX_BODY_BYTES} bytes` };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return { error: 'The request body is not JSON' };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { error: 'The request body must be a JSON object' };
+  const { reason } = parsed as { reason?: unknown };
+  if (reason === undefined) return {};
+  if (typeof reason !== 'string') return { error: 'The reason must be text' };
+  if (reason.length > MAX_REASON_LENGTH) return { error: `The reason is longer than ${MAX_REASON_LENGTH} characters` };
+  return { reason: oneLine(reason).trim() || undefined };
+}
+
+export interface ReleaseResult {
+  planId: string;
+  released: true;
+  status: string;
+  outcome?: string;
+}
+
+/**
+ * Releases a plan whose run is gone, so a new run can claim it: a record its run never closed is closed as RELEASED
+ * first (approvers and the outcome told). Refused while that run is still running, and for a plan with no record.
+ */
+export async function release(request: { planId: string; by: string; reason?: string }, env: CloseRunEnv): Promise<ReleaseResult> {
+  const store = new ApprovalStore(dynamo, env.TABLE_NAME);
+  const record = await store.get(request.planId);
+  if (!record) throw new ReleaseRefusedError(`Plan ${request.planId} has no approval record: there is nothing to release`, 'unknown-plan');
+  if (!record.outcome) {
+    const { status, startDate } = await stepFunctions.send(new DescribeExecutionCommand({ executionArn: record.executionArn }));
+    if (status === 'RUNNING') {
+      throw new ReleaseRefusedError(
+        `Run ${record.executionArn} is still running for plan ${request.planId}; stop it first, and it is closed and released on its own`,
+        'still-running',
+      );
+    }
+    const reason = `Released by ${request.by}${request.reason ? `: ${request.reason}` : ''}. Its run had ended (${status}) without closing the approval.`;
+    const state: RunState = {
+      input: { planId: request.planId },
+      run: { executionArn: record.executionArn, startedAt: (startDate ?? new Date(record.requestedAt)).toISOString(), planChecks: 0 },
+      outcome: 'RELEASED',
+      review: record.review,
+      approval: record.decision,
+      error: { Error: 'Released', Cause: reason },
+    };
+    await closeRun({ state, planId: request.planId }, env);
+  }
+  const released = await store.release(request.planId, request.by, { outcome: 'RELEASED', reason: `Released by ${request.by}`, finishedAt: new Date().toISOString() });
+  logger.info('Plan released', { planId: request.planId, by: request.by });
+  return { planId: request.planId, released: true, status: released?.status ?? record.status, outcome: released?.outcome?.outcome };
+}

@@ -1,0 +1,102 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { LOCAL_ACCOUNT } from './template';
+
+/**
+ * Local mode's stand-in for IAM: each access key is a principal. Requests to the approval API's IAM routes must be
+ * signed (SigV4) with a key below, and are checked as API Gateway checks them; other local endpoints only read who is
+ * calling (STS GetCallerIdentity answers it). The example configuration lets Alice, Bob and Carol in by these ARNs.
+ */
+export interface LocalIdentity {
+  accessKeyId: string;
+  secretAccessKey: string;
+  arn: string;
+  userId: string;
+}
+
+const assumed = (name: string, accessKeyId: string): LocalIdentity => ({
+  accessKeyId,
+  secretAccessKey: `plangate-local-${name}-secret`,
+  arn: `arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/PlanGateApprover/${name}`,
+  userId: `AROALOCALAPPROVER:${name}`,
+});
+
+export const ALICE = assumed('alice', 'AKIALOCALALICE000001');
+export const BOB = assumed('bob', 'AKIALOCALBOB00000002');
+export const CAROL = assumed('carol', 'AKIALOCALCAROL000003');
+/** An operator who is not an approver: may start and release runs, not decide. */
+export const OPERATOR: LocalIdentity = {
+  accessKeyId: 'AKIALOCALOPERATOR004',
+  secretAccessKey: 'plangate-local-operator-secret',
+  arn: `arn:aws:iam::${LOCAL_ACCOUNT}:user/operator`,
+  userId: 'AIDALOCALOPERATOR004',
+};
+export const LOCAL_IDENTITIES: LocalIdentity[] = [ALICE, BOB, CAROL, OPERATOR];
+
+/** Whoever signs with a key local mode does not know (the README's `local`/`local`): anyone, for the non-IAM endpoints. */
+const ANONYMOUS: LocalIdentity = { accessKeyId: '', secretAccessKey: '', arn: `arn:aws:iam::${LOCAL_ACCOUNT}:user/local`, userId: 'AIDALOCAL' };
+
+const CREDENTIAL = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/;
+
+/** The principal behind a request's SigV4 Authorization header, for endpoints that do not check signatures. */
+export function callerOf(authorization: string | undefined): LocalIdentity {
+  const accessKeyId = authorization && CREDENTIAL.exec(authorization)?.[1];
+  return LOCAL_IDENTITIES.find((i) => i.accessKeyId === accessKeyId) ?? ANONYMOUS;
+}
+
+export interface SignedRequest {
+  method: string;
+  /** The path and query as sent. */
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** API Gateway's answers when IAM authorization fails: always 403, with these messages. */
+export type Verdict = { identity: LocalIdentity } | { status: 403; message: string };
+
+const MAX_SKEW_MS = 5 * 60_000;
+
+/**
+ * Checks a request's SigV4 signature as API Gateway does for AWS_IAM routes: a known access key, a date within 5
+ * minutes, and a signature that matches the one computed with the key's secret over the same signed headers.
+ */
+export async function verifySignature(request: SignedRequest, now = new Date()): Promise<Verdict> {
+  const authorization = request.headers.authorization;
+  if (!authorization) return { status: 403, message: 'Missing Authentication Token' };
+  const credential = CREDENTIAL.exec(authorization);
+  const signedHeaders = /SignedHeaders=([^,\s]+)/.exec(authorization)?.[1]?.split(';');
+  const signature = /Signature=([0-9a-f]{64})/.exec(authorization)?.[1];
+  const amzDate = request.headers['x-amz-date'];
+  if (!authorization.startsWith('AWS4-HMAC-SHA256 ') || !credential || !signedHeaders || !signature || !amzDate) {
+    return { status: 403, message: "Authorization header requires 'Credential', 'Signature', 'SignedHeaders' and an X-Amz-Date header." };
+  }
+  const [, accessKeyId, , region, service] = credential;
+  const identity = LOCAL_IDENTITIES.find((i) => i.accessKeyId === accessKeyId);
+  if (!identity) return { status: 403, message: 'The security token included in the request is invalid.' };
+  const signedAt = Date.parse(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+  if (Number.isNaN(signedAt) || Math.abs(now.getTime() - signedAt) > MAX_SKEW_MS) {
+    return { status: 403, message: 'Signature expired: the request was signed more than 5 minutes from now.' };
+  }
+  const url = new URL(request.url, 'http://local');
+  const signer = new SignatureV4({ credentials: identity, region: region!, service: service!, sha256: Hash.bind(null, 'sha256'), uriEscapePath: true });
+  const expected = await signer.sign(
+    {
+      method: request.method,
+      protocol: 'http:',
+      hostname: (request.headers.host ?? '').replace(/:\d+$/, ''),
+      port: Number(/:(\d+)$/.exec(request.headers.host ?? '')?.[1]) || undefined,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: Object.fromEntries(signedHeaders.map((h) => [h, request.headers[h] ?? ''])),
+      body: request.body,
+    },
+    { signingDate: new Date(signedAt), unsignableHeaders: new Set(), signableHeaders: new Set(signedHeaders) },
+  );
+  const computed = /Signature=([0-9a-f]{64})/.exec(String(expected.headers.authorization))?.[1] ?? '';
+  if (computed.length !== signature.length || !timingSafeEqual(Buffer.from(computed), Buffer.from(signature))) {
+    return { status: 403, message: 'The request signature we calculated does not match the signature you provided.' };
+  }
+  return { identity };
+}
