@@ -1,0 +1,201 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import Table from 'cli-table3';
+import { ACCEPT_LANGUAGES, type AcceptLanguage, OUTCOMES, planIdSchema } from '../lambdas/shared/contracts/steps';
+import { type Aws, type ConnectOptions, connect, explainAwsError } from './aws';
+import { decide, exitCodeOf, release } from './decide';
+import { CliError, EXIT, OUTCOME_EXIT } from './exit-codes';
+import { findRun, isOutcome, listRuns, progressLine, type RunStatus, startRun, waitForRun } from './runs';
+
+/**
+ * `plangate`: start and follow runs, see them, decide on plans and release them, from a shell or a CI job. AWS access
+ * comes from the SDK's default credential chain and region; the stack's outputs say where PlanGate is.
+ */
+
+const planId = (value: string) => {
+  const parsed = planIdSchema.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues[0]!.message);
+  return parsed.data;
+};
+
+const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** "90s", "30m", "2h", "7d" in milliseconds. */
+const duration = (value: string) => {
+  const match = /^(\d+)([smhd])$/.exec(value.trim());
+  if (!match || Number(match[1]) === 0) throw new InvalidArgumentError('give a positive whole number and a unit: 90s, 30m, 2h or 7d');
+  return Number(match[1]) * UNITS[match[2]!]!;
+};
+const positiveInt = (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) throw new InvalidArgumentError('give a whole number from 1 to 1000');
+  return Number(value);
+};
+
+const print = (text: string): void => {
+  process.stdout.write(`${text}\n`);
+};
+const json = (value: unknown): void => print(JSON.stringify(value, null, 2));
+
+/** Colours only on a terminal: piped or in CI, plain text. */
+const style = () => (process.stdout.isTTY ? {} : { style: { head: [], border: [] } });
+
+function statusTable(run: RunStatus): string {
+  const table = new Table(style());
+  const rows: [string, string | undefined][] = [
+    ['Plan', run.planId],
+    ['Run', run.executionArn],
+    ['Status', run.status],
+    ['Phase', run.status === 'RUNNING' ? progressLine(run) : undefined],
+    ['Approval', run.approval && `${run.approval.status}, ${run.approval.approvals.length} of ${run.approval.required} approvals${run.approval.approvals.length ? ` (${run.approval.approvals.join(', ')})` : ''}`],
+    ['Decided by', run.approval?.decidedBy],
+    ['Record', run.recordStatus],
+    ['Outcome', run.outcome],
+    ['Reason', run.reason],
+    ['Started', run.startedAt],
+    ['Ended', run.stoppedAt],
+  ];
+  for (const [key, value] of rows) if (value) table.push({ [key]: value });
+  return table.toString();
+}
+
+function listTable(runs: RunStatus[]): string {
+  const table = new Table({ head: ['Plan', 'Started', 'Status', 'Approvals', 'Outcome', 'Run'], ...style() });
+  for (const run of runs) {
+    table.push([
+      run.planId ?? '?',
+      run.startedAt ?? '',
+      run.status === 'RUNNING' ? progressLine(run) : run.status,
+      run.approval ? `${run.approval.approvals.length} of ${run.approval.required}` : '',
+      run.outcome ?? '',
+      run.executionArn.split(':').pop() ?? '',
+    ]);
+  }
+  return table.toString();
+}
+
+function program(): Command {
+  const cli = new Command('plangate')
+    .description('Start, follow and decide PlanGate runs')
+    .option('--stack <name>', 'the PlanGate stack whose outputs say where it is', 'PlanGate')
+    .option('--region <region>', 'AWS region (default: the SDK’s, e.g. AWS_REGION)')
+    .option('--endpoint <url>', 'send every AWS call here, e.g. local mode: http://localhost:8642')
+    .option('--state-machine-arn <arn>', 'skip the stack lookup for the state machine')
+    .option('--table-name <name>', 'skip the stack lookup for the approval table')
+    .option('--api-url <url>', 'skip the stack lookup for the approval API')
+    .showHelpAfterError('(run plangate --help for usage)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 success; 1 error (AWS, credentials, unknown plan); 2 bad arguments; 3 --wait timed out;\n' +
+        '4 refused (not an approver, self-approval); 5 conflict (already decided, run still running); 6 expired or closed;\n' +
+        '10+ a run’s outcome with --wait (see the README).',
+    );
+  const aws = (): Aws => connect(cli.opts<ConnectOptions>());
+
+  cli
+    .command('start')
+    .description('start a run for a plan; with --wait, follow it and exit with its outcome')
+    .argument('<planId>', 'the provisioned product plan id', planId)
+    .addOption(new Option('--language <code>', 'AcceptLanguage for Service Catalog').choices(ACCEPT_LANGUAGES))
+    .option('--wait', 'follow the run to its end and exit with its outcome')
+    .option('--timeout <duration>', 'with --wait, give up after this long (e.g. 30m, 2h)', duration, 2 * 3_600_000)
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { language?: AcceptLanguage; wait?: boolean; timeout: number; json?: boolean }) => {
+      const connection = aws();
+      const target = await connection.target();
+      const { executionArn, requestedBy } = await startRun(connection, target, id, options.language);
+      process.stderr.write(`Started ${executionArn} for plan ${id}, as ${requestedBy}\n`);
+      if (!options.wait) {
+        if (options.json) json({ executionArn, requestedBy });
+        else print(executionArn);
+        return;
+      }
+      const run = await waitForRun(connection, target, executionArn, {
+        timeoutMs: options.timeout,
+        pollMs: Number(process.env.PLANGATE_POLL_MS) || 2_000,
+        onProgress: (line) => process.stderr.write(`  ${line}\n`),
+      });
+      if (options.json) json(run);
+      else print(`${run.outcome ?? run.status}: ${run.reason ?? ''}`.trim());
+      process.exitCode = run.outcome ? OUTCOME_EXIT[run.outcome] : EXIT.error;
+    });
+
+  cli
+    .command('status')
+    .description("show a plan's run (its newest) or a run by execution ARN")
+    .argument('<planIdOrExecutionArn>')
+    .option('--json', 'print JSON')
+    .action(async (ref: string, options: { json?: boolean }) => {
+      if (!ref.startsWith('arn:')) planId(ref);
+      const connection = aws();
+      const run = await findRun(connection, await connection.target(), ref);
+      if (options.json) json(run);
+      else print(statusTable(run));
+    });
+
+  cli
+    .command('list')
+    .description('list recent runs, newest first')
+    .option('--pending', 'only runs waiting for approval')
+    .addOption(new Option('--outcome <outcome>', 'only runs that ended so').choices(OUTCOMES))
+    .option('--since <duration>', 'runs started within this long (e.g. 1d, 7d)', duration, 7 * 86_400_000)
+    .option('--limit <n>', 'at most this many runs', positiveInt, 50)
+    .option('--json', 'print JSON')
+    .action(async (options: { pending?: boolean; outcome?: string; since: number; limit: number; json?: boolean }) => {
+      const connection = aws();
+      const outcome = options.outcome && isOutcome(options.outcome) ? options.outcome : undefined;
+      const runs = await listRuns(connection, await connection.target(), { pending: Boolean(options.pending), outcome, since: new Date(Date.now() - options.since), limit: options.limit });
+      if (options.json) json(runs);
+      else print(runs.length ? listTable(runs) : 'No runs match.');
+    });
+
+  for (const verb of ['approve', 'reject'] as const) {
+    cli
+      .command(verb)
+      .description(`${verb} a plan as yourself: your IAM principal must match an approver's iamPrincipals`)
+      .argument('<planId>', 'the plan waiting for approval', planId)
+      .option('--comment <text>', 'recorded with your decision (at most 1000 characters)')
+      .option('--json', 'print JSON')
+      .action(async (id: string, options: { comment?: string; json?: boolean }) => {
+        const answer = await decide(aws(), id, verb, options.comment);
+        process.exitCode = exitCodeOf(answer);
+        if (options.json) return json(answer.body);
+        const approvals = answer.body.approvals as { approver: string }[] | undefined;
+        const tally = answer.body.status === 'PENDING' && approvals ? ` ${approvals.length} of ${answer.body.requiredApprovals} approvals, by ${approvals.map((a) => a.approver).join(', ')}.` : '';
+        print(`${answer.body.message}${tally}`);
+      });
+  }
+
+  cli
+    .command('release')
+    .description('close and release the approval of a plan whose run is gone, so a new run may claim it')
+    .argument('<planId>', 'the plan to release', planId)
+    .option('--reason <text>', 'recorded with the release')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { reason?: string; json?: boolean }) => {
+      const answer = await release(aws(), id, options.reason);
+      exitCodeOf(answer);
+      if (options.json) json(answer.body);
+      else print(`Released plan ${id}: its approval is ${answer.body.status}${answer.body.outcome ? ` (${answer.body.outcome})` : ''}; a new run may claim it.`);
+    });
+  return cli;
+}
+
+/** Runs the command line; returns the exit code. Expected failures print one line, never a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return Number(process.exitCode ?? EXIT.ok);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed the problem (or the help) already.
+      return ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code) ? EXIT.ok : EXIT.usage;
+    }
+    const known = error instanceof CliError ? error : explainAwsError(error);
+    if (known) {
+      process.stderr.write(`plangate: ${known.message}\n`);
+      return known.exitCode;
+    }
+    process.stderr.write(`plangate: ${(error as Error).name}: ${(error as Error).message}\n`);
+    if (process.env.PLANGATE_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    return EXIT.error;
+  }
+}

@@ -1,0 +1,218 @@
+import { DescribeExecutionCommand, type ExecutionListItem, GetExecutionHistoryCommand, ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { ApprovalRecord } from '../lambdas/shared/contracts/approval-record';
+import { type AcceptLanguage, type Outcome, OUTCOMES, type RunInput } from '../lambdas/shared/contracts/steps';
+import { STATES } from '../lib/state-names';
+import type { Aws, Target } from './aws';
+import { CliError, EXIT } from './exit-codes';
+
+/** A run as the command line shows it. */
+export interface RunStatus {
+  planId?: string;
+  executionArn: string;
+  /** Step Functions' status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED. */
+  status: string;
+  startedAt?: string;
+  stoppedAt?: string;
+  phase: string;
+  /** The approval record's status and who has approved, when the run has one. */
+  approval?: { status: string; approvals: string[]; required: number; decidedBy?: string };
+  recordStatus?: string;
+  outcome?: Outcome;
+  reason?: string;
+}
+
+/** The approval record's fields the command line shows: never the task token. */
+const RECORD_FIELDS = ['planId', 'executionArn', '#status', 'approvals', 'requiredApprovals', 'decision', 'outcome'];
+type RecordView = Pick<ApprovalRecord, 'planId' | 'executionArn' | 'status' | 'approvals' | 'requiredApprovals' | 'decision' | 'outcome'>;
+
+const PHASES: Record<string, string> = {
+  Start: 'reviewing the plan',
+  [STATES.reviewPlan]: 'reviewing the plan',
+  [STATES.waitForPlan]: 'waiting for the plan to be created',
+  [STATES.autoApprove]: 'approved by a rule',
+  [STATES.requestApproval]: 'waiting for approval',
+  [STATES.remindApprovers]: 'waiting for approval (approvers reminded)',
+  [STATES.expireApproval]: 'approval expired',
+  'Approved?': 'approved',
+  [STATES.executePlan]: 'executing the plan',
+  'Start polling': 'following the record',
+  [STATES.checkRecord]: 'following the record',
+  'Record finished?': 'following the record',
+  [STATES.waitForRecord]: 'following the record',
+  [STATES.awaitRecordEvent]: 'following the record',
+};
+const phaseOf = (state: string | undefined) => (state ? (PHASES[state] ?? 'reporting the outcome') : 'starting');
+
+/** Starts a run for a plan, as the caller (requestedBy is their principal ARN, so they may not approve it). */
+export async function startRun(aws: Aws, target: Target, planId: string, acceptLanguage?: AcceptLanguage) {
+  const requestedBy = await aws.callerArn();
+  const input: RunInput = { planId, requestedBy, ...(acceptLanguage ? { acceptLanguage } : {}) };
+  // Named after the plan, so `plangate status <planId>` finds a run that ended before it had an approval record.
+  const name = `${planId.slice(0, 60)}-${Date.now().toString(36)}`;
+  const { executionArn } = await aws.sfn.send(new StartExecutionCommand({ stateMachineArn: target.stateMachineArn, name, input: JSON.stringify(input) }));
+  return { executionArn: executionArn!, requestedBy };
+}
+
+async function approvalRecord(aws: Aws, target: Target, planId: string): Promise<RecordView | undefined> {
+  const { Item } = await aws.documents.send(
+    new GetCommand({
+      TableName: target.tableName,
+      Key: { pk: `PLAN#${planId}` },
+      ProjectionExpression: RECORD_FIELDS.join(', '),
+      ExpressionAttributeNames: { '#status': 'status' },
+    }),
+  );
+  return Item as RecordView | undefined;
+}
+
+/** The run's last state and the record status its last check saw, from the newest history events. */
+async function progress(aws: Aws, executionArn: string) {
+  const { events = [] } = await aws.sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 100 }));
+  const entered = events.find((e) => e.type?.endsWith('StateEntered'))?.stateEnteredEventDetails?.name;
+  const check = events.find((e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === STATES.checkRecord);
+  let recordStatus: string | undefined;
+  try {
+    recordStatus = check && (JSON.parse(check.stateExitedEventDetails?.output ?? '{}') as { record?: { status?: string } }).record?.status;
+  } catch {
+    recordStatus = undefined;
+  }
+  return { phase: phaseOf(entered), recordStatus };
+}
+
+const ENDED_OUTSIDE: Record<string, Outcome> = { ABORTED: 'ABORTED', TIMED_OUT: 'RUN_TIMED_OUT', FAILED: 'RUN_FAILED' };
+
+/** Everything about one run: Step Functions' view, its phase, and its approval record if it owns one. */
+export async function describeRun(aws: Aws, target: Target, executionArn: string, known?: { planId?: string; record?: RecordView | null }): Promise<RunStatus> {
+  const execution = await aws.sfn.send(new DescribeExecutionCommand({ executionArn }));
+  const planId = known?.planId ?? parse<{ planId?: string }>(execution.input)?.planId;
+  const record = known?.record === undefined && planId ? await approvalRecord(aws, target, planId) : (known?.record ?? undefined);
+  const own = record?.executionArn === executionArn ? record : undefined;
+  const running = execution.status === 'RUNNING';
+  const { phase, recordStatus } = running ? await progress(aws, executionArn) : { phase: 'ended', recordStatus: undefined };
+  const notification = parse<{ outcome?: Outcome; reason?: string; recordStatus?: string }>(execution.output);
+  const outcome = running ? undefined : (notification?.outcome ?? own?.outcome?.outcome ?? ENDED_OUTSIDE[execution.status ?? '']);
+  return {
+    planId,
+    executionArn,
+    status: execution.status ?? 'UNKNOWN',
+    startedAt: execution.startDate?.toISOString(),
+    stoppedAt: execution.stopDate?.toISOString(),
+    phase,
+    ...(own
+      ? {
+          approval: {
+            status: own.status,
+            approvals: (own.approvals ?? []).map((a) => a.approver.name ?? a.approver.email),
+            required: own.requiredApprovals ?? 1,
+            decidedBy: own.decision && ('approver' in own.decision ? (own.decision.approver.name ?? own.decision.approver.email) : `rule: ${own.decision.rule}`),
+          },
+        }
+      : {}),
+    recordStatus: recordStatus ?? notification?.recordStatus,
+    outcome,
+    reason: running ? undefined : (notification?.reason ?? own?.outcome?.reason ?? execution.cause ?? execution.error),
+  };
+}
+
+/** A plan's run: the one its approval record names, else the newest run started for it by name (`plangate start`). */
+export async function findRun(aws: Aws, target: Target, ref: string): Promise<RunStatus> {
+  if (ref.startsWith('arn:')) {
+    if (!ref.includes(':execution:')) throw new CliError(`${ref} is not an execution ARN`, EXIT.usage);
+    try {
+      return await describeRun(aws, target, ref);
+    } catch (error) {
+      if ((error as Error).name === 'ExecutionDoesNotExist') throw new CliError(`No run ${ref}`, EXIT.error);
+      throw error;
+    }
+  }
+  const record = await approvalRecord(aws, target, ref);
+  if (record) return describeRun(aws, target, record.executionArn, { planId: ref, record });
+  for await (const run of executions(aws, target, {})) {
+    if (run.name?.startsWith(`${ref.slice(0, 60)}-`)) return describeRun(aws, target, run.executionArn!, { planId: ref, record: null });
+  }
+  throw new CliError(`No run found for plan ${ref}: it has no approval record, and no run was started for it with plangate start`, EXIT.error);
+}
+
+async function* executions(aws: Aws, target: Target, options: { running?: boolean; since?: Date }): AsyncGenerator<ExecutionListItem> {
+  let nextToken: string | undefined;
+  do {
+    const page = await aws.sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: target.stateMachineArn, statusFilter: options.running ? 'RUNNING' : undefined, maxResults: 100, nextToken }),
+    );
+    for (const run of page.executions ?? []) {
+      // Newest first: once one started before `since`, so did the rest.
+      if (options.since && run.startDate && run.startDate < options.since) return;
+      yield run;
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+}
+
+/** Recent runs, newest first, described a few at a time. */
+export async function listRuns(aws: Aws, target: Target, options: { pending: boolean; outcome?: Outcome; since: Date; limit: number }): Promise<RunStatus[]> {
+  const found: RunStatus[] = [];
+  const batch: ExecutionListItem[] = [];
+  const flush = async () => {
+    const described = await Promise.all(batch.splice(0).map((run) => describeRun(aws, target, run.executionArn!)));
+    for (const run of described) {
+      if (options.pending && run.approval?.status !== 'PENDING') continue;
+      if (options.outcome && run.outcome !== options.outcome) continue;
+      if (found.length < options.limit) found.push(run);
+    }
+  };
+  for await (const run of executions(aws, target, { running: options.pending, since: options.since })) {
+    batch.push(run);
+    if (batch.length === 8) await flush();
+    if (found.length >= options.limit) break;
+  }
+  await flush();
+  return found;
+}
+
+/**
+ * Follows a run until it ends, reporting each change of phase, approvals or record status. Gives up (the run goes
+ * on) after `timeoutMs`.
+ */
+export async function waitForRun(
+  aws: Aws,
+  target: Target,
+  executionArn: string,
+  options: { timeoutMs: number; pollMs: number; onProgress: (line: string) => void },
+): Promise<RunStatus> {
+  const deadline = Date.now() + options.timeoutMs;
+  let last = '';
+  for (;;) {
+    const run = await describeRun(aws, target, executionArn);
+    if (run.status !== 'RUNNING') return run;
+    const line = progressLine(run);
+    if (line !== last) options.onProgress(line);
+    last = line;
+    if (Date.now() + options.pollMs > deadline) {
+      throw new CliError(`Still running after the --timeout; the run goes on: plangate status ${executionArn}`, EXIT.stillRunning);
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs));
+  }
+}
+
+/** "waiting for approval: 1 of 2 approvals, by Alice Martin" */
+export function progressLine(run: RunStatus): string {
+  const parts = [run.phase];
+  if (run.approval && run.approval.status === 'PENDING' && run.approval.required > 0) {
+    const by = run.approval.approvals.length ? `, by ${run.approval.approvals.join(', ')}` : '';
+    parts.push(`${run.approval.approvals.length} of ${run.approval.required} approvals${by}`);
+  }
+  if (run.recordStatus) parts.push(`record ${run.recordStatus}`);
+  return parts.join(': ');
+}
+
+export const isOutcome = (value: string): value is Outcome => (OUTCOMES as readonly string[]).includes(value);
+
+function parse<T>(text: string | undefined): T | undefined {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
