@@ -3,6 +3,7 @@ import { LINK_ID_PATTERN } from '../shared/adapters/approval-store';
 import type { Environment } from '../shared/contracts/environment';
 import type { Decision } from '../shared/contracts/steps';
 import { oneLine } from '../shared/domain/text';
+import { addRunKeys } from '../shared/runtime/run-keys';
 import { type DecisionDeps, isClosed, isExpired, recordDecision } from './decision';
 import { closedPage, decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
 import { headerValue, rawBody } from './request';
@@ -55,6 +56,7 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
   const link = LINK_ID_PATTERN.test(linkId) ? await deps.store.getLink(linkId) : undefined;
   const record = link && (await deps.store.get(link.planId));
   if (!link || !record) return notFound();
+  addRunKeys({ planId: record.planId, executionArn: record.executionArn });
 
   const now = deps.now();
   const expired = isExpired(record, now);
