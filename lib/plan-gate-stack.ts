@@ -1,4 +1,4 @@
-import { Duration, Stack, type StackProps, aws_logs as logs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, aws_logs as logs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type PlanGateConfig, reminderMinutes } from './config';
 import { PlanApprovalWorkflow } from './plan-approval-workflow';
@@ -33,6 +33,8 @@ export class PlanGateStack extends Stack {
       autoApproveUpTo: config.autoApproveUpTo,
       reminderBeforeExpiry: Duration.minutes(reminderMinutes(config)),
       deleteExpiredPlans: config.deleteExpiredPlans,
+      alarms: { emails: config.alarmEmails, thresholds: config.alarmThresholds },
+      apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
       slack: config.slackWebhookSecret
         ? {
             webhookSecret: this.secret('SlackWebhookSecret', config.slackWebhookSecret),
@@ -42,6 +44,25 @@ export class PlanGateStack extends Stack {
           }
         : undefined,
     });
+    this.outputs();
+  }
+
+  /** What the README's commands read: `aws cloudformation describe-stacks --stack-name <stack> --query ...`. */
+  private outputs() {
+    const { workflow } = this;
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output('StateMachineArn', workflow.stateMachine.stateMachineArn, 'Start runs here (aws stepfunctions start-execution)');
+    output('ApprovalTableName', workflow.approvalTable.tableName, 'The approval records: the audit trail');
+    output('ApprovalApiUrl', workflow.approvalApi.url, 'Base URL of the approval pages; Slack interactions go to <this>slack/interactions');
+    output('ApprovalRequestTopicArn', workflow.approvalTopic.topicArn, 'Approval requests, one email subscription per approver');
+    output('OutcomeTopicArn', workflow.outcomeTopic.topicArn, 'Every run’s outcome');
+    output('AlarmTopicArn', workflow.monitoring.alarmTopic.topicArn, 'Alarm notifications (plangate:alarmEmails subscribe to it)');
+    output(
+      'DashboardUrl',
+      `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${workflow.monitoring.dashboard.dashboardName}`,
+      'The CloudWatch dashboard',
+    );
+    output('CloseRunFunctionName', workflow.functions.CloseRun.functionName, 'Invoke it to release a plan whose run is gone');
   }
 
   /** An existing secret, by name or complete ARN. */
