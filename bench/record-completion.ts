@@ -13,6 +13,7 @@
  *   npm run bench -- --initial 30 --max 600   other safety-net settings
  *   npm run bench -- --mix-only            only the mix, and no bundles (to compare settings)
  */
+import './quiet';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import FakeTimers from '@sinonjs/fake-timers';
@@ -282,7 +283,7 @@ async function simulate(workflow: LocalWorkflow, durations: number[], events: Ev
       const name = `${record.recordId}-${Math.floor(rng() * 1e9)}`;
       const executionArn = `${machine.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
       await waits.expect(record.provisionedProductId, executionArn); // what ExecutePlan does
-      const input = { run: { executionArn }, review: { acceptLanguage: 'en' }, execution: { recordId: record.recordId, executedAt: new Date(start).toISOString() } };
+      const input = { run: { executionArn }, review: { planId: `plan-${record.recordId}`, acceptLanguage: 'en' }, execution: { recordId: record.recordId, executedAt: new Date(start).toISOString() } };
       executions.push({ record, execution: machine.startExecution(input, name) });
       if (events && rng() >= events.lost) {
         const settledAt = record.finalAt - between(RECORD_LAG_SECONDS) * 1000;

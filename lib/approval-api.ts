@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations, aws_apigateway as apigw, aws_kms as kms, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations, aws_apigateway as apigw, aws_kms as kms, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { workflowLogGroup } from './workflow-function';
 
@@ -11,6 +11,11 @@ export interface ApprovalApiProps {
   /** Encrypts the access log. */
   readonly key: kms.IKey;
   readonly logRetention: logs.RetentionDays;
+  /**
+   * Create API Gateway's account-level CloudWatch Logs role (AWS::ApiGateway::Account, one per account and region),
+   * which the stage's logs need. Turn it off when the account already has one. @default true
+   */
+  readonly cloudWatchRole?: boolean;
 }
 
 /**
@@ -21,9 +26,11 @@ export class ApprovalApi extends apigw.RestApi {
   constructor(scope: Construct, id: string, props: ApprovalApiProps) {
     super(scope, id, {
       description: 'PlanGate approval pages',
+      // API Gateway's metrics are by API name: one per stack keeps two PlanGate stacks' alarms apart.
+      restApiName: `${Stack.of(scope).stackName}-ApprovalApi`,
       endpointTypes: [apigw.EndpointType.REGIONAL],
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      cloudWatchRole: props.cloudWatchRole ?? true,
+      ...((props.cloudWatchRole ?? true) ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY } : {}),
       deployOptions: {
         stageName: API_STAGE,
         // Links are unguessable; throttling keeps anyone from hammering the table while guessing anyway.
@@ -75,6 +82,7 @@ export class ApprovalApi extends apigw.RestApi {
     ack('APIG3', 'WAF is left to the platform team; links are 256-bit capabilities and the stage is throttled.');
     ack('APIG4', 'Approvers authenticate by their personal, unguessable, single-decision link sent to their own mailbox.');
     ack('COG4', 'Approvers authenticate by their personal link; a Cognito user pool would add accounts approvers do not have.');
+    if (!this.node.tryFindChild('CloudWatchRole')) return;
     ack(
       'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       "API Gateway's account-level logging role uses AWS's own policy, which only writes logs.",

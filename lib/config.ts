@@ -56,6 +56,21 @@ const configSchema = z
     /** Unset: defaultReminderMinutes() of the approval timeout. */
     reminderMinutesBeforeExpiry: wholeNumber(0, 10_079).optional(),
     deleteExpiredPlans: z.boolean({ error: 'must be true or false' }).default(false),
+    alarmEmails: z.array(z.email()).max(20).default([]),
+    alarmThresholds: z
+      .strictObject({
+        executionsEnded: wholeNumber(1, 1000).optional(),
+        internalErrors: wholeNumber(1, 1000).optional(),
+        functionErrors: wholeNumber(1, 1000).optional(),
+        functionThrottles: wholeNumber(1, 1000).optional(),
+        api5xx: wholeNumber(1, 1000).optional(),
+        apiLatencyP90Ms: wholeNumber(100, 29_000).optional(),
+        approvalWaitPercent: wholeNumber(1, 99).optional(),
+        dynamoDbThrottles: wholeNumber(1, 1000).optional(),
+        slackPostFailures: wholeNumber(1, 1000).optional(),
+      })
+      .default({}),
+    apiGatewayCloudWatchRole: z.boolean({ error: 'must be true or false' }).default(true),
     logRetentionDays: z
       .number({ error: `must be one of ${LOG_RETENTION_DAYS.join(', ')}` })
       .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
@@ -148,7 +163,8 @@ function fromCommandLine(value: unknown): unknown {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
-    return `unknown setting(s) ${issue.keys.map((k) => CONTEXT_PREFIX + k).join(', ')}`;
+    // Inside a setting's object, the keys are that object's own.
+    return issue.path.length ? `unknown key(s) ${issue.keys.join(', ')}` : `unknown setting(s) ${issue.keys.map((k) => CONTEXT_PREFIX + k).join(', ')}`;
   }
   return issue.message;
 }

@@ -16,6 +16,7 @@ export const FUNCTIONS = {
   Notify: 'notify',
   CloseRun: 'close-run',
   AwaitRecord: 'await-record',
+  WatchRuns: 'watch-runs',
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;

@@ -22,7 +22,8 @@ import { API_STAGE, ApprovalApi } from './approval-api';
 import { defaultReminderMinutes } from './config';
 import type { FunctionName } from './functions';
 import { approvalTable, deadLetterQueue, workflowKey, workflowTopics } from './storage';
-import { addRunTriggers, closeRunsEndedOutside, wakeRunsWhenStacksFinish } from './triggers';
+import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, WorkflowMonitoring } from './monitoring';
+import { addRunTriggers, closeRunsEndedOutside, wakeRunsWhenStacksFinish, watchRunsOnSchedule } from './triggers';
 import { WorkflowDefinition } from './workflow-definition';
 import { WorkflowFunction, workflowLogGroup } from './workflow-function';
 
@@ -68,6 +69,20 @@ export interface PlanApprovalWorkflowProps {
   readonly sensitiveResourceTypes?: string[];
   /** Post requests and outcomes to Slack, and (with a signing secret) take decisions from its buttons. @default - no Slack */
   readonly slack?: SlackProps;
+  /** Who hears the alarms, and when they fire. @default - no subscribers; DEFAULT_ALARM_THRESHOLDS */
+  readonly alarms?: AlarmProps;
+  /**
+   * Create API Gateway's account-level CloudWatch Logs role (AWS::ApiGateway::Account, a singleton per account and
+   * region). Turn it off when the account already has one. @default true
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
+}
+
+export interface AlarmProps {
+  /** Addresses subscribed to the alarm topic (each confirms by email). @default - none */
+  readonly emails?: string[];
+  /** Overrides of DEFAULT_ALARM_THRESHOLDS. */
+  readonly thresholds?: Partial<AlarmThresholds>;
 }
 
 export interface SlackProps {
@@ -97,6 +112,12 @@ export class PlanApprovalWorkflow extends Construct {
   readonly endingsDeadLetterQueue: sqs.Queue;
   /** Stack events that could not wake their run (which the safety net then finds). */
   readonly stackEventsDeadLetterQueue: sqs.Queue;
+  /** Review requests that could not start a run (only with the event triggers). */
+  readonly runTriggersDeadLetterQueue?: sqs.Queue;
+  /** Runs counts that failed (the next one comes 5 minutes later). */
+  readonly watchRunsDeadLetterQueue: sqs.Queue;
+  /** The alarms, their topic and the dashboard. */
+  readonly monitoring: WorkflowMonitoring;
 
   constructor(scope: Construct, id: string, props: PlanApprovalWorkflowProps) {
     super(scope, id);
@@ -153,7 +174,12 @@ export class PlanApprovalWorkflow extends Construct {
       })
       .allowServiceCatalog('DescribeProvisionedProductPlan');
     const approvalApiFunction = slack(fn('ApprovalApi', Duration.seconds(15)).bindTable(this.approvalTable, 'readWrite').setEnvironment(approvers), 'clicks');
-    this.approvalApi = new ApprovalApi(this, 'ApprovalApi', { handler: approvalApiFunction, key: this.key, logRetention });
+    this.approvalApi = new ApprovalApi(this, 'ApprovalApi', {
+      handler: approvalApiFunction,
+      key: this.key,
+      logRetention,
+      cloudWatchRole: props.apiGatewayCloudWatchRole,
+    });
     const requestApproval = slack(
       fn('RequestApproval')
         .bindTable(this.approvalTable, 'readWrite')
@@ -208,7 +234,7 @@ export class PlanApprovalWorkflow extends Construct {
     const closeRun = closer(
       new WorkflowFunction(this, 'CloseRun', { key: this.key, logRetention, asyncRetries: 2, deadLetterQueue: this.endingsDeadLetterQueue }),
     );
-    this.functions = {
+    const functions = {
       ReviewPlan: reviewPlan,
       AutoApprove: autoApprove,
       RequestApproval: requestApproval,
@@ -248,25 +274,56 @@ export class PlanApprovalWorkflow extends Construct {
     // A policy of its own, not the role's default one: the state machine invokes this function, which must not wait on it.
     new iam.Policy(this, 'AwaitRecordCompletesTasks', { roles: [awaitRecord.role], statements: [completeTasks] });
 
-    // CloseRun releases a plan only once its run has ended, which it checks.
-    closeRun.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['states:DescribeExecution'],
-        resources: [
-          Stack.of(this).formatArn({
-            service: 'states',
-            resource: 'execution',
-            resourceName: `${this.stateMachine.stateMachineName}:*`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    );
+    // CloseRun releases a plan only once its run has ended, which it checks; WatchRuns reads which plan a run is for.
+    const describeExecutions = new iam.PolicyStatement({
+      actions: ['states:DescribeExecution'],
+      resources: [
+        Stack.of(this).formatArn({
+          service: 'states',
+          resource: 'execution',
+          resourceName: `${this.stateMachine.stateMachineName}:*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    });
+    closeRun.addToRolePolicy(describeExecutions);
 
-    if (props.eventTriggerEnabled ?? true) addRunTriggers(this, { stateMachine: this.stateMachine, eventSource });
+    const thresholds = { ...DEFAULT_ALARM_THRESHOLDS, ...props.alarms?.thresholds };
+    // Counts the runs in flight and their open approvals every 5 minutes (the gauges CloudWatch does not have).
+    this.watchRunsDeadLetterQueue = deadLetterQueue(this, 'WatchRunsDeadLetterQueue', this.key);
+    const watchRuns = new WorkflowFunction(this, 'WatchRuns', { key: this.key, logRetention, asyncRetries: 0, deadLetterQueue: this.watchRunsDeadLetterQueue })
+      .bindTable(this.approvalTable, 'read')
+      .setEnvironment({ STATE_MACHINE_ARN: this.stateMachine.stateMachineArn, APPROVAL_ALARM_PERCENT: thresholds.approvalWaitPercent });
+    watchRuns.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [this.stateMachine.stateMachineArn] }));
+    watchRuns.addToRolePolicy(describeExecutions);
+    this.functions = { ...functions, WatchRuns: watchRuns };
+
+    if (props.eventTriggerEnabled ?? true) {
+      this.runTriggersDeadLetterQueue = deadLetterQueue(this, 'RunTriggersDeadLetterQueue', this.key);
+      addRunTriggers(this, { stateMachine: this.stateMachine, eventSource, deadLetterQueue: this.runTriggersDeadLetterQueue });
+    }
     closeRunsEndedOutside(this, { stateMachine: this.stateMachine, closeRun, deadLetterQueue: this.endingsDeadLetterQueue });
     wakeRunsWhenStacksFinish(this, { awaitRecord, deadLetterQueue: this.stackEventsDeadLetterQueue });
     this.approvalApi.routeReleasesTo(closeRun);
+
+    watchRunsOnSchedule(this, { watchRuns, deadLetterQueue: this.watchRunsDeadLetterQueue });
+
+    this.monitoring = new WorkflowMonitoring(this, 'Monitoring', {
+      key: this.key,
+      stateMachine: this.stateMachine,
+      functions: this.functions,
+      api: this.approvalApi,
+      table: this.approvalTable,
+      deadLetterQueues: {
+        EndingsDeadLetterQueue: this.endingsDeadLetterQueue,
+        StackEventsDeadLetterQueue: this.stackEventsDeadLetterQueue,
+        ...(this.runTriggersDeadLetterQueue ? { RunTriggersDeadLetterQueue: this.runTriggersDeadLetterQueue } : {}),
+        WatchRunsDeadLetterQueue: this.watchRunsDeadLetterQueue,
+      },
+      thresholds,
+      alarmEmails: props.alarms?.emails ?? [],
+      slack: Boolean(props.slack),
+    });
     this.acknowledgeNagFindings();
   }
 
@@ -277,17 +334,19 @@ export class PlanApprovalWorkflow extends Construct {
     for (const [name, fn] of Object.entries(this.functions)) {
       ack(fn.role, 'IAM5[Resource::*]',
         'X-Ray PutTraceSegments/PutTelemetryRecords and the Service Catalog plan and record actions have no resource types; IAM accepts only "*". Each role gets only the actions its function calls.');
-      // The functions that use the table or a topic (all but these two) are granted the key too.
-      if (name === 'ReviewPlan' || name === 'CheckRecord') continue;
+      // The functions that write to the table or publish to a topic (all but these three) are granted the key too.
+      if (name === 'ReviewPlan' || name === 'CheckRecord' || name === 'WatchRuns') continue;
       for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
         ack(fn.role, `IAM5[Action::${action}]`, 'Granted by CDK for the one PlanGate key that encrypts the table and topics.');
       }
     }
-    ack(
-      this.functions.CloseRun.role,
-      'IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<WorkflowStateMachine8F1B1C15.Name>:*]',
-      'DescribeExecution on the executions of this state machine only: an execution ARN ends with its run’s name.',
-    );
+    for (const fn of [this.functions.CloseRun, this.functions.WatchRuns]) {
+      ack(
+        fn.role,
+        'IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<WorkflowStateMachine8F1B1C15.Name>:*]',
+        'DescribeExecution on the executions of this state machine only: an execution ARN ends with its run’s name.',
+      );
+    }
     const smRole = this.stateMachine.role as Construct;
     ack(smRole, 'IAM5[Resource::*]', 'X-Ray tracing and CloudWatch Logs delivery actions have no resource types.');
     for (const fn of Object.values(this.functions)) {

@@ -33,6 +33,8 @@ export class PlanGateStack extends Stack {
       autoApproveUpTo: config.autoApproveUpTo,
       reminderBeforeExpiry: Duration.minutes(reminderMinutes(config)),
       deleteExpiredPlans: config.deleteExpiredPlans,
+      alarms: { emails: config.alarmEmails, thresholds: config.alarmThresholds },
+      apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
       slack: config.slackWebhookSecret
         ? {
             webhookSecret: this.secret('SlackWebhookSecret', config.slackWebhookSecret),
@@ -42,10 +44,25 @@ export class PlanGateStack extends Stack {
           }
         : undefined,
     });
-    // What `plangate` (and the README's commands) look up by stack name.
-    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn, description: 'The state machine that runs each plan' });
-    new CfnOutput(this, 'ApprovalTableName', { value: this.workflow.approvalTable.tableName, description: 'The approval records (the audit trail)' });
-    new CfnOutput(this, 'ApprovalApiUrl', { value: this.workflow.approvalApi.url, description: 'The approval API: links, Slack buttons and the command line' });
+    this.outputs();
+  }
+
+  /** What the README's commands read: `aws cloudformation describe-stacks --stack-name <stack> --query ...`. */
+  private outputs() {
+    const { workflow } = this;
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output('StateMachineArn', workflow.stateMachine.stateMachineArn, 'Start runs here (aws stepfunctions start-execution)');
+    output('ApprovalTableName', workflow.approvalTable.tableName, 'The approval records: the audit trail');
+    output('ApprovalApiUrl', workflow.approvalApi.url, 'Base URL of the approval pages, Slack interactions (<this>slack/interactions) and the command line (<this>cli/...)');
+    output('ApprovalRequestTopicArn', workflow.approvalTopic.topicArn, 'Approval requests, one email subscription per approver');
+    output('OutcomeTopicArn', workflow.outcomeTopic.topicArn, 'Every run’s outcome');
+    output('AlarmTopicArn', workflow.monitoring.alarmTopic.topicArn, 'Alarm notifications (plangate:alarmEmails subscribe to it)');
+    output(
+      'DashboardUrl',
+      `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${workflow.monitoring.dashboard.dashboardName}`,
+      'The CloudWatch dashboard',
+    );
+    output('CloseRunFunctionName', workflow.functions.CloseRun.functionName, 'Closes a run whose ending was dead-lettered (invoke it with the message body)');
   }
 
   /** An existing secret, by name or complete ARN. */

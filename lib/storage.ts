@@ -19,7 +19,7 @@ import type { Approver } from '../lambdas/shared/contracts/approver';
  * audit trail), make every subscriber confirm again, or rotate the key (test/logical-ids.test.ts).
  */
 
-/** Encrypts the approval table, the topics and every log group; rotates yearly; outlives the stack. */
+/** Encrypts the approval table, the topics, the dead-letter queues and every log group; rotates yearly; outlives the stack. */
 export function workflowKey(scope: Construct): kms.Key {
   const key = new kms.Key(scope, 'Key', {
     description: 'Encrypts PlanGate approvals, topics and logs',
@@ -43,6 +43,15 @@ export function workflowKey(scope: Construct): kms.Key {
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
       resources: ['*'],
       conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+    }),
+  );
+  // CloudWatch alarms publish to the encrypted alarm topic, as AWS documents it for a customer managed key.
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowCloudWatchAlarmsToUseAlarmTopic',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
     }),
   );
   return key;

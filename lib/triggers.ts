@@ -9,10 +9,13 @@ export const REVIEW_REQUESTED_DETAIL_TYPE = 'PlanGate Review Requested';
  * ids they have always had (test/logical-ids.test.ts).
  */
 
-/** Rules that start runs: a custom review request, and CloudTrail's record of a new plan. */
-export function addRunTriggers(scope: Construct, props: { stateMachine: sfn.IStateMachine; eventSource: string }): events.Rule[] {
+/**
+ * Rules that start runs: a custom review request, and CloudTrail's record of a new plan. A request that cannot start
+ * a run after 8 retries over a day goes to the dead-letter queue, rather than being dropped.
+ */
+export function addRunTriggers(scope: Construct, props: { stateMachine: sfn.IStateMachine; eventSource: string; deadLetterQueue: sqs.IQueue }): events.Rule[] {
   const target = (input: events.RuleTargetInput) =>
-    new targets.SfnStateMachine(props.stateMachine, { input, retryAttempts: 8, maxEventAge: Duration.hours(24) });
+    new targets.SfnStateMachine(props.stateMachine, { input, retryAttempts: 8, maxEventAge: Duration.hours(24), deadLetterQueue: props.deadLetterQueue });
   const reviewRequested = new events.Rule(scope, 'ReviewRequestedRule', {
     description: 'Starts a PlanGate run for a custom review request event',
     eventPattern: {
@@ -94,5 +97,18 @@ export function wakeRunsWhenStacksFinish(scope: Construct, props: { awaitRecord:
       },
     },
     targets: [new targets.LambdaFunction(props.awaitRecord, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+  });
+}
+
+/**
+ * Every 5 minutes, WatchRuns counts the runs in flight and their open approvals (gauges for the dashboard and the
+ * approval alarm). A count that comes late is worthless, so a failed one is not retried for long: it goes to the
+ * dead-letter queue, and the next one comes 5 minutes later.
+ */
+export function watchRunsOnSchedule(scope: Construct, props: { watchRuns: lambda.IFunction; deadLetterQueue: sqs.IQueue }): events.Rule {
+  return new events.Rule(scope, 'WatchRunsSchedule', {
+    description: 'Counts PlanGate runs in flight and approvals waiting, every 5 minutes',
+    schedule: events.Schedule.rate(Duration.minutes(5)),
+    targets: [new targets.LambdaFunction(props.watchRuns, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 2, maxEventAge: Duration.minutes(5) })],
   });
 }

@@ -94,7 +94,13 @@ export class WorkflowDefinition extends Construct {
         run: { 'executionArn.$': '$$.Execution.Id', 'startedAt.$': '$$.Execution.StartTime', planChecks: 0 },
       },
     });
-    const review = this.invoke(STATES.reviewPlan, props.functions.reviewPlan, sfn.TaskInput.fromObject({ 'input.$': '$.input' }), '$.review')
+    const review = this.invoke(
+      STATES.reviewPlan,
+      props.functions.reviewPlan,
+      // The run's ARN for the logs, and the checks so far (none on a run's first review, which counts RunsStarted).
+      sfn.TaskInput.fromObject({ 'input.$': '$.input', 'executionArn.$': '$.run.executionArn', 'planChecks.$': '$.run.planChecks' }),
+      '$.review',
+    )
       .addCatch(o.invalidInput, { errors: ['InvalidInputError'], resultPath: '$.error' })
       .addCatch(o.denied, { errors: ['PlanDeniedError'], resultPath: '$.error' })
       .addCatch(o.planNotReady, { errors: ['PlanNotReadyError'], resultPath: '$.error' })
@@ -222,6 +228,9 @@ export class WorkflowDefinition extends Construct {
       STATES.checkRecord,
       functions.checkRecord,
       sfn.TaskInput.fromObject({
+        // For the logs.
+        'planId.$': '$.review.planId',
+        'executionArn.$': '$.run.executionArn',
         'recordId.$': '$.execution.recordId',
         'acceptLanguage.$': '$.review.acceptLanguage',
         'executedAt.$': '$.execution.executedAt',

@@ -1,6 +1,7 @@
 import {
   Duration,
   RemovalPolicy,
+  Stack,
   aws_dynamodb as dynamodb,
   aws_events as events,
   aws_iam as iam,
@@ -64,7 +65,8 @@ export class WorkflowFunction extends nodejs.NodejsFunction {
       role,
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
-      environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'plangate' },
+      // The stack's name is the service in logs and traces, and the metrics' `service` dimension (lib/monitoring.ts).
+      environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: Stack.of(scope).stackName },
       bundling: { target: 'node24', minify: true, keepNames: true, sourceMap: true, forceDockerBundling: false },
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue, retryAttempts: props.asyncRetries ?? 2 } : {}),
     };
@@ -78,12 +80,14 @@ export class WorkflowFunction extends nodejs.NodejsFunction {
 
   /**
    * TABLE_NAME, with the access the function needs: `readWrite` to create approvals and links, `update` to read
-   * and update records it does not create (no Put, no Delete).
+   * and update records it does not create (no Put, no Delete), `read` to read only.
    */
-  bindTable(table: dynamodb.ITable, access: 'readWrite' | 'update'): this {
+  bindTable(table: dynamodb.ITable, access: 'readWrite' | 'update' | 'read'): this {
     this.setEnvironment({ TABLE_NAME: table.tableName });
     if (access === 'readWrite') {
       table.grantReadWriteData(this);
+    } else if (access === 'read') {
+      table.grantReadData(this);
     } else {
       table.grantReadData(this);
       table.grant(this, 'dynamodb:UpdateItem');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { matchesPattern } from './event-patterns';
 import type { Outbox } from './outbox';
 import { AwsApiError } from './service-catalog';
-import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalRule, type LocalTarget } from './template';
+import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalRule, type LocalSchedule, type LocalTarget } from './template';
 
 /**
  * The default event bus in local mode: PutEvents entries, and the events AWS services emit (Step Functions status
@@ -15,6 +15,7 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalRule, type LocalTarget } from '.
  *                    the target's dead-letter queue
  *   an SNS topic     a publish, into the outbox
  * Every event is listed in the outbox with the rules it matched; dead letters appear there too (channel `dlq`).
+ * Scheduled rules send their targets EventBridge's "Scheduled Event" on their rate (startSchedules).
  */
 
 export interface AwsEvent {
@@ -92,6 +93,23 @@ export class LocalEventBridge {
     return event.id;
   }
 
+  /**
+   * Runs the scheduled rules: each sends EventBridge's "Scheduled Event" to its targets every `intervalMs(rate)`
+   * milliseconds. Scheduled events are not put on the bus (no other rule sees them), so they are not in the outbox.
+   * Returns what stops them.
+   */
+  startSchedules(schedules: LocalSchedule[], intervalMs: (rateSeconds: number) => number): () => void {
+    const timers = schedules
+      .filter((s) => s.enabled)
+      .map((schedule) =>
+        setInterval(() => {
+          const event = awsEvent('aws.events', 'Scheduled Event', [schedule.arn], {});
+          for (const target of schedule.targets) this.track(this.send(schedule, target, event));
+        }, intervalMs(schedule.rateSeconds)).unref(),
+      );
+    return () => timers.forEach(clearInterval);
+  }
+
   /** Settles once every delivery started so far has ended (its retries and dead letter included). */
   async idle(): Promise<void> {
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
@@ -102,7 +120,7 @@ export class LocalEventBridge {
     void delivery.finally(() => this.inFlight.delete(delivery));
   }
 
-  private async send(rule: LocalRule, target: LocalTarget, event: AwsEvent): Promise<void> {
+  private async send(rule: Pick<LocalRule, 'name'>, target: LocalTarget, event: AwsEvent): Promise<void> {
     await Promise.resolve(); // PutEvents answers first; deliveries follow, as on the real bus
     let input: string;
     try {
@@ -135,7 +153,7 @@ export class LocalEventBridge {
     }
   }
 
-  private async deadLetter(rule: LocalRule, target: LocalTarget, event: AwsEvent, error: Error) {
+  private async deadLetter(rule: Pick<LocalRule, 'name'>, target: LocalTarget, event: AwsEvent, error: Error) {
     const reason = `${error.name}: ${error.message}`;
     if (!target.deadLetterArn) {
       this.options.log?.(`[events] ${rule.name} could not deliver to ${target.arn} and has no dead-letter queue: ${reason}`);

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type RequestListener, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { InvokeStoreBase } from '@aws/lambda-invoke-store';
 import dynalite from 'dynalite';
 import { parseConfig } from '../lib/config';
 import { tooLargePage } from '../lambdas/approval-api/approval-api';
@@ -20,11 +21,14 @@ import {
 import { DEMO_PLANS } from './demo-plans';
 import { awsEvent, LocalEventBridge } from './event-bridge';
 import { matchesPattern } from './event-patterns';
+import { FUNCTIONS, type FunctionName } from '../lib/functions';
 import { loadHandlers } from './handlers';
 import { callerOf, verifySignature } from './identities';
+import { installInvokeStore, runInvocation } from './invoke-store';
+import { LocalMetrics } from './metrics';
 import { Outbox, type OutboxEntry } from './outbox';
 import { AwsApiError, ServiceCatalogEmulator } from './service-catalog';
-import { type Execution, type ExecutionEvent, invokeHandler, LocalStepFunctions } from './step-functions';
+import { type Execution, type ExecutionEvent, invokeHandler, type LambdaHandler, LocalStepFunctions } from './step-functions';
 import { exampleContext, synthesize } from './synth';
 import { createApprovalTable, LOCAL_REGION, LOCAL_STACK_NAME, type LocalWorkflow, loadWorkflow, routeFor, withApprovalTimeout } from './template';
 
@@ -59,6 +63,8 @@ export interface LocalModeOptions {
   timeScale?: number;
   /** Shortens the approval timeout below configuration's 5-minute minimum, to try expiry. @default from configuration */
   approvalTimeoutSeconds?: number;
+  /** Milliseconds between runs of a scheduled rule (WatchRuns' count) without a time scale. @default 5000 */
+  scheduleMs?: number;
 }
 
 export interface LocalMode {
@@ -70,6 +76,8 @@ export interface LocalMode {
   /** The default event bus: the template's rules, and the events AWS services emit. */
   eventBridge: LocalEventBridge;
   outbox: Outbox;
+  /** The handlers' metrics, summed up as the dashboard shows them (GET /local/metrics). */
+  metrics: LocalMetrics;
   /** Makes the next SNS publish(es) fail with this error code (a 400, which the SDK does not retry), to try failures. */
   failNextPublish(code?: string, times?: number): void;
   close(): Promise<void>;
@@ -139,6 +147,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const dynamoListener = db.listeners('request')[0] as RequestListener;
   const outbox = new Outbox((entry) => log(printEntry(entry)));
+  const metrics = new LocalMetrics(Object.keys(FUNCTIONS));
   let stepFunctions: LocalStepFunctions | undefined;
   let handlers: Awaited<ReturnType<typeof loadHandlers>> | undefined;
 
@@ -260,6 +269,10 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
         const context = { awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => 15_000 } as Context;
         return send(res, (await handlers[route.function](event, context)) as APIGatewayProxyResult);
       }
+      if (url.pathname === '/local/metrics') {
+        if (req.method !== 'GET') return send(res, { status: 405, body: { error: 'Use GET /local/metrics' } });
+        return send(res, { status: 200, body: metrics.summary() });
+      }
       if (url.pathname === '/local/outbox') {
         if (req.method !== 'GET') return send(res, { status: 405, body: { error: 'Use GET /local/outbox' } });
         return send(res, { status: 200, body: outbox.list() });
@@ -307,12 +320,17 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     AWS_ENDPOINT_URL_EVENTBRIDGE: baseUrl,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: baseUrl,
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    // Metrics are written (and taken off stdout by LocalMetrics); there is no X-Ray here.
+    POWERTOOLS_METRICS_DISABLED: 'false',
+    POWERTOOLS_TRACE_ENABLED: 'false',
   });
+  const invokeStore = await installInvokeStore();
   const ddb = new DynamoDBClient({ endpoint: baseUrl });
   await createApprovalTable(ddb, workflow);
   ddb.destroy();
 
-  handlers = await loadHandlers();
+  // Loaded in a scope of their own too: Powertools sets up its stores as each bundle loads.
+  handlers = asLambda(await runInvocation(invokeStore, 'init', loadHandlers), invokeStore, metrics);
   const pollWaitMs = options.pollWaitMs ?? 1000;
   const sfn = new LocalStepFunctions(workflow, handlers, {
     timeScale,
@@ -326,6 +344,9 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   });
   stepFunctions = sfn;
   if (options.demoPlans ?? true) for (const plan of DEMO_PLANS) serviceCatalog.registerPlan(plan);
+  const stopSchedules = eventBridge.startSchedules(workflow.schedules, (rateSeconds) =>
+    timeScale === undefined ? (options.scheduleMs ?? 5000) : Math.max(1, rateSeconds * 1000 * timeScale),
+  );
 
   return {
     baseUrl,
@@ -334,20 +355,43 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     stepFunctions: sfn,
     eventBridge,
     outbox,
+    metrics,
     failNextPublish(code = 'InvalidParameter', times = 1) {
       publishFaults.push(...Array<string>(times).fill(code));
     },
     async close() {
+      stopSchedules();
       // Runs still open are stopped, as local state is in memory; their endings go through the bus like any other.
       for (const execution of sfn.listExecutions()) sfn.stopExecution(execution.executionArn, 'LocalModeStopped', 'Local mode shut down');
       // Their endings are closed like any other, but a stuck one must not keep local mode from stopping.
       const settled = Promise.all(sfn.listExecutions().map((e) => e.finished)).then(() => eventBridge.idle());
       await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
       serviceCatalog.close();
+      metrics.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/**
+ * Each handler as the Lambda runtime invokes it: in an invocation scope of its own (so concurrent invocations do not
+ * share log keys or metrics), counting the invocations that throw, as Lambda's Errors metric does.
+ */
+function asLambda(handlers: Record<FunctionName, LambdaHandler>, store: InvokeStoreBase, metrics: LocalMetrics): Record<FunctionName, LambdaHandler> {
+  const invoked = {} as Record<FunctionName, LambdaHandler>;
+  for (const [name, handler] of Object.entries(handlers) as [FunctionName, LambdaHandler][]) {
+    invoked[name] = (event, context) =>
+      runInvocation(store, context.awsRequestId, async () => {
+        try {
+          return await handler(event, context);
+        } catch (error) {
+          metrics.functionError(name);
+          throw error;
+        }
+      });
+  }
+  return invoked;
 }
 
 /** Who receives a publish to a topic: its email subscriptions whose filter policy matches the message attributes. */

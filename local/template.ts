@@ -27,6 +27,8 @@ export interface LocalWorkflow {
   table: { name: string; keySchema: unknown; attributeDefinitions: unknown };
   /** The EventBridge rules on the default bus, with their targets. */
   rules: LocalRule[];
+  /** The scheduled rules, with their targets. */
+  schedules: LocalSchedule[];
   /** Email subscriptions, by topic ARN: who receives a publish, and the filter policy on its message attributes. */
   subscriptions: Map<string, { endpoint: string; filterPolicy?: Record<string, unknown> }[]>;
   /** The approval API's routes: path pattern (`/cli/plans/{planId}/release`, `/{proxy+}`), authorization and handler. */
@@ -44,6 +46,15 @@ export interface LocalRule {
   name: string;
   arn: string;
   pattern: Record<string, unknown>;
+  enabled: boolean;
+  targets: LocalTarget[];
+}
+
+export interface LocalSchedule {
+  name: string;
+  arn: string;
+  /** From `rate(N minutes)` and the like. */
+  rateSeconds: number;
   enabled: boolean;
   targets: LocalTarget[];
 }
@@ -157,7 +168,8 @@ export function loadWorkflow(template: CfnTemplate): LocalWorkflow {
     functionsByArn,
     environment,
     table: { name: tableId, keySchema: table.Properties?.KeySchema, attributeDefinitions: table.Properties?.AttributeDefinitions },
-    rules: entries.filter(([, r]) => r.Type === 'AWS::Events::Rule').map(([id, rule]) => toLocalRule(id, rule, template)),
+    rules: entries.filter(([, r]) => r.Type === 'AWS::Events::Rule' && !r.Properties?.ScheduleExpression).map(([id, rule]) => toLocalRule(id, rule, template)),
+    schedules: entries.filter(([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties?.ScheduleExpression).map(([id, rule]) => toLocalSchedule(id, rule, template)),
     subscriptions: emailSubscriptions(template),
     apiRoutes: apiRoutes(template),
   };
@@ -212,6 +224,17 @@ export function routeFor(routes: ApiRoute[], path: string): ApiRoute | undefined
     if (ranks && (!best || compare(ranks, best.ranks) > 0)) best = { route, ranks };
   }
   return best?.route;
+}
+
+const RATE_UNITS: Record<string, number> = { minute: 60, minutes: 60, hour: 3600, hours: 3600, day: 86_400, days: 86_400 };
+
+/** A scheduled rule; only `rate(...)` expressions, the kind the template has. */
+function toLocalSchedule(id: string, rule: Resource, template: CfnTemplate): LocalSchedule {
+  const { ScheduleExpression: expression, ...rest } = rule.Properties as { ScheduleExpression: string };
+  const rate = /^rate\((\d+) (minutes?|hours?|days?)\)$/.exec(expression);
+  if (!rate) throw new Error(`Rule ${id} is scheduled by ${expression}; local mode runs rate(...) schedules only`);
+  const { enabled, targets, arn } = toLocalRule(id, { ...rule, Properties: { ...rest, EventPattern: {} } }, template);
+  return { name: id, arn, rateSeconds: Number(rate[1]) * RATE_UNITS[rate[2]!]!, enabled, targets };
 }
 
 function toLocalRule(id: string, rule: Resource, template: CfnTemplate): LocalRule {

@@ -31,6 +31,9 @@ test('the example configuration in cdk.json is valid and fills in defaults', () 
     deniedResourceTypes: [],
     autoApproveUpTo: 'NONE',
     deleteExpiredPlans: false,
+    alarmEmails: [],
+    alarmThresholds: {},
+    apiGatewayCloudWatchRole: true,
   });
   expect(reminderMinutes(config)).toBe(60);
   expect(parseConfig(exampleContext()).approvers).toHaveLength(3);
@@ -52,6 +55,8 @@ test('values given with -c arrive as strings and are read as JSON', () => {
       'plangate:approvalTimeoutMinutes': '60',
       'plangate:eventTriggerEnabled': 'false',
       'plangate:eventSource': 'acme.platform',
+      'plangate:alarmThresholds': '{"apiLatencyP90Ms":5000}',
+      'plangate:apiGatewayCloudWatchRole': 'false',
     }),
   );
   expect(config).toMatchObject({
@@ -59,6 +64,8 @@ test('values given with -c arrive as strings and are read as JSON', () => {
     approvalTimeoutMinutes: 60,
     eventTriggerEnabled: false,
     eventSource: 'acme.platform',
+    alarmThresholds: { apiLatencyP90Ms: 5000 },
+    apiGatewayCloudWatchRole: false,
   });
 });
 
@@ -90,6 +97,10 @@ test.each([
   [{ 'plangate:reminderMinutesBeforeExpiry': 1440 }, 'plangate:reminderMinutesBeforeExpiry: must be less than plangate:approvalTimeoutMinutes (1440); 0 turns reminders off'],
   [{ 'plangate:reminderMinutesBeforeExpiry': -5 }, 'plangate:reminderMinutesBeforeExpiry: must be a whole number from 0 to 10079'],
   [{ 'plangate:deleteExpiredPlans': 'yes' }, 'plangate:deleteExpiredPlans: must be true or false'],
+  [{ 'plangate:alarmEmails': ['ops'] }, 'plangate:alarmEmails.0'],
+  [{ 'plangate:alarmThresholds': { approvalWaitPercent: 100 } }, 'plangate:alarmThresholds.approvalWaitPercent: must be a whole number from 1 to 99'],
+  [{ 'plangate:alarmThresholds': { apiLatencyMs: 100 } }, 'plangate:alarmThresholds: unknown key(s) apiLatencyMs'],
+  [{ 'plangate:apiGatewayCloudWatchRole': 'no' }, 'plangate:apiGatewayCloudWatchRole: must be true or false'],
   [{ 'plangate:approvers': [{ email: 'a@example.com', slackUserId: 'U1' + 'A'.repeat(5) }, { email: 'b@example.com', slackUserId: 'U1' + 'A'.repeat(5) }] }, 'lists Slack user U1AAAAA more than once'],
 ])('%j is refused with a message naming the key', (overrides, message) => {
   expect(problemsOf(withExample(overrides))).toContain(message);

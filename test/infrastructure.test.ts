@@ -5,8 +5,9 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseConfig } from '../lib/config';
 import { PlanApprovalWorkflow } from '../lib/plan-approval-workflow';
 import { PlanGateStack } from '../lib/plan-gate-stack';
-import { loadWorkflow } from '../local/template';
+import { loadWorkflow, resolve } from '../local/template';
 import { exampleContext, synthesize } from '../local/synth';
+import { FUNCTIONS } from '../lib/functions';
 
 /** The template as `cdk synth` produces it from the example configuration, synthesized once. */
 const { template, json, stack } = synthesize();
@@ -155,9 +156,9 @@ describe('data and encryption', () => {
   });
 
   test('topics are encrypted and refuse unencrypted publishing', () => {
-    expect(resourcesOf('AWS::SNS::Topic')).toHaveLength(2);
+    expect(resourcesOf('AWS::SNS::Topic')).toHaveLength(3); // approval requests, outcomes, alarms
     template.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
-    template.resourceCountIs('AWS::SNS::TopicPolicy', 2);
+    template.resourceCountIs('AWS::SNS::TopicPolicy', 3);
     template.allResourcesProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
@@ -165,7 +166,7 @@ describe('data and encryption', () => {
 
   test('every log group is encrypted and kept for the configured 365 days', () => {
     const groups = resourcesOf('AWS::Logs::LogGroup');
-    expect(groups.length).toBe(12); // ten functions, the state machine, the API's access log
+    expect(groups.length).toBe(13); // eleven functions, the state machine, the API's access log
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365, KmsKeyId: Match.anyValue() });
   });
 
@@ -237,7 +238,7 @@ describe('least privilege', () => {
 
   test('functions write logs to their own log group instead of using the AWS managed basic execution role', () => {
     const functionRoles = resourcesOf('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties).includes('lambda.amazonaws.com'));
-    expect(functionRoles).toHaveLength(10);
+    expect(functionRoles).toHaveLength(11);
     for (const [id, role] of functionRoles) expect({ id, managed: role.Properties?.ManagedPolicyArns }).toEqual({ id, managed: undefined });
     const reviewLogs = roleStatements('ReviewPlan').find((s) => [s.Action].flat().includes('logs:PutLogEvents'));
     expect(reviewLogs?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^WorkflowReviewPlanLogs/), 'Arn'] });
@@ -247,7 +248,7 @@ describe('least privilege', () => {
 describe('functions', () => {
   test('run on ARM64 with the latest Node.js runtime and X-Ray tracing', () => {
     const functions = resourcesOf('AWS::Lambda::Function');
-    expect(functions).toHaveLength(10);
+    expect(functions).toHaveLength(11);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -302,10 +303,16 @@ describe('approval API', () => {
 });
 
 describe('triggers', () => {
-  test('a custom review request event starts a run with its detail as input', () => {
+  test('a custom review request event starts a run with its detail as input; one that cannot goes to a dead-letter queue', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['plangate'], 'detail-type': ['PlanGate Review Requested'], detail: { planId: [{ exists: true }] } },
-      Targets: [Match.objectLike({ InputPath: '$.detail', RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86_400 } })],
+      Targets: [
+        Match.objectLike({
+          InputPath: '$.detail',
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86_400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowRunTriggersDeadLetterQueue'), 'Arn'] } },
+        }),
+      ],
     });
   });
 
@@ -347,11 +354,13 @@ describe('triggers', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue(), MessageRetentionPeriod: 1_209_600 });
   });
 
-  test('only CloseRun may describe executions, and only this state machine’s, to release a plan whose run has ended', () => {
-    expect(actionsOf('CloseRun')).toContain('states:DescribeExecution');
+  test('only CloseRun (to release a plan whose run has ended) and WatchRuns (to count runs) may describe executions, and only this state machine’s', () => {
+    for (const role of ['CloseRun', 'WatchRuns']) {
+      expect(actionsOf(role)).toContain('states:DescribeExecution');
+      const describe = roleStatements(role).find((st) => st.Action === 'states:DescribeExecution');
+      expect(JSON.stringify(describe?.Resource)).toMatch(/:execution:.*WorkflowStateMachine8F1B1C15.*Name.*:\*/);
+    }
     for (const role of ['ReviewPlan', 'RequestApproval', 'ApprovalApi', 'Notify', 'ExecutePlan']) expect(actionsOf(role)).not.toContain('states:DescribeExecution');
-    const describe = roleStatements('CloseRun').find((st) => st.Action === 'states:DescribeExecution');
-    expect(JSON.stringify(describe?.Resource)).toMatch(/:execution:.*WorkflowStateMachine8F1B1C15.*Name.*:\*/);
   });
 
   test('settled stack events of Service Catalog stacks in this account wake the waiting run, with retries and a dead-letter queue', () => {
@@ -379,7 +388,185 @@ describe('triggers', () => {
 
   test('can be turned off in configuration', () => {
     const { template: noTriggers } = synthesize({ 'plangate:eventTriggerEnabled': false });
-    noTriggers.resourceCountIs('AWS::Events::Rule', 2); // the rules that close runs and wake them stay
+    noTriggers.resourceCountIs('AWS::Events::Rule', 3); // the rules that close runs, wake them and count them stay
+    noTriggers.resourceCountIs('AWS::SQS::Queue', 3); // and so do their dead-letter queues
+  });
+});
+
+describe('operations', () => {
+  const alarms = resourcesOf('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as Record<string, unknown> & { AlarmName: string });
+  const alarmNamed = (name: string) => alarms.find((a) => a.AlarmName === `PlanGate-${name}`);
+  const alarmTopic = { Ref: expect.stringMatching(/^WorkflowMonitoringAlarmTopic/) };
+  const functionNames = Object.keys(FUNCTIONS);
+  const deadLetterQueues = ['EndingsDeadLetterQueue', 'StackEventsDeadLetterQueue', 'RunTriggersDeadLetterQueue', 'WatchRunsDeadLetterQueue'];
+
+  test('an alarm for every failure worth waking someone for, each telling the alarm topic when it fires and when it clears', () => {
+    expect(alarms.map((a) => a.AlarmName).sort()).toEqual(
+      [
+        'ExecutionsFailed',
+        'ExecutionsTimedOut',
+        'ExecutionsAborted',
+        'InternalErrors',
+        ...functionNames.flatMap((fn) => [`${fn}Errors`, `${fn}Throttles`]),
+        'ApprovalApi5xx',
+        'ApprovalApiLatency',
+        'ApprovalsOverdue',
+        'TableThrottles',
+        ...deadLetterQueues.map((q) => `${q}NotEmpty`),
+      ]
+        .map((name) => `PlanGate-${name}`)
+        .sort(),
+    );
+    for (const alarm of alarms) {
+      expect({ name: alarm.AlarmName, actions: alarm.AlarmActions, ok: alarm.OKActions }).toEqual({ name: alarm.AlarmName, actions: [alarmTopic], ok: [alarmTopic] });
+      expect(alarm.AlarmDescription).toMatch(/\w+ \w+ \w+/);
+    }
+  });
+
+  test('an idle stack raises none: missing data is fine, except a dead-letter queue’s, which stays in alarm until it is read', () => {
+    for (const alarm of alarms) {
+      const dlq = alarm.AlarmName.endsWith('DeadLetterQueueNotEmpty');
+      expect({ name: alarm.AlarmName, missing: alarm.TreatMissingData }).toEqual({ name: alarm.AlarmName, missing: dlq ? 'ignore' : 'notBreaching' });
+    }
+    expect(alarmNamed('EndingsDeadLetterQueueNotEmpty')).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/^WorkflowEndingsDeadLetterQueue/), 'QueueName'] } }],
+    });
+  });
+
+  test('executions that fail, time out or are stopped; runs that end INTERNAL_ERROR (their execution succeeds)', () => {
+    for (const [name, metric] of [['ExecutionsFailed', 'ExecutionsFailed'], ['ExecutionsTimedOut', 'ExecutionsTimedOut'], ['ExecutionsAborted', 'ExecutionsAborted']]) {
+      expect(alarmNamed(name!)).toMatchObject({ Namespace: 'AWS/States', MetricName: metric, Statistic: 'Sum', Period: 300, Threshold: 1, Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'WorkflowStateMachine8F1B1C15' } }] });
+    }
+    expect(alarmNamed('InternalErrors')).toMatchObject({
+      Namespace: 'PlanGate',
+      MetricName: 'RunEnded',
+      Dimensions: expect.arrayContaining([{ Name: 'outcome', Value: 'INTERNAL_ERROR' }, { Name: 'service', Value: 'PlanGate' }]),
+    });
+  });
+
+  test('a function’s errors alarm leaves out the workflow’s named endings, which the function counts itself', () => {
+    const errors = alarmNamed('ReviewPlanErrors') as unknown as { Metrics: { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] } } }[] };
+    expect(errors.Metrics.find((m) => m.Expression)?.Expression).toBe('errorsReviewPlan - FILL(expectedReviewPlan, 0)');
+    const [lambdaErrors, expected] = ['errorsReviewPlan', 'expectedReviewPlan'].map((id) => errors.Metrics.find((m) => m.Id === id)?.MetricStat?.Metric);
+    expect(lambdaErrors).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: expect.stringMatching(/^WorkflowReviewPlanFunction/) } }] });
+    expect(expected).toMatchObject({
+      Namespace: 'PlanGate',
+      MetricName: 'ExpectedErrors',
+      Dimensions: expect.arrayContaining([{ Name: 'function', Value: { Ref: expect.stringMatching(/^WorkflowReviewPlanFunction/) } }]),
+    });
+    expect(alarmNamed('ReviewPlanThrottles')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles', Threshold: 1 });
+  });
+
+  test('the approval API’s 5xx answers and latency, the table’s throttles, and approvals waiting past 75% of their timeout', () => {
+    const api = [{ Name: 'ApiName', Value: 'PlanGate-ApprovalApi' }, { Name: 'Stage', Value: { Ref: expect.stringMatching(/^WorkflowApprovalApiDeploymentStage/) } }];
+    expect(alarmNamed('ApprovalApi5xx')).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5XXError', Statistic: 'Sum', Threshold: 1, Dimensions: api });
+    expect(alarmNamed('ApprovalApiLatency')).toMatchObject({ MetricName: 'Latency', ExtendedStatistic: 'p90', Threshold: 3000, DatapointsToAlarm: 2, EvaluationPeriods: 3, Dimensions: api });
+    expect(JSON.stringify(alarmNamed('TableThrottles'))).toMatch(/ReadThrottleEvents.*WriteThrottleEvents/);
+    expect(alarmNamed('ApprovalsOverdue')).toMatchObject({ Namespace: 'PlanGate', MetricName: 'ApprovalsOverdue', Statistic: 'Maximum', Period: 600, Threshold: 1 });
+    const watchRuns = resourcesOf('AWS::Lambda::Function').find(([id]) => id.startsWith('WorkflowWatchRunsFunction'))![1];
+    expect(watchRuns.Properties).toMatchObject({ Environment: { Variables: { APPROVAL_ALARM_PERCENT: '75', STATE_MACHINE_ARN: { Ref: 'WorkflowStateMachine8F1B1C15' } } } });
+  });
+
+  test('thresholds come from plangate:alarmThresholds; the Slack alarm only with Slack', () => {
+    const { json: custom } = synthesize({
+      'plangate:alarmThresholds': { functionErrors: 3, apiLatencyP90Ms: 5000, approvalWaitPercent: 50 },
+      'plangate:slackWebhookSecret': 'plangate/slack-webhook-url',
+    });
+    const customAlarms = Object.values(custom.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties as { AlarmName: string; Threshold: number });
+    const threshold = (name: string) => customAlarms.find((a) => a.AlarmName === `PlanGate-${name}`)?.Threshold;
+    expect([threshold('NotifyErrors'), threshold('ApprovalApiLatency'), threshold('ExecutionsFailed'), threshold('SlackPostsFailed')]).toEqual([3, 5000, 1, 1]);
+    expect(alarmNamed('SlackPostsFailed')).toBeUndefined();
+    expect(JSON.stringify(custom)).toContain('"APPROVAL_ALARM_PERCENT":"50"');
+  });
+
+  test('the alarm topic is encrypted with the key, which CloudWatch may use; only this account’s alarms may publish; alarm emails subscribe', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'PlanGate alarms', KmsMasterKeyId: { 'Fn::GetAtt': ['WorkflowKey505700D2', 'Arn'] } });
+    const alarmTopicRef = { Ref: Match.stringLikeRegexp('^WorkflowMonitoringAlarmTopic') };
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [alarmTopicRef],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'AllowCloudWatchAlarms',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: { ArnLike: { 'aws:SourceArn': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
+    });
+    const { template: withEmails } = synthesize({ 'plangate:alarmEmails': ['oncall@example.com'] });
+    withEmails.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: alarmTopicRef });
+  });
+
+  test('every EventBridge target and every asynchronously invoked function has an encrypted dead-letter queue that keeps messages 14 days', () => {
+    const rules = resourcesOf('AWS::Events::Rule').map(([id, r]) => [id, (r.Properties as { Targets: { DeadLetterConfig?: unknown; Arn: unknown }[] }).Targets] as const);
+    expect(rules).toHaveLength(5);
+    for (const [id, targets] of rules) for (const target of targets) expect({ id, dlq: target.DeadLetterConfig }).toEqual({ id, dlq: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetterQueue/), 'Arn'] } } });
+    // Functions that are targets of rules are invoked asynchronously: Lambda sends what fails its retries to a queue too.
+    const asyncFunctions = rules.flatMap(([, targets]) => targets.map((t) => JSON.stringify(t.Arn))).filter((arn) => arn.includes('Function'));
+    expect(asyncFunctions).toHaveLength(3);
+    for (const [id, fn] of resourcesOf('AWS::Lambda::Function').filter(([id]) => asyncFunctions.some((arn) => arn.includes(id)))) {
+      expect({ id, dlq: (fn.Properties as { DeadLetterConfig?: unknown }).DeadLetterConfig }).toEqual({ id, dlq: { TargetArn: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetterQueue/), 'Arn'] } } });
+    }
+    const queues = resourcesOf('AWS::SQS::Queue');
+    expect(queues.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(deadLetterQueues.map((q) => `Workflow${q}`).sort());
+    for (const [, queue] of queues) expect(queue.Properties).toMatchObject({ KmsMasterKeyId: { 'Fn::GetAtt': ['WorkflowKey505700D2', 'Arn'] }, MessageRetentionPeriod: 1_209_600 });
+  });
+
+  test('WatchRuns counts every 5 minutes: it lists this state machine’s executions and reads the table, nothing more', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowWatchRunsFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 } })],
+    });
+    const actions = actionsOf('WatchRuns');
+    expect(actions.filter((a) => a.startsWith('states:')).sort()).toEqual(['states:DescribeExecution', 'states:ListExecutions']);
+    expect(actions.filter((a) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
+    expect(roleStatements('WatchRuns').find((st) => st.Action === 'states:ListExecutions')?.Resource).toEqual({ Ref: 'WorkflowStateMachine8F1B1C15' });
+  });
+
+  test('the dashboard shows runs by outcome, approval and execution times, runs in flight, errors per function and Slack failures', () => {
+    const [, dashboard] = resourcesOf('AWS::CloudWatch::Dashboard')[0]!;
+    const body = JSON.parse(resolve((dashboard.Properties as { DashboardBody: unknown }).DashboardBody, json) as string) as {
+      widgets: { properties: { title: string; metrics?: unknown[][] } }[];
+    };
+    const widget = (title: string) => JSON.stringify(body.widgets.find((w) => w.properties.title.startsWith(title))?.properties.metrics);
+    expect(widget('Runs by outcome')).toContain(`SEARCH('{PlanGate,outcome,service} MetricName=\\"RunEnded\\" service=\\"PlanGate\\"', 'Sum', 3600)`);
+    expect(widget('Runs by outcome')).toContain('"RunsStarted"');
+    expect(widget('Approval wait')).toMatch(/"ApprovalWaitSeconds".*"stat":"p50".*"ApprovalWaitSeconds".*"stat":"p90"/);
+    expect(widget('Execution and detection delay')).toMatch(/"ExecutionSeconds".*"p50".*"ExecutionSeconds".*"p90".*"DetectionDelaySeconds"/);
+    expect(widget('Runs in flight')).toMatch(/"RunsInFlight".*"ApprovalsWaiting".*"ApprovalsOverdue"/);
+    for (const fn of functionNames) expect(widget('Unexpected errors per function')).toContain(`errors${fn} - FILL(expected${fn}, 0)`);
+    expect(widget('Slack failures')).toContain('"SlackPostFailed"');
+    expect(body.widgets.at(-1)).toMatchObject({ type: 'alarm', properties: { alarms: expect.arrayContaining([expect.stringContaining('WorkflowMonitoringApprovalsOverdue')]) } });
+  });
+
+  test('stack outputs name what the README’s commands need', () => {
+    const outputs = (json as unknown as { Outputs: Record<string, { Value: unknown }> }).Outputs;
+    expect(outputs).toMatchObject({
+      StateMachineArn: { Value: { Ref: 'WorkflowStateMachine8F1B1C15' } },
+      ApprovalTableName: { Value: { Ref: 'WorkflowApprovalTable83CDE979' } },
+      ApprovalApiUrl: { Value: { 'Fn::Join': ['', expect.arrayContaining(['https://', { Ref: 'WorkflowApprovalApi3949B4F3' }])] } },
+      ApprovalRequestTopicArn: { Value: { Ref: 'WorkflowApprovalRequestTopic87183426' } },
+      OutcomeTopicArn: { Value: { Ref: 'WorkflowOutcomeTopicCD29F16C' } },
+      AlarmTopicArn: { Value: alarmTopic },
+      DashboardUrl: { Value: { 'Fn::Join': ['', expect.arrayContaining([{ Ref: expect.stringMatching(/^WorkflowMonitoringDashboard/) }])] } },
+      CloseRunFunctionName: { Value: { Ref: expect.stringMatching(/^WorkflowCloseRunFunction/) } },
+    });
+  });
+
+  test('API Gateway’s account-level CloudWatch role (one per account and region) is created unless configured off', () => {
+    template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    const { template: without } = synthesize({ 'plangate:apiGatewayCloudWatchRole': false });
+    without.resourceCountIs('AWS::ApiGateway::Account', 0);
+    expect(JSON.stringify(without.toJSON())).not.toContain('AmazonAPIGatewayPushToCloudWatchLogs');
   });
 });
 

@@ -14,7 +14,8 @@ let serviceCatalog: sc.ServiceCatalogClient;
 let stepFunctions: sfn.SFNClient;
 
 beforeAll(async () => {
-  local = await startLocalMode({ pollWaitMs: 50, context: ONE_APPROVAL });
+  // WatchRuns counts every 200 ms rather than every 5 minutes.
+  local = await startLocalMode({ pollWaitMs: 50, context: ONE_APPROVAL, scheduleMs: 200 });
   const config = { endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 };
   serviceCatalog = new sc.ServiceCatalogClient(config);
   stepFunctions = new sfn.SFNClient(config);
@@ -251,4 +252,49 @@ describe('every core scenario, through local mode', () => {
     expect(calls.length).toBe(4);
     expect(new Set(calls.map((c) => c.input.IdempotencyToken)).size).toBe(1);
   }, 30_000);
+});
+
+describe('GET /local/metrics', () => {
+  type Dashboard = {
+    runsStarted: number;
+    runsByOutcome: Record<string, number>;
+    approvalsWaiting: number | null;
+    runsInFlight: number | null;
+    approvalWaitSeconds: { count: number };
+    executionSeconds: { count: number };
+    detectionDelaySeconds: { count: number };
+    unexpectedErrorsByFunction: Record<string, number>;
+  };
+  const metrics = async () => (await (await fetch(`${local.baseUrl}/local/metrics`)).json()) as { dashboard: Dashboard; metrics: { name: string }[] };
+  const until = async (check: (d: Dashboard) => boolean) => {
+    for (let i = 0; i < 200; i++) {
+      const { dashboard } = await metrics();
+      if (check(dashboard)) return dashboard;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`metrics never got there: ${JSON.stringify((await metrics()).dashboard)}`);
+  };
+
+  test('sums up the handlers’ metrics as the dashboard shows them, WatchRuns’ counts included', async () => {
+    const before = (await metrics()).dashboard;
+    await registerPlan(ordersServicePlan('plan-localmetrics1'));
+    const executionArn = await start({ planId: 'plan-localmetrics1' });
+    const link = await linkFor('plan-localmetrics1');
+    await until((d) => (d.approvalsWaiting ?? 0) >= 1 && (d.runsInFlight ?? 0) >= 1);
+    await decide(link, 'approve');
+    expect((await finished(executionArn)).result).toMatchObject({ outcome: 'SUCCEEDED' });
+
+    const after = await until((d) => (d.runsByOutcome.SUCCEEDED ?? 0) > (before.runsByOutcome.SUCCEEDED ?? 0));
+    expect(after.runsStarted).toBe(before.runsStarted + 1);
+    expect(after.approvalWaitSeconds.count).toBe(before.approvalWaitSeconds.count + 1);
+    expect(after.executionSeconds.count).toBe(before.executionSeconds.count + 1);
+    expect(after.detectionDelaySeconds.count).toBe(before.detectionDelaySeconds.count + 1);
+    await until((d) => d.runsInFlight === 0);
+    // Every ending in this file so far (rejections, invalid input, missing plans, a throttled execute) is a named
+    // ending or a retry: none is an unexpected error.
+    expect(Object.keys(after.unexpectedErrorsByFunction)).toHaveLength(11);
+    expect(Object.values(after.unexpectedErrorsByFunction).every((n) => n === 0)).toBe(true);
+    expect((await metrics()).metrics.map((m) => m.name)).toEqual(expect.arrayContaining(['RunsStarted', 'RunEnded', 'ExpectedErrors', 'RunsInFlight']));
+    expect((await fetch(`${local.baseUrl}/local/metrics`, { method: 'POST' })).status).toBe(405);
+  });
 });

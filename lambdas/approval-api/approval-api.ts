@@ -3,6 +3,7 @@ import { LINK_ID_PATTERN } from '../shared/adapters/approval-store';
 import type { Environment } from '../shared/contracts/environment';
 import type { Approver } from '../shared/contracts/approver';
 import { handleCliDecision, json } from './cli-decision';
+import { addRunKeys } from '../shared/runtime/run-keys';
 import { type DecisionDeps, isClosed, isExpired, recordDecision } from './decision';
 import { closedPage, decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
 import { parseDecisionForm } from './request';
@@ -57,6 +58,7 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
   const link = LINK_ID_PATTERN.test(linkId) ? await deps.store.getLink(linkId) : undefined;
   const record = link && (await deps.store.get(link.planId));
   if (!link || !record) return notFound();
+  addRunKeys({ planId: record.planId, executionArn: record.executionArn });
 
   const now = deps.now();
   const expired = isExpired(record, now);

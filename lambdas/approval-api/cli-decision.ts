@@ -6,6 +6,7 @@ import { approverWithPrincipal } from '../shared/domain/approvers';
 import { describeDecider } from '../shared/domain/describe';
 import { decodedSegment } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
+import { addRunKeys } from '../shared/runtime/run-keys';
 import { type DecisionDeps, type DecisionResult, recordDecision } from './decision';
 import { parseDecisionForm } from './request';
 
@@ -61,6 +62,7 @@ export async function handleCliDecision(event: APIGatewayProxyEvent, planIdParam
   }
   const record = await deps.store.get(planId.data);
   if (!record) return json(404, { error: `Plan ${planId.data} has no approval request` });
+  addRunKeys({ planId: record.planId, executionArn: record.executionArn });
   const outcome = await recordDecision(deps, record, {
     decision: form.decision,
     approver,

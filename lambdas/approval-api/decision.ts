@@ -1,7 +1,9 @@
 import type { ApprovalStore } from '../shared/adapters/approval-store';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { HumanDecision } from '../shared/contracts/steps';
+import { METRIC } from '../shared/contracts/metrics';
 import { logger } from '../shared/runtime/logger';
+import { seconds } from '../shared/runtime/metrics';
 
 /** Step Functions' answers for a token whose task has ended or never existed. */
 const ENDED_TASK_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
@@ -97,5 +99,6 @@ export async function recordDecision(
     logger.warn('Could not remove the task token after deciding', { planId: record.planId, error: (error as Error).name });
   }
   logger.info('Approval decided', { planId: record.planId, decision: decision.decision, approver: decision.approver.email, channel: decision.channel });
+  seconds(METRIC.ApprovalWaitSeconds, (Date.parse(decision.decidedAt) - Date.parse(record.requestedAt)) / 1000);
   return { result: 'decided', record: { ...record, status: decision.decision, decision }, decision };
 }

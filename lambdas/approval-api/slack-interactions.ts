@@ -7,6 +7,7 @@ import type { Approver } from '../shared/contracts/approver';
 import { planIdSchema } from '../shared/contracts/steps';
 import { describeDecider } from '../shared/domain/describe';
 import { logger } from '../shared/runtime/logger';
+import { addRunKeys } from '../shared/runtime/run-keys';
 import { type DecisionDeps, recordDecision } from './decision';
 import { headerValue, rawBody } from './request';
 
@@ -90,6 +91,7 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
   }
   const record = await deps.store.get(planId.data);
   if (!record) return reply(ephemeral(`Plan ${planId.data} has no approval request.`));
+  addRunKeys({ planId: record.planId, executionArn: record.executionArn });
 
   const outcome = await recordDecision(deps, record, {
     decision: action.action_id === APPROVE_ACTION ? 'APPROVED' : 'REJECTED',

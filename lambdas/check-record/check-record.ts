@@ -1,4 +1,4 @@
-import { DescribeRecordCommand, type RecordOutput, type ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
+import { DescribeRecordCommand, type RecordDetail, type RecordOutput, type ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
 import * as z from '../shared/contracts/zod';
 import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
 import type { Environment } from '../shared/contracts/environment';
@@ -6,7 +6,9 @@ import { acceptLanguageSchema, type RecordCheck, type RecordWake, recordWakeSche
 import { MAX_LISTED_ERRORS } from '../shared/domain/outcome';
 import { clip, firstItems } from '../shared/domain/text';
 import { parseInput } from '../shared/contracts/parse-input';
+import { METRIC } from '../shared/contracts/metrics';
 import { logger } from '../shared/runtime/logger';
+import { seconds } from '../shared/runtime/metrics';
 
 export const CHECK_RECORD_ENV = ['POLL_INITIAL_INTERVAL_SECONDS', 'POLL_MAX_INTERVAL_SECONDS', 'POLL_TIMEOUT_SECONDS'] as const;
 export type CheckRecordEnv = Environment<(typeof CHECK_RECORD_ENV)[number]>;
@@ -108,6 +110,7 @@ export async function checkRecord(event: unknown, env: CheckRecordEnv): Promise<
   const now = new Date();
   const elapsedSeconds = (now.getTime() - Date.parse(executedAt)) / 1000;
   logger.info('Record checked', { recordId, status, checks: checks + 1 });
+  if (FINAL_RECORD_STATUSES.has(status)) recordTimings(detail, executedAt, now);
   return {
     recordId,
     status,
@@ -123,4 +126,15 @@ export async function checkRecord(event: unknown, env: CheckRecordEnv): Promise<
     timedOut: !FINAL_RECORD_STATUSES.has(status) && elapsedSeconds >= settings.timeoutSeconds,
     checkedAt: now.toISOString(),
   };
+}
+
+/**
+ * Once a run finds its record final (which ends its polling): how long Service Catalog took (the record's own times,
+ * or from our execute call when it gives no creation time), and how long the run took to notice.
+ */
+function recordTimings(detail: RecordDetail | undefined, executedAt: string, now: Date) {
+  const finishedAt = detail?.UpdatedTime?.getTime();
+  if (finishedAt === undefined) return;
+  seconds(METRIC.ExecutionSeconds, (finishedAt - (detail?.CreatedTime?.getTime() ?? Date.parse(executedAt))) / 1000);
+  seconds(METRIC.DetectionDelaySeconds, (now.getTime() - finishedAt) / 1000);
 }

@@ -7,6 +7,7 @@ import { ReleaseRefusedError } from '../shared/contracts/errors';
 import { planIdSchema, type RunState } from '../shared/contracts/steps';
 import { decodedSegment, oneLine } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
+import { addRunKeys } from '../shared/runtime/run-keys';
 import { type CloseRunEnv, closeRun } from '../shared/services/close-run';
 
 const MAX_BODY_BYTES = 10_000;
@@ -77,6 +78,7 @@ export async function release(request: { planId: string; by: string; reason?: st
   const store = new ApprovalStore(dynamo, env.TABLE_NAME);
   const record = await store.get(request.planId);
   if (!record) throw new ReleaseRefusedError(`Plan ${request.planId} has no approval record: there is nothing to release`, 'unknown-plan');
+  addRunKeys({ planId: record.planId, executionArn: record.executionArn });
   if (!record.outcome) {
     const { status, startDate } = await stepFunctions.send(new DescribeExecutionCommand({ executionArn: record.executionArn }));
     if (status === 'RUNNING') {

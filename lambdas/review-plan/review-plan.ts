@@ -8,12 +8,17 @@ import { summarizeChanges } from '../shared/domain/plan-summary';
 import { changesDigest, matchesType } from '../shared/domain/risk';
 import { approvalPolicy, UnreachableQuorum } from '../shared/domain/rules';
 import { parseInput } from '../shared/contracts/parse-input';
+import { METRIC } from '../shared/contracts/metrics';
 import { logger } from '../shared/runtime/logger';
+import { count } from '../shared/runtime/metrics';
 
 export const REVIEW_PLAN_ENV = ['APPROVERS', 'APPROVAL_RULES', 'DEFAULT_ACCEPT_LANGUAGE', 'SENSITIVE_RESOURCE_TYPES', 'DENIED_RESOURCE_TYPES'] as const;
 export type ReviewPlanEnv = Environment<(typeof REVIEW_PLAN_ENV)[number]>;
 
 const eventSchema = z.object({ input: runInputSchema });
+
+/** The state machine passes how often the plan was checked before: none on a run's first review. */
+const isFirstReview = (event: unknown) => (event as { planChecks?: unknown } | null)?.planChecks === 0;
 
 /**
  * Reviews the plan a run was started for: validates the run input, then reports the plan's status and,
@@ -21,6 +26,8 @@ const eventSchema = z.object({ input: runInputSchema });
  * reported as such (the state machine waits and asks again); any other status ends the run.
  */
 export async function reviewPlan(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult> {
+  // Counted before the input is checked: a run with bad input started too, and ends INVALID_INPUT.
+  if (isFirstReview(event)) count(METRIC.RunsStarted);
   const { input } = parseInput(eventSchema, event);
   const acceptLanguage = input.acceptLanguage ?? env.DEFAULT_ACCEPT_LANGUAGE;
   const { plan, resourceChanges } = await describePlan(serviceCatalog, input.planId, acceptLanguage);

@@ -31,6 +31,11 @@ const flag = z.codec(z.enum(['true', 'false'], { error: 'must be "true" or "fals
   encode: (value) => (value ? 'true' : 'false'),
 });
 
+const percent = z.codec(z.string().check(z.regex(/^\d+$/, 'must be a whole number')), z.number().check(z.int(), z.minimum(1), z.maximum(99)), {
+  decode: Number,
+  encode: String,
+});
+
 const text = z.string().check(z.minLength(1));
 const arn = z.string().check(z.regex(/^arn:aws[a-z-]*:[a-z0-9-]+:/, 'must be an ARN'));
 
@@ -61,6 +66,10 @@ export const ENVIRONMENT = {
   /** Secret ids only: the values are read at run time and never reach the template or the environment. */
   SLACK_WEBHOOK_SECRET_ID: z.optional(text),
   SLACK_SIGNING_SECRET_ID: z.optional(text),
+  /** The workflow's state machine, whose running executions WatchRuns counts. */
+  STATE_MACHINE_ARN: arn,
+  /** The share of the approval timeout (percent) past which an open approval counts as overdue. */
+  APPROVAL_ALARM_PERCENT: percent,
 };
 
 export type EnvironmentName = keyof typeof ENVIRONMENT;

@@ -1,6 +1,5 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ApprovalStore } from '../adapters/approval-store';
 import { dynamo } from '../adapters/clients/dynamodb';
 import { eventBridge } from '../adapters/clients/eventbridge';
@@ -16,7 +15,9 @@ import { planTitle, snsSubject } from '../domain/describe';
 import { describeOutcome, type OutcomeDetail, type OutcomeReport } from '../domain/outcome';
 import { untrusted } from '../domain/text';
 import { logger } from '../runtime/logger';
-import { metrics } from '../runtime/metrics';
+import { METRIC } from '../contracts/metrics';
+import { addRunKeys } from '../runtime/run-keys';
+import { count, countRunEnded } from '../runtime/metrics';
 
 export const OUTCOME_DETAIL_TYPE = 'PlanGate Run Finished';
 
@@ -48,6 +49,7 @@ export async function closeRun(ending: Ending, env: CloseRunEnv, now = new Date(
   let report = describeOutcome(ending.state, now);
   const { outcome } = ending.state;
   const executionArn = ending.state.run.executionArn;
+  addRunKeys({ planId: ending.planId, executionArn });
   const closing =
     ending.planId && outcome !== 'DUPLICATE'
       ? await store.close(ending.planId, executionArn, {
@@ -67,13 +69,14 @@ export async function closeRun(ending: Ending, env: CloseRunEnv, now = new Date(
     report = describeOutcome({ ...ending.state, outcome: recorded.outcome, review: ending.state.review ?? closing.record.review }, now, recorded.reason);
   }
   if (closing?.closedNow && record?.status === 'CLOSED') await tellApproversClosed(record, env);
+  // Once per run: a run with a record is counted by the call that closed it (Notify and CloseRun may both close it).
+  if (!closing || closing.closedNow) countRunEnded(outcome);
 
   const sent = (channel: 'Email' | 'Event' | 'Slack') => (record ? store.markNotified(record.planId, executionArn, channel, now.toISOString()) : undefined);
   if (outcome === 'DUPLICATE') {
     // Duplicates are quiet: EventBridge delivers triggers at least once, so they are expected, not news.
     logger.info('Duplicate run ended', { planId: report.detail.planId, reason: report.detail.reason });
-    metrics.addMetric('DuplicateRuns', MetricUnit.Count, 1);
-    metrics.publishStoredMetrics();
+    count(METRIC.DuplicateRuns);
     await putOutcomeEvent(report, env);
     return report.detail;
   }

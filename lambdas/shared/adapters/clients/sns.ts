@@ -1,4 +1,5 @@
 import { SNSClient } from '@aws-sdk/client-sns';
+import { tracer } from '../../runtime/tracer';
 
-/** Created once per container; only the functions that send email import it. */
-export const sns = new SNSClient({});
+/** Created once per container, traced; only the functions that send email import it. */
+export const sns = tracer.captureAWSv3Client(new SNSClient({}));

@@ -1,4 +1,8 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { tracer } from '../../runtime/tracer';
 
-/** Created once per container; only the functions that complete tasks import it. */
-export const stepFunctions = new SFNClient({});
+/**
+ * Created once per container, traced; only the functions that complete tasks or describe runs import it. X-Ray keeps
+ * no Step Functions request parameters (its SDK records parameters for a few services only), so no task token.
+ */
+export const stepFunctions = tracer.captureAWSv3Client(new SFNClient({}));

@@ -1,6 +1,6 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRIC } from '../../contracts/metrics';
 import { logger } from '../../runtime/logger';
-import { metrics } from '../../runtime/metrics';
+import { count } from '../../runtime/metrics';
 import type { SlackMessage } from './blocks';
 
 /**
@@ -26,7 +26,6 @@ export async function postToSlack(url: string, message: SlackMessage, options: {
     }
   }
   logger.warn('Slack post failed', { problem, host: new URL(url).host });
-  metrics.addMetric('SlackPostFailed', MetricUnit.Count, 1);
-  metrics.publishStoredMetrics();
+  count(METRIC.SlackPostFailed);
   return false;
 }

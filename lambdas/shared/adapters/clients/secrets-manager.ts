@@ -1,0 +1,5 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { tracer } from '../../runtime/tracer';
+
+/** Created once per container, traced; X-Ray records neither the request's parameters nor the secret's value. */
+export const secretsManager = tracer.captureAWSv3Client(new SecretsManagerClient({}));

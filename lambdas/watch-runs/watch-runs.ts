@@ -1,0 +1,84 @@
+import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { ApprovalStore } from '../shared/adapters/approval-store';
+import { dynamo } from '../shared/adapters/clients/dynamodb';
+import { stepFunctions } from '../shared/adapters/clients/step-functions';
+import type { ApprovalRecord } from '../shared/contracts/approval-record';
+import type { Environment } from '../shared/contracts/environment';
+import { METRIC } from '../shared/contracts/metrics';
+import { planIdSchema } from '../shared/contracts/steps';
+import { logger } from '../shared/runtime/logger';
+import { count } from '../shared/runtime/metrics';
+
+export const WATCH_RUNS_ENV = ['STATE_MACHINE_ARN', 'TABLE_NAME', 'APPROVAL_ALARM_PERCENT'] as const;
+export type WatchRunsEnv = Environment<(typeof WATCH_RUNS_ENV)[number]>;
+
+export interface RunCensus {
+  runsInFlight: number;
+  approvalsWaiting: number;
+  /** Open approvals past APPROVAL_ALARM_PERCENT of their approval timeout. */
+  approvalsOverdue: number;
+}
+
+/** Runs looked at together: each costs a DescribeExecution and a GetItem. */
+const CONCURRENCY = 10;
+
+/**
+ * Every 5 minutes (a schedule rule): how many runs are in flight, how many of them wait for approval, and how many
+ * have waited past the alarm's share of their approval timeout. CloudWatch has no gauge of a state machine's open
+ * executions, and a run waiting for approval does nothing that could be counted, so they are counted here, as
+ * gauges for the dashboard and the approval alarm. The invocation's event (the schedule's) is not used.
+ */
+export async function watchRuns(_event: unknown, env: WatchRunsEnv, now = new Date()): Promise<RunCensus> {
+  const store = new ApprovalStore(dynamo, env.TABLE_NAME);
+  const running = await runningExecutions(env.STATE_MACHINE_ARN);
+  const census: RunCensus = { runsInFlight: running.length, approvalsWaiting: 0, approvalsOverdue: 0 };
+  for (let i = 0; i < running.length; i += CONCURRENCY) {
+    const approvals = await Promise.all(running.slice(i, i + CONCURRENCY).map((executionArn) => openApproval(store, executionArn)));
+    for (const approval of approvals) {
+      if (!approval) continue;
+      census.approvalsWaiting++;
+      if (waitedShare(approval, now) * 100 >= env.APPROVAL_ALARM_PERCENT) census.approvalsOverdue++;
+    }
+  }
+  count(METRIC.RunsInFlight, census.runsInFlight);
+  count(METRIC.ApprovalsWaiting, census.approvalsWaiting);
+  count(METRIC.ApprovalsOverdue, census.approvalsOverdue);
+  logger.info('Runs counted', { ...census });
+  return census;
+}
+
+async function runningExecutions(stateMachineArn: string): Promise<string[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await stepFunctions.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, nextToken }));
+    arns.push(...(page.executions ?? []).map((e) => e.executionArn!));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return arns;
+}
+
+/** The approval this run owns and nobody has decided yet, if any: the run's input names the plan. */
+async function openApproval(store: ApprovalStore, executionArn: string): Promise<ApprovalRecord | undefined> {
+  const { input } = await stepFunctions.send(new DescribeExecutionCommand({ executionArn }));
+  const planId = planIdSchema.safeParse(parseJson(input)?.planId);
+  if (!planId.success) return undefined;
+  const record = await store.get(planId.data);
+  return record?.executionArn === executionArn && record.status === 'PENDING' && !record.outcome ? record : undefined;
+}
+
+/** How much of its approval timeout the request has used: 0 when asked, 1 at expiry. */
+export function waitedShare(record: Pick<ApprovalRecord, 'requestedAt' | 'expiresAt'>, now: Date): number {
+  const askedAt = Date.parse(record.requestedAt);
+  const timeout = record.expiresAt * 1000 - askedAt;
+  return timeout > 0 ? (now.getTime() - askedAt) / timeout : 1;
+}
+
+function parseJson(text: string | undefined): { planId?: unknown } | undefined {
+  try {
+    const value: unknown = JSON.parse(text ?? 'null');
+    return typeof value === 'object' && value !== null ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,242 @@
+import {
+  Aws,
+  Duration,
+  Stack,
+  aws_cloudwatch as cw,
+  aws_cloudwatch_actions as actions,
+  aws_dynamodb as dynamodb,
+  aws_iam as iam,
+  aws_kms as kms,
+  aws_lambda as lambda,
+  aws_sns as sns,
+  aws_sns_subscriptions as subscriptions,
+  aws_sqs as sqs,
+  aws_stepfunctions as sfn,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { DIMENSION, METRIC, METRICS_NAMESPACE, type MetricName } from '../lambdas/shared/contracts/metrics';
+import type { ApprovalApi } from './approval-api';
+
+/** What each alarm fires at (plangate:alarmThresholds). Counts are per 5 minutes. */
+export interface AlarmThresholds {
+  /** Executions that failed, timed out or were stopped (one alarm each). */
+  readonly executionsEnded: number;
+  /** Runs that ended INTERNAL_ERROR: a step failed after its retries (the execution itself succeeds). */
+  readonly internalErrors: number;
+  /** Errors of one function, other than the workflow's named endings and retries. */
+  readonly functionErrors: number;
+  /** Throttled invocations of one function. */
+  readonly functionThrottles: number;
+  /** Approval API answers with a 5xx status (its pages say "Something went wrong"). */
+  readonly api5xx: number;
+  /** The approval API's p90 latency, in milliseconds, in 2 of 3 periods (Slack wants an answer within 3 s). */
+  readonly apiLatencyP90Ms: number;
+  /** An approval still open past this share (percent) of its approval timeout. */
+  readonly approvalWaitPercent: number;
+  /** Throttled reads and writes on the approval table. */
+  readonly dynamoDbThrottles: number;
+  /** Slack posts that failed after their retry (only with Slack configured). */
+  readonly slackPostFailures: number;
+}
+
+export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
+  executionsEnded: 1,
+  internalErrors: 1,
+  functionErrors: 1,
+  functionThrottles: 1,
+  api5xx: 1,
+  apiLatencyP90Ms: 3000,
+  approvalWaitPercent: 75,
+  dynamoDbThrottles: 1,
+  slackPostFailures: 1,
+};
+
+export interface WorkflowMonitoringProps {
+  readonly key: kms.IKey;
+  readonly stateMachine: sfn.StateMachine;
+  readonly functions: Record<string, lambda.IFunction>;
+  readonly api: ApprovalApi;
+  readonly table: dynamodb.ITable;
+  /** Dead-letter queues, by name. */
+  readonly deadLetterQueues: Record<string, sqs.IQueue>;
+  readonly thresholds: AlarmThresholds;
+  /** Subscribed to the alarm topic. */
+  readonly alarmEmails: string[];
+  readonly slack: boolean;
+}
+
+const PERIOD = Duration.minutes(5);
+
+/**
+ * The alarms, their topic and the dashboard. Plain CloudWatch constructs: each alarm is one short call here, and the
+ * dashboard shows PlanGate's own metrics (contracts/metrics.ts) beside AWS's. Every alarm treats missing data as
+ * fine (an idle stack raises none), except the dead-letter queues' (below), and tells the topic when it fires and
+ * when it clears.
+ */
+export class WorkflowMonitoring extends Construct {
+  readonly alarmTopic: sns.Topic;
+  readonly alarms: cw.Alarm[] = [];
+  readonly dashboard: cw.Dashboard;
+  private readonly service: string;
+
+  constructor(scope: Construct, id: string, private readonly props: WorkflowMonitoringProps) {
+    super(scope, id);
+    this.service = Stack.of(this).stackName;
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: 'PlanGate alarms', masterKey: props.key, enforceSSL: true });
+    // CloudWatch publishes alarm notifications as a service; only this account's alarms may (the key allows it too).
+    this.alarmTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarms',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: { ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` } },
+      }),
+    );
+    for (const email of props.alarmEmails) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(email));
+
+    const t = props.thresholds;
+    const { stateMachine: sm, api, table } = props;
+    this.alarm('ExecutionsFailed', sm.metricFailed({ period: PERIOD }), t.executionsEnded, 'Runs failed outside the workflow (their notification failed, or they could not start). See "A stuck or failed run" in the README.');
+    this.alarm('ExecutionsTimedOut', sm.metricTimedOut({ period: PERIOD }), t.executionsEnded, 'Runs reached the state machine’s own time limit. See "A stuck or failed run" in the README.');
+    this.alarm('ExecutionsAborted', sm.metricAborted({ period: PERIOD }), t.executionsEnded, 'Runs were stopped (StopExecution). CloseRun closes them and tells everyone; check who stopped them.');
+    this.alarm('InternalErrors', this.metric(METRIC.RunEnded, 'Sum', { [DIMENSION.outcome]: 'INTERNAL_ERROR' }), t.internalErrors, 'Runs ended INTERNAL_ERROR: a step failed after its retries. The outcome email names the error; the function’s log has the details.');
+    for (const [name, fn] of Object.entries(props.functions)) {
+      this.alarm(`${name}Errors`, this.unexpectedErrors(name, fn), t.functionErrors, `${name} failed, other than the workflow’s named endings and retries. Its log group has the error.`);
+      this.alarm(`${name}Throttles`, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }), t.functionThrottles, `Lambda throttled ${name}: the account’s concurrency is used up.`);
+    }
+    this.alarm('ApprovalApi5xx', api.deploymentStage.metricServerError({ period: PERIOD, statistic: 'Sum' }), t.api5xx, 'The approval API answered 5xx ("Something went wrong"): nothing was recorded. The ApprovalApi function’s log has "Approval request failed".');
+    this.alarm('ApprovalApiLatency', api.deploymentStage.metricLatency({ period: PERIOD, statistic: 'p90' }), t.apiLatencyP90Ms, 'The approval API is slow (p90); Slack gives up on a click after 3 s.', 2, 3);
+    this.alarm('ApprovalsOverdue', this.metric(METRIC.ApprovalsOverdue, 'Maximum', {}, Duration.minutes(10)), 1, `A run has waited for approval past ${t.approvalWaitPercent}% of its approval timeout. Nudge the approvers (the dashboard counts them; the approval table's PENDING records name them).`);
+    this.alarm(
+      'TableThrottles',
+      new cw.MathExpression({
+        expression: 'FILL(reads, 0) + FILL(writes, 0)',
+        usingMetrics: { reads: table.metric('ReadThrottleEvents', { period: PERIOD, statistic: 'Sum' }), writes: table.metric('WriteThrottleEvents', { period: PERIOD, statistic: 'Sum' }) },
+        label: 'Throttled reads and writes',
+        period: PERIOD,
+      }),
+      t.dynamoDbThrottles,
+      'DynamoDB throttled the approval table (on-demand: a sudden burst beyond its previous peak).',
+    );
+    if (props.slack) {
+      this.alarm('SlackPostsFailed', this.metric(METRIC.SlackPostFailed, 'Sum'), t.slackPostFailures, 'Slack posts failed after a retry (emails still went out). See "Slack 401" in the README.');
+    }
+    for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
+      // SQS stops reporting a queue nobody touches, even one holding messages: a dead letter keeps the alarm on
+      // until the queue is read or purged, rather than clearing it after some hours of silence.
+      this.alarm(
+        `${name}NotEmpty`,
+        queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }),
+        1,
+        `${name} holds messages that could not be delivered. See "Dead letters" in the README.`,
+        1,
+        1,
+        cw.TreatMissingData.IGNORE,
+      );
+    }
+    this.dashboard = this.createDashboard();
+  }
+
+  /** A metric PlanGate emits, for this stack's functions. */
+  private metric(name: MetricName, statistic: string, dimensions: Record<string, string> = {}, period = PERIOD): cw.Metric {
+    return new cw.Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { [DIMENSION.service]: this.service, ...dimensions }, statistic, period });
+  }
+
+  /** Lambda's Errors, less the invocations that ended with a named ending or a retry (counted by the functions). */
+  private unexpectedErrors(name: string, fn: lambda.IFunction): cw.MathExpression {
+    // Ids of their own: the dashboard graphs every function's expression together.
+    const [errors, expected] = [`errors${name}`, `expected${name}`];
+    return new cw.MathExpression({
+      expression: `${errors} - FILL(${expected}, 0)`,
+      usingMetrics: {
+        [errors]: fn.metricErrors({ period: PERIOD, statistic: 'Sum' }),
+        [expected]: this.metric(METRIC.ExpectedErrors, 'Sum', { [DIMENSION.function]: fn.functionName }),
+      },
+      label: name,
+      period: PERIOD,
+    });
+  }
+
+  private alarm(
+    id: string,
+    metric: cw.IMetric,
+    threshold: number,
+    description: string,
+    datapointsToAlarm = 1,
+    evaluationPeriods = 1,
+    treatMissingData = cw.TreatMissingData.NOT_BREACHING,
+  ): cw.Alarm {
+    const alarm = new cw.Alarm(this, id, {
+      alarmName: `${this.service}-${id}`,
+      alarmDescription: description,
+      metric,
+      threshold,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods,
+      datapointsToAlarm,
+      treatMissingData,
+    });
+    const action = new actions.SnsAction(this.alarmTopic);
+    alarm.addAlarmAction(action);
+    alarm.addOkAction(action);
+    this.alarms.push(alarm);
+    return alarm;
+  }
+
+  private createDashboard(): cw.Dashboard {
+    const hour = Duration.hours(1);
+    const percentiles = (name: MetricName, unit: string, divide = 1): cw.IMetric[] =>
+      ['p50', 'p90'].map((p) => {
+        const label = `${name.replace(/Seconds$/, '')} ${p} (${unit})`;
+        const metric = this.metric(name, p, {}, hour);
+        if (divide === 1) return metric.with({ label });
+        const id = `${name.charAt(0).toLowerCase()}${name.slice(1)}${p}`;
+        return new cw.MathExpression({ expression: `${id} / ${divide}`, usingMetrics: { [id]: metric }, label, period: hour });
+      });
+    const widget = (title: string, left: cw.IMetric[], extra: Partial<cw.GraphWidgetProps> = {}) =>
+      new cw.GraphWidget({ title, left, width: 12, height: 6, ...extra });
+    const fns = Object.entries(this.props.functions);
+    const dashboard = new cw.Dashboard(this, 'Dashboard', { defaultInterval: Duration.days(7) });
+    dashboard.addWidgets(
+      widget(
+        'Runs by outcome (per hour)',
+        [
+          new cw.MathExpression({
+            expression: `SEARCH('{${METRICS_NAMESPACE},${DIMENSION.outcome},${DIMENSION.service}} MetricName="${METRIC.RunEnded}" ${DIMENSION.service}="${this.service}"', 'Sum', 3600)`,
+            label: '',
+            period: hour,
+          }),
+        ],
+        { right: [this.metric(METRIC.RunsStarted, 'Sum', {}, hour).with({ label: 'Runs started' })], stacked: false },
+      ),
+      widget('Runs in flight (every 5 minutes)', [
+        this.metric(METRIC.RunsInFlight, 'Maximum').with({ label: 'Runs in flight' }),
+        this.metric(METRIC.ApprovalsWaiting, 'Maximum').with({ label: 'Waiting for approval' }),
+        this.metric(METRIC.ApprovalsOverdue, 'Maximum').with({ label: `Waiting past ${this.props.thresholds.approvalWaitPercent}% of the timeout` }),
+      ]),
+    );
+    dashboard.addWidgets(
+      widget('Approval wait (people’s decisions, hourly p50 and p90)', percentiles(METRIC.ApprovalWaitSeconds, 'minutes', 60)),
+      widget('Execution and detection delay (hourly p50 and p90)', percentiles(METRIC.ExecutionSeconds, 'seconds'), { right: percentiles(METRIC.DetectionDelaySeconds, 'seconds') }),
+    );
+    dashboard.addWidgets(
+      widget('Unexpected errors per function', fns.map(([name, fn]) => this.unexpectedErrors(name, fn))),
+      widget('Slack failures and duplicate runs', [
+        this.metric(METRIC.SlackPostFailed, 'Sum').with({ label: 'Slack posts failed' }),
+        this.metric(METRIC.DuplicateRuns, 'Sum').with({ label: 'Duplicate runs' }),
+      ]),
+    );
+    dashboard.addWidgets(
+      widget('Approval API', [this.props.api.deploymentStage.metricServerError({ period: PERIOD, statistic: 'Sum', label: '5xx answers' })], {
+        right: [this.props.api.deploymentStage.metricLatency({ period: PERIOD, statistic: 'p90', label: 'Latency p90 (ms)' })],
+      }),
+      widget(
+        'Dead-letter queues (messages)',
+        Object.entries(this.props.deadLetterQueues).map(([name, q]) => q.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: name })),
+      ),
+    );
+    dashboard.addWidgets(new cw.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 6 }));
+    return dashboard;
+  }
+}
