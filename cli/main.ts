@@ -29,8 +29,20 @@ const positiveInt = (value: string) => {
   return Number(value);
 };
 
+/**
+ * Text from plans, records and people, made harmless on a terminal: control characters (escape sequences that could
+ * recolour, retitle or clear it, or a newline that fakes an extra line) and bidirectional overrides become U+FFFD.
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const terminalSafe = (text: string): string => text.replace(CONTROL, '\uFFFD');
+
+/** Prints a line on stdout; tables are built from terminalSafe cells, so only their own colours reach the terminal. */
 const print = (text: string): void => {
   process.stdout.write(`${text}\n`);
+};
+const say = (text: string): void => print(terminalSafe(text));
+const tell = (text: string): void => {
+  process.stderr.write(`${terminalSafe(text)}\n`);
 };
 const json = (value: unknown): void => print(JSON.stringify(value, null, 2));
 
@@ -52,21 +64,22 @@ function statusTable(run: RunStatus): string {
     ['Started', run.startedAt],
     ['Ended', run.stoppedAt],
   ];
-  for (const [key, value] of rows) if (value) table.push({ [key]: value });
+  for (const [key, value] of rows) if (value) table.push({ [key]: terminalSafe(value) });
   return table.toString();
 }
 
 function listTable(runs: RunStatus[]): string {
   const table = new Table({ head: ['Plan', 'Started', 'Status', 'Approvals', 'Outcome', 'Run'], ...style() });
   for (const run of runs) {
-    table.push([
+    const cells = [
       run.planId ?? '?',
       run.startedAt ?? '',
       run.status === 'RUNNING' ? progressLine(run) : run.status,
       run.approval ? `${run.approval.approvals.length} of ${run.approval.required}` : '',
       run.outcome ?? '',
       run.executionArn.split(':').pop() ?? '',
-    ]);
+    ];
+    table.push(cells.map(terminalSafe));
   }
   return table.toString();
 }
@@ -102,7 +115,7 @@ function program(): Command {
       const connection = aws();
       const target = await connection.target();
       const { executionArn, requestedBy } = await startRun(connection, target, id, options.language);
-      process.stderr.write(`Started ${executionArn} for plan ${id}, as ${requestedBy}\n`);
+      tell(`Started ${executionArn} for plan ${id}, as ${requestedBy}`);
       if (!options.wait) {
         if (options.json) json({ executionArn, requestedBy });
         else print(executionArn);
@@ -111,10 +124,10 @@ function program(): Command {
       const run = await waitForRun(connection, target, executionArn, {
         timeoutMs: options.timeout,
         pollMs: Number(process.env.PLANGATE_POLL_MS) || 2_000,
-        onProgress: (line) => process.stderr.write(`  ${line}\n`),
+        onProgress: (line) => tell(`  ${line}`),
       });
       if (options.json) json(run);
-      else print(`${run.outcome ?? run.status}: ${run.reason ?? ''}`.trim());
+      else say(`${run.outcome ?? run.status}: ${run.reason ?? ''}`.trim());
       process.exitCode = run.outcome ? OUTCOME_EXIT[run.outcome] : EXIT.error;
     });
 
@@ -160,7 +173,7 @@ function program(): Command {
         if (options.json) return json(answer.body);
         const approvals = answer.body.approvals as { approver: string }[] | undefined;
         const tally = answer.body.status === 'PENDING' && approvals ? ` ${approvals.length} of ${answer.body.requiredApprovals} approvals, by ${approvals.map((a) => a.approver).join(', ')}.` : '';
-        print(`${answer.body.message}${tally}`);
+        say(`${answer.body.message}${tally}`);
       });
   }
 
@@ -174,7 +187,7 @@ function program(): Command {
       const answer = await release(aws(), id, options.reason);
       exitCodeOf(answer);
       if (options.json) json(answer.body);
-      else print(`Released plan ${id}: its approval is ${answer.body.status}${answer.body.outcome ? ` (${answer.body.outcome})` : ''}; a new run may claim it.`);
+      else say(`Released plan ${id}: its approval is ${answer.body.status}${answer.body.outcome ? ` (${answer.body.outcome})` : ''}; a new run may claim it.`);
     });
   return cli;
 }
@@ -191,10 +204,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     const known = error instanceof CliError ? error : explainAwsError(error);
     if (known) {
-      process.stderr.write(`plangate: ${known.message}\n`);
+      tell(`plangate: ${known.message}`);
       return known.exitCode;
     }
-    process.stderr.write(`plangate: ${(error as Error).name}: ${(error as Error).message}\n`);
+    tell(`plangate: ${(error as Error).name}: ${(error as Error).message}`);
     if (process.env.PLANGATE_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
     return EXIT.error;
   }

@@ -85,6 +85,22 @@ describe('start --wait exits with the run’s outcome, so CI can act on it', () 
     expect(JSON.parse(result.stdout)).toMatchObject({ planId: 'plan-clifail00001', outcome: 'FAILED', status: 'SUCCEEDED' });
   }, 60_000);
 
+  test('text output shows untrusted text without the terminal control sequences in it', async () => {
+    const hostile = 'Bucket exists\u001b]0;pwned\u0007\u001b[2J\nSUCCEEDED: all good\u202e';
+    await registerPlan('plan-clihostile01', true, { recordSeconds: 0.5, finalStatus: 'FAILED', recordErrors: [{ Code: 'UPDATE_FAILED', Description: hostile }] });
+    const waited = await plangate(operator, 'start', 'plan-clihostile01', '--wait');
+    const status = await plangate(operator, 'status', 'plan-clihostile01');
+    expect(waited.code).toBe(13);
+    for (const text of [waited.stdout, status.stdout]) {
+      expect(text).toContain('Bucket exists');
+      expect(text).not.toMatch(/[\u0007\u001b\u202e]/);
+    }
+    expect(waited.stdout.trimEnd().split('\n')).toHaveLength(1); // the newline cannot fake a second outcome line
+    // JSON keeps the text as it is, escaped by JSON itself.
+    const json = await plangate(operator, 'status', 'plan-clihostile01', '--json');
+    expect(JSON.parse(json.stdout).reason).toContain('Bucket exists\u001b]0;pwned');
+  }, 60_000);
+
   test('10 for a plan an approver rejects with plangate reject', async () => {
     await registerPlan('plan-clireject001', false);
     const waiting = plangate(operator, 'start', 'plan-clireject001', '--wait');
