@@ -45,6 +45,8 @@ export class WorkflowFunction extends nodejs.NodejsFunction {
 
   constructor(scope: Construct, name: FunctionName, props: WorkflowFunctionProps) {
     super(scope, `${name}Function`, WorkflowFunction.functionProps(scope, name, props));
+    // Lambda sends dead letters as the function's role; CDK grants sqs:SendMessage alone, but the queue is encrypted.
+    if (props.deadLetterQueue) props.key.grant(this.role, 'kms:GenerateDataKey', 'kms:Decrypt');
   }
 
   /**

@@ -32,18 +32,25 @@ export async function watchRuns(_event: unknown, env: WatchRunsEnv, now = new Da
   const store = new ApprovalStore(dynamo, env.TABLE_NAME);
   const running = await runningExecutions(env.STATE_MACHINE_ARN);
   const census: RunCensus = { runsInFlight: running.length, approvalsWaiting: 0, approvalsOverdue: 0 };
+  const failures: unknown[] = [];
   for (let i = 0; i < running.length; i += CONCURRENCY) {
-    const approvals = await Promise.all(running.slice(i, i + CONCURRENCY).map((executionArn) => openApproval(store, executionArn)));
-    for (const approval of approvals) {
-      if (!approval) continue;
-      census.approvalsWaiting++;
-      if (waitedShare(approval, now) * 100 >= env.APPROVAL_ALARM_PERCENT) census.approvalsOverdue++;
+    const looks = await Promise.allSettled(running.slice(i, i + CONCURRENCY).map((executionArn) => openApproval(store, executionArn)));
+    for (const look of looks) {
+      if (look.status === 'rejected') failures.push(look.reason);
+      else if (look.value) {
+        census.approvalsWaiting++;
+        if (waitedShare(look.value, now) * 100 >= env.APPROVAL_ALARM_PERCENT) census.approvalsOverdue++;
+      }
     }
   }
+  // One run that cannot be looked at must not hide the others: the counts go out, then the failure is reported.
   count(METRIC.RunsInFlight, census.runsInFlight);
   count(METRIC.ApprovalsWaiting, census.approvalsWaiting);
   count(METRIC.ApprovalsOverdue, census.approvalsOverdue);
-  logger.info('Runs counted', { ...census });
+  logger.info('Runs counted', { ...census, runsNotLookedAt: failures.length });
+  if (failures.length) {
+    throw new AggregateError(failures, `Could not look at ${failures.length} of ${running.length} runs in flight; their approvals are not counted`);
+  }
   return census;
 }
 

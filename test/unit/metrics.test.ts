@@ -267,4 +267,27 @@ describe('each function emits its metrics', () => {
     ]);
     expect(sfn).toHaveReceivedCommandWith(ListExecutionsCommand, { statusFilter: 'RUNNING', nextToken: 'page-2' });
   });
+
+  test('a run WatchRuns cannot look at does not hide the others’ counts, and fails the count as an error the alarm sees', async () => {
+    const arns = ['ok', 'throttled'].map((n) => run.replace('run-1', n));
+    sfn.on(ListExecutionsCommand).resolves({ executions: arns.map((executionArn) => ({ executionArn })) as never });
+    sfn.on(DescribeExecutionCommand).callsFake(async ({ executionArn }: { executionArn: string }) => {
+      if (executionArn.endsWith('throttled')) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+      return { input: JSON.stringify({ planId: 'plan-ok' }) };
+    });
+    const now = Date.now();
+    ddb.on(GetCommand).resolves({ Item: ownRecord({ executionArn: arns[0], status: 'PENDING', requestedAt: new Date(now - 1000).toISOString(), expiresAt: now / 1000 + 3600 }) });
+    await expect(handlers.watchRuns({}, context('PlanGate-WatchRuns'))).rejects.toThrow('Could not look at 1 of 2 runs in flight');
+    expect(points().map((p) => [p.name, p.value])).toEqual([
+      ['RunsInFlight', 2],
+      ['ApprovalsWaiting', 1],
+      ['ApprovalsOverdue', 0],
+    ]);
+
+    // A throttled list is a transient error, but nothing retries WatchRuns: it is not counted as expected.
+    output.length = 0;
+    sfn.on(ListExecutionsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+    await expect(handlers.watchRuns({}, context('PlanGate-WatchRuns'))).rejects.toThrow();
+    expect(point('ExpectedErrors')).toEqual([]);
+  });
 });
