@@ -16,6 +16,7 @@ import {
 import { Construct } from 'constructs';
 import { DIMENSION, METRIC, METRICS_NAMESPACE, type MetricName } from '../lambdas/shared/contracts/metrics';
 import type { ApprovalApi } from './approval-api';
+import { stackAlarmArns } from './storage';
 
 /** What each alarm fires at (plangate:alarmThresholds). Counts are per 5 minutes. */
 export interface AlarmThresholds {
@@ -90,15 +91,15 @@ export class WorkflowMonitoring extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [this.alarmTopic.topicArn],
-        conditions: { ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` } },
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID }, ArnLike: { 'aws:SourceArn': stackAlarmArns(this) } },
       }),
     );
     for (const email of props.alarmEmails) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(email));
 
     const t = props.thresholds;
     const { stateMachine: sm, api, table } = props;
-    this.alarm('ExecutionsFailed', sm.metricFailed({ period: PERIOD }), t.executionsEnded, 'Runs failed outside the workflow (their notification failed, or they could not start). See "A stuck or failed run" in the README.');
-    this.alarm('ExecutionsTimedOut', sm.metricTimedOut({ period: PERIOD }), t.executionsEnded, 'Runs reached the state machine’s own time limit. See "A stuck or failed run" in the README.');
+    this.alarm('ExecutionsFailed', sm.metricFailed({ period: PERIOD }), t.executionsEnded, 'Runs failed outside the workflow (their notification failed, or they could not start). See "A stuck run" in the README (Troubleshooting).');
+    this.alarm('ExecutionsTimedOut', sm.metricTimedOut({ period: PERIOD }), t.executionsEnded, 'Runs reached the state machine’s own time limit. See "A stuck run" in the README (Troubleshooting).');
     this.alarm('ExecutionsAborted', sm.metricAborted({ period: PERIOD }), t.executionsEnded, 'Runs were stopped (StopExecution). CloseRun closes them and tells everyone; check who stopped them.');
     this.alarm('InternalErrors', this.metric(METRIC.RunEnded, 'Sum', { [DIMENSION.outcome]: 'INTERNAL_ERROR' }), t.internalErrors, 'Runs ended INTERNAL_ERROR: a step failed after its retries. The outcome email names the error; the function’s log has the details.');
     for (const [name, fn] of Object.entries(props.functions)) {

@@ -288,7 +288,9 @@ export class PlanApprovalWorkflow extends Construct {
     });
     closeRun.addToRolePolicy(describeExecutions);
 
-    const thresholds = { ...DEFAULT_ALARM_THRESHOLDS, ...props.alarms?.thresholds };
+    // An explicit undefined keeps the default.
+    const given = Object.entries(props.alarms?.thresholds ?? {}).filter(([, value]) => value !== undefined);
+    const thresholds: AlarmThresholds = { ...DEFAULT_ALARM_THRESHOLDS, ...Object.fromEntries(given) };
     // Counts the runs in flight and their open approvals every 5 minutes (the gauges CloudWatch does not have).
     this.watchRunsDeadLetterQueue = deadLetterQueue(this, 'WatchRunsDeadLetterQueue', this.key);
     const watchRuns = new WorkflowFunction(this, 'WatchRuns', { key: this.key, logRetention, asyncRetries: 0, deadLetterQueue: this.watchRunsDeadLetterQueue })

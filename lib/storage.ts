@@ -2,6 +2,7 @@ import {
   Aws,
   Duration,
   RemovalPolicy,
+  Stack,
   Validations,
   aws_dynamodb as dynamodb,
   aws_iam as iam,
@@ -52,9 +53,16 @@ export function workflowKey(scope: Construct): kms.Key {
       principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
       resources: ['*'],
+      // Only for this stack's alarms (the key also protects the table and logs).
+      conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID }, ArnLike: { 'aws:SourceArn': stackAlarmArns(scope) } },
     }),
   );
   return key;
+}
+
+/** The ARNs of this stack's alarms (named `<stack>-<alarm>`, lib/monitoring.ts). */
+export function stackAlarmArns(scope: Construct): string {
+  return `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${Stack.of(scope).stackName}-*`;
 }
 
 /** The approval records (the audit trail) and link hashes: point-in-time recovery, deletion protection, retained. */

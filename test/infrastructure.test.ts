@@ -483,9 +483,11 @@ describe('operations', () => {
     expect(JSON.stringify(custom)).toContain('"APPROVAL_ALARM_PERCENT":"50"');
   });
 
-  test('the alarm topic is encrypted with the key, which CloudWatch may use; only this account’s alarms may publish; alarm emails subscribe', () => {
+  test('the alarm topic is encrypted with the key, which only this stack’s alarms may use and publish with; alarm emails subscribe', () => {
     template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'PlanGate alarms', KmsMasterKeyId: { 'Fn::GetAtt': ['WorkflowKey505700D2', 'Arn'] } });
     const alarmTopicRef = { Ref: Match.stringLikeRegexp('^WorkflowMonitoringAlarmTopic') };
+    // This stack's alarms only, by their names' prefix.
+    const alarmArns = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:PlanGate-*']] };
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [alarmTopicRef],
       PolicyDocument: {
@@ -494,13 +496,21 @@ describe('operations', () => {
             Sid: 'AllowCloudWatchAlarms',
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: 'sns:Publish',
-            Condition: { ArnLike: { 'aws:SourceArn': Match.anyValue() } },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': alarmArns } },
           }),
         ]),
       },
     });
     template.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': alarmArns } },
+          }),
+        ]),
+      },
     });
     const { template: withEmails } = synthesize({ 'plangate:alarmEmails': ['oncall@example.com'] });
     withEmails.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: alarmTopicRef });
@@ -519,6 +529,20 @@ describe('operations', () => {
     const queues = resourcesOf('AWS::SQS::Queue');
     expect(queues.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(deadLetterQueues.map((q) => `Workflow${q}`).sort());
     for (const [, queue] of queues) expect(queue.Properties).toMatchObject({ KmsMasterKeyId: { 'Fn::GetAtt': ['WorkflowKey505700D2', 'Arn'] }, MessageRetentionPeriod: 1_209_600 });
+  });
+
+  test('every function with a dead-letter queue may send to it, and use the key that encrypts it', () => {
+    const withQueue = resourcesOf('AWS::Lambda::Function').filter(([, fn]) => (fn.Properties as { DeadLetterConfig?: unknown }).DeadLetterConfig);
+    expect(withQueue.map(([id]) => id.replace(/^Workflow|Function[0-9A-F]{8}$/g, '')).sort()).toEqual(['AwaitRecord', 'CloseRun', 'WatchRuns']);
+    for (const [id, fn] of withQueue) {
+      const name = id.replace(/^Workflow|Function[0-9A-F]{8}$/g, '');
+      const queue = (fn.Properties as { DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [string, string] } } }).DeadLetterConfig.TargetArn['Fn::GetAtt'][0];
+      const statements = roleStatements(name);
+      const grants = (action: string, resource: unknown) =>
+        statements.some((s) => [s.Action].flat().includes(action) && JSON.stringify([s.Resource].flat()).includes(JSON.stringify(resource)));
+      expect({ name, send: grants('sqs:SendMessage', { 'Fn::GetAtt': [queue, 'Arn'] }) }).toEqual({ name, send: true });
+      expect({ name, key: grants('kms:GenerateDataKey', { 'Fn::GetAtt': ['WorkflowKey505700D2', 'Arn'] }) || grants('kms:GenerateDataKey*', { 'Fn::GetAtt': ['WorkflowKey505700D2', 'Arn'] }) }).toEqual({ name, key: true });
+    }
   });
 
   test('WatchRuns counts every 5 minutes: it lists this state machine’s executions and reads the table, nothing more', () => {
