@@ -25,28 +25,51 @@ export interface MetricPoint {
 const listeners = new Set<(doc: EmfDocument) => void>();
 let restoreStdout: (() => void) | undefined;
 
-/** Takes EMF lines off stdout while anyone listens; everything else is written as usual. */
+/** An EMF document, if this line is one (Powertools writes each as one line). */
+function emfDocument(line: string): EmfDocument | undefined {
+  if (!line.startsWith('{"_aws":')) return undefined;
+  try {
+    const doc = JSON.parse(line) as EmfDocument;
+    return Array.isArray(doc._aws?.CloudWatchMetrics) ? doc : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Takes EMF lines off stdout while anyone listens; every other line is written as usual. */
 function listen(listener: (doc: EmfDocument) => void): () => void {
   listeners.add(listener);
   if (!restoreStdout) {
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const stdout = process.stdout;
+    const ownWrite = Object.prototype.hasOwnProperty.call(stdout, 'write');
+    const previous = stdout.write;
+    const write = previous.bind(stdout);
+    stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-      if (!text.startsWith('{"_aws":')) return write(chunk, ...(rest as []));
-      for (const line of text.split('\n').filter(Boolean)) {
-        try {
-          const doc = JSON.parse(line) as EmfDocument;
-          for (const l of listeners) l(doc);
-        } catch {
-          write(`${line}\n`);
+      if (!text.includes('{"_aws":')) return write(chunk, ...(rest as []));
+      const passed: string[] = [];
+      for (const line of text.split(/(?<=\n)/)) {
+        const doc = emfDocument(line.trimEnd());
+        if (!doc) {
+          passed.push(line);
+          continue;
+        }
+        for (const l of listeners) {
+          try {
+            l(doc);
+          } catch {
+            // One listener's trouble is not the handler's.
+          }
         }
       }
       const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      callback?.();
+      if (passed.length) return write(passed.join(''), ...(rest as []));
+      if (callback) process.nextTick(callback);
       return true;
     }) as typeof process.stdout.write;
     restoreStdout = () => {
-      process.stdout.write = write;
+      if (ownWrite) stdout.write = previous;
+      else delete (stdout as { write?: unknown }).write;
     };
   }
   return () => {

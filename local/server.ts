@@ -302,6 +302,9 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
+  }).catch((error: unknown) => {
+    metrics.close(); // gives stdout back
+    throw error;
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
