@@ -11,6 +11,7 @@ import { parseInput } from '../shared/contracts/parse-input';
 import { METRIC } from '../shared/contracts/metrics';
 import { logger } from '../shared/runtime/logger';
 import { count } from '../shared/runtime/metrics';
+import { isTransient } from '../shared/runtime/transient';
 
 export const REVIEW_PLAN_ENV = ['APPROVERS', 'APPROVAL_RULES', 'DEFAULT_ACCEPT_LANGUAGE', 'SENSITIVE_RESOURCE_TYPES', 'DENIED_RESOURCE_TYPES'] as const;
 export type ReviewPlanEnv = Environment<(typeof REVIEW_PLAN_ENV)[number]>;
@@ -26,8 +27,19 @@ const isFirstReview = (event: unknown) => (event as { planChecks?: unknown } | n
  * reported as such (the state machine waits and asks again); any other status ends the run.
  */
 export async function reviewPlan(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult> {
-  // Counted before the input is checked: a run with bad input started too, and ends INVALID_INPUT.
-  if (isFirstReview(event)) count(METRIC.RunsStarted);
+  const first = isFirstReview(event);
+  try {
+    const result = await review(event, env);
+    if (first) count(METRIC.RunsStarted);
+    return result;
+  } catch (error) {
+    // Bad input and a missing plan are runs that started too; a transient error is counted by the retry that follows.
+    if (first && !isTransient(error)) count(METRIC.RunsStarted);
+    throw error;
+  }
+}
+
+async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult> {
   const { input } = parseInput(eventSchema, event);
   const acceptLanguage = input.acceptLanguage ?? env.DEFAULT_ACCEPT_LANGUAGE;
   const { plan, resourceChanges } = await describePlan(serviceCatalog, input.planId, acceptLanguage);

@@ -159,6 +159,10 @@ describe('each function emits its metrics', () => {
     // Bad input is a run that started too (it ends INVALID_INPUT).
     await expect(handlers.reviewPlan({ input: {}, planChecks: 0 }, context('ReviewPlan'))).rejects.toThrow();
     expect(point('RunsStarted')).toHaveLength(2);
+    // A throttled first review is retried by the state machine with the same input: the retry counts the run.
+    sc.on(DescribeProvisionedProductPlanCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+    await expect(handlers.reviewPlan({ input: { planId: 'plan-abc' }, executionArn: run, planChecks: 0 }, context('ReviewPlan'))).rejects.toMatchObject({ name: 'TransientError' });
+    expect(point('RunsStarted')).toHaveLength(2);
   });
 
   const ownRecord = (extra: Partial<ApprovalRecord> = {}): ApprovalRecord =>
