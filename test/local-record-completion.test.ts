@@ -69,9 +69,10 @@ test('a stack event wakes the run well before the safety net would check again',
   expect(wokenBy(run)).toEqual(['UPDATE_COMPLETE']);
   const found = checks(run).at(-1)!;
   expect(found.status).toBe('SUCCEEDED');
-  // Found within seconds of the record turning final, in AWS's seconds, where the safety net would take I s more.
+  // Found within seconds of the record turning final (in AWS's seconds), where the safety net would take I s more.
+  // The bound is half of I: at this scale a busy machine's scheduling delay is several AWS seconds.
   const afterFinal = (found.at - checks(run)[0]!.at) / SCALE - recordSeconds;
-  expect(afterFinal).toBeLessThan(10);
+  expect(afterFinal).toBeLessThan(env.POLL_INITIAL_INTERVAL_SECONDS / 2);
   expect(checks(run).length).toBeLessThanOrEqual(2 + 1 + 3); // 2 safety-net checks, the woken one, quick re-checks
 }, 60_000);
 
@@ -126,7 +127,8 @@ test('an event that comes before the run waits still wakes it', async () => {
   const firstWait = run.history.find((e) => e.type === 'TaskScheduled' && e.taskScheduledEventDetails!.resource === 'invoke.waitForTaskToken')!;
   expect(Date.parse(eventAt.sentAt) / 1000).toBeLessThanOrEqual(firstWait.timestamp);
   const seen = checks(run);
-  // The first wait ended with the event, not the safety net's 30 s: the next check came at once.
+  // The first wait ended with the event, not the safety net's interval: the next check came at once (within half
+  // the interval, allowing for a busy machine's scheduling at this scale).
   expect(seen[1]!.wake.stackStatus).toBe('UPDATE_COMPLETE');
-  expect((seen[1]!.at - seen[0]!.at) / SCALE).toBeLessThan(10);
+  expect((seen[1]!.at - seen[0]!.at) / SCALE).toBeLessThan(deployed().POLL_INITIAL_INTERVAL_SECONDS / 2);
 }, 60_000);
