@@ -1,15 +1,14 @@
 import { DeleteProvisionedProductPlanCommand } from '@aws-sdk/client-service-catalog';
-import { PublishCommand } from '@aws-sdk/client-sns';
 import * as z from '../shared/contracts/zod';
 import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
-import { sns } from '../shared/adapters/clients/sns';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Environment } from '../shared/contracts/environment';
 import { acceptLanguageSchema, executionArnSchema, type ExpiryResult, planIdSchema } from '../shared/contracts/steps';
 import { waitingOn } from '../shared/domain/approvers';
 import { describeProgress, planTitle, snsSubject } from '../shared/domain/describe';
+import { emailApprover } from '../shared/adapters/approver-email';
 import { parseInput } from '../shared/contracts/parse-input';
 import { logger } from '../shared/runtime/logger';
 import { isTransient } from '../shared/runtime/transient';
@@ -63,14 +62,6 @@ async function tellApprovers(record: ApprovalRecord, expiry: ExpiryResult, env: 
     '',
     'Nothing more is needed from you: your link no longer works. To make this change, create a new plan.',
   ].join('\n');
-  for (const approver of record.approvers) {
-    await sns.send(
-      new PublishCommand({
-        TopicArn: env.APPROVAL_TOPIC_ARN,
-        Subject: snsSubject(`[PlanGate] Approval expired: ${title}`),
-        Message: body,
-        MessageAttributes: { approver: { DataType: 'String', StringValue: approver.email } },
-      }),
-    );
-  }
+  const subject = snsSubject(`[PlanGate] Approval expired: ${title}`);
+  for (const approver of record.approvers) await emailApprover(env.APPROVAL_TOPIC_ARN, approver.email, { subject, body });
 }

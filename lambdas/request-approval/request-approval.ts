@@ -1,8 +1,7 @@
-import { PublishCommand } from '@aws-sdk/client-sns';
 import * as z from '../shared/contracts/zod';
 import { ApprovalStore, duplicateRunError, newLinkId } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
-import { sns } from '../shared/adapters/clients/sns';
+import { emailApprover } from '../shared/adapters/approver-email';
 import { readSecret } from '../shared/adapters/secrets';
 import { approvalRequestMessage } from '../shared/adapters/slack/blocks';
 import { postToSlack } from '../shared/adapters/slack/post';
@@ -98,15 +97,7 @@ async function sendLinks(store: ApprovalStore, env: RequestApprovalEnv, review: 
     const linkId = newLinkId();
     await store.putLink(linkId, review.planId, approver, now.toISOString());
     const email = composeApprovalEmail({ review, executionArn, approver, link: approvalLink(env.APPROVAL_BASE_URL, linkId), expiresAt, reminder });
-    // The filter policy on each approver's email subscription matches this attribute, so each link reaches one person.
-    await sns.send(
-      new PublishCommand({
-        TopicArn: env.APPROVAL_TOPIC_ARN,
-        Subject: email.subject,
-        Message: email.body,
-        MessageAttributes: { approver: { DataType: 'String', StringValue: approver.email } },
-      }),
-    );
+    await emailApprover(env.APPROVAL_TOPIC_ARN, approver.email, email);
   }
 }
 

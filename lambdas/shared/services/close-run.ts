@@ -3,6 +3,7 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { ApprovalStore } from '../adapters/approval-store';
 import { dynamo } from '../adapters/clients/dynamodb';
 import { eventBridge } from '../adapters/clients/eventbridge';
+import { emailApprover } from '../adapters/approver-email';
 import { sns } from '../adapters/clients/sns';
 import { readSecret } from '../adapters/secrets';
 import { outcomeMessage } from '../adapters/slack/blocks';
@@ -132,14 +133,6 @@ async function tellApproversClosed(record: ApprovalRecord, env: CloseRunEnv) {
     '',
     'Nothing more is needed from you: your link no longer works.',
   ].join('\n');
-  for (const approver of record.approvers) {
-    await sns.send(
-      new PublishCommand({
-        TopicArn: env.APPROVAL_TOPIC_ARN,
-        Subject: snsSubject(`[PlanGate] Approval request closed: ${title}`),
-        Message: body,
-        MessageAttributes: { approver: { DataType: 'String', StringValue: approver.email } },
-      }),
-    );
-  }
+  const subject = snsSubject(`[PlanGate] Approval request closed: ${title}`);
+  for (const approver of record.approvers) await emailApprover(env.APPROVAL_TOPIC_ARN, approver.email, { subject, body });
 }
