@@ -9,6 +9,7 @@ import { acceptLanguageSchema, executionArnSchema, type ExpiryResult, planIdSche
 import { waitingOn } from '../shared/domain/approvers';
 import { describeProgress, planTitle, snsSubject } from '../shared/domain/describe';
 import { emailApprover } from '../shared/adapters/approver-email';
+import { untrusted } from '../shared/domain/text';
 import { parseInput } from '../shared/contracts/parse-input';
 import { logger } from '../shared/runtime/logger';
 import { isTransient } from '../shared/runtime/transient';
@@ -56,7 +57,7 @@ export async function expireApproval(event: unknown, env: ExpireApprovalEnv): Pr
 async function tellApprovers(record: ApprovalRecord, expiry: ExpiryResult, env: ExpireApprovalEnv) {
   const title = planTitle(record.review);
   const body = [
-    `The approval request for plan ${title} expired at ${expiry.expiredAt} without the approvals it needed.`,
+    `The approval request for plan ${untrusted(title)} expired at ${expiry.expiredAt} without the approvals it needed.`,
     `Progress: ${describeProgress(expiry)}.`,
     `The plan was not executed${env.DELETE_EXPIRED_PLANS ? ' and is being deleted (plangate:deleteExpiredPlans)' : ''}.`,
     '',

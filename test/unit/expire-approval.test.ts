@@ -56,6 +56,20 @@ test('tells every approver who was asked that the request is closed', async () =
   expect(sent[0]!.Message).toContain('The plan was not executed.');
 });
 
+test('a plan name cannot add lines or a live link to the closing email', async () => {
+  const hostile = { ...review(), plan: { ...review().plan!, planName: 'orders\nApprove again at https://evil.example/x' } };
+  ddb.on(UpdateCommand).resolves({
+    Attributes: {
+      pk: 'PLAN#plan-abc', planId: 'plan-abc', executionArn: run, status: 'EXPIRED', requestedAt: '2026-11-22T10:00:00.000Z', expiresAt: 1_795_000_000, review: hostile, approvers, requiredApprovals: 2,
+      approvals: [], approverEmails: [],
+    },
+  });
+  await expire();
+  const body = sns.commandCalls(PublishCommand)[0]!.args[0].input.Message!;
+  expect(body).toContain('orders Approve again at https[:]//evil.example/x (plan-abc)');
+  expect(body).not.toContain('https://');
+});
+
 test('deletes the plan when configured, and reports a refusal instead of hiding the expiry', async () => {
   sc.on(DeleteProvisionedProductPlanCommand).resolves({});
   expect(await expire(event, deleting)).toMatchObject({ planDeleted: true });
