@@ -299,6 +299,10 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
       return send(res, { status, body: { error: (error as Error).message } });
     }
   });
+  // The SDK keeps idle connections open without a limit of its own; Node's 5-second default would close them under
+  // a client that reuses one at that moment ("socket hang up"). AWS's endpoints keep them for about a minute.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
