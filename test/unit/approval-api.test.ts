@@ -156,6 +156,8 @@ describe('POST', () => {
     ['malformed JSON', '{"decision":', 'application/json', 400, 'The request body is not a JSON object.'],
     ['a JSON array', '["approve"]', 'application/json', 400, 'not a JSON object'],
     ['a comment that is not text', '{"decision":"approve","comment":5}', 'application/json', 400, 'The comment must be text.'],
+    ['a JSON key given twice', '{"decision":"reject","decision":"approve"}', 'application/json', 400, 'The key &quot;decision&quot; is given more than once.'],
+    ['a JSON key given twice, once escaped', '{"comment":"a","decision":"approve","comm\\u0065nt":"b"}', 'application/json', 400, 'The key &quot;comment&quot; is given'],
     ['a comment over 1000 characters', `decision=approve&comment=${'x'.repeat(1001)}`, 'application/x-www-form-urlencoded', 400, 'longer than 1000'],
     ['an unsupported content type', 'decision=approve', 'text/plain', 415, 'application/x-www-form-urlencoded or application/json'],
     ['a body over 10 kB', `decision=approve&comment=${'x'.repeat(10_001)}`, 'application/x-www-form-urlencoded', 413, 'larger than 10000 bytes'],
