@@ -105,7 +105,7 @@ function program(): Command {
   const cli = new Command('plangate')
     .description('Start, follow and decide PlanGate runs')
     .option('--stack <name>', 'the PlanGate stack whose outputs say where it is', 'PlanGate')
-    .option('--region <region>', 'AWS region (default: the SDK’s, e.g. AWS_REGION)')
+    .option('--region <region>', 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, or your profile’s)')
     .option('--endpoint <url>', 'send every AWS call here, e.g. local mode: http://localhost:8642', httpUrl)
     .option('--state-machine-arn <arn>', 'skip the stack lookup for the state machine')
     .option('--table-name <name>', 'skip the stack lookup for the approval table')
