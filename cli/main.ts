@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import Table from 'cli-table3';
 import { ACCEPT_LANGUAGES, type AcceptLanguage, OUTCOMES, planIdSchema } from '../lambdas/shared/contracts/steps';
+import { HIDDEN } from '../lambdas/shared/domain/text';
 import { type Aws, type ConnectOptions, connect, explainAwsError } from './aws';
 import { decide, exitCodeOf, release } from './decide';
 import { CliError, EXIT, OUTCOME_EXIT } from './exit-codes';
@@ -48,10 +49,16 @@ const positiveInt = (value: string) => {
 
 /**
  * Text from plans, records and people, made harmless on a terminal: control characters (escape sequences that could
- * recolour, retitle or clear it, or a newline that fakes an extra line) and bidirectional overrides become U+FFFD.
+ * recolour, retitle or clear it, or a newline that fakes an extra line), bidirectional overrides and the other
+ * invisible characters the notifications remove become U+FFFD.
  */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-const terminalSafe = (text: string): string => text.replace(CONTROL, '\uFFFD');
+const terminalSafe = (text: string): string => text.replace(HIDDEN, '\uFFFD');
+/**
+ * The same characters in JSON output, as \u escapes: the same JSON value, but nothing raw reaches the terminal. (Raw C0
+ * characters there are the layout's own line breaks: JSON.stringify escapes them inside strings.)
+ */
+const escapeUnit = (unit: string) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`;
+const jsonSafe = (json: string): string => json.replace(HIDDEN, (c) => (c < ' ' ? c : c.split('').map(escapeUnit).join('')));
 
 /** Prints a line on stdout; tables are built from terminalSafe cells, so only their own colours reach the terminal. */
 const print = (text: string): void => {
@@ -61,7 +68,7 @@ const say = (text: string): void => print(terminalSafe(text));
 const tell = (text: string): void => {
   process.stderr.write(`${terminalSafe(text)}\n`);
 };
-const json = (value: unknown): void => print(JSON.stringify(value, null, 2));
+const json = (value: unknown): void => print(jsonSafe(JSON.stringify(value, null, 2)));
 
 /** Colours only on a terminal: piped or in CI, plain text. */
 const style = () => (process.stdout.isTTY ? {} : { style: { head: [], border: [] } });

@@ -60,3 +60,15 @@ test('list --json and status show such a run without a planId', async () => {
   expect(stdout).toContain(arn('object'));
   expect(documents.commandCalls(GetCommand)).toHaveLength(1); // only the good run names a plan whose record to read
 });
+
+test('list --json escapes C1 controls, bidi overrides and tag characters, and stays valid JSON with the same text', async () => {
+  const hostile = 'plan-\u009b31m\u202eevil\u{E0041}\u00ad';
+  sfn.on(DescribeExecutionCommand, { executionArn: arn('good') }).resolves({ executionArn: arn('good'), status: 'SUCCEEDED', input: JSON.stringify({ planId: hostile }) });
+  expect(await plangate('list', '--json')).toBe(0);
+  expect(stdout).not.toMatch(/[\u0080-\u009f\u00ad\u202a-\u202e]|\u{E0041}/u);
+  expect(stdout).toContain('"planId": "plan-\\u009b31m\\u202eevil\\udb40\\udc41\\u00ad"');
+  expect((JSON.parse(stdout) as { planId?: string }[])[0]!.planId).toBe(hostile);
+  stdout = '';
+  expect(await plangate('list')).toBe(0);
+  expect(stdout).toContain('plan-\uFFFD31m\uFFFDevil\uFFFD\uFFFD');
+});
