@@ -35,8 +35,9 @@ export interface Aws {
 
 /** The AWS SDK's default credential chain and region; `--endpoint` points every client at local mode. */
 export function connect(options: ConnectOptions): Aws {
-  // Local mode is always us-east-1; against AWS the SDK's own region settings apply.
-  const region = options.region ?? (options.endpoint && !process.env.AWS_REGION && !process.env.AWS_DEFAULT_REGION ? 'us-east-1' : undefined);
+  // As the AWS CLI: --region, AWS_REGION, then AWS_DEFAULT_REGION (which the SDK ignores), then the profile's region.
+  // Local mode is always us-east-1.
+  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (options.endpoint ? 'us-east-1' : undefined);
   const config = { region, endpoint: options.endpoint, maxAttempts: 3 };
   const sts = new STSClient(config);
   const sfn = new SFNClient(config);
@@ -117,7 +118,7 @@ export function explainAwsError(error: unknown): CliError | undefined {
   if (name === 'CredentialsProviderError' || /Could not load credentials/.test(message)) {
     return new CliError('No AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (see `aws configure`)', EXIT.error);
   }
-  if (/Region is missing/.test(message)) return new CliError('No AWS region set: use --region, or set AWS_REGION', EXIT.error);
+  if (/Region is missing/.test(message)) return new CliError('No AWS region set: use --region, or set AWS_REGION or AWS_DEFAULT_REGION', EXIT.error);
   if (['ExpiredToken', 'ExpiredTokenException', 'InvalidClientTokenId', 'UnrecognizedClientException', 'SignatureDoesNotMatch'].includes(name)) {
     return new CliError(`AWS refused your credentials (${name}): ${message}`, EXIT.error);
   }

@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import Table from 'cli-table3';
 import { ACCEPT_LANGUAGES, type AcceptLanguage, OUTCOMES, planIdSchema } from '../lambdas/shared/contracts/steps';
+import { HIDDEN } from '../lambdas/shared/domain/text';
 import { type Aws, type ConnectOptions, connect, explainAwsError } from './aws';
 import { decide, exitCodeOf, release } from './decide';
 import { CliError, EXIT, OUTCOME_EXIT } from './exit-codes';
@@ -24,6 +25,23 @@ const duration = (value: string) => {
   if (!match || Number(match[1]) === 0) throw new InvalidArgumentError('give a positive whole number and a unit: 90s, 30m, 2h or 7d');
   return Number(match[1]) * UNITS[match[2]!]!;
 };
+/** The approval API's limit on a comment or reason: longer text is a usage error here, not an API error (exit 1). */
+const MAX_TEXT = 1000;
+/** Checked in the action, as commander would repeat the whole text in its message. */
+function upToMaxText(option: string, value: string | undefined): string | undefined {
+  if (value && value.length > MAX_TEXT) throw new CliError(`${option} takes at most ${MAX_TEXT} characters; this one has ${value.length}`, EXIT.usage);
+  return value;
+}
+const httpUrl = (value: string) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol)) throw new InvalidArgumentError('give an http or https URL, e.g. http://localhost:8642');
+  return value;
+};
 const positiveInt = (value: string) => {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) throw new InvalidArgumentError('give a whole number from 1 to 1000');
   return Number(value);
@@ -31,10 +49,16 @@ const positiveInt = (value: string) => {
 
 /**
  * Text from plans, records and people, made harmless on a terminal: control characters (escape sequences that could
- * recolour, retitle or clear it, or a newline that fakes an extra line) and bidirectional overrides become U+FFFD.
+ * recolour, retitle or clear it, or a newline that fakes an extra line), bidirectional overrides and the other
+ * invisible characters the notifications remove become U+FFFD.
  */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-const terminalSafe = (text: string): string => text.replace(CONTROL, '\uFFFD');
+const terminalSafe = (text: string): string => text.replace(HIDDEN, '\uFFFD');
+/**
+ * The same characters in JSON output, as \u escapes: the same JSON value, but nothing raw reaches the terminal. (Raw C0
+ * characters there are the layout's own line breaks: JSON.stringify escapes them inside strings.)
+ */
+const escapeUnit = (unit: string) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`;
+const jsonSafe = (json: string): string => json.replace(HIDDEN, (c) => (c < ' ' ? c : c.split('').map(escapeUnit).join('')));
 
 /** Prints a line on stdout; tables are built from terminalSafe cells, so only their own colours reach the terminal. */
 const print = (text: string): void => {
@@ -44,7 +68,7 @@ const say = (text: string): void => print(terminalSafe(text));
 const tell = (text: string): void => {
   process.stderr.write(`${terminalSafe(text)}\n`);
 };
-const json = (value: unknown): void => print(JSON.stringify(value, null, 2));
+const json = (value: unknown): void => print(jsonSafe(JSON.stringify(value, null, 2)));
 
 /** Colours only on a terminal: piped or in CI, plain text. */
 const style = () => (process.stdout.isTTY ? {} : { style: { head: [], border: [] } });
@@ -88,11 +112,11 @@ function program(): Command {
   const cli = new Command('plangate')
     .description('Start, follow and decide PlanGate runs')
     .option('--stack <name>', 'the PlanGate stack whose outputs say where it is', 'PlanGate')
-    .option('--region <region>', 'AWS region (default: the SDK’s, e.g. AWS_REGION)')
-    .option('--endpoint <url>', 'send every AWS call here, e.g. local mode: http://localhost:8642')
+    .option('--region <region>', 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, or your profile’s)')
+    .option('--endpoint <url>', 'send every AWS call here, e.g. local mode: http://localhost:8642', httpUrl)
     .option('--state-machine-arn <arn>', 'skip the stack lookup for the state machine')
     .option('--table-name <name>', 'skip the stack lookup for the approval table')
-    .option('--api-url <url>', 'skip the stack lookup for the approval API')
+    .option('--api-url <url>', 'skip the stack lookup for the approval API', httpUrl)
     .showHelpAfterError('(run plangate --help for usage)')
     .exitOverride()
     .addHelpText(
@@ -168,7 +192,7 @@ function program(): Command {
       .option('--comment <text>', 'recorded with your decision (at most 1000 characters)')
       .option('--json', 'print JSON')
       .action(async (id: string, options: { comment?: string; json?: boolean }) => {
-        const answer = await decide(aws(), id, verb, options.comment);
+        const answer = await decide(aws(), id, verb, upToMaxText('--comment', options.comment));
         process.exitCode = exitCodeOf(answer);
         if (options.json) return json(answer.body);
         const approvals = answer.body.approvals as { approver: string }[] | undefined;
@@ -181,10 +205,10 @@ function program(): Command {
     .command('release')
     .description('close and release the approval of a plan whose run is gone, so a new run may claim it')
     .argument('<planId>', 'the plan to release', planId)
-    .option('--reason <text>', 'recorded with the release')
+    .option('--reason <text>', 'recorded with the release (at most 1000 characters)')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { reason?: string; json?: boolean }) => {
-      const answer = await release(aws(), id, options.reason);
+      const answer = await release(aws(), id, upToMaxText('--reason', options.reason));
       exitCodeOf(answer);
       if (options.json) json(answer.body);
       else say(`Released plan ${id}: its approval is ${answer.body.status}${answer.body.outcome ? ` (${answer.body.outcome})` : ''}; a new run may claim it.`);
@@ -199,8 +223,8 @@ export async function main(argv: string[]): Promise<number> {
     return Number(process.exitCode ?? EXIT.ok);
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Commander has printed the problem (or the help) already.
-      return ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code) ? EXIT.ok : EXIT.usage;
+      // Commander has printed the problem, or the help: asked for (exit code 0), or because no command was given.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     const known = error instanceof CliError ? error : explainAwsError(error);
     if (known) {

@@ -85,7 +85,7 @@ const ENDED_OUTSIDE: Record<string, Outcome> = { ABORTED: 'ABORTED', TIMED_OUT: 
 /** Everything about one run: Step Functions' view, its phase, and its approval record if it owns one. */
 export async function describeRun(aws: Aws, target: Target, executionArn: string, known?: { planId?: string; record?: RecordView | null }): Promise<RunStatus> {
   const execution = await aws.sfn.send(new DescribeExecutionCommand({ executionArn }));
-  const planId = known?.planId ?? parse<{ planId?: string }>(execution.input)?.planId;
+  const planId = known?.planId ?? textOrUndefined(parse<{ planId?: unknown }>(execution.input)?.planId);
   const record = known?.record === undefined && planId ? await approvalRecord(aws, target, planId) : (known?.record ?? undefined);
   const own = record?.executionArn === executionArn ? record : undefined;
   const running = execution.status === 'RUNNING';
@@ -207,6 +207,9 @@ export function progressLine(run: RunStatus): string {
 }
 
 export const isOutcome = (value: string): value is Outcome => (OUTCOMES as readonly string[]).includes(value);
+
+/** A value from a run's input, which whoever started the run wrote: text, or nothing (a number or object is not an id). */
+const textOrUndefined = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 function parse<T>(text: string | undefined): T | undefined {
   if (!text) return undefined;

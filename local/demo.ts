@@ -105,7 +105,9 @@ async function main() {
       '',
       'Both runs have ended. Local mode keeps serving until you press Ctrl-C, so you can look around:',
       `  Every email, event and Slack post (the outbox):  curl ${local.baseUrl}/local/outbox`,
-      '  The approval pages: the links above still open, and show who decided and how the run ended.',
+      linksShown
+        ? '  The approval pages: the links above still open, and show who decided and how the run ended.'
+        : '  The approval pages: no approval links were printed, as no plan waited for an approver.',
       `  The orders plan's audit record:  ${auditRecordCommand(endpoints, 'plan-demoorders0001')}`,
       '',
     ].join('\n'),

@@ -136,6 +136,14 @@ test('the demo: each approval as it counts, a rejection said as one, each plan w
   expect(await stop(demo.child, demo.exited)).toBe(0);
 }, 90_000);
 
+test('the demo whose orders plan never asks for approval (it is denied) does not point to links it never printed', async () => {
+  const demo = start('local/demo.ts', ['--port', '0', '--context', 'plangate:deniedResourceTypes=["AWS::SNS::Topic"]']);
+  await demo.waitFor(/The orders plan's audit record: +(.+)\n/);
+  expect(demo.output.stdout).not.toMatch(/Alice: |links above/);
+  expect(demo.output.stdout).toContain('The approval pages: no approval links were printed, as no plan waited for an approver.');
+  expect(await stop(demo.child, demo.exited)).toBe(0);
+}, 90_000);
+
 test('the demo with --exit-when-done stops once both runs have ended, 0 when both approvals carried the plan', async () => {
   const demo = start('local/demo.ts', ['--port', '0', '--exit-when-done']);
   const { alice, bob } = await links(demo);

@@ -19,8 +19,12 @@ import {
   whatApprovingDoes,
   whatTheDecisionMeans,
 } from '../shared/domain/describe';
+import { oneLine } from '../shared/domain/text';
 
-/** Tagged template that HTML-escapes every interpolated value unless it is already rendered Html. */
+/**
+ * Tagged template that HTML-escapes every interpolated value unless it is already rendered Html; text is also put on
+ * one line without control, bidi or invisible characters, as in every other channel.
+ */
 class Html {
   constructor(readonly value: string) {}
   toString() {
@@ -31,7 +35,7 @@ type Part = Html | string | number | undefined | null | Part[];
 
 function html(strings: TemplateStringsArray, ...values: Part[]): Html {
   const render = (v: Part): string =>
-    v instanceof Html ? v.value : Array.isArray(v) ? v.map(render).join('') : escapeHtml(String(v ?? ''));
+    v instanceof Html ? v.value : Array.isArray(v) ? v.map(render).join('') : escapeHtml(oneLine(String(v ?? '')));
   return new Html(strings.reduce((out, s, i) => out + s + (i < values.length ? render(values[i]!) : ''), ''));
 }
 
@@ -60,6 +64,9 @@ button.approve{background:#1f7a34;color:#fff;border:0}button.reject{background:#
 #changes td[data-label]::before{content:attr(data-label) ": ";font-weight:600}
 button{width:100%;margin:.25rem 0}
 }`;
+
+/** Untrusted text (a plan's name, a requester, a comment) in a bidi isolate: right-to-left text cannot reorder what is around it. */
+const isolated = (text: string | undefined): Html => html`<bdi>${text}</bdi>`;
 
 export function layout(title: string, body: Html): string {
   return html`<!doctype html>
@@ -103,11 +110,11 @@ function planDetails(record: ApprovalRecord, now: Date): Html {
   const unlisted = summary?.unlisted ?? 0;
   const where = describeWhere(record.executionArn);
   return html`<table id="facts"><tbody>
-<tr><th>Plan</th><td>${planTitle(review)}</td></tr>
+<tr><th>Plan</th><td>${isolated(planTitle(review))}</td></tr>
 <tr><th>Provisioned product</th><td>${plan?.provisionedProductName ?? '(unknown)'} (${plan?.provisionedProductId ?? 'new'})</td></tr>
 <tr><th>Product / artifact</th><td>${plan?.productId ?? ''} / ${plan?.provisioningArtifactId ?? ''}</td></tr>
 ${where ? html`<tr><th>Account and region</th><td id="where">${where}</td></tr>` : ''}
-<tr><th>Requested by</th><td>${record.requestedBy ?? '(not given)'}</td></tr>
+<tr><th>Requested by</th><td>${isolated(record.requestedBy ?? '(not given)')}</td></tr>
 <tr><th>Requested</th><td id="requested">${time(record.requestedAt, now)}</td></tr>
 ${record.status === 'PENDING' ? html`<tr><th>Expires</th><td id="expires">${time(new Date(record.expiresAt * 1000), now, true)}</td></tr>` : ''}
 <tr><th>Changes</th><td>${describeCounts(summary)}</td></tr>
@@ -128,7 +135,7 @@ function earlierApprovals(record: ApprovalRecord, now: Date): Html {
   if (!approvals.length) return html``;
   return html`<h2>${record.status === 'PENDING' ? 'Approvals so far' : 'Approvals'}</h2><ul id="approvals">${approvals.map(
     (a) => html`<li><strong>${approverName(a.approver)}</strong> approved ${time(a.decidedAt, now)} (${a.channel})${
-      a.comment ? html`: “${a.comment}”` : ''
+      a.comment ? html`: “${isolated(a.comment)}”` : ''
     }</li>`,
   )}</ul>`;
 }
@@ -140,7 +147,7 @@ export function pendingPage(record: ApprovalRecord, approver: Approver, now: Dat
   const approving = whatApprovingDoes(record, approver.email);
   return layout(
     `Approve ${planTitle(record.review)}?`,
-    html`<h1>Approve plan ${planTitle(record.review)}?</h1>
+    html`<h1>Approve plan ${isolated(planTitle(record.review))}?</h1>
 <p>You are deciding as <strong>${approverName(approver)}</strong>. Your decision is recorded with your name.</p>
 <p class="notice" id="progress">${describeProgress(record)}. One rejection ends the request.</p>
 ${own ? html`<p class="notice" id="self">You asked for this change, so you cannot approve it; another approver must. You may still reject it.</p>` : ''}
@@ -171,7 +178,7 @@ ${earlierApprovals(record, now)}${planDetails(record, now)}`,
 export function viewOnlyPage(record: ApprovalRecord, now: Date): string {
   return layout(
     `Plan ${planTitle(record.review)}`,
-    html`<h1>Plan ${planTitle(record.review)} is waiting for approval</h1>
+    html`<h1>Plan ${isolated(planTitle(record.review))} is waiting for approval</h1>
 <p class="notice">This page is shared with the channel. Approvers decide with their personal email link or with the Slack buttons.</p>
 <p class="notice" id="progress">${describeProgress(record)}.</p>
 ${earlierApprovals(record, now)}${planDetails(record, now)}`,
@@ -195,9 +202,9 @@ export function decidedPage(record: ApprovalRecord, heading: string, now: Date):
     html`<h1>${heading}</h1>
 <p class="notice">${
       d
-        ? html`Plan ${planTitle(record.review)} was <strong>${d.decision.toLowerCase()}</strong> by ${describeDecider(d)} ${time(d.decidedAt, now, true)}.
-${d.channel !== 'rule' && d.comment ? html`<br>Comment: “${d.comment}”` : ''}`
-        : html`Plan ${planTitle(record.review)} is ${record.status.toLowerCase()}.`
+        ? html`Plan ${isolated(planTitle(record.review))} was <strong>${d.decision.toLowerCase()}</strong> by ${describeDecider(d)} ${time(d.decidedAt, now, true)}.
+${d.channel !== 'rule' && d.comment ? html`<br>Comment: “${isolated(d.comment)}”` : ''}`
+        : html`Plan ${isolated(planTitle(record.review))} is ${record.status.toLowerCase()}.`
     }</p>
 ${finalState(record)}
 ${earlierApprovals(record, now)}${planDetails(record, now)}`,
@@ -208,7 +215,7 @@ export function expiredPage(record: ApprovalRecord): string {
   return layout(
     'Approval expired',
     html`<h1>This approval request has expired</h1>
-<p class="notice">The request for plan ${planTitle(record.review)} expired at ${utcTime(new Date(record.expiresAt * 1000))}
+<p class="notice">The request for plan ${isolated(planTitle(record.review))} expired at ${utcTime(new Date(record.expiresAt * 1000))}
 without a decision. The plan was not executed.</p>`,
   );
 }
@@ -218,7 +225,7 @@ export function closedPage(record: ApprovalRecord): string {
   return layout(
     'Approval request closed',
     html`<h1>This approval request was closed</h1>
-<p class="notice" id="closed">The request for plan ${planTitle(record.review)} was closed before it was decided${
+<p class="notice" id="closed">The request for plan ${isolated(planTitle(record.review))} was closed before it was decided${
       record.outcome ? html`: ${record.outcome.reason}` : '.'
     }</p>
 <p>Nothing you do here counts any more. If the change is still wanted, start a new run for the plan.</p>`,

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { Decision } from '../shared/contracts/steps';
+import { repeatedKey } from '../shared/domain/strict-json';
 import { oneLine } from '../shared/domain/text';
 
 const MAX_BODY_BYTES = 10_000;
@@ -38,6 +39,8 @@ export function parseDecisionForm(event: Pick<APIGatewayProxyEvent, 'body' | 'he
     } catch {
       return { status: 400, error: 'The request body is not a JSON object.' };
     }
+    const repeated = repeatedKey(raw);
+    if (repeated !== undefined) return { status: 400, error: `The key "${oneLine(repeated).slice(0, 40)}" is given more than once.` };
   } else {
     return { status: 415, error: 'Send the decision as application/x-www-form-urlencoded or application/json.' };
   }

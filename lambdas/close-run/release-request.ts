@@ -5,6 +5,7 @@ import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import { ReleaseRefusedError } from '../shared/contracts/errors';
 import { planIdSchema, type RunState } from '../shared/contracts/steps';
+import { repeatedKey } from '../shared/domain/strict-json';
 import { decodedSegment, oneLine } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
 import { addRunKeys } from '../shared/runtime/run-keys';
@@ -56,6 +57,8 @@ function parseBody(event: APIGatewayProxyEvent): { reason?: string } | { error: 
     return { error: 'The request body is not JSON' };
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { error: 'The request body must be a JSON object' };
+  const repeated = repeatedKey(raw);
+  if (repeated !== undefined) return { error: `The key "${oneLine(repeated).slice(0, 40)}" is given more than once` };
   const { reason } = parsed as { reason?: unknown };
   if (reason === undefined) return {};
   if (typeof reason !== 'string') return { error: 'The reason must be text' };

@@ -57,7 +57,7 @@ describe('GET', () => {
   test('shows the plan, removals first, with Approve and Reject buttons, and changes nothing', async () => {
     const res = await call('GET', path);
     expect(res.statusCode).toBe(200);
-    expect(res.body).toContain('Approve plan orders-update (plan-abc)?');
+    expect(res.body).toContain('Approve plan <bdi>orders-update (plan-abc)</bdi>?');
     expect(res.body).toContain('You are deciding as <strong>Bob &lt;bob@example.com&gt;</strong>');
     expect(res.body.indexOf('OldTopic')).toBeLessThan(res.body.indexOf('Queue'));
     expect(res.body).toMatch(/<button class="approve" type="submit" name="decision" value="approve">/);
@@ -88,6 +88,16 @@ describe('GET', () => {
     expect(res.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(res.body).toContain('&lt;img src=x onerror=alert(2)&gt;');
     expect(res.body).toContain('&quot;&gt;&lt;b&gt;me&lt;/b&gt;');
+  });
+
+  test('a bidi override or invisible character in the plan’s name is removed, and the name is isolated from the text around it', async () => {
+    const hostile = review();
+    hostile.plan!.planName = 'orders\u202E\u2066 devorppa \u00ad\u034f\u180e\u{E0041}\u{E0042}\u05D0';
+    plan = { ...pending(), review: hostile, requestedBy: 'dev\u202e@example.com' };
+    const { body } = await call('GET', path);
+    expect(body).not.toMatch(/[\u00ad\u034f\u180e\u202a-\u202e\u2066-\u2069]|\u{E0041}/u);
+    expect(body).toContain('<h1>Approve plan <bdi>orders devorppa \u05D0 (plan-abc)</bdi>?</h1>');
+    expect(body).toContain('<th>Requested by</th><td><bdi>dev@example.com</bdi></td>');
   });
 
   test('shows who decided, when the approval is already decided', async () => {
@@ -156,6 +166,8 @@ describe('POST', () => {
     ['malformed JSON', '{"decision":', 'application/json', 400, 'The request body is not a JSON object.'],
     ['a JSON array', '["approve"]', 'application/json', 400, 'not a JSON object'],
     ['a comment that is not text', '{"decision":"approve","comment":5}', 'application/json', 400, 'The comment must be text.'],
+    ['a JSON key given twice', '{"decision":"reject","decision":"approve"}', 'application/json', 400, 'The key &quot;decision&quot; is given more than once.'],
+    ['a JSON key given twice, once escaped', '{"comment":"a","decision":"approve","comm\\u0065nt":"b"}', 'application/json', 400, 'The key &quot;comment&quot; is given'],
     ['a comment over 1000 characters', `decision=approve&comment=${'x'.repeat(1001)}`, 'application/x-www-form-urlencoded', 400, 'longer than 1000'],
     ['an unsupported content type', 'decision=approve', 'text/plain', 415, 'application/x-www-form-urlencoded or application/json'],
     ['a body over 10 kB', `decision=approve&comment=${'x'.repeat(10_001)}`, 'application/x-www-form-urlencoded', 413, 'larger than 10000 bytes'],
@@ -172,7 +184,7 @@ describe('POST', () => {
     const res = await call('POST', path, 'decision=approve');
     expect(res.statusCode).toBe(409);
     expect(res.body).toContain('was <strong>rejected</strong> by Carol &lt;carol@example.com&gt; <time datetime="2026-11-22T10:05:00.000Z"');
-    expect(res.body).toContain('Comment: “no”');
+    expect(res.body).toContain('Comment: “<bdi>no</bdi>”');
     expect(decisionUpdates()).toHaveLength(0);
   });
 
@@ -350,7 +362,7 @@ describe('what the page tells an approver', () => {
     const { body } = await call('GET', path);
     expect(body).not.toContain('<img');
     expect(text(section(body, 'approvals'))).toBe('Alice <alice@example.com> approved 2 h ago (slack): “ok <img src=x onerror=alert(1)>”');
-    expect(section(body, 'approvals')).toContain('“ok &lt;img src=x onerror=alert(1)&gt;”');
+    expect(section(body, 'approvals')).toContain('“<bdi>ok &lt;img src=x onerror=alert(1)&gt;</bdi>”');
   });
 
   test('after the last approval: the plan is running; after a rejection: it will not run', async () => {

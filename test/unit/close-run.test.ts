@@ -204,6 +204,8 @@ describe('the CloseRun function', () => {
     expect(await answer(releaseRequest('bad%20id!'))).toMatchObject({ statusCode: 400, body: { error: expect.stringContaining('does not name a plan') } });
     expect(await answer(releaseRequest('plan-abc', { body: '{"reason": 42}' }))).toMatchObject({ statusCode: 400, body: { error: 'The reason must be text' } });
     expect(await answer(releaseRequest('plan-abc', { body: 'reason=x' }))).toMatchObject({ statusCode: 400, body: { error: 'The request body is not JSON' } });
+    const twice = '{"reason":"a","reason":"b"}';
+    expect(await answer(releaseRequest('plan-abc', { body: twice }))).toMatchObject({ statusCode: 400, body: { error: 'The key "reason" is given more than once' } });
     expect(await read()).toMatchObject({ status: 'PENDING' }); // nothing changed
   });
 

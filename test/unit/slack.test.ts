@@ -53,6 +53,20 @@ test('escapes &, < and > in mrkdwn, so nobody can @channel or forge links throug
   expect(text).not.toMatch(/<!channel>|<https:\/\/evil/);
 });
 
+test('a plan name cannot bring its own formatting, emoji or links: it cannot make the request look approved', () => {
+  const hostile = review();
+  hostile.plan!.planName = '*:white_check_mark: APPROVED by Alice* :+1: _see_ www.evil.example/approve';
+  const message = approvalRequestMessage({ review: hostile, pageUrl: 'https://x/approvals/a', expiresAt: new Date('2026-11-22T10:05:00Z'), interactive: true });
+  // The header is plain text, which shows no formatting, and with `emoji: false` no emoji; the rest is mrkdwn.
+  const text = JSON.stringify([message.text, ...message.blocks.slice(1)]);
+  expect(text).not.toMatch(/\*:white_check_mark:|:\+1:|_see_|www\.evil\.example/);
+  expect(text).toContain('\u2217\u2236white_check_mark\u2236 APPROVED by Alice\u2217 \u2236+1\u2236 \u02cdsee\u02cd www.evil[.]example/approve');
+  expect(message.blocks[0]).toMatchObject({ type: 'header', text: { type: 'plain_text', emoji: false } });
+  // Formatting characters inside words, times and ARNs stay as they are.
+  const plain = 'orders_table 2026-11-22T10:05:00Z arn:aws:iam::111122223333:user/ci AWS::SNS::Topic';
+  expect(escapeMrkdwn(plain)).toBe(plain);
+});
+
 test('a plan too large for one message keeps to Slack limits and points at the page for the rest', () => {
   const big = review();
   big.summary = {

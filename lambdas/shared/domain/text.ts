@@ -5,22 +5,33 @@
 
 /**
  * Control characters (C0 and C1, line breaks and tabs included), Unicode bidi controls (which can make text read
- * backwards, e.g. U+202E) and zero-width characters. Line breaks become spaces; the rest is removed.
+ * backwards, e.g. U+202E), zero-width and other invisible characters (soft hyphen, combining grapheme joiner,
+ * Mongolian vowel separator) and tag characters (U+E0000-E007F, which can carry hidden text). Line breaks become
+ * spaces; the rest is removed.
  */
 const BREAKS = /[\r\n\t\v\f\u0085\u2028\u2029]+/g;
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u{e0000}-\u{e007f}]/gu;
+
+/** Every character oneLine removes or replaces: what a terminal or JSON output must not pass on raw either. */
+export const HIDDEN = new RegExp(`[\\u2028\\u2029]|${INVISIBLE.source}`, 'gu');
 
 /** One line, with nothing invisible: untrusted text cannot start a line of its own or hide what it says. */
 export function oneLine(text: string): string {
   return text.replace(BREAKS, ' ').replace(INVISIBLE, '');
 }
 
+/** A host name that mail and chat clients link without a scheme: "www.…", or any "a.b" followed by a path or a port. */
+const SCHEMELESS_HOST = /(?<![\w@./:-])(?:www\.[a-z0-9-]+(?:\.[a-z0-9-]+)*|[a-z0-9-]+(?:\.[a-z0-9-]+)+(?=\/|:\d))/gi;
+
 /**
- * An untrusted value for a plain-text channel: one line, and any URL in it defanged (`https[:]//…`) so mail and
- * chat clients do not make it a link that could pass for the approval link.
+ * An untrusted value for a plain-text channel: one line, and any URL in it defanged (`https[:]//…`, and without a
+ * scheme `www.evil[.]example/approve`) so mail and chat clients do not make it a link that could pass for the
+ * approval link.
  */
 export function untrusted(text: string | undefined): string {
-  return oneLine(text ?? '').replace(/\b([a-z][a-z0-9+.-]{1,20}):\/\//gi, '$1[:]//');
+  return oneLine(text ?? '')
+    .replace(/\b([a-z][a-z0-9+.-]{1,20}):\/\//gi, '$1[:]//')
+    .replace(SCHEMELESS_HOST, (host) => host.replace(/\.(?=[^.]*$)/, '[.]'));
 }
 
 /** At most `max` characters, saying how many were left out. */

@@ -26,11 +26,26 @@ export interface SlackMessage {
 }
 
 /**
+ * mrkdwn has no escape for its formatting characters, so where one could open or close formatting (not inside a word,
+ * as in my_table) it becomes a look-alike; so do the colons of an emoji shortcode (":white_check_mark:", ":+1:"; not
+ * "10:05:00", "AWS::SNS::Topic" or an ARN's "arn:aws:").
+ */
+const FORMATTING = /(?<![\p{L}\p{N}])[*_~`]|[*_~`](?![\p{L}\p{N}])/gu;
+const LOOK_ALIKES: Record<string, string> = { '*': '\u2217', _: '\u02cd', '~': '\u223c', '`': '\u02cb' };
+const SHORTCODE = /(?<![\p{L}\p{N}:]):((?=[\w+'-]*[^\d:])[\w+'-]+):/gu;
+
+/**
  * Untrusted text for Slack's mrkdwn: on one line, without control or bidi characters, URLs defanged (Slack would
- * make them links), and &, < and > escaped (the only control characters of mrkdwn).
+ * make them links), &, < and > escaped, and no formatting or emoji of its own (a plan name cannot show
+ * "*:white_check_mark: Approved*").
  */
 export function escapeMrkdwn(text: string): string {
-  return untrusted(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return untrusted(text)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(FORMATTING, (c) => LOOK_ALIKES[c]!)
+    .replace(SHORTCODE, '\u2236$1\u2236');
 }
 
 /** Text already in mrkdwn: built by `mrkdwn`, which escapes every value in it, so only mentions stay live. */
@@ -55,7 +70,8 @@ export function mention(approver: Approver): Mrkdwn {
 
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 const section = (text: string): SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION_TEXT) } });
-const header = (text: string): HeaderBlock => ({ type: 'header', text: { type: 'plain_text', text: clip(untrusted(text), MAX_HEADER_TEXT) } });
+// Plain text shows ":white_check_mark:" as an emoji unless told not to.
+const header = (text: string): HeaderBlock => ({ type: 'header', text: { type: 'plain_text', text: clip(untrusted(text), MAX_HEADER_TEXT), emoji: false } });
 const fields = (pairs: [string, string][]): SectionBlock => ({
   type: 'section',
   fields: pairs.map(([name, value]) => ({ type: 'mrkdwn', text: clip(`*${name}*\n${escapeMrkdwn(value)}`, 2000) })),
