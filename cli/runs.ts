@@ -26,7 +26,8 @@ export interface RunStatus {
 const RECORD_FIELDS = ['planId', 'executionArn', '#status', 'approvals', 'requiredApprovals', 'decision', 'outcome'];
 type RecordView = Pick<ApprovalRecord, 'planId' | 'executionArn' | 'status' | 'approvals' | 'requiredApprovals' | 'decision' | 'outcome'>;
 
-const PHASES: Record<string, string> = {
+/** What a run is doing, by the state it last entered; any other state is its ending. */
+export const PHASES: Record<string, string> = {
   Start: 'reviewing the plan',
   [STATES.reviewPlan]: 'reviewing the plan',
   [STATES.waitForPlan]: 'waiting for the plan to be created',
