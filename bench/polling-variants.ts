@@ -1,4 +1,4 @@
-import { STATES } from '../lib/workflow-definition';
+import { STATES } from '../lambdas/shared/contracts/state-names';
 import type { LocalWorkflow } from '../local/template';
 
 /** The baseline's own states, not the definition's. */
@@ -7,11 +7,11 @@ const FOUND = 'Found';
 export const BASELINE_OWN_STATES: readonly string[] = [FIXED_WAIT, FOUND];
 
 /** States of the polling loop: what a run spends transitions on while it waits for its record. */
-export const LOOP_STATES = new Set<string>([STATES.checkRecord, 'Record finished?', STATES.waitForRecord, STATES.awaitRecordEvent, FIXED_WAIT]);
+export const LOOP_STATES = new Set<string>([STATES.checkRecord, STATES.recordFinished, STATES.waitForRecord, STATES.awaitRecordEvent, FIXED_WAIT]);
 
 /** The synthesized definition, entered where ExecutePlan leaves off; the run ends at the outcome's notification. */
 export function pollingPhase(workflow: LocalWorkflow): LocalWorkflow {
-  return { ...workflow, definition: { ...workflow.definition, StartAt: 'Start polling' } };
+  return { ...workflow, definition: { ...workflow.definition, StartAt: STATES.startPolling } };
 }
 
 /** The baseline: the same CheckRecord task, then a fixed 30 s Wait until the record is final. */
@@ -21,11 +21,11 @@ export function fixedLoop(workflow: LocalWorkflow): LocalWorkflow {
   return {
     ...workflow,
     definition: {
-      StartAt: 'Start polling',
+      StartAt: STATES.startPolling,
       States: {
-        'Start polling': { ...states['Start polling'], Next: STATES.checkRecord },
-        [STATES.checkRecord]: { ...check, Next: 'Record finished?' },
-        'Record finished?': {
+        [STATES.startPolling]: { ...states[STATES.startPolling], Next: STATES.checkRecord },
+        [STATES.checkRecord]: { ...check, Next: STATES.recordFinished },
+        [STATES.recordFinished]: {
           Type: 'Choice',
           Choices: [
             { Variable: '$.record.status', StringEquals: 'SUCCEEDED', Next: FOUND },

@@ -2,7 +2,7 @@
  * How soon a run notices that its record has finished, and what noticing costs: `npm run bench`.
  *
  * A discrete-event simulation on a virtual clock (@sinonjs/fake-timers), driven by the real pieces: the synthesized
- * state machine, run by local mode's interpreter from "Start polling" on; the deployed CheckRecord and AwaitRecord
+ * state machine, run by local mode's interpreter from the start of its polling loop on; the deployed CheckRecord and AwaitRecord
  * logic, with the poll settings the synthesized template gives them; RecordWaits on DynamoDB (dynalite). Only
  * Service Catalog (a record that turns SUCCEEDED after its duration) and the stack's events (1–3 s after the stack
  * settles, which is 0–4 s before the record does) are simulated. The baseline, a fixed 30 s loop of the same

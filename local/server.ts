@@ -7,7 +7,7 @@ import dynalite from 'dynalite';
 import { parseConfig } from '../lib/config';
 import { tooLargePage } from '../lambdas/approval-api/approval-api';
 import { type SignedCaller, toApiGatewayEvent } from './api-gateway';
-import { STATES } from '../lib/workflow-definition';
+import { STATES } from '../lambdas/shared/contracts/state-names';
 import {
   answerJson,
   cloudFormationDescribeStacks,

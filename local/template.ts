@@ -1,6 +1,6 @@
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FUNCTIONS, type FunctionName } from '../lib/functions';
-import { STATES } from '../lib/workflow-definition';
+import { STATES } from '../lambdas/shared/contracts/state-names';
 
 /**
  * Reads what local execution needs from a synthesized CloudFormation template: the state machine's
