@@ -3,6 +3,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalRecord } from '../lambdas/shared/contracts/approval-record';
 import { type AcceptLanguage, type Outcome, OUTCOMES, type RunInput } from '../lambdas/shared/contracts/steps';
 import { STATES } from '../lambdas/shared/contracts/state-names';
+import { planKey } from '../lambdas/shared/contracts/table-keys';
 import type { Aws, Target } from './aws';
 import { CliError, EXIT } from './exit-codes';
 
@@ -59,7 +60,7 @@ async function approvalRecord(aws: Aws, target: Target, planId: string): Promise
   const { Item } = await aws.documents.send(
     new GetCommand({
       TableName: target.tableName,
-      Key: { pk: `PLAN#${planId}` },
+      Key: { pk: planKey(planId) },
       ProjectionExpression: RECORD_FIELDS.join(', '),
       ExpressionAttributeNames: { '#status': 'status' },
     }),
