@@ -4,13 +4,12 @@ import * as z from '../contracts/zod';
 import { type ApprovalRecord, approvalRecordSchema, type LinkRecord, linkRecordSchema } from '../contracts/approval-record';
 import type { Approver } from '../contracts/approver';
 import { linkKey, planKey, runKey } from '../contracts/table-keys';
+import { isConditionFailure } from './aws-errors';
 import { DuplicateRunError } from '../contracts/errors';
 import type { Approval, HumanDecision } from '../contracts/steps';
 
 /** A personal link's item: by its hash only (contracts/table-keys.ts). */
 const linkItemKey = (linkId: string) => linkKey(createHash('sha256').update(linkId).digest('hex'));
-
-const isConditionFailure = (error: unknown) => (error as Error).name === 'ConditionalCheckFailedException';
 
 /** 256 random bits, URL-safe: 43 characters of base64url. */
 export function newLinkId(): string {

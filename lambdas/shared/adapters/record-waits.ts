@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { recordKey } from '../contracts/table-keys';
 import * as z from '../contracts/zod';
+import { isConditionFailure } from './aws-errors';
 
 /*
  * One item per provisioned product (recordKey): the run waiting for that provisioned product's record, and the newest status change
@@ -20,7 +21,6 @@ const recordWaitSchema = z.object({
 export type RecordWait = z.infer<typeof recordWaitSchema>;
 
 const key = (provisionedProductId: string) => ({ pk: recordKey(provisionedProductId) });
-const isConditionFailure = (error: unknown) => (error as Error).name === 'ConditionalCheckFailedException';
 
 export class RecordWaits {
   constructor(
