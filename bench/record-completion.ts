@@ -124,7 +124,7 @@ async function main() {
     const rows: string[][] = [];
     let base: Summary | undefined;
     for (const variant of variants) {
-      const results = await simulate(variant.machine.workflow, c.durations, variant.events, between, rng);
+      const results = await simulate(variant.machine.workflow, { durations: c.durations, events: variant.events, between, rng });
       const summary = summarize(results);
       base ??= summary;
       rows.push([
@@ -171,7 +171,10 @@ function summarize(results: RunResult[]): Summary {
  * Runs one run per duration, all started together on one virtual clock. Time moves only when nothing is in
  * flight (no handler running, no DynamoDB request): then the clock jumps to the next timer.
  */
-async function simulate(workflow: LocalWorkflow, durations: number[], events: Events, between: (range: [number, number]) => number, rng: () => number): Promise<RunResult[]> {
+async function simulate(
+  workflow: LocalWorkflow,
+  { durations, events, between, rng }: { durations: number[]; events: Events; between: (range: [number, number]) => number; rng: () => number },
+): Promise<RunResult[]> {
   const clock = FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], shouldClearNativeTimers: true, now: Date.parse('2026-01-05T09:00:00Z') });
   const serviceCatalog = mockClient(ServiceCatalogClient);
   const sfnClient = mockClient(SFNClient);
