@@ -5,14 +5,11 @@ import { planIdSchema } from '../shared/contracts/steps';
 import { approverWithPrincipal } from '../shared/domain/approvers';
 import { describeDecider } from '../shared/domain/describe';
 import { decodedSegment } from '../shared/domain/text';
-import { jsonResponse } from '../shared/runtime/http';
+import { jsonResponse, signedCaller } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
 import { addRunKeys } from '../shared/runtime/run-keys';
 import { type DecisionDeps, type DecisionResult, recordDecision } from './decision';
 import { parseDecisionForm } from './request';
-
-/** The caller API Gateway authenticated with SigV4 (AWS_IAM authorization); absent on any other route. */
-export const signedCaller = (event: Pick<APIGatewayProxyEvent, 'requestContext'>): string | undefined => event.requestContext?.identity?.userArn ?? undefined;
 
 /** What the command line shows after a decision: the approval's state, never its task token. */
 function summary(record: ApprovalRecord) {

@@ -6,7 +6,7 @@ import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import { ReleaseRefusedError } from '../shared/contracts/errors';
 import { planIdSchema, type RunState } from '../shared/contracts/steps';
 import { decodedSegment, oneLine } from '../shared/domain/text';
-import { jsonResponse } from '../shared/runtime/http';
+import { jsonResponse, signedCaller } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
 import { addRunKeys } from '../shared/runtime/run-keys';
 import { type CloseRunEnv, closeRun } from '../shared/services/close-run';
@@ -26,7 +26,7 @@ export async function releaseRequest(event: APIGatewayProxyEvent, env: CloseRunE
   const match = /^\/cli\/plans\/([^/]+)\/release\/?$/.exec(event.path ?? '');
   if (!match) return jsonResponse(404, { error: `Nothing at ${event.httpMethod} ${event.path}` });
   if (event.httpMethod.toUpperCase() !== 'POST') return jsonResponse(405, { error: `${event.httpMethod} is not supported here; POST to release` }, { Allow: 'POST' });
-  const caller = event.requestContext?.identity?.userArn;
+  const caller = signedCaller(event);
   if (!caller) return jsonResponse(403, { error: 'This route takes requests signed with AWS credentials (SigV4)' });
   const planId = planIdSchema.safeParse(decodedSegment(match[1]!));
   if (!planId.success) return jsonResponse(400, { error: 'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-"' });

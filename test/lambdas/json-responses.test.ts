@@ -20,6 +20,11 @@ test('a command-line decision refused is JSON, not cached, and says which method
   expect(JSON.parse(answer.body)).toEqual({ error: expect.stringContaining('POST a decision') });
 });
 
+test('an unsigned command-line decision is refused, as an unsigned release is', async () => {
+  const answer = await handleCliDecision(request('POST', '/cli/plans/plan-abc/decision'), 'plan-abc', deps, []);
+  expect(answer).toEqual({ statusCode: 403, headers: noStoreJson, body: JSON.stringify({ error: 'This route takes requests signed with AWS credentials (SigV4)' }) });
+});
+
 test('a Slack click without a configured signing secret is answered with JSON that is not cached', async () => {
   const slack = { signingSecret: async () => undefined, webhookUrl: async () => undefined, approvers: [], post: unused };
   const answer = await handleSlackInteraction(request('POST', '/slack/interactions'), deps, slack);
