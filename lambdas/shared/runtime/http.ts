@@ -8,4 +8,5 @@ export const jsonResponse = (statusCode: number, body: unknown, headers: Record<
 });
 
 /** The caller API Gateway authenticated with SigV4 (AWS_IAM authorization); absent on any other route. */
-export const signedCaller = (event: Pick<APIGatewayProxyEvent, 'requestContext'>): string | undefined => event.requestContext?.identity?.userArn ?? undefined;
+export const signedCaller = (event: Pick<APIGatewayProxyEvent, 'requestContext'>): string | undefined =>
+  event.requestContext?.identity?.userArn ?? undefined;
