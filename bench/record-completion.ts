@@ -2,7 +2,7 @@
  * How soon a run notices that its record has finished, and what noticing costs: `npm run bench`.
  *
  * A discrete-event simulation on a virtual clock (@sinonjs/fake-timers), driven by the real pieces: the synthesized
- * state machine, run by local mode's interpreter from "Start polling" on; the deployed CheckRecord and AwaitRecord
+ * state machine, run by local mode's interpreter from the start of its polling loop on; the deployed CheckRecord and AwaitRecord
  * logic, with the poll settings the synthesized template gives them; RecordWaits on DynamoDB (dynalite). Only
  * Service Catalog (a record that turns SUCCEEDED after its duration) and the stack's events (1–3 s after the stack
  * settles, which is 0–4 s before the record does) are simulated. The baseline, a fixed 30 s loop of the same
@@ -23,11 +23,11 @@ import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import dynalite from 'dynalite';
 import type { FunctionName } from '../lib/functions';
-import { STATES } from '../lib/workflow-definition';
 import type { Execution, LambdaHandler } from '../local/step-functions';
 import { synthesize } from '../local/synth';
 import { createApprovalTable, type LocalWorkflow, loadWorkflow } from '../local/template';
 import { bundleReport } from './bundles';
+import { fixedLoop, LOOP_STATES, pollingPhase } from './polling-variants';
 import { table } from './table';
 
 const { values: args } = parseArgs({
@@ -61,8 +61,6 @@ const SECONDS_PER_DAY = 86_400;
 const RECORD_LAG_SECONDS: [number, number] = [0, 4];
 const WITH_EVENTS: Events = { latencySeconds: [1, 3], lost: 0 };
 const LOSSY_EVENTS: Events = { latencySeconds: [1, 3], lost: 0.05 };
-/** States of the polling loop: what a run spends transitions on while it waits for its record. */
-const LOOP_STATES = new Set([STATES.checkRecord, 'Record finished?', STATES.waitForRecord, STATES.awaitRecordEvent, 'Wait 30 s']);
 
 /** A small seeded generator (mulberry32), so every run of the benchmark simulates the same records. */
 function random(seed: number) {
@@ -126,7 +124,7 @@ async function main() {
     const rows: string[][] = [];
     let base: Summary | undefined;
     for (const variant of variants) {
-      const results = await simulate(variant.machine.workflow, c.durations, variant.events, between, rng);
+      const results = await simulate(variant.machine.workflow, { durations: c.durations, events: variant.events, between, rng });
       const summary = summarize(results);
       base ??= summary;
       rows.push([
@@ -169,42 +167,14 @@ function summarize(results: RunResult[]): Summary {
   };
 }
 
-/** The synthesized definition, entered where ExecutePlan leaves off; the run ends at the outcome's notification. */
-function pollingPhase(workflow: LocalWorkflow): LocalWorkflow {
-  return { ...workflow, definition: { ...workflow.definition, StartAt: 'Start polling' } };
-}
-
-/** The baseline: the same CheckRecord task, then a fixed 30 s Wait until the record is final. */
-function fixedLoop(workflow: LocalWorkflow): LocalWorkflow {
-  const states = workflow.definition.States as Record<string, Record<string, unknown>>;
-  const { Catch: _catch, ...check } = states[STATES.checkRecord]!;
-  return {
-    ...workflow,
-    definition: {
-      StartAt: 'Start polling',
-      States: {
-        'Start polling': { ...states['Start polling'], Next: STATES.checkRecord },
-        [STATES.checkRecord]: { ...check, Next: 'Record finished?' },
-        'Record finished?': {
-          Type: 'Choice',
-          Choices: [
-            { Variable: '$.record.status', StringEquals: 'SUCCEEDED', Next: 'Found' },
-            { Variable: '$.record.status', StringEquals: 'FAILED', Next: 'Found' },
-          ],
-          Default: 'Wait 30 s',
-        },
-        'Wait 30 s': { Type: 'Wait', Seconds: 30, Next: STATES.checkRecord },
-        Found: { Type: 'Succeed' },
-      },
-    },
-  };
-}
-
 /**
  * Runs one run per duration, all started together on one virtual clock. Time moves only when nothing is in
  * flight (no handler running, no DynamoDB request): then the clock jumps to the next timer.
  */
-async function simulate(workflow: LocalWorkflow, durations: number[], events: Events, between: (range: [number, number]) => number, rng: () => number): Promise<RunResult[]> {
+async function simulate(
+  workflow: LocalWorkflow,
+  { durations, events, between, rng }: { durations: number[]; events: Events; between: (range: [number, number]) => number; rng: () => number },
+): Promise<RunResult[]> {
   const clock = FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], shouldClearNativeTimers: true, now: Date.parse('2026-01-05T09:00:00Z') });
   const serviceCatalog = mockClient(ServiceCatalogClient);
   const sfnClient = mockClient(SFNClient);
@@ -317,7 +287,7 @@ async function simulate(workflow: LocalWorkflow, durations: number[], events: Ev
     }
     for (const { record, execution } of executions) {
       if (execution.status !== 'SUCCEEDED') throw new Error(`Run for ${record.recordId} ended ${execution.status}: ${execution.error} ${execution.cause}`);
-      record.result.stateTransitions = execution.events.filter((e) => e.type === 'StateEntered' && LOOP_STATES.has(e.state!.name as never)).length;
+      record.result.stateTransitions = execution.events.filter((e) => e.type === 'StateEntered' && LOOP_STATES.has(e.state!.name)).length;
     }
     return records.map((r) => r.result);
   } finally {

@@ -5,6 +5,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { STACK_OUTPUTS } from '../lambdas/shared/contracts/stack';
 import { CliError, EXIT } from './exit-codes';
 
 /** Where PlanGate is: a stack's outputs, or the values given on the command line. */
@@ -75,12 +76,12 @@ export function connect(options: ConnectOptions): Aws {
       return Arn;
     },
     target: async () => ({
-      stateMachineArn: await output('StateMachineArn', options.stateMachineArn, '--state-machine-arn'),
-      tableName: await output('ApprovalTableName', options.tableName, '--table-name'),
-      apiUrl: await output('ApprovalApiUrl', options.apiUrl, '--api-url'),
+      stateMachineArn: await output(STACK_OUTPUTS.stateMachineArn, options.stateMachineArn, '--state-machine-arn'),
+      tableName: await output(STACK_OUTPUTS.approvalTableName, options.tableName, '--table-name'),
+      apiUrl: await output(STACK_OUTPUTS.approvalApiUrl, options.apiUrl, '--api-url'),
     }),
     signedPost: async (path, body) => {
-      const apiUrl = await output('ApprovalApiUrl', options.apiUrl, '--api-url');
+      const apiUrl = await output(STACK_OUTPUTS.approvalApiUrl, options.apiUrl, '--api-url');
       const url = new URL(path.replace(/^\//, ''), apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`);
       const signer = new SignatureV4({
         credentials: sts.config.credentials,

@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import Table from 'cli-table3';
 import { ACCEPT_LANGUAGES, type AcceptLanguage, OUTCOMES, planIdSchema } from '../lambdas/shared/contracts/steps';
 import { HIDDEN } from '../lambdas/shared/domain/text';
+import { STACK_NAME } from '../lambdas/shared/contracts/stack';
 import { type Aws, type ConnectOptions, connect, explainAwsError } from './aws';
 import { decide, exitCodeOf, release } from './decide';
 import { CliError, EXIT, OUTCOME_EXIT } from './exit-codes';
@@ -111,7 +112,7 @@ function listTable(runs: RunStatus[]): string {
 function program(): Command {
   const cli = new Command('plangate')
     .description('Start, follow and decide PlanGate runs')
-    .option('--stack <name>', 'the PlanGate stack whose outputs say where it is', 'PlanGate')
+    .option('--stack <name>', 'the PlanGate stack whose outputs say where it is', STACK_NAME)
     .option('--region <region>', 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, or your profile’s)')
     .option('--endpoint <url>', 'send every AWS call here, e.g. local mode: http://localhost:8642', httpUrl)
     .option('--state-machine-arn <arn>', 'skip the stack lookup for the state machine')

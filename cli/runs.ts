@@ -2,7 +2,8 @@ import { DescribeExecutionCommand, type ExecutionListItem, GetExecutionHistoryCo
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalRecord } from '../lambdas/shared/contracts/approval-record';
 import { type AcceptLanguage, type Outcome, OUTCOMES, type RunInput } from '../lambdas/shared/contracts/steps';
-import { STATES } from '../lib/state-names';
+import { STATES } from '../lambdas/shared/contracts/state-names';
+import { planKey } from '../lambdas/shared/contracts/table-keys';
 import type { Aws, Target } from './aws';
 import { CliError, EXIT } from './exit-codes';
 
@@ -26,19 +27,20 @@ export interface RunStatus {
 const RECORD_FIELDS = ['planId', 'executionArn', '#status', 'approvals', 'requiredApprovals', 'decision', 'outcome'];
 type RecordView = Pick<ApprovalRecord, 'planId' | 'executionArn' | 'status' | 'approvals' | 'requiredApprovals' | 'decision' | 'outcome'>;
 
-const PHASES: Record<string, string> = {
-  Start: 'reviewing the plan',
+/** What a run is doing, by the state it last entered; any other state is its ending. */
+export const PHASES: Record<string, string> = {
+  [STATES.start]: 'reviewing the plan',
   [STATES.reviewPlan]: 'reviewing the plan',
   [STATES.waitForPlan]: 'waiting for the plan to be created',
   [STATES.autoApprove]: 'approved by a rule',
   [STATES.requestApproval]: 'waiting for approval',
   [STATES.remindApprovers]: 'waiting for approval (approvers reminded)',
   [STATES.expireApproval]: 'approval expired',
-  'Approved?': 'approved',
+  [STATES.approved]: 'approved',
   [STATES.executePlan]: 'executing the plan',
-  'Start polling': 'following the record',
+  [STATES.startPolling]: 'following the record',
   [STATES.checkRecord]: 'following the record',
-  'Record finished?': 'following the record',
+  [STATES.recordFinished]: 'following the record',
   [STATES.waitForRecord]: 'following the record',
   [STATES.awaitRecordEvent]: 'following the record',
 };
@@ -58,7 +60,7 @@ async function approvalRecord(aws: Aws, target: Target, planId: string): Promise
   const { Item } = await aws.documents.send(
     new GetCommand({
       TableName: target.tableName,
-      Key: { pk: `PLAN#${planId}` },
+      Key: { pk: planKey(planId) },
       ProjectionExpression: RECORD_FIELDS.join(', '),
       ExpressionAttributeNames: { '#status': 'status' },
     }),

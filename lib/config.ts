@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { approverSchema } from '../lambdas/shared/contracts/approver';
+import { DEFAULT_EVENT_SOURCE } from '../lambdas/shared/contracts/events';
 import { ACCEPT_LANGUAGES } from '../lambdas/shared/contracts/steps';
 
 /** Log retention periods CloudWatch Logs accepts, in days. */
@@ -42,7 +43,7 @@ const configSchema = z
       .string()
       .regex(/^[a-zA-Z0-9._-]{1,256}$/, 'must be 1-256 characters of letters, digits, ".", "_" or "-"')
       .refine((s) => !s.startsWith('aws.'), 'must not start with "aws." (reserved for AWS services)')
-      .default('plangate'),
+      .default(DEFAULT_EVENT_SOURCE),
     defaultAcceptLanguage: z.enum(ACCEPT_LANGUAGES).default('en'),
     slackWebhookSecret: secretId('the Slack incoming-webhook URL').optional(),
     slackSigningSecret: secretId("the Slack app's signing secret").optional(),

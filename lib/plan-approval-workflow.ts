@@ -16,6 +16,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { Approver } from '../lambdas/shared/contracts/approver';
+import { DEFAULT_EVENT_SOURCE } from '../lambdas/shared/contracts/events';
 import type { AcceptLanguage, ApprovalRules, RiskLevel } from '../lambdas/shared/contracts/steps';
 import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../lambdas/shared/domain/risk';
 import { API_STAGE, ApprovalApi } from './approval-api';
@@ -134,7 +135,7 @@ export class PlanApprovalWorkflow extends Construct {
     const planCheckInterval = props.planCheckInterval ?? Duration.seconds(30);
     const planReadyTimeout = props.planReadyTimeout ?? Duration.minutes(30);
     const pollTimeout = props.pollTimeout ?? Duration.hours(4);
-    const eventSource = props.eventSource ?? 'plangate';
+    const eventSource = props.eventSource ?? DEFAULT_EVENT_SOURCE;
     const requiredApprovals = props.requiredApprovals ?? { LOW: 1, MEDIUM: 1, HIGH: 2 };
     for (const [level, count] of Object.entries(requiredApprovals)) {
       if (count > props.approvers.length) throw new Error(`requiredApprovals.${level} is ${count}, but only ${props.approvers.length} approver(s) are configured`);

@@ -1,5 +1,6 @@
 import { CfnOutput, Duration, Stack, type StackProps, aws_logs as logs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { STACK_OUTPUTS } from '../lambdas/shared/contracts/stack';
 import { type PlanGateConfig, reminderMinutes } from './config';
 import { PlanApprovalWorkflow } from './plan-approval-workflow';
 
@@ -51,18 +52,18 @@ export class PlanGateStack extends Stack {
   private outputs() {
     const { workflow } = this;
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
-    output('StateMachineArn', workflow.stateMachine.stateMachineArn, 'Start runs here (aws stepfunctions start-execution)');
-    output('ApprovalTableName', workflow.approvalTable.tableName, 'The approval records: the audit trail');
-    output('ApprovalApiUrl', workflow.approvalApi.url, 'Base URL of the approval pages, Slack interactions (<this>slack/interactions) and the command line (<this>cli/...)');
-    output('ApprovalRequestTopicArn', workflow.approvalTopic.topicArn, 'Approval requests, one email subscription per approver');
-    output('OutcomeTopicArn', workflow.outcomeTopic.topicArn, 'Every run’s outcome');
-    output('AlarmTopicArn', workflow.monitoring.alarmTopic.topicArn, 'Alarm notifications (plangate:alarmEmails subscribe to it)');
+    output(STACK_OUTPUTS.stateMachineArn, workflow.stateMachine.stateMachineArn, 'Start runs here (aws stepfunctions start-execution)');
+    output(STACK_OUTPUTS.approvalTableName, workflow.approvalTable.tableName, 'The approval records: the audit trail');
+    output(STACK_OUTPUTS.approvalApiUrl, workflow.approvalApi.url, 'Base URL of the approval pages, Slack interactions (<this>slack/interactions) and the command line (<this>cli/...)');
+    output(STACK_OUTPUTS.approvalRequestTopicArn, workflow.approvalTopic.topicArn, 'Approval requests, one email subscription per approver');
+    output(STACK_OUTPUTS.outcomeTopicArn, workflow.outcomeTopic.topicArn, 'Every run’s outcome');
+    output(STACK_OUTPUTS.alarmTopicArn, workflow.monitoring.alarmTopic.topicArn, 'Alarm notifications (plangate:alarmEmails subscribe to it)');
     output(
-      'DashboardUrl',
+      STACK_OUTPUTS.dashboardUrl,
       `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${workflow.monitoring.dashboard.dashboardName}`,
       'The CloudWatch dashboard',
     );
-    output('CloseRunFunctionName', workflow.functions.CloseRun.functionName, 'Closes a run whose ending was dead-lettered (invoke it with the message body)');
+    output(STACK_OUTPUTS.closeRunFunctionName, workflow.functions.CloseRun.functionName, 'Closes a run whose ending was dead-lettered (invoke it with the message body)');
   }
 
   /** An existing secret, by name or complete ARN. */

@@ -1,8 +1,7 @@
 import { Duration, Stack, aws_events as events, aws_events_targets as targets, aws_lambda as lambda, aws_sqs as sqs, aws_stepfunctions as sfn } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { REVIEW_REQUESTED_DETAIL_TYPE } from '../lambdas/shared/contracts/events';
 
-/** Detail type of the custom event that asks PlanGate to review a plan. */
-export const REVIEW_REQUESTED_DETAIL_TYPE = 'PlanGate Review Requested';
 
 /*
  * The workflow's EventBridge rules. They are created in the scope they are given, the workflow construct, under the

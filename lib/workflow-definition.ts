@@ -1,8 +1,8 @@
 import { Duration, aws_lambda as lambda, aws_stepfunctions as sfn, aws_stepfunctions_tasks as tasks } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { STATES } from './state-names';
+import { OUTCOME_STATES, STATES } from '../lambdas/shared/contracts/state-names';
 
-export { STATES } from './state-names';
+export { STATES } from '../lambdas/shared/contracts/state-names';
 
 /** Errors worth another attempt: our TransientError and the Lambda service's own failures. */
 const TRANSIENT_ERRORS = [
@@ -35,10 +35,7 @@ export interface WorkflowDefinitionProps {
   readonly planChecks: number;
 }
 
-type Outcomes = Record<
-  'succeeded' | 'failed' | 'rejected' | 'denied' | 'expired' | 'invalidInput' | 'planNotReady' | 'planChanged' | 'duplicate' | 'timedOut' | 'internalError',
-  sfn.Pass
->;
+type Outcomes = Record<keyof typeof OUTCOME_STATES, sfn.Pass>;
 
 /**
  * The run, in JSONPath: review → approval (task token) → execute → poll → notify. Each phase is built by its own
@@ -58,37 +55,36 @@ export class WorkflowDefinition extends Construct {
 
   /** One Pass state per outcome, each followed by Notify; with no payload given, Notify gets the whole state document. */
   private endings(notifyFunction: lambda.IFunction): Outcomes {
-    const outcome = (id: string, value: string) =>
-      new sfn.Pass(this, `Outcome: ${id}`, { result: sfn.Result.fromString(value), resultPath: '$.outcome' });
+    const outcome = (id: string, value: string) => new sfn.Pass(this, id, { result: sfn.Result.fromString(value), resultPath: '$.outcome' });
     const outcomes: Outcomes = {
-      succeeded: outcome('Succeeded', 'SUCCEEDED'),
-      failed: outcome('Failed', 'FAILED'),
-      rejected: outcome('Rejected', 'REJECTED'),
-      denied: outcome('Denied', 'DENIED'),
-      expired: outcome('Expired', 'EXPIRED'),
-      invalidInput: outcome('Invalid input', 'INVALID_INPUT'),
-      planNotReady: outcome('Plan not ready', 'PLAN_NOT_READY'),
-      planChanged: outcome('Plan changed', 'PLAN_CHANGED'),
-      duplicate: outcome('Duplicate', 'DUPLICATE'),
-      timedOut: outcome('Timed out', 'TIMED_OUT'),
-      internalError: outcome('Internal error', 'INTERNAL_ERROR'),
+      succeeded: outcome(OUTCOME_STATES.succeeded, 'SUCCEEDED'),
+      failed: outcome(OUTCOME_STATES.failed, 'FAILED'),
+      rejected: outcome(OUTCOME_STATES.rejected, 'REJECTED'),
+      denied: outcome(OUTCOME_STATES.denied, 'DENIED'),
+      expired: outcome(OUTCOME_STATES.expired, 'EXPIRED'),
+      invalidInput: outcome(OUTCOME_STATES.invalidInput, 'INVALID_INPUT'),
+      planNotReady: outcome(OUTCOME_STATES.planNotReady, 'PLAN_NOT_READY'),
+      planChanged: outcome(OUTCOME_STATES.planChanged, 'PLAN_CHANGED'),
+      duplicate: outcome(OUTCOME_STATES.duplicate, 'DUPLICATE'),
+      timedOut: outcome(OUTCOME_STATES.timedOut, 'TIMED_OUT'),
+      internalError: outcome(OUTCOME_STATES.internalError, 'INTERNAL_ERROR'),
     };
     const notify = this.invoke(STATES.notify, notifyFunction, undefined, '$.notification');
     notify.addCatch(
-      new sfn.Fail(this, 'Notification failed', {
+      new sfn.Fail(this, STATES.notificationFailed, {
         error: 'NotificationFailed',
         cause: 'The run ended but its outcome notification could not be sent',
       }),
       { resultPath: '$.notifyError' },
     );
-    notify.next(new sfn.Succeed(this, 'Done', { outputPath: '$.notification' }));
+    notify.next(new sfn.Succeed(this, STATES.done, { outputPath: '$.notification' }));
     for (const state of Object.values(outcomes)) state.next(notify);
     return outcomes;
   }
 
   /** Start → ReviewPlan, waiting while the plan is still being created, then auto-approval or a human's. */
   private reviewPhase(props: WorkflowDefinitionProps, o: Outcomes, approval: { auto: sfn.IChainable; human: sfn.IChainable }): sfn.IChainable {
-    const start = new sfn.Pass(this, 'Start', {
+    const start = new sfn.Pass(this, STATES.start, {
       parameters: {
         'input.$': '$',
         run: { 'executionArn.$': '$$.Execution.Id', 'startedAt.$': '$$.Execution.StartTime', planChecks: 0 },
@@ -105,7 +101,7 @@ export class WorkflowDefinition extends Construct {
       .addCatch(o.denied, { errors: ['PlanDeniedError'], resultPath: '$.error' })
       .addCatch(o.planNotReady, { errors: ['PlanNotReadyError'], resultPath: '$.error' })
       .addCatch(o.internalError, { resultPath: '$.error' });
-    const countCheck = new sfn.Pass(this, 'Count plan check', {
+    const countCheck = new sfn.Pass(this, STATES.countPlanCheck, {
       parameters: {
         'executionArn.$': '$.run.executionArn',
         'startedAt.$': '$.run.startedAt',
@@ -114,7 +110,7 @@ export class WorkflowDefinition extends Construct {
       resultPath: '$.run',
     });
     const waitForPlan = new sfn.Wait(this, STATES.waitForPlan, { time: sfn.WaitTime.duration(props.planCheckInterval) });
-    const stillCreating = new sfn.Pass(this, 'Plan still being created', {
+    const stillCreating = new sfn.Pass(this, STATES.planStillBeingCreated, {
       parameters: {
         Error: 'PlanNotReadyError',
         'Cause.$': "States.Format('Plan {} was still CREATE_IN_PROGRESS after {} checks', $.review.planId, $.run.planChecks)",
@@ -122,7 +118,7 @@ export class WorkflowDefinition extends Construct {
       resultPath: '$.error',
     }).next(o.planNotReady);
     return start.next(review).next(
-      new sfn.Choice(this, 'Plan ready?')
+      new sfn.Choice(this, STATES.planReady)
         .when(
           sfn.Condition.and(
             sfn.Condition.stringEquals('$.review.planStatus', 'CREATE_IN_PROGRESS'),
@@ -132,7 +128,7 @@ export class WorkflowDefinition extends Construct {
         )
         .when(sfn.Condition.stringEquals('$.review.planStatus', 'CREATE_IN_PROGRESS'), stillCreating)
         .otherwise(
-          new sfn.Choice(this, 'Auto-approve?')
+          new sfn.Choice(this, STATES.autoApproveChoice)
             .when(sfn.Condition.booleanEquals('$.review.policy.autoApproved', true), approval.auto)
             .otherwise(approval.human),
         ),
@@ -220,7 +216,7 @@ export class WorkflowDefinition extends Construct {
       .addCatch(o.planChanged, { errors: ['PlanChangedError'], resultPath: '$.error' })
       .addCatch(o.planNotReady, { errors: ['PlanNotReadyError'], resultPath: '$.error' })
       .addCatch(o.internalError, { resultPath: '$.error' });
-    const startPolling = new sfn.Pass(this, 'Start polling', {
+    const startPolling = new sfn.Pass(this, STATES.startPolling, {
       result: sfn.Result.fromObject({ checks: 0, safetyNetWaits: 0, quickChecks: 0, seenEventAt: '', wake: {} }),
       resultPath: '$.record',
     });
@@ -263,11 +259,11 @@ export class WorkflowDefinition extends Construct {
       .addCatch(checkRecord, { errors: ['States.Timeout'], resultPath: '$.record.wake' })
       .addCatch(o.internalError, { resultPath: '$.error' })
       .next(checkRecord);
-    return new sfn.Choice(this, 'Approved?')
+    return new sfn.Choice(this, STATES.approved)
       .when(
         sfn.Condition.stringEquals('$.approval.decision', 'APPROVED'),
         execute.next(startPolling).next(checkRecord).next(
-          new sfn.Choice(this, 'Record finished?')
+          new sfn.Choice(this, STATES.recordFinished)
             .when(sfn.Condition.stringEquals('$.record.status', 'SUCCEEDED'), o.succeeded)
             .when(sfn.Condition.stringEquals('$.record.status', 'FAILED'), o.failed)
             .when(sfn.Condition.booleanEquals('$.record.timedOut', true), o.timedOut)

@@ -1,3 +1,5 @@
+import { planKey } from '../lambdas/shared/contracts/table-keys';
+
 /**
  * AWS CLI commands against local mode, as it prints them. The CLI insists on credentials and a region even
  * for a local endpoint (any value will do), so each command carries them, ready to paste.
@@ -15,7 +17,7 @@ export interface LocalEndpoints {
 
 /** Reads a run's approval record: the audit trail. */
 export function auditRecordCommand(local: LocalEndpoints, planId: string): string {
-  const key = JSON.stringify({ pk: { S: `PLAN#${planId}` } });
+  const key = JSON.stringify({ pk: { S: planKey(planId) } });
   return `${credentials(regionOf(local.stateMachineArn))} aws dynamodb get-item --endpoint-url ${local.baseUrl} --table-name ${local.approvalTable} --key '${key}'`;
 }
 

@@ -7,7 +7,8 @@ import dynalite from 'dynalite';
 import { parseConfig } from '../lib/config';
 import { tooLargePage } from '../lambdas/approval-api/approval-api';
 import { type SignedCaller, toApiGatewayEvent } from './api-gateway';
-import { STATES } from '../lib/workflow-definition';
+import { STATES } from '../lambdas/shared/contracts/state-names';
+import { STACK_OUTPUTS } from '../lambdas/shared/contracts/stack';
 import {
   answerJson,
   cloudFormationDescribeStacks,
@@ -194,7 +195,11 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   };
   let baseUrl = '';
   // The deployed stack's outputs, as `plangate` reads them; the approval API is served at local mode's root.
-  const stackOutputs = () => ({ StateMachineArn: workflow.stateMachineArn, ApprovalTableName: workflow.table.name, ApprovalApiUrl: `${baseUrl}/` });
+  const stackOutputs = () => ({
+    [STACK_OUTPUTS.stateMachineArn]: workflow.stateMachineArn,
+    [STACK_OUTPUTS.approvalTableName]: workflow.table.name,
+    [STACK_OUTPUTS.approvalApiUrl]: `${baseUrl}/`,
+  });
 
   const server = createServer(async (req, res) => {
     try {

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { STACK_NAME } from '../lambdas/shared/contracts/stack';
 import { parseConfig } from '../lib/config';
 import { PlanGateStack } from '../lib/plan-gate-stack';
 
@@ -19,7 +20,7 @@ export function synthesize(contextOverrides: Record<string, unknown> = {}, optio
   const app = new App({
     context: { ...context, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
   });
-  const stack = new PlanGateStack(app, 'PlanGate', { config: parseConfig(context) });
+  const stack = new PlanGateStack(app, STACK_NAME, { config: parseConfig(context) });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const assembly = app.synth();
   const template = Template.fromStack(stack);

@@ -1,6 +1,7 @@
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { STACK_NAME } from '../lambdas/shared/contracts/stack';
 import { FUNCTIONS, type FunctionName } from '../lib/functions';
-import { STATES } from '../lib/workflow-definition';
+import { STATES } from '../lambdas/shared/contracts/state-names';
 
 /**
  * Reads what local execution needs from a synthesized CloudFormation template: the state machine's
@@ -11,7 +12,7 @@ import { STATES } from '../lib/workflow-definition';
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
 /** The stack name local mode answers DescribeStacks for: the deployed default. */
-export const LOCAL_STACK_NAME = 'PlanGate';
+export const LOCAL_STACK_NAME = STACK_NAME;
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 export type CfnTemplate = { Resources: Record<string, Resource> };

@@ -2,7 +2,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { LINK_ID_PATTERN } from '../shared/adapters/approval-store';
 import type { Environment } from '../shared/contracts/environment';
 import type { Approver } from '../shared/contracts/approver';
-import { handleCliDecision, json } from './cli-decision';
+import { handleCliDecision } from './cli-decision';
+import { jsonResponse } from '../shared/runtime/http';
 import { addRunKeys } from '../shared/runtime/run-keys';
 import { type DecisionDeps, isClosed, isExpired, recordDecision } from './decision';
 import { closedPage, decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
@@ -44,7 +45,7 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
   if (/^\/slack\/interactions\/?$/.test(event.path ?? '')) return handleSlackInteraction(event, deps, deps.slack);
   if (/^\/cli(\/|$)/.test(event.path ?? '')) {
     const cli = /^\/cli\/plans\/([^/]+)\/decision\/?$/.exec(event.path ?? '');
-    return cli ? handleCliDecision(event, cli[1]!, deps, deps.approvers) : json(404, { error: `Nothing at ${event.httpMethod} ${event.path}` });
+    return cli ? handleCliDecision(event, cli[1]!, deps, deps.approvers) : jsonResponse(404, { error: `Nothing at ${event.httpMethod} ${event.path}` });
   }
   const match = /^\/approvals\/([^/]+)\/?$/.exec(event.path ?? '');
   if (!match) return notFound();

@@ -5,19 +5,11 @@ import { planIdSchema } from '../shared/contracts/steps';
 import { approverWithPrincipal } from '../shared/domain/approvers';
 import { describeDecider } from '../shared/domain/describe';
 import { decodedSegment } from '../shared/domain/text';
+import { jsonResponse, signedCaller } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
 import { addRunKeys } from '../shared/runtime/run-keys';
 import { type DecisionDeps, type DecisionResult, recordDecision } from './decision';
 import { parseDecisionForm } from './request';
-
-export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult => ({
-  statusCode,
-  headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
-  body: JSON.stringify(body),
-});
-
-/** The caller API Gateway authenticated with SigV4 (AWS_IAM authorization); absent on any other route. */
-export const signedCaller = (event: Pick<APIGatewayProxyEvent, 'requestContext'>): string | undefined => event.requestContext?.identity?.userArn ?? undefined;
 
 /** What the command line shows after a decision: the approval's state, never its task token. */
 function summary(record: ApprovalRecord) {
@@ -48,20 +40,20 @@ const ANSWERS: Record<DecisionResult['result'], { status: number; message: (plan
  * as the web page and Slack (quorum, no self-approval, once only), recorded with channel `cli` and the principal.
  */
 export async function handleCliDecision(event: APIGatewayProxyEvent, planIdParam: string, deps: DecisionDeps, approvers: Approver[]): Promise<APIGatewayProxyResult> {
-  if (event.httpMethod.toUpperCase() !== 'POST') return json(405, { error: `${event.httpMethod} is not supported here; POST a decision` }, { Allow: 'POST' });
+  if (event.httpMethod.toUpperCase() !== 'POST') return jsonResponse(405, { error: `${event.httpMethod} is not supported here; POST a decision` }, { Allow: 'POST' });
   const caller = signedCaller(event);
-  if (!caller) return json(403, { error: 'This route takes requests signed with AWS credentials (SigV4)' });
+  if (!caller) return jsonResponse(403, { error: 'This route takes requests signed with AWS credentials (SigV4)' });
   const planId = planIdSchema.safeParse(decodedSegment(planIdParam));
-  if (!planId.success) return json(400, { error: 'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-"' });
+  if (!planId.success) return jsonResponse(400, { error: 'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-"' });
   const form = parseDecisionForm(event);
-  if ('error' in form) return json(form.status, { error: form.error });
+  if ('error' in form) return jsonResponse(form.status, { error: form.error });
   const approver = approverWithPrincipal(caller, approvers);
   if (!approver) {
     logger.warn('Command-line decision from a principal that is not an approver', { principal: caller, planId: planId.data });
-    return json(403, { error: `${caller} is not an approver: no approver's iamPrincipals match it` });
+    return jsonResponse(403, { error: `${caller} is not an approver: no approver's iamPrincipals match it` });
   }
   const record = await deps.store.get(planId.data);
-  if (!record) return json(404, { error: `Plan ${planId.data} has no approval request` });
+  if (!record) return jsonResponse(404, { error: `Plan ${planId.data} has no approval request` });
   addRunKeys({ planId: record.planId, executionArn: record.executionArn });
   const outcome = await recordDecision(deps, record, {
     decision: form.decision,
@@ -74,5 +66,5 @@ export async function handleCliDecision(event: APIGatewayProxyEvent, planIdParam
   });
   const answer = ANSWERS[outcome.result];
   const body = { result: outcome.result, message: answer.message(planId.data), ...('record' in outcome ? summary(outcome.record) : { planId: planId.data }) };
-  return json(answer.status, body, outcome.result === 'try-again' ? { 'Retry-After': '5' } : {});
+  return jsonResponse(answer.status, body, outcome.result === 'try-again' ? { 'Retry-After': '5' } : {});
 }

@@ -1,12 +1,10 @@
 import type { ApprovalStore } from '../shared/adapters/approval-store';
+import { isEndedTaskError } from '../shared/adapters/aws-errors';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { HumanDecision } from '../shared/contracts/steps';
 import { METRIC } from '../shared/contracts/metrics';
 import { logger } from '../shared/runtime/logger';
 import { seconds } from '../shared/runtime/metrics';
-
-/** Step Functions' answers for a token whose task has ended or never existed. */
-const ENDED_TASK_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
 export interface DecisionDeps {
   store: ApprovalStore;
@@ -82,7 +80,7 @@ export async function recordDecision(
     const name = (error as Error).name;
     await deps.store.undoDecision(record.planId, decision.decidedAt);
     const current = (await deps.store.get(record.planId)) ?? record;
-    if (ENDED_TASK_ERRORS.has(name)) {
+    if (isEndedTaskError(error)) {
       logger.warn('Approval task had already ended', { planId: record.planId, error: name });
       const newerTask = current.status === 'PENDING' && current.taskToken && current.taskToken !== taskToken;
       if (newerTask && !handedOver && !isClosed(current)) return recordDecision(deps, current, decision, true);

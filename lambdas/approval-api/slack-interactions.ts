@@ -6,6 +6,7 @@ import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
 import { planIdSchema } from '../shared/contracts/steps';
 import { describeDecider } from '../shared/domain/describe';
+import { jsonResponse } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
 import { addRunKeys } from '../shared/runtime/run-keys';
 import { type DecisionDeps, recordDecision } from './decision';
@@ -17,12 +18,6 @@ export interface SlackDeps {
   approvers: Approver[];
   post: (url: string, message: SlackMessage) => Promise<boolean>;
 }
-
-const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
-  statusCode,
-  headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
-  body: JSON.stringify(body),
-});
 
 const payloadSchema = z.object({
   type: z.literal('block_actions'),
@@ -50,9 +45,9 @@ export function allowedResponseUrl(responseUrl: string, webhookUrl: string | und
  * a click that cannot count gets a reply only that user sees.
  */
 export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: DecisionDeps, slack: SlackDeps): Promise<APIGatewayProxyResult> {
-  if (event.httpMethod.toUpperCase() !== 'POST') return { ...json(405, { error: 'Use POST' }), headers: { 'Content-Type': 'application/json', Allow: 'POST' } };
+  if (event.httpMethod.toUpperCase() !== 'POST') return { ...jsonResponse(405, { error: 'Use POST' }), headers: { 'Content-Type': 'application/json', Allow: 'POST' } };
   const signingSecret = await slack.signingSecret();
-  if (!signingSecret) return json(404, { error: 'Slack buttons are not configured (no signing secret)' });
+  if (!signingSecret) return jsonResponse(404, { error: 'Slack buttons are not configured (no signing secret)' });
 
   const body = rawBody(event);
   const verdict = verifySlackSignature({
@@ -65,25 +60,25 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
   if (verdict !== 'valid') {
     logger.warn('Slack request refused', { verdict });
     const reasons = { missing: 'missing Slack signature headers', stale: 'request timestamp is more than 5 minutes from now', invalid: 'signature does not match' };
-    return json(401, { error: reasons[verdict] });
+    return jsonResponse(401, { error: reasons[verdict] });
   }
 
   let payload: z.infer<typeof payloadSchema>;
   try {
     payload = z.parse(payloadSchema, JSON.parse(new URLSearchParams(body).get('payload') ?? ''));
   } catch {
-    return json(400, { error: 'Expected a block_actions payload' });
+    return jsonResponse(400, { error: 'Expected a block_actions payload' });
   }
   const action = payload.actions[0]!;
-  if (action.action_id !== APPROVE_ACTION && action.action_id !== REJECT_ACTION) return json(200, {}); // e.g. the link button
-  if (!allowedResponseUrl(payload.response_url, await slack.webhookUrl())) return json(400, { error: 'response_url is not a Slack URL' });
+  if (action.action_id !== APPROVE_ACTION && action.action_id !== REJECT_ACTION) return jsonResponse(200, {}); // e.g. the link button
+  if (!allowedResponseUrl(payload.response_url, await slack.webhookUrl())) return jsonResponse(400, { error: 'response_url is not a Slack URL' });
   const reply = async (message: SlackMessage) => {
     await slack.post(payload.response_url, message);
-    return json(200, {});
+    return jsonResponse(200, {});
   };
 
   const planId = planIdSchema.safeParse(action.value);
-  if (!planId.success) return json(400, { error: 'The button does not name a plan' });
+  if (!planId.success) return jsonResponse(400, { error: 'The button does not name a plan' });
   const approver = slack.approvers.find((a) => a.slackUserId === payload.user.id);
   if (!approver) {
     logger.warn('Slack decision from a user who is not an approver', { slackUserId: payload.user.id, planId: planId.data });

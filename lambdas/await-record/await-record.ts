@@ -1,4 +1,5 @@
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { isEndedTaskError } from '../shared/adapters/aws-errors';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import { type RecordWait, RecordWaits } from '../shared/adapters/record-waits';
@@ -31,9 +32,6 @@ const stackEventSchema = z.object({
 });
 
 const eventSchema = z.union([waitSchema, stackEventSchema]);
-
-/** Step Functions' answers for a token whose task has ended: the run has moved on, which is fine. */
-const ENDED_TASK_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
 /** Service Catalog names a product's stack SC-<account>-<provisioned product id>. */
 const STACK_NAME = /:stack\/SC-\d{12}-([A-Za-z0-9_-]+)\//;
@@ -77,7 +75,8 @@ async function wake(waits: RecordWaits, provisionedProductId: string, item: Reco
     await stepFunctions.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
     logger.info('Run woken by its stack', { provisionedProductId, stackStatus: item.stackStatus, executionArn: item.executionArn });
   } catch (error) {
-    if (!ENDED_TASK_ERRORS.has((error as Error).name)) throw error;
+    // The run has moved on, which is fine.
+    if (!isEndedTaskError(error)) throw error;
     logger.info('Run had moved on', { provisionedProductId, error: (error as Error).name });
   }
   await waits.release(provisionedProductId, taskToken);

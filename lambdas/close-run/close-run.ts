@@ -5,7 +5,7 @@ import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import { type Outcome, planIdSchema, type RunState } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { describeProgress } from '../shared/domain/describe';
-import type { OutcomeDetail } from '../shared/domain/outcome';
+import type { OutcomeDetail } from '../shared/contracts/events';
 import { clip } from '../shared/domain/text';
 import { parseInput } from '../shared/contracts/parse-input';
 import { type CloseRunEnv, closeRun } from '../shared/services/close-run';

@@ -7,18 +7,13 @@ import { ReleaseRefusedError } from '../shared/contracts/errors';
 import { planIdSchema, type RunState } from '../shared/contracts/steps';
 import { repeatedKey } from '../shared/domain/strict-json';
 import { decodedSegment, oneLine } from '../shared/domain/text';
+import { jsonResponse, signedCaller } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
 import { addRunKeys } from '../shared/runtime/run-keys';
 import { type CloseRunEnv, closeRun } from '../shared/services/close-run';
 
 const MAX_BODY_BYTES = 10_000;
 const MAX_REASON_LENGTH = 1_000;
-
-const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult => ({
-  statusCode,
-  headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
-  body: JSON.stringify(body),
-});
 
 /** API Gateway's proxy event (the release route), as opposed to the EventBridge events CloseRun otherwise gets. */
 export const isApiRequest = (event: unknown): event is APIGatewayProxyEvent =>
@@ -30,19 +25,19 @@ export const isApiRequest = (event: unknown): event is APIGatewayProxyEvent =>
  */
 export async function releaseRequest(event: APIGatewayProxyEvent, env: CloseRunEnv): Promise<APIGatewayProxyResult> {
   const match = /^\/cli\/plans\/([^/]+)\/release\/?$/.exec(event.path ?? '');
-  if (!match) return json(404, { error: `Nothing at ${event.httpMethod} ${event.path}` });
-  if (event.httpMethod.toUpperCase() !== 'POST') return json(405, { error: `${event.httpMethod} is not supported here; POST to release` }, { Allow: 'POST' });
-  const caller = event.requestContext?.identity?.userArn;
-  if (!caller) return json(403, { error: 'This route takes requests signed with AWS credentials (SigV4)' });
+  if (!match) return jsonResponse(404, { error: `Nothing at ${event.httpMethod} ${event.path}` });
+  if (event.httpMethod.toUpperCase() !== 'POST') return jsonResponse(405, { error: `${event.httpMethod} is not supported here; POST to release` }, { Allow: 'POST' });
+  const caller = signedCaller(event);
+  if (!caller) return jsonResponse(403, { error: 'This route takes requests signed with AWS credentials (SigV4)' });
   const planId = planIdSchema.safeParse(decodedSegment(match[1]!));
-  if (!planId.success) return json(400, { error: 'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-"' });
+  if (!planId.success) return jsonResponse(400, { error: 'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-"' });
   const body = parseBody(event);
-  if ('error' in body) return json(400, { error: body.error });
+  if ('error' in body) return jsonResponse(400, { error: body.error });
   try {
-    return json(200, await release({ planId: planId.data, by: caller, reason: body.reason }, env));
+    return jsonResponse(200, await release({ planId: planId.data, by: caller, reason: body.reason }, env));
   } catch (error) {
     if (!(error instanceof ReleaseRefusedError)) throw error;
-    return json(error.reason === 'unknown-plan' ? 404 : 409, { error: error.message });
+    return jsonResponse(error.reason === 'unknown-plan' ? 404 : 409, { error: error.message });
   }
 }
 

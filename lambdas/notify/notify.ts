@@ -1,5 +1,5 @@
 import { runStateSchema } from '../shared/contracts/steps';
-import type { OutcomeDetail } from '../shared/domain/outcome';
+import type { OutcomeDetail } from '../shared/contracts/events';
 import { parseInput } from '../shared/contracts/parse-input';
 import { CLOSE_RUN_ENV, type CloseRunEnv, closeRun } from '../shared/services/close-run';
 

@@ -71,8 +71,9 @@ async function open(store: ApprovalStore, env: RequestApprovalEnv, { taskToken, 
     selfApprover: review.policy.selfApprover,
   });
   if (!claim.claimed) throw duplicateRunError(review.planId, claim.owner);
-  await sendLinks(store, env, review, executionArn, approvers, expiresAt, now);
-  await postRequestToSlack(store, env, review, expiresAt, now);
+  const ask: Ask = { store, env, review, executionArn, expiresAt, now };
+  await sendLinks(ask, approvers);
+  await postRequestToSlack(ask);
   logger.info('Approval requested', { planId: review.planId, approvers: approvers.length, expiresAt });
 }
 
@@ -86,13 +87,26 @@ async function remind(store: ApprovalStore, env: RequestApprovalEnv, { taskToken
   const missing = waitingOn(record);
   const expiresAt = new Date(record.expiresAt * 1000);
   const progress = `Still waiting: ${describeProgress(record)}. Not yet approved by ${missing.map((a) => a.name ?? a.email).join(', ')}.`;
-  await sendLinks(store, env, review, executionArn, missing, expiresAt, now, progress);
-  await postRequestToSlack(store, env, review, expiresAt, now, progress);
+  const ask: Ask = { store, env, review, executionArn, expiresAt, now, reminder: progress };
+  await sendLinks(ask, missing);
+  await postRequestToSlack(ask);
   logger.info('Approvers reminded', { planId: review.planId, reminded: missing.length, expiresAt });
 }
 
+/** One round of asking for a decision: the first request, or the reminder. */
+interface Ask {
+  store: ApprovalStore;
+  env: RequestApprovalEnv;
+  review: ReviewedPlan;
+  executionArn: string;
+  expiresAt: Date;
+  now: Date;
+  /** The reminder's progress line (who has approved, who not); absent on the first request. */
+  reminder?: string;
+}
+
 /** One personal link per approver, by email. */
-async function sendLinks(store: ApprovalStore, env: RequestApprovalEnv, review: ReviewedPlan, executionArn: string, approvers: Approver[], expiresAt: Date, now: Date, reminder?: string) {
+async function sendLinks({ store, env, review, executionArn, expiresAt, now, reminder }: Ask, approvers: Approver[]) {
   for (const approver of approvers) {
     const linkId = newLinkId();
     await store.putLink(linkId, review.planId, approver, now.toISOString());
@@ -102,7 +116,7 @@ async function sendLinks(store: ApprovalStore, env: RequestApprovalEnv, review: 
 }
 
 /** Posts the request (or reminder) to the Slack channel, with a view-only link to the page (decisions need a person). */
-async function postRequestToSlack(store: ApprovalStore, env: RequestApprovalEnv, review: ReviewedPlan, expiresAt: Date, now: Date, reminder?: string) {
+async function postRequestToSlack({ store, env, review, expiresAt, now, reminder }: Ask) {
   const webhookSecretId = env.SLACK_WEBHOOK_SECRET_ID;
   if (!webhookSecretId) return;
   const linkId = newLinkId();

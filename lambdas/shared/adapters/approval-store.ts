@@ -3,14 +3,13 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, type PutCommandInp
 import * as z from '../contracts/zod';
 import { type ApprovalRecord, approvalRecordSchema, type LinkRecord, linkRecordSchema } from '../contracts/approval-record';
 import type { Approver } from '../contracts/approver';
+import { linkKey, planKey, runKey } from '../contracts/table-keys';
+import { isConditionFailure } from './aws-errors';
 import { DuplicateRunError } from '../contracts/errors';
 import type { Approval, HumanDecision } from '../contracts/steps';
 
-/** The approval table's items; their shapes are in contracts/approval-record.ts. */
-const planKey = (planId: string) => `PLAN#${planId}`;
-const linkKey = (linkId: string) => `LINK#${createHash('sha256').update(linkId).digest('hex')}`;
-
-const isConditionFailure = (error: unknown) => (error as Error).name === 'ConditionalCheckFailedException';
+/** A personal link's item: by its hash only (contracts/table-keys.ts). */
+const linkItemKey = (linkId: string) => linkKey(createHash('sha256').update(linkId).digest('hex'));
 
 /** 256 random bits, URL-safe: 43 characters of base64url. */
 export function newLinkId(): string {
@@ -36,8 +35,8 @@ export class ApprovalStore {
   /**
    * Creates the approval for a run: PENDING for a human decision, APPROVED when a rule decided. The same
    * run may write it again (a retried task; a pending one gets a new token). A plan whose earlier run was
-   * closed and released is claimed too: that run's record is first copied, unchanged, to
-   * PLAN#<planId>#RUN#<its executionArn>, and the new record points to it. Returns the record that holds the
+   * closed and released is claimed too: that run's record is first copied, unchanged, to its archive key
+   * (runKey), and the new record points to it. Returns the record that holds the
    * plan when another run owns it.
    */
   async claim(record: Omit<ApprovalRecord, 'pk' | 'previousRun'>): Promise<{ claimed: true } | { claimed: false; owner?: ApprovalRecord }> {
@@ -52,7 +51,7 @@ export class ApprovalStore {
     };
     if (owner && owner.executionArn !== record.executionArn) {
       if (!owner.released) return { claimed: false, owner };
-      previousRun = { executionArn: owner.executionArn, archivedAs: `${key}#RUN#${owner.executionArn}` };
+      previousRun = { executionArn: owner.executionArn, archivedAs: runKey(record.planId, owner.executionArn) };
       // Copied as stored; a second claimer copying it too writes the same item.
       await this.conditionally(
         new PutCommand({ TableName: this.tableName, Item: { ...raw, pk: previousRun.archivedAs }, ConditionExpression: 'attribute_not_exists(pk)' }),
@@ -72,12 +71,12 @@ export class ApprovalStore {
   }
 
   async putLink(linkId: string, planId: string, approver: Approver | undefined, createdAt: string): Promise<void> {
-    const item: LinkRecord = { pk: linkKey(linkId), planId, approver, createdAt };
+    const item: LinkRecord = { pk: linkItemKey(linkId), planId, approver, createdAt };
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
   }
 
   async getLink(linkId: string): Promise<LinkRecord | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: linkKey(linkId) } }));
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: linkItemKey(linkId) } }));
     return Item && z.parse(linkRecordSchema, Item);
   }
 

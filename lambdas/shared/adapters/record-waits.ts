@@ -1,8 +1,10 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { recordKey } from '../contracts/table-keys';
 import * as z from '../contracts/zod';
+import { isConditionFailure } from './aws-errors';
 
 /*
- * RECORD#<provisionedProductId>: the run waiting for that provisioned product's record, and the newest status change
+ * One item per provisioned product (recordKey): the run waiting for that provisioned product's record, and the newest status change
  * of the CloudFormation stack behind it. ExecutePlan writes it before executing, so a stack event that comes before
  * the run waits still counts; events for other products find no item and are ignored.
  */
@@ -18,8 +20,7 @@ const recordWaitSchema = z.object({
 });
 export type RecordWait = z.infer<typeof recordWaitSchema>;
 
-const key = (provisionedProductId: string) => ({ pk: `RECORD#${provisionedProductId}` });
-const isConditionFailure = (error: unknown) => (error as Error).name === 'ConditionalCheckFailedException';
+const key = (provisionedProductId: string) => ({ pk: recordKey(provisionedProductId) });
 
 export class RecordWaits {
   constructor(

@@ -3,14 +3,9 @@ import { approverSchema } from './approver';
 import { approvalDecisionSchema, approvalSchema, outcomeSchema, planIdSchema, reviewResultSchema } from './steps';
 
 /*
- * One table, three kinds of item:
- *   PLAN#<planId>       the approval record of the one run that owns the plan: status, task token while
- *                       pending, the reviewed plan and its digest, the rule applied, every approval, the
- *                       decision, the IdempotencyToken used and the outcome. The audit trail: never deleted.
- *   PLAN#<planId>#RUN#<executionArn>
- *                       an earlier run's record, moved here unchanged when a new run claimed the released plan.
- *   LINK#<sha256(link)> one approver's personal link. Only the hash is stored, so read access to the
- *                       table does not hand out working links.
+ * The approval table's items, keyed as table-keys.ts says. An approval record holds its status, the task token while
+ * pending, the reviewed plan and its digest, the rule applied, every approval, the decision, the IdempotencyToken
+ * used and the outcome; an archived run's record is the same, unchanged; a link record names one approver's link.
  * Items are read with these schemas (attributes they do not name are left out).
  */
 

@@ -1,4 +1,5 @@
-import type { Outcome, RecordError, RunState } from '../contracts/steps';
+import type { OutcomeDetail } from '../contracts/events';
+import type { Outcome, RunState } from '../contracts/steps';
 import { approverName, describeDecider, describeProgress, planTitle, snsSubject } from './describe';
 import { clip, firstItems, moreText, oneLine, untrusted } from './text';
 
@@ -7,28 +8,6 @@ export interface OutcomeReport {
   subject: string;
   body: string;
   detail: OutcomeDetail;
-}
-
-export interface OutcomeDetail {
-  outcome: Outcome;
-  reason: string;
-  planId?: string;
-  planName?: string;
-  provisionedProductId?: string;
-  provisionedProductName?: string;
-  recordId?: string;
-  recordStatus?: string;
-  /** The record's first errors (MAX_LISTED_ERRORS); recordErrorsUnlisted counts the rest. */
-  recordErrors: RecordError[];
-  recordErrorsUnlisted?: number;
-  idempotencyToken?: string;
-  decision?: string;
-  approver?: string;
-  comment?: string;
-  requestedBy?: string;
-  executionArn: string;
-  durationsSeconds: { review?: number; approval?: number; execution?: number; total: number };
-  finishedAt: string;
 }
 
 /*

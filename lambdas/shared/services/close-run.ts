@@ -10,17 +10,16 @@ import { outcomeMessage } from '../adapters/slack/blocks';
 import { postToSlack } from '../adapters/slack/post';
 import type { ApprovalRecord } from '../contracts/approval-record';
 import type { Environment } from '../contracts/environment';
+import { OUTCOME_DETAIL_TYPE, type OutcomeDetail } from '../contracts/events';
 import { TransientError } from '../contracts/errors';
 import type { RunState } from '../contracts/steps';
 import { planTitle, snsSubject } from '../domain/describe';
-import { describeOutcome, type OutcomeDetail, type OutcomeReport } from '../domain/outcome';
+import { describeOutcome, type OutcomeReport } from '../domain/outcome';
 import { untrusted } from '../domain/text';
 import { logger } from '../runtime/logger';
 import { METRIC } from '../contracts/metrics';
 import { addRunKeys } from '../runtime/run-keys';
 import { count, countRunEnded } from '../runtime/metrics';
-
-export const OUTCOME_DETAIL_TYPE = 'PlanGate Run Finished';
 
 /** What closing a run needs: the approval table, both topics, the bus, and Slack if configured. */
 export const CLOSE_RUN_ENV = ['TABLE_NAME', 'OUTCOME_TOPIC_ARN', 'APPROVAL_TOPIC_ARN', 'EVENT_BUS_NAME', 'EVENT_SOURCE', 'SLACK_WEBHOOK_SECRET_ID'] as const;
