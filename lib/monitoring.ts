@@ -16,41 +16,8 @@ import {
 import { Construct } from 'constructs';
 import { DIMENSION, METRIC, METRICS_NAMESPACE, type MetricName } from '../lambdas/shared/contracts/metrics';
 import type { ApprovalApi } from './approval-api';
+import type { AlarmThresholds } from './defaults';
 import { stackAlarmArns } from './storage';
-
-/** What each alarm fires at (plangate:alarmThresholds). Counts are per 5 minutes. */
-export interface AlarmThresholds {
-  /** Executions that failed, timed out or were stopped (one alarm each). */
-  readonly executionsEnded: number;
-  /** Runs that ended INTERNAL_ERROR: a step failed after its retries (the execution itself succeeds). */
-  readonly internalErrors: number;
-  /** Errors of one function, other than the workflow's named endings and retries. */
-  readonly functionErrors: number;
-  /** Throttled invocations of one function. */
-  readonly functionThrottles: number;
-  /** Approval API answers with a 5xx status (its pages say "Something went wrong"). */
-  readonly api5xx: number;
-  /** The approval API's p90 latency, in milliseconds, in 2 of 3 periods (Slack wants an answer within 3 s). */
-  readonly apiLatencyP90Ms: number;
-  /** An approval still open past this share (percent) of its approval timeout. */
-  readonly approvalWaitPercent: number;
-  /** Throttled reads and writes on the approval table. */
-  readonly dynamoDbThrottles: number;
-  /** Slack posts that failed after their retry (only with Slack configured). */
-  readonly slackPostFailures: number;
-}
-
-export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
-  executionsEnded: 1,
-  internalErrors: 1,
-  functionErrors: 1,
-  functionThrottles: 1,
-  api5xx: 1,
-  apiLatencyP90Ms: 3000,
-  approvalWaitPercent: 75,
-  dynamoDbThrottles: 1,
-  slackPostFailures: 1,
-};
 
 export interface WorkflowMonitoringProps {
   readonly key: kms.IKey;

@@ -19,10 +19,11 @@ import type { Approver } from '../lambdas/shared/contracts/approver';
 import type { AcceptLanguage, ApprovalRules, RiskLevel } from '../lambdas/shared/contracts/steps';
 import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../lambdas/shared/domain/risk';
 import { API_STAGE, ApprovalApi } from './approval-api';
-import { defaultReminderMinutes } from './config';
+import { DEFAULT_ALARM_THRESHOLDS, DEFAULTS, MIN_APPROVAL_TIMEOUT_MINUTES, defaultReminderMinutes, type AlarmThresholds } from './defaults';
 import type { FunctionName } from './functions';
 import { approvalTable, deadLetterQueue, workflowKey, workflowTopics } from './storage';
-import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, WorkflowMonitoring } from './monitoring';
+import { WorkflowMonitoring } from './monitoring';
+import { type SettingProblem, settingProblems } from './setting-rules';
 import { addRunTriggers, closeRunsEndedOutside, wakeRunsWhenStacksFinish, watchRunsOnSchedule } from './triggers';
 import { WorkflowDefinition } from './workflow-definition';
 import { WorkflowFunction, workflowLogGroup } from './workflow-function';
@@ -94,6 +95,12 @@ export interface SlackProps {
   readonly signingSecretId?: string;
 }
 
+/** The construct's name for a setting whose configuration key differs. */
+const PROP_NAMES: Partial<Record<SettingProblem['setting'], string>> = {
+  reminderMinutesBeforeExpiry: 'reminderBeforeExpiry',
+  pollMaxIntervalSeconds: 'pollMaxInterval',
+};
+
 /**
  * The plan approval gate: review → approval (task token) → execute → poll → notify, with the approval API,
  * the approval table, the topics and the EventBridge triggers it needs. This construct wires the parts:
@@ -122,31 +129,36 @@ export class PlanApprovalWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: PlanApprovalWorkflowProps) {
     super(scope, id);
     if (props.approvers.length === 0) throw new Error('PlanApprovalWorkflow needs at least one approver');
-    const approvalTimeout = props.approvalTimeout ?? Duration.hours(24);
-    if (approvalTimeout.toSeconds() < 300) {
-      throw new Error(`approvalTimeout must be at least 5 minutes (got ${approvalTimeout.toHumanString()})`);
+    const approvalTimeout = props.approvalTimeout ?? Duration.minutes(DEFAULTS.approvalTimeoutMinutes);
+    if (approvalTimeout.toSeconds() < MIN_APPROVAL_TIMEOUT_MINUTES * 60) {
+      throw new Error(`approvalTimeout must be at least ${MIN_APPROVAL_TIMEOUT_MINUTES} minutes (got ${approvalTimeout.toHumanString()})`);
     }
-    const reminderBeforeExpiry =
-      props.reminderBeforeExpiry ?? Duration.minutes(defaultReminderMinutes(approvalTimeout.toMinutes({ integral: false })));
-    if (reminderBeforeExpiry.toSeconds() >= approvalTimeout.toSeconds()) {
-      throw new Error(`reminderBeforeExpiry (${reminderBeforeExpiry.toHumanString()}) must be shorter than approvalTimeout (${approvalTimeout.toHumanString()})`);
-    }
-    const planCheckInterval = props.planCheckInterval ?? Duration.seconds(30);
-    const planReadyTimeout = props.planReadyTimeout ?? Duration.minutes(30);
-    const pollTimeout = props.pollTimeout ?? Duration.hours(4);
-    const eventSource = props.eventSource ?? 'plangate';
-    const requiredApprovals = props.requiredApprovals ?? { LOW: 1, MEDIUM: 1, HIGH: 2 };
-    for (const [level, count] of Object.entries(requiredApprovals)) {
-      if (count > props.approvers.length) throw new Error(`requiredApprovals.${level} is ${count}, but only ${props.approvers.length} approver(s) are configured`);
-    }
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const approvalTimeoutMinutes = approvalTimeout.toMinutes({ integral: false });
+    const reminderBeforeExpiry = props.reminderBeforeExpiry ?? Duration.minutes(defaultReminderMinutes(approvalTimeoutMinutes));
+    const planCheckInterval = props.planCheckInterval ?? Duration.seconds(DEFAULTS.planCheckIntervalSeconds);
+    const planReadyTimeout = props.planReadyTimeout ?? Duration.minutes(DEFAULTS.planReadyTimeoutMinutes);
+    const pollInitialInterval = props.pollInitialInterval ?? Duration.seconds(DEFAULTS.pollInitialIntervalSeconds);
+    const pollMaxInterval = props.pollMaxInterval ?? Duration.seconds(DEFAULTS.pollMaxIntervalSeconds);
+    const pollTimeout = props.pollTimeout ?? Duration.minutes(DEFAULTS.pollTimeoutMinutes);
+    const eventSource = props.eventSource ?? DEFAULTS.eventSource;
+    const requiredApprovals = props.requiredApprovals ?? DEFAULTS.requiredApprovals;
+    const problems = settingProblems({
+      approvers: props.approvers,
+      approvalTimeoutMinutes,
+      reminderMinutesBeforeExpiry: reminderBeforeExpiry.toMinutes({ integral: false }),
+      requiredApprovals,
+      pollInitialIntervalSeconds: pollInitialInterval.toSeconds(),
+      pollMaxIntervalSeconds: pollMaxInterval.toSeconds(),
+    });
+    if (problems.length) throw new Error(problems.map((p) => `${PROP_NAMES[p.setting] ?? p.setting}: ${p.message}`).join('\n'));
+    const logRetention = props.logRetention ?? (DEFAULTS.logRetentionDays as logs.RetentionDays);
 
     this.key = workflowKey(this);
     this.approvalTable = approvalTable(this, this.key);
     ({ approvalTopic: this.approvalTopic, outcomeTopic: this.outcomeTopic } = workflowTopics(this, {
       key: this.key,
       approvers: props.approvers,
-      notificationEmails: props.notificationEmails ?? [],
+      notificationEmails: props.notificationEmails ?? DEFAULTS.notificationEmails,
     }));
 
     const fn = (name: FunctionName, timeout?: Duration) => new WorkflowFunction(this, name, { key: this.key, logRetention, timeout });
@@ -167,10 +179,10 @@ export class PlanApprovalWorkflow extends Construct {
     const reviewPlan = fn('ReviewPlan')
       .setEnvironment({
         ...approvers,
-        APPROVAL_RULES: { autoApproveUpTo: props.autoApproveUpTo ?? 'NONE', requiredApprovals },
-        DEFAULT_ACCEPT_LANGUAGE: props.defaultAcceptLanguage ?? 'en',
+        APPROVAL_RULES: { autoApproveUpTo: props.autoApproveUpTo ?? DEFAULTS.autoApproveUpTo, requiredApprovals },
+        DEFAULT_ACCEPT_LANGUAGE: props.defaultAcceptLanguage ?? DEFAULTS.defaultAcceptLanguage,
         SENSITIVE_RESOURCE_TYPES: props.sensitiveResourceTypes ?? DEFAULT_SENSITIVE_RESOURCE_TYPES,
-        DENIED_RESOURCE_TYPES: props.deniedResourceTypes ?? [],
+        DENIED_RESOURCE_TYPES: props.deniedResourceTypes ?? DEFAULTS.deniedResourceTypes,
       })
       .allowServiceCatalog('DescribeProvisionedProductPlan');
     const approvalApiFunction = slack(fn('ApprovalApi', Duration.seconds(15)).bindTable(this.approvalTable, 'readWrite').setEnvironment(approvers), 'clicks');
@@ -178,7 +190,7 @@ export class PlanApprovalWorkflow extends Construct {
       handler: approvalApiFunction,
       key: this.key,
       logRetention,
-      cloudWatchRole: props.apiGatewayCloudWatchRole,
+      cloudWatchRole: props.apiGatewayCloudWatchRole ?? DEFAULTS.apiGatewayCloudWatchRole,
     });
     const requestApproval = slack(
       fn('RequestApproval')
@@ -197,7 +209,7 @@ export class PlanApprovalWorkflow extends Construct {
     const expireApproval = fn('ExpireApproval')
       .bindTable(this.approvalTable, 'update')
       .bindTopic('APPROVAL_TOPIC_ARN', this.approvalTopic)
-      .setEnvironment({ DELETE_EXPIRED_PLANS: props.deleteExpiredPlans ?? false });
+      .setEnvironment({ DELETE_EXPIRED_PLANS: props.deleteExpiredPlans ?? DEFAULTS.deleteExpiredPlans });
     if (props.deleteExpiredPlans) expireApproval.allowServiceCatalog('DeleteProvisionedProductPlan');
     // Execute describes the plan again first, to refuse one that changed since it was approved.
     const executePlan = fn('ExecutePlan')
@@ -205,8 +217,8 @@ export class PlanApprovalWorkflow extends Construct {
       .allowServiceCatalog('DescribeProvisionedProductPlan', 'ExecuteProvisionedProductPlan');
     const checkRecord = fn('CheckRecord')
       .setEnvironment({
-        POLL_INITIAL_INTERVAL_SECONDS: (props.pollInitialInterval ?? Duration.minutes(1)).toSeconds(),
-        POLL_MAX_INTERVAL_SECONDS: (props.pollMaxInterval ?? Duration.minutes(10)).toSeconds(),
+        POLL_INITIAL_INTERVAL_SECONDS: pollInitialInterval.toSeconds(),
+        POLL_MAX_INTERVAL_SECONDS: pollMaxInterval.toSeconds(),
         POLL_TIMEOUT_SECONDS: pollTimeout.toSeconds(),
       })
       .allowServiceCatalog('DescribeRecord');
@@ -300,7 +312,7 @@ export class PlanApprovalWorkflow extends Construct {
     watchRuns.addToRolePolicy(describeExecutions);
     this.functions = { ...functions, WatchRuns: watchRuns };
 
-    if (props.eventTriggerEnabled ?? true) {
+    if (props.eventTriggerEnabled ?? DEFAULTS.eventTriggerEnabled) {
       this.runTriggersDeadLetterQueue = deadLetterQueue(this, 'RunTriggersDeadLetterQueue', this.key);
       addRunTriggers(this, { stateMachine: this.stateMachine, eventSource, deadLetterQueue: this.runTriggersDeadLetterQueue });
     }
@@ -323,7 +335,7 @@ export class PlanApprovalWorkflow extends Construct {
         WatchRunsDeadLetterQueue: this.watchRunsDeadLetterQueue,
       },
       thresholds,
-      alarmEmails: props.alarms?.emails ?? [],
+      alarmEmails: props.alarms?.emails ?? DEFAULTS.alarmEmails,
       slack: Boolean(props.slack),
     });
     this.acknowledgeNagFindings();

@@ -72,7 +72,7 @@ describe('state machine', () => {
     expect(directStates.RequestApproval).toMatchObject({ TimeoutSeconds: 5_400 });
     expect(directStates.RemindApprovers).toMatchObject({ TimeoutSeconds: 1_800 });
     expect(() => new PlanApprovalWorkflow(new Stack(app, 'Bad'), 'Workflow', { approvers: [{ email: 'a@example.com' }, { email: 'b@example.com' }], reminderBeforeExpiry: Duration.days(1) })).toThrow(
-      'reminderBeforeExpiry (1 day) must be shorter than approvalTimeout (1 day)',
+      'reminderBeforeExpiry: must be shorter than the approval timeout (1440 minutes); 0 turns reminders off',
     );
   });
 

@@ -1,7 +1,10 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { PlanApprovalWorkflow, type PlanApprovalWorkflowProps } from '../../lib/plan-approval-workflow';
 
-/** The construct refuses props that would deploy a gate that cannot work, before it creates anything. */
+/**
+ * The construct refuses props that would deploy a gate that cannot work, before it creates anything. The rules that
+ * tie settings together are the configuration's (lib/setting-rules.ts): the messages are the same, under the props' names.
+ */
 const build = (props: Partial<PlanApprovalWorkflowProps>) => () =>
   new PlanApprovalWorkflow(new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Guarded'), 'Workflow', {
     approvers: [{ email: 'a@example.com' }, { email: 'b@example.com' }],
@@ -18,10 +21,20 @@ test('fails when approvalTimeout is under 5 minutes', () => {
 
 test('fails when reminderBeforeExpiry is not shorter than approvalTimeout', () => {
   expect(build({ approvalTimeout: Duration.hours(2), reminderBeforeExpiry: Duration.hours(2) })).toThrow(
-    'reminderBeforeExpiry (2 hours) must be shorter than approvalTimeout (2 hours)',
+    'reminderBeforeExpiry: must be shorter than the approval timeout (120 minutes); 0 turns reminders off',
   );
 });
 
 test('fails when requiredApprovals asks for more approvals than there are approvers', () => {
-  expect(build({ requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 3 } })).toThrow('requiredApprovals.HIGH is 3, but only 2 approver(s) are configured');
+  expect(build({ requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 3 } })).toThrow('requiredApprovals.HIGH: asks for 3 approvals but only 2 approver(s) are configured');
+});
+
+test('fails when pollMaxInterval is shorter than pollInitialInterval', () => {
+  expect(build({ pollInitialInterval: Duration.minutes(2), pollMaxInterval: Duration.minutes(1) })).toThrow(
+    'pollMaxInterval: must be at least the first poll interval (120 seconds)',
+  );
+});
+
+test('fails when an approver is listed twice', () => {
+  expect(build({ approvers: [{ email: 'a@example.com' }, { email: 'A@example.com' }] })).toThrow('approvers: lists a@example.com more than once');
 });
