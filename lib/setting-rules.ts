@@ -31,7 +31,8 @@ export function settingProblems(settings: RelatedSettings): SettingProblem[] {
   if (repeatedSlackId) problems.push({ setting: 'approvers', message: `lists Slack user ${repeatedSlackId} more than once` });
   for (const [level, count] of Object.entries(settings.requiredApprovals)) {
     if (count > approvers.length) {
-      problems.push({ setting: `requiredApprovals.${level}`, message: `asks for ${count} approvals but only ${approvers.length} approver(s) are configured` });
+      const message = `asks for ${count} approvals but only ${approvers.length} approver(s) are configured`;
+      problems.push({ setting: `requiredApprovals.${level}`, message });
     }
   }
   if (reminder !== undefined && reminder >= approvalTimeoutMinutes) {
@@ -41,7 +42,8 @@ export function settingProblems(settings: RelatedSettings): SettingProblem[] {
     });
   }
   if (settings.pollMaxIntervalSeconds < settings.pollInitialIntervalSeconds) {
-    problems.push({ setting: 'pollMaxIntervalSeconds', message: `must be at least the first poll interval (${settings.pollInitialIntervalSeconds} seconds)` });
+    const message = `must be at least the first poll interval (${settings.pollInitialIntervalSeconds} seconds)`;
+    problems.push({ setting: 'pollMaxIntervalSeconds', message });
   }
   return problems;
 }
