@@ -1,5 +1,5 @@
-import { ConfigError, parseConfig, reminderMinutes } from '../lib/config';
-import { exampleContext } from '../local/synth';
+import { ConfigError, parseConfig, reminderMinutes } from '../../lib/config';
+import { exampleContext } from '../../local/synth';
 
 const withExample = (overrides: Record<string, unknown>) => ({ ...exampleContext(), ...overrides });
 const problemsOf = (context: Record<string, unknown>) => {

@@ -1,4 +1,4 @@
-import { synthesize } from '../local/synth';
+import { synthesize } from '../../local/synth';
 
 /**
  * Logical ids of the resources a deployed PlanGate cannot lose. A changed id makes CloudFormation replace the
