@@ -2,6 +2,9 @@ import { App, Stack, aws_kms as kms, aws_lambda as lambda, aws_logs as logs } fr
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ApprovalApi } from '../../lib/approval-api';
 
+// CDK's built-in CloudFormation validation costs seconds per synth and only warns; `cdk synth` still runs it (test/cli.test.ts).
+process.env.CDK_VALIDATION = 'false';
+
 /** The approval API alone, with stub functions behind it. */
 const stack = new Stack(new App(), 'Api');
 const stub = (name: string) => lambda.Function.fromFunctionArn(stack, `${name}Function`, `arn:aws:lambda:us-east-1:111122223333:function:${name}`);

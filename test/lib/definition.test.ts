@@ -5,6 +5,9 @@ import { resolve } from '../../local/template';
 import { resolveSettings } from '../../lib/workflow-props';
 import type { WorkflowDefinitionProps, WorkflowFunctions } from '../../lib/workflow-tasks';
 
+// CDK's built-in CloudFormation validation costs seconds per synth and only warns; `cdk synth` still runs it (test/cli.test.ts).
+process.env.CDK_VALIDATION = 'false';
+
 /**
  * The state machine's graph, built alone with stub functions and rendered as Step Functions gets it (as aws-cdk's own
  * aws-stepfunctions-tasks tests assert each state's JSON): no stack of functions to synthesize.

@@ -1,5 +1,8 @@
 import { synthesize } from '../../local/synth';
 
+// CDK's built-in CloudFormation validation costs seconds per synth and only warns; `cdk synth` still runs it (test/cli.test.ts).
+process.env.CDK_VALIDATION = 'false';
+
 /**
  * Logical ids of the resources a deployed PlanGate cannot lose. A changed id makes CloudFormation replace the
  * resource: the retained approval table (the audit trail) would be orphaned and a new, empty one created;

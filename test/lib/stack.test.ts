@@ -6,6 +6,9 @@ import { PlanGateStack } from '../../lib/plan-gate-stack';
 import { exampleContext, synthesize } from '../../local/synth';
 import { ALTERNATE } from './configurations';
 
+// CDK's built-in CloudFormation validation costs seconds per synth and only warns; `cdk synth` still runs it (test/cli.test.ts).
+process.env.CDK_VALIDATION = 'false';
+
 /**
  * The whole stack as `cdk synth` builds it (with cdk-nag's checks, which fail the synth on an unacknowledged finding):
  * what only the wiring of the parts decides. The example configuration and the alternate one, each synthesized once.

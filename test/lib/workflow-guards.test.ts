@@ -1,6 +1,9 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { PlanApprovalWorkflow, type PlanApprovalWorkflowProps } from '../../lib/plan-approval-workflow';
 
+// CDK's built-in CloudFormation validation costs seconds per synth and only warns; `cdk synth` still runs it (test/cli.test.ts).
+process.env.CDK_VALIDATION = 'false';
+
 /**
  * The construct refuses props that would deploy a gate that cannot work, before it creates anything. The rules that
  * tie settings together are the configuration's (lib/setting-rules.ts): the messages are the same, under the props' names.
