@@ -13,9 +13,9 @@ export interface ApprovalApiProps {
   readonly logRetention: logs.RetentionDays;
   /**
    * Create API Gateway's account-level CloudWatch Logs role (AWS::ApiGateway::Account, one per account and region),
-   * which the stage's logs need. Turn it off when the account already has one. @default true
+   * which the stage's logs need. Off when the account already has one.
    */
-  readonly cloudWatchRole?: boolean;
+  readonly cloudWatchRole: boolean;
 }
 
 /**
@@ -29,8 +29,8 @@ export class ApprovalApi extends apigw.RestApi {
       // API Gateway's metrics are by API name: one per stack keeps two PlanGate stacks' alarms apart.
       restApiName: `${Stack.of(scope).stackName}-ApprovalApi`,
       endpointTypes: [apigw.EndpointType.REGIONAL],
-      cloudWatchRole: props.cloudWatchRole ?? true,
-      ...((props.cloudWatchRole ?? true) ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY } : {}),
+      cloudWatchRole: props.cloudWatchRole,
+      ...(props.cloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY } : {}),
       deployOptions: {
         stageName: API_STAGE,
         // Links are unguessable; throttling keeps anyone from hammering the table while guessing anyway.

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { approverSchema } from '../lambdas/shared/contracts/approver';
-import { DEFAULT_EVENT_SOURCE } from '../lambdas/shared/contracts/events';
 import { ACCEPT_LANGUAGES } from '../lambdas/shared/contracts/steps';
+import { DEFAULTS, MIN_APPROVAL_TIMEOUT_MINUTES, defaultReminderMinutes } from './defaults';
+import { settingProblems } from './setting-rules';
 
 /** Log retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -24,40 +25,40 @@ const resourceTypePattern = z
 const secretId = (what: string) =>
   z.string().regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/, `must be the name or ARN of the Secrets Manager secret holding ${what}`);
 
-/** Every setting, its default and its limits. The README's configuration table mirrors this. */
+/** Every setting and its limits, with the defaults of lib/defaults.ts. The README's configuration table mirrors this. */
 const configSchema = z
   .strictObject({
     approvers: z
       .array(approverSchema, { error: 'is required: a list of approvers, each {"email": "...", "name"?: "..."}' })
       .min(1, { error: 'must name at least one approver' })
       .max(100),
-    approvalTimeoutMinutes: wholeNumber(5, 10_080).default(1_440),
-    planCheckIntervalSeconds: wholeNumber(5, 300).default(30),
-    planReadyTimeoutMinutes: wholeNumber(1, 120).default(30),
-    pollInitialIntervalSeconds: wholeNumber(5, 300).default(60),
-    pollMaxIntervalSeconds: wholeNumber(5, 900).default(600),
-    pollTimeoutMinutes: wholeNumber(5, 1_440).default(240),
-    notificationEmails: z.array(z.email()).max(20).default([]),
-    eventTriggerEnabled: z.boolean().default(true),
+    approvalTimeoutMinutes: wholeNumber(MIN_APPROVAL_TIMEOUT_MINUTES, 10_080).default(DEFAULTS.approvalTimeoutMinutes),
+    planCheckIntervalSeconds: wholeNumber(5, 300).default(DEFAULTS.planCheckIntervalSeconds),
+    planReadyTimeoutMinutes: wholeNumber(1, 120).default(DEFAULTS.planReadyTimeoutMinutes),
+    pollInitialIntervalSeconds: wholeNumber(5, 300).default(DEFAULTS.pollInitialIntervalSeconds),
+    pollMaxIntervalSeconds: wholeNumber(5, 900).default(DEFAULTS.pollMaxIntervalSeconds),
+    pollTimeoutMinutes: wholeNumber(5, 1_440).default(DEFAULTS.pollTimeoutMinutes),
+    notificationEmails: z.array(z.email()).max(20).default(() => [...DEFAULTS.notificationEmails]),
+    eventTriggerEnabled: z.boolean().default(DEFAULTS.eventTriggerEnabled),
     eventSource: z
       .string()
       .regex(/^[a-zA-Z0-9._-]{1,256}$/, 'must be 1-256 characters of letters, digits, ".", "_" or "-"')
       .refine((s) => !s.startsWith('aws.'), 'must not start with "aws." (reserved for AWS services)')
-      .default(DEFAULT_EVENT_SOURCE),
-    defaultAcceptLanguage: z.enum(ACCEPT_LANGUAGES).default('en'),
+      .default(DEFAULTS.eventSource),
+    defaultAcceptLanguage: z.enum(ACCEPT_LANGUAGES).default(DEFAULTS.defaultAcceptLanguage),
     slackWebhookSecret: secretId('the Slack incoming-webhook URL').optional(),
     slackSigningSecret: secretId("the Slack app's signing secret").optional(),
     requiredApprovals: z
       .strictObject({ LOW: wholeNumber(1, 10), MEDIUM: wholeNumber(1, 10), HIGH: wholeNumber(1, 10) })
-      .default({ LOW: 1, MEDIUM: 1, HIGH: 2 }),
+      .default(() => ({ ...DEFAULTS.requiredApprovals })),
     sensitiveResourceTypes: z.array(resourceTypePattern).max(200).optional(),
-    deniedResourceTypes: z.array(resourceTypePattern).max(200).default([]),
+    deniedResourceTypes: z.array(resourceTypePattern).max(200).default(() => [...DEFAULTS.deniedResourceTypes]),
     // HIGH is not offered: a gate that waves through removals and replacements is no gate.
-    autoApproveUpTo: z.enum(['NONE', 'LOW', 'MEDIUM'], { error: 'must be "NONE", "LOW" or "MEDIUM"' }).default('NONE'),
+    autoApproveUpTo: z.enum(['NONE', 'LOW', 'MEDIUM'], { error: 'must be "NONE", "LOW" or "MEDIUM"' }).default(DEFAULTS.autoApproveUpTo),
     /** Unset: defaultReminderMinutes() of the approval timeout. */
     reminderMinutesBeforeExpiry: wholeNumber(0, 10_079).optional(),
-    deleteExpiredPlans: z.boolean({ error: 'must be true or false' }).default(false),
-    alarmEmails: z.array(z.email()).max(20).default([]),
+    deleteExpiredPlans: z.boolean({ error: 'must be true or false' }).default(DEFAULTS.deleteExpiredPlans),
+    alarmEmails: z.array(z.email()).max(20).default(() => [...DEFAULTS.alarmEmails]),
     alarmThresholds: z
       .strictObject({
         executionsEnded: wholeNumber(1, 1000).optional(),
@@ -71,51 +72,22 @@ const configSchema = z
         slackPostFailures: wholeNumber(1, 1000).optional(),
       })
       .default({}),
-    apiGatewayCloudWatchRole: z.boolean({ error: 'must be true or false' }).default(true),
+    apiGatewayCloudWatchRole: z.boolean({ error: 'must be true or false' }).default(DEFAULTS.apiGatewayCloudWatchRole),
     logRetentionDays: z
       .number({ error: `must be one of ${LOG_RETENTION_DAYS.join(', ')}` })
       .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
         message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
       })
-      .default(365),
+      .default(DEFAULTS.logRetentionDays),
   })
   .superRefine((config, ctx) => {
-    if (config.pollMaxIntervalSeconds < config.pollInitialIntervalSeconds) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['pollMaxIntervalSeconds'],
-        message: `must be at least pollInitialIntervalSeconds (${config.pollInitialIntervalSeconds})`,
-      });
-    }
     if (config.slackSigningSecret && !config.slackWebhookSecret) {
       ctx.addIssue({ code: 'custom', path: ['slackSigningSecret'], message: 'needs plangate:slackWebhookSecret too' });
     }
-    const slackIds = config.approvers.flatMap((a) => (a.slackUserId ? [a.slackUserId] : []));
-    const repeatedId = slackIds.find((id, i) => slackIds.indexOf(id) !== i);
-    if (repeatedId) ctx.addIssue({ code: 'custom', path: ['approvers'], message: `lists Slack user ${repeatedId} more than once` });
-    for (const [level, count] of Object.entries(config.requiredApprovals)) {
-      if (count > config.approvers.length) {
-        ctx.addIssue({ code: 'custom', path: ['requiredApprovals', level], message: `asks for ${count} approvals but only ${config.approvers.length} approver(s) are configured` });
-      }
-    }
-    if (config.reminderMinutesBeforeExpiry !== undefined && config.reminderMinutesBeforeExpiry >= config.approvalTimeoutMinutes) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['reminderMinutesBeforeExpiry'],
-        message: `must be less than plangate:approvalTimeoutMinutes (${config.approvalTimeoutMinutes}); 0 turns reminders off`,
-      });
-    }
-    const emails = config.approvers.map((a) => a.email.toLowerCase());
-    const repeated = emails.find((email, i) => emails.indexOf(email) !== i);
-    if (repeated) {
-      ctx.addIssue({ code: 'custom', path: ['approvers'], message: `lists ${repeated} more than once` });
-    }
+    for (const { setting, message } of settingProblems(config)) ctx.addIssue({ code: 'custom', path: setting.split('.'), message });
   });
 
 export type PlanGateConfig = z.infer<typeof configSchema>;
-
-/** The reminder's default: an hour before expiry, or a quarter of a shorter approval timeout (whole minutes). */
-export const defaultReminderMinutes = (approvalTimeoutMinutes: number) => Math.min(60, Math.floor(approvalTimeoutMinutes / 4));
 
 /** When to remind undecided approvers, in minutes before expiry (0: never). */
 export function reminderMinutes(config: Pick<PlanGateConfig, 'reminderMinutesBeforeExpiry' | 'approvalTimeoutMinutes'>): number {

@@ -16,41 +16,8 @@ import {
 import { Construct } from 'constructs';
 import { DIMENSION, METRIC, METRICS_NAMESPACE, type MetricName } from '../lambdas/shared/contracts/metrics';
 import type { ApprovalApi } from './approval-api';
+import type { AlarmThresholds } from './defaults';
 import { stackAlarmArns } from './storage';
-
-/** What each alarm fires at (plangate:alarmThresholds). Counts are per 5 minutes. */
-export interface AlarmThresholds {
-  /** Executions that failed, timed out or were stopped (one alarm each). */
-  readonly executionsEnded: number;
-  /** Runs that ended INTERNAL_ERROR: a step failed after its retries (the execution itself succeeds). */
-  readonly internalErrors: number;
-  /** Errors of one function, other than the workflow's named endings and retries. */
-  readonly functionErrors: number;
-  /** Throttled invocations of one function. */
-  readonly functionThrottles: number;
-  /** Approval API answers with a 5xx status (its pages say "Something went wrong"). */
-  readonly api5xx: number;
-  /** The approval API's p90 latency, in milliseconds, in 2 of 3 periods (Slack wants an answer within 3 s). */
-  readonly apiLatencyP90Ms: number;
-  /** An approval still open past this share (percent) of its approval timeout. */
-  readonly approvalWaitPercent: number;
-  /** Throttled reads and writes on the approval table. */
-  readonly dynamoDbThrottles: number;
-  /** Slack posts that failed after their retry (only with Slack configured). */
-  readonly slackPostFailures: number;
-}
-
-export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
-  executionsEnded: 1,
-  internalErrors: 1,
-  functionErrors: 1,
-  functionThrottles: 1,
-  api5xx: 1,
-  apiLatencyP90Ms: 3000,
-  approvalWaitPercent: 75,
-  dynamoDbThrottles: 1,
-  slackPostFailures: 1,
-};
 
 export interface WorkflowMonitoringProps {
   readonly key: kms.IKey;
@@ -67,6 +34,20 @@ export interface WorkflowMonitoringProps {
 }
 
 const PERIOD = Duration.minutes(5);
+
+interface AlarmOptions {
+  readonly metric: cw.IMetric;
+  /** Fires at this value or above. */
+  readonly threshold: number;
+  /** What happened and where to look. */
+  readonly description: string;
+  /** @default 1 */
+  readonly datapointsToAlarm?: number;
+  /** @default 1 */
+  readonly evaluationPeriods?: number;
+  /** @default cw.TreatMissingData.NOT_BREACHING */
+  readonly treatMissingData?: cw.TreatMissingData;
+}
 
 /**
  * The alarms, their topic and the dashboard. Plain CloudWatch constructs: each alarm is one short call here, and the
@@ -96,47 +77,113 @@ export class WorkflowMonitoring extends Construct {
     );
     for (const email of props.alarmEmails) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(email));
 
-    const t = props.thresholds;
-    const { stateMachine: sm, api, table } = props;
-    this.alarm('ExecutionsFailed', sm.metricFailed({ period: PERIOD }), t.executionsEnded, 'Runs failed outside the workflow (their notification failed, or they could not start). See "A stuck run" in the README (Troubleshooting).');
-    this.alarm('ExecutionsTimedOut', sm.metricTimedOut({ period: PERIOD }), t.executionsEnded, 'Runs reached the state machine’s own time limit. See "A stuck run" in the README (Troubleshooting).');
-    this.alarm('ExecutionsAborted', sm.metricAborted({ period: PERIOD }), t.executionsEnded, 'Runs were stopped (StopExecution). CloseRun closes them and tells everyone; check who stopped them.');
-    this.alarm('InternalErrors', this.metric(METRIC.RunEnded, 'Sum', { [DIMENSION.outcome]: 'INTERNAL_ERROR' }), t.internalErrors, 'Runs ended INTERNAL_ERROR: a step failed after its retries. The outcome email names the error; the function’s log has the details.');
-    for (const [name, fn] of Object.entries(props.functions)) {
-      this.alarm(`${name}Errors`, this.unexpectedErrors(name, fn), t.functionErrors, `${name} failed, other than the workflow’s named endings and retries. Its log group has the error.`);
-      this.alarm(`${name}Throttles`, fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }), t.functionThrottles, `Lambda throttled ${name}: the account’s concurrency is used up.`);
+    this.stateMachineAlarms();
+    this.functionAlarms();
+    this.apiAndTableAlarms();
+    if (props.slack) {
+      const slackDescription = 'Slack posts failed after a retry (emails still went out). See "Slack 401" in the README.';
+      const slackAlarm = { metric: this.metric(METRIC.SlackPostFailed, 'Sum'), threshold: props.thresholds.slackPostFailures };
+      this.alarm('SlackPostsFailed', { ...slackAlarm, description: slackDescription });
     }
-    this.alarm('ApprovalApi5xx', api.deploymentStage.metricServerError({ period: PERIOD, statistic: 'Sum' }), t.api5xx, 'The approval API answered 5xx ("Something went wrong"): nothing was recorded. The ApprovalApi function’s log has "Approval request failed".');
-    this.alarm('ApprovalApiLatency', api.deploymentStage.metricLatency({ period: PERIOD, statistic: 'p90' }), t.apiLatencyP90Ms, 'The approval API is slow (p90); Slack gives up on a click after 3 s.', 2, 3);
-    this.alarm('ApprovalsOverdue', this.metric(METRIC.ApprovalsOverdue, 'Maximum', {}, Duration.minutes(10)), 1, `A run has waited for approval past ${t.approvalWaitPercent}% of its approval timeout. Nudge the approvers (the dashboard counts them; the approval table's PENDING records name them).`);
-    this.alarm(
-      'TableThrottles',
-      new cw.MathExpression({
+    this.deadLetterAlarms();
+    this.dashboard = this.createDashboard();
+  }
+
+  /** Executions that ended outside the workflow, and runs that ended INTERNAL_ERROR (their executions succeed). */
+  private stateMachineAlarms() {
+    const { stateMachine: sm, thresholds: t } = this.props;
+    const troubleshooting = 'See "A stuck run" in the README (Troubleshooting).';
+    this.alarm('ExecutionsFailed', {
+      metric: sm.metricFailed({ period: PERIOD }),
+      threshold: t.executionsEnded,
+      description: `Runs failed outside the workflow (their notification failed, or they could not start). ${troubleshooting}`,
+    });
+    this.alarm('ExecutionsTimedOut', {
+      metric: sm.metricTimedOut({ period: PERIOD }),
+      threshold: t.executionsEnded,
+      description: `Runs reached the state machine’s own time limit. ${troubleshooting}`,
+    });
+    this.alarm('ExecutionsAborted', {
+      metric: sm.metricAborted({ period: PERIOD }),
+      threshold: t.executionsEnded,
+      description: 'Runs were stopped (StopExecution). CloseRun closes them and tells everyone; check who stopped them.',
+    });
+    this.alarm('InternalErrors', {
+      metric: this.metric(METRIC.RunEnded, 'Sum', { [DIMENSION.outcome]: 'INTERNAL_ERROR' }),
+      threshold: t.internalErrors,
+      description:
+        'Runs ended INTERNAL_ERROR: a step failed after its retries. The outcome email names the error; the function’s log has the details.',
+    });
+  }
+
+  /** Each function's unexpected errors and throttles. */
+  private functionAlarms() {
+    const t = this.props.thresholds;
+    for (const [name, fn] of Object.entries(this.props.functions)) {
+      this.alarm(`${name}Errors`, {
+        metric: this.unexpectedErrors(name, fn),
+        threshold: t.functionErrors,
+        description: `${name} failed, other than the workflow’s named endings and retries. Its log group has the error.`,
+      });
+      this.alarm(`${name}Throttles`, {
+        metric: fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }),
+        threshold: t.functionThrottles,
+        description: `Lambda throttled ${name}: the account’s concurrency is used up.`,
+      });
+    }
+  }
+
+  /** The approval API's errors and latency, overdue approvals, and the table's throttles. */
+  private apiAndTableAlarms() {
+    const { api, table, thresholds: t } = this.props;
+    this.alarm('ApprovalApi5xx', {
+      metric: api.deploymentStage.metricServerError({ period: PERIOD, statistic: 'Sum' }),
+      threshold: t.api5xx,
+      description:
+        'The approval API answered 5xx ("Something went wrong"): nothing was recorded. The ApprovalApi function’s log has "Approval request failed".',
+    });
+    this.alarm('ApprovalApiLatency', {
+      metric: api.deploymentStage.metricLatency({ period: PERIOD, statistic: 'p90' }),
+      threshold: t.apiLatencyP90Ms,
+      description: 'The approval API is slow (p90); Slack gives up on a click after 3 s.',
+      datapointsToAlarm: 2,
+      evaluationPeriods: 3,
+    });
+    this.alarm('ApprovalsOverdue', {
+      metric: this.metric(METRIC.ApprovalsOverdue, 'Maximum', {}, Duration.minutes(10)),
+      threshold: 1,
+      description:
+        `A run has waited for approval past ${t.approvalWaitPercent}% of its approval timeout. ` +
+        "Nudge the approvers (the dashboard counts them; the approval table's PENDING records name them).",
+    });
+    this.alarm('TableThrottles', {
+      metric: new cw.MathExpression({
         expression: 'FILL(reads, 0) + FILL(writes, 0)',
-        usingMetrics: { reads: table.metric('ReadThrottleEvents', { period: PERIOD, statistic: 'Sum' }), writes: table.metric('WriteThrottleEvents', { period: PERIOD, statistic: 'Sum' }) },
+        usingMetrics: {
+          reads: table.metric('ReadThrottleEvents', { period: PERIOD, statistic: 'Sum' }),
+          writes: table.metric('WriteThrottleEvents', { period: PERIOD, statistic: 'Sum' }),
+        },
         label: 'Throttled reads and writes',
         period: PERIOD,
       }),
-      t.dynamoDbThrottles,
-      'DynamoDB throttled the approval table (on-demand: a sudden burst beyond its previous peak).',
-    );
-    if (props.slack) {
-      this.alarm('SlackPostsFailed', this.metric(METRIC.SlackPostFailed, 'Sum'), t.slackPostFailures, 'Slack posts failed after a retry (emails still went out). See "Slack 401" in the README.');
+      threshold: t.dynamoDbThrottles,
+      description: 'DynamoDB throttled the approval table (on-demand: a sudden burst beyond its previous peak).',
+    });
+  }
+
+  /**
+   * SQS stops reporting a queue nobody touches, even one holding messages: a dead letter keeps the alarm on until the
+   * queue is read or purged, rather than clearing it after some hours of silence.
+   */
+  private deadLetterAlarms() {
+    for (const [name, queue] of Object.entries(this.props.deadLetterQueues)) {
+      this.alarm(`${name}NotEmpty`, {
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }),
+        threshold: 1,
+        description: `${name} holds messages that could not be delivered. See "Dead letters" in the README.`,
+        treatMissingData: cw.TreatMissingData.IGNORE,
+      });
     }
-    for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
-      // SQS stops reporting a queue nobody touches, even one holding messages: a dead letter keeps the alarm on
-      // until the queue is read or purged, rather than clearing it after some hours of silence.
-      this.alarm(
-        `${name}NotEmpty`,
-        queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }),
-        1,
-        `${name} holds messages that could not be delivered. See "Dead letters" in the README.`,
-        1,
-        1,
-        cw.TreatMissingData.IGNORE,
-      );
-    }
-    this.dashboard = this.createDashboard();
   }
 
   /** A metric PlanGate emits, for this stack's functions. */
@@ -159,15 +206,9 @@ export class WorkflowMonitoring extends Construct {
     });
   }
 
-  private alarm(
-    id: string,
-    metric: cw.IMetric,
-    threshold: number,
-    description: string,
-    datapointsToAlarm = 1,
-    evaluationPeriods = 1,
-    treatMissingData = cw.TreatMissingData.NOT_BREACHING,
-  ): cw.Alarm {
+  /** An alarm that tells the alarm topic when it fires and when it clears; missing data is fine unless told otherwise. */
+  private alarm(id: string, options: AlarmOptions): cw.Alarm {
+    const { metric, threshold, description, datapointsToAlarm = 1, evaluationPeriods = 1, treatMissingData = cw.TreatMissingData.NOT_BREACHING } = options;
     const alarm = new cw.Alarm(this, id, {
       alarmName: `${this.service}-${id}`,
       alarmDescription: description,

@@ -17,7 +17,7 @@ import type { Approver } from '../lambdas/shared/contracts/approver';
 /*
  * The workflow's state: the key, the approval table and the two topics. Each is created in the scope it is given,
  * the workflow construct, under the id it has always had: a new id would replace the retained table (orphaning the
- * audit trail), make every subscriber confirm again, or rotate the key (test/logical-ids.test.ts).
+ * audit trail), make every subscriber confirm again, or rotate the key (test/lib/logical-ids.test.ts).
  */
 
 /** Encrypts the approval table, the topics, the dead-letter queues and every log group; rotates yearly; outlives the stack. */

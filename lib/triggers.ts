@@ -5,7 +5,7 @@ import { REVIEW_REQUESTED_DETAIL_TYPE } from '../lambdas/shared/contracts/events
 
 /*
  * The workflow's EventBridge rules. They are created in the scope they are given, the workflow construct, under the
- * ids they have always had (test/logical-ids.test.ts).
+ * ids they have always had (test/lib/logical-ids.test.ts).
  */
 
 /**

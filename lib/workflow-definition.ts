@@ -1,41 +1,9 @@
-import { Duration, aws_lambda as lambda, aws_stepfunctions as sfn, aws_stepfunctions_tasks as tasks } from 'aws-cdk-lib';
+import { Duration, type aws_lambda as lambda, aws_stepfunctions as sfn, aws_stepfunctions_tasks as tasks } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { OUTCOME_STATES, STATES } from '../lambdas/shared/contracts/state-names';
+import { type Outcomes, type WorkflowDefinitionProps, type WorkflowFunctions, retryTransient } from './workflow-tasks';
 
 export { STATES } from '../lambdas/shared/contracts/state-names';
-
-/** Errors worth another attempt: our TransientError and the Lambda service's own failures. */
-const TRANSIENT_ERRORS = [
-  'TransientError',
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-  'Lambda.ClientExecutionTimeoutException',
-];
-
-export interface WorkflowFunctions {
-  readonly reviewPlan: lambda.IFunction;
-  readonly autoApprove: lambda.IFunction;
-  readonly requestApproval: lambda.IFunction;
-  readonly expireApproval: lambda.IFunction;
-  readonly executePlan: lambda.IFunction;
-  readonly checkRecord: lambda.IFunction;
-  readonly awaitRecord: lambda.IFunction;
-  readonly notify: lambda.IFunction;
-}
-
-export interface WorkflowDefinitionProps {
-  readonly functions: WorkflowFunctions;
-  readonly approvalTimeout: Duration;
-  /** Zero for no reminder. */
-  readonly reminderBeforeExpiry: Duration;
-  readonly planCheckInterval: Duration;
-  /** How many times to look at a plan that is still being created before giving up. */
-  readonly planChecks: number;
-}
-
-type Outcomes = Record<keyof typeof OUTCOME_STATES, sfn.Pass>;
 
 /**
  * The run, in JSONPath: review → approval (task token) → execute → poll → notify. Each phase is built by its own
@@ -287,15 +255,4 @@ export class WorkflowDefinition extends Construct {
     retryTransient(task);
     return task;
   }
-}
-
-function retryTransient(task: sfn.TaskStateBase) {
-  task.addRetry({
-    errors: TRANSIENT_ERRORS,
-    interval: Duration.seconds(2),
-    backoffRate: 2,
-    maxAttempts: 5,
-    maxDelay: Duration.seconds(60),
-    jitterStrategy: sfn.JitterType.FULL,
-  });
 }

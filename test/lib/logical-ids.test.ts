@@ -1,4 +1,7 @@
-import { synthesize } from '../local/synth';
+import { synthesize } from '../../local/synth';
+
+// CDK's built-in CloudFormation validation costs seconds per synth and only warns; `cdk synth` still runs it (test/cli.test.ts).
+process.env.CDK_VALIDATION = 'false';
 
 /**
  * Logical ids of the resources a deployed PlanGate cannot lose. A changed id makes CloudFormation replace the
@@ -23,15 +26,24 @@ const PINNED: Record<string, string[]> = {
     'WorkflowApprovalApiAccessLogsC96E03EB',
     'WorkflowApprovalApiLogs1B06B337',
     'WorkflowAutoApproveLogsD89B66E4',
+    'WorkflowAwaitRecordLogsB1EE8C51',
     'WorkflowCheckRecordLogs97B32F4A',
+    'WorkflowCloseRunLogs1608ED56',
     'WorkflowExecutePlanLogs3717464C',
     'WorkflowExpireApprovalLogs2EB889B6',
     'WorkflowNotifyLogs22A7B285',
     'WorkflowRequestApprovalLogs9E22A336',
     'WorkflowReviewPlanLogs32F8E85C',
     'WorkflowStateMachineLogs25053C9F',
+    'WorkflowWatchRunsLogsAC3755B1',
   ],
-  'AWS::Events::Rule': ['WorkflowPlanCreatedRule72F30F1F', 'WorkflowReviewRequestedRule60B9F2D3', 'WorkflowUnnotifiedEndRule04B30E47'],
+  'AWS::Events::Rule': [
+    'WorkflowPlanCreatedRule72F30F1F',
+    'WorkflowReviewRequestedRule60B9F2D3',
+    'WorkflowUnnotifiedEndRule04B30E47',
+    'WorkflowStackFinishedRuleFB13C7D0',
+    'WorkflowWatchRunsSchedule04AF9FDF',
+  ],
 };
 
 const { json } = synthesize();

@@ -1,5 +1,5 @@
-import { ConfigError, parseConfig, reminderMinutes } from '../lib/config';
-import { exampleContext } from '../local/synth';
+import { ConfigError, parseConfig, reminderMinutes } from '../../lib/config';
+import { exampleContext } from '../../local/synth';
 
 const withExample = (overrides: Record<string, unknown>) => ({ ...exampleContext(), ...overrides });
 const problemsOf = (context: Record<string, unknown>) => {
@@ -94,7 +94,7 @@ test.each([
   [{ 'plangate:slackSigningSecret': 'plangate/signing' }, 'plangate:slackSigningSecret: needs plangate:slackWebhookSecret too'],
   [{ 'plangate:autoApproveUpTo': 'HIGH' }, 'plangate:autoApproveUpTo: must be "NONE", "LOW" or "MEDIUM"'],
   [{ 'plangate:autoApproveUpTo': 'low' }, 'plangate:autoApproveUpTo: must be "NONE", "LOW" or "MEDIUM"'],
-  [{ 'plangate:reminderMinutesBeforeExpiry': 1440 }, 'plangate:reminderMinutesBeforeExpiry: must be less than plangate:approvalTimeoutMinutes (1440); 0 turns reminders off'],
+  [{ 'plangate:reminderMinutesBeforeExpiry': 1440 }, 'plangate:reminderMinutesBeforeExpiry: must be shorter than the approval timeout (1440 minutes); 0 turns reminders off'],
   [{ 'plangate:reminderMinutesBeforeExpiry': -5 }, 'plangate:reminderMinutesBeforeExpiry: must be a whole number from 0 to 10079'],
   [{ 'plangate:deleteExpiredPlans': 'yes' }, 'plangate:deleteExpiredPlans: must be true or false'],
   [{ 'plangate:alarmEmails': ['ops'] }, 'plangate:alarmEmails.0'],
@@ -115,5 +115,5 @@ test('refuses an approver listed twice and a poll cap below the first interval',
     }),
   );
   expect(message).toContain('plangate:approvers: lists a@example.com more than once');
-  expect(message).toContain('plangate:pollMaxIntervalSeconds: must be at least pollInitialIntervalSeconds (60)');
+  expect(message).toContain('plangate:pollMaxIntervalSeconds: must be at least the first poll interval (60 seconds)');
 });

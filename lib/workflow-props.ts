@@ -1,0 +1,136 @@
+import { Duration, type aws_logs as logs, type aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import type { Approver } from '../lambdas/shared/contracts/approver';
+import type { AcceptLanguage, ApprovalRules, RiskLevel } from '../lambdas/shared/contracts/steps';
+import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../lambdas/shared/domain/risk';
+import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, DEFAULTS, MIN_APPROVAL_TIMEOUT_MINUTES, defaultReminderMinutes } from './defaults';
+import { type SettingProblem, settingProblems } from './setting-rules';
+
+/* PlanApprovalWorkflow's props, and the settings it builds from them: every default applied (lib/defaults.ts), every rule checked. */
+
+export interface PlanApprovalWorkflowProps {
+  /** Who may approve. Each approver gets a personal link by email. */
+  readonly approvers: Approver[];
+  /** How long a run waits for a decision before it expires. @default Duration.hours(24) */
+  readonly approvalTimeout?: Duration;
+  /** Pause between checks of a plan that is still CREATE_IN_PROGRESS. @default Duration.seconds(30) */
+  readonly planCheckInterval?: Duration;
+  /** How long to wait for a plan to finish being created. @default Duration.minutes(30) */
+  readonly planReadyTimeout?: Duration;
+  /**
+   * The safety net's first wait for the record (a stack event usually ends it sooner); each wait after doubles.
+   * @default Duration.minutes(1)
+   */
+  readonly pollInitialInterval?: Duration;
+  /** The safety net's longest wait: how late a lost stack event can make a run notice its record. @default Duration.minutes(10) */
+  readonly pollMaxInterval?: Duration;
+  /** How long to follow a record before reporting a timeout. @default Duration.hours(4) */
+  readonly pollTimeout?: Duration;
+  /** Addresses that receive every run's outcome. @default - none; the outcome topic is still created */
+  readonly notificationEmails?: string[];
+  /** Start runs from EventBridge events. @default true */
+  readonly eventTriggerEnabled?: boolean;
+  /** Event `source` for review requests and outcome events. @default 'plangate' */
+  readonly eventSource?: string;
+  /** AcceptLanguage used when a run's input does not give one. @default 'en' */
+  readonly defaultAcceptLanguage?: AcceptLanguage;
+  /** Retention of every log group. @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+  /** Resource types (or `Prefix::*` patterns) a plan may not change at all: such plans end DENIED. @default - none */
+  readonly deniedResourceTypes?: string[];
+  /** Distinct approvals a plan needs, by its risk level. @default { LOW: 1, MEDIUM: 1, HIGH: 2 } */
+  readonly requiredApprovals?: Record<RiskLevel, number>;
+  /** Plans up to this risk run without a human decision (recorded as approved by the rule). @default 'NONE' */
+  readonly autoApproveUpTo?: ApprovalRules['autoApproveUpTo'];
+  /** How long before expiry to remind approvers who have not approved; zero for no reminder. @default - 1 hour, or a quarter of approvalTimeout if shorter */
+  readonly reminderBeforeExpiry?: Duration;
+  /** Delete a plan whose approval expired (DeleteProvisionedProductPlan), so stale plans do not pile up. @default false */
+  readonly deleteExpiredPlans?: boolean;
+  /** Resource types (or `Prefix::*` patterns) whose every change is HIGH risk. @default DEFAULT_SENSITIVE_RESOURCE_TYPES (databases, storage, keys, identity) */
+  readonly sensitiveResourceTypes?: string[];
+  /** Post requests and outcomes to Slack, and (with a signing secret) take decisions from its buttons. @default - no Slack */
+  readonly slack?: SlackProps;
+  /** Who hears the alarms, and when they fire. @default - no subscribers; DEFAULT_ALARM_THRESHOLDS */
+  readonly alarms?: AlarmProps;
+  /**
+   * Create API Gateway's account-level CloudWatch Logs role (AWS::ApiGateway::Account, a singleton per account and
+   * region). Turn it off when the account already has one. @default true
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
+}
+
+export interface AlarmProps {
+  /** Addresses subscribed to the alarm topic (each confirms by email). @default - none */
+  readonly emails?: string[];
+  /** Overrides of DEFAULT_ALARM_THRESHOLDS. */
+  readonly thresholds?: Partial<AlarmThresholds>;
+}
+
+export interface SlackProps {
+  /** The secret holding the channel's incoming-webhook URL, and how the functions name it (name or ARN). */
+  readonly webhookSecret: secretsmanager.ISecret;
+  readonly webhookSecretId: string;
+  /** The secret holding the Slack app's signing secret; enables the Approve and Reject buttons. @default - link button only */
+  readonly signingSecret?: secretsmanager.ISecret;
+  readonly signingSecretId?: string;
+}
+
+/** The construct's name for a setting whose configuration key differs. */
+const PROP_NAMES: Partial<Record<SettingProblem['setting'], string>> = {
+  reminderMinutesBeforeExpiry: 'reminderBeforeExpiry',
+  pollMaxIntervalSeconds: 'pollMaxInterval',
+};
+
+/** The props with every default filled in. */
+export type WorkflowSettings = Required<Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms'>> & {
+  readonly slack?: SlackProps;
+  readonly alarmEmails: string[];
+  readonly alarmThresholds: AlarmThresholds;
+};
+
+/** The settings of `props`, defaults applied; throws naming each prop that breaks a rule. */
+export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSettings {
+  if (props.approvers.length === 0) throw new Error('PlanApprovalWorkflow needs at least one approver');
+  const approvalTimeout = props.approvalTimeout ?? Duration.minutes(DEFAULTS.approvalTimeoutMinutes);
+  if (approvalTimeout.toSeconds() < MIN_APPROVAL_TIMEOUT_MINUTES * 60) {
+    throw new Error(`approvalTimeout must be at least ${MIN_APPROVAL_TIMEOUT_MINUTES} minutes (got ${approvalTimeout.toHumanString()})`);
+  }
+  const approvalTimeoutMinutes = approvalTimeout.toMinutes({ integral: false });
+  const settings: WorkflowSettings = {
+    approvers: props.approvers,
+    approvalTimeout,
+    reminderBeforeExpiry: props.reminderBeforeExpiry ?? Duration.minutes(defaultReminderMinutes(approvalTimeoutMinutes)),
+    planCheckInterval: props.planCheckInterval ?? Duration.seconds(DEFAULTS.planCheckIntervalSeconds),
+    planReadyTimeout: props.planReadyTimeout ?? Duration.minutes(DEFAULTS.planReadyTimeoutMinutes),
+    pollInitialInterval: props.pollInitialInterval ?? Duration.seconds(DEFAULTS.pollInitialIntervalSeconds),
+    pollMaxInterval: props.pollMaxInterval ?? Duration.seconds(DEFAULTS.pollMaxIntervalSeconds),
+    pollTimeout: props.pollTimeout ?? Duration.minutes(DEFAULTS.pollTimeoutMinutes),
+    notificationEmails: props.notificationEmails ?? DEFAULTS.notificationEmails,
+    eventTriggerEnabled: props.eventTriggerEnabled ?? DEFAULTS.eventTriggerEnabled,
+    eventSource: props.eventSource ?? DEFAULTS.eventSource,
+    defaultAcceptLanguage: props.defaultAcceptLanguage ?? DEFAULTS.defaultAcceptLanguage,
+    logRetention: props.logRetention ?? (DEFAULTS.logRetentionDays as logs.RetentionDays),
+    deniedResourceTypes: props.deniedResourceTypes ?? DEFAULTS.deniedResourceTypes,
+    requiredApprovals: props.requiredApprovals ?? DEFAULTS.requiredApprovals,
+    autoApproveUpTo: props.autoApproveUpTo ?? DEFAULTS.autoApproveUpTo,
+    deleteExpiredPlans: props.deleteExpiredPlans ?? DEFAULTS.deleteExpiredPlans,
+    sensitiveResourceTypes: props.sensitiveResourceTypes ?? DEFAULT_SENSITIVE_RESOURCE_TYPES,
+    slack: props.slack,
+    alarmEmails: props.alarms?.emails ?? DEFAULTS.alarmEmails,
+    // An explicit undefined keeps the default.
+    alarmThresholds: {
+      ...DEFAULT_ALARM_THRESHOLDS,
+      ...Object.fromEntries(Object.entries(props.alarms?.thresholds ?? {}).filter(([, value]) => value !== undefined)),
+    },
+    apiGatewayCloudWatchRole: props.apiGatewayCloudWatchRole ?? DEFAULTS.apiGatewayCloudWatchRole,
+  };
+  const problems = settingProblems({
+    approvers: settings.approvers,
+    approvalTimeoutMinutes,
+    reminderMinutesBeforeExpiry: settings.reminderBeforeExpiry.toMinutes({ integral: false }),
+    requiredApprovals: settings.requiredApprovals,
+    pollInitialIntervalSeconds: settings.pollInitialInterval.toSeconds(),
+    pollMaxIntervalSeconds: settings.pollMaxInterval.toSeconds(),
+  });
+  if (problems.length) throw new Error(problems.map((p) => `${PROP_NAMES[p.setting] ?? p.setting}: ${p.message}`).join('\n'));
+  return settings;
+}
