@@ -7,6 +7,7 @@ import {
   describeCounts,
   describeDecider,
   describeProgress,
+  describePreviousRun,
   describeRisk,
   describeWhere,
   detailFacts,
@@ -143,6 +144,7 @@ export function pendingPage(record: ApprovalRecord, approver: Approver, now: Dat
     html`<h1>Approve plan ${planTitle(record.review)}?</h1>
 <p>You are deciding as <strong>${approverName(approver)}</strong>. Your decision is recorded with your name.</p>
 <p class="notice" id="progress">${describeProgress(record)}. One rejection ends the request.</p>
+${previousRunNotice(record)}
 ${own ? html`<p class="notice" id="self">You asked for this change, so you cannot approve it; another approver must. You may still reject it.</p>` : ''}
 ${counted ? html`<p class="notice">You have approved this plan; it waits for the other approvals.</p>` : ''}
 ${earlierApprovals(record, now)}
@@ -174,8 +176,16 @@ export function viewOnlyPage(record: ApprovalRecord, now: Date): string {
     html`<h1>Plan ${planTitle(record.review)} is waiting for approval</h1>
 <p class="notice">This page is shared with the channel. Approvers decide with their personal email link or with the Slack buttons.</p>
 <p class="notice" id="progress">${describeProgress(record)}.</p>
+${previousRunNotice(record)}
 ${earlierApprovals(record, now)}${planDetails(record, now)}`,
   );
+}
+
+/** The earlier, released request for the same plan: how it ended, and what its approvers said. */
+function previousRunNotice(record: ApprovalRecord): Html {
+  if (!record.previousRun) return html``;
+  const [ended, ...rest] = describePreviousRun(record.previousRun);
+  return html`<div class="notice" id="previous-run"><p><strong>${ended}</strong></p>${rest.map((line) => html`<p>${line}</p>`)}</div>`;
 }
 
 /** What the request's end means: how the run ended once Notify has written it, else what happens next. */
@@ -213,14 +223,23 @@ without a decision. The plan was not executed.</p>`,
   );
 }
 
-/** A request closed before anyone decided: the run ended (stopped, failed, released). Says why. */
-export function closedPage(record: ApprovalRecord): string {
+/**
+ * A request closed before anyone decided: the run ended (stopped, failed, released). Says why, and tells an approver
+ * whose approval was counted just before the closing that it is on record but did not take effect.
+ */
+export function closedPage(record: ApprovalRecord, approver?: Approver): string {
+  const theirs = approver && (record.approvals ?? []).find((a) => a.approver.email.toLowerCase() === approver.email.toLowerCase());
   return layout(
     'Approval request closed',
     html`<h1>This approval request was closed</h1>
 <p class="notice" id="closed">The request for plan ${planTitle(record.review)} was closed before it was decided${
       record.outcome ? html`: ${record.outcome.reason}` : '.'
-    }</p>
+    }</p>${
+      theirs
+        ? html`
+<p id="counted-before-closing">Your approval of ${utcTime(new Date(theirs.decidedAt))} is on record, but the request closed before it was complete, so it did not take effect: nothing was executed.</p>`
+        : ''
+    }
 <p>Nothing you do here counts any more. If the change is still wanted, start a new run for the plan.</p>`,
   );
 }

@@ -54,7 +54,7 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
 
   const token = idempotencyToken(executionArn, planId);
   // On the audit record before the call, so it names the token even if this run dies mid-call.
-  await store.recordExecution(planId, executionArn, { idempotencyToken: token, startedAt: new Date().toISOString() });
+  const { first } = await store.recordExecution(planId, executionArn, { idempotencyToken: token, startedAt: new Date().toISOString() });
   try {
     const { RecordDetail } = await serviceCatalog.send(
       new ExecuteProvisionedProductPlanCommand({ PlanId: planId, AcceptLanguage: acceptLanguage, IdempotencyToken: token }),
@@ -69,6 +69,11 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
     };
   } catch (error) {
     if (REFUSALS.has((error as Error).name)) {
+      // Nothing ran only if no earlier attempt of this run called Service Catalog (its answer may have been lost)
+      // and the plan was not executing already: then the plan may be released when the run closes.
+      if (first && plan.status === 'CREATE_SUCCESS') {
+        await store.recordExecutionRefused(planId, executionArn, { error: (error as Error).name, at: new Date().toISOString() });
+      }
       throw new PlanNotReadyError(`Service Catalog refused to execute plan ${planId}: ${(error as Error).name}: ${(error as Error).message}`, { cause: error });
     }
     throw error;

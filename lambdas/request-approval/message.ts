@@ -1,4 +1,14 @@
-import { describeChange, describeCounts, describeDetails, describeRisk, describeWhere, planTitle, snsSubject } from '../shared/domain/describe';
+import {
+  describeChange,
+  describeCounts,
+  describeDetails,
+  describePreviousRun,
+  describeRisk,
+  describeWhere,
+  planTitle,
+  snsSubject,
+} from '../shared/domain/describe';
+import type { PreviousRun } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
 import type { ReviewResult } from '../shared/contracts/steps';
 import { untrusted } from '../shared/domain/text';
@@ -19,8 +29,10 @@ export function composeApprovalEmail(input: {
   expiresAt: Date;
   /** For the reminder: the progress so far and whose approval is still missing. */
   reminder?: string;
+  /** The earlier, released request for the same plan, if there was one. */
+  previousRun?: PreviousRun;
 }): { subject: string; body: string } {
-  const { review, approver, link, expiresAt, reminder } = input;
+  const { review, approver, link, expiresAt, reminder, previousRun } = input;
   const where = input.executionArn && describeWhere(input.executionArn);
   const plan = review.plan;
   const summary = review.summary;
@@ -31,6 +43,7 @@ export function composeApprovalEmail(input: {
     '',
     `A Service Catalog plan is waiting for your decision.`,
     ...(reminder ? ['', `Reminder: ${untrusted(reminder)}`] : []),
+    ...(previousRun ? ['', ...describePreviousRun(previousRun).map((line) => untrusted(line))] : []),
     '',
     // Values from the plan and the requester are untrusted: each stays on its own line, with no working links.
     `Plan: ${untrusted(planTitle(review))}`,

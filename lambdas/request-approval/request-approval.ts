@@ -5,6 +5,7 @@ import { emailApprover } from '../shared/adapters/approver-email';
 import { readSecret } from '../shared/adapters/secrets';
 import { approvalRequestMessage } from '../shared/adapters/slack/blocks';
 import { postToSlack } from '../shared/adapters/slack/post';
+import type { PreviousRun } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
 import type { Environment } from '../shared/contracts/environment';
 import { executionArnSchema, type ReviewedPlan, reviewedPlanSchema } from '../shared/contracts/steps';
@@ -71,8 +72,8 @@ async function open(store: ApprovalStore, env: RequestApprovalEnv, { taskToken, 
     selfApprover: review.policy.selfApprover,
   });
   if (!claim.claimed) throw duplicateRunError(review.planId, claim.owner);
-  await sendLinks(store, env, review, executionArn, approvers, expiresAt, now);
-  await postRequestToSlack(store, env, review, expiresAt, now);
+  await sendLinks(store, env, review, executionArn, approvers, expiresAt, now, undefined, claim.previousRun);
+  await postRequestToSlack(store, env, review, executionArn, expiresAt, now);
   logger.info('Approval requested', { planId: review.planId, approvers: approvers.length, expiresAt });
 }
 
@@ -86,29 +87,48 @@ async function remind(store: ApprovalStore, env: RequestApprovalEnv, { taskToken
   const missing = waitingOn(record);
   const expiresAt = new Date(record.expiresAt * 1000);
   const progress = `Still waiting: ${describeProgress(record)}. Not yet approved by ${missing.map((a) => a.name ?? a.email).join(', ')}.`;
-  await sendLinks(store, env, review, executionArn, missing, expiresAt, now, progress);
-  await postRequestToSlack(store, env, review, expiresAt, now, progress);
+  await sendLinks(store, env, review, executionArn, missing, expiresAt, now, progress, record.previousRun);
+  await postRequestToSlack(store, env, review, executionArn, expiresAt, now, progress);
   logger.info('Approvers reminded', { planId: review.planId, reminded: missing.length, expiresAt });
 }
 
 /** One personal link per approver, by email. */
-async function sendLinks(store: ApprovalStore, env: RequestApprovalEnv, review: ReviewedPlan, executionArn: string, approvers: Approver[], expiresAt: Date, now: Date, reminder?: string) {
+async function sendLinks(
+  store: ApprovalStore,
+  env: RequestApprovalEnv,
+  review: ReviewedPlan,
+  executionArn: string,
+  approvers: Approver[],
+  expiresAt: Date,
+  now: Date,
+  reminder?: string,
+  previousRun?: PreviousRun,
+) {
   for (const approver of approvers) {
     const linkId = newLinkId();
-    await store.putLink(linkId, review.planId, approver, now.toISOString());
-    const email = composeApprovalEmail({ review, executionArn, approver, link: approvalLink(env.APPROVAL_BASE_URL, linkId), expiresAt, reminder });
+    await store.putLink(linkId, { planId: review.planId, executionArn, approver, createdAt: now.toISOString() });
+    const email = composeApprovalEmail({ review, executionArn, approver, link: approvalLink(env.APPROVAL_BASE_URL, linkId), expiresAt, reminder, previousRun });
     await emailApprover(env.APPROVAL_TOPIC_ARN, approver.email, email);
   }
 }
 
 /** Posts the request (or reminder) to the Slack channel, with a view-only link to the page (decisions need a person). */
-async function postRequestToSlack(store: ApprovalStore, env: RequestApprovalEnv, review: ReviewedPlan, expiresAt: Date, now: Date, reminder?: string) {
+async function postRequestToSlack(
+  store: ApprovalStore,
+  env: RequestApprovalEnv,
+  review: ReviewedPlan,
+  executionArn: string,
+  expiresAt: Date,
+  now: Date,
+  reminder?: string,
+) {
   const webhookSecretId = env.SLACK_WEBHOOK_SECRET_ID;
   if (!webhookSecretId) return;
   const linkId = newLinkId();
-  await store.putLink(linkId, review.planId, undefined, now.toISOString());
+  await store.putLink(linkId, { planId: review.planId, executionArn, createdAt: now.toISOString() });
   const message = approvalRequestMessage({
     review,
+    executionArn,
     pageUrl: approvalLink(env.APPROVAL_BASE_URL, linkId),
     expiresAt,
     interactive: Boolean(env.SLACK_SIGNING_SECRET_ID),

@@ -35,6 +35,7 @@ beforeEach(() => {
   sc.reset();
   ddb.reset();
   ddb.on(GetCommand).resolves({ Item: approved });
+  ddb.on(UpdateCommand).resolves({});
   planNow('CREATE_SUCCESS');
   sc.on(ExecuteProvisionedProductPlanCommand).resolves({ RecordDetail: { RecordId: 'rec-1', Status: 'CREATED' } });
 });
@@ -51,7 +52,10 @@ test('executes an approved plan with a token derived from the run and the plan',
 
 test('writes the IdempotencyToken onto this run’s approved record before executing, for the audit trail', async () => {
   const order: string[] = [];
-  ddb.on(UpdateCommand).callsFake(async () => void order.push('record token'));
+  ddb.on(UpdateCommand).callsFake(async () => {
+    order.push('record token');
+    return {};
+  });
   sc.on(ExecuteProvisionedProductPlanCommand).callsFake(async () => {
     order.push('execute');
     return { RecordDetail: { RecordId: 'rec-1', Status: 'CREATED' } };

@@ -49,7 +49,7 @@ test('escapes &, < and > in mrkdwn, so nobody can @channel or forge links throug
   const hostile = review();
   hostile.plan!.planName = '<!channel>';
   hostile.summary!.changes[0]!.logicalResourceId = '<https://evil|x>';
-  const text = JSON.stringify(approvalRequestMessage({ review: hostile, pageUrl: 'https://x/approvals/a', expiresAt: new Date(), interactive: true }).blocks.slice(1));
+  const text = JSON.stringify(approvalRequestMessage({ review: hostile, executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1', pageUrl: 'https://x/approvals/a', expiresAt: new Date(), interactive: true }).blocks.slice(1));
   expect(text).not.toMatch(/<!channel>|<https:\/\/evil/);
 });
 
@@ -64,7 +64,7 @@ test('a plan too large for one message keeps to Slack limits and points at the p
     unlisted: 700,
     changes: Array.from({ length: 300 }, (_, i) => ({ action: 'MODIFY', logicalResourceId: `Resource${i}${'x'.repeat(400)}`, resourceType: 'AWS::S3::Bucket', risk: 'HIGH' as const })),
   };
-  const message = approvalRequestMessage({ review: big, pageUrl: 'https://x/approvals/abc', expiresAt: new Date(), interactive: true });
+  const message = approvalRequestMessage({ review: big, executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1', pageUrl: 'https://x/approvals/abc', expiresAt: new Date(), interactive: true });
   expect(message.blocks.length).toBeLessThanOrEqual(MAX_BLOCKS);
   for (const block of message.blocks) {
     const text = ('text' in block ? (block.text as { text?: string } | undefined)?.text : '') ?? '';
@@ -77,7 +77,7 @@ test('a plan too large for one message keeps to Slack limits and points at the p
 test('each change lists its property details under it, re-creating ones in bold, within Slack limits however many there are', () => {
   const withDetails = review();
   withDetails.summary!.changes[0]!.details = [{ attribute: 'PROPERTIES', name: 'TopicName', requiresRecreation: 'ALWAYS', evaluation: 'STATIC', causingEntity: '<!here>' }];
-  const small = JSON.stringify(approvalRequestMessage({ review: withDetails, pageUrl: 'https://x/a', expiresAt: new Date(), interactive: true }).blocks);
+  const small = JSON.stringify(approvalRequestMessage({ review: withDetails, executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1', pageUrl: 'https://x/a', expiresAt: new Date(), interactive: true }).blocks);
   expect(small).toContain(
     ':warning: REMOVE OldTopic AWS::SNS::Topic [arn:old] - HIGH risk: removes AWS::SNS::Topic\\n      ◦ :rotating_light: *property TopicName: requires recreation: ALWAYS, evaluation: STATIC, caused by: &lt;!here&gt;*\\n• ADD Queue',
   );
@@ -90,7 +90,7 @@ test('each change lists its property details under it, re-creating ones in bold,
     unlisted: 0,
     changes: Array.from({ length: 300 }, (_, i) => ({ action: 'MODIFY', logicalResourceId: `Resource${i}${'x'.repeat(250)}`, resourceType: 'AWS::S3::Bucket', risk: 'HIGH' as const, details: Array(5).fill(detail), detailsUnlisted: 3 })),
   };
-  const message = approvalRequestMessage({ review: big, pageUrl: 'https://x/approvals/abc', expiresAt: new Date(), interactive: true, reminder: 'Still waiting' });
+  const message = approvalRequestMessage({ review: big, executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1', pageUrl: 'https://x/approvals/abc', expiresAt: new Date(), interactive: true, reminder: 'Still waiting' });
   expect(message.blocks.length).toBeLessThanOrEqual(MAX_BLOCKS);
   const texts = message.blocks.map((block) => ('text' in block ? ((block.text as { text?: string } | undefined)?.text ?? '') : ''));
   for (const text of texts) expect(text.length).toBeLessThanOrEqual(MAX_SECTION_TEXT);
@@ -103,7 +103,7 @@ test('each change lists its property details under it, re-creating ones in bold,
 
 test('the link button is always there; Approve and Reject only with a signing secret', () => {
   const actions = (interactive: boolean) =>
-    (approvalRequestMessage({ review: review(), pageUrl: 'https://x/a', expiresAt: new Date(), interactive }).blocks.at(-1) as { elements: { action_id: string }[] }).elements.map((e) => e.action_id);
+    (approvalRequestMessage({ review: review(), executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1', pageUrl: 'https://x/a', expiresAt: new Date(), interactive }).blocks.at(-1) as { elements: { action_id: string }[] }).elements.map((e) => e.action_id);
   expect(actions(false)).toEqual(['plangate_open']);
   expect(actions(true)).toEqual(['plangate_open', 'plangate_approve', 'plangate_reject']);
 });
@@ -186,7 +186,7 @@ describe('replies to a click', () => {
     };
     const store = {
       get: async () => record,
-      addApproval: async (_: string, d: HumanDecision) => ({ ...record, approvals: [earlier, { approver: d.approver, channel: d.channel, decidedAt: d.decidedAt }] }),
+      addApproval: async (_: string, _run: string, d: HumanDecision) => ({ ...record, approvals: [earlier, { approver: d.approver, channel: d.channel, decidedAt: d.decidedAt }] }),
     } as unknown as ApprovalStore;
     const posted: SlackMessage[] = [];
     const slack = { signingSecret: async () => signingSecret, webhookUrl: async () => 'https://hooks.slack.com/services/x', approvers: [bob, carol], post: async (_: string, m: SlackMessage) => !!posted.push(m) };

@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, type PutCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from '../contracts/zod';
-import { type ApprovalRecord, approvalRecordSchema, type LinkRecord, linkRecordSchema } from '../contracts/approval-record';
-import type { Approver } from '../contracts/approver';
+import { type ApprovalRecord, approvalRecordSchema, type LinkRecord, linkRecordSchema, type PreviousRun, previousRunOf } from '../contracts/approval-record';
 import { DuplicateRunError } from '../contracts/errors';
 import type { Approval, HumanDecision } from '../contracts/steps';
 
@@ -27,6 +26,16 @@ export function duplicateRunError(planId: string, owner: ApprovalRecord | undefi
 
 export const LINK_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
+/** Whether the run may have executed the plan: it called ExecuteProvisionedProductPlan and was not refused outright. */
+export const hasRun = (record: ApprovalRecord) => Boolean(record.execution && !record.execution.refused);
+
+/**
+ * Whether a link was made for the request this record holds. A link made before links named their run decides only a
+ * plan's first request: once a new run has claimed the plan, it may be the earlier run's.
+ */
+export const linkBelongsTo = (link: LinkRecord, record: ApprovalRecord) =>
+  link.planId === record.planId && (link.executionArn ? link.executionArn === record.executionArn : !record.previousRun);
+
 export class ApprovalStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -40,7 +49,9 @@ export class ApprovalStore {
    * PLAN#<planId>#RUN#<its executionArn>, and the new record points to it. Returns the record that holds the
    * plan when another run owns it.
    */
-  async claim(record: Omit<ApprovalRecord, 'pk' | 'previousRun'>): Promise<{ claimed: true } | { claimed: false; owner?: ApprovalRecord }> {
+  async claim(
+    record: Omit<ApprovalRecord, 'pk' | 'previousRun'>,
+  ): Promise<{ claimed: true; previousRun?: PreviousRun } | { claimed: false; owner?: ApprovalRecord }> {
     const key = planKey(record.planId);
     const raw = await this.item(key);
     const owner = raw && z.parse(approvalRecordSchema, raw);
@@ -52,7 +63,7 @@ export class ApprovalStore {
     };
     if (owner && owner.executionArn !== record.executionArn) {
       if (!owner.released) return { claimed: false, owner };
-      previousRun = { executionArn: owner.executionArn, archivedAs: `${key}#RUN#${owner.executionArn}` };
+      previousRun = previousRunOf(owner, `${key}#RUN#${owner.executionArn}`);
       // Copied as stored; a second claimer copying it too writes the same item.
       await this.conditionally(
         new PutCommand({ TableName: this.tableName, Item: { ...raw, pk: previousRun.archivedAs }, ConditionExpression: 'attribute_not_exists(pk)' }),
@@ -64,15 +75,15 @@ export class ApprovalStore {
     }
     try {
       await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...record, pk: key, previousRun }, ...condition }));
-      return { claimed: true };
+      return { claimed: true, previousRun };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       return { claimed: false, owner: await this.get(record.planId) };
     }
   }
 
-  async putLink(linkId: string, planId: string, approver: Approver | undefined, createdAt: string): Promise<void> {
-    const item: LinkRecord = { pk: linkKey(linkId), planId, approver, createdAt };
+  async putLink(linkId: string, link: Omit<LinkRecord, 'pk'>): Promise<void> {
+    const item: LinkRecord = { ...link, pk: linkKey(linkId) };
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
   }
 
@@ -84,6 +95,17 @@ export class ApprovalStore {
   async get(planId: string): Promise<ApprovalRecord | undefined> {
     const item = await this.item(planKey(planId));
     return item && z.parse(approvalRecordSchema, item);
+  }
+
+  /**
+   * One run's record for a plan: the current one while that run owns the plan, otherwise the copy kept when a new
+   * run claimed it.
+   */
+  async getRun(planId: string, executionArn: string): Promise<ApprovalRecord | undefined> {
+    const current = await this.get(planId);
+    if (!current || current.executionArn === executionArn) return current;
+    const archived = await this.item(`${planKey(planId)}#RUN#${executionArn}`);
+    return archived && z.parse(approvalRecordSchema, archived);
   }
 
   private async item(pk: string): Promise<Record<string, unknown> | undefined> {
@@ -103,7 +125,7 @@ export class ApprovalStore {
       if (!record || record.executionArn !== executionArn) return undefined;
       if (record.outcome) return { record, closedNow: false };
       const status = record.status === 'PENDING' ? 'CLOSED' : record.status;
-      const released = status === 'CLOSED' || (status === 'APPROVED' && !record.execution);
+      const released = status === 'CLOSED' || (status === 'APPROVED' && !hasRun(record));
       const closed = await this.updated(
         new UpdateCommand({
           TableName: this.tableName,
@@ -146,8 +168,11 @@ export class ApprovalStore {
         TableName: this.tableName,
         Key: { pk: planKey(planId) },
         UpdateExpression: 'SET released = :released, releasedBy = :by',
-        ConditionExpression: 'executionArn = :executionArn AND attribute_exists(outcome)',
-        ExpressionAttributeValues: { ':released': true, ':by': by, ':executionArn': record.executionArn },
+        // Never a rejected plan, nor one that ran or may have: those stay locked whoever asks.
+        ConditionExpression:
+          'executionArn = :executionArn AND attribute_exists(outcome) AND #status <> :rejected AND (attribute_not_exists(execution) OR attribute_exists(execution.refused))',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':released': true, ':by': by, ':executionArn': record.executionArn, ':rejected': 'REJECTED' },
         ReturnValues: 'ALL_NEW',
       }),
     );
@@ -157,16 +182,18 @@ export class ApprovalStore {
    * Records a decision once: only a pending, unexpired approval accepts one. Returns the task token
    * to complete, or undefined when the approval was already decided or has expired.
    */
-  async decide(planId: string, decision: HumanDecision, nowSeconds: number): Promise<string | undefined> {
+  async decide(planId: string, executionArn: string, decision: HumanDecision, nowSeconds: number): Promise<string | undefined> {
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: planKey(planId) },
           UpdateExpression: 'SET #status = :status, decision = :decision',
-          ConditionExpression: '#status = :pending AND expiresAt > :now AND attribute_not_exists(outcome)',
+          // The run is part of the condition: a new run may have claimed the plan since the record was read.
+          ConditionExpression: 'executionArn = :executionArn AND #status = :pending AND expiresAt > :now AND attribute_not_exists(outcome)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
+            ':executionArn': executionArn,
             ':status': decision.decision,
             ':decision': decision,
             ':pending': 'PENDING',
@@ -186,7 +213,7 @@ export class ApprovalStore {
    * Counts one approval towards the quorum: only while pending and unexpired, and once per approver.
    * Returns the record with the approval added, or undefined when it could not be counted.
    */
-  async addApproval(planId: string, decision: HumanDecision, nowSeconds: number): Promise<ApprovalRecord | undefined> {
+  async addApproval(planId: string, executionArn: string, decision: HumanDecision, nowSeconds: number): Promise<ApprovalRecord | undefined> {
     const email = decision.approver.email.toLowerCase();
     const { approver, channel, decidedAt, comment, principal } = decision;
     const approval: Approval = { approver, channel, decidedAt, comment, principal };
@@ -196,9 +223,11 @@ export class ApprovalStore {
         Key: { pk: planKey(planId) },
         UpdateExpression:
           'SET approvals = list_append(if_not_exists(approvals, :empty), :approval), approverEmails = list_append(if_not_exists(approverEmails, :empty), :email)',
-        ConditionExpression: '#status = :pending AND expiresAt > :now AND attribute_not_exists(outcome) AND NOT contains(approverEmails, :emailValue)',
+        ConditionExpression:
+          'executionArn = :executionArn AND #status = :pending AND expiresAt > :now AND attribute_not_exists(outcome) AND NOT contains(approverEmails, :emailValue)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
+          ':executionArn': executionArn,
           ':empty': [],
           ':approval': [approval],
           ':email': [email],
@@ -215,16 +244,23 @@ export class ApprovalStore {
    * Undoes a decision whose task could not be completed, so it can be made again. Does nothing once the
    * decision is gone or the approval has expired.
    */
-  async undoDecision(planId: string, decidedAt: string): Promise<void> {
+  async undoDecision(planId: string, executionArn: string, decidedAt: string): Promise<void> {
     await this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: planKey(planId) },
         UpdateExpression: 'SET #status = :pending REMOVE decision',
         // Never once the run is closed: the record then says how the run ended, and stays so.
-        ConditionExpression: 'decision.decidedAt = :decidedAt AND #status IN (:approved, :rejected) AND attribute_not_exists(outcome)',
+        ConditionExpression:
+          'executionArn = :executionArn AND decision.decidedAt = :decidedAt AND #status IN (:approved, :rejected) AND attribute_not_exists(outcome)',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':pending': 'PENDING', ':decidedAt': decidedAt, ':approved': 'APPROVED', ':rejected': 'REJECTED' },
+        ExpressionAttributeValues: {
+          ':executionArn': executionArn,
+          ':pending': 'PENDING',
+          ':decidedAt': decidedAt,
+          ':approved': 'APPROVED',
+          ':rejected': 'REJECTED',
+        },
       }),
     );
   }
@@ -247,9 +283,12 @@ export class ApprovalStore {
     );
   }
 
-  /** Records the IdempotencyToken of this run's execution, before executing; only on an approval this run owns. */
-  async recordExecution(planId: string, executionArn: string, execution: NonNullable<ApprovalRecord['execution']>): Promise<void> {
-    await this.client.send(
+  /**
+   * Records the IdempotencyToken of this run's execution, before executing; only on an approval this run owns.
+   * Returns whether this is the run's first attempt: a retry may follow an earlier call that did execute.
+   */
+  async recordExecution(planId: string, executionArn: string, execution: NonNullable<ApprovalRecord['execution']>): Promise<{ first: boolean }> {
+    const { Attributes } = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: planKey(planId) },
@@ -257,14 +296,38 @@ export class ApprovalStore {
         ConditionExpression: 'executionArn = :executionArn AND #status = :approved',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':execution': execution, ':executionArn': executionArn, ':approved': 'APPROVED' },
+        ReturnValues: 'UPDATED_OLD',
+      }),
+    );
+    return { first: Attributes?.execution === undefined };
+  }
+
+  /**
+   * Notes that Service Catalog refused the run's only execute call outright, so nothing ran and closing releases the
+   * plan. Only before the run is closed, and only once.
+   */
+  async recordExecutionRefused(planId: string, executionArn: string, refused: { error: string; at: string }): Promise<void> {
+    await this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: planKey(planId) },
+        UpdateExpression: 'SET execution.refused = :refused',
+        ConditionExpression: 'executionArn = :executionArn AND attribute_exists(execution) AND attribute_not_exists(outcome)',
+        ExpressionAttributeValues: { ':refused': refused, ':executionArn': executionArn },
       }),
     );
   }
 
-  /** Drops the task token once the task is completed or can no longer be. */
-  async forgetTaskToken(planId: string): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({ TableName: this.tableName, Key: { pk: planKey(planId) }, UpdateExpression: 'REMOVE taskToken' }),
+  /** Drops the task token once the task is completed or can no longer be (only this run's: the plan may be re-claimed). */
+  async forgetTaskToken(planId: string, executionArn: string): Promise<void> {
+    await this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: planKey(planId) },
+        UpdateExpression: 'REMOVE taskToken',
+        ConditionExpression: 'executionArn = :executionArn',
+        ExpressionAttributeValues: { ':executionArn': executionArn },
+      }),
     );
   }
 
