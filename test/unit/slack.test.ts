@@ -5,6 +5,7 @@ import { allowedResponseUrl, handleSlackInteraction } from '../../lambdas/approv
 import type { ApprovalStore } from '../../lambdas/shared/adapters/approval-store';
 import {
   approvalRequestMessage,
+  buttonValue,
   ephemeral,
   escapeMrkdwn,
   MAX_BLOCKS,
@@ -172,8 +173,8 @@ describe('replies to a click', () => {
   const bob = { email: 'bob@example.com', name: 'Bob', slackUserId: 'U0BOB0002' };
   // An approver without a Slack id, whose name must stay text.
   const carol = { email: 'carol@example.com', name: 'Carol <!channel> & co' };
-  const clickEvent = (userId: string) => {
-    const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: userId }, response_url: 'https://hooks.slack.com/actions/T/1/x', actions: [{ action_id: 'plangate_approve', value: 'plan-abc' }] }))}`;
+  const clickEvent = (userId: string, value = 'plan-abc') => {
+    const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: userId }, response_url: 'https://hooks.slack.com/actions/T/1/x', actions: [{ action_id: 'plangate_approve', value }] }))}`;
     const ts = String(Math.floor(Date.now() / 1000));
     return toApiGatewayEvent({ method: 'POST', path: '/slack/interactions', body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': sign(signingSecret, ts, body) } });
   };
@@ -196,6 +197,25 @@ describe('replies to a click', () => {
     expect(text).toBe('2 of 3 approvals, by Carol &lt;!channel&gt; &amp; co, <@U0BOB0002>.');
     expect(posted[0]!.text).toBe(text);
     expect(posted[0]!.response_type).toBe('in_channel');
+  });
+
+  test('a button from an earlier request for the plan decides nothing on a later run’s request', async () => {
+    const record: ApprovalRecord = {
+      pk: 'PLAN#plan-abc', planId: 'plan-abc', executionArn: 'arn:run-2', status: 'PENDING', requestedAt: new Date().toISOString(),
+      expiresAt: Math.floor(Date.now() / 1000) + 3600, approvers: [bob, carol], review: review(),
+      previousRun: { executionArn: 'arn:run-1', archivedAs: 'PLAN#plan-abc#RUN#arn:run-1' },
+    };
+    const addApproval = jest.fn();
+    const store = { get: async () => record, addApproval } as unknown as ApprovalStore;
+    const posted: SlackMessage[] = [];
+    const slack = { signingSecret: async () => signingSecret, webhookUrl: async () => undefined, approvers: [bob, carol], post: async (_: string, m: SlackMessage) => !!posted.push(m) };
+    const deps = { store, completeTask: async () => undefined, now: () => new Date() };
+    // The earlier run's button, and one posted before buttons named their run.
+    for (const value of [buttonValue('plan-abc', 'arn:run-1'), 'plan-abc']) {
+      expect((await handleSlackInteraction(clickEvent('U0BOB0002', value), deps, slack)).statusCode).toBe(200);
+    }
+    expect(addApproval).not.toHaveBeenCalled();
+    expect(posted.map((m) => m.text)).toEqual(Array(2).fill('This message is from an earlier approval request for plan plan-abc, which is closed. Use the latest request.'));
   });
 
   test('plain text in a reply stays escaped', () => {
