@@ -2,6 +2,7 @@ import type { ApprovalStore } from '../shared/adapters/approval-store';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { HumanDecision } from '../shared/contracts/steps';
 import { METRIC } from '../shared/contracts/metrics';
+import { mayNotApprove } from '../shared/domain/approvers';
 import { logger } from '../shared/runtime/logger';
 import { seconds } from '../shared/runtime/metrics';
 
@@ -58,11 +59,13 @@ export async function recordDecision(
   const reread = async () => (await deps.store.getRun(record.planId, record.executionArn)) ?? record;
   const email = decision.approver.email.toLowerCase();
   if (decision.decision === 'APPROVED') {
-    if (record.selfApprover?.toLowerCase() === email) return { result: 'self-approval', record };
+    if (mayNotApprove(record, email)) return { result: 'self-approval', record };
     let counted = await deps.store.addApproval(record.planId, record.executionArn, decision, nowSeconds());
     if (!counted) {
       const current = await reread();
       if (current.status !== 'PENDING' || isExpired(current, deps.now())) return closed(current, deps.now());
+      // CloudTrail's record of who created the plan arrived in between, and it names this approver.
+      if (mayNotApprove(current, email)) return { result: 'self-approval', record: current };
       // Counted before, but not delivered (a passing failure, or the reminder hand-over): deliver it now.
       const quorumMet = (current.approvals ?? []).length >= (current.requiredApprovals ?? 1);
       if (!quorumMet || !(current.approverEmails ?? []).includes(email)) return { result: 'already-counted', record: current };

@@ -20,6 +20,7 @@ import {
   whatApprovingDoes,
   whatTheDecisionMeans,
 } from '../shared/domain/describe';
+import { mayNotApprove } from '../shared/domain/approvers';
 
 /** Tagged template that HTML-escapes every interpolated value unless it is already rendered Html. */
 class Html {
@@ -108,7 +109,8 @@ function planDetails(record: ApprovalRecord, now: Date): Html {
 <tr><th>Provisioned product</th><td>${plan?.provisionedProductName ?? '(unknown)'} (${plan?.provisionedProductId ?? 'new'})</td></tr>
 <tr><th>Product / artifact</th><td>${plan?.productId ?? ''} / ${plan?.provisioningArtifactId ?? ''}</td></tr>
 ${where ? html`<tr><th>Account and region</th><td id="where">${where}</td></tr>` : ''}
-<tr><th>Requested by</th><td>${record.requestedBy ?? '(not given)'}</td></tr>
+<tr><th>Requested by</th><td>${record.requestedBy ?? '(not given)'} <span class="muted">(as the run's input says)</span></td></tr>
+${record.creator ? html`<tr><th>Created by</th><td id="creator">${record.creator.arn} <span class="muted">(verified: CloudTrail recorded it)</span></td></tr>` : ''}
 <tr><th>Requested</th><td id="requested">${time(record.requestedAt, now)}</td></tr>
 ${record.status === 'PENDING' ? html`<tr><th>Expires</th><td id="expires">${time(new Date(record.expiresAt * 1000), now, true)}</td></tr>` : ''}
 <tr><th>Changes</th><td>${describeCounts(summary)}</td></tr>
@@ -136,7 +138,7 @@ function earlierApprovals(record: ApprovalRecord, now: Date): Html {
 
 /** The page an approver sees for a pending approval. The form posts back to the same URL. */
 export function pendingPage(record: ApprovalRecord, approver: Approver, now: Date): string {
-  const own = record.selfApprover?.toLowerCase() === approver.email.toLowerCase();
+  const own = mayNotApprove(record, approver.email);
   const counted = (record.approverEmails ?? []).includes(approver.email.toLowerCase());
   const approving = whatApprovingDoes(record, approver.email);
   return layout(
@@ -145,7 +147,7 @@ export function pendingPage(record: ApprovalRecord, approver: Approver, now: Dat
 <p>You are deciding as <strong>${approverName(approver)}</strong>. Your decision is recorded with your name.</p>
 <p class="notice" id="progress">${describeProgress(record)}. One rejection ends the request.</p>
 ${previousRunNotice(record)}
-${own ? html`<p class="notice" id="self">You asked for this change, so you cannot approve it; another approver must. You may still reject it.</p>` : ''}
+${own ? html`<p class="notice" id="self">You asked for this change or created the plan, so you cannot approve it; another approver must. You may still reject it.</p>` : ''}
 ${counted ? html`<p class="notice">You have approved this plan; it waits for the other approvals.</p>` : ''}
 ${earlierApprovals(record, now)}
 ${planDetails(record, now)}

@@ -70,8 +70,13 @@ async function open(store: ApprovalStore, env: RequestApprovalEnv, { taskToken, 
     review,
     requiredApprovals: review.policy.requiredApprovals,
     selfApprover: review.policy.selfApprover,
+    creator: review.creator,
   });
   if (!claim.claimed) throw duplicateRunError(review.planId, claim.owner);
+  // CloudTrail's record of who created the plan may have arrived since the review, before this claim: PlanCreated
+  // then found no record to put it on. Read after the claim, so one of the two always sees the other.
+  const creator = review.creator ?? (await store.getCreator(review.planId));
+  if (creator && !review.creator) await store.applyCreator(review.planId, creator);
   await sendLinks(store, env, review, executionArn, approvers, expiresAt, now, undefined, claim.previousRun);
   await postRequestToSlack(store, env, review, executionArn, expiresAt, now);
   logger.info('Approval requested', { planId: review.planId, approvers: approvers.length, expiresAt });

@@ -1,12 +1,22 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, type PutCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from '../contracts/zod';
-import { type ApprovalRecord, approvalRecordSchema, type LinkRecord, linkRecordSchema, type PreviousRun, previousRunOf } from '../contracts/approval-record';
+import {
+  type ApprovalRecord,
+  approvalRecordSchema,
+  type CreatorRecord,
+  creatorRecordSchema,
+  type LinkRecord,
+  linkRecordSchema,
+  type PreviousRun,
+  previousRunOf,
+} from '../contracts/approval-record';
 import { DuplicateRunError } from '../contracts/errors';
-import type { Approval, HumanDecision } from '../contracts/steps';
+import type { Approval, Creator, HumanDecision } from '../contracts/steps';
 
 /** The approval table's items; their shapes are in contracts/approval-record.ts. */
 const planKey = (planId: string) => `PLAN#${planId}`;
+const creatorKey = (planId: string) => `CREATOR#${planId}`;
 const linkKey = (linkId: string) => `LINK#${createHash('sha256').update(linkId).digest('hex')}`;
 
 const isConditionFailure = (error: unknown) => (error as Error).name === 'ConditionalCheckFailedException';
@@ -95,6 +105,64 @@ export class ApprovalStore {
   async get(planId: string): Promise<ApprovalRecord | undefined> {
     const item = await this.item(planKey(planId));
     return item && z.parse(approvalRecordSchema, item);
+  }
+
+  /** Keeps who created a plan, as CloudTrail recorded it; the first record stands. Returns the one that stands. */
+  async recordCreator(planId: string, creator: Creator, recordedAt: string): Promise<Creator> {
+    try {
+      const item: CreatorRecord = { pk: creatorKey(planId), planId, creator, recordedAt };
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return creator;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return (await this.getCreator(planId)) ?? creator;
+    }
+  }
+
+  async getCreator(planId: string): Promise<Creator | undefined> {
+    const item = await this.item(creatorKey(planId));
+    return item && z.parse(creatorRecordSchema, item).creator;
+  }
+
+  /**
+   * Puts the plan's creator on its open approval record, once: from then on they may not approve, and an approval they
+   * gave already is taken back (kept in voidedApprovals). A decided record keeps its decision; execution refuses
+   * a plan whose quorum needed the creator. Returns the record as updated and the approvals taken back, or undefined
+   * when there is no record to update (none, closed, or it names its creator already).
+   */
+  async applyCreator(planId: string, creator: Creator): Promise<{ record: ApprovalRecord; voided: Approval[] } | undefined> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const record = await this.get(planId);
+      if (!record || record.outcome || record.creator) return undefined;
+      const approvals = record.approvals ?? [];
+      const own = (a: Approval) => creator.approverEmail !== undefined && a.approver.email.toLowerCase() === creator.approverEmail.toLowerCase();
+      const voided = record.status === 'PENDING' ? approvals.filter(own) : [];
+      const kept = approvals.filter((a) => !voided.includes(a));
+      const updated = await this.updated(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: planKey(planId) },
+          UpdateExpression: voided.length
+            ? 'SET creator = :creator, approvals = :kept, approverEmails = :keptEmails, voidedApprovals = :voided'
+            : 'SET creator = :creator',
+          // Approvals only grow while the request is open: the same count is the same list.
+          ConditionExpression:
+            'executionArn = :executionArn AND #status = :status AND attribute_not_exists(outcome) AND attribute_not_exists(creator) AND ' +
+            (approvals.length ? 'size(approvals) = :count' : 'attribute_not_exists(approvals)'),
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':creator': creator,
+            ':executionArn': record.executionArn,
+            ':status': record.status,
+            ...(approvals.length ? { ':count': approvals.length } : {}),
+            ...(voided.length ? { ':kept': kept, ':keptEmails': kept.map((a) => a.approver.email.toLowerCase()), ':voided': voided } : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      if (updated) return { record: updated, voided };
+    }
+    throw new Error(`The approval record of plan ${planId} kept changing while its creator was being recorded`);
   }
 
   /**
@@ -223,8 +291,10 @@ export class ApprovalStore {
         Key: { pk: planKey(planId) },
         UpdateExpression:
           'SET approvals = list_append(if_not_exists(approvals, :empty), :approval), approverEmails = list_append(if_not_exists(approverEmails, :empty), :email)',
+        // Never the plan's creator's, even when CloudTrail's record of who created it lands in between.
         ConditionExpression:
-          'executionArn = :executionArn AND #status = :pending AND expiresAt > :now AND attribute_not_exists(outcome) AND NOT contains(approverEmails, :emailValue)',
+          'executionArn = :executionArn AND #status = :pending AND expiresAt > :now AND attribute_not_exists(outcome) AND NOT contains(approverEmails, :emailValue) ' +
+          'AND (attribute_not_exists(creator.approverEmail) OR creator.approverEmail <> :emailValue)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':executionArn': executionArn,

@@ -1,14 +1,15 @@
 import * as z from './zod';
 import { approverSchema } from './approver';
-import { approvalDecisionSchema, approvalSchema, outcomeSchema, planIdSchema, reviewResultSchema } from './steps';
+import { approvalDecisionSchema, approvalSchema, creatorSchema, outcomeSchema, planIdSchema, reviewResultSchema } from './steps';
 
 /*
- * One table, three kinds of item:
+ * One table, four kinds of item:
  *   PLAN#<planId>       the approval record of the one run that owns the plan: status, task token while
  *                       pending, the reviewed plan and its digest, the rule applied, every approval, the
  *                       decision, the IdempotencyToken used and the outcome. The audit trail: never deleted.
  *   PLAN#<planId>#RUN#<executionArn>
  *                       an earlier run's record, moved here unchanged when a new run claimed the released plan.
+ *   CREATOR#<planId>    who created the plan, as CloudTrail recorded it (the verified requester).
  *   LINK#<sha256(link)> one approver's personal link. Only the hash is stored, so read access to the
  *                       table does not hand out working links.
  * Items are read with these schemas (attributes they do not name are left out).
@@ -33,8 +34,12 @@ export const approvalRecordSchema = z.object({
   review: reviewResultSchema,
   /** Distinct approvals needed for this plan's risk level (0 when a rule approved it). @default 1 */
   requiredApprovals: z.optional(z.number()),
-  /** The approver who asked for the run: they may not approve it. */
+  /** The approver the run input names as who asked: they may not approve it. */
   selfApprover: z.optional(z.string()),
+  /** Who created the plan, as CloudTrail recorded it (possibly after the request opened): they may not approve it either. */
+  creator: z.optional(creatorSchema),
+  /** Approvals taken back because CloudTrail showed, after they were given, that the approver created the plan. */
+  voidedApprovals: z.optional(z.array(approvalSchema)),
   /** Approvals counted so far, in order, and who gave them (for the distinct-approver rule). */
   approvals: z.optional(z.array(approvalSchema)),
   approverEmails: z.optional(z.array(z.string())),
@@ -106,6 +111,10 @@ export function previousRunOf(earlier: ApprovalRecord, archivedAs: string): Prev
     decisions: [...approvals, ...decided],
   };
 }
+
+/** CREATOR#<planId>: who created the plan, from CloudTrail's record, written once by the PlanCreated function. */
+export const creatorRecordSchema = z.object({ pk: z.string(), planId: planIdSchema, creator: creatorSchema, recordedAt: z.string() });
+export type CreatorRecord = z.infer<typeof creatorRecordSchema>;
 
 export const linkRecordSchema = z.object({
   pk: z.string(),

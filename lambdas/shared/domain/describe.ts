@@ -1,6 +1,7 @@
 /** Plain-text descriptions of plans and changes, shared by emails, the approval page and notifications. */
 import type { ApprovalRecord, PreviousRun } from '../contracts/approval-record';
 import type { Approver } from '../contracts/approver';
+import { mayNotApprove } from './approvers';
 import type { Approval, ApprovalDecision, ChangeDetail, ChangeSummary, ResourceChangeSummary, ReviewResult } from '../contracts/steps';
 
 export function planTitle(review: Pick<ReviewResult, 'planId' | 'plan'>): string {
@@ -98,12 +99,12 @@ export function describeDetails(change: ResourceChangeSummary): string[] {
   return change.detailsUnlisted ? [...lines, `  +${change.detailsUnlisted} more`] : lines;
 }
 
-type Quorum = Pick<ApprovalRecord, 'approvals' | 'approverEmails' | 'requiredApprovals' | 'selfApprover'>;
+type Quorum = Pick<ApprovalRecord, 'approvals' | 'approverEmails' | 'requiredApprovals' | 'selfApprover' | 'creator'>;
 
 /** What approving would do for this approver, or undefined when they cannot approve (their own request, or approved already). */
 export function whatApprovingDoes(record: Quorum, approverEmail: string): string | undefined {
   const email = approverEmail.toLowerCase();
-  if (record.selfApprover?.toLowerCase() === email || (record.approverEmails ?? []).includes(email)) return undefined;
+  if (mayNotApprove(record, email) || (record.approverEmails ?? []).includes(email)) return undefined;
   const required = record.requiredApprovals ?? 1;
   const after = required - (record.approvals ?? []).length - 1;
   if (after <= 0) return 'Yours is the last approval needed: if you approve, the plan runs right away.';
