@@ -70,7 +70,7 @@ test('an approver cannot approve a run they asked for, on the page or in Slack',
   const execution = local.stepFunctions.startExecution({ planId: 'plan-selfapproval01', requestedBy: 'alice@example.com' });
   const alice = await linkOf('alice@example.com', 'plan-selfapproval01');
   const view = await (await fetch(alice)).text();
-  expect(view).toContain('You asked for this change, so you cannot approve it');
+  expect(view).toContain('You asked for this change or created the plan, so you cannot approve it');
   expect(view).not.toContain('value="approve"');
   const refused = await post(alice, 'approve');
   expect(refused.status).toBe(403);

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { LINK_ID_PATTERN } from '../shared/adapters/approval-store';
+import { LINK_ID_PATTERN, linkBelongsTo } from '../shared/adapters/approval-store';
 import type { Environment } from '../shared/contracts/environment';
 import type { Approver } from '../shared/contracts/approver';
 import { handleCliDecision } from './cli-decision';
@@ -60,6 +60,11 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
   const record = link && (await deps.store.get(link.planId));
   if (!link || !record) return notFound();
   addRunKeys({ planId: record.planId, executionArn: record.executionArn });
+  // A link decides only the request it was sent for, never a later run's request for the same plan.
+  if (!linkBelongsTo(link, record)) {
+    const itsRun = link.executionArn && (await deps.store.getRun(link.planId, link.executionArn));
+    return page(410, itsRun ? closedPage(itsRun) : messagePage('Approval request closed', 'This link was sent for an earlier request for this plan, which is closed.'));
+  }
 
   const now = deps.now();
   const expired = isExpired(record, now);
@@ -97,7 +102,7 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
     case 'expired':
       return page(410, expiredPage(outcome.record));
     case 'closed':
-      return page(410, closedPage(outcome.record));
+      return page(410, closedPage(outcome.record, link.approver));
     case 'try-again':
       return page(503, messagePage('Please try again', 'Your decision could not be delivered just now and was not recorded.'), { 'Retry-After': '5' });
   }

@@ -3,6 +3,7 @@ import { isEndedTaskError } from '../shared/adapters/aws-errors';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { HumanDecision } from '../shared/contracts/steps';
 import { METRIC } from '../shared/contracts/metrics';
+import { mayNotApprove } from '../shared/domain/approvers';
 import { logger } from '../shared/runtime/logger';
 import { seconds } from '../shared/runtime/metrics';
 
@@ -52,13 +53,17 @@ export async function recordDecision(
 ): Promise<DecisionResult> {
   if (record.status !== 'PENDING' || isClosed(record) || isExpired(record, deps.now())) return closed(record, deps.now());
   const nowSeconds = () => Math.floor(deps.now().getTime() / 1000);
+  // This run's record as it now is: a new run may have claimed the plan since it was read.
+  const reread = async () => (await deps.store.getRun(record.planId, record.executionArn)) ?? record;
   const email = decision.approver.email.toLowerCase();
   if (decision.decision === 'APPROVED') {
-    if (record.selfApprover?.toLowerCase() === email) return { result: 'self-approval', record };
-    let counted = await deps.store.addApproval(record.planId, decision, nowSeconds());
+    if (mayNotApprove(record, email)) return { result: 'self-approval', record };
+    let counted = await deps.store.addApproval(record.planId, record.executionArn, decision, nowSeconds());
     if (!counted) {
-      const current = (await deps.store.get(record.planId)) ?? record;
+      const current = await reread();
       if (current.status !== 'PENDING' || isExpired(current, deps.now())) return closed(current, deps.now());
+      // CloudTrail's record of who created the plan arrived in between, and it names this approver.
+      if (mayNotApprove(current, email)) return { result: 'self-approval', record: current };
       // Counted before, but not delivered (a passing failure, or the reminder hand-over): deliver it now.
       const quorumMet = (current.approvals ?? []).length >= (current.requiredApprovals ?? 1);
       if (!quorumMet || !(current.approverEmails ?? []).includes(email)) return { result: 'already-counted', record: current };
@@ -69,17 +74,17 @@ export async function recordDecision(
     decision = { ...decision, approvals };
   }
 
-  const taskToken = await deps.store.decide(record.planId, decision, nowSeconds());
+  const taskToken = await deps.store.decide(record.planId, record.executionArn, decision, nowSeconds());
   if (!taskToken) {
-    // Another click won the conditional write (or time ran out): report what it decided.
-    return closed((await deps.store.get(record.planId)) ?? record, deps.now());
+    // Another click won the conditional write (or time ran out, or the run was closed): report what happened.
+    return closed(await reread(), deps.now());
   }
   try {
     await deps.completeTask(taskToken, decision);
   } catch (error) {
     const name = (error as Error).name;
-    await deps.store.undoDecision(record.planId, decision.decidedAt);
-    const current = (await deps.store.get(record.planId)) ?? record;
+    await deps.store.undoDecision(record.planId, record.executionArn, decision.decidedAt);
+    const current = await reread();
     if (isEndedTaskError(error)) {
       logger.warn('Approval task had already ended', { planId: record.planId, error: name });
       const newerTask = current.status === 'PENDING' && current.taskToken && current.taskToken !== taskToken;
@@ -91,7 +96,7 @@ export async function recordDecision(
     return { result: 'try-again' };
   }
   try {
-    await deps.store.forgetTaskToken(record.planId);
+    await deps.store.forgetTaskToken(record.planId, record.executionArn);
   } catch (error) {
     // The decision stands and the run goes on; only the housekeeping failed (Notify removes the token at the end too).
     logger.warn('Could not remove the task token after deciding', { planId: record.planId, error: (error as Error).name });

@@ -7,6 +7,7 @@ import {
   describeCounts,
   describeDecider,
   describeProgress,
+  describePreviousRun,
   describeRisk,
   describeWhere,
   detailFacts,
@@ -20,6 +21,7 @@ import {
   whatTheDecisionMeans,
 } from '../shared/domain/describe';
 import { oneLine } from '../shared/domain/text';
+import { mayNotApprove } from '../shared/domain/approvers';
 
 /**
  * Tagged template that HTML-escapes every interpolated value unless it is already rendered Html; text is also put on
@@ -114,7 +116,8 @@ function planDetails(record: ApprovalRecord, now: Date): Html {
 <tr><th>Provisioned product</th><td>${plan?.provisionedProductName ?? '(unknown)'} (${plan?.provisionedProductId ?? 'new'})</td></tr>
 <tr><th>Product / artifact</th><td>${plan?.productId ?? ''} / ${plan?.provisioningArtifactId ?? ''}</td></tr>
 ${where ? html`<tr><th>Account and region</th><td id="where">${where}</td></tr>` : ''}
-<tr><th>Requested by</th><td>${isolated(record.requestedBy ?? '(not given)')}</td></tr>
+<tr><th>Requested by</th><td>${isolated(record.requestedBy ?? '(not given)')} <span class="muted">(as the run's input says)</span></td></tr>
+${record.creator ? html`<tr><th>Created by</th><td id="creator">${isolated(record.creator.arn)} <span class="muted">(verified: CloudTrail recorded it)</span></td></tr>` : ''}
 <tr><th>Requested</th><td id="requested">${time(record.requestedAt, now)}</td></tr>
 ${record.status === 'PENDING' ? html`<tr><th>Expires</th><td id="expires">${time(new Date(record.expiresAt * 1000), now, true)}</td></tr>` : ''}
 <tr><th>Changes</th><td>${describeCounts(summary)}</td></tr>
@@ -142,7 +145,7 @@ function earlierApprovals(record: ApprovalRecord, now: Date): Html {
 
 /** The page an approver sees for a pending approval. The form posts back to the same URL. */
 export function pendingPage(record: ApprovalRecord, approver: Approver, now: Date): string {
-  const own = record.selfApprover?.toLowerCase() === approver.email.toLowerCase();
+  const own = mayNotApprove(record, approver.email);
   const counted = (record.approverEmails ?? []).includes(approver.email.toLowerCase());
   const approving = whatApprovingDoes(record, approver.email);
   return layout(
@@ -150,7 +153,8 @@ export function pendingPage(record: ApprovalRecord, approver: Approver, now: Dat
     html`<h1>Approve plan ${isolated(planTitle(record.review))}?</h1>
 <p>You are deciding as <strong>${approverName(approver)}</strong>. Your decision is recorded with your name.</p>
 <p class="notice" id="progress">${describeProgress(record)}. One rejection ends the request.</p>
-${own ? html`<p class="notice" id="self">You asked for this change, so you cannot approve it; another approver must. You may still reject it.</p>` : ''}
+${previousRunNotice(record)}
+${own ? html`<p class="notice" id="self">You asked for this change or created the plan, so you cannot approve it; another approver must. You may still reject it.</p>` : ''}
 ${counted ? html`<p class="notice">You have approved this plan; it waits for the other approvals.</p>` : ''}
 ${earlierApprovals(record, now)}
 ${planDetails(record, now)}
@@ -181,8 +185,16 @@ export function viewOnlyPage(record: ApprovalRecord, now: Date): string {
     html`<h1>Plan ${isolated(planTitle(record.review))} is waiting for approval</h1>
 <p class="notice">This page is shared with the channel. Approvers decide with their personal email link or with the Slack buttons.</p>
 <p class="notice" id="progress">${describeProgress(record)}.</p>
+${previousRunNotice(record)}
 ${earlierApprovals(record, now)}${planDetails(record, now)}`,
   );
+}
+
+/** The earlier, released request for the same plan: how it ended, and what its approvers said. */
+function previousRunNotice(record: ApprovalRecord): Html {
+  if (!record.previousRun) return html``;
+  const [ended, ...rest] = describePreviousRun(record.previousRun);
+  return html`<div class="notice" id="previous-run"><p><strong>${ended}</strong></p>${rest.map((line) => html`<p>${line}</p>`)}</div>`;
 }
 
 /** What the request's end means: how the run ended once Notify has written it, else what happens next. */
@@ -220,14 +232,23 @@ without a decision. The plan was not executed.</p>`,
   );
 }
 
-/** A request closed before anyone decided: the run ended (stopped, failed, released). Says why. */
-export function closedPage(record: ApprovalRecord): string {
+/**
+ * A request closed before anyone decided: the run ended (stopped, failed, released). Says why, and tells an approver
+ * whose approval was counted just before the closing that it is on record but did not take effect.
+ */
+export function closedPage(record: ApprovalRecord, approver?: Approver): string {
+  const theirs = approver && (record.approvals ?? []).find((a) => a.approver.email.toLowerCase() === approver.email.toLowerCase());
   return layout(
     'Approval request closed',
     html`<h1>This approval request was closed</h1>
 <p class="notice" id="closed">The request for plan ${isolated(planTitle(record.review))} was closed before it was decided${
       record.outcome ? html`: ${record.outcome.reason}` : '.'
-    }</p>
+    }</p>${
+      theirs
+        ? html`
+<p id="counted-before-closing">Your approval of ${utcTime(new Date(theirs.decidedAt))} is on record, but the request closed before it was complete, so it did not take effect: nothing was executed.</p>`
+        : ''
+    }
 <p>Nothing you do here counts any more. If the change is still wanted, start a new run for the plan.</p>`,
   );
 }

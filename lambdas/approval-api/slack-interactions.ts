@@ -1,6 +1,17 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from '../shared/contracts/zod';
-import { APPROVE_ACTION, decidedMessage, ephemeral, joinMrkdwn, mention, mrkdwn, type Mrkdwn, REJECT_ACTION, type SlackMessage } from '../shared/adapters/slack/blocks';
+import {
+  APPROVE_ACTION,
+  decidedMessage,
+  ephemeral,
+  joinMrkdwn,
+  mention,
+  mrkdwn,
+  type Mrkdwn,
+  parseButtonValue,
+  REJECT_ACTION,
+  type SlackMessage,
+} from '../shared/adapters/slack/blocks';
 import { verifySlackSignature } from '../shared/adapters/slack/signature';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
@@ -77,7 +88,8 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
     return jsonResponse(200, {});
   };
 
-  const planId = planIdSchema.safeParse(action.value);
+  const button = parseButtonValue(action.value);
+  const planId = planIdSchema.safeParse(button?.planId);
   if (!planId.success) return jsonResponse(400, { error: 'The button does not name a plan' });
   const approver = slack.approvers.find((a) => a.slackUserId === payload.user.id);
   if (!approver) {
@@ -87,6 +99,10 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
   const record = await deps.store.get(planId.data);
   if (!record) return reply(ephemeral(`Plan ${planId.data} has no approval request.`));
   addRunKeys({ planId: record.planId, executionArn: record.executionArn });
+  // A button decides only the request it was posted with (one without a run: only a plan's first request).
+  if (button?.executionArn ? button.executionArn !== record.executionArn : record.previousRun) {
+    return reply(ephemeral(`This message is from an earlier approval request for plan ${record.planId}, which is closed. Use the latest request.`));
+  }
 
   const outcome = await recordDecision(deps, record, {
     decision: action.action_id === APPROVE_ACTION ? 'APPROVED' : 'REJECTED',
@@ -109,7 +125,7 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
     case 'expired':
       return reply(ephemeral(`The approval request for plan ${record.planId} has expired; the plan was not executed.`));
     case 'closed':
-      return reply(ephemeral(`The approval request for plan ${record.planId} was closed before it was decided: ${outcome.record.outcome?.reason ?? 'its run ended'}`));
+      return reply(ephemeral(closedText(outcome.record, approver)));
     case 'try-again':
       return reply(ephemeral('Your decision could not be delivered just now and was not recorded. Please click again.'));
   }
@@ -125,4 +141,11 @@ function alreadyDecided(record: ApprovalRecord): string {
   const d = record.decision;
   if (!d) return `Plan ${record.planId} is already ${record.status.toLowerCase()}.`;
   return `Plan ${record.planId} was already ${d.decision.toLowerCase()} by ${describeDecider(d)} at ${d.decidedAt}.`;
+}
+
+/** Why a click no longer counts; an approval counted just before the closing is on record but took no effect. */
+function closedText(record: ApprovalRecord, approver: Approver): string {
+  const closed = `The approval request for plan ${record.planId} was closed before it was decided: ${record.outcome?.reason ?? 'its run ended'}`;
+  const counted = (record.approvals ?? []).some((a) => a.approver.email.toLowerCase() === approver.email.toLowerCase());
+  return counted ? `${closed}. Your approval is on record, but it did not take effect: nothing was executed.` : closed;
 }

@@ -1,6 +1,8 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ApprovalStore } from '../shared/adapters/approval-store';
+import { ApprovalStore, hasRun } from '../shared/adapters/approval-store';
+import type { ApprovalRecord } from '../shared/contracts/approval-record';
+import { describeDecider } from '../shared/domain/describe';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import { ReleaseRefusedError } from '../shared/contracts/errors';
@@ -70,15 +72,17 @@ export interface ReleaseResult {
 
 /**
  * Releases a plan whose run is gone, so a new run can claim it: a record its run never closed is closed as RELEASED
- * first (approvers and the outcome told). Refused while that run is still running, and for a plan with no record.
+ * first (approvers and the outcome told). Only what never ran and was never decided against: refused for a rejected
+ * plan, one that was executed (or may have been), while its run is still running, and for a plan with no record.
  */
 export async function release(request: { planId: string; by: string; reason?: string }, env: CloseRunEnv): Promise<ReleaseResult> {
   const store = new ApprovalStore(dynamo, env.TABLE_NAME);
   const record = await store.get(request.planId);
   if (!record) throw new ReleaseRefusedError(`Plan ${request.planId} has no approval record: there is nothing to release`, 'unknown-plan');
   addRunKeys({ planId: record.planId, executionArn: record.executionArn });
+  refuseDecidedOrExecuted(record);
   if (!record.outcome) {
-    const { status, startDate } = await stepFunctions.send(new DescribeExecutionCommand({ executionArn: record.executionArn }));
+    const { status, startDate } = await describeExecution(record.executionArn);
     if (status === 'RUNNING') {
       throw new ReleaseRefusedError(
         `Run ${record.executionArn} is still running for plan ${request.planId}; stop it first, and it is closed and released on its own`,
@@ -97,6 +101,40 @@ export async function release(request: { planId: string; by: string; reason?: st
     await closeRun({ state, planId: request.planId }, env);
   }
   const released = await store.release(request.planId, request.by, { outcome: 'RELEASED', reason: `Released by ${request.by}`, finishedAt: new Date().toISOString() });
+  if (!released) {
+    // Its run was closed in between, and not as something a release may undo.
+    const now = await store.get(request.planId);
+    if (now) refuseDecidedOrExecuted(now);
+    throw new Error(`The approval record of plan ${request.planId} changed while it was being released; try again`);
+  }
   logger.info('Plan released', { planId: request.planId, by: request.by });
-  return { planId: request.planId, released: true, status: released?.status ?? record.status, outcome: released?.outcome?.outcome };
+  return { planId: request.planId, released: true, status: released.status, outcome: released.outcome?.outcome };
+}
+
+/** A rejection stands, and a plan that ran (or may have) is not asked about again: both stay locked. */
+function refuseDecidedOrExecuted(record: ApprovalRecord) {
+  if (record.status === 'REJECTED') {
+    const by = record.decision && record.decision.channel !== 'rule' ? ` by ${describeDecider(record.decision)}` : '';
+    throw new ReleaseRefusedError(
+      `Plan ${record.planId} was rejected${by}; a rejected plan stays locked. Create a new plan for the change instead.`,
+      'rejected',
+    );
+  }
+  if (hasRun(record)) {
+    throw new ReleaseRefusedError(
+      `Plan ${record.planId} was executed (IdempotencyToken ${record.execution?.idempotencyToken}); an executed plan stays locked.`,
+      'executed',
+    );
+  }
+}
+
+/** The run's execution; one Step Functions no longer keeps (after 90 days) is gone, which is what release is for. */
+async function describeExecution(executionArn: string): Promise<{ status: string; startDate?: Date }> {
+  try {
+    const { status, startDate } = await stepFunctions.send(new DescribeExecutionCommand({ executionArn }));
+    return { status: status ?? 'UNKNOWN', startDate };
+  } catch (error) {
+    if ((error as Error).name === 'ExecutionDoesNotExist') return { status: 'no longer kept by Step Functions' };
+    throw error;
+  }
 }

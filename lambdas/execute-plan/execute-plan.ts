@@ -7,8 +7,9 @@ import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
 import { describePlan } from '../shared/adapters/plans';
 import { RecordWaits } from '../shared/adapters/record-waits';
 import type { Environment } from '../shared/contracts/environment';
-import { ApprovalMissingError, PlanChangedError, PlanNotReadyError } from '../shared/contracts/errors';
-import { type AcceptLanguage, acceptLanguageSchema, executionArnSchema, type ExecutionResult, planIdSchema } from '../shared/contracts/steps';
+import type { ApprovalRecord } from '../shared/contracts/approval-record';
+import { ApprovalMissingError, PlanChangedError, PlanDeniedError, PlanNotReadyError } from '../shared/contracts/errors';
+import { type AcceptLanguage, acceptLanguageSchema, type Creator, executionArnSchema, type ExecutionResult, planIdSchema } from '../shared/contracts/steps';
 import { changesDigest } from '../shared/domain/risk';
 import { parseInput } from '../shared/contracts/parse-input';
 import { logger } from '../shared/runtime/logger';
@@ -48,13 +49,14 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
     );
   }
 
+  await checkCreatorDidNotApprove(approval, approval.creator ?? (await store.getCreator(planId)));
   const plan = await checkPlanUnchanged(planId, acceptLanguage, approval.review.changesDigest);
   // Before executing, so a stack event that comes before the run waits for it is kept for the run.
   if (plan.provisionedProductId) await new RecordWaits(dynamo, env.TABLE_NAME).expect(plan.provisionedProductId, executionArn);
 
   const token = idempotencyToken(executionArn, planId);
   // On the audit record before the call, so it names the token even if this run dies mid-call.
-  await store.recordExecution(planId, executionArn, { idempotencyToken: token, startedAt: new Date().toISOString() });
+  const { first } = await store.recordExecution(planId, executionArn, { idempotencyToken: token, startedAt: new Date().toISOString() });
   try {
     const { RecordDetail } = await serviceCatalog.send(
       new ExecuteProvisionedProductPlanCommand({ PlanId: planId, AcceptLanguage: acceptLanguage, IdempotencyToken: token }),
@@ -69,9 +71,32 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
     };
   } catch (error) {
     if (REFUSALS.has((error as Error).name)) {
+      // Nothing ran only if no earlier attempt of this run called Service Catalog (its answer may have been lost)
+      // and the plan was not executing already: then the plan may be released when the run closes.
+      if (first && plan.status === 'CREATE_SUCCESS') {
+        await store.recordExecutionRefused(planId, executionArn, { error: (error as Error).name, at: new Date().toISOString() });
+      }
       throw new PlanNotReadyError(`Service Catalog refused to execute plan ${planId}: ${(error as Error).name}: ${(error as Error).message}`, { cause: error });
     }
     throw error;
+  }
+}
+
+/**
+ * The quorum must hold without the approval of the plan's creator, as CloudTrail recorded them, even when that record
+ * arrived only after the approvals did (a run input can name anyone as its requester).
+ */
+async function checkCreatorDidNotApprove(approval: ApprovalRecord, creator: Creator | undefined) {
+  const decision = approval.decision;
+  if (!creator?.approverEmail || !decision || decision.channel === 'rule') return;
+  const own = creator.approverEmail.toLowerCase();
+  const counted = (decision.approvals ?? [decision]).filter((a) => a.approver.email.toLowerCase() !== own);
+  const required = approval.requiredApprovals ?? 1;
+  if (counted.length < required) {
+    throw new PlanDeniedError(
+      `Plan ${approval.planId} was approved with the approval of its creator ${creator.arn} (CloudTrail recorded them creating it), who may not ` +
+        `approve it: without it, ${counted.length} of ${required} approvals. It was not executed.`,
+    );
   }
 }
 

@@ -1,4 +1,14 @@
-import { describeChange, describeCounts, describeDetails, describeRisk, describeWhere, planTitle, snsSubject } from '../shared/domain/describe';
+import {
+  describeChange,
+  describeCounts,
+  describeDetails,
+  describePreviousRun,
+  describeRisk,
+  describeWhere,
+  planTitle,
+  snsSubject,
+} from '../shared/domain/describe';
+import type { PreviousRun } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
 import type { ReviewResult } from '../shared/contracts/steps';
 import { untrusted } from '../shared/domain/text';
@@ -19,8 +29,10 @@ export function composeApprovalEmail(input: {
   expiresAt: Date;
   /** For the reminder: the progress so far and whose approval is still missing. */
   reminder?: string;
+  /** The earlier, released request for the same plan, if there was one. */
+  previousRun?: PreviousRun;
 }): { subject: string; body: string } {
-  const { review, approver, link, expiresAt, reminder } = input;
+  const { review, approver, link, expiresAt, reminder, previousRun } = input;
   const where = input.executionArn && describeWhere(input.executionArn);
   const plan = review.plan;
   const summary = review.summary;
@@ -31,12 +43,14 @@ export function composeApprovalEmail(input: {
     '',
     `A Service Catalog plan is waiting for your decision.`,
     ...(reminder ? ['', `Reminder: ${untrusted(reminder)}`] : []),
+    ...(previousRun ? ['', ...describePreviousRun(previousRun).map((line) => untrusted(line))] : []),
     '',
     // Values from the plan and the requester are untrusted: each stays on its own line, with no working links.
     `Plan: ${untrusted(planTitle(review))}`,
     `Provisioned product: ${untrusted(plan?.provisionedProductName ?? '(unknown)')} (${untrusted(plan?.provisionedProductId ?? 'new')})`,
     ...(where ? [`Where: ${where}`] : []),
-    `Requested by: ${untrusted(review.requestedBy ?? '(not given)')}`,
+    `Requested by: ${untrusted(review.requestedBy ?? '(not given)')} (as the run's input says)`,
+    ...(review.creator ? [`Created by: ${untrusted(review.creator.arn)} (verified: CloudTrail recorded it)`] : []),
     `Changes: ${describeCounts(summary)}`,
     `Risk: ${describeRisk(summary)}`,
     `Approvals needed: ${review.policy?.requiredApprovals ?? 1} from different approvers (one rejection ends the request)`,

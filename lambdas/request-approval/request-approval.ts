@@ -5,6 +5,7 @@ import { emailApprover } from '../shared/adapters/approver-email';
 import { readSecret } from '../shared/adapters/secrets';
 import { approvalRequestMessage } from '../shared/adapters/slack/blocks';
 import { postToSlack } from '../shared/adapters/slack/post';
+import type { PreviousRun } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
 import type { Environment } from '../shared/contracts/environment';
 import { executionArnSchema, type ReviewedPlan, reviewedPlanSchema } from '../shared/contracts/steps';
@@ -69,9 +70,14 @@ async function open(store: ApprovalStore, env: RequestApprovalEnv, { taskToken, 
     review,
     requiredApprovals: review.policy.requiredApprovals,
     selfApprover: review.policy.selfApprover,
+    creator: review.creator,
   });
   if (!claim.claimed) throw duplicateRunError(review.planId, claim.owner);
-  const ask: Ask = { store, env, review, executionArn, expiresAt, now };
+  // CloudTrail's record of who created the plan may have arrived since the review, before this claim: PlanCreated
+  // then found no record to put it on. Read after the claim, so one of the two always sees the other.
+  const creator = review.creator ?? (await store.getCreator(review.planId));
+  if (creator && !review.creator) await store.applyCreator(review.planId, creator);
+  const ask: Ask = { store, env, review, executionArn, expiresAt, now, previousRun: claim.previousRun };
   await sendLinks(ask, approvers);
   await postRequestToSlack(ask);
   logger.info('Approval requested', { planId: review.planId, approvers: approvers.length, expiresAt });
@@ -87,7 +93,7 @@ async function remind(store: ApprovalStore, env: RequestApprovalEnv, { taskToken
   const missing = waitingOn(record);
   const expiresAt = new Date(record.expiresAt * 1000);
   const progress = `Still waiting: ${describeProgress(record)}. Not yet approved by ${missing.map((a) => a.name ?? a.email).join(', ')}.`;
-  const ask: Ask = { store, env, review, executionArn, expiresAt, now, reminder: progress };
+  const ask: Ask = { store, env, review, executionArn, expiresAt, now, reminder: progress, previousRun: record.previousRun };
   await sendLinks(ask, missing);
   await postRequestToSlack(ask);
   logger.info('Approvers reminded', { planId: review.planId, reminded: missing.length, expiresAt });
@@ -103,26 +109,29 @@ interface Ask {
   now: Date;
   /** The reminder's progress line (who has approved, who not); absent on the first request. */
   reminder?: string;
+  /** The earlier, released request for the same plan, whose outcome the approvers are shown. */
+  previousRun?: PreviousRun;
 }
 
 /** One personal link per approver, by email. */
-async function sendLinks({ store, env, review, executionArn, expiresAt, now, reminder }: Ask, approvers: Approver[]) {
+async function sendLinks({ store, env, review, executionArn, expiresAt, now, reminder, previousRun }: Ask, approvers: Approver[]) {
   for (const approver of approvers) {
     const linkId = newLinkId();
-    await store.putLink(linkId, review.planId, approver, now.toISOString());
-    const email = composeApprovalEmail({ review, executionArn, approver, link: approvalLink(env.APPROVAL_BASE_URL, linkId), expiresAt, reminder });
+    await store.putLink(linkId, { planId: review.planId, executionArn, approver, createdAt: now.toISOString() });
+    const email = composeApprovalEmail({ review, executionArn, approver, link: approvalLink(env.APPROVAL_BASE_URL, linkId), expiresAt, reminder, previousRun });
     await emailApprover(env.APPROVAL_TOPIC_ARN, approver.email, email);
   }
 }
 
 /** Posts the request (or reminder) to the Slack channel, with a view-only link to the page (decisions need a person). */
-async function postRequestToSlack({ store, env, review, expiresAt, now, reminder }: Ask) {
+async function postRequestToSlack({ store, env, review, executionArn, expiresAt, now, reminder }: Ask) {
   const webhookSecretId = env.SLACK_WEBHOOK_SECRET_ID;
   if (!webhookSecretId) return;
   const linkId = newLinkId();
-  await store.putLink(linkId, review.planId, undefined, now.toISOString());
+  await store.putLink(linkId, { planId: review.planId, executionArn, createdAt: now.toISOString() });
   const message = approvalRequestMessage({
     review,
+    executionArn,
     pageUrl: approvalLink(env.APPROVAL_BASE_URL, linkId),
     expiresAt,
     interactive: Boolean(env.SLACK_SIGNING_SECRET_ID),

@@ -2,6 +2,8 @@ import * as z from '../shared/contracts/zod';
 import type { Environment } from '../shared/contracts/environment';
 import { PlanDeniedError, PlanNotReadyError } from '../shared/contracts/errors';
 import { type ReviewResult, runInputSchema } from '../shared/contracts/steps';
+import { ApprovalStore } from '../shared/adapters/approval-store';
+import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { describePlan } from '../shared/adapters/plans';
 import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
 import { summarizeChanges } from '../shared/domain/plan-summary';
@@ -13,7 +15,7 @@ import { logger } from '../shared/runtime/logger';
 import { count } from '../shared/runtime/metrics';
 import { isTransient } from '../shared/runtime/transient';
 
-export const REVIEW_PLAN_ENV = ['APPROVERS', 'APPROVAL_RULES', 'DEFAULT_ACCEPT_LANGUAGE', 'SENSITIVE_RESOURCE_TYPES', 'DENIED_RESOURCE_TYPES'] as const;
+export const REVIEW_PLAN_ENV = ['TABLE_NAME', 'APPROVERS', 'APPROVAL_RULES', 'DEFAULT_ACCEPT_LANGUAGE', 'SENSITIVE_RESOURCE_TYPES', 'DENIED_RESOURCE_TYPES'] as const;
 export type ReviewPlanEnv = Environment<(typeof REVIEW_PLAN_ENV)[number]>;
 
 const eventSchema = z.object({ input: runInputSchema });
@@ -64,7 +66,9 @@ async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult>
     throw new PlanDeniedError(`Plan ${plan.planId} is denied by rule: it changes ${denied.join(', ')}, which plangate:deniedResourceTypes forbids`);
   }
   const summary = summarizeChanges(resourceChanges, env.SENSITIVE_RESOURCE_TYPES);
-  const policy = approvalPolicy(summary.risk, env.APPROVAL_RULES, env.APPROVERS, input.requestedBy);
+  // Who created the plan, if CloudTrail's record of it has arrived: the requester no run input can name otherwise.
+  const creator = await new ApprovalStore(dynamo, env.TABLE_NAME).getCreator(plan.planId);
+  const policy = approvalPolicy(summary.risk, env.APPROVAL_RULES, env.APPROVERS, input.requestedBy, creator);
   if (policy instanceof UnreachableQuorum) throw new PlanDeniedError(`Plan ${plan.planId} cannot be approved: ${policy.reason}`);
-  return { ...result, summary, changesDigest: changesDigest(resourceChanges), policy };
+  return { ...result, creator, summary, changesDigest: changesDigest(resourceChanges), policy };
 }

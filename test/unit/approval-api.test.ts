@@ -52,6 +52,10 @@ beforeEach(() => {
 const call = async (method: string, p: string, body?: string, contentType = 'application/x-www-form-urlencoded') =>
   (await handler(toApiGatewayEvent({ method, path: p, body, headers: body === undefined ? {} : { 'Content-Type': contentType } }), {} as Context)) as APIGatewayProxyResult;
 const decisionUpdates = () => ddb.commandCalls(UpdateCommand).filter((c) => c.args[0].input.UpdateExpression?.includes('decision = :decision'));
+const section = (body: string, id: string) => new RegExp(`<[^>]+id="${id}"[^>]*>([\\s\\S]*?)</(ul|td|p)>`).exec(body)?.[1] ?? '';
+/** What a reader sees: tags dropped, entities decoded. */
+const text = (markup: string) =>
+  markup.replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();
 
 describe('GET', () => {
   test('shows the plan, removals first, with Approve and Reject buttons, and changes nothing', async () => {
@@ -97,7 +101,7 @@ describe('GET', () => {
     const { body } = await call('GET', path);
     expect(body).not.toMatch(/[\u00ad\u034f\u180e\u202a-\u202e\u2066-\u2069]|\u{E0041}/u);
     expect(body).toContain('<h1>Approve plan <bdi>orders devorppa \u05D0 (plan-abc)</bdi>?</h1>');
-    expect(body).toContain('<th>Requested by</th><td><bdi>dev@example.com</bdi></td>');
+    expect(body).toContain(`<th>Requested by</th><td><bdi>dev@example.com</bdi> <span class="muted">(as the run's input says)</span></td>`);
   });
 
   test('shows who decided, when the approval is already decided', async () => {
@@ -145,7 +149,7 @@ describe('POST', () => {
     expect(res.body).toContain('was <strong>approved</strong> by Bob &lt;bob@example.com&gt;');
     expect(decisionUpdates()[0]!.args[0].input).toMatchObject({
       Key: { pk: 'PLAN#plan-abc' },
-      ConditionExpression: '#status = :pending AND expiresAt > :now AND attribute_not_exists(outcome)',
+      ConditionExpression: 'executionArn = :executionArn AND #status = :pending AND expiresAt > :now AND attribute_not_exists(outcome)',
       ExpressionAttributeValues: expect.objectContaining({ ':status': 'APPROVED' }),
     });
     const sent = sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input;
@@ -207,7 +211,7 @@ describe('POST', () => {
   });
 
   const timedOut = () => new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} });
-  const undo = { UpdateExpression: 'SET #status = :pending REMOVE decision', ConditionExpression: 'decision.decidedAt = :decidedAt AND #status IN (:approved, :rejected) AND attribute_not_exists(outcome)' };
+  const undo = { UpdateExpression: 'SET #status = :pending REMOVE decision', ConditionExpression: 'executionArn = :executionArn AND decision.decidedAt = :decidedAt AND #status IN (:approved, :rejected) AND attribute_not_exists(outcome)' };
 
   test('a task that timed out at expiry gets 410, and the decision is taken back', async () => {
     sfn.on(SendTaskSuccessCommand).callsFake(async () => {
@@ -273,7 +277,7 @@ describe('quorum', () => {
     const res = await call('POST', path, 'decision=approve');
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('1 of 2 approvals, by Bob');
-    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { ConditionExpression: '#status = :pending AND expiresAt > :now AND attribute_not_exists(outcome) AND NOT contains(approverEmails, :emailValue)' });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { ConditionExpression: expect.stringContaining('AND NOT contains(approverEmails, :emailValue) AND (attribute_not_exists(creator.approverEmail) OR creator.approverEmail <> :emailValue)') });
     expect(decisionUpdates()).toHaveLength(0);
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
   });
@@ -281,7 +285,7 @@ describe('quorum', () => {
   test('the requester cannot approve: no Approve button, and a POST is refused', async () => {
     plan = { ...pending(), selfApprover: 'bob@example.com' };
     const view = await call('GET', path);
-    expect(view.body).toContain('You asked for this change, so you cannot approve it');
+    expect(view.body).toContain('You asked for this change or created the plan, so you cannot approve it');
     expect(view.body).not.toContain('value="approve"');
     expect((await call('POST', path, 'decision=approve')).statusCode).toBe(403);
     expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 0);
@@ -310,10 +314,6 @@ describe('what the page tells an approver', () => {
     });
     return r;
   };
-  const section = (body: string, id: string) => new RegExp(`<[^>]+id="${id}"[^>]*>([\\s\\S]*?)</(ul|td|p)>`).exec(body)?.[1] ?? '';
-  /** What a reader sees: tags dropped, entities decoded. */
-  const text = (markup: string) =>
-    markup.replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();
 
   test('lists each change’s property details under it, re-creating ones highlighted, escaped, with "+N more"', async () => {
     plan = { ...pending(), review: withDetails() };
@@ -381,5 +381,40 @@ describe('what the page tells an approver', () => {
     expect(text(section(res.body, 'final'))).toBe('How it ended: SUCCEEDED. Record rec-1 SUCCEEDED.');
     // A decided request no longer expires.
     expect(res.body).not.toContain('id="expires"');
+  });
+});
+
+describe('a request closed while a decision is made', () => {
+  test('the last approval, counted just before a release closed the request, is reported as on record but without effect', async () => {
+    const closedWithBob = (): Partial<ApprovalRecord> => ({
+      ...pending(),
+      status: 'CLOSED',
+      requiredApprovals: 1,
+      approvals: [{ approver: { email: 'bob@example.com', name: 'Bob' }, channel: 'web', decidedAt: new Date().toISOString() }],
+      outcome: { outcome: 'RELEASED', reason: 'Released by arn:aws:iam::1:user/operator', finishedAt: new Date().toISOString() },
+    });
+    // The approval is counted; the release closes the record before the decision is written.
+    ddb.on(UpdateCommand).callsFake(async (input) => {
+      if (input.ReturnValues === 'ALL_NEW') {
+        const counted = { ...plan, requiredApprovals: 1, approvals: input.ExpressionAttributeValues?.[':approval'] };
+        plan = closedWithBob();
+        return { Attributes: counted };
+      }
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    });
+    const res = await call('POST', path, 'decision=approve');
+    expect(res.statusCode).toBe(410);
+    expect(res.body).toContain('This approval request was closed');
+    expect(text(section(res.body, 'counted-before-closing'))).toMatch(/^Your approval of .* UTC is on record, but the request closed before it was complete, so it did not take effect: nothing was executed\.$/);
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
+  });
+
+  test('a decision never lands on another run’s request: every decision write names the run it was read for', async () => {
+    await call('POST', path, 'decision=reject');
+    for (const update of ddb.commandCalls(UpdateCommand)) {
+      expect(update.args[0].input.ConditionExpression).toMatch(/^executionArn = :executionArn( AND |$)/);
+      expect(update.args[0].input.ExpressionAttributeValues?.[':executionArn']).toBe('arn:run-1');
+    }
+    expect(ddb.commandCalls(UpdateCommand).length).toBeGreaterThan(0);
   });
 });

@@ -226,7 +226,7 @@ describe('a released plan can be claimed by a new run; the earlier record is kep
     expect(await approvals.claim(next as never)).toMatchObject({ claimed: false, owner: { executionArn: RUN } });
     await closeRun({ state: state({ outcome: 'ABORTED' }), planId: 'plan-abc' }, env);
     const closed = await read();
-    expect(await approvals.claim(next as never)).toEqual({ claimed: true });
+    expect(await approvals.claim(next as never)).toMatchObject({ claimed: true, previousRun: { outcome: 'ABORTED', status: 'CLOSED', decisions: [{ by: 'Alice', decision: 'APPROVED' }] } });
     expect(await read(`PLAN#plan-abc#RUN#${RUN}`)).toEqual({ ...closed, pk: `PLAN#plan-abc#RUN#${RUN}` });
     expect(await read()).toMatchObject({ executionArn: 'arn:run-2', status: 'PENDING', previousRun: { executionArn: RUN, archivedAs: `PLAN#plan-abc#RUN#${RUN}` } });
   });

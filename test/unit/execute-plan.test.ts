@@ -34,7 +34,9 @@ const planNow = (Status: 'CREATE_SUCCESS' | 'CREATE_IN_PROGRESS' | 'EXECUTE_IN_P
 beforeEach(() => {
   sc.reset();
   ddb.reset();
-  ddb.on(GetCommand).resolves({ Item: approved });
+  ddb.on(GetCommand).resolves({});
+  ddb.on(GetCommand, { Key: { pk: 'PLAN#plan-abc' } }).resolves({ Item: approved });
+  ddb.on(UpdateCommand).resolves({});
   planNow('CREATE_SUCCESS');
   sc.on(ExecuteProvisionedProductPlanCommand).resolves({ RecordDetail: { RecordId: 'rec-1', Status: 'CREATED' } });
 });
@@ -51,7 +53,10 @@ test('executes an approved plan with a token derived from the run and the plan',
 
 test('writes the IdempotencyToken onto this run’s approved record before executing, for the audit trail', async () => {
   const order: string[] = [];
-  ddb.on(UpdateCommand).callsFake(async () => void order.push('record token'));
+  ddb.on(UpdateCommand).callsFake(async () => {
+    order.push('record token');
+    return {};
+  });
   sc.on(ExecuteProvisionedProductPlanCommand).callsFake(async () => {
     order.push('execute');
     return { RecordDetail: { RecordId: 'rec-1', Status: 'CREATED' } };
@@ -109,5 +114,35 @@ describe('the plan is checked once more, right before executing', () => {
     planNow('EXECUTE_IN_PROGRESS');
     await expect(executePlan(event, env)).resolves.toMatchObject({ recordId: 'rec-1' });
     expect(sc).toHaveReceivedCommandWith(ExecuteProvisionedProductPlanCommand, { IdempotencyToken: idempotencyToken(run, 'plan-abc') });
+  });
+});
+
+describe('the plan’s creator, as CloudTrail recorded them', () => {
+  const alice = { approver: { email: 'alice@example.com', name: 'Alice' }, channel: 'web' as const, decidedAt: '2026-11-22T10:05:00.000Z' };
+  const decidedBy = (approvals: (typeof alice)[], creatorOnRecord: boolean) => ({
+    ...approved,
+    requiredApprovals: 1,
+    decision: { decision: 'APPROVED', ...approvals.at(-1)!, requestedAt: approved.requestedAt, approvals },
+    ...(creatorOnRecord ? { creator } : {}),
+  });
+  const creator = { arn: 'arn:aws:sts::1:assumed-role/Dev/alice@example.com', approverEmail: 'alice@example.com', verifiedBy: 'cloudtrail', eventId: 'e', eventTime: 't' };
+
+  test.each([
+    ['on the record', true],
+    ['known only from CloudTrail’s record, arrived after the decision', false],
+  ])('a quorum that needed the creator’s own approval is refused, nothing executed (creator %s)', async (_, onRecord) => {
+    ddb.on(GetCommand, { Key: { pk: 'PLAN#plan-abc' } }).resolves({ Item: decidedBy([alice], onRecord) });
+    ddb.on(GetCommand, { Key: { pk: 'CREATOR#plan-abc' } }).resolves({ Item: { pk: 'CREATOR#plan-abc', planId: 'plan-abc', creator, recordedAt: 't' } });
+    await expect(executePlan(event, env)).rejects.toMatchObject({
+      name: 'PlanDeniedError',
+      message: expect.stringContaining('who may not approve it: without it, 0 of 1 approvals. It was not executed.'),
+    });
+    expect(sc).toHaveReceivedCommandTimes(ExecuteProvisionedProductPlanCommand, 0);
+  });
+
+  test('a quorum met without the creator executes', async () => {
+    const bob = { ...alice, approver: { email: 'bob@example.com', name: 'Bob' } };
+    ddb.on(GetCommand, { Key: { pk: 'PLAN#plan-abc' } }).resolves({ Item: decidedBy([alice, bob], true) });
+    await expect(executePlan(event, env)).resolves.toMatchObject({ recordId: 'rec-1' });
   });
 });

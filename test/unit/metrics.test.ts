@@ -149,6 +149,7 @@ describe('the shared middleware', () => {
 
 describe('each function emits its metrics', () => {
   test('ReviewPlan counts a run on its first review only', async () => {
+    ddb.on(GetCommand).resolves({});
     sc.on(DescribeProvisionedProductPlanCommand).resolves({
       ProvisionedProductPlanDetails: { PlanId: 'plan-abc', PlanName: 'p', Status: 'CREATE_SUCCESS', ProvisionProductId: 'pp-1', ProvisionProductName: 'orders' },
       ResourceChanges: [],

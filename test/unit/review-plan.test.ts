@@ -7,6 +7,7 @@ import {
   ServiceCatalogClient,
   ServiceCatalogServiceException,
 } from '@aws-sdk/client-service-catalog';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type ReviewPlanEnv, reviewPlan } from '../../lambdas/review-plan/review-plan';
 import { encodeEnvironment } from '../../lambdas/shared/contracts/environment';
@@ -14,7 +15,9 @@ import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../../lambdas/shared/domain/ri
 import { MAX_DETAILS_PER_CHANGE, MAX_LISTED_CHANGES, MAX_LISTED_DETAILS, summarizeChanges } from '../../lambdas/shared/domain/plan-summary';
 
 const sc = mockClient(ServiceCatalogClient);
+const ddb = mockClient(DynamoDBDocumentClient);
 const baseEnv: ReviewPlanEnv = {
+  TABLE_NAME: 'approvals',
   DEFAULT_ACCEPT_LANGUAGE: 'jp',
   APPROVERS: [{ email: 'alice@example.com' }, { email: 'bob@example.com' }],
   APPROVAL_RULES: { autoApproveUpTo: 'NONE', requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 } },
@@ -24,6 +27,9 @@ const baseEnv: ReviewPlanEnv = {
 let env: ReviewPlanEnv;
 beforeEach(() => {
   sc.reset();
+  ddb.reset();
+  // No CloudTrail record of the plan's creator, unless a test says otherwise.
+  ddb.on(GetCommand).resolves({});
   env = structuredClone(baseEnv);
 });
 
@@ -184,6 +190,20 @@ describe('the approval rules, applied to the reviewed plan', () => {
     expect((await reviewPlan({ input: { planId: 'plan-1' } }, env)).policy).toEqual({ autoApproved: true, requiredApprovals: 0, rule: 'LOW risk is within plangate:autoApproveUpTo (LOW)' });
     describePlanWith([change(1, 'MODIFY', 'TRUE')]);
     expect((await reviewPlan({ input: { planId: 'plan-1' } }, env)).policy).toMatchObject({ autoApproved: false, requiredApprovals: 2 });
+  });
+
+  test('the plan’s creator as CloudTrail recorded it is excluded too, whatever requester the run input names', async () => {
+    const creator = { arn: 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Dev_1/alice@example.com', approverEmail: 'alice@example.com', verifiedBy: 'cloudtrail', eventId: 'e-1', eventTime: '2026-11-22T09:59:00Z' };
+    ddb.on(GetCommand, { Key: { pk: 'CREATOR#plan-1' } }).resolves({ Item: { pk: 'CREATOR#plan-1', planId: 'plan-1', creator, recordedAt: '2026-11-22T09:59:01Z' } });
+    describePlanWith([change(1, 'REMOVE')]);
+    // Alice names Bob as the requester: with both left out, nobody could reach two approvals.
+    await expect(reviewPlan({ input: { planId: 'plan-1', requestedBy: 'bob@example.com' } }, env)).rejects.toMatchObject({
+      name: 'PlanDeniedError',
+      message:
+        "Plan plan-1 cannot be approved: HIGH risk needs 2 approvals from different approvers, but only 0 approver(s) other than the requester and the plan's creator (bob@example.com, alice@example.com) are configured",
+    });
+    env.APPROVERS.push({ email: 'carol@example.com' }, { email: 'dan@example.com' });
+    expect(await reviewPlan({ input: { planId: 'plan-1', requestedBy: 'bob@example.com' } }, env)).toMatchObject({ creator, policy: { selfApprover: 'bob@example.com' } });
   });
 
   test('a quorum the requester leaves out of reach is denied at once, naming why', async () => {

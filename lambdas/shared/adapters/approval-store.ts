@@ -1,12 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, type PutCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from '../contracts/zod';
-import { type ApprovalRecord, approvalRecordSchema, type LinkRecord, linkRecordSchema } from '../contracts/approval-record';
-import type { Approver } from '../contracts/approver';
-import { linkKey, planKey, runKey } from '../contracts/table-keys';
+import {
+  type ApprovalRecord,
+  approvalRecordSchema,
+  type CreatorRecord,
+  creatorRecordSchema,
+  type LinkRecord,
+  linkRecordSchema,
+  type PreviousRun,
+  previousRunOf,
+} from '../contracts/approval-record';
+import { creatorKey, linkKey, planKey, runKey } from '../contracts/table-keys';
 import { isConditionFailure } from './aws-errors';
 import { DuplicateRunError } from '../contracts/errors';
-import type { Approval, HumanDecision } from '../contracts/steps';
+import type { Approval, Creator, HumanDecision } from '../contracts/steps';
 
 /** A personal link's item: by its hash only (contracts/table-keys.ts). */
 const linkItemKey = (linkId: string) => linkKey(createHash('sha256').update(linkId).digest('hex'));
@@ -26,6 +34,16 @@ export function duplicateRunError(planId: string, owner: ApprovalRecord | undefi
 
 export const LINK_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
+/** Whether the run may have executed the plan: it called ExecuteProvisionedProductPlan and was not refused outright. */
+export const hasRun = (record: ApprovalRecord) => Boolean(record.execution && !record.execution.refused);
+
+/**
+ * Whether a link was made for the request this record holds. A link made before links named their run decides only a
+ * plan's first request: once a new run has claimed the plan, it may be the earlier run's.
+ */
+export const linkBelongsTo = (link: LinkRecord, record: ApprovalRecord) =>
+  link.planId === record.planId && (link.executionArn ? link.executionArn === record.executionArn : !record.previousRun);
+
 export class ApprovalStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -39,7 +57,9 @@ export class ApprovalStore {
    * (runKey), and the new record points to it. Returns the record that holds the
    * plan when another run owns it.
    */
-  async claim(record: Omit<ApprovalRecord, 'pk' | 'previousRun'>): Promise<{ claimed: true } | { claimed: false; owner?: ApprovalRecord }> {
+  async claim(
+    record: Omit<ApprovalRecord, 'pk' | 'previousRun'>,
+  ): Promise<{ claimed: true; previousRun?: PreviousRun } | { claimed: false; owner?: ApprovalRecord }> {
     const key = planKey(record.planId);
     const raw = await this.item(key);
     const owner = raw && z.parse(approvalRecordSchema, raw);
@@ -51,7 +71,7 @@ export class ApprovalStore {
     };
     if (owner && owner.executionArn !== record.executionArn) {
       if (!owner.released) return { claimed: false, owner };
-      previousRun = { executionArn: owner.executionArn, archivedAs: runKey(record.planId, owner.executionArn) };
+      previousRun = previousRunOf(owner, runKey(record.planId, owner.executionArn));
       // Copied as stored; a second claimer copying it too writes the same item.
       await this.conditionally(
         new PutCommand({ TableName: this.tableName, Item: { ...raw, pk: previousRun.archivedAs }, ConditionExpression: 'attribute_not_exists(pk)' }),
@@ -63,15 +83,15 @@ export class ApprovalStore {
     }
     try {
       await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...record, pk: key, previousRun }, ...condition }));
-      return { claimed: true };
+      return { claimed: true, previousRun };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       return { claimed: false, owner: await this.get(record.planId) };
     }
   }
 
-  async putLink(linkId: string, planId: string, approver: Approver | undefined, createdAt: string): Promise<void> {
-    const item: LinkRecord = { pk: linkItemKey(linkId), planId, approver, createdAt };
+  async putLink(linkId: string, link: Omit<LinkRecord, 'pk'>): Promise<void> {
+    const item: LinkRecord = { ...link, pk: linkItemKey(linkId) };
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
   }
 
@@ -83,6 +103,75 @@ export class ApprovalStore {
   async get(planId: string): Promise<ApprovalRecord | undefined> {
     const item = await this.item(planKey(planId));
     return item && z.parse(approvalRecordSchema, item);
+  }
+
+  /** Keeps who created a plan, as CloudTrail recorded it; the first record stands. Returns the one that stands. */
+  async recordCreator(planId: string, creator: Creator, recordedAt: string): Promise<Creator> {
+    try {
+      const item: CreatorRecord = { pk: creatorKey(planId), planId, creator, recordedAt };
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return creator;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return (await this.getCreator(planId)) ?? creator;
+    }
+  }
+
+  async getCreator(planId: string): Promise<Creator | undefined> {
+    const item = await this.item(creatorKey(planId));
+    return item && z.parse(creatorRecordSchema, item).creator;
+  }
+
+  /**
+   * Puts the plan's creator on its open approval record, once: from then on they may not approve, and an approval they
+   * gave already is taken back (kept in voidedApprovals). A decided record keeps its decision; execution refuses
+   * a plan whose quorum needed the creator. Returns the record as updated and the approvals taken back, or undefined
+   * when there is no record to update (none, closed, or it names its creator already).
+   */
+  async applyCreator(planId: string, creator: Creator): Promise<{ record: ApprovalRecord; voided: Approval[] } | undefined> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const record = await this.get(planId);
+      if (!record || record.outcome || record.creator) return undefined;
+      const approvals = record.approvals ?? [];
+      const own = (a: Approval) => creator.approverEmail !== undefined && a.approver.email.toLowerCase() === creator.approverEmail.toLowerCase();
+      const voided = record.status === 'PENDING' ? approvals.filter(own) : [];
+      const kept = approvals.filter((a) => !voided.includes(a));
+      const updated = await this.updated(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: planKey(planId) },
+          UpdateExpression: voided.length
+            ? 'SET creator = :creator, approvals = :kept, approverEmails = :keptEmails, voidedApprovals = :voided'
+            : 'SET creator = :creator',
+          // Approvals only grow while the request is open: the same count is the same list.
+          ConditionExpression:
+            'executionArn = :executionArn AND #status = :status AND attribute_not_exists(outcome) AND attribute_not_exists(creator) AND ' +
+            (approvals.length ? 'size(approvals) = :count' : 'attribute_not_exists(approvals)'),
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':creator': creator,
+            ':executionArn': record.executionArn,
+            ':status': record.status,
+            ...(approvals.length ? { ':count': approvals.length } : {}),
+            ...(voided.length ? { ':kept': kept, ':keptEmails': kept.map((a) => a.approver.email.toLowerCase()), ':voided': voided } : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      if (updated) return { record: updated, voided };
+    }
+    throw new Error(`The approval record of plan ${planId} kept changing while its creator was being recorded`);
+  }
+
+  /**
+   * One run's record for a plan: the current one while that run owns the plan, otherwise the copy kept when a new
+   * run claimed it.
+   */
+  async getRun(planId: string, executionArn: string): Promise<ApprovalRecord | undefined> {
+    const current = await this.get(planId);
+    if (!current || current.executionArn === executionArn) return current;
+    const archived = await this.item(runKey(planId, executionArn));
+    return archived && z.parse(approvalRecordSchema, archived);
   }
 
   private async item(pk: string): Promise<Record<string, unknown> | undefined> {
@@ -102,7 +191,7 @@ export class ApprovalStore {
       if (!record || record.executionArn !== executionArn) return undefined;
       if (record.outcome) return { record, closedNow: false };
       const status = record.status === 'PENDING' ? 'CLOSED' : record.status;
-      const released = status === 'CLOSED' || (status === 'APPROVED' && !record.execution);
+      const released = status === 'CLOSED' || (status === 'APPROVED' && !hasRun(record));
       const closed = await this.updated(
         new UpdateCommand({
           TableName: this.tableName,
@@ -145,8 +234,11 @@ export class ApprovalStore {
         TableName: this.tableName,
         Key: { pk: planKey(planId) },
         UpdateExpression: 'SET released = :released, releasedBy = :by',
-        ConditionExpression: 'executionArn = :executionArn AND attribute_exists(outcome)',
-        ExpressionAttributeValues: { ':released': true, ':by': by, ':executionArn': record.executionArn },
+        // Never a rejected plan, nor one that ran or may have: those stay locked whoever asks.
+        ConditionExpression:
+          'executionArn = :executionArn AND attribute_exists(outcome) AND #status <> :rejected AND (attribute_not_exists(execution) OR attribute_exists(execution.refused))',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':released': true, ':by': by, ':executionArn': record.executionArn, ':rejected': 'REJECTED' },
         ReturnValues: 'ALL_NEW',
       }),
     );
@@ -156,16 +248,18 @@ export class ApprovalStore {
    * Records a decision once: only a pending, unexpired approval accepts one. Returns the task token
    * to complete, or undefined when the approval was already decided or has expired.
    */
-  async decide(planId: string, decision: HumanDecision, nowSeconds: number): Promise<string | undefined> {
+  async decide(planId: string, executionArn: string, decision: HumanDecision, nowSeconds: number): Promise<string | undefined> {
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: planKey(planId) },
           UpdateExpression: 'SET #status = :status, decision = :decision',
-          ConditionExpression: '#status = :pending AND expiresAt > :now AND attribute_not_exists(outcome)',
+          // The run is part of the condition: a new run may have claimed the plan since the record was read.
+          ConditionExpression: 'executionArn = :executionArn AND #status = :pending AND expiresAt > :now AND attribute_not_exists(outcome)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
+            ':executionArn': executionArn,
             ':status': decision.decision,
             ':decision': decision,
             ':pending': 'PENDING',
@@ -185,7 +279,7 @@ export class ApprovalStore {
    * Counts one approval towards the quorum: only while pending and unexpired, and once per approver.
    * Returns the record with the approval added, or undefined when it could not be counted.
    */
-  async addApproval(planId: string, decision: HumanDecision, nowSeconds: number): Promise<ApprovalRecord | undefined> {
+  async addApproval(planId: string, executionArn: string, decision: HumanDecision, nowSeconds: number): Promise<ApprovalRecord | undefined> {
     const email = decision.approver.email.toLowerCase();
     const { approver, channel, decidedAt, comment, principal } = decision;
     const approval: Approval = { approver, channel, decidedAt, comment, principal };
@@ -195,9 +289,13 @@ export class ApprovalStore {
         Key: { pk: planKey(planId) },
         UpdateExpression:
           'SET approvals = list_append(if_not_exists(approvals, :empty), :approval), approverEmails = list_append(if_not_exists(approverEmails, :empty), :email)',
-        ConditionExpression: '#status = :pending AND expiresAt > :now AND attribute_not_exists(outcome) AND NOT contains(approverEmails, :emailValue)',
+        // Never the plan's creator's, even when CloudTrail's record of who created it lands in between.
+        ConditionExpression:
+          'executionArn = :executionArn AND #status = :pending AND expiresAt > :now AND attribute_not_exists(outcome) AND NOT contains(approverEmails, :emailValue) ' +
+          'AND (attribute_not_exists(creator.approverEmail) OR creator.approverEmail <> :emailValue)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
+          ':executionArn': executionArn,
           ':empty': [],
           ':approval': [approval],
           ':email': [email],
@@ -214,16 +312,23 @@ export class ApprovalStore {
    * Undoes a decision whose task could not be completed, so it can be made again. Does nothing once the
    * decision is gone or the approval has expired.
    */
-  async undoDecision(planId: string, decidedAt: string): Promise<void> {
+  async undoDecision(planId: string, executionArn: string, decidedAt: string): Promise<void> {
     await this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: planKey(planId) },
         UpdateExpression: 'SET #status = :pending REMOVE decision',
         // Never once the run is closed: the record then says how the run ended, and stays so.
-        ConditionExpression: 'decision.decidedAt = :decidedAt AND #status IN (:approved, :rejected) AND attribute_not_exists(outcome)',
+        ConditionExpression:
+          'executionArn = :executionArn AND decision.decidedAt = :decidedAt AND #status IN (:approved, :rejected) AND attribute_not_exists(outcome)',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':pending': 'PENDING', ':decidedAt': decidedAt, ':approved': 'APPROVED', ':rejected': 'REJECTED' },
+        ExpressionAttributeValues: {
+          ':executionArn': executionArn,
+          ':pending': 'PENDING',
+          ':decidedAt': decidedAt,
+          ':approved': 'APPROVED',
+          ':rejected': 'REJECTED',
+        },
       }),
     );
   }
@@ -246,9 +351,12 @@ export class ApprovalStore {
     );
   }
 
-  /** Records the IdempotencyToken of this run's execution, before executing; only on an approval this run owns. */
-  async recordExecution(planId: string, executionArn: string, execution: NonNullable<ApprovalRecord['execution']>): Promise<void> {
-    await this.client.send(
+  /**
+   * Records the IdempotencyToken of this run's execution, before executing; only on an approval this run owns.
+   * Returns whether this is the run's first attempt: a retry may follow an earlier call that did execute.
+   */
+  async recordExecution(planId: string, executionArn: string, execution: NonNullable<ApprovalRecord['execution']>): Promise<{ first: boolean }> {
+    const { Attributes } = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: planKey(planId) },
@@ -256,14 +364,38 @@ export class ApprovalStore {
         ConditionExpression: 'executionArn = :executionArn AND #status = :approved',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':execution': execution, ':executionArn': executionArn, ':approved': 'APPROVED' },
+        ReturnValues: 'UPDATED_OLD',
+      }),
+    );
+    return { first: Attributes?.execution === undefined };
+  }
+
+  /**
+   * Notes that Service Catalog refused the run's only execute call outright, so nothing ran and closing releases the
+   * plan. Only before the run is closed, and only once.
+   */
+  async recordExecutionRefused(planId: string, executionArn: string, refused: { error: string; at: string }): Promise<void> {
+    await this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: planKey(planId) },
+        UpdateExpression: 'SET execution.refused = :refused',
+        ConditionExpression: 'executionArn = :executionArn AND attribute_exists(execution) AND attribute_not_exists(outcome)',
+        ExpressionAttributeValues: { ':refused': refused, ':executionArn': executionArn },
       }),
     );
   }
 
-  /** Drops the task token once the task is completed or can no longer be. */
-  async forgetTaskToken(planId: string): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({ TableName: this.tableName, Key: { pk: planKey(planId) }, UpdateExpression: 'REMOVE taskToken' }),
+  /** Drops the task token once the task is completed or can no longer be (only this run's: the plan may be re-claimed). */
+  async forgetTaskToken(planId: string, executionArn: string): Promise<void> {
+    await this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: planKey(planId) },
+        UpdateExpression: 'REMOVE taskToken',
+        ConditionExpression: 'executionArn = :executionArn',
+        ExpressionAttributeValues: { ':executionArn': executionArn },
+      }),
     );
   }
 

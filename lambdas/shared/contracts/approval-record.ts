@@ -1,6 +1,6 @@
 import * as z from './zod';
 import { approverSchema } from './approver';
-import { approvalDecisionSchema, approvalSchema, outcomeSchema, planIdSchema, reviewResultSchema } from './steps';
+import { approvalDecisionSchema, approvalSchema, creatorSchema, outcomeSchema, planIdSchema, reviewResultSchema } from './steps';
 
 /*
  * The approval table's items, keyed as table-keys.ts says. An approval record holds its status, the task token while
@@ -28,8 +28,12 @@ export const approvalRecordSchema = z.object({
   review: reviewResultSchema,
   /** Distinct approvals needed for this plan's risk level (0 when a rule approved it). @default 1 */
   requiredApprovals: z.optional(z.number()),
-  /** The approver who asked for the run: they may not approve it. */
+  /** The approver the run input names as who asked: they may not approve it. */
   selfApprover: z.optional(z.string()),
+  /** Who created the plan, as CloudTrail recorded it (possibly after the request opened): they may not approve it either. */
+  creator: z.optional(creatorSchema),
+  /** Approvals taken back because CloudTrail showed, after they were given, that the approver created the plan. */
+  voidedApprovals: z.optional(z.array(approvalSchema)),
   /** Approvals counted so far, in order, and who gave them (for the distinct-approver rule). */
   approvals: z.optional(z.array(approvalSchema)),
   approverEmails: z.optional(z.array(z.string())),
@@ -38,7 +42,14 @@ export const approvalRecordSchema = z.object({
   remindedAt: z.optional(z.string()),
   expiredAt: z.optional(z.string()),
   /** Written just before ExecuteProvisionedProductPlan, so the token is on record even if the run dies there. */
-  execution: z.optional(z.object({ idempotencyToken: z.string(), startedAt: z.string() })),
+  execution: z.optional(
+    z.object({
+      idempotencyToken: z.string(),
+      startedAt: z.string(),
+      /** Service Catalog refused the run's first and only execute call (nothing ran), so the plan may be released. */
+      refused: z.optional(z.object({ error: z.string(), at: z.string() })),
+    }),
+  ),
   /** How the run ended. Written once, when the run is closed: nothing changes the record's decision after it. */
   outcome: z.optional(
     z.object({
@@ -60,15 +71,52 @@ export const approvalRecordSchema = z.object({
   notifiedEventAt: z.optional(z.string()),
   notifiedSlackAt: z.optional(z.string()),
   /** The record of the earlier, released run for this plan, kept under this key when this run claimed the plan. */
-  previousRun: z.optional(z.object({ executionArn: z.string(), archivedAs: z.string() })),
+  previousRun: z.optional(
+    z.object({
+      executionArn: z.string(),
+      archivedAs: z.string(),
+      /** How it ended, for the approvers of this run (records claimed before these were kept lack them). */
+      status: z.optional(z.enum(APPROVAL_STATUSES)),
+      outcome: z.optional(outcomeSchema),
+      reason: z.optional(z.string()),
+      finishedAt: z.optional(z.string()),
+      releasedBy: z.optional(z.string()),
+      /** Its approvals and decision, with their comments. */
+      decisions: z.optional(z.array(z.object({ by: z.string(), decision: z.string(), comment: z.optional(z.string()) }))),
+    }),
+  ),
 });
 export type ApprovalRecord = z.infer<typeof approvalRecordSchema>;
+export type PreviousRun = NonNullable<ApprovalRecord['previousRun']>;
+
+/** What a new run keeps of the earlier, released run for the same plan, so its approvers see how that one went. */
+export function previousRunOf(earlier: ApprovalRecord, archivedAs: string): PreviousRun {
+  const approvals = (earlier.approvals ?? []).map((a) => ({ by: a.approver.name ?? a.approver.email, decision: 'APPROVED', comment: a.comment }));
+  const d = earlier.decision;
+  const decided = d && d.channel !== 'rule' && !d.approvals ? [{ by: d.approver.name ?? d.approver.email, decision: d.decision, comment: d.comment }] : [];
+  return {
+    executionArn: earlier.executionArn,
+    archivedAs,
+    status: earlier.status,
+    outcome: earlier.outcome?.outcome,
+    reason: earlier.outcome?.reason,
+    finishedAt: earlier.outcome?.finishedAt,
+    releasedBy: earlier.releasedBy,
+    decisions: [...approvals, ...decided],
+  };
+}
+
+/** CREATOR#<planId>: who created the plan, from CloudTrail's record, written once by the PlanCreated function. */
+export const creatorRecordSchema = z.object({ pk: z.string(), planId: planIdSchema, creator: creatorSchema, recordedAt: z.string() });
+export type CreatorRecord = z.infer<typeof creatorRecordSchema>;
 
 export const linkRecordSchema = z.object({
   pk: z.string(),
   planId: planIdSchema,
   /** Whose personal link this is; absent for a view-only link (the one posted to a Slack channel). */
   approver: z.optional(approverSchema),
+  /** The run whose request the link was sent for: it decides nothing for another run. Absent on links made before. */
+  executionArn: z.optional(z.string()),
   createdAt: z.string(),
 });
 export type LinkRecord = z.infer<typeof linkRecordSchema>;

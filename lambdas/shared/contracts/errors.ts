@@ -46,7 +46,7 @@ export class ReleaseRefusedError extends ExpectedError {
   override readonly name = 'ReleaseRefusedError';
   constructor(
     message: string,
-    readonly reason: 'unknown-plan' | 'still-running',
+    readonly reason: 'unknown-plan' | 'still-running' | 'rejected' | 'executed',
   ) {
     super(message);
   }

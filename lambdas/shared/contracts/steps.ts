@@ -111,11 +111,28 @@ export const approvalPolicySchema = z.object({
 });
 export type ApprovalPolicy = z.infer<typeof approvalPolicySchema>;
 
+/**
+ * Who created a plan, as CloudTrail recorded CreateProvisionedProductPlan's caller: the requester PlanGate has
+ * verified, unlike a run input's `requestedBy`, which is a claim. Written by the PlanCreated function only.
+ */
+export const creatorSchema = z.object({
+  arn: z.string(),
+  /** The approver that principal is (by iamPrincipals, email, or an Identity Center session name): they may not approve. */
+  approverEmail: z.optional(z.string()),
+  verifiedBy: z.literal('cloudtrail'),
+  eventId: z.string(),
+  eventTime: z.string(),
+});
+export type Creator = z.infer<typeof creatorSchema>;
+
 /** ReviewPlan's output, at `$.review`. */
 export const reviewResultSchema = z.object({
   planId: planIdSchema,
   acceptLanguage: acceptLanguageSchema,
+  /** As the run input claims it. */
   requestedBy: z.optional(z.string()),
+  /** As CloudTrail recorded it, when known by the review. */
+  creator: z.optional(creatorSchema),
   planStatus: z.string(),
   plan: z.optional(planSummarySchema),
   summary: z.optional(changeSummarySchema),

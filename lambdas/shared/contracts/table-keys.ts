@@ -1,8 +1,9 @@
 /*
- * The approval table's partition keys (`pk`). One table, four kinds of item:
+ * The approval table's partition keys (`pk`). One table, five kinds of item:
  *   planKey     the approval record of the one run that owns the plan (contracts/approval-record.ts). The audit
  *               trail: never deleted.
  *   runKey      an earlier run's record, moved here unchanged when a new run claimed the released plan.
+ *   creatorKey  who created the plan, as CloudTrail recorded it (the verified requester), written once.
  *   linkKey     one approver's personal link, by the link's SHA-256 only, so read access to the table does not hand
  *               out working links.
  *   recordKey   the run waiting for a provisioned product's record, and the newest status change of the stack behind
@@ -10,6 +11,7 @@
  * The functions, the command line and local mode's printed commands all read items by these keys.
  */
 export const planKey = (planId: string) => `PLAN#${planId}`;
+export const creatorKey = (planId: string) => `CREATOR#${planId}`;
 export const runKey = (planId: string, executionArn: string) => `${planKey(planId)}#RUN#${executionArn}`;
 /** `linkHash`: the hex SHA-256 of the link id. */
 export const linkKey = (linkHash: string) => `LINK#${linkHash}`;

@@ -5,13 +5,19 @@ const globToRegExp = (pattern: string) => new RegExp(`^${pattern.split('*').map(
 
 /**
  * The approver who asked for the run, if any: `requestedBy` is their email, or an IAM/STS principal ARN
- * (CloudTrail's user identity) matching one of their `iamPrincipals` patterns. They may not approve it.
+ * (CloudTrail's user identity) matching one of their `iamPrincipals` patterns, or an Identity Center session named by
+ * their email. They may not approve it.
  */
 export function approverWhoRequested(requestedBy: string | undefined, approvers: Approver[]): Approver | undefined {
   if (!requestedBy) return undefined;
   const who = requestedBy.trim().toLowerCase();
+  // IAM Identity Center names a signed-in person's session by their user name, usually their email.
+  const session = /^arn:aws[a-z-]*:sts::\d{12}:assumed-role\/[^/]+\/([^/]+)$/.exec(requestedBy.trim())?.[1]?.toLowerCase();
   return approvers.find(
-    (a) => a.email.toLowerCase() === who || (a.iamPrincipals ?? []).some((pattern) => globToRegExp(pattern).test(requestedBy.trim())),
+    (a) =>
+      a.email.toLowerCase() === who ||
+      a.email.toLowerCase() === session ||
+      (a.iamPrincipals ?? []).some((pattern) => globToRegExp(pattern).test(requestedBy.trim())),
   );
 }
 
@@ -21,8 +27,13 @@ export function approverWithPrincipal(principalArn: string, approvers: Approver[
 }
 
 /** Approvers whose approval is still missing: not yet approved, and not the requester (who may not approve). */
-export function waitingOn(record: Pick<ApprovalRecord, 'approvers' | 'approverEmails' | 'selfApprover'>): Approver[] {
+export function waitingOn(record: Pick<ApprovalRecord, 'approvers' | 'approverEmails' | 'selfApprover' | 'creator'>): Approver[] {
   const approved = new Set(record.approverEmails ?? []);
-  const self = record.selfApprover?.toLowerCase();
-  return record.approvers.filter((a) => !approved.has(a.email.toLowerCase()) && a.email.toLowerCase() !== self);
+  return record.approvers.filter((a) => !approved.has(a.email.toLowerCase()) && !mayNotApprove(record, a.email));
+}
+
+/** The requester the run names, and the plan's creator as CloudTrail recorded it, may reject but not approve. */
+export function mayNotApprove(record: Pick<ApprovalRecord, 'selfApprover' | 'creator'>, email: string): boolean {
+  const who = email.toLowerCase();
+  return record.selfApprover?.toLowerCase() === who || record.creator?.approverEmail?.toLowerCase() === who;
 }

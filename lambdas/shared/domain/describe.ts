@@ -1,6 +1,7 @@
 /** Plain-text descriptions of plans and changes, shared by emails, the approval page and notifications. */
-import type { ApprovalRecord } from '../contracts/approval-record';
+import type { ApprovalRecord, PreviousRun } from '../contracts/approval-record';
 import type { Approver } from '../contracts/approver';
+import { mayNotApprove } from './approvers';
 import type { Approval, ApprovalDecision, ChangeDetail, ChangeSummary, ResourceChangeSummary, ReviewResult } from '../contracts/steps';
 
 export function planTitle(review: Pick<ReviewResult, 'planId' | 'plan'>): string {
@@ -98,12 +99,12 @@ export function describeDetails(change: ResourceChangeSummary): string[] {
   return change.detailsUnlisted ? [...lines, `  +${change.detailsUnlisted} more`] : lines;
 }
 
-type Quorum = Pick<ApprovalRecord, 'approvals' | 'approverEmails' | 'requiredApprovals' | 'selfApprover'>;
+type Quorum = Pick<ApprovalRecord, 'approvals' | 'approverEmails' | 'requiredApprovals' | 'selfApprover' | 'creator'>;
 
 /** What approving would do for this approver, or undefined when they cannot approve (their own request, or approved already). */
 export function whatApprovingDoes(record: Quorum, approverEmail: string): string | undefined {
   const email = approverEmail.toLowerCase();
-  if (record.selfApprover?.toLowerCase() === email || (record.approverEmails ?? []).includes(email)) return undefined;
+  if (mayNotApprove(record, email) || (record.approverEmails ?? []).includes(email)) return undefined;
   const required = record.requiredApprovals ?? 1;
   const after = required - (record.approvals ?? []).length - 1;
   if (after <= 0) return 'Yours is the last approval needed: if you approve, the plan runs right away.';
@@ -119,4 +120,17 @@ export function whatTheDecisionMeans(decision: ApprovalDecision['decision']): st
   return decision === 'APPROVED'
     ? 'PlanGate is executing it now and follows it to the end, then sends the outcome to the notification list. Open this link again to see how it ended.'
     : 'The plan will not be executed: PlanGate never runs a rejected plan. To make this change, create a new plan and request approval again.';
+}
+
+/**
+ * How the earlier, released request for the same plan went: "An earlier request for this plan ended EXPIRED on
+ * 2026-11-20 10:00 UTC: … Alice approved: “looks fine”." Plain text; the comments are the approvers' own words.
+ */
+export function describePreviousRun(previous: PreviousRun): string[] {
+  const ended = previous.outcome ? `ended ${previous.outcome}` : `was ${previous.status?.toLowerCase() ?? 'closed'}`;
+  const when = previous.finishedAt ? ` on ${utcTime(new Date(previous.finishedAt))}` : '';
+  const lines = [`An earlier request for this plan ${ended}${when}${previous.reason ? `: ${previous.reason}` : '.'}`];
+  if (previous.releasedBy) lines.push(`It was released by ${previous.releasedBy}.`);
+  for (const d of previous.decisions ?? []) lines.push(`${d.by} ${d.decision === 'REJECTED' ? 'rejected' : 'approved'} it${d.comment ? `: “${d.comment}”` : '.'}`);
+  return lines;
 }

@@ -1,5 +1,5 @@
 import type { Approver } from '../contracts/approver';
-import type { ApprovalPolicy, ApprovalRules, RiskLevel } from '../contracts/steps';
+import type { ApprovalPolicy, ApprovalRules, Creator, RiskLevel } from '../contracts/steps';
 import { approverWhoRequested } from './approvers';
 import { riskRank } from './risk';
 
@@ -17,16 +17,20 @@ export function approvalPolicy(
   rules: ApprovalRules,
   approvers: Approver[],
   requestedBy: string | undefined,
+  creator?: Creator,
 ): ApprovalPolicy | UnreachableQuorum {
   if (rules.autoApproveUpTo !== 'NONE' && riskRank(risk) <= riskRank(rules.autoApproveUpTo)) {
     return { autoApproved: true, requiredApprovals: 0, rule: `${risk} risk is within plangate:autoApproveUpTo (${rules.autoApproveUpTo})` };
   }
   const required = rules.requiredApprovals[risk];
   const self = approverWhoRequested(requestedBy, approvers);
-  const eligible = approvers.length - (self ? 1 : 0);
+  const excluded = [...new Set([self?.email, creator?.approverEmail].filter((e): e is string => Boolean(e)).map((e) => e.toLowerCase()))];
+  const eligible = approvers.length - excluded.length;
   if (eligible < required) {
     return new UnreachableQuorum(
-      `${risk} risk needs ${required} approvals from different approvers, but only ${eligible} approver(s) other than the requester (${self?.email}) are configured`,
+      `${risk} risk needs ${required} approvals from different approvers, but only ${eligible} approver(s) other than ${
+        creator?.approverEmail ? "the requester and the plan's creator" : 'the requester'
+      } (${excluded.join(', ')}) are configured`,
     );
   }
   return {

@@ -77,16 +77,30 @@ const fields = (pairs: [string, string][]): SectionBlock => ({
   fields: pairs.map(([name, value]) => ({ type: 'mrkdwn', text: clip(`*${name}*\n${escapeMrkdwn(value)}`, 2000) })),
 });
 
+/**
+ * What an Approve or Reject button carries: the plan and the run whose request it was posted for, so a click on an
+ * earlier request's message never decides a later run's request for the same plan.
+ */
+export const buttonValue = (planId: string, executionArn: string) => `${planId} ${executionArn}`;
+
+export function parseButtonValue(value: string | undefined): { planId: string; executionArn?: string } | undefined {
+  const [planId, executionArn, ...rest] = (value ?? '').split(' ');
+  if (!planId || rest.length) return undefined;
+  return { planId, executionArn };
+}
+
 /** The request posted to the channel: what changes (removals and replacements first), and how to decide. */
 export function approvalRequestMessage(input: {
   review: ReviewResult;
+  /** The run that asks: its buttons decide its request only. */
+  executionArn: string;
   pageUrl: string;
   expiresAt: Date;
   interactive: boolean;
   /** For the reminder: the progress so far and whose decision is still missing. */
   reminder?: string;
 }): SlackMessage {
-  const { review, pageUrl, expiresAt, interactive, reminder } = input;
+  const { review, executionArn, pageUrl, expiresAt, interactive, reminder } = input;
   const title = planTitle(review);
   const sections = changeSections((review.summary?.changes ?? []).slice(0, MAX_LISTED_CHANGES), MAX_BLOCKS - OTHER_BLOCKS);
   const more = (review.summary?.total ?? 0) - sections.listed;
@@ -114,7 +128,7 @@ export function approvalRequestMessage(input: {
         style: 'primary',
         text: { type: 'plain_text', text: 'Approve' },
         action_id: APPROVE_ACTION,
-        value: review.planId,
+        value: buttonValue(review.planId, executionArn),
         confirm: {
           title: { type: 'plain_text', text: 'Approve this plan?' },
           text: { type: 'mrkdwn', text: escapeMrkdwn(clip(`Approving lets PlanGate execute ${title}.`, 300)) },
@@ -122,7 +136,7 @@ export function approvalRequestMessage(input: {
           deny: { type: 'plain_text', text: 'Cancel' },
         },
       },
-      { type: 'button', style: 'danger', text: { type: 'plain_text', text: 'Reject' }, action_id: REJECT_ACTION, value: review.planId },
+      { type: 'button', style: 'danger', text: { type: 'plain_text', text: 'Reject' }, action_id: REJECT_ACTION, value: buttonValue(review.planId, executionArn) },
     );
   }
   blocks.push({ type: 'actions', elements: buttons } satisfies ActionsBlock);

@@ -1,0 +1,127 @@
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import * as z from '../shared/contracts/zod';
+import { ApprovalStore } from '../shared/adapters/approval-store';
+import { emailApprover } from '../shared/adapters/approver-email';
+import { dynamo } from '../shared/adapters/clients/dynamodb';
+import { stepFunctions } from '../shared/adapters/clients/step-functions';
+import type { ApprovalRecord } from '../shared/contracts/approval-record';
+import type { Environment } from '../shared/contracts/environment';
+import { parseInput } from '../shared/contracts/parse-input';
+import { type Approval, type Creator, planIdSchema } from '../shared/contracts/steps';
+import { approverWhoRequested, waitingOn } from '../shared/domain/approvers';
+import { describeProgress, planTitle, snsSubject } from '../shared/domain/describe';
+import { untrusted } from '../shared/domain/text';
+import { logger } from '../shared/runtime/logger';
+import { addRunKeys } from '../shared/runtime/run-keys';
+
+export const PLAN_CREATED_ENV = ['TABLE_NAME', 'STATE_MACHINE_ARN', 'APPROVAL_TOPIC_ARN', 'APPROVERS'] as const;
+export type PlanCreatedEnv = Environment<(typeof PLAN_CREATED_ENV)[number]>;
+
+/**
+ * CloudTrail's record of CreateProvisionedProductPlan, as EventBridge delivers it. Only AWS puts events with an `aws.`
+ * source on a bus (PutEvents refuses them), so the caller it names is who created the plan: PlanGate's verified requester.
+ */
+const cloudTrailEventSchema = z.object({
+  source: z.literal('aws.servicecatalog'),
+  'detail-type': z.literal('AWS API Call via CloudTrail'),
+  detail: z.object({
+    eventSource: z.literal('servicecatalog.amazonaws.com'),
+    eventName: z.literal('CreateProvisionedProductPlan'),
+    eventID: z.string().check(z.minLength(1), z.maxLength(100)),
+    eventTime: z.string(),
+    userIdentity: z.object({ arn: z.string().check(z.regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:/, 'must be an IAM or STS principal ARN')) }),
+    // CloudTrail records response elements in lowerCamelCase.
+    responseElements: z.object({ planId: planIdSchema }),
+  }),
+});
+
+/**
+ * A plan was created: keeps who created it (CREATOR#<planId>), puts them on a request already open for the plan (an
+ * approval they gave there no longer counts, and the other approvers are told), then starts a run for the plan. A run
+ * input naming someone else as the requester can no longer let the creator approve their own plan.
+ */
+export async function planCreated(event: unknown, env: PlanCreatedEnv): Promise<{ planId: string; creator: Creator; executionArn?: string }> {
+  const { detail } = parseInput(cloudTrailEventSchema, event);
+  const planId = detail.responseElements.planId;
+  const arn = detail.userIdentity.arn;
+  const creator: Creator = {
+    arn,
+    approverEmail: approverWhoRequested(arn, env.APPROVERS)?.email,
+    verifiedBy: 'cloudtrail',
+    eventId: detail.eventID,
+    eventTime: detail.eventTime,
+  };
+  const store = new ApprovalStore(dynamo, env.TABLE_NAME);
+  const stands = await store.recordCreator(planId, creator, new Date().toISOString());
+  const applied = await store.applyCreator(planId, stands);
+  const record = applied?.record ?? (await store.get(planId));
+  if (record) {
+    addRunKeys({ planId, executionArn: record.executionArn });
+    const finding = creatorFinding(record, stands, applied?.voided ?? []);
+    if (finding) await tellApprovers(record, stands, finding, env);
+  }
+  const executionArn = await startRun(planId, stands, env.STATE_MACHINE_ARN);
+  return { planId, creator: stands, executionArn };
+}
+
+/**
+ * What the approvers of a request opened before CloudTrail's record arrived must hear: an approval by the creator that
+ * no longer counts (or, on a decided request, that counted), or a request that named someone else as its requester.
+ * Nothing when the request named the creator all along.
+ */
+export function creatorFinding(record: ApprovalRecord, creator: Creator, voided: Approval[]): string | undefined {
+  const title = planTitle(record.review);
+  const own = (email: string) => email.toLowerCase() === creator.approverEmail?.toLowerCase();
+  const decision = record.decision?.channel === 'rule' ? undefined : record.decision;
+  if (voided.length) {
+    return `CloudTrail shows that ${creator.arn} created plan ${title}, so the approval they gave it no longer counts. ${describeProgress(record)}.`;
+  }
+  if (decision?.decision === 'APPROVED' && (decision.approvals ?? [decision]).some((a) => own(a.approver.email))) {
+    const executed = record.execution && !record.execution.refused;
+    return (
+      `CloudTrail shows that ${creator.arn} created plan ${title}, and their approval counted towards its decision. ` +
+      (executed ? 'The plan was executed: review the change.' : 'PlanGate will not execute it on that approval.')
+    );
+  }
+  const named = approverWhoRequested(record.requestedBy, record.approvers);
+  const namedCreator = record.requestedBy === creator.arn || (named !== undefined && own(named.email));
+  if (!namedCreator) {
+    return `The request for plan ${title} names ${record.requestedBy ?? 'nobody'} as its requester, but CloudTrail shows that ${creator.arn} created the plan; they may not approve it.`;
+  }
+  return undefined;
+}
+
+/** Every approver of the request hears it, the creator aside (they know), by the same personal channel as the request. */
+async function tellApprovers(record: ApprovalRecord, creator: Creator, finding: string, env: PlanCreatedEnv) {
+  logger.warn('Plan creator differs from the request', { planId: record.planId, creator: creator.arn, requestedBy: record.requestedBy });
+  const still = record.status === 'PENDING' && !record.outcome ? waitingOn(record).map((a) => a.name ?? a.email) : [];
+  const body = [
+    untrusted(finding),
+    ...(still.length ? ['', `Still waiting on: ${untrusted(still.join(', '))}.`] : []),
+    '',
+    'PlanGate learns who created a plan from CloudTrail; the requester a run input names is only a claim.',
+  ].join('\n');
+  const subject = snsSubject(`[PlanGate] Plan ${planTitle(record.review)}: who created it`);
+  for (const approver of record.approvers) {
+    if (approver.email.toLowerCase() === creator.approverEmail?.toLowerCase()) continue;
+    await emailApprover(env.APPROVAL_TOPIC_ARN, approver.email, { subject, body });
+  }
+}
+
+/**
+ * Starts the run for the plan, named after CloudTrail's event so a redelivered event starts nothing new. A run for a
+ * plan another run already owns ends DUPLICATE, as before; the approvers were told above what it found.
+ */
+async function startRun(planId: string, creator: Creator, stateMachineArn: string): Promise<string | undefined> {
+  const name = `created-${creator.eventId.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 80);
+  try {
+    const { executionArn } = await stepFunctions.send(
+      new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ planId, requestedBy: creator.arn }) }),
+    );
+    return executionArn;
+  } catch (error) {
+    if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+    logger.info('Run for this CloudTrail event already started', { planId, name });
+    return undefined;
+  }
+}
