@@ -59,7 +59,7 @@ async function closeEnded(detail: z.infer<typeof statusChangeSchema>['detail'], 
     approval: own?.decision,
     error: { Error: detail.error ?? detail.status, Cause: reason },
   };
-  return closeRun({ state, planId: own?.planId, error: detail.error ?? undefined, cause: detail.cause ? clip(detail.cause, 4000) : undefined }, env);
+  return closeRun({ state, planId: own?.planId, closer: 'CloseRun', error: detail.error ?? undefined, cause: detail.cause ? clip(detail.cause, 4000) : undefined }, env);
 }
 
 /** Where the run had got to, from its approval record, and so what became of the plan. */

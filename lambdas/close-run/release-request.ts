@@ -98,7 +98,7 @@ export async function release(request: { planId: string; by: string; reason?: st
       approval: record.decision,
       error: { Error: 'Released', Cause: reason },
     };
-    await closeRun({ state, planId: request.planId }, env);
+    await closeRun({ state, planId: request.planId, closer: 'Release' }, env);
   }
   const released = await store.release(request.planId, request.by, { outcome: 'RELEASED', reason: `Released by ${request.by}`, finishedAt: new Date().toISOString() });
   if (!released) {

@@ -14,5 +14,5 @@ export type NotifyEnv = CloseRunEnv;
 export async function notify(event: unknown, env: NotifyEnv): Promise<OutcomeDetail> {
   const state = parseInput(runStateSchema, event);
   // Only a reviewed plan can have an approval record, and only this run's record is ever closed.
-  return closeRun({ state, planId: state.review?.planId }, env);
+  return closeRun({ state, planId: state.review?.planId, closer: 'Notify' }, env);
 }

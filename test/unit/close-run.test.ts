@@ -80,7 +80,7 @@ const emails = (topic = env.OUTCOME_TOPIC_ARN) => sns.commandCalls(PublishComman
 describe('closeRun', () => {
   test('a request nobody decided is CLOSED: token gone, plan released, every approver told, the outcome sent once per channel', async () => {
     await store(pending());
-    const detail = await closeRun({ state: state({ error: { Error: 'Lambda.Unknown', Cause: 'boom' } }), planId: 'plan-abc' }, env);
+    const detail = await closeRun({ state: state({ error: { Error: 'Lambda.Unknown', Cause: 'boom' } }), planId: 'plan-abc', closer: 'Notify' }, env);
     const record = await read();
     expect(record).toMatchObject({ status: 'CLOSED', released: true, outcome: { outcome: 'INTERNAL_ERROR', reason: 'boom' }, notifiedEmailAt: expect.any(String), notifiedEventAt: expect.any(String) });
     expect(record.taskToken).toBeUndefined();
@@ -93,11 +93,11 @@ describe('closeRun', () => {
 
   test('closing again (Notify and the rule, or a retry) changes nothing and sends nothing more', async () => {
     await store(pending());
-    await closeRun({ state: state({ error: { Error: 'E', Cause: 'first' } }), planId: 'plan-abc' }, env);
+    await closeRun({ state: state({ error: { Error: 'E', Cause: 'first' } }), planId: 'plan-abc', closer: 'Notify' }, env);
     const first = await read();
     sns.resetHistory();
     eb.resetHistory();
-    await closeRun({ state: state({ outcome: 'ABORTED', error: { Error: 'E', Cause: 'second' } }), planId: 'plan-abc' }, env);
+    await closeRun({ state: state({ outcome: 'ABORTED', error: { Error: 'E', Cause: 'second' } }), planId: 'plan-abc', closer: 'Notify' }, env);
     expect(await read()).toEqual(first);
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
     expect(eb).toHaveReceivedCommandTimes(PutEventsCommand, 0);
@@ -106,23 +106,23 @@ describe('closeRun', () => {
   test('a close whose notification failed is finished by the next one, with the outcome first recorded', async () => {
     await store(pending({ status: 'APPROVED', execution: { idempotencyToken: 't', startedAt: '2026-11-22T10:10:00.000Z' } }));
     sns.on(PublishCommand).rejectsOnce(new Error('SNS down'));
-    await expect(closeRun({ state: state({ outcome: 'SUCCEEDED', error: undefined }), planId: 'plan-abc' }, env)).rejects.toThrow('SNS down');
+    await expect(closeRun({ state: state({ outcome: 'SUCCEEDED', error: undefined }), planId: 'plan-abc', closer: 'Notify' }, env)).rejects.toThrow('SNS down');
     expect(await read()).toMatchObject({ status: 'APPROVED', released: false, outcome: { outcome: 'SUCCEEDED' } });
-    const detail = await closeRun({ state: state({ outcome: 'RUN_FAILED', error: { Error: 'NotificationFailed', Cause: 'x' } }), planId: 'plan-abc' }, env);
+    const detail = await closeRun({ state: state({ outcome: 'RUN_FAILED', error: { Error: 'NotificationFailed', Cause: 'x' } }), planId: 'plan-abc', closer: 'Notify' }, env);
     expect(detail.outcome).toBe('SUCCEEDED');
     expect(emails().map((p) => p.Subject)).toEqual(['[PlanGate] SUCCEEDED: orders-update (plan-abc)', '[PlanGate] SUCCEEDED: orders-update (plan-abc)']);
   });
 
   test('a decided or executed record keeps its decision; only an unexecuted one is released', async () => {
     await store(pending({ status: 'REJECTED' }));
-    await closeRun({ state: state({ outcome: 'REJECTED' }), planId: 'plan-abc' }, env);
+    await closeRun({ state: state({ outcome: 'REJECTED' }), planId: 'plan-abc', closer: 'Notify' }, env);
     expect(await read()).toMatchObject({ status: 'REJECTED', released: false });
     expect(emails(env.APPROVAL_TOPIC_ARN)).toEqual([]);
   });
 
   test('a duplicate is quiet: its event, but no email, and the record of the run that owns the plan is untouched', async () => {
     await store(pending({ executionArn: 'arn:other-run' }));
-    await closeRun({ state: state({ outcome: 'DUPLICATE', error: { Error: 'DuplicateRunError', Cause: 'owned by arn:other-run' } }), planId: 'plan-abc' }, env);
+    await closeRun({ state: state({ outcome: 'DUPLICATE', error: { Error: 'DuplicateRunError', Cause: 'owned by arn:other-run' } }), planId: 'plan-abc', closer: 'Notify' }, env);
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
     expect(eb).toHaveReceivedCommandTimes(PutEventsCommand, 1);
     expect(await read()).toEqual(pending({ executionArn: 'arn:other-run' }));
@@ -130,7 +130,7 @@ describe('closeRun', () => {
 
   test('a run that does not own the plan’s record never touches it', async () => {
     await store(pending({ executionArn: 'arn:other-run' }));
-    await closeRun({ state: state({ outcome: 'ABORTED' }), planId: 'plan-abc' }, env);
+    await closeRun({ state: state({ outcome: 'ABORTED' }), planId: 'plan-abc', closer: 'Notify' }, env);
     expect(await read()).toEqual(pending({ executionArn: 'arn:other-run' }));
     expect(emails()).toHaveLength(1);
   });
@@ -224,7 +224,7 @@ describe('a released plan can be claimed by a new run; the earlier record is kep
     const next = { ...pending({ executionArn: 'arn:run-2', approvals: undefined, approverEmails: undefined }) } as Partial<ApprovalRecord>;
     delete next.pk;
     expect(await approvals.claim(next as never)).toMatchObject({ claimed: false, owner: { executionArn: RUN } });
-    await closeRun({ state: state({ outcome: 'ABORTED' }), planId: 'plan-abc' }, env);
+    await closeRun({ state: state({ outcome: 'ABORTED' }), planId: 'plan-abc', closer: 'Notify' }, env);
     const closed = await read();
     expect(await approvals.claim(next as never)).toMatchObject({ claimed: true, previousRun: { outcome: 'ABORTED', status: 'CLOSED', decisions: [{ by: 'Alice', decision: 'APPROVED' }] } });
     expect(await read(`PLAN#plan-abc#RUN#${RUN}`)).toEqual({ ...closed, pk: `PLAN#plan-abc#RUN#${RUN}` });

@@ -32,6 +32,14 @@ export function duplicateRunError(planId: string, owner: ApprovalRecord | undefi
   );
 }
 
+export type NotifyChannel = 'Email' | 'Event' | 'Slack';
+
+/**
+ * How long a closer's claim on a notification channel holds against other closers: Lambda's longest run, so a closer
+ * still sending always holds it, and one that crashed without a retry leaves it to the next closer after that.
+ */
+export const NOTIFY_CLAIM_LEASE_MS = 15 * 60 * 1000;
+
 export const LINK_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /** Whether the run may have executed the plan: it called ExecuteProvisionedProductPlan and was not refused outright. */
@@ -208,13 +216,59 @@ export class ApprovalStore {
     throw new Error(`The approval record of plan ${planId} kept changing while run ${executionArn} was being closed`);
   }
 
-  /** Notes that one channel of the outcome notification went out, so closing again does not repeat it. */
-  async markNotified(planId: string, executionArn: string, channel: 'Email' | 'Event' | 'Slack', at: string): Promise<void> {
+  /**
+   * Claims one channel of this run's outcome notification for a closer (Notify, CloseRun, a release), so that two
+   * closers racing (a release right after a stop, a stop during Notify) never both send it: granted while the
+   * channel is unsent and no other closer holds a claim younger than NOTIFY_CLAIM_LEASE_MS. The same closer may
+   * take its own claim again at once: its retry after a crash between claim and send re-sends rather than lose the
+   * outcome (at least once per channel for one closer, never twice across closers).
+   */
+  async claimNotification(planId: string, executionArn: string, channel: NotifyChannel, closer: string, now: Date): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: planKey(planId) },
+          UpdateExpression: 'SET #claim = :claim',
+          ConditionExpression:
+            'executionArn = :executionArn AND attribute_not_exists(#notified) AND (attribute_not_exists(#claim) OR #claim.#by = :by OR #claim.#at < :staleBefore)',
+          ExpressionAttributeNames: { '#claim': `notify${channel}Claim`, '#notified': `notified${channel}At`, '#by': 'by', '#at': 'at' },
+          ExpressionAttributeValues: {
+            ':claim': { by: closer, at: now.toISOString() },
+            ':by': closer,
+            ':executionArn': executionArn,
+            ':staleBefore': new Date(now.getTime() - NOTIFY_CLAIM_LEASE_MS).toISOString(),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Gives up a closer's claim on a channel it could not send, so another closer may send it. */
+  async dropNotificationClaim(planId: string, executionArn: string, channel: NotifyChannel, closer: string): Promise<void> {
     await this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: planKey(planId) },
-        UpdateExpression: `SET notified${channel}At = :at`,
+        UpdateExpression: 'REMOVE #claim',
+        ConditionExpression: 'executionArn = :executionArn AND #claim.#by = :by',
+        ExpressionAttributeNames: { '#claim': `notify${channel}Claim`, '#by': 'by' },
+        ExpressionAttributeValues: { ':executionArn': executionArn, ':by': closer },
+      }),
+    );
+  }
+
+  /** Notes that one channel of the outcome notification went out, so closing again does not repeat it. */
+  async markNotified(planId: string, executionArn: string, channel: NotifyChannel, at: string): Promise<void> {
+    await this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: planKey(planId) },
+        UpdateExpression: `SET notified${channel}At = :at REMOVE notify${channel}Claim`,
         ConditionExpression: 'executionArn = :executionArn',
         ExpressionAttributeValues: { ':at': at, ':executionArn': executionArn },
       }),

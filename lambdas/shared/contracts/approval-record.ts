@@ -9,6 +9,8 @@ import { approvalDecisionSchema, approvalSchema, creatorSchema, outcomeSchema, p
  * Items are read with these schemas (attributes they do not name are left out).
  */
 
+const notifyClaimSchema = z.object({ by: z.string(), at: z.string() });
+
 /** CLOSED: the run ended (stopped, failed, released) before anyone decided. */
 export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'CLOSED'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
@@ -70,6 +72,10 @@ export const approvalRecordSchema = z.object({
   notifiedEmailAt: z.optional(z.string()),
   notifiedEventAt: z.optional(z.string()),
   notifiedSlackAt: z.optional(z.string()),
+  /** Which closer is sending each channel, and since when (ApprovalStore.claimNotification); gone once it is sent. */
+  notifyEmailClaim: z.optional(notifyClaimSchema),
+  notifyEventClaim: z.optional(notifyClaimSchema),
+  notifySlackClaim: z.optional(notifyClaimSchema),
   /** The record of the earlier, released run for this plan, kept under this key when this run claimed the plan. */
   previousRun: z.optional(
     z.object({

@@ -246,6 +246,23 @@ export const recordCheckSchema = z.object({
 });
 export type RecordCheck = z.infer<typeof recordCheckSchema>;
 
+/**
+ * `$.record` before any check answered: the counters the workflow starts polling with (its "Start polling" state). A
+ * run whose first check failed reaches Notify with these; they say nothing about the record, so Notify reads them as
+ * no record, and the run is reported by the error it caught.
+ */
+const recordNotCheckedSchema = z.object({
+  checks: z.literal(0),
+  safetyNetWaits: z.number(),
+  quickChecks: z.number(),
+  seenEventAt: z.string(),
+  wake: recordWakeSchema,
+});
+const recordAtNotifySchema = z.pipe(
+  z.union([recordCheckSchema, recordNotCheckedSchema]),
+  z.transform((record): RecordCheck | undefined => ('recordId' in record ? record : undefined)),
+);
+
 /** ExpireApproval's output, at `$.expiry`. */
 export const expiryResultSchema = z.object({
   expiredAt: z.string(),
@@ -296,7 +313,7 @@ export const runStateSchema = z.object({
   review: z.optional(reviewResultSchema),
   approval: z.optional(approvalDecisionSchema),
   execution: z.optional(executionResultSchema),
-  record: z.optional(recordCheckSchema),
+  record: z.optional(recordAtNotifySchema),
   expiry: z.optional(expiryResultSchema),
   error: z.optional(caughtErrorSchema),
 });

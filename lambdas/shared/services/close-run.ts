@@ -1,6 +1,6 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { ApprovalStore } from '../adapters/approval-store';
+import { ApprovalStore, type NotifyChannel } from '../adapters/approval-store';
 import { dynamo } from '../adapters/clients/dynamodb';
 import { eventBridge } from '../adapters/clients/eventbridge';
 import { emailApprover } from '../adapters/approver-email';
@@ -33,6 +33,11 @@ export interface Ending {
   /** The execution's own error and cause, for an ending outside the workflow's paths. */
   error?: string;
   cause?: string;
+  /**
+   * Who is closing: its claims on the notification channels are its own, so its retry (Step Functions retrying
+   * Notify, EventBridge or Lambda retrying CloseRun, an operator repeating a release) may take them again.
+   */
+  closer: 'Notify' | 'CloseRun' | 'Release';
 }
 
 /**
@@ -41,7 +46,8 @@ export interface Ending {
  *   1. the approval record the run owns gets its outcome, once; its task token goes; a request nobody decided becomes
  *      CLOSED; the plan is released when the run did not execute it (ApprovalStore.close);
  *   2. when this call closed a request that was waiting, every approver who was asked hears it is closed;
- *   3. the outcome goes out by email, EventBridge and Slack, each channel once (the record notes what was sent).
+ *   3. the outcome goes out by email, EventBridge and Slack, each channel once: a closer sends a channel only after
+ *      claiming it on the record (ApprovalStore.claimNotification), so two closers racing never both send it.
  *      A duplicate run only puts its event, logs and counts: no email, no Slack post.
  */
 export async function closeRun(ending: Ending, env: CloseRunEnv, now = new Date()): Promise<OutcomeDetail> {
@@ -72,7 +78,22 @@ export async function closeRun(ending: Ending, env: CloseRunEnv, now = new Date(
   // Once per run: a run with a record is counted by the call that closed it (Notify and CloseRun may both close it).
   if (!closing || closing.closedNow) countRunEnded(outcome);
 
-  const sent = (channel: 'Email' | 'Event' | 'Slack') => (record ? store.markNotified(record.planId, executionArn, channel, now.toISOString()) : undefined);
+  /**
+   * Sends one channel once. On the run's record the channel is claimed first (no claim, no send) and marked sent
+   * after; a send that fails or is not taken gives the claim up, so the next closing sends it. Without a record
+   * (no plan reviewed, or the run owns none) there is nothing to note it on: it is sent.
+   */
+  const once = async (channel: NotifyChannel, send: () => Promise<boolean>) => {
+    if (!record) return void (await send());
+    if (!(await store.claimNotification(record.planId, executionArn, channel, ending.closer, now))) return;
+    let sent = false;
+    try {
+      sent = await send();
+    } finally {
+      if (!sent) await store.dropNotificationClaim(record.planId, executionArn, channel, ending.closer);
+    }
+    if (sent) await store.markNotified(record.planId, executionArn, channel, now.toISOString());
+  };
   if (outcome === 'DUPLICATE') {
     // Duplicates are quiet: EventBridge delivers triggers at least once, so they are expected, not news.
     logger.info('Duplicate run ended', { planId: report.detail.planId, reason: report.detail.reason });
@@ -80,18 +101,19 @@ export async function closeRun(ending: Ending, env: CloseRunEnv, now = new Date(
     await putOutcomeEvent(report, env);
     return report.detail;
   }
-  if (!record?.notifiedEmailAt) {
+  await once('Email', async () => {
     await sns.send(new PublishCommand({ TopicArn: env.OUTCOME_TOPIC_ARN, Subject: report.subject, Message: report.body }));
-    await sent('Email');
-  }
-  if (!record?.notifiedEventAt) {
+    return true;
+  });
+  await once('Event', async () => {
     await putOutcomeEvent(report, env);
-    await sent('Event');
-  }
+    return true;
+  });
   // Last, and never failing the close: Slack being down must not hold up or repeat the notification.
-  if (env.SLACK_WEBHOOK_SECRET_ID && !record?.notifiedSlackAt) {
+  if (env.SLACK_WEBHOOK_SECRET_ID) {
+    const secretId = env.SLACK_WEBHOOK_SECRET_ID;
     try {
-      if (await postToSlack(await readSecret(env.SLACK_WEBHOOK_SECRET_ID), outcomeMessage(report.detail))) await sent('Slack');
+      await once('Slack', async () => postToSlack(await readSecret(secretId), outcomeMessage(report.detail)));
     } catch (error) {
       logger.warn('Slack outcome not posted', { error: (error as Error).message });
     }

@@ -1,0 +1,82 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import * as sfn from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
+import { type LocalMode, startLocalMode } from '../../local/server';
+import { AwsApiError } from '../../local/service-catalog';
+import { ONE_APPROVAL } from '../fixtures/context';
+import { ordersServicePlan } from '../fixtures/plans';
+
+/** How a run is closed and reported when it ends on an error, through local mode and the real SDK clients. */
+let local: LocalMode;
+let client: sfn.SFNClient;
+let documents: DynamoDBDocumentClient;
+
+beforeAll(async () => {
+  local = await startLocalMode({ pollWaitMs: 50, context: ONE_APPROVAL });
+  const config = { endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 };
+  client = new sfn.SFNClient(config);
+  documents = DynamoDBDocumentClient.from(new DynamoDBClient(config));
+}, 120_000);
+afterAll(async () => {
+  client?.destroy();
+  documents?.destroy();
+  await local?.close();
+});
+
+const register = (planId: string) => fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: JSON.stringify(ordersServicePlan(planId)) });
+const start = async (planId: string) =>
+  (await client.send(new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: JSON.stringify({ planId }) })))
+    .executionArn!;
+const recordOf = async (planId: string) =>
+  (await documents.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}` }, ConsistentRead: true }))).Item as
+    | ApprovalRecord
+    | undefined;
+const until = async <T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, tries = 400): Promise<T> => {
+  for (let i = 0; i < tries; i++) {
+    const found = await probe();
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`never saw ${what}`);
+};
+const linkFor = (planId: string) =>
+  until(
+    () =>
+      local.outbox.list().find((e) => e.recipient === 'alice@example.com' && e.subject?.includes('Approval needed') && e.body.includes(planId))
+        ?.urls[0],
+    `the approval link for ${planId}`,
+  );
+const outcomeEmails = (planId: string) =>
+  local.outbox.list().filter((e) => e.channel === 'email' && e.recipient === 'platform-team@example.com' && e.body.includes(planId));
+const decide = (link: string, body: string) =>
+  fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+const ended = (executionArn: string) =>
+  until(async () => {
+    const run = await client.send(new sfn.DescribeExecutionCommand({ executionArn }));
+    return run.status !== 'RUNNING' && run;
+  }, `the end of ${executionArn}`);
+
+test('a first record check that fails ends the run INTERNAL_ERROR with its error named, not as a failed notification', async () => {
+  const planId = 'plan-firstcheck01';
+  await register(planId);
+  local.serviceCatalog.failNext('DescribeRecord', new AwsApiError('AccessDeniedException', 'Not allowed to describe records in this account', 400));
+  const executionArn = await start(planId);
+  expect((await decide(await linkFor(planId), 'decision=approve')).status).toBe(200);
+
+  const run = await ended(executionArn);
+  expect(run.status).toBe('SUCCEEDED');
+  expect(JSON.parse(run.output ?? '{}')).toMatchObject({
+    outcome: 'INTERNAL_ERROR',
+    reason: expect.stringContaining('Not allowed to describe records in this account'),
+  });
+  // The plan was executed, so it stays locked; the record says how the run ended.
+  expect(await recordOf(planId)).toMatchObject({
+    status: 'APPROVED',
+    released: false,
+    outcome: { outcome: 'INTERNAL_ERROR', reason: expect.stringContaining('Not allowed') },
+  });
+  const emails = outcomeEmails(planId);
+  expect(emails.map((e) => e.subject)).toEqual([`[PlanGate] INTERNAL_ERROR: orders-service-prod-update (${planId})`]);
+  expect(emails[0]?.body).toContain('Not allowed to describe records in this account');
+}, 60_000);
