@@ -17,6 +17,7 @@ export const FUNCTIONS = {
   CloseRun: 'close-run',
   AwaitRecord: 'await-record',
   WatchRuns: 'watch-runs',
+  PlanCreated: 'plan-created',
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;

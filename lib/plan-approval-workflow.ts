@@ -44,7 +44,8 @@ export class PlanApprovalWorkflow extends Construct {
   readonly approvalTopic: sns.Topic;
   readonly outcomeTopic: sns.Topic;
   readonly key: kms.Key;
-  readonly functions: Record<FunctionName, WorkflowFunction>;
+  /** Every function; PlanCreated only with the event triggers (it takes CloudTrail's record of new plans). */
+  readonly functions: Record<Exclude<FunctionName, 'PlanCreated'>, WorkflowFunction> & { PlanCreated?: WorkflowFunction };
   /** Endings that could not be closed: the rule's undeliverable events and CloseRun's failed invocations. */
   readonly endingsDeadLetterQueue: sqs.Queue;
   /** Stack events that could not wake their run (which the safety net then finds). */
@@ -108,7 +109,9 @@ export class PlanApprovalWorkflow extends Construct {
   private approvalFunctions() {
     const { settings, approvalTable: table, approvalTopic } = this;
     const approvers = { APPROVERS: settings.approvers };
+    // Reads who created the plan (CREATOR#<planId>), if CloudTrail's record of it has arrived.
     const reviewPlan = this.workflowFunction('ReviewPlan')
+      .bindTable(table, 'read')
       .setEnvironment({
         ...approvers,
         APPROVAL_RULES: { autoApproveUpTo: settings.autoApproveUpTo, requiredApprovals: settings.requiredApprovals },
@@ -118,7 +121,7 @@ export class PlanApprovalWorkflow extends Construct {
       })
       .allowServiceCatalog('DescribeProvisionedProductPlan');
     const approvalApiFunction = this.withSlack(
-      this.writesEncrypted(this.workflowFunction('ApprovalApi', Duration.seconds(15)).bindTable(table, 'readWrite')).setEnvironment(approvers),
+      this.writesEncrypted(this.workflowFunction('ApprovalApi', Duration.seconds(15)).bindTable(table, 'update')).setEnvironment(approvers),
       'clicks',
     );
     const api = new ApprovalApi(this, 'ApprovalApi', {
@@ -129,7 +132,7 @@ export class PlanApprovalWorkflow extends Construct {
     });
     const requestApproval = this.withSlack(
       this.writesEncrypted(
-        this.workflowFunction('RequestApproval').bindTable(table, 'readWrite').bindTopic('APPROVAL_TOPIC_ARN', approvalTopic),
+        this.workflowFunction('RequestApproval').bindTable(table, 'create').bindTopic('APPROVAL_TOPIC_ARN', approvalTopic),
       ).setEnvironment({
         ...approvers,
         // Built from the API's id rather than `api.url`, which would make this function depend on the
@@ -139,7 +142,7 @@ export class PlanApprovalWorkflow extends Construct {
       }),
       'requests',
     );
-    const autoApprove = this.writesEncrypted(this.workflowFunction('AutoApprove').bindTable(table, 'readWrite')).setEnvironment(approvers);
+    const autoApprove = this.writesEncrypted(this.workflowFunction('AutoApprove').bindTable(table, 'create')).setEnvironment(approvers);
     const expireApproval = this.writesEncrypted(
       this.workflowFunction('ExpireApproval').bindTable(table, 'update').bindTopic('APPROVAL_TOPIC_ARN', approvalTopic),
     ).setEnvironment({ DELETE_EXPIRED_PLANS: settings.deleteExpiredPlans });
@@ -266,13 +269,29 @@ export class PlanApprovalWorkflow extends Construct {
     let runTriggersDeadLetterQueue: sqs.Queue | undefined;
     if (this.settings.eventTriggerEnabled) {
       runTriggersDeadLetterQueue = deadLetterQueue(this, 'RunTriggersDeadLetterQueue', this.key);
-      addRunTriggers(this, { stateMachine, eventSource: this.settings.eventSource, deadLetterQueue: runTriggersDeadLetterQueue });
+      const planCreated = this.planCreatedFunction(runTriggersDeadLetterQueue);
+      this.functions.PlanCreated = planCreated;
+      addRunTriggers(this, { stateMachine, planCreated, eventSource: this.settings.eventSource, deadLetterQueue: runTriggersDeadLetterQueue });
     }
     closeRunsEndedOutside(this, { stateMachine, closeRun: record.closeRun, deadLetterQueue: this.endingsDeadLetterQueue });
     wakeRunsWhenStacksFinish(this, { awaitRecord: record.awaitRecord, deadLetterQueue: this.stackEventsDeadLetterQueue });
     this.approvalApi.routeReleasesTo(record.closeRun);
     watchRunsOnSchedule(this, { watchRuns: this.functions.WatchRuns, deadLetterQueue: this.watchRunsDeadLetterQueue });
     return runTriggersDeadLetterQueue;
+  }
+
+  /**
+   * Takes CloudTrail's record of a new plan: keeps who created it (the verified requester), puts them on a request
+   * already open for the plan, tells its approvers what that changes, and starts the run.
+   */
+  private planCreatedFunction(deadLetterQueue: sqs.IQueue): WorkflowFunction {
+    const fn = this.writesEncrypted(
+      this.workflowFunction('PlanCreated', undefined, { asyncRetries: 2, deadLetterQueue })
+        .bindTable(this.approvalTable, 'create')
+        .bindTopic('APPROVAL_TOPIC_ARN', this.approvalTopic),
+    ).setEnvironment({ APPROVERS: this.settings.approvers, STATE_MACHINE_ARN: this.stateMachine.stateMachineArn });
+    this.stateMachine.grantStartExecution(fn);
+    return fn;
   }
 
   /** One of the functions, in this construct's scope. Tracing (and Service Catalog, for those that call it) need "*". */

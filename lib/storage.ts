@@ -76,6 +76,19 @@ export function approvalTable(scope: Construct, key: kms.IKey): dynamodb.Table {
     deletionProtection: true,
     // The approval records are the audit trail: they outlive the stack.
     removalPolicy: RemovalPolicy.RETAIN,
+    // ... and nobody deletes one, whatever IAM they hold: an explicit deny in the table's own policy. Changing it takes
+    // a deploy (or PutResourcePolicy), which CloudTrail records. "*" stands for this table: its policy cannot name it.
+    resourcePolicy: new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ApprovalRecordsAreNeverDeleted',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLDelete'],
+          resources: ['*'],
+        }),
+      ],
+    }),
   });
 }
 

@@ -12,7 +12,10 @@ import { REVIEW_REQUESTED_DETAIL_TYPE } from '../lambdas/shared/contracts/events
  * Rules that start runs: a custom review request, and CloudTrail's record of a new plan. A request that cannot start
  * a run after 8 retries over a day goes to the dead-letter queue, rather than being dropped.
  */
-export function addRunTriggers(scope: Construct, props: { stateMachine: sfn.IStateMachine; eventSource: string; deadLetterQueue: sqs.IQueue }): events.Rule[] {
+export function addRunTriggers(
+  scope: Construct,
+  props: { stateMachine: sfn.IStateMachine; planCreated: lambda.IFunction; eventSource: string; deadLetterQueue: sqs.IQueue },
+): events.Rule[] {
   const target = (input: events.RuleTargetInput) =>
     new targets.SfnStateMachine(props.stateMachine, { input, retryAttempts: 8, maxEventAge: Duration.hours(24), deadLetterQueue: props.deadLetterQueue });
   const reviewRequested = new events.Rule(scope, 'ReviewRequestedRule', {
@@ -26,6 +29,7 @@ export function addRunTriggers(scope: Construct, props: { stateMachine: sfn.ISta
     targets: [target(events.RuleTargetInput.fromEventPath('$.detail'))],
   });
   const planCreated = new events.Rule(scope, 'PlanCreatedRule', {
+    // To the PlanCreated function, which keeps who created the plan (the verified requester) before it starts the run.
     description: 'Starts a PlanGate run when CloudTrail records a new provisioned product plan',
     eventPattern: {
       source: ['aws.servicecatalog'],
@@ -38,14 +42,7 @@ export function addRunTriggers(scope: Construct, props: { stateMachine: sfn.ISta
         userIdentity: { arn: events.Match.exists() },
       },
     },
-    targets: [
-      target(
-        events.RuleTargetInput.fromObject({
-          planId: events.EventField.fromPath('$.detail.responseElements.planId'),
-          requestedBy: events.EventField.fromPath('$.detail.userIdentity.arn'),
-        }),
-      ),
-    ],
+    targets: [new targets.LambdaFunction(props.planCreated, { retryAttempts: 8, maxEventAge: Duration.hours(24), deadLetterQueue: props.deadLetterQueue })],
   });
   return [reviewRequested, planCreated];
 }

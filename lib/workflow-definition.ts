@@ -183,6 +183,8 @@ export class WorkflowDefinition extends Construct {
     )
       .addCatch(o.planChanged, { errors: ['PlanChangedError'], resultPath: '$.error' })
       .addCatch(o.planNotReady, { errors: ['PlanNotReadyError'], resultPath: '$.error' })
+      // Its quorum needed the approval of the plan's creator (CloudTrail's record of them came late).
+      .addCatch(o.denied, { errors: ['PlanDeniedError'], resultPath: '$.error' })
       .addCatch(o.internalError, { resultPath: '$.error' });
     const startPolling = new sfn.Pass(this, STATES.startPolling, {
       result: sfn.Result.fromObject({ checks: 0, safetyNetWaits: 0, quickChecks: 0, seenEventAt: '', wake: {} }),

@@ -81,20 +81,17 @@ export class WorkflowFunction extends nodejs.NodejsFunction {
   }
 
   /**
-   * TABLE_NAME, with the access the function needs: `readWrite` to create approvals and links, `update` to read
-   * and update records it does not create (no Put, no Delete), `read` to read only.
+   * TABLE_NAME, with only the item actions the function uses: `create` adds items (approvals, links, creators) and
+   * updates them, `update` reads and updates items it does not create, `read` only reads. No function may delete an
+   * item, write in batches or scan: the approval records are the audit trail (the table's resource policy denies
+   * deletes to everyone as well).
    */
-  bindTable(table: dynamodb.ITable, access: 'readWrite' | 'update' | 'read'): this {
+  bindTable(table: dynamodb.ITable, access: 'create' | 'update' | 'read'): this {
     this.setEnvironment({ TABLE_NAME: table.tableName });
-    if (access === 'readWrite') {
-      table.grantReadWriteData(this);
-    } else if (access === 'read') {
-      table.grantReadData(this);
-    } else {
-      table.grantReadData(this);
-      table.grant(this, 'dynamodb:UpdateItem');
-      table.encryptionKey?.grantEncrypt(this);
-    }
+    const actions = { read: ['GetItem'], update: ['GetItem', 'UpdateItem'], create: ['GetItem', 'PutItem', 'UpdateItem'] }[access];
+    table.grant(this, ...actions.map((action) => `dynamodb:${action}`));
+    if (access === 'read') table.encryptionKey?.grantDecrypt(this);
+    else table.encryptionKey?.grantEncryptDecrypt(this);
     return this;
   }
 

@@ -142,7 +142,7 @@ describe('operations', () => {
     for (const [id, targets] of rules) for (const target of targets) expect({ id, dlq: target.DeadLetterConfig }).toEqual({ id, dlq: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetterQueue/), 'Arn'] } } });
     // Functions that are targets of rules are invoked asynchronously: Lambda sends what fails its retries to a queue too.
     const asyncFunctions = rules.flatMap(([, targets]) => targets.map((t) => JSON.stringify(t.Arn))).filter((arn) => arn.includes('Function'));
-    expect(asyncFunctions).toHaveLength(3);
+    expect(asyncFunctions).toHaveLength(4);
     for (const [id, fn] of resourcesOf('AWS::Lambda::Function').filter(([id]) => asyncFunctions.some((arn) => arn.includes(id)))) {
       expect({ id, dlq: (fn.Properties as { DeadLetterConfig?: unknown }).DeadLetterConfig }).toEqual({ id, dlq: { TargetArn: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetterQueue/), 'Arn'] } } });
     }
@@ -153,7 +153,7 @@ describe('operations', () => {
 
   test('every function with a dead-letter queue may send to it, and use the key that encrypts it', () => {
     const withQueue = resourcesOf('AWS::Lambda::Function').filter(([, fn]) => (fn.Properties as { DeadLetterConfig?: unknown }).DeadLetterConfig);
-    expect(withQueue.map(([id]) => id.replace(/^Workflow|Function[0-9A-F]{8}$/g, '')).sort()).toEqual(['AwaitRecord', 'CloseRun', 'WatchRuns']);
+    expect(withQueue.map(([id]) => id.replace(/^Workflow|Function[0-9A-F]{8}$/g, '')).sort()).toEqual(['AwaitRecord', 'CloseRun', 'PlanCreated', 'WatchRuns']);
     for (const [id, fn] of withQueue) {
       const name = id.replace(/^Workflow|Function[0-9A-F]{8}$/g, '');
       const queue = (fn.Properties as { DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [string, string] } } }).DeadLetterConfig.TargetArn['Fn::GetAtt'][0];

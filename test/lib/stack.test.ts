@@ -44,12 +44,43 @@ describe('data and encryption', () => {
 
   test('every log group is encrypted and kept for the configured 365 days', () => {
     const groups = resourcesOf('AWS::Logs::LogGroup');
-    expect(groups.length).toBe(13); // eleven functions, the state machine, the API's access log
+    expect(groups.length).toBe(14); // twelve functions, the state machine, the API's access log
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365, KmsKeyId: Match.anyValue() });
   });
 });
 
 describe('least privilege', () => {
+  test('on the approval table, each function gets only the item actions it uses: none deletes, writes in batches or scans', () => {
+    const table = (role: string) => actionsOf(role).filter((a) => a.startsWith('dynamodb:')).sort();
+    const expected = {
+      ReviewPlan: ['GetItem'],
+      WatchRuns: ['GetItem'],
+      ApprovalApi: ['GetItem', 'UpdateItem'],
+      ExpireApproval: ['GetItem', 'UpdateItem'],
+      ExecutePlan: ['GetItem', 'UpdateItem'],
+      Notify: ['GetItem', 'UpdateItem'],
+      CloseRun: ['GetItem', 'UpdateItem'],
+      AwaitRecord: ['GetItem', 'UpdateItem'],
+      RequestApproval: ['GetItem', 'PutItem', 'UpdateItem'],
+      AutoApprove: ['GetItem', 'PutItem', 'UpdateItem'],
+      PlanCreated: ['GetItem', 'PutItem', 'UpdateItem'],
+    };
+    for (const [role, actions] of Object.entries(expected)) expect({ role, actions: table(role) }).toEqual({ role, actions: actions.map((a) => `dynamodb:${a}`) });
+    expect(actionsOf('CheckRecord').filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+  });
+
+  test('the table’s own policy denies deleting items to everyone, whatever IAM they hold', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      ResourcePolicy: {
+        PolicyDocument: {
+          Statement: [
+            { Effect: 'Deny', Principal: { AWS: '*' }, Action: ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLDelete'], Resource: '*', Sid: 'ApprovalRecordsAreNeverDeleted' },
+          ],
+        },
+      },
+    });
+  });
+
   test('each function may call only the Service Catalog action it uses', () => {
     const serviceCatalog = (role: string) => actionsOf(role).filter((a) => a.startsWith('servicecatalog:'));
     expect(serviceCatalog('ReviewPlan')).toEqual(['servicecatalog:DescribeProvisionedProductPlan']);
@@ -92,7 +123,7 @@ describe('least privilege', () => {
 
   test('functions write logs to their own log group instead of using the AWS managed basic execution role', () => {
     const functionRoles = resourcesOf('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties).includes('lambda.amazonaws.com'));
-    expect(functionRoles).toHaveLength(11);
+    expect(functionRoles).toHaveLength(12);
     for (const [id, role] of functionRoles) expect({ id, managed: role.Properties?.ManagedPolicyArns }).toEqual({ id, managed: undefined });
     const reviewLogs = roleStatements('ReviewPlan').find((s) => [s.Action].flat().includes('logs:PutLogEvents'));
     expect(reviewLogs?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^WorkflowReviewPlanLogs/), 'Arn'] });
@@ -102,7 +133,7 @@ describe('least privilege', () => {
 describe('functions', () => {
   test('run on ARM64 with the latest Node.js runtime and X-Ray tracing', () => {
     const functions = resourcesOf('AWS::Lambda::Function');
-    expect(functions).toHaveLength(11);
+    expect(functions).toHaveLength(12);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],

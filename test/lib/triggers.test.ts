@@ -13,7 +13,7 @@ const scope = new Construct(stack, 'Workflow');
 const key = new kms.Key(scope, 'Key');
 const stateMachine = new sfn.StateMachine(scope, 'StateMachine', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(scope, 'Start')) });
 const fn = (name: string) => new lambda.Function(scope, `${name}Function`, { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {};') });
-addRunTriggers(scope, { stateMachine, eventSource: 'plangate', deadLetterQueue: deadLetterQueue(scope, 'RunTriggersDeadLetterQueue', key) });
+addRunTriggers(scope, { stateMachine, planCreated: fn('PlanCreated'), eventSource: 'plangate', deadLetterQueue: deadLetterQueue(scope, 'RunTriggersDeadLetterQueue', key) });
 closeRunsEndedOutside(scope, { stateMachine, closeRun: fn('CloseRun'), deadLetterQueue: deadLetterQueue(scope, 'EndingsDeadLetterQueue', key) });
 wakeRunsWhenStacksFinish(scope, { awaitRecord: fn('AwaitRecord'), deadLetterQueue: deadLetterQueue(scope, 'StackEventsDeadLetterQueue', key) });
 watchRunsOnSchedule(scope, { watchRuns: fn('WatchRuns'), deadLetterQueue: deadLetterQueue(scope, 'WatchRunsDeadLetterQueue', key) });
@@ -34,7 +34,7 @@ describe('triggers', () => {
     });
   });
 
-  test('a CloudTrail CreateProvisionedProductPlan event starts a run for the new plan, naming who created it', () => {
+  test('a CloudTrail CreateProvisionedProductPlan event goes, whole, to PlanCreated (which keeps who created the plan, then starts the run)', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.servicecatalog'],
@@ -43,10 +43,11 @@ describe('triggers', () => {
       },
       Targets: [
         Match.objectLike({
-          InputTransformer: {
-            InputPathsMap: { 'detail-responseElements-planId': '$.detail.responseElements.planId', 'detail-userIdentity-arn': '$.detail.userIdentity.arn' },
-            InputTemplate: '{"planId":<detail-responseElements-planId>,"requestedBy":<detail-userIdentity-arn>}',
-          },
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowPlanCreatedFunction'), 'Arn'] },
+          Input: Match.absent(),
+          InputTransformer: Match.absent(),
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86_400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowRunTriggersDeadLetterQueue'), 'Arn'] } },
         }),
       ],
     });
