@@ -1,12 +1,17 @@
+const { readdirSync } = require('node:fs');
+const path = require('node:path');
+
 /**
+ * One jest project per layer, in folders that mirror the source: run one with `npx jest --selectProjects lambdas`.
  * Tests run through @swc/jest (fast, no type-checking; `npm run typecheck` does that).
  * @middy/core is ESM-only, so it is transformed too: tests import the same handler modules CDK bundles.
  */
+const LAYERS = ['lib', 'lambdas', 'local', 'cli', 'e2e', 'bin'];
+
 /** @type {import('jest').Config} */
-module.exports = {
+const shared = {
+  rootDir: __dirname,
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.(t|j)sx?$': [
       '@swc/jest',
@@ -18,6 +23,24 @@ module.exports = {
   moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   setupFiles: ['<rootDir>/test/setup/environment.ts'],
   setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
+};
+
+const project = (layer) => ({
+  ...shared,
+  displayName: layer,
+  // The CDK app's tests at test/'s root belong to lib until they move to test/lib.
+  testMatch: [`<rootDir>/test/${layer}/**/*.test.ts`, ...(layer === 'lib' ? ['<rootDir>/test/*.test.ts'] : [])],
+});
+
+// A test file in no layer's folder would silently never run.
+const stray = readdirSync(path.join(__dirname, 'test'), { recursive: true }).filter(
+  (file) => file.endsWith('.test.ts') && file.includes(path.sep) && !LAYERS.includes(file.split(path.sep)[0]),
+);
+if (stray.length) throw new Error(`Test files in no jest project (put each under test/<layer>/: ${LAYERS.join(', ')}): ${stray.join(', ')}`);
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: LAYERS.map(project),
   testTimeout: 30000,
   // A test that fails half-way can leave a local mode serving; the run must still end and report, in CI above all.
   // (`npx jest --detectOpenHandles` finds what stayed open.)

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { type LocalMode, startLocalMode } from '../local/server';
+import { type LocalMode, startLocalMode } from '../../local/server';
 
 /**
  * Reminders and expiry in local mode: the approval timeout is shortened to 4 seconds, so the reminder comes

@@ -1,7 +1,7 @@
-import { ordersServicePlan } from './fixtures/plans';
-import { synthesize } from '../local/synth';
-import { ONE_APPROVAL } from './fixtures/context';
-import { type Harness, startHarness } from './support/workflow-harness';
+import { ordersServicePlan } from '../fixtures/plans';
+import { synthesize } from '../../local/synth';
+import { ONE_APPROVAL } from '../fixtures/context';
+import { type Harness, startHarness } from '../support/workflow-harness';
 
 /** Expiry needs a short approval timeout, so it runs on its own copy of the state machine. */
 let h: Harness;

@@ -1,5 +1,5 @@
-import { type LocalMode, startLocalMode } from '../local/server';
-import { signedClick } from './support/slack';
+import { type LocalMode, startLocalMode } from '../../local/server';
+import { signedClick } from '../support/slack';
 
 /**
  * Approval rules in local mode, with the default configuration: HIGH risk needs two distinct approvals,

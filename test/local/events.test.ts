@@ -1,9 +1,9 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import * as sc from '@aws-sdk/client-service-catalog';
 import * as sfn from '@aws-sdk/client-sfn';
-import { type LocalMode, startLocalMode } from '../local/server';
-import { ONE_APPROVAL } from './fixtures/context';
-import { ordersServicePlan } from './fixtures/plans';
+import { type LocalMode, startLocalMode } from '../../local/server';
+import { ONE_APPROVAL } from '../fixtures/context';
+import { ordersServicePlan } from '../fixtures/plans';
 
 /**
  * Local mode's event bus, through the real SDK clients: PutEvents runs the synthesized rules (the custom and the

@@ -1,9 +1,9 @@
 import * as sc from '@aws-sdk/client-service-catalog';
 import * as sfn from '@aws-sdk/client-sfn';
-import { AwsApiError } from '../local/service-catalog';
-import { ordersServicePlan } from './fixtures/plans';
-import { type LocalMode, startLocalMode } from '../local/server';
-import { ONE_APPROVAL } from './fixtures/context';
+import { AwsApiError } from '../../local/service-catalog';
+import { ordersServicePlan } from '../fixtures/plans';
+import { type LocalMode, startLocalMode } from '../../local/server';
+import { ONE_APPROVAL } from '../fixtures/context';
 
 /**
  * Local mode over HTTP, with the real SDK clients pointed at it: what a platform team's own

@@ -1,7 +1,7 @@
-import { type CheckRecordEnv, nextCheckInSeconds } from '../lambdas/check-record/check-record';
-import { type LocalMode, startLocalMode } from '../local/server';
-import type { PlanRegistration } from '../local/service-catalog';
-import { ordersServicePlan } from './fixtures/plans';
+import { type CheckRecordEnv, nextCheckInSeconds } from '../../lambdas/check-record/check-record';
+import { type LocalMode, startLocalMode } from '../../local/server';
+import type { PlanRegistration } from '../../local/service-catalog';
+import { ordersServicePlan } from '../fixtures/plans';
 
 /**
  * `--time-scale F` runs local mode's clock F times as fast as AWS's: waits, task timeouts, retry intervals and the

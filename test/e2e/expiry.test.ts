@@ -1,6 +1,6 @@
-import { type LocalMode, startLocalMode } from '../local/server';
-import { ONE_APPROVAL } from './fixtures/context';
-import { signedClick } from './support/slack';
+import { type LocalMode, startLocalMode } from '../../local/server';
+import { ONE_APPROVAL } from '../fixtures/context';
+import { signedClick } from '../support/slack';
 
 /** Expiry in local mode, with the approval timeout shortened to one second. */
 let local: LocalMode;

@@ -1,9 +1,9 @@
-import { AwsApiError } from '../local/service-catalog';
-import { idempotencyToken } from '../lambdas/execute-plan/execute-plan';
-import { ordersServicePlan } from './fixtures/plans';
-import { synthesize } from '../local/synth';
-import { ONE_APPROVAL } from './fixtures/context';
-import { type Harness, startHarness } from './support/workflow-harness';
+import { AwsApiError } from '../../local/service-catalog';
+import { idempotencyToken } from '../../lambdas/execute-plan/execute-plan';
+import { ordersServicePlan } from '../fixtures/plans';
+import { synthesize } from '../../local/synth';
+import { ONE_APPROVAL } from '../fixtures/context';
+import { type Harness, startHarness } from '../support/workflow-harness';
 
 /**
  * The synthesized state machine, run by aws-local-stepfunctions with every task bound to its real

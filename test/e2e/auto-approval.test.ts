@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { type LocalMode, startLocalMode } from '../local/server';
+import { type LocalMode, startLocalMode } from '../../local/server';
 
 /**
  * Auto-approval in local mode (plangate:autoApproveUpTo = LOW), with the default quorum (HIGH needs two):

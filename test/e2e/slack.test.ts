@@ -1,7 +1,7 @@
-import { type LocalMode, startLocalMode } from '../local/server';
-import { ONE_APPROVAL } from './fixtures/context';
-import { ordersServicePlan } from './fixtures/plans';
-import { signedClick } from './support/slack';
+import { type LocalMode, startLocalMode } from '../../local/server';
+import { ONE_APPROVAL } from '../fixtures/context';
+import { ordersServicePlan } from '../fixtures/plans';
+import { signedClick } from '../support/slack';
 
 /**
  * Slack in local mode: the channel's webhook and the interaction's response_url land in the outbox with

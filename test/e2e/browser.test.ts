@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { type Browser, chromium } from 'playwright-core';
-import { type LocalMode, startLocalMode } from '../local/server';
-import { ordersServicePlan } from './fixtures/plans';
+import { type LocalMode, startLocalMode } from '../../local/server';
+import { ordersServicePlan } from '../fixtures/plans';
 
 /**
  * An approver's click, in Debian's Chromium driven by playwright-core: the link from the outbox,
