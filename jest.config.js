@@ -18,15 +18,20 @@ const shared = {
       { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
     ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  // Local mode's handler bundles (.local/) are CommonJS for this Node.js already.
+  transformIgnorePatterns: ['/node_modules/(?!@middy/)', '/\\.local/'],
   // @middy packages' exports offer only the `import` condition; point jest at its entry file.
   moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   setupFiles: ['<rootDir>/test/setup/environment.ts'],
   setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
 };
 
+/** Bundles the handlers and synthesizes local mode's templates once per run, for the layers that start local mode. */
+const buildOnce = { globalSetup: '<rootDir>/test/setup/build-once.ts', globalTeardown: '<rootDir>/test/setup/remove-build.ts' };
+
 const project = (layer) => ({
   ...shared,
+  ...(['local', 'cli', 'e2e'].includes(layer) ? buildOnce : {}),
   displayName: layer,
   // The CDK app's tests at test/'s root belong to lib until they move to test/lib.
   testMatch: [`<rootDir>/test/${layer}/**/*.test.ts`, ...(layer === 'lib' ? ['<rootDir>/test/*.test.ts'] : [])],

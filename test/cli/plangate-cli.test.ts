@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import { ALICE as alice, BOB as bob, CAROL as carol, OPERATOR as operator } from '../../local/identities';
-import { type LocalMode, startLocalMode } from '../../local/server';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import type { PlanRegistration } from '../../local/service-catalog';
 import { ordersServicePlan } from '../fixtures/plans';
 
@@ -20,7 +20,7 @@ let documents: DynamoDBDocumentClient;
 beforeAll(async () => {
   local = await startLocalMode({ pollWaitMs: 50, context: { 'plangate:autoApproveUpTo': 'LOW' } });
   documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }));
-}, 60_000);
+}, LOCAL_MODE_START_MS);
 afterAll(async () => {
   documents.destroy();
   await local.close();

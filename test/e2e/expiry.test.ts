@@ -1,4 +1,4 @@
-import { type LocalMode, startLocalMode } from '../../local/server';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import { ONE_APPROVAL } from '../fixtures/context';
 import { signedClick } from '../support/slack';
 
@@ -6,7 +6,7 @@ import { signedClick } from '../support/slack';
 let local: LocalMode;
 beforeAll(async () => {
   local = await startLocalMode({ pollWaitMs: 50, approvalTimeoutSeconds: 2, context: ONE_APPROVAL });
-}, 60_000);
+}, LOCAL_MODE_START_MS);
 afterAll(() => local.close());
 
 test('an undecided approval expires; its link then answers 410 and decides nothing', async () => {

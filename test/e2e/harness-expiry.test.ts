@@ -1,12 +1,12 @@
 import { ordersServicePlan } from '../fixtures/plans';
-import { synthesize } from '../../local/synth';
+import { synthesizedTemplate } from '../support/prebuilt';
 import { ONE_APPROVAL } from '../fixtures/context';
 import { type Harness, startHarness } from '../support/workflow-harness';
 
 /** Expiry needs a short approval timeout, so it runs on its own copy of the state machine. */
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness(synthesize(ONE_APPROVAL).json, { approvalTimeoutSeconds: 2 });
+  h = await startHarness(await synthesizedTemplate(ONE_APPROVAL), { approvalTimeoutSeconds: 2 });
 });
 afterAll(() => h.stop());
 

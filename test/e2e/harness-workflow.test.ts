@@ -1,7 +1,7 @@
 import { AwsApiError } from '../../local/service-catalog';
 import { idempotencyToken } from '../../lambdas/execute-plan/execute-plan';
 import { ordersServicePlan } from '../fixtures/plans';
-import { synthesize } from '../../local/synth';
+import { synthesizedTemplate } from '../support/prebuilt';
 import { ONE_APPROVAL } from '../fixtures/context';
 import { type Harness, startHarness } from '../support/workflow-harness';
 
@@ -12,7 +12,7 @@ import { type Harness, startHarness } from '../support/workflow-harness';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness(synthesize(ONE_APPROVAL).json);
+  h = await startHarness(await synthesizedTemplate(ONE_APPROVAL));
 });
 afterAll(() => h.stop());
 

@@ -1,5 +1,5 @@
 import { type CheckRecordEnv, nextCheckInSeconds } from '../../lambdas/check-record/check-record';
-import { type LocalMode, startLocalMode } from '../../local/server';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import type { PlanRegistration } from '../../local/service-catalog';
 import { ordersServicePlan } from '../fixtures/plans';
 
@@ -12,7 +12,7 @@ let local: LocalMode;
 
 beforeAll(async () => {
   local = await startLocalMode({ timeScale: SCALE, context: { 'plangate:autoApproveUpTo': 'LOW', 'plangate:approvalTimeoutMinutes': 5 } });
-}, 60_000);
+}, LOCAL_MODE_START_MS);
 afterAll(() => local.close());
 
 const deployedEnv = (): CheckRecordEnv => ({

@@ -2,7 +2,7 @@ import * as sc from '@aws-sdk/client-service-catalog';
 import * as sfn from '@aws-sdk/client-sfn';
 import { AwsApiError } from '../../local/service-catalog';
 import { ordersServicePlan } from '../fixtures/plans';
-import { type LocalMode, startLocalMode } from '../../local/server';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import { ONE_APPROVAL } from '../fixtures/context';
 
 /**
@@ -19,7 +19,7 @@ beforeAll(async () => {
   const config = { endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 };
   serviceCatalog = new sc.ServiceCatalogClient(config);
   stepFunctions = new sfn.SFNClient(config);
-}, 60_000);
+}, LOCAL_MODE_START_MS);
 afterAll(async () => {
   serviceCatalog.destroy();
   stepFunctions.destroy();
