@@ -1,23 +1,48 @@
-import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ApprovalStore } from '../../lambdas/shared/adapters/approval-store';
 import { ONE_APPROVAL } from '../fixtures/context';
+import { ordersServicePlan } from '../fixtures/plans';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import { signedClick } from '../support/slack';
 
-/** Expiry in local mode, with the approval timeout shortened to one second. */
+/** Expiry in local mode, with the approval timeout shortened to two seconds. */
 let local: LocalMode;
+let dynamo: DynamoDBClient;
+let store: ApprovalStore;
 beforeAll(async () => {
   local = await startLocalMode({ pollWaitMs: 50, approvalTimeoutSeconds: 2, context: ONE_APPROVAL });
+  dynamo = new DynamoDBClient({ endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+  store = new ApprovalStore(DynamoDBDocumentClient.from(dynamo), local.approvalTable);
 }, LOCAL_MODE_START_MS);
-afterAll(() => local.close());
+afterAll(async () => {
+  dynamo.destroy();
+  await local.close();
+});
 
-test('an undecided approval expires; its link then answers 410 and decides nothing', async () => {
-  const execution = local.stepFunctions.startExecution({ planId: 'plan-demodashbrd001' });
-  const done = await execution.finished;
-  expect(done.output).toMatchObject({ outcome: 'EXPIRED' });
-  const link = local.outbox.list().find((e) => e.recipient === 'alice@example.com')!.urls[0]!;
-  const res = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve' });
-  expect(res.status).toBe(410);
-  expect(await res.text()).toContain('This approval request has expired');
+test('an approval nobody decides expires: the plan is not executed and the links stop working', async () => {
+  const planId = local.serviceCatalog.registerPlan(ordersServicePlan('plan-expires0000001'));
+  const done = await local.stepFunctions.startExecution({ planId }).finished;
+
+  expect(done.output).toMatchObject({ outcome: 'EXPIRED', reason: expect.stringContaining('The plan was not executed') });
   expect(local.serviceCatalog.calls.filter((c) => c.operation === 'ExecuteProvisionedProductPlan')).toEqual([]);
+  const entries = local.outbox.list();
+  expect(entries.find((e) => e.recipient === 'platform-team@example.com' && e.body.includes(planId))?.subject).toBe(
+    `[PlanGate] EXPIRED: orders-service-prod-update (${planId})`,
+  );
+  const expired = await store.get(planId);
+  expect(expired).toMatchObject({ status: 'EXPIRED', outcome: { outcome: 'EXPIRED' } });
+  expect(expired?.taskToken).toBeUndefined();
+
+  const link = entries.find((e) => e.recipient === 'alice@example.com' && e.body.includes(planId))!.urls[0]!;
+  const view = await fetch(link);
+  expect(view.status).toBe(410);
+  expect(await view.text()).toContain('This approval request has expired');
+  const late = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve' });
+  expect(late.status).toBe(410);
+  expect(await late.text()).toContain('This approval request has expired');
+  // The late click decided nothing.
+  expect(await store.get(planId)).toEqual(expired);
 });
 
 test('a Slack click after expiry gets a clear reply', async () => {
