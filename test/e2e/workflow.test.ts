@@ -71,9 +71,12 @@ const approvalLinks = async (planId: string) => {
   throw new Error(`no approval links for ${planId}`);
 };
 const linkFor = async (planId: string, approver = 'alice@example.com') => (await approvalLinks(planId)).get(approver)!;
-const decide = (link: string, decision: string, comment?: string) =>
-  fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ decision, ...(comment ? { comment } : {}) }).toString() });
-const executeCalls = (planId: string) => local.serviceCatalog.calls.filter((c) => c.operation === 'ExecuteProvisionedProductPlan' && c.input.PlanId === planId);
+const decide = (link: string, decision: string, comment?: string) => {
+  const body = new URLSearchParams({ decision, ...(comment ? { comment } : {}) }).toString();
+  return fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+};
+const executeCalls = (planId: string) =>
+  local.serviceCatalog.calls.filter((c) => c.operation === 'ExecuteProvisionedProductPlan' && c.input.PlanId === planId);
 const statesEntered = (executionArn: string) =>
   local.stepFunctions
     .describeExecution(executionArn)
@@ -230,11 +233,17 @@ describe('an approved plan', () => {
     await decide(await linkFor(planId), 'approve');
     const done = await finished(executionArn);
 
-    expect(done.result).toMatchObject({ outcome: 'FAILED', recordStatus: 'FAILED', recordErrors: [{ code: 'CFN_ROLLBACK', description: expect.stringContaining('Table already exists') }] });
+    expect(done.result).toMatchObject({
+      outcome: 'FAILED',
+      recordStatus: 'FAILED',
+      recordErrors: [{ code: 'CFN_ROLLBACK', description: expect.stringContaining('Table already exists') }],
+    });
     // The history is paged (100 events a page), as in Step Functions: read every page.
     const history: sfn.HistoryEvent[] = [];
     for await (const page of sfn.paginateGetExecutionHistory({ client: stepFunctions }, { executionArn })) history.push(...(page.events ?? []));
-    const seen = history.filter((e) => e.stateExitedEventDetails?.name === 'CheckRecord').map((e) => JSON.parse(e.stateExitedEventDetails!.output!).record.status);
+    const seen = history
+      .filter((e) => e.stateExitedEventDetails?.name === 'CheckRecord')
+      .map((e) => JSON.parse(e.stateExitedEventDetails!.output!).record.status);
     expect(seen).toContain('IN_PROGRESS_IN_ERROR');
     expect(seen.indexOf('IN_PROGRESS_IN_ERROR')).toBeLessThan(seen.indexOf('FAILED'));
     expect(seen.at(-1)).toBe('FAILED');
@@ -252,7 +261,8 @@ describe('an approved plan', () => {
     await decide(await linkFor(planId), 'approve');
     expect((await finished(executionArn)).result).toMatchObject({ outcome: 'SUCCEEDED' });
     // The SDK's own 3 attempts hit the throttle; the state machine's retry gets through with the same token.
-    expect(local.stepFunctions.describeExecution(executionArn).events.filter((e) => e.type === 'StateRetried').map((e) => e.state?.name)).toEqual(['ExecutePlan']);
+    const retried = local.stepFunctions.describeExecution(executionArn).events.filter((e) => e.type === 'StateRetried');
+    expect(retried.map((e) => e.state?.name)).toEqual(['ExecutePlan']);
     const calls = executeCalls(planId);
     expect(calls.length).toBe(4);
     expect(new Set(calls.map((c) => c.input.IdempotencyToken)).size).toBe(1);
@@ -261,7 +271,8 @@ describe('an approved plan', () => {
 
   test('retried after Service Catalog executed it but the answer was lost, reuses the same record', async () => {
     const planId = local.serviceCatalog.registerPlan(ordersServicePlan('plan-lostanswer0001'));
-    local.serviceCatalog.failNext('ExecuteProvisionedProductPlan', new AwsApiError('InternalFailure', 'Internal error', 500), { afterProcessing: true });
+    const lostAnswer = new AwsApiError('InternalFailure', 'Internal error', 500);
+    local.serviceCatalog.failNext('ExecuteProvisionedProductPlan', lostAnswer, { afterProcessing: true });
     const recordsBefore = local.serviceCatalog.recordCount;
     const executionArn = await start({ planId });
     await decide(await linkFor(planId), 'approve');
@@ -332,7 +343,8 @@ describe('a plan that is not ready', () => {
     const done = await finished(await start({ planId }));
 
     expect(done.result).toMatchObject({ outcome: 'PLAN_NOT_READY', reason: expect.stringContaining('Parameter DbInstanceClass is invalid') });
-    expect((await outcomesOf(planId)).emails[0]!.body).toContain(`Plan ${planId} is CREATE_FAILED, not CREATE_SUCCESS: Parameter DbInstanceClass is invalid`);
+    const { emails } = await outcomesOf(planId);
+    expect(emails[0]!.body).toContain(`Plan ${planId} is CREATE_FAILED, not CREATE_SUCCESS: Parameter DbInstanceClass is invalid`);
     expect(await approvalRequests(planId)).toEqual([]);
   });
 

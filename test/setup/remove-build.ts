@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 
-/** Jest's global teardown: removes what test/setup/build-once.ts built (the first project to end does). */
+/** Jest's global teardown, after the run: removes what test/setup/build-once.ts built (several projects name it; the first removes). */
 export default function removeBuild(): void {
   const dir = process.env.PLANGATE_TEST_BUILD;
   if (!dir) return;
