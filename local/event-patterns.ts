@@ -3,7 +3,7 @@
  * "Content filtering"): fields AND, values in a list OR; exact, prefix, suffix, equals-ignore-case, wildcard,
  * anything-but (of a value, a list, a prefix, a suffix, a wildcard or equals-ignore-case), numeric ranges, exists,
  * cidr and $or. An array in the event matches when any of its values does. No maintained JavaScript library
- * implements these, so this one is tested against the documentation's own examples (test/unit/event-patterns.test.ts).
+ * implements these, so this one is tested against the documentation's own examples (test/local/event-patterns.test.ts).
  * SNS subscription filter policies use the same syntax for message attributes.
  */
 

@@ -31,7 +31,7 @@ import { Outbox, type OutboxEntry } from './outbox';
 import { AwsApiError, ServiceCatalogEmulator } from './service-catalog';
 import { type Execution, type ExecutionEvent, invokeHandler, type LambdaHandler, LocalStepFunctions } from './step-functions';
 import { exampleContext, synthesize } from './synth';
-import { createApprovalTable, LOCAL_REGION, LOCAL_STACK_NAME, type LocalWorkflow, loadWorkflow, routeFor, withApprovalTimeout } from './template';
+import { type CfnTemplate, createApprovalTable, LOCAL_REGION, LOCAL_STACK_NAME, type LocalWorkflow, loadWorkflow, routeFor, withApprovalTimeout } from './template';
 
 /**
  * Local mode: the synthesized workflow on one port, with no AWS account. The handlers are the deployed
@@ -66,6 +66,11 @@ export interface LocalModeOptions {
   approvalTimeoutSeconds?: number;
   /** Milliseconds between runs of a scheduled rule (WatchRuns' count) without a time scale. @default 5000 */
   scheduleMs?: number;
+  /**
+   * Built beforehand (the tests build once per run): the template synthesized with this context (LOCAL_SLACK_CONTEXT
+   * included), and a folder of handler bundles written by bundleHandlers. @default synthesized and bundled at start
+   */
+  prebuilt?: { template: CfnTemplate; handlers: string };
 }
 
 export interface LocalMode {
@@ -141,7 +146,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const log = options.log ?? (() => undefined);
   const overrides = { ...LOCAL_SLACK_CONTEXT, ...options.context };
   const config = parseConfig({ ...exampleContext(), ...overrides });
-  const synthesized = loadWorkflow(synthesize(overrides).json);
+  const synthesized = loadWorkflow(options.prebuilt?.template ?? synthesize(overrides).json);
   const workflow = options.approvalTimeoutSeconds ? withApprovalTimeout(synthesized, options.approvalTimeoutSeconds) : synthesized;
   const timeScale = options.timeScale;
 
@@ -342,7 +347,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   ddb.destroy();
 
   // Loaded in a scope of their own too: Powertools sets up its stores as each bundle loads.
-  handlers = asLambda(await runInvocation(invokeStore, 'init', loadHandlers), invokeStore, metrics);
+  handlers = asLambda(await runInvocation(invokeStore, 'init', () => loadHandlers(options.prebuilt?.handlers)), invokeStore, metrics);
   const pollWaitMs = options.pollWaitMs ?? 1000;
   const sfn = new LocalStepFunctions(workflow, handlers, {
     timeScale,

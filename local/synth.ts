@@ -13,7 +13,7 @@ export const exampleContext = (): Record<string, unknown> =>
 
 /**
  * Synthesizes the PlanGate stack the way `cdk synth` does, with cdk-nag's AwsSolutions checks.
- * Bundling is skipped: tests and local mode read the template, not the code assets (test/cli.test.ts bundles).
+ * Bundling is skipped: tests and local mode read the template, not the code assets (test/bin/synth.test.ts bundles).
  */
 export function synthesize(contextOverrides: Record<string, unknown> = {}, options: { bundle?: boolean } = {}) {
   const context = { ...exampleContext(), ...contextOverrides };

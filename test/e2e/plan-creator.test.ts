@@ -4,7 +4,7 @@ import * as sfn from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import { awsEvent } from '../../local/event-bridge';
-import { type LocalMode, startLocalMode } from '../../local/server';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import { ordersServicePlan } from '../fixtures/plans';
 
 /**
@@ -22,7 +22,7 @@ beforeAll(async () => {
   const config = { endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 };
   client = new sfn.SFNClient(config);
   documents = DynamoDBDocumentClient.from(new DynamoDBClient(config));
-}, 120_000);
+}, LOCAL_MODE_START_MS);
 afterAll(async () => {
   client.destroy();
   documents.destroy();

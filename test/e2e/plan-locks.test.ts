@@ -5,7 +5,7 @@ import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import { OPERATOR } from '../../local/identities';
-import { type LocalMode, startLocalMode } from '../../local/server';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import { AwsApiError } from '../../local/service-catalog';
 import { ONE_APPROVAL } from '../fixtures/context';
 import { ordersServicePlan } from '../fixtures/plans';
@@ -25,7 +25,7 @@ beforeAll(async () => {
   const config = { endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 };
   client = new sfn.SFNClient(config);
   documents = DynamoDBDocumentClient.from(new DynamoDBClient(config));
-}, 120_000);
+}, LOCAL_MODE_START_MS);
 afterAll(async () => {
   client.destroy();
   documents.destroy();

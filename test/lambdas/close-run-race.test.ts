@@ -11,7 +11,7 @@ import dynalite from 'dynalite';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import type { RunState } from '../../lambdas/shared/contracts/steps';
 import { tableActive } from '../../local/template';
-import { review } from '../unit/fixtures';
+import { review } from './fixtures';
 
 /**
  * Two closers of one run racing, against dynalite (DynamoDB's conditions for real): each channel of the outcome goes

@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { creatorFinding, type PlanCreatedEnv, planCreated } from '../../lambdas/plan-created/plan-created';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import type { Creator } from '../../lambdas/shared/contracts/steps';
-import { review } from '../unit/fixtures';
+import { review } from './fixtures';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);

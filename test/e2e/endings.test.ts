@@ -1,11 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as sfn from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { ApprovalRecord } from '../lambdas/shared/contracts/approval-record';
-import { type LocalMode, startLocalMode } from '../local/server';
-import { AwsApiError, type PlanRegistration } from '../local/service-catalog';
-import { ONE_APPROVAL } from './fixtures/context';
-import { ordersServicePlan } from './fixtures/plans';
+import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import { AwsApiError, type PlanRegistration } from '../../local/service-catalog';
+import { ONE_APPROVAL } from '../fixtures/context';
+import { ordersServicePlan } from '../fixtures/plans';
 
 /**
  * Every way a run can end leaves its approval closed and true, through local mode and the real SDK clients: runs
@@ -22,7 +22,7 @@ beforeAll(async () => {
   const config = { endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 };
   client = new sfn.SFNClient(config);
   documents = DynamoDBDocumentClient.from(new DynamoDBClient(config));
-}, 60_000);
+}, LOCAL_MODE_START_MS);
 afterAll(async () => {
   client.destroy();
   documents.destroy();

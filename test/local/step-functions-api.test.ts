@@ -1,9 +1,9 @@
 import * as sc from '@aws-sdk/client-service-catalog';
 import * as sfn from '@aws-sdk/client-sfn';
-import { type LocalMode, startLocalMode } from '../local/server';
-import type { PlanRegistration } from '../local/service-catalog';
-import { AwsApiError } from '../local/service-catalog';
-import { ordersServicePlan } from './fixtures/plans';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import type { PlanRegistration } from '../../local/service-catalog';
+import { AwsApiError } from '../../local/service-catalog';
+import { ordersServicePlan } from '../fixtures/plans';
 
 /**
  * The local Step Functions API answers the real SDK client as Step Functions does: paging, idempotent names,
@@ -21,7 +21,7 @@ beforeAll(async () => {
   client = new sfn.SFNClient(config);
   serviceCatalog = new sc.ServiceCatalogClient(config);
   stateMachineArn = local.stepFunctions.stateMachineArn;
-}, 60_000);
+}, LOCAL_MODE_START_MS);
 afterAll(async () => {
   client.destroy();
   serviceCatalog.destroy();

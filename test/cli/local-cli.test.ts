@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 
 /** `npm run local` and `npm run demo` as a user starts them: what they print, how they answer, how they stop. */
-const root = path.join(__dirname, '..');
+const root = path.join(__dirname, '..', '..');
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 
 /** Children still running when a test ends (a failed assertion) are stopped, so jest can exit. */

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { type Browser, chromium } from 'playwright-core';
-import { type LocalMode, startLocalMode } from '../local/server';
-import { ordersServicePlan } from './fixtures/plans';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import { ordersServicePlan } from '../fixtures/plans';
 
 /**
  * An approver's click, in Debian's Chromium driven by playwright-core: the link from the outbox,
@@ -30,7 +30,7 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-}, 60_000);
+}, LOCAL_MODE_START_MS);
 afterAll(async () => {
   await browser?.close();
   await local?.close();

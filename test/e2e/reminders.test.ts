@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { type LocalMode, startLocalMode } from '../local/server';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
  * Reminders and expiry in local mode: the approval timeout is shortened to 4 seconds, so the reminder comes
@@ -11,7 +11,7 @@ let audit: DynamoDBDocumentClient;
 beforeAll(async () => {
   local = await startLocalMode({ pollWaitMs: 50, approvalTimeoutSeconds: 4, context: { 'plangate:deleteExpiredPlans': true } });
   audit = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: local.baseUrl }));
-}, 60_000);
+}, LOCAL_MODE_START_MS);
 afterAll(async () => {
   audit.destroy();
   await local.close();

@@ -1,7 +1,7 @@
-import { type LocalMode, startLocalMode } from '../local/server';
-import { ONE_APPROVAL } from './fixtures/context';
-import { ordersServicePlan } from './fixtures/plans';
-import { signedClick } from './support/slack';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import { ONE_APPROVAL } from '../fixtures/context';
+import { ordersServicePlan } from '../fixtures/plans';
+import { signedClick } from '../support/slack';
 
 /**
  * Slack in local mode: the channel's webhook and the interaction's response_url land in the outbox with
@@ -10,7 +10,7 @@ import { signedClick } from './support/slack';
 let local: LocalMode;
 beforeAll(async () => {
   local = await startLocalMode({ pollWaitMs: 50, context: ONE_APPROVAL });
-}, 60_000);
+}, LOCAL_MODE_START_MS);
 afterAll(() => local.close());
 
 let clicks = 0;

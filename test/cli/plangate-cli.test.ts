@@ -2,25 +2,25 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { ApprovalRecord } from '../lambdas/shared/contracts/approval-record';
-import { ALICE as alice, BOB as bob, CAROL as carol, OPERATOR as operator } from '../local/identities';
-import { type LocalMode, startLocalMode } from '../local/server';
-import type { PlanRegistration } from '../local/service-catalog';
-import { ordersServicePlan } from './fixtures/plans';
+import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
+import { ALICE as alice, BOB as bob, CAROL as carol, OPERATOR as operator } from '../../local/identities';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import type { PlanRegistration } from '../../local/service-catalog';
+import { ordersServicePlan } from '../fixtures/plans';
 
 /**
  * `plangate`, run as a user runs it (node cli/bin.cjs, a process of its own) against local mode: the stack's outputs
  * from DescribeStacks, the caller from STS, decisions signed with SigV4 and checked as API Gateway checks them. Each
  * local identity is an access key: Alice, Bob and Carol are approvers (by iamPrincipals), the operator is not.
  */
-const BIN = path.join(__dirname, '..', 'cli', 'bin.cjs');
+const BIN = path.join(__dirname, '..', '..', 'cli', 'bin.cjs');
 let local: LocalMode;
 let documents: DynamoDBDocumentClient;
 
 beforeAll(async () => {
   local = await startLocalMode({ pollWaitMs: 50, context: { 'plangate:autoApproveUpTo': 'LOW' } });
   documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }));
-}, 60_000);
+}, LOCAL_MODE_START_MS);
 afterAll(async () => {
   documents.destroy();
   await local.close();

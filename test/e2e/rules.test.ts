@@ -1,5 +1,5 @@
-import { type LocalMode, startLocalMode } from '../local/server';
-import { signedClick } from './support/slack';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import { signedClick } from '../support/slack';
 
 /**
  * Approval rules in local mode, with the default configuration: HIGH risk needs two distinct approvals,
@@ -8,7 +8,7 @@ import { signedClick } from './support/slack';
 let local: LocalMode;
 beforeAll(async () => {
   local = await startLocalMode({ pollWaitMs: 50, context: { 'plangate:deniedResourceTypes': ['AWS::IAM::User', 'AWS::EC2::*'] } });
-}, 60_000);
+}, LOCAL_MODE_START_MS);
 afterAll(() => local.close());
 
 const linkOf = async (recipient: string, planId: string) => {

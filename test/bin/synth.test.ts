@@ -3,15 +3,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { FUNCTIONS } from '../lib/functions';
-import { type CfnTemplate, resolve } from '../local/template';
+import { FUNCTIONS } from '../../lib/functions';
+import { type CfnTemplate, resolve } from '../../local/template';
 
 /**
  * `cdk synth` as a user runs it: the real CLI, no credentials, local esbuild bundling (no Docker).
  * Slow (it bundles six functions), so one synth serves every assertion here.
  */
 const run = promisify(execFile);
-const root = path.join(__dirname, '..');
+const root = path.join(__dirname, '..', '..');
 const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
 const env = { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'none', CDK_DISABLE_VERSION_CHECK: '1' };
 

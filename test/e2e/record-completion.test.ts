@@ -1,12 +1,12 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { CheckRecordEnv } from '../lambdas/check-record/check-record';
-import type { RecordCheck } from '../lambdas/shared/contracts/steps';
-import { STATES } from '../lib/workflow-definition';
-import { type LocalMode, startLocalMode } from '../local/server';
-import type { PlanRegistration } from '../local/service-catalog';
-import type { Execution } from '../local/step-functions';
-import { LOCAL_ACCOUNT } from '../local/template';
-import { ordersServicePlan } from './fixtures/plans';
+import type { CheckRecordEnv } from '../../lambdas/check-record/check-record';
+import type { RecordCheck } from '../../lambdas/shared/contracts/steps';
+import { STATES } from '../../lib/workflow-definition';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import type { PlanRegistration } from '../../local/service-catalog';
+import type { Execution } from '../../local/step-functions';
+import { LOCAL_ACCOUNT } from '../../local/template';
+import { ordersServicePlan } from '../fixtures/plans';
 
 /**
  * Record completion, end to end in local mode at a hundredth of AWS's time: the emulated record's CloudFormation
@@ -21,7 +21,7 @@ let events: EventBridgeClient;
 beforeAll(async () => {
   local = await startLocalMode({ timeScale: SCALE, context: { 'plangate:autoApproveUpTo': 'LOW' } });
   events = new EventBridgeClient({ endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
-}, 60_000);
+}, LOCAL_MODE_START_MS);
 afterAll(async () => {
   events.destroy();
   await local.close();

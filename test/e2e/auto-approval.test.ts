@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { type LocalMode, startLocalMode } from '../local/server';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
  * Auto-approval in local mode (plangate:autoApproveUpTo = LOW), with the default quorum (HIGH needs two):
@@ -11,7 +11,7 @@ let audit: DynamoDBDocumentClient;
 beforeAll(async () => {
   local = await startLocalMode({ pollWaitMs: 50, context: { 'plangate:autoApproveUpTo': 'LOW' } });
   audit = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: local.baseUrl }));
-}, 60_000);
+}, LOCAL_MODE_START_MS);
 afterAll(async () => {
   audit.destroy();
   await local.close();

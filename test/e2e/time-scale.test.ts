@@ -1,7 +1,7 @@
-import { type CheckRecordEnv, nextCheckInSeconds } from '../lambdas/check-record/check-record';
-import { type LocalMode, startLocalMode } from '../local/server';
-import type { PlanRegistration } from '../local/service-catalog';
-import { ordersServicePlan } from './fixtures/plans';
+import { type CheckRecordEnv, nextCheckInSeconds } from '../../lambdas/check-record/check-record';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import type { PlanRegistration } from '../../local/service-catalog';
+import { ordersServicePlan } from '../fixtures/plans';
 
 /**
  * `--time-scale F` runs local mode's clock F times as fast as AWS's: waits, task timeouts, retry intervals and the
@@ -12,7 +12,7 @@ let local: LocalMode;
 
 beforeAll(async () => {
   local = await startLocalMode({ timeScale: SCALE, context: { 'plangate:autoApproveUpTo': 'LOW', 'plangate:approvalTimeoutMinutes': 5 } });
-}, 60_000);
+}, LOCAL_MODE_START_MS);
 afterAll(() => local.close());
 
 const deployedEnv = (): CheckRecordEnv => ({

@@ -1,9 +1,9 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import * as sc from '@aws-sdk/client-service-catalog';
 import * as sfn from '@aws-sdk/client-sfn';
-import { type LocalMode, startLocalMode } from '../local/server';
-import { ONE_APPROVAL } from './fixtures/context';
-import { ordersServicePlan } from './fixtures/plans';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import { ONE_APPROVAL } from '../fixtures/context';
+import { ordersServicePlan } from '../fixtures/plans';
 
 /**
  * Local mode's event bus, through the real SDK clients: PutEvents runs the synthesized rules (the custom and the
@@ -21,7 +21,7 @@ beforeAll(async () => {
   events = new EventBridgeClient(config);
   stepFunctions = new sfn.SFNClient(config);
   serviceCatalog = new sc.ServiceCatalogClient(config);
-}, 60_000);
+}, LOCAL_MODE_START_MS);
 afterAll(async () => {
   events.destroy();
   stepFunctions.destroy();
