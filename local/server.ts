@@ -160,6 +160,11 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
         if (arn !== stepFunctions?.stateMachineArn) throw new AwsApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
         stepFunctions.startExecution(JSON.parse(input), undefined, input);
       },
+      asyncInvocation: (arn) => {
+        const fn = workflow.functionsByArn.get(arn);
+        if (!fn) throw new AwsApiError('ResourceNotFoundException', `Function not found: ${arn}`);
+        return workflow.asyncInvocations.get(fn)!;
+      },
       invokeFunction: async (arn, event) => {
         const fn = workflow.functionsByArn.get(arn);
         if (!fn || !handlers) throw new AwsApiError('ResourceNotFoundException', `Function not found: ${arn}`);
