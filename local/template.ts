@@ -1,6 +1,6 @@
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { defaultReminderMinutes } from '../lib/config';
-import { FUNCTIONS, type FunctionName } from '../lib/functions';
+import { FUNCTION_METADATA_KEY, FUNCTIONS, type FunctionName } from '../lib/functions';
 import { STATES } from '../lib/workflow-definition';
 
 /**
@@ -14,7 +14,7 @@ export const LOCAL_ACCOUNT = '000000000000';
 /** The stack name local mode answers DescribeStacks for: the deployed default. */
 export const LOCAL_STACK_NAME = 'PlanGate';
 
-type Resource = { Type: string; Properties?: Record<string, unknown> };
+type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
 export type CfnTemplate = { Resources: Record<string, Resource> };
 
 export interface LocalWorkflow {
@@ -140,9 +140,12 @@ export function resolve(value: unknown, template: CfnTemplate): unknown {
   return Object.fromEntries(keys.map((k) => [k, resolve(obj[k], template)]));
 }
 
-/** Matches a function resource to our handler by the construct id CDK folds into its logical id. */
-export function functionNameOf(logicalId: string): FunctionName | undefined {
-  return (Object.keys(FUNCTIONS) as FunctionName[]).find((name) => new RegExp(`${name}Function[0-9A-F]{8}$`).test(logicalId));
+/** Which of our handlers a function resource is, by the metadata WorkflowFunction gives it; undefined for other functions. */
+export function functionNameOf(logicalId: string, resource: Resource): FunctionName | undefined {
+  const name = resource.Metadata?.[FUNCTION_METADATA_KEY];
+  if (name === undefined) return undefined;
+  if (!Object.hasOwn(FUNCTIONS, String(name))) throw new Error(`Function ${logicalId} names ${String(name)} in its metadata, which is not one of PlanGate's functions`);
+  return name as FunctionName;
 }
 
 export function loadWorkflow(template: CfnTemplate): LocalWorkflow {
@@ -162,7 +165,7 @@ export function loadWorkflow(template: CfnTemplate): LocalWorkflow {
   const environment: Record<string, string> = {};
   for (const [id, resource] of entries) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
-    const name = functionNameOf(id);
+    const name = functionNameOf(id, resource);
     if (!name) continue;
     functionsByArn.set(arnFor(id, resource.Type), name);
     asyncInvocations.set(name, asyncInvocationOf(id, template));
@@ -215,7 +218,7 @@ function apiRoutes(template: CfnTemplate): ApiRoute[] {
     .map((method) => {
       const props = method.Properties as { ResourceId: unknown; AuthorizationType: string; Integration: unknown };
       const target = JSON.stringify(props.Integration).match(/"Fn::GetAtt":\["(\w+)","Arn"\]/)?.[1];
-      const fn = target && functionNameOf(target);
+      const fn = target && template.Resources[target] && functionNameOf(target, template.Resources[target]);
       if (!fn) throw new Error('An API method integrates with something other than one of our functions');
       return { path: pathOf(props.ResourceId) || '/', authorization: props.AuthorizationType === 'AWS_IAM' ? 'AWS_IAM' : 'NONE', function: fn };
     });

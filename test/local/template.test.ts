@@ -1,4 +1,5 @@
 import { defaultReminderMinutes } from '../../lib/config';
+import { FUNCTION_METADATA_KEY, FUNCTIONS } from '../../lib/functions';
 import { STATES } from '../../lib/workflow-definition';
 import { LOCAL_SLACK_CONTEXT } from '../../local/server';
 import { synthesize } from '../../local/synth';
@@ -51,5 +52,31 @@ describe('a shortened approval timeout', () => {
   test('under four minutes, a quarter of the timeout, in whole seconds (at least one)', () => {
     expect(timeouts(withApprovalTimeout(workflow, 8))).toEqual({ first: 6, reminder: 2 });
     expect(timeouts(withApprovalTimeout(workflow, 3))).toEqual({ first: 2, reminder: 1 });
+  });
+});
+
+describe('functions', () => {
+  const functionIds = () => resourcesOf('AWS::Lambda::Function').map(([id]) => id);
+
+  test('each of the template’s functions names its handler in its metadata', () => {
+    const named = resourcesOf('AWS::Lambda::Function').map(([, fn]) => (fn as { Metadata?: Properties }).Metadata?.[FUNCTION_METADATA_KEY]);
+    expect(named.sort()).toEqual(Object.keys(FUNCTIONS).sort());
+  });
+
+  test('local mode knows each function by that metadata, whatever its logical id', () => {
+    let text = JSON.stringify(template);
+    functionIds().forEach((id, i) => (text = text.replaceAll(`"${id}"`, `"Renamed${i}"`)));
+    const renamed = loadWorkflow(JSON.parse(text) as CfnTemplate);
+    expect([...renamed.functionsByArn.keys()].every((arn) => /:function:Renamed\d+$/.test(arn))).toBe(true);
+    expect([...renamed.functionsByArn.values()].sort()).toEqual(Object.keys(FUNCTIONS).sort());
+    expect(renamed.apiRoutes.map((r) => r.function)).toEqual(workflow.apiRoutes.map((r) => r.function));
+    expect(renamed.asyncInvocations).toEqual(workflow.asyncInvocations);
+  });
+
+  test('a function whose metadata names no handler is refused', () => {
+    const [id] = functionIds();
+    const stale = JSON.parse(JSON.stringify(template)) as { Resources: Record<string, { Metadata?: Properties }> };
+    stale.Resources[id!]!.Metadata = { [FUNCTION_METADATA_KEY]: 'Retired' };
+    expect(() => loadWorkflow(stale as CfnTemplate)).toThrow(`Function ${id} names Retired in its metadata, which is not one of PlanGate's functions`);
   });
 });
