@@ -1,0 +1,53 @@
+import { type LocalMode, startLocalMode } from '../../local/server';
+
+/**
+ * Local mode's process: the handlers' environment is their own, and only what the AWS SDK must read from the process
+ * (its Region, credentials and endpoints) is set there, and given back at close.
+ */
+const SDK_VARIABLES = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_EVENTBRIDGE',
+  'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  'AWS_ENDPOINT_URL_SERVICE_CATALOG',
+  'AWS_ENDPOINT_URL_SFN',
+  'AWS_ENDPOINT_URL_SNS',
+  'AWS_LAMBDA_MAX_CONCURRENCY', // the invoke store's (local/invoke-store.ts), which the SDK asks for on every request
+  'AWS_REGION',
+  'AWS_SECRET_ACCESS_KEY',
+];
+const changedSince = (before: NodeJS.ProcessEnv) =>
+  [...new Set([...Object.keys(before), ...Object.keys(process.env)])].filter((name) => before[name] !== process.env[name]).sort();
+
+let local: LocalMode;
+let before: NodeJS.ProcessEnv;
+beforeAll(async () => {
+  before = { ...process.env };
+  local = await startLocalMode({ pollWaitMs: 50 });
+}, 120_000);
+afterAll(() => local.close());
+
+test('the functions’ variables stay out of the process environment; the handlers still see theirs', async () => {
+  expect(changedSince(before)).toEqual(SDK_VARIABLES);
+  expect(process.env.TABLE_NAME).toBeUndefined();
+  expect(process.env.APPROVAL_BASE_URL).toBeUndefined();
+  // The test setup turns metrics off for the process; the handlers' own environment turns them on.
+  expect(process.env.POWERTOOLS_METRICS_DISABLED).toBe('true');
+
+  const run = local.stepFunctions.startExecution({ planId: 'plan-demoorders0001' });
+  let link: string | undefined;
+  for (let i = 0; i < 300 && !link; i++) {
+    link = local.outbox.list().find((e) => e.channel === 'email' && e.body.includes('plan-demoorders0001'))?.urls[0];
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(link?.startsWith(`${local.baseUrl}/approvals/`)).toBe(true);
+  const metrics = (await (await fetch(`${local.baseUrl}/local/metrics`)).json()) as { metrics: { name: string }[] };
+  expect(metrics.metrics.map((m) => m.name)).toContain('RunsStarted');
+  local.stepFunctions.stopExecution(run.executionArn, 'Test', 'done');
+  await run.finished;
+}, 60_000);
+
+test('close gives the AWS SDK’s variables back', async () => {
+  await local.close();
+  expect(changedSince(before)).toEqual(before.AWS_LAMBDA_MAX_CONCURRENCY === undefined ? ['AWS_LAMBDA_MAX_CONCURRENCY'] : []);
+});
