@@ -187,9 +187,10 @@ function getOnly(req: IncomingMessage, res: ServerResponse, pathname: string, an
 /** POST /local/plans: a DescribeProvisionedProductPlan response, registered as a plan. */
 async function registerPlan({ req, res }: LocalRequest, { emulators, log }: RouteContext) {
   if (req.method !== 'POST') return send(res, { status: 405, body: { error: 'Use POST /local/plans with a DescribeProvisionedProductPlan response as the body' } });
+  const body = await readBody(req); // one over the limit is refused with 413, as every route refuses it
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readBody(req));
+    parsed = JSON.parse(body);
   } catch {
     return send(res, { status: 400, body: { error: 'The body is not valid JSON' } });
   }

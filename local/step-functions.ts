@@ -273,6 +273,9 @@ export class LocalStepFunctions {
   }
 
   sendTaskSuccess(taskToken: string, output: string): void {
+    if (Buffer.byteLength(output) > MAX_PAYLOAD_BYTES) {
+      throw new AwsApiError('InvalidOutput', `Invalid Output: the output is larger than ${MAX_PAYLOAD_BYTES} bytes`);
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(output);

@@ -1,4 +1,7 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type LocalMode, startLocalMode } from '../../local/server';
+import { ordersServicePlan } from '../fixtures/plans';
 
 /**
  * Local mode's process: the handlers' environment is their own, and only what the AWS SDK must read from the process
@@ -46,6 +49,35 @@ test('the functions’ variables stay out of the process environment; the handle
   local.stepFunctions.stopExecution(run.executionArn, 'Test', 'done');
   await run.finished;
 }, 60_000);
+
+describe('limits, as AWS sets them', () => {
+  test('SendTaskSuccess refuses an output over 256 KiB with InvalidOutput, and the task still waits', async () => {
+    await fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: JSON.stringify(ordersServicePlan('plan-limits000001')) });
+    const run = local.stepFunctions.startExecution({ planId: 'plan-limits000001' });
+    const audit = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: local.baseUrl }));
+    let token: string | undefined;
+    for (let i = 0; i < 300 && !token; i++) {
+      token = (await audit.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: 'PLAN#plan-limits000001' } }))).Item?.taskToken;
+      if (!token) await new Promise((r) => setTimeout(r, 20));
+    }
+    audit.destroy();
+    const answer = await fetch(local.baseUrl, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'AWSStepFunctions.SendTaskSuccess', 'content-type': 'application/x-amz-json-1.0' },
+      body: JSON.stringify({ taskToken: token, output: JSON.stringify({ padding: 'x'.repeat(300_000) }) }),
+    });
+    expect(answer.status).toBe(400);
+    expect(await answer.json()).toMatchObject({ __type: 'InvalidOutput' });
+    expect(run.status).toBe('RUNNING');
+    local.stepFunctions.stopExecution(run.executionArn, 'Test', 'done');
+    await run.finished;
+  }, 60_000);
+
+  test('a plan body over the limit gets 413, as any other request body', async () => {
+    const answer = await fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: JSON.stringify({ padding: 'x'.repeat(1_500_000) }) });
+    expect(answer.status).toBe(413);
+  });
+});
 
 test('close gives the AWS SDK’s variables back', async () => {
   await local.close();
