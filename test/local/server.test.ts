@@ -73,6 +73,19 @@ describe('limits, as AWS sets them', () => {
     await run.finished;
   }, 60_000);
 
+  test('a run input nested 5,000 deep is refused with InvalidExecutionInput, and local mode keeps running', async () => {
+    const input = `{"planId":"plan-demodashbrd001","extra":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const answer = await fetch(local.baseUrl, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'AWSStepFunctions.StartExecution', 'content-type': 'application/x-amz-json-1.0' },
+      body: JSON.stringify({ stateMachineArn: local.stepFunctions.stateMachineArn, input }),
+    });
+    expect(answer.status).toBe(400);
+    expect(await answer.json()).toMatchObject({ __type: 'InvalidExecutionInput' });
+    expect(local.stepFunctions.listExecutions().some((e) => e.inputText === input)).toBe(false);
+    expect((await fetch(`${local.baseUrl}/local/outbox`)).status).toBe(200);
+  });
+
   test('a plan body over the limit gets 413, as any other request body', async () => {
     const answer = await fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: JSON.stringify({ padding: 'x'.repeat(1_500_000) }) });
     expect(answer.status).toBe(413);
