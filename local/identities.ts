@@ -1,7 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { LOCAL_ACCOUNT } from './template';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './template';
 
 /**
  * Local mode's stand-in for IAM: each access key is a principal. Requests to the approval API's IAM routes must be
@@ -72,14 +72,22 @@ export async function verifySignature(request: SignedRequest, now = new Date()):
   if (!authorization.startsWith('AWS4-HMAC-SHA256 ') || !credential || !signedHeaders || !signature || !amzDate) {
     return { status: 403, message: "Authorization header requires 'Credential', 'Signature', 'SignedHeaders' and an X-Amz-Date header." };
   }
-  const [, accessKeyId, , region, service] = credential;
+  const [, accessKeyId, scopeDate, region, service] = credential;
   const identity = LOCAL_IDENTITIES.find((i) => i.accessKeyId === accessKeyId);
-  if (!identity) return { status: 403, message: 'The security token included in the request is invalid.' };
+  // Local identities are long-term keys: a session token is one nobody issued.
+  if (!identity || request.headers['x-amz-security-token'] !== undefined) return { status: 403, message: 'The security token included in the request is invalid.' };
+  const scopeError = credentialScopeError({ date: scopeDate!, region: region!, service: service! }, amzDate);
+  if (scopeError) return { status: 403, message: scopeError };
   const signedAt = Date.parse(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
   if (Number.isNaN(signedAt) || Math.abs(now.getTime() - signedAt) > MAX_SKEW_MS) {
     return { status: 403, message: 'Signature expired: the request was signed more than 5 minutes from now.' };
   }
   const url = new URL(request.url, 'http://local');
+  // The body's own hash, not the x-amz-content-sha256 header's claim, is what the signature must cover.
+  const bodyHash = createHash('sha256').update(request.body).digest('hex');
+  if (request.headers['x-amz-content-sha256'] !== undefined && request.headers['x-amz-content-sha256'] !== bodyHash) {
+    return { status: 403, message: 'The request signature we calculated does not match the signature you provided.' };
+  }
   const signer = new SignatureV4({ credentials: identity, region: region!, service: service!, sha256: Hash.bind(null, 'sha256'), uriEscapePath: true });
   const expected = await signer.sign(
     {
@@ -89,7 +97,7 @@ export async function verifySignature(request: SignedRequest, now = new Date()):
       port: Number(/:(\d+)$/.exec(request.headers.host ?? '')?.[1]) || undefined,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
-      headers: Object.fromEntries(signedHeaders.map((h) => [h, request.headers[h] ?? ''])),
+      headers: { ...Object.fromEntries(signedHeaders.map((h) => [h, request.headers[h] ?? ''])), 'x-amz-content-sha256': bodyHash },
       body: request.body,
     },
     { signingDate: new Date(signedAt), unsignableHeaders: new Set(), signableHeaders: new Set(signedHeaders) },
@@ -99,4 +107,12 @@ export async function verifySignature(request: SignedRequest, now = new Date()):
     return { status: 403, message: 'The request signature we calculated does not match the signature you provided.' };
   }
   return { identity };
+}
+
+/** API Gateway's refusal of a credential scoped to another day, Region or service than the request's. */
+function credentialScopeError(scope: { date: string; region: string; service: string }, amzDate: string): string | undefined {
+  if (scope.date !== amzDate.slice(0, 8)) return `Credential should be scoped to a valid date: '${amzDate.slice(0, 8)}'.`;
+  if (scope.region !== LOCAL_REGION) return `Credential should be scoped to a valid region, not '${scope.region}'.`;
+  if (scope.service !== 'execute-api') return "Credential should be scoped to correct service: 'execute-api'.";
+  return undefined;
 }
