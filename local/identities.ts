@@ -13,29 +13,39 @@ export interface LocalIdentity {
   secretAccessKey: string;
   arn: string;
   userId: string;
+  /** What its IAM policy allows of `execute-api:Invoke`: `<METHOD><path>` below the stage, `*` matching anything. */
+  mayInvoke: string[];
 }
+
+const DECIDE = 'POST/cli/plans/*/decision';
+const RELEASE = 'POST/cli/plans/*/release';
 
 const assumed = (name: string, accessKeyId: string): LocalIdentity => ({
   accessKeyId,
   secretAccessKey: `plangate-local-${name}-secret`,
   arn: `arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/PlanGateApprover/${name}`,
   userId: `AROALOCALAPPROVER:${name}`,
+  mayInvoke: [DECIDE],
 });
 
 export const ALICE = assumed('alice', 'AKIALOCALALICE000001');
 export const BOB = assumed('bob', 'AKIALOCALBOB00000002');
 export const CAROL = assumed('carol', 'AKIALOCALCAROL000003');
-/** An operator who is not an approver: may start and release runs, not decide. */
+/**
+ * An operator who is not an approver: may start and release runs, not decide. IAM lets it call the decision route
+ * too, so that the approval API's own check (no approver's iamPrincipals match) is what refuses it.
+ */
 export const OPERATOR: LocalIdentity = {
   accessKeyId: 'AKIALOCALOPERATOR004',
   secretAccessKey: 'plangate-local-operator-secret',
   arn: `arn:aws:iam::${LOCAL_ACCOUNT}:user/operator`,
   userId: 'AIDALOCALOPERATOR004',
+  mayInvoke: [DECIDE, RELEASE],
 };
 export const LOCAL_IDENTITIES: LocalIdentity[] = [ALICE, BOB, CAROL, OPERATOR];
 
 /** Whoever signs with a key local mode does not know (the README's `local`/`local`): anyone, for the non-IAM endpoints. */
-const ANONYMOUS: LocalIdentity = { accessKeyId: '', secretAccessKey: '', arn: `arn:aws:iam::${LOCAL_ACCOUNT}:user/local`, userId: 'AIDALOCAL' };
+const ANONYMOUS: LocalIdentity = { accessKeyId: '', secretAccessKey: '', arn: `arn:aws:iam::${LOCAL_ACCOUNT}:user/local`, userId: 'AIDALOCAL', mayInvoke: [] };
 
 const CREDENTIAL = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/;
 
@@ -53,14 +63,15 @@ export interface SignedRequest {
   body: string;
 }
 
-/** API Gateway's answers when IAM authorization fails: always 403, with these messages. */
+/** API Gateway's answers when IAM authentication or authorization fails: always 403, with these messages. */
 export type Verdict = { identity: LocalIdentity } | { status: 403; message: string };
 
 const MAX_SKEW_MS = 5 * 60_000;
 
 /**
  * Checks a request's SigV4 signature as API Gateway does for AWS_IAM routes: a known access key, a date within 5
- * minutes, and a signature that matches the one computed with the key's secret over the same signed headers.
+ * minutes, and a signature that matches the one computed with the key's secret over the same signed headers and
+ * the body; then whether the identity's policy allows the route.
  */
 export async function verifySignature(request: SignedRequest, now = new Date()): Promise<Verdict> {
   const authorization = request.headers.authorization;
@@ -75,7 +86,9 @@ export async function verifySignature(request: SignedRequest, now = new Date()):
   const [, accessKeyId, scopeDate, region, service] = credential;
   const identity = LOCAL_IDENTITIES.find((i) => i.accessKeyId === accessKeyId);
   // Local identities are long-term keys: a session token is one nobody issued.
-  if (!identity || request.headers['x-amz-security-token'] !== undefined) return { status: 403, message: 'The security token included in the request is invalid.' };
+  if (!identity || request.headers['x-amz-security-token'] !== undefined) {
+    return { status: 403, message: 'The security token included in the request is invalid.' };
+  }
   const scopeError = credentialScopeError({ date: scopeDate!, region: region!, service: service! }, amzDate);
   if (scopeError) return { status: 403, message: scopeError };
   const signedAt = Date.parse(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
@@ -106,8 +119,16 @@ export async function verifySignature(request: SignedRequest, now = new Date()):
   if (computed.length !== signature.length || !timingSafeEqual(Buffer.from(computed), Buffer.from(signature))) {
     return { status: 403, message: 'The request signature we calculated does not match the signature you provided.' };
   }
+  const resource = `${request.method}${url.pathname}`;
+  if (!identity.mayInvoke.some((pattern) => globMatches(pattern, resource))) {
+    return { status: 403, message: `User: ${identity.arn} is not authorized to perform: execute-api:Invoke on resource: ${resource}` };
+  }
   return { identity };
 }
+
+/** IAM's resource wildcard: `*` matches any characters, `/` included. */
+const globMatches = (pattern: string, value: string) =>
+  new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(value);
 
 /** API Gateway's refusal of a credential scoped to another day, Region or service than the request's. */
 function credentialScopeError(scope: { date: string; region: string; service: string }, amzDate: string): string | undefined {

@@ -1,12 +1,15 @@
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { ALICE, type LocalIdentity, verifySignature } from '../../local/identities';
+import { ALICE, type LocalIdentity, OPERATOR, verifySignature } from '../../local/identities';
 
 /** Local mode's SigV4 check of the approval API's AWS_IAM routes, as strict as API Gateway's. */
 const HOST = '127.0.0.1:8642';
 const PATH = '/cli/plans/plan-demoorders0001/decision';
 
-async function signed(body: string, options: { region?: string; service?: string; identity?: LocalIdentity & { sessionToken?: string } } = {}) {
+type SigningOptions = { region?: string; service?: string; identity?: LocalIdentity & { sessionToken?: string }; path?: string };
+
+async function signed(body: string, options: SigningOptions = {}) {
+  const path = options.path ?? PATH;
   const signer = new SignatureV4({
     credentials: options.identity ?? ALICE,
     region: options.region ?? 'us-east-1',
@@ -18,12 +21,12 @@ async function signed(body: string, options: { region?: string; service?: string
     protocol: 'http:',
     hostname: '127.0.0.1',
     port: 8642,
-    path: PATH,
+    path,
     query: {},
     headers: { host: HOST, 'content-type': 'application/json', 'x-amz-content-sha256': await bodyHash(body) },
     body,
   });
-  return { method: 'POST', url: PATH, headers: request.headers as Record<string, string>, body };
+  return { method: 'POST', url: path, headers: request.headers as Record<string, string>, body };
 }
 
 async function bodyHash(body: string) {
@@ -47,10 +50,26 @@ test.each([
   ['another Region', { region: 'eu-west-1' }],
   ['another service', { service: 's3' }],
 ])('a credential scope for %s is refused', async (_, scope) => {
-  expect(await verifySignature(await signed(reject, scope))).toMatchObject({ status: 403, message: expect.stringContaining('Credential should be scoped') });
+  const verdict = await verifySignature(await signed(reject, scope));
+  expect(verdict).toMatchObject({ status: 403, message: expect.stringContaining('Credential should be scoped') });
 });
 
 test('a session token local mode never issued is refused', async () => {
   const request = await signed(reject, { identity: { ...ALICE, sessionToken: 'forged-session-token' } });
   expect(await verifySignature(request)).toMatchObject({ status: 403, message: 'The security token included in the request is invalid.' });
+});
+
+describe('per-route permissions, as IAM policies would give them', () => {
+  const RELEASE = '/cli/plans/plan-demoorders0001/release';
+
+  test('an approver may decide but not release', async () => {
+    expect(await verifySignature(await signed(reject, { identity: ALICE, path: RELEASE }))).toEqual({
+      status: 403,
+      message: `User: ${ALICE.arn} is not authorized to perform: execute-api:Invoke on resource: POST${RELEASE}`,
+    });
+  });
+
+  test('the operator may release', async () => {
+    expect(await verifySignature(await signed('{}', { identity: OPERATOR, path: RELEASE }))).toEqual({ identity: OPERATOR });
+  });
 });
