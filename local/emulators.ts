@@ -97,10 +97,10 @@ export function startStepFunctions(
       const line = progressLine(execution, event);
       if (line) log(line);
     },
-    onStatusChange: (execution) =>
-      emulators.eventBridge.emit(
-        awsEvent('aws.states', 'Step Functions Execution Status Change', [execution.executionArn], statusChangeDetail(execution, sfn.stateMachineArn)),
-      ),
+    onStatusChange: (execution) => {
+      const detail = statusChangeDetail(execution, sfn.stateMachineArn);
+      emulators.eventBridge.emit(awsEvent('aws.states', 'Step Functions Execution Status Change', [execution.executionArn], detail));
+    },
   });
   emulators.handlers = handlers;
   emulators.stepFunctions = sfn;

@@ -56,7 +56,8 @@ export function serveRoutes(routes: Route[]): RequestListener {
   return async (req, res) => {
     try {
       const target = req.headers['x-amz-target'];
-      const request: LocalRequest = { req, res, url: new URL(req.url ?? '/', 'http://local'), target: typeof target === 'string' ? target : undefined };
+      const url = new URL(req.url ?? '/', 'http://local');
+      const request: LocalRequest = { req, res, url, target: typeof target === 'string' ? target : undefined };
       const route = routes.find((r) => r.match(request));
       if (route) return await route.handle(request);
       return send(res, { status: 404, body: { error: `Nothing at ${req.method} ${request.url.pathname}` } });
@@ -72,7 +73,10 @@ export function localRoutes(context: RouteContext): Route[] {
   const path = (pathname: string, handle: Route['handle']): Route => ({ match: ({ url }) => url.pathname === pathname, handle });
   return [
     { match: ({ target }) => target?.startsWith('DynamoDB_20120810.') ?? false, handle: ({ req, res }) => emulators.dynamo(req, res) },
-    { match: ({ req, url, target }) => req.method === 'POST' && (target !== undefined || url.pathname === '/'), handle: (request) => answerAwsApi(request, context) },
+    {
+      match: ({ req, url, target }) => req.method === 'POST' && (target !== undefined || url.pathname === '/'),
+      handle: (request) => answerAwsApi(request, context),
+    },
     { match: ({ url }) => url.pathname.startsWith('/local/slack/'), handle: (request) => slackPost(request, context) },
     { match: ({ url }) => /^\/(approvals|slack|cli)(\/|$)/.test(url.pathname), handle: (request) => approvalApi(request, context) },
     path('/local/metrics', ({ req, res }) => getOnly(req, res, '/local/metrics', () => emulators.metrics.summary())),
@@ -104,7 +108,9 @@ async function answerAwsApi({ req, res, target }: LocalRequest, { emulators, wor
   }
   const action = new URLSearchParams(body).get('Action');
   if (action === 'GetCallerIdentity') return send(res, stsGetCallerIdentity(callerOf(req.headers.authorization)));
-  if (action === 'DescribeStacks') return send(res, cloudFormationDescribeStacks(body, { name: LOCAL_STACK_NAME, outputs: stackOutputs(workflow, baseUrl()) }));
+  if (action === 'DescribeStacks') {
+    return send(res, cloudFormationDescribeStacks(body, { name: LOCAL_STACK_NAME, outputs: stackOutputs(workflow, baseUrl()) }));
+  }
   const fault = emulators.publishFaults.shift();
   if (fault) return send(res, { status: 400, contentType: 'text/xml', body: queryError(fault, 'Refused by failNextPublish') });
   return send(res, snsPublish(emulators.outbox, body, emulators.recipientsOf));
@@ -186,7 +192,9 @@ function getOnly(req: IncomingMessage, res: ServerResponse, pathname: string, an
 
 /** POST /local/plans: a DescribeProvisionedProductPlan response, registered as a plan. */
 async function registerPlan({ req, res }: LocalRequest, { emulators, log }: RouteContext) {
-  if (req.method !== 'POST') return send(res, { status: 405, body: { error: 'Use POST /local/plans with a DescribeProvisionedProductPlan response as the body' } });
+  if (req.method !== 'POST') {
+    return send(res, { status: 405, body: { error: 'Use POST /local/plans with a DescribeProvisionedProductPlan response as the body' } });
+  }
   const body = await readBody(req); // one over the limit is refused with 413, as every route refuses it
   let parsed: unknown;
   try {

@@ -183,7 +183,8 @@ export class LocalStepFunctions {
       throw new AwsApiError('InvalidExecutionInput', `Invalid State Machine Execution Input: the input is larger than ${MAX_PAYLOAD_BYTES} bytes`);
     }
     if (nestingDepth(inputText) > MAX_INPUT_DEPTH) {
-      throw new AwsApiError('InvalidExecutionInput', `Invalid State Machine Execution Input: the input is nested more than ${MAX_INPUT_DEPTH} levels deep`);
+      const message = `Invalid State Machine Execution Input: the input is nested more than ${MAX_INPUT_DEPTH} levels deep`;
+      throw new AwsApiError('InvalidExecutionInput', message);
     }
     const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     const existing = this.executions.get(executionArn);

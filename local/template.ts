@@ -144,7 +144,9 @@ export function resolve(value: unknown, template: CfnTemplate): unknown {
 export function functionNameOf(logicalId: string, resource: Resource): FunctionName | undefined {
   const name = resource.Metadata?.[FUNCTION_METADATA_KEY];
   if (name === undefined) return undefined;
-  if (!Object.hasOwn(FUNCTIONS, String(name))) throw new Error(`Function ${logicalId} names ${String(name)} in its metadata, which is not one of PlanGate's functions`);
+  if (!Object.hasOwn(FUNCTIONS, String(name))) {
+    throw new Error(`Function ${logicalId} names ${String(name)} in its metadata, which is not one of PlanGate's functions`);
+  }
   return name as FunctionName;
 }
 

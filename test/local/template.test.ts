@@ -21,7 +21,8 @@ describe('asynchronous invocations', () => {
     const functions = resourcesOf('AWS::Lambda::Function');
     expect(workflow.asyncInvocations.size).toBe(functions.length);
     for (const [id, fn] of functions) {
-      const invokeConfig = resourcesOf('AWS::Lambda::EventInvokeConfig').find(([, c]) => (c.Properties?.FunctionName as { Ref?: string }).Ref === id)?.[1];
+      const configs = resourcesOf('AWS::Lambda::EventInvokeConfig');
+      const invokeConfig = configs.find(([, c]) => (c.Properties?.FunctionName as { Ref?: string }).Ref === id)?.[1];
       const deadLetter = (fn.Properties?.DeadLetterConfig as Properties | undefined)?.TargetArn;
       const name = [...workflow.functionsByArn.entries()].find(([arn]) => arn.endsWith(`:function:${id}`))![1];
       expect({ name, ...workflow.asyncInvocations.get(name) }).toEqual({
@@ -34,7 +35,8 @@ describe('asynchronous invocations', () => {
   });
 
   test('WatchRuns is not retried, and its failures go to its own queue', () => {
-    expect(workflow.asyncInvocations.get('WatchRuns')).toEqual({ maximumRetryAttempts: 0, deadLetterArn: expect.stringMatching(/:WorkflowWatchRunsDeadLetterQueue/) });
+    const watchRuns = workflow.asyncInvocations.get('WatchRuns');
+    expect(watchRuns).toEqual({ maximumRetryAttempts: 0, deadLetterArn: expect.stringMatching(/:WorkflowWatchRunsDeadLetterQueue/) });
   });
 });
 
@@ -77,6 +79,7 @@ describe('functions', () => {
     const [id] = functionIds();
     const stale = JSON.parse(JSON.stringify(template)) as { Resources: Record<string, { Metadata?: Properties }> };
     stale.Resources[id!]!.Metadata = { [FUNCTION_METADATA_KEY]: 'Retired' };
-    expect(() => loadWorkflow(stale as CfnTemplate)).toThrow(`Function ${id} names Retired in its metadata, which is not one of PlanGate's functions`);
+    const refusal = `Function ${id} names Retired in its metadata, which is not one of PlanGate's functions`;
+    expect(() => loadWorkflow(stale as CfnTemplate)).toThrow(refusal);
   });
 });
