@@ -38,7 +38,7 @@ export async function bundleReport() {
     const rows: string[][] = [];
     let over = 0;
     for (const [id, resource] of Object.entries(template.Resources)) {
-      const name = resource.Type === 'AWS::Lambda::Function' && functionNameOf(id);
+      const name = resource.Type === 'AWS::Lambda::Function' && functionNameOf(id, resource);
       if (!name) continue;
       const props = resource.Properties as { Code: { S3Key: string }; Environment?: { Variables: Record<string, unknown> } };
       const file = path.join(out, `asset.${props.Code.S3Key.replace(/\.zip$/, '')}`, 'index.js');

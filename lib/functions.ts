@@ -2,8 +2,8 @@ import * as path from 'node:path';
 
 /**
  * The workflow's Lambda functions: construct id prefix → handler file under lambdas/.
- * The construct bundles these; local mode and the end-to-end tests bind the same files to the
- * state machine's tasks, matching them by the construct id in each function's `aws:cdk:path`.
+ * The construct bundles these and names each in its function resource's metadata (FUNCTION_METADATA_KEY);
+ * local mode and the end-to-end tests read that entry to bind the same files to the template's functions.
  */
 export const FUNCTIONS = {
   ReviewPlan: 'review-plan',
@@ -21,6 +21,9 @@ export const FUNCTIONS = {
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;
+
+/** The CloudFormation `Metadata` entry of each function resource that names it (a FunctionName). */
+export const FUNCTION_METADATA_KEY = 'plangate:function';
 
 export const handlerEntry = (name: FunctionName) =>
   path.join(__dirname, '..', 'lambdas', FUNCTIONS[name], 'handler.ts');

@@ -15,7 +15,7 @@ import {
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { encodeEnvironment, type EnvironmentName } from '../lambdas/shared/contracts/environment';
-import { type FunctionName, handlerEntry } from './functions';
+import { FUNCTION_METADATA_KEY, type FunctionName, handlerEntry } from './functions';
 
 /** A log group for the workflow: encrypted with its key, kept for the configured time, retained with the stack. */
 export function workflowLogGroup(scope: Construct, id: string, props: { key: kms.IKey; retention: logs.RetentionDays }): logs.LogGroup {
@@ -45,6 +45,8 @@ export class WorkflowFunction extends nodejs.NodejsFunction {
 
   constructor(scope: Construct, name: FunctionName, props: WorkflowFunctionProps) {
     super(scope, `${name}Function`, WorkflowFunction.functionProps(scope, name, props));
+    // Local mode knows the function by this entry, not by its logical id.
+    (this.node.defaultChild as lambda.CfnFunction).addMetadata(FUNCTION_METADATA_KEY, name);
     // Lambda sends dead letters as the function's role; CDK grants sqs:SendMessage alone, but the queue is encrypted.
     if (props.deadLetterQueue) props.key.grant(this.role, 'kms:GenerateDataKey', 'kms:Decrypt');
   }

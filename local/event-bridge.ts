@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { matchesPattern } from './event-patterns';
 import type { Outbox } from './outbox';
 import { AwsApiError } from './service-catalog';
-import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalRule, type LocalSchedule, type LocalTarget } from './template';
+import { type AsyncInvocation, LOCAL_ACCOUNT, LOCAL_REGION, type LocalRule, type LocalSchedule, type LocalTarget } from './template';
 
 /**
  * The default event bus in local mode: PutEvents entries, and the events AWS services emit (Step Functions status
@@ -10,9 +10,10 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalRule, type LocalSchedule, type L
  * each matching rule's targets, after its input path or transformer:
  *   a state machine  StartExecution (a failure goes to the target's dead-letter queue, as EventBridge does with
  *                    errors a retry cannot fix)
- *   a Lambda         an asynchronous invocation of the bundled handler: a failed one is retried twice, as Lambda
- *                    retries asynchronous invocations (1 and 2 minutes later, times the time scale), then goes to
- *                    the target's dead-letter queue
+ *   a Lambda         an asynchronous invocation of the bundled handler, which Lambda accepts (or refuses: then the
+ *                    target's dead-letter queue); a failed invocation is retried as often as the function's
+ *                    EventInvokeConfig says (1 and 2 minutes later, times the time scale), then goes to the
+ *                    function's own dead-letter queue (its DeadLetterConfig), as Lambda does
  *   an SNS topic     a publish, into the outbox
  * Every event is listed in the outbox with the rules it matched; dead letters appear there too (channel `dlq`).
  * Scheduled rules send their targets EventBridge's "Scheduled Event" on their rate (startSchedules).
@@ -42,13 +43,16 @@ export interface PutEventsEntry {
 /** How each kind of target receives an event's input. Failures throw. */
 export interface TargetDelivery {
   startExecution(stateMachineArn: string, input: string): void;
+  /** The function's retries and dead-letter queue; throws as Lambda's Invoke refuses an unknown function. */
+  asyncInvocation(functionArn: string): AsyncInvocation;
+  /** One invocation of the function's handler. */
   invokeFunction(functionArn: string, event: unknown): Promise<void>;
   publish(topicArn: string, message: string): void;
 }
 
 /** EventBridge's limit on one entry: 256 KiB. */
 const MAX_ENTRY_BYTES = 262_144;
-/** Lambda's retries of a failed asynchronous invocation, and the waits before them. */
+/** Lambda's waits before its retries of a failed asynchronous invocation (two at most). */
 const ASYNC_RETRY_DELAYS_SECONDS = [60, 120];
 
 const DEFAULT_BUS = new Set(['default', `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:event-bus/default`]);
@@ -132,23 +136,33 @@ export class LocalEventBridge {
     try {
       if (service === 'states') this.deliver.startExecution(target.arn, input);
       else if (service === 'sns') this.deliver.publish(target.arn, unquoted(input));
-      else if (service === 'lambda') await this.invokeAsync(target.arn, JSON.parse(input));
+      else if (service === 'lambda') await this.invokeAsync(rule, target.arn, JSON.parse(input), this.deliver.asyncInvocation(target.arn));
       else throw new Error(`Local mode cannot deliver to ${target.arn}`);
     } catch (error) {
       await this.deadLetter(rule, target, event, error as Error);
     }
   }
 
-  private async invokeAsync(functionArn: string, payload: unknown) {
+  /** Lambda's side of an asynchronous invocation it accepted: its failures never reach the rule's target. */
+  private async invokeAsync(rule: Pick<LocalRule, 'name'>, functionArn: string, payload: unknown, invocation: AsyncInvocation) {
+    const functionName = functionArn.split(':').pop();
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.deliver.invokeFunction(functionArn, payload);
       } catch (error) {
-        const delay = ASYNC_RETRY_DELAYS_SECONDS[attempt];
-        if (delay === undefined) throw error;
-        this.options.log?.(`[events] ${functionArn.split(':').pop()} failed (${(error as Error).message}); retrying`);
-        // Without a time scale, local mode does not make you wait minutes for a retry.
-        await new Promise((resolve) => setTimeout(resolve, delay * 1000 * (this.options.timeScale ?? 0.001)));
+        const reason = `${(error as Error).name}: ${(error as Error).message}`;
+        if (attempt < invocation.maximumRetryAttempts) {
+          this.options.log?.(`[events] ${functionName} failed (${reason}); retrying`);
+          // Without a time scale, local mode does not make you wait minutes for a retry.
+          await new Promise((resolve) => setTimeout(resolve, ASYNC_RETRY_DELAYS_SECONDS[attempt]! * 1000 * (this.options.timeScale ?? 0.001)));
+        } else if (invocation.deadLetterArn) {
+          const subject = `${rule.name} → ${functionName} (asynchronous invocation): ${reason}`;
+          this.outbox.add({ channel: 'dlq', recipient: invocation.deadLetterArn, subject, body: JSON.stringify(payload), rules: [rule.name] });
+          return;
+        } else {
+          this.options.log?.(`[events] ${functionName} failed (${reason}) and has no dead-letter queue: the event is dropped`);
+          return;
+        }
       }
     }
   }

@@ -2,13 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
 /**
- * An in-memory Service Catalog for plans and records, following ../shared/reference/service-catalog-api.md:
+ * An in-memory Service Catalog for plans and records, following the Service Catalog API reference:
  * full-match validation of ids, the modeled errors, pages of at most 20, epoch-second timestamps,
  * only CREATE_SUCCESS plans execute, the same IdempotencyToken returns the same record, and a record
  * moves CREATED → IN_PROGRESS (→ IN_PROGRESS_IN_ERROR) → SUCCEEDED | FAILED as the clock advances.
  *
  * Requests and responses are wire-shaped JSON, so the same object serves the SDK-level fakes in tests
- * and the HTTP endpoint of local mode. Behaviour the reference marks [inferred] is labelled below.
+ * and the HTTP endpoint of local mode. Behaviour the reference does not document is marked [inferred] below.
  *
  * Each record runs as a CloudFormation stack, `SC-<account>-<provisionedProductId>`, whose status changes are
  * reported (onStackEvent) as CloudFormation reports them to EventBridge: in progress when the record starts, then,
@@ -38,8 +38,8 @@ const MAX_PAGE_SIZE = 20;
 type Json = Record<string, unknown>;
 
 /*
- * The body of `POST /local/plans`, checked field by field as the API reference types them ([model] in
- * ../shared/reference/service-catalog-api.md §2-§5), so a plan that registers is one the SDKs can read back.
+ * The body of `POST /local/plans`, checked field by field as the Service Catalog API reference types them (its data
+ * types for plans, resource changes and their details), so a plan that registers is one the SDKs can read back.
  */
 const id = (name: string) => z.string({ error: `${name} must be a string` }).regex(ID, `${name} must be 1-100 characters of letters, digits, "_" or "-"`);
 const resourceAttribute = z.enum(['PROPERTIES', 'METADATA', 'CREATIONPOLICY', 'UPDATEPOLICY', 'DELETIONPOLICY', 'TAGS']);

@@ -182,6 +182,10 @@ export class LocalStepFunctions {
     if (Buffer.byteLength(inputText) > MAX_PAYLOAD_BYTES) {
       throw new AwsApiError('InvalidExecutionInput', `Invalid State Machine Execution Input: the input is larger than ${MAX_PAYLOAD_BYTES} bytes`);
     }
+    if (nestingDepth(inputText) > MAX_INPUT_DEPTH) {
+      const message = `Invalid State Machine Execution Input: the input is nested more than ${MAX_INPUT_DEPTH} levels deep`;
+      throw new AwsApiError('InvalidExecutionInput', message);
+    }
     const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     const existing = this.executions.get(executionArn);
     if (existing) {
@@ -273,6 +277,9 @@ export class LocalStepFunctions {
   }
 
   sendTaskSuccess(taskToken: string, output: string): void {
+    if (Buffer.byteLength(output) > MAX_PAYLOAD_BYTES) {
+      throw new AwsApiError('InvalidOutput', `Invalid Output: the output is larger than ${MAX_PAYLOAD_BYTES} bytes`);
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(output);
@@ -395,6 +402,29 @@ export class LocalStepFunctions {
     }
     return JSON.parse(output) as JSONValue;
   }
+}
+
+/**
+ * How deep local mode lets a run's input nest. AWS documents no limit (its JSON parser has one); local mode's keeps
+ * within what the interpreter, the history and JSON.stringify can walk without running out of stack.
+ */
+const MAX_INPUT_DEPTH = 1000;
+
+/** The deepest nesting of objects and arrays in a JSON text, counted without recursion. */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') deepest = Math.max(deepest, ++depth);
+    else if (c === '}' || c === ']') depth--;
+  }
+  return deepest;
 }
 
 /** Calls a bundled handler with a JSON copy of the event and a Lambda-shaped context, as the Lambda runtime does. */

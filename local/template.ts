@@ -1,7 +1,8 @@
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STACK_NAME } from '../lambdas/shared/contracts/stack';
-import { FUNCTIONS, type FunctionName } from '../lib/functions';
 import { STATES } from '../lambdas/shared/contracts/state-names';
+import { defaultReminderMinutes } from '../lib/defaults';
+import { FUNCTION_METADATA_KEY, FUNCTIONS, type FunctionName } from '../lib/functions';
 
 /**
  * Reads what local execution needs from a synthesized CloudFormation template: the state machine's
@@ -14,7 +15,7 @@ export const LOCAL_ACCOUNT = '000000000000';
 /** The stack name local mode answers DescribeStacks for: the deployed default. */
 export const LOCAL_STACK_NAME = STACK_NAME;
 
-type Resource = { Type: string; Properties?: Record<string, unknown> };
+type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
 export type CfnTemplate = { Resources: Record<string, Resource> };
 
 export interface LocalWorkflow {
@@ -23,6 +24,8 @@ export interface LocalWorkflow {
   stateMachineArn: string;
   /** Which of our handlers each Lambda function ARN in the definition stands for. */
   functionsByArn: Map<string, FunctionName>;
+  /** Lambda's handling of each function's failed asynchronous invocations: its EventInvokeConfig and DeadLetterConfig. */
+  asyncInvocations: Map<FunctionName, AsyncInvocation>;
   /** Every function's environment merged: local mode runs all handlers in one process. */
   environment: Record<string, string>;
   table: { name: string; keySchema: unknown; attributeDefinitions: unknown };
@@ -35,6 +38,15 @@ export interface LocalWorkflow {
   /** The approval API's routes: path pattern (`/cli/plans/{planId}/release`, `/{proxy+}`), authorization and handler. */
   apiRoutes: ApiRoute[];
 }
+
+/** How often Lambda retries a failed asynchronous invocation, and where it then sends the event (if anywhere). */
+export interface AsyncInvocation {
+  maximumRetryAttempts: number;
+  deadLetterArn?: string;
+}
+
+/** Lambda's own default for a function without an EventInvokeConfig. */
+const DEFAULT_ASYNC_RETRIES = 2;
 
 export interface ApiRoute {
   path: string;
@@ -129,9 +141,14 @@ export function resolve(value: unknown, template: CfnTemplate): unknown {
   return Object.fromEntries(keys.map((k) => [k, resolve(obj[k], template)]));
 }
 
-/** Matches a function resource to our handler by the construct id CDK folds into its logical id. */
-export function functionNameOf(logicalId: string): FunctionName | undefined {
-  return (Object.keys(FUNCTIONS) as FunctionName[]).find((name) => new RegExp(`${name}Function[0-9A-F]{8}$`).test(logicalId));
+/** Which of our handlers a function resource is, by the metadata WorkflowFunction gives it; undefined for other functions. */
+export function functionNameOf(logicalId: string, resource: Resource): FunctionName | undefined {
+  const name = resource.Metadata?.[FUNCTION_METADATA_KEY];
+  if (name === undefined) return undefined;
+  if (!Object.hasOwn(FUNCTIONS, String(name))) {
+    throw new Error(`Function ${logicalId} names ${String(name)} in its metadata, which is not one of PlanGate's functions`);
+  }
+  return name as FunctionName;
 }
 
 export function loadWorkflow(template: CfnTemplate): LocalWorkflow {
@@ -147,12 +164,14 @@ export function loadWorkflow(template: CfnTemplate): LocalWorkflow {
   if (typeof definitionString !== 'string') throw new Error('State machine has no DefinitionString');
 
   const functionsByArn = new Map<string, FunctionName>();
+  const asyncInvocations = new Map<FunctionName, AsyncInvocation>();
   const environment: Record<string, string> = {};
   for (const [id, resource] of entries) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
-    const name = functionNameOf(id);
+    const name = functionNameOf(id, resource);
     if (!name) continue;
     functionsByArn.set(arnFor(id, resource.Type), name);
+    asyncInvocations.set(name, asyncInvocationOf(id, template));
     const variables = resolve((resource.Properties?.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}, template);
     for (const [key, value] of Object.entries(variables as Record<string, string>)) {
       if (environment[key] !== undefined && environment[key] !== value) {
@@ -167,12 +186,24 @@ export function loadWorkflow(template: CfnTemplate): LocalWorkflow {
     definition: JSON.parse(definitionString) as Record<string, unknown>,
     stateMachineArn: arnFor(smId, sm.Type),
     functionsByArn,
+    asyncInvocations,
     environment,
     table: { name: tableId, keySchema: table.Properties?.KeySchema, attributeDefinitions: table.Properties?.AttributeDefinitions },
     rules: entries.filter(([, r]) => r.Type === 'AWS::Events::Rule' && !r.Properties?.ScheduleExpression).map(([id, rule]) => toLocalRule(id, rule, template)),
     schedules: entries.filter(([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties?.ScheduleExpression).map(([id, rule]) => toLocalSchedule(id, rule, template)),
     subscriptions: emailSubscriptions(template),
     apiRoutes: apiRoutes(template),
+  };
+}
+
+function asyncInvocationOf(functionId: string, template: CfnTemplate): AsyncInvocation {
+  const config = Object.values(template.Resources).find(
+    (r) => r.Type === 'AWS::Lambda::EventInvokeConfig' && (r.Properties?.FunctionName as { Ref?: string } | undefined)?.Ref === functionId,
+  );
+  const deadLetter = (template.Resources[functionId]!.Properties?.DeadLetterConfig as { TargetArn?: unknown } | undefined)?.TargetArn;
+  return {
+    maximumRetryAttempts: (config?.Properties?.MaximumRetryAttempts as number | undefined) ?? DEFAULT_ASYNC_RETRIES,
+    ...(deadLetter ? { deadLetterArn: String(resolve(deadLetter, template)) } : {}),
   };
 }
 
@@ -190,7 +221,7 @@ function apiRoutes(template: CfnTemplate): ApiRoute[] {
     .map((method) => {
       const props = method.Properties as { ResourceId: unknown; AuthorizationType: string; Integration: unknown };
       const target = JSON.stringify(props.Integration).match(/"Fn::GetAtt":\["(\w+)","Arn"\]/)?.[1];
-      const fn = target && functionNameOf(target);
+      const fn = target && template.Resources[target] && functionNameOf(target, template.Resources[target]);
       if (!fn) throw new Error('An API method integrates with something other than one of our functions');
       return { path: pathOf(props.ResourceId) || '/', authorization: props.AuthorizationType === 'AWS_IAM' ? 'AWS_IAM' : 'NONE', function: fn };
     });
@@ -283,10 +314,16 @@ function emailSubscriptions(template: CfnTemplate): LocalWorkflow['subscriptions
 }
 
 /**
- * Shortens the approval timeout (the tasks' TimeoutSeconds and the handler's expiry), to try reminders and
- * expiry quickly. With a reminder task, the reminder comes `reminderSeconds` before expiry (default: halfway).
+ * The construct's default reminder (defaultReminderMinutes: an hour before expiry, or a quarter of a shorter
+ * timeout, in whole minutes) for a timeout in seconds; under four minutes, a quarter in whole seconds (at least 1).
  */
-export function withApprovalTimeout(workflow: LocalWorkflow, seconds: number, reminderSeconds = Math.floor(seconds / 2)): LocalWorkflow {
+const defaultReminderSeconds = (seconds: number) => defaultReminderMinutes(seconds / 60) * 60 || Math.max(1, Math.floor(seconds / 4));
+
+/**
+ * Shortens the approval timeout (the tasks' TimeoutSeconds and the handler's expiry), to try reminders and
+ * expiry quickly. With a reminder task, the reminder comes `reminderSeconds` before expiry (default: as the construct's).
+ */
+export function withApprovalTimeout(workflow: LocalWorkflow, seconds: number, reminderSeconds = defaultReminderSeconds(seconds)): LocalWorkflow {
   // A JSON copy: structuredClone's objects can come from another realm (under jest), which the interpreter rejects.
   const states = JSON.parse(JSON.stringify(workflow.definition.States)) as Record<string, { TimeoutSeconds?: number }>;
   const first = states[STATES.requestApproval]!;

@@ -3,13 +3,13 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
- * Reminders and expiry in local mode: the approval timeout is shortened to 4 seconds, so the reminder comes
- * 2 seconds in (halfway) and expiry 2 seconds later; plangate:deleteExpiredPlans is on.
+ * Reminders and expiry in local mode: the approval timeout is shortened to 8 seconds, so the reminder comes
+ * 6 seconds in (a quarter before expiry, as the construct's default) and expiry 2 seconds later; plangate:deleteExpiredPlans is on.
  */
 let local: LocalMode;
 let audit: DynamoDBDocumentClient;
 beforeAll(async () => {
-  local = await startLocalMode({ pollWaitMs: 50, approvalTimeoutSeconds: 4, context: { 'plangate:deleteExpiredPlans': true } });
+  local = await startLocalMode({ pollWaitMs: 50, approvalTimeoutSeconds: 8, context: { 'plangate:deleteExpiredPlans': true } });
   audit = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: local.baseUrl }));
 }, LOCAL_MODE_START_MS);
 afterAll(async () => {

@@ -1,0 +1,241 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import { tooLargePage } from '../lambdas/approval-api/approval-api';
+import type { PlanGateConfig } from '../lib/config';
+import { type SignedCaller, toApiGatewayEvent } from './api-gateway';
+import {
+  answerJson,
+  cloudFormationDescribeStacks,
+  eventBridgeOperation,
+  type JsonAnswer,
+  serviceCatalogOperation,
+  snsPublish,
+  stepFunctionsOperation,
+  stsGetCallerIdentity,
+} from './aws-endpoints';
+import type { Emulators } from './emulators';
+import { callerOf, verifySignature } from './identities';
+import { AwsApiError } from './service-catalog';
+import { STACK_OUTPUTS } from '../lambdas/shared/contracts/stack';
+import { LOCAL_REGION, LOCAL_STACK_NAME, type LocalWorkflow, routeFor } from './template';
+
+/**
+ * Local mode's HTTP routes, first match wins: the AWS APIs the SDK clients call (by X-Amz-Target, or a Query
+ * protocol form posted to `/`), Slack's webhooks, the approval API as API Gateway serves it, and local mode's own
+ * pages under `/local/`.
+ */
+
+/** The signing secret local mode's Slack endpoint checks, unless SLACK_SIGNING_SECRET says otherwise. */
+export const DEFAULT_LOCAL_SIGNING_SECRET = 'plangate-local-signing-secret';
+
+export const MAX_BODY_BYTES = 1_000_000;
+
+export interface LocalRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  /** The X-Amz-Target header: an AWS JSON-protocol operation. */
+  target?: string;
+}
+
+export interface Route {
+  match(request: LocalRequest): boolean;
+  handle(request: LocalRequest): Promise<void> | void;
+}
+
+export interface RouteContext {
+  emulators: Emulators;
+  workflow: LocalWorkflow;
+  config: PlanGateConfig;
+  /** Local mode's address, known once it listens. */
+  baseUrl(): string;
+  log(line: string): void;
+}
+
+/** The request listener: the first route that matches answers; errors become JSON answers with their status. */
+export function serveRoutes(routes: Route[]): RequestListener {
+  return async (req, res) => {
+    try {
+      const target = req.headers['x-amz-target'];
+      const url = new URL(req.url ?? '/', 'http://local');
+      const request: LocalRequest = { req, res, url, target: typeof target === 'string' ? target : undefined };
+      const route = routes.find((r) => r.match(request));
+      if (route) return await route.handle(request);
+      return send(res, { status: 404, body: { error: `Nothing at ${req.method} ${request.url.pathname}` } });
+    } catch (error) {
+      const status = error instanceof AwsApiError ? error.statusCode : 500;
+      return send(res, { status, body: { error: (error as Error).message } });
+    }
+  };
+}
+
+export function localRoutes(context: RouteContext): Route[] {
+  const { emulators } = context;
+  const path = (pathname: string, handle: Route['handle']): Route => ({ match: ({ url }) => url.pathname === pathname, handle });
+  return [
+    { match: ({ target }) => target?.startsWith('DynamoDB_20120810.') ?? false, handle: ({ req, res }) => emulators.dynamo(req, res) },
+    {
+      match: ({ req, url, target }) => req.method === 'POST' && (target !== undefined || url.pathname === '/'),
+      handle: (request) => answerAwsApi(request, context),
+    },
+    { match: ({ url }) => url.pathname.startsWith('/local/slack/'), handle: (request) => slackPost(request, context) },
+    { match: ({ url }) => /^\/(approvals|slack|cli)(\/|$)/.test(url.pathname), handle: (request) => approvalApi(request, context) },
+    path('/local/metrics', ({ req, res }) => getOnly(req, res, '/local/metrics', () => emulators.metrics.summary())),
+    path('/local/outbox', ({ req, res }) => getOnly(req, res, '/local/outbox', () => emulators.outbox.list())),
+    path('/local/plans', (request) => registerPlan(request, context)),
+  ];
+}
+
+/** The AWS APIs, by X-Amz-Target (JSON protocols) or by the form's Action (Query protocol). */
+async function answerAwsApi({ req, res, target }: LocalRequest, { emulators, workflow, config, baseUrl }: RouteContext) {
+  const body = await readBody(req);
+  const [service, operation = ''] = String(target ?? '').split('.');
+  const input = (): Record<string, unknown> => {
+    try {
+      return body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    } catch {
+      throw new AwsApiError('SerializationException', 'The request body is not valid JSON');
+    }
+  };
+  const jsonServices: Record<string, ['1.0' | '1.1', () => unknown]> = {
+    AWS242ServiceCatalogService: ['1.1', () => serviceCatalogOperation(emulators.serviceCatalog, operation, input())()],
+    AWSStepFunctions: ['1.0', () => stepFunctionsOperation(emulators.stepFunctions!, operation, input())()],
+    AWSEvents: ['1.1', () => eventBridgeOperation(emulators.eventBridge, operation, input())()],
+    secretsmanager: ['1.1', () => secretValue(config, baseUrl(), operation, input())],
+  };
+  if (target) {
+    const [version, answer] = jsonServices[service!] ?? ['1.1', () => unknownOperation(target)];
+    return send(res, answerJson(version, answer));
+  }
+  const action = new URLSearchParams(body).get('Action');
+  if (action === 'GetCallerIdentity') return send(res, stsGetCallerIdentity(callerOf(req.headers.authorization)));
+  if (action === 'DescribeStacks') {
+    return send(res, cloudFormationDescribeStacks(body, { name: LOCAL_STACK_NAME, outputs: stackOutputs(workflow, baseUrl()) }));
+  }
+  const fault = emulators.publishFaults.shift();
+  if (fault) return send(res, { status: 400, contentType: 'text/xml', body: queryError(fault, 'Refused by failNextPublish') });
+  return send(res, snsPublish(emulators.outbox, body, emulators.recipientsOf));
+}
+
+const unknownOperation = (target: string) => {
+  throw new AwsApiError('UnknownOperationException', `Local mode does not serve ${target}`);
+};
+
+const queryError = (code: string, message: string) =>
+  `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error></ErrorResponse>`;
+
+/** The deployed stack's outputs, as `plangate` reads them; the approval API is served at local mode's root. */
+const stackOutputs = (workflow: LocalWorkflow, baseUrl: string) => ({
+  [STACK_OUTPUTS.stateMachineArn]: workflow.stateMachineArn,
+  [STACK_OUTPUTS.approvalTableName]: workflow.table.name,
+  [STACK_OUTPUTS.approvalApiUrl]: `${baseUrl}/`,
+});
+
+/** GetSecretValue for the Slack secrets the configuration names: the local webhook, and the signing secret. */
+function secretValue(config: PlanGateConfig, baseUrl: string, operation: string, input: Record<string, unknown>) {
+  if (operation !== 'GetSecretValue') throw new AwsApiError('UnknownOperationException', `Local mode does not serve secretsmanager.${operation}`);
+  const secrets: Record<string, () => string> = {
+    [config.slackWebhookSecret ?? '']: () => `${baseUrl}/local/slack/webhook`,
+    [config.slackSigningSecret ?? '']: () => process.env.SLACK_SIGNING_SECRET || DEFAULT_LOCAL_SIGNING_SECRET,
+  };
+  const id = String(input.SecretId ?? '');
+  const value = id ? secrets[id] : undefined;
+  if (!value) throw new AwsApiError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+  return { ARN: `arn:aws:secretsmanager:${LOCAL_REGION}:000000000000:secret:${id}-local`, Name: id, SecretString: value() };
+}
+
+/** The channel's incoming webhook, and the response_url Slack would give a button click. */
+async function slackPost({ req, res, url }: LocalRequest, { emulators }: RouteContext) {
+  if (req.method !== 'POST') return send(res, { status: 405, body: { error: 'Slack posts are POSTs' } });
+  const body = await readBody(req);
+  let message: { text?: string };
+  try {
+    message = JSON.parse(body);
+  } catch {
+    res.writeHead(400).end('invalid_payload');
+    return;
+  }
+  const recipient = url.pathname === '/local/slack/webhook' ? '#plangate (incoming webhook)' : `response_url ${url.pathname}`;
+  emulators.outbox.add({ channel: 'slack', recipient, subject: message.text, body: JSON.stringify(message) });
+  res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+}
+
+/** The approval API as API Gateway serves it: the template's route, its authorization, then the function. */
+async function approvalApi({ req, res, url }: LocalRequest, { emulators, workflow }: RouteContext) {
+  let body: string | undefined;
+  try {
+    body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
+  } catch (error) {
+    // As API Gateway would refuse it, but with the approval pages' own headers and wording.
+    if (error instanceof AwsApiError && error.statusCode === 413) return send(res, tooLargePage(MAX_BODY_BYTES));
+    throw error;
+  }
+  const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+  const route = routeFor(workflow.apiRoutes, url.pathname);
+  if (!route || !emulators.handlers) return send(res, { status: 403, body: { message: 'Missing Authentication Token' } });
+  let caller: SignedCaller | undefined;
+  if (route.authorization === 'AWS_IAM') {
+    // As API Gateway checks an AWS_IAM route's signature before the function sees anything.
+    const verdict = await verifySignature({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body: body ?? '' });
+    if ('status' in verdict) return send(res, { status: verdict.status, body: { message: verdict.message } });
+    caller = { arn: verdict.identity.arn, accessKeyId: verdict.identity.accessKeyId, userId: verdict.identity.userId };
+  }
+  const request = { method: req.method ?? 'GET', path: url.pathname, headers, body, query: Object.fromEntries(url.searchParams) };
+  const event = toApiGatewayEvent(request, 'prod', { resource: route.path, caller });
+  const context = { awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => 15_000 } as Context;
+  return send(res, (await emulators.handlers[route.function](event, context)) as APIGatewayProxyResult);
+}
+
+function getOnly(req: IncomingMessage, res: ServerResponse, pathname: string, answer: () => unknown) {
+  if (req.method !== 'GET') return send(res, { status: 405, body: { error: `Use GET ${pathname}` } });
+  return send(res, { status: 200, body: answer() });
+}
+
+/** POST /local/plans: a DescribeProvisionedProductPlan response, registered as a plan. */
+async function registerPlan({ req, res }: LocalRequest, { emulators, log }: RouteContext) {
+  if (req.method !== 'POST') {
+    return send(res, { status: 405, body: { error: 'Use POST /local/plans with a DescribeProvisionedProductPlan response as the body' } });
+  }
+  const body = await readBody(req); // one over the limit is refused with 413, as every route refuses it
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return send(res, { status: 400, body: { error: 'The body is not valid JSON' } });
+  }
+  try {
+    const planId = emulators.serviceCatalog.registerPlan(parsed);
+    log(`[plans] registered ${planId}`);
+    return send(res, { status: 200, body: { PlanId: planId } });
+  } catch (error) {
+    return send(res, { status: 400, body: { error: (error as Error).message } });
+  }
+}
+
+/**
+ * The request body. One over the limit is read to its end without being kept, and then refused: answering before
+ * the client has sent it all would reset the connection under it.
+ */
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
+  }
+  if (size > MAX_BODY_BYTES) throw new AwsApiError('RequestEntityTooLarge', `The request body is larger than ${MAX_BODY_BYTES} bytes`, 413);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(res: ServerResponse, answer: JsonAnswer | APIGatewayProxyResult | { status: number; body: unknown }) {
+  if ('statusCode' in answer) {
+    res.writeHead(answer.statusCode, answer.headers as Record<string, string>);
+    res.end(answer.body);
+  } else if ('contentType' in answer) {
+    res.writeHead(answer.status, { 'Content-Type': answer.contentType, 'x-amzn-RequestId': crypto.randomUUID() });
+    res.end(answer.body);
+  } else {
+    res.writeHead(answer.status, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(answer.body, null, 2));
+  }
+}
