@@ -14,9 +14,10 @@ afterEach(() => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** A child process whose output can be awaited. */
-function start(script: string, args: string[]) {
-  const child = spawn(tsx, [script, ...args], { cwd: root, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' } });
+/** A child process whose output can be awaited: a script run by tsx, or (`npm`) an npm command. */
+function start(script: string, args: string[], command: 'tsx' | 'npm' = 'tsx') {
+  const [file, argv] = command === 'npm' ? ['npm', [script, ...args]] : [tsx, [script, ...args]];
+  const child = spawn(file, argv, { cwd: root, env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' } });
   running.add(child);
   child.once('exit', () => running.delete(child));
   const output = { stdout: '', stderr: '' };
@@ -53,6 +54,15 @@ test('prints one ready line with its base URL, serves the outbox, and exits 0 on
   expect((await fetch(`${baseUrl}/local/outbox`)).status).toBe(200);
   expect(await stop(local.child, local.exited)).toBe(0);
 }, 60_000);
+
+test('`npm run local` stopped by its PID (SIGTERM to npm, as a process manager sends it) stops serving and frees its port', async () => {
+  const local = start('run', ['local', '--', '--port', '0'], 'npm');
+  const [, baseUrl] = await local.waitFor(/PlanGate local mode ready at (http:\/\/127\.0\.0\.1:\d+)/);
+  expect((await fetch(`${baseUrl}/local/outbox`)).status).toBe(200);
+  await stop(local.child, local.exited);
+  // npm's script shell hands the signal on only because the script `exec`s tsx (package.json).
+  await expect(fetch(`${baseUrl}/local/outbox`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
+}, 90_000);
 
 test.each([
   ['local/cli.ts', 'local'],
