@@ -188,6 +188,10 @@ function toEvent(entry: PutEventsEntry): AwsEvent {
   const bus = entry.EventBusName ?? 'default';
   if (!DEFAULT_BUS.has(String(bus))) throw new AwsApiError('ResourceNotFoundException', `Event bus ${String(bus)} does not exist.`);
   if (typeof entry.Source !== 'string' || !entry.Source) throw new AwsApiError('InvalidArgument', 'Parameter Source is not valid. Reason: Source is a required argument.');
+  // Only AWS puts events with an `aws.` source (PlanGate trusts CloudTrail's record of a plan's creator for that).
+  if (entry.Source.startsWith('aws.')) {
+    throw new AwsApiError('NotAuthorizedForSourceException', 'Not authorized for the source. Sources starting with "aws." are reserved for AWS services.');
+  }
   if (typeof entry.DetailType !== 'string' || !entry.DetailType) {
     throw new AwsApiError('InvalidArgument', 'Parameter DetailType is not valid. Reason: DetailType is a required argument.');
   }

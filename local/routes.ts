@@ -14,6 +14,7 @@ import {
   stsGetCallerIdentity,
 } from './aws-endpoints';
 import type { Emulators } from './emulators';
+import { awsEvent } from './event-bridge';
 import { callerOf, verifySignature } from './identities';
 import { AwsApiError } from './service-catalog';
 import { STACK_OUTPUTS } from '../lambdas/shared/contracts/stack';
@@ -83,6 +84,7 @@ export function localRoutes(context: RouteContext): Route[] {
     path('/local/metrics', ({ req, res }) => getOnly(req, res, '/local/metrics', () => emulators.metrics.summary())),
     path('/local/outbox', ({ req, res }) => getOnly(req, res, '/local/outbox', () => emulators.outbox.list())),
     path('/local/plans', (request) => registerPlan(request, context)),
+    path('/local/aws-events', (request) => putAwsEvent(request, context)),
   ];
 }
 
@@ -210,6 +212,36 @@ async function registerPlan({ req, res }: LocalRequest, { emulators, log }: Rout
   } catch (error) {
     return send(res, { status: 400, body: { error: (error as Error).message } });
   }
+}
+
+/**
+ * An event as an AWS service puts it on the bus (CloudTrail's record of an API call, a stack's status change):
+ * `{"source": "aws.…", "detail-type": "…", "detail": {…}, "resources"?: […]}`. PutEvents refuses `aws.` sources, as AWS
+ * does, so this local-only route is how to try what AWS sends.
+ */
+async function putAwsEvent({ req, res }: LocalRequest, { emulators }: RouteContext) {
+  const usage = 'Use POST /local/aws-events with {"source": "aws.…", "detail-type": "…", "detail": {…}, "resources"?: […]}';
+  if (req.method !== 'POST') return send(res, { status: 405, body: { error: usage } });
+  let event: { source?: unknown; 'detail-type'?: unknown; detail?: unknown; resources?: unknown };
+  try {
+    event = JSON.parse(await readBody(req));
+  } catch {
+    return send(res, { status: 400, body: { error: 'The body is not valid JSON' } });
+  }
+  const { source, detail, resources = [] } = event ?? {};
+  const detailType = event?.['detail-type'];
+  const valid =
+    typeof source === 'string' &&
+    source.startsWith('aws.') &&
+    typeof detailType === 'string' &&
+    detailType.length > 0 &&
+    typeof detail === 'object' &&
+    detail !== null &&
+    !Array.isArray(detail) &&
+    Array.isArray(resources) &&
+    resources.every((r) => typeof r === 'string');
+  if (!valid) return send(res, { status: 400, body: { error: usage } });
+  return send(res, { status: 200, body: { EventId: emulators.eventBridge.emit(awsEvent(source, detailType, resources, detail)) } });
 }
 
 /**

@@ -61,6 +61,8 @@ export interface LocalMode {
   baseUrl: string;
   /** The approval table (the audit trail), served by DynamoDB on baseUrl. */
   approvalTable: string;
+  /** The functions' environment variables, as the deployed stack sets them (with a time scale, its deadlines scaled). */
+  functionEnvironment: Readonly<Record<string, string>>;
   serviceCatalog: ServiceCatalogEmulator;
   stepFunctions: LocalStepFunctions;
   /** The default event bus: the template's rules, and the events AWS services emit. */
@@ -96,9 +98,8 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   await createApprovalTable(ddb, workflow);
   ddb.destroy();
   // Loaded in a scope of their own too: Powertools sets up its stores as each bundle loads.
-  const loaded = await runInvocation(invokeStore, 'init', () =>
-    loadHandlers({ environment: handlerEnvironment(workflow, baseUrl, timeScale), prebuilt: options.prebuilt?.handlers }),
-  );
+  const functionEnvironment = handlerEnvironment(workflow, baseUrl, timeScale);
+  const loaded = await runInvocation(invokeStore, 'init', () => loadHandlers({ environment: functionEnvironment, prebuilt: options.prebuilt?.handlers }));
   const handlers = asLambda(loaded, invokeStore, emulators.metrics);
   const sfn = startStepFunctions(emulators, workflow, handlers, { timeScale, log, pollWaitMs: options.pollWaitMs ?? 1000 });
   if (options.demoPlans ?? true) for (const plan of DEMO_PLANS) emulators.serviceCatalog.registerPlan(plan);
@@ -120,6 +121,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   return {
     baseUrl,
     approvalTable: workflow.table.name,
+    functionEnvironment,
     serviceCatalog,
     stepFunctions: sfn,
     eventBridge,

@@ -1,7 +1,7 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { CheckRecordEnv } from '../../lambdas/check-record/check-record';
 import type { RecordCheck } from '../../lambdas/shared/contracts/steps';
-import { STATES } from '../../lib/workflow-definition';
+import { STATES } from '../../lambdas/shared/contracts/state-names';
+import { awsEvent } from '../../local/event-bridge';
 import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import type { PlanRegistration } from '../../local/service-catalog';
 import type { Execution } from '../../local/step-functions';
@@ -16,21 +16,18 @@ import { ordersServicePlan } from '../fixtures/plans';
  */
 const SCALE = 0.01;
 let local: LocalMode;
-let events: EventBridgeClient;
 
 beforeAll(async () => {
   local = await startLocalMode({ timeScale: SCALE, context: { 'plangate:autoApproveUpTo': 'LOW' } });
-  events = new EventBridgeClient({ endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
 }, LOCAL_MODE_START_MS);
 afterAll(async () => {
-  events.destroy();
   await local.close();
 });
 
 const deployed = (): CheckRecordEnv => ({
-  POLL_INITIAL_INTERVAL_SECONDS: Number(process.env.POLL_INITIAL_INTERVAL_SECONDS),
-  POLL_MAX_INTERVAL_SECONDS: Number(process.env.POLL_MAX_INTERVAL_SECONDS),
-  POLL_TIMEOUT_SECONDS: Number(process.env.POLL_TIMEOUT_SECONDS),
+  POLL_INITIAL_INTERVAL_SECONDS: Number(local.functionEnvironment.POLL_INITIAL_INTERVAL_SECONDS),
+  POLL_MAX_INTERVAL_SECONDS: Number(local.functionEnvironment.POLL_MAX_INTERVAL_SECONDS),
+  POLL_TIMEOUT_SECONDS: Number(local.functionEnvironment.POLL_TIMEOUT_SECONDS),
 });
 
 /** A LOW-risk plan (auto-approved) for its own provisioned product, whose record the emulator runs as `simulation` says. */
@@ -49,12 +46,10 @@ const checks = (run: Execution) =>
     .map((e) => ({ ...(JSON.parse(e.stateExitedEventDetails!.output as string).record as RecordCheck), at: e.timestamp }));
 /** The stack statuses that woke the run. */
 const wokenBy = (run: Execution) => [...new Set(checks(run).flatMap((c) => (c.wake.stackStatus ? [c.wake.stackStatus] : [])))];
-const stackEvent = (productId: string, status: string) => ({
-  Source: 'aws.cloudformation',
-  DetailType: 'CloudFormation Stack Status Change',
-  Resources: [`arn:aws:cloudformation:us-east-1:${LOCAL_ACCOUNT}:stack/SC-${LOCAL_ACCOUNT}-${productId}/6a1b2c3d`],
-  Detail: JSON.stringify({ 'stack-id': `arn:aws:cloudformation:us-east-1:${LOCAL_ACCOUNT}:stack/SC-${LOCAL_ACCOUNT}-${productId}/6a1b2c3d`, 'status-details': { status, 'status-reason': '' } }),
-});
+/** A stack's status change, as CloudFormation puts it on the bus (PutEvents refuses `aws.` sources to everyone else). */
+const stackEvent = (stackId: string, status: string) =>
+  awsEvent('aws.cloudformation', 'CloudFormation Stack Status Change', [stackId], { 'stack-id': stackId, 'status-details': { status, 'status-reason': '' } });
+const scStack = (productId: string) => `arn:aws:cloudformation:us-east-1:${LOCAL_ACCOUNT}:stack/SC-${LOCAL_ACCOUNT}-${productId}/6a1b2c3d`;
 const waitingFor = async (run: Execution) => {
   for (let i = 0; i < 400 && !run.history.some((e) => e.type === 'TaskSubmitted'); i++) await new Promise((r) => setTimeout(r, 25));
   expect(run.history.some((e) => e.type === 'TaskSubmitted')).toBe(true);
@@ -100,15 +95,8 @@ test('an event for a product no run waits for, or for a stack Service Catalog do
   const execution = await startLowPlan('plan-rc-unknown001', 'pp-rcunknown001', { recordSeconds: 200, recordLagSeconds: 2 });
   await waitingFor(execution);
   const before = local.outbox.list().length;
-  const put = await events.send(
-    new PutEventsCommand({
-      Entries: [
-        stackEvent('pp-someoneelse01', 'UPDATE_COMPLETE'),
-        { ...stackEvent('x', 'UPDATE_COMPLETE'), Detail: JSON.stringify({ 'stack-id': `arn:aws:cloudformation:us-east-1:${LOCAL_ACCOUNT}:stack/my-app/1`, 'status-details': { status: 'UPDATE_COMPLETE' } }) },
-      ],
-    }),
-  );
-  expect(put.FailedEntryCount).toBe(0);
+  local.eventBridge.emit(stackEvent(scStack('pp-someoneelse01'), 'UPDATE_COMPLETE'));
+  local.eventBridge.emit(stackEvent(`arn:aws:cloudformation:us-east-1:${LOCAL_ACCOUNT}:stack/my-app/1`, 'UPDATE_COMPLETE'));
   await local.eventBridge.idle();
   const added = local.outbox.list().slice(before).filter((e) => e.body.includes('pp-someoneelse01') || e.body.includes('stack/my-app/'));
   expect(added.map((e) => e.rules)).toEqual([[expect.stringMatching(/^WorkflowStackFinishedRule/)], []]);

@@ -16,9 +16,9 @@ beforeAll(async () => {
 afterAll(() => local.close());
 
 const deployedEnv = (): CheckRecordEnv => ({
-  POLL_INITIAL_INTERVAL_SECONDS: Number(process.env.POLL_INITIAL_INTERVAL_SECONDS),
-  POLL_MAX_INTERVAL_SECONDS: Number(process.env.POLL_MAX_INTERVAL_SECONDS),
-  POLL_TIMEOUT_SECONDS: Number(process.env.POLL_TIMEOUT_SECONDS),
+  POLL_INITIAL_INTERVAL_SECONDS: Number(local.functionEnvironment.POLL_INITIAL_INTERVAL_SECONDS),
+  POLL_MAX_INTERVAL_SECONDS: Number(local.functionEnvironment.POLL_MAX_INTERVAL_SECONDS),
+  POLL_TIMEOUT_SECONDS: Number(local.functionEnvironment.POLL_TIMEOUT_SECONDS),
 });
 
 /** When the deployed safety net checks a record nobody wakes the run for: at once, then after each wait. */

@@ -490,7 +490,7 @@ describe('GET /local/metrics', () => {
     await until((d) => d.runsInFlight === 0);
     // Every ending in this file so far (rejections, invalid input, missing plans, throttled and lost answers) is a
     // named ending or a retry: none is an unexpected error.
-    expect(Object.keys(after.unexpectedErrorsByFunction)).toHaveLength(11);
+    expect(Object.keys(after.unexpectedErrorsByFunction)).toHaveLength(12);
     expect(Object.values(after.unexpectedErrorsByFunction).every((n) => n === 0)).toBe(true);
     expect((await metrics()).metrics.map((m) => m.name)).toEqual(expect.arrayContaining(['RunsStarted', 'RunEnded', 'ExpectedErrors', 'RunsInFlight']));
     expect((await fetch(`${local.baseUrl}/local/metrics`, { method: 'POST' })).status).toBe(405);

@@ -86,29 +86,44 @@ describe('the custom trigger', () => {
 });
 
 describe('the CloudTrail trigger', () => {
-  test('a CreateProvisionedProductPlan API call starts a run for the new plan, requested by the caller', async () => {
+  const cloudTrailDetail = (planId: string, arn: string) => ({
+    eventSource: 'servicecatalog.amazonaws.com',
+    eventName: 'CreateProvisionedProductPlan',
+    eventID: 'a3f0c2d1-0000-4000-8000-00000000cafe',
+    eventTime: '2026-11-22T09:59:00Z',
+    userIdentity: { type: 'AssumedRole', arn },
+    requestParameters: { planName: 'orders-update', planType: 'CLOUDFORMATION' },
+    responseElements: { planId, planName: 'orders-update' },
+  });
+
+  test('a CreateProvisionedProductPlan API call, as CloudTrail puts it on the bus, starts a run for the new plan, requested by the caller', async () => {
     await registerPlan(ordersServicePlan('plan-evcloudtrail1'));
     const caller = 'arn:aws:sts::000000000000:assumed-role/developer/alice';
-    await events.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            Source: 'aws.servicecatalog',
-            DetailType: 'AWS API Call via CloudTrail',
-            Detail: JSON.stringify({
-              eventSource: 'servicecatalog.amazonaws.com',
-              eventName: 'CreateProvisionedProductPlan',
-              userIdentity: { type: 'AssumedRole', arn: caller },
-              requestParameters: { planName: 'orders-update', planType: 'CLOUDFORMATION' },
-              responseElements: { planId: 'plan-evcloudtrail1', planName: 'orders-update' },
-            }),
-          },
-        ],
-      }),
-    );
+    // As CloudTrail puts it on the bus: local mode's /local/aws-events, since PutEvents refuses `aws.` sources.
+    const put = await fetch(`${local.baseUrl}/local/aws-events`, {
+      method: 'POST',
+      body: JSON.stringify({ source: 'aws.servicecatalog', 'detail-type': 'AWS API Call via CloudTrail', detail: cloudTrailDetail('plan-evcloudtrail1', caller) }),
+    });
+    expect(put.status).toBe(200);
+    for (const bad of [{ source: 'plangate', 'detail-type': 'x', detail: {} }, { source: 'aws.servicecatalog', detail: {} }, 'not an event']) {
+      expect((await fetch(`${local.baseUrl}/local/aws-events`, { method: 'POST', body: JSON.stringify(bad) })).status).toBe(400);
+    }
+    expect((await fetch(`${local.baseUrl}/local/aws-events`)).status).toBe(405);
     const [run] = await eventually(async () => ((await runsFor('plan-evcloudtrail1')).length ? runsFor('plan-evcloudtrail1') : undefined), 'the run');
     expect(JSON.parse(run!.input!)).toEqual({ planId: 'plan-evcloudtrail1', requestedBy: caller });
+    // Named after CloudTrail's event: a redelivered event starts nothing new.
+    expect(run!.name).toBe('created-a3f0c2d1-0000-4000-8000-00000000cafe');
     await stepFunctions.send(new sfn.StopExecutionCommand({ executionArn: run!.executionArn }));
+  });
+
+  test('nobody but AWS may put a CloudTrail record on the bus: PutEvents refuses an `aws.` source, and no run starts', async () => {
+    await registerPlan(ordersServicePlan('plan-evforgedct01'));
+    const forged = { Source: 'aws.servicecatalog', DetailType: 'AWS API Call via CloudTrail' };
+    const detail = JSON.stringify(cloudTrailDetail('plan-evforgedct01', 'arn:aws:sts::000000000000:assumed-role/developer/bob'));
+    const put = await events.send(new PutEventsCommand({ Entries: [{ ...forged, Detail: detail }] }));
+    expect(put).toMatchObject({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'NotAuthorizedForSourceException' }] });
+    await local.eventBridge.idle();
+    expect(await runsFor('plan-evforgedct01')).toEqual([]);
   });
 });
 
