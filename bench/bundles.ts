@@ -31,7 +31,18 @@ export async function bundleReport() {
     const anchorEntry = path.join(out, 'anchor.ts');
     writeFileSync(anchorEntry, "import { SFNClient } from '@aws-sdk/client-sfn';\nexport const client = new SFNClient({});\n");
     const anchor = path.join(out, 'anchor.js');
-    await build({ entryPoints: [anchorEntry], outfile: anchor, bundle: true, platform: 'node', format: 'cjs', target: 'node24', minify: true, keepNames: true, external: ['@aws-sdk/*'], logLevel: 'warning' });
+    await build({
+      entryPoints: [anchorEntry],
+      outfile: anchor,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node24',
+      minify: true,
+      keepNames: true,
+      external: ['@aws-sdk/*'],
+      logLevel: 'warning',
+    });
     const env = { ...process.env, NODE_PATH: path.join(root, 'node_modules'), POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_REGION: 'us-east-1' };
     const anchorMs = requireMs(anchor, env);
 
@@ -50,7 +61,9 @@ export async function bundleReport() {
       rows.push([name, `${(bytes / 1024).toFixed(0)} KB`, `${ms.toFixed(0)} ms (${(ms / anchorMs).toFixed(2)}×)`, clients.join(', ') || '–']);
     }
     rows.sort((a, b) => a[0]!.localeCompare(b[0]!));
-    console.log(`Bundles (minified, AWS SDK excluded; limit ${LIMIT_BYTES / 1024} KB). Require time: median of ${SAMPLES} fresh processes, Node ${process.versions.node}; anchor (one SDK client) ${anchorMs.toFixed(0)} ms`);
+    console.log(
+      `Bundles (minified, AWS SDK excluded; limit ${LIMIT_BYTES / 1024} KB). Require time: median of ${SAMPLES} fresh processes, Node ${process.versions.node}; anchor (one SDK client) ${anchorMs.toFixed(0)} ms`,
+    );
     table(['function', 'size', 'require time (× anchor)', 'SDK clients loaded'], rows);
     if (over) console.log(`\n${over} bundle(s) over the limit`);
   } finally {

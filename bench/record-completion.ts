@@ -16,10 +16,10 @@
 import './quiet';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import FakeTimers from '@sinonjs/fake-timers';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeRecordCommand, ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import FakeTimers from '@sinonjs/fake-timers';
 import { mockClient } from 'aws-sdk-client-mock';
 import dynalite from 'dynalite';
 import type { FunctionName } from '../lib/functions';
@@ -109,7 +109,6 @@ async function main() {
   });
   await createApprovalTable(new DynamoDBClient({}), workflow);
 
-
   const plangate = { name: `PlanGate, ${settings}`, workflow: pollingPhase(workflow) };
   const baseline = { name: 'fixed 30 s loop', workflow: fixedLoop(workflow) };
   const variants: { label: string; machine: typeof plangate; events: Events }[] = [
@@ -175,7 +174,11 @@ async function simulate(
   workflow: LocalWorkflow,
   { durations, events, between, rng }: { durations: number[]; events: Events; between: (range: [number, number]) => number; rng: () => number },
 ): Promise<RunResult[]> {
-  const clock = FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], shouldClearNativeTimers: true, now: Date.parse('2026-01-05T09:00:00Z') });
+  const clock = FakeTimers.install({
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+    shouldClearNativeTimers: true,
+    now: Date.parse('2026-01-05T09:00:00Z'),
+  });
   const serviceCatalog = mockClient(ServiceCatalogClient);
   const sfnClient = mockClient(SFNClient);
   try {
@@ -204,7 +207,10 @@ async function simulate(
       const record = byRecordId.get(Id)!;
       record.result.describeRecordCalls++;
       const status = Date.now() >= record.finalAt ? 'SUCCEEDED' : 'IN_PROGRESS';
-      return { RecordDetail: { RecordId: Id, Status: status, ProvisionedProductId: record.provisionedProductId, RecordType: 'UPDATE_PROVISIONED_PRODUCT' }, RecordOutputs: [] };
+      return {
+        RecordDetail: { RecordId: Id, Status: status, ProvisionedProductId: record.provisionedProductId, RecordType: 'UPDATE_PROVISIONED_PRODUCT' },
+        RecordOutputs: [],
+      };
     });
 
     let inFlight = 0;
@@ -217,23 +223,28 @@ async function simulate(
       machine.sendTaskSuccess(taskToken, output);
       return {};
     });
-    const counted = (fn: (event: unknown) => Promise<unknown>, recordOf: (event: unknown) => (typeof records)[number] | undefined): LambdaHandler => (event) =>
-      tracked(
-        (async () => {
-          const record = recordOf(event);
-          if (record) record.result.lambdaInvocations++;
-          return fn(event);
-        })(),
-      );
+    const counted =
+      (fn: (event: unknown) => Promise<unknown>, recordOf: (event: unknown) => (typeof records)[number] | undefined): LambdaHandler =>
+      (event) =>
+        tracked(
+          (async () => {
+            const record = recordOf(event);
+            if (record) record.result.lambdaInvocations++;
+            return fn(event);
+          })(),
+        );
     const handlers = new Proxy({} as Record<FunctionName, LambdaHandler>, {
       get: (_, name: FunctionName) => {
         if (name === 'CheckRecord') {
-          return counted(async (event) => {
-            const check = await checkRecord(event, checkEnv);
-            const record = byRecordId.get(check.recordId)!;
-            if (check.status === 'SUCCEEDED') record.result.delaySeconds = (Date.now() - record.finalAt) / 1000;
-            return check;
-          }, (event) => byRecordId.get((event as { recordId: string }).recordId));
+          return counted(
+            async (event) => {
+              const check = await checkRecord(event, checkEnv);
+              const record = byRecordId.get(check.recordId)!;
+              if (check.status === 'SUCCEEDED') record.result.delaySeconds = (Date.now() - record.finalAt) / 1000;
+              return check;
+            },
+            (event) => byRecordId.get((event as { recordId: string }).recordId),
+          );
         }
         if (name === 'AwaitRecord') {
           return counted(
@@ -241,7 +252,11 @@ async function simulate(
             (event) => byProduct.get((event as { provisionedProductId?: string }).provisionedProductId ?? ''),
           );
         }
-        if (name === 'Notify') return counted(async () => ({ sent: true }), () => undefined);
+        if (name === 'Notify')
+          return counted(
+            async () => ({ sent: true }),
+            () => undefined,
+          );
         return () => Promise.reject(new Error(`${name} is not part of the polling phase`));
       },
     });
@@ -253,7 +268,11 @@ async function simulate(
       const name = `${record.recordId}-${Math.floor(rng() * 1e9)}`;
       const executionArn = `${machine.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
       await waits.expect(record.provisionedProductId, executionArn); // what ExecutePlan does
-      const input = { run: { executionArn }, review: { planId: `plan-${record.recordId}`, acceptLanguage: 'en' }, execution: { recordId: record.recordId, executedAt: new Date(start).toISOString() } };
+      const input = {
+        run: { executionArn },
+        review: { planId: `plan-${record.recordId}`, acceptLanguage: 'en' },
+        execution: { recordId: record.recordId, executedAt: new Date(start).toISOString() },
+      };
       executions.push({ record, execution: machine.startExecution(input, name) });
       if (events && rng() >= events.lost) {
         const settledAt = record.finalAt - between(RECORD_LAG_SECONDS) * 1000;
@@ -263,7 +282,10 @@ async function simulate(
             version: '0',
             source: 'aws.cloudformation',
             'detail-type': 'CloudFormation Stack Status Change',
-            detail: { 'stack-id': `arn:aws:cloudformation:us-east-1:000000000000:stack/SC-000000000000-${record.provisionedProductId}/1`, 'status-details': { status: 'UPDATE_COMPLETE' } },
+            detail: {
+              'stack-id': `arn:aws:cloudformation:us-east-1:000000000000:stack/SC-000000000000-${record.provisionedProductId}/1`,
+              'status-details': { status: 'UPDATE_COMPLETE' },
+            },
           };
           record.result.lambdaInvocations++;
           void tracked(awaitRecord(stackEvent, { TABLE_NAME: env.TABLE_NAME! }));
@@ -286,7 +308,8 @@ async function simulate(
       clock.next();
     }
     for (const { record, execution } of executions) {
-      if (execution.status !== 'SUCCEEDED') throw new Error(`Run for ${record.recordId} ended ${execution.status}: ${execution.error} ${execution.cause}`);
+      if (execution.status !== 'SUCCEEDED')
+        throw new Error(`Run for ${record.recordId} ended ${execution.status}: ${execution.error} ${execution.cause}`);
       record.result.stateTransitions = execution.events.filter((e) => e.type === 'StateEntered' && LOOP_STATES.has(e.state!.name)).length;
     }
     return records.map((r) => r.result);

@@ -5,11 +5,17 @@
 var required = require('../package.json').engines.node; // ">=22.13"
 var minimum = /^>=(\d+)\.(\d+)$/.exec(required);
 var actual = process.versions.node.split('.').map(Number);
-if (!minimum) throw new Error('package.json engines.node must read ">=MAJOR.MINOR", not ' + required);
+if (!minimum) throw new Error(`package.json engines.node must read ">=MAJOR.MINOR", not ${required}`);
 if (actual[0] < Number(minimum[1]) || (actual[0] === Number(minimum[1]) && actual[1] < Number(minimum[2]))) {
   process.stderr.write(
-    'PlanGate needs Node.js ' + minimum[1] + '.' + minimum[2] + ' or later (24, as in .nvmrc, is what it runs and is tested on); ' +
-      'this is Node.js ' + process.versions.node + '.\n' +
+    'PlanGate needs Node.js ' +
+      minimum[1] +
+      '.' +
+      minimum[2] +
+      ' or later (24, as in .nvmrc, is what it runs and is tested on); ' +
+      'this is Node.js ' +
+      process.versions.node +
+      '.\n' +
       'Get it with nvm (`nvm install` in this folder reads .nvmrc) or from https://nodejs.org/, then run `npm ci` again.\n',
   );
   process.exit(1);

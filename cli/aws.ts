@@ -52,7 +52,10 @@ export function connect(options: ConnectOptions): Aws {
         return Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
       } catch (error) {
         if ((error as Error).name === 'ValidationError') {
-          throw new CliError(`Stack ${options.stack} was not found in ${await sts.config.region()}: deploy PlanGate, or name its stack with --stack`, EXIT.error);
+          throw new CliError(
+            `Stack ${options.stack} was not found in ${await sts.config.region()}: deploy PlanGate, or name its stack with --stack`,
+            EXIT.error,
+          );
         }
         throw error;
       } finally {
@@ -117,7 +120,10 @@ export function connect(options: ConnectOptions): Aws {
 export function explainAwsError(error: unknown): CliError | undefined {
   const { name, message } = error as Error;
   if (name === 'CredentialsProviderError' || /Could not load credentials/.test(message)) {
-    return new CliError('No AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (see `aws configure`)', EXIT.error);
+    return new CliError(
+      'No AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (see `aws configure`)',
+      EXIT.error,
+    );
   }
   if (/Region is missing/.test(message)) return new CliError('No AWS region set: use --region, or set AWS_REGION or AWS_DEFAULT_REGION', EXIT.error);
   if (['ExpiredToken', 'ExpiredTokenException', 'InvalidClientTokenId', 'UnrecognizedClientException', 'SignatureDoesNotMatch'].includes(name)) {
@@ -125,7 +131,10 @@ export function explainAwsError(error: unknown): CliError | undefined {
   }
   if (name === 'AccessDeniedException' || name === 'AccessDenied') return new CliError(`Not allowed: ${message}`, EXIT.error);
   if ((error as { code?: string }).code === 'ECONNREFUSED' || /ECONNREFUSED|fetch failed/.test(message)) {
-    return new CliError(`Could not reach ${message.match(/\d+\.\d+\.\d+\.\d+:\d+|localhost:\d+/)?.[0] ?? 'the endpoint'}: is local mode running?`, EXIT.error);
+    return new CliError(
+      `Could not reach ${message.match(/\d+\.\d+\.\d+\.\d+:\d+|localhost:\d+/)?.[0] ?? 'the endpoint'}: is local mode running?`,
+      EXIT.error,
+    );
   }
   return undefined;
 }

@@ -1,8 +1,8 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import Table from 'cli-table3';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { STACK_NAME } from '../lambdas/shared/contracts/stack';
 import { ACCEPT_LANGUAGES, type AcceptLanguage, OUTCOMES, planIdSchema } from '../lambdas/shared/contracts/steps';
 import { HIDDEN } from '../lambdas/shared/domain/text';
-import { STACK_NAME } from '../lambdas/shared/contracts/stack';
 import { type Aws, type ConnectOptions, connect, explainAwsError } from './aws';
 import { decide, exitCodeOf, release } from './decide';
 import { CliError, EXIT, OUTCOME_EXIT } from './exit-codes';
@@ -30,7 +30,8 @@ const duration = (value: string) => {
 const MAX_TEXT = 1000;
 /** Checked in the action, as commander would repeat the whole text in its message. */
 function upToMaxText(option: string, value: string | undefined): string | undefined {
-  if (value && value.length > MAX_TEXT) throw new CliError(`${option} takes at most ${MAX_TEXT} characters; this one has ${value.length}`, EXIT.usage);
+  if (value && value.length > MAX_TEXT)
+    throw new CliError(`${option} takes at most ${MAX_TEXT} characters; this one has ${value.length}`, EXIT.usage);
   return value;
 }
 const httpUrl = (value: string) => {
@@ -81,7 +82,11 @@ function statusTable(run: RunStatus): string {
     ['Run', run.executionArn],
     ['Status', run.status],
     ['Phase', run.status === 'RUNNING' ? progressLine(run) : undefined],
-    ['Approval', run.approval && `${run.approval.status}, ${run.approval.approvals.length} of ${run.approval.required} approvals${run.approval.approvals.length ? ` (${run.approval.approvals.join(', ')})` : ''}`],
+    [
+      'Approval',
+      run.approval &&
+        `${run.approval.status}, ${run.approval.approvals.length} of ${run.approval.required} approvals${run.approval.approvals.length ? ` (${run.approval.approvals.join(', ')})` : ''}`,
+    ],
     ['Decided by', run.approval?.decidedBy],
     ['Record', run.recordStatus],
     ['Outcome', run.outcome],
@@ -180,7 +185,12 @@ function program(): Command {
     .action(async (options: { pending?: boolean; outcome?: string; since: number; limit: number; json?: boolean }) => {
       const connection = aws();
       const outcome = options.outcome && isOutcome(options.outcome) ? options.outcome : undefined;
-      const runs = await listRuns(connection, await connection.target(), { pending: Boolean(options.pending), outcome, since: new Date(Date.now() - options.since), limit: options.limit });
+      const runs = await listRuns(connection, await connection.target(), {
+        pending: Boolean(options.pending),
+        outcome,
+        since: new Date(Date.now() - options.since),
+        limit: options.limit,
+      });
       if (options.json) json(runs);
       else print(runs.length ? listTable(runs) : 'No runs match.');
     });
@@ -197,7 +207,10 @@ function program(): Command {
         process.exitCode = exitCodeOf(answer);
         if (options.json) return json(answer.body);
         const approvals = answer.body.approvals as { approver: string }[] | undefined;
-        const tally = answer.body.status === 'PENDING' && approvals ? ` ${approvals.length} of ${answer.body.requiredApprovals} approvals, by ${approvals.map((a) => a.approver).join(', ')}.` : '';
+        const tally =
+          answer.body.status === 'PENDING' && approvals
+            ? ` ${approvals.length} of ${answer.body.requiredApprovals} approvals, by ${approvals.map((a) => a.approver).join(', ')}.`
+            : '';
         say(`${answer.body.message}${tally}`);
       });
   }
@@ -212,7 +225,10 @@ function program(): Command {
       const answer = await release(aws(), id, upToMaxText('--reason', options.reason));
       exitCodeOf(answer);
       if (options.json) json(answer.body);
-      else say(`Released plan ${id}: its approval is ${answer.body.status}${answer.body.outcome ? ` (${answer.body.outcome})` : ''}; a new run may claim it.`);
+      else
+        say(
+          `Released plan ${id}: its approval is ${answer.body.status}${answer.body.outcome ? ` (${answer.body.outcome})` : ''}; a new run may claim it.`,
+        );
     });
   return cli;
 }

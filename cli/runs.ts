@@ -1,8 +1,14 @@
-import { DescribeExecutionCommand, type ExecutionListItem, GetExecutionHistoryCommand, ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  type ExecutionListItem,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalRecord } from '../lambdas/shared/contracts/approval-record';
-import { type AcceptLanguage, type Outcome, OUTCOMES, type RunInput } from '../lambdas/shared/contracts/steps';
 import { STATES } from '../lambdas/shared/contracts/state-names';
+import { type AcceptLanguage, OUTCOMES, type Outcome, type RunInput } from '../lambdas/shared/contracts/steps';
 import { planKey } from '../lambdas/shared/contracts/table-keys';
 import type { Aws, Target } from './aws';
 import { CliError, EXIT } from './exit-codes';
@@ -52,7 +58,9 @@ export async function startRun(aws: Aws, target: Target, planId: string, acceptL
   const input: RunInput = { planId, requestedBy, ...(acceptLanguage ? { acceptLanguage } : {}) };
   // Named after the plan, so `plangate status <planId>` finds a run that ended before it had an approval record.
   const name = `${planId.slice(0, 60)}-${Date.now().toString(36)}`;
-  const { executionArn } = await aws.sfn.send(new StartExecutionCommand({ stateMachineArn: target.stateMachineArn, name, input: JSON.stringify(input) }));
+  const { executionArn } = await aws.sfn.send(
+    new StartExecutionCommand({ stateMachineArn: target.stateMachineArn, name, input: JSON.stringify(input) }),
+  );
   return { executionArn: executionArn!, requestedBy };
 }
 
@@ -85,7 +93,12 @@ async function progress(aws: Aws, executionArn: string) {
 const ENDED_OUTSIDE: Record<string, Outcome> = { ABORTED: 'ABORTED', TIMED_OUT: 'RUN_TIMED_OUT', FAILED: 'RUN_FAILED' };
 
 /** Everything about one run: Step Functions' view, its phase, and its approval record if it owns one. */
-export async function describeRun(aws: Aws, target: Target, executionArn: string, known?: { planId?: string; record?: RecordView | null }): Promise<RunStatus> {
+export async function describeRun(
+  aws: Aws,
+  target: Target,
+  executionArn: string,
+  known?: { planId?: string; record?: RecordView | null },
+): Promise<RunStatus> {
   const execution = await aws.sfn.send(new DescribeExecutionCommand({ executionArn }));
   const planId = known?.planId ?? textOrUndefined(parse<{ planId?: unknown }>(execution.input)?.planId);
   const record = known?.record === undefined && planId ? await approvalRecord(aws, target, planId) : (known?.record ?? undefined);
@@ -107,7 +120,9 @@ export async function describeRun(aws: Aws, target: Target, executionArn: string
             status: own.status,
             approvals: (own.approvals ?? []).map((a) => a.approver.name ?? a.approver.email),
             required: own.requiredApprovals ?? 1,
-            decidedBy: own.decision && ('approver' in own.decision ? (own.decision.approver.name ?? own.decision.approver.email) : `rule: ${own.decision.rule}`),
+            decidedBy:
+              own.decision &&
+              ('approver' in own.decision ? (own.decision.approver.name ?? own.decision.approver.email) : `rule: ${own.decision.rule}`),
           },
         }
       : {}),
@@ -140,7 +155,12 @@ async function* executions(aws: Aws, target: Target, options: { running?: boolea
   let nextToken: string | undefined;
   do {
     const page = await aws.sfn.send(
-      new ListExecutionsCommand({ stateMachineArn: target.stateMachineArn, statusFilter: options.running ? 'RUNNING' : undefined, maxResults: 100, nextToken }),
+      new ListExecutionsCommand({
+        stateMachineArn: target.stateMachineArn,
+        statusFilter: options.running ? 'RUNNING' : undefined,
+        maxResults: 100,
+        nextToken,
+      }),
     );
     for (const run of page.executions ?? []) {
       // Newest first: once one started before `since`, so did the rest.
@@ -152,7 +172,11 @@ async function* executions(aws: Aws, target: Target, options: { running?: boolea
 }
 
 /** Recent runs, newest first, described a few at a time. */
-export async function listRuns(aws: Aws, target: Target, options: { pending: boolean; outcome?: Outcome; since: Date; limit: number }): Promise<RunStatus[]> {
+export async function listRuns(
+  aws: Aws,
+  target: Target,
+  options: { pending: boolean; outcome?: Outcome; since: Date; limit: number },
+): Promise<RunStatus[]> {
   const found: RunStatus[] = [];
   const batch: ExecutionListItem[] = [];
   const flush = async () => {

@@ -1,4 +1,12 @@
-import { RemovalPolicy, Stack, Validations, aws_apigateway as apigw, aws_kms as kms, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
+import {
+  aws_apigateway as apigw,
+  type aws_kms as kms,
+  type aws_lambda as lambda,
+  type aws_logs as logs,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { workflowLogGroup } from './workflow-function';
 

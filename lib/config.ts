@@ -1,13 +1,11 @@
 import * as z from 'zod';
 import { approverSchema } from '../lambdas/shared/contracts/approver';
 import { ACCEPT_LANGUAGES } from '../lambdas/shared/contracts/steps';
-import { DEFAULTS, MIN_APPROVAL_TIMEOUT_MINUTES, defaultReminderMinutes } from './defaults';
+import { DEFAULTS, defaultReminderMinutes, MIN_APPROVAL_TIMEOUT_MINUTES } from './defaults';
 import { settingProblems } from './setting-rules';
 
 /** Log retention periods CloudWatch Logs accepts, in days. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 /** Context keys are namespaced so they never collide with CDK's own feature flags. */
 export const CONTEXT_PREFIX = 'plangate:';
@@ -19,11 +17,19 @@ const wholeNumber = (min: number, max: number) => {
 
 const resourceTypePattern = z
   .string()
-  .regex(/^[A-Za-z0-9]+::([A-Za-z0-9]+::)?([A-Za-z0-9]+|\*)$/, 'must be a resource type such as AWS::RDS::DBInstance, or a prefix such as AWS::RDS::*');
+  .regex(
+    /^[A-Za-z0-9]+::([A-Za-z0-9]+::)?([A-Za-z0-9]+|\*)$/,
+    'must be a resource type such as AWS::RDS::DBInstance, or a prefix such as AWS::RDS::*',
+  );
 
 /** A Secrets Manager secret, by name or ARN. */
 const secretId = (what: string) =>
-  z.string().regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/, `must be the name or ARN of the Secrets Manager secret holding ${what}`);
+  z
+    .string()
+    .regex(
+      /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/,
+      `must be the name or ARN of the Secrets Manager secret holding ${what}`,
+    );
 
 /** Every setting and its limits, with the defaults of lib/defaults.ts. The README's configuration table mirrors this. */
 const configSchema = z
@@ -38,7 +44,10 @@ const configSchema = z
     pollInitialIntervalSeconds: wholeNumber(5, 300).default(DEFAULTS.pollInitialIntervalSeconds),
     pollMaxIntervalSeconds: wholeNumber(5, 900).default(DEFAULTS.pollMaxIntervalSeconds),
     pollTimeoutMinutes: wholeNumber(5, 1_440).default(DEFAULTS.pollTimeoutMinutes),
-    notificationEmails: z.array(z.email()).max(20).default(() => [...DEFAULTS.notificationEmails]),
+    notificationEmails: z
+      .array(z.email())
+      .max(20)
+      .default(() => [...DEFAULTS.notificationEmails]),
     eventTriggerEnabled: z.boolean().default(DEFAULTS.eventTriggerEnabled),
     eventSource: z
       .string()
@@ -52,13 +61,19 @@ const configSchema = z
       .strictObject({ LOW: wholeNumber(1, 10), MEDIUM: wholeNumber(1, 10), HIGH: wholeNumber(1, 10) })
       .default(() => ({ ...DEFAULTS.requiredApprovals })),
     sensitiveResourceTypes: z.array(resourceTypePattern).max(200).optional(),
-    deniedResourceTypes: z.array(resourceTypePattern).max(200).default(() => [...DEFAULTS.deniedResourceTypes]),
+    deniedResourceTypes: z
+      .array(resourceTypePattern)
+      .max(200)
+      .default(() => [...DEFAULTS.deniedResourceTypes]),
     // HIGH is not offered: a gate that waves through removals and replacements is no gate.
     autoApproveUpTo: z.enum(['NONE', 'LOW', 'MEDIUM'], { error: 'must be "NONE", "LOW" or "MEDIUM"' }).default(DEFAULTS.autoApproveUpTo),
     /** Unset: defaultReminderMinutes() of the approval timeout. */
     reminderMinutesBeforeExpiry: wholeNumber(0, 10_079).optional(),
     deleteExpiredPlans: z.boolean({ error: 'must be true or false' }).default(DEFAULTS.deleteExpiredPlans),
-    alarmEmails: z.array(z.email()).max(20).default(() => [...DEFAULTS.alarmEmails]),
+    alarmEmails: z
+      .array(z.email())
+      .max(20)
+      .default(() => [...DEFAULTS.alarmEmails]),
     alarmThresholds: z
       .strictObject({
         executionsEnded: wholeNumber(1, 1000).optional(),
@@ -137,7 +152,9 @@ function fromCommandLine(value: unknown): unknown {
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     // Inside a setting's object, the keys are that object's own.
-    return issue.path.length ? `unknown key(s) ${issue.keys.join(', ')}` : `unknown setting(s) ${issue.keys.map((k) => CONTEXT_PREFIX + k).join(', ')}`;
+    return issue.path.length
+      ? `unknown key(s) ${issue.keys.join(', ')}`
+      : `unknown setting(s) ${issue.keys.map((k) => CONTEXT_PREFIX + k).join(', ')}`;
   }
   return issue.message;
 }

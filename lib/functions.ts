@@ -25,5 +25,4 @@ export type FunctionName = keyof typeof FUNCTIONS;
 /** The CloudFormation `Metadata` entry of each function resource that names it (a FunctionName). */
 export const FUNCTION_METADATA_KEY = 'plangate:function';
 
-export const handlerEntry = (name: FunctionName) =>
-  path.join(__dirname, '..', 'lambdas', FUNCTIONS[name], 'handler.ts');
+export const handlerEntry = (name: FunctionName) => path.join(__dirname, '..', 'lambdas', FUNCTIONS[name], 'handler.ts');

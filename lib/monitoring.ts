@@ -1,17 +1,17 @@
 import {
   Aws,
-  Duration,
-  Stack,
-  aws_cloudwatch as cw,
   aws_cloudwatch_actions as actions,
-  aws_dynamodb as dynamodb,
+  aws_cloudwatch as cw,
+  Duration,
+  type aws_dynamodb as dynamodb,
   aws_iam as iam,
-  aws_kms as kms,
-  aws_lambda as lambda,
+  type aws_kms as kms,
+  type aws_lambda as lambda,
+  Stack,
+  type aws_stepfunctions as sfn,
   aws_sns as sns,
+  type aws_sqs as sqs,
   aws_sns_subscriptions as subscriptions,
-  aws_sqs as sqs,
-  aws_stepfunctions as sfn,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DIMENSION, METRIC, METRICS_NAMESPACE, type MetricName } from '../lambdas/shared/contracts/metrics';
@@ -61,7 +61,11 @@ export class WorkflowMonitoring extends Construct {
   readonly dashboard: cw.Dashboard;
   private readonly service: string;
 
-  constructor(scope: Construct, id: string, private readonly props: WorkflowMonitoringProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: WorkflowMonitoringProps,
+  ) {
     super(scope, id);
     this.service = Stack.of(this).stackName;
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: 'PlanGate alarms', masterKey: props.key, enforceSSL: true });
@@ -188,7 +192,13 @@ export class WorkflowMonitoring extends Construct {
 
   /** A metric PlanGate emits, for this stack's functions. */
   private metric(name: MetricName, statistic: string, dimensions: Record<string, string> = {}, period = PERIOD): cw.Metric {
-    return new cw.Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { [DIMENSION.service]: this.service, ...dimensions }, statistic, period });
+    return new cw.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { [DIMENSION.service]: this.service, ...dimensions },
+      statistic,
+      period,
+    });
   }
 
   /** Lambda's Errors, less the invocations that ended with a named ending or a retry (counted by the functions). */
@@ -208,7 +218,14 @@ export class WorkflowMonitoring extends Construct {
 
   /** An alarm that tells the alarm topic when it fires and when it clears; missing data is fine unless told otherwise. */
   private alarm(id: string, options: AlarmOptions): cw.Alarm {
-    const { metric, threshold, description, datapointsToAlarm = 1, evaluationPeriods = 1, treatMissingData = cw.TreatMissingData.NOT_BREACHING } = options;
+    const {
+      metric,
+      threshold,
+      description,
+      datapointsToAlarm = 1,
+      evaluationPeriods = 1,
+      treatMissingData = cw.TreatMissingData.NOT_BREACHING,
+    } = options;
     const alarm = new cw.Alarm(this, id, {
       alarmName: `${this.service}-${id}`,
       alarmDescription: description,
@@ -260,10 +277,15 @@ export class WorkflowMonitoring extends Construct {
     );
     dashboard.addWidgets(
       widget('Approval wait (people’s decisions, hourly p50 and p90)', percentiles(METRIC.ApprovalWaitSeconds, 'minutes', 60)),
-      widget('Execution and detection delay (hourly p50 and p90)', percentiles(METRIC.ExecutionSeconds, 'seconds'), { right: percentiles(METRIC.DetectionDelaySeconds, 'seconds') }),
+      widget('Execution and detection delay (hourly p50 and p90)', percentiles(METRIC.ExecutionSeconds, 'seconds'), {
+        right: percentiles(METRIC.DetectionDelaySeconds, 'seconds'),
+      }),
     );
     dashboard.addWidgets(
-      widget('Unexpected errors per function', fns.map(([name, fn]) => this.unexpectedErrors(name, fn))),
+      widget(
+        'Unexpected errors per function',
+        fns.map(([name, fn]) => this.unexpectedErrors(name, fn)),
+      ),
       widget('Slack failures and duplicate runs', [
         this.metric(METRIC.SlackPostFailed, 'Sum').with({ label: 'Slack posts failed' }),
         this.metric(METRIC.DuplicateRuns, 'Sum').with({ label: 'Duplicate runs' }),
@@ -275,7 +297,9 @@ export class WorkflowMonitoring extends Construct {
       }),
       widget(
         'Dead-letter queues (messages)',
-        Object.entries(this.props.deadLetterQueues).map(([name, q]) => q.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: name })),
+        Object.entries(this.props.deadLetterQueues).map(([name, q]) =>
+          q.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: name }),
+        ),
       ),
     );
     dashboard.addWidgets(new cw.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 6 }));

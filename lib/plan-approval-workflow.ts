@@ -1,28 +1,28 @@
 import {
   ArnFormat,
-  Duration,
-  Stack,
-  Validations,
   type CfnElement,
-  aws_dynamodb as dynamodb,
+  Duration,
+  type aws_dynamodb as dynamodb,
   aws_events as events,
   aws_iam as iam,
-  aws_kms as kms,
-  aws_sns as sns,
-  aws_sqs as sqs,
+  type aws_kms as kms,
+  Stack,
   aws_stepfunctions as sfn,
+  type aws_sns as sns,
+  type aws_sqs as sqs,
+  Validations,
 } from 'aws-cdk-lib';
 import { Construct, type IConstruct } from 'constructs';
 import { API_STAGE, ApprovalApi } from './approval-api';
 import type { FunctionName } from './functions';
 import { WorkflowMonitoring } from './monitoring';
-import { type SlackUse, bindSlack } from './slack-secrets';
+import { bindSlack, type SlackUse } from './slack-secrets';
 import { approvalTable, deadLetterQueue, workflowKey, workflowTopics } from './storage';
 import { addRunTriggers, closeRunsEndedOutside, wakeRunsWhenStacksFinish, watchRunsOnSchedule } from './triggers';
 import { WorkflowDefinition } from './workflow-definition';
-import type { WorkflowFunctions } from './workflow-tasks';
 import { WorkflowFunction, workflowLogGroup } from './workflow-function';
-import { type PlanApprovalWorkflowProps, type WorkflowSettings, resolveSettings } from './workflow-props';
+import { type PlanApprovalWorkflowProps, resolveSettings, type WorkflowSettings } from './workflow-props';
+import type { WorkflowFunctions } from './workflow-tasks';
 
 export type { AlarmProps, PlanApprovalWorkflowProps, SlackProps } from './workflow-props';
 
@@ -60,7 +60,8 @@ export class PlanApprovalWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: PlanApprovalWorkflowProps) {
     super(scope, id);
-    const settings = (this.settings = resolveSettings(props));
+    this.settings = resolveSettings(props);
+    const { settings } = this;
     this.key = workflowKey(this);
     this.approvalTable = approvalTable(this, this.key);
     ({ approvalTopic: this.approvalTopic, outcomeTopic: this.outcomeTopic } = workflowTopics(this, {
@@ -82,9 +83,17 @@ export class PlanApprovalWorkflow extends Construct {
     const watchRuns = this.watchRunsFunction();
     this.functions = {
       // (This order is the alarms' and the dashboard's.)
-      ReviewPlan: reviewPlan, AutoApprove: autoApprove, RequestApproval: requestApproval, ExpireApproval: expireApproval,
-      ApprovalApi: approval.approvalApiFunction, ExecutePlan: executePlan, CheckRecord: checkRecord, Notify: notify,
-      CloseRun: record.closeRun, AwaitRecord: awaitRecord, WatchRuns: watchRuns,
+      ReviewPlan: reviewPlan,
+      AutoApprove: autoApprove,
+      RequestApproval: requestApproval,
+      ExpireApproval: expireApproval,
+      ApprovalApi: approval.approvalApiFunction,
+      ExecutePlan: executePlan,
+      CheckRecord: checkRecord,
+      Notify: notify,
+      CloseRun: record.closeRun,
+      AwaitRecord: awaitRecord,
+      WatchRuns: watchRuns,
     };
     this.runTriggersDeadLetterQueue = this.addTriggers(record);
     this.monitoring = new WorkflowMonitoring(this, 'Monitoring', {

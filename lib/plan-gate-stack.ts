@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps, aws_logs as logs, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { CfnOutput, Duration, type aws_logs as logs, Stack, type StackProps, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { STACK_OUTPUTS } from '../lambdas/shared/contracts/stack';
 import { type PlanGateConfig, reminderMinutes } from './config';
@@ -54,7 +54,11 @@ export class PlanGateStack extends Stack {
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output(STACK_OUTPUTS.stateMachineArn, workflow.stateMachine.stateMachineArn, 'Start runs here (aws stepfunctions start-execution)');
     output(STACK_OUTPUTS.approvalTableName, workflow.approvalTable.tableName, 'The approval records: the audit trail');
-    output(STACK_OUTPUTS.approvalApiUrl, workflow.approvalApi.url, 'Base URL of the approval pages, Slack interactions (<this>slack/interactions) and the command line (<this>cli/...)');
+    output(
+      STACK_OUTPUTS.approvalApiUrl,
+      workflow.approvalApi.url,
+      'Base URL of the approval pages, Slack interactions (<this>slack/interactions) and the command line (<this>cli/...)',
+    );
     output(STACK_OUTPUTS.approvalRequestTopicArn, workflow.approvalTopic.topicArn, 'Approval requests, one email subscription per approver');
     output(STACK_OUTPUTS.outcomeTopicArn, workflow.outcomeTopic.topicArn, 'Every run’s outcome');
     output(STACK_OUTPUTS.alarmTopicArn, workflow.monitoring.alarmTopic.topicArn, 'Alarm notifications (plangate:alarmEmails subscribe to it)');
@@ -63,7 +67,11 @@ export class PlanGateStack extends Stack {
       `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${workflow.monitoring.dashboard.dashboardName}`,
       'The CloudWatch dashboard',
     );
-    output(STACK_OUTPUTS.closeRunFunctionName, workflow.functions.CloseRun.functionName, 'Closes a run whose ending was dead-lettered (invoke it with the message body)');
+    output(
+      STACK_OUTPUTS.closeRunFunctionName,
+      workflow.functions.CloseRun.functionName,
+      'Closes a run whose ending was dead-lettered (invoke it with the message body)',
+    );
   }
 
   /** An existing secret, by name or complete ARN. */
@@ -73,4 +81,3 @@ export class PlanGateStack extends Stack {
       : secretsmanager.Secret.fromSecretNameV2(this, id, nameOrArn);
   }
 }
-

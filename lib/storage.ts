@@ -1,15 +1,15 @@
 import {
   Aws,
   Duration,
-  RemovalPolicy,
-  Stack,
-  Validations,
   aws_dynamodb as dynamodb,
   aws_iam as iam,
   aws_kms as kms,
+  RemovalPolicy,
+  Stack,
   aws_sns as sns,
-  aws_sns_subscriptions as subscriptions,
   aws_sqs as sqs,
+  aws_sns_subscriptions as subscriptions,
+  Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { Approver } from '../lambdas/shared/contracts/approver';
@@ -97,7 +97,11 @@ export function approvalTable(scope: Construct, key: kms.IKey): dynamodb.Table {
  * personal link reaches only its owner), and the outcome topic with the notification emails.
  */
 export function workflowTopics(scope: Construct, props: { key: kms.IKey; approvers: Approver[]; notificationEmails: string[] }) {
-  const approvalTopic = new sns.Topic(scope, 'ApprovalRequestTopic', { displayName: 'PlanGate approval requests', masterKey: props.key, enforceSSL: true });
+  const approvalTopic = new sns.Topic(scope, 'ApprovalRequestTopic', {
+    displayName: 'PlanGate approval requests',
+    masterKey: props.key,
+    enforceSSL: true,
+  });
   for (const approver of props.approvers) {
     approvalTopic.addSubscription(
       new subscriptions.EmailSubscription(approver.email, {

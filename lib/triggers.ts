@@ -1,7 +1,14 @@
-import { Duration, Stack, aws_events as events, aws_events_targets as targets, aws_lambda as lambda, aws_sqs as sqs, aws_stepfunctions as sfn } from 'aws-cdk-lib';
+import {
+  Duration,
+  aws_events as events,
+  type aws_lambda as lambda,
+  Stack,
+  type aws_stepfunctions as sfn,
+  type aws_sqs as sqs,
+  aws_events_targets as targets,
+} from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { REVIEW_REQUESTED_DETAIL_TYPE } from '../lambdas/shared/contracts/events';
-
 
 /*
  * The workflow's EventBridge rules. They are created in the scope they are given, the workflow construct, under the
@@ -17,7 +24,12 @@ export function addRunTriggers(
   props: { stateMachine: sfn.IStateMachine; planCreated: lambda.IFunction; eventSource: string; deadLetterQueue: sqs.IQueue },
 ): events.Rule[] {
   const target = (input: events.RuleTargetInput) =>
-    new targets.SfnStateMachine(props.stateMachine, { input, retryAttempts: 8, maxEventAge: Duration.hours(24), deadLetterQueue: props.deadLetterQueue });
+    new targets.SfnStateMachine(props.stateMachine, {
+      input,
+      retryAttempts: 8,
+      maxEventAge: Duration.hours(24),
+      deadLetterQueue: props.deadLetterQueue,
+    });
   const reviewRequested = new events.Rule(scope, 'ReviewRequestedRule', {
     description: 'Starts a PlanGate run for a custom review request event',
     eventPattern: {
@@ -42,7 +54,9 @@ export function addRunTriggers(
         userIdentity: { arn: events.Match.exists() },
       },
     },
-    targets: [new targets.LambdaFunction(props.planCreated, { retryAttempts: 8, maxEventAge: Duration.hours(24), deadLetterQueue: props.deadLetterQueue })],
+    targets: [
+      new targets.LambdaFunction(props.planCreated, { retryAttempts: 8, maxEventAge: Duration.hours(24), deadLetterQueue: props.deadLetterQueue }),
+    ],
   });
   return [reviewRequested, planCreated];
 }
@@ -63,14 +77,27 @@ export function closeRunsEndedOutside(
       detailType: ['Step Functions Execution Status Change'],
       detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [props.stateMachine.stateMachineArn] },
     },
-    targets: [new targets.LambdaFunction(props.closeRun, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+    targets: [
+      new targets.LambdaFunction(props.closeRun, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) }),
+    ],
   });
 }
 
 /** Stack statuses after which CloudFormation does nothing more on its own (a FAILED one may start a rollback). */
 const SETTLED_STACK_STATUSES = [
-  'CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'ROLLBACK_COMPLETE', 'DELETE_COMPLETE', 'IMPORT_COMPLETE', 'IMPORT_ROLLBACK_COMPLETE',
-  'CREATE_FAILED', 'UPDATE_FAILED', 'ROLLBACK_FAILED', 'UPDATE_ROLLBACK_FAILED', 'DELETE_FAILED', 'IMPORT_ROLLBACK_FAILED',
+  'CREATE_COMPLETE',
+  'UPDATE_COMPLETE',
+  'UPDATE_ROLLBACK_COMPLETE',
+  'ROLLBACK_COMPLETE',
+  'DELETE_COMPLETE',
+  'IMPORT_COMPLETE',
+  'IMPORT_ROLLBACK_COMPLETE',
+  'CREATE_FAILED',
+  'UPDATE_FAILED',
+  'ROLLBACK_FAILED',
+  'UPDATE_ROLLBACK_FAILED',
+  'DELETE_FAILED',
+  'IMPORT_ROLLBACK_FAILED',
 ];
 
 /**
@@ -92,7 +119,9 @@ export function wakeRunsWhenStacksFinish(scope: Construct, props: { awaitRecord:
         'status-details': { status: SETTLED_STACK_STATUSES },
       },
     },
-    targets: [new targets.LambdaFunction(props.awaitRecord, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+    targets: [
+      new targets.LambdaFunction(props.awaitRecord, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) }),
+    ],
   });
 }
 
@@ -105,6 +134,8 @@ export function watchRunsOnSchedule(scope: Construct, props: { watchRuns: lambda
   return new events.Rule(scope, 'WatchRunsSchedule', {
     description: 'Counts PlanGate runs in flight and approvals waiting, every 5 minutes',
     schedule: events.Schedule.rate(Duration.minutes(5)),
-    targets: [new targets.LambdaFunction(props.watchRuns, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 2, maxEventAge: Duration.minutes(5) })],
+    targets: [
+      new targets.LambdaFunction(props.watchRuns, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 2, maxEventAge: Duration.minutes(5) }),
+    ],
   });
 }

@@ -1,7 +1,7 @@
 import { Duration, type aws_lambda as lambda, aws_stepfunctions as sfn, aws_stepfunctions_tasks as tasks } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { OUTCOME_STATES, STATES } from '../lambdas/shared/contracts/state-names';
-import { type Outcomes, type WorkflowDefinitionProps, type WorkflowFunctions, retryTransient } from './workflow-tasks';
+import { type Outcomes, retryTransient, type WorkflowDefinitionProps, type WorkflowFunctions } from './workflow-tasks';
 
 export { STATES } from '../lambdas/shared/contracts/state-names';
 
@@ -209,7 +209,9 @@ export class WorkflowDefinition extends Construct {
       '$.record',
     ).addCatch(o.internalError, { resultPath: '$.error' });
     // A quick re-check after a stack event (Service Catalog lags its stack), or a poll when no event can come.
-    const waitForRecord = new sfn.Wait(this, STATES.waitForRecord, { time: sfn.WaitTime.secondsPath('$.record.nextCheckInSeconds') }).next(checkRecord);
+    const waitForRecord = new sfn.Wait(this, STATES.waitForRecord, { time: sfn.WaitTime.secondsPath('$.record.nextCheckInSeconds') }).next(
+      checkRecord,
+    );
     // Otherwise the run waits for the stack behind its record to finish (AwaitRecord wakes it), at most the safety net.
     const awaitRecordEvent = new tasks.LambdaInvoke(this, STATES.awaitRecordEvent, {
       lambdaFunction: functions.awaitRecord,
@@ -232,14 +234,17 @@ export class WorkflowDefinition extends Construct {
     return new sfn.Choice(this, STATES.approved)
       .when(
         sfn.Condition.stringEquals('$.approval.decision', 'APPROVED'),
-        execute.next(startPolling).next(checkRecord).next(
-          new sfn.Choice(this, STATES.recordFinished)
-            .when(sfn.Condition.stringEquals('$.record.status', 'SUCCEEDED'), o.succeeded)
-            .when(sfn.Condition.stringEquals('$.record.status', 'FAILED'), o.failed)
-            .when(sfn.Condition.booleanEquals('$.record.timedOut', true), o.timedOut)
-            .when(sfn.Condition.stringEquals('$.record.next', 'await'), awaitRecordEvent)
-            .otherwise(waitForRecord),
-        ),
+        execute
+          .next(startPolling)
+          .next(checkRecord)
+          .next(
+            new sfn.Choice(this, STATES.recordFinished)
+              .when(sfn.Condition.stringEquals('$.record.status', 'SUCCEEDED'), o.succeeded)
+              .when(sfn.Condition.stringEquals('$.record.status', 'FAILED'), o.failed)
+              .when(sfn.Condition.booleanEquals('$.record.timedOut', true), o.timedOut)
+              .when(sfn.Condition.stringEquals('$.record.next', 'await'), awaitRecordEvent)
+              .otherwise(waitForRecord),
+          ),
       )
       .otherwise(o.rejected);
   }

@@ -1,20 +1,20 @@
 import {
   Duration,
+  type aws_dynamodb as dynamodb,
+  type aws_events as events,
+  aws_iam as iam,
+  type aws_kms as kms,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  aws_lambda_nodejs as nodejs,
   RemovalPolicy,
   Stack,
-  aws_dynamodb as dynamodb,
-  aws_events as events,
-  aws_iam as iam,
-  aws_kms as kms,
-  aws_lambda as lambda,
-  aws_lambda_nodejs as nodejs,
-  aws_logs as logs,
-  aws_secretsmanager as secretsmanager,
-  aws_sns as sns,
-  aws_sqs as sqs,
+  type aws_secretsmanager as secretsmanager,
+  type aws_sns as sns,
+  type aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { encodeEnvironment, type EnvironmentName } from '../lambdas/shared/contracts/environment';
+import { type EnvironmentName, encodeEnvironment } from '../lambdas/shared/contracts/environment';
 import { FUNCTION_METADATA_KEY, type FunctionName, handlerEntry } from './functions';
 
 /** A log group for the workflow: encrypted with its key, kept for the configured time, retained with the stack. */

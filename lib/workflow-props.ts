@@ -2,7 +2,7 @@ import { Duration, type aws_logs as logs, type aws_secretsmanager as secretsmana
 import type { Approver } from '../lambdas/shared/contracts/approver';
 import type { AcceptLanguage, ApprovalRules, RiskLevel } from '../lambdas/shared/contracts/steps';
 import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../lambdas/shared/domain/risk';
-import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, DEFAULTS, MIN_APPROVAL_TIMEOUT_MINUTES, defaultReminderMinutes } from './defaults';
+import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, DEFAULTS, defaultReminderMinutes, MIN_APPROVAL_TIMEOUT_MINUTES } from './defaults';
 import { type SettingProblem, settingProblems } from './setting-rules';
 
 /* PlanApprovalWorkflow's props, and the settings it builds from them: every default applied (lib/defaults.ts), every rule checked. */

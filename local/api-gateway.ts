@@ -21,7 +21,11 @@ export interface SignedCaller {
  * The event API Gateway's Lambda proxy integration (REST API, payload 1.0) sends for a request: `resource` is the
  * route's path pattern, and on an AWS_IAM route the identity names the signed caller.
  */
-export function toApiGatewayEvent(request: HttpRequest, stage = 'prod', route: { resource?: string; caller?: SignedCaller } = {}): APIGatewayProxyEvent {
+export function toApiGatewayEvent(
+  request: HttpRequest,
+  stage = 'prod',
+  route: { resource?: string; caller?: SignedCaller } = {},
+): APIGatewayProxyEvent {
   const resource = route.resource ?? '/{proxy+}';
   const caller = route.caller;
   const headers = request.headers ?? {};
@@ -46,7 +50,9 @@ export function toApiGatewayEvent(request: HttpRequest, stage = 'prod', route: {
       identity: {
         sourceIp: '127.0.0.1',
         userAgent: headers['user-agent'] ?? null,
-        ...(caller ? { userArn: caller.arn, caller: caller.userId, user: caller.userId, accessKey: caller.accessKeyId, accountId: caller.arn.split(':')[4] } : {}),
+        ...(caller
+          ? { userArn: caller.arn, caller: caller.userId, user: caller.userId, accessKey: caller.accessKeyId, accountId: caller.arn.split(':')[4] }
+          : {}),
       } as APIGatewayProxyEvent['requestContext']['identity'],
       path: `/${stage}${request.path}`,
       stage,

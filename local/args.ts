@@ -42,7 +42,8 @@ export function usage(command: Command): string {
   ].join('\n');
 }
 
-const optionList = (command: Command) => `--port N, --host H, --context key=value, --time-scale F${command === 'demo' ? ', --exit-when-done' : ''}, --help`;
+const optionList = (command: Command) =>
+  `--port N, --host H, --context key=value, --time-scale F${command === 'demo' ? ', --exit-when-done' : ''}, --help`;
 
 /** Parses the command line with node:util's parseArgs, naming what is wrong in the words of this command's options. */
 export function parseArgs(argv: string[], command: Command = 'local'): LocalArgs {

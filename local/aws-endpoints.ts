@@ -45,7 +45,10 @@ export function serviceCatalogOperation(emulator: ServiceCatalogEmulator, operat
 function requireString(input: Json, member: string): string {
   const value = input[member];
   if (typeof value !== 'string' || value === '') {
-    throw new AwsApiError('ValidationException', `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must not be null`);
+    throw new AwsApiError(
+      'ValidationException',
+      `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must not be null`,
+    );
   }
   return value;
 }
@@ -55,7 +58,10 @@ const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:\s]
 
 /** Step Functions' own wording for a value outside a member's constraint. */
 const invalidValue = (member: string, value: unknown, constraint: string) =>
-  new AwsApiError('ValidationException', `1 validation error detected: Value '${String(value)}' at '${member}' failed to satisfy constraint: ${constraint}`);
+  new AwsApiError(
+    'ValidationException',
+    `1 validation error detected: Value '${String(value)}' at '${member}' failed to satisfy constraint: ${constraint}`,
+  );
 
 /** One page of a list: `maxResults` (1-1000; 0 or absent for the default 100) and an opaque `nextToken`. */
 function page<T>(items: T[], input: Json, list: string): { items: T[]; nextToken?: string } {
@@ -77,7 +83,10 @@ function page<T>(items: T[], input: Json, list: string): { items: T[]; nextToken
     offset = token.offset!;
   }
   const end = offset + (max || 100);
-  return { items: items.slice(offset, end), nextToken: end < items.length ? Buffer.from(JSON.stringify({ list, offset: end })).toString('base64url') : undefined };
+  return {
+    items: items.slice(offset, end),
+    nextToken: end < items.length ? Buffer.from(JSON.stringify({ list, offset: end })).toString('base64url') : undefined,
+  };
 }
 
 function describe(execution: Execution, stateMachineArn: string) {
@@ -124,7 +133,9 @@ export function stepFunctionsOperation(sfn: LocalStepFunctions, operation: strin
   return () => {
     switch (operation) {
       case 'ListStateMachines': {
-        const machines = [{ stateMachineArn: sfn.stateMachineArn, name: sfn.stateMachineName, type: 'STANDARD', creationDate: epochSeconds(sfn.creationDate) }];
+        const machines = [
+          { stateMachineArn: sfn.stateMachineArn, name: sfn.stateMachineName, type: 'STANDARD', creationDate: epochSeconds(sfn.creationDate) },
+        ];
         const { items, nextToken } = page(machines, input, 'stateMachines');
         return { stateMachines: items, nextToken };
       }

@@ -21,11 +21,22 @@ export const DEMO_PLANS: PlanRegistration[] = [
         Replacement: 'FALSE',
         Scope: ['PROPERTIES'],
         Details: [
-          { Target: { Attribute: 'PROPERTIES', Name: 'MemorySize', RequiresRecreation: 'NEVER' }, Evaluation: 'STATIC', CausingEntity: 'FunctionMemoryMb' },
+          {
+            Target: { Attribute: 'PROPERTIES', Name: 'MemorySize', RequiresRecreation: 'NEVER' },
+            Evaluation: 'STATIC',
+            CausingEntity: 'FunctionMemoryMb',
+          },
           { Target: { Attribute: 'PROPERTIES', Name: 'Environment', RequiresRecreation: 'NEVER' }, Evaluation: 'STATIC' },
         ],
       },
-      { Action: 'REMOVE', LogicalResourceId: 'LegacyOrdersTopic', PhysicalResourceId: 'arn:aws:sns:us-east-1:111122223333:legacy-orders', ResourceType: 'AWS::SNS::Topic', Scope: [], Details: [] },
+      {
+        Action: 'REMOVE',
+        LogicalResourceId: 'LegacyOrdersTopic',
+        PhysicalResourceId: 'arn:aws:sns:us-east-1:111122223333:legacy-orders',
+        ResourceType: 'AWS::SNS::Topic',
+        Scope: [],
+        Details: [],
+      },
       {
         Action: 'MODIFY',
         LogicalResourceId: 'OrdersTable',
@@ -35,12 +46,20 @@ export const DEMO_PLANS: PlanRegistration[] = [
         Scope: ['PROPERTIES'],
         // Why the table is replaced: its key schema changes, which DynamoDB can only do by re-creating it.
         Details: [
-          { Target: { Attribute: 'PROPERTIES', Name: 'BillingMode', RequiresRecreation: 'NEVER' }, Evaluation: 'STATIC', CausingEntity: 'TableBillingMode' },
+          {
+            Target: { Attribute: 'PROPERTIES', Name: 'BillingMode', RequiresRecreation: 'NEVER' },
+            Evaluation: 'STATIC',
+            CausingEntity: 'TableBillingMode',
+          },
           { Target: { Attribute: 'PROPERTIES', Name: 'KeySchema', RequiresRecreation: 'ALWAYS' }, Evaluation: 'STATIC' },
         ],
       },
     ],
-    simulation: { recordSeconds: 4, finalStatus: 'SUCCEEDED', recordOutputs: [{ OutputKey: 'DeadLetterQueueUrl', OutputValue: 'https://sqs.us-east-1.amazonaws.com/111122223333/orders-dlq' }] },
+    simulation: {
+      recordSeconds: 4,
+      finalStatus: 'SUCCEEDED',
+      recordOutputs: [{ OutputKey: 'DeadLetterQueueUrl', OutputValue: 'https://sqs.us-east-1.amazonaws.com/111122223333/orders-dlq' }],
+    },
   },
   {
     ProvisionedProductPlanDetails: {
@@ -69,15 +88,25 @@ export const DEMO_PLANS: PlanRegistration[] = [
         Replacement: 'CONDITIONAL',
         Scope: ['PROPERTIES'],
         Details: [
-          { Target: { Attribute: 'PROPERTIES', Name: 'DBInstanceClass', RequiresRecreation: 'NEVER' }, Evaluation: 'STATIC', CausingEntity: 'InstanceClass' },
-          { Target: { Attribute: 'PROPERTIES', Name: 'DBSubnetGroupName', RequiresRecreation: 'CONDITIONALLY' }, Evaluation: 'DYNAMIC', CausingEntity: 'AnalyticsSubnetGroup' },
+          {
+            Target: { Attribute: 'PROPERTIES', Name: 'DBInstanceClass', RequiresRecreation: 'NEVER' },
+            Evaluation: 'STATIC',
+            CausingEntity: 'InstanceClass',
+          },
+          {
+            Target: { Attribute: 'PROPERTIES', Name: 'DBSubnetGroupName', RequiresRecreation: 'CONDITIONALLY' },
+            Evaluation: 'DYNAMIC',
+            CausingEntity: 'AnalyticsSubnetGroup',
+          },
         ],
       },
     ],
     simulation: {
       recordSeconds: 4,
       finalStatus: 'FAILED',
-      recordErrors: [{ Code: 'CFN_UPDATE_FAILED', Description: 'AnalyticsDatabase: DB instance class db.r7g.24xlarge is not available in this region' }],
+      recordErrors: [
+        { Code: 'CFN_UPDATE_FAILED', Description: 'AnalyticsDatabase: DB instance class db.r7g.24xlarge is not available in this region' },
+      ],
     },
   },
 ];

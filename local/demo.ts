@@ -60,12 +60,16 @@ async function main() {
       const count = ++run.approvalsSeen;
       const next = count < required ? `Waiting for ${required - count} more.` : 'The plan runs now.';
       const comment = approval.comment ? `: "${approval.comment}"` : '';
-      console.log(`\n${who(approval.approver)} approved the ${run.name}: ${count} of ${required} approvals (${approval.channel}${comment}). ${next}\n`);
+      console.log(
+        `\n${who(approval.approver)} approved the ${run.name}: ${count} of ${required} approvals (${approval.channel}${comment}). ${next}\n`,
+      );
     }
     const decision = record.decision;
     if (decision?.decision === 'REJECTED' && !run.rejectionSeen) {
       run.rejectionSeen = true;
-      console.log(`\n${who(decision.approver)} rejected the ${run.name} (${decision.channel}${decision.comment ? `: "${decision.comment}"` : ''}). The plan will not run.\n`);
+      console.log(
+        `\n${who(decision.approver)} rejected the ${run.name} (${decision.channel}${decision.comment ? `: "${decision.comment}"` : ''}). The plan will not run.\n`,
+      );
     }
   };
 
@@ -77,7 +81,9 @@ async function main() {
     run.outcome = output.outcome ?? described.status;
     const by = output.decision === 'APPROVED' && output.approver ? ` (approved by ${output.approver})` : '';
     console.log(`\n${run.name}: run ${described.status}; outcome ${run.outcome}: ${output.reason ?? '-'}${by}`);
-    const notification = local.outbox.list().find((e) => e.channel === 'email' && e.subject?.startsWith(`[PlanGate] ${output.outcome}: `) && e.body.includes(run.planId));
+    const notification = local.outbox
+      .list()
+      .find((e) => e.channel === 'email' && e.subject?.startsWith(`[PlanGate] ${output.outcome}: `) && e.body.includes(run.planId));
     if (notification) console.log(`\nIts notification, to ${notification.recipient}: ${notification.subject}\n\n${indent(notification.body)}\n`);
   };
 
@@ -90,7 +96,9 @@ async function main() {
     const link = (recipient: string) => local.outbox.list().find((e) => e.recipient === recipient && e.body.includes('plan-demoorders0001'))?.urls[0];
     if (!linksShown && link('alice@example.com') && link('bob@example.com')) {
       console.log('\nThe orders plan removes a topic and replaces a table: HIGH risk, so it needs two approvers.');
-      console.log(`Open both links in a browser and approve (or reject with either):\n\n    Alice: ${link('alice@example.com')}\n    Bob:   ${link('bob@example.com')}\n`);
+      console.log(
+        `Open both links in a browser and approve (or reject with either):\n\n    Alice: ${link('alice@example.com')}\n    Bob:   ${link('bob@example.com')}\n`,
+      );
       linksShown = true;
     }
     await sleep(500);

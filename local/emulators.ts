@@ -1,7 +1,7 @@
 import type { RequestListener } from 'node:http';
 import dynalite from 'dynalite';
-import { FUNCTIONS, type FunctionName } from '../lib/functions';
 import { STATES } from '../lambdas/shared/contracts/state-names';
+import { FUNCTIONS, type FunctionName } from '../lib/functions';
 import { awsEvent, LocalEventBridge } from './event-bridge';
 import { matchesPattern } from './event-patterns';
 import { LocalMetrics } from './metrics';

@@ -187,10 +187,14 @@ export class LocalEventBridge {
 function toEvent(entry: PutEventsEntry): AwsEvent {
   const bus = entry.EventBusName ?? 'default';
   if (!DEFAULT_BUS.has(String(bus))) throw new AwsApiError('ResourceNotFoundException', `Event bus ${String(bus)} does not exist.`);
-  if (typeof entry.Source !== 'string' || !entry.Source) throw new AwsApiError('InvalidArgument', 'Parameter Source is not valid. Reason: Source is a required argument.');
+  if (typeof entry.Source !== 'string' || !entry.Source)
+    throw new AwsApiError('InvalidArgument', 'Parameter Source is not valid. Reason: Source is a required argument.');
   // Only AWS puts events with an `aws.` source (PlanGate trusts CloudTrail's record of a plan's creator for that).
   if (entry.Source.startsWith('aws.')) {
-    throw new AwsApiError('NotAuthorizedForSourceException', 'Not authorized for the source. Sources starting with "aws." are reserved for AWS services.');
+    throw new AwsApiError(
+      'NotAuthorizedForSourceException',
+      'Not authorized for the source. Sources starting with "aws." are reserved for AWS services.',
+    );
   }
   if (typeof entry.DetailType !== 'string' || !entry.DetailType) {
     throw new AwsApiError('InvalidArgument', 'Parameter DetailType is not valid. Reason: DetailType is a required argument.');
@@ -203,7 +207,8 @@ function toEvent(entry: PutEventsEntry): AwsEvent {
   }
   if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) throw new AwsApiError('MalformedDetail', 'Detail is malformed.');
   const resources = entry.Resources ?? [];
-  if (!Array.isArray(resources) || !resources.every((r) => typeof r === 'string')) throw new AwsApiError('InvalidArgument', 'Parameter Resources is not valid.');
+  if (!Array.isArray(resources) || !resources.every((r) => typeof r === 'string'))
+    throw new AwsApiError('InvalidArgument', 'Parameter Resources is not valid.');
   const time = entry.Time === undefined ? new Date() : new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : String(entry.Time));
   if (Number.isNaN(time.getTime())) throw new AwsApiError('InvalidArgument', 'Parameter Time is not valid.');
   const event: AwsEvent = {
@@ -217,7 +222,8 @@ function toEvent(entry: PutEventsEntry): AwsEvent {
     resources,
     detail,
   };
-  if (Buffer.byteLength(JSON.stringify(entry)) > MAX_ENTRY_BYTES) throw new AwsApiError('InvalidArgument', `The entry is larger than ${MAX_ENTRY_BYTES} bytes.`);
+  if (Buffer.byteLength(JSON.stringify(entry)) > MAX_ENTRY_BYTES)
+    throw new AwsApiError('InvalidArgument', `The entry is larger than ${MAX_ENTRY_BYTES} bytes.`);
   return event;
 }
 
@@ -257,7 +263,11 @@ function transform(template: string, values: Record<string, unknown>): string {
     const placeholder = c === '<' ? /^<([A-Za-z0-9_.-]+)>/.exec(template.slice(i)) : null;
     if (placeholder && Object.hasOwn(values, placeholder[1]!)) {
       const value = values[placeholder[1]!];
-      out += inString ? (typeof value === 'string' ? JSON.stringify(value).slice(1, -1) : JSON.stringify(value ?? null)) : JSON.stringify(value ?? null);
+      out += inString
+        ? typeof value === 'string'
+          ? JSON.stringify(value).slice(1, -1)
+          : JSON.stringify(value ?? null)
+        : JSON.stringify(value ?? null);
       i += placeholder[0].length - 1;
       continue;
     }
@@ -280,5 +290,8 @@ function unquoted(input: string): string {
 /** The value at an EventBridge JSON path: `$`, `$.a.b`, `$.a[0]`. */
 function valueAt(path: string, event: unknown): unknown {
   const keys = path.replace(/^\$/, '').match(/[^.[\]]+/g) ?? [];
-  return keys.reduce<unknown>((value, key) => (value === null || typeof value !== 'object' ? undefined : (value as Record<string, unknown>)[key]), event);
+  return keys.reduce<unknown>(
+    (value, key) => (value === null || typeof value !== 'object' ? undefined : (value as Record<string, unknown>)[key]),
+    event,
+  );
 }

@@ -19,7 +19,8 @@ export function matchesPattern(pattern: Obj, event: Json): boolean {
 
 function matchObject(pattern: Obj, value: Json): boolean {
   // An array of objects in the event: the pattern matches when any one of them does.
-  if (Array.isArray(value)) return value.length ? value.some((item) => isObject(item) && matchObject(pattern, item)) : matchObject(pattern, undefined);
+  if (Array.isArray(value))
+    return value.length ? value.some((item) => isObject(item) && matchObject(pattern, item)) : matchObject(pattern, undefined);
   for (const [key, rule] of Object.entries(pattern)) {
     if (key === '$or') {
       if (!Array.isArray(rule) || rule.length < 2 || !rule.every(isObject)) throw new Error('$or takes a list of at least two patterns');
@@ -146,7 +147,8 @@ function inCidr(operand: Json, value: string): boolean {
   const [network, bits] = typeof operand === 'string' ? operand.split('/') : [];
   const base = network === undefined ? undefined : ipv4(network);
   const prefix = Number(bits);
-  if (base === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new Error(`cidr takes an IPv4 block such as 10.0.0.0/24, got ${String(operand)}`);
+  if (base === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32)
+    throw new Error(`cidr takes an IPv4 block such as 10.0.0.0/24, got ${String(operand)}`);
   const address = ipv4(value);
   const size = 2 ** (32 - prefix);
   return address !== undefined && Math.floor(address / size) === Math.floor(base / size);

@@ -68,7 +68,7 @@ export class HistoryRecorder {
   }
 
   /** Maps one interpreter event, with the stop's error and cause for an aborted execution. */
-  record(event: ExecutionEvent, stop: { error?: string; cause?: string } = {}): void {
+  record(event: ExecutionEvent, stop: { error?: string; cause?: string } = {}) {
     const at = event.timestamp;
     const name = event.state?.name ?? '';
     const definition = this.states[name];
@@ -98,7 +98,11 @@ export class HistoryRecorder {
         this.failedLast.add(name);
         this.started.delete(name);
         return this.add(event.Error === 'States.Timeout' ? 'TaskTimedOut' : 'TaskFailed', at, {
-          [event.Error === 'States.Timeout' ? 'taskTimedOutEventDetails' : 'taskFailedEventDetails']: { ...this.resourceOf(name), error: event.Error, cause: event.Cause },
+          [event.Error === 'States.Timeout' ? 'taskTimedOutEventDetails' : 'taskFailedEventDetails']: {
+            ...this.resourceOf(name),
+            error: event.Error,
+            cause: event.Cause,
+          },
         });
       case 'StateExited':
         if (isTask && !this.failedLast.has(name)) {
@@ -118,7 +122,12 @@ export class HistoryRecorder {
     const definition = this.states[name]!;
     const parameters = this.payloads.has(name) ? { ...definition.Parameters, Payload: this.payloads.get(name) } : definition.Parameters;
     this.add('TaskScheduled', at, {
-      taskScheduledEventDetails: { ...this.resourceOf(name), region: this.region, parameters: json(parameters), timeoutInSeconds: definition.TimeoutSeconds },
+      taskScheduledEventDetails: {
+        ...this.resourceOf(name),
+        region: this.region,
+        parameters: json(parameters),
+        timeoutInSeconds: definition.TimeoutSeconds,
+      },
     });
     this.add('TaskStarted', at, { taskStartedEventDetails: this.resourceOf(name) });
     this.started.add(name);
@@ -127,7 +136,11 @@ export class HistoryRecorder {
 
   private addSubmitted(name: string) {
     this.add('TaskSubmitted', Date.now(), {
-      taskSubmittedEventDetails: { ...this.resourceOf(name), output: json({ StatusCode: 202, ExecutedVersion: '$LATEST' }), outputDetails: truncated },
+      taskSubmittedEventDetails: {
+        ...this.resourceOf(name),
+        output: json({ StatusCode: 202, ExecutedVersion: '$LATEST' }),
+        outputDetails: truncated,
+      },
     });
   }
 

@@ -42,7 +42,9 @@ export async function bundleHandlers(outdir: string): Promise<void> {
  * `environment` over the process's as its own `process.env`. Set the SDK's variables first: clients are created when
  * a bundle loads.
  */
-export async function loadHandlers(options: { environment?: Record<string, string>; prebuilt?: string } = {}): Promise<Record<FunctionName, LambdaHandler>> {
+export async function loadHandlers(
+  options: { environment?: Record<string, string>; prebuilt?: string } = {},
+): Promise<Record<FunctionName, LambdaHandler>> {
   // A folder of its own each time (inside the project, so the AWS SDK resolves from node_modules): a second local
   // mode in the same process gets modules of its own, with clients bound to its own endpoints, even under jest,
   // whose module registry ignores require.cache.

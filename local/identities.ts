@@ -45,7 +45,13 @@ export const OPERATOR: LocalIdentity = {
 export const LOCAL_IDENTITIES: LocalIdentity[] = [ALICE, BOB, CAROL, OPERATOR];
 
 /** Whoever signs with a key local mode does not know (the README's `local`/`local`): anyone, for the non-IAM endpoints. */
-const ANONYMOUS: LocalIdentity = { accessKeyId: '', secretAccessKey: '', arn: `arn:aws:iam::${LOCAL_ACCOUNT}:user/local`, userId: 'AIDALOCAL', mayInvoke: [] };
+const ANONYMOUS: LocalIdentity = {
+  accessKeyId: '',
+  secretAccessKey: '',
+  arn: `arn:aws:iam::${LOCAL_ACCOUNT}:user/local`,
+  userId: 'AIDALOCAL',
+  mayInvoke: [],
+};
 
 const CREDENTIAL = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/;
 
@@ -101,7 +107,13 @@ export async function verifySignature(request: SignedRequest, now = new Date()):
   if (request.headers['x-amz-content-sha256'] !== undefined && request.headers['x-amz-content-sha256'] !== bodyHash) {
     return { status: 403, message: 'The request signature we calculated does not match the signature you provided.' };
   }
-  const signer = new SignatureV4({ credentials: identity, region: region!, service: service!, sha256: Hash.bind(null, 'sha256'), uriEscapePath: true });
+  const signer = new SignatureV4({
+    credentials: identity,
+    region: region!,
+    service: service!,
+    sha256: Hash.bind(null, 'sha256'),
+    uriEscapePath: true,
+  });
   const expected = await signer.sign(
     {
       method: request.method,
@@ -128,7 +140,12 @@ export async function verifySignature(request: SignedRequest, now = new Date()):
 
 /** IAM's resource wildcard: `*` matches any characters, `/` included. */
 const globMatches = (pattern: string, value: string) =>
-  new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(value);
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  ).test(value);
 
 /** API Gateway's refusal of a credential scoped to another day, Region or service than the request's. */
 function credentialScopeError(scope: { date: string; region: string; service: string }, amzDate: string): string | undefined {

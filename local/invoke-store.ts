@@ -45,7 +45,9 @@ class LocalInvokeStore extends InvokeStoreBase {
  * which only the SDK keeps).
  */
 export async function installInvokeStore(): Promise<InvokeStoreBase> {
-  const lambda = ((globalThis as { awslambda?: { InvokeStore?: InvokeStoreBase } }).awslambda ??= {});
+  const global = globalThis as { awslambda?: { InvokeStore?: InvokeStoreBase } };
+  global.awslambda ??= {};
+  const lambda = global.awslambda;
   if (!(lambda.InvokeStore instanceof LocalInvokeStore)) {
     const store = new LocalInvokeStore();
     lambda.InvokeStore = store;

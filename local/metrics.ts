@@ -41,7 +41,7 @@ function listen(listener: (doc: EmfDocument) => void): () => void {
   listeners.add(listener);
   if (!restoreStdout) {
     const stdout = process.stdout;
-    const ownWrite = Object.prototype.hasOwnProperty.call(stdout, 'write');
+    const ownWrite = Object.hasOwn(stdout, 'write');
     const previous = stdout.write;
     const write = previous.bind(stdout);
     stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
@@ -89,7 +89,8 @@ export function pointsOf(doc: EmfDocument): MetricPoint[] {
     for (const metric of directive.Metrics) {
       const raw = doc[metric.Name];
       for (const value of Array.isArray(raw) ? raw : [raw]) {
-        if (typeof value === 'number') points.push({ name: metric.Name, unit: metric.Unit ?? 'None', dimensions, value, timestamp: doc._aws.Timestamp });
+        if (typeof value === 'number')
+          points.push({ name: metric.Name, unit: metric.Unit ?? 'None', dimensions, value, timestamp: doc._aws.Timestamp });
       }
     }
   }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { tooLargePage } from '../lambdas/approval-api/approval-api';
+import { STACK_OUTPUTS } from '../lambdas/shared/contracts/stack';
 import type { PlanGateConfig } from '../lib/config';
 import { type SignedCaller, toApiGatewayEvent } from './api-gateway';
 import {
@@ -17,7 +18,6 @@ import type { Emulators } from './emulators';
 import { awsEvent } from './event-bridge';
 import { callerOf, verifySignature } from './identities';
 import { AwsApiError } from './service-catalog';
-import { STACK_OUTPUTS } from '../lambdas/shared/contracts/stack';
 import { LOCAL_REGION, LOCAL_STACK_NAME, type LocalWorkflow, routeFor } from './template';
 
 /**

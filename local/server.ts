@@ -1,14 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { InvokeStoreBase } from '@aws/lambda-invoke-store';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseConfig } from '../lib/config';
 import type { FunctionName } from '../lib/functions';
+import { DEMO_PLANS } from './demo-plans';
 import { createEmulators, type Emulators, startStepFunctions } from './emulators';
 import type { LocalEventBridge } from './event-bridge';
 import { handlerEnvironment, pointAwsSdkAt } from './handler-environment';
 import { loadHandlers } from './handlers';
-import { DEMO_PLANS } from './demo-plans';
 import { installInvokeStore, runInvocation } from './invoke-store';
 import type { LocalMetrics } from './metrics';
 import type { Outbox } from './outbox';
@@ -99,7 +99,9 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   ddb.destroy();
   // Loaded in a scope of their own too: Powertools sets up its stores as each bundle loads.
   const functionEnvironment = handlerEnvironment(workflow, baseUrl, timeScale);
-  const loaded = await runInvocation(invokeStore, 'init', () => loadHandlers({ environment: functionEnvironment, prebuilt: options.prebuilt?.handlers }));
+  const loaded = await runInvocation(invokeStore, 'init', () =>
+    loadHandlers({ environment: functionEnvironment, prebuilt: options.prebuilt?.handlers }),
+  );
   const handlers = asLambda(loaded, invokeStore, emulators.metrics);
   const sfn = startStepFunctions(emulators, workflow, handlers, { timeScale, log, pollWaitMs: options.pollWaitMs ?? 1000 });
   if (options.demoPlans ?? true) for (const plan of DEMO_PLANS) emulators.serviceCatalog.registerPlan(plan);

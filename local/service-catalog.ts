@@ -41,7 +41,8 @@ type Json = Record<string, unknown>;
  * The body of `POST /local/plans`, checked field by field as the Service Catalog API reference types them (its data
  * types for plans, resource changes and their details), so a plan that registers is one the SDKs can read back.
  */
-const id = (name: string) => z.string({ error: `${name} must be a string` }).regex(ID, `${name} must be 1-100 characters of letters, digits, "_" or "-"`);
+const id = (name: string) =>
+  z.string({ error: `${name} must be a string` }).regex(ID, `${name} must be 1-100 characters of letters, digits, "_" or "-"`);
 const resourceAttribute = z.enum(['PROPERTIES', 'METADATA', 'CREATIONPOLICY', 'UPDATEPOLICY', 'DELETIONPOLICY', 'TAGS']);
 /** Epoch seconds on the wire; an ISO-8601 time is accepted here and stored as epoch seconds. */
 const timestamp = z.union([z.number().nonnegative(), z.iso.datetime({ offset: true }).transform((t) => Date.parse(t) / 1000)], {
@@ -85,7 +86,10 @@ const simulationSchema = z.strictObject({
   /** The record provisions a new product (stack CREATE_*) rather than updating one (UPDATE_*). @default false */
   newProduct: z.boolean().default(false),
   /** Stack statuses whose events never reach EventBridge (a lost event), to try the safety net. @default none */
-  lostStackEvents: z.array(z.string().regex(/^[A-Z_]+$/)).max(20).default([]),
+  lostStackEvents: z
+    .array(z.string().regex(/^[A-Z_]+$/))
+    .max(20)
+    .default([]),
 });
 export type PlanSimulation = z.infer<typeof simulationSchema>;
 
@@ -99,7 +103,10 @@ export const planRegistrationSchema = z.strictObject({
       .default('CREATE_SUCCESS'),
     StatusMessage: z.string().optional(),
     ProvisionProductId: id('ProvisionProductId').optional(),
-    ProvisionProductName: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$/, 'ProvisionProductName must be 1-128 characters, starting with a letter or digit').optional(),
+    ProvisionProductName: z
+      .string()
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$/, 'ProvisionProductName must be 1-128 characters, starting with a letter or digit')
+      .optional(),
     ProductId: id('ProductId').optional(),
     ProvisioningArtifactId: id('ProvisioningArtifactId').optional(),
     PathId: id('PathId').optional(),
@@ -107,11 +114,23 @@ export const planRegistrationSchema = z.strictObject({
     CreatedTime: timestamp.optional(),
     UpdatedTime: timestamp.optional(),
     NotificationArns: z
-      .array(z.string().min(1).max(1224).regex(/^arn:[a-z0-9-.]{1,63}:[a-z0-9-.]{0,63}:[a-z0-9-.]{0,63}:[a-z0-9-.]{0,63}:[^/].{0,1023}$/, 'must be an ARN'))
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(1224)
+          .regex(/^arn:[a-z0-9-.]{1,63}:[a-z0-9-.]{0,63}:[a-z0-9-.]{0,63}:[a-z0-9-.]{0,63}:[^/].{0,1023}$/, 'must be an ARN'),
+      )
       .max(5)
       .optional(),
     ProvisioningParameters: z
-      .array(z.strictObject({ Key: z.string().min(1).max(1000).optional(), Value: z.string().max(4096).optional(), UsePreviousValue: z.boolean().optional() }))
+      .array(
+        z.strictObject({
+          Key: z.string().min(1).max(1000).optional(),
+          Value: z.string().max(4096).optional(),
+          UsePreviousValue: z.boolean().optional(),
+        }),
+      )
       .optional(),
     Tags: z
       .array(
@@ -409,10 +428,13 @@ export class ServiceCatalogEmulator {
     const verb = newProduct ? 'CREATE' : 'UPDATE';
     const at = (seconds: number, status: string, statusReason = '') => {
       if (lostStackEvents.includes(status)) return;
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        this.options.onStackEvent?.({ stackId, status, statusReason });
-      }, seconds * 1000 * this.timeScale);
+      const timer = setTimeout(
+        () => {
+          this.timers.delete(timer);
+          this.options.onStackEvent?.({ stackId, status, statusReason });
+        },
+        seconds * 1000 * this.timeScale,
+      );
       this.timers.add(timer);
     };
     const lag = Math.min(recordLagSeconds ?? Math.min(2, recordSeconds / 10), recordSeconds);
@@ -465,7 +487,8 @@ function paginate<T>(items: T[], input: Json): { items: T[]; next?: string } {
     // Only a token this emulator issued: base64url of an offset, re-encoding to itself ("!!!" or "" is refused).
     const decoded = typeof token === 'string' && /^[A-Za-z0-9_-]+$/.test(token) ? Buffer.from(token, 'base64url').toString() : '';
     const offset_ = /^\d+$/.test(decoded) ? Number(decoded) : Number.NaN;
-    if (!Number.isInteger(offset_) || offset_ > items.length || Buffer.from(decoded).toString('base64url') !== token) throw invalid('PageToken is not valid');
+    if (!Number.isInteger(offset_) || offset_ > items.length || Buffer.from(decoded).toString('base64url') !== token)
+      throw invalid('PageToken is not valid');
     offset = offset_;
   }
   const end = offset + (size || MAX_PAGE_SIZE);

@@ -84,6 +84,7 @@ export interface LocalStepFunctionsOptions {
 const newTaskToken = () => randomBytes(96).toString('base64');
 
 /** Step Functions' execution names: 1-80 characters, none of whitespace, brackets, wildcards or `"#%\^|~`$&,;:/`. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: Step Functions refuses control characters in names
 const EXECUTION_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
 /** A Lambda function error as Step Functions reports it: Error is the errorType, Cause the JSON payload. */
@@ -318,10 +319,13 @@ export class LocalStepFunctions {
     for (const [stateName, wait] of this.waits) {
       bound[stateName] = (input) =>
         new Promise((resolve) => {
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            resolve(input);
-          }, this.waitMs(stateName, wait, input));
+          const timer = setTimeout(
+            () => {
+              timers.delete(timer);
+              resolve(input);
+            },
+            this.waitMs(stateName, wait, input),
+          );
           timers.add(timer);
         });
     }
@@ -398,7 +402,9 @@ export class LocalStepFunctions {
     // Step Functions refuses a task result over 256 KiB. (There, States.ALL cannot catch it and the execution
     // fails; here the interpreter lets a catch-all take it, which still ends the run visibly.)
     if (Buffer.byteLength(output) > MAX_PAYLOAD_BYTES) {
-      throw Object.assign(new Error(`The output of ${fn} is ${Buffer.byteLength(output)} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit`), { name: 'States.DataLimitExceeded' });
+      throw Object.assign(new Error(`The output of ${fn} is ${Buffer.byteLength(output)} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit`), {
+        name: 'States.DataLimitExceeded',
+      });
     }
     return JSON.parse(output) as JSONValue;
   }

@@ -8,8 +8,7 @@ import { parseConfig } from '../lib/config';
 import { PlanGateStack } from '../lib/plan-gate-stack';
 
 /** The example configuration from cdk.json, as a fresh clone has it. */
-export const exampleContext = (): Record<string, unknown> =>
-  JSON.parse(readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context;
+export const exampleContext = (): Record<string, unknown> => JSON.parse(readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context;
 
 /**
  * Synthesizes the PlanGate stack the way `cdk synth` does, with cdk-nag's AwsSolutions checks.
@@ -24,5 +23,11 @@ export function synthesize(contextOverrides: Record<string, unknown> = {}, optio
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const assembly = app.synth();
   const template = Template.fromStack(stack);
-  return { app, stack, template, json: template.toJSON() as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }, assembly };
+  return {
+    app,
+    stack,
+    template,
+    json: template.toJSON() as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> },
+    assembly,
+  };
 }

@@ -189,8 +189,12 @@ export function loadWorkflow(template: CfnTemplate): LocalWorkflow {
     asyncInvocations,
     environment,
     table: { name: tableId, keySchema: table.Properties?.KeySchema, attributeDefinitions: table.Properties?.AttributeDefinitions },
-    rules: entries.filter(([, r]) => r.Type === 'AWS::Events::Rule' && !r.Properties?.ScheduleExpression).map(([id, rule]) => toLocalRule(id, rule, template)),
-    schedules: entries.filter(([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties?.ScheduleExpression).map(([id, rule]) => toLocalSchedule(id, rule, template)),
+    rules: entries
+      .filter(([, r]) => r.Type === 'AWS::Events::Rule' && !r.Properties?.ScheduleExpression)
+      .map(([id, rule]) => toLocalRule(id, rule, template)),
+    schedules: entries
+      .filter(([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties?.ScheduleExpression)
+      .map(([id, rule]) => toLocalSchedule(id, rule, template)),
     subscriptions: emailSubscriptions(template),
     apiRoutes: apiRoutes(template),
   };
@@ -285,7 +289,8 @@ function toLocalRule(id: string, rule: Resource, template: CfnTemplate): LocalRu
     }[];
   };
   if (!props.EventPattern) throw new Error(`Rule ${id} has no event pattern; local mode routes pattern rules only`);
-  if (props.EventBusName && props.EventBusName !== 'default') throw new Error(`Rule ${id} is on bus ${props.EventBusName}; local mode has the default bus only`);
+  if (props.EventBusName && props.EventBusName !== 'default')
+    throw new Error(`Rule ${id} is on bus ${props.EventBusName}; local mode has the default bus only`);
   return {
     name: id,
     arn: arnFor(id, rule.Type),

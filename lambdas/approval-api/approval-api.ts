@@ -1,10 +1,10 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { LINK_ID_PATTERN, linkBelongsTo } from '../shared/adapters/approval-store';
-import type { Environment } from '../shared/contracts/environment';
 import type { Approver } from '../shared/contracts/approver';
-import { handleCliDecision } from './cli-decision';
+import type { Environment } from '../shared/contracts/environment';
 import { jsonResponse } from '../shared/runtime/http';
 import { addRunKeys } from '../shared/runtime/run-keys';
+import { handleCliDecision } from './cli-decision';
 import { type DecisionDeps, isClosed, isExpired, recordDecision } from './decision';
 import { closedPage, decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
 import { parseDecisionForm } from './request';
@@ -45,7 +45,9 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
   if (/^\/slack\/interactions\/?$/.test(event.path ?? '')) return handleSlackInteraction(event, deps, deps.slack);
   if (/^\/cli(\/|$)/.test(event.path ?? '')) {
     const cli = /^\/cli\/plans\/([^/]+)\/decision\/?$/.exec(event.path ?? '');
-    return cli ? handleCliDecision(event, cli[1]!, deps, deps.approvers) : jsonResponse(404, { error: `Nothing at ${event.httpMethod} ${event.path}` });
+    return cli
+      ? handleCliDecision(event, cli[1]!, deps, deps.approvers)
+      : jsonResponse(404, { error: `Nothing at ${event.httpMethod} ${event.path}` });
   }
   const match = /^\/approvals\/([^/]+)\/?$/.exec(event.path ?? '');
   if (!match) return notFound();
@@ -63,7 +65,12 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
   // A link decides only the request it was sent for, never a later run's request for the same plan.
   if (!linkBelongsTo(link, record)) {
     const itsRun = link.executionArn && (await deps.store.getRun(link.planId, link.executionArn));
-    return page(410, itsRun ? closedPage(itsRun) : messagePage('Approval request closed', 'This link was sent for an earlier request for this plan, which is closed.'));
+    return page(
+      410,
+      itsRun
+        ? closedPage(itsRun)
+        : messagePage('Approval request closed', 'This link was sent for an earlier request for this plan, which is closed.'),
+    );
   }
 
   const now = deps.now();
@@ -96,7 +103,13 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
     case 'already-counted':
       return page(409, progressPage(outcome.record, 'You have already approved this plan', deps.now()));
     case 'self-approval':
-      return page(403, messagePage('You cannot approve your own request', 'You asked for this change, so another approver must approve it. You may still reject it.'));
+      return page(
+        403,
+        messagePage(
+          'You cannot approve your own request',
+          'You asked for this change, so another approver must approve it. You may still reject it.',
+        ),
+      );
     case 'already-decided':
       return page(409, decidedPage(outcome.record, 'Already decided', deps.now()));
     case 'expired':
@@ -104,7 +117,9 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
     case 'closed':
       return page(410, closedPage(outcome.record, link.approver));
     case 'try-again':
-      return page(503, messagePage('Please try again', 'Your decision could not be delivered just now and was not recorded.'), { 'Retry-After': '5' });
+      return page(503, messagePage('Please try again', 'Your decision could not be delivered just now and was not recorded.'), {
+        'Retry-After': '5',
+      });
   }
 }
 

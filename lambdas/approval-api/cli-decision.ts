@@ -18,7 +18,9 @@ function summary(record: ApprovalRecord) {
     status: record.status,
     requiredApprovals: record.requiredApprovals ?? 1,
     approvals: (record.approvals ?? []).map((a) => ({ approver: a.approver.name ?? a.approver.email, channel: a.channel, decidedAt: a.decidedAt })),
-    ...(record.decision ? { decision: { decision: record.decision.decision, by: describeDecider(record.decision), decidedAt: record.decision.decidedAt } } : {}),
+    ...(record.decision
+      ? { decision: { decision: record.decision.decision, by: describeDecider(record.decision), decidedAt: record.decision.decidedAt } }
+      : {}),
     ...(record.outcome ? { outcome: record.outcome.outcome, reason: record.outcome.reason } : {}),
   };
 }
@@ -39,12 +41,19 @@ const ANSWERS: Record<DecisionResult['result'], { status: number; message: (plan
  * approver is the one whose `iamPrincipals` match the signed caller; the decision then goes through the same rules
  * as the web page and Slack (quorum, no self-approval, once only), recorded with channel `cli` and the principal.
  */
-export async function handleCliDecision(event: APIGatewayProxyEvent, planIdParam: string, deps: DecisionDeps, approvers: Approver[]): Promise<APIGatewayProxyResult> {
-  if (event.httpMethod.toUpperCase() !== 'POST') return jsonResponse(405, { error: `${event.httpMethod} is not supported here; POST a decision` }, { Allow: 'POST' });
+export async function handleCliDecision(
+  event: APIGatewayProxyEvent,
+  planIdParam: string,
+  deps: DecisionDeps,
+  approvers: Approver[],
+): Promise<APIGatewayProxyResult> {
+  if (event.httpMethod.toUpperCase() !== 'POST')
+    return jsonResponse(405, { error: `${event.httpMethod} is not supported here; POST a decision` }, { Allow: 'POST' });
   const caller = signedCaller(event);
   if (!caller) return jsonResponse(403, { error: 'This route takes requests signed with AWS credentials (SigV4)' });
   const planId = planIdSchema.safeParse(decodedSegment(planIdParam));
-  if (!planId.success) return jsonResponse(400, { error: 'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-"' });
+  if (!planId.success)
+    return jsonResponse(400, { error: 'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-"' });
   const form = parseDecisionForm(event);
   if ('error' in form) return jsonResponse(form.status, { error: form.error });
   const approver = approverWithPrincipal(caller, approvers);
@@ -65,6 +74,10 @@ export async function handleCliDecision(event: APIGatewayProxyEvent, planIdParam
     decidedAt: deps.now().toISOString(),
   });
   const answer = ANSWERS[outcome.result];
-  const body = { result: outcome.result, message: answer.message(planId.data), ...('record' in outcome ? summary(outcome.record) : { planId: planId.data }) };
+  const body = {
+    result: outcome.result,
+    message: answer.message(planId.data),
+    ...('record' in outcome ? summary(outcome.record) : { planId: planId.data }),
+  };
   return jsonResponse(answer.status, body, outcome.result === 'try-again' ? { 'Retry-After': '5' } : {});
 }

@@ -1,8 +1,8 @@
 import type { ApprovalStore } from '../shared/adapters/approval-store';
 import { isEndedTaskError } from '../shared/adapters/aws-errors';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
-import type { HumanDecision } from '../shared/contracts/steps';
 import { METRIC } from '../shared/contracts/metrics';
+import type { HumanDecision } from '../shared/contracts/steps';
 import { mayNotApprove } from '../shared/domain/approvers';
 import { logger } from '../shared/runtime/logger';
 import { seconds } from '../shared/runtime/metrics';
@@ -101,7 +101,12 @@ export async function recordDecision(
     // The decision stands and the run goes on; only the housekeeping failed (Notify removes the token at the end too).
     logger.warn('Could not remove the task token after deciding', { planId: record.planId, error: (error as Error).name });
   }
-  logger.info('Approval decided', { planId: record.planId, decision: decision.decision, approver: decision.approver.email, channel: decision.channel });
+  logger.info('Approval decided', {
+    planId: record.planId,
+    decision: decision.decision,
+    approver: decision.approver.email,
+    channel: decision.channel,
+  });
   seconds(METRIC.ApprovalWaitSeconds, (Date.parse(decision.decidedAt) - Date.parse(record.requestedAt)) / 1000);
   return { result: 'decided', record: { ...record, status: decision.decision, decision }, decision };
 }

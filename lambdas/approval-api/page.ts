@@ -2,12 +2,13 @@ import escapeHtml from 'escape-html';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
 import type { ResourceChangeSummary } from '../shared/contracts/steps';
+import { mayNotApprove } from '../shared/domain/approvers';
 import {
   approverName,
   describeCounts,
   describeDecider,
-  describeProgress,
   describePreviousRun,
+  describeProgress,
   describeRisk,
   describeWhere,
   detailFacts,
@@ -21,7 +22,6 @@ import {
   whatTheDecisionMeans,
 } from '../shared/domain/describe';
 import { oneLine } from '../shared/domain/text';
-import { mayNotApprove } from '../shared/domain/approvers';
 
 /**
  * Tagged template that HTML-escapes every interpolated value unless it is already rendered Html; text is also put on
@@ -137,9 +137,10 @@ function earlierApprovals(record: ApprovalRecord, now: Date): Html {
   const approvals = decided ?? record.approvals ?? [];
   if (!approvals.length) return html``;
   return html`<h2>${record.status === 'PENDING' ? 'Approvals so far' : 'Approvals'}</h2><ul id="approvals">${approvals.map(
-    (a) => html`<li><strong>${approverName(a.approver)}</strong> approved ${time(a.decidedAt, now)} (${a.channel})${
-      a.comment ? html`: “${isolated(a.comment)}”` : ''
-    }</li>`,
+    (a) =>
+      html`<li><strong>${approverName(a.approver)}</strong> approved ${time(a.decidedAt, now)} (${a.channel})${
+        a.comment ? html`: “${isolated(a.comment)}”` : ''
+      }</li>`,
   )}</ul>`;
 }
 
@@ -163,8 +164,12 @@ ${planDetails(record, now)}
 <form method="post">
 <label for="comment">Comment (optional)</label>
 <textarea id="comment" name="comment" maxlength="1000"></textarea>
-<p>${approving ? html`<button class="approve" type="submit" name="decision" value="approve">Approve</button>
-` : ''}<button class="reject" type="submit" name="decision" value="reject">Reject</button></p>
+<p>${
+      approving
+        ? html`<button class="approve" type="submit" name="decision" value="approve">Approve</button>
+`
+        : ''
+    }<button class="reject" type="submit" name="decision" value="reject">Reject</button></p>
 </form>`,
   );
 }
@@ -200,7 +205,8 @@ function previousRunNotice(record: ApprovalRecord): Html {
 /** What the request's end means: how the run ended once Notify has written it, else what happens next. */
 function finalState(record: ApprovalRecord): Html {
   const decision = record.decision?.decision;
-  if (record.outcome) return html`<p class="notice final" id="final">How it ended: <strong>${record.outcome.outcome}</strong>. ${record.outcome.reason}</p>`;
+  if (record.outcome)
+    return html`<p class="notice final" id="final">How it ended: <strong>${record.outcome.outcome}</strong>. ${record.outcome.reason}</p>`;
   if (!decision) return html``;
   const heading = decision === 'APPROVED' ? 'Approved: the plan is running.' : 'Rejected: the plan will not run.';
   return html`<p class="notice final ${decision.toLowerCase()}" id="final"><strong>${heading}</strong> ${whatTheDecisionMeans(decision)}</p>`;

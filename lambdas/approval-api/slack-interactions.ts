@@ -1,13 +1,12 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import * as z from '../shared/contracts/zod';
 import {
   APPROVE_ACTION,
   decidedMessage,
   ephemeral,
   joinMrkdwn,
+  type Mrkdwn,
   mention,
   mrkdwn,
-  type Mrkdwn,
   parseButtonValue,
   REJECT_ACTION,
   type SlackMessage,
@@ -16,6 +15,7 @@ import { verifySlackSignature } from '../shared/adapters/slack/signature';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
 import { planIdSchema } from '../shared/contracts/steps';
+import * as z from '../shared/contracts/zod';
 import { describeDecider } from '../shared/domain/describe';
 import { jsonResponse } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
@@ -56,7 +56,8 @@ export function allowedResponseUrl(responseUrl: string, webhookUrl: string | und
  * a click that cannot count gets a reply only that user sees.
  */
 export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: DecisionDeps, slack: SlackDeps): Promise<APIGatewayProxyResult> {
-  if (event.httpMethod.toUpperCase() !== 'POST') return { ...jsonResponse(405, { error: 'Use POST' }), headers: { 'Content-Type': 'application/json', Allow: 'POST' } };
+  if (event.httpMethod.toUpperCase() !== 'POST')
+    return { ...jsonResponse(405, { error: 'Use POST' }), headers: { 'Content-Type': 'application/json', Allow: 'POST' } };
   const signingSecret = await slack.signingSecret();
   if (!signingSecret) return jsonResponse(404, { error: 'Slack buttons are not configured (no signing secret)' });
 
@@ -70,7 +71,11 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
   });
   if (verdict !== 'valid') {
     logger.warn('Slack request refused', { verdict });
-    const reasons = { missing: 'missing Slack signature headers', stale: 'request timestamp is more than 5 minutes from now', invalid: 'signature does not match' };
+    const reasons = {
+      missing: 'missing Slack signature headers',
+      stale: 'request timestamp is more than 5 minutes from now',
+      invalid: 'signature does not match',
+    };
     return jsonResponse(401, { error: reasons[verdict] });
   }
 

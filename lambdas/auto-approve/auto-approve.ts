@@ -1,9 +1,9 @@
-import * as z from '../shared/contracts/zod';
 import { ApprovalStore, duplicateRunError } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import type { Environment } from '../shared/contracts/environment';
-import { executionArnSchema, reviewedPlanSchema, type RuleDecision } from '../shared/contracts/steps';
 import { parseInput } from '../shared/contracts/parse-input';
+import { executionArnSchema, type RuleDecision, reviewedPlanSchema } from '../shared/contracts/steps';
+import * as z from '../shared/contracts/zod';
 import { logger } from '../shared/runtime/logger';
 
 export const AUTO_APPROVE_ENV = ['TABLE_NAME', 'APPROVERS'] as const;

@@ -4,9 +4,9 @@ import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import { type RecordWait, RecordWaits } from '../shared/adapters/record-waits';
 import type { Environment } from '../shared/contracts/environment';
+import { parseInput } from '../shared/contracts/parse-input';
 import { executionArnSchema, type RecordWake } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
-import { parseInput } from '../shared/contracts/parse-input';
 import { logger } from '../shared/runtime/logger';
 
 export const AWAIT_RECORD_ENV = ['TABLE_NAME'] as const;

@@ -1,12 +1,12 @@
 import { DescribeRecordCommand, type RecordDetail, type RecordOutput, type ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
-import * as z from '../shared/contracts/zod';
 import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
 import type { Environment } from '../shared/contracts/environment';
+import { METRIC } from '../shared/contracts/metrics';
+import { parseInput } from '../shared/contracts/parse-input';
 import { acceptLanguageSchema, type RecordCheck, type RecordWake, recordWakeSchema } from '../shared/contracts/steps';
+import * as z from '../shared/contracts/zod';
 import { MAX_LISTED_ERRORS } from '../shared/domain/outcome';
 import { clip, firstItems } from '../shared/domain/text';
-import { parseInput } from '../shared/contracts/parse-input';
-import { METRIC } from '../shared/contracts/metrics';
 import { logger } from '../shared/runtime/logger';
 import { seconds } from '../shared/runtime/metrics';
 
@@ -59,13 +59,22 @@ export interface CheckProgress {
  * few quick re-checks; after them, or without one, it waits for the next event (or polls, when it cannot), at most the
  * safety net's interval, which grows with each wait.
  */
-export function nextStep(progress: CheckProgress, settings: PollSettings): Pick<RecordCheck, 'next' | 'nextCheckInSeconds' | 'safetyNetWaits' | 'quickChecks' | 'seenEventAt'> {
+export function nextStep(
+  progress: CheckProgress,
+  settings: PollSettings,
+): Pick<RecordCheck, 'next' | 'nextCheckInSeconds' | 'safetyNetWaits' | 'quickChecks' | 'seenEventAt'> {
   const eventAt = progress.wake.stackEventAt;
   const freshEvent = eventAt !== undefined && eventAt !== progress.seenEventAt;
   const quickChecks = freshEvent ? 0 : progress.quickChecks;
   const seenEventAt = eventAt ?? progress.seenEventAt;
   if (eventAt !== undefined && quickChecks < QUICK_RECHECK_SECONDS.length) {
-    return { next: 'wait', nextCheckInSeconds: QUICK_RECHECK_SECONDS[quickChecks]!, safetyNetWaits: progress.safetyNetWaits, quickChecks: quickChecks + 1, seenEventAt };
+    return {
+      next: 'wait',
+      nextCheckInSeconds: QUICK_RECHECK_SECONDS[quickChecks]!,
+      safetyNetWaits: progress.safetyNetWaits,
+      quickChecks: quickChecks + 1,
+      seenEventAt,
+    };
   }
   return {
     next: progress.canAwait ? 'await' : 'wait',
@@ -84,9 +93,7 @@ async function describeRecord(client: ServiceCatalogClient, recordId: string, ac
   outputs.push(...(first.RecordOutputs ?? []));
   pageToken = first.NextPageToken ?? undefined;
   while (pageToken && FINAL_RECORD_STATUSES.has(first.RecordDetail?.Status ?? '')) {
-    const page = await client.send(
-      new DescribeRecordCommand({ Id: recordId, AcceptLanguage: acceptLanguage, PageSize: 20, PageToken: pageToken }),
-    );
+    const page = await client.send(new DescribeRecordCommand({ Id: recordId, AcceptLanguage: acceptLanguage, PageSize: 20, PageToken: pageToken }));
     outputs.push(...(page.RecordOutputs ?? []));
     pageToken = page.NextPageToken ?? undefined;
   }
@@ -119,7 +126,11 @@ export async function checkRecord(event: unknown, env: CheckRecordEnv): Promise<
     // Bounded, so the run's state stays within Step Functions' 256 KiB however many errors a record has.
     recordErrors: errors.items.map((e) => ({ code: e.Code && clip(e.Code, 200), description: e.Description && clip(e.Description, 1_000) })),
     ...(errors.more ? { recordErrorsUnlisted: errors.more } : {}),
-    recordOutputs: firstItems(outputs, 100).items.map((o) => ({ key: o.OutputKey, value: o.OutputValue && clip(o.OutputValue, 1_000), description: o.Description && clip(o.Description, 500) })),
+    recordOutputs: firstItems(outputs, 100).items.map((o) => ({
+      key: o.OutputKey,
+      value: o.OutputValue && clip(o.OutputValue, 1_000),
+      description: o.Description && clip(o.Description, 500),
+    })),
     checks: checks + 1,
     wake: progress.wake,
     ...nextStep({ ...progress, canAwait: Boolean(detail?.ProvisionedProductId) }, settings),

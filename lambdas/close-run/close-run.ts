@@ -2,12 +2,12 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
+import type { OutcomeDetail } from '../shared/contracts/events';
+import { parseInput } from '../shared/contracts/parse-input';
 import { type Outcome, planIdSchema, type RunState } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { describeProgress } from '../shared/domain/describe';
-import type { OutcomeDetail } from '../shared/contracts/events';
 import { clip } from '../shared/domain/text';
-import { parseInput } from '../shared/contracts/parse-input';
 import { type CloseRunEnv, closeRun } from '../shared/services/close-run';
 import { isApiRequest, releaseRequest } from './release-request';
 
@@ -27,7 +27,6 @@ const statusChangeSchema = z.object({
   }),
 });
 
-
 /**
  * Closes a run that ended outside the workflow's own endings (stopped, failed, timed out), from the EventBridge rule
  * on Step Functions' status events; or, for `plangate release` through the approval API, releases a plan whose run
@@ -44,7 +43,13 @@ async function closeEnded(detail: z.infer<typeof statusChangeSchema>['detail'], 
   const record = planId.success ? await new ApprovalStore(dynamo, env.TABLE_NAME).get(planId.data) : undefined;
   const own = record?.executionArn === detail.executionArn ? record : undefined;
   const isObject = typeof input === 'object' && input !== null && !Array.isArray(input);
-  const outcome: Outcome = !isObject ? 'INVALID_INPUT' : detail.status === 'ABORTED' ? 'ABORTED' : detail.status === 'TIMED_OUT' ? 'RUN_TIMED_OUT' : 'RUN_FAILED';
+  const outcome: Outcome = !isObject
+    ? 'INVALID_INPUT'
+    : detail.status === 'ABORTED'
+      ? 'ABORTED'
+      : detail.status === 'TIMED_OUT'
+        ? 'RUN_TIMED_OUT'
+        : 'RUN_FAILED';
   const why = [detail.error, detail.cause].filter(Boolean).join(': ');
   const reason = !isObject
     ? `The run input must be a JSON object with a planId; it was ${input === null ? 'null' : Array.isArray(input) ? 'a list' : `a ${typeof input}`}.`
@@ -59,7 +64,10 @@ async function closeEnded(detail: z.infer<typeof statusChangeSchema>['detail'], 
     approval: own?.decision,
     error: { Error: detail.error ?? detail.status, Cause: reason },
   };
-  return closeRun({ state, planId: own?.planId, closer: 'CloseRun', error: detail.error ?? undefined, cause: detail.cause ? clip(detail.cause, 4000) : undefined }, env);
+  return closeRun(
+    { state, planId: own?.planId, closer: 'CloseRun', error: detail.error ?? undefined, cause: detail.cause ? clip(detail.cause, 4000) : undefined },
+    env,
+  );
 }
 
 /** Where the run had got to, from its approval record, and so what became of the plan. */

@@ -1,12 +1,12 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ApprovalStore, hasRun } from '../shared/adapters/approval-store';
-import type { ApprovalRecord } from '../shared/contracts/approval-record';
-import { describeDecider } from '../shared/domain/describe';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { stepFunctions } from '../shared/adapters/clients/step-functions';
+import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import { ReleaseRefusedError } from '../shared/contracts/errors';
 import { planIdSchema, type RunState } from '../shared/contracts/steps';
+import { describeDecider } from '../shared/domain/describe';
 import { repeatedKey } from '../shared/domain/strict-json';
 import { decodedSegment, oneLine } from '../shared/domain/text';
 import { jsonResponse, signedCaller } from '../shared/runtime/http';
@@ -28,11 +28,13 @@ export const isApiRequest = (event: unknown): event is APIGatewayProxyEvent =>
 export async function releaseRequest(event: APIGatewayProxyEvent, env: CloseRunEnv): Promise<APIGatewayProxyResult> {
   const match = /^\/cli\/plans\/([^/]+)\/release\/?$/.exec(event.path ?? '');
   if (!match) return jsonResponse(404, { error: `Nothing at ${event.httpMethod} ${event.path}` });
-  if (event.httpMethod.toUpperCase() !== 'POST') return jsonResponse(405, { error: `${event.httpMethod} is not supported here; POST to release` }, { Allow: 'POST' });
+  if (event.httpMethod.toUpperCase() !== 'POST')
+    return jsonResponse(405, { error: `${event.httpMethod} is not supported here; POST to release` }, { Allow: 'POST' });
   const caller = signedCaller(event);
   if (!caller) return jsonResponse(403, { error: 'This route takes requests signed with AWS credentials (SigV4)' });
   const planId = planIdSchema.safeParse(decodedSegment(match[1]!));
-  if (!planId.success) return jsonResponse(400, { error: 'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-"' });
+  if (!planId.success)
+    return jsonResponse(400, { error: 'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-"' });
   const body = parseBody(event);
   if ('error' in body) return jsonResponse(400, { error: body.error });
   try {
@@ -100,7 +102,11 @@ export async function release(request: { planId: string; by: string; reason?: st
     };
     await closeRun({ state, planId: request.planId, closer: 'Release' }, env);
   }
-  const released = await store.release(request.planId, request.by, { outcome: 'RELEASED', reason: `Released by ${request.by}`, finishedAt: new Date().toISOString() });
+  const released = await store.release(request.planId, request.by, {
+    outcome: 'RELEASED',
+    reason: `Released by ${request.by}`,
+    finishedAt: new Date().toISOString(),
+  });
   if (!released) {
     // Its run was closed in between, and not as something a release may undo.
     const now = await store.get(request.planId);

@@ -1,17 +1,24 @@
 import { createHash } from 'node:crypto';
 import { ExecuteProvisionedProductPlanCommand } from '@aws-sdk/client-service-catalog';
-import * as z from '../shared/contracts/zod';
 import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
 import { describePlan } from '../shared/adapters/plans';
 import { RecordWaits } from '../shared/adapters/record-waits';
-import type { Environment } from '../shared/contracts/environment';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
+import type { Environment } from '../shared/contracts/environment';
 import { ApprovalMissingError, PlanChangedError, PlanDeniedError, PlanNotReadyError } from '../shared/contracts/errors';
-import { type AcceptLanguage, acceptLanguageSchema, type Creator, executionArnSchema, type ExecutionResult, planIdSchema } from '../shared/contracts/steps';
-import { changesDigest } from '../shared/domain/risk';
 import { parseInput } from '../shared/contracts/parse-input';
+import {
+  type AcceptLanguage,
+  acceptLanguageSchema,
+  type Creator,
+  type ExecutionResult,
+  executionArnSchema,
+  planIdSchema,
+} from '../shared/contracts/steps';
+import * as z from '../shared/contracts/zod';
+import { changesDigest } from '../shared/domain/risk';
 import { logger } from '../shared/runtime/logger';
 
 export const EXECUTE_PLAN_ENV = ['TABLE_NAME'] as const;
@@ -44,9 +51,7 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
   const store = new ApprovalStore(dynamo, env.TABLE_NAME);
   const approval = await store.get(planId);
   if (approval?.executionArn !== executionArn || approval.status !== 'APPROVED') {
-    throw new ApprovalMissingError(
-      `Plan ${planId} has no approval from run ${executionArn} (record status: ${approval?.status ?? 'none'})`,
-    );
+    throw new ApprovalMissingError(`Plan ${planId} has no approval from run ${executionArn} (record status: ${approval?.status ?? 'none'})`);
   }
 
   await checkCreatorDidNotApprove(approval, approval.creator ?? (await store.getCreator(planId)));
@@ -76,7 +81,9 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
       if (first && plan.status === 'CREATE_SUCCESS') {
         await store.recordExecutionRefused(planId, executionArn, { error: (error as Error).name, at: new Date().toISOString() });
       }
-      throw new PlanNotReadyError(`Service Catalog refused to execute plan ${planId}: ${(error as Error).name}: ${(error as Error).message}`, { cause: error });
+      throw new PlanNotReadyError(`Service Catalog refused to execute plan ${planId}: ${(error as Error).name}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     throw error;
   }
@@ -111,7 +118,9 @@ async function checkPlanUnchanged(planId: string, acceptLanguage: AcceptLanguage
     throw new PlanChangedError(`Plan ${planId} is now ${plan.status}, no longer CREATE_SUCCESS as when it was approved; it was not executed`);
   }
   if (changesDigest(resourceChanges) !== approvedDigest) {
-    throw new PlanChangedError(`Plan ${planId} changed after it was reviewed: its resource changes are not the ones approved, so it was not executed`);
+    throw new PlanChangedError(
+      `Plan ${planId} changed after it was reviewed: its resource changes are not the ones approved, so it was not executed`,
+    );
   }
   return plan;
 }

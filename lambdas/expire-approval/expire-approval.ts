@@ -1,16 +1,16 @@
 import { DeleteProvisionedProductPlanCommand } from '@aws-sdk/client-service-catalog';
-import * as z from '../shared/contracts/zod';
 import { ApprovalStore } from '../shared/adapters/approval-store';
+import { emailApprover } from '../shared/adapters/approver-email';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Environment } from '../shared/contracts/environment';
-import { acceptLanguageSchema, executionArnSchema, type ExpiryResult, planIdSchema } from '../shared/contracts/steps';
+import { parseInput } from '../shared/contracts/parse-input';
+import { acceptLanguageSchema, type ExpiryResult, executionArnSchema, planIdSchema } from '../shared/contracts/steps';
+import * as z from '../shared/contracts/zod';
 import { waitingOn } from '../shared/domain/approvers';
 import { describeProgress, planTitle, snsSubject } from '../shared/domain/describe';
-import { emailApprover } from '../shared/adapters/approver-email';
 import { untrusted } from '../shared/domain/text';
-import { parseInput } from '../shared/contracts/parse-input';
 import { logger } from '../shared/runtime/logger';
 import { isTransient } from '../shared/runtime/transient';
 

@@ -1,6 +1,6 @@
-import { runStateSchema } from '../shared/contracts/steps';
 import type { OutcomeDetail } from '../shared/contracts/events';
 import { parseInput } from '../shared/contracts/parse-input';
+import { runStateSchema } from '../shared/contracts/steps';
 import { CLOSE_RUN_ENV, type CloseRunEnv, closeRun } from '../shared/services/close-run';
 
 export const NOTIFY_ENV = CLOSE_RUN_ENV;

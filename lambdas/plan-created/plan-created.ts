@@ -1,5 +1,4 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import * as z from '../shared/contracts/zod';
 import { ApprovalStore } from '../shared/adapters/approval-store';
 import { emailApprover } from '../shared/adapters/approver-email';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
@@ -8,6 +7,7 @@ import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Environment } from '../shared/contracts/environment';
 import { parseInput } from '../shared/contracts/parse-input';
 import { type Approval, type Creator, planIdSchema } from '../shared/contracts/steps';
+import * as z from '../shared/contracts/zod';
 import { approverWhoRequested, waitingOn } from '../shared/domain/approvers';
 import { describeProgress, planTitle, snsSubject } from '../shared/domain/describe';
 import { untrusted } from '../shared/domain/text';

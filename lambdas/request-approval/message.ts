@@ -1,3 +1,6 @@
+import type { PreviousRun } from '../shared/contracts/approval-record';
+import type { Approver } from '../shared/contracts/approver';
+import type { ReviewResult } from '../shared/contracts/steps';
 import {
   describeChange,
   describeCounts,
@@ -8,9 +11,6 @@ import {
   planTitle,
   snsSubject,
 } from '../shared/domain/describe';
-import type { PreviousRun } from '../shared/contracts/approval-record';
-import type { Approver } from '../shared/contracts/approver';
-import type { ReviewResult } from '../shared/contracts/steps';
 import { untrusted } from '../shared/domain/text';
 
 /** Sets the approval link apart from everything the plan's own text could say. */

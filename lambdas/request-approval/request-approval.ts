@@ -1,17 +1,17 @@
-import * as z from '../shared/contracts/zod';
 import { ApprovalStore, duplicateRunError, newLinkId } from '../shared/adapters/approval-store';
-import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { emailApprover } from '../shared/adapters/approver-email';
+import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { readSecret } from '../shared/adapters/secrets';
 import { approvalRequestMessage } from '../shared/adapters/slack/blocks';
 import { postToSlack } from '../shared/adapters/slack/post';
 import type { PreviousRun } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
 import type { Environment } from '../shared/contracts/environment';
+import { parseInput } from '../shared/contracts/parse-input';
 import { executionArnSchema, type ReviewedPlan, reviewedPlanSchema } from '../shared/contracts/steps';
+import * as z from '../shared/contracts/zod';
 import { waitingOn } from '../shared/domain/approvers';
 import { describeProgress } from '../shared/domain/describe';
-import { parseInput } from '../shared/contracts/parse-input';
 import { logger } from '../shared/runtime/logger';
 import { composeApprovalEmail } from './message';
 
@@ -118,7 +118,15 @@ async function sendLinks({ store, env, review, executionArn, expiresAt, now, rem
   for (const approver of approvers) {
     const linkId = newLinkId();
     await store.putLink(linkId, { planId: review.planId, executionArn, approver, createdAt: now.toISOString() });
-    const email = composeApprovalEmail({ review, executionArn, approver, link: approvalLink(env.APPROVAL_BASE_URL, linkId), expiresAt, reminder, previousRun });
+    const email = composeApprovalEmail({
+      review,
+      executionArn,
+      approver,
+      link: approvalLink(env.APPROVAL_BASE_URL, linkId),
+      expiresAt,
+      reminder,
+      previousRun,
+    });
     await emailApprover(env.APPROVAL_TOPIC_ARN, approver.email, email);
   }
 }

@@ -1,21 +1,28 @@
-import * as z from '../shared/contracts/zod';
-import type { Environment } from '../shared/contracts/environment';
-import { PlanDeniedError, PlanNotReadyError } from '../shared/contracts/errors';
-import { type ReviewResult, runInputSchema } from '../shared/contracts/steps';
 import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
-import { describePlan } from '../shared/adapters/plans';
 import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
+import { describePlan } from '../shared/adapters/plans';
+import type { Environment } from '../shared/contracts/environment';
+import { PlanDeniedError, PlanNotReadyError } from '../shared/contracts/errors';
+import { METRIC } from '../shared/contracts/metrics';
+import { parseInput } from '../shared/contracts/parse-input';
+import { type ReviewResult, runInputSchema } from '../shared/contracts/steps';
+import * as z from '../shared/contracts/zod';
 import { summarizeChanges } from '../shared/domain/plan-summary';
 import { changesDigest, matchesType } from '../shared/domain/risk';
 import { approvalPolicy, UnreachableQuorum } from '../shared/domain/rules';
-import { parseInput } from '../shared/contracts/parse-input';
-import { METRIC } from '../shared/contracts/metrics';
 import { logger } from '../shared/runtime/logger';
 import { count } from '../shared/runtime/metrics';
 import { isTransient } from '../shared/runtime/transient';
 
-export const REVIEW_PLAN_ENV = ['TABLE_NAME', 'APPROVERS', 'APPROVAL_RULES', 'DEFAULT_ACCEPT_LANGUAGE', 'SENSITIVE_RESOURCE_TYPES', 'DENIED_RESOURCE_TYPES'] as const;
+export const REVIEW_PLAN_ENV = [
+  'TABLE_NAME',
+  'APPROVERS',
+  'APPROVAL_RULES',
+  'DEFAULT_ACCEPT_LANGUAGE',
+  'SENSITIVE_RESOURCE_TYPES',
+  'DENIED_RESOURCE_TYPES',
+] as const;
 export type ReviewPlanEnv = Environment<(typeof REVIEW_PLAN_ENV)[number]>;
 
 const eventSchema = z.object({ input: runInputSchema });

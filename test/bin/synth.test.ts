@@ -24,7 +24,9 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 test('cdk synth writes an environment-agnostic template', () => {
   const template = JSON.parse(readFileSync(path.join(out, 'PlanGate.template.json'), 'utf8'));
-  expect(Object.values(template.Resources).filter((r) => (r as { Type: string }).Type === 'AWS::Lambda::Function')).toHaveLength(Object.keys(FUNCTIONS).length);
+  expect(Object.values(template.Resources).filter((r) => (r as { Type: string }).Type === 'AWS::Lambda::Function')).toHaveLength(
+    Object.keys(FUNCTIONS).length,
+  );
   const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
   expect(manifest.artifacts.PlanGate.environment).toBe('aws://unknown-account/unknown-region');
 });
@@ -50,7 +52,9 @@ test('each bundled handler loads as Lambda loads it, with the environment its te
 
 test('a bundled handler with a bad environment fails at start-up, naming the variable; with a good one it validates its input', async () => {
   const template = JSON.parse(readFileSync(path.join(out, 'PlanGate.template.json'), 'utf8')) as CfnTemplate;
-  const review = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r).includes('DEFAULT_ACCEPT_LANGUAGE'))!;
+  const review = Object.values(template.Resources).find(
+    (r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r).includes('DEFAULT_ACCEPT_LANGUAGE'),
+  )!;
   const props = review.Properties as { Code: { S3Key: string }; Environment: { Variables: Record<string, unknown> } };
   const file = path.join(out, `asset.${props.Code.S3Key.replace(/\.zip$/, '')}`, 'index.js');
   const variables = resolve(props.Environment.Variables, template) as Record<string, string>;
@@ -65,7 +69,9 @@ test('a bundled handler with a bad environment fails at start-up, naming the var
        .then(() => console.log('resolved'), (e) => console.log('rejected', e.name, e.message))`,
     variables,
   );
-  expect(stdout.trim()).toBe('rejected InvalidInputError Invalid input: input.planId: planId must be 1-100 characters of letters, digits, "_" or "-"');
+  expect(stdout.trim()).toBe(
+    'rejected InvalidInputError Invalid input: input.planId: planId must be 1-100 characters of letters, digits, "_" or "-"',
+  );
 });
 
 test('cdk synth refuses invalid configuration, naming the key and what it allows', async () => {

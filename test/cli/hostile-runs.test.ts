@@ -26,19 +26,35 @@ beforeEach(() => {
   documents.reset();
   stdout = '';
   stderr = '';
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
   process.exitCode = undefined;
   const startDate = new Date();
-  sfn.on(ListExecutionsCommand).resolves({ executions: Object.keys(INPUTS).map((name) => ({ executionArn: arn(name), stateMachineArn: MACHINE, name, status: 'SUCCEEDED', startDate })) });
+  sfn.on(ListExecutionsCommand).resolves({
+    executions: Object.keys(INPUTS).map((name) => ({ executionArn: arn(name), stateMachineArn: MACHINE, name, status: 'SUCCEEDED', startDate })),
+  });
   for (const [name, input] of Object.entries(INPUTS)) {
-    sfn.on(DescribeExecutionCommand, { executionArn: arn(name) }).resolves({ executionArn: arn(name), status: 'SUCCEEDED', startDate, stopDate: startDate, input, output: JSON.stringify({ outcome: 'REJECTED', reason: 'no' }) });
+    sfn.on(DescribeExecutionCommand, { executionArn: arn(name) }).resolves({
+      executionArn: arn(name),
+      status: 'SUCCEEDED',
+      startDate,
+      stopDate: startDate,
+      input,
+      output: JSON.stringify({ outcome: 'REJECTED', reason: 'no' }),
+    });
   }
   documents.on(GetCommand).resolves({});
 });
 afterEach(() => jest.restoreAllMocks());
 
-const plangate = (...args: string[]) => main(['--region', 'us-east-1', '--state-machine-arn', MACHINE, '--table-name', 'Approvals', '--api-url', 'https://example.com/', ...args]);
+const plangate = (...args: string[]) =>
+  main(['--region', 'us-east-1', '--state-machine-arn', MACHINE, '--table-name', 'Approvals', '--api-url', 'https://example.com/', ...args]);
 
 test('list shows every run in the window when one run’s planId is a number, an object or missing', async () => {
   const code = await plangate('list');
@@ -63,7 +79,9 @@ test('list --json and status show such a run without a planId', async () => {
 
 test('list --json escapes C1 controls, bidi overrides and tag characters, and stays valid JSON with the same text', async () => {
   const hostile = 'plan-\u009b31m\u202eevil\u{E0041}\u00ad';
-  sfn.on(DescribeExecutionCommand, { executionArn: arn('good') }).resolves({ executionArn: arn('good'), status: 'SUCCEEDED', input: JSON.stringify({ planId: hostile }) });
+  sfn
+    .on(DescribeExecutionCommand, { executionArn: arn('good') })
+    .resolves({ executionArn: arn('good'), status: 'SUCCEEDED', input: JSON.stringify({ planId: hostile }) });
   expect(await plangate('list', '--json')).toBe(0);
   expect(stdout).not.toMatch(/[\u0080-\u009f\u00ad\u202a-\u202e]|\u{E0041}/u);
   expect(stdout).toContain('"planId": "plan-\\u009b31m\\u202eevil\\udb40\\udc41\\u00ad"');

@@ -1,6 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import * as path from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 
@@ -50,7 +50,9 @@ test('prints one ready line with its base URL, serves the outbox, and exits 0 on
   await local.waitFor(/Start a run: .*\n/);
   expect(local.output.stdout.match(/ready at/g)).toHaveLength(1);
   // The CLI commands it prints carry the dummy credentials and region the AWS CLI insists on.
-  expect(local.output.stdout).toContain(`Read a run's audit record: AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 aws dynamodb get-item --endpoint-url ${baseUrl}`);
+  expect(local.output.stdout).toContain(
+    `Read a run's audit record: AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 aws dynamodb get-item --endpoint-url ${baseUrl}`,
+  );
   expect((await fetch(`${baseUrl}/local/outbox`)).status).toBe(200);
   expect(await stop(local.child, local.exited)).toBe(0);
 }, 60_000);
@@ -67,14 +69,18 @@ test('`npm run local` stopped by its PID (SIGTERM to npm, as a process manager s
 test.each([
   ['local/cli.ts', 'local'],
   ['local/demo.ts', 'demo'],
-])('%s --help prints the usage with every option and exits 0', async (script, command) => {
-  const run = start(script, ['--help']);
-  expect(await run.exited).toBe(0);
-  expect(run.output.stdout).toMatch(new RegExp(`^Usage: npm run ${command} -- \\[options\\]`));
-  for (const option of ['--port N', '--host H', '-c, --context K=V', '--time-scale F', '-h, --help']) expect(run.output.stdout).toContain(option);
-  expect(run.output.stdout.includes('--exit-when-done')).toBe(command === 'demo');
-  expect(run.output.stderr).toBe('');
-}, 30_000);
+])(
+  '%s --help prints the usage with every option and exits 0',
+  async (script, command) => {
+    const run = start(script, ['--help']);
+    expect(await run.exited).toBe(0);
+    expect(run.output.stdout).toMatch(new RegExp(`^Usage: npm run ${command} -- \\[options\\]`));
+    for (const option of ['--port N', '--host H', '-c, --context K=V', '--time-scale F', '-h, --help']) expect(run.output.stdout).toContain(option);
+    expect(run.output.stdout.includes('--exit-when-done')).toBe(command === 'demo');
+    expect(run.output.stderr).toBe('');
+  },
+  30_000,
+);
 
 test('refuses an unknown option, naming it and the options there are', async () => {
   const run = start('local/cli.ts', ['--prot', '80']);
@@ -98,19 +104,24 @@ describe('a busy port', () => {
     return { run, code: await run.exited, ms: Date.now() - started };
   };
 
-  test.each(['local/cli.ts', 'local/demo.ts'])('%s fails at once, naming the port and suggesting --port', async (script) => {
-    // As fast as --help, which stops before loading the stack: it used to fail only once the stack had
-    // synthesized, seconds later (measured against --help, so a loaded machine does not make it flaky).
-    const help = await timed(script, ['--help']);
-    const { run, code, ms } = await timed(script, ['--port', String(port)]);
-    expect(code).toBe(1);
-    expect(ms).toBeLessThan(help.ms + 1_000);
-    expect(run.output.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
-    expect(run.output.stderr).toContain(`--port ${port + 1}, or --port 0 for any free one`);
-  }, 30_000);
+  test.each(['local/cli.ts', 'local/demo.ts'])(
+    '%s fails at once, naming the port and suggesting --port',
+    async (script) => {
+      // As fast as --help, which stops before loading the stack: it used to fail only once the stack had
+      // synthesized, seconds later (measured against --help, so a loaded machine does not make it flaky).
+      const help = await timed(script, ['--help']);
+      const { run, code, ms } = await timed(script, ['--port', String(port)]);
+      expect(code).toBe(1);
+      expect(ms).toBeLessThan(help.ms + 1_000);
+      expect(run.output.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
+      expect(run.output.stderr).toContain(`--port ${port + 1}, or --port 0 for any free one`);
+    },
+    30_000,
+  );
 });
 
-const decide = (link: string, body: string) => fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+const decide = (link: string, body: string) =>
+  fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
 const links = async (demo: ReturnType<typeof start>) => {
   const [, alice, bob] = await demo.waitFor(/Alice: (\S+)\n\s+Bob: +(\S+)/);
   return { alice: alice!, bob: bob! };
@@ -127,11 +138,19 @@ test('the demo: each approval as it counts, a rejection said as one, each plan w
 
   const out = demo.output.stdout;
   const rejected = /HIGH-risk orders plan: run SUCCEEDED; outcome REJECTED: .*\n/.exec(out)![0];
-  expect(rejected).toMatch(/^HIGH-risk orders plan: run SUCCEEDED; outcome REJECTED: Rejected by Bob Chen <bob@example.com> at \S+: "not on a Friday"\n$/);
-  expect(out).toMatch(/LOW-risk dashboard plan: run SUCCEEDED; outcome SUCCEEDED: .*\(approved by rule: LOW risk is within plangate:autoApproveUpTo \(LOW\)\)/);
+  expect(rejected).toMatch(
+    /^HIGH-risk orders plan: run SUCCEEDED; outcome REJECTED: Rejected by Bob Chen <bob@example.com> at \S+: "not on a Friday"\n$/,
+  );
+  expect(out).toMatch(
+    /LOW-risk dashboard plan: run SUCCEEDED; outcome SUCCEEDED: .*\(approved by rule: LOW risk is within plangate:autoApproveUpTo \(LOW\)\)/,
+  );
   // Each outcome is followed by that plan's own notification.
-  expect(out).toMatch(/outcome REJECTED: [^\n]*\n\nIts notification, to platform-team@example.com: \[PlanGate\] REJECTED: orders-service-prod-update \(plan-demoorders0001\)/);
-  expect(out).toMatch(/outcome SUCCEEDED: [^\n]*\n\nIts notification, to platform-team@example.com: \[PlanGate\] SUCCEEDED: add-monitoring-dashboard \(plan-demodashbrd001\)/);
+  expect(out).toMatch(
+    /outcome REJECTED: [^\n]*\n\nIts notification, to platform-team@example.com: \[PlanGate\] REJECTED: orders-service-prod-update \(plan-demoorders0001\)/,
+  );
+  expect(out).toMatch(
+    /outcome SUCCEEDED: [^\n]*\n\nIts notification, to platform-team@example.com: \[PlanGate\] SUCCEEDED: add-monitoring-dashboard \(plan-demodashbrd001\)/,
+  );
 
   // Still serving: the outbox and the audit record answer after both runs ended.
   const [, baseUrl] = /PlanGate local mode ready at (\S+)/.exec(out)!;
@@ -162,6 +181,8 @@ test('the demo with --exit-when-done stops once both runs have ended, 0 when bot
   await decide(bob, 'decision=approve');
   expect(await demo.exited).toBe(0);
   expect(demo.output.stdout).toContain('Bob Chen approved the HIGH-risk orders plan: 2 of 2 approvals (web). The plan runs now.');
-  expect(demo.output.stdout).toMatch(/HIGH-risk orders plan: run SUCCEEDED; outcome SUCCEEDED: .* \(approved by Alice Martin <alice@example.com>, Bob Chen <bob@example.com>\)/);
+  expect(demo.output.stdout).toMatch(
+    /HIGH-risk orders plan: run SUCCEEDED; outcome SUCCEEDED: .* \(approved by Alice Martin <alice@example.com>, Bob Chen <bob@example.com>\)/,
+  );
   expect(demo.output.stdout).toContain('Both runs have ended; stopping (--exit-when-done).');
 }, 90_000);

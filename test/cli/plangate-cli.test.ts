@@ -4,9 +4,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import { ALICE as alice, BOB as bob, CAROL as carol, OPERATOR as operator } from '../../local/identities';
-import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import type { PlanRegistration } from '../../local/service-catalog';
 import { ordersServicePlan } from '../fixtures/plans';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
  * `plangate`, run as a user runs it (node cli/bin.cjs, a process of its own) against local mode: the stack's outputs
@@ -19,7 +19,9 @@ let documents: DynamoDBDocumentClient;
 
 beforeAll(async () => {
   local = await startLocalMode({ pollWaitMs: 50, context: { 'plangate:autoApproveUpTo': 'LOW' } });
-  documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }));
+  documents = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }),
+  );
 }, LOCAL_MODE_START_MS);
 afterAll(async () => {
   documents.destroy();
@@ -57,7 +59,8 @@ const registerPlan = async (planId: string, low: boolean, simulation?: PlanRegis
   plan.simulation = simulation;
   expect((await fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: JSON.stringify(plan) })).status).toBe(200);
 };
-const record = async (planId: string) => (await documents.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}` } }))).Item as ApprovalRecord;
+const record = async (planId: string) =>
+  (await documents.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}` } }))).Item as ApprovalRecord;
 /** Until the plan's run waits for approval, as `plangate status --json` reports it. */
 const pending = async (planId: string) => {
   for (let i = 0; i < 100; i++) {
@@ -79,7 +82,11 @@ describe('start --wait exits with the run’s outcome, so CI can act on it', () 
   }, 60_000);
 
   test('13 for a plan whose record fails', async () => {
-    await registerPlan('plan-clifail00001', true, { recordSeconds: 0.5, finalStatus: 'FAILED', recordErrors: [{ Code: 'UPDATE_FAILED', Description: 'Bucket exists' }] });
+    await registerPlan('plan-clifail00001', true, {
+      recordSeconds: 0.5,
+      finalStatus: 'FAILED',
+      recordErrors: [{ Code: 'UPDATE_FAILED', Description: 'Bucket exists' }],
+    });
     const result = await plangate(operator, 'start', 'plan-clifail00001', '--wait', '--json');
     expect(result.code).toBe(13);
     expect(JSON.parse(result.stdout)).toMatchObject({ planId: 'plan-clifail00001', outcome: 'FAILED', status: 'SUCCEEDED' });
@@ -87,7 +94,11 @@ describe('start --wait exits with the run’s outcome, so CI can act on it', () 
 
   test('text output shows untrusted text without the terminal control sequences in it', async () => {
     const hostile = 'Bucket exists\u001b]0;pwned\u0007\u001b[2J\nSUCCEEDED: all good\u202e';
-    await registerPlan('plan-clihostile01', true, { recordSeconds: 0.5, finalStatus: 'FAILED', recordErrors: [{ Code: 'UPDATE_FAILED', Description: hostile }] });
+    await registerPlan('plan-clihostile01', true, {
+      recordSeconds: 0.5,
+      finalStatus: 'FAILED',
+      recordErrors: [{ Code: 'UPDATE_FAILED', Description: hostile }],
+    });
     const waited = await plangate(operator, 'start', 'plan-clihostile01', '--wait');
     const status = await plangate(operator, 'status', 'plan-clihostile01');
     expect(waited.code).toBe(13);
@@ -127,14 +138,30 @@ test('approvals by IAM identity count towards the quorum, once each, and the aud
   await plangate(operator, 'start', 'plan-cliquorum001');
   await pending('plan-cliquorum001');
   const first = await plangate(alice, 'approve', 'plan-cliquorum001', '--comment', 'reviewed the table replacement');
-  expect(first).toMatchObject({ code: 0, stdout: expect.stringContaining('is counted; more approvals are needed. 1 of 2 approvals, by Alice Martin.') });
-  expect(await plangate(alice, 'approve', 'plan-cliquorum001')).toMatchObject({ code: 5, stderr: 'plangate: You have already approved plan plan-cliquorum001.\n' });
+  expect(first).toMatchObject({
+    code: 0,
+    stdout: expect.stringContaining('is counted; more approvals are needed. 1 of 2 approvals, by Alice Martin.'),
+  });
+  expect(await plangate(alice, 'approve', 'plan-cliquorum001')).toMatchObject({
+    code: 5,
+    stderr: 'plangate: You have already approved plan plan-cliquorum001.\n',
+  });
   const listed = await plangate(operator, 'list', '--pending', '--json');
-  expect(JSON.parse(listed.stdout)).toContainEqual(expect.objectContaining({ planId: 'plan-cliquorum001', approval: expect.objectContaining({ approvals: ['Alice Martin'], required: 2 }) }));
-  expect(await plangate(carol, 'approve', 'plan-cliquorum001', '--json')).toMatchObject({ code: 0, stdout: expect.stringContaining('"result": "decided"') });
+  expect(JSON.parse(listed.stdout)).toContainEqual(
+    expect.objectContaining({ planId: 'plan-cliquorum001', approval: expect.objectContaining({ approvals: ['Alice Martin'], required: 2 }) }),
+  );
+  expect(await plangate(carol, 'approve', 'plan-cliquorum001', '--json')).toMatchObject({
+    code: 0,
+    stdout: expect.stringContaining('"result": "decided"'),
+  });
   const audit = await record('plan-cliquorum001');
   expect(audit.approvals).toEqual([
-    expect.objectContaining({ approver: expect.objectContaining({ email: 'alice@example.com' }), channel: 'cli', principal: alice.arn, comment: 'reviewed the table replacement' }),
+    expect.objectContaining({
+      approver: expect.objectContaining({ email: 'alice@example.com' }),
+      channel: 'cli',
+      principal: alice.arn,
+      comment: 'reviewed the table replacement',
+    }),
     expect.objectContaining({ approver: expect.objectContaining({ email: 'carol@example.com' }), channel: 'cli', principal: carol.arn }),
   ]);
   expect(audit).toMatchObject({ status: 'APPROVED', decision: { decision: 'APPROVED', channel: 'cli', principal: carol.arn } });
@@ -148,8 +175,15 @@ test('a principal that is not an approver gets 403, and so does a request that i
   const refused = await plangate(operator, 'approve', 'plan-clinotappr01');
   expect(refused).toMatchObject({ code: 4, stderr: `plangate: ${operator.arn} is not an approver: no approver's iamPrincipals match it\n` });
   const forged = await plangate({ accessKeyId: bob.accessKeyId, secretAccessKey: 'guessed' }, 'approve', 'plan-clinotappr01');
-  expect(forged).toMatchObject({ code: 4, stderr: expect.stringContaining('Not allowed by IAM: The request signature we calculated does not match') });
-  const unsigned = await fetch(`${local.baseUrl}/cli/plans/plan-clinotappr01/decision`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"decision":"approve"}' });
+  expect(forged).toMatchObject({
+    code: 4,
+    stderr: expect.stringContaining('Not allowed by IAM: The request signature we calculated does not match'),
+  });
+  const unsigned = await fetch(`${local.baseUrl}/cli/plans/plan-clinotappr01/decision`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"decision":"approve"}',
+  });
   expect(unsigned.status).toBe(403);
   expect(await unsigned.json()).toEqual({ message: 'Missing Authentication Token' });
   expect((await record('plan-clinotappr01')).approvals ?? []).toEqual([]);
@@ -161,7 +195,10 @@ test('self-approval is refused: the requester may reject, not approve', async ()
   expect(started.code).toBe(0);
   await pending('plan-cliself00001');
   const approved = await plangate(alice, 'approve', 'plan-cliself00001');
-  expect(approved).toMatchObject({ code: 4, stderr: expect.stringContaining('You asked for plan plan-cliself00001, so another approver must approve it') });
+  expect(approved).toMatchObject({
+    code: 4,
+    stderr: expect.stringContaining('You asked for plan plan-cliself00001, so another approver must approve it'),
+  });
   expect((await record('plan-cliself00001')).approvals ?? []).toEqual([]);
 }, 60_000);
 
@@ -169,7 +206,7 @@ describe('errors are one clear line and a documented exit code, never a stack tr
   test.each([
     [['start'], "error: missing required argument 'planId'"],
     [['start', 'bad id!'], 'planId must be 1-100 characters'],
-    [['start', 'plan-x', '--language', 'fr'], "Allowed choices are en, jp, zh"],
+    [['start', 'plan-x', '--language', 'fr'], 'Allowed choices are en, jp, zh'],
     [['list', '--since', 'yesterday'], 'give a positive whole number and a unit'],
     [['list', '--outcome', 'MAYBE'], 'Allowed choices are SUCCEEDED'],
     [['list', '--limit', '0'], 'give a whole number from 1 to 1000'],
@@ -187,9 +224,18 @@ describe('errors are one clear line and a documented exit code, never a stack tr
     expect(noCredentials).toMatchObject({ code: 1, stderr: expect.stringContaining('No AWS credentials found') });
     const noStack = await plangate(operator, '--stack', 'NotPlanGate', 'list');
     expect(noStack).toMatchObject({ code: 1, stderr: expect.stringContaining('Stack NotPlanGate was not found') });
-    expect(await plangate(operator, 'status', 'plan-clinothing01')).toMatchObject({ code: 1, stderr: expect.stringContaining('No run found for plan plan-clinothing01') });
-    expect(await plangate(bob, 'approve', 'plan-clinothing01')).toMatchObject({ code: 1, stderr: 'plangate: Plan plan-clinothing01 has no approval request\n' });
-    expect(await plangate(operator, 'release', 'plan-clinothing01')).toMatchObject({ code: 1, stderr: expect.stringContaining('has no approval record') });
+    expect(await plangate(operator, 'status', 'plan-clinothing01')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('No run found for plan plan-clinothing01'),
+    });
+    expect(await plangate(bob, 'approve', 'plan-clinothing01')).toMatchObject({
+      code: 1,
+      stderr: 'plangate: Plan plan-clinothing01 has no approval request\n',
+    });
+    expect(await plangate(operator, 'release', 'plan-clinothing01')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('has no approval record'),
+    });
     await registerPlan('plan-clirelease01', false);
     await plangate(operator, 'start', 'plan-clirelease01');
     await pending('plan-clirelease01');
@@ -204,7 +250,13 @@ test('status shows a run by plan or ARN, as a table or JSON, without the task to
   const { executionArn } = JSON.parse(started.stdout) as { executionArn: string };
   await pending('plan-clistatus001');
   const byArn = await plangate(operator, 'status', executionArn, '--json');
-  expect(JSON.parse(byArn.stdout)).toMatchObject({ planId: 'plan-clistatus001', executionArn, status: 'RUNNING', phase: 'waiting for approval', approval: { status: 'PENDING', approvals: [], required: 2 } });
+  expect(JSON.parse(byArn.stdout)).toMatchObject({
+    planId: 'plan-clistatus001',
+    executionArn,
+    status: 'RUNNING',
+    phase: 'waiting for approval',
+    approval: { status: 'PENDING', approvals: [], required: 2 },
+  });
   expect(byArn.stdout).not.toMatch(/taskToken/i);
   const table = await plangate(operator, 'status', 'plan-clistatus001');
   expect(table.stdout).toMatch(/│ Phase\s+│ waiting for approval: 0 of 2 approvals/);

@@ -11,7 +11,7 @@ let server: Server;
 let endpoint: string;
 const seen: IncomingHttpHeaders[] = [];
 const saved = { ...process.env };
-let stderr: string;
+let _stderr: string;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -26,11 +26,19 @@ beforeAll(async () => {
 afterAll(() => server.close());
 beforeEach(() => {
   seen.length = 0;
-  stderr = '';
+  _stderr = '';
   for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE']) delete process.env[name];
-  Object.assign(process.env, { AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' });
+  Object.assign(process.env, {
+    AWS_CONFIG_FILE: '/nonexistent',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'secret',
+  });
   jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    _stderr += String(chunk);
+    return true;
+  });
   process.exitCode = undefined;
 });
 afterEach(() => {
@@ -38,7 +46,17 @@ afterEach(() => {
   process.env = { ...saved };
 });
 
-const list = (...global: string[]) => run([...global, '--state-machine-arn', 'arn:aws:states:eu-west-1:111122223333:stateMachine:PlanGate', '--table-name', 'Approvals', '--api-url', 'http://127.0.0.1:9/', 'list']);
+const list = (...global: string[]) =>
+  run([
+    ...global,
+    '--state-machine-arn',
+    'arn:aws:states:eu-west-1:111122223333:stateMachine:PlanGate',
+    '--table-name',
+    'Approvals',
+    '--api-url',
+    'http://127.0.0.1:9/',
+    'list',
+  ]);
 async function run(args: string[]) {
   const code = await main(args);
   return code;

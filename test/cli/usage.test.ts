@@ -6,8 +6,14 @@ let stderr: string;
 beforeEach(() => {
   stdout = '';
   stderr = '';
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
   process.exitCode = undefined;
 });
 afterEach(() => jest.restoreAllMocks());
@@ -27,11 +33,14 @@ test.each([
   expect(stderr).toBe(message);
 });
 
-test.each([['--endpoint'], ['--api-url']])('%s with something that is not an http URL exits 2, naming the option and what it takes', async (option) => {
-  for (const value of ['not a url', 'file:///etc/passwd']) {
-    stderr = '';
-    expect(await main([option, value, 'list'])).toBe(2);
-    expect(stderr).toContain(`option '${option} <url>' argument '${value}' is invalid. give an http or https URL, e.g. http://localhost:8642`);
-    expect(stderr).not.toContain('TypeError');
-  }
-});
+test.each([['--endpoint'], ['--api-url']])(
+  '%s with something that is not an http URL exits 2, naming the option and what it takes',
+  async (option) => {
+    for (const value of ['not a url', 'file:///etc/passwd']) {
+      stderr = '';
+      expect(await main([option, value, 'list'])).toBe(2);
+      expect(stderr).toContain(`option '${option} <url>' argument '${value}' is invalid. give an http or https URL, e.g. http://localhost:8642`);
+      expect(stderr).not.toContain('TypeError');
+    }
+  },
+);

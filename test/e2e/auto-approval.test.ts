@@ -20,7 +20,8 @@ afterAll(async () => {
 /** The approval record, read as an auditor would: GetItem on the approval table. */
 const auditRecord = async (planId: string) =>
   (await audit.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}` }, ConsistentRead: true }))).Item!;
-const approvalRequests = (planId: string) => local.outbox.list().filter((e) => e.channel === 'email' && e.subject?.includes('Approval needed') && e.body.includes(planId));
+const approvalRequests = (planId: string) =>
+  local.outbox.list().filter((e) => e.channel === 'email' && e.subject?.includes('Approval needed') && e.body.includes(planId));
 const linkOf = async (recipient: string, planId: string) => {
   for (let i = 0; i < 300; i++) {
     const entry = approvalRequests(planId).find((e) => e.recipient === recipient);
@@ -30,15 +31,24 @@ const linkOf = async (recipient: string, planId: string) => {
   throw new Error(`no link for ${recipient}`);
 };
 const approve = (link: string, comment: string) =>
-  fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ decision: 'approve', comment }).toString() });
-const executions = (planId: string) => local.serviceCatalog.calls.filter((c) => c.operation === 'ExecuteProvisionedProductPlan' && JSON.stringify(c.input).includes(planId));
+  fetch(link, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ decision: 'approve', comment }).toString(),
+  });
+const executions = (planId: string) =>
+  local.serviceCatalog.calls.filter((c) => c.operation === 'ExecuteProvisionedProductPlan' && JSON.stringify(c.input).includes(planId));
 
 test('a LOW-risk plan runs without waiting while a HIGH-risk one waits for two approvals; both are on the record', async () => {
   const high = local.stepFunctions.startExecution({ planId: 'plan-demoorders0001', requestedBy: 'dev@example.com' });
   const low = local.stepFunctions.startExecution({ planId: 'plan-demodashbrd001', requestedBy: 'dev@example.com' });
 
   const lowDone = await low.finished;
-  expect(lowDone.output).toMatchObject({ outcome: 'SUCCEEDED', decision: 'APPROVED', approver: 'rule: LOW risk is within plangate:autoApproveUpTo (LOW)' });
+  expect(lowDone.output).toMatchObject({
+    outcome: 'SUCCEEDED',
+    decision: 'APPROVED',
+    approver: 'rule: LOW risk is within plangate:autoApproveUpTo (LOW)',
+  });
   expect(approvalRequests('plan-demodashbrd001')).toEqual([]);
   expect(high.status).toBe('RUNNING');
   expect(executions('plan-demoorders0001')).toEqual([]);
@@ -55,7 +65,7 @@ test('a LOW-risk plan runs without waiting while a HIGH-risk one waits for two a
   });
 
   const alice = await linkOf('alice@example.com', 'plan-demoorders0001');
-  expect((await fetch(alice).then((r) => r.text()))).toContain('HIGH risk needs 2 approvals (plangate:requiredApprovals)');
+  expect(await fetch(alice).then((r) => r.text())).toContain('HIGH risk needs 2 approvals (plangate:requiredApprovals)');
   expect((await approve(alice, 'table copy verified')).status).toBe(200);
   expect(high.status).toBe('RUNNING');
   expect((await approve(await linkOf('bob@example.com', 'plan-demoorders0001'), 'ok')).status).toBe(200);
@@ -81,7 +91,9 @@ test('a LOW-risk plan runs without waiting while a HIGH-risk one waits for two a
 test('a MEDIUM-risk plan is above the auto-approval level: a person is asked', async () => {
   local.serviceCatalog.registerPlan({
     ProvisionedProductPlanDetails: { PlanId: 'plan-medium0000001', PlanName: 'queue-settings', ProvisionProductName: 'orders-queue' },
-    ResourceChanges: [{ Action: 'MODIFY', LogicalResourceId: 'Queue', PhysicalResourceId: 'orders', ResourceType: 'AWS::SQS::Queue', Replacement: 'CONDITIONAL' }],
+    ResourceChanges: [
+      { Action: 'MODIFY', LogicalResourceId: 'Queue', PhysicalResourceId: 'orders', ResourceType: 'AWS::SQS::Queue', Replacement: 'CONDITIONAL' },
+    ],
   });
   const run = local.stepFunctions.startExecution({ planId: 'plan-medium0000001' });
   const link = await linkOf('carol@example.com', 'plan-medium0000001');
@@ -97,7 +109,10 @@ test('two triggers for one auto-approved plan execute it once: the second run is
     ResourceChanges: [{ Action: 'ADD', LogicalResourceId: 'Alarm', ResourceType: 'AWS::CloudWatch::Alarm' }],
     simulation: { recordSeconds: 0.2 },
   });
-  const runs = [local.stepFunctions.startExecution({ planId: 'plan-autotwice0001' }), local.stepFunctions.startExecution({ planId: 'plan-autotwice0001' })];
+  const runs = [
+    local.stepFunctions.startExecution({ planId: 'plan-autotwice0001' }),
+    local.stepFunctions.startExecution({ planId: 'plan-autotwice0001' }),
+  ];
   const outcomes = (await Promise.all(runs.map((r) => r.finished))).map((e) => (e.output as { outcome: string }).outcome).sort();
   expect(outcomes).toEqual(['DUPLICATE', 'SUCCEEDED']);
   expect(executions('plan-autotwice0001')).toHaveLength(1);

@@ -2,10 +2,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as sfn from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
-import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import { AwsApiError, type PlanRegistration } from '../../local/service-catalog';
 import { ONE_APPROVAL } from '../fixtures/context';
 import { ordersServicePlan } from '../fixtures/plans';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
  * Every way a run can end leaves its approval closed and true, through local mode and the real SDK clients: runs
@@ -29,12 +29,16 @@ afterAll(async () => {
   await local.close();
 });
 
-const register = (plan: PlanRegistration) => fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: JSON.stringify(plan) }).then((r) => r.json());
+const register = (plan: PlanRegistration) =>
+  fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: JSON.stringify(plan) }).then((r) => r.json());
 const start = async (input: unknown) =>
-  (await client.send(new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: JSON.stringify(input) }))).executionArn!;
+  (await client.send(new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: JSON.stringify(input) })))
+    .executionArn!;
 const stop = (executionArn: string, error?: string, cause?: string) => client.send(new sfn.StopExecutionCommand({ executionArn, error, cause }));
 const recordOf = async (planId: string, suffix = '') =>
-  (await documents.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}${suffix}` }, ConsistentRead: true }))).Item as ApprovalRecord | undefined;
+  (await documents.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}${suffix}` }, ConsistentRead: true }))).Item as
+    | ApprovalRecord
+    | undefined;
 const until = async <T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, tries = 400): Promise<T> => {
   for (let i = 0; i < tries; i++) {
     const found = await probe();
@@ -44,9 +48,18 @@ const until = async <T>(probe: () => Promise<T | undefined | false> | T | undefi
   throw new Error(`never saw ${what}`);
 };
 const linkFor = (planId: string, approver = 'alice@example.com') =>
-  until(() => local.outbox.list().filter((e) => e.recipient === approver && e.subject?.includes('Approval needed') && e.body.includes(planId)).at(-1)?.urls[0], `the approval link for ${planId}`);
-const outcomeEmails = (planId: string) => local.outbox.list().filter((e) => e.channel === 'email' && e.recipient === 'platform-team@example.com' && e.body.includes(planId));
-const decide = (link: string, body: string) => fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+  until(
+    () =>
+      local.outbox
+        .list()
+        .filter((e) => e.recipient === approver && e.subject?.includes('Approval needed') && e.body.includes(planId))
+        .at(-1)?.urls[0],
+    `the approval link for ${planId}`,
+  );
+const outcomeEmails = (planId: string) =>
+  local.outbox.list().filter((e) => e.channel === 'email' && e.recipient === 'platform-team@example.com' && e.body.includes(planId));
+const decide = (link: string, body: string) =>
+  fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
 const serving = async () => expect((await fetch(`${local.baseUrl}/local/outbox`)).status).toBe(200);
 
 describe('a run stopped while it waits for approval', () => {
@@ -60,7 +73,11 @@ describe('a run stopped while it waits for approval', () => {
     await until(() => outcomeEmails(planId).length > 0, 'the outcome email');
     await local.eventBridge.idle();
     const closed = await recordOf(planId);
-    expect(closed).toMatchObject({ status: 'CLOSED', released: true, outcome: { outcome: 'ABORTED', error: 'Operator.Stop', cause: 'Change freeze until Monday' } });
+    expect(closed).toMatchObject({
+      status: 'CLOSED',
+      released: true,
+      outcome: { outcome: 'ABORTED', error: 'Operator.Stop', cause: 'Change freeze until Monday' },
+    });
     expect(closed!.taskToken).toBeUndefined();
     expect(outcomeEmails(planId).map((e) => e.subject)).toEqual([`[PlanGate] ABORTED: orders-service-prod-update (${planId})`]);
     const closing = local.outbox.list().filter((e) => e.subject?.startsWith('[PlanGate] Approval request closed') && e.body.includes(planId));
@@ -78,7 +95,9 @@ describe('a run stopped while it waits for approval', () => {
     // The plan was not executed and is released: the next run asks again, and the first run's record is kept.
     const second = await start({ planId });
     const newLink = await until(async () => {
-      const links = local.outbox.list().filter((e) => e.recipient === 'alice@example.com' && e.subject?.includes('Approval needed') && e.body.includes(planId));
+      const links = local.outbox
+        .list()
+        .filter((e) => e.recipient === 'alice@example.com' && e.subject?.includes('Approval needed') && e.body.includes(planId));
       return links.length === 2 ? links[1]!.urls[0] : undefined;
     }, 'the second request');
     expect((await decide(newLink!, 'decision=approve')).status).toBe(200);
@@ -106,10 +125,17 @@ describe('a run stopped at any phase ends ABORTED and closed, and local mode kee
     local.serviceCatalog.failNext('ExecuteProvisionedProductPlan', new AwsApiError('ThrottlingException', 'Rate exceeded'), { times: 3 });
     const executionArn = await start({ planId });
     await decide(await linkFor(planId), 'decision=approve');
-    await until(() => local.serviceCatalog.calls.some((c) => c.operation === 'ExecuteProvisionedProductPlan' && c.input.PlanId === planId), 'the execute call');
+    await until(
+      () => local.serviceCatalog.calls.some((c) => c.operation === 'ExecuteProvisionedProductPlan' && c.input.PlanId === planId),
+      'the execute call',
+    );
     await stop(executionArn);
     const record = await until(async () => (await recordOf(planId))?.outcome && recordOf(planId), 'the closed record');
-    expect(record).toMatchObject({ status: 'APPROVED', released: false, outcome: { outcome: 'ABORTED', reason: expect.stringContaining('it may still be running') } });
+    expect(record).toMatchObject({
+      status: 'APPROVED',
+      released: false,
+      outcome: { outcome: 'ABORTED', reason: expect.stringContaining('it may still be running') },
+    });
     await serving();
   }, 30_000);
 
@@ -152,7 +178,10 @@ test('50 duplicate starts for one plan send at most one email: duplicates are qu
   const planId = 'plan-endduplicate';
   await register(ordersServicePlan(planId));
   const runs = await Promise.all(Array.from({ length: 50 }, () => start({ planId })));
-  const ended = async () => (await Promise.all(runs.map((executionArn) => client.send(new sfn.DescribeExecutionCommand({ executionArn }))))).filter((d) => d.status !== 'RUNNING');
+  const ended = async () =>
+    (await Promise.all(runs.map((executionArn) => client.send(new sfn.DescribeExecutionCommand({ executionArn }))))).filter(
+      (d) => d.status !== 'RUNNING',
+    );
   await until(async () => (await ended()).length === 49, '49 duplicates', 800);
   expect((await ended()).map((d) => JSON.parse(d.output!).outcome)).toEqual(Array(49).fill('DUPLICATE'));
   await stop((await recordOf(planId))!.executionArn); // the one run that owns the plan
@@ -168,7 +197,11 @@ describe('every outbound payload stays within its service’s limit', () => {
     const failedPlan = ordersServicePlan('plan-endhugestat1', { Status: 'CREATE_FAILED', StatusMessage: `Template error: ${'x'.repeat(300_000)}` });
     await register(failedPlan);
     const huge = ordersServicePlan('plan-endhugerec01');
-    huge.simulation = { recordSeconds: 0.2, finalStatus: 'FAILED', recordErrors: Array.from({ length: 3000 }, (_, i) => ({ Code: `E${i}`, Description: `Resource ${i} failed: ${'y'.repeat(190)}` })) };
+    huge.simulation = {
+      recordSeconds: 0.2,
+      finalStatus: 'FAILED',
+      recordErrors: Array.from({ length: 3000 }, (_, i) => ({ Code: `E${i}`, Description: `Resource ${i} failed: ${'y'.repeat(190)}` })),
+    };
     await register(huge);
 
     const notReady = await start({ planId: 'plan-endhugestat1' });
@@ -184,7 +217,8 @@ describe('every outbound payload stays within its service’s limit', () => {
     expect(JSON.parse(outputs[1]!.output!)).toMatchObject({ recordErrorsUnlisted: 2900 });
 
     const sent = local.outbox.list().filter((e) => e.body.includes('plan-endhuge'));
-    for (const entry of sent) expect({ channel: entry.channel, bytes: Buffer.byteLength(entry.body) < 262_144 }).toEqual({ channel: entry.channel, bytes: true });
+    for (const entry of sent)
+      expect({ channel: entry.channel, bytes: Buffer.byteLength(entry.body) < 262_144 }).toEqual({ channel: entry.channel, bytes: true });
     const email = outcomeEmails('plan-endhugerec01')[0]!;
     expect(email.body).toContain('+2900 more errors');
     const slack = sent.filter((e) => e.channel === 'slack').map((e) => JSON.parse(e.body) as { text: string; blocks: { text?: { text: string } }[] });
@@ -228,7 +262,10 @@ test.each([
 ])('input that is %s ends INVALID_INPUT, with a notification', async (_, input, reason) => {
   const before = local.outbox.list().filter((e) => e.subject === '[PlanGate] INVALID_INPUT: (no plan id)').length;
   const { executionArn } = await client.send(new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input }));
-  const email = await until(() => local.outbox.list().filter((e) => e.subject === '[PlanGate] INVALID_INPUT: (no plan id)')[before], 'the INVALID_INPUT email');
+  const email = await until(
+    () => local.outbox.list().filter((e) => e.subject === '[PlanGate] INVALID_INPUT: (no plan id)')[before],
+    'the INVALID_INPUT email',
+  );
   expect(email.body).toContain(reason);
   await until(async () => (await client.send(new sfn.DescribeExecutionCommand({ executionArn }))).status !== 'RUNNING', 'the run to end');
 });
@@ -273,6 +310,9 @@ test('a run still open when local mode shuts down is closed like any other: ABOR
   }
   expect(execution.status).toBe('ABORTED');
   const outcome = other.outbox.list().find((e) => e.recipient === 'platform-team@example.com');
-  expect(outcome).toMatchObject({ subject: '[PlanGate] ABORTED: orders-service-prod-update (plan-demoorders0001)', body: expect.stringContaining('Local mode shut down') });
+  expect(outcome).toMatchObject({
+    subject: '[PlanGate] ABORTED: orders-service-prod-update (plan-demoorders0001)',
+    body: expect.stringContaining('Local mode shut down'),
+  });
   expect(other.outbox.list().filter((e) => e.subject?.startsWith('[PlanGate] Approval request closed'))).toHaveLength(3);
 }, 60_000);

@@ -48,9 +48,17 @@ test('an approval nobody decides expires: the plan is not executed and the links
 test('a Slack click after expiry gets a clear reply', async () => {
   const execution = local.stepFunctions.startExecution({ planId: 'plan-demoorders0001' });
   await execution.finished;
-  const click = { userId: 'U0ALICE01', action: 'plangate_approve' as const, planId: 'plan-demoorders0001', responseUrl: `${local.baseUrl}/local/slack/responses/expired` };
+  const click = {
+    userId: 'U0ALICE01',
+    action: 'plangate_approve' as const,
+    planId: 'plan-demoorders0001',
+    responseUrl: `${local.baseUrl}/local/slack/responses/expired`,
+  };
   const res = await fetch(`${local.baseUrl}/slack/interactions`, signedClick(click));
   expect(res.status).toBe(200);
   const reply = local.outbox.list().find((e) => e.recipient.includes('/local/slack/responses/expired'))!;
-  expect(JSON.parse(reply.body)).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('has expired; the plan was not executed') });
+  expect(JSON.parse(reply.body)).toMatchObject({
+    response_type: 'ephemeral',
+    text: expect.stringContaining('has expired; the plan was not executed'),
+  });
 });

@@ -8,12 +8,17 @@ import { promisify } from 'node:util';
  * engine-strict, every `npm run` script through its pre-script. (On Node.js 20 the demo used to fail inside its runs.)
  */
 const root = path.join(__dirname, '..', '..');
-const packageJson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { engines: { node: string }; scripts: Record<string, string> };
+const packageJson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  engines: { node: string };
+  scripts: Record<string, string>;
+};
 const CHECK = 'node bin/check-node.cjs';
 
 /** The check script as a Node.js of `version` runs it. */
 const check = (version?: string) => {
-  const fake = version ? ['--import', `data:text/javascript,Object.defineProperty(process,"versions",{value:{...process.versions,node:"${version}"}})`] : [];
+  const fake = version
+    ? ['--import', `data:text/javascript,Object.defineProperty(process,"versions",{value:{...process.versions,node:"${version}"}})`]
+    : [];
   return promisify(execFile)(process.execPath, [...fake, path.join(root, 'bin', 'check-node.cjs')]).then(
     ({ stderr }) => ({ code: 0, stderr }),
     (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
@@ -22,7 +27,8 @@ const check = (version?: string) => {
 
 test('npm ci refuses a Node.js outside package.json engines, and every npm script checks first', () => {
   expect(readFileSync(path.join(root, '.npmrc'), 'utf8')).toMatch(/^engine-strict=true$/m);
-  for (const name of Object.keys(packageJson.scripts).filter((n) => !n.startsWith('pre'))) expect([name, packageJson.scripts[`pre${name}`]]).toEqual([name, CHECK]);
+  for (const name of Object.keys(packageJson.scripts).filter((n) => !n.startsWith('pre')))
+    expect([name, packageJson.scripts[`pre${name}`]]).toEqual([name, CHECK]);
 });
 
 test.each(['20.20.2', '22.12.0'])('Node.js %s is refused, saying which version is needed and how to get it', async (version) => {

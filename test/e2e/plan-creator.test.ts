@@ -4,8 +4,8 @@ import * as sfn from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import { awsEvent } from '../../local/event-bridge';
-import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import { ordersServicePlan } from '../fixtures/plans';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
  * The requester a run input names is a claim; who created the plan, as CloudTrail recorded it, is verified. Through
@@ -32,7 +32,9 @@ afterAll(async () => {
 const ALICE_ARN = 'arn:aws:sts::000000000000:assumed-role/PlanGateApprover/alice';
 const register = (planId: string) => fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: JSON.stringify(ordersServicePlan(planId)) });
 const recordOf = async (planId: string) =>
-  (await documents.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}` }, ConsistentRead: true }))).Item as ApprovalRecord | undefined;
+  (await documents.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}` }, ConsistentRead: true }))).Item as
+    | ApprovalRecord
+    | undefined;
 const until = async <T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, tries = 400): Promise<T> => {
   for (let i = 0; i < tries; i++) {
     const found = await probe();
@@ -42,8 +44,12 @@ const until = async <T>(probe: () => Promise<T | undefined | false> | T | undefi
   throw new Error(`never saw ${what}`);
 };
 const linkFor = (planId: string, approver: string) =>
-  until(() => local.outbox.list().find((e) => e.recipient === approver && e.subject?.includes('Approval needed') && e.body.includes(planId))?.urls[0], `${approver}'s link`);
-const decide = (link: string, body: string) => fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+  until(
+    () => local.outbox.list().find((e) => e.recipient === approver && e.subject?.includes('Approval needed') && e.body.includes(planId))?.urls[0],
+    `${approver}'s link`,
+  );
+const decide = (link: string, body: string) =>
+  fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
 /** CloudTrail's record of the plan's creation, as EventBridge delivers it (only AWS may put an `aws.` source). */
 const cloudTrailRecords = (planId: string, arn: string) =>
   local.eventBridge.emit(
@@ -63,7 +69,10 @@ test('a request naming someone else, then CloudTrail’s record: the creator’s
   // Alice asks for her own plan in Bob's name, and approves it (1 of 2).
   const executionArn = (
     await client.send(
-      new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: JSON.stringify({ planId, requestedBy: 'bob@example.com' }) }),
+      new sfn.StartExecutionCommand({
+        stateMachineArn: local.stepFunctions.stateMachineArn,
+        input: JSON.stringify({ planId, requestedBy: 'bob@example.com' }),
+      }),
     )
   ).executionArn!;
   const aliceLink = await linkFor(planId, 'alice@example.com');
@@ -72,14 +81,21 @@ test('a request naming someone else, then CloudTrail’s record: the creator’s
 
   cloudTrailRecords(planId, ALICE_ARN);
   const record = await until(async () => (await recordOf(planId))?.creator && recordOf(planId), 'the creator on the record');
-  expect(record).toMatchObject({ executionArn, status: 'PENDING', approvals: [], creator: { arn: ALICE_ARN, approverEmail: 'alice@example.com', verifiedBy: 'cloudtrail' } });
+  expect(record).toMatchObject({
+    executionArn,
+    status: 'PENDING',
+    approvals: [],
+    creator: { arn: ALICE_ARN, approverEmail: 'alice@example.com', verifiedBy: 'cloudtrail' },
+  });
   expect(record?.voidedApprovals?.map((a) => a.approver.email)).toEqual(['alice@example.com']);
   const told = await until(() => {
     const emails = local.outbox.list().filter((e) => e.subject?.includes('who created it') && e.body.includes(planId));
     return emails.length >= 2 && emails;
   }, 'the other approvers told');
   expect(told.map((e) => e.recipient).sort()).toEqual(['bob@example.com', 'carol@example.com']);
-  expect(told[0]!.body).toContain(`CloudTrail shows that ${ALICE_ARN} created plan orders-service-prod-update (${planId}), so the approval they gave it no longer counts.`);
+  expect(told[0]!.body).toContain(
+    `CloudTrail shows that ${ALICE_ARN} created plan orders-service-prod-update (${planId}), so the approval they gave it no longer counts.`,
+  );
 
   // The run CloudTrail's record started is a duplicate; Alice's link now refuses her approval, and the page says why.
   const again = await decide(aliceLink, 'decision=approve');

@@ -5,10 +5,10 @@ import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import { OPERATOR } from '../../local/identities';
-import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import { AwsApiError } from '../../local/service-catalog';
 import { ONE_APPROVAL } from '../fixtures/context';
 import { ordersServicePlan } from '../fixtures/plans';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
  * What locks a plan and what releases it, through local mode and the real SDK clients: a link or button belongs to
@@ -34,9 +34,12 @@ afterAll(async () => {
 
 const register = (planId: string) => fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: JSON.stringify(ordersServicePlan(planId)) });
 const start = async (planId: string) =>
-  (await client.send(new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: JSON.stringify({ planId }) }))).executionArn!;
+  (await client.send(new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: JSON.stringify({ planId }) })))
+    .executionArn!;
 const recordOf = async (planId: string) =>
-  (await documents.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}` }, ConsistentRead: true }))).Item as ApprovalRecord | undefined;
+  (await documents.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}` }, ConsistentRead: true }))).Item as
+    | ApprovalRecord
+    | undefined;
 const until = async <T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, tries = 400): Promise<T> => {
   for (let i = 0; i < tries; i++) {
     const found = await probe();
@@ -48,7 +51,8 @@ const until = async <T>(probe: () => Promise<T | undefined | false> | T | undefi
 const requests = (planId: string, approver = 'alice@example.com') =>
   local.outbox.list().filter((e) => e.recipient === approver && e.subject?.includes('Approval needed') && e.body.includes(planId));
 const nthRequest = (planId: string, n: number) => until(() => requests(planId).length >= n && requests(planId)[n - 1], `request ${n} for ${planId}`);
-const decide = (link: string, body: string) => fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+const decide = (link: string, body: string) =>
+  fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
 const ended = (executionArn: string) =>
   until(async () => {
     const run = await client.send(new sfn.DescribeExecutionCommand({ executionArn }));
@@ -136,7 +140,16 @@ test('a plan whose run Step Functions no longer keeps can be released', async ()
   await documents.send(
     new PutCommand({
       TableName: local.approvalTable,
-      Item: { ...opened, pk: `PLAN#${planId}`, planId, executionArn: gone, status: 'PENDING', decision: undefined, outcome: undefined, released: undefined },
+      Item: {
+        ...opened,
+        pk: `PLAN#${planId}`,
+        planId,
+        executionArn: gone,
+        status: 'PENDING',
+        decision: undefined,
+        outcome: undefined,
+        released: undefined,
+      },
     }),
   );
   const answer = await release(planId);
@@ -147,7 +160,10 @@ test('a plan whose run Step Functions no longer keeps can be released', async ()
 test('a plan Service Catalog refused to execute is released: nothing ran, and a new run may ask again', async () => {
   const planId = 'plan-lockrefused1';
   await register(planId);
-  local.serviceCatalog.failNext('ExecuteProvisionedProductPlan', new AwsApiError('InvalidStateException', `Plan ${planId} is not in a valid state for execution`));
+  local.serviceCatalog.failNext(
+    'ExecuteProvisionedProductPlan',
+    new AwsApiError('InvalidStateException', `Plan ${planId} is not in a valid state for execution`),
+  );
   const run = await start(planId);
   await decide((await nthRequest(planId, 1)).urls[0]!, 'decision=approve');
   expect(await ended(run)).toMatchObject({ outcome: 'PLAN_NOT_READY' });

@@ -1,12 +1,12 @@
 import type { CheckRecordEnv } from '../../lambdas/check-record/check-record';
-import type { RecordCheck } from '../../lambdas/shared/contracts/steps';
 import { STATES } from '../../lambdas/shared/contracts/state-names';
+import type { RecordCheck } from '../../lambdas/shared/contracts/steps';
 import { awsEvent } from '../../local/event-bridge';
-import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import type { PlanRegistration } from '../../local/service-catalog';
 import type { Execution } from '../../local/step-functions';
 import { LOCAL_ACCOUNT } from '../../local/template';
 import { ordersServicePlan } from '../fixtures/plans';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
  * Record completion, end to end in local mode at a hundredth of AWS's time: the emulated record's CloudFormation
@@ -48,7 +48,10 @@ const checks = (run: Execution) =>
 const wokenBy = (run: Execution) => [...new Set(checks(run).flatMap((c) => (c.wake.stackStatus ? [c.wake.stackStatus] : [])))];
 /** A stack's status change, as CloudFormation puts it on the bus (PutEvents refuses `aws.` sources to everyone else). */
 const stackEvent = (stackId: string, status: string) =>
-  awsEvent('aws.cloudformation', 'CloudFormation Stack Status Change', [stackId], { 'stack-id': stackId, 'status-details': { status, 'status-reason': '' } });
+  awsEvent('aws.cloudformation', 'CloudFormation Stack Status Change', [stackId], {
+    'stack-id': stackId,
+    'status-details': { status, 'status-reason': '' },
+  });
 const scStack = (productId: string) => `arn:aws:cloudformation:us-east-1:${LOCAL_ACCOUNT}:stack/SC-${LOCAL_ACCOUNT}-${productId}/6a1b2c3d`;
 const waitingFor = async (run: Execution) => {
   for (let i = 0; i < 400 && !run.history.some((e) => e.type === 'TaskSubmitted'); i++) await new Promise((r) => setTimeout(r, 25));
@@ -98,9 +101,17 @@ test('an event for a product no run waits for, or for a stack Service Catalog do
   local.eventBridge.emit(stackEvent(scStack('pp-someoneelse01'), 'UPDATE_COMPLETE'));
   local.eventBridge.emit(stackEvent(`arn:aws:cloudformation:us-east-1:${LOCAL_ACCOUNT}:stack/my-app/1`, 'UPDATE_COMPLETE'));
   await local.eventBridge.idle();
-  const added = local.outbox.list().slice(before).filter((e) => e.body.includes('pp-someoneelse01') || e.body.includes('stack/my-app/'));
+  const added = local.outbox
+    .list()
+    .slice(before)
+    .filter((e) => e.body.includes('pp-someoneelse01') || e.body.includes('stack/my-app/'));
   expect(added.map((e) => e.rules)).toEqual([[expect.stringMatching(/^WorkflowStackFinishedRule/)], []]);
-  expect(local.outbox.list().slice(before).filter((e) => e.channel === 'dlq')).toEqual([]);
+  expect(
+    local.outbox
+      .list()
+      .slice(before)
+      .filter((e) => e.channel === 'dlq'),
+  ).toEqual([]);
   const run = await execution.finished;
   expect(run.output).toMatchObject({ outcome: 'SUCCEEDED' });
   expect(wokenBy(run)).toEqual(['UPDATE_COMPLETE']); // its own stack's, not the stranger's
@@ -111,7 +122,9 @@ test('an event that comes before the run waits still wakes it', async () => {
   // The stack settles at once; Service Catalog reports the record final 60 s later.
   const run = await (await startLowPlan('plan-rc-early00001', 'pp-rcearly00001', { recordSeconds: 60, recordLagSeconds: 60 })).finished;
   expect(run.output).toMatchObject({ outcome: 'SUCCEEDED' });
-  const eventAt = local.outbox.list().find((e) => e.channel === 'eventbridge' && e.body.includes('pp-rcearly00001') && e.body.includes('UPDATE_COMPLETE'))!;
+  const eventAt = local.outbox
+    .list()
+    .find((e) => e.channel === 'eventbridge' && e.body.includes('pp-rcearly00001') && e.body.includes('UPDATE_COMPLETE'))!;
   const firstWait = run.history.find((e) => e.type === 'TaskScheduled' && e.taskScheduledEventDetails!.resource === 'invoke.waitForTaskToken')!;
   expect(Date.parse(eventAt.sentAt) / 1000).toBeLessThanOrEqual(firstWait.timestamp);
   const seen = checks(run);

@@ -33,7 +33,10 @@ const post = (link: string, decision: string) =>
 test('reminds only those who have not approved, then expires, reports the progress, deletes the plan and keeps the record', async () => {
   const planId = 'plan-demoorders0001'; // HIGH: two approvals needed
   const run = local.stepFunctions.startExecution({ planId, requestedBy: 'carol@example.com' });
-  const alice = await until('Alice’s link', () => emailsAbout(planId, '[PlanGate] Approval needed').find((e) => e.recipient === 'alice@example.com')?.urls[0]);
+  const alice = await until(
+    'Alice’s link',
+    () => emailsAbout(planId, '[PlanGate] Approval needed').find((e) => e.recipient === 'alice@example.com')?.urls[0],
+  );
   expect((await post(alice, 'approve')).status).toBe(200);
 
   const reminders = await until('the reminder', () => {
@@ -44,9 +47,16 @@ test('reminds only those who have not approved, then expires, reports the progre
   expect(reminders.map((e) => e.recipient)).toEqual(['bob@example.com']);
   expect(reminders[0]!.body).toContain('Reminder: Still waiting: 1 of 2 approvals, by Alice Martin. Not yet approved by Bob Chen.');
   // Slack gets the reminder right after the emails.
-  const slackPosts = () => local.outbox.list().filter((e) => e.channel === 'slack' && e.body.includes(planId)).map((e) => JSON.parse(e.body) as { text: string });
+  const slackPosts = () =>
+    local.outbox
+      .list()
+      .filter((e) => e.channel === 'slack' && e.body.includes(planId))
+      .map((e) => JSON.parse(e.body) as { text: string });
   const slack = await until('the Slack reminder', () => (slackPosts().length === 2 ? slackPosts() : undefined));
-  expect(slack.map((m) => m.text)).toEqual(['Approval needed: orders-service-prod-update (plan-demoorders0001)', 'Reminder: approval needed: orders-service-prod-update (plan-demoorders0001)']);
+  expect(slack.map((m) => m.text)).toEqual([
+    'Approval needed: orders-service-prod-update (plan-demoorders0001)',
+    'Reminder: approval needed: orders-service-prod-update (plan-demoorders0001)',
+  ]);
   expect(await fetch(reminders[0]!.urls[0]!).then((r) => r.text())).toContain('1 of 2 approvals, by Alice Martin');
   expect(run.status).toBe('RUNNING');
 
@@ -58,8 +68,12 @@ test('reminds only those who have not approved, then expires, reports the progre
       'Not approved by: Bob Chen. The plan was deleted (plangate:deleteExpiredPlans).',
   });
   expect(local.serviceCatalog.calls.filter((c) => c.operation === 'ExecuteProvisionedProductPlan')).toEqual([]);
-  expect(local.serviceCatalog.calls.filter((c) => c.operation === 'DeleteProvisionedProductPlan').map((c) => c.input)).toEqual([{ PlanId: planId, AcceptLanguage: 'en' }]);
-  expect(() => local.serviceCatalog.handle('DescribeProvisionedProductPlan', { PlanId: planId })).toThrow(expect.objectContaining({ type: 'ResourceNotFoundException' }));
+  expect(local.serviceCatalog.calls.filter((c) => c.operation === 'DeleteProvisionedProductPlan').map((c) => c.input)).toEqual([
+    { PlanId: planId, AcceptLanguage: 'en' },
+  ]);
+  expect(() => local.serviceCatalog.handle('DescribeProvisionedProductPlan', { PlanId: planId })).toThrow(
+    expect.objectContaining({ type: 'ResourceNotFoundException' }),
+  );
   expect(local.outbox.list().some((e) => e.subject === '[PlanGate] EXPIRED: orders-service-prod-update (plan-demoorders0001)')).toBe(true);
   // Everyone who was asked hears that the request is closed.
   const closed = emailsAbout(planId, '[PlanGate] Approval expired');
@@ -68,7 +82,12 @@ test('reminds only those who have not approved, then expires, reports the progre
 
   // The record stays, closed: the approval counted, no token, the outcome; late links answer 410.
   const { Item } = await audit.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}` } }));
-  expect(Item).toMatchObject({ status: 'EXPIRED', selfApprover: 'carol@example.com', approvals: [{ approver: { email: 'alice@example.com' } }], outcome: { outcome: 'EXPIRED' } });
+  expect(Item).toMatchObject({
+    status: 'EXPIRED',
+    selfApprover: 'carol@example.com',
+    approvals: [{ approver: { email: 'alice@example.com' } }],
+    outcome: { outcome: 'EXPIRED' },
+  });
   expect(Item?.taskToken).toBeUndefined();
   expect(Item?.remindedAt).toEqual(expect.any(String));
   expect((await post(reminders[0]!.urls[0]!, 'approve')).status).toBe(410);
@@ -77,7 +96,10 @@ test('reminds only those who have not approved, then expires, reports the progre
 test('an approval after the reminder, even with the first email’s link, reaches the run’s second task and the plan runs', async () => {
   const planId = 'plan-demodashbrd001'; // LOW: one approval
   const run = local.stepFunctions.startExecution({ planId });
-  const first = await until('Alice’s link', () => emailsAbout(planId, '[PlanGate] Approval needed').find((e) => e.recipient === 'alice@example.com')?.urls[0]);
+  const first = await until(
+    'Alice’s link',
+    () => emailsAbout(planId, '[PlanGate] Approval needed').find((e) => e.recipient === 'alice@example.com')?.urls[0],
+  );
   await until('the reminder', () => (emailsAbout(planId, '[PlanGate] Reminder').length === 3 ? true : undefined));
   const res = await post(first, 'approve');
   expect(res.status).toBe(200);

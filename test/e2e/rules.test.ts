@@ -22,7 +22,10 @@ const linkOf = async (recipient: string, planId: string) => {
 const post = (link: string, decision: string) =>
   fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `decision=${decision}` });
 const slackClick = (userId: string, planId: string, responsePath: string) =>
-  fetch(`${local.baseUrl}/slack/interactions`, signedClick({ userId, action: 'plangate_approve', planId, responseUrl: `${local.baseUrl}${responsePath}` }));
+  fetch(
+    `${local.baseUrl}/slack/interactions`,
+    signedClick({ userId, action: 'plangate_approve', planId, responseUrl: `${local.baseUrl}${responsePath}` }),
+  );
 const slackReply = (responsePath: string) => JSON.parse(local.outbox.list().find((e) => e.recipient.includes(responsePath))!.body);
 
 test('a HIGH-risk plan waits for two approvals, counted across the page and Slack', async () => {
@@ -37,7 +40,10 @@ test('a HIGH-risk plan waits for two approvals, counted across the page and Slac
   // The same approver cannot count twice, on the page or in Slack.
   expect((await post(alice, 'approve')).status).toBe(409);
   await slackClick('U0ALICE01', 'plan-demoorders0001', '/local/slack/responses/alice-again');
-  expect(slackReply('/local/slack/responses/alice-again')).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('You have already approved') });
+  expect(slackReply('/local/slack/responses/alice-again')).toMatchObject({
+    response_type: 'ephemeral',
+    text: expect.stringContaining('You have already approved'),
+  });
   expect(execution.status).toBe('RUNNING');
 
   await slackClick('U0BOB0002', 'plan-demoorders0001', '/local/slack/responses/bob');
@@ -64,7 +70,9 @@ test('one rejection ends the request, even after an approval', async () => {
 test('an approver cannot approve a run they asked for, on the page or in Slack', async () => {
   local.serviceCatalog.registerPlan({
     ProvisionedProductPlanDetails: { PlanId: 'plan-selfapproval01', PlanName: 'bucket-policy', ProvisionProductName: 'data-lake' },
-    ResourceChanges: [{ Action: 'MODIFY', LogicalResourceId: 'Bucket', PhysicalResourceId: 'lake', ResourceType: 'AWS::S3::Bucket', Replacement: 'FALSE' }],
+    ResourceChanges: [
+      { Action: 'MODIFY', LogicalResourceId: 'Bucket', PhysicalResourceId: 'lake', ResourceType: 'AWS::S3::Bucket', Replacement: 'FALSE' },
+    ],
     simulation: { recordSeconds: 0.2 },
   });
   const execution = local.stepFunctions.startExecution({ planId: 'plan-selfapproval01', requestedBy: 'alice@example.com' });
@@ -75,11 +83,17 @@ test('an approver cannot approve a run they asked for, on the page or in Slack',
   const refused = await post(alice, 'approve');
   expect(refused.status).toBe(403);
   await slackClick('U0ALICE01', 'plan-selfapproval01', '/local/slack/responses/self');
-  expect(slackReply('/local/slack/responses/self')).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('another approver must approve it') });
+  expect(slackReply('/local/slack/responses/self')).toMatchObject({
+    response_type: 'ephemeral',
+    text: expect.stringContaining('another approver must approve it'),
+  });
 
   await post(await linkOf('bob@example.com', 'plan-selfapproval01'), 'approve');
   await post(await linkOf('carol@example.com', 'plan-selfapproval01'), 'approve');
-  expect((await execution.finished).output).toMatchObject({ outcome: 'SUCCEEDED', approver: 'Bob Chen <bob@example.com>, Carol Diaz <carol@example.com>' });
+  expect((await execution.finished).output).toMatchObject({
+    outcome: 'SUCCEEDED',
+    approver: 'Bob Chen <bob@example.com>, Carol Diaz <carol@example.com>',
+  });
 });
 
 test('a plan that touches a denied resource type ends DENIED with the reason; nobody is asked', async () => {

@@ -1,6 +1,6 @@
-import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import { ONE_APPROVAL } from '../fixtures/context';
 import { ordersServicePlan } from '../fixtures/plans';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import { signedClick } from '../support/slack';
 
 /**
@@ -14,14 +14,22 @@ beforeAll(async () => {
 afterAll(() => local.close());
 
 let clicks = 0;
-async function click(userId: string, action: 'plangate_approve' | 'plangate_reject', planId: string, options: { secret?: string; skewSeconds?: number; replay?: RequestInit } = {}) {
+async function click(
+  userId: string,
+  action: 'plangate_approve' | 'plangate_reject',
+  planId: string,
+  options: { secret?: string; skewSeconds?: number; replay?: RequestInit } = {},
+) {
   const responsePath = `/local/slack/responses/${++clicks}`;
   if (options.replay) return { res: await fetch(`${local.baseUrl}/slack/interactions`, options.replay), responsePath, request: options.replay };
   const request = signedClick({ userId, action, planId, responseUrl: `${local.baseUrl}${responsePath}` }, options);
   return { res: await fetch(`${local.baseUrl}/slack/interactions`, request), responsePath, request };
 }
 const slackPosts = (recipient: string) =>
-  local.outbox.list().filter((e) => e.channel === 'slack' && e.recipient.includes(recipient)).map((e) => JSON.parse(e.body) as { text: string; blocks: { type: string }[]; replace_original?: boolean; response_type?: string });
+  local.outbox
+    .list()
+    .filter((e) => e.channel === 'slack' && e.recipient.includes(recipient))
+    .map((e) => JSON.parse(e.body) as { text: string; blocks: { type: string }[]; replace_original?: boolean; response_type?: string });
 const waitingFor = async (planId: string) => {
   for (let i = 0; i < 300; i++) {
     if (local.outbox.list().some((e) => e.channel === 'slack' && e.body.includes(planId))) return;
@@ -65,7 +73,9 @@ test('a replayed click is not counted twice', async () => {
   // The replay carries the first request's response_url: it gets the "already decided" reply there.
   const replies = slackPosts(first.responsePath);
   expect(replies.at(-1)).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('was already approved by Alice Martin') });
-  expect(local.serviceCatalog.calls.filter((c) => c.operation === 'ExecuteProvisionedProductPlan' && c.input.PlanId === 'plan-slackreplay001')).toHaveLength(1);
+  expect(
+    local.serviceCatalog.calls.filter((c) => c.operation === 'ExecuteProvisionedProductPlan' && c.input.PlanId === 'plan-slackreplay001'),
+  ).toHaveLength(1);
 });
 
 test.each([
@@ -86,7 +96,9 @@ test('a click from someone not on the approver list is not counted, and they are
   const execution = await runFor('plan-slackstranger1');
   const { res, responsePath } = await click('U0MALLORY', 'plangate_approve', 'plan-slackstranger1');
   expect(res.status).toBe(200);
-  expect(slackPosts(responsePath)).toEqual([expect.objectContaining({ response_type: 'ephemeral', text: expect.stringContaining('not on the approver list') })]);
+  expect(slackPosts(responsePath)).toEqual([
+    expect.objectContaining({ response_type: 'ephemeral', text: expect.stringContaining('not on the approver list') }),
+  ]);
   expect(execution.status).toBe('RUNNING');
   local.stepFunctions.stopExecution(execution.executionArn);
 });
@@ -96,7 +108,9 @@ test('a click after the decision (made on the web page) gets a clear reply', asy
   const link = local.outbox.list().find((e) => e.recipient === 'carol@example.com' && e.body.includes('plan-slacklate00001'))!.urls[0]!;
   await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=reject' });
   const { responsePath } = await click('U0ALICE01', 'plangate_approve', 'plan-slacklate00001');
-  expect(slackPosts(responsePath)).toEqual([expect.objectContaining({ response_type: 'ephemeral', text: expect.stringContaining('was already rejected by Carol Diaz') })]);
+  expect(slackPosts(responsePath)).toEqual([
+    expect.objectContaining({ response_type: 'ephemeral', text: expect.stringContaining('was already rejected by Carol Diaz') }),
+  ]);
   expect((await execution.finished).output).toMatchObject({ outcome: 'REJECTED' });
 });
 

@@ -1,7 +1,7 @@
 import { type CheckRecordEnv, nextCheckInSeconds } from '../../lambdas/check-record/check-record';
-import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import type { PlanRegistration } from '../../local/service-catalog';
 import { ordersServicePlan } from '../fixtures/plans';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
  * `--time-scale F` runs local mode's clock F times as fast as AWS's: waits, task timeouts, retry intervals and the
@@ -23,7 +23,11 @@ const deployedEnv = (): CheckRecordEnv => ({
 
 /** When the deployed safety net checks a record nobody wakes the run for: at once, then after each wait. */
 function safetyNetCheckTimes(count: number, env: CheckRecordEnv): number[] {
-  const settings = { initialIntervalSeconds: env.POLL_INITIAL_INTERVAL_SECONDS, maxIntervalSeconds: env.POLL_MAX_INTERVAL_SECONDS, timeoutSeconds: env.POLL_TIMEOUT_SECONDS };
+  const settings = {
+    initialIntervalSeconds: env.POLL_INITIAL_INTERVAL_SECONDS,
+    maxIntervalSeconds: env.POLL_MAX_INTERVAL_SECONDS,
+    timeoutSeconds: env.POLL_TIMEOUT_SECONDS,
+  };
   const times = [0];
   while (times.length < count) times.push(times.at(-1)! + nextCheckInSeconds(times.length - 1, settings));
   return times;
@@ -43,7 +47,11 @@ const runLowPlan = async (planId: string, simulation: PlanRegistration['simulati
 test('a record whose stack sends no events is checked as often as the deployed safety net checks it in AWS', async () => {
   // Halfway between the deployed schedule's 5th and 6th checks: the 6th finds the record final.
   const times = safetyNetCheckTimes(6, deployedEnv());
-  const { run, checks } = await runLowPlan('plan-timescale0001', { recordSeconds: (times[4]! + times[5]!) / 2, finalStatus: 'SUCCEEDED', stackEvents: false });
+  const { run, checks } = await runLowPlan('plan-timescale0001', {
+    recordSeconds: (times[4]! + times[5]!) / 2,
+    finalStatus: 'SUCCEEDED',
+    stackEvents: false,
+  });
   expect(run.output).toMatchObject({ outcome: 'SUCCEEDED' });
   expect(checks).toBe(6);
 }, 90_000);

@@ -50,7 +50,8 @@ const registerPlan = async (body: unknown) => {
 };
 const outbox = async () => (await (await fetch(`${local.baseUrl}/local/outbox`)).json()) as OutboxEntry[];
 const start = async (input: unknown) =>
-  (await stepFunctions.send(new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: JSON.stringify(input) }))).executionArn!;
+  (await stepFunctions.send(new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: JSON.stringify(input) })))
+    .executionArn!;
 const finished = async (executionArn: string) => {
   for (;;) {
     const described = await stepFunctions.send(new sfn.DescribeExecutionCommand({ executionArn }));
@@ -97,23 +98,40 @@ const outcomesOf = async (planId: string) => {
 describe('the Service Catalog endpoint answers the real client as AWS does', () => {
   test('pages resource changes, 20 at most, with epoch-second timestamps', async () => {
     const plan = ordersServicePlan('plan-localpaging001');
-    plan.ResourceChanges = Array.from({ length: 25 }, (_, i) => ({ Action: 'ADD' as const, LogicalResourceId: `Q${i}`, ResourceType: 'AWS::SQS::Queue' }));
+    plan.ResourceChanges = Array.from({ length: 25 }, (_, i) => ({
+      Action: 'ADD' as const,
+      LogicalResourceId: `Q${i}`,
+      ResourceType: 'AWS::SQS::Queue',
+    }));
     await registerPlan(plan);
     const first = await serviceCatalog.send(new sc.DescribeProvisionedProductPlanCommand({ PlanId: 'plan-localpaging001', PageSize: 20 }));
     expect(first.ResourceChanges).toHaveLength(20);
     expect(first.ProvisionedProductPlanDetails?.CreatedTime).toBeInstanceOf(Date);
-    const second = await serviceCatalog.send(new sc.DescribeProvisionedProductPlanCommand({ PlanId: 'plan-localpaging001', PageToken: first.NextPageToken }));
+    const second = await serviceCatalog.send(
+      new sc.DescribeProvisionedProductPlanCommand({ PlanId: 'plan-localpaging001', PageToken: first.NextPageToken }),
+    );
     expect(second.ResourceChanges?.map((c) => c.LogicalResourceId)).toEqual(['Q20', 'Q21', 'Q22', 'Q23', 'Q24']);
     expect(second.NextPageToken).toBeUndefined();
   });
 
   test('returns the modeled errors', async () => {
-    await expect(serviceCatalog.send(new sc.DescribeProvisionedProductPlanCommand({ PlanId: 'plan-nope' }))).rejects.toBeInstanceOf(sc.ResourceNotFoundException);
-    await expect(serviceCatalog.send(new sc.DescribeProvisionedProductPlanCommand({ PlanId: 'bad id!' }))).rejects.toBeInstanceOf(sc.InvalidParametersException);
-    await expect(serviceCatalog.send(new sc.DescribeProvisionedProductPlanCommand({ PlanId: 'plan-demoorders0001', PageSize: 21 }))).rejects.toBeInstanceOf(sc.InvalidParametersException);
-    await expect(serviceCatalog.send(new sc.DescribeRecordCommand({ Id: 'rec-none' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 400 } });
+    await expect(serviceCatalog.send(new sc.DescribeProvisionedProductPlanCommand({ PlanId: 'plan-nope' }))).rejects.toBeInstanceOf(
+      sc.ResourceNotFoundException,
+    );
+    await expect(serviceCatalog.send(new sc.DescribeProvisionedProductPlanCommand({ PlanId: 'bad id!' }))).rejects.toBeInstanceOf(
+      sc.InvalidParametersException,
+    );
+    await expect(
+      serviceCatalog.send(new sc.DescribeProvisionedProductPlanCommand({ PlanId: 'plan-demoorders0001', PageSize: 21 })),
+    ).rejects.toBeInstanceOf(sc.InvalidParametersException);
+    await expect(serviceCatalog.send(new sc.DescribeRecordCommand({ Id: 'rec-none' }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+      $metadata: { httpStatusCode: 400 },
+    });
     await registerPlan(ordersServicePlan('plan-localfailed001', { Status: 'CREATE_FAILED' }));
-    await expect(serviceCatalog.send(new sc.ExecuteProvisionedProductPlanCommand({ PlanId: 'plan-localfailed001', IdempotencyToken: 't1' }))).rejects.toBeInstanceOf(sc.InvalidStateException);
+    await expect(
+      serviceCatalog.send(new sc.ExecuteProvisionedProductPlanCommand({ PlanId: 'plan-localfailed001', IdempotencyToken: 't1' })),
+    ).rejects.toBeInstanceOf(sc.InvalidStateException);
   });
 
   test('executes once per IdempotencyToken, and the record moves to SUCCEEDED over time', async () => {
@@ -122,7 +140,9 @@ describe('the Service Catalog endpoint answers the real client as AWS does', () 
     const b = await serviceCatalog.send(new sc.ExecuteProvisionedProductPlanCommand({ PlanId: 'plan-localidempot01', IdempotencyToken: 'tok-1' }));
     expect(b.RecordDetail?.RecordId).toBe(a.RecordDetail?.RecordId);
     expect(a.RecordDetail?.Status).toBe('CREATED');
-    await expect(serviceCatalog.send(new sc.ExecuteProvisionedProductPlanCommand({ PlanId: 'plan-localidempot01', IdempotencyToken: 'tok-2' }))).rejects.toBeInstanceOf(sc.InvalidStateException);
+    await expect(
+      serviceCatalog.send(new sc.ExecuteProvisionedProductPlanCommand({ PlanId: 'plan-localidempot01', IdempotencyToken: 'tok-2' })),
+    ).rejects.toBeInstanceOf(sc.InvalidStateException);
     await new Promise((r) => setTimeout(r, 300));
     const record = await serviceCatalog.send(new sc.DescribeRecordCommand({ Id: a.RecordDetail!.RecordId! }));
     expect(record.RecordDetail?.Status).toBe('SUCCEEDED');
@@ -135,7 +155,9 @@ describe('the Service Catalog endpoint answers the real client as AWS does', () 
     expect(ProvisionedProductPlans?.map((p) => p.PlanId)).toContain('plan-demoorders0001');
     await registerPlan(ordersServicePlan('plan-localdelete001'));
     await serviceCatalog.send(new sc.DeleteProvisionedProductPlanCommand({ PlanId: 'plan-localdelete001' }));
-    await expect(serviceCatalog.send(new sc.DeleteProvisionedProductPlanCommand({ PlanId: 'plan-localdelete001' }))).rejects.toBeInstanceOf(sc.ResourceNotFoundException);
+    await expect(serviceCatalog.send(new sc.DeleteProvisionedProductPlanCommand({ PlanId: 'plan-localdelete001' }))).rejects.toBeInstanceOf(
+      sc.ResourceNotFoundException,
+    );
   });
 });
 
@@ -179,7 +201,10 @@ describe('an approved plan', () => {
     expect(done.status).toBe('SUCCEEDED');
     expect(done.result).toMatchObject({ outcome: 'SUCCEEDED', planId, approver: 'Alice Martin <alice@example.com>', comment: 'ship it' });
     expect(executeCalls(planId)).toEqual([
-      { operation: 'ExecuteProvisionedProductPlan', input: { PlanId: planId, AcceptLanguage: 'en', IdempotencyToken: idempotencyToken(executionArn, planId) } },
+      {
+        operation: 'ExecuteProvisionedProductPlan',
+        input: { PlanId: planId, AcceptLanguage: 'en', IdempotencyToken: idempotencyToken(executionArn, planId) },
+      },
     ]);
 
     expect((await approvalRequests(planId)).map((e) => e.recipient).sort()).toEqual(['alice@example.com', 'bob@example.com', 'carol@example.com']);
@@ -188,7 +213,9 @@ describe('an approved plan', () => {
     expect(emails[0]!.subject).toBe(`[PlanGate] SUCCEEDED: orders-service-prod-update (${planId})`);
     expect(emails[0]!.body).toContain('Decision: APPROVED by Alice Martin <alice@example.com>');
     expect(emails[0]!.body).toContain('QueueUrl = https://sqs.example/orders');
-    expect(events).toEqual([expect.objectContaining({ outcome: 'SUCCEEDED', recordStatus: 'SUCCEEDED', provisionedProductName: 'orders-service-prod' })]);
+    expect(events).toEqual([
+      expect.objectContaining({ outcome: 'SUCCEEDED', recordStatus: 'SUCCEEDED', provisionedProductName: 'orders-service-prod' }),
+    ]);
 
     const record = await store.get(planId);
     expect(record).toMatchObject({
@@ -287,7 +314,12 @@ describe('an approved plan', () => {
     const executionArn = await start({ planId: 'plan-localchanged01' });
     const link = await linkFor('plan-localchanged01');
     const changed = ordersServicePlan('plan-localchanged01');
-    changed.ResourceChanges!.push({ Action: 'REMOVE', LogicalResourceId: 'OrdersBucket', PhysicalResourceId: 'orders-data', ResourceType: 'AWS::S3::Bucket' });
+    changed.ResourceChanges!.push({
+      Action: 'REMOVE',
+      LogicalResourceId: 'OrdersBucket',
+      PhysicalResourceId: 'orders-data',
+      ResourceType: 'AWS::S3::Bucket',
+    });
     await registerPlan(changed);
     await decide(link, 'approve');
     const done = await finished(executionArn);
@@ -492,7 +524,9 @@ describe('GET /local/metrics', () => {
     // named ending or a retry: none is an unexpected error.
     expect(Object.keys(after.unexpectedErrorsByFunction)).toHaveLength(12);
     expect(Object.values(after.unexpectedErrorsByFunction).every((n) => n === 0)).toBe(true);
-    expect((await metrics()).metrics.map((m) => m.name)).toEqual(expect.arrayContaining(['RunsStarted', 'RunEnded', 'ExpectedErrors', 'RunsInFlight']));
+    expect((await metrics()).metrics.map((m) => m.name)).toEqual(
+      expect.arrayContaining(['RunsStarted', 'RunEnded', 'ExpectedErrors', 'RunsInFlight']),
+    );
     expect((await fetch(`${local.baseUrl}/local/metrics`, { method: 'POST' })).status).toBe(405);
   });
 });

@@ -25,7 +25,10 @@ const pending = (): Partial<ApprovalRecord> => ({
   requestedAt: '2026-11-22T10:00:00.000Z',
   expiresAt: Math.floor(Date.now() / 1000) + 3600,
   requestedBy: 'dev@example.com',
-  approvers: [{ email: 'alice@example.com', name: 'Alice' }, { email: 'bob@example.com', name: 'Bob' }],
+  approvers: [
+    { email: 'alice@example.com', name: 'Alice' },
+    { email: 'bob@example.com', name: 'Bob' },
+  ],
   review: review(),
 });
 
@@ -41,21 +44,43 @@ beforeEach(() => {
   sfn.reset();
   plan = pending();
   ddb.on(GetCommand).callsFake(async ({ Key }) => {
-    if (Key.pk === linkKey) return { Item: { pk: linkKey, planId: 'plan-abc', approver: { email: 'bob@example.com', name: 'Bob' }, createdAt: '2026-11-22T10:00:00.000Z' } };
+    if (Key.pk === linkKey)
+      return {
+        Item: { pk: linkKey, planId: 'plan-abc', approver: { email: 'bob@example.com', name: 'Bob' }, createdAt: '2026-11-22T10:00:00.000Z' },
+      };
     if (Key.pk === 'PLAN#plan-abc') return { Item: plan };
     return {};
   });
-  ddb.on(UpdateCommand).callsFake(async (input) => (input.ReturnValues === 'ALL_OLD' ? { Attributes: plan } : input.ReturnValues === 'ALL_NEW' ? { Attributes: { ...plan, approvals: input.ExpressionAttributeValues?.[':approval'] } } : {}));
+  ddb
+    .on(UpdateCommand)
+    .callsFake(async (input) =>
+      input.ReturnValues === 'ALL_OLD'
+        ? { Attributes: plan }
+        : input.ReturnValues === 'ALL_NEW'
+          ? { Attributes: { ...plan, approvals: input.ExpressionAttributeValues?.[':approval'] } }
+          : {},
+    );
   sfn.on(SendTaskSuccessCommand).resolves({});
 });
 
 const call = async (method: string, p: string, body?: string, contentType = 'application/x-www-form-urlencoded') =>
-  (await handler(toApiGatewayEvent({ method, path: p, body, headers: body === undefined ? {} : { 'Content-Type': contentType } }), {} as Context)) as APIGatewayProxyResult;
+  (await handler(
+    toApiGatewayEvent({ method, path: p, body, headers: body === undefined ? {} : { 'Content-Type': contentType } }),
+    {} as Context,
+  )) as APIGatewayProxyResult;
 const decisionUpdates = () => ddb.commandCalls(UpdateCommand).filter((c) => c.args[0].input.UpdateExpression?.includes('decision = :decision'));
 const section = (body: string, id: string) => new RegExp(`<[^>]+id="${id}"[^>]*>([\\s\\S]*?)</(ul|td|p)>`).exec(body)?.[1] ?? '';
 /** What a reader sees: tags dropped, entities decoded. */
 const text = (markup: string) =>
-  markup.replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&').replace(/\s+/g, ' ').trim();
+  markup
+    .replace(/<[^>]+>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 describe('GET', () => {
   test('shows the plan, removals first, with Approve and Reject buttons, and changes nothing', async () => {
@@ -99,16 +124,29 @@ describe('GET', () => {
     hostile.plan!.planName = 'orders\u202E\u2066 devorppa \u00ad\u034f\u180e\u{E0041}\u{E0042}\u05D0';
     plan = { ...pending(), review: hostile, requestedBy: 'dev\u202e@example.com' };
     const { body } = await call('GET', path);
+    // biome-ignore lint/suspicious/noMisleadingCharacterClass: single code points, each meant alone
     expect(body).not.toMatch(/[\u00ad\u034f\u180e\u202a-\u202e\u2066-\u2069]|\u{E0041}/u);
     expect(body).toContain('<h1>Approve plan <bdi>orders devorppa \u05D0 (plan-abc)</bdi>?</h1>');
     expect(body).toContain(`<th>Requested by</th><td><bdi>dev@example.com</bdi> <span class="muted">(as the run's input says)</span></td>`);
   });
 
   test('shows who decided, when the approval is already decided', async () => {
-    plan = { ...pending(), status: 'APPROVED', decision: { decision: 'APPROVED', approver: { email: 'alice@example.com' }, channel: 'web', requestedAt: '', decidedAt: '2026-11-22T10:05:00.000Z' } };
+    plan = {
+      ...pending(),
+      status: 'APPROVED',
+      decision: {
+        decision: 'APPROVED',
+        approver: { email: 'alice@example.com' },
+        channel: 'web',
+        requestedAt: '',
+        decidedAt: '2026-11-22T10:05:00.000Z',
+      },
+    };
     const res = await call('GET', path);
     expect(res.statusCode).toBe(200);
-    expect(res.body).toMatch(/was <strong>approved<\/strong> by alice@example.com <time datetime="2026-11-22T10:05:00.000Z" title="2026-11-22 10:05 UTC">[^<]+ ago<\/time>/);
+    expect(res.body).toMatch(
+      /was <strong>approved<\/strong> by alice@example.com <time datetime="2026-11-22T10:05:00.000Z" title="2026-11-22 10:05 UTC">[^<]+ ago<\/time>/,
+    );
     expect(res.body).not.toContain('<form');
   });
 
@@ -154,14 +192,22 @@ describe('POST', () => {
     });
     const sent = sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input;
     expect(sent.taskToken).toBe('SECRET-TASK-TOKEN');
-    expect(JSON.parse(sent.output!)).toMatchObject({ decision: 'APPROVED', approver: { email: 'bob@example.com', name: 'Bob' }, comment: 'looks good', channel: 'web' });
+    expect(JSON.parse(sent.output!)).toMatchObject({
+      decision: 'APPROVED',
+      approver: { email: 'bob@example.com', name: 'Bob' },
+      comment: 'looks good',
+      channel: 'web',
+    });
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: 'REMOVE taskToken' });
   });
 
   test('accepts the same fields as JSON', async () => {
     const res = await call('POST', path, JSON.stringify({ decision: 'reject', comment: 'too risky' }), 'application/json; charset=utf-8');
     expect(res.statusCode).toBe(200);
-    expect(JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!)).toMatchObject({ decision: 'REJECTED', comment: 'too risky' });
+    expect(JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!)).toMatchObject({
+      decision: 'REJECTED',
+      comment: 'too risky',
+    });
   });
 
   test.each([
@@ -170,8 +216,20 @@ describe('POST', () => {
     ['malformed JSON', '{"decision":', 'application/json', 400, 'The request body is not a JSON object.'],
     ['a JSON array', '["approve"]', 'application/json', 400, 'not a JSON object'],
     ['a comment that is not text', '{"decision":"approve","comment":5}', 'application/json', 400, 'The comment must be text.'],
-    ['a JSON key given twice', '{"decision":"reject","decision":"approve"}', 'application/json', 400, 'The key &quot;decision&quot; is given more than once.'],
-    ['a JSON key given twice, once escaped', '{"comment":"a","decision":"approve","comm\\u0065nt":"b"}', 'application/json', 400, 'The key &quot;comment&quot; is given'],
+    [
+      'a JSON key given twice',
+      '{"decision":"reject","decision":"approve"}',
+      'application/json',
+      400,
+      'The key &quot;decision&quot; is given more than once.',
+    ],
+    [
+      'a JSON key given twice, once escaped',
+      '{"comment":"a","decision":"approve","comm\\u0065nt":"b"}',
+      'application/json',
+      400,
+      'The key &quot;comment&quot; is given',
+    ],
     ['a comment over 1000 characters', `decision=approve&comment=${'x'.repeat(1001)}`, 'application/x-www-form-urlencoded', 400, 'longer than 1000'],
     ['an unsupported content type', 'decision=approve', 'text/plain', 415, 'application/x-www-form-urlencoded or application/json'],
     ['a body over 10 kB', `decision=approve&comment=${'x'.repeat(10_001)}`, 'application/x-www-form-urlencoded', 413, 'larger than 10000 bytes'],
@@ -184,7 +242,18 @@ describe('POST', () => {
   });
 
   test('a late click on a decided approval gets 409 saying who decided', async () => {
-    plan = { ...pending(), status: 'REJECTED', decision: { decision: 'REJECTED', approver: { email: 'carol@example.com', name: 'Carol' }, comment: 'no', channel: 'web', requestedAt: '', decidedAt: '2026-11-22T10:05:00.000Z' } };
+    plan = {
+      ...pending(),
+      status: 'REJECTED',
+      decision: {
+        decision: 'REJECTED',
+        approver: { email: 'carol@example.com', name: 'Carol' },
+        comment: 'no',
+        channel: 'web',
+        requestedAt: '',
+        decidedAt: '2026-11-22T10:05:00.000Z',
+      },
+    };
     const res = await call('POST', path, 'decision=approve');
     expect(res.statusCode).toBe(409);
     expect(res.body).toContain('was <strong>rejected</strong> by Carol &lt;carol@example.com&gt; <time datetime="2026-11-22T10:05:00.000Z"');
@@ -193,7 +262,17 @@ describe('POST', () => {
   });
 
   test('losing the race to another click gets 409 with the winner', async () => {
-    const winner = { ...pending(), status: 'APPROVED' as const, decision: { decision: 'APPROVED' as const, approver: { email: 'alice@example.com' }, channel: 'web' as const, requestedAt: '', decidedAt: 'then' } };
+    const winner = {
+      ...pending(),
+      status: 'APPROVED' as const,
+      decision: {
+        decision: 'APPROVED' as const,
+        approver: { email: 'alice@example.com' },
+        channel: 'web' as const,
+        requestedAt: '',
+        decidedAt: 'then',
+      },
+    };
     ddb.on(UpdateCommand).callsFake(async () => {
       plan = winner;
       throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
@@ -211,7 +290,11 @@ describe('POST', () => {
   });
 
   const timedOut = () => new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} });
-  const undo = { UpdateExpression: 'SET #status = :pending REMOVE decision', ConditionExpression: 'executionArn = :executionArn AND decision.decidedAt = :decidedAt AND #status IN (:approved, :rejected) AND attribute_not_exists(outcome)' };
+  const undo = {
+    UpdateExpression: 'SET #status = :pending REMOVE decision',
+    ConditionExpression:
+      'executionArn = :executionArn AND decision.decidedAt = :decidedAt AND #status IN (:approved, :rejected) AND attribute_not_exists(outcome)',
+  };
 
   test('a task that timed out at expiry gets 410, and the decision is taken back', async () => {
     sfn.on(SendTaskSuccessCommand).callsFake(async () => {
@@ -232,7 +315,10 @@ describe('POST', () => {
     const res = await call('POST', path, 'decision=approve');
     expect(res.statusCode).toBe(200);
     expect(sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input.taskToken)).toEqual(['SECRET-TASK-TOKEN', 'SECOND-TASK-TOKEN']);
-    expect(JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[1]!.args[0].input.output!)).toMatchObject({ decision: 'APPROVED', approver: { email: 'bob@example.com' } });
+    expect(JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[1]!.args[0].input.output!)).toMatchObject({
+      decision: 'APPROVED',
+      approver: { email: 'bob@example.com' },
+    });
   });
 
   test('a task that ended with neither a newer task nor expiry asks to try again, and records nothing', async () => {
@@ -244,7 +330,9 @@ describe('POST', () => {
   });
 
   test('a passing Step Functions failure takes the decision back and asks to try again', async () => {
-    sfn.on(SendTaskSuccessCommand).rejects(new SFNServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: {} }));
+    sfn
+      .on(SendTaskSuccessCommand)
+      .rejects(new SFNServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: {} }));
     const res = await call('POST', path, 'decision=approve');
     expect(res.statusCode).toBe(503);
     expect(res.headers?.['Retry-After']).toBe('5');
@@ -264,7 +352,11 @@ test('an unexpected failure gets a readable 500 page, not a bare gateway error',
 test('a decision that was delivered stands even if removing the token afterwards fails', async () => {
   ddb.on(UpdateCommand).callsFake(async (input) => {
     if (input.UpdateExpression === 'REMOVE taskToken') throw new Error('throttled');
-    return input.ReturnValues === 'ALL_OLD' ? { Attributes: plan } : input.ReturnValues === 'ALL_NEW' ? { Attributes: { ...plan, approvals: input.ExpressionAttributeValues?.[':approval'] } } : {};
+    return input.ReturnValues === 'ALL_OLD'
+      ? { Attributes: plan }
+      : input.ReturnValues === 'ALL_NEW'
+        ? { Attributes: { ...plan, approvals: input.ExpressionAttributeValues?.[':approval'] } }
+        : {};
   });
   const res = await call('POST', path, 'decision=approve');
   expect(res.statusCode).toBe(200);
@@ -277,7 +369,11 @@ describe('quorum', () => {
     const res = await call('POST', path, 'decision=approve');
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('1 of 2 approvals, by Bob');
-    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { ConditionExpression: expect.stringContaining('AND NOT contains(approverEmails, :emailValue) AND (attribute_not_exists(creator.approverEmail) OR creator.approverEmail <> :emailValue)') });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      ConditionExpression: expect.stringContaining(
+        'AND NOT contains(approverEmails, :emailValue) AND (attribute_not_exists(creator.approverEmail) OR creator.approverEmail <> :emailValue)',
+      ),
+    });
     expect(decisionUpdates()).toHaveLength(0);
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
   });
@@ -307,7 +403,13 @@ describe('what the page tells an approver', () => {
       reason: 'replaces AWS::RDS::DBInstance (the existing resource is deleted)',
       details: [
         { attribute: 'PROPERTIES', name: 'DBName', requiresRecreation: 'ALWAYS', evaluation: 'STATIC' },
-        { attribute: 'PROPERTIES', name: 'AllocatedStorage', requiresRecreation: 'CONDITIONALLY', evaluation: 'DYNAMIC', causingEntity: 'StorageParam' },
+        {
+          attribute: 'PROPERTIES',
+          name: 'AllocatedStorage',
+          requiresRecreation: 'CONDITIONALLY',
+          evaluation: 'DYNAMIC',
+          causingEntity: 'StorageParam',
+        },
         { attribute: 'PROPERTIES', name: 'Tags<i>', requiresRecreation: 'NEVER', evaluation: 'STATIC', causingEntity: '<script>x</script>' },
       ],
       detailsUnlisted: 4,
@@ -320,9 +422,13 @@ describe('what the page tells an approver', () => {
     const { body } = await call('GET', path);
     const group = /<tbody><tr class="risk-high">(?:(?!<\/tbody>)[\s\S])*?OrdersDb[\s\S]*?<\/tbody>/.exec(body)![0];
     expect(text(group)).toContain('property DBName: requires recreation: ALWAYS, evaluation: STATIC, caused by: a direct template edit');
-    expect(text(group)).toContain('property AllocatedStorage: requires recreation: CONDITIONALLY, evaluation: DYNAMIC (value known only at execution), caused by: StorageParam');
+    expect(text(group)).toContain(
+      'property AllocatedStorage: requires recreation: CONDITIONALLY, evaluation: DYNAMIC (value known only at execution), caused by: StorageParam',
+    );
     expect(group.match(/<li class="recreate">/g)).toHaveLength(2);
-    expect(group).toContain('<li><code>property Tags&lt;i&gt;</code>: requires recreation: NEVER, evaluation: STATIC, caused by: &lt;script&gt;x&lt;/script&gt;</li>');
+    expect(group).toContain(
+      '<li><code>property Tags&lt;i&gt;</code>: requires recreation: NEVER, evaluation: STATIC, caused by: &lt;script&gt;x&lt;/script&gt;</li>',
+    );
     expect(text(group)).toContain('+4 more');
     // The details sit under their own change, not under the next one.
     expect(body.indexOf('DBName')).toBeGreaterThan(body.indexOf('OrdersDb'));
@@ -336,13 +442,22 @@ describe('what the page tells an approver', () => {
     const { body } = await call('GET', path);
     expect(text(section(body, 'where'))).toBe('account 111122223333, region eu-west-1');
     const expires = new Date(expiresAt * 1000);
-    expect(section(body, 'expires')).toContain(`<time datetime="${expires.toISOString()}" title="${expires.toISOString().slice(0, 16).replace('T', ' ')} UTC">in 23 h</time>`);
+    expect(section(body, 'expires')).toContain(
+      `<time datetime="${expires.toISOString()}" title="${expires.toISOString().slice(0, 16).replace('T', ' ')} UTC">in 23 h</time>`,
+    );
     expect(section(body, 'requested')).toMatch(/<time datetime="[^"]+" title="[^"]+ UTC">5 min ago<\/time>/);
   });
 
   test('says what approving does: one more approval needed, or yours is the last', async () => {
-    plan = { ...pending(), requiredApprovals: 3, approvals: [{ approver: { email: 'alice@example.com', name: 'Alice' }, channel: 'web', decidedAt: new Date().toISOString() }], approverEmails: ['alice@example.com'] };
-    expect(text(section((await call('GET', path)).body, 'next'))).toContain('If you approve, yours is approval 2 of 3: one more approval is needed from other approvers before the plan runs.');
+    plan = {
+      ...pending(),
+      requiredApprovals: 3,
+      approvals: [{ approver: { email: 'alice@example.com', name: 'Alice' }, channel: 'web', decidedAt: new Date().toISOString() }],
+      approverEmails: ['alice@example.com'],
+    };
+    expect(text(section((await call('GET', path)).body, 'next'))).toContain(
+      'If you approve, yours is approval 2 of 3: one more approval is needed from other approvers before the plan runs.',
+    );
     plan = { ...plan, requiredApprovals: 2 };
     const last = text(section((await call('GET', path)).body, 'next'));
     expect(last).toContain('Yours is the last approval needed: if you approve, the plan runs right away.');
@@ -357,7 +472,12 @@ describe('what the page tells an approver', () => {
   });
 
   test('shows earlier approvals with their comments, escaped', async () => {
-    const approval = { approver: { email: 'alice@example.com', name: 'Alice' }, channel: 'slack' as const, decidedAt: new Date(Date.now() - 2 * HOUR * 1000).toISOString(), comment: 'ok <img src=x onerror=alert(1)>' };
+    const approval = {
+      approver: { email: 'alice@example.com', name: 'Alice' },
+      channel: 'slack' as const,
+      decidedAt: new Date(Date.now() - 2 * HOUR * 1000).toISOString(),
+      comment: 'ok <img src=x onerror=alert(1)>',
+    };
     plan = { ...pending(), approvals: [approval], approverEmails: ['alice@example.com'] };
     const { body } = await call('GET', path);
     expect(body).not.toContain('<img');
@@ -370,12 +490,25 @@ describe('what the page tells an approver', () => {
     expect(text(section(approved.body, 'final'))).toMatch(/^Approved: the plan is running\. PlanGate is executing it now/);
     plan = pending();
     const rejected = await call('POST', path, 'decision=reject');
-    expect(text(section(rejected.body, 'final'))).toMatch(/^Rejected: the plan will not run\. The plan will not be executed: PlanGate never runs a rejected plan\./);
+    expect(text(section(rejected.body, 'final'))).toMatch(
+      /^Rejected: the plan will not run\. The plan will not be executed: PlanGate never runs a rejected plan\./,
+    );
   });
 
   test('once the run has ended, the link shows how it ended', async () => {
-    const decision = { decision: 'APPROVED' as const, approver: { email: 'bob@example.com', name: 'Bob' }, channel: 'web' as const, requestedAt: '', decidedAt: new Date().toISOString() };
-    plan = { ...pending(), status: 'APPROVED', decision, outcome: { outcome: 'SUCCEEDED', reason: 'Record rec-1 SUCCEEDED.', finishedAt: new Date().toISOString() } };
+    const decision = {
+      decision: 'APPROVED' as const,
+      approver: { email: 'bob@example.com', name: 'Bob' },
+      channel: 'web' as const,
+      requestedAt: '',
+      decidedAt: new Date().toISOString(),
+    };
+    plan = {
+      ...pending(),
+      status: 'APPROVED',
+      decision,
+      outcome: { outcome: 'SUCCEEDED', reason: 'Record rec-1 SUCCEEDED.', finishedAt: new Date().toISOString() },
+    };
     const res = await call('GET', path);
     expect(res.statusCode).toBe(200);
     expect(text(section(res.body, 'final'))).toBe('How it ended: SUCCEEDED. Record rec-1 SUCCEEDED.');
@@ -405,7 +538,9 @@ describe('a request closed while a decision is made', () => {
     const res = await call('POST', path, 'decision=approve');
     expect(res.statusCode).toBe(410);
     expect(res.body).toContain('This approval request was closed');
-    expect(text(section(res.body, 'counted-before-closing'))).toMatch(/^Your approval of .* UTC is on record, but the request closed before it was complete, so it did not take effect: nothing was executed\.$/);
+    expect(text(section(res.body, 'counted-before-closing'))).toMatch(
+      /^Your approval of .* UTC is on record, but the request closed before it was complete, so it did not take effect: nothing was executed\.$/,
+    );
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
   });
 

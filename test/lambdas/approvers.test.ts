@@ -19,5 +19,7 @@ test.each([
 });
 
 test('a pattern matches only what it says: dots and other characters are literal', () => {
-  expect(approverWhoRequested('arn:aws:iam::111122223333Xuser/alice', [{ email: 'a@x', iamPrincipals: ['arn:aws:iam::111122223333:user/alice'] }])).toBeUndefined();
+  expect(
+    approverWhoRequested('arn:aws:iam::111122223333Xuser/alice', [{ email: 'a@x', iamPrincipals: ['arn:aws:iam::111122223333:user/alice'] }]),
+  ).toBeUndefined();
 });

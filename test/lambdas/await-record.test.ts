@@ -33,11 +33,17 @@ const wait = (token: string, over: Record<string, unknown> = {}) => ({
   ...over,
 });
 const item = async (pp = 'pp-orders') => (await documents.send(new GetCommand({ TableName: env.TABLE_NAME, Key: { pk: `RECORD#${pp}` } }))).Item;
-const completed = () => sfn.commandCalls(SendTaskSuccessCommand).map((c) => ({ token: c.args[0].input.taskToken, output: JSON.parse(c.args[0].input.output!) }));
+const completed = () =>
+  sfn.commandCalls(SendTaskSuccessCommand).map((c) => ({ token: c.args[0].input.taskToken, output: JSON.parse(c.args[0].input.output!) }));
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => db.listen(0, '127.0.0.1', resolve));
-  Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(db.address() as AddressInfo).port}`, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(db.address() as AddressInfo).port}`,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'x',
+    AWS_SECRET_ACCESS_KEY: 'y',
+  });
   documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
   ({ awaitRecord } = await import('../../lambdas/await-record/await-record'));
 });
@@ -49,7 +55,12 @@ afterAll(async () => {
 beforeEach(async () => {
   env = { TABLE_NAME: `waits-${++table}` };
   await documents.send(
-    new CreateTableCommand({ TableName: env.TABLE_NAME, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }),
+    new CreateTableCommand({
+      TableName: env.TABLE_NAME,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
   );
   await tableActive(documents, env.TABLE_NAME);
 
@@ -105,11 +116,16 @@ test('waking a run that has moved on is harmless', async () => {
 test('an event for a product no run expects, or for a stack Service Catalog does not run, is ignored', async () => {
   expect(await awaitRecord(stackEvent('pp-unknown'), env)).toEqual({ ignored: 'no run expects this provisioned product' });
   expect(await item('pp-unknown')).toBeUndefined();
-  const other = { ...stackEvent('x'), detail: { 'stack-id': 'arn:aws:cloudformation:us-east-1:111122223333:stack/my-app/1', 'status-details': { status: 'UPDATE_COMPLETE' } } };
+  const other = {
+    ...stackEvent('x'),
+    detail: { 'stack-id': 'arn:aws:cloudformation:us-east-1:111122223333:stack/my-app/1', 'status-details': { status: 'UPDATE_COMPLETE' } },
+  };
   expect(await awaitRecord(other, env)).toEqual({ ignored: 'not a Service Catalog stack' });
   expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
 });
 
 test('anything else is refused, naming the problem', async () => {
-  await expect(awaitRecord({ taskToken: 'T', executionArn: RUN, provisionedProductId: 'pp x' }, env)).rejects.toMatchObject({ name: 'InvalidInputError' });
+  await expect(awaitRecord({ taskToken: 'T', executionArn: RUN, provisionedProductId: 'pp x' }, env)).rejects.toMatchObject({
+    name: 'InvalidInputError',
+  });
 });

@@ -13,11 +13,22 @@ test('the safety net waits twice as long each time, up to the cap', () => {
 });
 
 describe('after a check that did not find the record final', () => {
-  const progress = (over: Partial<CheckProgress> = {}): CheckProgress => ({ safetyNetWaits: 0, quickChecks: 0, seenEventAt: '', wake: {}, canAwait: true, ...over });
+  const progress = (over: Partial<CheckProgress> = {}): CheckProgress => ({
+    safetyNetWaits: 0,
+    quickChecks: 0,
+    seenEventAt: '',
+    wake: {},
+    canAwait: true,
+    ...over,
+  });
 
   test('with no stack event yet, the run waits for one, at most the safety net’s growing interval', () => {
     expect(nextStep(progress(), settings)).toEqual({ next: 'await', nextCheckInSeconds: 10, safetyNetWaits: 1, quickChecks: 0, seenEventAt: '' });
-    expect(nextStep(progress({ safetyNetWaits: 2, wake: { Error: 'States.Timeout' } }), settings)).toMatchObject({ next: 'await', nextCheckInSeconds: 40, safetyNetWaits: 3 });
+    expect(nextStep(progress({ safetyNetWaits: 2, wake: { Error: 'States.Timeout' } }), settings)).toMatchObject({
+      next: 'await',
+      nextCheckInSeconds: 40,
+      safetyNetWaits: 3,
+    });
   });
 
   test('a fresh stack event starts quick re-checks (Service Catalog lags its stack), then back to waiting', () => {
@@ -31,7 +42,10 @@ describe('after a check that did not find the record final', () => {
     expect(seconds).toEqual([...QUICK_RECHECK_SECONDS, 20]);
     expect(step).toMatchObject({ next: 'await', seenEventAt: wake.stackEventAt });
     // A newer event (the rollback finishing after a failure) starts a new series.
-    expect(nextStep(progress({ ...step, wake: { ...wake, stackEventAt: '2026-11-22T10:05:00.000Z' } }), settings)).toMatchObject({ next: 'wait', quickChecks: 1 });
+    expect(nextStep(progress({ ...step, wake: { ...wake, stackEventAt: '2026-11-22T10:05:00.000Z' } }), settings)).toMatchObject({
+      next: 'wait',
+      quickChecks: 1,
+    });
   });
 
   test('a record whose provisioned product is unknown cannot be woken: it is polled on the safety net’s schedule', () => {
@@ -42,7 +56,14 @@ describe('after a check that did not find the record final', () => {
 test('keeps checking a record that is IN_PROGRESS_IN_ERROR: only SUCCEEDED and FAILED are final', async () => {
   sc.on(DescribeRecordCommand).resolves({ RecordDetail: { RecordId: 'rec-1', Status: 'IN_PROGRESS_IN_ERROR', ProvisionedProductId: 'pp-1' } });
   const result = await checkRecord({ recordId: 'rec-1', acceptLanguage: 'en', executedAt: minutesAgo(1), checks: 2, safetyNetWaits: 2 }, env);
-  expect(result).toMatchObject({ status: 'IN_PROGRESS_IN_ERROR', checks: 3, next: 'await', nextCheckInSeconds: 40, provisionedProductId: 'pp-1', timedOut: false });
+  expect(result).toMatchObject({
+    status: 'IN_PROGRESS_IN_ERROR',
+    checks: 3,
+    next: 'await',
+    nextCheckInSeconds: 40,
+    provisionedProductId: 'pp-1',
+    timedOut: false,
+  });
   expect(sc).toHaveReceivedCommandWith(DescribeRecordCommand, { Id: 'rec-1', AcceptLanguage: 'en', PageSize: 20 });
 });
 
@@ -66,7 +87,10 @@ test('a finished record is never reported as timed out, and carries all its outp
     timedOut: false,
     provisionedProductName: 'orders',
     recordErrors: [{ code: 'E1', description: 'boom' }],
-    recordOutputs: [{ key: 'A', value: '1' }, { key: 'B', value: '2' }],
+    recordOutputs: [
+      { key: 'A', value: '1' },
+      { key: 'B', value: '2' },
+    ],
   });
   expect(sc).toHaveReceivedNthCommandWith(2, DescribeRecordCommand, { Id: 'rec-1', AcceptLanguage: 'zh', PageSize: 20, PageToken: 'p2' });
 });

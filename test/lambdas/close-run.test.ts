@@ -6,9 +6,9 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import dynalite from 'dynalite';
-import { tableActive } from '../../local/template';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import type { RunState } from '../../lambdas/shared/contracts/steps';
+import { tableActive } from '../../local/template';
 import { review } from './fixtures';
 
 /**
@@ -46,17 +46,32 @@ beforeEach(async () => {
   // A fresh table per test, as the function's environment names it.
   const TableName = `approvals-${++table}`;
   await documents.send(
-    new CreateTableCommand({ TableName, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }),
+    new CreateTableCommand({
+      TableName,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
   );
   await tableActive(documents, TableName);
 
-  env = { TABLE_NAME: TableName, OUTCOME_TOPIC_ARN: 'arn:aws:sns:us-east-1:0:outcomes', APPROVAL_TOPIC_ARN: 'arn:aws:sns:us-east-1:0:approvals', EVENT_BUS_NAME: 'default', EVENT_SOURCE: 'plangate', SLACK_WEBHOOK_SECRET_ID: undefined };
+  env = {
+    TABLE_NAME: TableName,
+    OUTCOME_TOPIC_ARN: 'arn:aws:sns:us-east-1:0:outcomes',
+    APPROVAL_TOPIC_ARN: 'arn:aws:sns:us-east-1:0:approvals',
+    EVENT_BUS_NAME: 'default',
+    EVENT_SOURCE: 'plangate',
+    SLACK_WEBHOOK_SECRET_ID: undefined,
+  };
   for (const m of [sns, eb, sfn]) m.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'm' });
   eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
 });
 
-const approvers = [{ email: 'alice@example.com', name: 'Alice' }, { email: 'bob@example.com', name: 'Bob' }];
+const approvers = [
+  { email: 'alice@example.com', name: 'Alice' },
+  { email: 'bob@example.com', name: 'Bob' },
+];
 const pending = (over: Partial<ApprovalRecord> = {}): ApprovalRecord => ({
   pk: 'PLAN#plan-abc',
   planId: 'plan-abc',
@@ -73,20 +88,40 @@ const pending = (over: Partial<ApprovalRecord> = {}): ApprovalRecord => ({
   ...over,
 });
 const store = (record: ApprovalRecord) => documents.send(new PutCommand({ TableName: env.TABLE_NAME, Item: record }));
-const read = async (pk = 'PLAN#plan-abc') => (await documents.send(new GetCommand({ TableName: env.TABLE_NAME, Key: { pk } }))).Item as ApprovalRecord;
-const state = (over: Partial<RunState>): RunState => ({ input: { planId: 'plan-abc' }, run: { executionArn: RUN, startedAt: '2026-11-22T09:59:00.000Z', planChecks: 0 }, outcome: 'INTERNAL_ERROR', review: review(), ...over });
-const emails = (topic = env.OUTCOME_TOPIC_ARN) => sns.commandCalls(PublishCommand).map((c) => c.args[0].input).filter((p) => p.TopicArn === topic);
+const read = async (pk = 'PLAN#plan-abc') =>
+  (await documents.send(new GetCommand({ TableName: env.TABLE_NAME, Key: { pk } }))).Item as ApprovalRecord;
+const state = (over: Partial<RunState>): RunState => ({
+  input: { planId: 'plan-abc' },
+  run: { executionArn: RUN, startedAt: '2026-11-22T09:59:00.000Z', planChecks: 0 },
+  outcome: 'INTERNAL_ERROR',
+  review: review(),
+  ...over,
+});
+const emails = (topic = env.OUTCOME_TOPIC_ARN) =>
+  sns
+    .commandCalls(PublishCommand)
+    .map((c) => c.args[0].input)
+    .filter((p) => p.TopicArn === topic);
 
 describe('closeRun', () => {
   test('a request nobody decided is CLOSED: token gone, plan released, every approver told, the outcome sent once per channel', async () => {
     await store(pending());
     const detail = await closeRun({ state: state({ error: { Error: 'Lambda.Unknown', Cause: 'boom' } }), planId: 'plan-abc', closer: 'Notify' }, env);
     const record = await read();
-    expect(record).toMatchObject({ status: 'CLOSED', released: true, outcome: { outcome: 'INTERNAL_ERROR', reason: 'boom' }, notifiedEmailAt: expect.any(String), notifiedEventAt: expect.any(String) });
+    expect(record).toMatchObject({
+      status: 'CLOSED',
+      released: true,
+      outcome: { outcome: 'INTERNAL_ERROR', reason: 'boom' },
+      notifiedEmailAt: expect.any(String),
+      notifiedEventAt: expect.any(String),
+    });
     expect(record.taskToken).toBeUndefined();
     expect(record.approvals).toHaveLength(1); // what happened before stays on record
     expect(emails(env.APPROVAL_TOPIC_ARN).map((p) => p.MessageAttributes?.approver?.StringValue)).toEqual(['alice@example.com', 'bob@example.com']);
-    expect(emails(env.APPROVAL_TOPIC_ARN)[0]).toMatchObject({ Subject: '[PlanGate] Approval request closed: orders-update (plan-abc)', Message: expect.stringContaining('Why: boom') });
+    expect(emails(env.APPROVAL_TOPIC_ARN)[0]).toMatchObject({
+      Subject: '[PlanGate] Approval request closed: orders-update (plan-abc)',
+      Message: expect.stringContaining('Why: boom'),
+    });
     expect(emails()).toHaveLength(1);
     expect(detail).toMatchObject({ outcome: 'INTERNAL_ERROR', reason: 'boom' });
   });
@@ -106,11 +141,19 @@ describe('closeRun', () => {
   test('a close whose notification failed is finished by the next one, with the outcome first recorded', async () => {
     await store(pending({ status: 'APPROVED', execution: { idempotencyToken: 't', startedAt: '2026-11-22T10:10:00.000Z' } }));
     sns.on(PublishCommand).rejectsOnce(new Error('SNS down'));
-    await expect(closeRun({ state: state({ outcome: 'SUCCEEDED', error: undefined }), planId: 'plan-abc', closer: 'Notify' }, env)).rejects.toThrow('SNS down');
+    await expect(closeRun({ state: state({ outcome: 'SUCCEEDED', error: undefined }), planId: 'plan-abc', closer: 'Notify' }, env)).rejects.toThrow(
+      'SNS down',
+    );
     expect(await read()).toMatchObject({ status: 'APPROVED', released: false, outcome: { outcome: 'SUCCEEDED' } });
-    const detail = await closeRun({ state: state({ outcome: 'RUN_FAILED', error: { Error: 'NotificationFailed', Cause: 'x' } }), planId: 'plan-abc', closer: 'Notify' }, env);
+    const detail = await closeRun(
+      { state: state({ outcome: 'RUN_FAILED', error: { Error: 'NotificationFailed', Cause: 'x' } }), planId: 'plan-abc', closer: 'Notify' },
+      env,
+    );
     expect(detail.outcome).toBe('SUCCEEDED');
-    expect(emails().map((p) => p.Subject)).toEqual(['[PlanGate] SUCCEEDED: orders-update (plan-abc)', '[PlanGate] SUCCEEDED: orders-update (plan-abc)']);
+    expect(emails().map((p) => p.Subject)).toEqual([
+      '[PlanGate] SUCCEEDED: orders-update (plan-abc)',
+      '[PlanGate] SUCCEEDED: orders-update (plan-abc)',
+    ]);
   });
 
   test('a decided or executed record keeps its decision; only an unexecuted one is released', async () => {
@@ -122,7 +165,14 @@ describe('closeRun', () => {
 
   test('a duplicate is quiet: its event, but no email, and the record of the run that owns the plan is untouched', async () => {
     await store(pending({ executionArn: 'arn:other-run' }));
-    await closeRun({ state: state({ outcome: 'DUPLICATE', error: { Error: 'DuplicateRunError', Cause: 'owned by arn:other-run' } }), planId: 'plan-abc', closer: 'Notify' }, env);
+    await closeRun(
+      {
+        state: state({ outcome: 'DUPLICATE', error: { Error: 'DuplicateRunError', Cause: 'owned by arn:other-run' } }),
+        planId: 'plan-abc',
+        closer: 'Notify',
+      },
+      env,
+    );
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
     expect(eb).toHaveReceivedCommandTimes(PutEventsCommand, 1);
     expect(await read()).toEqual(pending({ executionArn: 'arn:other-run' }));
@@ -148,13 +198,24 @@ describe('the CloseRun function', () => {
     const detail = await closeRunFunction(statusChange('ABORTED', { planId: 'plan-abc' }, { error: 'Operator', cause: 'Change freeze' }), env);
     expect(detail).toMatchObject({
       outcome: 'ABORTED',
-      reason: 'The run was stopped (Operator: Change freeze) while it waited for approval (1 of 2 approvals, by Alice). The plan was not executed; a new run may be started for it.',
+      reason:
+        'The run was stopped (Operator: Change freeze) while it waited for approval (1 of 2 approvals, by Alice). The plan was not executed; a new run may be started for it.',
     });
-    expect(await read()).toMatchObject({ status: 'CLOSED', released: true, outcome: { outcome: 'ABORTED', error: 'Operator', cause: 'Change freeze' } });
+    expect(await read()).toMatchObject({
+      status: 'CLOSED',
+      released: true,
+      outcome: { outcome: 'ABORTED', error: 'Operator', cause: 'Change freeze' },
+    });
   });
 
   test('a run whose input was not a JSON object ends INVALID_INPUT, with a notification', async () => {
-    const detail = await closeRunFunction({ ...statusChange('FAILED', null, { error: 'States.Runtime' }), detail: { ...statusChange('FAILED', null).detail, input: 'null', error: 'States.Runtime' } }, env);
+    const detail = await closeRunFunction(
+      {
+        ...statusChange('FAILED', null, { error: 'States.Runtime' }),
+        detail: { ...statusChange('FAILED', null).detail, input: 'null', error: 'States.Runtime' },
+      },
+      env,
+    );
     expect(detail).toMatchObject({ outcome: 'INVALID_INPUT', reason: 'The run input must be a JSON object with a planId; it was null.' });
     expect(emails()[0]?.Subject).toBe('[PlanGate] INVALID_INPUT: (no plan id)');
   });
@@ -162,7 +223,10 @@ describe('the CloseRun function', () => {
   test('a run that timed out after executing says the plan may still be running', async () => {
     await store(pending({ status: 'APPROVED', execution: { idempotencyToken: 'tok-1', startedAt: '2026-11-22T10:10:00.000Z' } }));
     const detail = await closeRunFunction(statusChange('TIMED_OUT', { planId: 'plan-abc' }), env);
-    expect(detail).toMatchObject({ outcome: 'RUN_TIMED_OUT', reason: expect.stringContaining('after the plan was executed (IdempotencyToken tok-1): it may still be running') });
+    expect(detail).toMatchObject({
+      outcome: 'RUN_TIMED_OUT',
+      reason: expect.stringContaining('after the plan was executed (IdempotencyToken tok-1): it may still be running'),
+    });
     expect(await read()).toMatchObject({ status: 'APPROVED', released: false });
   });
 
@@ -192,26 +256,47 @@ describe('the CloseRun function', () => {
     sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', startDate: new Date('2026-11-22T09:59:00Z') });
     const released = await answer(releaseRequest('plan-abc', { body: JSON.stringify({ reason: 'run lost in an old version' }) }));
     expect(released).toEqual({ statusCode: 200, body: { planId: 'plan-abc', released: true, status: 'CLOSED', outcome: 'RELEASED' } });
-    expect(await read()).toMatchObject({ released: true, releasedBy: 'arn:aws:iam::0:user/ops', outcome: { outcome: 'RELEASED', reason: expect.stringContaining('run lost in an old version') } });
+    expect(await read()).toMatchObject({
+      released: true,
+      releasedBy: 'arn:aws:iam::0:user/ops',
+      outcome: { outcome: 'RELEASED', reason: expect.stringContaining('run lost in an old version') },
+    });
     expect(emails(env.APPROVAL_TOPIC_ARN)).toHaveLength(2);
   });
 
   test('a release request that is unsigned, of the wrong method, for a bad plan id or with a bad body is refused, naming the problem', async () => {
     await store(pending());
-    expect(await answer(releaseRequest('plan-abc', { by: '' }))).toMatchObject({ statusCode: 403, body: { error: expect.stringContaining('signed') } });
+    expect(await answer(releaseRequest('plan-abc', { by: '' }))).toMatchObject({
+      statusCode: 403,
+      body: { error: expect.stringContaining('signed') },
+    });
     const wrongMethod = await releaseRequest('plan-abc', { method: 'GET' });
     expect(wrongMethod).toMatchObject({ statusCode: 405, headers: { Allow: 'POST' } });
-    expect(await answer(releaseRequest('bad%20id!'))).toMatchObject({ statusCode: 400, body: { error: expect.stringContaining('does not name a plan') } });
-    expect(await answer(releaseRequest('plan-abc', { body: '{"reason": 42}' }))).toMatchObject({ statusCode: 400, body: { error: 'The reason must be text' } });
-    expect(await answer(releaseRequest('plan-abc', { body: 'reason=x' }))).toMatchObject({ statusCode: 400, body: { error: 'The request body is not JSON' } });
+    expect(await answer(releaseRequest('bad%20id!'))).toMatchObject({
+      statusCode: 400,
+      body: { error: expect.stringContaining('does not name a plan') },
+    });
+    expect(await answer(releaseRequest('plan-abc', { body: '{"reason": 42}' }))).toMatchObject({
+      statusCode: 400,
+      body: { error: 'The reason must be text' },
+    });
+    expect(await answer(releaseRequest('plan-abc', { body: 'reason=x' }))).toMatchObject({
+      statusCode: 400,
+      body: { error: 'The request body is not JSON' },
+    });
     const twice = '{"reason":"a","reason":"b"}';
-    expect(await answer(releaseRequest('plan-abc', { body: twice }))).toMatchObject({ statusCode: 400, body: { error: 'The key "reason" is given more than once' } });
+    expect(await answer(releaseRequest('plan-abc', { body: twice }))).toMatchObject({
+      statusCode: 400,
+      body: { error: 'The key "reason" is given more than once' },
+    });
     expect(await read()).toMatchObject({ status: 'PENDING' }); // nothing changed
   });
 
   test('bad input is refused, naming the problem', async () => {
     await expect(closeRunFunction({ release: { planId: 'plan-abc' } }, env)).rejects.toMatchObject({ name: 'InvalidInputError' });
-    await expect(closeRunFunction({ source: 'aws.states', 'detail-type': 'Step Functions Execution Status Change', detail: { status: 'SUCCEEDED' } }, env)).rejects.toMatchObject({ name: 'InvalidInputError' });
+    await expect(
+      closeRunFunction({ source: 'aws.states', 'detail-type': 'Step Functions Execution Status Change', detail: { status: 'SUCCEEDED' } }, env),
+    ).rejects.toMatchObject({ name: 'InvalidInputError' });
   });
 });
 
@@ -226,8 +311,15 @@ describe('a released plan can be claimed by a new run; the earlier record is kep
     expect(await approvals.claim(next as never)).toMatchObject({ claimed: false, owner: { executionArn: RUN } });
     await closeRun({ state: state({ outcome: 'ABORTED' }), planId: 'plan-abc', closer: 'Notify' }, env);
     const closed = await read();
-    expect(await approvals.claim(next as never)).toMatchObject({ claimed: true, previousRun: { outcome: 'ABORTED', status: 'CLOSED', decisions: [{ by: 'Alice', decision: 'APPROVED' }] } });
+    expect(await approvals.claim(next as never)).toMatchObject({
+      claimed: true,
+      previousRun: { outcome: 'ABORTED', status: 'CLOSED', decisions: [{ by: 'Alice', decision: 'APPROVED' }] },
+    });
     expect(await read(`PLAN#plan-abc#RUN#${RUN}`)).toEqual({ ...closed, pk: `PLAN#plan-abc#RUN#${RUN}` });
-    expect(await read()).toMatchObject({ executionArn: 'arn:run-2', status: 'PENDING', previousRun: { executionArn: RUN, archivedAs: `PLAN#plan-abc#RUN#${RUN}` } });
+    expect(await read()).toMatchObject({
+      executionArn: 'arn:run-2',
+      status: 'PENDING',
+      previousRun: { executionArn: RUN, archivedAs: `PLAN#plan-abc#RUN#${RUN}` },
+    });
   });
 });

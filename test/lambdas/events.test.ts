@@ -1,6 +1,6 @@
-import * as z from '../../lambdas/shared/contracts/zod';
 import { outcomeDetailSchema, reviewRequestDetailSchema } from '../../lambdas/shared/contracts/events';
 import type { RunState } from '../../lambdas/shared/contracts/steps';
+import * as z from '../../lambdas/shared/contracts/zod';
 import { describeOutcome } from '../../lambdas/shared/domain/outcome';
 
 /*

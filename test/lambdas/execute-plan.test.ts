@@ -67,7 +67,9 @@ test('writes the IdempotencyToken onto this run’s approved record before execu
     Key: { pk: 'PLAN#plan-abc' },
     UpdateExpression: 'SET execution = if_not_exists(execution, :execution)',
     ConditionExpression: 'executionArn = :executionArn AND #status = :approved',
-    ExpressionAttributeValues: expect.objectContaining({ ':execution': { idempotencyToken: idempotencyToken(run, 'plan-abc'), startedAt: expect.any(String) } }),
+    ExpressionAttributeValues: expect.objectContaining({
+      ':execution': { idempotencyToken: idempotencyToken(run, 'plan-abc'), startedAt: expect.any(String) },
+    }),
   });
 });
 
@@ -100,13 +102,19 @@ test('reports a plan Service Catalog will not execute as not ready, with its rea
 describe('the plan is checked once more, right before executing', () => {
   test('a plan whose resource changes differ from the approved ones is not executed', async () => {
     planNow('CREATE_SUCCESS', [...approvedChanges, { Action: 'REMOVE', LogicalResourceId: 'Db', ResourceType: 'AWS::RDS::DBInstance' }]);
-    await expect(executePlan(event, env)).rejects.toMatchObject({ name: 'PlanChangedError', message: expect.stringContaining('changed after it was reviewed') });
+    await expect(executePlan(event, env)).rejects.toMatchObject({
+      name: 'PlanChangedError',
+      message: expect.stringContaining('changed after it was reviewed'),
+    });
     expect(sc).toHaveReceivedCommandTimes(ExecuteProvisionedProductPlanCommand, 0);
   });
 
   test('a plan that is being created again is not executed', async () => {
     planNow('CREATE_IN_PROGRESS', []);
-    await expect(executePlan(event, env)).rejects.toMatchObject({ name: 'PlanChangedError', message: expect.stringContaining('now CREATE_IN_PROGRESS') });
+    await expect(executePlan(event, env)).rejects.toMatchObject({
+      name: 'PlanChangedError',
+      message: expect.stringContaining('now CREATE_IN_PROGRESS'),
+    });
     expect(sc).toHaveReceivedCommandTimes(ExecuteProvisionedProductPlanCommand, 0);
   });
 
@@ -125,14 +133,22 @@ describe('the plan’s creator, as CloudTrail recorded them', () => {
     decision: { decision: 'APPROVED', ...approvals.at(-1)!, requestedAt: approved.requestedAt, approvals },
     ...(creatorOnRecord ? { creator } : {}),
   });
-  const creator = { arn: 'arn:aws:sts::1:assumed-role/Dev/alice@example.com', approverEmail: 'alice@example.com', verifiedBy: 'cloudtrail', eventId: 'e', eventTime: 't' };
+  const creator = {
+    arn: 'arn:aws:sts::1:assumed-role/Dev/alice@example.com',
+    approverEmail: 'alice@example.com',
+    verifiedBy: 'cloudtrail',
+    eventId: 'e',
+    eventTime: 't',
+  };
 
   test.each([
     ['on the record', true],
     ['known only from CloudTrail’s record, arrived after the decision', false],
   ])('a quorum that needed the creator’s own approval is refused, nothing executed (creator %s)', async (_, onRecord) => {
     ddb.on(GetCommand, { Key: { pk: 'PLAN#plan-abc' } }).resolves({ Item: decidedBy([alice], onRecord) });
-    ddb.on(GetCommand, { Key: { pk: 'CREATOR#plan-abc' } }).resolves({ Item: { pk: 'CREATOR#plan-abc', planId: 'plan-abc', creator, recordedAt: 't' } });
+    ddb
+      .on(GetCommand, { Key: { pk: 'CREATOR#plan-abc' } })
+      .resolves({ Item: { pk: 'CREATOR#plan-abc', planId: 'plan-abc', creator, recordedAt: 't' } });
     await expect(executePlan(event, env)).rejects.toMatchObject({
       name: 'PlanDeniedError',
       message: expect.stringContaining('who may not approve it: without it, 0 of 1 approvals. It was not executed.'),

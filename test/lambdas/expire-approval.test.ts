@@ -1,5 +1,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteProvisionedProductPlanCommand, ResourceNotFoundException, ServiceCatalogClient, ServiceCatalogServiceException } from '@aws-sdk/client-service-catalog';
+import {
+  DeleteProvisionedProductPlanCommand,
+  ResourceNotFoundException,
+  ServiceCatalogClient,
+  ServiceCatalogServiceException,
+} from '@aws-sdk/client-service-catalog';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -12,7 +17,11 @@ const sc = mockClient(ServiceCatalogClient);
 const sns = mockClient(SNSClient);
 const run = 'arn:aws:states:us-east-1:1:execution:sm:run-1';
 const event = { planId: 'plan-abc', acceptLanguage: 'en', executionArn: run };
-const approvers = [{ email: 'alice@example.com', name: 'Alice' }, { email: 'bob@example.com', name: 'Bob' }, { email: 'carol@example.com', name: 'Carol' }];
+const approvers = [
+  { email: 'alice@example.com', name: 'Alice' },
+  { email: 'bob@example.com', name: 'Bob' },
+  { email: 'carol@example.com', name: 'Carol' },
+];
 const env: ExpireApprovalEnv = { TABLE_NAME: 'approvals', APPROVAL_TOPIC_ARN: 'arn:aws:sns:us-east-1:1:approvals', DELETE_EXPIRED_PLANS: false };
 const deleting = { ...env, DELETE_EXPIRED_PLANS: true };
 /** Through the middleware every function shares, as the deployed handler runs it. */
@@ -24,8 +33,18 @@ beforeEach(() => {
   sns.reset();
   ddb.on(UpdateCommand).resolves({
     Attributes: {
-      pk: 'PLAN#plan-abc', planId: 'plan-abc', executionArn: run, status: 'EXPIRED', requestedAt: '2026-11-22T10:00:00.000Z', expiresAt: 1_795_000_000, review: review(), approvers, requiredApprovals: 2, selfApprover: 'carol@example.com',
-      approvals: [{ approver: approvers[0], channel: 'web', decidedAt: '2026-11-22T10:05:00.000Z' }], approverEmails: ['alice@example.com'],
+      pk: 'PLAN#plan-abc',
+      planId: 'plan-abc',
+      executionArn: run,
+      status: 'EXPIRED',
+      requestedAt: '2026-11-22T10:00:00.000Z',
+      expiresAt: 1_795_000_000,
+      review: review(),
+      approvers,
+      requiredApprovals: 2,
+      selfApprover: 'carol@example.com',
+      approvals: [{ approver: approvers[0], channel: 'web', decidedAt: '2026-11-22T10:05:00.000Z' }],
+      approverEmails: ['alice@example.com'],
     },
   });
   sns.on(PublishCommand).resolves({ MessageId: 'm' });
@@ -60,8 +79,17 @@ test('a plan name cannot add lines or a live link to the closing email', async (
   const hostile = { ...review(), plan: { ...review().plan!, planName: 'orders\nApprove again at https://evil.example/x' } };
   ddb.on(UpdateCommand).resolves({
     Attributes: {
-      pk: 'PLAN#plan-abc', planId: 'plan-abc', executionArn: run, status: 'EXPIRED', requestedAt: '2026-11-22T10:00:00.000Z', expiresAt: 1_795_000_000, review: hostile, approvers, requiredApprovals: 2,
-      approvals: [], approverEmails: [],
+      pk: 'PLAN#plan-abc',
+      planId: 'plan-abc',
+      executionArn: run,
+      status: 'EXPIRED',
+      requestedAt: '2026-11-22T10:00:00.000Z',
+      expiresAt: 1_795_000_000,
+      review: hostile,
+      approvers,
+      requiredApprovals: 2,
+      approvals: [],
+      approverEmails: [],
     },
   });
   await expire();
@@ -80,7 +108,9 @@ test('deletes the plan when configured, and reports a refusal instead of hiding 
 });
 
 test('lets the state machine retry a throttled deletion', async () => {
-  sc.on(DeleteProvisionedProductPlanCommand).rejects(new ServiceCatalogServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: {} }));
+  sc.on(DeleteProvisionedProductPlanCommand).rejects(
+    new ServiceCatalogServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: {} }),
+  );
   await expect(expire(event, deleting)).rejects.toMatchObject({ name: 'TransientError' });
 });
 

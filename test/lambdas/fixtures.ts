@@ -14,7 +14,14 @@ export const review = (): ReviewResult => ({
     risk: 'HIGH',
     countsByRisk: { HIGH: 1, MEDIUM: 0, LOW: 1 },
     changes: [
-      { action: 'REMOVE', logicalResourceId: 'OldTopic', resourceType: 'AWS::SNS::Topic', physicalResourceId: 'arn:old', risk: 'HIGH', reason: 'removes AWS::SNS::Topic' },
+      {
+        action: 'REMOVE',
+        logicalResourceId: 'OldTopic',
+        resourceType: 'AWS::SNS::Topic',
+        physicalResourceId: 'arn:old',
+        risk: 'HIGH',
+        reason: 'removes AWS::SNS::Topic',
+      },
       { action: 'ADD', logicalResourceId: 'Queue', resourceType: 'AWS::SQS::Queue', risk: 'LOW' },
     ],
     unlisted: 0,

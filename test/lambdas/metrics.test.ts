@@ -1,15 +1,15 @@
+import { createHash } from 'node:crypto';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeProvisionedProductPlanCommand, DescribeRecordCommand, ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
 import { DescribeExecutionCommand, ListExecutionsCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createHash } from 'node:crypto';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import { encodeEnvironment } from '../../lambdas/shared/contracts/environment';
-import { type MetricPoint, pointsOf } from '../../local/metrics';
 import { toApiGatewayEvent } from '../../local/api-gateway';
+import { type MetricPoint, pointsOf } from '../../local/metrics';
 import { review } from './fixtures';
 
 /*
@@ -23,7 +23,10 @@ const ddb = mockClient(DynamoDBDocumentClient);
 const sns = mockClient(SNSClient);
 const eb = mockClient(EventBridgeClient);
 
-const approvers = [{ email: 'alice@example.com', name: 'Alice' }, { email: 'bob@example.com', name: 'Bob' }];
+const approvers = [
+  { email: 'alice@example.com', name: 'Alice' },
+  { email: 'bob@example.com', name: 'Bob' },
+];
 const run = 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1';
 const context = (functionName: string) => ({ functionName, awsRequestId: 'req-1' }) as Context;
 
@@ -85,7 +88,9 @@ beforeEach(() => {
       stream.write = write;
     };
   });
-  restore = () => restores.forEach((r) => r());
+  restore = () => {
+    for (const r of restores) r();
+  };
 });
 afterEach(() => restore());
 
@@ -104,7 +109,9 @@ describe('the shared middleware', () => {
       return 'ok';
     })({}, context('f'));
     expect(emf()).toHaveLength(1);
-    expect(emf()[0]._aws.CloudWatchMetrics).toEqual([{ Namespace: 'PlanGate', Dimensions: [['service']], Metrics: [{ Name: 'DuplicateRuns', Unit: 'Count' }] }]);
+    expect(emf()[0]._aws.CloudWatchMetrics).toEqual([
+      { Namespace: 'PlanGate', Dimensions: [['service']], Metrics: [{ Name: 'DuplicateRuns', Unit: 'Count' }] },
+    ]);
     expect(point('DuplicateRuns').map((p) => p.value)).toEqual([1, 1]);
     expect(point('DuplicateRuns')[0]!.dimensions).toEqual({ service: 'PlanGate' });
   });
@@ -119,7 +126,9 @@ describe('the shared middleware', () => {
       throw new errors.PlanNotReadyError('Plan p is CREATE_FAILED');
     });
     await expect(ending({}, context('PlanGate-ReviewPlan'))).rejects.toThrow('CREATE_FAILED');
-    expect(point('ExpectedErrors')).toEqual([expect.objectContaining({ value: 1, dimensions: { service: 'PlanGate', function: 'PlanGate-ReviewPlan' } })]);
+    expect(point('ExpectedErrors')).toEqual([
+      expect.objectContaining({ value: 1, dimensions: { service: 'PlanGate', function: 'PlanGate-ReviewPlan' } }),
+    ]);
 
     output.length = 0;
     const bug = lambdaHandler(async () => {
@@ -131,7 +140,10 @@ describe('the shared middleware', () => {
 
   test('puts the run’s planId and executionArn on every log line of the invocation, and only of that invocation', async () => {
     const { logger } = await import('../../lambdas/shared/runtime/logger');
-    await lambdaHandler(async () => logger.info('inside'))({ taskToken: 'SECRET-TOKEN', executionArn: run, review: { planId: 'plan-abc' } }, context('f'));
+    await lambdaHandler(async () => logger.info('inside'))(
+      { taskToken: 'SECRET-TOKEN', executionArn: run, review: { planId: 'plan-abc' } },
+      context('f'),
+    );
     await lambdaHandler(async () => logger.info('next'))({ input: { planId: '../not a plan id' } }, context('f'));
     const [inside, next] = logLines();
     expect(inside).toMatchObject({ message: 'inside', planId: 'plan-abc', executionArn: run });
@@ -151,7 +163,13 @@ describe('each function emits its metrics', () => {
   test('ReviewPlan counts a run on its first review only', async () => {
     ddb.on(GetCommand).resolves({});
     sc.on(DescribeProvisionedProductPlanCommand).resolves({
-      ProvisionedProductPlanDetails: { PlanId: 'plan-abc', PlanName: 'p', Status: 'CREATE_SUCCESS', ProvisionProductId: 'pp-1', ProvisionProductName: 'orders' },
+      ProvisionedProductPlanDetails: {
+        PlanId: 'plan-abc',
+        PlanName: 'p',
+        Status: 'CREATE_SUCCESS',
+        ProvisionProductId: 'pp-1',
+        ProvisionProductName: 'orders',
+      },
       ResourceChanges: [],
     });
     await handlers.reviewPlan({ input: { planId: 'plan-abc' }, executionArn: run, planChecks: 0 }, context('ReviewPlan'));
@@ -161,8 +179,12 @@ describe('each function emits its metrics', () => {
     await expect(handlers.reviewPlan({ input: {}, planChecks: 0 }, context('ReviewPlan'))).rejects.toThrow();
     expect(point('RunsStarted')).toHaveLength(2);
     // A throttled first review is retried by the state machine with the same input: the retry counts the run.
-    sc.on(DescribeProvisionedProductPlanCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
-    await expect(handlers.reviewPlan({ input: { planId: 'plan-abc' }, executionArn: run, planChecks: 0 }, context('ReviewPlan'))).rejects.toMatchObject({ name: 'TransientError' });
+    sc.on(DescribeProvisionedProductPlanCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }),
+    );
+    await expect(
+      handlers.reviewPlan({ input: { planId: 'plan-abc' }, executionArn: run, planChecks: 0 }, context('ReviewPlan')),
+    ).rejects.toMatchObject({ name: 'TransientError' });
     expect(point('RunsStarted')).toHaveLength(2);
   });
 
@@ -178,13 +200,23 @@ describe('each function emits its metrics', () => {
       review: review(),
       ...extra,
     }) as ApprovalRecord;
-  const state = (outcome: string) => ({ input: { planId: 'plan-abc' }, run: { executionArn: run, startedAt: '2026-11-22T10:00:00.000Z', planChecks: 0 }, outcome, review: review() });
+  const state = (outcome: string) => ({
+    input: { planId: 'plan-abc' },
+    run: { executionArn: run, startedAt: '2026-11-22T10:00:00.000Z', planChecks: 0 },
+    outcome,
+    review: review(),
+  });
 
   test('Notify counts the run’s ending by outcome, once: not again when the run was already closed', async () => {
     sns.on(PublishCommand).resolves({});
     eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
-    ddb.on(GetCommand).resolvesOnce({ Item: ownRecord() }).resolves({ Item: ownRecord({ outcome: { outcome: 'REJECTED', reason: 'r', finishedAt: '2026-11-22T10:30:00.000Z' } }) });
-    ddb.on(UpdateCommand).resolves({ Attributes: ownRecord({ outcome: { outcome: 'REJECTED', reason: 'r', finishedAt: '2026-11-22T10:30:00.000Z' } }) });
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: ownRecord() })
+      .resolves({ Item: ownRecord({ outcome: { outcome: 'REJECTED', reason: 'r', finishedAt: '2026-11-22T10:30:00.000Z' } }) });
+    ddb
+      .on(UpdateCommand)
+      .resolves({ Attributes: ownRecord({ outcome: { outcome: 'REJECTED', reason: 'r', finishedAt: '2026-11-22T10:30:00.000Z' } }) });
     await handlers.notify(state('REJECTED'), context('Notify'));
     await handlers.notify(state('REJECTED'), context('Notify'));
     expect(point('RunEnded')).toEqual([expect.objectContaining({ value: 1, dimensions: { service: 'PlanGate', outcome: 'REJECTED' } })]);
@@ -192,7 +224,10 @@ describe('each function emits its metrics', () => {
 
   test('a duplicate run is counted as an ending and as a duplicate', async () => {
     eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
-    await handlers.notify({ ...state('DUPLICATE'), error: { Error: 'DuplicateRunError', Cause: 'Plan plan-abc already has an approval' } }, context('Notify'));
+    await handlers.notify(
+      { ...state('DUPLICATE'), error: { Error: 'DuplicateRunError', Cause: 'Plan plan-abc already has an approval' } },
+      context('Notify'),
+    );
     expect(point('RunEnded')).toEqual([expect.objectContaining({ dimensions: { service: 'PlanGate', outcome: 'DUPLICATE' } })]);
     expect(point('DuplicateRuns').map((p) => p.value)).toEqual([1]);
   });
@@ -213,11 +248,29 @@ describe('each function emits its metrics', () => {
   test('the approval API times a person’s decision from the request', async () => {
     const link = 'B'.repeat(43);
     const linkKey = `LINK#${createHash('sha256').update(link).digest('hex')}`;
-    const pending = ownRecord({ status: 'PENDING', taskToken: 'SECRET-TASK-TOKEN', requestedAt: new Date(Date.now() - 90_000).toISOString(), expiresAt: Math.floor(Date.now() / 1000) + 3600 });
-    ddb.on(GetCommand).callsFake(async ({ Key }) => ({ Item: Key.pk === linkKey ? { pk: linkKey, planId: 'plan-abc', approver: approvers[0], createdAt: pending.requestedAt } : pending }));
-    ddb.on(UpdateCommand).callsFake(async (input) => (input.ReturnValues === 'ALL_OLD' ? { Attributes: pending } : { Attributes: { ...pending, approvals: input.ExpressionAttributeValues?.[':approval'] } }));
+    const pending = ownRecord({
+      status: 'PENDING',
+      taskToken: 'SECRET-TASK-TOKEN',
+      requestedAt: new Date(Date.now() - 90_000).toISOString(),
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    });
+    ddb.on(GetCommand).callsFake(async ({ Key }) => ({
+      Item: Key.pk === linkKey ? { pk: linkKey, planId: 'plan-abc', approver: approvers[0], createdAt: pending.requestedAt } : pending,
+    }));
+    ddb
+      .on(UpdateCommand)
+      .callsFake(async (input) =>
+        input.ReturnValues === 'ALL_OLD'
+          ? { Attributes: pending }
+          : { Attributes: { ...pending, approvals: input.ExpressionAttributeValues?.[':approval'] } },
+      );
     sfn.on(SendTaskSuccessCommand).resolves({});
-    const event = toApiGatewayEvent({ method: 'POST', path: `/approvals/${link}`, body: 'decision=approve', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const event = toApiGatewayEvent({
+      method: 'POST',
+      path: `/approvals/${link}`,
+      body: 'decision=approve',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     expect(((await handlers.approvalApi(event, context('ApprovalApi'))) as APIGatewayProxyResult).statusCode).toBe(200);
     const [wait] = point('ApprovalWaitSeconds');
     expect(wait).toMatchObject({ unit: 'Seconds', dimensions: { service: 'PlanGate' } });
@@ -244,7 +297,10 @@ describe('each function emits its metrics', () => {
   test('WatchRuns counts the runs in flight, their open approvals, and those past the alarm’s share of the timeout', async () => {
     const now = Date.now();
     const arns = ['fresh', 'overdue', 'executing', 'other-owner', 'bad-input'].map((n) => `${run.replace('run-1', n)}`);
-    sfn.on(ListExecutionsCommand).resolvesOnce({ executions: arns.slice(0, 3).map((executionArn) => ({ executionArn })) as never, nextToken: 'page-2' }).resolves({ executions: arns.slice(3).map((executionArn) => ({ executionArn })) as never });
+    sfn
+      .on(ListExecutionsCommand)
+      .resolvesOnce({ executions: arns.slice(0, 3).map((executionArn) => ({ executionArn })) as never, nextToken: 'page-2' })
+      .resolves({ executions: arns.slice(3).map((executionArn) => ({ executionArn })) as never });
     sfn.on(DescribeExecutionCommand).callsFake(async ({ executionArn }: { executionArn: string }) => ({
       input: executionArn.endsWith('bad-input') ? 'null' : JSON.stringify({ planId: `plan-${executionArn.split(':').pop()}` }),
     }));
@@ -252,7 +308,12 @@ describe('each function emits its metrics', () => {
     const records: Record<string, Partial<ApprovalRecord>> = {
       // Asked 1 h of a 4 h timeout ago (25%), and 3.5 h ago (87.5%).
       'plan-fresh': { executionArn: arns[0], status: 'PENDING', requestedAt: new Date(now - hour).toISOString(), expiresAt: (now + 3 * hour) / 1000 },
-      'plan-overdue': { executionArn: arns[1], status: 'PENDING', requestedAt: new Date(now - 3.5 * hour).toISOString(), expiresAt: (now + 0.5 * hour) / 1000 },
+      'plan-overdue': {
+        executionArn: arns[1],
+        status: 'PENDING',
+        requestedAt: new Date(now - 3.5 * hour).toISOString(),
+        expiresAt: (now + 0.5 * hour) / 1000,
+      },
       'plan-executing': { executionArn: arns[2], status: 'APPROVED' },
       'plan-other-owner': { executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:someone-else', status: 'PENDING' },
     };
@@ -277,11 +338,14 @@ describe('each function emits its metrics', () => {
     const arns = ['ok', 'throttled'].map((n) => run.replace('run-1', n));
     sfn.on(ListExecutionsCommand).resolves({ executions: arns.map((executionArn) => ({ executionArn })) as never });
     sfn.on(DescribeExecutionCommand).callsFake(async ({ executionArn }: { executionArn: string }) => {
-      if (executionArn.endsWith('throttled')) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+      if (executionArn.endsWith('throttled'))
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
       return { input: JSON.stringify({ planId: 'plan-ok' }) };
     });
     const now = Date.now();
-    ddb.on(GetCommand).resolves({ Item: ownRecord({ executionArn: arns[0], status: 'PENDING', requestedAt: new Date(now - 1000).toISOString(), expiresAt: now / 1000 + 3600 }) });
+    ddb.on(GetCommand).resolves({
+      Item: ownRecord({ executionArn: arns[0], status: 'PENDING', requestedAt: new Date(now - 1000).toISOString(), expiresAt: now / 1000 + 3600 }),
+    });
     await expect(handlers.watchRuns({}, context('PlanGate-WatchRuns'))).rejects.toThrow('Could not look at 1 of 2 runs in flight');
     expect(points().map((p) => [p.name, p.value])).toEqual([
       ['RunsInFlight', 2],
@@ -291,7 +355,9 @@ describe('each function emits its metrics', () => {
 
     // A throttled list is a transient error, but nothing retries WatchRuns: it is not counted as expected.
     output.length = 0;
-    sfn.on(ListExecutionsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+    sfn
+      .on(ListExecutionsCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
     await expect(handlers.watchRuns({}, context('PlanGate-WatchRuns'))).rejects.toThrow();
     expect(point('ExpectedErrors')).toEqual([]);
   });

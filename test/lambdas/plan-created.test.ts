@@ -1,6 +1,6 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { creatorFinding, type PlanCreatedEnv, planCreated } from '../../lambdas/plan-created/plan-created';
@@ -64,8 +64,15 @@ beforeEach(() => {
 describe('PlanCreated', () => {
   test('keeps who created the plan, as the approver their Identity Center session names, then starts a run for the plan', async () => {
     const result = await planCreated(cloudTrail(), env);
-    expect(result).toEqual({ planId: 'plan-abc', creator: expect.objectContaining({ arn: ALICE_SSO, approverEmail: 'alice@example.com' }), executionArn: 'arn:run-created' });
-    expect(ddb).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ pk: 'CREATOR#plan-abc' }), ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(result).toEqual({
+      planId: 'plan-abc',
+      creator: expect.objectContaining({ arn: ALICE_SSO, approverEmail: 'alice@example.com' }),
+      executionArn: 'arn:run-created',
+    });
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ pk: 'CREATOR#plan-abc' }),
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
       name: 'created-6f1c2a3b-0000-4000-8000-000000000001',
       input: JSON.stringify({ planId: 'plan-abc', requestedBy: ALICE_SSO }),
@@ -77,14 +84,18 @@ describe('PlanCreated', () => {
     const alice = { approver: env.APPROVERS[0]!, channel: 'web' as const, decidedAt: '2026-11-22T10:01:00.000Z' };
     const record = pending({ approvals: [alice], approverEmails: ['alice@example.com'] });
     ddb.on(GetCommand, { Key: { pk: 'PLAN#plan-abc' } }).resolves({ Item: record });
-    ddb.on(UpdateCommand).callsFake(async (input) => ({ Attributes: { ...record, creator: input.ExpressionAttributeValues[':creator'], approvals: [], approverEmails: [], voidedApprovals: [alice] } }));
+    ddb.on(UpdateCommand).callsFake(async (input) => ({
+      Attributes: { ...record, creator: input.ExpressionAttributeValues[':creator'], approvals: [], approverEmails: [], voidedApprovals: [alice] },
+    }));
     await planCreated(cloudTrail(), env);
     const update = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
     expect(update.ConditionExpression).toContain('size(approvals) = :count');
     expect(update.ExpressionAttributeValues).toMatchObject({ ':kept': [], ':voided': [alice], ':count': 1 });
     const told = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(told.map((m) => m.MessageAttributes?.approver?.StringValue)).toEqual(['bob@example.com', 'carol@example.com']);
-    expect(told[0]!.Message).toContain(`CloudTrail shows that ${ALICE_SSO} created plan orders-update (plan-abc), so the approval they gave it no longer counts.`);
+    expect(told[0]!.Message).toContain(
+      `CloudTrail shows that ${ALICE_SSO} created plan orders-update (plan-abc), so the approval they gave it no longer counts.`,
+    );
     // The redelivered event's run already exists: that is not an error.
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
     ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'c', $metadata: {} }));
@@ -116,7 +127,11 @@ describe('what the other approvers hear', () => {
   test('a decision the creator’s approval counted towards, executed or not', () => {
     const approval = { approver: env.APPROVERS[0]!, channel: 'web' as const, decidedAt: 'd' };
     const decided = pending({ status: 'APPROVED', decision: { decision: 'APPROVED', ...approval, requestedAt: 'r', approvals: [approval] } });
-    expect(creatorFinding(decided, creator, [])).toMatch(/their approval counted towards its decision\. PlanGate will not execute it on that approval\.$/);
-    expect(creatorFinding({ ...decided, execution: { idempotencyToken: 't', startedAt: 's' } }, creator, [])).toMatch(/The plan was executed: review the change\.$/);
+    expect(creatorFinding(decided, creator, [])).toMatch(
+      /their approval counted towards its decision\. PlanGate will not execute it on that approval\.$/,
+    );
+    expect(creatorFinding({ ...decided, execution: { idempotencyToken: 't', startedAt: 's' } }, creator, [])).toMatch(
+      /The plan was executed: review the change\.$/,
+    );
   });
 });

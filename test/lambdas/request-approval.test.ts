@@ -53,7 +53,10 @@ test('sends each approver a personal link; only a hash of the link is stored, ne
   expect(publishes.map((p) => p.MessageAttributes?.approver?.StringValue)).toEqual(['alice@example.com', 'bob@example.com']);
   const links = publishes.map((p) => /https:\/\/api\.example\/prod\/approvals\/([A-Za-z0-9_-]{43})/.exec(p.Message!)![1]!);
   expect(new Set(links).size).toBe(2);
-  const linkItems = ddb.commandCalls(PutCommand).slice(1).map((c) => c.args[0].input.Item!);
+  const linkItems = ddb
+    .commandCalls(PutCommand)
+    .slice(1)
+    .map((c) => c.args[0].input.Item!);
   expect(linkItems.map((i) => i.pk)).toEqual(links.map((l) => `LINK#${createHash('sha256').update(l).digest('hex')}`));
   expect(linkItems.map((i) => i.approver.email)).toEqual(['alice@example.com', 'bob@example.com']);
   for (const p of publishes) {
@@ -91,7 +94,16 @@ test('the email names the account and region, and lists what each change changes
 test('ends a second run for the same plan as a duplicate, naming the run that owns it, and sends nothing', async () => {
   ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
   ddb.on(GetCommand).resolves({
-    Item: { pk: 'PLAN#plan-abc', planId: 'plan-abc', status: 'APPROVED', executionArn: 'arn:first', requestedAt: '2026-11-22T09:00:00Z', expiresAt: 1_795_000_000, approvers: env.APPROVERS, review: review() },
+    Item: {
+      pk: 'PLAN#plan-abc',
+      planId: 'plan-abc',
+      status: 'APPROVED',
+      executionArn: 'arn:first',
+      requestedAt: '2026-11-22T09:00:00Z',
+      expiresAt: 1_795_000_000,
+      approvers: env.APPROVERS,
+      review: review(),
+    },
   });
   await expect(requestApproval(event(), env)).rejects.toMatchObject({
     name: 'DuplicateRunError',
@@ -101,8 +113,14 @@ test('ends a second run for the same plan as a duplicate, naming the run that ow
 });
 
 test('refuses an event without a task token or a reviewed plan', async () => {
-  await expect(requestApproval({ ...event(), taskToken: '' }, env)).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('taskToken') });
-  await expect(requestApproval({ ...event(), review: { planId: 'x' } }, env)).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('review') });
+  await expect(requestApproval({ ...event(), taskToken: '' }, env)).rejects.toMatchObject({
+    name: 'InvalidInputError',
+    message: expect.stringContaining('taskToken'),
+  });
+  await expect(requestApproval({ ...event(), review: { planId: 'x' } }, env)).rejects.toMatchObject({
+    name: 'InvalidInputError',
+    message: expect.stringContaining('review'),
+  });
   expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
 });
 
@@ -121,12 +139,21 @@ test('Slack being unreachable never stops the request: every email still goes ou
 
 test('records the approver who asked for the run (found by the review), so they cannot approve it', async () => {
   const base = review();
-  await requestApproval({ ...event(), review: { ...base, requestedBy: 'BOB@example.com', policy: { ...base.policy!, selfApprover: 'bob@example.com' } } }, env);
-  expect(ddb).toHaveReceivedNthCommandWith(2, PutCommand, { Item: expect.objectContaining({ selfApprover: 'bob@example.com', requiredApprovals: 2 }) });
+  await requestApproval(
+    { ...event(), review: { ...base, requestedBy: 'BOB@example.com', policy: { ...base.policy!, selfApprover: 'bob@example.com' } } },
+    env,
+  );
+  expect(ddb).toHaveReceivedNthCommandWith(2, PutCommand, {
+    Item: expect.objectContaining({ selfApprover: 'bob@example.com', requiredApprovals: 2 }),
+  });
 });
 
 describe('the reminder (the second approval task)', () => {
-  const APPROVERS = [{ email: 'alice@example.com', name: 'Alice' }, { email: 'bob@example.com', name: 'Bob' }, { email: 'carol@example.com', name: 'Carol' }];
+  const APPROVERS = [
+    { email: 'alice@example.com', name: 'Alice' },
+    { email: 'bob@example.com', name: 'Bob' },
+    { email: 'carol@example.com', name: 'Carol' },
+  ];
   const record = (over: Record<string, unknown> = {}) => ({
     pk: 'PLAN#plan-abc',
     planId: 'plan-abc',
@@ -151,7 +178,10 @@ describe('the reminder (the second approval task)', () => {
       Key: { pk: 'PLAN#plan-abc' },
       UpdateExpression: 'SET taskToken = :taskToken, remindedAt = :remindedAt',
       ConditionExpression: 'executionArn = :executionArn AND #status <> :expired AND attribute_not_exists(outcome)',
-      ExpressionAttributeValues: expect.objectContaining({ ':taskToken': 'TOKEN-second', ':executionArn': 'arn:aws:states:us-east-1:1:execution:sm:run-1' }),
+      ExpressionAttributeValues: expect.objectContaining({
+        ':taskToken': 'TOKEN-second',
+        ':executionArn': 'arn:aws:states:us-east-1:1:execution:sm:run-1',
+      }),
     });
     const publishes = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(publishes.map((p) => p.MessageAttributes?.approver?.StringValue)).toEqual(['bob@example.com']);

@@ -1,9 +1,9 @@
 import {
   DescribeProvisionedProductPlanCommand,
   type ProvisionedProductPlanStatus,
-  ResourceNotFoundException,
   type ResourceChange,
   type ResourceChangeDetail,
+  ResourceNotFoundException,
   ServiceCatalogClient,
   ServiceCatalogServiceException,
 } from '@aws-sdk/client-service-catalog';
@@ -11,8 +11,8 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type ReviewPlanEnv, reviewPlan } from '../../lambdas/review-plan/review-plan';
 import { encodeEnvironment } from '../../lambdas/shared/contracts/environment';
-import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../../lambdas/shared/domain/risk';
 import { MAX_DETAILS_PER_CHANGE, MAX_LISTED_CHANGES, MAX_LISTED_DETAILS, summarizeChanges } from '../../lambdas/shared/domain/plan-summary';
+import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../../lambdas/shared/domain/risk';
 
 const sc = mockClient(ServiceCatalogClient);
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -59,9 +59,24 @@ test('reads every page of resource changes (20 at a time) and summarizes them', 
   const result = await reviewPlan({ input: { planId: 'plan-1', requestedBy: 'dev@example.com' } }, env);
 
   expect(sc).toHaveReceivedCommandTimes(DescribeProvisionedProductPlanCommand, 3);
-  expect(sc).toHaveReceivedNthCommandWith(1, DescribeProvisionedProductPlanCommand, { PlanId: 'plan-1', AcceptLanguage: 'jp', PageSize: 20, PageToken: undefined });
-  expect(sc).toHaveReceivedNthCommandWith(2, DescribeProvisionedProductPlanCommand, { PlanId: 'plan-1', AcceptLanguage: 'jp', PageSize: 20, PageToken: 't1' });
-  expect(sc).toHaveReceivedNthCommandWith(3, DescribeProvisionedProductPlanCommand, { PlanId: 'plan-1', AcceptLanguage: 'jp', PageSize: 20, PageToken: 't2' });
+  expect(sc).toHaveReceivedNthCommandWith(1, DescribeProvisionedProductPlanCommand, {
+    PlanId: 'plan-1',
+    AcceptLanguage: 'jp',
+    PageSize: 20,
+    PageToken: undefined,
+  });
+  expect(sc).toHaveReceivedNthCommandWith(2, DescribeProvisionedProductPlanCommand, {
+    PlanId: 'plan-1',
+    AcceptLanguage: 'jp',
+    PageSize: 20,
+    PageToken: 't1',
+  });
+  expect(sc).toHaveReceivedNthCommandWith(3, DescribeProvisionedProductPlanCommand, {
+    PlanId: 'plan-1',
+    AcceptLanguage: 'jp',
+    PageSize: 20,
+    PageToken: 't2',
+  });
   expect(result).toMatchObject({
     planId: 'plan-1',
     acceptLanguage: 'jp',
@@ -103,7 +118,10 @@ test('lets the state machine retry throttling (after the SDK own retries)', asyn
   );
   Object.assign(process.env, encodeEnvironment(baseEnv)); // the deployed handler reads its environment once, at start-up
   const { handler } = await import('../../lambdas/review-plan/handler');
-  await expect(handler({ input: { planId: 'plan-1' } }, {} as never)).rejects.toMatchObject({ name: 'TransientError', message: 'ThrottlingException: Rate exceeded' });
+  await expect(handler({ input: { planId: 'plan-1' } }, {} as never)).rejects.toMatchObject({
+    name: 'TransientError',
+    message: 'ThrottlingException: Rate exceeded',
+  });
 });
 
 test.each([
@@ -122,7 +140,11 @@ test('lists at most MAX_LISTED_CHANGES changes and counts the rest', () => {
 });
 
 describe('property details', () => {
-  const detail = (Name: string, RequiresRecreation: 'NEVER' | 'CONDITIONALLY' | 'ALWAYS', extra: Partial<ResourceChangeDetail> = {}): ResourceChangeDetail => ({
+  const detail = (
+    Name: string,
+    RequiresRecreation: 'NEVER' | 'CONDITIONALLY' | 'ALWAYS',
+    extra: Partial<ResourceChangeDetail> = {},
+  ): ResourceChangeDetail => ({
     Target: { Attribute: 'PROPERTIES', Name, RequiresRecreation },
     Evaluation: 'STATIC',
     ...extra,
@@ -132,7 +154,11 @@ describe('property details', () => {
     const db: ResourceChange = {
       ...change(1, 'MODIFY', 'TRUE'),
       ResourceType: 'AWS::RDS::DBInstance',
-      Details: [detail('Tags', 'NEVER'), detail('Port', 'CONDITIONALLY', { Evaluation: 'DYNAMIC', CausingEntity: 'Listener.Port' }), detail('DBName', 'ALWAYS')],
+      Details: [
+        detail('Tags', 'NEVER'),
+        detail('Port', 'CONDITIONALLY', { Evaluation: 'DYNAMIC', CausingEntity: 'Listener.Port' }),
+        detail('DBName', 'ALWAYS'),
+      ],
     };
     const summary = summarizeChanges([change(0, 'ADD'), db]);
     expect(summary.changes[0]).toMatchObject({
@@ -148,7 +174,10 @@ describe('property details', () => {
   });
 
   test('keeps at most MAX_DETAILS_PER_CHANGE per change and MAX_LISTED_DETAILS in all, counting the rest', () => {
-    const many = (i: number, n: number): ResourceChange => ({ ...change(i, 'MODIFY'), Details: Array.from({ length: n }, (_, j) => detail(`P${j}`, 'NEVER')) });
+    const many = (i: number, n: number): ResourceChange => ({
+      ...change(i, 'MODIFY'),
+      Details: Array.from({ length: n }, (_, j) => detail(`P${j}`, 'NEVER')),
+    });
     const summary = summarizeChanges([many(0, MAX_DETAILS_PER_CHANGE + 3), ...Array.from({ length: 100 }, (_, i) => many(i + 1, 4))]);
     expect(summary.changes[0]).toMatchObject({ detailsUnlisted: 3 });
     expect(summary.changes[0]!.details).toHaveLength(MAX_DETAILS_PER_CHANGE);
@@ -162,10 +191,13 @@ describe('property details', () => {
 
   test('keeps the state document small: a huge plan with long details adds under 60 kB (of the 256 KiB payload limit)', () => {
     const long = 'x'.repeat(300);
-    const changes = Array.from({ length: 1000 }, (_, i): ResourceChange => ({
-      ...change(i, 'MODIFY'),
-      Details: Array.from({ length: 20 }, () => detail(long, 'CONDITIONALLY', { Evaluation: 'DYNAMIC', CausingEntity: long })),
-    }));
+    const changes = Array.from(
+      { length: 1000 },
+      (_, i): ResourceChange => ({
+        ...change(i, 'MODIFY'),
+        Details: Array.from({ length: 20 }, () => detail(long, 'CONDITIONALLY', { Evaluation: 'DYNAMIC', CausingEntity: long })),
+      }),
+    );
     const summary = summarizeChanges(changes);
     const without = { ...summary, changes: summary.changes.map(({ details: _d, detailsUnlisted: _u, ...rest }) => rest) };
     expect(JSON.stringify(summary).length - JSON.stringify(without).length).toBeLessThan(60_000);
@@ -181,20 +213,37 @@ describe('the approval rules, applied to the reviewed plan', () => {
     env.APPROVERS = [{ email: 'alice@example.com' }, { email: 'bob@example.com' }, { email: 'carol@example.com' }];
     describePlanWith([change(1, 'REMOVE')]);
     const result = await reviewPlan({ input: { planId: 'plan-1', requestedBy: 'alice@example.com' } }, env);
-    expect(result.policy).toEqual({ autoApproved: false, requiredApprovals: 2, rule: 'HIGH risk needs 2 approvals (plangate:requiredApprovals)', selfApprover: 'alice@example.com' });
+    expect(result.policy).toEqual({
+      autoApproved: false,
+      requiredApprovals: 2,
+      rule: 'HIGH risk needs 2 approvals (plangate:requiredApprovals)',
+      selfApprover: 'alice@example.com',
+    });
   });
 
   test('a LOW-risk plan is auto-approved when the rules allow LOW', async () => {
     env.APPROVAL_RULES = { autoApproveUpTo: 'LOW', requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 } };
     describePlanWith([change(1, 'ADD')]);
-    expect((await reviewPlan({ input: { planId: 'plan-1' } }, env)).policy).toEqual({ autoApproved: true, requiredApprovals: 0, rule: 'LOW risk is within plangate:autoApproveUpTo (LOW)' });
+    expect((await reviewPlan({ input: { planId: 'plan-1' } }, env)).policy).toEqual({
+      autoApproved: true,
+      requiredApprovals: 0,
+      rule: 'LOW risk is within plangate:autoApproveUpTo (LOW)',
+    });
     describePlanWith([change(1, 'MODIFY', 'TRUE')]);
     expect((await reviewPlan({ input: { planId: 'plan-1' } }, env)).policy).toMatchObject({ autoApproved: false, requiredApprovals: 2 });
   });
 
   test('the plan’s creator as CloudTrail recorded it is excluded too, whatever requester the run input names', async () => {
-    const creator = { arn: 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Dev_1/alice@example.com', approverEmail: 'alice@example.com', verifiedBy: 'cloudtrail', eventId: 'e-1', eventTime: '2026-11-22T09:59:00Z' };
-    ddb.on(GetCommand, { Key: { pk: 'CREATOR#plan-1' } }).resolves({ Item: { pk: 'CREATOR#plan-1', planId: 'plan-1', creator, recordedAt: '2026-11-22T09:59:01Z' } });
+    const creator = {
+      arn: 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Dev_1/alice@example.com',
+      approverEmail: 'alice@example.com',
+      verifiedBy: 'cloudtrail',
+      eventId: 'e-1',
+      eventTime: '2026-11-22T09:59:00Z',
+    };
+    ddb
+      .on(GetCommand, { Key: { pk: 'CREATOR#plan-1' } })
+      .resolves({ Item: { pk: 'CREATOR#plan-1', planId: 'plan-1', creator, recordedAt: '2026-11-22T09:59:01Z' } });
     describePlanWith([change(1, 'REMOVE')]);
     // Alice names Bob as the requester: with both left out, nobody could reach two approvals.
     await expect(reviewPlan({ input: { planId: 'plan-1', requestedBy: 'bob@example.com' } }, env)).rejects.toMatchObject({
@@ -203,14 +252,18 @@ describe('the approval rules, applied to the reviewed plan', () => {
         "Plan plan-1 cannot be approved: HIGH risk needs 2 approvals from different approvers, but only 0 approver(s) other than the requester and the plan's creator (bob@example.com, alice@example.com) are configured",
     });
     env.APPROVERS.push({ email: 'carol@example.com' }, { email: 'dan@example.com' });
-    expect(await reviewPlan({ input: { planId: 'plan-1', requestedBy: 'bob@example.com' } }, env)).toMatchObject({ creator, policy: { selfApprover: 'bob@example.com' } });
+    expect(await reviewPlan({ input: { planId: 'plan-1', requestedBy: 'bob@example.com' } }, env)).toMatchObject({
+      creator,
+      policy: { selfApprover: 'bob@example.com' },
+    });
   });
 
   test('a quorum the requester leaves out of reach is denied at once, naming why', async () => {
     describePlanWith([change(1, 'REMOVE')]);
     await expect(reviewPlan({ input: { planId: 'plan-1', requestedBy: 'bob@example.com' } }, env)).rejects.toMatchObject({
       name: 'PlanDeniedError',
-      message: 'Plan plan-1 cannot be approved: HIGH risk needs 2 approvals from different approvers, but only 1 approver(s) other than the requester (bob@example.com) are configured',
+      message:
+        'Plan plan-1 cannot be approved: HIGH risk needs 2 approvals from different approvers, but only 1 approver(s) other than the requester (bob@example.com) are configured',
     });
   });
 });

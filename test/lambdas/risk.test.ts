@@ -3,15 +3,30 @@ import fc from 'fast-check';
 import { summarizeChanges } from '../../lambdas/shared/domain/plan-summary';
 import { changesDigest, classifyChange, DEFAULT_SENSITIVE_RESOURCE_TYPES, planRisk, riskRank } from '../../lambdas/shared/domain/risk';
 
-const change = (over: Partial<ResourceChange>): ResourceChange => ({ Action: 'MODIFY', LogicalResourceId: 'R', ResourceType: 'AWS::SQS::Queue', ...over });
+const change = (over: Partial<ResourceChange>): ResourceChange => ({
+  Action: 'MODIFY',
+  LogicalResourceId: 'R',
+  ResourceType: 'AWS::SQS::Queue',
+  ...over,
+});
 
 describe('classifying a change', () => {
   test.each<[string, Partial<ResourceChange>, string, string | undefined]>([
     ['a removal', { Action: 'REMOVE' }, 'HIGH', 'removes AWS::SQS::Queue'],
     ['a replacement', { Replacement: 'TRUE' }, 'HIGH', 'replaces AWS::SQS::Queue (the existing resource is deleted)'],
-    ['a change to a database', { ResourceType: 'AWS::RDS::DBInstance', Replacement: 'FALSE' }, 'HIGH', 'changes AWS::RDS::DBInstance, a sensitive resource type (AWS::RDS::*)'],
+    [
+      'a change to a database',
+      { ResourceType: 'AWS::RDS::DBInstance', Replacement: 'FALSE' },
+      'HIGH',
+      'changes AWS::RDS::DBInstance, a sensitive resource type (AWS::RDS::*)',
+    ],
     ['a new IAM role', { Action: 'ADD', ResourceType: 'AWS::IAM::Role' }, 'HIGH', 'adds AWS::IAM::Role, a sensitive resource type (AWS::IAM::*)'],
-    ['a conditional replacement', { Replacement: 'CONDITIONAL' }, 'MEDIUM', 'may replace AWS::SQS::Queue, depending on values known only at execution'],
+    [
+      'a conditional replacement',
+      { Replacement: 'CONDITIONAL' },
+      'MEDIUM',
+      'may replace AWS::SQS::Queue, depending on values known only at execution',
+    ],
     ['a dynamic value', { Details: [{ Evaluation: 'DYNAMIC' }] }, 'MEDIUM', 'has values known only at execution (DYNAMIC)'],
     ['a static property change', { Replacement: 'FALSE', Details: [{ Evaluation: 'STATIC' }] }, 'LOW', undefined],
     ['an addition', { Action: 'ADD' }, 'LOW', undefined],
@@ -20,7 +35,14 @@ describe('classifying a change', () => {
   });
 
   test('the default sensitive list covers databases, storage, keys and identity', () => {
-    for (const type of ['AWS::RDS::DBCluster', 'AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::EFS::FileSystem', 'AWS::KMS::Key', 'AWS::IAM::Policy']) {
+    for (const type of [
+      'AWS::RDS::DBCluster',
+      'AWS::DynamoDB::Table',
+      'AWS::S3::Bucket',
+      'AWS::EFS::FileSystem',
+      'AWS::KMS::Key',
+      'AWS::IAM::Policy',
+    ]) {
       expect(classifyChange(change({ ResourceType: type })).level).toBe('HIGH');
     }
     expect(DEFAULT_SENSITIVE_RESOURCE_TYPES).toContain('AWS::DynamoDB::*');

@@ -9,7 +9,11 @@ const approvers: Approver[] = [
   { email: 'bob@example.com', name: 'Bob' },
   { email: 'carol@example.com', name: 'Carol' },
 ];
-const rules = (over: Partial<ApprovalRules> = {}): ApprovalRules => ({ autoApproveUpTo: 'NONE', requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 }, ...over });
+const rules = (over: Partial<ApprovalRules> = {}): ApprovalRules => ({
+  autoApproveUpTo: 'NONE',
+  requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 },
+  ...over,
+});
 
 describe('auto-approval', () => {
   test('is off by default: every plan, even LOW, waits for a person', () => {
@@ -27,7 +31,10 @@ describe('auto-approval', () => {
       requiredApprovals: 0,
       rule: 'LOW risk is within plangate:autoApproveUpTo (LOW)',
     });
-    expect(approvalPolicy('MEDIUM', rules({ autoApproveUpTo: 'LOW' }), approvers, undefined)).toMatchObject({ autoApproved: false, requiredApprovals: 1 });
+    expect(approvalPolicy('MEDIUM', rules({ autoApproveUpTo: 'LOW' }), approvers, undefined)).toMatchObject({
+      autoApproved: false,
+      requiredApprovals: 1,
+    });
     expect(approvalPolicy('MEDIUM', rules({ autoApproveUpTo: 'MEDIUM' }), approvers, undefined)).toMatchObject({ autoApproved: true });
   });
 
@@ -35,11 +42,20 @@ describe('auto-approval', () => {
     const level = fc.constantFrom<RiskLevel>(...RISK_LEVELS);
     const count = fc.integer({ min: 1, max: 3 });
     fc.assert(
-      fc.property(level, fc.constantFrom<ApprovalRules['autoApproveUpTo']>('NONE', ...RISK_LEVELS), count, count, count, (risk, upTo, LOW, MEDIUM, HIGH) => {
-        const policy = approvalPolicy(risk, { autoApproveUpTo: upTo, requiredApprovals: { LOW, MEDIUM, HIGH } }, approvers, undefined);
-        const expectAuto = upTo !== 'NONE' && riskRank(risk) <= riskRank(upTo);
-        expect(policy).toMatchObject(expectAuto ? { autoApproved: true, requiredApprovals: 0 } : { autoApproved: false, requiredApprovals: { LOW, MEDIUM, HIGH }[risk] });
-      }),
+      fc.property(
+        level,
+        fc.constantFrom<ApprovalRules['autoApproveUpTo']>('NONE', ...RISK_LEVELS),
+        count,
+        count,
+        count,
+        (risk, upTo, LOW, MEDIUM, HIGH) => {
+          const policy = approvalPolicy(risk, { autoApproveUpTo: upTo, requiredApprovals: { LOW, MEDIUM, HIGH } }, approvers, undefined);
+          const expectAuto = upTo !== 'NONE' && riskRank(risk) <= riskRank(upTo);
+          expect(policy).toMatchObject(
+            expectAuto ? { autoApproved: true, requiredApprovals: 0 } : { autoApproved: false, requiredApprovals: { LOW, MEDIUM, HIGH }[risk] },
+          );
+        },
+      ),
     );
   });
 });
@@ -62,7 +78,9 @@ describe('self-approval', () => {
   test("an approver who asked through AWS is recognised by their IAM principal pattern (CloudTrail's user identity)", () => {
     const arn = 'arn:aws:sts::111122223333:assumed-role/Platform/alice-session';
     expect(approvalPolicy('LOW', rules(), approvers, arn)).toMatchObject({ selfApprover: 'alice@example.com' });
-    expect(approvalPolicy('LOW', rules(), approvers, 'arn:aws:sts::111122223333:assumed-role/Platform/bob')).toMatchObject({ selfApprover: undefined });
+    expect(approvalPolicy('LOW', rules(), approvers, 'arn:aws:sts::111122223333:assumed-role/Platform/bob')).toMatchObject({
+      selfApprover: undefined,
+    });
   });
 
   test('a quorum the other approvers cannot reach is refused at once, saying why', () => {
@@ -72,10 +90,14 @@ describe('self-approval', () => {
       'HIGH risk needs 3 approvals from different approvers, but only 2 approver(s) other than the requester (carol@example.com) are configured',
     );
     // The same quorum is reachable when someone else asked.
-    expect(approvalPolicy('HIGH', rules({ requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 3 } }), approvers, 'dev@example.com')).toMatchObject({ requiredApprovals: 3 });
+    expect(approvalPolicy('HIGH', rules({ requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 3 } }), approvers, 'dev@example.com')).toMatchObject({
+      requiredApprovals: 3,
+    });
   });
 
   test('does not matter when a rule approves: nobody approves anything', () => {
-    expect(approvalPolicy('LOW', rules({ autoApproveUpTo: 'LOW', requiredApprovals: { LOW: 3, MEDIUM: 1, HIGH: 1 } }), approvers, 'alice@example.com')).toMatchObject({ autoApproved: true });
+    expect(
+      approvalPolicy('LOW', rules({ autoApproveUpTo: 'LOW', requiredApprovals: { LOW: 3, MEDIUM: 1, HIGH: 1 } }), approvers, 'alice@example.com'),
+    ).toMatchObject({ autoApproved: true });
   });
 });

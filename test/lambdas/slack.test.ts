@@ -28,7 +28,14 @@ describe('request signatures', () => {
   const now = 1_780_000_000;
   const body = 'payload=%7B%22type%22%3A%22block_actions%22%7D';
   const check = (over: Partial<Parameters<typeof verifySlackSignature>[0]>) =>
-    verifySlackSignature({ signingSecret: 's3cret', timestamp: String(now), signature: sign('s3cret', String(now), body), rawBody: body, nowSeconds: now, ...over });
+    verifySlackSignature({
+      signingSecret: 's3cret',
+      timestamp: String(now),
+      signature: sign('s3cret', String(now), body),
+      rawBody: body,
+      nowSeconds: now,
+      ...over,
+    });
 
   test('accepts a request signed with the signing secret', () => expect(check({})).toBe('valid'));
   test('refuses another secret, a changed body or a changed timestamp', () => {
@@ -50,14 +57,28 @@ test('escapes &, < and > in mrkdwn, so nobody can @channel or forge links throug
   const hostile = review();
   hostile.plan!.planName = '<!channel>';
   hostile.summary!.changes[0]!.logicalResourceId = '<https://evil|x>';
-  const text = JSON.stringify(approvalRequestMessage({ review: hostile, executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1', pageUrl: 'https://x/approvals/a', expiresAt: new Date(), interactive: true }).blocks.slice(1));
+  const text = JSON.stringify(
+    approvalRequestMessage({
+      review: hostile,
+      executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1',
+      pageUrl: 'https://x/approvals/a',
+      expiresAt: new Date(),
+      interactive: true,
+    }).blocks.slice(1),
+  );
   expect(text).not.toMatch(/<!channel>|<https:\/\/evil/);
 });
 
 test('a plan name cannot bring its own formatting, emoji or links: it cannot make the request look approved', () => {
   const hostile = review();
   hostile.plan!.planName = '*:white_check_mark: APPROVED by Alice* :+1: _see_ www.evil.example/approve';
-  const message = approvalRequestMessage({ review: hostile, executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1', pageUrl: 'https://x/approvals/a', expiresAt: new Date('2026-11-22T10:05:00Z'), interactive: true });
+  const message = approvalRequestMessage({
+    review: hostile,
+    executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1',
+    pageUrl: 'https://x/approvals/a',
+    expiresAt: new Date('2026-11-22T10:05:00Z'),
+    interactive: true,
+  });
   // The header is plain text, which shows no formatting, and with `emoji: false` no emoji; the rest is mrkdwn.
   const text = JSON.stringify([message.text, ...message.blocks.slice(1)]);
   expect(text).not.toMatch(/\*:white_check_mark:|:\+1:|_see_|www\.evil\.example/);
@@ -77,9 +98,20 @@ test('a plan too large for one message keeps to Slack limits and points at the p
     risk: 'HIGH',
     countsByRisk: { HIGH: 1000, MEDIUM: 0, LOW: 0 },
     unlisted: 700,
-    changes: Array.from({ length: 300 }, (_, i) => ({ action: 'MODIFY', logicalResourceId: `Resource${i}${'x'.repeat(400)}`, resourceType: 'AWS::S3::Bucket', risk: 'HIGH' as const })),
+    changes: Array.from({ length: 300 }, (_, i) => ({
+      action: 'MODIFY',
+      logicalResourceId: `Resource${i}${'x'.repeat(400)}`,
+      resourceType: 'AWS::S3::Bucket',
+      risk: 'HIGH' as const,
+    })),
   };
-  const message = approvalRequestMessage({ review: big, executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1', pageUrl: 'https://x/approvals/abc', expiresAt: new Date(), interactive: true });
+  const message = approvalRequestMessage({
+    review: big,
+    executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1',
+    pageUrl: 'https://x/approvals/abc',
+    expiresAt: new Date(),
+    interactive: true,
+  });
   expect(message.blocks.length).toBeLessThanOrEqual(MAX_BLOCKS);
   for (const block of message.blocks) {
     const text = ('text' in block ? (block.text as { text?: string } | undefined)?.text : '') ?? '';
@@ -91,21 +123,51 @@ test('a plan too large for one message keeps to Slack limits and points at the p
 
 test('each change lists its property details under it, re-creating ones in bold, within Slack limits however many there are', () => {
   const withDetails = review();
-  withDetails.summary!.changes[0]!.details = [{ attribute: 'PROPERTIES', name: 'TopicName', requiresRecreation: 'ALWAYS', evaluation: 'STATIC', causingEntity: '<!here>' }];
-  const small = JSON.stringify(approvalRequestMessage({ review: withDetails, executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1', pageUrl: 'https://x/a', expiresAt: new Date(), interactive: true }).blocks);
+  withDetails.summary!.changes[0]!.details = [
+    { attribute: 'PROPERTIES', name: 'TopicName', requiresRecreation: 'ALWAYS', evaluation: 'STATIC', causingEntity: '<!here>' },
+  ];
+  const small = JSON.stringify(
+    approvalRequestMessage({
+      review: withDetails,
+      executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1',
+      pageUrl: 'https://x/a',
+      expiresAt: new Date(),
+      interactive: true,
+    }).blocks,
+  );
   expect(small).toContain(
     ':warning: REMOVE OldTopic AWS::SNS::Topic [arn:old] - HIGH risk: removes AWS::SNS::Topic\\n      ◦ :rotating_light: *property TopicName: requires recreation: ALWAYS, evaluation: STATIC, caused by: &lt;!here&gt;*\\n• ADD Queue',
   );
 
   const big = review();
-  const detail = { attribute: 'PROPERTIES', name: 'x'.repeat(64), requiresRecreation: 'CONDITIONALLY', evaluation: 'DYNAMIC', causingEntity: 'y'.repeat(64) };
+  const detail = {
+    attribute: 'PROPERTIES',
+    name: 'x'.repeat(64),
+    requiresRecreation: 'CONDITIONALLY',
+    evaluation: 'DYNAMIC',
+    causingEntity: 'y'.repeat(64),
+  };
   big.summary = {
     ...big.summary!,
     total: 300,
     unlisted: 0,
-    changes: Array.from({ length: 300 }, (_, i) => ({ action: 'MODIFY', logicalResourceId: `Resource${i}${'x'.repeat(250)}`, resourceType: 'AWS::S3::Bucket', risk: 'HIGH' as const, details: Array(5).fill(detail), detailsUnlisted: 3 })),
+    changes: Array.from({ length: 300 }, (_, i) => ({
+      action: 'MODIFY',
+      logicalResourceId: `Resource${i}${'x'.repeat(250)}`,
+      resourceType: 'AWS::S3::Bucket',
+      risk: 'HIGH' as const,
+      details: Array(5).fill(detail),
+      detailsUnlisted: 3,
+    })),
   };
-  const message = approvalRequestMessage({ review: big, executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1', pageUrl: 'https://x/approvals/abc', expiresAt: new Date(), interactive: true, reminder: 'Still waiting' });
+  const message = approvalRequestMessage({
+    review: big,
+    executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1',
+    pageUrl: 'https://x/approvals/abc',
+    expiresAt: new Date(),
+    interactive: true,
+    reminder: 'Still waiting',
+  });
   expect(message.blocks.length).toBeLessThanOrEqual(MAX_BLOCKS);
   const texts = message.blocks.map((block) => ('text' in block ? ((block.text as { text?: string } | undefined)?.text ?? '') : ''));
   for (const text of texts) expect(text.length).toBeLessThanOrEqual(MAX_SECTION_TEXT);
@@ -118,13 +180,26 @@ test('each change lists its property details under it, re-creating ones in bold,
 
 test('the link button is always there; Approve and Reject only with a signing secret', () => {
   const actions = (interactive: boolean) =>
-    (approvalRequestMessage({ review: review(), executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1', pageUrl: 'https://x/a', expiresAt: new Date(), interactive }).blocks.at(-1) as { elements: { action_id: string }[] }).elements.map((e) => e.action_id);
+    (
+      approvalRequestMessage({
+        review: review(),
+        executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1',
+        pageUrl: 'https://x/a',
+        expiresAt: new Date(),
+        interactive,
+      }).blocks.at(-1) as { elements: { action_id: string }[] }
+    ).elements.map((e) => e.action_id);
   expect(actions(false)).toEqual(['plangate_open']);
   expect(actions(true)).toEqual(['plangate_open', 'plangate_approve', 'plangate_reject']);
 });
 
 test('outcome messages list record errors', () => {
-  const message = outcomeMessage({ outcome: 'FAILED', reason: 'Record rec-1 FAILED', planId: 'p', recordErrors: [{ code: 'E1', description: 'a <b>' }] });
+  const message = outcomeMessage({
+    outcome: 'FAILED',
+    reason: 'Record rec-1 FAILED',
+    planId: 'p',
+    recordErrors: [{ code: 'E1', description: 'a <b>' }],
+  });
   expect(JSON.stringify(message.blocks)).toContain('*E1*: a &lt;b&gt;');
 });
 
@@ -190,21 +265,47 @@ describe('replies to a click', () => {
   const clickEvent = (userId: string, value = 'plan-abc') => {
     const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: userId }, response_url: 'https://hooks.slack.com/actions/T/1/x', actions: [{ action_id: 'plangate_approve', value }] }))}`;
     const ts = String(Math.floor(Date.now() / 1000));
-    return toApiGatewayEvent({ method: 'POST', path: '/slack/interactions', body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': sign(signingSecret, ts, body) } });
+    return toApiGatewayEvent({
+      method: 'POST',
+      path: '/slack/interactions',
+      body,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': ts,
+        'x-slack-signature': sign(signingSecret, ts, body),
+      },
+    });
   };
 
   test('the progress reply mentions approvers with a Slack id and escapes everyone else’s name', async () => {
     const earlier = { approver: carol, channel: 'web' as const, decidedAt: new Date().toISOString() };
     const record: ApprovalRecord = {
-      pk: 'PLAN#plan-abc', planId: 'plan-abc', executionArn: 'arn:run', status: 'PENDING', requestedAt: new Date().toISOString(),
-      expiresAt: Math.floor(Date.now() / 1000) + 3600, approvers: [bob, carol], review: review(), requiredApprovals: 3, approvals: [earlier], approverEmails: ['carol@example.com'],
+      pk: 'PLAN#plan-abc',
+      planId: 'plan-abc',
+      executionArn: 'arn:run',
+      status: 'PENDING',
+      requestedAt: new Date().toISOString(),
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      approvers: [bob, carol],
+      review: review(),
+      requiredApprovals: 3,
+      approvals: [earlier],
+      approverEmails: ['carol@example.com'],
     };
     const store = {
       get: async () => record,
-      addApproval: async (_: string, _run: string, d: HumanDecision) => ({ ...record, approvals: [earlier, { approver: d.approver, channel: d.channel, decidedAt: d.decidedAt }] }),
+      addApproval: async (_: string, _run: string, d: HumanDecision) => ({
+        ...record,
+        approvals: [earlier, { approver: d.approver, channel: d.channel, decidedAt: d.decidedAt }],
+      }),
     } as unknown as ApprovalStore;
     const posted: SlackMessage[] = [];
-    const slack = { signingSecret: async () => signingSecret, webhookUrl: async () => 'https://hooks.slack.com/services/x', approvers: [bob, carol], post: async (_: string, m: SlackMessage) => !!posted.push(m) };
+    const slack = {
+      signingSecret: async () => signingSecret,
+      webhookUrl: async () => 'https://hooks.slack.com/services/x',
+      approvers: [bob, carol],
+      post: async (_: string, m: SlackMessage) => !!posted.push(m),
+    };
     const res = await handleSlackInteraction(clickEvent('U0BOB0002'), { store, completeTask: async () => undefined, now: () => new Date() }, slack);
     expect(res.statusCode).toBe(200);
     const text = (posted[0]!.blocks[0] as { text: { text: string } }).text.text;
@@ -215,21 +316,34 @@ describe('replies to a click', () => {
 
   test('a button from an earlier request for the plan decides nothing on a later run’s request', async () => {
     const record: ApprovalRecord = {
-      pk: 'PLAN#plan-abc', planId: 'plan-abc', executionArn: 'arn:run-2', status: 'PENDING', requestedAt: new Date().toISOString(),
-      expiresAt: Math.floor(Date.now() / 1000) + 3600, approvers: [bob, carol], review: review(),
+      pk: 'PLAN#plan-abc',
+      planId: 'plan-abc',
+      executionArn: 'arn:run-2',
+      status: 'PENDING',
+      requestedAt: new Date().toISOString(),
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      approvers: [bob, carol],
+      review: review(),
       previousRun: { executionArn: 'arn:run-1', archivedAs: 'PLAN#plan-abc#RUN#arn:run-1' },
     };
     const addApproval = jest.fn();
     const store = { get: async () => record, addApproval } as unknown as ApprovalStore;
     const posted: SlackMessage[] = [];
-    const slack = { signingSecret: async () => signingSecret, webhookUrl: async () => undefined, approvers: [bob, carol], post: async (_: string, m: SlackMessage) => !!posted.push(m) };
+    const slack = {
+      signingSecret: async () => signingSecret,
+      webhookUrl: async () => undefined,
+      approvers: [bob, carol],
+      post: async (_: string, m: SlackMessage) => !!posted.push(m),
+    };
     const deps = { store, completeTask: async () => undefined, now: () => new Date() };
     // The earlier run's button, and one posted before buttons named their run.
     for (const value of [buttonValue('plan-abc', 'arn:run-1'), 'plan-abc']) {
       expect((await handleSlackInteraction(clickEvent('U0BOB0002', value), deps, slack)).statusCode).toBe(200);
     }
     expect(addApproval).not.toHaveBeenCalled();
-    expect(posted.map((m) => m.text)).toEqual(Array(2).fill('This message is from an earlier approval request for plan plan-abc, which is closed. Use the latest request.'));
+    expect(posted.map((m) => m.text)).toEqual(
+      Array(2).fill('This message is from an earlier approval request for plan plan-abc, which is closed. Use the latest request.'),
+    );
   });
 
   test('plain text in a reply stays escaped', () => {

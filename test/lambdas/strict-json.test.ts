@@ -7,7 +7,15 @@ test('names the first key given twice in one object, at any depth', () => {
 });
 
 test('accepts the same key in different objects, and keys, commas and braces inside strings', () => {
-  for (const text of ['{"a":{"b":1},"b":2}', '{"x":[{"a":1},{"a":2}],"a":3}', '{"a":"\\"a\\":{,","b":["a","a"]}', '{}', '[]', '"a"', '{"":1,"a":""}']) {
+  for (const text of [
+    '{"a":{"b":1},"b":2}',
+    '{"x":[{"a":1},{"a":2}],"a":3}',
+    '{"a":"\\"a\\":{,","b":["a","a"]}',
+    '{}',
+    '[]',
+    '"a"',
+    '{"":1,"a":""}',
+  ]) {
     expect(repeatedKey(text)).toBeUndefined();
   }
 });

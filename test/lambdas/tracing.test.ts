@@ -16,7 +16,12 @@ beforeAll(async () => {
   // Step Functions, answering SendTaskSuccess for a task that has ended as it does.
   stepFunctionsApi = createServer((_req, res) => {
     res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-    res.end(JSON.stringify({ __type: 'com.amazonaws.swf.service.v2.model#TaskTimedOut', message: "Task Timed Out: 'Provided task does not exist anymore'" }));
+    res.end(
+      JSON.stringify({
+        __type: 'com.amazonaws.swf.service.v2.model#TaskTimedOut',
+        message: "Task Timed Out: 'Provided task does not exist anymore'",
+      }),
+    );
   });
   await new Promise<void>((resolve) => stepFunctionsApi.listen(0, '127.0.0.1', resolve));
   daemon = createSocket('udp4');
@@ -90,7 +95,9 @@ test('an SDK call is a subsegment naming the service and operation, without its 
   await handler({}, { functionName: 'PlanGate-ApprovalApi', awsRequestId: 'r' } as Context);
   const sent = await segments();
   expect(sent).toEqual(
-    expect.arrayContaining([expect.objectContaining({ name: 'SFN', namespace: 'aws', aws: expect.objectContaining({ operation: 'SendTaskSuccess' }) })]),
+    expect.arrayContaining([
+      expect.objectContaining({ name: 'SFN', namespace: 'aws', aws: expect.objectContaining({ operation: 'SendTaskSuccess' }) }),
+    ]),
   );
   expect(JSON.stringify(sent)).not.toMatch(/SECRET/);
 });

@@ -1,4 +1,4 @@
-import { App, Stack, aws_kms as kms, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
+import { App, aws_kms as kms, aws_lambda as lambda, aws_logs as logs, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ApprovalApi } from '../../lib/approval-api';
 
@@ -40,7 +40,11 @@ describe('approval API', () => {
       return r ? `${r.ParentId.Ref ? pathOf(r.ParentId.Ref) : ''}/${r.PathPart}` : '';
     };
     const routes = Object.values(methods).map((m) => {
-      const p = m.Properties as { AuthorizationType: string; ResourceId: { Ref?: string }; Integration: { Uri: { 'Fn::Join': [string, unknown[]] } } };
+      const p = m.Properties as {
+        AuthorizationType: string;
+        ResourceId: { Ref?: string };
+        Integration: { Uri: { 'Fn::Join': [string, unknown[]] } };
+      };
       const target = JSON.stringify(p.Integration.Uri).match(/function:(\w+)/)?.[1];
       return `${p.ResourceId.Ref ? pathOf(p.ResourceId.Ref) : '/'} ${p.AuthorizationType} ${target}`;
     });

@@ -85,23 +85,49 @@ test.each([
   [{ 'plangate:eventSource': 'aws.servicecatalog' }, 'plangate:eventSource: must not start with "aws."'],
   [{ 'plangate:notificationEmails': ['x'] }, 'plangate:notificationEmails.0'],
   [{ 'plangate:approverz': [] }, 'unknown setting(s) plangate:approverz'],
-  [{ 'plangate:requiredApprovals': { LOW: 1, MEDIUM: 2, HIGH: 4 } }, 'plangate:requiredApprovals.HIGH: asks for 4 approvals but only 3 approver(s) are configured'],
+  [
+    { 'plangate:requiredApprovals': { LOW: 1, MEDIUM: 2, HIGH: 4 } },
+    'plangate:requiredApprovals.HIGH: asks for 4 approvals but only 3 approver(s) are configured',
+  ],
   [{ 'plangate:requiredApprovals': { LOW: 0, MEDIUM: 1, HIGH: 1 } }, 'plangate:requiredApprovals.LOW: must be a whole number from 1 to 10'],
-  [{ 'plangate:approvers': [{ email: 'a@example.com', iamPrincipals: ['alice'] }] }, 'plangate:approvers.0.iamPrincipals.0: must be an IAM or STS principal ARN'],
-  [{ 'plangate:sensitiveResourceTypes': ['rds'] }, 'plangate:sensitiveResourceTypes.0: must be a resource type such as AWS::RDS::DBInstance, or a prefix such as AWS::RDS::*'],
-  [{ 'plangate:approvers': [{ email: 'a@example.com', slackUserId: 'alice' }] }, 'plangate:approvers.0.slackUserId: must be a Slack user id such as U012AB3CD'],
-  [{ 'plangate:slackWebhookSecret': 'https://hooks.slack.com/services/T/B/x' }, 'plangate:slackWebhookSecret: must be the name or ARN of the Secrets Manager secret'],
+  [
+    { 'plangate:approvers': [{ email: 'a@example.com', iamPrincipals: ['alice'] }] },
+    'plangate:approvers.0.iamPrincipals.0: must be an IAM or STS principal ARN',
+  ],
+  [
+    { 'plangate:sensitiveResourceTypes': ['rds'] },
+    'plangate:sensitiveResourceTypes.0: must be a resource type such as AWS::RDS::DBInstance, or a prefix such as AWS::RDS::*',
+  ],
+  [
+    { 'plangate:approvers': [{ email: 'a@example.com', slackUserId: 'alice' }] },
+    'plangate:approvers.0.slackUserId: must be a Slack user id such as U012AB3CD',
+  ],
+  [
+    { 'plangate:slackWebhookSecret': 'https://hooks.slack.com/services/T/B/x' },
+    'plangate:slackWebhookSecret: must be the name or ARN of the Secrets Manager secret',
+  ],
   [{ 'plangate:slackSigningSecret': 'plangate/signing' }, 'plangate:slackSigningSecret: needs plangate:slackWebhookSecret too'],
   [{ 'plangate:autoApproveUpTo': 'HIGH' }, 'plangate:autoApproveUpTo: must be "NONE", "LOW" or "MEDIUM"'],
   [{ 'plangate:autoApproveUpTo': 'low' }, 'plangate:autoApproveUpTo: must be "NONE", "LOW" or "MEDIUM"'],
-  [{ 'plangate:reminderMinutesBeforeExpiry': 1440 }, 'plangate:reminderMinutesBeforeExpiry: must be shorter than the approval timeout (1440 minutes); 0 turns reminders off'],
+  [
+    { 'plangate:reminderMinutesBeforeExpiry': 1440 },
+    'plangate:reminderMinutesBeforeExpiry: must be shorter than the approval timeout (1440 minutes); 0 turns reminders off',
+  ],
   [{ 'plangate:reminderMinutesBeforeExpiry': -5 }, 'plangate:reminderMinutesBeforeExpiry: must be a whole number from 0 to 10079'],
   [{ 'plangate:deleteExpiredPlans': 'yes' }, 'plangate:deleteExpiredPlans: must be true or false'],
   [{ 'plangate:alarmEmails': ['ops'] }, 'plangate:alarmEmails.0'],
   [{ 'plangate:alarmThresholds': { approvalWaitPercent: 100 } }, 'plangate:alarmThresholds.approvalWaitPercent: must be a whole number from 1 to 99'],
   [{ 'plangate:alarmThresholds': { apiLatencyMs: 100 } }, 'plangate:alarmThresholds: unknown key(s) apiLatencyMs'],
   [{ 'plangate:apiGatewayCloudWatchRole': 'no' }, 'plangate:apiGatewayCloudWatchRole: must be true or false'],
-  [{ 'plangate:approvers': [{ email: 'a@example.com', slackUserId: 'U1' + 'A'.repeat(5) }, { email: 'b@example.com', slackUserId: 'U1' + 'A'.repeat(5) }] }, 'lists Slack user U1AAAAA more than once'],
+  [
+    {
+      'plangate:approvers': [
+        { email: 'a@example.com', slackUserId: `U1${'A'.repeat(5)}` },
+        { email: 'b@example.com', slackUserId: `U1${'A'.repeat(5)}` },
+      ],
+    },
+    'lists Slack user U1AAAAA more than once',
+  ],
 ])('%j is refused with a message naming the key', (overrides, message) => {
   expect(problemsOf(withExample(overrides))).toContain(message);
 });

@@ -1,9 +1,9 @@
-import { App, Duration, Stack, aws_lambda as lambda, aws_stepfunctions as sfn } from 'aws-cdk-lib';
 import aslValidator from 'asl-validator';
+import { App, Duration, aws_lambda as lambda, Stack, aws_stepfunctions as sfn } from 'aws-cdk-lib';
 import { WorkflowDefinition } from '../../lib/workflow-definition';
-import { resolve } from '../../local/template';
 import { resolveSettings } from '../../lib/workflow-props';
 import type { WorkflowDefinitionProps, WorkflowFunctions } from '../../lib/workflow-tasks';
+import { resolve } from '../../local/template';
 
 // CDK's built-in CloudFormation validation costs seconds per synth and only warns; `cdk synth` still runs it (test/cli.test.ts).
 process.env.CDK_VALIDATION = 'false';
@@ -98,7 +98,13 @@ describe('state machine', () => {
     for (const [name, task] of tasks) {
       expect({ name, retry: task.Retry }).toEqual({
         name,
-        retry: [expect.objectContaining({ ErrorEquals: expect.arrayContaining(['TransientError', 'Lambda.TooManyRequestsException']), BackoffRate: 2, JitterStrategy: 'FULL' })],
+        retry: [
+          expect.objectContaining({
+            ErrorEquals: expect.arrayContaining(['TransientError', 'Lambda.TooManyRequestsException']),
+            BackoffRate: 2,
+            JitterStrategy: 'FULL',
+          }),
+        ],
       });
       const catchAll = (task.Catch as { ErrorEquals: string[] }[]).at(-1);
       expect({ name, catchAll: catchAll?.ErrorEquals }).toEqual({ name, catchAll: ['States.ALL'] });
@@ -108,9 +114,19 @@ describe('state machine', () => {
 
   test('routes every ending through the one Notify task', () => {
     const outcomes = Object.entries(states).filter(([name]) => name.startsWith('Outcome: '));
-    expect(outcomes.map(([, s]) => s.Result).sort()).toEqual(
-      ['DENIED', 'DUPLICATE', 'EXPIRED', 'FAILED', 'INTERNAL_ERROR', 'INVALID_INPUT', 'PLAN_CHANGED', 'PLAN_NOT_READY', 'REJECTED', 'SUCCEEDED', 'TIMED_OUT'],
-    );
+    expect(outcomes.map(([, s]) => s.Result).sort()).toEqual([
+      'DENIED',
+      'DUPLICATE',
+      'EXPIRED',
+      'FAILED',
+      'INTERNAL_ERROR',
+      'INVALID_INPUT',
+      'PLAN_CHANGED',
+      'PLAN_NOT_READY',
+      'REJECTED',
+      'SUCCEEDED',
+      'TIMED_OUT',
+    ]);
     for (const [, state] of outcomes) expect(state.Next).toBe('Notify');
     const ends = Object.entries(states).filter(([, s]) => s.Type === 'Succeed' || s.Type === 'Fail' || s.End);
     expect(ends.map(([name]) => name).sort()).toEqual(['Done', 'Notification failed']);
@@ -125,7 +141,13 @@ describe('state machine', () => {
       Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
       TimeoutSecondsPath: '$.record.nextCheckInSeconds',
       ResultPath: '$.record.wake',
-      Parameters: { Payload: { 'taskToken.$': '$$.Task.Token', 'provisionedProductId.$': '$.record.provisionedProductId', 'seenEventAt.$': '$.record.seenEventAt' } },
+      Parameters: {
+        Payload: {
+          'taskToken.$': '$$.Task.Token',
+          'provisionedProductId.$': '$.record.provisionedProductId',
+          'seenEventAt.$': '$.record.seenEventAt',
+        },
+      },
       Catch: expect.arrayContaining([{ ErrorEquals: ['States.Timeout'], ResultPath: '$.record.wake', Next: 'CheckRecord' }]),
       Next: 'CheckRecord',
     });

@@ -42,7 +42,11 @@ describe('operations', () => {
         .sort(),
     );
     for (const alarm of alarms) {
-      expect({ name: alarm.AlarmName, actions: alarm.AlarmActions, ok: alarm.OKActions }).toEqual({ name: alarm.AlarmName, actions: [alarmTopic], ok: [alarmTopic] });
+      expect({ name: alarm.AlarmName, actions: alarm.AlarmActions, ok: alarm.OKActions }).toEqual({
+        name: alarm.AlarmName,
+        actions: [alarmTopic],
+        ok: [alarmTopic],
+      });
       expect(alarm.AlarmDescription).toMatch(/\w+ \w+ \w+/);
     }
   });
@@ -62,21 +66,43 @@ describe('operations', () => {
   });
 
   test('executions that fail, time out or are stopped; runs that end INTERNAL_ERROR (their execution succeeds)', () => {
-    for (const [name, metric] of [['ExecutionsFailed', 'ExecutionsFailed'], ['ExecutionsTimedOut', 'ExecutionsTimedOut'], ['ExecutionsAborted', 'ExecutionsAborted']]) {
-      expect(alarmNamed(name!)).toMatchObject({ Namespace: 'AWS/States', MetricName: metric, Statistic: 'Sum', Period: 300, Threshold: 1, Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'WorkflowStateMachine8F1B1C15' } }] });
+    for (const [name, metric] of [
+      ['ExecutionsFailed', 'ExecutionsFailed'],
+      ['ExecutionsTimedOut', 'ExecutionsTimedOut'],
+      ['ExecutionsAborted', 'ExecutionsAborted'],
+    ]) {
+      expect(alarmNamed(name!)).toMatchObject({
+        Namespace: 'AWS/States',
+        MetricName: metric,
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'WorkflowStateMachine8F1B1C15' } }],
+      });
     }
     expect(alarmNamed('InternalErrors')).toMatchObject({
       Namespace: 'PlanGate',
       MetricName: 'RunEnded',
-      Dimensions: expect.arrayContaining([{ Name: 'outcome', Value: 'INTERNAL_ERROR' }, { Name: 'service', Value: 'PlanGate' }]),
+      Dimensions: expect.arrayContaining([
+        { Name: 'outcome', Value: 'INTERNAL_ERROR' },
+        { Name: 'service', Value: 'PlanGate' },
+      ]),
     });
   });
 
   test('a function’s errors alarm leaves out the workflow’s named endings, which the function counts itself', () => {
-    const errors = alarmNamed('ReviewPlanErrors') as unknown as { Metrics: { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] } } }[] };
+    const errors = alarmNamed('ReviewPlanErrors') as unknown as {
+      Metrics: { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] } } }[];
+    };
     expect(errors.Metrics.find((m) => m.Expression)?.Expression).toBe('errorsReviewPlan - FILL(expectedReviewPlan, 0)');
-    const [lambdaErrors, expected] = ['errorsReviewPlan', 'expectedReviewPlan'].map((id) => errors.Metrics.find((m) => m.Id === id)?.MetricStat?.Metric);
-    expect(lambdaErrors).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: expect.stringMatching(/^WorkflowReviewPlanFunction/) } }] });
+    const [lambdaErrors, expected] = ['errorsReviewPlan', 'expectedReviewPlan'].map(
+      (id) => errors.Metrics.find((m) => m.Id === id)?.MetricStat?.Metric,
+    );
+    expect(lambdaErrors).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: expect.stringMatching(/^WorkflowReviewPlanFunction/) } }],
+    });
     expect(expected).toMatchObject({
       Namespace: 'PlanGate',
       MetricName: 'ExpectedErrors',
@@ -86,29 +112,65 @@ describe('operations', () => {
   });
 
   test('the approval API’s 5xx answers and latency, the table’s throttles, and approvals waiting past 75% of their timeout', () => {
-    const api = [{ Name: 'ApiName', Value: 'PlanGate-ApprovalApi' }, { Name: 'Stage', Value: { Ref: expect.stringMatching(/^WorkflowApprovalApiDeploymentStage/) } }];
-    expect(alarmNamed('ApprovalApi5xx')).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5XXError', Statistic: 'Sum', Threshold: 1, Dimensions: api });
-    expect(alarmNamed('ApprovalApiLatency')).toMatchObject({ MetricName: 'Latency', ExtendedStatistic: 'p90', Threshold: 3000, DatapointsToAlarm: 2, EvaluationPeriods: 3, Dimensions: api });
+    const api = [
+      { Name: 'ApiName', Value: 'PlanGate-ApprovalApi' },
+      { Name: 'Stage', Value: { Ref: expect.stringMatching(/^WorkflowApprovalApiDeploymentStage/) } },
+    ];
+    expect(alarmNamed('ApprovalApi5xx')).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5XXError',
+      Statistic: 'Sum',
+      Threshold: 1,
+      Dimensions: api,
+    });
+    expect(alarmNamed('ApprovalApiLatency')).toMatchObject({
+      MetricName: 'Latency',
+      ExtendedStatistic: 'p90',
+      Threshold: 3000,
+      DatapointsToAlarm: 2,
+      EvaluationPeriods: 3,
+      Dimensions: api,
+    });
     expect(JSON.stringify(alarmNamed('TableThrottles'))).toMatch(/ReadThrottleEvents.*WriteThrottleEvents/);
-    expect(alarmNamed('ApprovalsOverdue')).toMatchObject({ Namespace: 'PlanGate', MetricName: 'ApprovalsOverdue', Statistic: 'Maximum', Period: 600, Threshold: 1 });
+    expect(alarmNamed('ApprovalsOverdue')).toMatchObject({
+      Namespace: 'PlanGate',
+      MetricName: 'ApprovalsOverdue',
+      Statistic: 'Maximum',
+      Period: 600,
+      Threshold: 1,
+    });
     const watchRuns = resourcesOf('AWS::Lambda::Function').find(([id]) => id.startsWith('WorkflowWatchRunsFunction'))![1];
-    expect(watchRuns.Properties).toMatchObject({ Environment: { Variables: { APPROVAL_ALARM_PERCENT: '75', STATE_MACHINE_ARN: { Ref: 'WorkflowStateMachine8F1B1C15' } } } });
+    expect(watchRuns.Properties).toMatchObject({
+      Environment: { Variables: { APPROVAL_ALARM_PERCENT: '75', STATE_MACHINE_ARN: { Ref: 'WorkflowStateMachine8F1B1C15' } } },
+    });
   });
 
   test('thresholds come from plangate:alarmThresholds; the Slack alarm only with Slack', () => {
     const custom = alternate.json;
-    const customAlarms = Object.values(custom.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties as { AlarmName: string; Threshold: number });
+    const customAlarms = Object.values(custom.Resources)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map((r) => r.Properties as { AlarmName: string; Threshold: number });
     const threshold = (name: string) => customAlarms.find((a) => a.AlarmName === `PlanGate-${name}`)?.Threshold;
-    expect([threshold('NotifyErrors'), threshold('ApprovalApiLatency'), threshold('ExecutionsFailed'), threshold('SlackPostsFailed')]).toEqual([3, 5000, 1, 1]);
+    expect([threshold('NotifyErrors'), threshold('ApprovalApiLatency'), threshold('ExecutionsFailed'), threshold('SlackPostsFailed')]).toEqual([
+      3, 5000, 1, 1,
+    ]);
     expect(alarmNamed('SlackPostsFailed')).toBeUndefined();
     expect(JSON.stringify(custom)).toContain('"APPROVAL_ALARM_PERCENT":"50"');
   });
 
   test('the alarm topic is encrypted with the key, which only this stack’s alarms may use and publish with; alarm emails subscribe', () => {
-    template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'PlanGate alarms', KmsMasterKeyId: { 'Fn::GetAtt': ['WorkflowKey505700D2', 'Arn'] } });
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      DisplayName: 'PlanGate alarms',
+      KmsMasterKeyId: { 'Fn::GetAtt': ['WorkflowKey505700D2', 'Arn'] },
+    });
     const alarmTopicRef = { Ref: Match.stringLikeRegexp('^WorkflowMonitoringAlarmTopic') };
     // This stack's alarms only, by their names' prefix.
-    const alarmArns = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:PlanGate-*']] };
+    const alarmArns = {
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:PlanGate-*'],
+      ],
+    };
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [alarmTopicRef],
       PolicyDocument: {
@@ -133,47 +195,81 @@ describe('operations', () => {
         ]),
       },
     });
-    alternate.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: alarmTopicRef });
+    alternate.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+      TopicArn: alarmTopicRef,
+    });
   });
 
   test('every EventBridge target and every asynchronously invoked function has an encrypted dead-letter queue that keeps messages 14 days', () => {
-    const rules = resourcesOf('AWS::Events::Rule').map(([id, r]) => [id, (r.Properties as { Targets: { DeadLetterConfig?: unknown; Arn: unknown }[] }).Targets] as const);
+    const rules = resourcesOf('AWS::Events::Rule').map(
+      ([id, r]) => [id, (r.Properties as { Targets: { DeadLetterConfig?: unknown; Arn: unknown }[] }).Targets] as const,
+    );
     expect(rules).toHaveLength(5);
-    for (const [id, targets] of rules) for (const target of targets) expect({ id, dlq: target.DeadLetterConfig }).toEqual({ id, dlq: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetterQueue/), 'Arn'] } } });
+    for (const [id, targets] of rules)
+      for (const target of targets)
+        expect({ id, dlq: target.DeadLetterConfig }).toEqual({
+          id,
+          dlq: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetterQueue/), 'Arn'] } },
+        });
     // Functions that are targets of rules are invoked asynchronously: Lambda sends what fails its retries to a queue too.
     const asyncFunctions = rules.flatMap(([, targets]) => targets.map((t) => JSON.stringify(t.Arn))).filter((arn) => arn.includes('Function'));
     expect(asyncFunctions).toHaveLength(4);
     for (const [id, fn] of resourcesOf('AWS::Lambda::Function').filter(([id]) => asyncFunctions.some((arn) => arn.includes(id)))) {
-      expect({ id, dlq: (fn.Properties as { DeadLetterConfig?: unknown }).DeadLetterConfig }).toEqual({ id, dlq: { TargetArn: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetterQueue/), 'Arn'] } } });
+      expect({ id, dlq: (fn.Properties as { DeadLetterConfig?: unknown }).DeadLetterConfig }).toEqual({
+        id,
+        dlq: { TargetArn: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetterQueue/), 'Arn'] } },
+      });
     }
     const queues = resourcesOf('AWS::SQS::Queue');
     expect(queues.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(deadLetterQueues.map((q) => `Workflow${q}`).sort());
-    for (const [, queue] of queues) expect(queue.Properties).toMatchObject({ KmsMasterKeyId: { 'Fn::GetAtt': ['WorkflowKey505700D2', 'Arn'] }, MessageRetentionPeriod: 1_209_600 });
+    for (const [, queue] of queues)
+      expect(queue.Properties).toMatchObject({ KmsMasterKeyId: { 'Fn::GetAtt': ['WorkflowKey505700D2', 'Arn'] }, MessageRetentionPeriod: 1_209_600 });
   });
 
   test('every function with a dead-letter queue may send to it, and use the key that encrypts it', () => {
     const withQueue = resourcesOf('AWS::Lambda::Function').filter(([, fn]) => (fn.Properties as { DeadLetterConfig?: unknown }).DeadLetterConfig);
-    expect(withQueue.map(([id]) => id.replace(/^Workflow|Function[0-9A-F]{8}$/g, '')).sort()).toEqual(['AwaitRecord', 'CloseRun', 'PlanCreated', 'WatchRuns']);
+    expect(withQueue.map(([id]) => id.replace(/^Workflow|Function[0-9A-F]{8}$/g, '')).sort()).toEqual([
+      'AwaitRecord',
+      'CloseRun',
+      'PlanCreated',
+      'WatchRuns',
+    ]);
     for (const [id, fn] of withQueue) {
       const name = id.replace(/^Workflow|Function[0-9A-F]{8}$/g, '');
-      const queue = (fn.Properties as { DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [string, string] } } }).DeadLetterConfig.TargetArn['Fn::GetAtt'][0];
+      const queue = (fn.Properties as { DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [string, string] } } }).DeadLetterConfig.TargetArn[
+        'Fn::GetAtt'
+      ][0];
       const statements = roleStatements(name);
       const grants = (action: string, resource: unknown) =>
         statements.some((s) => [s.Action].flat().includes(action) && JSON.stringify([s.Resource].flat()).includes(JSON.stringify(resource)));
       expect({ name, send: grants('sqs:SendMessage', { 'Fn::GetAtt': [queue, 'Arn'] }) }).toEqual({ name, send: true });
-      expect({ name, key: grants('kms:GenerateDataKey', { 'Fn::GetAtt': ['WorkflowKey505700D2', 'Arn'] }) || grants('kms:GenerateDataKey*', { 'Fn::GetAtt': ['WorkflowKey505700D2', 'Arn'] }) }).toEqual({ name, key: true });
+      expect({
+        name,
+        key:
+          grants('kms:GenerateDataKey', { 'Fn::GetAtt': ['WorkflowKey505700D2', 'Arn'] }) ||
+          grants('kms:GenerateDataKey*', { 'Fn::GetAtt': ['WorkflowKey505700D2', 'Arn'] }),
+      }).toEqual({ name, key: true });
     }
   });
 
   test('WatchRuns counts every 5 minutes: it lists this state machine’s executions and reads the table, nothing more', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(5 minutes)',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowWatchRunsFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 } })],
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowWatchRunsFunction'), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
+        }),
+      ],
     });
     const actions = actionsOf('WatchRuns');
     expect(actions.filter((a) => a.startsWith('states:')).sort()).toEqual(['states:DescribeExecution', 'states:ListExecutions']);
     expect(actions.filter((a) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
-    expect(roleStatements('WatchRuns').find((st) => st.Action === 'states:ListExecutions')?.Resource).toEqual({ Ref: 'WorkflowStateMachine8F1B1C15' });
+    expect(roleStatements('WatchRuns').find((st) => st.Action === 'states:ListExecutions')?.Resource).toEqual({
+      Ref: 'WorkflowStateMachine8F1B1C15',
+    });
   });
 
   test('the dashboard shows runs by outcome, approval and execution times, runs in flight, errors per function and Slack failures', () => {
@@ -189,6 +285,9 @@ describe('operations', () => {
     expect(widget('Runs in flight')).toMatch(/"RunsInFlight".*"ApprovalsWaiting".*"ApprovalsOverdue"/);
     for (const fn of functionNames) expect(widget('Unexpected errors per function')).toContain(`errors${fn} - FILL(expected${fn}, 0)`);
     expect(widget('Slack failures')).toContain('"SlackPostFailed"');
-    expect(body.widgets.at(-1)).toMatchObject({ type: 'alarm', properties: { alarms: expect.arrayContaining([expect.stringContaining('WorkflowMonitoringApprovalsOverdue')]) } });
+    expect(body.widgets.at(-1)).toMatchObject({
+      type: 'alarm',
+      properties: { alarms: expect.arrayContaining([expect.stringContaining('WorkflowMonitoringApprovalsOverdue')]) },
+    });
   });
 });

@@ -10,8 +10,16 @@ function tableRows(heading: string): string[][] {
   const section = readme.slice(readme.indexOf(`${heading}\n`));
   const lines = section.split('\n');
   const first = lines.findIndex((line) => line.startsWith('|'));
-  const table = lines.slice(first, lines.findIndex((line, i) => i > first && !line.startsWith('|')));
-  return table.slice(2).map((row) => row.split(/(?<!\\)\|/).slice(1, -1).map((cell) => cell.trim()));
+  const table = lines.slice(
+    first,
+    lines.findIndex((line, i) => i > first && !line.startsWith('|')),
+  );
+  return table.slice(2).map((row) =>
+    row
+      .split(/(?<!\\)\|/)
+      .slice(1, -1)
+      .map((cell) => cell.trim()),
+  );
 }
 
 /** A cell holding one backticked value, as a value: JSON when it parses, the text otherwise. */
@@ -38,7 +46,9 @@ test('the configuration table states no default of a single value that lib/defau
 });
 
 test('the configuration table states the reminder’s default', () => {
-  expect(configuration.get('reminderMinutesBeforeExpiry')).toMatch(new RegExp(`^\`${defaultReminderMinutes(DEFAULTS.approvalTimeoutMinutes)}\`, or a quarter of the timeout if shorter$`));
+  expect(configuration.get('reminderMinutesBeforeExpiry')).toMatch(
+    new RegExp(`^\`${defaultReminderMinutes(DEFAULTS.approvalTimeoutMinutes)}\`, or a quarter of the timeout if shorter$`),
+  );
 });
 
 test('the alarms table states every threshold’s default', () => {

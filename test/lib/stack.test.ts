@@ -1,4 +1,4 @@
-import { App, Validations, aws_sns as sns } from 'aws-cdk-lib';
+import { App, aws_sns as sns, Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseConfig } from '../../lib/config';
@@ -51,7 +51,10 @@ describe('data and encryption', () => {
 
 describe('least privilege', () => {
   test('on the approval table, each function gets only the item actions it uses: none deletes, writes in batches or scans', () => {
-    const table = (role: string) => actionsOf(role).filter((a) => a.startsWith('dynamodb:')).sort();
+    const table = (role: string) =>
+      actionsOf(role)
+        .filter((a) => a.startsWith('dynamodb:'))
+        .sort();
     const expected = {
       ReviewPlan: ['GetItem'],
       WatchRuns: ['GetItem'],
@@ -65,7 +68,8 @@ describe('least privilege', () => {
       AutoApprove: ['GetItem', 'PutItem', 'UpdateItem'],
       PlanCreated: ['GetItem', 'PutItem', 'UpdateItem'],
     };
-    for (const [role, actions] of Object.entries(expected)) expect({ role, actions: table(role) }).toEqual({ role, actions: actions.map((a) => `dynamodb:${a}`) });
+    for (const [role, actions] of Object.entries(expected))
+      expect({ role, actions: table(role) }).toEqual({ role, actions: actions.map((a) => `dynamodb:${a}`) });
     expect(actionsOf('CheckRecord').filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
   });
 
@@ -74,7 +78,13 @@ describe('least privilege', () => {
       ResourcePolicy: {
         PolicyDocument: {
           Statement: [
-            { Effect: 'Deny', Principal: { AWS: '*' }, Action: ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLDelete'], Resource: '*', Sid: 'ApprovalRecordsAreNeverDeleted' },
+            {
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLDelete'],
+              Resource: '*',
+              Sid: 'ApprovalRecordsAreNeverDeleted',
+            },
           ],
         },
       },
@@ -87,7 +97,8 @@ describe('least privilege', () => {
     // Execute describes the plan once more, to refuse one that changed after approval.
     expect(serviceCatalog('ExecutePlan')).toEqual(['servicecatalog:DescribeProvisionedProductPlan', 'servicecatalog:ExecuteProvisionedProductPlan']);
     expect(serviceCatalog('CheckRecord')).toEqual(['servicecatalog:DescribeRecord']);
-    for (const role of ['RequestApproval', 'ApprovalApi', 'Notify', 'AutoApprove', 'ExpireApproval', 'CloseRun']) expect(serviceCatalog(role)).toEqual([]);
+    for (const role of ['RequestApproval', 'ApprovalApi', 'Notify', 'AutoApprove', 'ExpireApproval', 'CloseRun'])
+      expect(serviceCatalog(role)).toEqual([]);
   });
 
   test('only the approval API and AwaitRecord may complete tasks, and only with SendTaskSuccess on this state machine', () => {
@@ -97,8 +108,16 @@ describe('least privilege', () => {
       ).map((s) => ({ id, action: s.Action, resource: s.Resource })),
     );
     expect(stateActions).toEqual([
-      { id: expect.stringMatching(/^WorkflowApprovalApiRoleDefaultPolicy/), action: 'states:SendTaskSuccess', resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) } },
-      { id: expect.stringMatching(/^WorkflowAwaitRecordCompletesTasks/), action: 'states:SendTaskSuccess', resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) } },
+      {
+        id: expect.stringMatching(/^WorkflowApprovalApiRoleDefaultPolicy/),
+        action: 'states:SendTaskSuccess',
+        resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) },
+      },
+      {
+        id: expect.stringMatching(/^WorkflowAwaitRecordCompletesTasks/),
+        action: 'states:SendTaskSuccess',
+        resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) },
+      },
     ]);
   });
 
@@ -165,7 +184,8 @@ describe('triggers', () => {
       const describe = roleStatements(role).find((st) => st.Action === 'states:DescribeExecution');
       expect(JSON.stringify(describe?.Resource)).toMatch(/:execution:.*WorkflowStateMachine8F1B1C15.*Name.*:\*/);
     }
-    for (const role of ['ReviewPlan', 'RequestApproval', 'ApprovalApi', 'Notify', 'ExecutePlan']) expect(actionsOf(role)).not.toContain('states:DescribeExecution');
+    for (const role of ['ReviewPlan', 'RequestApproval', 'ApprovalApi', 'Notify', 'ExecutePlan'])
+      expect(actionsOf(role)).not.toContain('states:DescribeExecution');
   });
 
   test('can be turned off in configuration', () => {
@@ -231,7 +251,9 @@ test('the review function gets the sensitive resource types, the default list un
 describe('Slack', () => {
   const withSlack = alternate.json;
   const policyOf = (role: string) =>
-    JSON.stringify(Object.entries(withSlack.Resources).find(([id, r]) => r.Type === 'AWS::IAM::Policy' && id.startsWith(`Workflow${role}RoleDefaultPolicy`))![1]);
+    JSON.stringify(
+      Object.entries(withSlack.Resources).find(([id, r]) => r.Type === 'AWS::IAM::Policy' && id.startsWith(`Workflow${role}RoleDefaultPolicy`))![1],
+    );
 
   test('functions get the secrets’ ids, never their values, and read only the secrets they use', () => {
     const envs = Object.values(withSlack.Resources)
@@ -240,7 +262,8 @@ describe('Slack', () => {
     expect(envs.filter((e) => e.SLACK_WEBHOOK_SECRET_ID === 'plangate/slack-webhook-url')).toHaveLength(4); // requests, clicks, and both closers
     // The approval API reads the signing secret; RequestApproval only learns that the buttons are on.
     expect(envs.filter((e) => e.SLACK_SIGNING_SECRET_ID)).toHaveLength(2);
-    for (const role of ['RequestApproval', 'ApprovalApi', 'Notify', 'CloseRun']) expect(policyOf(role)).toContain('secret:plangate/slack-webhook-url-??????');
+    for (const role of ['RequestApproval', 'ApprovalApi', 'Notify', 'CloseRun'])
+      expect(policyOf(role)).toContain('secret:plangate/slack-webhook-url-??????');
     expect(policyOf('ApprovalApi')).toContain('secret:plangate/signing-AbCdEf');
     for (const role of ['RequestApproval', 'Notify', 'ReviewPlan', 'ExecutePlan', 'CheckRecord']) expect(policyOf(role)).not.toContain('signing');
     for (const role of ['ReviewPlan', 'ExecutePlan', 'CheckRecord']) expect(policyOf(role)).not.toContain('secretsmanager');
@@ -252,6 +275,8 @@ describe('Slack', () => {
       .filter((r) => r.Type === 'AWS::Lambda::Function')
       .map((r) => (r.Properties as { Environment: { Variables: Record<string, string> } }).Environment.Variables.APPROVERS)
       .filter(Boolean);
-    expect(JSON.parse(approvers[0]!)).toContainEqual(expect.objectContaining({ email: 'alice@example.com', name: 'Alice Martin', slackUserId: 'U0ALICE01' }));
+    expect(JSON.parse(approvers[0]!)).toContainEqual(
+      expect.objectContaining({ email: 'alice@example.com', name: 'Alice Martin', slackUserId: 'U0ALICE01' }),
+    );
   });
 });

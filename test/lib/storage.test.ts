@@ -46,7 +46,10 @@ describe('data and encryption', () => {
   });
 
   test('a dead-letter queue is encrypted with the key and keeps messages 14 days', () => {
-    template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowKey'), 'Arn'] }, MessageRetentionPeriod: 1_209_600 });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowKey'), 'Arn'] },
+      MessageRetentionPeriod: 1_209_600,
+    });
   });
 });
 

@@ -1,4 +1,4 @@
-import { App, Stack, aws_kms as kms, aws_lambda as lambda, aws_stepfunctions as sfn } from 'aws-cdk-lib';
+import { App, aws_kms as kms, aws_lambda as lambda, Stack, aws_stepfunctions as sfn } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 import { deadLetterQueue } from '../../lib/storage';
@@ -12,8 +12,18 @@ const stack = new Stack(new App(), 'Triggers');
 const scope = new Construct(stack, 'Workflow');
 const key = new kms.Key(scope, 'Key');
 const stateMachine = new sfn.StateMachine(scope, 'StateMachine', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(scope, 'Start')) });
-const fn = (name: string) => new lambda.Function(scope, `${name}Function`, { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {};') });
-addRunTriggers(scope, { stateMachine, planCreated: fn('PlanCreated'), eventSource: 'plangate', deadLetterQueue: deadLetterQueue(scope, 'RunTriggersDeadLetterQueue', key) });
+const fn = (name: string) =>
+  new lambda.Function(scope, `${name}Function`, {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => {};'),
+  });
+addRunTriggers(scope, {
+  stateMachine,
+  planCreated: fn('PlanCreated'),
+  eventSource: 'plangate',
+  deadLetterQueue: deadLetterQueue(scope, 'RunTriggersDeadLetterQueue', key),
+});
 closeRunsEndedOutside(scope, { stateMachine, closeRun: fn('CloseRun'), deadLetterQueue: deadLetterQueue(scope, 'EndingsDeadLetterQueue', key) });
 wakeRunsWhenStacksFinish(scope, { awaitRecord: fn('AwaitRecord'), deadLetterQueue: deadLetterQueue(scope, 'StackEventsDeadLetterQueue', key) });
 watchRunsOnSchedule(scope, { watchRuns: fn('WatchRuns'), deadLetterQueue: deadLetterQueue(scope, 'WatchRunsDeadLetterQueue', key) });
@@ -55,7 +65,10 @@ describe('triggers', () => {
 
   test('a run that ends outside the workflow (failed, timed out, stopped) is closed by CloseRun, with retries and a dead-letter queue', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.states'], detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: Match.stringLikeRegexp('^WorkflowStateMachine') }] } },
+      EventPattern: {
+        source: ['aws.states'],
+        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: Match.stringLikeRegexp('^WorkflowStateMachine') }] },
+      },
       Targets: [
         Match.objectLike({
           Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowCloseRunFunction'), 'Arn'] },
@@ -73,7 +86,26 @@ describe('triggers', () => {
         'detail-type': ['CloudFormation Stack Status Change'],
         account: [{ Ref: 'AWS::AccountId' }],
         detail: {
-          'stack-id': [{ wildcard: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudformation:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':stack/SC-', { Ref: 'AWS::AccountId' }, '-*/*']] } }],
+          'stack-id': [
+            {
+              wildcard: {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    ':cloudformation:',
+                    { Ref: 'AWS::Region' },
+                    ':',
+                    { Ref: 'AWS::AccountId' },
+                    ':stack/SC-',
+                    { Ref: 'AWS::AccountId' },
+                    '-*/*',
+                  ],
+                ],
+              },
+            },
+          ],
           'status-details': { status: Match.arrayWith(['UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'CREATE_FAILED']) },
         },
       },
@@ -92,7 +124,12 @@ describe('triggers', () => {
   test('WatchRuns counts every 5 minutes, and a count that fails is not retried for long', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(5 minutes)',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowWatchRunsFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 } })],
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkflowWatchRunsFunction'), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
+        }),
+      ],
     });
   });
 });

@@ -29,11 +29,15 @@ test('fails when reminderBeforeExpiry is not shorter than approvalTimeout', () =
 });
 
 test('fails when reminderBeforeExpiry is as long as the default approvalTimeout', () => {
-  expect(build({ reminderBeforeExpiry: Duration.days(1) })).toThrow('reminderBeforeExpiry: must be shorter than the approval timeout (1440 minutes); 0 turns reminders off');
+  expect(build({ reminderBeforeExpiry: Duration.days(1) })).toThrow(
+    'reminderBeforeExpiry: must be shorter than the approval timeout (1440 minutes); 0 turns reminders off',
+  );
 });
 
 test('fails when requiredApprovals asks for more approvals than there are approvers', () => {
-  expect(build({ requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 3 } })).toThrow('requiredApprovals.HIGH: asks for 3 approvals but only 2 approver(s) are configured');
+  expect(build({ requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 3 } })).toThrow(
+    'requiredApprovals.HIGH: asks for 3 approvals but only 2 approver(s) are configured',
+  );
 });
 
 test('fails when pollMaxInterval is shorter than pollInitialInterval', () => {

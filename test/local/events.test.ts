@@ -1,9 +1,9 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import * as sc from '@aws-sdk/client-service-catalog';
 import * as sfn from '@aws-sdk/client-sfn';
-import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import { ONE_APPROVAL } from '../fixtures/context';
 import { ordersServicePlan } from '../fixtures/plans';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
  * Local mode's event bus, through the real SDK clients: PutEvents runs the synthesized rules (the custom and the
@@ -31,8 +31,12 @@ afterAll(async () => {
 
 const registerPlan = (body: unknown) => fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: JSON.stringify(body) });
 const runsFor = async (planId: string) => {
-  const { executions } = await stepFunctions.send(new sfn.ListExecutionsCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, maxResults: 1000 }));
-  const described = await Promise.all((executions ?? []).map((e) => stepFunctions.send(new sfn.DescribeExecutionCommand({ executionArn: e.executionArn }))));
+  const { executions } = await stepFunctions.send(
+    new sfn.ListExecutionsCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, maxResults: 1000 }),
+  );
+  const described = await Promise.all(
+    (executions ?? []).map((e) => stepFunctions.send(new sfn.DescribeExecutionCommand({ executionArn: e.executionArn }))),
+  );
   return described.filter((d) => JSON.parse(d.input ?? '{}').planId === planId);
 };
 const eventually = async <T>(probe: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> => {
@@ -50,7 +54,13 @@ describe('the custom trigger', () => {
     await registerPlan(ordersServicePlan('plan-evcustom00001'));
     const put = await events.send(
       new PutEventsCommand({
-        Entries: [{ Source: 'plangate', DetailType: 'PlanGate Review Requested', Detail: JSON.stringify({ planId: 'plan-evcustom00001', acceptLanguage: 'jp', requestedBy: 'dev@example.com' }) }],
+        Entries: [
+          {
+            Source: 'plangate',
+            DetailType: 'PlanGate Review Requested',
+            Detail: JSON.stringify({ planId: 'plan-evcustom00001', acceptLanguage: 'jp', requestedBy: 'dev@example.com' }),
+          },
+        ],
       }),
     );
     expect(put.FailedEntryCount).toBe(0);
@@ -62,8 +72,16 @@ describe('the custom trigger', () => {
   });
 
   test('an event the rules do not match starts nothing, and is listed matching no rule', async () => {
-    await events.send(new PutEventsCommand({ Entries: [{ Source: 'plangate', DetailType: 'Something Else', Detail: JSON.stringify({ planId: 'plan-evnomatch0001' }) }] }));
-    await events.send(new PutEventsCommand({ Entries: [{ Source: 'plangate', DetailType: 'PlanGate Review Requested', Detail: JSON.stringify({ plan: 'no planId' }) }] }));
+    await events.send(
+      new PutEventsCommand({
+        Entries: [{ Source: 'plangate', DetailType: 'Something Else', Detail: JSON.stringify({ planId: 'plan-evnomatch0001' }) }],
+      }),
+    );
+    await events.send(
+      new PutEventsCommand({
+        Entries: [{ Source: 'plangate', DetailType: 'PlanGate Review Requested', Detail: JSON.stringify({ plan: 'no planId' }) }],
+      }),
+    );
     await local.eventBridge.idle();
     expect(await runsFor('plan-evnomatch0001')).toEqual([]);
     expect(busEvents('plangate / Something Else').at(-1)?.rules).toEqual([]);
@@ -102,7 +120,11 @@ describe('the CloudTrail trigger', () => {
     // As CloudTrail puts it on the bus: local mode's /local/aws-events, since PutEvents refuses `aws.` sources.
     const put = await fetch(`${local.baseUrl}/local/aws-events`, {
       method: 'POST',
-      body: JSON.stringify({ source: 'aws.servicecatalog', 'detail-type': 'AWS API Call via CloudTrail', detail: cloudTrailDetail('plan-evcloudtrail1', caller) }),
+      body: JSON.stringify({
+        source: 'aws.servicecatalog',
+        'detail-type': 'AWS API Call via CloudTrail',
+        detail: cloudTrailDetail('plan-evcloudtrail1', caller),
+      }),
     });
     expect(put.status).toBe(200);
     for (const bad of [{ source: 'plangate', 'detail-type': 'x', detail: {} }, { source: 'aws.servicecatalog', detail: {} }, 'not an event']) {
@@ -130,18 +152,37 @@ describe('the CloudTrail trigger', () => {
 describe('events AWS services emit', () => {
   test('Step Functions reports each execution starting and ending; a stopped one is closed by CloseRun, which tells the outcome topic', async () => {
     const { executionArn } = await stepFunctions.send(
-      new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: JSON.stringify({ planId: 'plan-demoorders0001' }) }),
+      new sfn.StartExecutionCommand({
+        stateMachineArn: local.stepFunctions.stateMachineArn,
+        input: JSON.stringify({ planId: 'plan-demoorders0001' }),
+      }),
     );
-    await eventually(() => local.outbox.list().find((e) => e.recipient === 'alice@example.com' && e.subject?.includes('plan-demoorders0001')), 'the approval request');
+    await eventually(
+      () => local.outbox.list().find((e) => e.recipient === 'alice@example.com' && e.subject?.includes('plan-demoorders0001')),
+      'the approval request',
+    );
     await stepFunctions.send(new sfn.StopExecutionCommand({ executionArn, error: 'Operator', cause: 'Stopped in a test' }));
     await local.eventBridge.idle();
-    const changes = busEvents('aws.states / Step Functions Execution Status Change').map((e) => JSON.parse(e.body)).filter((d) => d.executionArn === executionArn);
+    const changes = busEvents('aws.states / Step Functions Execution Status Change')
+      .map((e) => JSON.parse(e.body))
+      .filter((d) => d.executionArn === executionArn);
     expect(changes.map((d) => d.status)).toEqual(['RUNNING', 'ABORTED']);
-    expect(changes[1]).toMatchObject({ error: 'Operator', cause: 'Stopped in a test', stateMachineArn: local.stepFunctions.stateMachineArn, stopDate: expect.any(Number) });
-    const aborted = busEvents('aws.states / Step Functions Execution Status Change').find((e) => JSON.parse(e.body).status === 'ABORTED' && e.body.includes(executionArn!));
+    expect(changes[1]).toMatchObject({
+      error: 'Operator',
+      cause: 'Stopped in a test',
+      stateMachineArn: local.stepFunctions.stateMachineArn,
+      stopDate: expect.any(Number),
+    });
+    const aborted = busEvents('aws.states / Step Functions Execution Status Change').find(
+      (e) => JSON.parse(e.body).status === 'ABORTED' && e.body.includes(executionArn!),
+    );
     expect(aborted?.rules).toEqual([expect.stringMatching(/^WorkflowUnnotifiedEndRule/)]);
     const alert = local.outbox.list().find((e) => e.channel === 'email' && e.body.includes(executionArn!) && e.body.includes('ABORTED'));
-    expect(alert).toMatchObject({ recipient: 'platform-team@example.com', subject: expect.stringMatching(/^\[PlanGate\] ABORTED: /), body: expect.stringContaining('The run was stopped (Operator: Stopped in a test)') });
+    expect(alert).toMatchObject({
+      recipient: 'platform-team@example.com',
+      subject: expect.stringMatching(/^\[PlanGate\] ABORTED: /),
+      body: expect.stringContaining('The run was stopped (Operator: Stopped in a test)'),
+    });
   });
 
   test('CloudFormation reports the stack behind a record: SC-<account>-<provisioned product>, in progress then complete', async () => {
@@ -160,7 +201,12 @@ describe('events AWS services emit', () => {
 
   test('a failing record’s stack fails, rolls back, and ends UPDATE_ROLLBACK_COMPLETE; one failing before CloudFormation has no stack events', async () => {
     const failing = ordersServicePlan('plan-evrollback001', { ProvisionProductId: 'pp-evrollback00001' });
-    failing.simulation = { recordSeconds: 0.4, finalStatus: 'FAILED', recordErrors: [{ Code: 'E1', Description: 'Table limit exceeded' }], recordLagSeconds: 0.1 };
+    failing.simulation = {
+      recordSeconds: 0.4,
+      finalStatus: 'FAILED',
+      recordErrors: [{ Code: 'E1', Description: 'Table limit exceeded' }],
+      recordLagSeconds: 0.1,
+    };
     await registerPlan(failing);
     const early = ordersServicePlan('plan-evnostack0001', { ProvisionProductId: 'pp-evnostack000001' });
     early.simulation = { recordSeconds: 0.2, finalStatus: 'FAILED', stackEvents: false };
@@ -173,7 +219,12 @@ describe('events AWS services emit', () => {
         .filter((d) => d['stack-id'].includes(pp))
         .map((d) => d['status-details'].status);
     await eventually(() => (statuses('pp-evrollback00001').includes('UPDATE_ROLLBACK_COMPLETE') ? true : undefined), 'the rollback');
-    expect(statuses('pp-evrollback00001')).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_FAILED', 'UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE']);
+    expect(statuses('pp-evrollback00001')).toEqual([
+      'UPDATE_IN_PROGRESS',
+      'UPDATE_FAILED',
+      'UPDATE_ROLLBACK_IN_PROGRESS',
+      'UPDATE_ROLLBACK_COMPLETE',
+    ]);
     await new Promise((r) => setTimeout(r, 300));
     expect(statuses('pp-evnostack000001')).toEqual([]);
   });

@@ -4,7 +4,10 @@ import { LocalMetrics } from '../../local/metrics';
 
 const emf = (name: string, value: number, dimensions: Record<string, string> = {}) =>
   JSON.stringify({
-    _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: 'PlanGate', Dimensions: [['service', ...Object.keys(dimensions)]], Metrics: [{ Name: name, Unit: 'Count' }] }] },
+    _aws: {
+      Timestamp: Date.now(),
+      CloudWatchMetrics: [{ Namespace: 'PlanGate', Dimensions: [['service', ...Object.keys(dimensions)]], Metrics: [{ Name: name, Unit: 'Count' }] }],
+    },
     service: 'PlanGate',
     ...dimensions,
     [name]: value,

@@ -1,9 +1,9 @@
 import * as sc from '@aws-sdk/client-service-catalog';
 import * as sfn from '@aws-sdk/client-sfn';
-import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import type { PlanRegistration } from '../../local/service-catalog';
 import { AwsApiError } from '../../local/service-catalog';
 import { ordersServicePlan } from '../fixtures/plans';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
  * The local Step Functions API answers the real SDK client as Step Functions does: paging, idempotent names,
@@ -79,7 +79,10 @@ test('StopExecution keeps its error and cause', async () => {
   expect(stopped).toMatchObject({ status: 'ABORTED', error: 'Operator.Stop', cause: 'Change freeze until Monday', stopDate: expect.any(Date) });
   await finished(executionArn!);
   const history = await client.send(new sfn.GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1 }));
-  expect(history.events?.[0]).toMatchObject({ type: 'ExecutionAborted', executionAbortedEventDetails: { error: 'Operator.Stop', cause: 'Change freeze until Monday' } });
+  expect(history.events?.[0]).toMatchObject({
+    type: 'ExecutionAborted',
+    executionAbortedEventDetails: { error: 'Operator.Stop', cause: 'Change freeze until Monday' },
+  });
 });
 
 describe('ListExecutions and ListStateMachines', () => {
@@ -106,7 +109,9 @@ describe('ListExecutions and ListStateMachines', () => {
       name: 'ValidationException',
       message: expect.stringContaining("Value 'BOGUS' at 'statusFilter' failed to satisfy constraint"),
     });
-    await expect(client.send(new sfn.ListExecutionsCommand({ stateMachineArn, maxResults: 1001 }))).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(client.send(new sfn.ListExecutionsCommand({ stateMachineArn, maxResults: 1001 }))).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
     await expect(client.send(new sfn.ListExecutionsCommand({ stateMachineArn, nextToken: 'forged' }))).rejects.toBeInstanceOf(sfn.InvalidToken);
   });
 
@@ -125,13 +130,30 @@ describe('GetExecutionHistory', () => {
     const events: sfn.HistoryEvent[] = [];
     for await (const page of sfn.paginateGetExecutionHistory({ client, pageSize: 10 }, { executionArn })) events.push(...(page.events ?? []));
     const types = new Set(events.map((e) => e.type));
-    for (const type of ['ExecutionStarted', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSucceeded', 'TaskStateExited', 'WaitStateEntered', 'WaitStateExited', 'ChoiceStateEntered', 'PassStateEntered', 'ExecutionSucceeded']) {
+    for (const type of [
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'WaitStateEntered',
+      'WaitStateExited',
+      'ChoiceStateEntered',
+      'PassStateEntered',
+      'ExecutionSucceeded',
+    ]) {
       expect({ type, present: types.has(type as sfn.HistoryEventType) }).toEqual({ type, present: true });
     }
     expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
     expect(events.every((e, i) => e.previousEventId === i && e.timestamp instanceof Date)).toBe(true);
     const scheduled = events.find((e) => e.type === 'TaskScheduled')!;
-    expect(scheduled.taskScheduledEventDetails).toMatchObject({ resourceType: 'lambda', resource: 'invoke', region: 'us-east-1', parameters: expect.stringContaining('plan-history00001') });
+    expect(scheduled.taskScheduledEventDetails).toMatchObject({
+      resourceType: 'lambda',
+      resource: 'invoke',
+      region: 'us-east-1',
+      parameters: expect.stringContaining('plan-history00001'),
+    });
     expect(events.find((e) => e.type === 'TaskSucceeded')!.taskSucceededEventDetails?.output).toContain('"planStatus":"CREATE_SUCCESS"');
     const last = await client.send(new sfn.GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1 }));
     expect(last.events?.[0]).toMatchObject({ id: events.length, type: 'ExecutionSucceeded' });
@@ -145,7 +167,10 @@ describe('GetExecutionHistory', () => {
     const { executionArn } = await start(await plan('plan-retried000001', true));
     await finished(executionArn!);
     const { events } = await client.send(new sfn.GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
-    const review = events!.filter((e) => e.type?.startsWith('Task') && !e.type.includes('State')).slice(0, 5).map((e) => e.type);
+    const review = events!
+      .filter((e) => e.type?.startsWith('Task') && !e.type.includes('State'))
+      .slice(0, 5)
+      .map((e) => e.type);
     expect(review).toEqual(['TaskScheduled', 'TaskStarted', 'TaskFailed', 'TaskScheduled', 'TaskStarted']);
     expect(events!.find((e) => e.type === 'TaskFailed')?.taskFailedEventDetails).toMatchObject({ error: 'TransientError' });
   }, 30_000);
@@ -191,7 +216,9 @@ describe('the Service Catalog emulator refuses what Service Catalog would', () =
     bad.ResourceChanges![1]!.Details = [{ Target: { Attribute: 'PROPERTIES', RequiresRecreation: 'SOMETIMES' } }] as never;
     expect((await register(bad)).body.error).toContain('ResourceChanges.1.Details.0.Target.RequiresRecreation');
     const good = ordersServicePlan('plan-gooddetail001', { CreatedTime: '2026-11-20T09:30:00Z', Tags: [{ Key: 'team', Value: 'orders' }] } as never);
-    good.ResourceChanges![1]!.Details = [{ Target: { Attribute: 'PROPERTIES', Name: 'MemorySize', RequiresRecreation: 'NEVER' }, Evaluation: 'STATIC', CausingEntity: 'MemoryParam' }];
+    good.ResourceChanges![1]!.Details = [
+      { Target: { Attribute: 'PROPERTIES', Name: 'MemorySize', RequiresRecreation: 'NEVER' }, Evaluation: 'STATIC', CausingEntity: 'MemoryParam' },
+    ];
     expect((await register(good)).status).toBe(200);
     const described = await serviceCatalog.send(new sc.DescribeProvisionedProductPlanCommand({ PlanId: 'plan-gooddetail001' }));
     expect(described.ProvisionedProductPlanDetails?.CreatedTime?.toISOString()).toBe('2026-11-20T09:30:00.000Z');

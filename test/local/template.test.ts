@@ -22,7 +22,7 @@ describe('asynchronous invocations', () => {
     expect(workflow.asyncInvocations.size).toBe(functions.length);
     for (const [id, fn] of functions) {
       const configs = resourcesOf('AWS::Lambda::EventInvokeConfig');
-      const invokeConfig = configs.find(([, c]) => (c.Properties?.FunctionName as { Ref?: string }).Ref === id)?.[1];
+      const invokeConfig = configs.find(([, c]) => (c.Properties?.FunctionName as { Ref?: string } | undefined)?.Ref === id)?.[1];
       const deadLetter = (fn.Properties?.DeadLetterConfig as Properties | undefined)?.TargetArn;
       const name = [...workflow.functionsByArn.entries()].find(([arn]) => arn.endsWith(`:function:${id}`))![1];
       expect({ name, ...workflow.asyncInvocations.get(name) }).toEqual({
@@ -67,7 +67,7 @@ describe('functions', () => {
 
   test('local mode knows each function by that metadata, whatever its logical id', () => {
     let text = JSON.stringify(template);
-    functionIds().forEach((id, i) => (text = text.replaceAll(`"${id}"`, `"Renamed${i}"`)));
+    for (const [i, id] of functionIds().entries()) text = text.replaceAll(`"${id}"`, `"Renamed${i}"`);
     const renamed = loadWorkflow(JSON.parse(text) as CfnTemplate);
     expect([...renamed.functionsByArn.keys()].every((arn) => /:function:Renamed\d+$/.test(arn))).toBe(true);
     expect([...renamed.functionsByArn.values()].sort()).toEqual(Object.keys(FUNCTIONS).sort());

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, type PutCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from '../contracts/zod';
 import {
   type ApprovalRecord,
   approvalRecordSchema,
@@ -11,10 +10,11 @@ import {
   type PreviousRun,
   previousRunOf,
 } from '../contracts/approval-record';
-import { creatorKey, linkKey, planKey, runKey } from '../contracts/table-keys';
-import { isConditionFailure } from './aws-errors';
 import { DuplicateRunError } from '../contracts/errors';
 import type { Approval, Creator, HumanDecision } from '../contracts/steps';
+import { creatorKey, linkKey, planKey, runKey } from '../contracts/table-keys';
+import * as z from '../contracts/zod';
+import { isConditionFailure } from './aws-errors';
 
 /** A personal link's item: by its hash only (contracts/table-keys.ts). */
 const linkItemKey = (linkId: string) => linkKey(createHash('sha256').update(linkId).digest('hex'));
@@ -193,7 +193,11 @@ export class ApprovalStore {
    * A decision made or another closing done in between is read again, never overwritten. Returns the record
    * and whether this call closed it, or undefined when the run owns no record.
    */
-  async close(planId: string, executionArn: string, outcome: NonNullable<ApprovalRecord['outcome']>): Promise<{ record: ApprovalRecord; closedNow: boolean } | undefined> {
+  async close(
+    planId: string,
+    executionArn: string,
+    outcome: NonNullable<ApprovalRecord['outcome']>,
+  ): Promise<{ record: ApprovalRecord; closedNow: boolean } | undefined> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const record = await this.get(planId);
       if (!record || record.executionArn !== executionArn) return undefined;
@@ -207,7 +211,13 @@ export class ApprovalStore {
           UpdateExpression: 'SET outcome = :outcome, #status = :status, released = :released REMOVE taskToken',
           ConditionExpression: 'executionArn = :executionArn AND #status = :seen AND attribute_not_exists(outcome)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':outcome': outcome, ':status': status, ':released': released, ':executionArn': executionArn, ':seen': record.status },
+          ExpressionAttributeValues: {
+            ':outcome': outcome,
+            ':status': status,
+            ':released': released,
+            ':executionArn': executionArn,
+            ':seen': record.status,
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );

@@ -20,11 +20,7 @@ export interface DescribedPlan {
  * Describes a plan and, when it is ready, reads every page of its resource changes.
  * A missing plan becomes PlanNotReadyError so the run ends with Service Catalog's reason.
  */
-export async function describePlan(
-  client: ServiceCatalogClient,
-  planId: string,
-  acceptLanguage: AcceptLanguage,
-): Promise<DescribedPlan> {
+export async function describePlan(client: ServiceCatalogClient, planId: string, acceptLanguage: AcceptLanguage): Promise<DescribedPlan> {
   const resourceChanges: ResourceChange[] = [];
   let pageToken: string | undefined;
   let first: DescribeProvisionedProductPlanCommandOutput | undefined;
@@ -41,12 +37,7 @@ export async function describePlan(
   return { plan: toPlanSummary(planId, first), resourceChanges };
 }
 
-async function describePage(
-  client: ServiceCatalogClient,
-  planId: string,
-  acceptLanguage: AcceptLanguage,
-  pageToken: string | undefined,
-) {
+async function describePage(client: ServiceCatalogClient, planId: string, acceptLanguage: AcceptLanguage, pageToken: string | undefined) {
   try {
     return await client.send(
       new DescribeProvisionedProductPlanCommand({

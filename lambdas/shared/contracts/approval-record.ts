@@ -1,6 +1,6 @@
-import * as z from './zod';
 import { approverSchema } from './approver';
 import { approvalDecisionSchema, approvalSchema, creatorSchema, outcomeSchema, planIdSchema, reviewResultSchema } from './steps';
+import * as z from './zod';
 
 /*
  * The approval table's items, keyed as table-keys.ts says. An approval record holds its status, the task token while
@@ -99,7 +99,8 @@ export type PreviousRun = NonNullable<ApprovalRecord['previousRun']>;
 export function previousRunOf(earlier: ApprovalRecord, archivedAs: string): PreviousRun {
   const approvals = (earlier.approvals ?? []).map((a) => ({ by: a.approver.name ?? a.approver.email, decision: 'APPROVED', comment: a.comment }));
   const d = earlier.decision;
-  const decided = d && d.channel !== 'rule' && !d.approvals ? [{ by: d.approver.name ?? d.approver.email, decision: d.decision, comment: d.comment }] : [];
+  const decided =
+    d && d.channel !== 'rule' && !d.approvals ? [{ by: d.approver.name ?? d.approver.email, decision: d.decision, comment: d.comment }] : [];
   return {
     executionArn: earlier.executionArn,
     archivedAs,

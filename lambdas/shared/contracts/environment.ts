@@ -1,6 +1,6 @@
-import * as z from './zod';
 import { approverSchema } from './approver';
 import { acceptLanguageSchema, approvalRulesSchema } from './steps';
+import * as z from './zod';
 
 /**
  * The functions' environment: every variable's name and schema, in one place. The construct sets variables with
@@ -87,7 +87,10 @@ export function parseEnvironment<K extends EnvironmentName>(names: readonly K[],
     const result = z.safeParse(ENVIRONMENT[name] as z.ZodMiniType, raw);
     if (result.success) values[name] = result.data;
     else if (raw === undefined) problems.push(`Environment variable ${name} is not set`);
-    else problems.push(`Environment variable ${name} is invalid: ${result.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')}`);
+    else
+      problems.push(
+        `Environment variable ${name} is invalid: ${result.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')}`,
+      );
   }
   if (problems.length) throw new Error(problems.join('. '));
   return values as Environment<K>;

@@ -1,5 +1,5 @@
-import * as z from './zod';
 import { outcomeSchema, recordErrorSchema, runInputSchema } from './steps';
+import * as z from './zod';
 
 /*
  * PlanGate's EventBridge events: the public integration surface. Other systems send a review request and read the

@@ -2,8 +2,9 @@
  * The shapes that flow between the state machine's steps. Each Lambda's output lands at one path of the run's
  * state document (see lib/workflow-definition.ts); these schemas name and check them, and the types are inferred.
  */
-import * as z from './zod';
+
 import { approverSchema } from './approver';
+import * as z from './zod';
 
 export const ACCEPT_LANGUAGES = ['en', 'jp', 'zh'] as const;
 export const acceptLanguageSchema = z.enum(ACCEPT_LANGUAGES, { error: 'acceptLanguage must be one of "en", "jp", "zh"' });

@@ -1,7 +1,13 @@
 import type { ApprovalRecord } from '../contracts/approval-record';
 import type { Approver } from '../contracts/approver';
 
-const globToRegExp = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+const globToRegExp = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 
 /**
  * The approver who asked for the run, if any: `requestedBy` is their email, or an IAM/STS principal ARN

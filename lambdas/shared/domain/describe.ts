@@ -1,8 +1,8 @@
 /** Plain-text descriptions of plans and changes, shared by emails, the approval page and notifications. */
 import type { ApprovalRecord, PreviousRun } from '../contracts/approval-record';
 import type { Approver } from '../contracts/approver';
-import { mayNotApprove } from './approvers';
 import type { Approval, ApprovalDecision, ChangeDetail, ChangeSummary, ResourceChangeSummary, ReviewResult } from '../contracts/steps';
+import { mayNotApprove } from './approvers';
 
 export function planTitle(review: Pick<ReviewResult, 'planId' | 'plan'>): string {
   const name = review.plan?.planName;
@@ -78,14 +78,16 @@ export const recreates = (detail: ChangeDetail) => detail.requiresRecreation ===
 
 /** What a detail changes: "property KeySchema", or the attribute ("tags", "metadata") when it is not a property. */
 export function detailTarget(detail: ChangeDetail): string {
-  if (detail.name) return detail.attribute && detail.attribute !== 'PROPERTIES' ? `${detail.attribute.toLowerCase()} ${detail.name}` : `property ${detail.name}`;
+  if (detail.name)
+    return detail.attribute && detail.attribute !== 'PROPERTIES' ? `${detail.attribute.toLowerCase()} ${detail.name}` : `property ${detail.name}`;
   return detail.attribute ? detail.attribute.toLowerCase() : '(unnamed attribute)';
 }
 
 /** The detail's facts, each as Service Catalog names it: recreation, evaluation, and what caused it. */
 export function detailFacts(detail: ChangeDetail): string[] {
   const recreation = detail.requiresRecreation && `requires recreation: ${detail.requiresRecreation}`;
-  const evaluation = detail.evaluation && `evaluation: ${detail.evaluation}${detail.evaluation === 'DYNAMIC' ? ' (value known only at execution)' : ''}`;
+  const evaluation =
+    detail.evaluation && `evaluation: ${detail.evaluation}${detail.evaluation === 'DYNAMIC' ? ' (value known only at execution)' : ''}`;
   const cause = `caused by: ${detail.causingEntity ?? 'a direct template edit'}`;
   return [recreation, evaluation, cause].filter((fact): fact is string => Boolean(fact));
 }
@@ -131,6 +133,7 @@ export function describePreviousRun(previous: PreviousRun): string[] {
   const when = previous.finishedAt ? ` on ${utcTime(new Date(previous.finishedAt))}` : '';
   const lines = [`An earlier request for this plan ${ended}${when}${previous.reason ? `: ${previous.reason}` : '.'}`];
   if (previous.releasedBy) lines.push(`It was released by ${previous.releasedBy}.`);
-  for (const d of previous.decisions ?? []) lines.push(`${d.by} ${d.decision === 'REJECTED' ? 'rejected' : 'approved'} it${d.comment ? `: “${d.comment}”` : '.'}`);
+  for (const d of previous.decisions ?? [])
+    lines.push(`${d.by} ${d.decision === 'REJECTED' ? 'rejected' : 'approved'} it${d.comment ? `: “${d.comment}”` : '.'}`);
   return lines;
 }

@@ -51,8 +51,7 @@ export function caughtMessage(state: Pick<RunState, 'error'>): string | undefine
   return error.Cause;
 }
 
-const seconds = (from?: string, to?: string) =>
-  from && to ? Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000)) : undefined;
+const seconds = (from?: string, to?: string) => (from && to ? Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000)) : undefined);
 
 function reasonFor(state: RunState): string {
   const { approval, record, execution } = state;
@@ -130,7 +129,10 @@ export function describeOutcome(state: RunState, now: Date, reason = reasonFor(s
     provisionedProductName: record?.provisionedProductName ?? review?.plan?.provisionedProductName,
     recordId: record?.recordId ?? execution?.recordId,
     recordStatus: record?.status ?? execution?.recordStatus,
-    recordErrors: errors.items.map((e) => ({ code: e.code && clip(e.code, 200), description: e.description && clip(e.description, MAX_ERROR_CHARS) })),
+    recordErrors: errors.items.map((e) => ({
+      code: e.code && clip(e.code, 200),
+      description: e.description && clip(e.description, MAX_ERROR_CHARS),
+    })),
     ...(unlisted ? { recordErrorsUnlisted: unlisted } : {}),
     idempotencyToken: execution?.idempotencyToken,
     decision: approval?.decision,
@@ -175,7 +177,8 @@ function emailBody(detail: OutcomeDetail, state: RunState, planId: string | unde
   }
   const outputs = firstItems(state.record?.recordOutputs ?? [], 50);
   // The product's own outputs (a service URL, say) stay usable: one line each, but not defanged.
-  if (outputs.items.length) lines.push('', 'Outputs:', ...outputs.items.map((o) => `  ${oneLine(o.key ?? '')} = ${oneLine(clip(o.value ?? '', 500))}`));
+  if (outputs.items.length)
+    lines.push('', 'Outputs:', ...outputs.items.map((o) => `  ${oneLine(o.key ?? '')} = ${oneLine(clip(o.value ?? '', 500))}`));
   if (outputs.more) lines.push(`  ${moreText(outputs.more, 'more outputs')}`);
   return lines.join('\n');
 }

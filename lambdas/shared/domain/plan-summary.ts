@@ -50,7 +50,11 @@ function withDetails(listed: ResourceChangeSummary[], details: Map<ResourceChang
     if (!all.length) return summary;
     const kept = all.slice(0, Math.min(MAX_DETAILS_PER_CHANGE, budget)).map(toDetail);
     budget -= kept.length;
-    return { ...summary, ...(kept.length ? { details: kept } : {}), ...(all.length > kept.length ? { detailsUnlisted: all.length - kept.length } : {}) };
+    return {
+      ...summary,
+      ...(kept.length ? { details: kept } : {}),
+      ...(all.length > kept.length ? { detailsUnlisted: all.length - kept.length } : {}),
+    };
   });
 }
 

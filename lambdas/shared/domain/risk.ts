@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type { ResourceChange } from '@aws-sdk/client-service-catalog';
 import { RISK_LEVELS, type RiskLevel } from '../contracts/steps';
 
-
 /** Stateful and security-sensitive resource types: databases, storage, keys and identity. `*` matches any suffix. */
 export const DEFAULT_SENSITIVE_RESOURCE_TYPES = [
   'AWS::RDS::*',
@@ -21,8 +20,7 @@ export interface ChangeRisk {
   reason?: string;
 }
 
-export const matchesType = (pattern: string, type: string) =>
-  pattern.endsWith('*') ? type.startsWith(pattern.slice(0, -1)) : type === pattern;
+export const matchesType = (pattern: string, type: string) => (pattern.endsWith('*') ? type.startsWith(pattern.slice(0, -1)) : type === pattern);
 
 /**
  * HIGH: a removal, a replacement, or any change to a sensitive resource type.
@@ -34,7 +32,8 @@ export function classifyChange(change: ResourceChange, sensitiveTypes: readonly 
   if (change.Action === 'REMOVE') return { level: 'HIGH', reason: `removes ${type}` };
   if (change.Replacement === 'TRUE') return { level: 'HIGH', reason: `replaces ${type} (the existing resource is deleted)` };
   const sensitive = sensitiveTypes.find((pattern) => matchesType(pattern, type));
-  if (sensitive) return { level: 'HIGH', reason: `${change.Action === 'ADD' ? 'adds' : 'changes'} ${type}, a sensitive resource type (${sensitive})` };
+  if (sensitive)
+    return { level: 'HIGH', reason: `${change.Action === 'ADD' ? 'adds' : 'changes'} ${type}, a sensitive resource type (${sensitive})` };
   if (change.Replacement === 'CONDITIONAL') return { level: 'MEDIUM', reason: `may replace ${type}, depending on values known only at execution` };
   if (change.Details?.some((d) => d.Evaluation === 'DYNAMIC')) return { level: 'MEDIUM', reason: 'has values known only at execution (DYNAMIC)' };
   return { level: 'LOW' };
@@ -51,7 +50,9 @@ export function planRisk(risks: ChangeRisk[]): RiskLevel {
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);

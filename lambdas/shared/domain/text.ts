@@ -10,7 +10,10 @@
  * spaces; the rest is removed.
  */
 const BREAKS = /[\r\n\t\v\f\u0085\u2028\u2029]+/g;
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u{e0000}-\u{e007f}]/gu;
+const INVISIBLE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
+  // biome-ignore lint/suspicious/noMisleadingCharacterClass: single code points and ranges, each meant alone
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u{e0000}-\u{e007f}]/gu;
 
 /** Every character oneLine removes or replaces: what a terminal or JSON output must not pass on raw either. */
 export const HIDDEN = new RegExp(`[\\u2028\\u2029]|${INVISIBLE.source}`, 'gu');

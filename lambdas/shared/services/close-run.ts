@@ -1,28 +1,35 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { ApprovalStore, type NotifyChannel } from '../adapters/approval-store';
+import { emailApprover } from '../adapters/approver-email';
 import { dynamo } from '../adapters/clients/dynamodb';
 import { eventBridge } from '../adapters/clients/eventbridge';
-import { emailApprover } from '../adapters/approver-email';
 import { sns } from '../adapters/clients/sns';
 import { readSecret } from '../adapters/secrets';
 import { outcomeMessage } from '../adapters/slack/blocks';
 import { postToSlack } from '../adapters/slack/post';
 import type { ApprovalRecord } from '../contracts/approval-record';
 import type { Environment } from '../contracts/environment';
-import { OUTCOME_DETAIL_TYPE, type OutcomeDetail } from '../contracts/events';
 import { TransientError } from '../contracts/errors';
+import { OUTCOME_DETAIL_TYPE, type OutcomeDetail } from '../contracts/events';
+import { METRIC } from '../contracts/metrics';
 import type { RunState } from '../contracts/steps';
 import { planTitle, snsSubject } from '../domain/describe';
 import { describeOutcome, type OutcomeReport } from '../domain/outcome';
 import { untrusted } from '../domain/text';
 import { logger } from '../runtime/logger';
-import { METRIC } from '../contracts/metrics';
-import { addRunKeys } from '../runtime/run-keys';
 import { count, countRunEnded } from '../runtime/metrics';
+import { addRunKeys } from '../runtime/run-keys';
 
 /** What closing a run needs: the approval table, both topics, the bus, and Slack if configured. */
-export const CLOSE_RUN_ENV = ['TABLE_NAME', 'OUTCOME_TOPIC_ARN', 'APPROVAL_TOPIC_ARN', 'EVENT_BUS_NAME', 'EVENT_SOURCE', 'SLACK_WEBHOOK_SECRET_ID'] as const;
+export const CLOSE_RUN_ENV = [
+  'TABLE_NAME',
+  'OUTCOME_TOPIC_ARN',
+  'APPROVAL_TOPIC_ARN',
+  'EVENT_BUS_NAME',
+  'EVENT_SOURCE',
+  'SLACK_WEBHOOK_SECRET_ID',
+] as const;
 export type CloseRunEnv = Environment<(typeof CLOSE_RUN_ENV)[number]>;
 
 export interface Ending {
@@ -72,7 +79,11 @@ export async function closeRun(ending: Ending, env: CloseRunEnv, now = new Date(
   if (closing && !closing.closedNow && closing.record.outcome) {
     const recorded = closing.record.outcome;
     // Closed before (Notify, then the rule, or a retry): report what was recorded then.
-    report = describeOutcome({ ...ending.state, outcome: recorded.outcome, review: ending.state.review ?? closing.record.review }, now, recorded.reason);
+    report = describeOutcome(
+      { ...ending.state, outcome: recorded.outcome, review: ending.state.review ?? closing.record.review },
+      now,
+      recorded.reason,
+    );
   }
   if (closing?.closedNow && record?.status === 'CLOSED') await tellApproversClosed(record, env);
   // Once per run: a run with a record is counted by the call that closed it (Notify and CloseRun may both close it).
@@ -118,7 +129,12 @@ export async function closeRun(ending: Ending, env: CloseRunEnv, now = new Date(
       logger.warn('Slack outcome not posted', { error: (error as Error).message });
     }
   }
-  logger.info('Run closed', { outcome: report.detail.outcome, planId: report.detail.planId, recordId: report.detail.recordId, released: record?.released });
+  logger.info('Run closed', {
+    outcome: report.detail.outcome,
+    planId: report.detail.planId,
+    recordId: report.detail.recordId,
+    released: record?.released,
+  });
   return report.detail;
 }
 

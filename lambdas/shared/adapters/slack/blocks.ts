@@ -71,7 +71,10 @@ export function mention(approver: Approver): Mrkdwn {
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 const section = (text: string): SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION_TEXT) } });
 // Plain text shows ":white_check_mark:" as an emoji unless told not to.
-const header = (text: string): HeaderBlock => ({ type: 'header', text: { type: 'plain_text', text: clip(untrusted(text), MAX_HEADER_TEXT), emoji: false } });
+const header = (text: string): HeaderBlock => ({
+  type: 'header',
+  text: { type: 'plain_text', text: clip(untrusted(text), MAX_HEADER_TEXT), emoji: false },
+});
 const fields = (pairs: [string, string][]): SectionBlock => ({
   type: 'section',
   fields: pairs.map(([name, value]) => ({ type: 'mrkdwn', text: clip(`*${name}*\n${escapeMrkdwn(value)}`, 2000) })),
@@ -119,7 +122,8 @@ export function approvalRequestMessage(input: {
     section(`*Changes:* ${escapeMrkdwn(describeCounts(review.summary))}. Riskiest first:`),
   ];
   blocks.push(...sections.blocks);
-  if (more > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `+${more} more on the <${pageUrl}|approval page>` }] } satisfies ContextBlock);
+  if (more > 0)
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `+${more} more on the <${pageUrl}|approval page>` }] } satisfies ContextBlock);
   const buttons: Button[] = [{ type: 'button', text: { type: 'plain_text', text: 'Open approval page' }, url: pageUrl, action_id: 'plangate_open' }];
   if (interactive) {
     buttons.push(
@@ -136,7 +140,13 @@ export function approvalRequestMessage(input: {
           deny: { type: 'plain_text', text: 'Cancel' },
         },
       },
-      { type: 'button', style: 'danger', text: { type: 'plain_text', text: 'Reject' }, action_id: REJECT_ACTION, value: buttonValue(review.planId, executionArn) },
+      {
+        type: 'button',
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Reject' },
+        action_id: REJECT_ACTION,
+        value: buttonValue(review.planId, executionArn),
+      },
     );
   }
   blocks.push({ type: 'actions', elements: buttons } satisfies ActionsBlock);
@@ -174,7 +184,11 @@ export function decidedMessage(review: ReviewResult, decision: HumanDecision): S
   const verb = decision.decision === 'APPROVED' ? ':white_check_mark: Approved' : ':x: Rejected';
   const comment = decision.comment ? `\n> ${escapeMrkdwn(clip(decision.comment, 1000))}` : '';
   const text = `${verb} by ${who} at ${decision.decidedAt} (${decision.channel})${comment}`;
-  return { replace_original: true, text: `${decision.decision}: ${escapeMrkdwn(planTitle(review))}`, blocks: [header(`${decision.decision === 'APPROVED' ? 'Approved' : 'Rejected'}: ${planTitle(review)}`), section(text)] };
+  return {
+    replace_original: true,
+    text: `${decision.decision}: ${escapeMrkdwn(planTitle(review))}`,
+    blocks: [header(`${decision.decision === 'APPROVED' ? 'Approved' : 'Rejected'}: ${planTitle(review)}`), section(text)],
+  };
 }
 
 /** A short reply only the clicking user sees: plain text is escaped; Mrkdwn (with mentions) is sent as built. */
@@ -215,6 +229,7 @@ export function outcomeMessage(detail: {
     length += line.length + 1;
   }
   const more = detail.recordErrors.length - lines.length + (detail.recordErrorsUnlisted ?? 0);
-  if (lines.length) blocks.push(section(`*Record errors*\n${lines.join('\n')}${more > 0 ? `\n+${more} more (see the record in Service Catalog)` : ''}`));
+  if (lines.length)
+    blocks.push(section(`*Record errors*\n${lines.join('\n')}${more > 0 ? `\n+${more} more (see the record in Service Catalog)` : ''}`));
   return { text: `PlanGate ${detail.outcome}: ${escapeMrkdwn(title)}`, blocks };
 }
