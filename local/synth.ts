@@ -18,6 +18,8 @@ export function synthesize(contextOverrides: Record<string, unknown> = {}, optio
   const context = { ...exampleContext(), ...contextOverrides };
   const app = new App({
     context: { ...context, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
+    // CDK's built-in CloudFormation validation costs seconds a synth and only warns; `cdk synth`, which deploys, keeps it.
+    builtinCloudFormationValidation: false,
   });
   const stack = new PlanGateStack(app, STACK_NAME, { config: parseConfig(context) });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
