@@ -83,6 +83,8 @@ export function creatorFinding(record: ApprovalRecord, creator: Creator, voided:
       (executed ? 'The plan was executed: review the change.' : 'PlanGate will not execute it on that approval.')
     );
   }
+  // A closed request asks nobody any more: a new run for the plan names the creator from the start.
+  if (record.outcome) return undefined;
   const named = approverWhoRequested(record.requestedBy, record.approvers);
   const namedCreator = record.requestedBy === creator.arn || (named !== undefined && own(named.email));
   if (!namedCreator) {

@@ -119,6 +119,11 @@ describe('what the other approvers hear', () => {
     expect(creatorFinding(pending({ requestedBy: ALICE_SSO }), creator, [])).toBeUndefined();
     expect(creatorFinding(pending({ requestedBy: 'alice@example.com' }), creator, [])).toBeUndefined();
   });
+  test('nothing for a closed request that named someone else: nobody is asked any more', () => {
+    expect(
+      creatorFinding(pending({ status: 'CLOSED', outcome: { outcome: 'ABORTED', reason: 'stopped', finishedAt: 't' } }), creator, []),
+    ).toBeUndefined();
+  });
   test('a request that named someone else', () => {
     expect(creatorFinding(pending(), creator, [])).toBe(
       `The request for plan orders-update (plan-abc) names bob@example.com as its requester, but CloudTrail shows that ${ALICE_SSO} created the plan; they may not approve it.`,
