@@ -1,11 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as sfn from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AwsApiError } from '../../local/service-catalog';
 import { ONE_APPROVAL } from '../fixtures/context';
 import { ordersServicePlan } from '../fixtures/plans';
-import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import { approvalRecord, clientConfig, LOCAL_MODE_START_MS, type LocalMode, startLocalMode, until } from '../support/local-mode';
 
 /** How a run is closed and reported when it ends on an error, through local mode and the real SDK clients. */
 let local: LocalMode;
@@ -14,7 +13,7 @@ let documents: DynamoDBDocumentClient;
 
 beforeAll(async () => {
   local = await startLocalMode({ pollWaitMs: 50, context: ONE_APPROVAL });
-  const config = { endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 };
+  const config = clientConfig(local);
   client = new sfn.SFNClient(config);
   documents = DynamoDBDocumentClient.from(new DynamoDBClient(config));
 }, LOCAL_MODE_START_MS);
@@ -28,18 +27,7 @@ const register = (planId: string) => fetch(`${local.baseUrl}/local/plans`, { met
 const start = async (planId: string) =>
   (await client.send(new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: JSON.stringify({ planId }) })))
     .executionArn!;
-const recordOf = async (planId: string) =>
-  (await documents.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}` }, ConsistentRead: true }))).Item as
-    | ApprovalRecord
-    | undefined;
-const until = async <T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, tries = 400): Promise<T> => {
-  for (let i = 0; i < tries; i++) {
-    const found = await probe();
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never saw ${what}`);
-};
+const recordOf = (planId: string, suffix = '') => approvalRecord(documents, local, planId, suffix);
 const linkFor = (planId: string) =>
   until(
     () =>

@@ -1,11 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as sfn from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AwsApiError, type PlanRegistration } from '../../local/service-catalog';
 import { ONE_APPROVAL } from '../fixtures/context';
 import { ordersServicePlan } from '../fixtures/plans';
-import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import { approvalRecord, clientConfig, LOCAL_MODE_START_MS, type LocalMode, startLocalMode, until } from '../support/local-mode';
 
 /**
  * Every way a run can end leaves its approval closed and true, through local mode and the real SDK clients: runs
@@ -19,7 +18,7 @@ let documents: DynamoDBDocumentClient;
 
 beforeAll(async () => {
   local = await startLocalMode({ pollWaitMs: 50, context: ONE_APPROVAL });
-  const config = { endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 };
+  const config = clientConfig(local);
   client = new sfn.SFNClient(config);
   documents = DynamoDBDocumentClient.from(new DynamoDBClient(config));
 }, LOCAL_MODE_START_MS);
@@ -35,18 +34,7 @@ const start = async (input: unknown) =>
   (await client.send(new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: JSON.stringify(input) })))
     .executionArn!;
 const stop = (executionArn: string, error?: string, cause?: string) => client.send(new sfn.StopExecutionCommand({ executionArn, error, cause }));
-const recordOf = async (planId: string, suffix = '') =>
-  (await documents.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}${suffix}` }, ConsistentRead: true }))).Item as
-    | ApprovalRecord
-    | undefined;
-const until = async <T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, tries = 400): Promise<T> => {
-  for (let i = 0; i < tries; i++) {
-    const found = await probe();
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never saw ${what}`);
-};
+const recordOf = (planId: string, suffix = '') => approvalRecord(documents, local, planId, suffix);
 const linkFor = (planId: string, approver = 'alice@example.com') =>
   until(
     () =>

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as sfn from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsEvent } from '../../local/event-bridge';
 import { ordersServicePlan } from '../fixtures/plans';
-import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import { approvalRecord, clientConfig, LOCAL_MODE_START_MS, type LocalMode, startLocalMode, until } from '../support/local-mode';
 
 /**
  * The requester a run input names is a claim; who created the plan, as CloudTrail recorded it, is verified. Through
@@ -19,7 +18,7 @@ let documents: DynamoDBDocumentClient;
 
 beforeAll(async () => {
   local = await startLocalMode({ pollWaitMs: 50 });
-  const config = { endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 };
+  const config = clientConfig(local);
   client = new sfn.SFNClient(config);
   documents = DynamoDBDocumentClient.from(new DynamoDBClient(config));
 }, LOCAL_MODE_START_MS);
@@ -31,18 +30,7 @@ afterAll(async () => {
 
 const ALICE_ARN = 'arn:aws:sts::000000000000:assumed-role/PlanGateApprover/alice';
 const register = (planId: string) => fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: JSON.stringify(ordersServicePlan(planId)) });
-const recordOf = async (planId: string) =>
-  (await documents.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}` }, ConsistentRead: true }))).Item as
-    | ApprovalRecord
-    | undefined;
-const until = async <T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, tries = 400): Promise<T> => {
-  for (let i = 0; i < tries; i++) {
-    const found = await probe();
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never saw ${what}`);
-};
+const recordOf = (planId: string, suffix = '') => approvalRecord(documents, local, planId, suffix);
 const linkFor = (planId: string, approver: string) =>
   until(
     () => local.outbox.list().find((e) => e.recipient === approver && e.subject?.includes('Approval needed') && e.body.includes(planId))?.urls[0],

@@ -1,14 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as sfn from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import { OPERATOR } from '../../local/identities';
 import { AwsApiError } from '../../local/service-catalog';
 import { ONE_APPROVAL } from '../fixtures/context';
 import { ordersServicePlan } from '../fixtures/plans';
-import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import { approvalRecord, clientConfig, LOCAL_MODE_START_MS, type LocalMode, startLocalMode, until } from '../support/local-mode';
 
 /**
  * What locks a plan and what releases it, through local mode and the real SDK clients: a link or button belongs to
@@ -22,7 +21,7 @@ let documents: DynamoDBDocumentClient;
 
 beforeAll(async () => {
   local = await startLocalMode({ pollWaitMs: 50, context: ONE_APPROVAL });
-  const config = { endpoint: local.baseUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 };
+  const config = clientConfig(local);
   client = new sfn.SFNClient(config);
   documents = DynamoDBDocumentClient.from(new DynamoDBClient(config));
 }, LOCAL_MODE_START_MS);
@@ -36,18 +35,7 @@ const register = (planId: string) => fetch(`${local.baseUrl}/local/plans`, { met
 const start = async (planId: string) =>
   (await client.send(new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: JSON.stringify({ planId }) })))
     .executionArn!;
-const recordOf = async (planId: string) =>
-  (await documents.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}` }, ConsistentRead: true }))).Item as
-    | ApprovalRecord
-    | undefined;
-const until = async <T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, tries = 400): Promise<T> => {
-  for (let i = 0; i < tries; i++) {
-    const found = await probe();
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never saw ${what}`);
-};
+const recordOf = (planId: string, suffix = '') => approvalRecord(documents, local, planId, suffix);
 const requests = (planId: string, approver = 'alice@example.com') =>
   local.outbox.list().filter((e) => e.recipient === approver && e.subject?.includes('Approval needed') && e.body.includes(planId));
 const nthRequest = (planId: string, n: number) => until(() => requests(planId).length >= n && requests(planId)[n - 1], `request ${n} for ${planId}`);

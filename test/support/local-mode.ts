@@ -1,4 +1,6 @@
-import { LOCAL_SLACK_CONTEXT, type LocalModeOptions, startLocalMode as startUnbuilt } from '../../local/server';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
+import { LOCAL_SLACK_CONTEXT, type LocalMode, type LocalModeOptions, startLocalMode as startUnbuilt } from '../../local/server';
 import { handlerBundles, synthesizedTemplate } from './prebuilt';
 
 export type { LocalMode } from '../../local/server';
@@ -32,4 +34,30 @@ export function collectHandlerLogs(logs: string[]): () => void {
   return () => {
     for (const restore of restores) restore();
   };
+}
+
+/** The SDK clients' settings for local mode: its endpoint, its region, dummy credentials, and no SDK retries. */
+export const clientConfig = (local: LocalMode) => ({
+  endpoint: local.baseUrl,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+  maxAttempts: 1,
+});
+
+/** A plan's approval record as stored (`suffix` `#RUN#<executionArn>` for an earlier run's), read consistently. */
+export async function approvalRecord(documents: DynamoDBDocumentClient, local: LocalMode, planId: string, suffix = '') {
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}${suffix}` }, ConsistentRead: true }),
+  );
+  return Item as ApprovalRecord | undefined;
+}
+
+/** What `probe` finds, polled every 25 ms; fails naming `what` when it never comes. */
+export async function until<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, tries = 400): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const found = await probe();
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`never saw ${what}`);
 }
