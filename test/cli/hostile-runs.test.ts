@@ -2,6 +2,7 @@ import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { main } from '../../cli/main';
+import { captureCliOutput } from '../support/cli-output';
 
 /**
  * `plangate list` and `status` read every run's input, which anyone allowed to start a run writes: whatever is in it,
@@ -19,22 +20,10 @@ const INPUTS: Record<string, string> = {
   notJson: '{',
 };
 
-let stdout: string;
-let stderr: string;
+const output = captureCliOutput();
 beforeEach(() => {
   sfn.reset();
   documents.reset();
-  stdout = '';
-  stderr = '';
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  process.exitCode = undefined;
   const startDate = new Date();
   sfn.on(ListExecutionsCommand).resolves({
     executions: Object.keys(INPUTS).map((name) => ({ executionArn: arn(name), stateMachineArn: MACHINE, name, status: 'SUCCEEDED', startDate })),
@@ -51,29 +40,28 @@ beforeEach(() => {
   }
   documents.on(GetCommand).resolves({});
 });
-afterEach(() => jest.restoreAllMocks());
 
 const plangate = (...args: string[]) =>
   main(['--region', 'us-east-1', '--state-machine-arn', MACHINE, '--table-name', 'Approvals', '--api-url', 'https://example.com/', ...args]);
 
 test('list shows every run in the window when one run’s planId is a number, an object or missing', async () => {
   const code = await plangate('list');
-  expect(stderr).toBe('');
+  expect(output.stderr).toBe('');
   expect(code).toBe(0);
-  expect(stdout).toContain('plan-good00000001');
-  for (const name of Object.keys(INPUTS)) expect(stdout).toContain(name);
-  expect(stdout).not.toContain('12345'); // a planId that is not text is not shown as one
+  expect(output.stdout).toContain('plan-good00000001');
+  for (const name of Object.keys(INPUTS)) expect(output.stdout).toContain(name);
+  expect(output.stdout).not.toContain('12345'); // a planId that is not text is not shown as one
 });
 
 test('list --json and status show such a run without a planId', async () => {
   expect(await plangate('list', '--json')).toBe(0);
-  const runs = JSON.parse(stdout) as { executionArn: string; planId?: unknown }[];
+  const runs = JSON.parse(output.stdout) as { executionArn: string; planId?: unknown }[];
   expect(runs.map((r) => r.executionArn)).toEqual(Object.keys(INPUTS).map(arn));
   expect(runs.filter((r) => r.planId !== undefined)).toEqual([expect.objectContaining({ planId: 'plan-good00000001' })]);
-  stdout = '';
+  output.stdout = '';
   expect(await plangate('status', arn('object'))).toBe(0);
-  expect(stderr).toBe('');
-  expect(stdout).toContain(arn('object'));
+  expect(output.stderr).toBe('');
+  expect(output.stdout).toContain(arn('object'));
   expect(documents.commandCalls(GetCommand)).toHaveLength(1); // only the good run names a plan whose record to read
 });
 
@@ -83,10 +71,10 @@ test('list --json escapes C1 controls, bidi overrides and tag characters, and st
     .on(DescribeExecutionCommand, { executionArn: arn('good') })
     .resolves({ executionArn: arn('good'), status: 'SUCCEEDED', input: JSON.stringify({ planId: hostile }) });
   expect(await plangate('list', '--json')).toBe(0);
-  expect(stdout).not.toMatch(/[\u0080-\u009f\u00ad\u202a-\u202e]|\u{E0041}/u);
-  expect(stdout).toContain('"planId": "plan-\\u009b31m\\u202eevil\\udb40\\udc41\\u00ad"');
-  expect((JSON.parse(stdout) as { planId?: string }[])[0]!.planId).toBe(hostile);
-  stdout = '';
+  expect(output.stdout).not.toMatch(/[\u0080-\u009f\u00ad\u202a-\u202e]|\u{E0041}/u);
+  expect(output.stdout).toContain('"planId": "plan-\\u009b31m\\u202eevil\\udb40\\udc41\\u00ad"');
+  expect((JSON.parse(output.stdout) as { planId?: string }[])[0]!.planId).toBe(hostile);
+  output.stdout = '';
   expect(await plangate('list')).toBe(0);
-  expect(stdout).toContain('plan-\uFFFD31m\uFFFDevil\uFFFD\uFFFD');
+  expect(output.stdout).toContain('plan-\uFFFD31m\uFFFDevil\uFFFD\uFFFD');
 });

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { main } from '../../cli/main';
+import { captureCliOutput } from '../support/cli-output';
 
 /**
  * The region comes from --region, AWS_REGION or AWS_DEFAULT_REGION, as the AWS CLI takes it (the README's snippets
@@ -11,7 +12,6 @@ let server: Server;
 let endpoint: string;
 const seen: IncomingHttpHeaders[] = [];
 const saved = { ...process.env };
-let _stderr: string;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -24,9 +24,10 @@ beforeAll(async () => {
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(() => server.close());
+// What plangate prints is kept out of the test output.
+captureCliOutput();
 beforeEach(() => {
   seen.length = 0;
-  _stderr = '';
   for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE']) delete process.env[name];
   Object.assign(process.env, {
     AWS_CONFIG_FILE: '/nonexistent',
@@ -34,15 +35,8 @@ beforeEach(() => {
     AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
     AWS_SECRET_ACCESS_KEY: 'secret',
   });
-  jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    _stderr += String(chunk);
-    return true;
-  });
-  process.exitCode = undefined;
 });
 afterEach(() => {
-  jest.restoreAllMocks();
   process.env = { ...saved };
 });
 

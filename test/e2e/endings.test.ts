@@ -1,10 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as sfn from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AwsApiError, type PlanRegistration } from '../../local/service-catalog';
 import { ONE_APPROVAL } from '../fixtures/context';
 import { ordersServicePlan } from '../fixtures/plans';
-import { approvalRecord, clientConfig, LOCAL_MODE_START_MS, type LocalMode, startLocalMode, until } from '../support/local-mode';
+import { approvalRecord, LOCAL_MODE_START_MS, type LocalMode, startLocalMode, startWithClients, until } from '../support/local-mode';
 
 /**
  * Every way a run can end leaves its approval closed and true, through local mode and the real SDK clients: runs
@@ -15,18 +14,11 @@ import { approvalRecord, clientConfig, LOCAL_MODE_START_MS, type LocalMode, star
 let local: LocalMode;
 let client: sfn.SFNClient;
 let documents: DynamoDBDocumentClient;
-
+let close: () => Promise<void>;
 beforeAll(async () => {
-  local = await startLocalMode({ pollWaitMs: 50, context: ONE_APPROVAL });
-  const config = clientConfig(local);
-  client = new sfn.SFNClient(config);
-  documents = DynamoDBDocumentClient.from(new DynamoDBClient(config));
+  ({ local, client, documents, close } = await startWithClients({ pollWaitMs: 50, context: ONE_APPROVAL }));
 }, LOCAL_MODE_START_MS);
-afterAll(async () => {
-  client.destroy();
-  documents.destroy();
-  await local.close();
-});
+afterAll(() => close?.());
 
 const register = (plan: PlanRegistration) =>
   fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: JSON.stringify(plan) }).then((r) => r.json());

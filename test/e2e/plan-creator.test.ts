@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as sfn from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsEvent } from '../../local/event-bridge';
 import { ordersServicePlan } from '../fixtures/plans';
-import { approvalRecord, clientConfig, LOCAL_MODE_START_MS, type LocalMode, startLocalMode, until } from '../support/local-mode';
+import { approvalRecord, LOCAL_MODE_START_MS, type LocalMode, startWithClients, until } from '../support/local-mode';
 
 /**
  * The requester a run input names is a claim; who created the plan, as CloudTrail recorded it, is verified. Through
@@ -15,18 +14,11 @@ import { approvalRecord, clientConfig, LOCAL_MODE_START_MS, type LocalMode, star
 let local: LocalMode;
 let client: sfn.SFNClient;
 let documents: DynamoDBDocumentClient;
-
+let close: () => Promise<void>;
 beforeAll(async () => {
-  local = await startLocalMode({ pollWaitMs: 50 });
-  const config = clientConfig(local);
-  client = new sfn.SFNClient(config);
-  documents = DynamoDBDocumentClient.from(new DynamoDBClient(config));
+  ({ local, client, documents, close } = await startWithClients({ pollWaitMs: 50 }));
 }, LOCAL_MODE_START_MS);
-afterAll(async () => {
-  client.destroy();
-  documents.destroy();
-  await local?.close();
-});
+afterAll(() => close?.());
 
 const ALICE_ARN = 'arn:aws:sts::000000000000:assumed-role/PlanGateApprover/alice';
 const register = (planId: string) => fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: JSON.stringify(ordersServicePlan(planId)) });

@@ -1,13 +1,12 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as sfn from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { OPERATOR } from '../../local/identities';
 import { AwsApiError } from '../../local/service-catalog';
 import { ONE_APPROVAL } from '../fixtures/context';
 import { ordersServicePlan } from '../fixtures/plans';
-import { approvalRecord, clientConfig, LOCAL_MODE_START_MS, type LocalMode, startLocalMode, until } from '../support/local-mode';
+import { approvalRecord, LOCAL_MODE_START_MS, type LocalMode, startWithClients, until } from '../support/local-mode';
 
 /**
  * What locks a plan and what releases it, through local mode and the real SDK clients: a link or button belongs to
@@ -18,18 +17,11 @@ import { approvalRecord, clientConfig, LOCAL_MODE_START_MS, type LocalMode, star
 let local: LocalMode;
 let client: sfn.SFNClient;
 let documents: DynamoDBDocumentClient;
-
+let close: () => Promise<void>;
 beforeAll(async () => {
-  local = await startLocalMode({ pollWaitMs: 50, context: ONE_APPROVAL });
-  const config = clientConfig(local);
-  client = new sfn.SFNClient(config);
-  documents = DynamoDBDocumentClient.from(new DynamoDBClient(config));
+  ({ local, client, documents, close } = await startWithClients({ pollWaitMs: 50, context: ONE_APPROVAL }));
 }, LOCAL_MODE_START_MS);
-afterAll(async () => {
-  client.destroy();
-  documents.destroy();
-  await local?.close();
-});
+afterAll(() => close?.());
 
 const register = (planId: string) => fetch(`${local.baseUrl}/local/plans`, { method: 'POST', body: JSON.stringify(ordersServicePlan(planId)) });
 const start = async (planId: string) =>

@@ -1,4 +1,6 @@
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import { LOCAL_SLACK_CONTEXT, type LocalMode, type LocalModeOptions, startLocalMode as startUnbuilt } from '../../local/server';
 import { handlerBundles, synthesizedTemplate } from './prebuilt';
@@ -60,4 +62,21 @@ export async function until<T>(probe: () => Promise<T | undefined | false> | T |
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`never saw ${what}`);
+}
+
+/**
+ * Local mode with the SDK clients a test drives it with (Step Functions, the approval table), and one `close` that
+ * stops them all: `beforeAll(async () => ({ local, client, documents, close } = await startWithClients(…)))`.
+ */
+export async function startWithClients(options: LocalModeOptions = {}) {
+  const local = await startLocalMode(options);
+  const config = clientConfig(local);
+  const client = new SFNClient(config);
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient(config));
+  const close = async () => {
+    client.destroy();
+    documents.destroy();
+    await local.close();
+  };
+  return { local, client, documents, close };
 }
