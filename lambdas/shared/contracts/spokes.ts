@@ -29,9 +29,11 @@ export type SpokeAccount = z.infer<typeof spokeAccountSchema>;
 
 /**
  * The allow-list the functions get in their SPOKES environment variable (absent: no spokes, today's behaviour).
- * `anyAccountRegions` is set when plangate:spokeAccounts is "*": any account of the organization, in those Regions.
+ * `hubAccountId` is the account PlanGate is deployed to (its Region is the functions' AWS_REGION). `anyAccountRegions` is
+ * set when plangate:spokeAccounts is "*": any account of the organization, in those Regions.
  */
 export const spokesSchema = z.object({
+  hubAccountId: accountIdSchema,
   organizationId: z.string(),
   accounts: z.array(spokeAccountSchema),
   anyAccountRegions: z.optional(z.array(regionSchema)),
