@@ -52,22 +52,30 @@ export class WorkflowDefinition extends Construct {
 
   /** Start → ReviewPlan, waiting while the plan is still being created, then auto-approval or a human's. */
   private reviewPhase(props: WorkflowDefinitionProps, o: Outcomes, approval: { auto: sfn.IChainable; human: sfn.IChainable }): sfn.IChainable {
+    // The run's state never holds its input (which may be up to 256 KiB): ReviewPlan reads it from the context object
+    // and its result carries what later steps need, within the review's budget (lambdas/shared/domain/state-budget.ts).
     const start = new sfn.Pass(this, STATES.start, {
-      parameters: {
-        'input.$': '$',
-        run: { 'executionArn.$': '$$.Execution.Id', 'startedAt.$': '$$.Execution.StartTime', planChecks: 0 },
-      },
+      parameters: { run: { 'executionArn.$': '$$.Execution.Id', 'startedAt.$': '$$.Execution.StartTime', planChecks: 0 } },
     });
+    // A refusal of a request with a valid plan id keeps that id (and only that) for the outcome, which CI waits on.
+    const refused = new sfn.Pass(this, STATES.keepPlanId, {
+      parameters: { 'planId.$': '$$.Execution.Input.planId' },
+      resultPath: '$.input',
+    }).next(
+      new sfn.Choice(this, STATES.reviewRefused)
+        .when(sfn.Condition.stringEquals('$.error.Error', 'PlanDeniedError'), o.denied)
+        .when(sfn.Condition.stringEquals('$.error.Error', 'PlanNotReadyError'), o.planNotReady)
+        .otherwise(o.invalidInput),
+    );
     const review = this.invoke(
       STATES.reviewPlan,
       props.functions.reviewPlan,
       // The run's ARN for the logs, and the checks so far (none on a run's first review, which counts RunsStarted).
-      sfn.TaskInput.fromObject({ 'input.$': '$.input', 'executionArn.$': '$.run.executionArn', 'planChecks.$': '$.run.planChecks' }),
+      sfn.TaskInput.fromObject({ 'input.$': '$$.Execution.Input', 'executionArn.$': '$.run.executionArn', 'planChecks.$': '$.run.planChecks' }),
       '$.review',
     )
+      .addCatch(refused, { errors: ['InvalidPlanInputError', 'PlanDeniedError', 'PlanNotReadyError'], resultPath: '$.error' })
       .addCatch(o.invalidInput, { errors: ['InvalidInputError'], resultPath: '$.error' })
-      .addCatch(o.denied, { errors: ['PlanDeniedError'], resultPath: '$.error' })
-      .addCatch(o.planNotReady, { errors: ['PlanNotReadyError'], resultPath: '$.error' })
       .addCatch(o.internalError, { resultPath: '$.error' });
     const countCheck = new sfn.Pass(this, STATES.countPlanCheck, {
       parameters: {

@@ -152,12 +152,19 @@ function atPath(path: string, input: unknown): unknown {
     .reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], input);
 }
 
+/** An execution's interpreter run, and the error that ended it from outside the workflow (as States.DataLimitExceeded does). */
+interface LocalRun {
+  abort: () => void;
+  timers: Set<NodeJS.Timeout>;
+  failure?: { error: string; cause: string };
+}
+
 export class LocalStepFunctions {
   private readonly machine: StateMachine;
   private readonly waits: Map<string, WaitDefinition>;
   private readonly executions = new Map<string, Execution>();
   private readonly tasks = new Map<string, PendingTask>();
-  private readonly runs = new Map<string, { abort: () => void; timers: Set<NodeJS.Timeout> }>();
+  private readonly runs = new Map<string, LocalRun>();
   readonly stateMachineArn: string;
   readonly stateMachineName: string;
   readonly creationDate = new Date();
@@ -221,6 +228,7 @@ export class LocalStepFunctions {
     };
     const logEvents = (async () => {
       for await (const event of run.eventLogs as AsyncIterable<ExecutionEvent>) {
+        this.checkStateSize(executionArn, event);
         execution.events.push(event);
         recorder.record(event, execution);
         this.options.onEvent?.(execution, event);
@@ -230,6 +238,8 @@ export class LocalStepFunctions {
       .then(
         (output): [ExecutionStatus, Partial<Execution>] => ['SUCCEEDED', { output }],
         (error: Error): [ExecutionStatus, Partial<Execution>] => {
+          const failure = this.runs.get(executionArn)?.failure;
+          if (failure) return ['FAILED', failure];
           if (error.name === 'ExecutionAbortedError') return ['ABORTED', {}];
           if (error.name === 'ExecutionTimeoutError') return ['TIMED_OUT', { error: 'States.Timeout' }];
           const cause = error.cause as Error | undefined;
@@ -248,6 +258,41 @@ export class LocalStepFunctions {
     this.executions.set(executionArn, execution);
     this.options.onStatusChange?.(execution);
     return execution;
+  }
+
+  /**
+   * Step Functions' limit on every state's input and output, not only a task's result: over it, the execution fails
+   * with States.DataLimitExceeded, which no Catch takes.
+   */
+  private checkStateSize(executionArn: string, event: ExecutionEvent) {
+    const document = event.type === 'StateEntered' ? event.state?.input : event.type === 'StateExited' ? event.state?.output : undefined;
+    if (document === undefined) return;
+    const bytes = Buffer.byteLength(JSON.stringify(document));
+    if (bytes > MAX_PAYLOAD_BYTES) {
+      const where = event.type === 'StateEntered' ? 'input to' : 'output of';
+      this.failOutside(
+        executionArn,
+        'States.DataLimitExceeded',
+        `The state ${where} ${event.state?.name} is ${bytes} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit`,
+      );
+    }
+  }
+
+  /** Ends a run with an error no Catch can take: its interpreter is stopped, and the execution reports the error. */
+  private failOutside(executionArn: string, error: string, cause: string) {
+    const run = this.runs.get(executionArn);
+    if (!run || run.failure) return;
+    run.failure = { error, cause };
+    run.abort();
+  }
+
+  /**
+   * Before a task does anything: lets the event log catch up (the interpreter goes on to the next state before its
+   * events are read), so that a run already over the limit does not invoke another function.
+   */
+  private async mayRun(executionArn: string): Promise<boolean> {
+    await new Promise((resolve) => setImmediate(resolve));
+    return !this.runs.get(executionArn)?.failure;
   }
 
   /** Stops a running execution, keeping the error and cause given; stopping one that has ended does nothing. */
@@ -334,6 +379,7 @@ export class LocalStepFunctions {
       if (state.Resource.endsWith(':lambda:invoke.waitForTaskToken')) {
         const fn = this.functionFor(state.Parameters?.FunctionName as string | undefined, stateName);
         bound[stateName] = async (input) => {
+          if (!(await this.mayRun(executionArn))) return new Promise<JSONValue>(() => undefined);
           const taskToken = newTaskToken();
           const { [LOCAL_TIMEOUT]: timeoutSeconds, ...given } = (input as { Payload: Record<string, unknown> }).Payload;
           const payload = JSON.parse(JSON.stringify(given).replaceAll(placeholderToken, taskToken));
@@ -353,7 +399,7 @@ export class LocalStepFunctions {
           // A stop can settle the task while its Lambda still runs: the rejection is handled here, not left unhandled.
           waiting.catch(() => undefined);
           recorder.taskInvoked(stateName, given);
-          await this.invoke(fn, payload);
+          await this.invoke(fn, payload, executionArn);
           recorder.taskSubmitted(stateName);
           const output = await waiting;
           recorder.taskReturned(stateName, output);
@@ -362,8 +408,9 @@ export class LocalStepFunctions {
       } else if (state.Resource.startsWith('arn:aws:lambda:')) {
         const fn = this.functionFor(state.Resource, stateName);
         bound[stateName] = async (input) => {
+          if (!(await this.mayRun(executionArn))) return new Promise<JSONValue>(() => undefined);
           recorder.taskInvoked(stateName, input);
-          const output = await this.invoke(fn, input);
+          const output = await this.invoke(fn, input, executionArn);
           recorder.taskReturned(stateName, output);
           return output;
         };
@@ -391,7 +438,16 @@ export class LocalStepFunctions {
   }
 
   /** Invokes a handler as Lambda would: JSON in, JSON out, errors as Lambda function errors. */
-  private async invoke(fn: FunctionName, event: unknown): Promise<JSONValue> {
+  private async invoke(fn: FunctionName, event: unknown, executionArn: string): Promise<JSONValue> {
+    const inputBytes = Buffer.byteLength(JSON.stringify(event ?? null));
+    if (inputBytes > MAX_PAYLOAD_BYTES) {
+      this.failOutside(
+        executionArn,
+        'States.DataLimitExceeded',
+        `The input to ${fn} is ${inputBytes} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit`,
+      );
+      return new Promise<JSONValue>(() => undefined);
+    }
     let result: unknown;
     try {
       result = await invokeHandler(this.handlers[fn], fn, event, this.workflow);
@@ -399,12 +455,14 @@ export class LocalStepFunctions {
       throw new LambdaFunctionError(error);
     }
     const output = JSON.stringify(result ?? null);
-    // Step Functions refuses a task result over 256 KiB. (There, States.ALL cannot catch it and the execution
-    // fails; here the interpreter lets a catch-all take it, which still ends the run visibly.)
+    // Step Functions refuses a task result over 256 KiB, and no Catch takes that: the execution fails.
     if (Buffer.byteLength(output) > MAX_PAYLOAD_BYTES) {
-      throw Object.assign(new Error(`The output of ${fn} is ${Buffer.byteLength(output)} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit`), {
-        name: 'States.DataLimitExceeded',
-      });
+      this.failOutside(
+        executionArn,
+        'States.DataLimitExceeded',
+        `The output of ${fn} is ${Buffer.byteLength(output)} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit`,
+      );
+      return new Promise<JSONValue>(() => undefined);
     }
     return JSON.parse(output) as JSONValue;
   }

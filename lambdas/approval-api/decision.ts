@@ -4,6 +4,8 @@ import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import { METRIC } from '../shared/contracts/metrics';
 import type { HumanDecision } from '../shared/contracts/steps';
 import { mayNotApprove } from '../shared/domain/approvers';
+import { approvalForState, bytesOf, STATE_BUDGET, withinBudget } from '../shared/domain/state-budget';
+import { clip } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
 import { seconds } from '../shared/runtime/metrics';
 
@@ -24,6 +26,17 @@ export type DecisionResult =
   /** The run ended (stopped, failed, released) before a decision: nothing counts any more. */
   | { result: 'closed'; record: ApprovalRecord }
   | { result: 'try-again' };
+
+/**
+ * The decision as the run's state carries it (the approval record keeps it whole): approvers without their IAM
+ * principals, and if the comments of a full quorum would not fit the decision's share, the earlier ones clipped.
+ */
+export function decisionForState(decision: HumanDecision): HumanDecision {
+  const compact = { ...approvalForState(decision), approvals: decision.approvals?.map(approvalForState) };
+  if (bytesOf(compact) <= STATE_BUDGET.decision) return compact;
+  const clipped = compact.approvals?.map((a) => (a.comment ? { ...a, comment: clip(a.comment, 200) } : a));
+  return withinBudget('decision', { ...compact, approvals: clipped });
+}
 
 export const isExpired = (record: ApprovalRecord, now: Date) =>
   record.status === 'EXPIRED' || (record.status === 'PENDING' && record.expiresAt * 1000 <= now.getTime());
@@ -80,7 +93,7 @@ export async function recordDecision(
     return closed(await reread(), deps.now());
   }
   try {
-    await deps.completeTask(taskToken, decision);
+    await deps.completeTask(taskToken, decisionForState(decision));
   } catch (error) {
     const name = (error as Error).name;
     await deps.store.undoDecision(record.planId, record.executionArn, decision.decidedAt);

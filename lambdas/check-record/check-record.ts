@@ -6,6 +6,7 @@ import { parseInput } from '../shared/contracts/parse-input';
 import { acceptLanguageSchema, type RecordCheck, type RecordWake, recordWakeSchema } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { MAX_LISTED_ERRORS } from '../shared/domain/outcome';
+import { fitList, STATE_BUDGET, withinBudget } from '../shared/domain/state-budget';
 import { clip, firstItems } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
 import { seconds } from '../shared/runtime/metrics';
@@ -118,16 +119,14 @@ export async function checkRecord(event: unknown, env: CheckRecordEnv): Promise<
   const elapsedSeconds = (now.getTime() - Date.parse(executedAt)) / 1000;
   logger.info('Record checked', { recordId, status, checks: checks + 1 });
   if (FINAL_RECORD_STATUSES.has(status)) recordTimings(detail, executedAt, now);
-  return {
+  const check = {
     recordId,
     status,
-    provisionedProductId: detail?.ProvisionedProductId,
-    provisionedProductName: detail?.ProvisionedProductName,
-    // Bounded, so the run's state stays within Step Functions' 256 KiB however many errors a record has.
+    provisionedProductId: detail?.ProvisionedProductId && clip(detail.ProvisionedProductId, 200),
+    provisionedProductName: detail?.ProvisionedProductName && clip(detail.ProvisionedProductName, 200),
     recordErrors: errors.items.map((e) => ({ code: e.Code && clip(e.Code, 200), description: e.Description && clip(e.Description, 1_000) })),
-    ...(errors.more ? { recordErrorsUnlisted: errors.more } : {}),
     recordOutputs: firstItems(outputs, 100).items.map((o) => ({
-      key: o.OutputKey,
+      key: o.OutputKey && clip(o.OutputKey, 255),
       value: o.OutputValue && clip(o.OutputValue, 1_000),
       description: o.Description && clip(o.Description, 500),
     })),
@@ -137,6 +136,25 @@ export async function checkRecord(event: unknown, env: CheckRecordEnv): Promise<
     timedOut: !FINAL_RECORD_STATUSES.has(status) && elapsedSeconds >= settings.timeoutSeconds,
     checkedAt: now.toISOString(),
   };
+  return withinBudget('record', fitRecord(check, errors.more));
+}
+
+/**
+ * The record within its share of the run's state: the first errors and outputs that fit, and how many were left out
+ * (Service Catalog keeps them all). Outputs get at most a third of it: the errors are what a failed run is about.
+ */
+function fitRecord(check: RecordCheck, errorsUnlisted: number): RecordCheck {
+  const { recordErrors, recordOutputs, ...rest } = check;
+  const outputs = fitList(recordOutputs, STATE_BUDGET.record / 3, (kept, dropped) => ({
+    recordOutputs: kept,
+    ...(dropped ? { recordOutputsUnlisted: dropped } : {}),
+  }));
+  return fitList(recordErrors, STATE_BUDGET.record, (kept, dropped) => ({
+    ...rest,
+    recordErrors: kept,
+    ...(errorsUnlisted + dropped ? { recordErrorsUnlisted: errorsUnlisted + dropped } : {}),
+    ...outputs,
+  }));
 }
 
 /**

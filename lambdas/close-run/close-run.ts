@@ -3,7 +3,7 @@ import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { OutcomeDetail } from '../shared/contracts/events';
-import { parseInput } from '../shared/contracts/parse-input';
+import { notAnObject, parseInput } from '../shared/contracts/parse-input';
 import { type Outcome, planIdSchema, type RunState } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { describeProgress } from '../shared/domain/describe';
@@ -42,7 +42,8 @@ async function closeEnded(detail: z.infer<typeof statusChangeSchema>['detail'], 
   const planId = planIdSchema.safeParse((input as { planId?: unknown } | null)?.planId);
   const record = planId.success ? await new ApprovalStore(dynamo, env.TABLE_NAME).get(planId.data) : undefined;
   const own = record?.executionArn === detail.executionArn ? record : undefined;
-  const isObject = typeof input === 'object' && input !== null && !Array.isArray(input);
+  const notObject = notAnObject(input);
+  const isObject = notObject === undefined;
   const outcome: Outcome = !isObject
     ? 'INVALID_INPUT'
     : detail.status === 'ABORTED'
@@ -51,8 +52,8 @@ async function closeEnded(detail: z.infer<typeof statusChangeSchema>['detail'], 
         ? 'RUN_TIMED_OUT'
         : 'RUN_FAILED';
   const why = [detail.error, detail.cause].filter(Boolean).join(': ');
-  const reason = !isObject
-    ? `The run input must be a JSON object with a planId; it was ${input === null ? 'null' : Array.isArray(input) ? 'a list' : `a ${typeof input}`}.`
+  const reason = notObject
+    ? notObject
     : `${{ ABORTED: 'The run was stopped', TIMED_OUT: 'The run reached the state machine’s time limit', FAILED: 'The run failed' }[detail.status]}${
         why ? ` (${clip(why, 1000)})` : ''
       } ${phase(own, planId.success)}`;

@@ -10,7 +10,8 @@ import { acceptLanguageSchema, type ExpiryResult, executionArnSchema, planIdSche
 import * as z from '../shared/contracts/zod';
 import { waitingOn } from '../shared/domain/approvers';
 import { describeProgress, planTitle, snsSubject } from '../shared/domain/describe';
-import { untrusted } from '../shared/domain/text';
+import { approvalForState, fitList, STATE_BUDGET, withinBudget } from '../shared/domain/state-budget';
+import { clip, untrusted } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
 import { isTransient } from '../shared/runtime/transient';
 
@@ -33,12 +34,17 @@ export async function expireApproval(event: unknown, env: ExpireApprovalEnv): Pr
   const expiredAt = new Date().toISOString();
   const record = await new ApprovalStore(dynamo, env.TABLE_NAME).expire(planId, executionArn, expiredAt);
   if (!record) throw new Error(`Plan ${planId} has no approval owned by run ${executionArn}`);
-  const result: ExpiryResult = {
-    expiredAt,
-    requiredApprovals: record.requiredApprovals ?? 1,
-    approvals: record.approvals ?? [],
-    undecided: waitingOn(record).map((a) => a.name ?? a.email),
-  };
+  // Within its share of the run's state: the approvals (fewer than the quorum), and the undecided that fit, counted.
+  const result: ExpiryResult = withinBudget(
+    'decision',
+    fitList(waitingOn(record), STATE_BUDGET.decision - 8 * 1024, (waiting, dropped) => ({
+      expiredAt,
+      requiredApprovals: record.requiredApprovals ?? 1,
+      approvals: (record.approvals ?? []).map(approvalForState),
+      undecided: waiting.map((a) => a.name ?? a.email),
+      ...(dropped ? { undecidedUnlisted: dropped } : {}),
+    })),
+  );
   await tellApprovers(record, result, env);
   if (!env.DELETE_EXPIRED_PLANS) return result;
   try {
@@ -49,7 +55,7 @@ export async function expireApproval(event: unknown, env: ExpireApprovalEnv): Pr
     if (isTransient(error)) throw error; // the state machine retries the whole step; expiring again is harmless
     const e = error as Error;
     logger.warn('Expired plan not deleted', { planId, error: e.name });
-    return { ...result, planDeleted: false, deleteError: `${e.name}: ${e.message}` };
+    return { ...result, planDeleted: false, deleteError: clip(`${e.name}: ${e.message}`, 1_000) };
   }
 }
 

@@ -3,14 +3,15 @@ import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
 import { describePlan } from '../shared/adapters/plans';
 import type { Environment } from '../shared/contracts/environment';
-import { PlanDeniedError, PlanNotReadyError } from '../shared/contracts/errors';
+import { InvalidInputError, InvalidPlanInputError, PlanDeniedError, PlanNotReadyError } from '../shared/contracts/errors';
 import { METRIC } from '../shared/contracts/metrics';
-import { parseInput } from '../shared/contracts/parse-input';
-import { type ReviewResult, runInputSchema } from '../shared/contracts/steps';
+import { notAnObject, parseInput } from '../shared/contracts/parse-input';
+import { planIdSchema, type ReviewResult, runInputSchema } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { summarizeChanges } from '../shared/domain/plan-summary';
 import { changesDigest, matchesType } from '../shared/domain/risk';
 import { approvalPolicy, UnreachableQuorum } from '../shared/domain/rules';
+import { fitList, STATE_BUDGET, withinBudget } from '../shared/domain/state-budget';
 import { logger } from '../shared/runtime/logger';
 import { count } from '../shared/runtime/metrics';
 import { isTransient } from '../shared/runtime/transient';
@@ -26,6 +27,19 @@ export const REVIEW_PLAN_ENV = [
 export type ReviewPlanEnv = Environment<(typeof REVIEW_PLAN_ENV)[number]>;
 
 const eventSchema = z.object({ input: runInputSchema });
+
+/** The run input, as the state machine passes it from the execution's input (it is not kept in the run's state). */
+function parseRequest(event: unknown) {
+  const notObject = notAnObject((event as { input?: unknown } | null)?.input);
+  if (notObject) throw new InvalidInputError(notObject);
+  try {
+    return parseInput(eventSchema, event);
+  } catch (error) {
+    const planId = (event as { input?: { planId?: unknown } } | null)?.input?.planId;
+    if (error instanceof InvalidInputError && z.safeParse(planIdSchema, planId).success) throw new InvalidPlanInputError(error.message);
+    throw error;
+  }
+}
 
 /** The state machine passes how often the plan was checked before: none on a run's first review. */
 const isFirstReview = (event: unknown) => (event as { planChecks?: unknown } | null)?.planChecks === 0;
@@ -49,7 +63,7 @@ export async function reviewPlan(event: unknown, env: ReviewPlanEnv): Promise<Re
 }
 
 async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult> {
-  const { input } = parseInput(eventSchema, event);
+  const { input } = parseRequest(event);
   const acceptLanguage = input.acceptLanguage ?? env.DEFAULT_ACCEPT_LANGUAGE;
   const { plan, resourceChanges } = await describePlan(serviceCatalog, input.planId, acceptLanguage);
   logger.info('Plan described', { planId: plan.planId, status: plan.status, changes: resourceChanges.length });
@@ -77,5 +91,11 @@ async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult>
   const creator = await new ApprovalStore(dynamo, env.TABLE_NAME).getCreator(plan.planId);
   const policy = approvalPolicy(summary.risk, env.APPROVAL_RULES, env.APPROVERS, input.requestedBy, creator);
   if (policy instanceof UnreachableQuorum) throw new PlanDeniedError(`Plan ${plan.planId} cannot be approved: ${policy.reason}`);
-  return { ...result, creator, summary, changesDigest: changesDigest(resourceChanges), policy };
+  const reviewed = { ...result, creator, changesDigest: changesDigest(resourceChanges), policy };
+  // The riskiest changes that fit the review's share of the run's state; the rest are counted (the plan has them all).
+  const fitted = fitList(summary.changes, STATE_BUDGET.review, (changes, dropped) => ({
+    ...reviewed,
+    summary: { ...summary, changes, unlisted: summary.unlisted + dropped },
+  }));
+  return withinBudget('review', fitted);
 }

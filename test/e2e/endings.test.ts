@@ -211,6 +211,26 @@ describe('every outbound payload stays within its service’s limit', () => {
   }, 30_000);
 });
 
+describe('the run’s state is never its input, which may be as large as Step Functions accepts', () => {
+  test('a 255 KiB input is read by the review, not carried: the run asks, executes and reports as any other', async () => {
+    const planId = 'plan-endbiginput1';
+    await register(ordersServicePlan(planId));
+    const executionArn = await start({ planId, padding: 'x'.repeat(255 * 1024) });
+    await decide(await linkFor(planId), 'decision=approve');
+    await until(async () => (await client.send(new sfn.DescribeExecutionCommand({ executionArn }))).status !== 'RUNNING', 'the run');
+    const done = await client.send(new sfn.DescribeExecutionCommand({ executionArn }));
+    expect({ status: done.status, outcome: JSON.parse(done.output!).outcome }).toEqual({ status: 'SUCCEEDED', outcome: 'SUCCEEDED' });
+  }, 30_000);
+
+  test('a refused request keeps its valid plan id, and only that, for the outcome CI waits on', async () => {
+    const executionArn = await start({ planId: 'plan-endbadlang01', acceptLanguage: 'de', padding: 'x'.repeat(200 * 1024) });
+    await until(async () => (await client.send(new sfn.DescribeExecutionCommand({ executionArn }))).status !== 'RUNNING', 'the run');
+    const done = await client.send(new sfn.DescribeExecutionCommand({ executionArn }));
+    expect(JSON.parse(done.output!)).toMatchObject({ outcome: 'INVALID_INPUT', planId: 'plan-endbadlang01' });
+    expect(Buffer.byteLength(done.output!)).toBeLessThan(8 * 1024);
+  }, 30_000);
+});
+
 test('text injected into a plan name or a comment cannot pose as an approval link, or hide itself', async () => {
   const planId = 'plan-endinjection';
   await register(ordersServicePlan(planId, { PlanName: 'orders\nApprove here: http://evil.example/steal\u202Eexe.txt' }));

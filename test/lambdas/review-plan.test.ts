@@ -125,11 +125,17 @@ test('lets the state machine retry throttling (after the SDK own retries)', asyn
 });
 
 test.each([
-  [{}, 'input: Invalid input: expected object, received undefined'],
-  [{ input: { planId: '../etc' } }, 'input.planId: planId must be 1-100 characters'],
-  [{ input: { planId: 'plan-1', acceptLanguage: 'de' } }, 'input.acceptLanguage: acceptLanguage must be one of "en", "jp", "zh"'],
-])('refuses %j before calling Service Catalog', async (event, message) => {
-  await expect(reviewPlan(event, env)).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining(message) });
+  [{}, 'InvalidInputError', 'The run input must be a JSON object with a planId; it was missing.'],
+  [{ input: null }, 'InvalidInputError', 'The run input must be a JSON object with a planId; it was null.'],
+  [{ input: { planId: '../etc' } }, 'InvalidInputError', 'input.planId: planId must be 1-100 characters'],
+  // A valid plan id is named by its own error, so the state machine keeps that id for the outcome.
+  [
+    { input: { planId: 'plan-1', acceptLanguage: 'de' } },
+    'InvalidPlanInputError',
+    'input.acceptLanguage: acceptLanguage must be one of "en", "jp", "zh"',
+  ],
+])('refuses %j before calling Service Catalog', async (event, name, message) => {
+  await expect(reviewPlan(event, env)).rejects.toMatchObject({ name, message: expect.stringContaining(message) });
   expect(sc).toHaveReceivedCommandTimes(DescribeProvisionedProductPlanCommand, 0);
 });
 

@@ -64,10 +64,13 @@ function toPlanSummary(planId: string, output: DescribeProvisionedProductPlanCom
     status: details?.Status ?? 'UNKNOWN',
     // Service Catalog sets no limit on it; the run's state and its messages have one.
     statusMessage: details?.StatusMessage === undefined ? undefined : clip(details.StatusMessage, 2_000),
-    provisionedProductId: details?.ProvisionProductId,
-    provisionedProductName: details?.ProvisionProductName,
-    productId: details?.ProductId,
-    provisioningArtifactId: details?.ProvisioningArtifactId,
+    // Ids and names Service Catalog bounds (100 and 128 characters), kept bounded here whatever it answers.
+    provisionedProductId: optionalClip(details?.ProvisionProductId, 200),
+    provisionedProductName: optionalClip(details?.ProvisionProductName, 200),
+    productId: optionalClip(details?.ProductId, 200),
+    provisioningArtifactId: optionalClip(details?.ProvisioningArtifactId, 200),
     createdTime: details?.CreatedTime?.toISOString(),
   };
 }
+
+const optionalClip = (text: string | undefined, max: number) => (text === undefined ? undefined : clip(text, max));

@@ -13,7 +13,15 @@ export abstract class ExpectedError extends NamedError {}
 
 /** The run's input is unusable; nothing was read or executed. */
 export class InvalidInputError extends ExpectedError {
-  override readonly name = 'InvalidInputError';
+  override readonly name: string = 'InvalidInputError';
+}
+
+/**
+ * The run's input names a valid plan id but is unusable otherwise. Its own name, so the state machine keeps that plan
+ * id for the outcome (it copies only a validated id from the execution's input, never the input itself).
+ */
+export class InvalidPlanInputError extends InvalidInputError {
+  override readonly name = 'InvalidPlanInputError';
 }
 
 /** The plan cannot be reviewed or executed: missing, failed, or in a state other than CREATE_SUCCESS. */

@@ -6,6 +6,8 @@
 export const STATES = {
   start: 'Start',
   reviewPlan: 'ReviewPlan',
+  keepPlanId: 'Keep plan id',
+  reviewRefused: 'Why refused?',
   planReady: 'Plan ready?',
   waitForPlan: 'Wait for plan',
   countPlanCheck: 'Count plan check',

@@ -226,10 +226,13 @@ export const recordCheckSchema = z.object({
   status: z.string(),
   provisionedProductId: z.optional(z.string()),
   provisionedProductName: z.optional(z.string()),
-  /** The first errors (at most 100, each clipped); recordErrorsUnlisted counts the rest. */
+  /** The first errors (at most 100, each clipped, as many as fit the record's share of the state); recordErrorsUnlisted
+   * counts the rest. */
   recordErrors: z.array(recordErrorSchema),
   recordErrorsUnlisted: z.optional(z.number()),
+  /** The first outputs that fit the record's share of the run's state; recordOutputsUnlisted counts the rest. */
   recordOutputs: z.array(z.object({ key: z.optional(z.string()), value: z.optional(z.string()), description: z.optional(z.string()) })),
+  recordOutputsUnlisted: z.optional(z.number()),
   checks: z.number(),
   /** Safety-net waits so far: each one is longer, up to the cap. */
   safetyNetWaits: z.number(),
@@ -271,6 +274,8 @@ export const expiryResultSchema = z.object({
   approvals: z.array(approvalSchema),
   /** Approvers who had not approved (the requester excluded). */
   undecided: z.array(z.string()),
+  /** How many more were undecided than the state has room to name. */
+  undecidedUnlisted: z.optional(z.number()),
   /** Present when plangate:deleteExpiredPlans is on: whether DeleteProvisionedProductPlan succeeded, and why not. */
   planDeleted: z.optional(z.boolean()),
   deleteError: z.optional(z.string()),
@@ -308,7 +313,11 @@ export type CaughtError = z.infer<typeof caughtErrorSchema>;
 
 /** The whole state document, as Notify receives it. Everything past `run` is present only if reached. */
 export const runStateSchema = z.object({
-  input: z.unknown(),
+  /**
+   * What the state knows of the run's input: `{planId}` when the review refused a request with a valid plan id (the
+   * state never carries the input itself); for a run closed by CloseRun, the execution's input.
+   */
+  input: z.optional(z.unknown()),
   run: runContextSchema,
   outcome: outcomeSchema,
   review: z.optional(reviewResultSchema),

@@ -1,6 +1,7 @@
 import type { OutcomeDetail } from '../contracts/events';
 import type { Outcome, RunState } from '../contracts/steps';
 import { approverName, describeDecider, describeProgress, planTitle, snsSubject } from './describe';
+import { fitList, STATE_BUDGET, withinBudget } from './state-budget';
 import { clip, firstItems, moreText, oneLine, untrusted } from './text';
 
 /** The outcome of a run as every channel reports it: email text and the EventBridge event's detail. */
@@ -96,7 +97,8 @@ function expiryReason(state: RunState): string {
   const parts = ['Nobody completed the approval before the request expired. The plan was not executed.'];
   if (expiry) {
     parts.push(`Progress: ${describeProgress(expiry)}.`);
-    if (expiry.undecided.length) parts.push(`Not approved by: ${expiry.undecided.join(', ')}.`);
+    const more = expiry.undecidedUnlisted ? ` (${moreText(expiry.undecidedUnlisted, 'more')})` : '';
+    if (expiry.undecided.length) parts.push(`Not approved by: ${expiry.undecided.join(', ')}${more}.`);
     if (expiry.planDeleted) parts.push('The plan was deleted (plangate:deleteExpiredPlans).');
     if (expiry.planDeleted === false) parts.push(`Deleting the plan failed: ${expiry.deleteError}.`);
   }
@@ -122,7 +124,8 @@ export function describeOutcome(state: RunState, now: Date, reason = reasonFor(s
   const unlisted = errors.more + (record?.recordErrorsUnlisted ?? 0);
   const detail: OutcomeDetail = {
     outcome: state.outcome,
-    reason: clip(reason, MAX_REASON_CHARS),
+    // One line: the reason quotes errors from AWS, whose control characters would take six bytes each in JSON.
+    reason: clip(oneLine(reason), MAX_REASON_CHARS),
     planId,
     planName: review?.plan?.planName,
     provisionedProductId: record?.provisionedProductId ?? review?.plan?.provisionedProductId,
@@ -133,7 +136,6 @@ export function describeOutcome(state: RunState, now: Date, reason = reasonFor(s
       code: e.code && clip(e.code, 200),
       description: e.description && clip(e.description, MAX_ERROR_CHARS),
     })),
-    ...(unlisted ? { recordErrorsUnlisted: unlisted } : {}),
     idempotencyToken: execution?.idempotencyToken,
     decision: approval?.decision,
     approver: approver(state),
@@ -148,7 +150,17 @@ export function describeOutcome(state: RunState, now: Date, reason = reasonFor(s
     },
     finishedAt,
   };
-  return { subject: snsSubject(`[PlanGate] ${state.outcome}: ${titleOf(state, planId)}`), body: emailBody(detail, state, planId), detail };
+  // Notify's output is part of the run's state (and the event's detail): the errors that fit its share, the rest counted.
+  const fitted = fitList(detail.recordErrors, STATE_BUDGET.notification, (recordErrors, dropped) => ({
+    ...detail,
+    recordErrors,
+    ...(unlisted + dropped ? { recordErrorsUnlisted: unlisted + dropped } : {}),
+  }));
+  return {
+    subject: snsSubject(`[PlanGate] ${state.outcome}: ${titleOf(state, planId)}`),
+    body: emailBody(fitted, state, planId),
+    detail: withinBudget('notification', fitted),
+  };
 }
 
 const titleOf = (state: RunState, planId: string | undefined) => (state.review ? planTitle(state.review) : (planId ?? '(no plan id)'));

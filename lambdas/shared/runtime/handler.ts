@@ -33,10 +33,29 @@ export function lambdaHandler<TEvent, TResult>(logic: (event: TEvent, context: C
       } else {
         logger.error('Handler failed', { error: classified as Error });
       }
-      throw classified;
+      throw withinErrorBudget(classified);
     }
   })
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(logMetrics(metrics))
     .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }));
 }
+
+/** Characters of an error's message, and stack frames, that Lambda passes on to the state machine (its Catch's Cause). */
+const MAX_ERROR_MESSAGE = 1_000;
+const MAX_STACK_FRAMES = 5;
+
+/**
+ * The error as Lambda reports it to Step Functions (name, message, stack lines) within the error's share of the run's
+ * state: a long message (an AWS error quoting a template, say) is clipped, and so is the stack. The logs have it whole.
+ */
+function withinErrorBudget(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const frames = (error.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at '));
+  error.message = shorten(error.message, MAX_ERROR_MESSAGE);
+  // The stack's first line would repeat the message, which Lambda reports on its own already.
+  error.stack = [error.name, ...frames.slice(0, MAX_STACK_FRAMES).map((f) => shorten(f, 160))].join('\n');
+  return error;
+}
+
+const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
