@@ -21,6 +21,11 @@ import { PLAN_CREATED_PATTERN, SETTLED_STACK_STATUSES } from './triggers';
 /** The spoke stack's parameters: where its hub is (a StackSet passes the hub stack's own account and Region). */
 export const SPOKE_PARAMETERS = { hubAccountId: 'HubAccountId', hubRegion: 'HubRegion' } as const;
 
+/** The forwarding rules' role (not plangate-spoke-*: the hub's functions may assume only the spoke role). */
+export const spokeForwardRoleName = (region: string) => `plangate-forward-${region}`;
+/** The forwarding rules on the spoke's default bus (rule names are per bus, so per account and Region). */
+export const SPOKE_RULE_NAMES = { planCreated: 'plangate-forward-plan-created', stackFinished: 'plangate-forward-stack-finished' } as const;
+
 /**
  * What PlanGate needs in a member account and Region, and nothing more: the role the hub's functions assume to
  * describe, execute and delete plans and read records there, and the two rules that forward the events the hub
@@ -99,18 +104,21 @@ export class PlanGateSpokeStack extends Stack {
   /** The two rules on this account's default bus, and the role they put events on the hub bus with. */
   private forwardToHub(hubBusArn: string) {
     const hubBus = events.EventBus.fromEventBusArn(this, 'HubBus', hubBusArn);
-    // The target grants it events:PutEvents on the hub bus, and nothing else.
+    // The target grants it events:PutEvents on the hub bus, and nothing else. Names fixed, for the example SCP to protect.
     const role = new iam.Role(this, 'ForwardRole', {
+      roleName: spokeForwardRoleName(Aws.REGION),
       description: 'PlanGate: lets the forwarding rules put events on the hub bus',
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
     });
     const toHub = new targets.EventBus(hubBus, { role });
     new events.Rule(this, 'PlanCreatedForwardRule', {
+      ruleName: SPOKE_RULE_NAMES.planCreated,
       description: 'Forwards CloudTrail records of new provisioned product plans to the PlanGate hub',
       eventPattern: PLAN_CREATED_PATTERN,
       targets: [toHub],
     });
     new events.Rule(this, 'StackFinishedForwardRule', {
+      ruleName: SPOKE_RULE_NAMES.stackFinished,
       description: 'Forwards the settled statuses of Service Catalog stacks (SC-*) to the PlanGate hub',
       eventPattern: {
         source: ['aws.cloudformation'],

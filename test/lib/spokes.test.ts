@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -274,6 +276,39 @@ describe('the spoke stack', () => {
     );
     expect(forwardStatements).toEqual([{ Effect: 'Allow', Action: 'events:PutEvents', Resource: hubBusArn }]);
   });
+});
+
+test('the example SCP lets only the spoke role execute plans, and protects the spoke’s roles and rules by the names the stack gives them', () => {
+  const scp = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'spoke', 'scp-example.json'), 'utf8')) as {
+    Statement: {
+      Sid: string;
+      Effect: string;
+      Action: string | string[];
+      Resource: string | string[];
+      Condition: { ArnNotLike: Record<string, string> };
+    }[];
+  };
+  const matches = (pattern: string, arn: string) =>
+    new RegExp(
+      `^${pattern
+        .split('*')
+        .map((p) => p.replace(/[.?+^$()[\]{}|\\/]/g, '\\$&'))
+        .join('.*')}$`,
+    ).test(arn);
+  const covered = (sid: string, arn: string) => [scp.Statement.find((s) => s.Sid === sid)!.Resource].flat().some((pattern) => matches(pattern, arn));
+  const spokeRefs = { 'AWS::Partition': 'aws', 'AWS::AccountId': '222222222222', 'AWS::Region': 'eu-west-1' };
+  const named = (type: string, key: string) => ofType(spokeJson.Resources, type).map(([, r]) => evaluate(r.Properties![key], spokeRefs) as string);
+  const [spokeRoleName, forwardRoleName] = named('AWS::IAM::Role', 'RoleName');
+  expect(scp.Statement.every((s) => s.Effect === 'Deny')).toBe(true);
+  const execute = scp.Statement.find((s) => s.Sid === 'OnlyPlanGateExecutesPlans')!;
+  expect(execute.Action).toBe('servicecatalog:ExecuteProvisionedProductPlan');
+  expect(matches(execute.Condition.ArnNotLike['aws:PrincipalArn']!, `arn:aws:iam::222222222222:role/${spokeRoleName}`)).toBe(true);
+  expect(matches(execute.Condition.ArnNotLike['aws:PrincipalArn']!, `arn:aws:iam::222222222222:role/${forwardRoleName}`)).toBe(false);
+  for (const role of [spokeRoleName, forwardRoleName])
+    expect(covered('ProtectPlanGateSpokeRoles', `arn:aws:iam::222222222222:role/${role}`)).toBe(true);
+  for (const rule of named('AWS::Events::Rule', 'Name')) {
+    expect(covered('ProtectPlanGateForwardingRules', `arn:aws:events:eu-west-1:222222222222:rule/${rule}`)).toBe(true);
+  }
 });
 
 describe('without spokes', () => {
