@@ -115,6 +115,7 @@ export class PlanApprovalWorkflow extends Construct {
       thresholds: settings.alarmThresholds,
       alarmEmails: settings.alarmEmails,
       slack: Boolean(settings.slack),
+      spokes: Boolean(settings.spokes),
     });
   }
 

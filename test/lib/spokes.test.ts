@@ -342,3 +342,12 @@ test('the construct refuses, like the configuration, an approver principal match
       }),
   ).toThrow('approvers.0.iamPrincipals.0: arn:aws:sts::*:assumed-role/Approver/a has "*" in its account field');
 });
+
+test('with spokes, dropped events (any reason) raise an alarm; without, there is none', () => {
+  withSpokes.hub.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    AlarmName: 'PlanGate-DroppedEvents',
+    Threshold: 1,
+    Metrics: [Match.objectLike({ Expression: "SELECT SUM(DroppedEvents) FROM PlanGate WHERE service = 'PlanGate'", Period: 300 })],
+  });
+  synthesizeApp(exampleContext()).hub.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmName: 'PlanGate-DroppedEvents' }, 0);
+});
