@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { approverSchema } from '../lambdas/shared/contracts/approver';
 import { ACCEPT_LANGUAGES } from '../lambdas/shared/contracts/steps';
 import { DEFAULTS, defaultReminderMinutes, MIN_APPROVAL_TIMEOUT_MINUTES } from './defaults';
-import { settingProblems } from './setting-rules';
+import { settingProblems, spokeSettingProblems } from './setting-rules';
 
 /** Log retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -30,6 +30,40 @@ const secretId = (what: string) =>
       /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/,
       `must be the name or ARN of the Secrets Manager secret holding ${what}`,
     );
+
+const regionName = z
+  .string({ error: 'must be a Region name such as eu-west-1' })
+  .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a Region name such as eu-west-1');
+const regionList = z
+  .array(regionName, { error: 'must be a list of Region names such as ["eu-west-1"]' })
+  .min(1, { error: 'must name at least one Region' })
+  .max(30)
+  .refine((regions) => new Set(regions).size === regions.length, 'lists a Region more than once');
+
+/** A member account PlanGate gates, and its Regions (plangate:spokeAccounts). */
+const spokeAccount = z.strictObject({
+  accountId: z.string({ error: 'must be 12 digits' }).regex(/^\d{12}$/, 'must be 12 digits'),
+  name: z.string().trim().min(1).max(100).optional(),
+  regions: regionList,
+});
+
+const spokeAccountList = z.array(spokeAccount).min(1, { error: 'must name at least one account, or be "*"' }).max(500);
+
+/**
+ * A list of accounts, or "*": every account of the organization. A union would hide which entry is wrong once one
+ * lacks a key, so the list's own issues are passed on.
+ */
+const spokeAccounts = z.unknown().transform((value, ctx): '*' | z.infer<typeof spokeAccountList> => {
+  if (value === '*') return value;
+  if (!Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a list of {"accountId", "name"?, "regions"}, or "*" (every account of the organization)' });
+    return z.NEVER;
+  }
+  const result = spokeAccountList.safeParse(value);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) ctx.addIssue({ ...issue });
+  return z.NEVER;
+});
 
 /** Every setting and its limits, with the defaults of lib/defaults.ts. The README's configuration table mirrors this. */
 const configSchema = z
@@ -94,12 +128,44 @@ const configSchema = z
         message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
       })
       .default(DEFAULTS.logRetentionDays),
+    organizationId: z
+      .string({ error: 'must be an organization id: "o-" and 10-32 lowercase letters or digits' })
+      .regex(/^o-[a-z0-9]{10,32}$/, 'must be an organization id: "o-" and 10-32 lowercase letters or digits')
+      .optional(),
+    spokeAccounts: spokeAccounts.optional(),
+    spokeStackSet: z
+      .strictObject(
+        {
+          organizationalUnitIds: z
+            .array(
+              z
+                .string({ error: 'must be an OU id (ou-...) or the root id (r-...)' })
+                .regex(/^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$/, 'must be an OU id (ou-...) or the root id (r-...)'),
+              { error: 'must be a list of OU ids (ou-...) or the root id (r-...)' },
+            )
+            .min(1, { error: 'must name at least one OU' })
+            .max(100),
+          regions: regionList,
+        },
+        { error: 'must be {"organizationalUnitIds": [...], "regions": [...]}' },
+      )
+      .optional(),
+    operators: z
+      .array(
+        z
+          .string({ error: 'must be the ARN of an IAM role or user of the hub account' })
+          .regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/, 'must be the ARN of an IAM role or user of the hub account'),
+        { error: 'must be a list of IAM role or user ARNs' },
+      )
+      .max(20)
+      .optional(),
   })
   .superRefine((config, ctx) => {
     if (config.slackSigningSecret && !config.slackWebhookSecret) {
       ctx.addIssue({ code: 'custom', path: ['slackSigningSecret'], message: 'needs plangate:slackWebhookSecret too' });
     }
-    for (const { setting, message } of settingProblems(config)) ctx.addIssue({ code: 'custom', path: setting.split('.'), message });
+    const problems = [...settingProblems({ ...config, spokesConfigured: config.spokeAccounts !== undefined }), ...spokeSettingProblems(config)];
+    for (const { setting, message } of problems) ctx.addIssue({ code: 'custom', path: setting.split('.'), message });
   });
 
 export type PlanGateConfig = z.infer<typeof configSchema>;

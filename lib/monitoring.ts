@@ -31,6 +31,8 @@ export interface WorkflowMonitoringProps {
   /** Subscribed to the alarm topic. */
   readonly alarmEmails: string[];
   readonly slack: boolean;
+  /** With spokes: the alarm on the events the functions drop. @default false */
+  readonly spokes?: boolean;
 }
 
 const PERIOD = Duration.minutes(5);
@@ -89,6 +91,7 @@ export class WorkflowMonitoring extends Construct {
       const slackAlarm = { metric: this.metric(METRIC.SlackPostFailed, 'Sum'), threshold: props.thresholds.slackPostFailures };
       this.alarm('SlackPostsFailed', { ...slackAlarm, description: slackDescription });
     }
+    if (props.spokes) this.droppedEventsAlarm();
     this.deadLetterAlarms();
     this.dashboard = this.createDashboard();
   }
@@ -188,6 +191,24 @@ export class WorkflowMonitoring extends Construct {
         treatMissingData: cw.TreatMissingData.IGNORE,
       });
     }
+  }
+
+  /**
+   * Events from the spokes that the functions dropped (issue 21's contract: metric DroppedEvents, with a dimension
+   * saying why): all reasons together, by a Metrics Insights query, so a new reason needs no new alarm.
+   */
+  private droppedEventsAlarm() {
+    this.alarm('DroppedEvents', {
+      metric: new cw.MathExpression({
+        expression: `SELECT SUM(DroppedEvents) FROM ${METRICS_NAMESPACE} WHERE ${DIMENSION.service} = '${this.service}'`,
+        label: 'Events dropped',
+        period: PERIOD,
+      }),
+      threshold: 1,
+      description:
+        'Events from the spokes were dropped: one naming another account than its sender, or another account or Region than its stack. ' +
+        'A misconfigured spoke, or forged events; the function’s log says which.',
+    });
   }
 
   /** A metric PlanGate emits, for this stack's functions. */

@@ -15,16 +15,17 @@ import {
 import { Construct, type IConstruct } from 'constructs';
 import { API_STAGE, ApprovalApi } from './approval-api';
 import type { FunctionName } from './functions';
+import { allowSpokeRoles, hubBus, hubRoleName, isSpokeCaller, SPOKE_CALLERS, spokesVariable } from './hub';
 import { WorkflowMonitoring } from './monitoring';
 import { bindSlack, type SlackUse } from './slack-secrets';
 import { approvalTable, deadLetterQueue, workflowKey, workflowTopics } from './storage';
-import { addRunTriggers, closeRunsEndedOutside, wakeRunsWhenStacksFinish, watchRunsOnSchedule } from './triggers';
+import { addHubBusRules, addRunTriggers, closeRunsEndedOutside, wakeRunsWhenStacksFinish, watchRunsOnSchedule } from './triggers';
 import { WorkflowDefinition } from './workflow-definition';
 import { WorkflowFunction, workflowLogGroup } from './workflow-function';
-import { type PlanApprovalWorkflowProps, resolveSettings, type WorkflowSettings } from './workflow-props';
+import { type PlanApprovalWorkflowProps, resolveSettings, type SpokesProps, type WorkflowSettings } from './workflow-props';
 import type { WorkflowFunctions } from './workflow-tasks';
 
-export type { AlarmProps, PlanApprovalWorkflowProps, SlackProps } from './workflow-props';
+export type { AlarmProps, PlanApprovalWorkflowProps, SlackProps, SpokesProps } from './workflow-props';
 
 /** Acknowledges a cdk-nag (AwsSolutions) finding that is deliberate, saying why. */
 const acknowledge = (scope: IConstruct, id: string, reason: string) =>
@@ -56,6 +57,8 @@ export class PlanApprovalWorkflow extends Construct {
   readonly watchRunsDeadLetterQueue: sqs.Queue;
   /** The alarms, their topic and the dashboard. */
   readonly monitoring: WorkflowMonitoring;
+  /** The bus the spokes forward their events to (only with spokes). */
+  readonly hubBus?: events.EventBus;
   private readonly settings: WorkflowSettings;
 
   constructor(scope: Construct, id: string, props: PlanApprovalWorkflowProps) {
@@ -96,6 +99,7 @@ export class PlanApprovalWorkflow extends Construct {
       WatchRuns: watchRuns,
     };
     this.runTriggersDeadLetterQueue = this.addTriggers(record);
+    if (settings.spokes) this.hubBus = this.connectSpokes(settings.spokes);
     this.monitoring = new WorkflowMonitoring(this, 'Monitoring', {
       key: this.key,
       stateMachine: this.stateMachine,
@@ -111,6 +115,7 @@ export class PlanApprovalWorkflow extends Construct {
       thresholds: settings.alarmThresholds,
       alarmEmails: settings.alarmEmails,
       slack: Boolean(settings.slack),
+      spokes: Boolean(settings.spokes),
     });
   }
 
@@ -280,13 +285,49 @@ export class PlanApprovalWorkflow extends Construct {
       runTriggersDeadLetterQueue = deadLetterQueue(this, 'RunTriggersDeadLetterQueue', this.key);
       const planCreated = this.planCreatedFunction(runTriggersDeadLetterQueue);
       this.functions.PlanCreated = planCreated;
-      addRunTriggers(this, { stateMachine, planCreated, eventSource: this.settings.eventSource, deadLetterQueue: runTriggersDeadLetterQueue });
+      addRunTriggers(this, {
+        stateMachine,
+        planCreated,
+        eventSource: this.settings.eventSource,
+        deadLetterQueue: runTriggersDeadLetterQueue,
+        spokes: Boolean(this.settings.spokes),
+      });
     }
     closeRunsEndedOutside(this, { stateMachine, closeRun: record.closeRun, deadLetterQueue: this.endingsDeadLetterQueue });
     wakeRunsWhenStacksFinish(this, { awaitRecord: record.awaitRecord, deadLetterQueue: this.stackEventsDeadLetterQueue });
     this.approvalApi.routeReleasesTo(record.closeRun);
     watchRunsOnSchedule(this, { watchRuns: this.functions.WatchRuns, deadLetterQueue: this.watchRunsDeadLetterQueue });
     return runTriggersDeadLetterQueue;
+  }
+
+  /**
+   * The hub's side of several accounts: the bus and its rules, the allow-list (SPOKES) for every function, and for
+   * those that call Service Catalog, the right to assume the spoke roles.
+   */
+  private connectSpokes(spokes: SpokesProps): events.EventBus {
+    const { functions } = this;
+    const bus = hubBus(this, spokes.organizationId);
+    addHubBusRules(this, {
+      bus,
+      awaitRecord: functions.AwaitRecord,
+      stackEventsDeadLetterQueue: this.stackEventsDeadLetterQueue,
+      planCreated:
+        functions.PlanCreated && this.runTriggersDeadLetterQueue
+          ? { fn: functions.PlanCreated, deadLetterQueue: this.runTriggersDeadLetterQueue }
+          : undefined,
+    });
+    const variable = spokesVariable(this, spokes);
+    for (const fn of Object.values(functions)) fn?.addEnvironment('SPOKES', variable);
+    const callers = SPOKE_CALLERS.filter((name) => name !== 'ExpireApproval' || this.settings.deleteExpiredPlans);
+    for (const name of callers) {
+      allowSpokeRoles(functions[name].role);
+      acknowledge(
+        functions[name].role,
+        'IAM5[Resource::arn:<AWS::Partition>:iam::*:role/plangate-spoke-*]',
+        'The PlanGate role of every spoke account: the function checks the plan’s account against the allow-list before it assumes one.',
+      );
+    }
+    return bus;
   }
 
   /**
@@ -305,7 +346,9 @@ export class PlanApprovalWorkflow extends Construct {
 
   /** One of the functions, in this construct's scope. Tracing (and Service Catalog, for those that call it) need "*". */
   private workflowFunction(name: FunctionName, timeout?: Duration, asyncInvocation: { asyncRetries?: number; deadLetterQueue?: sqs.IQueue } = {}) {
-    const fn = new WorkflowFunction(this, name, { key: this.key, logRetention: this.settings.logRetention, timeout, ...asyncInvocation });
+    // With spokes, the roles the spoke role trusts have fixed names.
+    const roleName = this.settings.spokes && isSpokeCaller(name) ? hubRoleName(name, Stack.of(this).region) : undefined;
+    const fn = new WorkflowFunction(this, name, { key: this.key, logRetention: this.settings.logRetention, timeout, roleName, ...asyncInvocation });
     acknowledge(
       fn.role,
       'IAM5[Resource::*]',

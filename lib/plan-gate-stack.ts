@@ -1,8 +1,20 @@
-import { CfnOutput, Duration, type aws_logs as logs, Stack, type StackProps, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import {
+  Aws,
+  CfnOutput,
+  aws_cloudformation as cloudformation,
+  Duration,
+  aws_iam as iam,
+  type aws_logs as logs,
+  Stack,
+  type StackProps,
+  aws_secretsmanager as secretsmanager,
+} from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { SPOKE_STACK_NAME } from '../lambdas/shared/contracts/spokes';
 import { STACK_OUTPUTS } from '../lambdas/shared/contracts/stack';
 import { type PlanGateConfig, reminderMinutes } from './config';
-import { PlanApprovalWorkflow } from './plan-approval-workflow';
+import { PlanApprovalWorkflow, type SpokesProps } from './plan-approval-workflow';
+import { SPOKE_PARAMETERS, spokeTemplateBody } from './spoke-stack';
 
 export interface PlanGateStackProps extends StackProps {
   readonly config: PlanGateConfig;
@@ -36,6 +48,7 @@ export class PlanGateStack extends Stack {
       deleteExpiredPlans: config.deleteExpiredPlans,
       alarms: { emails: config.alarmEmails, thresholds: config.alarmThresholds },
       apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
+      spokes: spokesOf(config),
       slack: config.slackWebhookSecret
         ? {
             webhookSecret: this.secret('SlackWebhookSecret', config.slackWebhookSecret),
@@ -46,6 +59,42 @@ export class PlanGateStack extends Stack {
         : undefined,
     });
     this.outputs();
+    if (config.spokeStackSet) this.spokeStackSet(config.spokeStackSet);
+    if (config.operators?.length) this.allowOperators(config.operators);
+  }
+
+  /**
+   * The spoke stack in every account of these OUs (and those that join them later) and Regions, pointed at this hub.
+   * Service-managed, from this account as the organization's delegated StackSet administrator.
+   */
+  private spokeStackSet(targets: NonNullable<PlanGateConfig['spokeStackSet']>) {
+    const stackSet = new cloudformation.CfnStackSet(this, 'SpokeStackSet', {
+      stackSetName: SPOKE_STACK_NAME,
+      description: 'PlanGate spoke: the role the hub assumes and the rules that forward plan and stack events to it',
+      permissionModel: 'SERVICE_MANAGED',
+      callAs: 'DELEGATED_ADMIN',
+      autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
+      capabilities: ['CAPABILITY_NAMED_IAM'],
+      operationPreferences: { regionConcurrencyType: 'PARALLEL', maxConcurrentPercentage: 50, failureTolerancePercentage: 10 },
+      templateBody: spokeTemplateBody(),
+      parameters: [
+        { parameterKey: SPOKE_PARAMETERS.hubAccountId, parameterValue: Aws.ACCOUNT_ID },
+        { parameterKey: SPOKE_PARAMETERS.hubRegion, parameterValue: Aws.REGION },
+      ],
+      stackInstancesGroup: [{ deploymentTargets: { organizationalUnitIds: targets.organizationalUnitIds }, regions: targets.regions }],
+    });
+    // The spokes forward to the hub bus from their first event.
+    if (this.workflow.hubBus) stackSet.node.addDependency(this.workflow.hubBus);
+  }
+
+  /** plangate:operators may start runs, for a plan in any allowed spoke: ReviewPlan trusts a StartExecution's input. */
+  private allowOperators(operators: string[]) {
+    new iam.ManagedPolicy(this, 'OperatorPolicy', {
+      description: 'PlanGate operators: start runs for plans in any allowed spoke account',
+      statements: [new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [this.workflow.stateMachine.stateMachineArn] })],
+      roles: operators.filter((arn) => arn.split(':')[5]!.startsWith('role/')).map((arn, i) => iam.Role.fromRoleArn(this, `OperatorRole${i}`, arn)),
+      users: operators.filter((arn) => arn.split(':')[5]!.startsWith('user/')).map((arn, i) => iam.User.fromUserArn(this, `OperatorUser${i}`, arn)),
+    });
   }
 
   /** What the README's commands read: `aws cloudformation describe-stacks --stack-name <stack> --query ...`. */
@@ -80,4 +129,13 @@ export class PlanGateStack extends Stack {
       ? secretsmanager.Secret.fromSecretCompleteArn(this, id, nameOrArn)
       : secretsmanager.Secret.fromSecretNameV2(this, id, nameOrArn);
   }
+}
+
+/** The workflow's spokes from the configuration: "*" is any account of the organization, in the StackSet's Regions. */
+function spokesOf(config: PlanGateConfig): SpokesProps | undefined {
+  const { spokeAccounts, organizationId, spokeStackSet } = config;
+  if (spokeAccounts === undefined || organizationId === undefined) return undefined;
+  return spokeAccounts === '*'
+    ? { organizationId, accounts: [], anyAccountRegions: spokeStackSet?.regions ?? [] }
+    : { organizationId, accounts: spokeAccounts };
 }

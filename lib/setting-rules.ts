@@ -5,18 +5,26 @@
  */
 
 export interface RelatedSettings {
-  readonly approvers: readonly { readonly email: string; readonly slackUserId?: string }[];
+  readonly approvers: readonly { readonly email: string; readonly slackUserId?: string; readonly iamPrincipals?: readonly string[] }[];
   readonly approvalTimeoutMinutes: number;
   /** Unset: the default, which always fits. */
   readonly reminderMinutesBeforeExpiry?: number;
   readonly requiredApprovals: Readonly<Record<string, number>>;
   readonly pollInitialIntervalSeconds: number;
   readonly pollMaxIntervalSeconds: number;
+  /** Whether PlanGate gates member accounts' plans (plangate:spokeAccounts). */
+  readonly spokesConfigured: boolean;
 }
 
 /** A broken rule: the setting (by its configuration key, `requiredApprovals.HIGH` for a nested one) and what is wrong. */
 export interface SettingProblem {
-  readonly setting: 'approvers' | 'reminderMinutesBeforeExpiry' | 'pollMaxIntervalSeconds' | `requiredApprovals.${string}`;
+  readonly setting:
+    | 'approvers'
+    | `approvers.${number}.iamPrincipals.${number}`
+    | 'reminderMinutesBeforeExpiry'
+    | 'pollMaxIntervalSeconds'
+    | `requiredApprovals.${string}`
+    | SpokeSetting;
   readonly message: string;
 }
 
@@ -44,6 +52,60 @@ export function settingProblems(settings: RelatedSettings): SettingProblem[] {
   if (settings.pollMaxIntervalSeconds < settings.pollInitialIntervalSeconds) {
     const message = `must be at least the first poll interval (${settings.pollInitialIntervalSeconds} seconds)`;
     problems.push({ setting: 'pollMaxIntervalSeconds', message });
+  }
+  if (settings.spokesConfigured) problems.push(...anyAccountPrincipals(approvers));
+  return problems;
+}
+
+/**
+ * With spokes, an approver principal matching any account is refused: anyone who can create a role of that name in a
+ * member account would pass for the approver.
+ */
+function anyAccountPrincipals(approvers: RelatedSettings['approvers']): SettingProblem[] {
+  return approvers.flatMap((approver, a) =>
+    (approver.iamPrincipals ?? []).flatMap((arn, p) =>
+      (arn.split(':')[4] ?? '').includes('*')
+        ? [
+            {
+              setting: `approvers.${a}.iamPrincipals.${p}` as const,
+              message: `${arn} has "*" in its account field: with spoke accounts, anyone who can create that role in a member account would match it; name the account`,
+            },
+          ]
+        : [],
+    ),
+  );
+}
+
+type SpokeSetting = 'organizationId' | 'spokeAccounts' | 'spokeStackSet' | 'operators';
+
+/** The several-accounts settings (plangate:spokeAccounts and the keys that go with it), as the configuration gives them. */
+export interface SpokeSettings {
+  readonly organizationId?: string;
+  readonly spokeAccounts?: '*' | readonly { readonly accountId: string }[];
+  readonly spokeStackSet?: { readonly regions: readonly string[] };
+  readonly operators?: readonly string[];
+}
+
+/** How the several-accounts settings depend on each other: the others mean nothing without plangate:spokeAccounts. */
+export function spokeSettingProblems(settings: SpokeSettings): SettingProblem[] {
+  const { spokeAccounts } = settings;
+  if (spokeAccounts === undefined) {
+    return (['organizationId', 'spokeStackSet', 'operators'] as const)
+      .filter((setting) => settings[setting] !== undefined)
+      .map((setting) => ({ setting, message: 'needs plangate:spokeAccounts (the member accounts whose plans PlanGate gates)' }));
+  }
+  const problems: SettingProblem[] = [];
+  if (!settings.organizationId) {
+    problems.push({ setting: 'organizationId', message: 'is required with plangate:spokeAccounts: only its accounts may send events to the hub' });
+  }
+  if (spokeAccounts === '*') {
+    if (!settings.spokeStackSet) {
+      problems.push({ setting: 'spokeAccounts', message: '"*" needs plangate:spokeStackSet, whose regions are the Regions gated in every account' });
+    }
+  } else {
+    const ids = spokeAccounts.map((account) => account.accountId);
+    const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (repeated) problems.push({ setting: 'spokeAccounts', message: `lists account ${repeated} more than once` });
   }
   return problems;
 }

@@ -15,13 +15,33 @@ import { REVIEW_REQUESTED_DETAIL_TYPE } from '../lambdas/shared/contracts/events
  * ids they have always had (test/lib/logical-ids.test.ts).
  */
 
+/** CloudTrail's record of a new plan: the hub's own (default bus), a spoke's (forwarded to the hub bus). */
+export const PLAN_CREATED_PATTERN: events.EventPattern = {
+  source: ['aws.servicecatalog'],
+  detailType: ['AWS API Call via CloudTrail'],
+  detail: {
+    eventSource: ['servicecatalog.amazonaws.com'],
+    eventName: ['CreateProvisionedProductPlan'],
+    // CloudTrail records response elements in lowerCamelCase.
+    responseElements: { planId: events.Match.exists() },
+    userIdentity: { arn: events.Match.exists() },
+  },
+};
+
 /**
  * Rules that start runs: a custom review request, and CloudTrail's record of a new plan. A request that cannot start
  * a run after 8 retries over a day goes to the dead-letter queue, rather than being dropped.
  */
 export function addRunTriggers(
   scope: Construct,
-  props: { stateMachine: sfn.IStateMachine; planCreated: lambda.IFunction; eventSource: string; deadLetterQueue: sqs.IQueue },
+  props: {
+    stateMachine: sfn.IStateMachine;
+    planCreated: lambda.IFunction;
+    eventSource: string;
+    deadLetterQueue: sqs.IQueue;
+    /** With spokes, a run learns who sent the request: ReviewPlan refuses a request naming another account. */
+    spokes?: boolean;
+  },
 ): events.Rule[] {
   const target = (input: events.RuleTargetInput) =>
     new targets.SfnStateMachine(props.stateMachine, {
@@ -37,23 +57,19 @@ export function addRunTriggers(
       detailType: [REVIEW_REQUESTED_DETAIL_TYPE],
       detail: { planId: events.Match.exists() },
     },
-    // The event's detail is the run input: {planId, acceptLanguage?, requestedBy?}.
-    targets: [target(events.RuleTargetInput.fromEventPath('$.detail'))],
+    // The event's detail is the run input: {planId, accountId?, region?, acceptLanguage?, requestedBy?}; with spokes, with its sender.
+    targets: [
+      target(
+        props.spokes
+          ? events.RuleTargetInput.fromObject({ request: events.EventField.fromPath('$.detail'), sentBy: { account: events.EventField.account } })
+          : events.RuleTargetInput.fromEventPath('$.detail'),
+      ),
+    ],
   });
   const planCreated = new events.Rule(scope, 'PlanCreatedRule', {
     // To the PlanCreated function, which keeps who created the plan (the verified requester) before it starts the run.
     description: 'Starts a PlanGate run when CloudTrail records a new provisioned product plan',
-    eventPattern: {
-      source: ['aws.servicecatalog'],
-      detailType: ['AWS API Call via CloudTrail'],
-      detail: {
-        eventSource: ['servicecatalog.amazonaws.com'],
-        eventName: ['CreateProvisionedProductPlan'],
-        // CloudTrail records response elements in lowerCamelCase.
-        responseElements: { planId: events.Match.exists() },
-        userIdentity: { arn: events.Match.exists() },
-      },
-    },
+    eventPattern: PLAN_CREATED_PATTERN,
     targets: [
       new targets.LambdaFunction(props.planCreated, { retryAttempts: 8, maxEventAge: Duration.hours(24), deadLetterQueue: props.deadLetterQueue }),
     ],
@@ -84,7 +100,7 @@ export function closeRunsEndedOutside(
 }
 
 /** Stack statuses after which CloudFormation does nothing more on its own (a FAILED one may start a rollback). */
-const SETTLED_STACK_STATUSES = [
+export const SETTLED_STACK_STATUSES = [
   'CREATE_COMPLETE',
   'UPDATE_COMPLETE',
   'UPDATE_ROLLBACK_COMPLETE',
@@ -138,4 +154,49 @@ export function watchRunsOnSchedule(scope: Construct, props: { watchRuns: lambda
       new targets.LambdaFunction(props.watchRuns, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 2, maxEventAge: Duration.minutes(5) }),
     ],
   });
+}
+
+/**
+ * The hub bus's rules: the spokes' CloudTrail records of new plans go to PlanCreated (with the event triggers on),
+ * their stacks' settled statuses to AwaitRecord, as the hub's own do. Any account and Region of the organization
+ * (the bus's policy admits no other): the functions check each against the allow-list and the event's envelope.
+ */
+export function addHubBusRules(
+  scope: Construct,
+  props: {
+    bus: events.IEventBus;
+    awaitRecord: lambda.IFunction;
+    stackEventsDeadLetterQueue: sqs.IQueue;
+    planCreated?: { fn: lambda.IFunction; deadLetterQueue: sqs.IQueue };
+  },
+): events.Rule[] {
+  const { partition } = Stack.of(scope);
+  const deliver = (fn: lambda.IFunction, deadLetterQueue: sqs.IQueue) =>
+    new targets.LambdaFunction(fn, { deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) });
+  const rules = [
+    new events.Rule(scope, 'HubStackFinishedRule', {
+      eventBus: props.bus,
+      description: 'Wakes a PlanGate run when the CloudFormation stack behind its Service Catalog record in a spoke settles',
+      eventPattern: {
+        source: ['aws.cloudformation'],
+        detailType: ['CloudFormation Stack Status Change'],
+        detail: {
+          'stack-id': events.Match.wildcard(`arn:${partition}:cloudformation:*:*:stack/SC-*/*`),
+          'status-details': { status: SETTLED_STACK_STATUSES },
+        },
+      },
+      targets: [deliver(props.awaitRecord, props.stackEventsDeadLetterQueue)],
+    }),
+  ];
+  if (props.planCreated) {
+    rules.push(
+      new events.Rule(scope, 'HubPlanCreatedRule', {
+        eventBus: props.bus,
+        description: 'Starts a PlanGate run when CloudTrail records a new provisioned product plan in a spoke',
+        eventPattern: PLAN_CREATED_PATTERN,
+        targets: [deliver(props.planCreated.fn, props.planCreated.deadLetterQueue)],
+      }),
+    );
+  }
+  return rules;
 }

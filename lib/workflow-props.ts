@@ -1,5 +1,6 @@
 import { Duration, type aws_logs as logs, type aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import type { Approver } from '../lambdas/shared/contracts/approver';
+import type { SpokeAccount } from '../lambdas/shared/contracts/spokes';
 import type { AcceptLanguage, ApprovalRules, RiskLevel } from '../lambdas/shared/contracts/steps';
 import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../lambdas/shared/domain/risk';
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, DEFAULTS, defaultReminderMinutes, MIN_APPROVAL_TIMEOUT_MINUTES } from './defaults';
@@ -56,6 +57,17 @@ export interface PlanApprovalWorkflowProps {
    * region). Turn it off when the account already has one. @default true
    */
   readonly apiGatewayCloudWatchRole?: boolean;
+  /** Gate the plans of member accounts too (see the README's "Several accounts"). @default - the hub's own account and Region only */
+  readonly spokes?: SpokesProps;
+}
+
+export interface SpokesProps {
+  /** The organization whose accounts may put events on the hub bus. */
+  readonly organizationId: string;
+  /** The member accounts, and their Regions, whose plans PlanGate gates. */
+  readonly accounts: SpokeAccount[];
+  /** Set: any account of the organization, in these Regions, as well. @default - only `accounts` */
+  readonly anyAccountRegions?: string[];
 }
 
 export interface AlarmProps {
@@ -81,8 +93,9 @@ const PROP_NAMES: Partial<Record<SettingProblem['setting'], string>> = {
 };
 
 /** The props with every default filled in. */
-export type WorkflowSettings = Required<Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms'>> & {
+export type WorkflowSettings = Required<Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms' | 'spokes'>> & {
   readonly slack?: SlackProps;
+  readonly spokes?: SpokesProps;
   readonly alarmEmails: string[];
   readonly alarmThresholds: AlarmThresholds;
 };
@@ -115,6 +128,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     deleteExpiredPlans: props.deleteExpiredPlans ?? DEFAULTS.deleteExpiredPlans,
     sensitiveResourceTypes: props.sensitiveResourceTypes ?? DEFAULT_SENSITIVE_RESOURCE_TYPES,
     slack: props.slack,
+    spokes: props.spokes,
     alarmEmails: props.alarms?.emails ?? DEFAULTS.alarmEmails,
     // An explicit undefined keeps the default.
     alarmThresholds: {
@@ -130,6 +144,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     requiredApprovals: settings.requiredApprovals,
     pollInitialIntervalSeconds: settings.pollInitialInterval.toSeconds(),
     pollMaxIntervalSeconds: settings.pollMaxInterval.toSeconds(),
+    spokesConfigured: settings.spokes !== undefined,
   });
   if (problems.length) throw new Error(problems.map((p) => `${PROP_NAMES[p.setting] ?? p.setting}: ${p.message}`).join('\n'));
   return settings;

@@ -143,3 +143,98 @@ test('refuses an approver listed twice and a poll cap below the first interval',
   expect(message).toContain('plangate:approvers: lists a@example.com more than once');
   expect(message).toContain('plangate:pollMaxIntervalSeconds: must be at least the first poll interval (60 seconds)');
 });
+
+describe('several accounts', () => {
+  /** Approvers named by account: with spokes, a `*` in a principal's account field is refused. */
+  const hubApprovers = [
+    { email: 'a@example.com', iamPrincipals: ['arn:aws:sts::111111111111:assumed-role/PlanGateApprover/*'] },
+    { email: 'b@example.com' },
+  ];
+  const spokes = {
+    'plangate:approvers': hubApprovers,
+    'plangate:organizationId': 'o-abcdef1234',
+    'plangate:spokeAccounts': [{ accountId: '222222222222', name: 'payments-prod', regions: ['eu-west-1', 'us-east-1'] }],
+  };
+
+  test('spoke accounts, the organization, a StackSet and operators are read, also from -c strings', () => {
+    const config = parseConfig({
+      ...spokes,
+      'plangate:spokeAccounts': JSON.stringify(spokes['plangate:spokeAccounts']),
+      'plangate:spokeStackSet': '{"organizationalUnitIds":["ou-ab12-cdef3456","r-ab12"],"regions":["eu-west-1"]}',
+      'plangate:operators': '["arn:aws:iam::111111111111:role/platform/PlanGateOperator"]',
+    });
+    expect(config).toMatchObject({
+      organizationId: 'o-abcdef1234',
+      spokeAccounts: [{ accountId: '222222222222', name: 'payments-prod', regions: ['eu-west-1', 'us-east-1'] }],
+      spokeStackSet: { organizationalUnitIds: ['ou-ab12-cdef3456', 'r-ab12'], regions: ['eu-west-1'] },
+      operators: ['arn:aws:iam::111111111111:role/platform/PlanGateOperator'],
+    });
+    const everyAccount = parseConfig({
+      ...spokes,
+      'plangate:spokeAccounts': '*',
+      'plangate:spokeStackSet': { organizationalUnitIds: ['r-ab12'], regions: ['eu-west-1'] },
+    });
+    expect(everyAccount.spokeAccounts).toBe('*');
+  });
+
+  test('without spoke accounts, the configuration has none of the keys (today’s single account)', () => {
+    const config = parseConfig(exampleContext());
+    for (const key of ['organizationId', 'spokeAccounts', 'spokeStackSet', 'operators']) expect(config).not.toHaveProperty(key);
+  });
+
+  test.each([
+    [{ 'plangate:organizationId': 'org-1' }, 'plangate:organizationId: must be an organization id: "o-" and 10-32 lowercase letters or digits'],
+    [{ 'plangate:organizationId': undefined }, 'plangate:organizationId: is required with plangate:spokeAccounts'],
+    [{ 'plangate:spokeAccounts': 'all' }, 'plangate:spokeAccounts: must be a list of {"accountId", "name"?, "regions"}, or "*"'],
+    [{ 'plangate:spokeAccounts': [] }, 'plangate:spokeAccounts: must name at least one account, or be "*"'],
+    [{ 'plangate:spokeAccounts': [{ accountId: '2222', regions: ['eu-west-1'] }] }, 'plangate:spokeAccounts.0.accountId: must be 12 digits'],
+    [
+      { 'plangate:spokeAccounts': [{ accountId: '222222222222', regions: ['Ireland'] }] },
+      'plangate:spokeAccounts.0.regions.0: must be a Region name',
+    ],
+    [{ 'plangate:spokeAccounts': [{ accountId: '222222222222', regions: [] }] }, 'plangate:spokeAccounts.0.regions: must name at least one Region'],
+    [{ 'plangate:spokeAccounts': [{ accountId: '222222222222' }] }, 'plangate:spokeAccounts.0.regions: must be a list of Region names'],
+    [
+      { 'plangate:spokeAccounts': [{ accountId: '222222222222', regions: ['eu-west-1'], region: 'x' }] },
+      'plangate:spokeAccounts.0: unknown key(s) region',
+    ],
+    [
+      {
+        'plangate:spokeAccounts': [
+          { accountId: '222222222222', regions: ['eu-west-1'] },
+          { accountId: '222222222222', regions: ['us-east-1'] },
+        ],
+      },
+      'plangate:spokeAccounts: lists account 222222222222 more than once',
+    ],
+    [{ 'plangate:spokeAccounts': '*' }, 'plangate:spokeAccounts: "*" needs plangate:spokeStackSet'],
+    [
+      { 'plangate:spokeStackSet': { organizationalUnitIds: ['Sales'], regions: ['eu-west-1'] } },
+      'plangate:spokeStackSet.organizationalUnitIds.0: must be an OU id',
+    ],
+    [{ 'plangate:spokeStackSet': { organizationalUnitIds: ['r-ab12'] } }, 'plangate:spokeStackSet.regions: must be a list of Region names'],
+    [{ 'plangate:operators': ['arn:aws:sts::111111111111:assumed-role/Ops/me'] }, 'plangate:operators.0: must be the ARN of an IAM role or user'],
+    [
+      { 'plangate:approvers': [{ email: 'a@example.com', iamPrincipals: ['arn:aws:sts::*:assumed-role/PlanGateApprover/alice'] }] },
+      'plangate:approvers.0.iamPrincipals.0: arn:aws:sts::*:assumed-role/PlanGateApprover/alice has "*" in its account field',
+    ],
+    [
+      { 'plangate:approvers': [{ email: 'a@example.com', iamPrincipals: ['arn:aws:iam::1111*:role/Approver'] }] },
+      'plangate:approvers.0.iamPrincipals.0: arn:aws:iam::1111*:role/Approver has "*" in its account field',
+    ],
+  ])('with spokes, %j is refused with a message naming the key', (overrides, message) => {
+    expect(problemsOf({ ...spokes, ...overrides })).toContain(message);
+  });
+
+  test.each([
+    ['organizationId', 'o-abcdef1234'],
+    ['spokeStackSet', { organizationalUnitIds: ['r-ab12'], regions: ['eu-west-1'] }],
+    ['operators', ['arn:aws:iam::111111111111:role/Ops']],
+  ])('plangate:%s without spoke accounts is refused', (key, value) => {
+    expect(problemsOf(withExample({ [`plangate:${key}`]: value }))).toContain(`plangate:${key}: needs plangate:spokeAccounts`);
+  });
+
+  test('without spokes, approver principals may still match any account (today’s example configuration)', () => {
+    expect(parseConfig(exampleContext()).approvers[0]!.iamPrincipals).toEqual(['arn:aws:sts::*:assumed-role/PlanGateApprover/alice']);
+  });
+});
