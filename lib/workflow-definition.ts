@@ -36,6 +36,7 @@ export class WorkflowDefinition extends Construct {
       duplicate: outcome(OUTCOME_STATES.duplicate, 'DUPLICATE'),
       timedOut: outcome(OUTCOME_STATES.timedOut, 'TIMED_OUT'),
       internalError: outcome(OUTCOME_STATES.internalError, 'INTERNAL_ERROR'),
+      spokeUnreachable: outcome(OUTCOME_STATES.spokeUnreachable, 'SPOKE_UNREACHABLE'),
     };
     const notify = this.invoke(STATES.notify, notifyFunction, undefined, '$.notification');
     notify.addCatch(
@@ -68,6 +69,7 @@ export class WorkflowDefinition extends Construct {
       .addCatch(o.invalidInput, { errors: ['InvalidInputError'], resultPath: '$.error' })
       .addCatch(o.denied, { errors: ['PlanDeniedError'], resultPath: '$.error' })
       .addCatch(o.planNotReady, { errors: ['PlanNotReadyError'], resultPath: '$.error' })
+      .addCatch(o.spokeUnreachable, { errors: ['SpokeAccessDeniedError'], resultPath: '$.error' })
       .addCatch(o.internalError, { resultPath: '$.error' });
     const countCheck = new sfn.Pass(this, STATES.countPlanCheck, {
       parameters: {
@@ -114,6 +116,8 @@ export class WorkflowDefinition extends Construct {
       props.functions.expireApproval,
       sfn.TaskInput.fromObject({
         'planId.$': '$.review.planId',
+        'accountId.$': '$.review.accountId',
+        'region.$': '$.review.region',
         'acceptLanguage.$': '$.review.acceptLanguage',
         'executionArn.$': '$.run.executionArn',
       }),
@@ -176,6 +180,8 @@ export class WorkflowDefinition extends Construct {
       functions.executePlan,
       sfn.TaskInput.fromObject({
         'planId.$': '$.review.planId',
+        'accountId.$': '$.review.accountId',
+        'region.$': '$.review.region',
         'acceptLanguage.$': '$.review.acceptLanguage',
         'executionArn.$': '$.run.executionArn',
       }),
@@ -185,6 +191,7 @@ export class WorkflowDefinition extends Construct {
       .addCatch(o.planNotReady, { errors: ['PlanNotReadyError'], resultPath: '$.error' })
       // Its quorum needed the approval of the plan's creator (CloudTrail's record of them came late).
       .addCatch(o.denied, { errors: ['PlanDeniedError'], resultPath: '$.error' })
+      .addCatch(o.spokeUnreachable, { errors: ['SpokeAccessDeniedError'], resultPath: '$.error' })
       .addCatch(o.internalError, { resultPath: '$.error' });
     const startPolling = new sfn.Pass(this, STATES.startPolling, {
       result: sfn.Result.fromObject({ checks: 0, safetyNetWaits: 0, quickChecks: 0, seenEventAt: '', wake: {} }),
@@ -196,6 +203,8 @@ export class WorkflowDefinition extends Construct {
       sfn.TaskInput.fromObject({
         // For the logs.
         'planId.$': '$.review.planId',
+        'accountId.$': '$.review.accountId',
+        'region.$': '$.review.region',
         'executionArn.$': '$.run.executionArn',
         'recordId.$': '$.execution.recordId',
         'acceptLanguage.$': '$.review.acceptLanguage',
@@ -207,7 +216,9 @@ export class WorkflowDefinition extends Construct {
         'wake.$': '$.record.wake',
       }),
       '$.record',
-    ).addCatch(o.internalError, { resultPath: '$.error' });
+    )
+      .addCatch(o.spokeUnreachable, { errors: ['SpokeAccessDeniedError'], resultPath: '$.error' })
+      .addCatch(o.internalError, { resultPath: '$.error' });
     // A quick re-check after a stack event (Service Catalog lags its stack), or a poll when no event can come.
     const waitForRecord = new sfn.Wait(this, STATES.waitForRecord, { time: sfn.WaitTime.secondsPath('$.record.nextCheckInSeconds') }).next(
       checkRecord,
@@ -220,6 +231,8 @@ export class WorkflowDefinition extends Construct {
         taskToken: sfn.JsonPath.taskToken,
         'executionArn.$': '$.run.executionArn',
         'provisionedProductId.$': '$.record.provisionedProductId',
+        'accountId.$': '$.review.accountId',
+        'region.$': '$.review.region',
         'seenEventAt.$': '$.record.seenEventAt',
       }),
       resultPath: '$.record.wake',

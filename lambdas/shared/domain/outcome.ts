@@ -35,6 +35,7 @@ const HEADLINES: Record<Outcome, string> = {
   RUN_FAILED: 'Run failed',
   RUN_TIMED_OUT: 'Run timed out',
   RELEASED: 'Plan released by an operator',
+  SPOKE_UNREACHABLE: 'Spoke account unreachable; nothing was called there',
 };
 
 /** The message a Catch recorded: a Lambda error's `errorMessage` from its JSON Cause, or the Cause itself. */

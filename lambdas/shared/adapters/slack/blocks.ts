@@ -2,6 +2,7 @@ import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, Secti
 import type { Approver } from '../../contracts/approver';
 import type { HumanDecision, ResourceChangeSummary, ReviewResult } from '../../contracts/steps';
 import { describeChange, describeCounts, describeDetail, describeRisk, planTitle, recreates } from '../../domain/describe';
+import { planRefOf } from '../../domain/plan-location';
 import { untrusted } from '../../domain/text';
 
 /** Slack's limits (Block Kit reference): blocks per message, characters per section text and header. */
@@ -132,7 +133,7 @@ export function approvalRequestMessage(input: {
         style: 'primary',
         text: { type: 'plain_text', text: 'Approve' },
         action_id: APPROVE_ACTION,
-        value: buttonValue(review.planId, executionArn),
+        value: buttonValue(planRefOf(review, executionArn), executionArn),
         confirm: {
           title: { type: 'plain_text', text: 'Approve this plan?' },
           text: { type: 'mrkdwn', text: escapeMrkdwn(clip(`Approving lets PlanGate execute ${title}.`, 300)) },
@@ -145,7 +146,7 @@ export function approvalRequestMessage(input: {
         style: 'danger',
         text: { type: 'plain_text', text: 'Reject' },
         action_id: REJECT_ACTION,
-        value: buttonValue(review.planId, executionArn),
+        value: buttonValue(planRefOf(review, executionArn), executionArn),
       },
     );
   }
