@@ -6,7 +6,7 @@ import type { Environment } from '../shared/contracts/environment';
 import { PlanDeniedError, PlanNotReadyError } from '../shared/contracts/errors';
 import { METRIC } from '../shared/contracts/metrics';
 import { parseInput } from '../shared/contracts/parse-input';
-import { type ReviewResult, runInputOf, startInputSchema } from '../shared/contracts/steps';
+import { type ReviewResult, runInputOf, startInputSchemaFor } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { hubLocation, resolveLocation, scopedId } from '../shared/domain/plan-location';
 import { summarizeChanges } from '../shared/domain/plan-summary';
@@ -28,7 +28,8 @@ export const REVIEW_PLAN_ENV = [
 ] as const;
 export type ReviewPlanEnv = Environment<(typeof REVIEW_PLAN_ENV)[number]>;
 
-const eventSchema = z.object({ input: startInputSchema, executionArn: z.optional(z.string()) });
+const eventSchemaFor = (event: unknown) =>
+  z.object({ input: startInputSchemaFor((event as { input?: unknown } | null)?.input), executionArn: z.optional(z.string()) });
 
 /** The state machine passes how often the plan was checked before: none on a run's first review. */
 const isFirstReview = (event: unknown) => (event as { planChecks?: unknown } | null)?.planChecks === 0;
@@ -52,7 +53,7 @@ export async function reviewPlan(event: unknown, env: ReviewPlanEnv): Promise<Re
 }
 
 async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult> {
-  const { input: start, executionArn = '' } = parseInput(eventSchema, event);
+  const { input: start, executionArn = '' } = parseInput(eventSchemaFor(event), event);
   const input = runInputOf(start);
   const hub = hubLocation(executionArn, env.SPOKES, env.AWS_REGION);
   // Before anything is called there: a place outside the allow-list ends the run INVALID_INPUT.

@@ -23,6 +23,8 @@ const stackEvent = (pp: string, status = 'UPDATE_COMPLETE') => ({
   version: '0',
   source: 'aws.cloudformation',
   'detail-type': 'CloudFormation Stack Status Change',
+  account: '111122223333',
+  region: 'us-east-1',
   detail: { 'stack-id': STACK(pp), 'status-details': { status, 'status-reason': '' } },
 });
 const wait = (token: string, over: Record<string, unknown> = {}) => ({

@@ -44,8 +44,12 @@ export type RunInput = z.infer<typeof runInputSchema>;
 /** A run the review-request rule started: the event's detail, and the account that sent it (from the envelope, trusted). */
 export const sentRunInputSchema = z.object({ request: runInputSchema, sentBy: z.object({ account: accountIdSchema }) });
 
-/** Either way a run starts, as one run input. */
+/** Either way a run starts. */
 export const startInputSchema = z.union([runInputSchema, sentRunInputSchema]);
+
+/** The schema for one start's input, by its shape: so a bad run input is told what is wrong with it, not with both shapes. */
+export const startInputSchemaFor = (input: unknown) =>
+  typeof input === 'object' && input !== null && 'request' in input && 'sentBy' in input ? sentRunInputSchema : runInputSchema;
 
 /**
  * The run input a start names. A request sent as an event may name only its sender's account (absent: the sender's):
