@@ -66,7 +66,13 @@ async function closeEnded(detail: z.infer<typeof statusChangeSchema>['detail'], 
     error: { Error: detail.error ?? detail.status, Cause: reason },
   };
   return closeRun(
-    { state, planId: own && refOf(own), closer: 'CloseRun', error: detail.error ?? undefined, cause: detail.cause ? clip(detail.cause, 4000) : undefined },
+    {
+      state,
+      planId: own && refOf(own),
+      closer: 'CloseRun',
+      error: detail.error ?? undefined,
+      cause: detail.cause ? clip(detail.cause, 4000) : undefined,
+    },
     env,
   );
 }

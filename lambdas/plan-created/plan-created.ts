@@ -5,15 +5,15 @@ import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Environment } from '../shared/contracts/environment';
-import { parseInput } from '../shared/contracts/parse-input';
 import { DROP_REASONS, type DropReason } from '../shared/contracts/metrics';
+import { parseInput } from '../shared/contracts/parse-input';
 import { accountIdSchema, regionSchema } from '../shared/contracts/spokes';
 import { type Approval, type Creator, planIdSchema, type RunInput } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { approverWhoRequested, waitingOn } from '../shared/domain/approvers';
 import { describeProgress, planTitle, snsSubject } from '../shared/domain/describe';
-import { untrusted } from '../shared/domain/text';
 import { hubForEvent, isAllowed, isSpoke, scopedId } from '../shared/domain/plan-location';
+import { untrusted } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
 import { countDroppedEvent } from '../shared/runtime/metrics';
 import { addRunKeys } from '../shared/runtime/run-keys';
@@ -147,9 +147,7 @@ async function startRun(input: RunInput, creator: Creator, stateMachineArn: stri
   const { planId } = input;
   const name = `created-${creator.eventId.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 80);
   try {
-    const { executionArn } = await stepFunctions.send(
-      new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
-    );
+    const { executionArn } = await stepFunctions.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
     return executionArn;
   } catch (error) {
     if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
