@@ -165,7 +165,9 @@ describe('with spokes', () => {
     jest.spyOn(metrics, 'singleMetric').mockImplementation(() => {
       let reason = '';
       return {
-        addDimension: (_: string, value: string) => void (reason = value),
+        addDimension: (_: string, value: string) => {
+          reason = value;
+        },
         addMetric: (name: string) => dropped.push(`${name}:${reason}`),
       } as unknown as ReturnType<typeof metrics.singleMetric>;
     });

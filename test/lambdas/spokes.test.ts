@@ -213,10 +213,12 @@ describe('PlanCreated with spokes', () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:run-created' });
     dropped = [];
     jest.spyOn(metrics, 'singleMetric').mockImplementation(() => {
-      const single = { reason: '', addDimension: (_: string, value: string) => void (single.reason = value) };
+      let reason = '';
       return {
-        addDimension: single.addDimension,
-        addMetric: (name: string) => dropped.push(`${name}:${single.reason}`),
+        addDimension: (_: string, value: string) => {
+          reason = value;
+        },
+        addMetric: (name: string) => dropped.push(`${name}:${reason}`),
       } as unknown as ReturnType<typeof metrics.singleMetric>;
     });
   });
