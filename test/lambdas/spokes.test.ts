@@ -3,12 +3,19 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { pendingPage } from '../../lambdas/approval-api/page';
 import { type PlanCreatedEnv, planCreated } from '../../lambdas/plan-created/plan-created';
+import { composeApprovalEmail } from '../../lambdas/request-approval/message';
 import { type ReviewPlanEnv, reviewPlan } from '../../lambdas/review-plan/review-plan';
+import { approvalRequestMessage } from '../../lambdas/shared/adapters/slack/blocks';
+import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
+import { outcomeDetailSchema } from '../../lambdas/shared/contracts/events';
 import type { Spokes } from '../../lambdas/shared/contracts/spokes';
 import { planKey } from '../../lambdas/shared/contracts/table-keys';
+import { describeOutcome } from '../../lambdas/shared/domain/outcome';
 import { planRefOf, scopedId, sessionNameOf } from '../../lambdas/shared/domain/plan-location';
 import { metrics } from '../../lambdas/shared/runtime/metrics';
+import { review } from './fixtures';
 
 /*
  * Several accounts (issue 21): where a run's plan is, how it is keyed, how Service Catalog is reached in a spoke, and
@@ -243,5 +250,84 @@ describe('PlanCreated with spokes', () => {
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
     expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
     expect(dropped).toEqual([`DroppedEvents:${reason}`]);
+  });
+});
+
+describe('approvers see where the change lands', () => {
+  const run = `arn:aws:states:us-east-1:${HUB}:execution:PlanGate:run-where`;
+  const spokeReview = () => ({ ...review(), accountId: DEV, region: 'eu-west-1', accountName: 'dev <b>team</b> https://evil.example.com' });
+
+  test('the email names the account, its name and the Region before the plan, the name defanged', () => {
+    const { body } = composeApprovalEmail({
+      review: spokeReview(),
+      executionArn: run,
+      approver: { email: 'alice@example.com' },
+      link: 'https://approvals.example.com/approvals/x',
+      expiresAt: new Date('2026-11-23T10:00:00Z'),
+    });
+    const lines = body.split('\n');
+    const where = lines.findIndex((l) => l.startsWith('Where: '));
+    expect(lines[where]).toBe(`Where: account ${DEV} (dev <b>team</b> https[:]//evil.example.com), region eu-west-1`);
+    expect(where).toBeLessThan(lines.findIndex((l) => l.startsWith('Plan: ')));
+  });
+
+  test('the page names them first among the facts, the name escaped', () => {
+    const record: ApprovalRecord = {
+      pk: `PLAN#${DEV}:eu-west-1:plan-abc`,
+      planId: 'plan-abc',
+      planRef: `${DEV}:eu-west-1:plan-abc`,
+      executionArn: run,
+      status: 'PENDING',
+      requestedAt: '2026-11-22T10:00:00.000Z',
+      expiresAt: 1_900_000_000,
+      approvers: [{ email: 'alice@example.com' }],
+      review: spokeReview(),
+    };
+    const page = pendingPage(record, { email: 'alice@example.com' }, new Date('2026-11-22T10:05:00Z'));
+    expect(page).toContain(`<td id="where"><bdi>account ${DEV} (dev &lt;b&gt;team&lt;/b&gt; https://evil.example.com), region eu-west-1</bdi></td>`);
+    expect(page).not.toContain('<b>team</b>');
+    expect(page.indexOf('id="where"')).toBeLessThan(page.indexOf('<th>Plan</th>'));
+  });
+
+  test('Slack names them first, and its buttons name the spoke plan by its key', () => {
+    const message = approvalRequestMessage({
+      review: spokeReview(),
+      executionArn: run,
+      pageUrl: 'https://approvals.example.com/approvals/x',
+      expiresAt: new Date('2026-11-23T10:00:00Z'),
+      interactive: true,
+    });
+    const text = JSON.stringify(message.blocks);
+    expect(text).toContain(`*Where*\\naccount ${DEV} (dev &lt;b&gt;team&lt;/b&gt;`);
+    expect(text).toContain(`"value":"${DEV}:eu-west-1:plan-abc ${run}"`);
+  });
+
+  test('the outcome event names the account, its name and the Region; before a review, as the run input named them', () => {
+    const reviewed = describeOutcome(
+      { input: {}, run: { executionArn: run, startedAt: '2026-11-22T10:00:00.000Z', planChecks: 0 }, outcome: 'DENIED', review: spokeReview() },
+      new Date(),
+    );
+    expect(outcomeDetailSchema.parse(reviewed.detail)).toMatchObject({
+      accountId: DEV,
+      accountName: 'dev <b>team</b> https://evil.example.com',
+      region: 'eu-west-1',
+    });
+    expect(reviewed.body).toContain(`Where: account ${DEV} (dev <b>team</b> https[:]//evil.example.com), region eu-west-1`);
+
+    const unreachable = describeOutcome(
+      {
+        input: { planId: 'plan-abc', accountId: PROD, region: 'eu-west-1' },
+        run: { executionArn: run, startedAt: '2026-11-22T10:00:00.000Z', planChecks: 0 },
+        outcome: 'SPOKE_UNREACHABLE',
+        error: {
+          Error: 'SpokeAccessDeniedError',
+          Cause: `PlanGate could not assume its spoke role arn:aws:iam::${PROD}:role/plangate-spoke-eu-west-1`,
+        },
+      },
+      new Date(),
+    );
+    expect(unreachable.detail).toMatchObject({ outcome: 'SPOKE_UNREACHABLE', accountId: PROD, region: 'eu-west-1' });
+    expect(unreachable.detail.reason).toContain(`arn:aws:iam::${PROD}:role/plangate-spoke-eu-west-1`);
+    expect(unreachable.subject).toBe('[PlanGate] SPOKE_UNREACHABLE: plan-abc');
   });
 });
