@@ -27,7 +27,12 @@ export const planIdSchema = z
  */
 export const planRefSchema = z
   .string({ error: 'planId is required' })
-  .check(z.regex(/^(\d{12}:[a-z]{2}(-[a-z]+)+-\d:)?[a-zA-Z0-9_-]{1,100}$/, 'planId must be a plan id, or <accountId>:<region>:<planId>'));
+  .check(
+    z.regex(
+      /^(\d{12}:[a-z]{2}(-[a-z]+)+-\d:)?[a-zA-Z0-9_-]{1,100}$/,
+      'planId must be 1-100 characters of letters, digits, "_" or "-" (a spoke plan\'s: <accountId>:<region>:<planId>)',
+    ),
+  );
 
 export const executionArnSchema = z.string().check(z.minLength(1));
 
