@@ -34,6 +34,7 @@ export const OUTCOME_EXIT: Record<Outcome, number> = {
   RUN_FAILED: 21,
   RUN_TIMED_OUT: 22,
   RELEASED: 23,
+  SPOKE_UNREACHABLE: 24,
 };
 
 /** An expected failure: its message is printed alone (no stack trace) and the process exits with its code. */

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { STACK_NAME } from '../lambdas/shared/contracts/stack';
-import { ACCEPT_LANGUAGES, type AcceptLanguage, OUTCOMES, planIdSchema } from '../lambdas/shared/contracts/steps';
+import { ACCEPT_LANGUAGES, type AcceptLanguage, OUTCOMES, planRefSchema } from '../lambdas/shared/contracts/steps';
 import { HIDDEN } from '../lambdas/shared/domain/text';
 import { type Aws, type ConnectOptions, connect, explainAwsError } from './aws';
 import { decide, exitCodeOf, release } from './decide';
@@ -13,8 +13,9 @@ import { findRun, isOutcome, listRuns, progressLine, type RunStatus, startRun, w
  * comes from the SDK's default credential chain and region; the stack's outputs say where PlanGate is.
  */
 
+/** A plan id, or a spoke plan's `<accountId>:<region>:<planId>`. */
 const planId = (value: string) => {
-  const parsed = planIdSchema.safeParse(value);
+  const parsed = planRefSchema.safeParse(value);
   if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues[0]!.message);
   return parsed.data;
 };
@@ -78,6 +79,7 @@ const style = () => (process.stdout.isTTY ? {} : { style: { head: [], border: []
 function statusTable(run: RunStatus): string {
   const table = new Table(style());
   const rows: [string, string | undefined][] = [
+    ['Where', run.accountId && `account ${run.accountId}${run.accountName ? ` (${run.accountName})` : ''}, region ${run.region}`],
     ['Plan', run.planId],
     ['Run', run.executionArn],
     ['Status', run.status],
@@ -102,7 +104,7 @@ function listTable(runs: RunStatus[]): string {
   const table = new Table({ head: ['Plan', 'Started', 'Status', 'Approvals', 'Outcome', 'Run'], ...style() });
   for (const run of runs) {
     const cells = [
-      run.planId ?? '?',
+      run.planId ? (run.accountId ? `${run.accountId}:${run.region}:${run.planId}` : run.planId) : '?',
       run.startedAt ?? '',
       run.status === 'RUNNING' ? progressLine(run) : run.status,
       run.approval ? `${run.approval.approvals.length} of ${run.approval.required}` : '',
@@ -136,7 +138,7 @@ function program(): Command {
   cli
     .command('start')
     .description('start a run for a plan; with --wait, follow it and exit with its outcome')
-    .argument('<planId>', 'the provisioned product plan id', planId)
+    .argument('<planId>', 'the provisioned product plan id (a spoke account’s: <accountId>:<region>:<planId>)', planId)
     .addOption(new Option('--language <code>', 'AcceptLanguage for Service Catalog').choices(ACCEPT_LANGUAGES))
     .option('--wait', 'follow the run to its end and exit with its outcome')
     .option('--timeout <duration>', 'with --wait, give up after this long (e.g. 30m, 2h)', duration, 2 * 3_600_000)

@@ -10,12 +10,17 @@ import type { ApprovalRecord } from '../lambdas/shared/contracts/approval-record
 import { STATES } from '../lambdas/shared/contracts/state-names';
 import { type AcceptLanguage, OUTCOMES, type Outcome, type RunInput } from '../lambdas/shared/contracts/steps';
 import { planKey } from '../lambdas/shared/contracts/table-keys';
+import { planRefOfInput } from '../lambdas/shared/domain/plan-location';
 import type { Aws, Target } from './aws';
 import { CliError, EXIT } from './exit-codes';
 
 /** A run as the command line shows it. */
 export interface RunStatus {
   planId?: string;
+  /** Where the plan is, when the run names a spoke's (or its record, reviewed since spokes, says): account, its name, Region. */
+  accountId?: string;
+  accountName?: string;
+  region?: string;
   executionArn: string;
   /** Step Functions' status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED. */
   status: string;
@@ -30,8 +35,33 @@ export interface RunStatus {
 }
 
 /** The approval record's fields the command line shows: never the task token. */
-const RECORD_FIELDS = ['planId', 'executionArn', '#status', 'approvals', 'requiredApprovals', 'decision', 'outcome'];
-type RecordView = Pick<ApprovalRecord, 'planId' | 'executionArn' | 'status' | 'approvals' | 'requiredApprovals' | 'decision' | 'outcome'>;
+const RECORD_FIELDS = [
+  'planId',
+  'executionArn',
+  '#status',
+  'approvals',
+  'requiredApprovals',
+  'decision',
+  'outcome',
+  'review.accountId',
+  'review.accountName',
+  'review.region',
+];
+type RecordView = Pick<ApprovalRecord, 'planId' | 'executionArn' | 'status' | 'approvals' | 'requiredApprovals' | 'decision' | 'outcome'> & {
+  review?: Partial<Pick<ApprovalRecord['review'], 'accountId' | 'accountName' | 'region'>>;
+};
+
+/**
+ * A plan as the command line names it: its id (a hub plan), or `<accountId>:<region>:<planId>` (a spoke's, as the
+ * approval table keys it). Returns the run input's fields.
+ */
+export function planOfRef(ref: string): Pick<RunInput, 'planId' | 'accountId' | 'region'> {
+  const [accountId, region, planId] = ref.split(':');
+  return planId === undefined ? { planId: ref } : { planId, accountId, region };
+}
+
+/** The start of the name of a run `plangate start` starts for a plan (execution names take no `:`). */
+const runNamePrefix = (ref: string) => `${ref.replace(/:/g, '_').slice(0, 60)}-`;
 
 /** What a run is doing, by the state it last entered; any other state is its ending. */
 export const PHASES: Record<string, string> = {
@@ -53,11 +83,11 @@ export const PHASES: Record<string, string> = {
 const phaseOf = (state: string | undefined) => (state ? (PHASES[state] ?? 'reporting the outcome') : 'starting');
 
 /** Starts a run for a plan, as the caller (requestedBy is their principal ARN, so they may not approve it). */
-export async function startRun(aws: Aws, target: Target, planId: string, acceptLanguage?: AcceptLanguage) {
+export async function startRun(aws: Aws, target: Target, ref: string, acceptLanguage?: AcceptLanguage) {
   const requestedBy = await aws.callerArn();
-  const input: RunInput = { planId, requestedBy, ...(acceptLanguage ? { acceptLanguage } : {}) };
+  const input: RunInput = { ...planOfRef(ref), requestedBy, ...(acceptLanguage ? { acceptLanguage } : {}) };
   // Named after the plan, so `plangate status <planId>` finds a run that ended before it had an approval record.
-  const name = `${planId.slice(0, 60)}-${Date.now().toString(36)}`;
+  const name = `${runNamePrefix(ref)}${Date.now().toString(36)}`;
   const { executionArn } = await aws.sfn.send(
     new StartExecutionCommand({ stateMachineArn: target.stateMachineArn, name, input: JSON.stringify(input) }),
   );
@@ -100,15 +130,21 @@ export async function describeRun(
   known?: { planId?: string; record?: RecordView | null },
 ): Promise<RunStatus> {
   const execution = await aws.sfn.send(new DescribeExecutionCommand({ executionArn }));
-  const planId = known?.planId ?? textOrUndefined(parse<{ planId?: unknown }>(execution.input)?.planId);
-  const record = known?.record === undefined && planId ? await approvalRecord(aws, target, planId) : (known?.record ?? undefined);
+  const input = parse<unknown>(execution.input);
+  const planRef = known?.planId ?? planRefOfInput(input, executionArn);
+  const record = known?.record === undefined && planRef ? await approvalRecord(aws, target, planRef) : (known?.record ?? undefined);
+  const planId = planRef ? planOfRef(planRef).planId : textOrUndefined((input as { planId?: unknown } | undefined)?.planId);
   const own = record?.executionArn === executionArn ? record : undefined;
   const running = execution.status === 'RUNNING';
   const { phase, recordStatus } = running ? await progress(aws, executionArn) : { phase: 'ended', recordStatus: undefined };
   const notification = parse<{ outcome?: Outcome; reason?: string; recordStatus?: string }>(execution.output);
   const outcome = running ? undefined : (notification?.outcome ?? own?.outcome?.outcome ?? ENDED_OUTSIDE[execution.status ?? '']);
+  const named: { accountId?: string; region?: string } = planRef ? planOfRef(planRef) : {};
+  const place = own?.review?.accountId ? own.review : named;
   return {
     planId,
+    ...(place.accountId ? { accountId: place.accountId, region: place.region } : {}),
+    ...(own?.review?.accountName ? { accountName: own.review.accountName } : {}),
     executionArn,
     status: execution.status ?? 'UNKNOWN',
     startedAt: execution.startDate?.toISOString(),
@@ -146,7 +182,7 @@ export async function findRun(aws: Aws, target: Target, ref: string): Promise<Ru
   const record = await approvalRecord(aws, target, ref);
   if (record) return describeRun(aws, target, record.executionArn, { planId: ref, record });
   for await (const run of executions(aws, target, {})) {
-    if (run.name?.startsWith(`${ref.slice(0, 60)}-`)) return describeRun(aws, target, run.executionArn!, { planId: ref, record: null });
+    if (run.name?.startsWith(runNamePrefix(ref))) return describeRun(aws, target, run.executionArn!, { planId: ref, record: null });
   }
   throw new CliError(`No run found for plan ${ref}: it has no approval record, and no run was started for it with plangate start`, EXIT.error);
 }

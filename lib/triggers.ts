@@ -61,7 +61,12 @@ export function addRunTriggers(
     targets: [
       target(
         props.spokes
-          ? events.RuleTargetInput.fromObject({ request: events.EventField.fromPath('$.detail'), sentBy: { account: events.EventField.account } })
+          ? events.RuleTargetInput.fromObject({
+              // The plan id at the top too, as every start has it: the workflow keeps it for the outcome of a refused request.
+              planId: events.EventField.fromPath('$.detail.planId'),
+              request: events.EventField.fromPath('$.detail'),
+              sentBy: { account: events.EventField.account },
+            })
           : events.RuleTargetInput.fromEventPath('$.detail'),
       ),
     ],

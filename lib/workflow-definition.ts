@@ -36,6 +36,7 @@ export class WorkflowDefinition extends Construct {
       duplicate: outcome(OUTCOME_STATES.duplicate, 'DUPLICATE'),
       timedOut: outcome(OUTCOME_STATES.timedOut, 'TIMED_OUT'),
       internalError: outcome(OUTCOME_STATES.internalError, 'INTERNAL_ERROR'),
+      spokeUnreachable: outcome(OUTCOME_STATES.spokeUnreachable, 'SPOKE_UNREACHABLE'),
     };
     const notify = this.invoke(STATES.notify, notifyFunction, undefined, '$.notification');
     notify.addCatch(
@@ -57,7 +58,8 @@ export class WorkflowDefinition extends Construct {
     const start = new sfn.Pass(this, STATES.start, {
       parameters: { run: { 'executionArn.$': '$$.Execution.Id', 'startedAt.$': '$$.Execution.StartTime', planChecks: 0 } },
     });
-    // A refusal of a request with a valid plan id keeps that id (and only that) for the outcome, which CI waits on.
+    // A refusal of a request with a valid plan id keeps that id (and only that) for the outcome, which CI waits on. Every
+    // start names it at the top of its input (the spokes' review-request rule too: lib/triggers.ts).
     const refused = new sfn.Pass(this, STATES.keepPlanId, {
       parameters: { 'planId.$': '$$.Execution.Input.planId' },
       resultPath: '$.input',
@@ -65,6 +67,7 @@ export class WorkflowDefinition extends Construct {
       new sfn.Choice(this, STATES.reviewRefused)
         .when(sfn.Condition.stringEquals('$.error.Error', 'PlanDeniedError'), o.denied)
         .when(sfn.Condition.stringEquals('$.error.Error', 'PlanNotReadyError'), o.planNotReady)
+        .when(sfn.Condition.stringEquals('$.error.Error', 'SpokeAccessDeniedError'), o.spokeUnreachable)
         .otherwise(o.invalidInput),
     );
     const review = this.invoke(
@@ -74,7 +77,10 @@ export class WorkflowDefinition extends Construct {
       sfn.TaskInput.fromObject({ 'input.$': '$$.Execution.Input', 'executionArn.$': '$.run.executionArn', 'planChecks.$': '$.run.planChecks' }),
       '$.review',
     )
-      .addCatch(refused, { errors: ['InvalidPlanInputError', 'PlanDeniedError', 'PlanNotReadyError'], resultPath: '$.error' })
+      .addCatch(refused, {
+        errors: ['InvalidPlanInputError', 'PlanDeniedError', 'PlanNotReadyError', 'SpokeAccessDeniedError'],
+        resultPath: '$.error',
+      })
       .addCatch(o.invalidInput, { errors: ['InvalidInputError'], resultPath: '$.error' })
       .addCatch(o.internalError, { resultPath: '$.error' });
     const countCheck = new sfn.Pass(this, STATES.countPlanCheck, {
@@ -122,6 +128,8 @@ export class WorkflowDefinition extends Construct {
       props.functions.expireApproval,
       sfn.TaskInput.fromObject({
         'planId.$': '$.review.planId',
+        'accountId.$': '$.review.accountId',
+        'region.$': '$.review.region',
         'acceptLanguage.$': '$.review.acceptLanguage',
         'executionArn.$': '$.run.executionArn',
       }),
@@ -184,6 +192,8 @@ export class WorkflowDefinition extends Construct {
       functions.executePlan,
       sfn.TaskInput.fromObject({
         'planId.$': '$.review.planId',
+        'accountId.$': '$.review.accountId',
+        'region.$': '$.review.region',
         'acceptLanguage.$': '$.review.acceptLanguage',
         'executionArn.$': '$.run.executionArn',
       }),
@@ -193,6 +203,7 @@ export class WorkflowDefinition extends Construct {
       .addCatch(o.planNotReady, { errors: ['PlanNotReadyError'], resultPath: '$.error' })
       // Its quorum needed the approval of the plan's creator (CloudTrail's record of them came late).
       .addCatch(o.denied, { errors: ['PlanDeniedError'], resultPath: '$.error' })
+      .addCatch(o.spokeUnreachable, { errors: ['SpokeAccessDeniedError'], resultPath: '$.error' })
       .addCatch(o.internalError, { resultPath: '$.error' });
     const startPolling = new sfn.Pass(this, STATES.startPolling, {
       result: sfn.Result.fromObject({ checks: 0, safetyNetWaits: 0, quickChecks: 0, seenEventAt: '', wake: {} }),
@@ -204,6 +215,8 @@ export class WorkflowDefinition extends Construct {
       sfn.TaskInput.fromObject({
         // For the logs.
         'planId.$': '$.review.planId',
+        'accountId.$': '$.review.accountId',
+        'region.$': '$.review.region',
         'executionArn.$': '$.run.executionArn',
         'recordId.$': '$.execution.recordId',
         'acceptLanguage.$': '$.review.acceptLanguage',
@@ -215,7 +228,9 @@ export class WorkflowDefinition extends Construct {
         'wake.$': '$.record.wake',
       }),
       '$.record',
-    ).addCatch(o.internalError, { resultPath: '$.error' });
+    )
+      .addCatch(o.spokeUnreachable, { errors: ['SpokeAccessDeniedError'], resultPath: '$.error' })
+      .addCatch(o.internalError, { resultPath: '$.error' });
     // A quick re-check after a stack event (Service Catalog lags its stack), or a poll when no event can come.
     const waitForRecord = new sfn.Wait(this, STATES.waitForRecord, { time: sfn.WaitTime.secondsPath('$.record.nextCheckInSeconds') }).next(
       checkRecord,
@@ -228,6 +243,8 @@ export class WorkflowDefinition extends Construct {
         taskToken: sfn.JsonPath.taskToken,
         'executionArn.$': '$.run.executionArn',
         'provisionedProductId.$': '$.record.provisionedProductId',
+        'accountId.$': '$.review.accountId',
+        'region.$': '$.review.region',
         'seenEventAt.$': '$.record.seenEventAt',
       }),
       resultPath: '$.record.wake',

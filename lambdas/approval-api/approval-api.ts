@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { LINK_ID_PATTERN, linkBelongsTo } from '../shared/adapters/approval-store';
+import { refOf } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
 import type { Environment } from '../shared/contracts/environment';
 import { jsonResponse } from '../shared/runtime/http';
@@ -59,12 +60,12 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
   }
   const linkId = match[1]!;
   const link = LINK_ID_PATTERN.test(linkId) ? await deps.store.getLink(linkId) : undefined;
-  const record = link && (await deps.store.get(link.planId));
+  const record = link && (await deps.store.get(refOf(link)));
   if (!link || !record) return notFound();
   addRunKeys({ planId: record.planId, executionArn: record.executionArn });
   // A link decides only the request it was sent for, never a later run's request for the same plan.
   if (!linkBelongsTo(link, record)) {
-    const itsRun = link.executionArn && (await deps.store.getRun(link.planId, link.executionArn));
+    const itsRun = link.executionArn && (await deps.store.getRun(refOf(link), link.executionArn));
     return page(
       410,
       itsRun

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
-import { planIdSchema } from '../shared/contracts/steps';
+import { planRefSchema } from '../shared/contracts/steps';
 import { approverWithPrincipal } from '../shared/domain/approvers';
 import { describeDecider } from '../shared/domain/describe';
 import { decodedSegment } from '../shared/domain/text';
@@ -51,9 +51,12 @@ export async function handleCliDecision(
     return jsonResponse(405, { error: `${event.httpMethod} is not supported here; POST a decision` }, { Allow: 'POST' });
   const caller = signedCaller(event);
   if (!caller) return jsonResponse(403, { error: 'This route takes requests signed with AWS credentials (SigV4)' });
-  const planId = planIdSchema.safeParse(decodedSegment(planIdParam));
+  const planId = planRefSchema.safeParse(decodedSegment(planIdParam));
   if (!planId.success)
-    return jsonResponse(400, { error: 'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-"' });
+    return jsonResponse(400, {
+      error:
+        'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-" (a spoke\'s: <accountId>:<region>:<planId>)',
+    });
   const form = parseDecisionForm(event);
   if ('error' in form) return jsonResponse(form.status, { error: form.error });
   const approver = approverWithPrincipal(caller, approvers);

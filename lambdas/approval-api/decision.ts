@@ -1,6 +1,6 @@
 import type { ApprovalStore } from '../shared/adapters/approval-store';
 import { isEndedTaskError } from '../shared/adapters/aws-errors';
-import type { ApprovalRecord } from '../shared/contracts/approval-record';
+import { type ApprovalRecord, refOf } from '../shared/contracts/approval-record';
 import { METRIC } from '../shared/contracts/metrics';
 import type { HumanDecision } from '../shared/contracts/steps';
 import { mayNotApprove } from '../shared/domain/approvers';
@@ -67,11 +67,11 @@ export async function recordDecision(
   if (record.status !== 'PENDING' || isClosed(record) || isExpired(record, deps.now())) return closed(record, deps.now());
   const nowSeconds = () => Math.floor(deps.now().getTime() / 1000);
   // This run's record as it now is: a new run may have claimed the plan since it was read.
-  const reread = async () => (await deps.store.getRun(record.planId, record.executionArn)) ?? record;
+  const reread = async () => (await deps.store.getRun(refOf(record), record.executionArn)) ?? record;
   const email = decision.approver.email.toLowerCase();
   if (decision.decision === 'APPROVED') {
     if (mayNotApprove(record, email)) return { result: 'self-approval', record };
-    let counted = await deps.store.addApproval(record.planId, record.executionArn, decision, nowSeconds());
+    let counted = await deps.store.addApproval(refOf(record), record.executionArn, decision, nowSeconds());
     if (!counted) {
       const current = await reread();
       if (current.status !== 'PENDING' || isExpired(current, deps.now())) return closed(current, deps.now());
@@ -87,7 +87,7 @@ export async function recordDecision(
     decision = { ...decision, approvals };
   }
 
-  const taskToken = await deps.store.decide(record.planId, record.executionArn, decision, nowSeconds());
+  const taskToken = await deps.store.decide(refOf(record), record.executionArn, decision, nowSeconds());
   if (!taskToken) {
     // Another click won the conditional write (or time ran out, or the run was closed): report what happened.
     return closed(await reread(), deps.now());
@@ -96,7 +96,7 @@ export async function recordDecision(
     await deps.completeTask(taskToken, decisionForState(decision));
   } catch (error) {
     const name = (error as Error).name;
-    await deps.store.undoDecision(record.planId, record.executionArn, decision.decidedAt);
+    await deps.store.undoDecision(refOf(record), record.executionArn, decision.decidedAt);
     const current = await reread();
     if (isEndedTaskError(error)) {
       logger.warn('Approval task had already ended', { planId: record.planId, error: name });
@@ -109,7 +109,7 @@ export async function recordDecision(
     return { result: 'try-again' };
   }
   try {
-    await deps.store.forgetTaskToken(record.planId, record.executionArn);
+    await deps.store.forgetTaskToken(refOf(record), record.executionArn);
   } catch (error) {
     // The decision stands and the run goes on; only the housekeeping failed (Notify removes the token at the end too).
     logger.warn('Could not remove the task token after deciding', { planId: record.planId, error: (error as Error).name });

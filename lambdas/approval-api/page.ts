@@ -110,12 +110,12 @@ function planDetails(record: ApprovalRecord, now: Date): Html {
   const plan = review.plan;
   const summary = review.summary;
   const unlisted = summary?.unlisted ?? 0;
-  const where = describeWhere(record.executionArn);
+  const where = describeWhere(record.executionArn, review);
   return html`<table id="facts"><tbody>
+${where ? html`<tr><th>Account and region</th><td id="where">${isolated(where)}</td></tr>` : ''}
 <tr><th>Plan</th><td>${isolated(planTitle(review))}</td></tr>
 <tr><th>Provisioned product</th><td>${plan?.provisionedProductName ?? '(unknown)'} (${plan?.provisionedProductId ?? 'new'})</td></tr>
 <tr><th>Product / artifact</th><td>${plan?.productId ?? ''} / ${plan?.provisioningArtifactId ?? ''}</td></tr>
-${where ? html`<tr><th>Account and region</th><td id="where">${where}</td></tr>` : ''}
 <tr><th>Requested by</th><td>${isolated(record.requestedBy ?? '(not given)')} <span class="muted">(as the run's input says)</span></td></tr>
 ${record.creator ? html`<tr><th>Created by</th><td id="creator">${isolated(record.creator.arn)} <span class="muted">(verified: CloudTrail recorded it)</span></td></tr>` : ''}
 <tr><th>Requested</th><td id="requested">${time(record.requestedAt, now)}</td></tr>

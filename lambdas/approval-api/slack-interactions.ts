@@ -14,7 +14,7 @@ import {
 import { verifySlackSignature } from '../shared/adapters/slack/signature';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
-import { planIdSchema } from '../shared/contracts/steps';
+import { planRefSchema } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { describeDecider } from '../shared/domain/describe';
 import { jsonResponse } from '../shared/runtime/http';
@@ -94,7 +94,7 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
   };
 
   const button = parseButtonValue(action.value);
-  const planId = planIdSchema.safeParse(button?.planId);
+  const planId = planRefSchema.safeParse(button?.planId);
   if (!planId.success) return jsonResponse(400, { error: 'The button does not name a plan' });
   const approver = slack.approvers.find((a) => a.slackUserId === payload.user.id);
   if (!approver) {

@@ -4,6 +4,7 @@ import type { Environment } from '../shared/contracts/environment';
 import { parseInput } from '../shared/contracts/parse-input';
 import { executionArnSchema, type RuleDecision, reviewedPlanSchema } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
+import { planRefOf } from '../shared/domain/plan-location';
 import { logger } from '../shared/runtime/logger';
 
 export const AUTO_APPROVE_ENV = ['TABLE_NAME', 'APPROVERS'] as const;
@@ -23,8 +24,10 @@ export async function autoApprove(event: unknown, env: AutoApproveEnv): Promise<
   const { executionArn, review } = parseInput(eventSchema, event);
   const now = new Date().toISOString();
   const decision: RuleDecision = { decision: 'APPROVED', channel: 'rule', rule: review.policy.rule, requestedAt: now, decidedAt: now };
+  const planRef = planRefOf(review, executionArn);
   const claim = await new ApprovalStore(dynamo, env.TABLE_NAME).claim({
     planId: review.planId,
+    ...(planRef === review.planId ? {} : { planRef }),
     executionArn,
     status: 'APPROVED',
     requestedAt: now,

@@ -1,11 +1,13 @@
 import { DescribeRecordCommand, type RecordDetail, type RecordOutput, type ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
-import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
+import { serviceCatalogAt } from '../shared/adapters/clients/service-catalog';
 import type { Environment } from '../shared/contracts/environment';
 import { METRIC } from '../shared/contracts/metrics';
 import { parseInput } from '../shared/contracts/parse-input';
+import { accountIdSchema, regionSchema } from '../shared/contracts/spokes';
 import { acceptLanguageSchema, type RecordCheck, type RecordWake, recordWakeSchema } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { MAX_LISTED_ERRORS } from '../shared/domain/outcome';
+import { hubLocation, locationOf } from '../shared/domain/plan-location';
 import { fitList, STATE_BUDGET, withinBudget } from '../shared/domain/state-budget';
 import { clip, firstItems } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
@@ -17,6 +19,10 @@ export type CheckRecordEnv = Environment<(typeof CHECK_RECORD_ENV)[number]>;
 const eventSchema = z.object({
   recordId: z.string().check(z.regex(/^[a-zA-Z0-9_-]{1,100}$/, 'recordId must be a Service Catalog record id')),
   acceptLanguage: acceptLanguageSchema,
+  /** The run, and where its plan is (absent in runs reviewed before spokes: the hub). */
+  executionArn: z._default(z.string(), ''),
+  accountId: z.optional(accountIdSchema),
+  region: z.optional(regionSchema),
   executedAt: z.iso.datetime(),
   checks: z.number().check(z.int(), z.minimum(0)),
   safetyNetWaits: z._default(z.number().check(z.int(), z.minimum(0)), 0),
@@ -106,13 +112,14 @@ async function describeRecord(client: ServiceCatalogClient, recordId: string, ac
  * The record is the only judge of success or failure: a stack event is only a cue to check it.
  */
 export async function checkRecord(event: unknown, env: CheckRecordEnv): Promise<RecordCheck> {
-  const { recordId, acceptLanguage, executedAt, checks, ...progress } = parseInput(eventSchema, event);
+  const { recordId, acceptLanguage, executedAt, checks, executionArn, accountId, region, ...progress } = parseInput(eventSchema, event);
   const settings: PollSettings = {
     initialIntervalSeconds: env.POLL_INITIAL_INTERVAL_SECONDS,
     maxIntervalSeconds: env.POLL_MAX_INTERVAL_SECONDS,
     timeoutSeconds: env.POLL_TIMEOUT_SECONDS,
   };
-  const { detail, outputs } = await describeRecord(serviceCatalog, recordId, acceptLanguage);
+  const client = await serviceCatalogAt(locationOf({ accountId, region }), hubLocation(executionArn), executionArn);
+  const { detail, outputs } = await describeRecord(client, recordId, acceptLanguage);
   const errors = firstItems(detail?.RecordErrors ?? [], MAX_LISTED_ERRORS);
   const status = detail?.Status ?? 'UNKNOWN';
   const now = new Date();

@@ -1,12 +1,13 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
-import type { ApprovalRecord } from '../shared/contracts/approval-record';
+import { type ApprovalRecord, refOf } from '../shared/contracts/approval-record';
 import type { OutcomeDetail } from '../shared/contracts/events';
 import { notAnObject, parseInput } from '../shared/contracts/parse-input';
-import { type Outcome, planIdSchema, type RunState } from '../shared/contracts/steps';
+import type { Outcome, RunState } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { describeProgress } from '../shared/domain/describe';
+import { planRefOfInput } from '../shared/domain/plan-location';
 import { clip } from '../shared/domain/text';
 import { type CloseRunEnv, closeRun } from '../shared/services/close-run';
 import { isApiRequest, releaseRequest } from './release-request';
@@ -39,8 +40,8 @@ export async function closeRunFunction(event: unknown, env: CloseRunEnv): Promis
 
 async function closeEnded(detail: z.infer<typeof statusChangeSchema>['detail'], env: CloseRunEnv): Promise<OutcomeDetail> {
   const input = parseJson(detail.input);
-  const planId = planIdSchema.safeParse((input as { planId?: unknown } | null)?.planId);
-  const record = planId.success ? await new ApprovalStore(dynamo, env.TABLE_NAME).get(planId.data) : undefined;
+  const planRef = planRefOfInput(input, detail.executionArn);
+  const record = planRef ? await new ApprovalStore(dynamo, env.TABLE_NAME).get(planRef) : undefined;
   const own = record?.executionArn === detail.executionArn ? record : undefined;
   const notObject = notAnObject(input);
   const isObject = notObject === undefined;
@@ -56,7 +57,7 @@ async function closeEnded(detail: z.infer<typeof statusChangeSchema>['detail'], 
     ? notObject
     : `${{ ABORTED: 'The run was stopped', TIMED_OUT: 'The run reached the state machine’s time limit', FAILED: 'The run failed' }[detail.status]}${
         why ? ` (${clip(why, 1000)})` : ''
-      } ${phase(own, planId.success)}`;
+      } ${phase(own, planRef !== undefined)}`;
   const state: RunState = {
     input,
     run: { executionArn: detail.executionArn, startedAt: new Date(detail.startDate).toISOString(), planChecks: 0 },
@@ -66,7 +67,13 @@ async function closeEnded(detail: z.infer<typeof statusChangeSchema>['detail'], 
     error: { Error: detail.error ?? detail.status, Cause: reason },
   };
   return closeRun(
-    { state, planId: own?.planId, closer: 'CloseRun', error: detail.error ?? undefined, cause: detail.cause ? clip(detail.cause, 4000) : undefined },
+    {
+      state,
+      planId: own && refOf(own),
+      closer: 'CloseRun',
+      error: detail.error ?? undefined,
+      cause: detail.cause ? clip(detail.cause, 4000) : undefined,
+    },
     env,
   );
 }

@@ -5,7 +5,7 @@ import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import { ReleaseRefusedError } from '../shared/contracts/errors';
-import { planIdSchema, type RunState } from '../shared/contracts/steps';
+import { planRefSchema, type RunState } from '../shared/contracts/steps';
 import { describeDecider } from '../shared/domain/describe';
 import { repeatedKey } from '../shared/domain/strict-json';
 import { decodedSegment, oneLine } from '../shared/domain/text';
@@ -32,9 +32,13 @@ export async function releaseRequest(event: APIGatewayProxyEvent, env: CloseRunE
     return jsonResponse(405, { error: `${event.httpMethod} is not supported here; POST to release` }, { Allow: 'POST' });
   const caller = signedCaller(event);
   if (!caller) return jsonResponse(403, { error: 'This route takes requests signed with AWS credentials (SigV4)' });
-  const planId = planIdSchema.safeParse(decodedSegment(match[1]!));
-  if (!planId.success)
-    return jsonResponse(400, { error: 'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-"' });
+  const planId = planRefSchema.safeParse(decodedSegment(match[1]!));
+  if (!planId.success) {
+    return jsonResponse(400, {
+      error:
+        'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-" (a spoke\'s: <accountId>:<region>:<planId>)',
+    });
+  }
   const body = parseBody(event);
   if ('error' in body) return jsonResponse(400, { error: body.error });
   try {
@@ -93,7 +97,7 @@ export async function release(request: { planId: string; by: string; reason?: st
     }
     const reason = `Released by ${request.by}${request.reason ? `: ${request.reason}` : ''}. Its run had ended (${status}) without closing the approval.`;
     const state: RunState = {
-      input: { planId: request.planId },
+      input: { planId: record.planId },
       run: { executionArn: record.executionArn, startedAt: (startDate ?? new Date(record.requestedAt)).toISOString(), planChecks: 0 },
       outcome: 'RELEASED',
       review: record.review,

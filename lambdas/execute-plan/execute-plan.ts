@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
-import { ExecuteProvisionedProductPlanCommand } from '@aws-sdk/client-service-catalog';
+import { ExecuteProvisionedProductPlanCommand, type ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
 import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
-import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
+import { serviceCatalogAt } from '../shared/adapters/clients/service-catalog';
 import { describePlan } from '../shared/adapters/plans';
 import { RecordWaits } from '../shared/adapters/record-waits';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Environment } from '../shared/contracts/environment';
 import { ApprovalMissingError, PlanChangedError, PlanDeniedError, PlanNotReadyError } from '../shared/contracts/errors';
 import { parseInput } from '../shared/contracts/parse-input';
+import { accountIdSchema, regionSchema } from '../shared/contracts/spokes';
 import {
   type AcceptLanguage,
   acceptLanguageSchema,
@@ -18,6 +19,7 @@ import {
   planIdSchema,
 } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
+import { hubLocation, locationOf, planRefOf, scopedId } from '../shared/domain/plan-location';
 import { changesDigest } from '../shared/domain/risk';
 import { logger } from '../shared/runtime/logger';
 
@@ -26,6 +28,9 @@ export type ExecutePlanEnv = Environment<(typeof EXECUTE_PLAN_ENV)[number]>;
 
 const eventSchema = z.object({
   planId: planIdSchema,
+  /** Where the plan is (absent in runs reviewed before spokes: the hub). */
+  accountId: z.optional(accountIdSchema),
+  region: z.optional(regionSchema),
   acceptLanguage: acceptLanguageSchema,
   executionArn: executionArnSchema,
 });
@@ -47,21 +52,28 @@ const REFUSALS = new Set(['InvalidStateException', 'ResourceNotFoundException', 
  * itself says this run's plan was approved, so no path through the state machine can skip the decision.
  */
 export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<ExecutionResult> {
-  const { planId, acceptLanguage, executionArn } = parseInput(eventSchema, event);
+  const input = parseInput(eventSchema, event);
+  const { planId, acceptLanguage, executionArn } = input;
+  const planRef = planRefOf(input, executionArn);
   const store = new ApprovalStore(dynamo, env.TABLE_NAME);
-  const approval = await store.get(planId);
+  const approval = await store.get(planRef);
   if (approval?.executionArn !== executionArn || approval.status !== 'APPROVED') {
     throw new ApprovalMissingError(`Plan ${planId} has no approval from run ${executionArn} (record status: ${approval?.status ?? 'none'})`);
   }
 
-  await checkCreatorDidNotApprove(approval, approval.creator ?? (await store.getCreator(planId)));
-  const plan = await checkPlanUnchanged(planId, acceptLanguage, approval.review.changesDigest);
+  await checkCreatorDidNotApprove(approval, approval.creator ?? (await store.getCreator(planRef)));
+  const hub = hubLocation(executionArn);
+  const location = locationOf(input);
+  const serviceCatalog = await serviceCatalogAt(location, hub, executionArn);
+  const plan = await checkPlanUnchanged(serviceCatalog, planId, acceptLanguage, approval.review.changesDigest);
   // Before executing, so a stack event that comes before the run waits for it is kept for the run.
-  if (plan.provisionedProductId) await new RecordWaits(dynamo, env.TABLE_NAME).expect(plan.provisionedProductId, executionArn);
+  if (plan.provisionedProductId) {
+    await new RecordWaits(dynamo, env.TABLE_NAME).expect(scopedId(plan.provisionedProductId, location, hub), executionArn);
+  }
 
   const token = idempotencyToken(executionArn, planId);
   // On the audit record before the call, so it names the token even if this run dies mid-call.
-  const { first } = await store.recordExecution(planId, executionArn, { idempotencyToken: token, startedAt: new Date().toISOString() });
+  const { first } = await store.recordExecution(planRef, executionArn, { idempotencyToken: token, startedAt: new Date().toISOString() });
   try {
     const { RecordDetail } = await serviceCatalog.send(
       new ExecuteProvisionedProductPlanCommand({ PlanId: planId, AcceptLanguage: acceptLanguage, IdempotencyToken: token }),
@@ -79,7 +91,7 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
       // Nothing ran only if no earlier attempt of this run called Service Catalog (its answer may have been lost)
       // and the plan was not executing already: then the plan may be released when the run closes.
       if (first && plan.status === 'CREATE_SUCCESS') {
-        await store.recordExecutionRefused(planId, executionArn, { error: (error as Error).name, at: new Date().toISOString() });
+        await store.recordExecutionRefused(planRef, executionArn, { error: (error as Error).name, at: new Date().toISOString() });
       }
       throw new PlanNotReadyError(`Service Catalog refused to execute plan ${planId}: ${(error as Error).name}: ${(error as Error).message}`, {
         cause: error,
@@ -112,7 +124,12 @@ async function checkCreatorDidNotApprove(approval: ApprovalRecord, creator: Crea
  * executing is let through: if this run started it (a retry after a lost answer), the same IdempotencyToken
  * returns the same record; if another did, Service Catalog refuses.
  */
-async function checkPlanUnchanged(planId: string, acceptLanguage: AcceptLanguage, approvedDigest: string | undefined) {
+async function checkPlanUnchanged(
+  serviceCatalog: ServiceCatalogClient,
+  planId: string,
+  acceptLanguage: AcceptLanguage,
+  approvedDigest: string | undefined,
+) {
   const { plan, resourceChanges } = await describePlan(serviceCatalog, planId, acceptLanguage);
   if (plan.status !== 'CREATE_SUCCESS' && !plan.status.startsWith('EXECUTE_')) {
     throw new PlanChangedError(`Plan ${planId} is now ${plan.status}, no longer CREATE_SUCCESS as when it was approved; it was not executed`);

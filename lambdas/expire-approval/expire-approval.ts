@@ -2,14 +2,16 @@ import { DeleteProvisionedProductPlanCommand } from '@aws-sdk/client-service-cat
 import { ApprovalStore } from '../shared/adapters/approval-store';
 import { emailApprover } from '../shared/adapters/approver-email';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
-import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
+import { serviceCatalogAt } from '../shared/adapters/clients/service-catalog';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Environment } from '../shared/contracts/environment';
 import { parseInput } from '../shared/contracts/parse-input';
+import { accountIdSchema, regionSchema } from '../shared/contracts/spokes';
 import { acceptLanguageSchema, type ExpiryResult, executionArnSchema, planIdSchema } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { waitingOn } from '../shared/domain/approvers';
 import { describeProgress, planTitle, snsSubject } from '../shared/domain/describe';
+import { hubLocation, locationOf, planRefOf } from '../shared/domain/plan-location';
 import { approvalForState, fitList, STATE_BUDGET, withinBudget } from '../shared/domain/state-budget';
 import { clip, untrusted } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
@@ -20,6 +22,8 @@ export type ExpireApprovalEnv = Environment<(typeof EXPIRE_APPROVAL_ENV)[number]
 
 const eventSchema = z.object({
   planId: planIdSchema,
+  accountId: z.optional(accountIdSchema),
+  region: z.optional(regionSchema),
   acceptLanguage: acceptLanguageSchema,
   executionArn: executionArnSchema,
 });
@@ -30,9 +34,10 @@ const eventSchema = z.object({
  * stale plans do not pile up. A failed deletion is reported, not thrown: the run must still end EXPIRED and say so.
  */
 export async function expireApproval(event: unknown, env: ExpireApprovalEnv): Promise<ExpiryResult> {
-  const { planId, acceptLanguage, executionArn } = parseInput(eventSchema, event);
+  const input = parseInput(eventSchema, event);
+  const { planId, acceptLanguage, executionArn } = input;
   const expiredAt = new Date().toISOString();
-  const record = await new ApprovalStore(dynamo, env.TABLE_NAME).expire(planId, executionArn, expiredAt);
+  const record = await new ApprovalStore(dynamo, env.TABLE_NAME).expire(planRefOf(input, executionArn), executionArn, expiredAt);
   if (!record) throw new Error(`Plan ${planId} has no approval owned by run ${executionArn}`);
   // Within its share of the run's state: the approvals (fewer than the quorum), and the undecided that fit, counted.
   const result: ExpiryResult = withinBudget(
@@ -48,6 +53,8 @@ export async function expireApproval(event: unknown, env: ExpireApprovalEnv): Pr
   await tellApprovers(record, result, env);
   if (!env.DELETE_EXPIRED_PLANS) return result;
   try {
+    // An unreachable spoke is reported like any failed deletion: the run still ends EXPIRED.
+    const serviceCatalog = await serviceCatalogAt(locationOf(input), hubLocation(executionArn), executionArn);
     await serviceCatalog.send(new DeleteProvisionedProductPlanCommand({ PlanId: planId, AcceptLanguage: acceptLanguage }));
     logger.info('Expired plan deleted', { planId });
     return { ...result, planDeleted: true };

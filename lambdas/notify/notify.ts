@@ -1,6 +1,7 @@
 import type { OutcomeDetail } from '../shared/contracts/events';
 import { parseInput } from '../shared/contracts/parse-input';
 import { runStateSchema } from '../shared/contracts/steps';
+import { planRefOf } from '../shared/domain/plan-location';
 import { CLOSE_RUN_ENV, type CloseRunEnv, closeRun } from '../shared/services/close-run';
 
 export const NOTIFY_ENV = CLOSE_RUN_ENV;
@@ -14,5 +15,5 @@ export type NotifyEnv = CloseRunEnv;
 export async function notify(event: unknown, env: NotifyEnv): Promise<OutcomeDetail> {
   const state = parseInput(runStateSchema, event);
   // Only a reviewed plan can have an approval record, and only this run's record is ever closed.
-  return closeRun({ state, planId: state.review?.planId, closer: 'Notify' }, env);
+  return closeRun({ state, planId: state.review && planRefOf(state.review, state.run.executionArn), closer: 'Notify' }, env);
 }

@@ -5,16 +5,20 @@ import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Environment } from '../shared/contracts/environment';
+import { DROP_REASONS, type DropReason } from '../shared/contracts/metrics';
 import { parseInput } from '../shared/contracts/parse-input';
-import { type Approval, type Creator, planIdSchema } from '../shared/contracts/steps';
+import { accountIdSchema, regionSchema } from '../shared/contracts/spokes';
+import { type Approval, type Creator, planIdSchema, type RunInput } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { approverWhoRequested, waitingOn } from '../shared/domain/approvers';
 import { describeProgress, planTitle, snsSubject } from '../shared/domain/describe';
+import { hubForEvent, isAllowed, isSpoke, scopedId } from '../shared/domain/plan-location';
 import { untrusted } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
+import { countDroppedEvent } from '../shared/runtime/metrics';
 import { addRunKeys } from '../shared/runtime/run-keys';
 
-export const PLAN_CREATED_ENV = ['TABLE_NAME', 'STATE_MACHINE_ARN', 'APPROVAL_TOPIC_ARN', 'APPROVERS'] as const;
+export const PLAN_CREATED_ENV = ['TABLE_NAME', 'STATE_MACHINE_ARN', 'APPROVAL_TOPIC_ARN', 'APPROVERS', 'SPOKES', 'AWS_REGION'] as const;
 export type PlanCreatedEnv = Environment<(typeof PLAN_CREATED_ENV)[number]>;
 
 /**
@@ -24,8 +28,13 @@ export type PlanCreatedEnv = Environment<(typeof PLAN_CREATED_ENV)[number]>;
 const cloudTrailEventSchema = z.object({
   source: z.literal('aws.servicecatalog'),
   'detail-type': z.literal('AWS API Call via CloudTrail'),
+  /** Set by EventBridge: where the plan was created (a spoke's, forwarded to the hub bus). The detail is not trusted for it. */
+  account: accountIdSchema,
+  region: regionSchema,
   detail: z.object({
     eventSource: z.literal('servicecatalog.amazonaws.com'),
+    /** The account CloudTrail recorded the call in: it must be the envelope's (a spoke could forge another). */
+    recipientAccountId: z.optional(z.string()),
     eventName: z.literal('CreateProvisionedProductPlan'),
     eventID: z.string().check(z.minLength(1), z.maxLength(100)),
     eventTime: z.string(),
@@ -40,9 +49,21 @@ const cloudTrailEventSchema = z.object({
  * approval they gave there no longer counts, and the other approvers are told), then starts a run for the plan. A run
  * input naming someone else as the requester can no longer let the creator approve their own plan.
  */
-export async function planCreated(event: unknown, env: PlanCreatedEnv): Promise<{ planId: string; creator: Creator; executionArn?: string }> {
-  const { detail } = parseInput(cloudTrailEventSchema, event);
+export async function planCreated(
+  event: unknown,
+  env: PlanCreatedEnv,
+): Promise<{ planId: string; creator: Creator; executionArn?: string } | { dropped: DropReason }> {
+  const { account, region, detail } = parseInput(cloudTrailEventSchema, event);
   const planId = detail.responseElements.planId;
+  const envelope = { accountId: account, region };
+  // With spokes, a record that does not say which account it was made in is not taken on trust either.
+  if (detail.recipientAccountId === undefined ? env.SPOKES !== undefined : detail.recipientAccountId !== account) {
+    return drop(DROP_REASONS.recipientMismatch, { planId, account, recipientAccountId: detail.recipientAccountId });
+  }
+  const hub = hubForEvent(envelope, env.SPOKES, env.AWS_REGION);
+  if (!hub || !isAllowed(envelope, hub, env.SPOKES)) return drop(DROP_REASONS.notAllowed, { planId, account, region });
+  const spoke = isSpoke(envelope, hub);
+  const planRef = scopedId(planId, envelope, hub);
   const arn = detail.userIdentity.arn;
   const creator: Creator = {
     arn,
@@ -52,16 +73,24 @@ export async function planCreated(event: unknown, env: PlanCreatedEnv): Promise<
     eventTime: detail.eventTime,
   };
   const store = new ApprovalStore(dynamo, env.TABLE_NAME);
-  const stands = await store.recordCreator(planId, creator, new Date().toISOString());
-  const applied = await store.applyCreator(planId, stands);
-  const record = applied?.record ?? (await store.get(planId));
+  const stands = await store.recordCreator(planRef, creator, new Date().toISOString());
+  const applied = await store.applyCreator(planRef, stands);
+  const record = applied?.record ?? (await store.get(planRef));
   if (record) {
     addRunKeys({ planId, executionArn: record.executionArn });
     const finding = creatorFinding(record, stands, applied?.voided ?? []);
     if (finding) await tellApprovers(record, stands, finding, env);
   }
-  const executionArn = await startRun(planId, stands, env.STATE_MACHINE_ARN);
+  const input: RunInput = { planId, ...(spoke ? { accountId: account, region } : {}), requestedBy: stands.arn };
+  const executionArn = await startRun(input, stands, env.STATE_MACHINE_ARN);
   return { planId, creator: stands, executionArn };
+}
+
+/** An event PlanGate does not act on: logged and counted (DroppedEvents), never an error EventBridge would retry. */
+function drop(reason: DropReason, about: Record<string, unknown>): { dropped: DropReason } {
+  logger.warn('CloudTrail event dropped', { reason, ...about });
+  countDroppedEvent(reason);
+  return { dropped: reason };
 }
 
 /**
@@ -114,12 +143,11 @@ async function tellApprovers(record: ApprovalRecord, creator: Creator, finding: 
  * Starts the run for the plan, named after CloudTrail's event so a redelivered event starts nothing new. A run for a
  * plan another run already owns ends DUPLICATE, as before; the approvers were told above what it found.
  */
-async function startRun(planId: string, creator: Creator, stateMachineArn: string): Promise<string | undefined> {
+async function startRun(input: RunInput, creator: Creator, stateMachineArn: string): Promise<string | undefined> {
+  const { planId } = input;
   const name = `created-${creator.eventId.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 80);
   try {
-    const { executionArn } = await stepFunctions.send(
-      new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ planId, requestedBy: creator.arn }) }),
-    );
+    const { executionArn } = await stepFunctions.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
     return executionArn;
   } catch (error) {
     if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;

@@ -33,7 +33,7 @@ export function composeApprovalEmail(input: {
   previousRun?: PreviousRun;
 }): { subject: string; body: string } {
   const { review, approver, link, expiresAt, reminder, previousRun } = input;
-  const where = input.executionArn && describeWhere(input.executionArn);
+  const where = input.executionArn && describeWhere(input.executionArn, review);
   const plan = review.plan;
   const summary = review.summary;
   const listed = summary?.changes.slice(0, LISTED_IN_EMAIL) ?? [];
@@ -46,9 +46,10 @@ export function composeApprovalEmail(input: {
     ...(previousRun ? ['', ...describePreviousRun(previousRun).map((line) => untrusted(line))] : []),
     '',
     // Values from the plan and the requester are untrusted: each stays on its own line, with no working links.
+    // Where the change lands, first.
+    ...(where ? [`Where: ${untrusted(where)}`] : []),
     `Plan: ${untrusted(planTitle(review))}`,
     `Provisioned product: ${untrusted(plan?.provisionedProductName ?? '(unknown)')} (${untrusted(plan?.provisionedProductId ?? 'new')})`,
-    ...(where ? [`Where: ${where}`] : []),
     `Requested by: ${untrusted(review.requestedBy ?? '(not given)')} (as the run's input says)`,
     ...(review.creator ? [`Created by: ${untrusted(review.creator.arn)} (verified: CloudTrail recorded it)`] : []),
     `Changes: ${describeCounts(summary)}`,

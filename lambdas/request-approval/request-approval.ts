@@ -12,6 +12,7 @@ import { executionArnSchema, type ReviewedPlan, reviewedPlanSchema } from '../sh
 import * as z from '../shared/contracts/zod';
 import { waitingOn } from '../shared/domain/approvers';
 import { describeProgress } from '../shared/domain/describe';
+import { planRefOf } from '../shared/domain/plan-location';
 import { logger } from '../shared/runtime/logger';
 import { composeApprovalEmail } from './message';
 
@@ -58,8 +59,10 @@ async function open(store: ApprovalStore, env: RequestApprovalEnv, { taskToken, 
   const approvers = env.APPROVERS;
   const now = new Date();
   const expiresAt = new Date(now.getTime() + env.APPROVAL_TIMEOUT_SECONDS * 1000);
+  const planRef = planRefOf(review, executionArn);
   const claim = await store.claim({
     planId: review.planId,
+    ...(planRef === review.planId ? {} : { planRef }),
     executionArn,
     status: 'PENDING',
     taskToken,
@@ -75,8 +78,8 @@ async function open(store: ApprovalStore, env: RequestApprovalEnv, { taskToken, 
   if (!claim.claimed) throw duplicateRunError(review.planId, claim.owner);
   // CloudTrail's record of who created the plan may have arrived since the review, before this claim: PlanCreated
   // then found no record to put it on. Read after the claim, so one of the two always sees the other.
-  const creator = review.creator ?? (await store.getCreator(review.planId));
-  if (creator && !review.creator) await store.applyCreator(review.planId, creator);
+  const creator = review.creator ?? (await store.getCreator(planRef));
+  if (creator && !review.creator) await store.applyCreator(planRef, creator);
   const ask: Ask = { store, env, review, executionArn, expiresAt, now, previousRun: claim.previousRun };
   await sendLinks(ask, approvers);
   await postRequestToSlack(ask);
@@ -86,7 +89,7 @@ async function open(store: ApprovalStore, env: RequestApprovalEnv, { taskToken, 
 /** Hands the approval the new task's token, then reminds whoever has not approved (the requester aside). */
 async function remind(store: ApprovalStore, env: RequestApprovalEnv, { taskToken, executionArn, review }: ApprovalTask) {
   const now = new Date();
-  const record = await store.rearm(review.planId, executionArn, taskToken, now.toISOString());
+  const record = await store.rearm(planRefOf(review, executionArn), executionArn, taskToken, now.toISOString());
   if (!record) throw new Error(`Plan ${review.planId} has no open approval owned by run ${executionArn}`);
   // A decision is on its way to the first task, which has timed out: the approval API retries it on this one.
   if (record.status !== 'PENDING') return;
@@ -97,6 +100,12 @@ async function remind(store: ApprovalStore, env: RequestApprovalEnv, { taskToken
   await sendLinks(ask, missing);
   await postRequestToSlack(ask);
   logger.info('Approvers reminded', { planId: review.planId, reminded: missing.length, expiresAt });
+}
+
+/** The plan a link opens: a spoke plan's by its key too. */
+function linkPlan(review: ReviewedPlan, executionArn: string) {
+  const planRef = planRefOf(review, executionArn);
+  return { planId: review.planId, ...(planRef === review.planId ? {} : { planRef }) };
 }
 
 /** One round of asking for a decision: the first request, or the reminder. */
@@ -117,7 +126,7 @@ interface Ask {
 async function sendLinks({ store, env, review, executionArn, expiresAt, now, reminder, previousRun }: Ask, approvers: Approver[]) {
   for (const approver of approvers) {
     const linkId = newLinkId();
-    await store.putLink(linkId, { planId: review.planId, executionArn, approver, createdAt: now.toISOString() });
+    await store.putLink(linkId, { ...linkPlan(review, executionArn), executionArn, approver, createdAt: now.toISOString() });
     const email = composeApprovalEmail({
       review,
       executionArn,
@@ -136,7 +145,7 @@ async function postRequestToSlack({ store, env, review, executionArn, expiresAt,
   const webhookSecretId = env.SLACK_WEBHOOK_SECRET_ID;
   if (!webhookSecretId) return;
   const linkId = newLinkId();
-  await store.putLink(linkId, { planId: review.planId, executionArn, createdAt: now.toISOString() });
+  await store.putLink(linkId, { ...linkPlan(review, executionArn), executionArn, createdAt: now.toISOString() });
   const message = approvalRequestMessage({
     review,
     executionArn,

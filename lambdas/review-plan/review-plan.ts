@@ -1,13 +1,14 @@
 import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
-import { serviceCatalog } from '../shared/adapters/clients/service-catalog';
+import { serviceCatalogAt } from '../shared/adapters/clients/service-catalog';
 import { describePlan } from '../shared/adapters/plans';
 import type { Environment } from '../shared/contracts/environment';
 import { InvalidInputError, InvalidPlanInputError, PlanDeniedError, PlanNotReadyError } from '../shared/contracts/errors';
 import { METRIC } from '../shared/contracts/metrics';
 import { notAnObject, parseInput } from '../shared/contracts/parse-input';
-import { planIdSchema, type ReviewResult, runInputSchema } from '../shared/contracts/steps';
+import { planIdSchema, type ReviewResult, runInputOf, startInputSchemaFor } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
+import { hubLocation, resolveLocation, scopedId } from '../shared/domain/plan-location';
 import { summarizeChanges } from '../shared/domain/plan-summary';
 import { changesDigest, matchesType } from '../shared/domain/risk';
 import { approvalPolicy, UnreachableQuorum } from '../shared/domain/rules';
@@ -23,17 +24,20 @@ export const REVIEW_PLAN_ENV = [
   'DEFAULT_ACCEPT_LANGUAGE',
   'SENSITIVE_RESOURCE_TYPES',
   'DENIED_RESOURCE_TYPES',
+  'SPOKES',
+  'AWS_REGION',
 ] as const;
 export type ReviewPlanEnv = Environment<(typeof REVIEW_PLAN_ENV)[number]>;
 
-const eventSchema = z.object({ input: runInputSchema });
+const eventSchemaFor = (event: unknown) =>
+  z.object({ input: startInputSchemaFor((event as { input?: unknown } | null)?.input), executionArn: z.optional(z.string()) });
 
 /** The run input, as the state machine passes it from the execution's input (it is not kept in the run's state). */
 function parseRequest(event: unknown) {
   const notObject = notAnObject((event as { input?: unknown } | null)?.input);
   if (notObject) throw new InvalidInputError(notObject);
   try {
-    return parseInput(eventSchema, event);
+    return parseInput(eventSchemaFor(event), event);
   } catch (error) {
     const planId = (event as { input?: { planId?: unknown } } | null)?.input?.planId;
     if (error instanceof InvalidInputError && z.safeParse(planIdSchema, planId).success) throw new InvalidPlanInputError(error.message);
@@ -63,13 +67,19 @@ export async function reviewPlan(event: unknown, env: ReviewPlanEnv): Promise<Re
 }
 
 async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult> {
-  const { input } = parseRequest(event);
+  const { input: start, executionArn = '' } = parseRequest(event);
+  const input = runInputOf(start);
+  const hub = hubLocation(executionArn, env.SPOKES, env.AWS_REGION);
+  // Before anything is called there: a place outside the allow-list ends the run INVALID_INPUT.
+  const location = resolveLocation(input, hub, env.SPOKES);
   const acceptLanguage = input.acceptLanguage ?? env.DEFAULT_ACCEPT_LANGUAGE;
-  const { plan, resourceChanges } = await describePlan(serviceCatalog, input.planId, acceptLanguage);
-  logger.info('Plan described', { planId: plan.planId, status: plan.status, changes: resourceChanges.length });
+  const client = await serviceCatalogAt(location, hub, executionArn);
+  const { plan, resourceChanges } = await describePlan(client, input.planId, acceptLanguage);
+  logger.info('Plan described', { planId: plan.planId, status: plan.status, changes: resourceChanges.length, accountId: location?.accountId });
 
   const result: ReviewResult = {
     planId: input.planId,
+    ...(location && { accountId: location.accountId, region: location.region, accountName: location.accountName }),
     acceptLanguage,
     requestedBy: input.requestedBy,
     planStatus: plan.status,
@@ -88,7 +98,7 @@ async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult>
   }
   const summary = summarizeChanges(resourceChanges, env.SENSITIVE_RESOURCE_TYPES);
   // Who created the plan, if CloudTrail's record of it has arrived: the requester no run input can name otherwise.
-  const creator = await new ApprovalStore(dynamo, env.TABLE_NAME).getCreator(plan.planId);
+  const creator = await new ApprovalStore(dynamo, env.TABLE_NAME).getCreator(scopedId(plan.planId, location, hub));
   const policy = approvalPolicy(summary.risk, env.APPROVAL_RULES, env.APPROVERS, input.requestedBy, creator);
   if (policy instanceof UnreachableQuorum) throw new PlanDeniedError(`Plan ${plan.planId} cannot be approved: ${policy.reason}`);
   const reviewed = { ...result, creator, changesDigest: changesDigest(resourceChanges), policy };

@@ -5,7 +5,7 @@ import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Environment } from '../shared/contracts/environment';
 import { METRIC } from '../shared/contracts/metrics';
-import { planIdSchema } from '../shared/contracts/steps';
+import { planRefOfInput } from '../shared/domain/plan-location';
 import { logger } from '../shared/runtime/logger';
 import { count } from '../shared/runtime/metrics';
 
@@ -68,9 +68,9 @@ async function runningExecutions(stateMachineArn: string): Promise<string[]> {
 /** The approval this run owns and nobody has decided yet, if any: the run's input names the plan. */
 async function openApproval(store: ApprovalStore, executionArn: string): Promise<ApprovalRecord | undefined> {
   const { input } = await stepFunctions.send(new DescribeExecutionCommand({ executionArn }));
-  const planId = planIdSchema.safeParse(parseJson(input)?.planId);
-  if (!planId.success) return undefined;
-  const record = await store.get(planId.data);
+  const planRef = planRefOfInput(parseJson(input), executionArn);
+  if (!planRef) return undefined;
+  const record = await store.get(planRef);
   return record?.executionArn === executionArn && record.status === 'PENDING' && !record.outcome ? record : undefined;
 }
 

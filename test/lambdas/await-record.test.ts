@@ -14,7 +14,7 @@ const db = dynalite({ createTableMs: 0 });
 const sfn = mockClient(SFNClient);
 let documents: DynamoDBDocumentClient;
 let awaitRecord: typeof import('../../lambdas/await-record/await-record').awaitRecord;
-let env: { TABLE_NAME: string };
+let env: import('../../lambdas/await-record/await-record').AwaitRecordEnv;
 let table = 0;
 
 const RUN = 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1';
@@ -23,6 +23,8 @@ const stackEvent = (pp: string, status = 'UPDATE_COMPLETE') => ({
   version: '0',
   source: 'aws.cloudformation',
   'detail-type': 'CloudFormation Stack Status Change',
+  account: '111122223333',
+  region: 'us-east-1',
   detail: { 'stack-id': STACK(pp), 'status-details': { status, 'status-reason': '' } },
 });
 const wait = (token: string, over: Record<string, unknown> = {}) => ({
@@ -127,5 +129,70 @@ test('an event for a product no run expects, or for a stack Service Catalog does
 test('anything else is refused, naming the problem', async () => {
   await expect(awaitRecord({ taskToken: 'T', executionArn: RUN, provisionedProductId: 'pp x' }, env)).rejects.toMatchObject({
     name: 'InvalidInputError',
+  });
+});
+
+describe('with spokes', () => {
+  const DEV = '444455556666';
+  const PROD = '777788889999';
+  const SPOKES = {
+    hubAccountId: '111122223333',
+    organizationId: 'o-abcdefghij',
+    accounts: [
+      { accountId: DEV, regions: ['eu-west-1'] },
+      { accountId: PROD, regions: ['eu-west-1'] },
+    ],
+  };
+  const spokeStack = (account: string, region: string, pp: string, arnAccount = account, arnRegion = region) => ({
+    ...stackEvent(pp),
+    account,
+    region,
+    detail: {
+      'stack-id': `arn:aws:cloudformation:${arnRegion}:${arnAccount}:stack/SC-${arnAccount}-${pp}/6a1b2c3d-0000-4000-8000-000000000000`,
+      'status-details': { status: 'UPDATE_COMPLETE' },
+    },
+  });
+  let dropped: string[];
+  beforeEach(async () => {
+    env = { ...env, SPOKES, AWS_REGION: 'us-east-1' };
+    // A run in DEV waits for its product pp-orders; the hub's run (beforeEach) expects the hub's pp-orders.
+    const { RecordWaits } = await import('../../lambdas/shared/adapters/record-waits');
+    const { dynamo } = await import('../../lambdas/shared/adapters/clients/dynamodb');
+    await new RecordWaits(dynamo, env.TABLE_NAME).expect(`${DEV}:eu-west-1:pp-orders`, RUN_DEV);
+    await awaitRecord(wait('TOKEN-DEV', { executionArn: RUN_DEV, accountId: DEV, region: 'eu-west-1' }), env);
+    const { metrics } = await import('../../lambdas/shared/runtime/metrics');
+    dropped = [];
+    jest.spyOn(metrics, 'singleMetric').mockImplementation(() => {
+      let reason = '';
+      return {
+        addDimension: (_: string, value: string) => {
+          reason = value;
+        },
+        addMetric: (name: string) => dropped.push(`${name}:${reason}`),
+      } as unknown as ReturnType<typeof metrics.singleMetric>;
+    });
+  });
+  afterEach(() => jest.restoreAllMocks());
+  const RUN_DEV = 'arn:aws:states:us-east-1:111122223333:execution:sm:run-dev';
+
+  test('a stack event from another spoke, for a product of the same id, does not wake the run', async () => {
+    expect(await awaitRecord(spokeStack(PROD, 'eu-west-1', 'pp-orders'), env)).toEqual({ ignored: 'no run expects this provisioned product' });
+    expect(await item(`${DEV}:eu-west-1:pp-orders`)).toMatchObject({ taskToken: 'TOKEN-DEV' });
+    expect((await item())?.stackStatus).toBeUndefined(); // nor the hub's run of that product
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
+
+    expect(await awaitRecord(spokeStack(DEV, 'eu-west-1', 'pp-orders'), env)).toEqual({ woke: true });
+    expect(completed()).toEqual([{ token: 'TOKEN-DEV', output: { stackStatus: 'UPDATE_COMPLETE', stackEventAt: expect.any(String) } }]);
+  });
+
+  test.each([
+    ['whose stack ARN names another account', spokeStack(PROD, 'eu-west-1', 'pp-orders', DEV), 'StackArnMismatch'],
+    ['whose stack ARN names another Region', spokeStack(DEV, 'eu-west-1', 'pp-orders', DEV, 'us-east-1'), 'StackArnMismatch'],
+    ['from an account outside the allow-list', spokeStack('999999999999', 'eu-west-1', 'pp-orders'), 'NotAllowed'],
+  ])('a stack event %s is dropped and counted, and wakes nothing', async (_, event, reason) => {
+    expect(await awaitRecord(event, env)).toEqual({ ignored: reason });
+    expect(dropped).toEqual([`DroppedEvents:${reason}`]);
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
+    expect(await item(`${DEV}:eu-west-1:pp-orders`)).toMatchObject({ taskToken: 'TOKEN-DEV' });
   });
 });

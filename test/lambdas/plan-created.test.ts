@@ -27,8 +27,11 @@ const cloudTrail = (overrides: Record<string, unknown> = {}) => ({
   id: 'event-1',
   source: 'aws.servicecatalog',
   'detail-type': 'AWS API Call via CloudTrail',
+  account: '111122223333',
+  region: 'us-east-1',
   detail: {
     eventSource: 'servicecatalog.amazonaws.com',
+    recipientAccountId: '111122223333',
     eventName: 'CreateProvisionedProductPlan',
     eventID: '6f1c2a3b-0000-4000-8000-000000000001',
     eventTime: '2026-11-22T09:59:00Z',

@@ -124,12 +124,24 @@ describe('state machine', () => {
       'PLAN_CHANGED',
       'PLAN_NOT_READY',
       'REJECTED',
+      'SPOKE_UNREACHABLE',
       'SUCCEEDED',
       'TIMED_OUT',
     ]);
     for (const [, state] of outcomes) expect(state.Next).toBe('Notify');
     const ends = Object.entries(states).filter(([, s]) => s.Type === 'Succeed' || s.Type === 'Fail' || s.End);
     expect(ends.map(([name]) => name).sort()).toEqual(['Done', 'Notification failed']);
+  });
+
+  test('a spoke whose role refuses ends SPOKE_UNREACHABLE from every task that calls Service Catalog there, not retried', () => {
+    for (const task of ['ReviewPlan', 'ExecutePlan', 'CheckRecord']) {
+      expect(states[task]!.Catch).toContainEqual({
+        ErrorEquals: ['SpokeAccessDeniedError'],
+        ResultPath: '$.error',
+        Next: 'Outcome: Spoke unreachable',
+      });
+      expect(JSON.stringify(states[task]!.Retry)).not.toContain('SpokeAccessDeniedError');
+    }
   });
 
   test('after executing, waits for the stack behind the record (a token task bounded by the safety net), or re-checks soon after a stack event', () => {

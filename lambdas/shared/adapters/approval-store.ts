@@ -9,6 +9,7 @@ import {
   linkRecordSchema,
   type PreviousRun,
   previousRunOf,
+  refOf,
 } from '../contracts/approval-record';
 import { DuplicateRunError } from '../contracts/errors';
 import type { Approval, Creator, HumanDecision } from '../contracts/steps';
@@ -50,8 +51,9 @@ export const hasRun = (record: ApprovalRecord) => Boolean(record.execution && !r
  * plan's first request: once a new run has claimed the plan, it may be the earlier run's.
  */
 export const linkBelongsTo = (link: LinkRecord, record: ApprovalRecord) =>
-  link.planId === record.planId && (link.executionArn ? link.executionArn === record.executionArn : !record.previousRun);
+  refOf(link) === refOf(record) && (link.executionArn ? link.executionArn === record.executionArn : !record.previousRun);
 
+/** Every `planId` a method takes is the plan's key id: a hub plan's id, a spoke's planRef (domain/plan-location.ts scopedId). */
 export class ApprovalStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -68,7 +70,7 @@ export class ApprovalStore {
   async claim(
     record: Omit<ApprovalRecord, 'pk' | 'previousRun'>,
   ): Promise<{ claimed: true; previousRun?: PreviousRun } | { claimed: false; owner?: ApprovalRecord }> {
-    const key = planKey(record.planId);
+    const key = planKey(refOf(record));
     const raw = await this.item(key);
     const owner = raw && z.parse(approvalRecordSchema, raw);
     let previousRun = owner?.executionArn === record.executionArn ? owner.previousRun : undefined;
@@ -79,7 +81,7 @@ export class ApprovalStore {
     };
     if (owner && owner.executionArn !== record.executionArn) {
       if (!owner.released) return { claimed: false, owner };
-      previousRun = previousRunOf(owner, runKey(record.planId, owner.executionArn));
+      previousRun = previousRunOf(owner, runKey(refOf(record), owner.executionArn));
       // Copied as stored; a second claimer copying it too writes the same item.
       await this.conditionally(
         new PutCommand({ TableName: this.tableName, Item: { ...raw, pk: previousRun.archivedAs }, ConditionExpression: 'attribute_not_exists(pk)' }),
@@ -94,7 +96,7 @@ export class ApprovalStore {
       return { claimed: true, previousRun };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      return { claimed: false, owner: await this.get(record.planId) };
+      return { claimed: false, owner: await this.get(refOf(record)) };
     }
   }
 
@@ -116,7 +118,7 @@ export class ApprovalStore {
   /** Keeps who created a plan, as CloudTrail recorded it; the first record stands. Returns the one that stands. */
   async recordCreator(planId: string, creator: Creator, recordedAt: string): Promise<Creator> {
     try {
-      const item: CreatorRecord = { pk: creatorKey(planId), planId, creator, recordedAt };
+      const item: CreatorRecord = { pk: creatorKey(planId), planId: planId.split(':').pop() ?? planId, creator, recordedAt };
       await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
       return creator;
     } catch (error) {

@@ -1,5 +1,5 @@
 import { approverSchema } from './approver';
-import { approvalDecisionSchema, approvalSchema, creatorSchema, outcomeSchema, planIdSchema, reviewResultSchema } from './steps';
+import { approvalDecisionSchema, approvalSchema, creatorSchema, outcomeSchema, planIdSchema, planRefSchema, reviewResultSchema } from './steps';
 import * as z from './zod';
 
 /*
@@ -18,6 +18,8 @@ export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 export const approvalRecordSchema = z.object({
   pk: z.string(),
   planId: planIdSchema,
+  /** A spoke plan's `<accountId>:<region>:<planId>`, which keys it; absent for a hub plan (keyed by its id). */
+  planRef: z.optional(planRefSchema),
   executionArn: z.string(),
   status: z.enum(APPROVAL_STATUSES),
   /** Present only while the approval is pending. */
@@ -95,6 +97,9 @@ export const approvalRecordSchema = z.object({
 export type ApprovalRecord = z.infer<typeof approvalRecordSchema>;
 export type PreviousRun = NonNullable<ApprovalRecord['previousRun']>;
 
+/** The id an approval record or link is keyed by: a spoke plan's planRef, a hub plan's id. */
+export const refOf = (item: { planId: string; planRef?: string }) => item.planRef ?? item.planId;
+
 /** What a new run keeps of the earlier, released run for the same plan, so its approvers see how that one went. */
 export function previousRunOf(earlier: ApprovalRecord, archivedAs: string): PreviousRun {
   const approvals = (earlier.approvals ?? []).map((a) => ({ by: a.approver.name ?? a.approver.email, decision: 'APPROVED', comment: a.comment }));
@@ -120,6 +125,8 @@ export type CreatorRecord = z.infer<typeof creatorRecordSchema>;
 export const linkRecordSchema = z.object({
   pk: z.string(),
   planId: planIdSchema,
+  /** A spoke plan's key (as on its approval record). */
+  planRef: z.optional(planRefSchema),
   /** Whose personal link this is; absent for a view-only link (the one posted to a Slack channel). */
   approver: z.optional(approverSchema),
   /** The run whose request the link was sent for: it decides nothing for another run. Absent on links made before. */

@@ -1,4 +1,5 @@
 import { approverSchema } from './approver';
+import { regionSchema, spokesSchema } from './spokes';
 import { acceptLanguageSchema, approvalRulesSchema } from './steps';
 import * as z from './zod';
 
@@ -70,10 +71,18 @@ export const ENVIRONMENT = {
   STATE_MACHINE_ARN: arn,
   /** The share of the approval timeout (percent) past which an open approval counts as overdue. */
   APPROVAL_ALARM_PERCENT: percent,
+  /** The spokes' allow-list (contracts/spokes.ts), set only when spokes are configured. */
+  SPOKES: z.optional(json(spokesSchema)),
+  /** The function's own Region, which Lambda sets: with SPOKES' hubAccountId, the hub's place. */
+  AWS_REGION: z.optional(regionSchema),
 };
 
 export type EnvironmentName = keyof typeof ENVIRONMENT;
-export type Environment<K extends EnvironmentName> = { [P in K]: z.output<(typeof ENVIRONMENT)[P]> };
+type Value<P extends EnvironmentName> = z.output<(typeof ENVIRONMENT)[P]>;
+/** The variables' values; an optional variable's key is optional too. */
+export type Environment<K extends EnvironmentName> = { [P in K as undefined extends Value<P> ? never : P]: Value<P> } & {
+  [P in K as undefined extends Value<P> ? P : never]?: Value<P>;
+};
 
 /**
  * Reads and checks the named variables. Throws one error naming every variable that is missing or invalid,

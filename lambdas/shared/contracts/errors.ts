@@ -49,6 +49,11 @@ export class TransientError extends ExpectedError {
   override readonly name = 'TransientError';
 }
 
+/** The spoke's PlanGate role is missing, or refused AssumeRole: the message names the role. Not transient. */
+export class SpokeAccessDeniedError extends ExpectedError {
+  override readonly name = 'SpokeAccessDeniedError';
+}
+
 /** A plan cannot be released: it has no approval record, or its run is still running. */
 export class ReleaseRefusedError extends ExpectedError {
   override readonly name = 'ReleaseRefusedError';

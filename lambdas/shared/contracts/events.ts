@@ -18,6 +18,10 @@ export const OUTCOME_DETAIL_TYPE = 'PlanGate Run Finished';
 export const outcomeDetailSchema = z.object({
   outcome: outcomeSchema,
   reason: z.string(),
+  /** Where the plan is: its account (and that account's configured name) and Region; absent when the run never knew. */
+  accountId: z.optional(z.string()),
+  accountName: z.optional(z.string()),
+  region: z.optional(z.string()),
   planId: z.optional(z.string()),
   planName: z.optional(z.string()),
   provisionedProductId: z.optional(z.string()),

@@ -28,9 +28,22 @@ export const METRIC = {
   RunsInFlight: 'RunsInFlight',
   ApprovalsWaiting: 'ApprovalsWaiting',
   ApprovalsOverdue: 'ApprovalsOverdue',
+  /** An event from a spoke that PlanGate did not act on, by `reason` (DROP_REASONS): a forgery, or a place not allowed. */
+  DroppedEvents: 'DroppedEvents',
 } as const;
+
+/** Why an event was dropped (the `reason` dimension of DroppedEvents). */
+export const DROP_REASONS = {
+  /** A CloudTrail event whose recipientAccountId differs from the account EventBridge says sent it. */
+  recipientMismatch: 'RecipientMismatch',
+  /** An account or Region outside the allow-list (plangate:spokeAccounts). */
+  notAllowed: 'NotAllowed',
+  /** A stack event whose stack ARN names another account or Region than the event's own. */
+  stackArnMismatch: 'StackArnMismatch',
+} as const;
+export type DropReason = (typeof DROP_REASONS)[keyof typeof DROP_REASONS];
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
 /** Dimension names. */
-export const DIMENSION = { service: 'service', outcome: 'outcome', function: 'function' } as const;
+export const DIMENSION = { service: 'service', outcome: 'outcome', function: 'function', reason: 'reason' } as const;

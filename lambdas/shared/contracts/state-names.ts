@@ -42,4 +42,5 @@ export const OUTCOME_STATES = {
   duplicate: 'Outcome: Duplicate',
   timedOut: 'Outcome: Timed out',
   internalError: 'Outcome: Internal error',
+  spokeUnreachable: 'Outcome: Spoke unreachable',
 } as const;

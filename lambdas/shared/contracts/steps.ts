@@ -4,6 +4,8 @@
  */
 
 import { approverSchema } from './approver';
+import { InvalidInputError } from './errors';
+import { accountIdSchema, regionSchema } from './spokes';
 import * as z from './zod';
 
 export const ACCEPT_LANGUAGES = ['en', 'jp', 'zh'] as const;
@@ -19,15 +21,53 @@ export const planIdSchema = z
   .string({ error: 'planId is required' })
   .check(z.regex(/^[a-zA-Z0-9_-]{1,100}$/, 'planId must be 1-100 characters of letters, digits, "_" or "-"'));
 
+/**
+ * How the approval table and the command line name a plan: its id for a hub plan, `<accountId>:<region>:<planId>` for a
+ * spoke's (domain/plan-location.ts scopedId).
+ */
+export const planRefSchema = z
+  .string({ error: 'planId is required' })
+  .check(
+    z.regex(
+      /^(\d{12}:[a-z]{2}(-[a-z]+)+-\d:)?[a-zA-Z0-9_-]{1,100}$/,
+      'planId must be 1-100 characters of letters, digits, "_" or "-" (a spoke plan\'s: <accountId>:<region>:<planId>)',
+    ),
+  );
+
 export const executionArnSchema = z.string().check(z.minLength(1));
 
-/** What a user or trigger may start a run with. */
+/** What a user or trigger may start a run with. Without accountId and region, the plan is in the hub's account and Region. */
 export const runInputSchema = z.object({
   planId: planIdSchema,
+  accountId: z.optional(accountIdSchema),
+  region: z.optional(regionSchema),
   acceptLanguage: z.optional(acceptLanguageSchema),
   requestedBy: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
 });
 export type RunInput = z.infer<typeof runInputSchema>;
+
+/** A run the review-request rule started: the event's detail, and the account that sent it (from the envelope, trusted). */
+export const sentRunInputSchema = z.object({ request: runInputSchema, sentBy: z.object({ account: accountIdSchema }) });
+
+/** Either way a run starts. */
+export const startInputSchema = z.union([runInputSchema, sentRunInputSchema]);
+
+/** The schema for one start's input, by its shape: so a bad run input is told what is wrong with it, not with both shapes. */
+export const startInputSchemaFor = (input: unknown) =>
+  typeof input === 'object' && input !== null && 'request' in input && 'sentBy' in input ? sentRunInputSchema : runInputSchema;
+
+/**
+ * The run input a start names. A request sent as an event may name only its sender's account (absent: the sender's):
+ * naming another is for operators, who start runs with StartExecution.
+ */
+export function runInputOf(start: z.infer<typeof startInputSchema>): RunInput {
+  if (!('request' in start)) return start;
+  const { request, sentBy } = start;
+  if (request.accountId !== undefined && request.accountId !== sentBy.account) {
+    throw new InvalidInputError(`The review request names account ${request.accountId}, but account ${sentBy.account} sent it`);
+  }
+  return { ...request, accountId: sentBy.account };
+}
 
 /** Set by the state machine's first state from the execution's context object, at `$.run`. */
 export const runContextSchema = z.object({ executionArn: executionArnSchema, startedAt: z.string(), planChecks: z.number() });
@@ -129,6 +169,10 @@ export type Creator = z.infer<typeof creatorSchema>;
 /** ReviewPlan's output, at `$.review`. */
 export const reviewResultSchema = z.object({
   planId: planIdSchema,
+  /** Where the plan is (set by every review since spokes; the hub's for a hub plan), and the account's configured name. */
+  accountId: z.optional(accountIdSchema),
+  region: z.optional(regionSchema),
+  accountName: z.optional(z.string()),
   acceptLanguage: acceptLanguageSchema,
   /** As the run input claims it. */
   requestedBy: z.optional(z.string()),
@@ -294,6 +338,8 @@ export const OUTCOMES = [
   'DUPLICATE',
   'TIMED_OUT',
   'INTERNAL_ERROR',
+  /** The spoke's PlanGate role is missing or refused AssumeRole: nothing was read or executed there. */
+  'SPOKE_UNREACHABLE',
   // Endings outside the workflow's own paths, closed by the CloseRun function from Step Functions' status events:
   /** The execution was stopped (StopExecution). */
   'ABORTED',

@@ -55,10 +55,20 @@ export function accountAndRegion(executionArn: string): { account: string; regio
   return match ? { region: match[1]!, account: match[2]! } : undefined;
 }
 
-/** "account 111122223333, region eu-west-1", or undefined when the ARN does not say. */
-export function describeWhere(executionArn: string): string | undefined {
-  const where = accountAndRegion(executionArn);
-  return where && `account ${where.account}, region ${where.region}`;
+/** Where a plan is, as its review says (a run reviewed before spokes: its own account and Region, the hub's). */
+export function planPlace(
+  executionArn: string,
+  review?: Pick<ReviewResult, 'accountId' | 'region' | 'accountName'>,
+): { accountId: string; region: string; accountName?: string } | undefined {
+  if (review?.accountId && review.region) return { accountId: review.accountId, region: review.region, accountName: review.accountName };
+  const run = accountAndRegion(executionArn);
+  return run && { accountId: run.account, region: run.region };
+}
+
+/** "account 444455556666 (dev), region eu-west-1", or undefined when nothing says. The name is configuration, shown as is. */
+export function describeWhere(executionArn: string, review?: Pick<ReviewResult, 'accountId' | 'region' | 'accountName'>): string | undefined {
+  const where = planPlace(executionArn, review);
+  return where && `account ${where.accountId}${where.accountName ? ` (${where.accountName})` : ''}, region ${where.region}`;
 }
 
 /** "2026-11-22 10:05 UTC": the absolute time, for a tooltip or an email. */

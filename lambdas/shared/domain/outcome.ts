@@ -1,6 +1,6 @@
 import type { OutcomeDetail } from '../contracts/events';
-import type { Outcome, RunState } from '../contracts/steps';
-import { approverName, describeDecider, describeProgress, planTitle, snsSubject } from './describe';
+import { type Outcome, type RunState, startInputSchema } from '../contracts/steps';
+import { approverName, describeDecider, describeProgress, describeWhere, planTitle, snsSubject } from './describe';
 import { fitList, STATE_BUDGET, withinBudget } from './state-budget';
 import { clip, firstItems, moreText, oneLine, untrusted } from './text';
 
@@ -36,6 +36,7 @@ const HEADLINES: Record<Outcome, string> = {
   RUN_FAILED: 'Run failed',
   RUN_TIMED_OUT: 'Run timed out',
   RELEASED: 'Plan released by an operator',
+  SPOKE_UNREACHABLE: 'Spoke account unreachable; nothing was called there',
 };
 
 /** The message a Catch recorded: a Lambda error's `errorMessage` from its JSON Cause, or the Cause itself. */
@@ -115,6 +116,24 @@ function planIdOf(state: RunState): string | undefined {
   return raw === undefined ? undefined : untrusted(String(raw)).slice(0, 100);
 }
 
+/**
+ * Where the plan is: as reviewed, or else as the run input names it (a run that ended before its review, say with its
+ * spoke unreachable; only well-formed values). Nothing for a run that named no place and was not reviewed.
+ */
+function placeOf(state: RunState): Pick<OutcomeDetail, 'accountId' | 'accountName' | 'region'> {
+  const { review } = state;
+  if (review?.accountId && review.region) {
+    return { accountId: review.accountId, ...(review.accountName === undefined ? {} : { accountName: review.accountName }), region: review.region };
+  }
+  const start = startInputSchema.safeParse(state.input);
+  const named: { accountId?: string; region?: string } = start.success
+    ? 'request' in start.data
+      ? { ...start.data.request, accountId: start.data.sentBy.account }
+      : start.data
+    : {};
+  return { ...(named.accountId ? { accountId: named.accountId } : {}), ...(named.region ? { region: named.region } : {}) };
+}
+
 /** How the run ended, for every channel. `reason` replaces the one derived from the state (a recorded outcome's). */
 export function describeOutcome(state: RunState, now: Date, reason = reasonFor(state)): OutcomeReport {
   const finishedAt = now.toISOString();
@@ -122,10 +141,12 @@ export function describeOutcome(state: RunState, now: Date, reason = reasonFor(s
   const planId = planIdOf(state);
   const errors = firstItems(record?.recordErrors ?? [], MAX_LISTED_ERRORS);
   const unlisted = errors.more + (record?.recordErrorsUnlisted ?? 0);
+  const place = placeOf(state);
   const detail: OutcomeDetail = {
     outcome: state.outcome,
     // One line: the reason quotes errors from AWS, whose control characters would take six bytes each in JSON.
     reason: clip(oneLine(reason), MAX_REASON_CHARS),
+    ...place,
     planId,
     planName: review?.plan?.planName,
     provisionedProductId: record?.provisionedProductId ?? review?.plan?.provisionedProductId,
@@ -174,6 +195,7 @@ function emailBody(detail: OutcomeDetail, state: RunState, planId: string | unde
     '',
     untrusted(detail.reason),
     '',
+    ...(detail.accountId && detail.region ? [`Where: ${untrusted(describeWhere('', detail))}`] : []),
     `Outcome: ${detail.outcome}`,
     `Plan: ${title}`,
     `Provisioned product: ${untrusted(detail.provisionedProductName ?? '-')} (${untrusted(detail.provisionedProductId ?? '-')})`,

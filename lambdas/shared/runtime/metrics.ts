@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DIMENSION, METRIC, METRICS_NAMESPACE, type MetricName } from '../contracts/metrics';
+import { DIMENSION, type DropReason, METRIC, METRICS_NAMESPACE, type MetricName } from '../contracts/metrics';
 import { logger } from './logger';
 import { SERVICE_NAME } from './service';
 
@@ -35,5 +35,7 @@ function countBy(name: MetricName, dimension: keyof typeof DIMENSION, value: str
 }
 
 export const countRunEnded = (outcome: string) => countBy(METRIC.RunEnded, 'outcome', outcome);
+
+export const countDroppedEvent = (reason: DropReason) => countBy(METRIC.DroppedEvents, 'reason', reason);
 
 export const countExpectedError = (functionName: string) => countBy(METRIC.ExpectedErrors, 'function', functionName);

@@ -27,7 +27,11 @@ export function runKeysOf(event: unknown): RunKeys {
   if (typeof event !== 'object' || event === null) return {};
   const e = event as Record<string, Record<string, unknown> | undefined>;
   return {
-    planId: asPlanId(e.planId) ?? asPlanId(e.input?.planId) ?? asPlanId(e.review?.planId),
+    planId:
+      asPlanId(e.planId) ??
+      asPlanId(e.input?.planId) ??
+      asPlanId((e.input?.request as Record<string, unknown> | undefined)?.planId) ??
+      asPlanId(e.review?.planId),
     executionArn: asExecutionArn(e.executionArn) ?? asExecutionArn(e.run?.executionArn) ?? asExecutionArn(e.detail?.executionArn),
   };
 }

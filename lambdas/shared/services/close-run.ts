@@ -8,7 +8,7 @@ import { sns } from '../adapters/clients/sns';
 import { readSecret } from '../adapters/secrets';
 import { outcomeMessage } from '../adapters/slack/blocks';
 import { postToSlack } from '../adapters/slack/post';
-import type { ApprovalRecord } from '../contracts/approval-record';
+import { type ApprovalRecord, refOf } from '../contracts/approval-record';
 import type { Environment } from '../contracts/environment';
 import { TransientError } from '../contracts/errors';
 import { OUTCOME_DETAIL_TYPE, type OutcomeDetail } from '../contracts/events';
@@ -35,7 +35,7 @@ export type CloseRunEnv = Environment<(typeof CLOSE_RUN_ENV)[number]>;
 export interface Ending {
   /** The run's state document: Notify's input, or what the CloseRun function knows of a run that ended outside it. */
   state: RunState;
-  /** The plan whose approval record this run may own. */
+  /** The plan whose approval record this run may own, by its key id (a spoke plan's planRef). */
   planId?: string;
   /** The execution's own error and cause, for an ending outside the workflow's paths. */
   error?: string;
@@ -96,14 +96,14 @@ export async function closeRun(ending: Ending, env: CloseRunEnv, now = new Date(
    */
   const once = async (channel: NotifyChannel, send: () => Promise<boolean>) => {
     if (!record) return void (await send());
-    if (!(await store.claimNotification(record.planId, executionArn, channel, ending.closer, now))) return;
+    if (!(await store.claimNotification(refOf(record), executionArn, channel, ending.closer, now))) return;
     let sent = false;
     try {
       sent = await send();
     } finally {
-      if (!sent) await store.dropNotificationClaim(record.planId, executionArn, channel, ending.closer);
+      if (!sent) await store.dropNotificationClaim(refOf(record), executionArn, channel, ending.closer);
     }
-    if (sent) await store.markNotified(record.planId, executionArn, channel, now.toISOString());
+    if (sent) await store.markNotified(refOf(record), executionArn, channel, now.toISOString());
   };
   if (outcome === 'DUPLICATE') {
     // Duplicates are quiet: EventBridge delivers triggers at least once, so they are expected, not news.

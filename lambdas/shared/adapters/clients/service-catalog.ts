@@ -1,4 +1,8 @@
 import { ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { SpokeAccessDeniedError } from '../../contracts/errors';
+import { type PlanLocation, SPOKE_STACK_NAME, spokeRoleArn } from '../../contracts/spokes';
+import { isSpoke, sessionNameOf } from '../../domain/plan-location';
 import { tracer } from '../../runtime/tracer';
 
 /**
@@ -6,3 +10,59 @@ import { tracer } from '../../runtime/tracer';
  * how local mode points clients at itself.
  */
 export const serviceCatalog = tracer.captureAWSv3Client(new ServiceCatalogClient({}));
+
+const sts = tracer.captureAWSv3Client(new STSClient({}));
+
+/** Credentials this close to expiry are not handed out again: a poll or a paged describe must not outlive them. */
+const REFRESH_BEFORE_MS = 5 * 60 * 1000;
+
+/** AssumeRole's answers for a role that is missing, does not trust the hub, or a Region the account has not enabled. */
+const REFUSALS = new Set(['AccessDenied', 'AccessDeniedException', 'NoSuchEntity', 'NoSuchEntityException', 'RegionDisabledException']);
+
+/** One spoke client per account and Region in a container, for the run whose session it holds. */
+const spokeClients = new Map<string, { sessionName: string; expiresAt: number; client: ServiceCatalogClient }>();
+
+/**
+ * The Service Catalog client for a plan's place: the hub's own for a hub plan (or a run before spokes, with no place);
+ * for a spoke, a client for its Region signed with its PlanGate role (spokeRoleArn), assumed for this run: the session
+ * name and source identity name the run, so the spoke's CloudTrail shows which run called. A role that is missing or
+ * refuses is SpokeAccessDeniedError, naming it (the run ends SPOKE_UNREACHABLE, not retried).
+ */
+export async function serviceCatalogAt(location: PlanLocation | undefined, hub: PlanLocation | undefined, executionArn: string) {
+  if (!location || !isSpoke(location, hub)) return serviceCatalog;
+  const cacheKey = `${location.accountId}:${location.region}`;
+  const sessionName = sessionNameOf(executionArn);
+  const cached = spokeClients.get(cacheKey);
+  if (cached && cached.sessionName === sessionName && cached.expiresAt - Date.now() > REFRESH_BEFORE_MS) return cached.client;
+  const roleArn = spokeRoleArn(location.accountId, location.region, partitionOf(executionArn));
+  const { Credentials } = await assumeRole(roleArn, sessionName);
+  if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey) throw new Error(`AssumeRole into ${roleArn} returned no credentials`);
+  const client = tracer.captureAWSv3Client(
+    new ServiceCatalogClient({
+      region: location.region,
+      credentials: {
+        accessKeyId: Credentials.AccessKeyId,
+        secretAccessKey: Credentials.SecretAccessKey,
+        sessionToken: Credentials.SessionToken,
+        expiration: Credentials.Expiration,
+      },
+    }),
+  );
+  spokeClients.set(cacheKey, { sessionName, expiresAt: Credentials.Expiration?.getTime() ?? Date.now() + 15 * 60 * 1000, client });
+  return client;
+}
+
+async function assumeRole(roleArn: string, sessionName: string) {
+  try {
+    return await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName, SourceIdentity: sessionName }));
+  } catch (error) {
+    if (!REFUSALS.has((error as Error).name)) throw error;
+    throw new SpokeAccessDeniedError(
+      `PlanGate could not assume its spoke role ${roleArn} (${(error as Error).name}: ${(error as Error).message}): is the ${SPOKE_STACK_NAME} stack deployed there, trusting this hub?`,
+      { cause: error },
+    );
+  }
+}
+
+/** The hub's partition, from the run's ARN (aws, aws-cn, aws-us-gov). */
+const partitionOf = (executionArn: string) => (executionArn.startsWith('arn:') && executionArn.split(':')[1]) || 'aws';

@@ -1,7 +1,8 @@
 import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { Approver } from '../../contracts/approver';
 import type { HumanDecision, ResourceChangeSummary, ReviewResult } from '../../contracts/steps';
-import { describeChange, describeCounts, describeDetail, describeRisk, planTitle, recreates } from '../../domain/describe';
+import { describeChange, describeCounts, describeDetail, describeRisk, describeWhere, planTitle, recreates } from '../../domain/describe';
+import { planRefOf } from '../../domain/plan-location';
 import { untrusted } from '../../domain/text';
 
 /** Slack's limits (Block Kit reference): blocks per message, characters per section text and header. */
@@ -112,6 +113,7 @@ export function approvalRequestMessage(input: {
     header(headline),
     ...(reminder ? [section(`:alarm_clock: ${escapeMrkdwn(reminder)}`)] : []),
     fields([
+      ...whereField(describeWhere(executionArn, review)),
       ['Plan', title],
       ['Provisioned product', `${review.plan?.provisionedProductName ?? '(unknown)'} (${review.plan?.provisionedProductId ?? 'new'})`],
       ['Requested by', review.requestedBy ?? '(not given)'],
@@ -132,7 +134,7 @@ export function approvalRequestMessage(input: {
         style: 'primary',
         text: { type: 'plain_text', text: 'Approve' },
         action_id: APPROVE_ACTION,
-        value: buttonValue(review.planId, executionArn),
+        value: buttonValue(planRefOf(review, executionArn), executionArn),
         confirm: {
           title: { type: 'plain_text', text: 'Approve this plan?' },
           text: { type: 'mrkdwn', text: escapeMrkdwn(clip(`Approving lets PlanGate execute ${title}.`, 300)) },
@@ -145,13 +147,16 @@ export function approvalRequestMessage(input: {
         style: 'danger',
         text: { type: 'plain_text', text: 'Reject' },
         action_id: REJECT_ACTION,
-        value: buttonValue(review.planId, executionArn),
+        value: buttonValue(planRefOf(review, executionArn), executionArn),
       },
     );
   }
   blocks.push({ type: 'actions', elements: buttons } satisfies ActionsBlock);
   return { text: escapeMrkdwn(headline), blocks: blocks.slice(0, MAX_BLOCKS) };
 }
+
+/** The account and Region a change lands in, first among the facts. */
+const whereField = (where: string | undefined): [string, string][] => (where ? [['Where', where]] : []);
 
 /** One change and, under it, its property details; details that re-create the resource in bold. */
 function changeEntry(c: ResourceChangeSummary): string {
@@ -201,6 +206,9 @@ export function ephemeral(text: string | Mrkdwn): SlackMessage {
 export function outcomeMessage(detail: {
   outcome: string;
   reason: string;
+  accountId?: string;
+  accountName?: string;
+  region?: string;
   planId?: string;
   planName?: string;
   provisionedProductName?: string;
@@ -214,6 +222,7 @@ export function outcomeMessage(detail: {
     header(`PlanGate ${detail.outcome}: ${title}`),
     section(escapeMrkdwn(detail.reason)),
     fields([
+      ...whereField(detail.accountId && detail.region ? describeWhere('', detail) : undefined),
       ['Provisioned product', detail.provisionedProductName ?? '-'],
       ['Record', detail.recordId ?? '-'],
       ['Decision by', detail.approver ?? '-'],
