@@ -130,6 +130,8 @@ function arnFor(logicalId: string, resource: Resource, template: CfnTemplate, sc
       return `arn:aws:sqs:${where}:${logicalId}`;
     case 'AWS::Events::Rule':
       return `arn:aws:events:${where}:rule/${logicalId}`;
+    case 'AWS::IAM::Role':
+      return `arn:aws:iam::${scope.account}:role/${String(resolve(resource.Properties?.RoleName ?? logicalId, template, scope))}`;
     case 'AWS::Events::EventBus':
       return `arn:aws:events:${where}:event-bus/${busName(logicalId, resource, template, scope)}`;
     default:
