@@ -211,7 +211,7 @@ function hubBusIdentity(bus: LocalBus, spokes: Spokes | undefined): BusIdentity 
         source: event.source,
         detailType: event['detail-type'],
       };
-      return policyAdmits(bus.policy, request) ? undefined : `its resource policy does not admit ${event.source} / ${event['detail-type']}`;
+      return policyAdmits(bus.policy, request) ? undefined : `its resource policy does not admit ${event.source} / ${event['detail-type']} from it`;
     },
   };
 }

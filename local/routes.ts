@@ -147,6 +147,9 @@ const stringHeaders = (req: IncomingMessage) => Object.fromEntries(Object.entrie
 async function temporaryCredentialsRefusal(request: SignedRequest, emulators: Emulators): Promise<JsonAnswer | undefined> {
   const accessKeyId = credentialOf(request.headers.authorization)?.accessKeyId;
   if (!accessKeyId?.startsWith('ASIA')) return undefined;
+  if (emulators.sessions.expired(accessKeyId)) {
+    return { status: 403, contentType: 'application/x-amz-json-1.1', body: JSON.stringify({ __type: 'ExpiredTokenException', message: EXPIRED }) };
+  }
   const session = emulators.sessions.find(accessKeyId);
   const error = session ? await verifySessionCall(request, session) : INVALID_TOKEN;
   if (!error) return undefined;
@@ -155,6 +158,7 @@ async function temporaryCredentialsRefusal(request: SignedRequest, emulators: Em
 }
 
 const INVALID_TOKEN = 'The security token included in the request is invalid.';
+const EXPIRED = 'The security token included in the request is expired';
 
 /** A call as GET /local/calls lists it; a refused one with its error code. */
 function apiCall(operation: string, location: Location, caller: LocalIdentity & { sourceIdentity?: string }, answer: JsonAnswer): ApiCall {

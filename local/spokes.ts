@@ -51,7 +51,7 @@ export function inOrganization(spokes: Spokes | undefined, account: string): boo
   return spokes.anyAccountRegions !== undefined || spokes.accounts.some((a) => a.accountId === account);
 }
 
-/** The spoke role ARN deployed at this location, or undefined where none is. */
+/** Where a spoke role is deployed, by its ARN: undefined for any other role, or one SPOKES does not list. */
 export function deployedSpokeRole(spokes: Spokes | undefined, roleArn: string): Location | undefined {
   const match = /^arn:aws:iam::(\d{12}):role\/plangate-spoke-([a-z0-9-]+)$/.exec(roleArn);
   if (!match) return undefined;

@@ -45,6 +45,12 @@ export class StsSessions {
     return session && session.expiration > now ? session : undefined;
   }
 
+  /** Whether local mode issued this key and its session has expired. */
+  expired(accessKeyId: string, now = new Date()): boolean {
+    const session = this.sessions.get(accessKeyId);
+    return session !== undefined && session.expiration <= now;
+  }
+
   issue(account: string, roleArn: string, sessionName: string, durationSeconds: number, sourceIdentity?: string): StsSession {
     const accessKeyId = `ASIA${account}${(++this.serial).toString(36).toUpperCase().padStart(4, '0')}`;
     const roleName = roleArn.split('/').pop()!;

@@ -3,6 +3,7 @@ import { FUNCTION_METADATA_KEY } from '../../lib/functions';
 import { type PutRequest, policyAdmits } from '../../local/bus-policy';
 import { createEmulators } from '../../local/emulators';
 import { LOCAL_SLACK_CONTEXT } from '../../local/server';
+import { StsSessions } from '../../local/sts';
 import { type CfnTemplate, loadWorkflow, type PolicyStatement } from '../../local/template';
 import { ONE_APPROVAL } from '../fixtures/context';
 import { synthesizedTemplate } from '../support/prebuilt';
@@ -116,4 +117,17 @@ describe('accounts and Regions', () => {
       { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::222222222222:root' }, Action: 'events:PutEvents' },
     ]);
   });
+});
+
+test('an assumed role’s key names no live session once it expires, and is known as expired', () => {
+  const sessions = new StsSessions();
+  const session = sessions.issue('111111111111', 'arn:aws:iam::111111111111:role/plangate-spoke-eu-west-1', 'plangate-run', 900, 'plangate-run');
+  const later = new Date(Date.now() + 901_000);
+  expect(sessions.find(session.accessKeyId)).toBe(session);
+  expect(sessions.find(session.accessKeyId, later)).toBeUndefined();
+  expect([
+    sessions.expired(session.accessKeyId),
+    sessions.expired(session.accessKeyId, later),
+    sessions.expired('ASIA111111111111ZZZZ', later),
+  ]).toEqual([false, true, false]);
 });
