@@ -99,6 +99,8 @@ async function answerAwsApi({ req, res, target }: LocalRequest, { emulators, wor
   const caller = callerOf(req.headers.authorization, (key) => emulators.sessions.find(key));
   // Where the call goes: the caller's account (its credentials say), the Region its signature is scoped to.
   const location: Location = { account: accountOf(caller), region: credentialOf(req.headers.authorization)?.region ?? LOCAL_REGION };
+  // Without spokes, every PutEvents is the hub's, whatever Region it is signed for (as before issue 21).
+  const sender = emulators.spokes ? location : HUB;
   const input = (): Record<string, unknown> => {
     try {
       return body ? (JSON.parse(body) as Record<string, unknown>) : {};
@@ -112,8 +114,8 @@ async function answerAwsApi({ req, res, target }: LocalRequest, { emulators, wor
     AWSEvents: [
       '1.1',
       () =>
-        eventBridgeOperation(emulators.eventBridge, operation, input(), { ...location, principalArn: caller.arn }, (bus) =>
-          emulators.busFor(bus, location),
+        eventBridgeOperation(emulators.eventBridge, operation, input(), { ...sender, principalArn: caller.arn }, (bus) =>
+          emulators.busFor(bus, sender),
         )(),
     ],
     secretsmanager: ['1.1', () => secretValue(config, baseUrl(), operation, input())],
