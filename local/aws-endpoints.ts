@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { LocalEventBridge } from './event-bridge';
+import type { LocalEventBridge, PutEventsSender } from './event-bridge';
 import type { HistoryEvent } from './execution-history';
 import type { Outbox } from './outbox';
 import { AwsApiError, type ServiceCatalogEmulator } from './service-catalog';
@@ -198,10 +198,17 @@ function withoutData(event: HistoryEvent): HistoryEvent {
   return copy;
 }
 
-export function eventBridgeOperation(bus: LocalEventBridge, operation: string, input: Json) {
+/** EventBridge's PutEvents, from a sender (the signing account and Region), each entry to the bus `busFor` finds. */
+export function eventBridgeOperation(
+  bus: LocalEventBridge,
+  operation: string,
+  input: Json,
+  sender?: PutEventsSender,
+  busFor?: (nameOrArn: string) => LocalEventBridge | undefined,
+) {
   return () => {
     if (operation !== 'PutEvents') throw new AwsApiError('UnknownOperationException', `Operation ${operation} is not supported by local mode`);
-    return bus.putEvents(input.Entries);
+    return bus.putEvents(input.Entries, sender, busFor);
   };
 }
 

@@ -1,14 +1,18 @@
 import type { RequestListener } from 'node:http';
 import dynalite from 'dynalite';
+import { HUB_BUS_NAME, type Spokes } from '../lambdas/shared/contracts/spokes';
 import { STATES } from '../lambdas/shared/contracts/state-names';
 import { FUNCTIONS, type FunctionName } from '../lib/functions';
-import { awsEvent, LocalEventBridge } from './event-bridge';
+import { policyAdmits } from './bus-policy';
+import { type AwsEvent, awsEvent, type BusIdentity, LocalEventBridge, type TargetDelivery } from './event-bridge';
 import { matchesPattern } from './event-patterns';
 import { LocalMetrics } from './metrics';
 import { Outbox, type OutboxEntry } from './outbox';
 import { AwsApiError, ServiceCatalogEmulator } from './service-catalog';
+import { HUB, inOrganization, isSpoke, type Location, listedSpokes, locationKey, spokesOf } from './spokes';
 import { type Execution, type ExecutionEvent, invokeHandler, type LambdaHandler, LocalStepFunctions } from './step-functions';
-import type { LocalWorkflow } from './template';
+import { StsSessions } from './sts';
+import { type CfnTemplate, LOCAL_ACCOUNT, LOCAL_REGION, type LocalBus, type LocalWorkflow, rulesOnBus } from './template';
 
 /**
  * The AWS services local mode emulates, wired to each other as in AWS: the bus starts runs and invokes functions,
@@ -28,14 +32,45 @@ export interface Emulators {
   publishFaults: string[];
   /** Who receives a publish to a topic: its email subscriptions whose filter policy matches the message attributes. */
   recipientsOf(topicArn: string, attributes: Record<string, string>): string;
+  /** The spokes the functions' SPOKES allow-list names; undefined without spokes (one account, as before issue 21). */
+  spokes?: Spokes;
+  /** The temporary credentials STS issued (AssumeRole into the spoke roles). */
+  sessions: StsSessions;
+  /** The emulated calls of Service Catalog and STS, in order (GET /local/calls). */
+  calls: Record<'servicecatalog' | 'sts', ApiCall[]>;
+  /** The hub's plangate-hub bus, when the template has one (spokes configured). */
+  hubBus?: LocalEventBridge;
+  /** Service Catalog in an account and Region: the hub's is `serviceCatalog`; others are made on first use. */
+  serviceCatalogAt(location: Location): ServiceCatalogEmulator;
+  /** The default event bus of the hub or of a spoke (loaded with the spoke stack's rules); undefined elsewhere. */
+  defaultBusAt(location: Location): LocalEventBridge | undefined;
+  /** The bus a PutEvents entry's EventBusName names (a name is the sender's own account and Region's). */
+  busFor(nameOrArn: string, sender: Location): LocalEventBridge | undefined;
+  /** Cancels every Service Catalog emulator's pending stack events. */
+  close(): void;
+}
+
+/** One emulated API call, as GET /local/calls lists it. */
+export interface ApiCall {
+  operation: string;
+  account: string;
+  region: string;
+  /** The caller's ARN (for an assumed role, its session's). */
+  principal: string;
+  sourceIdentity?: string;
+  at: string;
+  /** The error code, when the call was refused. */
+  error?: string;
 }
 
 export interface EmulatorOptions {
   timeScale?: number;
   log: (line: string) => void;
+  /** The synthesized PlanGateSpoke template, whose rules each spoke's default bus gets. @default none: spoke buses have no rules */
+  spokeTemplate?: CfnTemplate;
 }
 
-export function createEmulators(workflow: LocalWorkflow, { timeScale, log }: EmulatorOptions): Emulators {
+export function createEmulators(workflow: LocalWorkflow, { timeScale, log, spokeTemplate }: EmulatorOptions): Emulators {
   const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const outbox = new Outbox((entry) => log(printEntry(entry)));
   const recipientsOf = (topicArn: string, attributes: Record<string, string>) => recipients(workflow, topicArn, attributes);
@@ -44,43 +79,141 @@ export function createEmulators(workflow: LocalWorkflow, { timeScale, log }: Emu
     if (!fn) throw new AwsApiError('ResourceNotFoundException', `Function not found: ${arn}`);
     return fn;
   };
+  const spokes = spokesOf(workflow.environment);
+  /** Another bus, by ARN: the one a rule forwards to. */
+  const putOnBus: TargetDelivery['putOnBus'] = (busArn, event, { account, roleArn }) => {
+    const bus = busByArn(busArn);
+    if (!bus) throw new AwsApiError('ResourceNotFoundException', `Event bus ${busArn} does not exist.`);
+    bus.receive(event, { account, principalArn: roleArn ?? `arn:aws:iam::${account}:root` });
+  };
+  const hubDelivery: TargetDelivery = {
+    startExecution: (arn, input) => {
+      const { stepFunctions } = emulators;
+      if (arn !== stepFunctions?.stateMachineArn) throw new AwsApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+      stepFunctions.startExecution(JSON.parse(input), undefined, input);
+    },
+    asyncInvocation: (arn) => workflow.asyncInvocations.get(functionOf(arn))!,
+    invokeFunction: async (arn, event) => {
+      const fn = functionOf(arn);
+      if (!emulators.handlers) throw new AwsApiError('ResourceNotFoundException', `Function not found: ${arn}`);
+      await invokeHandler(emulators.handlers[fn], fn, event, workflow);
+    },
+    publish: (arn, message) => outbox.add({ channel: 'email', recipient: recipientsOf(arn, {}), body: message }),
+    putOnBus,
+  };
+  // A spoke holds no function, state machine or topic of PlanGate's: its rules only forward to the hub bus.
+  const nothingThere = (arn: string): never => {
+    throw new AwsApiError('ResourceNotFoundException', `${arn} is not in a spoke account`);
+  };
+  const spokeDelivery: TargetDelivery = {
+    startExecution: nothingThere,
+    asyncInvocation: nothingThere,
+    invokeFunction: async (arn) => nothingThere(arn),
+    publish: nothingThere,
+    putOnBus,
+  };
+  const stackEventsOn = (location: Location) => (change: { stackId: string; status: string; statusReason: string }) =>
+    emulators
+      .defaultBusAt(location)
+      ?.emit(
+        awsEvent(
+          'aws.cloudformation',
+          'CloudFormation Stack Status Change',
+          [change.stackId],
+          { 'stack-id': change.stackId, 'status-details': { status: change.status, 'status-reason': change.statusReason } },
+          location,
+        ),
+      );
+  const catalogs = new Map<string, ServiceCatalogEmulator>();
+  const spokeBuses = new Map<string, LocalEventBridge>();
+  const spokeBus = (location: Location) =>
+    new LocalEventBridge(spokeRulesAt(spokeTemplate, location), spokeDelivery, outbox, {
+      timeScale,
+      log,
+      bus: { name: 'default', ...location },
+    });
+  const busByArn = (arn: string) => {
+    const match = /^arn:aws:events:([a-z0-9-]+):(\d{12}):event-bus\/(.+)$/.exec(arn);
+    if (!match) return undefined;
+    const [, region, account, name] = match as unknown as [string, string, string, string];
+    if (name === 'default') return emulators.defaultBusAt({ account, region });
+    return name === HUB_BUS_NAME && account === LOCAL_ACCOUNT && region === LOCAL_REGION ? emulators.hubBus : undefined;
+  };
+
   const emulators: Emulators = {
     dynamo: db.listeners('request')[0] as RequestListener,
     outbox,
     metrics: new LocalMetrics(Object.keys(FUNCTIONS)),
     publishFaults: [],
     recipientsOf,
-    eventBridge: new LocalEventBridge(
-      workflow.rules,
-      {
-        startExecution: (arn, input) => {
-          const { stepFunctions } = emulators;
-          if (arn !== stepFunctions?.stateMachineArn) throw new AwsApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
-          stepFunctions.startExecution(JSON.parse(input), undefined, input);
-        },
-        asyncInvocation: (arn) => workflow.asyncInvocations.get(functionOf(arn))!,
-        invokeFunction: async (arn, event) => {
-          const fn = functionOf(arn);
-          if (!emulators.handlers) throw new AwsApiError('ResourceNotFoundException', `Function not found: ${arn}`);
-          await invokeHandler(emulators.handlers[fn], fn, event, workflow);
-        },
-        publish: (arn, message) => outbox.add({ channel: 'email', recipient: recipientsOf(arn, {}), body: message }),
-      },
-      outbox,
-      { timeScale, log },
-    ),
-    serviceCatalog: new ServiceCatalogEmulator({
-      timeScale,
-      onStackEvent: ({ stackId, status, statusReason }) =>
-        emulators.eventBridge.emit(
-          awsEvent('aws.cloudformation', 'CloudFormation Stack Status Change', [stackId], {
-            'stack-id': stackId,
-            'status-details': { status, 'status-reason': statusReason },
-          }),
-        ),
-    }),
+    spokes,
+    sessions: new StsSessions(),
+    calls: { servicecatalog: [], sts: [] },
+    eventBridge: new LocalEventBridge(workflow.rules, hubDelivery, outbox, { timeScale, log }),
+    hubBus:
+      workflow.hubBus &&
+      new LocalEventBridge(workflow.hubBus.rules, hubDelivery, outbox, { timeScale, log, bus: hubBusIdentity(workflow.hubBus, spokes) }),
+    serviceCatalog: new ServiceCatalogEmulator({ timeScale, onStackEvent: stackEventsOn(HUB) }),
+    serviceCatalogAt(location) {
+      // Without spokes, every call is the hub's, whatever Region it is signed for (as before issue 21).
+      if (!spokes || locationKey(location) === locationKey(HUB)) return emulators.serviceCatalog;
+      const key = locationKey(location);
+      let catalog = catalogs.get(key);
+      if (!catalog) {
+        catalog = new ServiceCatalogEmulator({ timeScale, ...location, onStackEvent: stackEventsOn(location) });
+        catalogs.set(key, catalog);
+      }
+      return catalog;
+    },
+    defaultBusAt(location) {
+      if (locationKey(location) === locationKey(HUB)) return emulators.eventBridge;
+      if (!isSpoke(spokes, location)) return undefined;
+      const key = locationKey(location);
+      if (!spokeBuses.has(key)) spokeBuses.set(key, spokeBus(location));
+      return spokeBuses.get(key);
+    },
+    busFor(nameOrArn, sender) {
+      if (nameOrArn.startsWith('arn:')) return busByArn(nameOrArn);
+      if (nameOrArn === 'default') return emulators.defaultBusAt(sender);
+      return nameOrArn === HUB_BUS_NAME && locationKey(sender) === locationKey(HUB) ? emulators.hubBus : undefined;
+    },
+    close() {
+      emulators.serviceCatalog.close();
+      for (const catalog of catalogs.values()) catalog.close();
+    },
   };
+  // The listed spokes exist from the start; those "*" admits, on first use.
+  for (const location of listedSpokes(spokes)) {
+    emulators.serviceCatalogAt(location);
+    emulators.defaultBusAt(location);
+  }
+  if (spokes && !spokeTemplate) log('[spokes] no PlanGateSpoke template: the spokes’ default buses forward nothing');
   return emulators;
+}
+
+/** The spoke stack's rules on a spoke's default bus, deployed there with the hub's account and Region as its parameters. */
+function spokeRulesAt(template: CfnTemplate | undefined, location: Location) {
+  if (!template) return [];
+  return rulesOnBus(template, 'default', { ...location, parameters: { HubAccountId: LOCAL_ACCOUNT, HubRegion: LOCAL_REGION } });
+}
+
+/** The hub bus admits another account's event only as its resource policy says, with the sender's organization. */
+function hubBusIdentity(bus: LocalBus, spokes: Spokes | undefined): BusIdentity {
+  return {
+    name: bus.name,
+    account: LOCAL_ACCOUNT,
+    region: LOCAL_REGION,
+    refusal: (event: AwsEvent, sender) => {
+      const request = {
+        principalArn: sender.principalArn,
+        principalAccount: sender.account,
+        principalOrgId: inOrganization(spokes, sender.account) ? spokes?.organizationId : undefined,
+        source: event.source,
+        detailType: event['detail-type'],
+      };
+      return policyAdmits(bus.policy, request) ? undefined : `its resource policy does not admit ${event.source} / ${event['detail-type']} from it`;
+    },
+  };
 }
 
 /** Step Functions with the loaded handlers; its status changes go on the bus, its progress to the log. */

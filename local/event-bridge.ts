@@ -48,33 +48,71 @@ export interface TargetDelivery {
   /** One invocation of the function's handler. */
   invokeFunction(functionArn: string, event: unknown): Promise<void>;
   publish(topicArn: string, message: string): void;
+  /** Another bus (the hub's, from a spoke): EventBridge delivers the event itself, with the rule's role. */
+  putOnBus?(busArn: string, event: AwsEvent, sender: { account: string; roleArn?: string }): void;
 }
+
+/** Which bus this is: its name, account and Region; who else may put events on it (its resource policy). */
+export interface BusIdentity {
+  name: string;
+  account: string;
+  region: string;
+  /** For another account's PutEvents (or a rule forwarding to this bus): the reason it is refused, if it is. */
+  refusal?: (event: AwsEvent, sender: { account: string; principalArn: string }) => string | undefined;
+}
+
+const DEFAULT_BUS_IDENTITY: BusIdentity = { name: 'default', account: LOCAL_ACCOUNT, region: LOCAL_REGION };
 
 /** EventBridge's limit on one entry: 256 KiB. */
 const MAX_ENTRY_BYTES = 262_144;
 /** Lambda's waits before its retries of a failed asynchronous invocation (two at most). */
 const ASYNC_RETRY_DELAYS_SECONDS = [60, 120];
 
-const DEFAULT_BUS = new Set(['default', `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:event-bus/default`]);
+/** Who calls PutEvents: the caller's account and principal, and the Region of the endpoint called. */
+export interface PutEventsSender {
+  account: string;
+  region: string;
+  principalArn: string;
+}
+
+const HUB_SENDER: PutEventsSender = { account: LOCAL_ACCOUNT, region: LOCAL_REGION, principalArn: `arn:aws:iam::${LOCAL_ACCOUNT}:user/local` };
 
 export class LocalEventBridge {
   private readonly inFlight = new Set<Promise<void>>();
+  readonly identity: BusIdentity;
 
   constructor(
     private readonly rules: LocalRule[],
     private readonly deliver: TargetDelivery,
     private readonly outbox: Outbox,
-    private readonly options: { timeScale?: number; log?: (line: string) => void } = {},
-  ) {}
+    private readonly options: { timeScale?: number; log?: (line: string) => void; bus?: BusIdentity } = {},
+  ) {
+    this.identity = options.bus ?? DEFAULT_BUS_IDENTITY;
+  }
 
-  /** PutEvents: each entry is checked as EventBridge checks it, and a bad one fails alone, with its error code. */
-  putEvents(entries: unknown): { FailedEntryCount: number; Entries: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[] } {
+  get arn(): string {
+    return `arn:aws:events:${this.identity.region}:${this.identity.account}:event-bus/${this.identity.name}`;
+  }
+
+  /**
+   * PutEvents: each entry is checked as EventBridge checks it, and a bad one fails alone, with its error code. Each
+   * goes to the bus its EventBusName names (busFor; by default, this bus by its name or ARN), as the sender puts it.
+   */
+  putEvents(
+    entries: unknown,
+    sender: PutEventsSender = HUB_SENDER,
+    busFor: (nameOrArn: string) => LocalEventBridge | undefined = (nameOrArn) =>
+      [this.identity.name, this.arn].includes(nameOrArn) ? this : undefined,
+  ): { FailedEntryCount: number; Entries: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[] } {
     if (!Array.isArray(entries) || entries.length < 1 || entries.length > 10) {
       throw new AwsApiError('ValidationException', 'Entries must hold 1 to 10 events');
     }
     const results = entries.map((entry: PutEventsEntry) => {
       try {
-        return { EventId: this.emit(toEvent(entry)) };
+        const name = String(entry.EventBusName ?? 'default');
+        const bus = busFor(name);
+        if (!bus) throw new AwsApiError('ResourceNotFoundException', `Event bus ${name} does not exist.`);
+        return { EventId: bus.receive(toEvent(entry, sender), sender) };
       } catch (error) {
         if (!(error instanceof AwsApiError)) throw error;
         return { ErrorCode: error.type, ErrorMessage: error.message };
@@ -83,12 +121,31 @@ export class LocalEventBridge {
     return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
   }
 
+  /**
+   * An event another account sends (its PutEvents, or its rule forwarding here): admitted only as the bus's resource
+   * policy says, and kept as sent (its account and Region are the sender's, as EventBridge keeps them).
+   */
+  receive(event: AwsEvent, sender: { account: string; principalArn: string }): string {
+    if (sender.account !== this.identity.account) {
+      const refusal = this.identity.refusal ? this.identity.refusal(event, sender) : 'the bus has no resource policy';
+      if (refusal) {
+        this.options.log?.(`[events] ${this.identity.name} refused an event from ${sender.account}: ${refusal}`);
+        throw new AwsApiError(
+          'AccessDeniedException',
+          `User: ${sender.principalArn} is not authorized to perform: events:PutEvents on resource: ${this.arn}`,
+        );
+      }
+    }
+    return this.emit(event);
+  }
+
   /** Puts an event on the bus (from PutEvents or an AWS service) and starts its deliveries. Returns its id. */
   emit(event: AwsEvent): string {
     const matched = this.rules.filter((rule) => rule.enabled && matchesPattern(rule.pattern, event));
+    const { name, account, region } = this.identity;
     this.outbox.add({
       channel: 'eventbridge',
-      recipient: 'default',
+      recipient: account === LOCAL_ACCOUNT && region === LOCAL_REGION ? name : `${name} (${account}, ${region})`,
       subject: `${event.source} / ${event['detail-type']}`,
       body: JSON.stringify(event.detail),
       rules: matched.map((r) => r.name),
@@ -126,13 +183,22 @@ export class LocalEventBridge {
 
   private async send(rule: Pick<LocalRule, 'name'>, target: LocalTarget, event: AwsEvent): Promise<void> {
     await Promise.resolve(); // PutEvents answers first; deliveries follow, as on the real bus
+    const [service] = target.arn.split(':').slice(2, 3);
+    if (service === 'events') {
+      // Bus to bus, EventBridge sends the event itself (no input transformation), keeping its account and Region.
+      try {
+        if (!this.deliver.putOnBus) throw new Error(`Local mode cannot deliver to ${target.arn}`);
+        return this.deliver.putOnBus(target.arn, event, { account: this.identity.account, roleArn: target.roleArn });
+      } catch (error) {
+        return this.deadLetter(rule, target, event, error as Error);
+      }
+    }
     let input: string;
     try {
       input = targetInput(target, event);
     } catch (error) {
       return this.deadLetter(rule, target, event, error as Error);
     }
-    const [service] = target.arn.split(':').slice(2, 3);
     try {
       if (service === 'states') this.deliver.startExecution(target.arn, input);
       else if (service === 'sns') this.deliver.publish(target.arn, unquoted(input));
@@ -184,9 +250,7 @@ export class LocalEventBridge {
 }
 
 /** An AWS-shaped event from a PutEvents entry, refused (ValidationException etc.) where EventBridge refuses it. */
-function toEvent(entry: PutEventsEntry): AwsEvent {
-  const bus = entry.EventBusName ?? 'default';
-  if (!DEFAULT_BUS.has(String(bus))) throw new AwsApiError('ResourceNotFoundException', `Event bus ${String(bus)} does not exist.`);
+function toEvent(entry: PutEventsEntry, sender: PutEventsSender): AwsEvent {
   if (typeof entry.Source !== 'string' || !entry.Source)
     throw new AwsApiError('InvalidArgument', 'Parameter Source is not valid. Reason: Source is a required argument.');
   // Only AWS puts events with an `aws.` source (PlanGate trusts CloudTrail's record of a plan's creator for that).
@@ -216,9 +280,9 @@ function toEvent(entry: PutEventsEntry): AwsEvent {
     id: randomUUID(),
     'detail-type': entry.DetailType,
     source: entry.Source,
-    account: LOCAL_ACCOUNT,
+    account: sender.account,
     time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    region: LOCAL_REGION,
+    region: sender.region,
     resources,
     detail,
   };
@@ -227,16 +291,22 @@ function toEvent(entry: PutEventsEntry): AwsEvent {
   return event;
 }
 
-/** An event as an AWS service puts it on the bus. */
-export function awsEvent(source: string, detailType: string, resources: string[], detail: unknown): AwsEvent {
+/** An event as an AWS service puts it on the bus of an account and Region (by default, the hub's). */
+export function awsEvent(
+  source: string,
+  detailType: string,
+  resources: string[],
+  detail: unknown,
+  where: { account: string; region: string } = { account: LOCAL_ACCOUNT, region: LOCAL_REGION },
+): AwsEvent {
   return {
     version: '0',
     id: randomUUID(),
     'detail-type': detailType,
     source,
-    account: LOCAL_ACCOUNT,
+    account: where.account,
     time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    region: LOCAL_REGION,
+    region: where.region,
     resources,
     detail,
   };

@@ -39,6 +39,8 @@ export function pointAwsSdkAt(baseUrl: string): () => void {
     AWS_ENDPOINT_URL_SNS: baseUrl,
     AWS_ENDPOINT_URL_EVENTBRIDGE: baseUrl,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: baseUrl,
+    // AssumeRole into the spoke roles (issue 21).
+    AWS_ENDPOINT_URL_STS: baseUrl,
   };
   const replaced = Object.fromEntries(Object.keys(sdkEnvironment).map((name) => [name, process.env[name]]));
   Object.assign(process.env, sdkEnvironment);

@@ -55,11 +55,27 @@ const ANONYMOUS: LocalIdentity = {
 
 const CREDENTIAL = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/;
 
-/** The principal behind a request's SigV4 Authorization header, for endpoints that do not check signatures. */
-export function callerOf(authorization: string | undefined): LocalIdentity {
+/**
+ * The principal behind a request's SigV4 Authorization header, for endpoints that do not check signatures: a local
+ * identity, a session `sessionOf` knows (an assumed role's temporary key), or anyone.
+ */
+export function callerOf(
+  authorization: string | undefined,
+  sessionOf: (accessKeyId: string) => LocalIdentity | undefined = () => undefined,
+): LocalIdentity {
   const accessKeyId = authorization && CREDENTIAL.exec(authorization)?.[1];
-  return LOCAL_IDENTITIES.find((i) => i.accessKeyId === accessKeyId) ?? ANONYMOUS;
+  if (!accessKeyId) return ANONYMOUS;
+  return LOCAL_IDENTITIES.find((i) => i.accessKeyId === accessKeyId) ?? sessionOf(accessKeyId) ?? ANONYMOUS;
 }
+
+/** The access key and the Region of a request's SigV4 credential scope, if it is signed. */
+export function credentialOf(authorization: string | undefined): { accessKeyId: string; region: string } | undefined {
+  const credential = authorization ? CREDENTIAL.exec(authorization) : null;
+  return credential ? { accessKeyId: credential[1]!, region: credential[3]! } : undefined;
+}
+
+/** The account a principal's ARN names. */
+export const accountOf = (identity: Pick<LocalIdentity, 'arn'>) => identity.arn.split(':')[4]!;
 
 export interface SignedRequest {
   method: string;
@@ -73,6 +89,8 @@ export interface SignedRequest {
 export type Verdict = { identity: LocalIdentity } | { status: 403; message: string };
 
 const MAX_SKEW_MS = 5 * 60_000;
+const INVALID_TOKEN = 'The security token included in the request is invalid.';
+const MISMATCH = 'The request signature we calculated does not match the signature you provided.';
 
 /**
  * Checks a request's SigV4 signature as API Gateway does for AWS_IAM routes: a known access key, a date within 5
@@ -80,6 +98,43 @@ const MAX_SKEW_MS = 5 * 60_000;
  * the body; then whether the identity's policy allows the route.
  */
 export async function verifySignature(request: SignedRequest, now = new Date()): Promise<Verdict> {
+  const parsed = parseAuthorization(request);
+  if ('status' in parsed) return parsed;
+  const identity = LOCAL_IDENTITIES.find((i) => i.accessKeyId === parsed.accessKeyId);
+  // Local identities are long-term keys: a session token is one nobody issued.
+  if (!identity || request.headers['x-amz-security-token'] !== undefined) return { status: 403, message: INVALID_TOKEN };
+  const scopeError = credentialScopeError(parsed.scope, parsed.amzDate);
+  if (scopeError) return { status: 403, message: scopeError };
+  const mismatch = await signatureError(request, parsed, identity, now);
+  if (mismatch) return { status: 403, message: mismatch };
+  const resource = `${request.method}${new URL(request.url, 'http://local').pathname}`;
+  if (!identity.mayInvoke.some((pattern) => globMatches(pattern, resource))) {
+    return { status: 403, message: `User: ${identity.arn} is not authorized to perform: execute-api:Invoke on resource: ${resource}` };
+  }
+  return { identity };
+}
+
+/**
+ * Checks a call signed with temporary credentials (an assumed role's, from local mode's STS): the session token it
+ * was issued with, a date within 5 minutes and a matching signature. Its scope's Region is where the call goes.
+ */
+export async function verifySessionCall(request: SignedRequest, session: LocalIdentity & { sessionToken: string }, now = new Date()) {
+  const parsed = parseAuthorization(request);
+  if ('status' in parsed) return parsed.message;
+  if (request.headers['x-amz-security-token'] !== session.sessionToken) return INVALID_TOKEN;
+  if (parsed.scope.date !== parsed.amzDate.slice(0, 8)) return `Credential should be scoped to a valid date: '${parsed.amzDate.slice(0, 8)}'.`;
+  return signatureError(request, parsed, session, now);
+}
+
+interface ParsedAuthorization {
+  accessKeyId: string;
+  scope: { date: string; region: string; service: string };
+  signedHeaders: string[];
+  signature: string;
+  amzDate: string;
+}
+
+function parseAuthorization(request: SignedRequest): ParsedAuthorization | { status: 403; message: string } {
   const authorization = request.headers.authorization;
   if (!authorization) return { status: 403, message: 'Missing Authentication Token' };
   const credential = CREDENTIAL.exec(authorization);
@@ -89,28 +144,29 @@ export async function verifySignature(request: SignedRequest, now = new Date()):
   if (!authorization.startsWith('AWS4-HMAC-SHA256 ') || !credential || !signedHeaders || !signature || !amzDate) {
     return { status: 403, message: "Authorization header requires 'Credential', 'Signature', 'SignedHeaders' and an X-Amz-Date header." };
   }
-  const [, accessKeyId, scopeDate, region, service] = credential;
-  const identity = LOCAL_IDENTITIES.find((i) => i.accessKeyId === accessKeyId);
-  // Local identities are long-term keys: a session token is one nobody issued.
-  if (!identity || request.headers['x-amz-security-token'] !== undefined) {
-    return { status: 403, message: 'The security token included in the request is invalid.' };
-  }
-  const scopeError = credentialScopeError({ date: scopeDate!, region: region!, service: service! }, amzDate);
-  if (scopeError) return { status: 403, message: scopeError };
+  const [, accessKeyId, date, region, service] = credential;
+  return { accessKeyId: accessKeyId!, scope: { date: date!, region: region!, service: service! }, signedHeaders, signature, amzDate };
+}
+
+/** Why the signature is not the one the key's secret gives over the same headers and body (undefined: it is). */
+async function signatureError(
+  request: SignedRequest,
+  { scope, signedHeaders, signature, amzDate }: ParsedAuthorization,
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+  now: Date,
+): Promise<string | undefined> {
   const signedAt = Date.parse(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
   if (Number.isNaN(signedAt) || Math.abs(now.getTime() - signedAt) > MAX_SKEW_MS) {
-    return { status: 403, message: 'Signature expired: the request was signed more than 5 minutes from now.' };
+    return 'Signature expired: the request was signed more than 5 minutes from now.';
   }
   const url = new URL(request.url, 'http://local');
   // The body's own hash, not the x-amz-content-sha256 header's claim, is what the signature must cover.
   const bodyHash = createHash('sha256').update(request.body).digest('hex');
-  if (request.headers['x-amz-content-sha256'] !== undefined && request.headers['x-amz-content-sha256'] !== bodyHash) {
-    return { status: 403, message: 'The request signature we calculated does not match the signature you provided.' };
-  }
+  if (request.headers['x-amz-content-sha256'] !== undefined && request.headers['x-amz-content-sha256'] !== bodyHash) return MISMATCH;
   const signer = new SignatureV4({
-    credentials: identity,
-    region: region!,
-    service: service!,
+    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
+    region: scope.region,
+    service: scope.service,
     sha256: Hash.bind(null, 'sha256'),
     uriEscapePath: true,
   });
@@ -128,14 +184,8 @@ export async function verifySignature(request: SignedRequest, now = new Date()):
     { signingDate: new Date(signedAt), unsignableHeaders: new Set(), signableHeaders: new Set(signedHeaders) },
   );
   const computed = /Signature=([0-9a-f]{64})/.exec(String(expected.headers.authorization))?.[1] ?? '';
-  if (computed.length !== signature.length || !timingSafeEqual(Buffer.from(computed), Buffer.from(signature))) {
-    return { status: 403, message: 'The request signature we calculated does not match the signature you provided.' };
-  }
-  const resource = `${request.method}${url.pathname}`;
-  if (!identity.mayInvoke.some((pattern) => globMatches(pattern, resource))) {
-    return { status: 403, message: `User: ${identity.arn} is not authorized to perform: execute-api:Invoke on resource: ${resource}` };
-  }
-  return { identity };
+  if (computed.length !== signature.length || !timingSafeEqual(Buffer.from(computed), Buffer.from(signature))) return MISMATCH;
+  return undefined;
 }
 
 /** IAM's resource wildcard: `*` matches any characters, `/` included. */

@@ -14,11 +14,13 @@ import {
   stepFunctionsOperation,
   stsGetCallerIdentity,
 } from './aws-endpoints';
-import type { Emulators } from './emulators';
+import type { ApiCall, Emulators } from './emulators';
 import { awsEvent } from './event-bridge';
-import { callerOf, verifySignature } from './identities';
+import { accountOf, callerOf, credentialOf, type LocalIdentity, type SignedRequest, verifySessionCall, verifySignature } from './identities';
 import { AwsApiError } from './service-catalog';
-import { LOCAL_REGION, LOCAL_STACK_NAME, type LocalWorkflow, routeFor } from './template';
+import { HUB, isKnownLocation, type Location } from './spokes';
+import { assumeRole, assumeRoleAnswer, StsError, stsErrorAnswer } from './sts';
+import { LOCAL_ACCOUNT, LOCAL_REGION, LOCAL_STACK_NAME, type LocalWorkflow, routeFor } from './template';
 
 /**
  * Local mode's HTTP routes, first match wins: the AWS APIs the SDK clients call (by X-Amz-Target, or a Query
@@ -85,6 +87,7 @@ export function localRoutes(context: RouteContext): Route[] {
     path('/local/outbox', ({ req, res }) => getOnly(req, res, '/local/outbox', () => emulators.outbox.list())),
     path('/local/plans', (request) => registerPlan(request, context)),
     path('/local/aws-events', (request) => putAwsEvent(request, context)),
+    path('/local/calls', ({ req, res, url }) => listCalls(req, res, url, emulators)),
   ];
 }
 
@@ -92,6 +95,12 @@ export function localRoutes(context: RouteContext): Route[] {
 async function answerAwsApi({ req, res, target }: LocalRequest, { emulators, workflow, config, baseUrl }: RouteContext) {
   const body = await readBody(req);
   const [service, operation = ''] = String(target ?? '').split('.');
+  const signed = { method: req.method ?? 'POST', url: req.url ?? '/', headers: stringHeaders(req), body };
+  const caller = callerOf(req.headers.authorization, (key) => emulators.sessions.find(key));
+  // Where the call goes: the caller's account (its credentials say), the Region its signature is scoped to.
+  const location: Location = { account: accountOf(caller), region: credentialOf(req.headers.authorization)?.region ?? LOCAL_REGION };
+  // Without spokes, every PutEvents is the hub's, whatever Region it is signed for (as before issue 21).
+  const sender = emulators.spokes ? location : HUB;
   const input = (): Record<string, unknown> => {
     try {
       return body ? (JSON.parse(body) as Record<string, unknown>) : {};
@@ -100,23 +109,86 @@ async function answerAwsApi({ req, res, target }: LocalRequest, { emulators, wor
     }
   };
   const jsonServices: Record<string, ['1.0' | '1.1', () => unknown]> = {
-    AWS242ServiceCatalogService: ['1.1', () => serviceCatalogOperation(emulators.serviceCatalog, operation, input())()],
+    AWS242ServiceCatalogService: ['1.1', () => serviceCatalogOperation(emulators.serviceCatalogAt(location), operation, input())()],
     AWSStepFunctions: ['1.0', () => stepFunctionsOperation(emulators.stepFunctions!, operation, input())()],
-    AWSEvents: ['1.1', () => eventBridgeOperation(emulators.eventBridge, operation, input())()],
+    AWSEvents: [
+      '1.1',
+      () =>
+        eventBridgeOperation(emulators.eventBridge, operation, input(), { ...sender, principalArn: caller.arn }, (bus) =>
+          emulators.busFor(bus, sender),
+        )(),
+    ],
     secretsmanager: ['1.1', () => secretValue(config, baseUrl(), operation, input())],
   };
   if (target) {
     const [version, answer] = jsonServices[service!] ?? ['1.1', () => unknownOperation(target)];
-    return send(res, answerJson(version, answer));
+    if (service !== 'AWS242ServiceCatalogService') return send(res, answerJson(version, answer));
+    const refused = await temporaryCredentialsRefusal(signed, emulators);
+    const answered = refused ?? answerJson(version, answer);
+    emulators.calls.servicecatalog.push(apiCall(operation, location, caller, answered));
+    return send(res, answered);
   }
-  const action = new URLSearchParams(body).get('Action');
-  if (action === 'GetCallerIdentity') return send(res, stsGetCallerIdentity(callerOf(req.headers.authorization)));
+  const form = new URLSearchParams(body);
+  const action = form.get('Action');
+  if (action === 'GetCallerIdentity') return send(res, stsGetCallerIdentity(caller));
+  if (action === 'AssumeRole') return send(res, answerAssumeRole(form, caller, location, emulators));
   if (action === 'DescribeStacks') {
     return send(res, cloudFormationDescribeStacks(body, { name: LOCAL_STACK_NAME, outputs: stackOutputs(workflow, baseUrl()) }));
   }
   const fault = emulators.publishFaults.shift();
   if (fault) return send(res, { status: 400, contentType: 'text/xml', body: queryError(fault, 'Refused by failNextPublish') });
   return send(res, snsPublish(emulators.outbox, body, emulators.recipientsOf));
+}
+
+const stringHeaders = (req: IncomingMessage) => Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+
+/**
+ * A call signed with a temporary key (ASIA…) is refused unless local mode's STS issued it, it has not expired, and the
+ * signature and session token are its own: as AWS answers in the JSON protocols, 403.
+ */
+async function temporaryCredentialsRefusal(request: SignedRequest, emulators: Emulators): Promise<JsonAnswer | undefined> {
+  const accessKeyId = credentialOf(request.headers.authorization)?.accessKeyId;
+  if (!accessKeyId?.startsWith('ASIA')) return undefined;
+  if (emulators.sessions.expired(accessKeyId)) {
+    return { status: 403, contentType: 'application/x-amz-json-1.1', body: JSON.stringify({ __type: 'ExpiredTokenException', message: EXPIRED }) };
+  }
+  const session = emulators.sessions.find(accessKeyId);
+  const error = session ? await verifySessionCall(request, session) : INVALID_TOKEN;
+  if (!error) return undefined;
+  const type = error === INVALID_TOKEN ? 'UnrecognizedClientException' : 'InvalidSignatureException';
+  return { status: 403, contentType: 'application/x-amz-json-1.1', body: JSON.stringify({ __type: type, message: error }) };
+}
+
+const INVALID_TOKEN = 'The security token included in the request is invalid.';
+const EXPIRED = 'The security token included in the request is expired';
+
+/** A call as GET /local/calls lists it; a refused one with its error code. */
+function apiCall(operation: string, location: Location, caller: LocalIdentity & { sourceIdentity?: string }, answer: JsonAnswer): ApiCall {
+  const error = answer.status === 200 ? undefined : (JSON.parse(answer.body) as { __type?: string }).__type;
+  return {
+    operation,
+    ...location,
+    principal: caller.arn,
+    ...(caller.sourceIdentity ? { sourceIdentity: caller.sourceIdentity } : {}),
+    at: new Date().toISOString(),
+    ...(error ? { error } : {}),
+  };
+}
+
+/** STS AssumeRole: listed in the role's account (where CloudTrail records who assumed it), refused or not. */
+function answerAssumeRole(form: URLSearchParams, caller: LocalIdentity, location: Location, emulators: Emulators): JsonAnswer {
+  const roleAccount = /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(form.get('RoleArn') ?? '')?.[1] ?? location.account;
+  const call = { operation: 'AssumeRole', account: roleAccount, region: location.region, principal: caller.arn, at: new Date().toISOString() };
+  const sourceIdentity = form.get('SourceIdentity') ?? undefined;
+  try {
+    const assumed = assumeRole(form, caller, emulators.spokes, emulators.sessions);
+    emulators.calls.sts.push({ ...call, ...(sourceIdentity ? { sourceIdentity } : {}) });
+    return assumeRoleAnswer(assumed);
+  } catch (error) {
+    if (!(error instanceof StsError)) throw error;
+    emulators.calls.sts.push({ ...call, ...(sourceIdentity ? { sourceIdentity } : {}), error: error.code });
+    return stsErrorAnswer(error);
+  }
 }
 
 const unknownOperation = (target: string) => {
@@ -172,7 +244,7 @@ async function approvalApi({ req, res, url }: LocalRequest, { emulators, workflo
     if (error instanceof AwsApiError && error.statusCode === 413) return send(res, tooLargePage(MAX_BODY_BYTES));
     throw error;
   }
-  const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+  const headers = stringHeaders(req);
   const route = routeFor(workflow.apiRoutes, url.pathname);
   if (!route || !emulators.handlers) return send(res, { status: 403, body: { message: 'Missing Authentication Token' } });
   let caller: SignedCaller | undefined;
@@ -193,11 +265,32 @@ function getOnly(req: IncomingMessage, res: ServerResponse, pathname: string, an
   return send(res, { status: 200, body: answer() });
 }
 
-/** POST /local/plans: a DescribeProvisionedProductPlan response, registered as a plan. */
-async function registerPlan({ req, res }: LocalRequest, { emulators, log }: RouteContext) {
+/**
+ * Where a local route's caller says the plan or event is: `account` and `region` (each defaulting to the hub's), which
+ * must be the hub or a configured spoke. Answers the location, or the error to send.
+ */
+function locationAsked(emulators: Emulators, given: { account?: unknown; region?: unknown }): Location | { error: string } {
+  const account = given.account ?? HUB.account;
+  const region = given.region ?? HUB.region;
+  if (typeof account !== 'string' || typeof region !== 'string') return { error: 'account and region must be strings' };
+  if (!isKnownLocation(emulators.spokes, { account, region })) {
+    return {
+      error: `Local mode emulates no account ${account} in ${region}: it is neither the hub (${LOCAL_ACCOUNT}, ${LOCAL_REGION}) nor a configured spoke`,
+    };
+  }
+  return { account, region };
+}
+
+/** POST /local/plans[?account=A&region=R]: a DescribeProvisionedProductPlan response, registered as a plan there. */
+async function registerPlan({ req, res, url }: LocalRequest, { emulators, log }: RouteContext) {
   if (req.method !== 'POST') {
     return send(res, { status: 405, body: { error: 'Use POST /local/plans with a DescribeProvisionedProductPlan response as the body' } });
   }
+  const location = locationAsked(emulators, {
+    account: url.searchParams.get('account') ?? undefined,
+    region: url.searchParams.get('region') ?? undefined,
+  });
+  if ('error' in location) return send(res, { status: 400, body: location });
   const body = await readBody(req); // one over the limit is refused with 413, as every route refuses it
   let parsed: unknown;
   try {
@@ -206,8 +299,9 @@ async function registerPlan({ req, res }: LocalRequest, { emulators, log }: Rout
     return send(res, { status: 400, body: { error: 'The body is not valid JSON' } });
   }
   try {
-    const planId = emulators.serviceCatalog.registerPlan(parsed);
-    log(`[plans] registered ${planId}`);
+    const planId = emulators.serviceCatalogAt(location).registerPlan(parsed);
+    const where = location.account === HUB.account && location.region === HUB.region ? '' : ` in ${location.account}, ${location.region}`;
+    log(`[plans] registered ${planId}${where}`);
     return send(res, { status: 200, body: { PlanId: planId } });
   } catch (error) {
     return send(res, { status: 400, body: { error: (error as Error).message } });
@@ -215,21 +309,31 @@ async function registerPlan({ req, res }: LocalRequest, { emulators, log }: Rout
 }
 
 /**
- * An event as an AWS service puts it on the bus (CloudTrail's record of an API call, a stack's status change):
- * `{"source": "aws.…", "detail-type": "…", "detail": {…}, "resources"?: […]}`. PutEvents refuses `aws.` sources, as AWS
- * does, so this local-only route is how to try what AWS sends.
+ * An event as an AWS service puts it on an account's default bus (CloudTrail's record of an API call, a stack's status
+ * change): `{"account"?, "region"?, "source": "aws.…", "detailType" (or "detail-type"): "…", "detail": {…}, "resources"?: […]}`,
+ * in the hub's account and Region unless it names a spoke's. PutEvents refuses `aws.` sources, as AWS does, so this
+ * local-only route is how to try what AWS sends.
  */
 async function putAwsEvent({ req, res }: LocalRequest, { emulators }: RouteContext) {
-  const usage = 'Use POST /local/aws-events with {"source": "aws.…", "detail-type": "…", "detail": {…}, "resources"?: […]}';
+  const usage =
+    'Use POST /local/aws-events with {"account"?: "…", "region"?: "…", "source": "aws.…", "detailType": "…", "detail": {…}, "resources"?: […]}';
   if (req.method !== 'POST') return send(res, { status: 405, body: { error: usage } });
-  let event: { source?: unknown; 'detail-type'?: unknown; detail?: unknown; resources?: unknown };
+  let event: {
+    account?: unknown;
+    region?: unknown;
+    source?: unknown;
+    detailType?: unknown;
+    'detail-type'?: unknown;
+    detail?: unknown;
+    resources?: unknown;
+  };
   try {
     event = JSON.parse(await readBody(req));
   } catch {
     return send(res, { status: 400, body: { error: 'The body is not valid JSON' } });
   }
   const { source, detail, resources = [] } = event ?? {};
-  const detailType = event?.['detail-type'];
+  const detailType = event?.detailType ?? event?.['detail-type'];
   const valid =
     typeof source === 'string' &&
     source.startsWith('aws.') &&
@@ -241,7 +345,21 @@ async function putAwsEvent({ req, res }: LocalRequest, { emulators }: RouteConte
     Array.isArray(resources) &&
     resources.every((r) => typeof r === 'string');
   if (!valid) return send(res, { status: 400, body: { error: usage } });
-  return send(res, { status: 200, body: { EventId: emulators.eventBridge.emit(awsEvent(source, detailType, resources, detail)) } });
+  const location = locationAsked(emulators, event);
+  if ('error' in location) return send(res, { status: 400, body: location });
+  const bus = emulators.defaultBusAt(location)!;
+  return send(res, { status: 200, body: { EventId: bus.emit(awsEvent(source, detailType, resources, detail, location)) } });
+}
+
+const CALLED_SERVICES = ['servicecatalog', 'sts'] as const;
+
+/** GET /local/calls?service=servicecatalog|sts: the emulated calls of that service, in order. */
+function listCalls(req: IncomingMessage, res: ServerResponse, url: URL, emulators: Emulators) {
+  const usage = `Use GET /local/calls?service=${CALLED_SERVICES.join('|')}`;
+  if (req.method !== 'GET') return send(res, { status: 405, body: { error: usage } });
+  const service = url.searchParams.get('service');
+  if (!CALLED_SERVICES.includes(service as (typeof CALLED_SERVICES)[number])) return send(res, { status: 400, body: { error: usage } });
+  return send(res, { status: 200, body: emulators.calls[service as (typeof CALLED_SERVICES)[number]] });
 }
 
 /**

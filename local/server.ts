@@ -54,7 +54,7 @@ export interface LocalModeOptions {
    * Built beforehand (the tests build once per run): the template synthesized with this context (LOCAL_SLACK_CONTEXT
    * included), and a folder of handler bundles written by bundleHandlers. @default synthesized and bundled at start
    */
-  prebuilt?: { template: CfnTemplate; handlers: string };
+  prebuilt?: { template: CfnTemplate; handlers: string; spokeTemplate?: CfnTemplate };
 }
 
 export interface LocalMode {
@@ -67,6 +67,8 @@ export interface LocalMode {
   stepFunctions: LocalStepFunctions;
   /** The default event bus: the template's rules, and the events AWS services emit. */
   eventBridge: LocalEventBridge;
+  /** Several accounts (issue 21): each account and Region's Service Catalog and default bus, the hub bus, the calls made. */
+  accounts: Pick<Emulators, 'serviceCatalogAt' | 'defaultBusAt' | 'hubBus' | 'calls' | 'spokes'>;
   outbox: Outbox;
   /** The handlers' metrics, summed up as the dashboard shows them (GET /local/metrics). */
   metrics: LocalMetrics;
@@ -80,11 +82,13 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const log = options.log ?? (() => undefined);
   const overrides = { ...LOCAL_SLACK_CONTEXT, ...options.context };
   const config = parseConfig({ ...exampleContext(), ...overrides });
-  const synthesized = loadWorkflow(options.prebuilt?.template ?? synthesize(overrides).json);
+  const synthesis = options.prebuilt ? undefined : synthesize(overrides);
+  const synthesized = loadWorkflow(options.prebuilt?.template ?? synthesis!.json);
   const workflow = options.approvalTimeoutSeconds ? withApprovalTimeout(synthesized, options.approvalTimeoutSeconds) : synthesized;
   const { timeScale } = options;
 
-  const emulators = createEmulators(workflow, { timeScale, log });
+  const spokeTemplate = options.prebuilt ? options.prebuilt.spokeTemplate : synthesis!.spokeJson;
+  const emulators = createEmulators(workflow, { timeScale, log, spokeTemplate });
   let baseUrl = '';
   const server = createServer(serveRoutes(localRoutes({ emulators, workflow, config, baseUrl: () => baseUrl, log })));
   baseUrl = await listen(server, options).catch((error: unknown) => {
@@ -114,7 +118,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const shutDown = async () => {
     stopSchedules();
     await stopRuns(emulators, sfn);
-    serviceCatalog.close();
+    emulators.close();
     metrics.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
@@ -127,6 +131,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     serviceCatalog,
     stepFunctions: sfn,
     eventBridge,
+    accounts: emulators,
     outbox,
     metrics,
     failNextPublish(code = 'InvalidParameter', times = 1) {

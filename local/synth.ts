@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { SPOKE_STACK_NAME } from '../lambdas/shared/contracts/spokes';
 import { STACK_NAME } from '../lambdas/shared/contracts/stack';
 import { parseConfig } from '../lib/config';
 import { PlanGateStack } from '../lib/plan-gate-stack';
@@ -25,11 +26,14 @@ export function synthesize(contextOverrides: Record<string, unknown> = {}, optio
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const assembly = app.synth();
   const template = Template.fromStack(stack);
+  // The spoke stack, when spokes are configured and the app synthesizes it (issue 21).
+  const spoke = assembly.stacks.find((s) => s.stackName === SPOKE_STACK_NAME);
   return {
     app,
     stack,
     template,
     json: template.toJSON() as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> },
+    spokeJson: spoke?.template as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> } | undefined,
     assembly,
   };
 }

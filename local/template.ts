@@ -1,4 +1,5 @@
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { HUB_BUS_NAME } from '../lambdas/shared/contracts/spokes';
 import { STACK_NAME } from '../lambdas/shared/contracts/stack';
 import { STATES } from '../lambdas/shared/contracts/state-names';
 import { defaultReminderMinutes } from '../lib/defaults';
@@ -16,7 +17,16 @@ export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_STACK_NAME = STACK_NAME;
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
-export type CfnTemplate = { Resources: Record<string, Resource> };
+export type CfnTemplate = { Resources: Record<string, Resource>; Parameters?: Record<string, { Default?: unknown }> };
+
+/** The account and Region a template is deployed to (its pseudo parameters), and the values of its parameters. */
+export interface DeployScope {
+  account: string;
+  region: string;
+  parameters?: Record<string, string>;
+}
+
+const HUB_SCOPE: DeployScope = { account: LOCAL_ACCOUNT, region: LOCAL_REGION };
 
 export interface LocalWorkflow {
   /** Amazon States Language, with every reference resolved. */
@@ -31,6 +41,8 @@ export interface LocalWorkflow {
   table: { name: string; keySchema: unknown; attributeDefinitions: unknown };
   /** The EventBridge rules on the default bus, with their targets. */
   rules: LocalRule[];
+  /** The hub's own event bus (plangate-hub), when spokes are configured: its rules and its resource policy. */
+  hubBus?: LocalBus;
   /** The scheduled rules, with their targets. */
   schedules: LocalSchedule[];
   /** Email subscriptions, by topic ARN: who receives a publish, and the filter policy on its message attributes. */
@@ -52,6 +64,24 @@ export interface ApiRoute {
   path: string;
   authorization: 'NONE' | 'AWS_IAM';
   function: FunctionName;
+}
+
+/** A custom event bus: its name and ARN, its rules, and its resource policy's statements. */
+export interface LocalBus {
+  name: string;
+  arn: string;
+  rules: LocalRule[];
+  policy: PolicyStatement[];
+}
+
+/** One statement of a resource policy, as the template writes it (resolved). */
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Principal?: '*' | { AWS?: string | string[]; Service?: string | string[] };
+  Action?: string | string[];
+  Resource?: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
 }
 
 export interface LocalRule {
@@ -80,10 +110,13 @@ export interface LocalTarget {
   inputTransformer?: { pathsMap: Record<string, string>; template: string };
   retryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
   deadLetterArn?: string;
+  /** The role EventBridge uses to deliver (to another account's bus). */
+  roleArn?: string;
 }
 
-function arnFor(logicalId: string, type: string): string {
-  const where = `${LOCAL_REGION}:${LOCAL_ACCOUNT}`;
+function arnFor(logicalId: string, resource: Resource, template: CfnTemplate, scope: DeployScope): string {
+  const { Type: type } = resource;
+  const where = `${scope.region}:${scope.account}`;
   switch (type) {
     case 'AWS::Lambda::Function':
       return `arn:aws:lambda:${where}:function:${logicalId}`;
@@ -97,21 +130,29 @@ function arnFor(logicalId: string, type: string): string {
       return `arn:aws:sqs:${where}:${logicalId}`;
     case 'AWS::Events::Rule':
       return `arn:aws:events:${where}:rule/${logicalId}`;
+    case 'AWS::IAM::Role':
+      return `arn:aws:iam::${scope.account}:role/${String(resolve(resource.Properties?.RoleName ?? logicalId, template, scope))}`;
+    case 'AWS::Events::EventBus':
+      return `arn:aws:events:${where}:event-bus/${busName(logicalId, resource, template, scope)}`;
     default:
       return `arn:aws:local:${where}:${logicalId}`;
   }
 }
 
-const PSEUDO: Record<string, string> = {
+/** A bus's name: its Name property (as CloudFormation's Ref gives it), else its logical id. */
+const busName = (logicalId: string, resource: Resource, template: CfnTemplate, scope: DeployScope) =>
+  String(resolve(resource.Properties?.Name ?? logicalId, template, scope));
+
+const pseudo = (scope: DeployScope): Record<string, string> => ({
   'AWS::Partition': 'aws',
-  'AWS::Region': LOCAL_REGION,
-  'AWS::AccountId': LOCAL_ACCOUNT,
+  'AWS::Region': scope.region,
+  'AWS::AccountId': scope.account,
   'AWS::URLSuffix': 'amazonaws.com',
   'AWS::StackName': LOCAL_STACK_NAME,
-};
+});
 
-export function resolve(value: unknown, template: CfnTemplate): unknown {
-  if (Array.isArray(value)) return value.map((v) => resolve(v, template));
+export function resolve(value: unknown, template: CfnTemplate, scope: DeployScope = HUB_SCOPE): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolve(v, template, scope));
   if (value === null || typeof value !== 'object') return value;
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj);
@@ -120,25 +161,34 @@ export function resolve(value: unknown, template: CfnTemplate): unknown {
     const arg = obj[key];
     if (key === 'Ref') {
       const name = arg as string;
-      if (PSEUDO[name]) return PSEUDO[name];
+      const pseudoValue = pseudo(scope)[name];
+      if (pseudoValue) return pseudoValue;
+      const parameter = template.Parameters?.[name];
+      if (parameter) {
+        const given = scope.parameters?.[name] ?? parameter.Default;
+        if (given === undefined) throw new Error(`Template parameter ${name} has no value and no default`);
+        return given;
+      }
       const resource = template.Resources[name];
       if (!resource) throw new Error(`Template has no resource or pseudo parameter named ${name}`);
-      // Ref of a topic or state machine is its ARN; of anything else, its name (the logical id here).
-      return ['AWS::SNS::Topic', 'AWS::StepFunctions::StateMachine'].includes(resource.Type) ? arnFor(name, resource.Type) : name;
+      // Ref of a topic or state machine is its ARN; of a bus, its name; of anything else, its name (the logical id here).
+      if (resource.Type === 'AWS::Events::EventBus') return busName(name, resource, template, scope);
+      return ['AWS::SNS::Topic', 'AWS::StepFunctions::StateMachine'].includes(resource.Type) ? arnFor(name, resource, template, scope) : name;
     }
     if (key === 'Fn::GetAtt') {
       const [id, attribute] = arg as [string, string];
       const resource = template.Resources[id];
       if (!resource) throw new Error(`Template has no resource ${id}`);
-      if (attribute === 'Arn') return arnFor(id, resource.Type);
+      if (attribute === 'Arn') return arnFor(id, resource, template, scope);
+      if (attribute === 'Name' && resource.Type === 'AWS::Events::EventBus') return busName(id, resource, template, scope);
       return `${id}.${attribute}`;
     }
     if (key === 'Fn::Join') {
       const [separator, parts] = arg as [string, unknown[]];
-      return parts.map((p) => String(resolve(p, template))).join(separator);
+      return parts.map((p) => String(resolve(p, template, scope))).join(separator);
     }
   }
-  return Object.fromEntries(keys.map((k) => [k, resolve(obj[k], template)]));
+  return Object.fromEntries(keys.map((k) => [k, resolve(obj[k], template, scope)]));
 }
 
 /** Which of our handlers a function resource is, by the metadata WorkflowFunction gives it; undefined for other functions. */
@@ -170,7 +220,7 @@ export function loadWorkflow(template: CfnTemplate): LocalWorkflow {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
     const name = functionNameOf(id, resource);
     if (!name) continue;
-    functionsByArn.set(arnFor(id, resource.Type), name);
+    functionsByArn.set(arnFor(id, resource, template, HUB_SCOPE), name);
     asyncInvocations.set(name, asyncInvocationOf(id, template));
     const variables = resolve((resource.Properties?.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}, template);
     for (const [key, value] of Object.entries(variables as Record<string, string>)) {
@@ -184,19 +234,70 @@ export function loadWorkflow(template: CfnTemplate): LocalWorkflow {
   const [tableId, table] = only('AWS::DynamoDB::Table');
   return {
     definition: JSON.parse(definitionString) as Record<string, unknown>,
-    stateMachineArn: arnFor(smId, sm.Type),
+    stateMachineArn: arnFor(smId, sm, template, HUB_SCOPE),
     functionsByArn,
     asyncInvocations,
     environment,
     table: { name: tableId, keySchema: table.Properties?.KeySchema, attributeDefinitions: table.Properties?.AttributeDefinitions },
-    rules: entries
-      .filter(([, r]) => r.Type === 'AWS::Events::Rule' && !r.Properties?.ScheduleExpression)
-      .map(([id, rule]) => toLocalRule(id, rule, template)),
+    rules: rulesOnBus(template, 'default', HUB_SCOPE),
+    hubBus: hubBus(template),
     schedules: entries
       .filter(([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties?.ScheduleExpression)
       .map(([id, rule]) => toLocalSchedule(id, rule, template)),
     subscriptions: emailSubscriptions(template),
     apiRoutes: apiRoutes(template),
+  };
+}
+
+/**
+ * The pattern rules on one bus of a template, with its scope's account and Region. A rule on a bus local mode does
+ * not emulate (neither the default bus nor the hub's) is refused.
+ */
+export function rulesOnBus(template: CfnTemplate, bus: string, scope: DeployScope): LocalRule[] {
+  const known = new Set(['default', HUB_BUS_NAME]);
+  return Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Events::Rule' && !r.Properties?.ScheduleExpression)
+    .filter(([id, r]) => {
+      const on = String(resolve(r.Properties?.EventBusName ?? 'default', template, scope))
+        .split('/')
+        .pop()!;
+      if (!known.has(on)) throw new Error(`Rule ${id} is on bus ${on}; local mode has the default bus and ${HUB_BUS_NAME} only`);
+      return on === bus;
+    })
+    .map(([id, rule]) => toLocalRule(id, rule, template, scope));
+}
+
+/** The hub bus (plangate-hub) of the hub template, with its rules and its policy's statements; undefined without one. */
+function hubBus(template: CfnTemplate): LocalBus | undefined {
+  const entries = Object.entries(template.Resources);
+  const found = entries.find(([id, r]) => r.Type === 'AWS::Events::EventBus' && busName(id, r, template, HUB_SCOPE) === HUB_BUS_NAME);
+  if (!found) return undefined;
+  const [busId, bus] = found;
+  const ownPolicy = resolve(bus.Properties?.Policy ?? { Statement: [] }, template) as { Statement?: PolicyStatement | PolicyStatement[] };
+  const statements = [ownPolicy.Statement ?? []].flat();
+  for (const [, resource] of entries) {
+    if (resource.Type !== 'AWS::Events::EventBusPolicy') continue;
+    const props = resolve(resource.Properties ?? {}, template) as {
+      EventBusName?: string;
+      Statement?: PolicyStatement;
+      Action?: string;
+      Principal?: string;
+      Condition?: { Type: string; Key: string; Value: string };
+    };
+    if ((props.EventBusName ?? 'default') !== HUB_BUS_NAME) continue;
+    if (props.Statement) statements.push(props.Statement);
+    // The older form: one account (or * with an organization condition) allowed to PutEvents.
+    else if (props.Principal) {
+      const condition = props.Condition ? { StringEquals: { [props.Condition.Key]: props.Condition.Value } } : undefined;
+      const principal = props.Principal === '*' ? '*' : { AWS: `arn:aws:iam::${props.Principal}:root` };
+      statements.push({ Effect: 'Allow', Principal: principal, Action: props.Action ?? 'events:PutEvents', Condition: condition });
+    }
+  }
+  return {
+    name: HUB_BUS_NAME,
+    arn: arnFor(busId, bus, template, HUB_SCOPE),
+    rules: rulesOnBus(template, HUB_BUS_NAME, HUB_SCOPE),
+    policy: statements,
   };
 }
 
@@ -269,12 +370,12 @@ function toLocalSchedule(id: string, rule: Resource, template: CfnTemplate): Loc
   const { ScheduleExpression: expression, ...rest } = rule.Properties as { ScheduleExpression: string };
   const rate = /^rate\((\d+) (minutes?|hours?|days?)\)$/.exec(expression);
   if (!rate) throw new Error(`Rule ${id} is scheduled by ${expression}; local mode runs rate(...) schedules only`);
-  const { enabled, targets, arn } = toLocalRule(id, { ...rule, Properties: { ...rest, EventPattern: {} } }, template);
+  const { enabled, targets, arn } = toLocalRule(id, { ...rule, Properties: { ...rest, EventPattern: {} } }, template, HUB_SCOPE);
   return { name: id, arn, rateSeconds: Number(rate[1]) * RATE_UNITS[rate[2]!]!, enabled, targets };
 }
 
-function toLocalRule(id: string, rule: Resource, template: CfnTemplate): LocalRule {
-  const props = resolve(rule.Properties ?? {}, template) as {
+function toLocalRule(id: string, rule: Resource, template: CfnTemplate, scope: DeployScope): LocalRule {
+  const props = resolve(rule.Properties ?? {}, template, scope) as {
     EventPattern?: Record<string, unknown>;
     State?: string;
     EventBusName?: string;
@@ -286,14 +387,13 @@ function toLocalRule(id: string, rule: Resource, template: CfnTemplate): LocalRu
       InputTransformer?: { InputPathsMap?: Record<string, string>; InputTemplate: string };
       RetryPolicy?: LocalTarget['retryPolicy'];
       DeadLetterConfig?: { Arn?: string };
+      RoleArn?: string;
     }[];
   };
   if (!props.EventPattern) throw new Error(`Rule ${id} has no event pattern; local mode routes pattern rules only`);
-  if (props.EventBusName && props.EventBusName !== 'default')
-    throw new Error(`Rule ${id} is on bus ${props.EventBusName}; local mode has the default bus only`);
   return {
     name: id,
-    arn: arnFor(id, rule.Type),
+    arn: arnFor(id, rule, template, scope),
     pattern: props.EventPattern,
     enabled: (props.State ?? 'ENABLED') === 'ENABLED',
     targets: (props.Targets ?? []).map((t) => ({
@@ -304,6 +404,7 @@ function toLocalRule(id: string, rule: Resource, template: CfnTemplate): LocalRu
       inputTransformer: t.InputTransformer && { pathsMap: t.InputTransformer.InputPathsMap ?? {}, template: t.InputTransformer.InputTemplate },
       retryPolicy: t.RetryPolicy,
       deadLetterArn: t.DeadLetterConfig?.Arn,
+      roleArn: t.RoleArn,
     })),
   };
 }

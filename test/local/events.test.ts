@@ -88,6 +88,23 @@ describe('the custom trigger', () => {
     expect(busEvents('plangate / PlanGate Review Requested').at(-1)?.rules).toEqual([]);
   });
 
+  test('without spokes, PutEvents signed for another Region still puts on the hub’s default bus, as before several accounts', async () => {
+    const elsewhere = new EventBridgeClient({
+      endpoint: local.baseUrl,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      maxAttempts: 1,
+    });
+    const put = await elsewhere.send(
+      new PutEventsCommand({
+        Entries: [{ Source: 'plangate', DetailType: 'Another Region', Detail: JSON.stringify({ planId: 'plan-evelsewhere01' }) }],
+      }),
+    );
+    elsewhere.destroy();
+    expect(put.FailedEntryCount).toBe(0);
+    expect(busEvents('plangate / Another Region')).toHaveLength(1);
+  });
+
   test('bad entries fail alone, with EventBridge’s error codes', async () => {
     const put = await events.send(
       new PutEventsCommand({
