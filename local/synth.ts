@@ -4,9 +4,8 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SPOKE_STACK_NAME } from '../lambdas/shared/contracts/spokes';
-import { STACK_NAME } from '../lambdas/shared/contracts/stack';
+import { addPlanGateStacks } from '../lib/app';
 import { parseConfig } from '../lib/config';
-import { PlanGateStack } from '../lib/plan-gate-stack';
 
 /** The example configuration from cdk.json, as a fresh clone has it. */
 export const exampleContext = (): Record<string, unknown> => JSON.parse(readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context;
@@ -22,11 +21,11 @@ export function synthesize(contextOverrides: Record<string, unknown> = {}, optio
     // CDK's built-in CloudFormation validation costs seconds a synth and only warns; `cdk synth`, which deploys, keeps it.
     builtinCloudFormationValidation: false,
   });
-  const stack = new PlanGateStack(app, STACK_NAME, { config: parseConfig(context) });
+  const { hub: stack } = addPlanGateStacks(app, parseConfig(context));
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const assembly = app.synth();
   const template = Template.fromStack(stack);
-  // The spoke stack, when spokes are configured and the app synthesizes it (issue 21).
+  // The spoke stack, when spokes are configured.
   const spoke = assembly.stacks.find((s) => s.stackName === SPOKE_STACK_NAME);
   return {
     app,

@@ -32,12 +32,18 @@ export type ReviewPlanEnv = Environment<(typeof REVIEW_PLAN_ENV)[number]>;
 const eventSchemaFor = (event: unknown) =>
   z.object({ input: startInputSchemaFor((event as { input?: unknown } | null)?.input), executionArn: z.optional(z.string()) });
 
-/** The run input, as the state machine passes it from the execution's input (it is not kept in the run's state). */
-function parseRequest(event: unknown) {
+/**
+ * The run's request, as the state machine passes it from the execution's input (it is not kept in the run's state),
+ * and where its plan is: outside the allow-list is refused here, before anything is called there.
+ */
+function parseRequest(event: unknown, env: ReviewPlanEnv) {
   const notObject = notAnObject((event as { input?: unknown } | null)?.input);
   if (notObject) throw new InvalidInputError(notObject);
   try {
-    return parseInput(eventSchemaFor(event), event);
+    const { input: start, executionArn = '' } = parseInput(eventSchemaFor(event), event);
+    const input = runInputOf(start);
+    const hub = hubLocation(executionArn, env.SPOKES, env.AWS_REGION);
+    return { input, executionArn, hub, location: resolveLocation(input, hub, env.SPOKES) };
   } catch (error) {
     const planId = (event as { input?: { planId?: unknown } } | null)?.input?.planId;
     if (error instanceof InvalidInputError && z.safeParse(planIdSchema, planId).success) throw new InvalidPlanInputError(error.message);
@@ -67,11 +73,7 @@ export async function reviewPlan(event: unknown, env: ReviewPlanEnv): Promise<Re
 }
 
 async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult> {
-  const { input: start, executionArn = '' } = parseRequest(event);
-  const input = runInputOf(start);
-  const hub = hubLocation(executionArn, env.SPOKES, env.AWS_REGION);
-  // Before anything is called there: a place outside the allow-list ends the run INVALID_INPUT.
-  const location = resolveLocation(input, hub, env.SPOKES);
+  const { input, executionArn, hub, location } = parseRequest(event, env);
   const acceptLanguage = input.acceptLanguage ?? env.DEFAULT_ACCEPT_LANGUAGE;
   const client = await serviceCatalogAt(location, hub, executionArn);
   const { plan, resourceChanges } = await describePlan(client, input.planId, acceptLanguage);

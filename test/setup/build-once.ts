@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { bundleHandlers } from '../../local/handlers';
 import { LOCAL_SLACK_CONTEXT } from '../../local/server';
-import { ONE_APPROVAL } from '../fixtures/context';
-import { handlerBundles, synthesizedTemplate } from '../support/prebuilt';
+import { ONE_APPROVAL, SPOKES_CONTEXT } from '../fixtures/context';
+import { handlerBundles, synthesizedTemplates } from '../support/prebuilt';
 
 /**
  * The configurations the local-mode tests start with. Another one works too: the first file that asks synthesizes
@@ -16,6 +16,7 @@ const LOCAL_MODE_CONTEXTS: Record<string, unknown>[] = [
   { 'plangate:autoApproveUpTo': 'LOW', 'plangate:approvalTimeoutMinutes': 5 },
   { 'plangate:deniedResourceTypes': ['AWS::IAM::User', 'AWS::EC2::*'] },
   { 'plangate:deleteExpiredPlans': true },
+  SPOKES_CONTEXT,
 ];
 
 /**
@@ -29,5 +30,5 @@ export default async function buildOnce(): Promise<void> {
   const dir = path.join(__dirname, '..', '..', '.local', `test-build-${randomUUID()}`);
   process.env.PLANGATE_TEST_BUILD = dir;
   await bundleHandlers(handlerBundles(dir));
-  for (const context of LOCAL_MODE_CONTEXTS) await synthesizedTemplate({ ...LOCAL_SLACK_CONTEXT, ...context }, dir);
+  for (const context of LOCAL_MODE_CONTEXTS) await synthesizedTemplates({ ...LOCAL_SLACK_CONTEXT, ...context }, dir);
 }

@@ -3,7 +3,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import { LOCAL_SLACK_CONTEXT, type LocalMode, type LocalModeOptions, startLocalMode as startUnbuilt } from '../../local/server';
-import { handlerBundles, synthesizedTemplate } from './prebuilt';
+import { handlerBundles, synthesizedTemplates } from './prebuilt';
 
 export type { LocalMode } from '../../local/server';
 
@@ -15,8 +15,8 @@ export const LOCAL_MODE_START_MS = 60_000;
 
 /** Local mode as `npm run local` starts it, from the template and bundles built once for the whole jest run. */
 export async function startLocalMode(options: LocalModeOptions = {}) {
-  const template = await synthesizedTemplate({ ...LOCAL_SLACK_CONTEXT, ...options.context });
-  return startUnbuilt({ ...options, prebuilt: { template, handlers: handlerBundles() } });
+  const templates = await synthesizedTemplates({ ...LOCAL_SLACK_CONTEXT, ...options.context });
+  return startUnbuilt({ ...options, prebuilt: { ...templates, handlers: handlerBundles() } });
 }
 
 /** Takes the handlers' JSON log lines off stdout and stderr into `logs` (tests assert on them); returns what undoes it. */

@@ -27,20 +27,30 @@ const canonical = (value: unknown): string =>
 const templateFile = (dir: string, context: Record<string, unknown>) =>
   path.join(dir, 'templates', `${createHash('sha256').update(canonical(context)).digest('hex').slice(0, 16)}.json`);
 
+/** The hub's template, and the spoke stack's when the configuration has spokes. */
+export interface SynthesizedTemplates {
+  template: CfnTemplate;
+  spokeTemplate?: CfnTemplate;
+}
+
 /**
- * The template synthesized with these context overrides: built by the global setup, or synthesized now (a
+ * The templates synthesized with these context overrides: built by the global setup, or synthesized now (a
  * configuration the setup does not list) and kept for the next file of the run that asks for it.
  */
-export async function synthesizedTemplate(context: Record<string, unknown>, dir = buildDir()): Promise<CfnTemplate> {
+export async function synthesizedTemplates(context: Record<string, unknown>, dir = buildDir()): Promise<SynthesizedTemplates> {
   const file = templateFile(dir, context);
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as CfnTemplate;
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as SynthesizedTemplates;
   // Loaded only here: the CDK app and cdk-nag take seconds to load in each test file.
   const { synthesize } = await import('../../local/synth');
-  const template = synthesize(context).json as CfnTemplate;
+  const { json, spokeJson } = synthesize(context);
+  const templates: SynthesizedTemplates = { template: json as CfnTemplate, ...(spokeJson ? { spokeTemplate: spokeJson as CfnTemplate } : {}) };
   mkdirSync(path.dirname(file), { recursive: true });
   // Written whole, then renamed, so a file running in another worker never reads half a template.
   const partial = `${file}.${randomUUID()}`;
-  writeFileSync(partial, JSON.stringify(template));
+  writeFileSync(partial, JSON.stringify(templates));
   renameSync(partial, file);
-  return template;
+  return templates;
 }
+
+/** The hub's template alone. */
+export const synthesizedTemplate = async (context: Record<string, unknown>, dir = buildDir()) => (await synthesizedTemplates(context, dir)).template;
