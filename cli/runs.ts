@@ -45,7 +45,7 @@ const RECORD_FIELDS = [
   'outcome',
   'review.accountId',
   'review.accountName',
-  'review.region',
+  'review.#region',
 ];
 type RecordView = Pick<ApprovalRecord, 'planId' | 'executionArn' | 'status' | 'approvals' | 'requiredApprovals' | 'decision' | 'outcome'> & {
   review?: Partial<Pick<ApprovalRecord['review'], 'accountId' | 'accountName' | 'region'>>;
@@ -100,7 +100,8 @@ async function approvalRecord(aws: Aws, target: Target, planId: string): Promise
       TableName: target.tableName,
       Key: { pk: planKey(planId) },
       ProjectionExpression: RECORD_FIELDS.join(', '),
-      ExpressionAttributeNames: { '#status': 'status' },
+      // Both are DynamoDB reserved words.
+      ExpressionAttributeNames: { '#status': 'status', '#region': 'region' },
     }),
   );
   return Item as RecordView | undefined;

@@ -379,9 +379,11 @@ export class LocalStepFunctions {
       if (state.Resource.endsWith(':lambda:invoke.waitForTaskToken')) {
         const fn = this.functionFor(state.Parameters?.FunctionName as string | undefined, stateName);
         bound[stateName] = async (input) => {
-          if (!(await this.mayRun(executionArn))) return new Promise<JSONValue>(() => undefined);
           const taskToken = newTaskToken();
           const { [LOCAL_TIMEOUT]: timeoutSeconds, ...given } = (input as { Payload: Record<string, unknown> }).Payload;
+          // Recorded before the wait below, so the history's TaskScheduled event (written from the log) has the payload.
+          recorder.taskInvoked(stateName, given);
+          if (!(await this.mayRun(executionArn))) return new Promise<JSONValue>(() => undefined);
           const payload = JSON.parse(JSON.stringify(given).replaceAll(placeholderToken, taskToken));
           const override = this.options.timeScale === undefined ? this.options.waitTimeOverrides?.[stateName] : undefined;
           const timeoutMs = override ?? Number(timeoutSeconds) * 1000 * (this.options.timeScale ?? 1);
@@ -398,7 +400,6 @@ export class LocalStepFunctions {
           });
           // A stop can settle the task while its Lambda still runs: the rejection is handled here, not left unhandled.
           waiting.catch(() => undefined);
-          recorder.taskInvoked(stateName, given);
           await this.invoke(fn, payload, executionArn);
           recorder.taskSubmitted(stateName);
           const output = await waiting;
@@ -408,8 +409,8 @@ export class LocalStepFunctions {
       } else if (state.Resource.startsWith('arn:aws:lambda:')) {
         const fn = this.functionFor(state.Resource, stateName);
         bound[stateName] = async (input) => {
-          if (!(await this.mayRun(executionArn))) return new Promise<JSONValue>(() => undefined);
           recorder.taskInvoked(stateName, input);
+          if (!(await this.mayRun(executionArn))) return new Promise<JSONValue>(() => undefined);
           const output = await this.invoke(fn, input, executionArn);
           recorder.taskReturned(stateName, output);
           return output;

@@ -257,8 +257,8 @@ test('text injected into a plan name or a comment cannot pose as an approval lin
 
 test.each([
   ['null', 'null', 'The run input must be a JSON object with a planId; it was null.'],
-  ['a string', '"plan-abc"', 'input: Invalid input: expected object, received string'],
-  ['a list', '[1,2]', 'input: Invalid input: expected object, received array'],
+  ['a string', '"plan-abc"', 'The run input must be a JSON object with a planId; it was a string.'],
+  ['a list', '[1,2]', 'The run input must be a JSON object with a planId; it was a list.'],
 ])('input that is %s ends INVALID_INPUT, with a notification', async (_, input, reason) => {
   const before = local.outbox.list().filter((e) => e.subject === '[PlanGate] INVALID_INPUT: (no plan id)').length;
   const { executionArn } = await client.send(new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input }));

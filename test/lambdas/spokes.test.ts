@@ -126,8 +126,9 @@ describe('ReviewPlan in a spoke', () => {
     [{ accountId: '999999999999', region: 'eu-west-1' }, 'Account 999999999999 in Region eu-west-1 is not one PlanGate gates'],
     [{ accountId: DEV, region: 'us-east-1' }, `Account ${DEV} in Region us-east-1 is not one PlanGate gates`],
   ])('a place outside the allow-list (%j) ends INVALID_INPUT before any AssumeRole', async (place, message) => {
+    // Named as a refusal of a valid plan id, which the workflow keeps for the outcome.
     await expect(reviewPlan({ input: { planId: 'plan-1', ...place }, executionArn: newRun() }, reviewEnv)).rejects.toMatchObject({
-      name: 'InvalidInputError',
+      name: 'InvalidPlanInputError',
       message: expect.stringContaining(message),
     });
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
@@ -138,7 +139,7 @@ describe('ReviewPlan in a spoke', () => {
     const env = { ...reviewEnv, SPOKES: undefined };
     await expect(reviewPlan({ input: { planId: 'plan-1', accountId: DEV, region: 'eu-west-1' }, executionArn: newRun() }, env)).rejects.toMatchObject(
       {
-        name: 'InvalidInputError',
+        name: 'InvalidPlanInputError',
       },
     );
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);

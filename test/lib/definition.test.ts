@@ -134,7 +134,17 @@ describe('state machine', () => {
   });
 
   test('a spoke whose role refuses ends SPOKE_UNREACHABLE from every task that calls Service Catalog there, not retried', () => {
-    for (const task of ['ReviewPlan', 'ExecutePlan', 'CheckRecord']) {
+    // ReviewPlan's refusals go through 'Keep plan id', which keeps the (valid) plan id for the outcome first.
+    expect(states.ReviewPlan!.Catch).toContainEqual(
+      expect.objectContaining({ ErrorEquals: expect.arrayContaining(['SpokeAccessDeniedError']), Next: 'Keep plan id' }),
+    );
+    expect(states['Why refused?']!.Choices).toContainEqual({
+      Variable: '$.error.Error',
+      StringEquals: 'SpokeAccessDeniedError',
+      Next: 'Outcome: Spoke unreachable',
+    });
+    expect(JSON.stringify(states.ReviewPlan!.Retry)).not.toContain('SpokeAccessDeniedError');
+    for (const task of ['ExecutePlan', 'CheckRecord']) {
       expect(states[task]!.Catch).toContainEqual({
         ErrorEquals: ['SpokeAccessDeniedError'],
         ResultPath: '$.error',

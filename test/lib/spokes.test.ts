@@ -157,8 +157,9 @@ describe('the hub, with spokes', () => {
         Match.objectLike({
           InputPath: Match.absent(),
           InputTransformer: {
-            InputPathsMap: { detail: '$.detail', account: '$.account' },
-            InputTemplate: '{"request":<detail>,"sentBy":{"account":<account>}}',
+            InputPathsMap: { 'detail-planId': '$.detail.planId', detail: '$.detail', account: '$.account' },
+            // The plan id at the top as well, which the workflow keeps for the outcome of a refused request.
+            InputTemplate: '{"planId":<detail-planId>,"request":<detail>,"sentBy":{"account":<account>}}',
           },
         }),
       ],

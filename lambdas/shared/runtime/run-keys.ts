@@ -3,6 +3,9 @@ import { tracer } from './tracer';
 
 export interface RunKeys {
   planId?: string;
+  /** Where a spoke's plan is: plan ids are unique only within an account and Region. */
+  accountId?: string;
+  region?: string;
   executionArn?: string;
 }
 
@@ -20,6 +23,8 @@ export function addRunKeys(keys: RunKeys) {
 
 const PLAN_ID = /^[A-Za-z0-9_-]{1,100}$/;
 const asPlanId = (value: unknown) => (typeof value === 'string' && PLAN_ID.test(value) ? value : undefined);
+const asAccountId = (value: unknown) => (typeof value === 'string' && /^\d{12}$/.test(value) ? value : undefined);
+const asRegion = (value: unknown) => (typeof value === 'string' && /^[a-z]{2}(-[a-z]+)+-\d$/.test(value) ? value : undefined);
 const asExecutionArn = (value: unknown) => (typeof value === 'string' && value.startsWith('arn:') && value.length <= 2048 ? value : undefined);
 
 /** The plan and run an event is about, wherever the step's input carries them; only well-formed values. */
@@ -32,6 +37,8 @@ export function runKeysOf(event: unknown): RunKeys {
       asPlanId(e.input?.planId) ??
       asPlanId((e.input?.request as Record<string, unknown> | undefined)?.planId) ??
       asPlanId(e.review?.planId),
+    accountId: asAccountId(e.accountId) ?? asAccountId(e.input?.accountId) ?? asAccountId(e.review?.accountId),
+    region: asRegion(e.region) ?? asRegion(e.input?.region) ?? asRegion(e.review?.region),
     executionArn: asExecutionArn(e.executionArn) ?? asExecutionArn(e.run?.executionArn) ?? asExecutionArn(e.detail?.executionArn),
   };
 }
