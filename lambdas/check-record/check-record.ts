@@ -42,10 +42,16 @@ export interface PollSettings {
 }
 
 /**
- * After a stack event wakes the run, Service Catalog may take a few seconds to report the record final: the run
- * checks again this many seconds apart before it goes back to waiting for events.
+ * After a stack event wakes the run, Service Catalog reports the record final some time later (no published figure:
+ * seconds, perhaps tens of seconds): the run checks again this many seconds apart, 2, 4, 8 s, then every 10 s until
+ * about 3 minutes after the wake, before it goes back to waiting for events and the safety net.
  */
-export const QUICK_RECHECK_SECONDS = [2, 4, 8];
+export const QUICK_RECHECK_SECONDS: readonly number[] = [2, 4, 8, ...Array<number>(16).fill(10)];
+
+/** Stack statuses that a rollback usually follows: the record stays IN_PROGRESS_IN_ERROR until its event. */
+const ROLLBACK_FOLLOWS = new Set(['CREATE_FAILED', 'UPDATE_FAILED']);
+/** Quick re-checks after such a status: only the first few, the rollback's own event starts a new series. */
+const BEFORE_ROLLBACK_RECHECKS = 3;
 
 /** The safety net's wait before the next check: doubles from the initial interval up to the cap. */
 export function nextCheckInSeconds(waits: number, settings: PollSettings): number {
@@ -62,9 +68,9 @@ export interface CheckProgress {
 }
 
 /**
- * What the run does after a check that did not find the record final: a stack event it has not acted on yet starts a
- * few quick re-checks; after them, or without one, it waits for the next event (or polls, when it cannot), at most the
- * safety net's interval, which grows with each wait.
+ * What the run does after a check that did not find the record final: a stack event it has not acted on yet starts
+ * quick re-checks for a few minutes (the record follows its settled stack, however late); after them, or without one,
+ * it waits for the next event (or polls, when it cannot), at most the safety net's interval, which grows with each wait.
  */
 export function nextStep(
   progress: CheckProgress,
@@ -74,7 +80,8 @@ export function nextStep(
   const freshEvent = eventAt !== undefined && eventAt !== progress.seenEventAt;
   const quickChecks = freshEvent ? 0 : progress.quickChecks;
   const seenEventAt = eventAt ?? progress.seenEventAt;
-  if (eventAt !== undefined && quickChecks < QUICK_RECHECK_SECONDS.length) {
+  const quickLimit = ROLLBACK_FOLLOWS.has(progress.wake.stackStatus ?? '') ? BEFORE_ROLLBACK_RECHECKS : QUICK_RECHECK_SECONDS.length;
+  if (eventAt !== undefined && quickChecks < quickLimit) {
     return {
       next: 'wait',
       nextCheckInSeconds: QUICK_RECHECK_SECONDS[quickChecks]!,

@@ -31,21 +31,57 @@ describe('after a check that did not find the record final', () => {
     });
   });
 
-  test('a fresh stack event starts quick re-checks (Service Catalog lags its stack), then back to waiting', () => {
-    const wake = { stackStatus: 'UPDATE_COMPLETE', stackEventAt: '2026-11-22T10:00:00.000Z' };
-    let step = nextStep(progress({ safetyNetWaits: 1, wake }), settings);
-    const seconds = [step.nextCheckInSeconds];
+  const wake = { stackStatus: 'UPDATE_COMPLETE', stackEventAt: '2026-11-22T10:00:00.000Z' };
+  /** Seconds after the woken check at which the run checks again, while it keeps to the quick schedule. */
+  const quickCheckTimes = (stackStatus = wake.stackStatus) => {
+    const times: number[] = [];
+    let step = nextStep(progress({ safetyNetWaits: 1, wake: { ...wake, stackStatus } }), settings);
     while (step.next === 'wait') {
-      step = nextStep(progress({ ...step, wake }), settings);
-      seconds.push(step.nextCheckInSeconds);
+      times.push((times.at(-1) ?? 0) + step.nextCheckInSeconds);
+      step = nextStep(progress({ ...step, wake: { ...wake, stackStatus } }), settings);
     }
-    expect(seconds).toEqual([...QUICK_RECHECK_SECONDS, 20]);
-    expect(step).toMatchObject({ next: 'await', seenEventAt: wake.stackEventAt });
-    // A newer event (the rollback finishing after a failure) starts a new series.
-    expect(nextStep(progress({ ...step, wake: { ...wake, stackEventAt: '2026-11-22T10:05:00.000Z' } }), settings)).toMatchObject({
+    return { times, after: step };
+  };
+  /** Seconds from a record turning final `lag` s after the woken check to the check that finds it, or undefined. */
+  const noticedAfter = (lag: number) => {
+    const found = [0, ...quickCheckTimes().times].find((t) => t >= lag);
+    return found === undefined ? undefined : found - lag;
+  };
+
+  test('a record 0–4 s behind its stack is found within 4 s by the first quick re-checks', () => {
+    for (const lag of [0, 1, 2, 3, 4]) expect(noticedAfter(lag)).toBeLessThanOrEqual(4);
+  });
+
+  test('a record 20 s or a minute behind its stack is found within 10 s, without going back to the safety net', () => {
+    expect(noticedAfter(20)).toBeLessThanOrEqual(10);
+    expect(noticedAfter(60)).toBeLessThanOrEqual(10);
+    expect(noticedAfter(170)).toBeLessThanOrEqual(10);
+  });
+
+  test('beyond about 3 minutes the quick re-checks stop: the run waits for events and the safety net, and the count is bounded', () => {
+    const { times, after } = quickCheckTimes();
+    expect(times.at(-1)).toBeGreaterThanOrEqual(170);
+    expect(times.at(-1)).toBeLessThanOrEqual(180);
+    expect(times.length).toBe(QUICK_RECHECK_SECONDS.length);
+    expect(times.length).toBeLessThanOrEqual(20);
+    expect(after).toMatchObject({ next: 'await', nextCheckInSeconds: 20, safetyNetWaits: 2, seenEventAt: wake.stackEventAt });
+    expect(noticedAfter(200)).toBeUndefined();
+    // The same event again (a duplicate delivery) does not start another series.
+    expect(nextStep(progress({ ...after, wake }), settings)).toMatchObject({ next: 'await', safetyNetWaits: 3 });
+  });
+
+  test('a newer event (the rollback finishing after a failure) starts a new series', () => {
+    const { after } = quickCheckTimes();
+    expect(nextStep(progress({ ...after, wake: { ...wake, stackEventAt: '2026-11-22T10:05:00.000Z' } }), settings)).toMatchObject({
       next: 'wait',
+      nextCheckInSeconds: 2,
       quickChecks: 1,
     });
+  });
+
+  test('after UPDATE_FAILED, which a rollback follows, only 2, 4, 8 s: the record waits for the rollback, whose event comes next', () => {
+    expect(quickCheckTimes('UPDATE_FAILED').times).toEqual([2, 6, 14]);
+    expect(quickCheckTimes('UPDATE_ROLLBACK_FAILED').times.length).toBe(QUICK_RECHECK_SECONDS.length);
   });
 
   test('a record whose provisioned product is unknown cannot be woken: it is polled on the safety net’s schedule', () => {
