@@ -39,3 +39,20 @@ export function fixedLoop(workflow: LocalWorkflow): LocalWorkflow {
     },
   };
 }
+
+/**
+ * The design PlanGate replaced: no stack events, the same CheckRecord polled on its safety-net schedule (run it with
+ * 15 s doubling to 120 s), a Wait between checks where today's definition would await an event.
+ */
+export function pollOnly(workflow: LocalWorkflow): LocalWorkflow {
+  const states = workflow.definition.States as Record<string, { Choices?: { StringEquals?: string }[] }>;
+  const finished = states[STATES.recordFinished]!;
+  return {
+    ...workflow,
+    definition: {
+      ...workflow.definition,
+      StartAt: STATES.startPolling,
+      States: { ...states, [STATES.recordFinished]: { ...finished, Choices: finished.Choices!.filter((c) => c.StringEquals !== 'await') } },
+    },
+  };
+}
