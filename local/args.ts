@@ -37,6 +37,7 @@ export function usage(command: Command): string {
     '  --host H             Address to listen on (default 127.0.0.1)',
     '  -c, --context K=V    A configuration value, as with cdk -c; repeat for more (e.g. -c plangate:autoApproveUpTo=NONE)',
     '  --time-scale F       Run time F times as fast as AWS (0 < F <= 1): waits, timeouts and record durations scale',
+    '                       (Lambda task timeouts no lower than 30 real seconds)',
     ...(command === 'demo' ? ['  --exit-when-done     Stop once both runs have ended: exit 0 if they ended SUCCEEDED or REJECTED, else 1'] : []),
     '  -h, --help           Show this help and exit',
   ].join('\n');

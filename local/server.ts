@@ -42,8 +42,9 @@ export interface LocalModeOptions {
   /** Milliseconds the poll Wait states really wait (the template's are minutes), without a time scale. @default 1000 */
   pollWaitMs?: number;
   /**
-   * Runs time at this scale: every Wait, task timeout, retry interval and simulated plan or record duration (and
-   * the approval and poll deadlines the functions compute) is multiplied by it. @default - the shortened poll waits
+   * Runs time at this scale: every Wait, task timeout (a function task's no lower than TASK_TIMEOUT_FLOOR_SECONDS),
+   * retry interval and simulated plan or record duration (and the approval and poll deadlines the functions compute)
+   * is multiplied by it. @default - the shortened poll waits
    */
   timeScale?: number;
   /** Shortens the approval timeout below configuration's 5-minute minimum, to try expiry. @default from configuration */

@@ -20,7 +20,8 @@ export type { ExecutionEvent } from './execution-history';
  * TaskTimedOut, unknown ones InvalidToken, as Step Functions does.
  *
  * Time: Wait states run as timed local tasks, so a time scale can shorten every wait, including a `SecondsPath`
- * one, as it shortens task timeouts, retry intervals and the execution's own timeout.
+ * one, as it shortens callback tasks' timeouts, retry intervals and the execution's own timeout; other tasks'
+ * timeouts shrink only down to TASK_TIMEOUT_FLOOR_SECONDS.
  */
 
 /** The interpreter's JSON value type (it does not export its own). */
@@ -64,8 +65,8 @@ interface PendingTask {
 
 export interface LocalStepFunctionsOptions {
   /**
-   * Multiplies every Wait, task timeout, retry interval and the execution's timeout. @default - real durations,
-   * except the Wait states named in waitTimeOverrides
+   * Multiplies every Wait, task timeout (a Lambda task's down to TASK_TIMEOUT_FLOOR_SECONDS), retry interval and the
+   * execution's timeout. @default - real durations, except the Wait states named in waitTimeOverrides
    */
   timeScale?: number;
   /**
@@ -95,6 +96,12 @@ class LambdaFunctionError extends Error {
     this.name = e.name;
   }
 }
+
+/**
+ * The least a scaled task timeout leaves a Lambda handler, in real seconds (its own timeout if shorter): a busy
+ * machine runs one in seconds, while 5 minutes at a time scale of 0.01 would be 3.
+ */
+export const TASK_TIMEOUT_FLOOR_SECONDS = 30;
 
 /** The payload member that carries a callback task's timeout to its local handler (and is removed before the Lambda sees it). */
 const LOCAL_TIMEOUT = '__localTimeoutSeconds';
@@ -133,7 +140,8 @@ function runtimeDefinition(definition: Record<string, unknown>, timeScale: numbe
       delete state.TimeoutSecondsPath;
       state.TimeoutSeconds = 2_000_000;
     } else if (state.TimeoutSeconds !== undefined) {
-      state.TimeoutSeconds = scale(state.TimeoutSeconds);
+      // A handler takes real time whatever the scale: a timeout below it would fail the task while the handler goes on.
+      state.TimeoutSeconds = Math.max(scale(state.TimeoutSeconds) as number, Math.min(state.TimeoutSeconds as number, TASK_TIMEOUT_FLOOR_SECONDS));
     }
     for (const retrier of (state.Retry as Record<string, unknown>[] | undefined) ?? []) {
       retrier.IntervalSeconds = scale(retrier.IntervalSeconds ?? 1);
