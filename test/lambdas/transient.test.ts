@@ -34,8 +34,12 @@ test('a transient error becomes the TransientError the state machine retries, ke
 });
 
 test('the classification answers as the AWS SDK’s own (@smithy/service-error-classification), which the bundles leave out', () => {
-  const smithy = (e: Parameters<typeof sdk.isTransientError>[0]) =>
-    sdk.isThrottlingError(e) || sdk.isTransientError(e) || sdk.isServerError(e) || (sdk.isClockSkewError(e) && e.name !== 'AccessDeniedException');
+  const smithy = (error: Error) => {
+    const e = error as Parameters<typeof sdk.isTransientError>[0];
+    return (
+      sdk.isThrottlingError(e) || sdk.isTransientError(e) || sdk.isServerError(e) || (sdk.isClockSkewError(e) && e.name !== 'AccessDeniedException')
+    );
+  };
   const names = ['ThrottlingException', 'SlowDown', 'TimeoutError', 'AbortError', 'InvalidSignatureException', 'SignatureDoesNotMatch'];
   const errors: Error[] = [
     ...names.flatMap((name) => [400, 429, 500, 501, 503, 599].map((status) => awsError(name, status))),

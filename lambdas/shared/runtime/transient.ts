@@ -50,7 +50,7 @@ interface SdkError extends Error {
 
 const isClockSkewError = (error: SdkError) => CLOCK_SKEW_ERROR_CODES.includes(error.name);
 
-const isThrottlingError = (error: SdkError) =>
+export const isThrottlingError = (error: SdkError) =>
   error.$metadata?.httpStatusCode === 429 || THROTTLING_ERROR_CODES.includes(error.name) || Number(error.$retryable?.throttling) === 1; // the SDK's `throttling == true`
 
 const isTransientError = (error: SdkError, depth = 0): boolean =>
