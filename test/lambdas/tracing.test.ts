@@ -128,3 +128,18 @@ test('an invocation Lambda does not sample sends nothing', async () => {
   }
   expect(await segments()).toEqual([]);
 });
+
+test('a failed invocation is a fault naming the error, without its stack', async () => {
+  const { lambdaHandler } = await import('../../lambdas/shared/runtime/handler');
+  const handler = lambdaHandler(async () => {
+    throw new RangeError('plan plan-abc is out of range');
+  });
+  await expect(handler({}, { functionName: 'PlanGate-Notify', awsRequestId: 'r' } as Context)).rejects.toThrow(RangeError);
+  const [segment] = await segments();
+  expect(segment).toMatchObject({
+    name: '## index.handler',
+    fault: true,
+    cause: { exceptions: [{ type: 'RangeError', message: 'plan plan-abc is out of range' }] },
+  });
+  expect(JSON.stringify(segment)).not.toMatch(/tracing\.test|\bat /);
+});
