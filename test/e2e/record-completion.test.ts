@@ -74,6 +74,19 @@ test('a stack event wakes the run well before the safety net would check again',
   expect(checks(run).length).toBeLessThanOrEqual(2 + 1 + 3); // 2 safety-net checks, the woken one, quick re-checks
 }, 60_000);
 
+test('a record 20 s behind its stack is found within seconds of turning final, not after the safety net', async () => {
+  // A 5-minute record whose stack settles 20 s before it: the quick re-checks after the event outlast the lag.
+  const recordSeconds = 300;
+  const run = await (await startLowPlan('plan-rc-lagging001', 'pp-rclagging001', { recordSeconds, recordLagSeconds: 20 })).finished;
+  expect(run.output).toMatchObject({ outcome: 'SUCCEEDED' });
+  expect(wokenBy(run)).toEqual(['UPDATE_COMPLETE']);
+  const seen = checks(run);
+  expect(seen.at(-1)!.status).toBe('SUCCEEDED');
+  expect(seen.at(-1)!.wake.Error).toBeUndefined(); // not the safety net's timeout
+  // Re-checks every 10 s (at worst) after the first 2, 4, 8 s; 30 s leaves room for a busy machine at this scale.
+  expect((seen.at(-1)!.at - seen[0]!.at) / SCALE - recordSeconds).toBeLessThan(30);
+}, 60_000);
+
 test('a lost event costs at most one safety-net wait: the rollback wakes the run, the lost ending is found by the safety net', async () => {
   const run = await (
     await startLowPlan('plan-rc-lost000001', 'pp-rclost000001', {
