@@ -43,10 +43,10 @@ export interface PollSettings {
 
 /**
  * After a stack event wakes the run, Service Catalog reports the record final some time later (no published figure:
- * seconds, perhaps tens of seconds): the run checks again this many seconds apart, 2, 4, 8 s, then every 10 s until
+ * seconds, perhaps tens of seconds): the run checks again this many seconds apart, 2, 4, 8 s, then every 12 s until
  * about 3 minutes after the wake, before it goes back to waiting for events and the safety net.
  */
-export const QUICK_RECHECK_SECONDS: readonly number[] = [2, 4, 8, ...Array<number>(16).fill(10)];
+export const QUICK_RECHECK_SECONDS: readonly number[] = [2, 4, 8, ...Array<number>(13).fill(12)];
 
 /** Stack statuses that a rollback usually follows: the record stays IN_PROGRESS_IN_ERROR until its event. */
 const ROLLBACK_FOLLOWS = new Set(['CREATE_FAILED', 'UPDATE_FAILED']);
