@@ -52,7 +52,7 @@ type Events = { latencySeconds: [number, number]; lost: number } | undefined;
  * for a 512 MB arm64 Node.js function in the same Region, and they are small beside the waits):
  * - a Lambda task: 100 ms between Step Functions scheduling it and the handler running (transition, invoke), plus
  *   150 ms of handler (one DescribeRecord or one or two DynamoDB updates); billed as 150 ms;
- * - a cold start: 600 ms of init for a ~250 KB bundle, when no environment of that function has run in the last
+ * - a cold start: 600 ms of init, when no environment of that function has run in the last
  *   10 minutes (Lambda keeps idle environments for minutes, not a documented time) or all are busy.
  */
 const LATENCY = { taskMs: 100, handlerMs: 150, coldStartMs: 600, keepWarmMs: 10 * 60_000 };
@@ -175,7 +175,8 @@ async function main() {
       const lags = args['mix-only'] ? LAGS.slice(0, 1) : LAGS;
       // Without events the record's lag behind its stack changes nothing: those designs run once per mix.
       const unlagged: [Design, Summary][] = [];
-      for (const design of polling) unlagged.push([design, summarize(await simulate(design, { durations: mix.durations, lag: [0, 4], between, rng }))]);
+      for (const design of polling)
+        unlagged.push([design, summarize(await simulate(design, { durations: mix.durations, lag: [0, 4], between, rng }))]);
       for (const lag of lags) {
         const rows: [Design, Summary][] = [...unlagged];
         for (const design of lag === LAGS[0] ? [...withEvents, lossy] : withEvents) {

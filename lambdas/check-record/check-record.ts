@@ -82,7 +82,8 @@ export function nextStep(
   const freshEvent = eventAt !== undefined && eventAt !== progress.seenEventAt;
   const quickChecks = freshEvent ? 0 : progress.quickChecks;
   const seenEventAt = eventAt ?? progress.seenEventAt;
-  const quickLimit = Math.min(quickRecheckSeconds.length, ROLLBACK_FOLLOWS.has(progress.wake.stackStatus ?? '') ? BEFORE_ROLLBACK_RECHECKS : Infinity);
+  const rollbackFollows = ROLLBACK_FOLLOWS.has(progress.wake.stackStatus ?? '');
+  const quickLimit = Math.min(quickRecheckSeconds.length, rollbackFollows ? BEFORE_ROLLBACK_RECHECKS : Number.POSITIVE_INFINITY);
   if (eventAt !== undefined && quickChecks < quickLimit) {
     return {
       next: 'wait',
