@@ -447,6 +447,8 @@ async function simulate(
     for (const { record, execution } of executions) {
       if (execution.status !== 'SUCCEEDED')
         throw new Error(`${design.label}: the run for ${record.recordId} ended ${execution.status}: ${execution.error} ${execution.cause}`);
+      if (Number.isNaN(record.result.delaySeconds))
+        throw new Error(`${design.label}: the run for ${record.recordId} ended without finding its record final`);
       record.result.stateTransitions = execution.events.filter((e) => e.type === 'StateEntered' && LOOP_STATES.has(e.state!.name)).length;
     }
     return { runs: records.map((r) => r.result), dynamoWrites, sendTaskSuccess };
