@@ -146,9 +146,12 @@ describe('ReviewPlan in a spoke', () => {
   });
 
   test('a review request sent as an event may name only its sender’s account', async () => {
-    const sent = (accountId?: string) => ({ input: { request: { planId: 'plan-1', accountId }, sentBy: { account: DEV } }, executionArn: newRun() });
+    const sent = (accountId?: string) => ({
+      input: { planId: 'plan-1', request: { planId: 'plan-1', accountId }, sentBy: { account: DEV } },
+      executionArn: newRun(),
+    });
     await expect(reviewPlan(sent(PROD), reviewEnv)).rejects.toMatchObject({
-      name: 'InvalidInputError',
+      name: 'InvalidPlanInputError',
       message: `The review request names account ${PROD}, but account ${DEV} sent it`,
     });
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);

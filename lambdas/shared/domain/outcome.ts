@@ -1,5 +1,5 @@
 import type { OutcomeDetail } from '../contracts/events';
-import { type Outcome, type RunState, startInputSchema } from '../contracts/steps';
+import { type Outcome, parseStartInput, type RunState } from '../contracts/steps';
 import { approverName, describeDecider, describeProgress, describeWhere, planTitle, snsSubject } from './describe';
 import { fitList, STATE_BUDGET, withinBudget } from './state-budget';
 import { clip, firstItems, moreText, oneLine, untrusted } from './text';
@@ -125,7 +125,7 @@ function placeOf(state: RunState): Pick<OutcomeDetail, 'accountId' | 'accountNam
   if (review?.accountId && review.region) {
     return { accountId: review.accountId, ...(review.accountName === undefined ? {} : { accountName: review.accountName }), region: review.region };
   }
-  const start = startInputSchema.safeParse(state.input);
+  const start = parseStartInput(state.input);
   const named: { accountId?: string; region?: string } = start.success
     ? 'request' in start.data
       ? { ...start.data.request, accountId: start.data.sentBy.account }

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../contracts/errors';
 import type { PlanLocation, Spokes } from '../contracts/spokes';
-import { runInputOf, startInputSchema } from '../contracts/steps';
+import { parseStartInput, runInputOf } from '../contracts/steps';
 
 /*
  * Where a plan lives (issue 21): the hub (the account and Region PlanGate is deployed to) or a configured spoke. A hub
@@ -102,7 +102,7 @@ export const locationOf = (named: { accountId?: string; region?: string }): Plan
 
 /** The key id of the plan a run's raw input names, or undefined when it names none validly (nothing was claimed). */
 export function planRefOfInput(input: unknown, executionArn: string): string | undefined {
-  const start = startInputSchema.safeParse(input);
+  const start = parseStartInput(input);
   if (!start.success) return undefined;
   try {
     return planRefOf(runInputOf(start.data), executionArn);
