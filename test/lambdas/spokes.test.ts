@@ -334,4 +334,23 @@ describe('approvers see where the change lands', () => {
     expect(unreachable.detail.reason).toContain(`arn:aws:iam::${PROD}:role/plangate-spoke-eu-west-1`);
     expect(unreachable.subject).toBe('[PlanGate] SPOKE_UNREACHABLE: plan-abc');
   });
+
+  test('a spoke unreachable after the plan was executed there says so, not that nothing was called there', () => {
+    const executed = describeOutcome(
+      {
+        input: {},
+        run: { executionArn: run, startedAt: '2026-11-22T10:00:00.000Z', planChecks: 0 },
+        outcome: 'SPOKE_UNREACHABLE',
+        review: spokeReview(),
+        execution: { recordId: 'rec-spoke1', idempotencyToken: 'a'.repeat(64), recordStatus: 'CREATED', executedAt: '2026-11-22T10:10:00.000Z' },
+        // CheckRecord could not assume the role to follow the record.
+        error: { Error: 'SpokeAccessDeniedError', Cause: `PlanGate could not assume its spoke role arn:aws:iam::${DEV}:role/plangate-spoke-eu-west-1` },
+      },
+      new Date(),
+    );
+    expect(executed.body).not.toContain('nothing was called there');
+    expect(executed.detail.reason).toContain('The plan was executed (record rec-spoke1)');
+    expect(executed.detail.reason).toContain('may still be running');
+    expect(executed.detail.reason).toContain(`arn:aws:iam::${DEV}:role/plangate-spoke-eu-west-1`);
+  });
 });
