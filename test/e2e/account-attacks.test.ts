@@ -105,3 +105,52 @@ test("the same plan id in the hub and a spoke: the spoke plan's link decides onl
   expect(await recordOf(`${PAYMENTS}:eu-west-1:${planId}`)).toMatchObject({ executionArn: spokeRun, status: 'REJECTED' });
   await client.send(new sfn.StopExecutionCommand({ executionArn: hubRun }));
 }, 60_000);
+
+describe('a spoke whose role stops answering', () => {
+  /** The payments account's role refuses AssumeRole (removed, or its trust changed) while the callback runs. */
+  async function withPaymentsRoleGone<T>(during: () => Promise<T>): Promise<T> {
+    const spokes = local.accounts.spokes!;
+    const accounts = spokes.accounts;
+    spokes.accounts = accounts.filter((a) => a.accountId !== PAYMENTS);
+    try {
+      return await during();
+    } finally {
+      spokes.accounts = accounts;
+    }
+  }
+
+  test('at the review, ends SPOKE_UNREACHABLE naming the role, with nothing to close', async () => {
+    const planId = 'plan-atkunreach01';
+    await register(planId, PAYMENTS, 'eu-west-1');
+    const done = await withPaymentsRoleGone(async () => ended(await start({ planId, accountId: PAYMENTS, region: 'eu-west-1' })));
+    // Its account and Region are not in the outcome: the run's state keeps only the plan id of a refused input.
+    expect(JSON.parse(done.output!)).toMatchObject({ outcome: 'SPOKE_UNREACHABLE', planId });
+    expect(JSON.parse(done.output!).reason).toContain(`arn:aws:iam::${PAYMENTS}:role/plangate-spoke-eu-west-1`);
+    expect(await recordOf(`${PAYMENTS}:eu-west-1:${planId}`)).toBeUndefined();
+  }, 30_000);
+
+  test('after approval, ends SPOKE_UNREACHABLE with its record closed and released under its key: nothing was executed', async () => {
+    const planId = 'plan-atkunreach02';
+    await register(planId, PAYMENTS, 'eu-west-1');
+    const executionArn = await start({ planId, accountId: PAYMENTS, region: 'eu-west-1' });
+    const email = await until(() => linksFor(planId)[0], 'the approval request');
+    const done = await withPaymentsRoleGone(async () => {
+      expect((await decide(email.urls[0]!, 'approve')).status).toBe(200);
+      return ended(executionArn);
+    });
+    expect(JSON.parse(done.output!)).toMatchObject({ outcome: 'SPOKE_UNREACHABLE', planId, accountId: PAYMENTS });
+    expect(await recordOf(`${PAYMENTS}:eu-west-1:${planId}`)).toMatchObject({
+      executionArn,
+      status: 'APPROVED',
+      released: true,
+      outcome: { outcome: 'SPOKE_UNREACHABLE' },
+    });
+    expect(local.accounts.calls.servicecatalog.filter((c) => c.operation === 'ExecuteProvisionedProductPlan' && c.account === PAYMENTS)).toEqual(
+      [],
+    );
+    // Released: with the role back, a new run asks again.
+    const again = await start({ planId, accountId: PAYMENTS, region: 'eu-west-1' });
+    await until(async () => (await recordOf(`${PAYMENTS}:eu-west-1:${planId}`))?.executionArn === again, 'the new run to claim the plan');
+    await client.send(new sfn.StopExecutionCommand({ executionArn: again }));
+  }, 60_000);
+});
