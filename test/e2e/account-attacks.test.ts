@@ -106,6 +106,24 @@ test("the same plan id in the hub and a spoke: the spoke plan's link decides onl
   await client.send(new sfn.StopExecutionCommand({ executionArn: hubRun }));
 }, 60_000);
 
+test('a run whose input is near 256 KiB, stopped while it waits for approval, is closed though its status event cannot carry the input', async () => {
+  // Extra keys are dropped, not refused, so a request may carry them; the status event (at most 256 KB) then leaves the input out.
+  const planId = 'plan-atkbiginpt01';
+  await register(planId, PAYMENTS, 'eu-west-1');
+  const input = { planId, accountId: PAYMENTS, region: 'eu-west-1', note: '' };
+  input.note = 'x'.repeat(258_000 - Buffer.byteLength(JSON.stringify(input)));
+  const executionArn = await start(input);
+  await until(() => linksFor(planId).length > 0, 'the approval request');
+  await client.send(new sfn.StopExecutionCommand({ executionArn, error: 'Operator.Stop' }));
+  await ended(executionArn);
+  await local.eventBridge.idle();
+  const record = await until(async () => {
+    const r = await recordOf(`${PAYMENTS}:eu-west-1:${planId}`);
+    return r?.outcome && r;
+  }, 'the record closed');
+  expect(record).toMatchObject({ status: 'CLOSED', released: true, outcome: { outcome: 'ABORTED', error: 'Operator.Stop' } });
+}, 60_000);
+
 describe('a spoke whose role stops answering', () => {
   /** The payments account's role refuses AssumeRole (removed, or its trust changed) while the callback runs. */
   async function withPaymentsRoleGone<T>(during: () => Promise<T>): Promise<T> {
