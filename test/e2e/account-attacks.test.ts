@@ -163,9 +163,7 @@ describe('a spoke whose role stops answering', () => {
       released: true,
       outcome: { outcome: 'SPOKE_UNREACHABLE' },
     });
-    expect(local.accounts.calls.servicecatalog.filter((c) => c.operation === 'ExecuteProvisionedProductPlan' && c.account === PAYMENTS)).toEqual(
-      [],
-    );
+    expect(local.accounts.calls.servicecatalog.filter((c) => c.operation === 'ExecuteProvisionedProductPlan' && c.account === PAYMENTS)).toEqual([]);
     // Released: with the role back, a new run asks again.
     const again = await start({ planId, accountId: PAYMENTS, region: 'eu-west-1' });
     await until(async () => (await recordOf(`${PAYMENTS}:eu-west-1:${planId}`))?.executionArn === again, 'the new run to claim the plan');
