@@ -1,5 +1,6 @@
 import * as sfn from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AwsApiError } from '../../local/service-catalog';
 import { SPOKES_CONTEXT } from '../fixtures/context';
 import { ordersServicePlan } from '../fixtures/plans';
 import { approvalRecord, LOCAL_MODE_START_MS, type LocalMode, startWithClients, until } from '../support/local-mode';
@@ -168,5 +169,31 @@ describe('a spoke whose role stops answering', () => {
     const again = await start({ planId, accountId: PAYMENTS, region: 'eu-west-1' });
     await until(async () => (await recordOf(`${PAYMENTS}:eu-west-1:${planId}`))?.executionArn === again, 'the new run to claim the plan');
     await client.send(new sfn.StopExecutionCommand({ executionArn: again }));
+  }, 60_000);
+
+  test('that an SCP or boundary denies executing plans ends SPOKE_UNREACHABLE naming the role, and the plan is released: nothing ran', async () => {
+    const planId = 'plan-atkdenyexec1';
+    await register(planId, PAYMENTS, 'eu-west-1');
+    const executionArn = await start({ planId, accountId: PAYMENTS, region: 'eu-west-1' });
+    const email = await until(() => linksFor(planId)[0], 'the approval request');
+    const role = `arn:aws:sts::${PAYMENTS}:assumed-role/plangate-spoke-eu-west-1/plangate-x`;
+    local.accounts
+      .serviceCatalogAt({ account: PAYMENTS, region: 'eu-west-1' })
+      .failNext(
+        'ExecuteProvisionedProductPlan',
+        new AwsApiError(
+          'AccessDeniedException',
+          `User: ${role} is not authorized to perform: servicecatalog:ExecuteProvisionedProductPlan with an explicit deny in a service control policy`,
+        ),
+      );
+    expect((await decide(email.urls[0]!, 'approve')).status).toBe(200);
+    const done = await ended(executionArn);
+    expect(JSON.parse(done.output!)).toMatchObject({ outcome: 'SPOKE_UNREACHABLE', planId, accountId: PAYMENTS });
+    expect(JSON.parse(done.output!).reason).toContain(`arn:aws:iam::${PAYMENTS}:role/plangate-spoke-eu-west-1`);
+    expect(await recordOf(`${PAYMENTS}:eu-west-1:${planId}`)).toMatchObject({
+      status: 'APPROVED',
+      released: true,
+      outcome: { outcome: 'SPOKE_UNREACHABLE' },
+    });
   }, 60_000);
 });
