@@ -321,7 +321,7 @@ export class PlanApprovalWorkflow extends Construct {
     for (const fn of Object.values(functions)) fn?.addEnvironment('SPOKES', variable);
     const callers = SPOKE_CALLERS.filter((name) => name !== 'ExpireApproval' || this.settings.deleteExpiredPlans);
     for (const name of callers) {
-      allowSpokeRoles(functions[name].role);
+      allowSpokeRoles(functions[name].role, spokes.organizationId);
       acknowledge(
         functions[name].role,
         'IAM5[Resource::arn:<AWS::Partition>:iam::*:role/plangate-spoke-*]',
