@@ -344,7 +344,10 @@ describe('approvers see where the change lands', () => {
         review: spokeReview(),
         execution: { recordId: 'rec-spoke1', idempotencyToken: 'a'.repeat(64), recordStatus: 'CREATED', executedAt: '2026-11-22T10:10:00.000Z' },
         // CheckRecord could not assume the role to follow the record.
-        error: { Error: 'SpokeAccessDeniedError', Cause: `PlanGate could not assume its spoke role arn:aws:iam::${DEV}:role/plangate-spoke-eu-west-1` },
+        error: {
+          Error: 'SpokeAccessDeniedError',
+          Cause: `PlanGate could not assume its spoke role arn:aws:iam::${DEV}:role/plangate-spoke-eu-west-1`,
+        },
       },
       new Date(),
     );
