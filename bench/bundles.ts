@@ -3,18 +3,27 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
+import { BUNDLE_LIMIT_BYTES, BUNDLING } from '../lib/bundling';
 import { type CfnTemplate, functionNameOf, resolve } from '../local/template';
 import { table } from './table';
 
 const root = path.join(__dirname, '..');
-/** Each require is timed in a fresh process, this many times; the median counts. */
-const SAMPLES = 15;
-const LIMIT_BYTES = 300 * 1024;
+/** Fresh processes per bundle: this many rounds (anchor, bundle, its clients alone), the order rotating; medians count. */
+const ROUNDS = 11;
+/** The goal for a bundle's require time, as a multiple of the anchor's. */
+const RATIO_GOAL = 1.2;
+/** The function whose first error the source-map cost is measured on: it rejects an invalid plan id at once. */
+const FIRST_ERROR_FUNCTION = 'ReviewPlan';
 
 /**
- * The deployed bundles, as `cdk synth` builds them: their size (minified, the AWS SDK left to the runtime), and how
- * long Node.js takes to require each, as a ratio to an anchor bundle built the same way that loads one SDK client.
- * The runtime's SDK is stood in for by node_modules (NODE_PATH).
+ * The deployed bundles, as `cdk synth` builds them: their size (minified, the AWS SDK left to the runtime) and how
+ * long Node.js takes to require each, against an anchor bundle built the same way that loads one SDK client, and
+ * against a file that only loads and creates the SDK clients the bundle loads (so the second ratio is the bundle's own
+ * code). Each round of fresh processes runs the three one right after the other (the order rotating), with the
+ * function's environment from the template (so NODE_OPTIONS too); a ratio is the median of the rounds' ratios, so
+ * load on the machine weighs on each alike. The runtime's SDK is stood in for by node_modules (NODE_PATH).
+ * Also the cost of `--enable-source-maps` on a container's first error. Sets a failing exit code when a bundle is
+ * over the limit.
  */
 export async function bundleReport() {
   const out = mkdtempSync(path.join(tmpdir(), 'plangate-bench-'));
@@ -27,53 +36,130 @@ export async function bundleReport() {
     });
     const template = JSON.parse(readFileSync(path.join(out, 'PlanGate.template.json'), 'utf8')) as CfnTemplate;
 
-    // The anchor: one SDK client, bundled with the options CDK uses for ours (lib/workflow-function.ts).
     const anchorEntry = path.join(out, 'anchor.ts');
     writeFileSync(anchorEntry, "import { SFNClient } from '@aws-sdk/client-sfn';\nexport const client = new SFNClient({});\n");
     const anchor = path.join(out, 'anchor.js');
     await build({
+      ...BUNDLING,
+      external: [...BUNDLING.external],
       entryPoints: [anchorEntry],
       outfile: anchor,
       bundle: true,
       platform: 'node',
       format: 'cjs',
-      target: 'node24',
-      minify: true,
-      keepNames: true,
-      external: ['@aws-sdk/*'],
-      logLevel: 'warning',
     });
-    const env = { ...process.env, NODE_PATH: path.join(root, 'node_modules'), POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_REGION: 'us-east-1' };
-    const anchorMs = requireMs(anchor, env);
+    const baseEnv = { ...process.env, NODE_PATH: path.join(root, 'node_modules'), POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_REGION: 'us-east-1' };
 
     const rows: string[][] = [];
-    let over = 0;
+    const over: string[] = [];
+    const slow: string[] = [];
+    const anchorMs: number[] = [];
+    let firstError: { without: number; with: number } | undefined;
     for (const [id, resource] of Object.entries(template.Resources)) {
       const name = resource.Type === 'AWS::Lambda::Function' && functionNameOf(id, resource);
       if (!name) continue;
       const props = resource.Properties as { Code: { S3Key: string }; Environment?: { Variables: Record<string, unknown> } };
       const file = path.join(out, `asset.${props.Code.S3Key.replace(/\.zip$/, '')}`, 'index.js');
       const bytes = statSync(file).size;
-      if (bytes > LIMIT_BYTES) over++;
-      const variables = resolve(props.Environment?.Variables ?? {}, template) as Record<string, string>;
-      const ms = requireMs(file, { ...env, ...variables });
-      const clients = [...new Set(readFileSync(file, 'utf8').match(/@aws-sdk\/client-[a-z-]+/g) ?? [])].map((c) => c.replace('@aws-sdk/client-', ''));
-      rows.push([name, `${(bytes / 1024).toFixed(0)} KB`, `${ms.toFixed(0)} ms (${(ms / anchorMs).toFixed(2)}×)`, clients.join(', ') || '–']);
+      const mapBytes = statSync(`${file}.map`).size;
+      if (bytes > BUNDLE_LIMIT_BYTES) over.push(name);
+      const env = { ...baseEnv, ...(resolve(props.Environment?.Variables ?? {}, template) as Record<string, string>) };
+      const packages = [...new Set(readFileSync(file, 'utf8').match(/@aws-sdk\/[a-z-]+/g) ?? [])];
+      const timing = interleaved(anchor, file, clientsAloneFile(out, name, packages), env);
+      anchorMs.push(timing.anchorMs);
+      if (timing.ratio > RATIO_GOAL) slow.push(name);
+      if (name === FIRST_ERROR_FUNCTION) firstError = firstErrorMs(file, env);
+      const clients = packages.filter((p) => p.startsWith('@aws-sdk/client-')).map((c) => c.replace('@aws-sdk/client-', ''));
+      rows.push([
+        name,
+        `${(bytes / 1024).toFixed(0)} KB`,
+        `${(mapBytes / 1024).toFixed(0)} KB`,
+        `${timing.bundleMs.toFixed(0)} ms`,
+        `${timing.ratio.toFixed(2)}×`,
+        `${timing.clientsRatio.toFixed(2)}×`,
+        clients.join(', ') || '–',
+      ]);
     }
     rows.sort((a, b) => a[0]!.localeCompare(b[0]!));
     console.log(
-      `Bundles (minified, AWS SDK excluded; limit ${LIMIT_BYTES / 1024} KB). Require time: median of ${SAMPLES} fresh processes, Node ${process.versions.node}; anchor (one SDK client) ${anchorMs.toFixed(0)} ms`,
+      `Bundles (minified, AWS SDK excluded; limit ${BUNDLE_LIMIT_BYTES / 1024} KB). Require time: ${ROUNDS} interleaved rounds of fresh processes, ` +
+        `Node ${process.versions.node}; the anchor (one SDK client) took ${median(anchorMs).toFixed(0)} ms (median over functions)`,
     );
-    table(['function', 'size', 'require time (× anchor)', 'SDK clients loaded'], rows);
-    if (over) console.log(`\n${over} bundle(s) over the limit`);
+    table(['function', 'size', 'source map', 'require time', '× anchor (goal ≤ 1.2)', '× its clients alone', 'SDK clients loaded'], rows);
+    if (firstError) {
+      console.log(
+        `\nA container's first error (${FIRST_ERROR_FUNCTION} rejecting an invalid plan id, median of ${ROUNDS} interleaved pairs): ` +
+          `${firstError.without.toFixed(1)} ms without --enable-source-maps, ${firstError.with.toFixed(1)} ms with it ` +
+          `(+${(firstError.with - firstError.without).toFixed(1)} ms, once per container: later errors reuse the parsed map)`,
+      );
+    }
+    if (slow.length) console.log(`\nOver ${RATIO_GOAL}× the anchor: ${slow.join(', ')}`);
+    if (over.length) {
+      console.log(`\n${over.length} bundle(s) over ${BUNDLE_LIMIT_BYTES / 1024} KB: ${over.join(', ')}`);
+      process.exitCode = 1;
+    }
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
 }
 
-/** Median milliseconds to require a file in a fresh Node.js process (the cold start's module loading). */
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** Milliseconds to require a file in a fresh Node.js process (the cold start's module loading). */
 function requireMs(file: string, env: NodeJS.ProcessEnv): number {
   const script = `const t = performance.now(); require(${JSON.stringify(file)}); process.stdout.write(String(performance.now() - t));`;
-  const samples = Array.from({ length: SAMPLES }, () => Number(execFileSync(process.execPath, ['-e', script], { env })));
-  return samples.sort((a, b) => a - b)[Math.floor(SAMPLES / 2)]!;
+  return Number(execFileSync(process.execPath, ['-e', script], { env }));
 }
+
+/**
+ * The anchor, the bundle and its clients alone, required in fresh processes one right after the other (the order
+ * rotating), ROUNDS times.
+ */
+function interleaved(anchor: string, bundle: string, clientsAlone: string, env: NodeJS.ProcessEnv) {
+  const files = [anchor, bundle, clientsAlone];
+  const rounds = Array.from({ length: ROUNDS }, (_, i) => {
+    const ms: number[] = [];
+    for (let k = 0; k < files.length; k++) {
+      const index = (i + k) % files.length;
+      ms[index] = requireMs(files[index]!, env);
+    }
+    return ms as [number, number, number];
+  });
+  return {
+    anchorMs: median(rounds.map(([a]) => a)),
+    bundleMs: median(rounds.map(([, b]) => b)),
+    ratio: median(rounds.map(([a, b]) => b / a)),
+    clientsRatio: median(rounds.map(([, b, c]) => b / c)),
+  };
+}
+
+/** A file that loads and creates the SDK clients a bundle loads, and nothing else: what the bundle cannot go below. */
+function clientsAloneFile(dir: string, name: string, packages: string[]): string {
+  const file = path.join(dir, `${name}-clients.js`);
+  const lines = packages.map(
+    (pkg) =>
+      `{ const m = require(${JSON.stringify(pkg)}); const key = Object.keys(m).find((k) => /^[A-Z]w*Client$/.test(k) && k !== 'DynamoDBDocumentClient'); if (key) new m[key]({}); }`,
+  );
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/**
+ * Milliseconds from invoking a freshly loaded handler with an invalid input until it rejects (its stack read by the
+ * shared middleware), without and with `--enable-source-maps`, in alternating fresh processes.
+ */
+function firstErrorMs(bundle: string, env: NodeJS.ProcessEnv) {
+  const script = `const { handler } = require(${JSON.stringify(bundle)}); const t = performance.now();
+    handler({ input: { planId: 'bad id' } }, { awsRequestId: 'x', getRemainingTimeInMillis: () => 1000 })
+      .catch((error) => error.stack).then(() => process.stdout.write('\\n' + String(performance.now() - t)));`;
+  const run = (options: string) => {
+    const stdout = execFileSync(process.execPath, ['-e', script], { env: { ...env, NODE_OPTIONS: options }, encoding: 'utf8' });
+    return Number(stdout.trim().split('\n').at(-1));
+  };
+  const pairs = Array.from({ length: ROUNDS }, (_, i) =>
+    i % 2 ? { with: run('--enable-source-maps'), without: run('') } : { without: run(''), with: run('--enable-source-maps') },
+  );
+  return { without: median(pairs.map((p) => p.without)), with: median(pairs.map((p) => p.with)) };
+}
+
+if (require.main === module) void bundleReport();

@@ -15,6 +15,7 @@ import {
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type EnvironmentName, encodeEnvironment } from '../lambdas/shared/contracts/environment';
+import { BUNDLING } from './bundling';
 import { FUNCTION_METADATA_KEY, type FunctionName, handlerEntry } from './functions';
 
 /** A log group for the workflow: encrypted with its key, kept for the configured time, retained with the stack. */
@@ -37,8 +38,8 @@ export interface WorkflowFunctionProps {
 }
 
 /**
- * One of the workflow's functions (lambdas/<name>/handler.ts, bundled with the local esbuild for Node.js 24 on
- * ARM64), with a role and a log group of its own: the role may write to that log group only, instead of
+ * One of the workflow's functions (lambdas/<name>/handler.ts, bundled with the local esbuild as lib/bundling.ts says,
+ * for ARM64), with a role and a log group of its own: the role may write to that log group only, instead of
  * AWSLambdaBasicExecutionRole's every log group. The bind methods set an environment variable from the
  * functions' environment contract and grant what it needs in one call, so the two never drift apart.
  */
@@ -72,8 +73,17 @@ export class WorkflowFunction extends nodejs.NodejsFunction {
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       // The stack's name is the service in logs and traces, and the metrics' `service` dimension (lib/monitoring.ts).
+      // Source-mapped stack traces cost about 35 ms on a container's first error (README, Bundles).
       environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: Stack.of(scope).stackName },
-      bundling: { target: 'node24', minify: true, keepNames: true, sourceMap: true, forceDockerBundling: false },
+      bundling: {
+        target: BUNDLING.target,
+        minify: BUNDLING.minify,
+        keepNames: BUNDLING.keepNames,
+        sourceMap: true,
+        sourcesContent: BUNDLING.sourcesContent,
+        externalModules: [...BUNDLING.external],
+        forceDockerBundling: false,
+      },
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue, retryAttempts: props.asyncRetries ?? 2 } : {}),
     };
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
+import { BUNDLING } from '../lib/bundling';
 import { FUNCTIONS, type FunctionName, handlerEntry } from '../lib/functions';
 import type { LambdaHandler } from './step-functions';
 
@@ -11,8 +12,8 @@ const SCOPED_ENV = '__plangateFunctionEnvironment';
 const LOADING_ENV = '__plangateLoadingEnvironment';
 
 /**
- * Bundles every handler into `outdir` the way CDK does for Lambda (esbuild, CommonJS, the AWS SDK left to the runtime,
- * @middy/core's ESM folded in), one `<FunctionName>.js` each. The bundled code (the functions, Powertools) reads a
+ * Bundles every handler into `outdir` with the options CDK bundles them with for Lambda (lib/bundling.ts; @middy/core's
+ * ESM folded in), one `<FunctionName>.js` each, its source map inline. The bundled code (the functions, Powertools) reads a
  * `process.env` of its own, taken when the bundle loads; the AWS SDK, not bundled, reads the process's
  * (local/handler-environment.ts). So one build serves local modes with different environments (the tests build once).
  */
@@ -27,9 +28,8 @@ export async function bundleHandlers(outdir: string): Promise<void> {
     bundle: true,
     platform: 'node',
     format: 'cjs',
-    target: `node${process.versions.node.split('.')[0]}`,
-    external: ['@aws-sdk/*'],
-    keepNames: true,
+    ...BUNDLING,
+    external: [...BUNDLING.external],
     sourcemap: 'inline',
     logLevel: 'warning',
     define: { 'process.env': SCOPED_ENV },

@@ -161,3 +161,49 @@ test('PutEvents cannot put an aws.* event on any bus', async () => {
   );
   expect(answer.Entries?.[0]?.ErrorCode).toBe('NotAuthorizedForSourceException');
 });
+
+test('a stack event from one spoke never wakes another spoke’s run, even for a product of the same id', async () => {
+  const planId = 'plan-spokestack01';
+  const plan = ordersServicePlan(planId);
+  // The record takes long enough for the run to wait on its stack.
+  plan.simulation = { ...plan.simulation, recordSeconds: 30, finalStatus: 'SUCCEEDED' };
+  await fetch(`${local.baseUrl}/local/plans?account=${PAYMENTS}&region=eu-west-1`, { method: 'POST', body: JSON.stringify(plan) });
+  const executionArn = await start({ planId, accountId: PAYMENTS, region: 'eu-west-1' });
+  const email = await linkFor(planId);
+  await fetch(email.urls[0]!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve' });
+  const productId = plan.ProvisionedProductPlanDetails.ProvisionProductId!;
+  const waitKey = { pk: `RECORD#${PAYMENTS}:eu-west-1:${productId}` };
+  await until(
+    async () => (await documents.send(new GetCommand({ TableName: local.approvalTable, Key: waitKey, ConsistentRead: true }))).Item,
+    'the run waiting on its stack',
+  );
+
+  const stackEvent = (account: string, stackAccount: string) =>
+    fetch(`${local.baseUrl}/local/aws-events`, {
+      method: 'POST',
+      body: JSON.stringify({
+        account,
+        region: 'eu-west-1',
+        source: 'aws.cloudformation',
+        detailType: 'CloudFormation Stack Status Change',
+        detail: {
+          'stack-id': `arn:aws:cloudformation:eu-west-1:${stackAccount}:stack/SC-${stackAccount}-${productId}/${randomUUID()}`,
+          'status-details': { status: 'UPDATE_COMPLETE', 'status-reason': '' },
+        },
+      }),
+    });
+  // The orders account's bus carries a claim to the payments account's stack (its forwarding rule passes only its own
+  // stacks; the hub checks again, test/lambdas/await-record.test.ts), then its own stack of the same product id settles.
+  await stackEvent(ORDERS, PAYMENTS);
+  await stackEvent(ORDERS, ORDERS);
+  await local.eventBridge.idle();
+  const wait = (await documents.send(new GetCommand({ TableName: local.approvalTable, Key: waitKey, ConsistentRead: true }))).Item;
+  expect(wait?.stackEventAt).toBeUndefined(); // the payments run was not woken by either
+  // Its own account's event for its stack does wake it: the two above were not missed, they were not its.
+  await stackEvent(PAYMENTS, PAYMENTS);
+  await until(
+    async () => (await documents.send(new GetCommand({ TableName: local.approvalTable, Key: waitKey, ConsistentRead: true }))).Item?.stackEventAt,
+    'the payments run woken by its own stack',
+  );
+  await client.send(new sfn.StopExecutionCommand({ executionArn }));
+}, 60_000);

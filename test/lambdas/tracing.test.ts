@@ -72,6 +72,7 @@ test('each invocation is a handler subsegment, annotated with the plan, without 
 });
 
 test('every SDK client is traced; plain HTTP(S) (Slack’s secret webhook URL) is not', async () => {
+  const { SDK_MIDDLEWARE_NAME } = await import('../../lambdas/shared/runtime/tracer');
   const clients = [
     (await import('../../lambdas/shared/adapters/clients/dynamodb')).dynamo,
     (await import('../../lambdas/shared/adapters/clients/eventbridge')).eventBridge,
@@ -80,10 +81,14 @@ test('every SDK client is traced; plain HTTP(S) (Slack’s secret webhook URL) i
     (await import('../../lambdas/shared/adapters/clients/step-functions')).stepFunctions,
     (await import('../../lambdas/shared/adapters/clients/secrets-manager')).secretsManager,
   ];
-  for (const client of clients) expect(client.middlewareStack.identify()).toContain('XRaySDKInstrumentation - build');
-  const { tracer } = await import('../../lambdas/shared/runtime/tracer');
-  expect(tracer.isTracingEnabled()).toBe(true);
-  expect((tracer as unknown as { captureHTTPsRequests: boolean }).captureHTTPsRequests).toBe(false);
+  for (const client of clients) expect(client.middlewareStack.identify()).toContain(`${SDK_MIDDLEWARE_NAME} - build`);
+  const { lambdaHandler } = await import('../../lambdas/shared/runtime/handler');
+  const { port } = stepFunctionsApi.address() as AddressInfo;
+  const handler = lambdaHandler(async () => (await fetch(`http://127.0.0.1:${port}/SECRET-WEBHOOK-PATH`)).status);
+  await handler({}, { functionName: 'PlanGate-Notify', awsRequestId: 'r' } as Context);
+  const sent = await segments();
+  expect(sent.map((segment) => segment.name)).toEqual(['## index.handler']);
+  expect(JSON.stringify(sent)).not.toMatch(/SECRET/);
 });
 
 test('an SDK call is a subsegment naming the service and operation, without its parameters (a task token)', async () => {
@@ -94,10 +99,47 @@ test('an SDK call is a subsegment naming the service and operation, without its 
   });
   await handler({}, { functionName: 'PlanGate-ApprovalApi', awsRequestId: 'r' } as Context);
   const sent = await segments();
+  const handlerSegment = sent.find((segment) => segment.name === '## index.handler');
   expect(sent).toEqual(
     expect.arrayContaining([
-      expect.objectContaining({ name: 'SFN', namespace: 'aws', aws: expect.objectContaining({ operation: 'SendTaskSuccess' }) }),
+      expect.objectContaining({
+        name: 'SFN',
+        namespace: 'aws',
+        parent_id: handlerSegment?.id,
+        trace_id: '1-5759e988-bd862e3fe1be46a994272793',
+        aws: expect.objectContaining({ operation: 'SendTaskSuccess', region: 'us-east-1', retries: 0 }),
+        http: { response: { status: 400 } },
+        error: true,
+        cause: { exceptions: [expect.objectContaining({ type: 'TaskTimedOut', remote: true })] },
+      }),
     ]),
   );
   expect(JSON.stringify(sent)).not.toMatch(/SECRET/);
+});
+
+test('an invocation Lambda does not sample sends nothing', async () => {
+  const { lambdaHandler } = await import('../../lambdas/shared/runtime/handler');
+  const header = process.env._X_AMZN_TRACE_ID;
+  process.env._X_AMZN_TRACE_ID = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0';
+  try {
+    await lambdaHandler(async () => 'done')({ planId: 'plan-abc' }, { functionName: 'PlanGate-Notify', awsRequestId: 'r' } as Context);
+  } finally {
+    process.env._X_AMZN_TRACE_ID = header;
+  }
+  expect(await segments()).toEqual([]);
+});
+
+test('a failed invocation is a fault naming the error, without its stack', async () => {
+  const { lambdaHandler } = await import('../../lambdas/shared/runtime/handler');
+  const handler = lambdaHandler(async () => {
+    throw new RangeError('plan plan-abc is out of range');
+  });
+  await expect(handler({}, { functionName: 'PlanGate-Notify', awsRequestId: 'r' } as Context)).rejects.toThrow(RangeError);
+  const [segment] = await segments();
+  expect(segment).toMatchObject({
+    name: '## index.handler',
+    fault: true,
+    cause: { exceptions: [{ type: 'RangeError', message: 'plan plan-abc is out of range' }] },
+  });
+  expect(JSON.stringify(segment)).not.toMatch(/tracing\.test|\bat /);
 });

@@ -1,6 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ExpectedError, TransientError } from '../contracts/errors';
@@ -11,8 +10,8 @@ import { tracer } from './tracer';
 import { classifyAwsError } from './transient';
 
 /**
- * Wraps a handler's logic with the middleware every PlanGate function shares: the X-Ray handler subsegment (without
- * the response, which may carry a task token; the event is never captured), the invocation's metrics published when
+ * Wraps a handler's logic with the middleware every PlanGate function shares: the X-Ray handler subsegment (neither
+ * the event nor the response, either may carry a task token; runtime/tracer.ts), the invocation's metrics published when
  * it ends, Lambda context and the run's keys (planId, executionArn) on every log line, and transient AWS errors
  * renamed so the state machine retries them.
  *
@@ -20,7 +19,11 @@ import { classifyAwsError } from './transient';
  * must see, not expected endings.
  */
 export function lambdaHandler<TEvent, TResult>(logic: (event: TEvent, context: Context) => Promise<TResult>, { retried = true } = {}) {
-  return middy(async (event: TEvent, context: Context) => {
+  return middy((event: TEvent, context: Context) => tracer.captureInvocation(() => handle(event, context)))
+    .use(logMetrics(metrics))
+    .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }));
+
+  async function handle(event: TEvent, context: Context): Promise<TResult> {
     addRunKeys(runKeysOf(event));
     try {
       return await logic(event, context);
@@ -35,10 +38,7 @@ export function lambdaHandler<TEvent, TResult>(logic: (event: TEvent, context: C
       }
       throw withinErrorBudget(classified);
     }
-  })
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .use(logMetrics(metrics))
-    .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }));
+  }
 }
 
 /** Characters of an error's message, and stack frames, that Lambda passes on to the state machine (its Catch's Cause). */
