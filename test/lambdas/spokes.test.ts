@@ -88,7 +88,18 @@ describe('a plan’s key', () => {
     expect(sessionNameOf(`arn:aws:states:us-east-1:${HUB}:execution:PlanGate:created-6f1c2a3b`)).toBe('plangate-created-6f1c2a3b');
     const long = sessionNameOf(`arn:aws:states:us-east-1:${HUB}:execution:PlanGate:${'x'.repeat(80)}`);
     expect(long).toHaveLength(64);
-    expect(sessionNameOf('arn:aws:states:us-east-1:1:execution:sm:a b/c')).toBe('plangate-a-b-c');
+    expect(sessionNameOf('arn:aws:states:us-east-1:1:execution:sm:a b/c')).toMatch(/^plangate-a-b-c-[0-9a-f]{12}$/);
+  });
+
+  test('two runs whose names differ only past the clip, or in characters STS does not take, get sessions of their own', () => {
+    // Else the spoke's CloudTrail could not tell them apart, and a container's cached session would serve both runs.
+    const name = (suffix: string) =>
+      sessionNameOf(`arn:aws:states:us-east-1:${HUB}:execution:PlanGate:${'release-payments-prod-'.repeat(3)}${suffix}`);
+    expect(name('retry1')).not.toBe(name('retry2'));
+    expect(name('retry1')).toHaveLength(64);
+    expect(sessionNameOf('arn:aws:states:us-east-1:1:execution:sm:déploiement')).not.toBe(
+      sessionNameOf('arn:aws:states:us-east-1:1:execution:sm:dèploiement'),
+    );
   });
 });
 

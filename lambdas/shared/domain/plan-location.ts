@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { InvalidInputError } from '../contracts/errors';
 import type { PlanLocation, Spokes } from '../contracts/spokes';
 import { parseStartInput, runInputOf } from '../contracts/steps';
@@ -79,10 +80,16 @@ export function hubLocation(executionArn: string | undefined, spokes?: Spokes, f
   return spokes && functionRegion ? { accountId: spokes.hubAccountId, region: functionRegion } : undefined;
 }
 
-/** An assumed role's session name and source identity: `plangate-<execution name>`, in STS's charset, at most 64. */
+/**
+ * An assumed role's session name and source identity: `plangate-<execution name>`, in STS's charset, at most 64. A name
+ * that had to be clipped or changed ends with a digest of the whole, so two runs never share a session.
+ */
 export function sessionNameOf(executionArn: string): string {
   const name = executionArn.split(':').pop() ?? '';
-  return `plangate-${name.replace(/[^\w+=,.@-]/g, '-')}`.slice(0, 64);
+  const session = `plangate-${name}`;
+  if (/^[\w+=,.@-]{1,64}$/.test(session)) return session;
+  const digest = createHash('sha256').update(name).digest('hex').slice(0, 12);
+  return `${session.replace(/[^\w+=,.@-]/g, '-').slice(0, 64 - digest.length - 1)}-${digest}`;
 }
 
 /**
