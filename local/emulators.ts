@@ -269,9 +269,17 @@ function recipients(workflow: LocalWorkflow, topicArn: string, attributes: Recor
   return reached.join(', ') || `${topicArn.split(':').pop()} (no subscriber's filter matched)`;
 }
 
-/** A Step Functions "Execution Status Change" event's detail (times in epoch milliseconds, as AWS sends them). */
+/** The most input or output a status change event carries: an event is at most 256 KB, so a larger one is left out. */
+const STATUS_EVENT_DATA_BYTES = 248 * 1024;
+
+/**
+ * A Step Functions "Execution Status Change" event's detail (times in epoch milliseconds, as AWS sends them). An input
+ * or output over 248 KiB is left out, as AWS does (`inputDetails.included` false): DescribeExecution has it.
+ */
 function statusChangeDetail(execution: Execution, stateMachineArn: string) {
   const ended = execution.status !== 'RUNNING';
+  const output = ended && execution.output !== undefined ? JSON.stringify(execution.output) : undefined;
+  const fits = (text: string) => Buffer.byteLength(text) <= STATUS_EVENT_DATA_BYTES;
   return {
     executionArn: execution.executionArn,
     stateMachineArn,
@@ -279,10 +287,10 @@ function statusChangeDetail(execution: Execution, stateMachineArn: string) {
     status: execution.status,
     startDate: execution.startDate.getTime(),
     stopDate: execution.stopDate?.getTime() ?? null,
-    input: execution.inputText,
-    inputDetails: { included: true },
-    output: ended && execution.output !== undefined ? JSON.stringify(execution.output) : null,
-    outputDetails: ended && execution.output !== undefined ? { included: true } : null,
+    input: fits(execution.inputText) ? execution.inputText : null,
+    inputDetails: { included: fits(execution.inputText) },
+    output: output !== undefined && fits(output) ? output : null,
+    outputDetails: output === undefined ? null : { included: fits(output) },
     error: execution.error ?? null,
     cause: execution.cause ?? null,
   };
