@@ -142,8 +142,8 @@ describe('a spoke whose role stops answering', () => {
     const planId = 'plan-atkunreach01';
     await register(planId, PAYMENTS, 'eu-west-1');
     const done = await withPaymentsRoleGone(async () => ended(await start({ planId, accountId: PAYMENTS, region: 'eu-west-1' })));
-    // Its account and Region are not in the outcome: the run's state keeps only the plan id of a refused input.
-    expect(JSON.parse(done.output!)).toMatchObject({ outcome: 'SPOKE_UNREACHABLE', planId });
+    // The refusal came after the input was validated, so the run keeps the account and Region it names for the outcome.
+    expect(JSON.parse(done.output!)).toMatchObject({ outcome: 'SPOKE_UNREACHABLE', planId, accountId: PAYMENTS, region: 'eu-west-1' });
     expect(JSON.parse(done.output!).reason).toContain(`arn:aws:iam::${PAYMENTS}:role/plangate-spoke-eu-west-1`);
     expect(await recordOf(`${PAYMENTS}:eu-west-1:${planId}`)).toBeUndefined();
   }, 30_000);
