@@ -85,7 +85,9 @@ test.each([
 test('refuses an unknown option, naming it and the options there are', async () => {
   const run = start('local/cli.ts', ['--prot', '80']);
   expect(await run.exited).toBe(1);
-  expect(run.output.stderr).toContain('Unknown option --prot. Options: --port N, --host H, --context key=value, --time-scale F, --help');
+  expect(run.output.stderr).toContain(
+    'Unknown option --prot. Options: --port N, --host H, --context key=value, --time-scale F, --service-catalog-tps N, --help',
+  );
 }, 30_000);
 
 describe('a busy port', () => {
