@@ -194,13 +194,13 @@ export interface ServiceCatalogOptions {
   region?: string;
   /**
    * Requests per second each operation answers before it throttles (ThrottlingException), as AWS rate-limits each API
-   * of an account and Region: a token bucket per operation holding one second's worth, refilled continuously in real
-   * time (the handlers' calls take real time, whatever the time scale). @default no limit
+   * of an account and Region: a token bucket per operation holding one second's worth, refilled continuously. Seconds
+   * of the emulator's clock, as the workflow's waits and retries are scaled: at time scale F, N/F a real second. @default no limit
    */
   requestsPerSecond?: number;
 }
 
-/** A token bucket: `tokens` left as of `atMs` (real time). */
+/** A token bucket: `tokens` left as of `atMs` (the emulator's clock). */
 interface Bucket {
   tokens: number;
   atMs: number;
@@ -299,7 +299,7 @@ export class ServiceCatalogEmulator {
   private admit(operation: string): boolean {
     const rate = this.options.requestsPerSecond;
     if (rate === undefined) return true;
-    const nowMs = Date.now();
+    const nowMs = this.now();
     const capacity = Math.max(1, rate);
     const bucket = this.buckets.get(operation) ?? { tokens: capacity, atMs: nowMs };
     bucket.tokens = Math.min(capacity, bucket.tokens + ((nowMs - bucket.atMs) / 1000) * rate);

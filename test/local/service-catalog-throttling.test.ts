@@ -3,7 +3,8 @@ import { ordersServicePlan } from '../fixtures/plans';
 
 /**
  * `--service-catalog-tps N`: each operation answers N requests a second (one second's worth at once), then refuses with
- * ThrottlingException before doing anything, as AWS rate-limits each API. Real time, kept here by fake timers.
+ * ThrottlingException before doing anything, as AWS rate-limits each API. Seconds of the emulator's clock (scaled with
+ * the workflow's waits), kept here by fake timers.
  */
 beforeEach(() => jest.useFakeTimers({ now: new Date('2026-12-01T10:00:00Z') }));
 afterEach(() => jest.useRealTimers());
@@ -53,6 +54,16 @@ test('a throttled execution creates no record; the retry with the same token cre
   const { RecordDetail } = execute() as { RecordDetail: { RecordId: string } };
   expect(catalog.recordCount).toBe(2);
   expect(catalog.planOfRecord(RecordDetail.RecordId)).toBe(planId);
+});
+
+test('under a time scale the rate is per scaled second, as the waits and retries between calls are', () => {
+  const catalog = new ServiceCatalogEmulator({ requestsPerSecond: 5, timeScale: 0.1 });
+  const list = () => catalog.handle('ListProvisionedProductPlans', {});
+  for (let i = 0; i < 5; i++) expect(errorOf(list)).toBeUndefined();
+  expect(errorOf(list)?.type).toBe('ThrottlingException');
+  jest.advanceTimersByTime(20); // 200 ms of AWS time at 0.1
+  expect(errorOf(list)).toBeUndefined();
+  expect(errorOf(list)?.type).toBe('ThrottlingException');
 });
 
 test('without a rate nothing is throttled', () => {
