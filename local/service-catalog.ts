@@ -286,10 +286,11 @@ export class ServiceCatalogEmulator {
   /** Dispatches a wire request by operation name, as the HTTP endpoint does. */
   handle(operation: string, input: Json): Json {
     this.calls.push({ operation, input: structuredClone(input) });
-    // A throttled request is refused before anything else, as AWS's front door refuses it.
+    const faults = this.faults.get(operation);
+    // A refusal failNext asked for comes first; then the rate, which only a call that would be processed spends.
+    if (faults?.[0] && !faults[0].afterProcessing) throw faults.shift()!.error;
     if (!this.admit(operation)) throw new AwsApiError('ThrottlingException', 'Rate exceeded');
-    const fault = this.faults.get(operation)?.shift();
-    if (fault && !fault.afterProcessing) throw fault.error;
+    const fault = faults?.shift();
     const output = this.dispatch(operation, input);
     if (fault) throw fault.error;
     return output;
