@@ -102,7 +102,9 @@ describe('state machine', () => {
           expect.objectContaining({
             ErrorEquals: expect.arrayContaining(['TransientError', 'Lambda.TooManyRequestsException']),
             BackoffRate: 2,
+            // Full jitter under a cap: a burst of throttled runs retries spread out, not in synchronized waves.
             JitterStrategy: 'FULL',
+            MaxDelaySeconds: 60,
           }),
         ],
       });
