@@ -75,7 +75,8 @@ test.each([
     const run = start(script, ['--help']);
     expect(await run.exited).toBe(0);
     expect(run.output.stdout).toMatch(new RegExp(`^Usage: npm run ${command} -- \\[options\\]`));
-    for (const option of ['--port N', '--host H', '-c, --context K=V', '--time-scale F', '-h, --help']) expect(run.output.stdout).toContain(option);
+    for (const option of ['--port N', '--host H', '-c, --context K=V', '--time-scale F', '--service-catalog-tps N', '-h, --help'])
+      expect(run.output.stdout).toContain(option);
     expect(run.output.stdout.includes('--exit-when-done')).toBe(command === 'demo');
     expect(run.output.stderr).toBe('');
   },
