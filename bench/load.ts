@@ -2,7 +2,8 @@
  * What a burst of runs does to a rate-limited Service Catalog: `npm run bench:load`.
  *
  * Starts local mode in this process (synthesized and bundled as `npm run local` does) with auto-approval up to LOW,
- * a time scale, and Service Catalog throttling each API above `--tps` requests a second (`--tps 0`: no limit, the
+ * a time scale (1 by default: the handlers' own time is real, so under a smaller scale their calls spread over more
+ * AWS seconds than in AWS and throttle less), and Service Catalog throttling each API above `--tps` requests a second (`--tps 0`: no limit, the
  * baseline). Rates are per second of AWS time, as the workflow's waits and retries are: at time scale F, a real
  * second is 1/F of them. Registers `--runs` LOW-risk plans, starts a run for each at once, and waits for them all.
  * Reports Service Catalog calls per second, throttles (the SDK's retries and the state machine's), outcomes, and what
@@ -10,7 +11,8 @@
  * or the runs have not all ended within `--limit` seconds.
  *
  *   npm run bench:load -- --runs 60 --tps 10
- *   npm run bench:load -- --runs 200 --tps 10 --time-scale 0.1 --record-seconds 60
+ *   npm run bench:load -- --runs 60 --tps 0                       the same runs unthrottled
+ *   npm run bench:load -- --runs 60 --tps 10 --time-scale 0.1     ten times as fast (and throttling less)
  */
 import { parseArgs } from 'node:util';
 import { DEMO_PLANS } from '../local/demo-plans';
@@ -23,7 +25,7 @@ const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '60' },
     tps: { type: 'string', default: '10' },
-    'time-scale': { type: 'string', default: '0.1' },
+    'time-scale': { type: 'string', default: '1' },
     /** How long each record takes in AWS time (simulated seconds). */
     'record-seconds': { type: 'string', default: '30' },
     /** Real seconds to wait for every run to end. */
