@@ -1,11 +1,11 @@
 /**
  * What a burst of runs does to a rate-limited Service Catalog: `npm run bench:load`.
  *
- * Starts local mode in this process (synthesized and bundled as `npm run local` does) with auto-approval up to LOW,
- * a time scale (1 by default: the handlers' own time is real, so under a smaller scale their calls spread over more
- * AWS seconds than in AWS and throttle less), and Service Catalog throttling each API above `--tps` requests a second (`--tps 0`: no limit, the
- * baseline). Rates are per second of AWS time, as the workflow's waits and retries are: at time scale F, a real
- * second is 1/F of them. Registers `--runs` LOW-risk plans, starts a run for each at once, and waits for them all.
+ * Starts local mode in this process (synthesized and bundled as `npm run local` does) with auto-approval up to LOW, a
+ * time scale, and Service Catalog throttling each API above `--tps` requests a second (`--tps 0`: no limit, the
+ * baseline). Rates are per second of AWS time, as the workflow's waits and retries are. The time scale is 1 by
+ * default: the handlers' own time is real, so under a smaller scale their calls spread over more AWS seconds than in
+ * AWS and throttle less. Registers `--runs` LOW-risk plans, starts a run for each at once, and waits for them all.
  * Reports Service Catalog calls per second, throttles (the SDK's retries and the state machine's), outcomes, and what
  * the function error alarms would count. Exits 1 if a run does not end SUCCEEDED, a plan is executed other than once,
  * or the runs have not all ended within `--limit` seconds.
