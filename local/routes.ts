@@ -125,7 +125,8 @@ async function answerAwsApi({ req, res, target }: LocalRequest, { emulators, wor
     if (service !== 'AWS242ServiceCatalogService') return send(res, answerJson(version, answer));
     const refused = await temporaryCredentialsRefusal(signed, emulators);
     const answered = refused ?? answerJson(version, answer);
-    const subject = catalogSubject(operation, body, answered, emulators.serviceCatalogAt(location));
+    // A call refused for its credentials never reached a Service Catalog, so none is looked up (or made) for it.
+    const subject = catalogSubject(operation, body, answered, refused ? undefined : emulators.serviceCatalogAt(location));
     emulators.calls.servicecatalog.push(apiCall(operation, location, caller, answered, subject));
     return send(res, answered);
   }
@@ -184,7 +185,12 @@ function apiCall(
 }
 
 /** What a Service Catalog call is about: its plan, and the record DescribeRecord asks for or an execution answered. */
-function catalogSubject(operation: string, body: string, answer: JsonAnswer, catalog: ServiceCatalogEmulator): Pick<ApiCall, 'planId' | 'recordId'> {
+function catalogSubject(
+  operation: string,
+  body: string,
+  answer: JsonAnswer,
+  catalog: ServiceCatalogEmulator | undefined,
+): Pick<ApiCall, 'planId' | 'recordId'> {
   const parse = (text: string) => {
     try {
       return (JSON.parse(text) ?? {}) as { PlanId?: unknown; Id?: unknown; RecordDetail?: { RecordId?: unknown } };
@@ -196,7 +202,7 @@ function catalogSubject(operation: string, body: string, answer: JsonAnswer, cat
   const answered = answer.status === 200 ? parse(answer.body).RecordDetail?.RecordId : undefined;
   const asked = operation === 'DescribeRecord' ? input.Id : undefined;
   const recordId = typeof asked === 'string' ? asked : typeof answered === 'string' ? answered : undefined;
-  const planId = typeof input.PlanId === 'string' ? input.PlanId : recordId && catalog.planOfRecord(recordId);
+  const planId = typeof input.PlanId === 'string' ? input.PlanId : recordId && catalog?.planOfRecord(recordId);
   return { ...(planId ? { planId } : {}), ...(recordId ? { recordId } : {}) };
 }
 
