@@ -102,9 +102,11 @@ describe('state machine', () => {
           expect.objectContaining({
             ErrorEquals: expect.arrayContaining(['TransientError', 'Lambda.TooManyRequestsException']),
             BackoffRate: 2,
-            // Full jitter under a cap: a burst of throttled runs retries spread out, not in synchronized waves.
+            // Full jitter under a cap: a burst of throttled runs retries spread out, not in synchronized waves, and
+            // for long enough (2 + 4 + … + 60 s) that 200 runs drain through a 10 requests/s API (npm run bench:load).
             JitterStrategy: 'FULL',
             MaxDelaySeconds: 60,
+            MaxAttempts: 8,
           }),
         ],
       });
