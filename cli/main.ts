@@ -6,7 +6,7 @@ import { HIDDEN } from '../lambdas/shared/domain/text';
 import { type Aws, type ConnectOptions, connect, explainAwsError } from './aws';
 import { decide, exitCodeOf, release } from './decide';
 import { CliError, EXIT, OUTCOME_EXIT } from './exit-codes';
-import { findRun, isOutcome, listRuns, progressLine, type RunStatus, startRun, waitForRun } from './runs';
+import { findRun, isOutcome, listRuns, planKeyOf, progressLine, type RunStatus, startRun, waitForRun } from './runs';
 
 /**
  * `plangate`: start and follow runs, see them, decide on plans and release them, from a shell or a CI job. AWS access
@@ -171,7 +171,7 @@ function program(): Command {
     .action(async (ref: string, options: { json?: boolean }) => {
       if (!ref.startsWith('arn:')) planId(ref);
       const connection = aws();
-      const run = await findRun(connection, await connection.target(), ref);
+      const run = await findRun(connection, await connection.target(), ref.startsWith('arn:') ? ref : await planKeyOf(connection, ref));
       if (options.json) json(run);
       else print(statusTable(run));
     });
@@ -205,7 +205,9 @@ function program(): Command {
       .option('--comment <text>', 'recorded with your decision (at most 1000 characters)')
       .option('--json', 'print JSON')
       .action(async (id: string, options: { comment?: string; json?: boolean }) => {
-        const answer = await decide(aws(), id, verb, upToMaxText('--comment', options.comment));
+        const comment = upToMaxText('--comment', options.comment);
+        const connection = aws();
+        const answer = await decide(connection, await planKeyOf(connection, id), verb, comment);
         process.exitCode = exitCodeOf(answer);
         if (options.json) return json(answer.body);
         const approvals = answer.body.approvals as { approver: string }[] | undefined;
@@ -224,7 +226,9 @@ function program(): Command {
     .option('--reason <text>', 'recorded with the release (at most 1000 characters)')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { reason?: string; json?: boolean }) => {
-      const answer = await release(aws(), id, upToMaxText('--reason', options.reason));
+      const reason = upToMaxText('--reason', options.reason);
+      const connection = aws();
+      const answer = await release(connection, await planKeyOf(connection, id), reason);
       exitCodeOf(answer);
       if (options.json) json(answer.body);
       else

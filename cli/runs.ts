@@ -10,7 +10,7 @@ import type { ApprovalRecord } from '../lambdas/shared/contracts/approval-record
 import { STATES } from '../lambdas/shared/contracts/state-names';
 import { type AcceptLanguage, OUTCOMES, type Outcome, type RunInput } from '../lambdas/shared/contracts/steps';
 import { planKey } from '../lambdas/shared/contracts/table-keys';
-import { planRefOfInput } from '../lambdas/shared/domain/plan-location';
+import { locationOfArn, planRefOfInput } from '../lambdas/shared/domain/plan-location';
 import type { Aws, Target } from './aws';
 import { CliError, EXIT } from './exit-codes';
 
@@ -58,6 +58,21 @@ type RecordView = Pick<ApprovalRecord, 'planId' | 'executionArn' | 'status' | 'a
 export function planOfRef(ref: string): Pick<RunInput, 'planId' | 'accountId' | 'region'> {
   const [accountId, region, planId] = ref.split(':');
   return planId === undefined ? { planId: ref } : { planId, accountId, region };
+}
+
+/**
+ * The key a plan has in the approval table, by how the command line names it: a hub plan named by the hub's own account
+ * and Region (as `start` takes it, running it as the hub plan it is) is keyed by its id alone. For a scoped name only,
+ * the hub's place comes from the state machine's ARN; where that is unknown, the name is taken as it is.
+ */
+export async function planKeyOf(aws: Aws, ref: string): Promise<string> {
+  const { planId, accountId, region } = planOfRef(ref);
+  if (accountId === undefined) return ref;
+  const hub = await aws
+    .target()
+    .then((target) => locationOfArn(target.stateMachineArn))
+    .catch(() => undefined);
+  return hub?.accountId === accountId && hub.region === region ? planId : ref;
 }
 
 /** The start of the name of a run `plangate start` starts for a plan (execution names take no `:`). */

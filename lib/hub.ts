@@ -58,12 +58,16 @@ export function hubBus(scope: Construct, organizationId: string): events.EventBu
   return bus;
 }
 
-/** Lets a function assume the spoke roles (any account; the function checks the allow-list first), recording the run. */
-export function allowSpokeRoles(role: iam.IRole): void {
+/**
+ * Lets a function assume the spoke roles (the function checks the allow-list first), recording the run: in the
+ * organization's accounts only, so a look-alike role in a mistyped or foreign account (or any account, with "*") is refused.
+ */
+export function allowSpokeRoles(role: iam.IRole, organizationId: string): void {
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       actions: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
       resources: [`arn:${Aws.PARTITION}:iam::*:role/${spokeRoleName('*')}`],
+      conditions: { StringEquals: { 'aws:ResourceOrgID': organizationId } },
     }),
   );
 }

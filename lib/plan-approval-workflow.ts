@@ -14,6 +14,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct, type IConstruct } from 'constructs';
 import { API_STAGE, ApprovalApi } from './approval-api';
+import { checkEnvironmentSize } from './environment-size';
 import type { FunctionName } from './functions';
 import { allowSpokeRoles, hubBus, hubRoleName, isSpokeCaller, SPOKE_CALLERS, spokesVariable } from './hub';
 import { WorkflowMonitoring } from './monitoring';
@@ -320,7 +321,7 @@ export class PlanApprovalWorkflow extends Construct {
     for (const fn of Object.values(functions)) fn?.addEnvironment('SPOKES', variable);
     const callers = SPOKE_CALLERS.filter((name) => name !== 'ExpireApproval' || this.settings.deleteExpiredPlans);
     for (const name of callers) {
-      allowSpokeRoles(functions[name].role);
+      allowSpokeRoles(functions[name].role, spokes.organizationId);
       acknowledge(
         functions[name].role,
         'IAM5[Resource::arn:<AWS::Partition>:iam::*:role/plangate-spoke-*]',
@@ -349,6 +350,7 @@ export class PlanApprovalWorkflow extends Construct {
     // With spokes, the roles the spoke role trusts have fixed names.
     const roleName = this.settings.spokes && isSpokeCaller(name) ? hubRoleName(name, Stack.of(this).region) : undefined;
     const fn = new WorkflowFunction(this, name, { key: this.key, logRetention: this.settings.logRetention, timeout, roleName, ...asyncInvocation });
+    checkEnvironmentSize(fn, name);
     acknowledge(
       fn.role,
       'IAM5[Resource::*]',

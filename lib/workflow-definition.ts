@@ -59,17 +59,28 @@ export class WorkflowDefinition extends Construct {
       parameters: { run: { 'executionArn.$': '$$.Execution.Id', 'startedAt.$': '$$.Execution.StartTime', planChecks: 0 } },
     });
     // A refusal of a request with a valid plan id keeps that id (and only that) for the outcome, which CI waits on. Every
-    // start names it at the top of its input (the spokes' review-request rule too: lib/triggers.ts).
-    const refused = new sfn.Pass(this, STATES.keepPlanId, {
-      parameters: { 'planId.$': '$$.Execution.Input.planId' },
-      resultPath: '$.input',
-    }).next(
-      new sfn.Choice(this, STATES.reviewRefused)
-        .when(sfn.Condition.stringEquals('$.error.Error', 'PlanDeniedError'), o.denied)
-        .when(sfn.Condition.stringEquals('$.error.Error', 'PlanNotReadyError'), o.planNotReady)
-        .when(sfn.Condition.stringEquals('$.error.Error', 'SpokeAccessDeniedError'), o.spokeUnreachable)
-        .otherwise(o.invalidInput),
-    );
+    // start names it at the top of its input (the spokes' review-request rule too: lib/triggers.ts). A refusal after
+    // the input was validated (the plan, the rules or the spoke's role) keeps the account and Region it names too.
+    const whyRefused = new sfn.Choice(this, STATES.reviewRefused)
+      .when(sfn.Condition.stringEquals('$.error.Error', 'PlanDeniedError'), o.denied)
+      .when(sfn.Condition.stringEquals('$.error.Error', 'PlanNotReadyError'), o.planNotReady)
+      .when(sfn.Condition.stringEquals('$.error.Error', 'SpokeAccessDeniedError'), o.spokeUnreachable)
+      .otherwise(o.invalidInput);
+    const keep = (id: string, fields: string[]) =>
+      new sfn.Pass(this, id, {
+        parameters: Object.fromEntries(fields.map((field) => [`${field}.$`, `$$.Execution.Input.${field}`])),
+        resultPath: '$.input',
+      }).next(whyRefused);
+    const refused = new sfn.Choice(this, STATES.namesPlace)
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.not(sfn.Condition.stringEquals('$.error.Error', 'InvalidPlanInputError')),
+          sfn.Condition.isPresent('$$.Execution.Input.accountId'),
+          sfn.Condition.isPresent('$$.Execution.Input.region'),
+        ),
+        keep(STATES.keepPlace, ['planId', 'accountId', 'region']),
+      )
+      .otherwise(keep(STATES.keepPlanId, ['planId']));
     const review = this.invoke(
       STATES.reviewPlan,
       props.functions.reviewPlan,

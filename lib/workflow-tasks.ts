@@ -37,13 +37,17 @@ export interface WorkflowDefinitionProps {
 /** The Pass state that sets each outcome, by its name in code. */
 export type Outcomes = Record<keyof typeof OUTCOME_STATES, sfn.Pass>;
 
-/** Retries the transient errors with exponential backoff and full jitter: five attempts, at most a minute apart. */
+/**
+ * Retries the transient errors with exponential backoff and full jitter, at most a minute apart: eight attempts, up to
+ * about four minutes, so a burst of runs against a rate-limited API (200 at once, 10 requests/s) drains without a
+ * run giving up, and the jitter spreads their retries instead of sending them back in waves.
+ */
 export function retryTransient(task: sfn.TaskStateBase) {
   task.addRetry({
     errors: TRANSIENT_ERRORS,
     interval: Duration.seconds(2),
     backoffRate: 2,
-    maxAttempts: 5,
+    maxAttempts: 8,
     maxDelay: Duration.seconds(60),
     jitterStrategy: sfn.JitterType.FULL,
   });

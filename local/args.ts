@@ -11,6 +11,8 @@ export interface LocalArgs {
   help: boolean;
   /** Runs time at this scale (0 < F <= 1): see LocalModeOptions.timeScale. @default - local mode's shortened waits */
   timeScale?: number;
+  /** Requests per second each Service Catalog API answers before it throttles: see LocalModeOptions.serviceCatalogTps. @default no limit */
+  serviceCatalogTps?: number;
   /** Demo only: stop once both runs have ended, instead of serving until Ctrl-C. */
   exitWhenDone: boolean;
 }
@@ -33,22 +35,31 @@ export function usage(command: Command): string {
     ABOUT[command],
     '',
     'Options:',
-    `  --port N             Port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)`,
-    '  --host H             Address to listen on (default 127.0.0.1)',
-    '  -c, --context K=V    A configuration value, as with cdk -c; repeat for more (e.g. -c plangate:autoApproveUpTo=NONE)',
-    '  --time-scale F       Run time F times as fast as AWS (0 < F <= 1): waits, timeouts and record durations scale',
-    '                       (Lambda task timeouts no lower than 30 real seconds)',
-    ...(command === 'demo' ? ['  --exit-when-done     Stop once both runs have ended: exit 0 if they ended SUCCEEDED or REJECTED, else 1'] : []),
-    '  -h, --help           Show this help and exit',
+    `  --port N                 Port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)`,
+    '  --host H                 Address to listen on (default 127.0.0.1)',
+    '  -c, --context K=V        A configuration value, as with cdk -c; repeat for more (e.g. -c plangate:autoApproveUpTo=NONE)',
+    '  --time-scale F           Run time F times as fast as AWS (0 < F <= 1): waits, timeouts and record durations scale',
+    '                           (Lambda task timeouts no lower than 30 real seconds)',
+    '  --service-catalog-tps N  Throttle each Service Catalog API above N requests per second (ThrottlingException), as AWS does',
+    ...(command === 'demo' ? ['  --exit-when-done         Stop once both runs have ended: exit 0 if they ended SUCCEEDED or REJECTED, else 1'] : []),
+    '  -h, --help               Show this help and exit',
   ].join('\n');
 }
 
 const optionList = (command: Command) =>
-  `--port N, --host H, --context key=value, --time-scale F${command === 'demo' ? ', --exit-when-done' : ''}, --help`;
+  `--port N, --host H, --context key=value, --time-scale F, --service-catalog-tps N${command === 'demo' ? ', --exit-when-done' : ''}, --help`;
 
 /** Parses the command line with node:util's parseArgs, naming what is wrong in the words of this command's options. */
 export function parseArgs(argv: string[], command: Command = 'local'): LocalArgs {
-  let values: { port?: string; host?: string; context?: string[]; help?: boolean; 'time-scale'?: string; 'exit-when-done'?: boolean };
+  let values: {
+    port?: string;
+    host?: string;
+    context?: string[];
+    help?: boolean;
+    'time-scale'?: string;
+    'service-catalog-tps'?: string;
+    'exit-when-done'?: boolean;
+  };
   try {
     values = parseNodeArgs({
       args: argv,
@@ -60,6 +71,7 @@ export function parseArgs(argv: string[], command: Command = 'local'): LocalArgs
         context: { type: 'string', short: 'c', multiple: true },
         help: { type: 'boolean', short: 'h' },
         'time-scale': { type: 'string' },
+        'service-catalog-tps': { type: 'string' },
         ...(command === 'demo' ? { 'exit-when-done': { type: 'boolean' as const } } : {}),
       },
     }).values as typeof values;
@@ -85,7 +97,20 @@ export function parseArgs(argv: string[], command: Command = 'local'): LocalArgs
   if (timeScale !== undefined && (values['time-scale'] === '' || !Number.isFinite(timeScale) || timeScale <= 0 || timeScale > 1)) {
     throw new Error(`--time-scale must be a number above 0 and at most 1, such as 0.01 (got ${values['time-scale']})`);
   }
-  return { port, host: values.host ?? '127.0.0.1', context, help: values.help ?? false, timeScale, exitWhenDone: values['exit-when-done'] ?? false };
+  const tps = values['service-catalog-tps'];
+  const serviceCatalogTps = tps === undefined ? undefined : Number(tps);
+  if (serviceCatalogTps !== undefined && (tps === '' || !Number.isFinite(serviceCatalogTps) || serviceCatalogTps <= 0)) {
+    throw new Error(`--service-catalog-tps must be a number of requests per second above 0, such as 10 (got ${tps})`);
+  }
+  return {
+    port,
+    host: values.host ?? '127.0.0.1',
+    context,
+    help: values.help ?? false,
+    timeScale,
+    serviceCatalogTps,
+    exitWhenDone: values['exit-when-done'] ?? false,
+  };
 }
 
 /**

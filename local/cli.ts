@@ -14,6 +14,11 @@ async function main() {
   });
   const endpoints = { baseUrl: local.baseUrl, approvalTable: local.approvalTable, stateMachineArn: local.stepFunctions.stateMachineArn };
   console.log(`PlanGate local mode ready at ${local.baseUrl} (outbox: ${local.baseUrl}/local/outbox)`);
+  if (args.serviceCatalogTps) {
+    console.log(
+      `Service Catalog throttles each API above ${args.serviceCatalogTps} requests/s; its calls: ${local.baseUrl}/local/calls?service=servicecatalog`,
+    );
+  }
   console.log(`Read a run's audit record: ${auditRecordCommand(endpoints, 'plan-demoorders0001')}`);
   console.log(`Start a run: ${startRunCommand(endpoints, 'plan-demoorders0001')}`);
   console.log(`Or with plangate, as the operator: ${plangateCommand(endpoints, OPERATOR, 'start plan-demoorders0001 --wait')}`);

@@ -59,6 +59,10 @@ export interface ApiCall {
   principal: string;
   sourceIdentity?: string;
   at: string;
+  /** Service Catalog: the plan the call is about (for DescribeRecord, the plan its record executes), when there is one. */
+  planId?: string;
+  /** Service Catalog: the record DescribeRecord asks for, or the one ExecuteProvisionedProductPlan answered. */
+  recordId?: string;
   /** The error code, when the call was refused. */
   error?: string;
 }
@@ -68,9 +72,11 @@ export interface EmulatorOptions {
   log: (line: string) => void;
   /** The synthesized PlanGateSpoke template, whose rules each spoke's default bus gets. @default none: spoke buses have no rules */
   spokeTemplate?: CfnTemplate;
+  /** Requests per second each Service Catalog API answers in each account and Region before throttling. @default no limit */
+  serviceCatalogTps?: number;
 }
 
-export function createEmulators(workflow: LocalWorkflow, { timeScale, log, spokeTemplate }: EmulatorOptions): Emulators {
+export function createEmulators(workflow: LocalWorkflow, { timeScale, log, spokeTemplate, serviceCatalogTps }: EmulatorOptions): Emulators {
   const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const outbox = new Outbox((entry) => log(printEntry(entry)));
   const recipientsOf = (topicArn: string, attributes: Record<string, string>) => recipients(workflow, topicArn, attributes);
@@ -153,14 +159,14 @@ export function createEmulators(workflow: LocalWorkflow, { timeScale, log, spoke
     hubBus:
       workflow.hubBus &&
       new LocalEventBridge(workflow.hubBus.rules, hubDelivery, outbox, { timeScale, log, bus: hubBusIdentity(workflow.hubBus, spokes) }),
-    serviceCatalog: new ServiceCatalogEmulator({ timeScale, onStackEvent: stackEventsOn(HUB) }),
+    serviceCatalog: new ServiceCatalogEmulator({ timeScale, requestsPerSecond: serviceCatalogTps, onStackEvent: stackEventsOn(HUB) }),
     serviceCatalogAt(location) {
       // Without spokes, every call is the hub's, whatever Region it is signed for (as before issue 21).
       if (!spokes || locationKey(location) === locationKey(HUB)) return emulators.serviceCatalog;
       const key = locationKey(location);
       let catalog = catalogs.get(key);
       if (!catalog) {
-        catalog = new ServiceCatalogEmulator({ timeScale, ...location, onStackEvent: stackEventsOn(location) });
+        catalog = new ServiceCatalogEmulator({ timeScale, ...location, requestsPerSecond: serviceCatalogTps, onStackEvent: stackEventsOn(location) });
         catalogs.set(key, catalog);
       }
       return catalog;
@@ -269,9 +275,17 @@ function recipients(workflow: LocalWorkflow, topicArn: string, attributes: Recor
   return reached.join(', ') || `${topicArn.split(':').pop()} (no subscriber's filter matched)`;
 }
 
-/** A Step Functions "Execution Status Change" event's detail (times in epoch milliseconds, as AWS sends them). */
+/** The most input or output a status change event carries: an event is at most 256 KB, so a larger one is left out. */
+const STATUS_EVENT_DATA_BYTES = 248 * 1024;
+
+/**
+ * A Step Functions "Execution Status Change" event's detail (times in epoch milliseconds, as AWS sends them). An input
+ * or output over 248 KiB is left out, as AWS does (`inputDetails.included` false): DescribeExecution has it.
+ */
 function statusChangeDetail(execution: Execution, stateMachineArn: string) {
   const ended = execution.status !== 'RUNNING';
+  const output = ended && execution.output !== undefined ? JSON.stringify(execution.output) : undefined;
+  const fits = (text: string) => Buffer.byteLength(text) <= STATUS_EVENT_DATA_BYTES;
   return {
     executionArn: execution.executionArn,
     stateMachineArn,
@@ -279,10 +293,10 @@ function statusChangeDetail(execution: Execution, stateMachineArn: string) {
     status: execution.status,
     startDate: execution.startDate.getTime(),
     stopDate: execution.stopDate?.getTime() ?? null,
-    input: execution.inputText,
-    inputDetails: { included: true },
-    output: ended && execution.output !== undefined ? JSON.stringify(execution.output) : null,
-    outputDetails: ended && execution.output !== undefined ? { included: true } : null,
+    input: fits(execution.inputText) ? execution.inputText : null,
+    inputDetails: { included: fits(execution.inputText) },
+    output: output !== undefined && fits(output) ? output : null,
+    outputDetails: output === undefined ? null : { included: fits(output) },
     error: execution.error ?? null,
     cause: execution.cause ?? null,
   };

@@ -17,7 +17,7 @@ import {
 import type { ApiCall, Emulators } from './emulators';
 import { awsEvent } from './event-bridge';
 import { accountOf, callerOf, credentialOf, type LocalIdentity, type SignedRequest, verifySessionCall, verifySignature } from './identities';
-import { AwsApiError } from './service-catalog';
+import { AwsApiError, type ServiceCatalogEmulator } from './service-catalog';
 import { HUB, isKnownLocation, type Location } from './spokes';
 import { assumeRole, assumeRoleAnswer, StsError, stsErrorAnswer } from './sts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, LOCAL_STACK_NAME, type LocalWorkflow, routeFor } from './template';
@@ -125,7 +125,9 @@ async function answerAwsApi({ req, res, target }: LocalRequest, { emulators, wor
     if (service !== 'AWS242ServiceCatalogService') return send(res, answerJson(version, answer));
     const refused = await temporaryCredentialsRefusal(signed, emulators);
     const answered = refused ?? answerJson(version, answer);
-    emulators.calls.servicecatalog.push(apiCall(operation, location, caller, answered));
+    // A call refused for its credentials never reached a Service Catalog, so none is looked up (or made) for it.
+    const subject = catalogSubject(operation, body, answered, refused ? undefined : emulators.serviceCatalogAt(location));
+    emulators.calls.servicecatalog.push(apiCall(operation, location, caller, answered, subject));
     return send(res, answered);
   }
   const form = new URLSearchParams(body);
@@ -163,7 +165,13 @@ const INVALID_TOKEN = 'The security token included in the request is invalid.';
 const EXPIRED = 'The security token included in the request is expired';
 
 /** A call as GET /local/calls lists it; a refused one with its error code. */
-function apiCall(operation: string, location: Location, caller: LocalIdentity & { sourceIdentity?: string }, answer: JsonAnswer): ApiCall {
+function apiCall(
+  operation: string,
+  location: Location,
+  caller: LocalIdentity & { sourceIdentity?: string },
+  answer: JsonAnswer,
+  subject: Pick<ApiCall, 'planId' | 'recordId'> = {},
+): ApiCall {
   const error = answer.status === 200 ? undefined : (JSON.parse(answer.body) as { __type?: string }).__type;
   return {
     operation,
@@ -171,8 +179,31 @@ function apiCall(operation: string, location: Location, caller: LocalIdentity & 
     principal: caller.arn,
     ...(caller.sourceIdentity ? { sourceIdentity: caller.sourceIdentity } : {}),
     at: new Date().toISOString(),
+    ...subject,
     ...(error ? { error } : {}),
   };
+}
+
+/** What a Service Catalog call is about: its plan, and the record DescribeRecord asks for or an execution answered. */
+function catalogSubject(
+  operation: string,
+  body: string,
+  answer: JsonAnswer,
+  catalog: ServiceCatalogEmulator | undefined,
+): Pick<ApiCall, 'planId' | 'recordId'> {
+  const parse = (text: string) => {
+    try {
+      return (JSON.parse(text) ?? {}) as { PlanId?: unknown; Id?: unknown; RecordDetail?: { RecordId?: unknown } };
+    } catch {
+      return {};
+    }
+  };
+  const input = parse(body);
+  const answered = answer.status === 200 ? parse(answer.body).RecordDetail?.RecordId : undefined;
+  const asked = operation === 'DescribeRecord' ? input.Id : undefined;
+  const recordId = typeof asked === 'string' ? asked : typeof answered === 'string' ? answered : undefined;
+  const planId = typeof input.PlanId === 'string' ? input.PlanId : recordId && catalog?.planOfRecord(recordId);
+  return { ...(planId ? { planId } : {}), ...(recordId ? { recordId } : {}) };
 }
 
 /** STS AssumeRole: listed in the role's account (where CloudTrail records who assumed it), refused or not. */

@@ -47,6 +47,8 @@ export interface LocalModeOptions {
    * is multiplied by it. @default - the shortened poll waits
    */
   timeScale?: number;
+  /** Requests per second each Service Catalog API answers (per account and Region) before ThrottlingException. @default no limit */
+  serviceCatalogTps?: number;
   /** Shortens the approval timeout below configuration's 5-minute minimum, to try expiry. @default from configuration */
   approvalTimeoutSeconds?: number;
   /** Milliseconds between runs of a scheduled rule (WatchRuns' count) without a time scale. @default 5000 */
@@ -89,7 +91,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const { timeScale } = options;
 
   const spokeTemplate = options.prebuilt ? options.prebuilt.spokeTemplate : synthesis!.spokeJson;
-  const emulators = createEmulators(workflow, { timeScale, log, spokeTemplate });
+  const emulators = createEmulators(workflow, { timeScale, log, spokeTemplate, serviceCatalogTps: options.serviceCatalogTps });
   let baseUrl = '';
   const server = createServer(serveRoutes(localRoutes({ emulators, workflow, config, baseUrl: () => baseUrl, log })));
   baseUrl = await listen(server, options).catch((error: unknown) => {

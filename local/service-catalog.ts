@@ -192,6 +192,18 @@ export interface ServiceCatalogOptions {
   /** The account the stacks are in. @default 000000000000 */
   account?: string;
   region?: string;
+  /**
+   * Requests per second each operation answers before it throttles (ThrottlingException), as AWS rate-limits each API
+   * of an account and Region: a token bucket per operation holding one second's worth, refilled continuously. Seconds
+   * of the emulator's clock, as the workflow's waits and retries are scaled: at time scale F, N/F a real second. @default no limit
+   */
+  requestsPerSecond?: number;
+}
+
+/** A token bucket: `tokens` left as of `atMs` (the emulator's clock). */
+interface Bucket {
+  tokens: number;
+  atMs: number;
 }
 
 const randomId = (prefix: string) => {
@@ -203,6 +215,7 @@ export class ServiceCatalogEmulator {
   private readonly plans = new Map<string, StoredPlan>();
   private readonly records = new Map<string, StoredRecord>();
   private readonly faults = new Map<string, Fault[]>();
+  private readonly buckets = new Map<string, Bucket>();
   /** Every call received, in order, for tests to inspect. */
   readonly calls: ServiceCatalogCall[] = [];
 
@@ -265,14 +278,37 @@ export class ServiceCatalogEmulator {
     return planId;
   }
 
+  /** The plan a record executes, if this emulator made the record. */
+  planOfRecord(recordId: string): string | undefined {
+    return this.records.get(recordId)?.planId;
+  }
+
   /** Dispatches a wire request by operation name, as the HTTP endpoint does. */
   handle(operation: string, input: Json): Json {
     this.calls.push({ operation, input: structuredClone(input) });
-    const fault = this.faults.get(operation)?.shift();
-    if (fault && !fault.afterProcessing) throw fault.error;
+    const faults = this.faults.get(operation);
+    // A refusal failNext asked for comes first; then the rate, which only a call that would be processed spends.
+    if (faults?.[0] && !faults[0].afterProcessing) throw faults.shift()!.error;
+    if (!this.admit(operation)) throw new AwsApiError('ThrottlingException', 'Rate exceeded');
+    const fault = faults?.shift();
     const output = this.dispatch(operation, input);
     if (fault) throw fault.error;
     return output;
+  }
+
+  /** Takes a token from the operation's bucket, if there is a rate and a token left. */
+  private admit(operation: string): boolean {
+    const rate = this.options.requestsPerSecond;
+    if (rate === undefined) return true;
+    const nowMs = this.now();
+    const capacity = Math.max(1, rate);
+    const bucket = this.buckets.get(operation) ?? { tokens: capacity, atMs: nowMs };
+    bucket.tokens = Math.min(capacity, bucket.tokens + ((nowMs - bucket.atMs) / 1000) * rate);
+    bucket.atMs = nowMs;
+    this.buckets.set(operation, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
   }
 
   private dispatch(operation: string, input: Json): Json {

@@ -1,6 +1,8 @@
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
+import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import { type ApprovalRecord, refOf } from '../shared/contracts/approval-record';
 import type { OutcomeDetail } from '../shared/contracts/events';
 import { notAnObject, parseInput } from '../shared/contracts/parse-input';
@@ -23,6 +25,8 @@ const statusChangeSchema = z.object({
     status: z.enum(['FAILED', 'TIMED_OUT', 'ABORTED']),
     startDate: z.number(),
     input: z.nullish(z.string()),
+    /** False when the input was too large for the event (over 248 KiB): DescribeExecution has it. */
+    inputDetails: z.nullish(z.object({ included: z.boolean() })),
     error: z.nullish(z.string()),
     cause: z.nullish(z.string()),
   }),
@@ -39,7 +43,7 @@ export async function closeRunFunction(event: unknown, env: CloseRunEnv): Promis
 }
 
 async function closeEnded(detail: z.infer<typeof statusChangeSchema>['detail'], env: CloseRunEnv): Promise<OutcomeDetail> {
-  const input = parseJson(detail.input);
+  const input = parseJson(detail.inputDetails?.included === false ? await inputOf(detail.executionArn) : detail.input);
   const planRef = planRefOfInput(input, detail.executionArn);
   const record = planRef ? await new ApprovalStore(dynamo, env.TABLE_NAME).get(planRef) : undefined;
   const own = record?.executionArn === detail.executionArn ? record : undefined;
@@ -91,6 +95,11 @@ function phase(record: ApprovalRecord | undefined, hadPlan: boolean): string {
     default:
       return `after its approval ended ${record.status}. The plan was not executed.`;
   }
+}
+
+/** A run's input, when its status event left it out. */
+async function inputOf(executionArn: string): Promise<string | undefined> {
+  return (await stepFunctions.send(new DescribeExecutionCommand({ executionArn }))).input;
 }
 
 function parseJson(text: string | null | undefined): unknown {

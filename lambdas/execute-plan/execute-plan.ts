@@ -7,7 +7,7 @@ import { describePlan } from '../shared/adapters/plans';
 import { RecordWaits } from '../shared/adapters/record-waits';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Environment } from '../shared/contracts/environment';
-import { ApprovalMissingError, PlanChangedError, PlanDeniedError, PlanNotReadyError } from '../shared/contracts/errors';
+import { ApprovalMissingError, PlanChangedError, PlanDeniedError, PlanNotReadyError, SpokeAccessDeniedError } from '../shared/contracts/errors';
 import { parseInput } from '../shared/contracts/parse-input';
 import { accountIdSchema, regionSchema } from '../shared/contracts/spokes';
 import {
@@ -87,12 +87,15 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
       executedAt: new Date().toISOString(),
     };
   } catch (error) {
-    if (REFUSALS.has((error as Error).name)) {
+    // Denied in a spoke (its role refuses) is a refusal too, and the run ends SPOKE_UNREACHABLE naming the role.
+    const denied = error instanceof SpokeAccessDeniedError;
+    if (denied || REFUSALS.has((error as Error).name)) {
       // Nothing ran only if no earlier attempt of this run called Service Catalog (its answer may have been lost)
       // and the plan was not executing already: then the plan may be released when the run closes.
       if (first && plan.status === 'CREATE_SUCCESS') {
         await store.recordExecutionRefused(planRef, executionArn, { error: (error as Error).name, at: new Date().toISOString() });
       }
+      if (denied) throw error;
       throw new PlanNotReadyError(`Service Catalog refused to execute plan ${planId}: ${(error as Error).name}: ${(error as Error).message}`, {
         cause: error,
       });

@@ -75,7 +75,8 @@ test.each([
     const run = start(script, ['--help']);
     expect(await run.exited).toBe(0);
     expect(run.output.stdout).toMatch(new RegExp(`^Usage: npm run ${command} -- \\[options\\]`));
-    for (const option of ['--port N', '--host H', '-c, --context K=V', '--time-scale F', '-h, --help']) expect(run.output.stdout).toContain(option);
+    for (const option of ['--port N', '--host H', '-c, --context K=V', '--time-scale F', '--service-catalog-tps N', '-h, --help'])
+      expect(run.output.stdout).toContain(option);
     expect(run.output.stdout.includes('--exit-when-done')).toBe(command === 'demo');
     expect(run.output.stderr).toBe('');
   },
@@ -85,7 +86,9 @@ test.each([
 test('refuses an unknown option, naming it and the options there are', async () => {
   const run = start('local/cli.ts', ['--prot', '80']);
   expect(await run.exited).toBe(1);
-  expect(run.output.stderr).toContain('Unknown option --prot. Options: --port N, --host H, --context key=value, --time-scale F, --help');
+  expect(run.output.stderr).toContain(
+    'Unknown option --prot. Options: --port N, --host H, --context key=value, --time-scale F, --service-catalog-tps N, --help',
+  );
 }, 30_000);
 
 describe('a busy port', () => {

@@ -131,7 +131,7 @@ test('a plan asked for in an account where it does not exist ends PLAN_NOT_READY
   const planId = 'plan-spokeelsewh1';
   await register(planId, PAYMENTS, 'eu-west-1');
   const done = await ended(await start({ planId, accountId: ORDERS, region: 'eu-west-1' }));
-  expect(JSON.parse(done.output!)).toMatchObject({ outcome: 'PLAN_NOT_READY', planId });
+  expect(JSON.parse(done.output!)).toMatchObject({ outcome: 'PLAN_NOT_READY', planId, accountId: ORDERS, region: 'eu-west-1' });
 }, 30_000);
 
 test('an account outside the allow-list ends INVALID_INPUT before any AssumeRole', async () => {

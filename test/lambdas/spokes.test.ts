@@ -88,7 +88,18 @@ describe('a plan’s key', () => {
     expect(sessionNameOf(`arn:aws:states:us-east-1:${HUB}:execution:PlanGate:created-6f1c2a3b`)).toBe('plangate-created-6f1c2a3b');
     const long = sessionNameOf(`arn:aws:states:us-east-1:${HUB}:execution:PlanGate:${'x'.repeat(80)}`);
     expect(long).toHaveLength(64);
-    expect(sessionNameOf('arn:aws:states:us-east-1:1:execution:sm:a b/c')).toBe('plangate-a-b-c');
+    expect(sessionNameOf('arn:aws:states:us-east-1:1:execution:sm:a b/c')).toMatch(/^plangate-a-b-c-[0-9a-f]{12}$/);
+  });
+
+  test('two runs whose names differ only past the clip, or in characters STS does not take, get sessions of their own', () => {
+    // Else the spoke's CloudTrail could not tell them apart, and a container's cached session would serve both runs.
+    const name = (suffix: string) =>
+      sessionNameOf(`arn:aws:states:us-east-1:${HUB}:execution:PlanGate:${'release-payments-prod-'.repeat(3)}${suffix}`);
+    expect(name('retry1')).not.toBe(name('retry2'));
+    expect(name('retry1')).toHaveLength(64);
+    expect(sessionNameOf('arn:aws:states:us-east-1:1:execution:sm:déploiement')).not.toBe(
+      sessionNameOf('arn:aws:states:us-east-1:1:execution:sm:dèploiement'),
+    );
   });
 });
 
@@ -146,9 +157,12 @@ describe('ReviewPlan in a spoke', () => {
   });
 
   test('a review request sent as an event may name only its sender’s account', async () => {
-    const sent = (accountId?: string) => ({ input: { request: { planId: 'plan-1', accountId }, sentBy: { account: DEV } }, executionArn: newRun() });
+    const sent = (accountId?: string) => ({
+      input: { planId: 'plan-1', request: { planId: 'plan-1', accountId }, sentBy: { account: DEV } },
+      executionArn: newRun(),
+    });
     await expect(reviewPlan(sent(PROD), reviewEnv)).rejects.toMatchObject({
-      name: 'InvalidInputError',
+      name: 'InvalidPlanInputError',
       message: `The review request names account ${PROD}, but account ${DEV} sent it`,
     });
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
@@ -330,5 +344,27 @@ describe('approvers see where the change lands', () => {
     expect(unreachable.detail).toMatchObject({ outcome: 'SPOKE_UNREACHABLE', accountId: PROD, region: 'eu-west-1' });
     expect(unreachable.detail.reason).toContain(`arn:aws:iam::${PROD}:role/plangate-spoke-eu-west-1`);
     expect(unreachable.subject).toBe('[PlanGate] SPOKE_UNREACHABLE: plan-abc');
+  });
+
+  test('a spoke unreachable after the plan was executed there says so, not that nothing was called there', () => {
+    const executed = describeOutcome(
+      {
+        input: {},
+        run: { executionArn: run, startedAt: '2026-11-22T10:00:00.000Z', planChecks: 0 },
+        outcome: 'SPOKE_UNREACHABLE',
+        review: spokeReview(),
+        execution: { recordId: 'rec-spoke1', idempotencyToken: 'a'.repeat(64), recordStatus: 'CREATED', executedAt: '2026-11-22T10:10:00.000Z' },
+        // CheckRecord could not assume the role to follow the record.
+        error: {
+          Error: 'SpokeAccessDeniedError',
+          Cause: `PlanGate could not assume its spoke role arn:aws:iam::${DEV}:role/plangate-spoke-eu-west-1`,
+        },
+      },
+      new Date(),
+    );
+    expect(executed.body).not.toContain('nothing was called there');
+    expect(executed.detail.reason).toContain('The plan was executed (record rec-spoke1)');
+    expect(executed.detail.reason).toContain('may still be running');
+    expect(executed.detail.reason).toContain(`arn:aws:iam::${DEV}:role/plangate-spoke-eu-west-1`);
   });
 });

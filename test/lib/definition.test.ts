@@ -102,7 +102,11 @@ describe('state machine', () => {
           expect.objectContaining({
             ErrorEquals: expect.arrayContaining(['TransientError', 'Lambda.TooManyRequestsException']),
             BackoffRate: 2,
+            // Full jitter under a cap: a burst of throttled runs retries spread out, not in synchronized waves, and
+            // for long enough (2 + 4 + … + 60 s) that 200 runs drain through a 10 requests/s API (npm run bench:load).
             JitterStrategy: 'FULL',
+            MaxDelaySeconds: 60,
+            MaxAttempts: 8,
           }),
         ],
       });
@@ -134,9 +138,9 @@ describe('state machine', () => {
   });
 
   test('a spoke whose role refuses ends SPOKE_UNREACHABLE from every task that calls Service Catalog there, not retried', () => {
-    // ReviewPlan's refusals go through 'Keep plan id', which keeps the (valid) plan id for the outcome first.
+    // ReviewPlan's refusals first keep the (validated) plan id, and the account and Region it names, for the outcome.
     expect(states.ReviewPlan!.Catch).toContainEqual(
-      expect.objectContaining({ ErrorEquals: expect.arrayContaining(['SpokeAccessDeniedError']), Next: 'Keep plan id' }),
+      expect.objectContaining({ ErrorEquals: expect.arrayContaining(['SpokeAccessDeniedError']), Next: 'Names a place?' }),
     );
     expect(states['Why refused?']!.Choices).toContainEqual({
       Variable: '$.error.Error',

@@ -140,6 +140,14 @@ describe('the hub, with spokes', () => {
     expect(evaluate(statement!.Resource, HUB_REFS)).toBe('arn:aws:iam::*:role/plangate-spoke-*');
   });
 
+  test('the spoke roles they may assume are the organization’s only: a look-alike role in a mistyped or foreign account is refused', () => {
+    // With "*" any account id in the Regions is allowed, and the spoke roles' names (and the hub roles they trust) are fixed.
+    for (const name of ['ReviewPlan', 'ExecutePlan', 'CheckRecord']) {
+      const [statement] = statementsOf(name).filter((s) => [s.Action].flat().includes('sts:AssumeRole'));
+      expect(statement).toMatchObject({ Condition: { StringEquals: { 'aws:ResourceOrgID': 'o-abcdef1234' } } });
+    }
+  });
+
   test('with plangate:deleteExpiredPlans, ExpireApproval may assume them too', () => {
     const deleting = synthesizeApp({ ...SPOKE_CONTEXT, 'plangate:deleteExpiredPlans': true }).hub.toJSON().Resources as Resources;
     const statements = ofType(deleting, 'AWS::IAM::Policy')

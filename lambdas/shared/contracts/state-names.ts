@@ -6,6 +6,8 @@
 export const STATES = {
   start: 'Start',
   reviewPlan: 'ReviewPlan',
+  namesPlace: 'Names a place?',
+  keepPlace: 'Keep plan and place',
   keepPlanId: 'Keep plan id',
   reviewRefused: 'Why refused?',
   planReady: 'Plan ready?',

@@ -46,8 +46,13 @@ export const runInputSchema = z.object({
 });
 export type RunInput = z.infer<typeof runInputSchema>;
 
-/** A run the review-request rule started: the event's detail, and the account that sent it (from the envelope, trusted). */
-export const sentRunInputSchema = z.object({ request: runInputSchema, sentBy: z.object({ account: accountIdSchema }) });
+/**
+ * A run the review-request rule started: the event's detail, and the account that sent it (from the envelope, trusted).
+ * The plan id is at the top too, the same: a refused run's outcome keeps it from there (lib/workflow-definition.ts).
+ */
+export const sentRunInputSchema = z
+  .object({ planId: planIdSchema, request: runInputSchema, sentBy: z.object({ account: accountIdSchema }) })
+  .check(z.refine((start) => start.planId === start.request.planId, { error: 'planId must be the same as request.planId', path: ['planId'] }));
 
 /** Either way a run starts. */
 export const startInputSchema = z.union([runInputSchema, sentRunInputSchema]);
@@ -55,6 +60,15 @@ export const startInputSchema = z.union([runInputSchema, sentRunInputSchema]);
 /** The schema for one start's input, by its shape: so a bad run input is told what is wrong with it, not with both shapes. */
 export const startInputSchemaFor = (input: unknown) =>
   typeof input === 'object' && input !== null && 'request' in input && 'sentBy' in input ? sentRunInputSchema : runInputSchema;
+
+/**
+ * A start's input, checked as the shape it has. Not the union: the rule's `{planId, request, sentBy}` is a valid plain
+ * run input too (unknown keys are dropped), which would name the hub's plan of that id instead of the request's.
+ */
+export function parseStartInput(input: unknown) {
+  const schema: z.ZodMiniType<z.infer<typeof startInputSchema>> = startInputSchemaFor(input);
+  return z.safeParse(schema, input);
+}
 
 /**
  * The run input a start names. A request sent as an event may name only its sender's account (absent: the sender's):

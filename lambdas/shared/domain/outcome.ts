@@ -1,5 +1,5 @@
 import type { OutcomeDetail } from '../contracts/events';
-import { type Outcome, type RunState, startInputSchema } from '../contracts/steps';
+import { type Outcome, parseStartInput, type RunState } from '../contracts/steps';
 import { approverName, describeDecider, describeProgress, describeWhere, planTitle, snsSubject } from './describe';
 import { fitList, STATE_BUDGET, withinBudget } from './state-budget';
 import { clip, firstItems, moreText, oneLine, untrusted } from './text';
@@ -36,7 +36,7 @@ const HEADLINES: Record<Outcome, string> = {
   RUN_FAILED: 'Run failed',
   RUN_TIMED_OUT: 'Run timed out',
   RELEASED: 'Plan released by an operator',
-  SPOKE_UNREACHABLE: 'Spoke account unreachable; nothing was called there',
+  SPOKE_UNREACHABLE: 'Spoke account unreachable',
 };
 
 /** The message a Catch recorded: a Lambda error's `errorMessage` from its JSON Cause, or the Cause itself. */
@@ -73,6 +73,13 @@ function reasonFor(state: RunState): string {
     }
     case 'EXPIRED':
       return expiryReason(state);
+    case 'SPOKE_UNREACHABLE':
+      // From CheckRecord: the plan was executed there before its account became unreachable.
+      if (!execution) return caught ?? 'No further detail was recorded.';
+      return (
+        `The plan was executed (record ${execution.recordId}), then PlanGate could not reach its account to follow the record: it may ` +
+        `still be running; check the record in Service Catalog there. ${caught ?? ''}`
+      ).trim();
     case 'TIMED_OUT':
       return `Record ${record?.recordId ?? execution?.recordId} was still ${record?.status ?? 'running'} when PlanGate stopped waiting. Check it in Service Catalog.`;
     default:
@@ -125,7 +132,7 @@ function placeOf(state: RunState): Pick<OutcomeDetail, 'accountId' | 'accountNam
   if (review?.accountId && review.region) {
     return { accountId: review.accountId, ...(review.accountName === undefined ? {} : { accountName: review.accountName }), region: review.region };
   }
-  const start = startInputSchema.safeParse(state.input);
+  const start = parseStartInput(state.input);
   const named: { accountId?: string; region?: string } = start.success
     ? 'request' in start.data
       ? { ...start.data.request, accountId: start.data.sentBy.account }

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { InvalidInputError } from '../contracts/errors';
 import type { PlanLocation, Spokes } from '../contracts/spokes';
-import { runInputOf, startInputSchema } from '../contracts/steps';
+import { parseStartInput, runInputOf } from '../contracts/steps';
 
 /*
  * Where a plan lives (issue 21): the hub (the account and Region PlanGate is deployed to) or a configured spoke. A hub
@@ -79,10 +80,16 @@ export function hubLocation(executionArn: string | undefined, spokes?: Spokes, f
   return spokes && functionRegion ? { accountId: spokes.hubAccountId, region: functionRegion } : undefined;
 }
 
-/** An assumed role's session name and source identity: `plangate-<execution name>`, in STS's charset, at most 64. */
+/**
+ * An assumed role's session name and source identity: `plangate-<execution name>`, in STS's charset, at most 64. A name
+ * that had to be clipped or changed ends with a digest of the whole, so two runs never share a session.
+ */
 export function sessionNameOf(executionArn: string): string {
   const name = executionArn.split(':').pop() ?? '';
-  return `plangate-${name.replace(/[^\w+=,.@-]/g, '-')}`.slice(0, 64);
+  const session = `plangate-${name}`;
+  if (/^[\w+=,.@-]{1,64}$/.test(session)) return session;
+  const digest = createHash('sha256').update(name).digest('hex').slice(0, 12);
+  return `${session.replace(/[^\w+=,.@-]/g, '-').slice(0, 64 - digest.length - 1)}-${digest}`;
 }
 
 /**
@@ -102,7 +109,7 @@ export const locationOf = (named: { accountId?: string; region?: string }): Plan
 
 /** The key id of the plan a run's raw input names, or undefined when it names none validly (nothing was claimed). */
 export function planRefOfInput(input: unknown, executionArn: string): string | undefined {
-  const start = startInputSchema.safeParse(input);
+  const start = parseStartInput(input);
   if (!start.success) return undefined;
   try {
     return planRefOf(runInputOf(start.data), executionArn);

@@ -48,8 +48,34 @@ export async function serviceCatalogAt(location: PlanLocation | undefined, hub: 
       },
     }),
   );
+  refuseAsSpoke(client, roleArn);
   spokeClients.set(cacheKey, { sessionName, expiresAt: Credentials.Expiration?.getTime() ?? Date.now() + 15 * 60 * 1000, client });
   return client;
+}
+
+/** Service Catalog's answers when an SCP, a permissions boundary or the role's own policy denies the call. */
+const DENIALS = new Set(['AccessDenied', 'AccessDeniedException']);
+
+/**
+ * A spoke's denial of a call (the member account's SCP or boundary, or an edited role) is its role refusing, as for
+ * AssumeRole: SpokeAccessDeniedError naming the role, so the run ends SPOKE_UNREACHABLE rather than INTERNAL_ERROR.
+ */
+function refuseAsSpoke(client: ServiceCatalogClient, roleArn: string) {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (!DENIALS.has((error as Error).name)) throw error;
+        throw new SpokeAccessDeniedError(
+          `The spoke role ${roleArn} may not call ${context.commandName ?? 'Service Catalog'} (${(error as Error).name}: ${(error as Error).message}): ` +
+            'check the role, and the service control policies and permissions boundaries of its account',
+          { cause: error },
+        );
+      }
+    },
+    { step: 'initialize', name: 'plangateSpokeDenied' },
+  );
 }
 
 async function assumeRole(roleArn: string, sessionName: string) {
