@@ -3,7 +3,16 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AwsApiError } from '../../local/service-catalog';
 import { SPOKES_CONTEXT } from '../fixtures/context';
 import { ordersServicePlan } from '../fixtures/plans';
-import { approvalRecord, LOCAL_MODE_START_MS, type LocalMode, startWithClients, until } from '../support/local-mode';
+import {
+  approvalRecord,
+  LOCAL_MODE_START_MS,
+  type LocalMode,
+  registerPlan,
+  runEnded,
+  startRun,
+  startWithClients,
+  until,
+} from '../support/local-mode';
 
 /**
  * Several accounts under hostile and careless input, through local mode with two spokes: runs started with the
@@ -21,21 +30,9 @@ beforeAll(async () => {
 }, LOCAL_MODE_START_MS);
 afterAll(() => close?.());
 
-const register = async (planId: string, account = HUB, region = 'us-east-1') => {
-  const response = await fetch(`${local.baseUrl}/local/plans?account=${account}&region=${region}`, {
-    method: 'POST',
-    body: JSON.stringify(ordersServicePlan(planId)),
-  });
-  expect(response.status).toBe(200);
-};
-const start = async (input: unknown) =>
-  (await client.send(new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: JSON.stringify(input) })))
-    .executionArn!;
-const ended = (executionArn: string) =>
-  until(async () => {
-    const d = await client.send(new sfn.DescribeExecutionCommand({ executionArn }));
-    return d.status !== 'RUNNING' && d;
-  }, 'the run to end');
+const register = (planId: string, account = HUB, region = 'us-east-1') => registerPlan(local, ordersServicePlan(planId), { account, region });
+const start = (input: unknown) => startRun(client, local, input);
+const ended = (executionArn: string) => runEnded(client, executionArn);
 const recordOf = (planRef: string) => approvalRecord(documents, local, planRef);
 const linksFor = (planId: string) =>
   local.outbox.list().filter((e) => e.recipient === 'alice@example.com' && e.subject?.includes('Approval needed') && e.body.includes(planId));

@@ -4,7 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { SPOKES_CONTEXT } from '../fixtures/context';
 import { ordersServicePlan } from '../fixtures/plans';
-import { LOCAL_MODE_START_MS, type LocalMode, startWithClients, until } from '../support/local-mode';
+import { LOCAL_MODE_START_MS, type LocalMode, registerPlan, runEnded, startRun, startWithClients, until } from '../support/local-mode';
 
 /**
  * One PlanGate for several accounts (issue 21), through local mode with two spokes configured: plans are created in
@@ -24,13 +24,7 @@ beforeAll(async () => {
 }, LOCAL_MODE_START_MS);
 afterAll(() => close?.());
 
-const register = async (planId: string, account: string, region: string) => {
-  const response = await fetch(`${local.baseUrl}/local/plans?account=${account}&region=${region}`, {
-    method: 'POST',
-    body: JSON.stringify(ordersServicePlan(planId)),
-  });
-  expect(response.status).toBe(200);
-};
+const register = (planId: string, account: string, region: string) => registerPlan(local, ordersServicePlan(planId), { account, region });
 /** CloudTrail's record of a plan's creation, as the service puts it on that account's default bus. */
 const cloudTrail = (planId: string, account: string, region: string, recipientAccountId = account) =>
   fetch(`${local.baseUrl}/local/aws-events`, {
@@ -52,14 +46,8 @@ const cloudTrail = (planId: string, account: string, region: string, recipientAc
       },
     }),
   });
-const start = async (input: unknown) =>
-  (await client.send(new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: JSON.stringify(input) })))
-    .executionArn!;
-const ended = (executionArn: string) =>
-  until(async () => {
-    const d = await client.send(new sfn.DescribeExecutionCommand({ executionArn }));
-    return d.status !== 'RUNNING' && d;
-  }, 'the run to end');
+const start = (input: unknown) => startRun(client, local, input);
+const ended = (executionArn: string) => runEnded(client, executionArn);
 const calls = async (service: 'servicecatalog' | 'sts') =>
   (await (await fetch(`${local.baseUrl}/local/calls?service=${service}`)).json()) as {
     operation: string;
@@ -167,7 +155,7 @@ test('a stack event from one spoke never wakes another spoke’s run, even for a
   const plan = ordersServicePlan(planId);
   // The record takes long enough for the run to wait on its stack.
   plan.simulation = { ...plan.simulation, recordSeconds: 30, finalStatus: 'SUCCEEDED' };
-  await fetch(`${local.baseUrl}/local/plans?account=${PAYMENTS}&region=eu-west-1`, { method: 'POST', body: JSON.stringify(plan) });
+  await registerPlan(local, plan, { account: PAYMENTS, region: 'eu-west-1' });
   const executionArn = await start({ planId, accountId: PAYMENTS, region: 'eu-west-1' });
   const email = await linkFor(planId);
   await fetch(email.urls[0]!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve' });

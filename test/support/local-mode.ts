@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import { LOCAL_SLACK_CONTEXT, type LocalMode, type LocalModeOptions, startLocalMode as startUnbuilt } from '../../local/server';
@@ -79,4 +79,26 @@ export async function startWithClients(options: LocalModeOptions = {}) {
     await local.close();
   };
   return { local, client, documents, close };
+}
+
+/** Starts a run with StartExecution, as a user or CI would; its ARN. */
+export async function startRun(client: SFNClient, local: LocalMode, input: unknown): Promise<string> {
+  const started = await client.send(
+    new StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input: JSON.stringify(input) }),
+  );
+  return started.executionArn!;
+}
+
+/** The run once it has ended, as DescribeExecution answers. */
+export const runEnded = (client: SFNClient, executionArn: string) =>
+  until(async () => {
+    const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+    return described.status !== 'RUNNING' && described;
+  }, 'the run to end');
+
+/** Registers a plan with local mode's Service Catalog, in an account and Region (default: the hub's). */
+export async function registerPlan(local: LocalMode, plan: unknown, place?: { account: string; region: string }) {
+  const query = place ? `?account=${place.account}&region=${place.region}` : '';
+  const response = await fetch(`${local.baseUrl}/local/plans${query}`, { method: 'POST', body: JSON.stringify(plan) });
+  if (response.status !== 200) throw new Error(`Registering the plan failed: ${response.status} ${await response.text()}`);
 }
