@@ -65,7 +65,8 @@ export function hubBus(scope: Construct, organizationId: string): events.EventBu
 export function allowSpokeRoles(role: iam.IRole, organizationId: string): void {
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
-      actions: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
+      // No sts:TagSession: the functions pass no session tags.
+      actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
       resources: [`arn:${Aws.PARTITION}:iam::*:role/${spokeRoleName('*')}`],
       conditions: { StringEquals: { 'aws:ResourceOrgID': organizationId } },
     }),

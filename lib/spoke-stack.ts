@@ -86,10 +86,10 @@ export class PlanGateSpokeStack extends Stack {
         }),
       },
     });
-    // The hub sets the source identity (and may tag the session): both need the trust policy's leave.
+    // The hub sets the source identity, which needs the trust policy's leave (it passes no session tags).
     role.assumeRolePolicy?.addStatements(
       new iam.PolicyStatement({
-        actions: ['sts:SetSourceIdentity', 'sts:TagSession'],
+        actions: ['sts:SetSourceIdentity'],
         principals: [new iam.AccountPrincipal(hubAccountId)],
         conditions: { ArnEquals: { 'aws:PrincipalArn': hubRoles }, StringLike: { 'sts:SourceIdentity': 'plangate-*' } },
       }),

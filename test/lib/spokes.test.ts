@@ -136,7 +136,7 @@ describe('the hub, with spokes', () => {
       statementsOf(name).some((s) => [s.Action].flat().includes('sts:AssumeRole') && JSON.stringify(s.Resource).includes('plangate-spoke-*'));
     expect(Object.keys(FUNCTIONS).filter(assumes).sort()).toEqual(['CheckRecord', 'ExecutePlan', 'ReviewPlan']);
     const [statement] = statementsOf('ExecutePlan').filter((s) => [s.Action].flat().includes('sts:AssumeRole'));
-    expect(statement!.Action).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession']);
+    expect(statement!.Action).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity']);
     expect(evaluate(statement!.Resource, HUB_REFS)).toBe('arn:aws:iam::*:role/plangate-spoke-*');
   });
 
@@ -245,7 +245,7 @@ describe('the spoke stack', () => {
       (name) => `arn:aws:iam::${HUB_ACCOUNT}:role/${evaluate(roleOf(name).Properties!.RoleName, HUB_REFS)}`,
     );
     const statements = properties.AssumeRolePolicyDocument.Statement;
-    expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession']);
+    expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity']);
     for (const statement of statements) {
       expect(statement.Condition).toEqual({ ArnEquals: { 'aws:PrincipalArn': hubRoleArns }, StringLike: { 'sts:SourceIdentity': 'plangate-*' } });
     }
