@@ -5,6 +5,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import dynalite from 'dynalite';
 import { tableActive } from '../../local/template';
+import { spyOnSingleMetrics } from '../support/metrics';
 
 /**
  * AwaitRecord's two sides of one race, against dynalite: the run's waiting task and the stack event. Whichever comes
@@ -161,16 +162,7 @@ describe('with spokes', () => {
     await new RecordWaits(dynamo, env.TABLE_NAME).expect(`${DEV}:eu-west-1:pp-orders`, RUN_DEV);
     await awaitRecord(wait('TOKEN-DEV', { executionArn: RUN_DEV, accountId: DEV, region: 'eu-west-1' }), env);
     const { metrics } = await import('../../lambdas/shared/runtime/metrics');
-    dropped = [];
-    jest.spyOn(metrics, 'singleMetric').mockImplementation(() => {
-      let reason = '';
-      return {
-        addDimension: (_: string, value: string) => {
-          reason = value;
-        },
-        addMetric: (name: string) => dropped.push(`${name}:${reason}`),
-      } as unknown as ReturnType<typeof metrics.singleMetric>;
-    });
+    dropped = spyOnSingleMetrics(metrics);
   });
   afterEach(() => jest.restoreAllMocks());
   const RUN_DEV = 'arn:aws:states:us-east-1:111122223333:execution:sm:run-dev';

@@ -15,6 +15,7 @@ import { planKey } from '../../lambdas/shared/contracts/table-keys';
 import { describeOutcome } from '../../lambdas/shared/domain/outcome';
 import { planRefOf, scopedId, sessionNameOf } from '../../lambdas/shared/domain/plan-location';
 import { metrics } from '../../lambdas/shared/runtime/metrics';
+import { spyOnSingleMetrics } from '../support/metrics';
 import { review } from './fixtures';
 
 /*
@@ -233,16 +234,7 @@ describe('PlanCreated with spokes', () => {
   let dropped: string[];
   beforeEach(() => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:run-created' });
-    dropped = [];
-    jest.spyOn(metrics, 'singleMetric').mockImplementation(() => {
-      let reason = '';
-      return {
-        addDimension: (_: string, value: string) => {
-          reason = value;
-        },
-        addMetric: (name: string) => dropped.push(`${name}:${reason}`),
-      } as unknown as ReturnType<typeof metrics.singleMetric>;
-    });
+    dropped = spyOnSingleMetrics(metrics);
   });
   afterEach(() => jest.restoreAllMocks());
 
