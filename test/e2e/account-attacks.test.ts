@@ -39,19 +39,24 @@ const linksFor = (planId: string) =>
 const decide = (link: string, decision: string) =>
   fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `decision=${decision}` });
 
+/** Stops a payments plan's run once it asks for approval (as an operator would), and its record once the stop closed it. */
+async function stoppedWhileWaiting(executionArn: string, planId: string) {
+  await until(() => linksFor(planId).length > 0, 'the approval request');
+  await client.send(new sfn.StopExecutionCommand({ executionArn, error: 'Operator.Stop' }));
+  await ended(executionArn);
+  await local.eventBridge.idle();
+  return until(async () => {
+    const record = await recordOf(`${PAYMENTS}:eu-west-1:${planId}`);
+    return record?.outcome && record;
+  }, 'the record closed by the stop');
+}
+
 test("a run started with the review-request rule's shape for a spoke plan, then stopped, closes the spoke plan's record", async () => {
   // An operator replaying the rule's dead-letter message (or copying its shape) with StartExecution.
   const planId = 'plan-atkshape0001';
   await register(planId, PAYMENTS, 'eu-west-1');
   const executionArn = await start({ planId, request: { planId, accountId: PAYMENTS, region: 'eu-west-1' }, sentBy: { account: PAYMENTS } });
-  await until(() => linksFor(planId).length > 0, 'the approval request');
-  await client.send(new sfn.StopExecutionCommand({ executionArn, error: 'Operator.Stop' }));
-  await ended(executionArn);
-  await local.eventBridge.idle();
-  const record = await until(async () => {
-    const r = await recordOf(`${PAYMENTS}:eu-west-1:${planId}`);
-    return r?.outcome && r;
-  }, 'the spoke record closed');
+  const record = await stoppedWhileWaiting(executionArn, planId);
   expect(record).toMatchObject({ status: 'CLOSED', released: true, outcome: { outcome: 'ABORTED' } });
   const outcome = local.outbox.list().find((e) => e.subject === 'plangate / PlanGate Run Finished' && e.body.includes(planId));
   expect(JSON.parse(outcome!.body)).toMatchObject({ outcome: 'ABORTED', accountId: PAYMENTS, region: 'eu-west-1' });
@@ -111,14 +116,7 @@ test('a run whose input is near 256 KiB, stopped while it waits for approval, is
   const input = { planId, accountId: PAYMENTS, region: 'eu-west-1', note: '' };
   input.note = 'x'.repeat(258_000 - Buffer.byteLength(JSON.stringify(input)));
   const executionArn = await start(input);
-  await until(() => linksFor(planId).length > 0, 'the approval request');
-  await client.send(new sfn.StopExecutionCommand({ executionArn, error: 'Operator.Stop' }));
-  await ended(executionArn);
-  await local.eventBridge.idle();
-  const record = await until(async () => {
-    const r = await recordOf(`${PAYMENTS}:eu-west-1:${planId}`);
-    return r?.outcome && r;
-  }, 'the record closed');
+  const record = await stoppedWhileWaiting(executionArn, planId);
   expect(record).toMatchObject({ status: 'CLOSED', released: true, outcome: { outcome: 'ABORTED', error: 'Operator.Stop' } });
 }, 60_000);
 
