@@ -153,6 +153,21 @@ export const approvalRulesSchema = z.object({
 });
 export type ApprovalRules = z.infer<typeof approvalRulesSchema>;
 
+/** One requirement a reviewed plan must meet (contracts/policies.ts names the rules and groups). */
+export const requirementSchema = z.object({
+  /** The rule's name; `plangate:requiredApprovals` for the floor. */
+  rule: z.string(),
+  /** A group of plangate:groups, or `*`: any approver. */
+  group: z.string(),
+  count: z.number(),
+  stage: z.number(),
+  /** Why the rule applies, in words: the first changes (or the place) that made it match. */
+  because: z.array(z.string()),
+  /** How many more changes made it match than `because` lists. */
+  becauseUnlisted: z.optional(z.number()),
+});
+export type Requirement = z.infer<typeof requirementSchema>;
+
 /** What the rules make of one reviewed plan, at `$.review.policy`. */
 export const approvalPolicySchema = z.object({
   /** True when the plan runs without asking anyone. */
@@ -163,6 +178,13 @@ export const approvalPolicySchema = z.object({
   rule: z.string(),
   /** The approver who asked for the run: they may reject it but not approve it. */
   selfApprover: z.optional(z.string()),
+  /**
+   * With plangate:approvalRules: every requirement, by stage (the floor of plangate:requiredApprovals last). Absent:
+   * `requiredApprovals` distinct approvals from any approver.
+   */
+  requirements: z.optional(z.array(requirementSchema)),
+  /** plangate:distinctApproversAcrossRules: one approval meets one requirement only. */
+  distinctApprovers: z.optional(z.boolean()),
 });
 export type ApprovalPolicy = z.infer<typeof approvalPolicySchema>;
 
@@ -226,6 +248,10 @@ export const approvalSchema = z.object({
   comment: z.optional(z.string()),
   /** The IAM principal that signed a command-line decision (channel `cli`). */
   principal: z.optional(z.string()),
+  /** The groups of the request's requirements the approver belonged to when they voted (Identity Center checked then). */
+  groups: z.optional(z.array(z.string())),
+  /** The stage that was open when they voted. */
+  stage: z.optional(z.number()),
 });
 export type Approval = z.infer<typeof approvalSchema>;
 
@@ -241,6 +267,9 @@ export const humanDecisionSchema = z.object({
   decidedAt: z.string(),
   /** Every approval counted towards the quorum, in order (the deciding one last). */
   approvals: z.optional(z.array(approvalSchema)),
+  /** An approval's groups and stage (as on approvalSchema). */
+  groups: z.optional(z.array(z.string())),
+  stage: z.optional(z.number()),
 });
 export type HumanDecision = z.infer<typeof humanDecisionSchema>;
 

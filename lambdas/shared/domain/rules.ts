@@ -1,16 +1,33 @@
+import type { ResourceChange } from '@aws-sdk/client-service-catalog';
 import type { Approver } from '../contracts/approver';
-import type { ApprovalPolicy, ApprovalRules, Creator, RiskLevel } from '../contracts/steps';
+import { ANY_APPROVER, type ApprovalPolicyConfig, type ApprovalRule, FLOOR_RULE, type Groups } from '../contracts/policies';
+import type { ApprovalPolicy, ApprovalRules, Creator, Requirement, RiskLevel } from '../contracts/steps';
 import { approverWhoRequested } from './approvers';
-import { riskRank } from './risk';
+import { maxMatching } from './quorum';
+import { matchesType, riskRank } from './risk';
 
 /** A plan that no set of approvers could approve: the run ends DENIED instead of waiting to expire. */
 export class UnreachableQuorum {
   constructor(readonly reason: string) {}
 }
 
+/** What the approval rules of plangate:approvalRules look at, besides the plan's risk. */
+export interface PolicyContext {
+  policy: ApprovalPolicyConfig;
+  groups: Groups;
+  /** All the plan's resource changes (not only those the summary lists). */
+  changes: ResourceChange[];
+  /** Where the plan is, and that account's environment (plangate:spokeAccounts); absent for a plan of the hub without spokes. */
+  location?: { accountId: string; region: string; environment?: string };
+}
+
+/** How many changes a requirement names as the reason it applies; the rest are counted. */
+const LISTED_REASONS = 5;
+
 /**
  * Applies the rules to a plan's risk and requester. Auto-approval comes first (no human is asked, so the
- * requester does not matter); otherwise the quorum must be reachable without the requester's own approval.
+ * requester does not matter), unless a rule with a `when` matches; otherwise every requirement must be reachable
+ * without the requester's own approval (nor the plan creator's).
  */
 export function approvalPolicy(
   risk: RiskLevel,
@@ -18,25 +35,118 @@ export function approvalPolicy(
   approvers: Approver[],
   requestedBy: string | undefined,
   creator?: Creator,
+  context?: PolicyContext,
 ): ApprovalPolicy | UnreachableQuorum {
-  if (rules.autoApproveUpTo !== 'NONE' && riskRank(risk) <= riskRank(rules.autoApproveUpTo)) {
+  const matched = context ? matchingRules(risk, context) : [];
+  const conditional = matched.filter(({ rule }) => rule.when);
+  if (rules.autoApproveUpTo !== 'NONE' && riskRank(risk) <= riskRank(rules.autoApproveUpTo) && !conditional.length) {
     return { autoApproved: true, requiredApprovals: 0, rule: `${risk} risk is within plangate:autoApproveUpTo (${rules.autoApproveUpTo})` };
   }
-  const required = rules.requiredApprovals[risk];
+  const floor = rules.requiredApprovals[risk];
   const self = approverWhoRequested(requestedBy, approvers);
   const excluded = [...new Set([self?.email, creator?.approverEmail].filter((e): e is string => Boolean(e)).map((e) => e.toLowerCase()))];
-  const eligible = approvers.length - excluded.length;
-  if (eligible < required) {
+  const who = creator?.approverEmail ? "the requester and the plan's creator" : 'the requester';
+  const eligible = (group: string) =>
+    (group === ANY_APPROVER ? approvers.map((a) => a.email) : (context?.groups[group]?.members ?? []))
+      .map((e) => e.toLowerCase())
+      .filter((e) => !excluded.includes(e));
+  const others = eligible(ANY_APPROVER).length;
+  if (others < floor) {
     return new UnreachableQuorum(
-      `${risk} risk needs ${required} approvals from different approvers, but only ${eligible} approver(s) other than ${
-        creator?.approverEmail ? "the requester and the plan's creator" : 'the requester'
-      } (${excluded.join(', ')}) are configured`,
+      `${risk} risk needs ${floor} approvals from different approvers, but only ${others} approver(s) other than ${who} (${excluded.join(', ')}) are configured`,
     );
   }
+  const floorText = `${risk} risk needs ${floor} approval${floor === 1 ? '' : 's'} (plangate:requiredApprovals)`;
+  if (!context) return { autoApproved: false, requiredApprovals: floor, rule: floorText, selfApprover: self?.email };
+
+  const requirements: Requirement[] = matched.flatMap(({ rule, because, becauseUnlisted }) =>
+    rule.require.map(({ group, count }) => ({ rule: rule.name, group, count, stage: rule.stage ?? 1, because, becauseUnlisted })),
+  );
+  const lastStage = Math.max(1, ...requirements.map((r) => r.stage));
+  requirements.push({ rule: FLOOR_RULE, group: ANY_APPROVER, count: floor, stage: lastStage, because: [`${risk} risk`] });
+  const unreachable = unreachableRequirement(requirements, eligible, context.policy.distinctApproversAcrossRules);
+  if (unreachable) {
+    const { rule, group, count } = unreachable;
+    const members = eligible(group).length;
+    return new UnreachableQuorum(
+      `rule ${rule} needs ${count} approval${count === 1 ? '' : 's'} from group ${group}, but ${
+        context.policy.distinctApproversAcrossRules ? 'with distinct approvers for every requirement (plangate:distinctApproversAcrossRules) ' : ''
+      }${members === 0 ? 'it has no member' : `it has ${members} member(s)`} other than ${who}${excluded.length ? ` (${excluded.join(', ')})` : ''} to meet it`,
+    );
+  }
+  const applied = [...new Set(requirements.filter((r) => r.rule !== FLOOR_RULE).map((r) => r.rule))];
   return {
     autoApproved: false,
-    requiredApprovals: required,
-    rule: `${risk} risk needs ${required} approval${required === 1 ? '' : 's'} (plangate:requiredApprovals)`,
+    requiredApprovals: floor,
+    rule: applied.length ? `rules ${applied.join(', ')} apply; ${floorText}` : floorText,
     selfApprover: self?.email,
+    requirements,
+    distinctApprovers: context.policy.distinctApproversAcrossRules,
   };
+}
+
+/** The rules that match the plan, in order, each with why. */
+export function matchingRules(risk: RiskLevel, context: PolicyContext) {
+  return context.policy.rules.flatMap((rule) => {
+    const reasons = whyRuleMatches(rule, risk, context);
+    if (!reasons) return [];
+    const because = reasons.slice(0, LISTED_REASONS);
+    return [{ rule, because, ...(reasons.length > because.length ? { becauseUnlisted: reasons.length - because.length } : {}) }];
+  });
+}
+
+/** The reasons a rule matches ("AWS::IAM::Role AppRole added", "account 111122223333"), or undefined when it does not. */
+function whyRuleMatches(rule: ApprovalRule, risk: RiskLevel, { changes, location }: PolicyContext): string[] | undefined {
+  const when = rule.when;
+  if (!when) return ['always (the rule has no "when")'];
+  const place: string[] = [];
+  if (when.risk) {
+    if (!when.risk.includes(risk)) return undefined;
+    place.push(`${risk} risk`);
+  }
+  if (when.accounts) {
+    if (!location || !when.accounts.includes(location.accountId)) return undefined;
+    place.push(`account ${location.accountId}`);
+  }
+  if (when.regions) {
+    if (!location || !when.regions.includes(location.region)) return undefined;
+    place.push(`Region ${location.region}`);
+  }
+  if (when.environment) {
+    if (!location?.environment || !when.environment.includes(location.environment)) return undefined;
+    place.push(`environment ${location.environment}`);
+  }
+  if (!when.resourceTypes && !when.actions && !when.replacement) return place;
+  const matching = changes.filter(
+    (c) =>
+      (!when.resourceTypes || when.resourceTypes.some((p) => matchesType(p, c.ResourceType ?? ''))) &&
+      (!when.actions || when.actions.some((a) => a === c.Action)) &&
+      (!when.replacement || when.replacement.some((r) => r.toUpperCase() === c.Replacement)),
+  );
+  return matching.length ? [...matching.map(describeMatch), ...place] : undefined;
+}
+
+const ACTION_WORDS: Record<string, string> = { ADD: 'added', MODIFY: 'modified', REMOVE: 'removed' };
+
+/** "AWS::IAM::Role AppRole added (replacement)" */
+function describeMatch(change: ResourceChange): string {
+  const replacing = { TRUE: ' (replacement)', CONDITIONAL: ' (may be replaced)' }[change.Replacement?.toUpperCase() ?? ''] ?? '';
+  const action = ACTION_WORDS[change.Action ?? ''] ?? (change.Action ?? 'changed').toLowerCase();
+  return `${change.ResourceType ?? '(unknown type)'} ${change.LogicalResourceId ?? '(unnamed)'} ${action}${replacing}`;
+}
+
+/**
+ * The first requirement no approvers could meet: too few eligible members in its group, or, with distinct approvers,
+ * too few people for all the requirements together (a matching of people to the seats they may fill).
+ */
+function unreachableRequirement(requirements: Requirement[], eligible: (group: string) => string[], distinct: boolean): Requirement | undefined {
+  const short = requirements.find((r) => eligible(r.group).length < r.count);
+  if (short || !distinct) return short;
+  const seats = requirements.filter((r) => r.group !== ANY_APPROVER);
+  const people = [...new Set(seats.flatMap((r) => eligible(r.group)))];
+  const { unfilled } = maxMatching(
+    seats,
+    people.map((email) => seats.flatMap((r, i) => (eligible(r.group).includes(email) ? [i] : []))),
+  );
+  return unfilled;
 }

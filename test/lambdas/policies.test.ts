@@ -1,0 +1,158 @@
+import type { ResourceChange } from '@aws-sdk/client-service-catalog';
+import type { Approver } from '../../lambdas/shared/contracts/approver';
+import type { ApprovalPolicyConfig, Groups } from '../../lambdas/shared/contracts/policies';
+import type { Approval, ApprovalPolicy, ApprovalRules } from '../../lambdas/shared/contracts/steps';
+import { admission, askedGroups, describeWaiting, progressOf } from '../../lambdas/shared/domain/quorum';
+import { approvalPolicy, type PolicyContext, UnreachableQuorum } from '../../lambdas/shared/domain/rules';
+
+const approvers: Approver[] = ['alice', 'bob', 'carol', 'dave'].map((n) => ({ email: `${n}@example.com`, name: n }));
+const groups: Groups = {
+  platform: { members: ['alice@example.com', 'bob@example.com'] },
+  security: { members: ['carol@example.com'] },
+  dba: { members: ['bob@example.com', 'dave@example.com'] },
+};
+const iamRule = { name: 'iam', when: { resourceTypes: ['AWS::IAM::*'] }, require: [{ group: 'security', count: 1 }], stage: 2 };
+const defaultRule = { name: 'default', require: [{ group: 'platform', count: 1 }] };
+const rules = (over: Partial<ApprovalRules> = {}): ApprovalRules => ({
+  autoApproveUpTo: 'NONE',
+  requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 },
+  ...over,
+});
+const role: ResourceChange = { Action: 'ADD', LogicalResourceId: 'AppRole', ResourceType: 'AWS::IAM::Role' };
+const queue: ResourceChange = { Action: 'MODIFY', LogicalResourceId: 'Jobs', ResourceType: 'AWS::SQS::Queue', Replacement: 'FALSE' };
+const db: ResourceChange = { Action: 'MODIFY', LogicalResourceId: 'Orders', ResourceType: 'AWS::RDS::DBInstance', Replacement: 'TRUE' };
+
+const context = (policyRules: ApprovalPolicyConfig['rules'], changes: ResourceChange[], over: Partial<PolicyContext> = {}): PolicyContext => ({
+  policy: { rules: policyRules, distinctApproversAcrossRules: false },
+  groups,
+  changes,
+  ...over,
+});
+const policyFor = (changes: ResourceChange[], policyRules = [iamRule, defaultRule], over: Partial<PolicyContext> = {}, requestedBy?: string) =>
+  approvalPolicy('HIGH', rules(), approvers, requestedBy, undefined, context(policyRules, changes, over));
+const approval = (name: string, voterGroups: string[]): Approval => ({
+  approver: { email: `${name}@example.com` },
+  channel: 'web',
+  decidedAt: '2026-12-01T10:00:00Z',
+  groups: voterGroups,
+});
+
+describe('approval rules', () => {
+  test('every matching rule applies, each requirement saying which changes made it match', () => {
+    const policy = policyFor([queue, role]) as ApprovalPolicy;
+    expect(policy.requirements).toEqual([
+      { rule: 'iam', group: 'security', count: 1, stage: 2, because: ['AWS::IAM::Role AppRole added'] },
+      { rule: 'default', group: 'platform', count: 1, stage: 1, because: ['always (the rule has no "when")'] },
+      { rule: 'plangate:requiredApprovals', group: '*', count: 2, stage: 2, because: ['HIGH risk'] },
+    ]);
+    expect(policy.rule).toBe('rules iam, default apply; HIGH risk needs 2 approvals (plangate:requiredApprovals)');
+  });
+
+  test('a rule whose selectors do not all match the same change does not apply', () => {
+    const replacedDb = {
+      name: 'dba',
+      when: { resourceTypes: ['AWS::RDS::*'], replacement: ['True' as const] },
+      require: [{ group: 'dba', count: 1 }],
+    };
+    expect((policyFor([queue], [replacedDb]) as ApprovalPolicy).requirements?.map((r) => r.rule)).toEqual(['plangate:requiredApprovals']);
+    const { requirements } = policyFor([queue, db], [replacedDb]) as ApprovalPolicy;
+    expect(requirements?.[0]).toMatchObject({ rule: 'dba', because: ['AWS::RDS::DBInstance Orders modified (replacement)'] });
+  });
+
+  test("place selectors match the plan's account, Region and environment", () => {
+    const prod = { name: 'prod', when: { environment: ['production'], regions: ['eu-west-1'] }, require: [{ group: 'platform', count: 2 }] };
+    const at = (environment?: string) => ({ location: { accountId: '111122223333', region: 'eu-west-1', environment } });
+    expect((policyFor([queue], [prod], at('production')) as ApprovalPolicy).requirements?.[0]).toMatchObject({
+      rule: 'prod',
+      count: 2,
+      because: ['Region eu-west-1', 'environment production'],
+    });
+    expect((policyFor([queue], [prod], at('staging')) as ApprovalPolicy).requirements).toHaveLength(1);
+    expect((policyFor([queue], [prod]) as ApprovalPolicy).requirements).toHaveLength(1);
+  });
+
+  test('a rule with a "when" that matches stops auto-approval; an unconditional default does not', () => {
+    const auto = rules({ autoApproveUpTo: 'MEDIUM' });
+    const lowRole = { ...context([iamRule, defaultRule], [role]) };
+    expect(approvalPolicy('LOW', auto, approvers, undefined, undefined, lowRole)).toMatchObject({ autoApproved: false });
+    expect(approvalPolicy('LOW', auto, approvers, undefined, undefined, context([iamRule, defaultRule], [queue]))).toMatchObject({
+      autoApproved: true,
+    });
+  });
+
+  test('a requirement nobody but the requester can meet is refused at once, naming the rule and group', () => {
+    const policy = policyFor([role], [iamRule, defaultRule], {}, 'carol@example.com');
+    expect(policy).toBeInstanceOf(UnreachableQuorum);
+    expect((policy as UnreachableQuorum).reason).toBe(
+      'rule iam needs 1 approval from group security, but it has no member other than the requester (carol@example.com) to meet it',
+    );
+  });
+
+  test('with distinct approvers, requirements that only the same person could meet together are refused', () => {
+    const both = [
+      { name: 'dba', require: [{ group: 'dba', count: 1 }] },
+      { name: 'platform', require: [{ group: 'platform', count: 2 }] },
+    ];
+    // bob is in dba and platform: without distinct approvers alice and bob meet both; with them, dave must be the DBA.
+    expect(policyFor([queue], both)).not.toBeInstanceOf(UnreachableQuorum);
+    const distinct = { policy: { rules: both, distinctApproversAcrossRules: true } };
+    expect(policyFor([queue], both, distinct)).not.toBeInstanceOf(UnreachableQuorum);
+    const reason = (policyFor([queue], both, distinct, 'dave@example.com') as UnreachableQuorum).reason;
+    expect(reason).toMatch(/^rule (dba|platform) needs .* with distinct approvers for every requirement/);
+    expect(policyFor([queue], both, {}, 'dave@example.com')).not.toBeInstanceOf(UnreachableQuorum);
+  });
+});
+
+describe('progress, stages and admission', () => {
+  const policy = policyFor([role]) as ApprovalPolicy;
+
+  test('stage 1 asks platform only; security waits for its stage', () => {
+    const start = progressOf(policy, []);
+    expect(start).toMatchObject({ stage: 1, complete: false, floorOpen: false });
+    expect(askedGroups(start)).toEqual(['platform']);
+    expect(admission(start, ['security'])).toEqual({ admitted: false, reason: 'later-stage', opensAt: 2, open: 1 });
+    expect(admission(start, ['platform'])).toEqual({ admitted: true, stage: 1 });
+    expect(describeWaiting(start)).toBe('waiting on platform: 0 of 1 (stage 1 of 2)');
+  });
+
+  test("alice's approval opens stage 2; carol's completes the request", () => {
+    const afterAlice = progressOf(policy, [approval('alice', ['platform'])]);
+    expect(afterAlice).toMatchObject({ stage: 2, complete: false });
+    expect(askedGroups(afterAlice)).toEqual(['security']);
+    expect(admission(afterAlice, ['security'])).toMatchObject({ admitted: true });
+    // bob was asked at stage 1: his approval adds to the floor of two.
+    expect(admission(afterAlice, ['platform'])).toMatchObject({ admitted: true });
+    expect(progressOf(policy, [approval('alice', ['platform']), approval('carol', ['security'])])).toMatchObject({ complete: true });
+  });
+
+  test('the floor asks any approver once every rule is met with fewer approvals than it needs', () => {
+    const onlyDefault = policyFor([queue]) as ApprovalPolicy;
+    const afterAlice = progressOf(onlyDefault, [approval('alice', ['platform'])]);
+    expect(afterAlice).toMatchObject({ complete: false, floorOpen: true });
+    expect(askedGroups(afterAlice)).toEqual(['*']);
+    expect(admission(afterAlice, [])).toMatchObject({ admitted: true });
+    expect(describeWaiting(afterAlice)).toBe('waiting on any approver: 1 of 2');
+  });
+
+  test('one person in two groups counts for both, unless approvers must be distinct', () => {
+    const both = [
+      { name: 'dba', require: [{ group: 'dba', count: 1 }] },
+      { name: 'platform', require: [{ group: 'platform', count: 1 }] },
+    ];
+    const bob = approval('bob', ['dba', 'platform']);
+    const shared = approvalPolicy('MEDIUM', rules(), approvers, undefined, undefined, context(both, [queue])) as ApprovalPolicy;
+    expect(progressOf(shared, [bob])).toMatchObject({ complete: true });
+    const distinct = policyFor([queue], both, { policy: { rules: both, distinctApproversAcrossRules: true } }) as ApprovalPolicy;
+    const afterBob = progressOf(distinct, [bob]);
+    expect(afterBob.complete).toBe(false);
+    // alice can only be platform: the matching moves bob to dba, whatever order they voted in.
+    const done = progressOf(distinct, [bob, approval('alice', ['platform'])]);
+    expect(done.complete).toBe(true);
+    expect(done.requirements.map((r) => r.by)).toEqual([['bob@example.com'], ['alice@example.com'], ['bob@example.com', 'alice@example.com']]);
+  });
+
+  test('records made before approval rules count any approver towards requiredApprovals', () => {
+    expect(progressOf({ requiredApprovals: 2 }, [approval('alice', [])])).toMatchObject({ complete: false, stage: 1, floorOpen: true });
+    expect(progressOf({ requiredApprovals: 2 }, [approval('alice', []), approval('bob', [])])).toMatchObject({ complete: true });
+  });
+});
