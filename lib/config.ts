@@ -1,8 +1,9 @@
 import * as z from 'zod';
 import { approverSchema } from '../lambdas/shared/contracts/approver';
+import { approvalRuleSchema, groupsSchema } from '../lambdas/shared/contracts/policies';
 import { ACCEPT_LANGUAGES } from '../lambdas/shared/contracts/steps';
 import { DEFAULTS, defaultReminderMinutes, MIN_APPROVAL_TIMEOUT_MINUTES } from './defaults';
-import { settingProblems, spokeSettingProblems } from './setting-rules';
+import { policyProblems, settingProblems, spokeSettingProblems } from './setting-rules';
 
 /** Log retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -45,6 +46,8 @@ const spokeAccount = z.strictObject({
   accountId: z.string({ error: 'must be 12 digits' }).regex(/^\d{12}$/, 'must be 12 digits'),
   name: z.string().trim().min(1).max(100).optional(),
   regions: regionList,
+  /** What approval rules' `environment` selector matches (`production`, …). */
+  environment: z.string().trim().min(1).max(64).optional(),
 });
 
 const spokeAccountList = z.array(spokeAccount).min(1, { error: 'must name at least one account, or be "*"' }).max(500);
@@ -150,6 +153,13 @@ const configSchema = z
         { error: 'must be {"organizationalUnitIds": [...], "regions": [...]}' },
       )
       .optional(),
+    groups: z.optional(groupsSchema),
+    approvalRules: z.array(approvalRuleSchema).max(50).optional(),
+    distinctApproversAcrossRules: z.boolean({ error: 'must be true or false' }).default(false),
+    identityStoreId: z
+      .string({ error: 'must be an IAM Identity Center identity store id such as d-1234567890' })
+      .regex(/^d-[0-9a-f]{10}$|^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/, 'must be an IAM Identity Center identity store id such as d-1234567890')
+      .optional(),
     operators: z
       .array(
         z
@@ -164,7 +174,11 @@ const configSchema = z
     if (config.slackSigningSecret && !config.slackWebhookSecret) {
       ctx.addIssue({ code: 'custom', path: ['slackSigningSecret'], message: 'needs plangate:slackWebhookSecret too' });
     }
-    const problems = [...settingProblems({ ...config, spokesConfigured: config.spokeAccounts !== undefined }), ...spokeSettingProblems(config)];
+    const problems = [
+      ...settingProblems({ ...config, spokesConfigured: config.spokeAccounts !== undefined }),
+      ...spokeSettingProblems(config),
+      ...policyProblems(config),
+    ];
     for (const { setting, message } of problems) ctx.addIssue({ code: 'custom', path: setting.split('.'), message });
   });
 

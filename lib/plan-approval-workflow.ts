@@ -124,11 +124,21 @@ export class PlanApprovalWorkflow extends Construct {
   private approvalFunctions() {
     const { settings, approvalTable: table, approvalTopic } = this;
     const approvers = { APPROVERS: settings.approvers };
+    // Only with approval rules: without them the functions and the template are as before rules existed.
+    const policy = settings.approvalPolicy && {
+      GROUPS: settings.approvalPolicy.groups,
+      APPROVAL_POLICY: {
+        rules: settings.approvalPolicy.rules,
+        distinctApproversAcrossRules: settings.approvalPolicy.distinctApproversAcrossRules ?? false,
+      },
+      IDENTITY_STORE_ID: settings.approvalPolicy.identityStoreId,
+    };
     // Reads who created the plan (CREATOR#<planId>), if CloudTrail's record of it has arrived.
     const reviewPlan = this.workflowFunction('ReviewPlan')
       .bindTable(table, 'read')
       .setEnvironment({
         ...approvers,
+        ...policy,
         APPROVAL_RULES: { autoApproveUpTo: settings.autoApproveUpTo, requiredApprovals: settings.requiredApprovals },
         DEFAULT_ACCEPT_LANGUAGE: settings.defaultAcceptLanguage,
         SENSITIVE_RESOURCE_TYPES: settings.sensitiveResourceTypes,
@@ -136,7 +146,10 @@ export class PlanApprovalWorkflow extends Construct {
       })
       .allowServiceCatalog('DescribeProvisionedProductPlan');
     const approvalApiFunction = this.withSlack(
-      this.writesEncrypted(this.workflowFunction('ApprovalApi', Duration.seconds(15)).bindTable(table, 'update')).setEnvironment(approvers),
+      this.writesEncrypted(this.workflowFunction('ApprovalApi', Duration.seconds(15)).bindTable(table, policy ? 'create' : 'update')).setEnvironment({
+        ...approvers,
+        ...policy,
+      }),
       'clicks',
     );
     const api = new ApprovalApi(this, 'ApprovalApi', {
@@ -145,18 +158,22 @@ export class PlanApprovalWorkflow extends Construct {
       logRetention: settings.logRetention,
       cloudWatchRole: settings.apiGatewayCloudWatchRole,
     });
+    // Built from the API's id rather than `api.url`, which would make RequestApproval depend on the API's deployment
+    // and so, through the state machine, on itself.
+    const baseUrl = `https://${api.restApiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}/${API_STAGE}/`;
     const requestApproval = this.withSlack(
       this.writesEncrypted(
         this.workflowFunction('RequestApproval').bindTable(table, 'create').bindTopic('APPROVAL_TOPIC_ARN', approvalTopic),
       ).setEnvironment({
         ...approvers,
-        // Built from the API's id rather than `api.url`, which would make this function depend on the
-        // API's deployment and so, through the state machine, on itself.
-        APPROVAL_BASE_URL: `https://${api.restApiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}/${API_STAGE}/`,
+        ...policy,
+        APPROVAL_BASE_URL: baseUrl,
         APPROVAL_TIMEOUT_SECONDS: settings.approvalTimeout.toSeconds(),
       }),
       'requests',
     );
+    // With stages, the vote that completes one asks the next stage's approvers (links by email, the Slack post).
+    if (policy) approvalApiFunction.bindTopic('APPROVAL_TOPIC_ARN', approvalTopic).setEnvironment({ APPROVAL_BASE_URL: baseUrl });
     const autoApprove = this.writesEncrypted(this.workflowFunction('AutoApprove').bindTable(table, 'create')).setEnvironment(approvers);
     const expireApproval = this.writesEncrypted(
       this.workflowFunction('ExpireApproval').bindTable(table, 'update').bindTopic('APPROVAL_TOPIC_ARN', approvalTopic),

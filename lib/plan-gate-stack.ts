@@ -49,6 +49,12 @@ export class PlanGateStack extends Stack {
       alarms: { emails: config.alarmEmails, thresholds: config.alarmThresholds },
       apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
       spokes: spokesOf(config),
+      approvalPolicy: config.approvalRules && {
+        groups: config.groups ?? {},
+        rules: config.approvalRules,
+        distinctApproversAcrossRules: config.distinctApproversAcrossRules,
+        identityStoreId: config.identityStoreId,
+      },
       slack: config.slackWebhookSecret
         ? {
             webhookSecret: this.secret('SlackWebhookSecret', config.slackWebhookSecret),

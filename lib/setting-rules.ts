@@ -24,7 +24,8 @@ export interface SettingProblem {
     | 'reminderMinutesBeforeExpiry'
     | 'pollMaxIntervalSeconds'
     | `requiredApprovals.${string}`
-    | SpokeSetting;
+    | SpokeSetting
+    | PolicySetting;
   readonly message: string;
 }
 
@@ -107,5 +108,70 @@ export function spokeSettingProblems(settings: SpokeSettings): SettingProblem[] 
     const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
     if (repeated) problems.push({ setting: 'spokeAccounts', message: `lists account ${repeated} more than once` });
   }
+  return problems;
+}
+
+type PolicySetting = `groups.${string}` | `approvalRules.${number}.${string}` | 'identityStoreId';
+
+/** The approval policy's settings (plangate:groups, plangate:approvalRules), as the configuration gives them. */
+export interface PolicySettings {
+  readonly approvers: readonly { readonly email: string }[];
+  readonly groups?: Readonly<Record<string, { readonly members: readonly string[]; readonly identityCenterGroup?: string }>>;
+  readonly approvalRules?: readonly {
+    readonly name: string;
+    readonly when?: { readonly environment?: readonly string[] };
+    readonly require: readonly { readonly group: string; readonly count: number }[];
+  }[];
+  readonly identityStoreId?: string;
+  readonly spokeAccounts?: '*' | readonly { readonly environment?: string }[];
+}
+
+/** How groups, rules and approvers fit together: each problem names the key and index it is at. */
+export function policyProblems(settings: PolicySettings): SettingProblem[] {
+  const problems: SettingProblem[] = [];
+  const approvers = new Set(settings.approvers.map((a) => a.email.toLowerCase()));
+  const groups = settings.groups ?? {};
+  for (const [name, group] of Object.entries(groups)) {
+    const members = group.members.map((m) => m.toLowerCase());
+    members.forEach((member, i) => {
+      if (!approvers.has(member)) {
+        problems.push({
+          setting: `groups.${name}.members.${i}`,
+          message: `${member} is not in plangate:approvers, which gives each member a personal link`,
+        });
+      } else if (members.indexOf(member) !== i) {
+        problems.push({ setting: `groups.${name}.members.${i}`, message: `lists ${member} more than once` });
+      }
+    });
+    if (group.identityCenterGroup && !settings.identityStoreId) {
+      const message = 'needs plangate:identityStoreId, the identity store whose group membership is checked at each vote';
+      problems.push({ setting: `groups.${name}.identityCenterGroup`, message });
+    }
+  }
+  const environments = settings.spokeAccounts === undefined || settings.spokeAccounts === '*' ? [] : settings.spokeAccounts.map((a) => a.environment);
+  (settings.approvalRules ?? []).forEach((rule, r) => {
+    const first = settings.approvalRules?.findIndex((other) => other.name === rule.name) ?? r;
+    if (first !== r) problems.push({ setting: `approvalRules.${r}.name`, message: `repeats the name ${rule.name} of rule ${first}` });
+    rule.require.forEach(({ group, count }, q) => {
+      const members = groups[group]?.members.length;
+      if (members === undefined) {
+        problems.push({ setting: `approvalRules.${r}.require.${q}.group`, message: `names group ${group}, which plangate:groups does not define` });
+      } else if (count > members) {
+        problems.push({
+          setting: `approvalRules.${r}.require.${q}.count`,
+          message: `asks for ${count} approvals from group ${group}, which has ${members} member(s)`,
+        });
+      }
+      if (rule.require.findIndex((other) => other.group === group) !== q) {
+        problems.push({ setting: `approvalRules.${r}.require.${q}.group`, message: `names group ${group} twice in one rule: give one count` });
+      }
+    });
+    for (const environment of rule.when?.environment ?? []) {
+      if (!environments.includes(environment)) {
+        const message = `names environment ${environment}, which no account of plangate:spokeAccounts has: the rule could never apply`;
+        problems.push({ setting: `approvalRules.${r}.when.environment`, message });
+      }
+    }
+  });
   return problems;
 }

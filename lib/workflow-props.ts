@@ -1,10 +1,11 @@
 import { Duration, type aws_logs as logs, type aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import type { Approver } from '../lambdas/shared/contracts/approver';
+import type { ApprovalRule, Groups } from '../lambdas/shared/contracts/policies';
 import type { SpokeAccount } from '../lambdas/shared/contracts/spokes';
 import type { AcceptLanguage, ApprovalRules, RiskLevel } from '../lambdas/shared/contracts/steps';
 import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../lambdas/shared/domain/risk';
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, DEFAULTS, defaultReminderMinutes, MIN_APPROVAL_TIMEOUT_MINUTES } from './defaults';
-import { type SettingProblem, settingProblems } from './setting-rules';
+import { policyProblems, type SettingProblem, settingProblems } from './setting-rules';
 
 /* PlanApprovalWorkflow's props, and the settings it builds from them: every default applied (lib/defaults.ts), every rule checked. */
 
@@ -59,6 +60,22 @@ export interface PlanApprovalWorkflowProps {
   readonly apiGatewayCloudWatchRole?: boolean;
   /** Gate the plans of member accounts too (see the README's "Several accounts"). @default - the hub's own account and Region only */
   readonly spokes?: SpokesProps;
+  /**
+   * Who must approve what, by group and stage (see the README's "Approval policies"). @default - requiredApprovals from
+   * any approver
+   */
+  readonly approvalPolicy?: ApprovalPolicyProps;
+}
+
+export interface ApprovalPolicyProps {
+  /** Named groups of approvers (each member one of `approvers`). */
+  readonly groups: Groups;
+  /** Every rule that matches a plan applies; each requirement needs `count` distinct approvers of its group. */
+  readonly rules: ApprovalRule[];
+  /** Requirements are met by distinct people: one approval meets one requirement. @default false */
+  readonly distinctApproversAcrossRules?: boolean;
+  /** The IAM Identity Center identity store that groups naming an `identityCenterGroup` are checked in. @default - none */
+  readonly identityStoreId?: string;
 }
 
 export interface SpokesProps {
@@ -93,9 +110,10 @@ const PROP_NAMES: Partial<Record<SettingProblem['setting'], string>> = {
 };
 
 /** The props with every default filled in. */
-export type WorkflowSettings = Required<Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms' | 'spokes'>> & {
+export type WorkflowSettings = Required<Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms' | 'spokes' | 'approvalPolicy'>> & {
   readonly slack?: SlackProps;
   readonly spokes?: SpokesProps;
+  readonly approvalPolicy?: ApprovalPolicyProps;
   readonly alarmEmails: string[];
   readonly alarmThresholds: AlarmThresholds;
 };
@@ -129,6 +147,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     sensitiveResourceTypes: props.sensitiveResourceTypes ?? DEFAULT_SENSITIVE_RESOURCE_TYPES,
     slack: props.slack,
     spokes: props.spokes,
+    approvalPolicy: props.approvalPolicy,
     alarmEmails: props.alarms?.emails ?? DEFAULTS.alarmEmails,
     // An explicit undefined keeps the default.
     alarmThresholds: {
@@ -146,6 +165,11 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     pollMaxIntervalSeconds: settings.pollMaxInterval.toSeconds(),
     spokesConfigured: settings.spokes !== undefined,
   });
+  if (settings.approvalPolicy) {
+    const { groups, rules: approvalRules, identityStoreId } = settings.approvalPolicy;
+    const spokeAccounts = settings.spokes && (settings.spokes.anyAccountRegions ? '*' : settings.spokes.accounts);
+    problems.push(...policyProblems({ approvers: settings.approvers, groups, approvalRules, identityStoreId, spokeAccounts }));
+  }
   if (problems.length) throw new Error(problems.map((p) => `${PROP_NAMES[p.setting] ?? p.setting}: ${p.message}`).join('\n'));
   return settings;
 }

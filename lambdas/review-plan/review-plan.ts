@@ -11,7 +11,7 @@ import * as z from '../shared/contracts/zod';
 import { hubLocation, resolveLocation, scopedId } from '../shared/domain/plan-location';
 import { summarizeChanges } from '../shared/domain/plan-summary';
 import { changesDigest, matchesType } from '../shared/domain/risk';
-import { approvalPolicy, UnreachableQuorum } from '../shared/domain/rules';
+import { approvalPolicy, type PolicyContext, UnreachableQuorum } from '../shared/domain/rules';
 import { fitList, STATE_BUDGET, withinBudget } from '../shared/domain/state-budget';
 import { logger } from '../shared/runtime/logger';
 import { count } from '../shared/runtime/metrics';
@@ -24,6 +24,8 @@ export const REVIEW_PLAN_ENV = [
   'DEFAULT_ACCEPT_LANGUAGE',
   'SENSITIVE_RESOURCE_TYPES',
   'DENIED_RESOURCE_TYPES',
+  'GROUPS',
+  'APPROVAL_POLICY',
   'SPOKES',
   'AWS_REGION',
 ] as const;
@@ -101,7 +103,13 @@ async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult>
   const summary = summarizeChanges(resourceChanges, env.SENSITIVE_RESOURCE_TYPES);
   // Who created the plan, if CloudTrail's record of it has arrived: the requester no run input can name otherwise.
   const creator = await new ApprovalStore(dynamo, env.TABLE_NAME).getCreator(scopedId(plan.planId, location, hub));
-  const policy = approvalPolicy(summary.risk, env.APPROVAL_RULES, env.APPROVERS, input.requestedBy, creator);
+  const context: PolicyContext | undefined = env.APPROVAL_POLICY && {
+    policy: env.APPROVAL_POLICY,
+    groups: env.GROUPS ?? {},
+    changes: resourceChanges,
+    location: location && { accountId: location.accountId, region: location.region, environment: location.environment },
+  };
+  const policy = approvalPolicy(summary.risk, env.APPROVAL_RULES, env.APPROVERS, input.requestedBy, creator, context);
   if (policy instanceof UnreachableQuorum) throw new PlanDeniedError(`Plan ${plan.planId} cannot be approved: ${policy.reason}`);
   const reviewed = { ...result, creator, changesDigest: changesDigest(resourceChanges), policy };
   // The riskiest changes that fit the review's share of the run's state; the rest are counted (the plan has them all).

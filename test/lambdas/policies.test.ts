@@ -41,9 +41,13 @@ describe('approval rules', () => {
   test('every matching rule applies, each requirement saying which changes made it match', () => {
     const policy = policyFor([queue, role]) as ApprovalPolicy;
     expect(policy.requirements).toEqual([
-      { rule: 'iam', group: 'security', count: 1, stage: 2, because: ['AWS::IAM::Role AppRole added'] },
-      { rule: 'default', group: 'platform', count: 1, stage: 1, because: ['always (the rule has no "when")'] },
-      { rule: 'plangate:requiredApprovals', group: '*', count: 2, stage: 2, because: ['HIGH risk'] },
+      { rule: 'iam', group: 'security', count: 1, stage: 2 },
+      { rule: 'default', group: 'platform', count: 1, stage: 1 },
+      { rule: 'plangate:requiredApprovals', group: '*', count: 2, stage: 2 },
+    ]);
+    expect(policy.rulesApplied).toEqual([
+      { name: 'iam', stage: 2, because: ['AWS::IAM::Role AppRole added'] },
+      { name: 'default', stage: 1, because: ['always (the rule has no "when")'] },
     ]);
     expect(policy.rule).toBe('rules iam, default apply; HIGH risk needs 2 approvals (plangate:requiredApprovals)');
   });
@@ -55,18 +59,16 @@ describe('approval rules', () => {
       require: [{ group: 'dba', count: 1 }],
     };
     expect((policyFor([queue], [replacedDb]) as ApprovalPolicy).requirements?.map((r) => r.rule)).toEqual(['plangate:requiredApprovals']);
-    const { requirements } = policyFor([queue, db], [replacedDb]) as ApprovalPolicy;
-    expect(requirements?.[0]).toMatchObject({ rule: 'dba', because: ['AWS::RDS::DBInstance Orders modified (replacement)'] });
+    const { rulesApplied } = policyFor([queue, db], [replacedDb]) as ApprovalPolicy;
+    expect(rulesApplied).toEqual([{ name: 'dba', stage: 1, because: ['AWS::RDS::DBInstance Orders modified (replacement)'] }]);
   });
 
   test("place selectors match the plan's account, Region and environment", () => {
     const prod = { name: 'prod', when: { environment: ['production'], regions: ['eu-west-1'] }, require: [{ group: 'platform', count: 2 }] };
     const at = (environment?: string) => ({ location: { accountId: '111122223333', region: 'eu-west-1', environment } });
-    expect((policyFor([queue], [prod], at('production')) as ApprovalPolicy).requirements?.[0]).toMatchObject({
-      rule: 'prod',
-      count: 2,
-      because: ['Region eu-west-1', 'environment production'],
-    });
+    const production = policyFor([queue], [prod], at('production')) as ApprovalPolicy;
+    expect(production.requirements?.[0]).toMatchObject({ rule: 'prod', count: 2 });
+    expect(production.rulesApplied?.[0]?.because).toEqual(['Region eu-west-1', 'environment production']);
     expect((policyFor([queue], [prod], at('staging')) as ApprovalPolicy).requirements).toHaveLength(1);
     expect((policyFor([queue], [prod]) as ApprovalPolicy).requirements).toHaveLength(1);
   });

@@ -5,13 +5,13 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { mockClient } from 'aws-sdk-client-mock';
 import { pendingPage } from '../../lambdas/approval-api/page';
 import { type PlanCreatedEnv, planCreated } from '../../lambdas/plan-created/plan-created';
-import { composeApprovalEmail } from '../../lambdas/request-approval/message';
 import { type ReviewPlanEnv, reviewPlan } from '../../lambdas/review-plan/review-plan';
 import { approvalRequestMessage } from '../../lambdas/shared/adapters/slack/blocks';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import { outcomeDetailSchema } from '../../lambdas/shared/contracts/events';
 import type { Spokes } from '../../lambdas/shared/contracts/spokes';
 import { planKey } from '../../lambdas/shared/contracts/table-keys';
+import { composeApprovalEmail } from '../../lambdas/shared/domain/approval-email';
 import { describeOutcome } from '../../lambdas/shared/domain/outcome';
 import { planRefOf, scopedId, sessionNameOf } from '../../lambdas/shared/domain/plan-location';
 import { metrics } from '../../lambdas/shared/runtime/metrics';

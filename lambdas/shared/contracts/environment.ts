@@ -1,4 +1,5 @@
 import { approverSchema } from './approver';
+import { approvalPolicyConfigSchema, groupsSchema } from './policies';
 import { regionSchema, spokesSchema } from './spokes';
 import { acceptLanguageSchema, approvalRulesSchema } from './steps';
 import * as z from './zod';
@@ -47,6 +48,14 @@ export const ENVIRONMENT = {
   APPROVERS: json(z.array(approverSchema).check(z.minLength(1))),
   /** plangate:autoApproveUpTo and plangate:requiredApprovals. */
   APPROVAL_RULES: json(approvalRulesSchema),
+  /** plangate:groups, set only with plangate:approvalRules. */
+  GROUPS: z.optional(json(groupsSchema)),
+  /** plangate:approvalRules and plangate:distinctApproversAcrossRules; absent: requiredApprovals from any approver, as before rules. */
+  APPROVAL_POLICY: z.optional(json(approvalPolicyConfigSchema)),
+  /** plangate:identityStoreId: the IAM Identity Center identity store groups' membership is checked in at each vote. */
+  IDENTITY_STORE_ID: z.optional(
+    z.string().check(z.regex(/^d-[0-9a-f]{10}$|^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/, 'must be an identity store id')),
+  ),
   DEFAULT_ACCEPT_LANGUAGE: acceptLanguageSchema,
   /** Resource types (or `Prefix::*`) whose every change is HIGH risk. */
   SENSITIVE_RESOURCE_TYPES: json(z.array(z.string())),

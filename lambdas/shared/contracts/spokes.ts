@@ -24,7 +24,13 @@ export interface PlanLocation {
 }
 
 /** A configured spoke account (plangate:spokeAccounts), with the Regions PlanGate gates there. */
-export const spokeAccountSchema = z.object({ accountId: accountIdSchema, name: z.optional(z.string()), regions: z.array(regionSchema) });
+export const spokeAccountSchema = z.object({
+  accountId: accountIdSchema,
+  name: z.optional(z.string()),
+  regions: z.array(regionSchema),
+  /** What approval rules' `environment` selector matches. */
+  environment: z.optional(z.string()),
+});
 export type SpokeAccount = z.infer<typeof spokeAccountSchema>;
 
 /**

@@ -161,12 +161,19 @@ export const requirementSchema = z.object({
   group: z.string(),
   count: z.number(),
   stage: z.number(),
-  /** Why the rule applies, in words: the first changes (or the place) that made it match. */
+});
+export type Requirement = z.infer<typeof requirementSchema>;
+
+/** A rule of plangate:approvalRules that matched a plan, and why. */
+export const appliedRuleSchema = z.object({
+  name: z.string(),
+  stage: z.number(),
+  /** Why it applies, in words: the first changes (or the place) that made it match, each clipped. */
   because: z.array(z.string()),
   /** How many more changes made it match than `because` lists. */
   becauseUnlisted: z.optional(z.number()),
 });
-export type Requirement = z.infer<typeof requirementSchema>;
+export type AppliedRule = z.infer<typeof appliedRuleSchema>;
 
 /** What the rules make of one reviewed plan, at `$.review.policy`. */
 export const approvalPolicySchema = z.object({
@@ -183,6 +190,8 @@ export const approvalPolicySchema = z.object({
    * `requiredApprovals` distinct approvals from any approver.
    */
   requirements: z.optional(z.array(requirementSchema)),
+  /** The rules that matched, in order, with why. */
+  rulesApplied: z.optional(z.array(appliedRuleSchema)),
   /** plangate:distinctApproversAcrossRules: one approval meets one requirement only. */
   distinctApprovers: z.optional(z.boolean()),
 });

@@ -11,6 +11,8 @@ import { parseStartInput, runInputOf } from '../contracts/steps';
 /** A plan's place, resolved against the allow-list: its configured account name, and whether it is the hub's. */
 export interface ResolvedLocation extends PlanLocation {
   accountName?: string;
+  /** The account's environment (plangate:spokeAccounts), which approval rules may select. */
+  environment?: string;
   hub: boolean;
 }
 
@@ -32,9 +34,6 @@ export function isAllowed(location: PlanLocation, hub: PlanLocation, spokes: Spo
   return spokes.anyAccountRegions?.includes(location.region) ?? false;
 }
 
-/** The account's configured name (plangate:spokeAccounts), if it has one. */
-export const accountNameOf = (accountId: string, spokes: Spokes | undefined) => spokes?.accounts.find((a) => a.accountId === accountId)?.name;
-
 /**
  * Where a run's plan is: the account and Region it names (absent: the hub's), checked against the allow-list before
  * anything is called there. Outside it: InvalidInputError, naming the account and Region. `hub` is unknown only where
@@ -53,8 +52,14 @@ export function resolveLocation(
       `Account ${accountId ?? "(the hub's)"} in Region ${region ?? "(the hub's)"} is not one PlanGate gates (plangate:spokeAccounts); nothing was called there`,
     );
   }
-  const accountName = accountNameOf(accountId, spokes);
-  return { accountId, region, ...(accountName === undefined ? {} : { accountName }), hub: sameLocation({ accountId, region }, hub) };
+  const account = spokes?.accounts.find((a) => a.accountId === accountId);
+  return {
+    accountId,
+    region,
+    ...(account?.name === undefined ? {} : { accountName: account.name }),
+    ...(account?.environment === undefined ? {} : { environment: account.environment }),
+    hub: sameLocation({ accountId, region }, hub),
+  };
 }
 
 /** Whether a located plan is elsewhere than the hub; a place given with no known hub counts as elsewhere (fail closed). */

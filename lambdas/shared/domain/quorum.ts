@@ -38,7 +38,7 @@ export const recordProgress = (record: Pick<ApprovalRecord, 'review' | 'required
 
 /** A policy's requirements; before approval rules: `requiredApprovals` from any approver, at stage 1. */
 export function requirementsOf(policy: QuorumPolicy): Requirement[] {
-  return policy.requirements ?? [{ rule: FLOOR_RULE, group: ANY_APPROVER, count: policy.requiredApprovals ?? 1, stage: 1, because: [] }];
+  return policy.requirements ?? [{ rule: FLOOR_RULE, group: ANY_APPROVER, count: policy.requiredApprovals ?? 1, stage: 1 }];
 }
 
 /** Whether an approval counts for a group: every approval counts for any approver; a group's, if its member voted. */

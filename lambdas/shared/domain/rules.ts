@@ -5,6 +5,7 @@ import type { ApprovalPolicy, ApprovalRules, Creator, Requirement, RiskLevel } f
 import { approverWhoRequested } from './approvers';
 import { maxMatching } from './quorum';
 import { matchesType, riskRank } from './risk';
+import { clip } from './text';
 
 /** A plan that no set of approvers could approve: the run ends DENIED instead of waiting to expire. */
 export class UnreachableQuorum {
@@ -22,7 +23,7 @@ export interface PolicyContext {
 }
 
 /** How many changes a requirement names as the reason it applies; the rest are counted. */
-const LISTED_REASONS = 5;
+const LISTED_REASONS = 3;
 
 /**
  * Applies the rules to a plan's risk and requester. Auto-approval comes first (no human is asked, so the
@@ -59,11 +60,11 @@ export function approvalPolicy(
   const floorText = `${risk} risk needs ${floor} approval${floor === 1 ? '' : 's'} (plangate:requiredApprovals)`;
   if (!context) return { autoApproved: false, requiredApprovals: floor, rule: floorText, selfApprover: self?.email };
 
-  const requirements: Requirement[] = matched.flatMap(({ rule, because, becauseUnlisted }) =>
-    rule.require.map(({ group, count }) => ({ rule: rule.name, group, count, stage: rule.stage ?? 1, because, becauseUnlisted })),
+  const requirements: Requirement[] = matched.flatMap(({ rule }) =>
+    rule.require.map(({ group, count }) => ({ rule: rule.name, group, count, stage: rule.stage ?? 1 })),
   );
   const lastStage = Math.max(1, ...requirements.map((r) => r.stage));
-  requirements.push({ rule: FLOOR_RULE, group: ANY_APPROVER, count: floor, stage: lastStage, because: [`${risk} risk`] });
+  requirements.push({ rule: FLOOR_RULE, group: ANY_APPROVER, count: floor, stage: lastStage });
   const unreachable = unreachableRequirement(requirements, eligible, context.policy.distinctApproversAcrossRules);
   if (unreachable) {
     const { rule, group, count } = unreachable;
@@ -74,13 +75,14 @@ export function approvalPolicy(
       }${members === 0 ? 'it has no member' : `it has ${members} member(s)`} other than ${who}${excluded.length ? ` (${excluded.join(', ')})` : ''} to meet it`,
     );
   }
-  const applied = [...new Set(requirements.filter((r) => r.rule !== FLOOR_RULE).map((r) => r.rule))];
+  const applied = matched.map(({ rule, because, becauseUnlisted }) => ({ name: rule.name, stage: rule.stage ?? 1, because, becauseUnlisted }));
   return {
     autoApproved: false,
     requiredApprovals: floor,
-    rule: applied.length ? `rules ${applied.join(', ')} apply; ${floorText}` : floorText,
+    rule: applied.length ? `rules ${applied.map((r) => r.name).join(', ')} apply; ${floorText}` : floorText,
     selfApprover: self?.email,
     requirements,
+    rulesApplied: applied,
     distinctApprovers: context.policy.distinctApproversAcrossRules,
   };
 }
@@ -90,7 +92,8 @@ export function matchingRules(risk: RiskLevel, context: PolicyContext) {
   return context.policy.rules.flatMap((rule) => {
     const reasons = whyRuleMatches(rule, risk, context);
     if (!reasons) return [];
-    const because = reasons.slice(0, LISTED_REASONS);
+    // Clipped, so that fifty matching rules still leave most of the review's share of the run's state to the changes.
+    const because = reasons.slice(0, LISTED_REASONS).map((reason) => clip(reason, 200));
     return [{ rule, because, ...(reasons.length > because.length ? { becauseUnlisted: reasons.length - because.length } : {}) }];
   });
 }

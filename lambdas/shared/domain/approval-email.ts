@@ -1,17 +1,8 @@
-import type { PreviousRun } from '../shared/contracts/approval-record';
-import type { Approver } from '../shared/contracts/approver';
-import type { ReviewResult } from '../shared/contracts/steps';
-import {
-  describeChange,
-  describeCounts,
-  describeDetails,
-  describePreviousRun,
-  describeRisk,
-  describeWhere,
-  planTitle,
-  snsSubject,
-} from '../shared/domain/describe';
-import { untrusted } from '../shared/domain/text';
+import type { PreviousRun } from '../contracts/approval-record';
+import type { Approver } from '../contracts/approver';
+import type { ReviewResult } from '../contracts/steps';
+import { describeChange, describeCounts, describeDetails, describePreviousRun, describeRisk, describeWhere, planTitle, snsSubject } from './describe';
+import { untrusted } from './text';
 
 /** Sets the approval link apart from everything the plan's own text could say. */
 const RULE = '-'.repeat(64);

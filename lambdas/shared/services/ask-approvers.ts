@@ -1,0 +1,107 @@
+import { type ApprovalStore, newLinkId } from '../adapters/approval-store';
+import { emailApprover } from '../adapters/approver-email';
+import { readSecret } from '../adapters/secrets';
+import { approvalRequestMessage } from '../adapters/slack/blocks';
+import { postToSlack } from '../adapters/slack/post';
+import type { ApprovalRecord, PreviousRun } from '../contracts/approval-record';
+import type { Approver } from '../contracts/approver';
+import type { Environment } from '../contracts/environment';
+import { ANY_APPROVER, type Groups } from '../contracts/policies';
+import type { ReviewedPlan } from '../contracts/steps';
+import { composeApprovalEmail } from '../domain/approval-email';
+import { mayNotApprove } from '../domain/approvers';
+import { planRefOf } from '../domain/plan-location';
+import { askedGroups, type Progress } from '../domain/quorum';
+import { logger } from '../runtime/logger';
+
+/** What asking approvers needs: the table for their links, the approval topic, the page's base URL, and Slack. */
+export const ASK_APPROVERS_ENV = [
+  'TABLE_NAME',
+  'APPROVAL_TOPIC_ARN',
+  'APPROVAL_BASE_URL',
+  'SLACK_WEBHOOK_SECRET_ID',
+  'SLACK_SIGNING_SECRET_ID',
+] as const;
+export type AskApproversEnv = Environment<(typeof ASK_APPROVERS_ENV)[number]>;
+
+/** The link an approver opens; the approval API serves it. */
+export function approvalLink(baseUrl: string, linkId: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/approvals/${linkId}`;
+}
+
+/**
+ * The approvers the open stage asks: the members of the groups it waits on (every approver when the floor of
+ * plangate:requiredApprovals is open, or before approval rules), in the order of plangate:approvers.
+ */
+export function approversAsked(progress: Progress, approvers: Approver[], groups: Groups | undefined): Approver[] {
+  const asked = askedGroups(progress);
+  if (asked.includes(ANY_APPROVER)) return approvers;
+  const members = new Set(asked.flatMap((g) => groups?.[g]?.members ?? []).map((e) => e.toLowerCase()));
+  return approvers.filter((a) => members.has(a.email.toLowerCase()));
+}
+
+/** Of the approvers asked, those whose approval is still missing: not yet approved, and not the requester or the plan's creator. */
+export function stillToApprove(record: Pick<ApprovalRecord, 'approverEmails' | 'selfApprover' | 'creator'>, asked: Approver[]): Approver[] {
+  const approved = new Set(record.approverEmails ?? []);
+  return asked.filter((a) => !approved.has(a.email.toLowerCase()) && !mayNotApprove(record, a.email));
+}
+
+/** One round of asking for a decision: the first request, a stage that opened, or the reminder. */
+export interface Ask {
+  store: ApprovalStore;
+  env: AskApproversEnv;
+  review: ReviewedPlan;
+  executionArn: string;
+  expiresAt: Date;
+  now: Date;
+  /** A line above the plan: the reminder's progress, or the stage that opened. */
+  reminder?: string;
+  /** The earlier, released request for the same plan, whose outcome the approvers are shown. */
+  previousRun?: PreviousRun;
+}
+
+/** The plan a link opens: a spoke plan's by its key too. */
+function linkPlan(review: ReviewedPlan, executionArn: string) {
+  const planRef = planRefOf(review, executionArn);
+  return { planId: review.planId, ...(planRef === review.planId ? {} : { planRef }) };
+}
+
+/** One personal link per approver, by email. */
+export async function sendLinks({ store, env, review, executionArn, expiresAt, now, reminder, previousRun }: Ask, approvers: Approver[]) {
+  for (const approver of approvers) {
+    const linkId = newLinkId();
+    await store.putLink(linkId, { ...linkPlan(review, executionArn), executionArn, approver, createdAt: now.toISOString() });
+    const email = composeApprovalEmail({
+      review,
+      executionArn,
+      approver,
+      link: approvalLink(env.APPROVAL_BASE_URL, linkId),
+      expiresAt,
+      reminder,
+      previousRun,
+    });
+    await emailApprover(env.APPROVAL_TOPIC_ARN, approver.email, email);
+  }
+}
+
+/** Posts the request (or reminder) to the Slack channel, with a view-only link to the page (decisions need a person). */
+export async function postRequestToSlack({ store, env, review, executionArn, expiresAt, now, reminder }: Ask) {
+  const webhookSecretId = env.SLACK_WEBHOOK_SECRET_ID;
+  if (!webhookSecretId) return;
+  const linkId = newLinkId();
+  await store.putLink(linkId, { ...linkPlan(review, executionArn), executionArn, createdAt: now.toISOString() });
+  const message = approvalRequestMessage({
+    review,
+    executionArn,
+    pageUrl: approvalLink(env.APPROVAL_BASE_URL, linkId),
+    expiresAt,
+    interactive: Boolean(env.SLACK_SIGNING_SECRET_ID),
+    reminder,
+  });
+  try {
+    await postToSlack(await readSecret(webhookSecretId), message);
+  } catch (error) {
+    // Slack must never stop the approval: the emails are already out.
+    logger.warn('Slack request not posted', { error: (error as Error).message });
+  }
+}
