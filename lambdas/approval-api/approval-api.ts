@@ -6,12 +6,20 @@ import type { Environment } from '../shared/contracts/environment';
 import { jsonResponse } from '../shared/runtime/http';
 import { addRunKeys } from '../shared/runtime/run-keys';
 import { handleCliDecision } from './cli-decision';
-import { type DecisionDeps, isClosed, isExpired, recordDecision } from './decision';
+import { type DecisionDeps, isClosed, isExpired, recordDecision, stageRefusal } from './decision';
 import { closedPage, decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
 import { parseDecisionForm } from './request';
 import { handleSlackInteraction, type SlackDeps } from './slack-interactions';
 
-export const APPROVAL_API_ENV = ['TABLE_NAME', 'APPROVERS', 'SLACK_WEBHOOK_SECRET_ID', 'SLACK_SIGNING_SECRET_ID'] as const;
+export const APPROVAL_API_ENV = [
+  'TABLE_NAME',
+  'APPROVERS',
+  'GROUPS',
+  'APPROVAL_POLICY',
+  'IDENTITY_STORE_ID',
+  'SLACK_WEBHOOK_SECRET_ID',
+  'SLACK_SIGNING_SECRET_ID',
+] as const;
 export type ApprovalApiEnv = Environment<(typeof APPROVAL_API_ENV)[number]>;
 
 const SECURITY_HEADERS = {
@@ -117,6 +125,11 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
       return page(410, expiredPage(outcome.record));
     case 'closed':
       return page(410, closedPage(outcome.record, link.approver));
+    case 'later-stage':
+    case 'not-needed': {
+      const { title, text } = stageRefusal(outcome);
+      return page(409, messagePage(title, text));
+    }
     case 'try-again':
       return page(503, messagePage('Please try again', 'Your decision could not be delivered just now and was not recorded.'), {
         'Retry-After': '5',

@@ -8,7 +8,7 @@ import { decodedSegment } from '../shared/domain/text';
 import { jsonResponse, signedCaller } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
 import { addRunKeys } from '../shared/runtime/run-keys';
-import { type DecisionDeps, type DecisionResult, recordDecision } from './decision';
+import { type DecisionDeps, type DecisionResult, recordDecision, stageRefusal } from './decision';
 import { parseDecisionForm } from './request';
 
 /** What the command line shows after a decision: the approval's state, never its task token. */
@@ -34,6 +34,9 @@ const ANSWERS: Record<DecisionResult['result'], { status: number; message: (plan
   expired: { status: 410, message: (p) => `The approval request for plan ${p} has expired; the plan was not executed.` },
   closed: { status: 410, message: (p) => `The approval request for plan ${p} was closed before it was decided.` },
   'try-again': { status: 503, message: () => 'Your decision could not be delivered just now and was not recorded. Try again.' },
+  // Told with what the request waits on (stageRefusal).
+  'later-stage': { status: 409, message: () => '' },
+  'not-needed': { status: 409, message: () => '' },
 };
 
 /**
@@ -79,7 +82,10 @@ export async function handleCliDecision(
   const answer = ANSWERS[outcome.result];
   const body = {
     result: outcome.result,
-    message: answer.message(planId.data),
+    message:
+      outcome.result === 'later-stage' || outcome.result === 'not-needed'
+        ? Object.values(stageRefusal(outcome)).join('. ')
+        : answer.message(planId.data),
     ...('record' in outcome ? summary(outcome.record) : { planId: planId.data }),
   };
   return jsonResponse(answer.status, body, outcome.result === 'try-again' ? { 'Retry-After': '5' } : {});

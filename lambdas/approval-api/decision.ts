@@ -4,6 +4,7 @@ import { type ApprovalRecord, refOf } from '../shared/contracts/approval-record'
 import { METRIC } from '../shared/contracts/metrics';
 import type { HumanDecision } from '../shared/contracts/steps';
 import { mayNotApprove } from '../shared/domain/approvers';
+import { admission, describeWaiting, groupsOf, type Progress, quorumPolicyOf, recordProgress } from '../shared/domain/quorum';
 import { approvalForState, bytesOf, STATE_BUDGET, withinBudget } from '../shared/domain/state-budget';
 import { clip } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
@@ -13,6 +14,13 @@ export interface DecisionDeps {
   store: ApprovalStore;
   completeTask: (taskToken: string, output: HumanDecision) => Promise<void>;
   now: () => Date;
+  /**
+   * Which of the named groups the approver belongs to, verified now (Identity Center's membership where a group names
+   * one). Throws when it cannot tell: the vote is then not counted.
+   */
+  verifiedGroups: (email: string, groups: string[]) => Promise<string[]>;
+  /** Asks the approvers of a stage that has just opened (once per stage, whichever vote opened it). */
+  askOpenedStage: (record: ApprovalRecord, progress: Progress) => Promise<void>;
 }
 
 export type DecisionResult =
@@ -21,11 +29,26 @@ export type DecisionResult =
   | { result: 'counted'; record: ApprovalRecord }
   | { result: 'already-counted'; record: ApprovalRecord }
   | { result: 'self-approval'; record: ApprovalRecord }
+  /** The approver's requirements are in a stage that has not opened yet. */
+  | { result: 'later-stage'; record: ApprovalRecord; opensAt: number; open: number }
+  /** Nothing the request still waits on is theirs to meet (their groups' requirements are met, or they are in none). */
+  | { result: 'not-needed'; record: ApprovalRecord }
   | { result: 'already-decided'; record: ApprovalRecord }
   | { result: 'expired'; record: ApprovalRecord }
   /** The run ended (stopped, failed, released) before a decision: nothing counts any more. */
   | { result: 'closed'; record: ApprovalRecord }
   | { result: 'try-again' };
+
+/** Why an approval was not counted because of the request's stages or requirements, with what it still waits on. */
+export function stageRefusal(outcome: Extract<DecisionResult, { result: 'later-stage' | 'not-needed' }>): { title: string; text: string } {
+  const waiting = describeWaiting(recordProgress(outcome.record));
+  return outcome.result === 'later-stage'
+    ? { title: `Stage ${outcome.opensAt} opens when stage ${outcome.open} is complete`, text: `Your approval was not counted: ${waiting}.` }
+    : {
+        title: 'Your approval is not needed',
+        text: `Your approval was not counted: what this request still waits on is not yours to meet (${waiting}).`,
+      };
+}
 
 /**
  * The decision as the run's state carries it (the approval record keeps it whole): approvers without their IAM
@@ -71,20 +94,36 @@ export async function recordDecision(
   const email = decision.approver.email.toLowerCase();
   if (decision.decision === 'APPROVED') {
     if (mayNotApprove(record, email)) return { result: 'self-approval', record };
-    let counted = await deps.store.addApproval(refOf(record), record.executionArn, decision, nowSeconds());
+    const before = recordProgress(record);
+    const groups = await deps.verifiedGroups(email, groupsOf(quorumPolicyOf(record)));
+    const verdict = admission(before, groups);
+    if (!verdict.admitted) {
+      // Counted before and not delivered yet (a passing failure): the checks below deliver it.
+      if (!(record.approverEmails ?? []).includes(email)) {
+        return verdict.reason === 'later-stage'
+          ? { result: 'later-stage', record, opensAt: verdict.opensAt, open: verdict.open }
+          : { result: 'not-needed', record };
+      }
+    } else {
+      decision = { ...decision, groups, stage: verdict.stage };
+    }
+    let counted = verdict.admitted ? await deps.store.addApproval(refOf(record), record.executionArn, decision, nowSeconds()) : undefined;
     if (!counted) {
       const current = await reread();
       if (current.status !== 'PENDING' || isExpired(current, deps.now())) return closed(current, deps.now());
       // CloudTrail's record of who created the plan arrived in between, and it names this approver.
       if (mayNotApprove(current, email)) return { result: 'self-approval', record: current };
       // Counted before, but not delivered (a passing failure, or the reminder hand-over): deliver it now.
-      const quorumMet = (current.approvals ?? []).length >= (current.requiredApprovals ?? 1);
-      if (!quorumMet || !(current.approverEmails ?? []).includes(email)) return { result: 'already-counted', record: current };
+      if (!recordProgress(current).complete || !(current.approverEmails ?? []).includes(email)) return { result: 'already-counted', record: current };
       counted = current;
     }
-    const approvals = counted.approvals ?? [];
-    if (approvals.length < (record.requiredApprovals ?? 1)) return { result: 'counted', record: counted };
-    decision = { ...decision, approvals };
+    const after = recordProgress(counted);
+    if (!after.complete) {
+      if (opened(before, after)) await askOpenedStage(deps, counted, after);
+      return { result: 'counted', record: counted };
+    }
+    const mine = counted.approvals?.find((a) => a.approver.email.toLowerCase() === email);
+    decision = { ...decision, groups: mine?.groups, stage: mine?.stage, approvals: counted.approvals ?? [] };
   }
 
   const taskToken = await deps.store.decide(refOf(record), record.executionArn, decision, nowSeconds());
@@ -122,4 +161,20 @@ export async function recordDecision(
   });
   seconds(METRIC.ApprovalWaitSeconds, (Date.parse(decision.decidedAt) - Date.parse(record.requestedAt)) / 1000);
   return { result: 'decided', record: { ...record, status: decision.decision, decision }, decision };
+}
+
+/** Whether a vote opened a stage: a later stage, or the floor of plangate:requiredApprovals once every rule is met. */
+const opened = (before: Progress, after: Progress) => after.stage !== before.stage || (after.floorOpen && !before.floorOpen);
+
+/** Asking the next stage must never undo the vote that opened it: a failure is logged, and the reminder asks again. */
+async function askOpenedStage(deps: DecisionDeps, record: ApprovalRecord, progress: Progress) {
+  try {
+    await deps.askOpenedStage(record, progress);
+  } catch (error) {
+    logger.error('Could not ask the approvers of the stage that opened', {
+      planId: record.planId,
+      stage: progress.stage,
+      error: (error as Error).name,
+    });
+  }
 }

@@ -3,19 +3,29 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { stepFunctions } from '../shared/adapters/clients/step-functions';
+import { verifiedGroups } from '../shared/adapters/identity-store';
 import { readSecret } from '../shared/adapters/secrets';
 import { postToSlack } from '../shared/adapters/slack/post';
 import { parseEnvironment } from '../shared/contracts/environment';
+import type { Groups } from '../shared/contracts/policies';
 import { lambdaHandler } from '../shared/runtime/handler';
 import { logger } from '../shared/runtime/logger';
+import { ASK_APPROVERS_ENV, askOpenedStage } from '../shared/services/ask-approvers';
 import { APPROVAL_API_ENV, type ApprovalApiDeps, handleApprovalRequest, page } from './approval-api';
 import { messagePage } from './page';
 
 const env = parseEnvironment(APPROVAL_API_ENV, process.env);
 const { SLACK_SIGNING_SECRET_ID: signingSecretId, SLACK_WEBHOOK_SECRET_ID: webhookSecretId } = env;
+// With approval rules, the vote that opens a stage asks its approvers: the same variables as RequestApproval's.
+const askEnv = env.APPROVAL_POLICY ? parseEnvironment(ASK_APPROVERS_ENV, process.env) : undefined;
+const store = new ApprovalStore(dynamo, env.TABLE_NAME);
 
 const deps: ApprovalApiDeps = {
-  store: new ApprovalStore(dynamo, env.TABLE_NAME),
+  store,
+  verifiedGroups: (email, groups) => verifiedGroups(email, pick(env.GROUPS ?? {}, groups), env.IDENTITY_STORE_ID),
+  askOpenedStage: async (record, progress) => {
+    if (askEnv) await askOpenedStage({ store, env: askEnv, approvers: env.APPROVERS, groups: env.GROUPS, now: new Date() }, record, progress);
+  },
   completeTask: async (taskToken, output) => {
     await stepFunctions.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
   },
@@ -37,3 +47,6 @@ export const handler = lambdaHandler(async (event: APIGatewayProxyEvent) => {
     return page(500, messagePage('Something went wrong', 'Nothing was recorded. Please try again in a minute.'));
   }
 });
+
+/** The named groups of plangate:groups (a name it lacks has no members). */
+const pick = (groups: Groups, names: string[]): Groups => Object.fromEntries(names.flatMap((n) => (groups[n] ? [[n, groups[n]]] : [])));

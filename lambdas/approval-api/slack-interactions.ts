@@ -20,7 +20,7 @@ import { describeDecider } from '../shared/domain/describe';
 import { jsonResponse } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
 import { addRunKeys } from '../shared/runtime/run-keys';
-import { type DecisionDeps, recordDecision } from './decision';
+import { type DecisionDeps, recordDecision, stageRefusal } from './decision';
 import { headerValue, rawBody } from './request';
 
 export interface SlackDeps {
@@ -133,6 +133,11 @@ export async function handleSlackInteraction(event: APIGatewayProxyEvent, deps: 
       return reply(ephemeral(closedText(outcome.record, approver)));
     case 'try-again':
       return reply(ephemeral('Your decision could not be delivered just now and was not recorded. Please click again.'));
+    case 'later-stage':
+    case 'not-needed': {
+      const { title, text } = stageRefusal(outcome);
+      return reply(ephemeral(`${title}. ${text}`));
+    }
   }
 }
 

@@ -20,6 +20,7 @@ import {
 } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { hubLocation, locationOf, planRefOf, scopedId } from '../shared/domain/plan-location';
+import { describeWaiting, progressOf, quorumPolicyOf } from '../shared/domain/quorum';
 import { changesDigest } from '../shared/domain/risk';
 import { logger } from '../shared/runtime/logger';
 
@@ -113,11 +114,11 @@ async function checkCreatorDidNotApprove(approval: ApprovalRecord, creator: Crea
   if (!creator?.approverEmail || !decision || decision.channel === 'rule') return;
   const own = creator.approverEmail.toLowerCase();
   const counted = (decision.approvals ?? [decision]).filter((a) => a.approver.email.toLowerCase() !== own);
-  const required = approval.requiredApprovals ?? 1;
-  if (counted.length < required) {
+  const without = progressOf(quorumPolicyOf(approval), counted);
+  if (!without.complete) {
     throw new PlanDeniedError(
       `Plan ${approval.planId} was approved with the approval of its creator ${creator.arn} (CloudTrail recorded them creating it), who may not ` +
-        `approve it: without it, ${counted.length} of ${required} approvals. It was not executed.`,
+        `approve it: without it, ${describeWaiting(without)}. It was not executed.`,
     );
   }
 }

@@ -306,7 +306,11 @@ describe('replies to a click', () => {
       approvers: [bob, carol],
       post: async (_: string, m: SlackMessage) => !!posted.push(m),
     };
-    const res = await handleSlackInteraction(clickEvent('U0BOB0002'), { store, completeTask: async () => undefined, now: () => new Date() }, slack);
+    const res = await handleSlackInteraction(
+      clickEvent('U0BOB0002'),
+      { store, completeTask: async () => undefined, now: () => new Date(), verifiedGroups: async () => [], askOpenedStage: async () => undefined },
+      slack,
+    );
     expect(res.statusCode).toBe(200);
     const text = (posted[0]!.blocks[0] as { text: { text: string } }).text.text;
     expect(text).toBe('2 of 3 approvals, by Carol &lt;!channel&gt; &amp; co, <@U0BOB0002>.');
@@ -335,7 +339,13 @@ describe('replies to a click', () => {
       approvers: [bob, carol],
       post: async (_: string, m: SlackMessage) => !!posted.push(m),
     };
-    const deps = { store, completeTask: async () => undefined, now: () => new Date() };
+    const deps = {
+      store,
+      completeTask: async () => undefined,
+      now: () => new Date(),
+      verifiedGroups: async () => [],
+      askOpenedStage: async () => undefined,
+    };
     // The earlier run's button, and one posted before buttons named their run.
     for (const value of [buttonValue('plan-abc', 'arn:run-1'), 'plan-abc']) {
       expect((await handleSlackInteraction(clickEvent('U0BOB0002', value), deps, slack)).statusCode).toBe(200);

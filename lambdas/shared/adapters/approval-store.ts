@@ -347,8 +347,8 @@ export class ApprovalStore {
    */
   async addApproval(planId: string, executionArn: string, decision: HumanDecision, nowSeconds: number): Promise<ApprovalRecord | undefined> {
     const email = decision.approver.email.toLowerCase();
-    const { approver, channel, decidedAt, comment, principal } = decision;
-    const approval: Approval = { approver, channel, decidedAt, comment, principal };
+    const { approver, channel, decidedAt, comment, principal, groups, stage } = decision;
+    const approval: Approval = { approver, channel, decidedAt, comment, principal, groups, stage };
     return this.updated(
       new UpdateCommand({
         TableName: this.tableName,
@@ -371,6 +371,27 @@ export class ApprovalStore {
         },
         ReturnValues: 'ALL_NEW',
       }),
+    );
+  }
+
+  /**
+   * Claims one round of asking approvers (a stage that opened) for the vote that opened it, so two votes landing
+   * together ask once. Only while the request is open.
+   */
+  async claimAskRound(planId: string, executionArn: string, round: string): Promise<boolean> {
+    return (
+      (await this.updated(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: planKey(planId) },
+          UpdateExpression: 'SET askedRounds = list_append(if_not_exists(askedRounds, :empty), :round)',
+          ConditionExpression:
+            'executionArn = :executionArn AND #status = :pending AND attribute_not_exists(outcome) AND NOT contains(askedRounds, :roundValue)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':empty': [], ':round': [round], ':roundValue': round, ':executionArn': executionArn, ':pending': 'PENDING' },
+          ReturnValues: 'ALL_NEW',
+        }),
+      )) !== undefined
     );
   }
 

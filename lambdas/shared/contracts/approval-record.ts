@@ -42,6 +42,8 @@ export const approvalRecordSchema = z.object({
   approvals: z.optional(z.array(approvalSchema)),
   approverEmails: z.optional(z.array(z.string())),
   decision: z.optional(approvalDecisionSchema),
+  /** The stages whose approvers have been asked after the first ("stage 2", "floor"): each is asked once. */
+  askedRounds: z.optional(z.array(z.string())),
   /** When undecided approvers were reminded (the run's second approval task started). */
   remindedAt: z.optional(z.string()),
   expiredAt: z.optional(z.string()),

@@ -3,6 +3,7 @@ import type { ApprovalRecord, PreviousRun } from '../contracts/approval-record';
 import type { Approver } from '../contracts/approver';
 import type { Approval, ApprovalDecision, ChangeDetail, ChangeSummary, ResourceChangeSummary, ReviewResult } from '../contracts/steps';
 import { mayNotApprove } from './approvers';
+import { describeWaiting, progressOf } from './quorum';
 
 export function planTitle(review: Pick<ReviewResult, 'planId' | 'plan'>): string {
   const name = review.plan?.planName;
@@ -42,11 +43,16 @@ export function describeDecider(decision: ApprovalDecision): string {
   return decision.channel === 'rule' ? `rule: ${decision.rule}` : approverName(decision.approver);
 }
 
-/** "1 of 2 approvals, by Alice Martin" */
-export function describeProgress(record: { approvals?: Approval[]; requiredApprovals?: number }): string {
+/**
+ * "1 of 2 approvals, by Alice Martin"; with approval rules, "1 approval, by Alice Martin; waiting on security: 0 of 1
+ * (stage 2 of 2)".
+ */
+export function describeProgress(record: { approvals?: Approval[]; requiredApprovals?: number; review?: Pick<ReviewResult, 'policy'> }): string {
   const approvals = record.approvals ?? [];
   const by = approvals.length ? `, by ${approvals.map((a) => a.approver.name ?? a.approver.email).join(', ')}` : '';
-  return `${approvals.length} of ${record.requiredApprovals ?? 1} approvals${by}`;
+  const policy = record.review?.policy;
+  if (!policy?.requirements) return `${approvals.length} of ${record.requiredApprovals ?? 1} approvals${by}`;
+  return `${approvals.length} approval${approvals.length === 1 ? '' : 's'}${by}; ${describeWaiting(progressOf(policy, approvals))}`;
 }
 
 /** The account and region a run belongs to, read from its execution ARN (arn:aws:states:<region>:<account>:execution:...). */
@@ -111,12 +117,17 @@ export function describeDetails(change: ResourceChangeSummary): string[] {
   return change.detailsUnlisted ? [...lines, `  +${change.detailsUnlisted} more`] : lines;
 }
 
-type Quorum = Pick<ApprovalRecord, 'approvals' | 'approverEmails' | 'requiredApprovals' | 'selfApprover' | 'creator'>;
+type Quorum = Pick<ApprovalRecord, 'approvals' | 'approverEmails' | 'requiredApprovals' | 'selfApprover' | 'creator'> &
+  Partial<Pick<ApprovalRecord, 'review'>>;
 
 /** What approving would do for this approver, or undefined when they cannot approve (their own request, or approved already). */
 export function whatApprovingDoes(record: Quorum, approverEmail: string): string | undefined {
   const email = approverEmail.toLowerCase();
   if (mayNotApprove(record, email) || (record.approverEmails ?? []).includes(email)) return undefined;
+  const policy = record.review?.policy;
+  if (policy?.requirements) {
+    return `If you approve, it counts towards each requirement of a group you belong to; this request is ${describeWaiting(progressOf(policy, record.approvals ?? []))}.`;
+  }
   const required = record.requiredApprovals ?? 1;
   const after = required - (record.approvals ?? []).length - 1;
   if (after <= 0) return 'Yours is the last approval needed: if you approve, the plan runs right away.';

@@ -4,14 +4,16 @@ import { readSecret } from '../adapters/secrets';
 import { approvalRequestMessage } from '../adapters/slack/blocks';
 import { postToSlack } from '../adapters/slack/post';
 import type { ApprovalRecord, PreviousRun } from '../contracts/approval-record';
+import { refOf } from '../contracts/approval-record';
 import type { Approver } from '../contracts/approver';
 import type { Environment } from '../contracts/environment';
 import { ANY_APPROVER, type Groups } from '../contracts/policies';
-import type { ReviewedPlan } from '../contracts/steps';
+import { type ReviewedPlan, reviewedPlanSchema } from '../contracts/steps';
+import * as z from '../contracts/zod';
 import { composeApprovalEmail } from '../domain/approval-email';
 import { mayNotApprove } from '../domain/approvers';
 import { planRefOf } from '../domain/plan-location';
-import { askedGroups, type Progress } from '../domain/quorum';
+import { askedGroups, describeWaiting, type Progress } from '../domain/quorum';
 import { logger } from '../runtime/logger';
 
 /** What asking approvers needs: the table for their links, the approval topic, the page's base URL, and Slack. */
@@ -38,6 +40,39 @@ export function approversAsked(progress: Progress, approvers: Approver[], groups
   if (asked.includes(ANY_APPROVER)) return approvers;
   const members = new Set(asked.flatMap((g) => groups?.[g]?.members ?? []).map((e) => e.toLowerCase()));
   return approvers.filter((a) => members.has(a.email.toLowerCase()));
+}
+
+/** The approvers a stage that has just opened asks who no earlier stage asked: the floor asks only those no rule did. */
+export function newlyAsked(progress: Progress, approvers: Approver[], groups: Groups | undefined): Approver[] {
+  const earlier = progress.requirements.filter((r) => r.group !== ANY_APPROVER && (progress.floorOpen || r.stage < (progress.stage ?? 0)));
+  const askedBefore = new Set(earlier.flatMap((r) => groups?.[r.group]?.members ?? []).map((e) => e.toLowerCase()));
+  return approversAsked(progress, approvers, groups).filter((a) => !askedBefore.has(a.email.toLowerCase()));
+}
+
+/**
+ * Asks the approvers of a stage a vote has just opened, once: the vote that claims the round sends the links and
+ * the Slack post, saying which stage opened and what it waits on.
+ */
+export async function askOpenedStage(
+  ask: Pick<Ask, 'store' | 'env'> & { approvers: Approver[]; groups: Groups | undefined; now: Date },
+  record: ApprovalRecord,
+  progress: Progress,
+) {
+  const round = progress.floorOpen ? 'floor' : `stage ${progress.stage}`;
+  if (!(await ask.store.claimAskRound(refOf(record), record.executionArn, round))) return;
+  const asked = stillToApprove(record, newlyAsked(progress, ask.approvers, ask.groups));
+  const opened = progress.floorOpen ? 'Every rule is met; plangate:requiredApprovals needs more approvals' : `Stage ${progress.stage} is open`;
+  const next: Ask = {
+    ...ask,
+    review: z.parse(reviewedPlanSchema, record.review),
+    executionArn: record.executionArn,
+    expiresAt: new Date(record.expiresAt * 1000),
+    reminder: `${opened}: ${describeWaiting(progress)}.`,
+    previousRun: record.previousRun,
+  };
+  await sendLinks(next, asked);
+  await postRequestToSlack(next);
+  logger.info('Approval stage opened', { planId: record.planId, round, asked: asked.length });
 }
 
 /** Of the approvers asked, those whose approval is still missing: not yet approved, and not the requester or the plan's creator. */
