@@ -4,7 +4,7 @@ import { type ApprovalRecord, refOf } from '../shared/contracts/approval-record'
 import { METRIC } from '../shared/contracts/metrics';
 import type { HumanDecision } from '../shared/contracts/steps';
 import { mayNotApprove } from '../shared/domain/approvers';
-import { admission, describeWaiting, groupsOf, type Progress, quorumPolicyOf, recordProgress } from '../shared/domain/quorum';
+import { admission, describeWaiting, groupsOf, type Progress, progressOf, quorumPolicyOf, recordProgress } from '../shared/domain/quorum';
 import { approvalForState, bytesOf, STATE_BUDGET, withinBudget } from '../shared/domain/state-budget';
 import { clip } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
@@ -94,8 +94,10 @@ export async function recordDecision(
   const email = decision.approver.email.toLowerCase();
   if (decision.decision === 'APPROVED') {
     if (mayNotApprove(record, email)) return { result: 'self-approval', record };
-    const before = recordProgress(record);
-    const groups = await deps.verifiedGroups(email, groupsOf(quorumPolicyOf(record)));
+    // The request's policy is fixed when it opens; only its approvals change.
+    const policy = quorumPolicyOf(record);
+    const before = progressOf(policy, record.approvals ?? []);
+    const groups = await deps.verifiedGroups(email, groupsOf(policy));
     const verdict = admission(before, groups);
     if (!verdict.admitted) {
       // Counted before and not delivered yet (a passing failure): the checks below deliver it.
@@ -114,10 +116,11 @@ export async function recordDecision(
       // CloudTrail's record of who created the plan arrived in between, and it names this approver.
       if (mayNotApprove(current, email)) return { result: 'self-approval', record: current };
       // Counted before, but not delivered (a passing failure, or the reminder hand-over): deliver it now.
-      if (!recordProgress(current).complete || !(current.approverEmails ?? []).includes(email)) return { result: 'already-counted', record: current };
+      if (!progressOf(policy, current.approvals ?? []).complete || !(current.approverEmails ?? []).includes(email))
+        return { result: 'already-counted', record: current };
       counted = current;
     }
-    const after = recordProgress(counted);
+    const after = progressOf(policy, counted.approvals ?? []);
     if (!after.complete) {
       if (opened(before, after)) await askOpenedStage(deps, counted, after);
       return { result: 'counted', record: counted };

@@ -118,7 +118,7 @@ async function checkCreatorDidNotApprove(approval: ApprovalRecord, creator: Crea
   if (!without.complete) {
     throw new PlanDeniedError(
       `Plan ${approval.planId} was approved with the approval of its creator ${creator.arn} (CloudTrail recorded them creating it), who may not ` +
-        `approve it: without it, ${describeWaiting(without)}. It was not executed.`,
+        `approve it: without it, ${approval.review.policy?.requirements ? describeWaiting(without) : `${counted.length} of ${approval.requiredApprovals ?? 1} approvals`}. It was not executed.`,
     );
   }
 }

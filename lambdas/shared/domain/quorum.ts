@@ -29,7 +29,7 @@ export interface Progress {
 export const quorumPolicyOf = (record: Pick<ApprovalRecord, 'review' | 'requiredApprovals'>): QuorumPolicy => ({
   requirements: record.review.policy?.requirements,
   distinctApprovers: record.review.policy?.distinctApprovers,
-  requiredApprovals: record.requiredApprovals ?? record.review.policy?.requiredApprovals,
+  requiredApprovals: record.requiredApprovals ?? 1,
 });
 
 /** Where a record's request stands. */
