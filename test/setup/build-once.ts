@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { bundleHandlers } from '../../local/handlers';
 import { LOCAL_SLACK_CONTEXT } from '../../local/server';
-import { ONE_APPROVAL, SPOKES_CONTEXT } from '../fixtures/context';
+import { ONE_APPROVAL, POLICIES_CONTEXT, SPOKES_CONTEXT } from '../fixtures/context';
 import { handlerBundles, synthesizedTemplates } from '../support/prebuilt';
 
 /**
@@ -17,6 +17,7 @@ const LOCAL_MODE_CONTEXTS: Record<string, unknown>[] = [
   { 'plangate:deniedResourceTypes': ['AWS::IAM::User', 'AWS::EC2::*'] },
   { 'plangate:deleteExpiredPlans': true },
   SPOKES_CONTEXT,
+  POLICIES_CONTEXT,
 ];
 
 /**

@@ -20,10 +20,12 @@ export function composeApprovalEmail(input: {
   expiresAt: Date;
   /** For the reminder: the progress so far and whose approval is still missing. */
   reminder?: string;
+  /** When a vote opened a later stage: which, and what it waits on. */
+  stageOpened?: string;
   /** The earlier, released request for the same plan, if there was one. */
   previousRun?: PreviousRun;
 }): { subject: string; body: string } {
-  const { review, approver, link, expiresAt, reminder, previousRun } = input;
+  const { review, approver, link, expiresAt, reminder, stageOpened, previousRun } = input;
   const where = input.executionArn && describeWhere(input.executionArn, review);
   const plan = review.plan;
   const summary = review.summary;
@@ -34,6 +36,7 @@ export function composeApprovalEmail(input: {
     '',
     `A Service Catalog plan is waiting for your decision.`,
     ...(reminder ? ['', `Reminder: ${untrusted(reminder)}`] : []),
+    ...(stageOpened ? ['', untrusted(stageOpened)] : []),
     ...(previousRun ? ['', ...describePreviousRun(previousRun).map((line) => untrusted(line))] : []),
     '',
     // Values from the plan and the requester are untrusted: each stays on its own line, with no working links.

@@ -67,7 +67,7 @@ export async function askOpenedStage(
     review: z.parse(reviewedPlanSchema, record.review),
     executionArn: record.executionArn,
     expiresAt: new Date(record.expiresAt * 1000),
-    reminder: `${opened}: ${describeWaiting(progress)}.`,
+    stageOpened: `${opened}: ${describeWaiting(progress)}.`,
     previousRun: record.previousRun,
   };
   await sendLinks(next, asked);
@@ -89,8 +89,10 @@ export interface Ask {
   executionArn: string;
   expiresAt: Date;
   now: Date;
-  /** A line above the plan: the reminder's progress, or the stage that opened. */
+  /** The reminder's progress line (who has approved, who not); absent on the first request. */
   reminder?: string;
+  /** When a vote opened a later stage: which, and what it waits on. */
+  stageOpened?: string;
   /** The earlier, released request for the same plan, whose outcome the approvers are shown. */
   previousRun?: PreviousRun;
 }
@@ -102,7 +104,10 @@ function linkPlan(review: ReviewedPlan, executionArn: string) {
 }
 
 /** One personal link per approver, by email. */
-export async function sendLinks({ store, env, review, executionArn, expiresAt, now, reminder, previousRun }: Ask, approvers: Approver[]) {
+export async function sendLinks(
+  { store, env, review, executionArn, expiresAt, now, reminder, stageOpened, previousRun }: Ask,
+  approvers: Approver[],
+) {
   for (const approver of approvers) {
     const linkId = newLinkId();
     await store.putLink(linkId, { ...linkPlan(review, executionArn), executionArn, approver, createdAt: now.toISOString() });
@@ -113,6 +118,7 @@ export async function sendLinks({ store, env, review, executionArn, expiresAt, n
       link: approvalLink(env.APPROVAL_BASE_URL, linkId),
       expiresAt,
       reminder,
+      stageOpened,
       previousRun,
     });
     await emailApprover(env.APPROVAL_TOPIC_ARN, approver.email, email);
@@ -120,7 +126,7 @@ export async function sendLinks({ store, env, review, executionArn, expiresAt, n
 }
 
 /** Posts the request (or reminder) to the Slack channel, with a view-only link to the page (decisions need a person). */
-export async function postRequestToSlack({ store, env, review, executionArn, expiresAt, now, reminder }: Ask) {
+export async function postRequestToSlack({ store, env, review, executionArn, expiresAt, now, reminder, stageOpened }: Ask) {
   const webhookSecretId = env.SLACK_WEBHOOK_SECRET_ID;
   if (!webhookSecretId) return;
   const linkId = newLinkId();
@@ -132,6 +138,7 @@ export async function postRequestToSlack({ store, env, review, executionArn, exp
     expiresAt,
     interactive: Boolean(env.SLACK_SIGNING_SECRET_ID),
     reminder,
+    stageOpened,
   });
   try {
     await postToSlack(await readSecret(webhookSecretId), message);

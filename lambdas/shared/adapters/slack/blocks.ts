@@ -103,8 +103,10 @@ export function approvalRequestMessage(input: {
   interactive: boolean;
   /** For the reminder: the progress so far and whose decision is still missing. */
   reminder?: string;
+  /** When a vote opened a later stage: which, and what it waits on. */
+  stageOpened?: string;
 }): SlackMessage {
-  const { review, executionArn, pageUrl, expiresAt, interactive, reminder } = input;
+  const { review, executionArn, pageUrl, expiresAt, interactive, reminder, stageOpened } = input;
   const title = planTitle(review);
   const sections = changeSections((review.summary?.changes ?? []).slice(0, MAX_LISTED_CHANGES), MAX_BLOCKS - OTHER_BLOCKS);
   const more = (review.summary?.total ?? 0) - sections.listed;
@@ -112,6 +114,7 @@ export function approvalRequestMessage(input: {
   const blocks: KnownBlock[] = [
     header(headline),
     ...(reminder ? [section(`:alarm_clock: ${escapeMrkdwn(reminder)}`)] : []),
+    ...(stageOpened ? [section(`:arrow_forward: ${escapeMrkdwn(stageOpened)}`)] : []),
     fields([
       ...whereField(describeWhere(executionArn, review)),
       ['Plan', title],
