@@ -21,6 +21,7 @@ import {
   whatApprovingDoes,
   whatTheDecisionMeans,
 } from '../shared/domain/describe';
+import { requirementLines } from '../shared/domain/requirements-text';
 import { oneLine } from '../shared/domain/text';
 
 /**
@@ -52,7 +53,7 @@ h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:1.5rem}
 table{border-collapse:collapse;width:100%;margin:1rem 0;table-layout:fixed}
 th,td{border:1px solid #ccc;padding:.4rem .6rem;text-align:left;vertical-align:top;font-size:.9rem}
 #facts th{width:11rem}.c-action{width:6.5rem}.c-replacement{width:8.5rem}.c-risk{width:34%}
-tr.risk-high{background:#fdecea}tr.risk-medium{background:#fff6e0}.badge{font-weight:600}.muted{color:#555}
+tr.risk-high{background:#fdecea}tr.risk-medium{background:#fff6e0}tr.met{background:#e8f3ea}.badge{font-weight:600}.muted{color:#555}
 .details ul{margin:0;padding-left:1.2rem}.details li{margin:.15rem 0}
 .recreate{background:#fdecea;border-left:.25rem solid #b3261e;padding-left:.3rem;font-weight:600}
 textarea{width:100%;min-height:4rem}button{font-size:1rem;padding:.5rem 1.2rem;margin:.25rem .5rem .25rem 0;cursor:pointer}
@@ -60,10 +61,10 @@ button.approve{background:#1f7a34;color:#fff;border:0}button.reject{background:#
 .notice{padding:1rem;border-radius:.3rem;background:#f2f2f2}.final{background:#e8f3ea}.final.rejected{background:#fdecea}
 @media (max-width:40rem){
 #facts th,#facts td{display:block;width:auto;border:0;padding:.1rem 0}#facts td{padding-bottom:.5rem}
-#changes thead{display:none}
-#changes,#changes tbody,#changes tr,#changes td{display:block;width:auto}
+#changes thead,#requirements thead{display:none}
+#changes,#changes tbody,#changes tr,#changes td,#requirements,#requirements tbody,#requirements tr,#requirements td{display:block;width:auto}
 #changes tbody{border:1px solid #ccc;margin-bottom:.75rem}#changes td{border:0;padding:.25rem .6rem}#changes td:empty{display:none}
-#changes td[data-label]::before{content:attr(data-label) ": ";font-weight:600}
+#changes td[data-label]::before,#requirements td[data-label]::before{content:attr(data-label) ": ";font-weight:600}
 button{width:100%;margin:.25rem 0}
 }`;
 
@@ -124,11 +125,27 @@ ${record.status === 'PENDING' ? html`<tr><th>Expires</th><td id="expires">${time
 <tr><th>Risk</th><td class="badge">${describeRisk(summary)}</td></tr>
 <tr><th>Rule</th><td>${review.policy?.rule ?? ''}</td></tr>
 </tbody></table>
+${requirementsTable(record)}
 <h2>Resource changes</h2>
 <p class="muted">Riskiest first: removals and replacements lead. Under each change, what it changes; highlighted details re-create the resource.</p>
 <table id="changes"><thead><tr><th class="c-action">Action</th><th>Resource</th><th class="c-replacement">Replacement</th><th class="c-risk">Risk</th></tr></thead>
 ${changeGroups(summary?.changes ?? [])}</table>
 ${unlisted ? html`<p class="muted">… and ${unlisted} more changes not listed.</p>` : ''}`;
+}
+
+/** With approval rules: each requirement, by stage, with why it applies, who can meet it and how far it is. */
+function requirementsTable(record: ApprovalRecord): Html {
+  const lines = requirementLines(record);
+  if (!lines.length) return html``;
+  return html`<h2>Who must approve</h2>
+<p class="muted">Every rule that matches the plan applies. Stages are asked in order; ${describeProgress(record)}.</p>
+<table id="requirements"><thead><tr><th>Stage</th><th>Rule</th><th>Needs</th><th>Why</th><th>Who can meet it</th><th>So far</th></tr></thead><tbody>
+${lines.map(
+  (
+    l,
+  ) => html`<tr${l.met ? html` class="met"` : ''}><td data-label="Stage">${String(l.stage)}</td><td data-label="Rule">${l.rule}</td><td data-label="Needs">${l.needs}</td>
+<td data-label="Why">${l.why.join('; ')}</td><td data-label="Who">${l.who.join(', ') || 'any approver'}</td><td data-label="So far">${l.progress}${l.met ? ' ✓' : ''}</td></tr>`,
+)}</tbody></table>`;
 }
 
 /** Who has approved, when, and what they said; a decision that met the quorum carries the full list. */

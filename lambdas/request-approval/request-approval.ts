@@ -2,13 +2,22 @@ import { ApprovalStore, duplicateRunError } from '../shared/adapters/approval-st
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import type { Environment } from '../shared/contracts/environment';
 import { parseInput } from '../shared/contracts/parse-input';
-import { executionArnSchema, reviewedPlanSchema } from '../shared/contracts/steps';
+import type { Groups } from '../shared/contracts/policies';
+import { type ApprovalPolicy, executionArnSchema, reviewedPlanSchema } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { describeProgress } from '../shared/domain/describe';
 import { planRefOf } from '../shared/domain/plan-location';
-import { progressOf, recordProgress } from '../shared/domain/quorum';
+import { groupsOf, progressOf, recordProgress } from '../shared/domain/quorum';
 import { logger } from '../shared/runtime/logger';
-import { ASK_APPROVERS_ENV, type Ask, approversAsked, postRequestToSlack, sendLinks, stillToApprove } from '../shared/services/ask-approvers';
+import {
+  ASK_APPROVERS_ENV,
+  type Ask,
+  approversAsked,
+  postRequestToSlack,
+  requirementsText,
+  sendLinks,
+  stillToApprove,
+} from '../shared/services/ask-approvers';
 
 export const REQUEST_APPROVAL_ENV = [...ASK_APPROVERS_ENV, 'APPROVAL_TIMEOUT_SECONDS', 'APPROVERS', 'GROUPS'] as const;
 export type RequestApprovalEnv = Environment<(typeof REQUEST_APPROVAL_ENV)[number]>;
@@ -41,11 +50,11 @@ async function open(store: ApprovalStore, env: RequestApprovalEnv, { taskToken, 
   const now = new Date();
   const expiresAt = new Date(now.getTime() + env.APPROVAL_TIMEOUT_SECONDS * 1000);
   const planRef = planRefOf(review, executionArn);
-  const claim = await store.claim({
+  const opened = {
     planId: review.planId,
     ...(planRef === review.planId ? {} : { planRef }),
     executionArn,
-    status: 'PENDING',
+    status: 'PENDING' as const,
     taskToken,
     requestedAt: now.toISOString(),
     expiresAt: Math.floor(expiresAt.getTime() / 1000),
@@ -53,15 +62,17 @@ async function open(store: ApprovalStore, env: RequestApprovalEnv, { taskToken, 
     approvers,
     review,
     requiredApprovals: review.policy.requiredApprovals,
+    ...(env.GROUPS && review.policy.requirements ? { groupMembers: membersOf(env.GROUPS, review.policy) } : {}),
     selfApprover: review.policy.selfApprover,
     creator: review.creator,
-  });
+  };
+  const claim = await store.claim(opened);
   if (!claim.claimed) throw duplicateRunError(review.planId, claim.owner);
   // CloudTrail's record of who created the plan may have arrived since the review, before this claim: PlanCreated
   // then found no record to put it on. Read after the claim, so one of the two always sees the other.
   const creator = review.creator ?? (await store.getCreator(planRef));
   if (creator && !review.creator) await store.applyCreator(planRef, creator);
-  const ask: Ask = { store, env, review, executionArn, expiresAt, now, previousRun: claim.previousRun };
+  const ask: Ask = { store, env, review, executionArn, expiresAt, now, previousRun: claim.previousRun, requirements: requirementsText(opened) };
   // With stages, the first stage's approvers only: the approval API asks each next stage once the one before is met.
   const asked = approversAsked(progressOf(review.policy, []), approvers, env.GROUPS);
   await sendLinks(ask, asked);
@@ -79,8 +90,21 @@ async function remind(store: ApprovalStore, env: RequestApprovalEnv, { taskToken
   const missing = stillToApprove(record, approversAsked(recordProgress(record), env.APPROVERS, env.GROUPS));
   const expiresAt = new Date(record.expiresAt * 1000);
   const progress = `Still waiting: ${describeProgress(record)}. Not yet approved by ${missing.map((a) => a.name ?? a.email).join(', ')}.`;
-  const ask: Ask = { store, env, review, executionArn, expiresAt, now, reminder: progress, previousRun: record.previousRun };
+  const ask: Ask = {
+    store,
+    env,
+    review,
+    executionArn,
+    expiresAt,
+    now,
+    reminder: progress,
+    previousRun: record.previousRun,
+    requirements: requirementsText(record),
+  };
   await sendLinks(ask, missing);
   await postRequestToSlack(ask);
   logger.info('Approvers reminded', { planId: review.planId, reminded: missing.length, expiresAt });
 }
+
+/** The members of the groups a policy's requirements name. */
+const membersOf = (groups: Groups, policy: ApprovalPolicy) => Object.fromEntries(groupsOf(policy).map((g) => [g, groups[g]?.members ?? []]));

@@ -51,11 +51,16 @@ test('stage 1 asks platform, not security; security is asked once platform appro
   const alice = await linkOf('alice@example.com', 'plan-policyrole0001');
   await linkOf('bob@example.com', 'plan-policyrole0001');
   expect(emailsAbout('plan-policyrole0001').map((e) => e.recipient)).not.toContain('carol@example.com');
+  expect(emailsAbout('plan-policyrole0001')[0]!.body).toContain(
+    '  - Stage 2 · iam-changes: 1 of security (Carol Diaz), because AWS::IAM::Role AppRole added: 0 of 1',
+  );
 
   // The page shows each requirement and why it applies.
   const view = await (await fetch(alice)).text();
   expect(view).toContain('iam-changes');
-  expect(view).toContain('AWS::IAM::Role AppRole added');
+  expect(view).toMatch(
+    /<td data-label="Rule">iam-changes<\/td><td data-label="Needs">1 of security<\/td>\s*<td data-label="Why">AWS::IAM::Role AppRole added<\/td><td data-label="Who">Carol Diaz<\/td>/,
+  );
   expect(view).toContain('waiting on platform: 0 of 1 (stage 1 of 2)');
 
   // Carol decides in Slack before her stage: refused, nothing counted.

@@ -32,6 +32,8 @@ export const approvalRecordSchema = z.object({
   review: reviewResultSchema,
   /** Distinct approvals needed for this plan's risk level (0 when a rule approved it). @default 1 */
   requiredApprovals: z.optional(z.number()),
+  /** The members (emails) of the groups its requirements name, as plangate:groups had them when it opened: who can meet each. */
+  groupMembers: z.optional(z.record(z.string(), z.array(z.string()))),
   /** The approver the run input names as who asked: they may not approve it. */
   selfApprover: z.optional(z.string()),
   /** Who created the plan, as CloudTrail recorded it (possibly after the request opened): they may not approve it either. */

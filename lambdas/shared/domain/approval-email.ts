@@ -22,10 +22,12 @@ export function composeApprovalEmail(input: {
   reminder?: string;
   /** When a vote opened a later stage: which, and what it waits on. */
   stageOpened?: string;
+  /** With approval rules: each requirement, as domain/requirements-text.ts describes it. */
+  requirements?: string[];
   /** The earlier, released request for the same plan, if there was one. */
   previousRun?: PreviousRun;
 }): { subject: string; body: string } {
-  const { review, approver, link, expiresAt, reminder, stageOpened, previousRun } = input;
+  const { review, approver, link, expiresAt, reminder, stageOpened, previousRun, requirements } = input;
   const where = input.executionArn && describeWhere(input.executionArn, review);
   const plan = review.plan;
   const summary = review.summary;
@@ -48,8 +50,15 @@ export function composeApprovalEmail(input: {
     ...(review.creator ? [`Created by: ${untrusted(review.creator.arn)} (verified: CloudTrail recorded it)`] : []),
     `Changes: ${describeCounts(summary)}`,
     `Risk: ${describeRisk(summary)}`,
-    `Approvals needed: ${review.policy?.requiredApprovals ?? 1} from different approvers (one rejection ends the request)`,
-    `Rule: ${review.policy?.rule ?? '-'}`,
+    ...(requirements?.length
+      ? [
+          'Who must approve (every matching rule applies; stages are asked in order; one rejection ends the request):',
+          ...requirements.map((r) => `  - ${untrusted(r)}`),
+        ]
+      : [
+          `Approvals needed: ${review.policy?.requiredApprovals ?? 1} from different approvers (one rejection ends the request)`,
+          `Rule: ${review.policy?.rule ?? '-'}`,
+        ]),
     '',
     ...(listed.length
       ? [

@@ -14,6 +14,7 @@ import { composeApprovalEmail } from '../domain/approval-email';
 import { mayNotApprove } from '../domain/approvers';
 import { planRefOf } from '../domain/plan-location';
 import { askedGroups, describeWaiting, type Progress } from '../domain/quorum';
+import { describeRequirementLine, requirementLines } from '../domain/requirements-text';
 import { logger } from '../runtime/logger';
 
 /** What asking approvers needs: the table for their links, the approval topic, the page's base URL, and Slack. */
@@ -69,6 +70,7 @@ export async function askOpenedStage(
     expiresAt: new Date(record.expiresAt * 1000),
     stageOpened: `${opened}: ${describeWaiting(progress)}.`,
     previousRun: record.previousRun,
+    requirements: requirementsText(record),
   };
   await sendLinks(next, asked);
   await postRequestToSlack(next);
@@ -95,7 +97,12 @@ export interface Ask {
   stageOpened?: string;
   /** The earlier, released request for the same plan, whose outcome the approvers are shown. */
   previousRun?: PreviousRun;
+  /** With approval rules: each requirement, with why and who, and how far it is. */
+  requirements?: string[];
 }
+
+/** A request's requirements as the emails list them (none before approval rules). */
+export const requirementsText = (record: Parameters<typeof requirementLines>[0]) => requirementLines(record).map(describeRequirementLine);
 
 /** The plan a link opens: a spoke plan's by its key too. */
 function linkPlan(review: ReviewedPlan, executionArn: string) {
@@ -105,7 +112,7 @@ function linkPlan(review: ReviewedPlan, executionArn: string) {
 
 /** One personal link per approver, by email. */
 export async function sendLinks(
-  { store, env, review, executionArn, expiresAt, now, reminder, stageOpened, previousRun }: Ask,
+  { store, env, review, executionArn, expiresAt, now, reminder, stageOpened, previousRun, requirements }: Ask,
   approvers: Approver[],
 ) {
   for (const approver of approvers) {
@@ -120,13 +127,14 @@ export async function sendLinks(
       reminder,
       stageOpened,
       previousRun,
+      requirements,
     });
     await emailApprover(env.APPROVAL_TOPIC_ARN, approver.email, email);
   }
 }
 
 /** Posts the request (or reminder) to the Slack channel, with a view-only link to the page (decisions need a person). */
-export async function postRequestToSlack({ store, env, review, executionArn, expiresAt, now, reminder, stageOpened }: Ask) {
+export async function postRequestToSlack({ store, env, review, executionArn, expiresAt, now, reminder, stageOpened, requirements }: Ask) {
   const webhookSecretId = env.SLACK_WEBHOOK_SECRET_ID;
   if (!webhookSecretId) return;
   const linkId = newLinkId();
@@ -139,6 +147,7 @@ export async function postRequestToSlack({ store, env, review, executionArn, exp
     interactive: Boolean(env.SLACK_SIGNING_SECRET_ID),
     reminder,
     stageOpened,
+    requirements,
   });
   try {
     await postToSlack(await readSecret(webhookSecretId), message);

@@ -12,8 +12,8 @@ const MAX_HEADER_TEXT = 150;
 /** Changes per section, and at most this many changes in all: the page has the rest. */
 const CHANGES_PER_SECTION = 10;
 const MAX_LISTED_CHANGES = 40;
-/** Blocks besides the change sections: header, reminder, fields, the changes' heading, "+N more", actions. */
-const OTHER_BLOCKS = 6;
+/** Blocks besides the change sections: header, reminder, stage opened, requirements, fields, the changes' heading, "+N more", actions. */
+const OTHER_BLOCKS = 8;
 
 export const APPROVE_ACTION = 'plangate_approve';
 export const REJECT_ACTION = 'plangate_reject';
@@ -105,8 +105,10 @@ export function approvalRequestMessage(input: {
   reminder?: string;
   /** When a vote opened a later stage: which, and what it waits on. */
   stageOpened?: string;
+  /** With approval rules: each requirement, with why and who. */
+  requirements?: string[];
 }): SlackMessage {
-  const { review, executionArn, pageUrl, expiresAt, interactive, reminder, stageOpened } = input;
+  const { review, executionArn, pageUrl, expiresAt, interactive, reminder, stageOpened, requirements } = input;
   const title = planTitle(review);
   const sections = changeSections((review.summary?.changes ?? []).slice(0, MAX_LISTED_CHANGES), MAX_BLOCKS - OTHER_BLOCKS);
   const more = (review.summary?.total ?? 0) - sections.listed;
@@ -115,6 +117,7 @@ export function approvalRequestMessage(input: {
     header(headline),
     ...(reminder ? [section(`:alarm_clock: ${escapeMrkdwn(reminder)}`)] : []),
     ...(stageOpened ? [section(`:arrow_forward: ${escapeMrkdwn(stageOpened)}`)] : []),
+    ...(requirements?.length ? [section(`*Who must approve*\n${requirements.map((r) => `• ${escapeMrkdwn(r)}`).join('\n')}`)] : []),
     fields([
       ...whereField(describeWhere(executionArn, review)),
       ['Plan', title],
