@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InvokeStoreBase } from '@aws/lambda-invoke-store';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Groups } from '../lambdas/shared/contracts/policies';
 import { parseConfig } from '../lib/config';
 import type { FunctionName } from '../lib/functions';
 import { DEMO_PLANS } from './demo-plans';
@@ -9,6 +10,7 @@ import { createEmulators, type Emulators, startStepFunctions } from './emulators
 import type { LocalEventBridge } from './event-bridge';
 import { handlerEnvironment, pointAwsSdkAt } from './handler-environment';
 import { loadHandlers } from './handlers';
+import { IdentityCenterEmulator } from './identity-center';
 import { installInvokeStore, runInvocation } from './invoke-store';
 import type { LocalMetrics } from './metrics';
 import type { Outbox } from './outbox';
@@ -91,7 +93,13 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const { timeScale } = options;
 
   const spokeTemplate = options.prebuilt ? options.prebuilt.spokeTemplate : synthesis!.spokeJson;
-  const emulators = createEmulators(workflow, { timeScale, log, spokeTemplate, serviceCatalogTps: options.serviceCatalogTps });
+  // plangate:groups, read as config.groups once lib/config.ts parses it.
+  const groups = (config as { groups?: Groups }).groups;
+  const identityCenter = new IdentityCenterEmulator(
+    config.approvers.map((approver) => approver.email),
+    groups,
+  );
+  const emulators = createEmulators(workflow, { timeScale, log, spokeTemplate, serviceCatalogTps: options.serviceCatalogTps, identityCenter });
   let baseUrl = '';
   const server = createServer(serveRoutes(localRoutes({ emulators, workflow, config, baseUrl: () => baseUrl, log })));
   baseUrl = await listen(server, options).catch((error: unknown) => {
