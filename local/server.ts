@@ -75,6 +75,8 @@ export interface LocalMode {
   /** Several accounts (issue 21): each account and Region's Service Catalog and default bus, the hub bus, the calls made. */
   accounts: Pick<Emulators, 'serviceCatalogAt' | 'defaultBusAt' | 'hubBus' | 'calls' | 'spokes'>;
   outbox: Outbox;
+  /** IAM Identity Center's identity store: plangate:groups' Identity Center groups, whose members may change while runs wait. */
+  identityCenter: IdentityCenterEmulator;
   /** The handlers' metrics, summed up as the dashboard shows them (GET /local/metrics). */
   metrics: LocalMetrics;
   /** Makes the next SNS publish(es) fail with this error code (a 400, which the SDK does not retry), to try failures. */
@@ -144,6 +146,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     eventBridge,
     accounts: emulators,
     outbox,
+    identityCenter,
     metrics,
     failNextPublish(code = 'InvalidParameter', times = 1) {
       emulators.publishFaults.push(...Array<string>(times).fill(code));
