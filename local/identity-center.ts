@@ -26,7 +26,10 @@ export interface IdentityCenterGroup {
 }
 
 const validation = (message: string) => new AwsApiError('ValidationException', message);
-const notFound = (message: string) => new AwsApiError('ResourceNotFoundException', message, 404);
+/** The resource types the Identity Store names in a ResourceNotFoundException. */
+type ResourceType = 'IDENTITY_STORE' | 'USER' | 'GROUP';
+const notFound = (resourceType: ResourceType, resourceId: string, message = `${resourceType} not found.`) =>
+  new AwsApiError('ResourceNotFoundException', message, 404, { ResourceType: resourceType, ResourceId: resourceId });
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export class IdentityCenterEmulator {
@@ -73,7 +76,13 @@ export class IdentityCenterEmulator {
    */
   changeMembers(displayName: string, change: unknown): IdentityCenterGroup {
     const groupId = this.groupIds.get(displayName);
-    if (!groupId) throw notFound(`No Identity Center group is named ${JSON.stringify(displayName)}: GET /local/identity-center/groups lists them`);
+    if (!groupId) {
+      throw notFound(
+        'GROUP',
+        displayName,
+        `No Identity Center group is named ${JSON.stringify(displayName)}: GET /local/identity-center/groups lists them`,
+      );
+    }
     if (!isObject(change)) throw validation('The body must be {"add": [emails], "remove": [emails]}');
     const unknownKeys = Object.keys(change).filter((key) => key !== 'add' && key !== 'remove');
     if (unknownKeys.length) throw validation(`Unknown key(s) ${unknownKeys.join(', ')}: the body is {"add": [emails], "remove": [emails]}`);
@@ -109,7 +118,8 @@ export class IdentityCenterEmulator {
         `1 validation error detected: Value at 'identityStoreId' failed to satisfy constraint: Member must satisfy regular expression pattern`,
       );
     }
-    if (id !== LOCAL_IDENTITY_STORE_ID) throw notFound(`Identity store ${id} does not exist: local mode's is ${LOCAL_IDENTITY_STORE_ID}`);
+    if (id !== LOCAL_IDENTITY_STORE_ID)
+      throw notFound('IDENTITY_STORE', id, `Identity store ${id} does not exist: local mode's is ${LOCAL_IDENTITY_STORE_ID}`);
   }
 
   /** The UniqueAttribute of an AlternateIdentifier, with one of the attribute paths the operation accepts. */
@@ -127,14 +137,15 @@ export class IdentityCenterEmulator {
     this.checkStore(input);
     const value = this.uniqueAttribute(input, USER_ATTRIBUTES);
     const userId = this.userIds.get(value.toLowerCase());
-    if (!userId) throw notFound('USER not found.');
+    if (!userId) throw notFound('USER', value);
     return { IdentityStoreId: LOCAL_IDENTITY_STORE_ID, UserId: userId };
   }
 
   private getGroupId(input: Json) {
     this.checkStore(input);
-    const groupId = this.groupIds.get(this.uniqueAttribute(input, ['displayName']));
-    if (!groupId) throw notFound('GROUP not found.');
+    const displayName = this.uniqueAttribute(input, ['displayName']);
+    const groupId = this.groupIds.get(displayName);
+    if (!groupId) throw notFound('GROUP', displayName);
     return { IdentityStoreId: LOCAL_IDENTITY_STORE_ID, GroupId: groupId };
   }
 
@@ -146,11 +157,11 @@ export class IdentityCenterEmulator {
     if (!Array.isArray(groupIds) || groupIds.length < 1 || groupIds.length > MAX_GROUP_IDS || !groupIds.every((id) => typeof id === 'string')) {
       throw validation(`GroupIds must list 1 to ${MAX_GROUP_IDS} group ids`);
     }
-    if (!this.emails.has(userId)) throw notFound('USER not found.');
+    if (!this.emails.has(userId)) throw notFound('USER', userId);
     return {
       Results: groupIds.map((groupId: string) => {
         const members = this.members.get(groupId);
-        if (!members) throw notFound('GROUP not found.');
+        if (!members) throw notFound('GROUP', groupId);
         return { GroupId: groupId, MemberId: { UserId: userId }, MembershipExists: members.has(userId) };
       }),
     };

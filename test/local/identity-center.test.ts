@@ -40,7 +40,7 @@ async function identityStore(operation: string, input: unknown) {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-/** The membership check over HTTP, with the SDK's error shape: `name` is the answer's __type. */
+/** The membership check over HTTP, with the SDK's error shape: `name` is the answer's __type, its other members set on it. */
 const api: IdentityStoreApi = {
   getUserId: (input) => succeeded(identityStore('GetUserId', input)),
   getGroupId: (input) => succeeded(identityStore('GetGroupId', input)),
@@ -48,7 +48,7 @@ const api: IdentityStoreApi = {
 };
 async function succeeded(call: ReturnType<typeof identityStore>) {
   const { status, body } = await call;
-  if (status !== 200) throw Object.assign(new Error(String(body.message)), { name: body.__type });
+  if (status !== 200) throw Object.assign(new Error(String(body.message)), body, { name: body.__type });
   return body;
 }
 
@@ -84,16 +84,32 @@ test('GetUserId, GetGroupId and IsMemberInGroups answer as the Identity Store do
 });
 
 test.each([
-  ['an unknown user', 'GetUserId', byEmail('mallory@example.com'), 'ResourceNotFoundException'],
-  ['an unknown group', 'GetGroupId', byDisplayName('platform'), 'ResourceNotFoundException'],
-  ['another identity store', 'GetUserId', { ...byEmail('alice@example.com'), IdentityStoreId: 'd-1234567890' }, 'ResourceNotFoundException'],
-  ['a malformed identity store id', 'GetUserId', { ...byEmail('alice@example.com'), IdentityStoreId: 'store' }, 'ValidationException'],
-  ['an attribute that is not unique', 'GetUserId', byEmail('alice@example.com', 'name.givenName'), 'ValidationException'],
-  ['no group ids', 'IsMemberInGroups', { IdentityStoreId: LOCAL_IDENTITY_STORE_ID, MemberId: { UserId: 'u' }, GroupIds: [] }, 'ValidationException'],
-])('%s is refused as AWS refuses it', async (_, operation, input, type) => {
+  ['an unknown user', 'GetUserId', byEmail('mallory@example.com'), { __type: 'ResourceNotFoundException', ResourceType: 'USER' }],
+  ['an unknown group', 'GetGroupId', byDisplayName('platform'), { __type: 'ResourceNotFoundException', ResourceType: 'GROUP' }],
+  [
+    'another identity store',
+    'GetUserId',
+    { ...byEmail('alice@example.com'), IdentityStoreId: 'd-1234567890' },
+    { __type: 'ResourceNotFoundException', ResourceType: 'IDENTITY_STORE' },
+  ],
+  ['a malformed identity store id', 'GetUserId', { ...byEmail('alice@example.com'), IdentityStoreId: 'store' }, { __type: 'ValidationException' }],
+  ['an attribute that is not unique', 'GetUserId', byEmail('alice@example.com', 'name.givenName'), { __type: 'ValidationException' }],
+  [
+    'no group ids',
+    'IsMemberInGroups',
+    { IdentityStoreId: LOCAL_IDENTITY_STORE_ID, MemberId: { UserId: 'u' }, GroupIds: [] },
+    { __type: 'ValidationException' },
+  ],
+])('%s is refused as AWS refuses it', async (_, operation, input, error) => {
   const { status, body } = await identityStore(operation, input);
-  expect(status).toBe(type === 'ValidationException' ? 400 : 404);
-  expect(body.__type).toBe(type);
+  expect(status).toBe(error.__type === 'ValidationException' ? 400 : 404);
+  expect(body).toMatchObject(error);
+});
+
+test('the membership check fails closed against another identity store, and counts nobody unknown to this one', async () => {
+  await expect(verifiedGroups('carol@example.com', GROUPS, 'd-1234567890', api)).rejects.toThrow(/Identity store d-1234567890 does not exist/);
+  const groups: Groups = { security: { members: ['mallory@example.com'], identityCenterGroup: 'Security Engineers' } };
+  await expect(verifiedGroups('mallory@example.com', groups, LOCAL_IDENTITY_STORE_ID, api)).resolves.toEqual([]);
 });
 
 test('the groups are listed with their members; only the plangate groups naming an Identity Center group are there', async () => {
