@@ -2,7 +2,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InvokeStoreBase } from '@aws/lambda-invoke-store';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Groups } from '../lambdas/shared/contracts/policies';
 import { parseConfig } from '../lib/config';
 import type { FunctionName } from '../lib/functions';
 import { DEMO_PLANS } from './demo-plans';
@@ -95,11 +94,9 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const { timeScale } = options;
 
   const spokeTemplate = options.prebuilt ? options.prebuilt.spokeTemplate : synthesis!.spokeJson;
-  // plangate:groups, read as config.groups once lib/config.ts parses it.
-  const groups = (config as { groups?: Groups }).groups;
   const identityCenter = new IdentityCenterEmulator(
     config.approvers.map((approver) => approver.email),
-    groups,
+    config.groups,
   );
   const emulators = createEmulators(workflow, { timeScale, log, spokeTemplate, serviceCatalogTps: options.serviceCatalogTps, identityCenter });
   let baseUrl = '';

@@ -5,6 +5,7 @@ import { verifiedGroups } from '../../lambdas/shared/adapters/identity-store';
 import type { Groups } from '../../lambdas/shared/contracts/policies';
 import { IdentityCenterEmulator, LOCAL_IDENTITY_STORE_ID } from '../../local/identity-center';
 import { identityCenterRoutes, serveRoutes } from '../../local/routes';
+import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
  * Local mode's IAM Identity Center (issue 22): the Identity Store API the functions call when a vote is cast, and the
@@ -151,4 +152,37 @@ test('a change to an unknown group is a 404 naming it; the members route takes o
   expect(((await unknown.json()) as { error: string }).error).toMatch(/No Identity Center group is named "platform"/);
   const get = await fetch(`${baseUrl}/local/identity-center/groups/Security%20Engineers/members`);
   expect(get.status).toBe(405);
+});
+
+describe('in local mode', () => {
+  let local: LocalMode;
+  beforeAll(async () => {
+    local = await startLocalMode({
+      context: {
+        'plangate:groups': { security: { members: ['carol@example.com'], identityCenterGroup: 'Security Engineers' } },
+        'plangate:identityStoreId': LOCAL_IDENTITY_STORE_ID,
+        'plangate:approvalRules': [{ name: 'security-review', require: [{ group: 'security', count: 1 }] }],
+      },
+    });
+  }, LOCAL_MODE_START_MS);
+  afterAll(() => local.close());
+
+  test('plangate:groups’ Identity Center groups are served on local mode’s port, where the functions’ SDK points', async () => {
+    expect(local.functionEnvironment.IDENTITY_STORE_ID).toBe(LOCAL_IDENTITY_STORE_ID);
+    expect(process.env.AWS_ENDPOINT_URL_IDENTITYSTORE).toBe(local.baseUrl);
+    const changed = await fetch(`${local.baseUrl}/local/identity-center/groups/Security%20Engineers/members`, {
+      method: 'POST',
+      body: JSON.stringify({ add: ['alice@example.com'] }),
+    });
+    expect(changed.status).toBe(200);
+    expect(await (await fetch(`${local.baseUrl}/local/identity-center/groups`)).json()).toEqual([
+      { displayName: 'Security Engineers', members: ['alice@example.com', 'carol@example.com'] },
+    ]);
+    const response = await fetch(local.baseUrl, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': 'AWSIdentityStore.GetGroupId' },
+      body: JSON.stringify(byDisplayName('Security Engineers')),
+    });
+    expect(await response.json()).toEqual({ IdentityStoreId: LOCAL_IDENTITY_STORE_ID, GroupId: expect.any(String) });
+  });
 });
