@@ -1,4 +1,5 @@
 import {
+  Aws,
   Duration,
   type aws_dynamodb as dynamodb,
   type aws_events as events,
@@ -12,6 +13,7 @@ import {
   type aws_secretsmanager as secretsmanager,
   type aws_sns as sns,
   type aws_sqs as sqs,
+  Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type EnvironmentName, encodeEnvironment } from '../lambdas/shared/contracts/environment';
@@ -127,6 +129,34 @@ export class WorkflowFunction extends nodejs.NodejsFunction {
   bindEventBus(bus: events.IEventBus, source: string): this {
     this.setEnvironment({ EVENT_BUS_NAME: bus.eventBusName, EVENT_SOURCE: source });
     bus.grantPutEventsTo(this);
+    return this;
+  }
+
+  /**
+   * IDENTITY_STORE_ID, with permission to check group membership there when a vote is cast (issue 22): a user's id by
+   * email, a group's by name, and whether the user is in groups; nothing that lists or changes the store. Each action
+   * needs the store and the user, group or membership resource types, whose ARNs hold only an id the store makes up at
+   * run time, hence their "*". The store is named by its id, which is unique across accounts: its account is the one
+   * running IAM Identity Center, which may not be this one.
+   */
+  bindIdentityStore(identityStoreId: string): this {
+    this.setEnvironment({ IDENTITY_STORE_ID: identityStoreId });
+    const arns = (partition: string) => [
+      `arn:${partition}:identitystore::*:identitystore/${identityStoreId}`,
+      ...['user', 'group', 'membership'].map((type) => `arn:${partition}:identitystore:::${type}/*`),
+    ];
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['identitystore:GetUserId', 'identitystore:GetGroupId', 'identitystore:IsMemberInGroups'],
+        resources: arns(Aws.PARTITION),
+      }),
+    );
+    for (const arn of arns('<AWS::Partition>')) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${arn}]`,
+        reason: 'Identity Store users, groups and memberships are named by ids the store makes up; the store is named by its own id.',
+      });
+    }
     return this;
   }
 

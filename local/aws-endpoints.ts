@@ -33,7 +33,7 @@ export function answerJson(version: '1.0' | '1.1', operation: () => unknown): Js
   try {
     return json(200, operation() ?? {}, version);
   } catch (error) {
-    if (error instanceof AwsApiError) return json(error.statusCode, { __type: error.type, message: error.message }, version);
+    if (error instanceof AwsApiError) return json(error.statusCode, { __type: error.type, message: error.message, ...error.members }, version);
     return json(500, { __type: 'InternalFailure', message: (error as Error).message }, version);
   }
 }

@@ -19,6 +19,10 @@ async function main() {
       `Service Catalog throttles each API above ${args.serviceCatalogTps} requests/s; its calls: ${local.baseUrl}/local/calls?service=servicecatalog`,
     );
   }
+  for (const group of local.identityCenter.listGroups()) {
+    const change = `curl -X POST ${local.baseUrl}/local/identity-center/groups/${encodeURIComponent(group.displayName)}/members -d '{"remove": ["…"]}'`;
+    console.log(`Identity Center group ${group.displayName}: ${group.members.join(', ') || 'no members'}; change it with ${change}`);
+  }
   console.log(`Read a run's audit record: ${auditRecordCommand(endpoints, 'plan-demoorders0001')}`);
   console.log(`Start a run: ${startRunCommand(endpoints, 'plan-demoorders0001')}`);
   console.log(`Or with plangate, as the operator: ${plangateCommand(endpoints, OPERATOR, 'start plan-demoorders0001 --wait')}`);

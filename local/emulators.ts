@@ -6,6 +6,7 @@ import { FUNCTIONS, type FunctionName } from '../lib/functions';
 import { policyAdmits } from './bus-policy';
 import { type AwsEvent, awsEvent, type BusIdentity, LocalEventBridge, type TargetDelivery } from './event-bridge';
 import { matchesPattern } from './event-patterns';
+import { IdentityCenterEmulator } from './identity-center';
 import { LocalMetrics } from './metrics';
 import { Outbox, type OutboxEntry } from './outbox';
 import { AwsApiError, ServiceCatalogEmulator } from './service-catalog';
@@ -38,6 +39,8 @@ export interface Emulators {
   sessions: StsSessions;
   /** The emulated calls of Service Catalog and STS, in order (GET /local/calls). */
   calls: Record<'servicecatalog' | 'sts', ApiCall[]>;
+  /** IAM Identity Center's identity store, whose group membership the functions check when a vote is cast (issue 22). */
+  identityCenter: IdentityCenterEmulator;
   /** The hub's plangate-hub bus, when the template has one (spokes configured). */
   hubBus?: LocalEventBridge;
   /** Service Catalog in an account and Region: the hub's is `serviceCatalog`; others are made on first use. */
@@ -74,9 +77,12 @@ export interface EmulatorOptions {
   spokeTemplate?: CfnTemplate;
   /** Requests per second each Service Catalog API answers in each account and Region before throttling. @default no limit */
   serviceCatalogTps?: number;
+  /** The identity store's users and groups: the approvers, and plangate:groups' Identity Center groups. @default no users */
+  identityCenter?: IdentityCenterEmulator;
 }
 
-export function createEmulators(workflow: LocalWorkflow, { timeScale, log, spokeTemplate, serviceCatalogTps }: EmulatorOptions): Emulators {
+export function createEmulators(workflow: LocalWorkflow, options: EmulatorOptions): Emulators {
+  const { timeScale, log, spokeTemplate, serviceCatalogTps } = options;
   const db = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const outbox = new Outbox((entry) => log(printEntry(entry)));
   const recipientsOf = (topicArn: string, attributes: Record<string, string>) => recipients(workflow, topicArn, attributes);
@@ -155,6 +161,7 @@ export function createEmulators(workflow: LocalWorkflow, { timeScale, log, spoke
     spokes,
     sessions: new StsSessions(),
     calls: { servicecatalog: [], sts: [] },
+    identityCenter: options.identityCenter ?? new IdentityCenterEmulator([]),
     eventBridge: new LocalEventBridge(workflow.rules, hubDelivery, outbox, { timeScale, log }),
     hubBus:
       workflow.hubBus &&

@@ -41,6 +41,8 @@ export function pointAwsSdkAt(baseUrl: string): () => void {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: baseUrl,
     // AssumeRole into the spoke roles (issue 21).
     AWS_ENDPOINT_URL_STS: baseUrl,
+    // Group membership checked when a vote is cast (issue 22).
+    AWS_ENDPOINT_URL_IDENTITYSTORE: baseUrl,
   };
   const replaced = Object.fromEntries(Object.keys(sdkEnvironment).map((name) => [name, process.env[name]]));
   Object.assign(process.env, sdkEnvironment);

@@ -17,6 +17,7 @@ import {
 import type { ApiCall, Emulators } from './emulators';
 import { awsEvent } from './event-bridge';
 import { accountOf, callerOf, credentialOf, type LocalIdentity, type SignedRequest, verifySessionCall, verifySignature } from './identities';
+import type { IdentityCenterEmulator } from './identity-center';
 import { AwsApiError, type ServiceCatalogEmulator } from './service-catalog';
 import { HUB, isKnownLocation, type Location } from './spokes';
 import { assumeRole, assumeRoleAnswer, StsError, stsErrorAnswer } from './sts';
@@ -77,6 +78,7 @@ export function localRoutes(context: RouteContext): Route[] {
   const path = (pathname: string, handle: Route['handle']): Route => ({ match: ({ url }) => url.pathname === pathname, handle });
   return [
     { match: ({ target }) => target?.startsWith('DynamoDB_20120810.') ?? false, handle: ({ req, res }) => emulators.dynamo(req, res) },
+    ...identityCenterRoutes(emulators.identityCenter),
     {
       match: ({ req, url, target }) => req.method === 'POST' && (target !== undefined || url.pathname === '/'),
       handle: (request) => answerAwsApi(request, context),
@@ -88,6 +90,56 @@ export function localRoutes(context: RouteContext): Route[] {
     path('/local/plans', (request) => registerPlan(request, context)),
     path('/local/aws-events', (request) => putAwsEvent(request, context)),
     path('/local/calls', ({ req, res, url }) => listCalls(req, res, url, emulators)),
+  ];
+}
+
+const GROUP_MEMBERS = /^\/local\/identity-center\/groups\/([^/]+)\/members$/;
+
+/**
+ * The Identity Store API (awsJson1_1), and local mode's own routes to its groups: GET /local/identity-center/groups
+ * lists them, POST /local/identity-center/groups/{displayName}/members with {"add": [emails], "remove": [emails]}
+ * changes one.
+ */
+export function identityCenterRoutes(identityCenter: IdentityCenterEmulator): Route[] {
+  return [
+    {
+      match: ({ target }) => target?.startsWith('AWSIdentityStore.') ?? false,
+      handle: async ({ req, res, target }) => {
+        const body = await readBody(req);
+        return send(
+          res,
+          answerJson('1.1', () => {
+            let input: Record<string, unknown>;
+            try {
+              input = body ? JSON.parse(body) : {};
+            } catch {
+              throw new AwsApiError('SerializationException', 'The request body is not valid JSON');
+            }
+            return identityCenter.handle(target!.slice('AWSIdentityStore.'.length), input);
+          }),
+        );
+      },
+    },
+    {
+      match: ({ url }) => url.pathname === '/local/identity-center/groups',
+      handle: ({ req, res }) => getOnly(req, res, '/local/identity-center/groups', () => identityCenter.listGroups()),
+    },
+    {
+      match: ({ url }) => GROUP_MEMBERS.test(url.pathname),
+      handle: async ({ req, res, url }) => {
+        const usage = 'Use POST /local/identity-center/groups/{displayName}/members with {"add": [emails], "remove": [emails]}';
+        if (req.method !== 'POST') return send(res, { status: 405, body: { error: usage } });
+        const displayName = decodeURIComponent(GROUP_MEMBERS.exec(url.pathname)![1]!);
+        const body = await readBody(req); // one over the limit is refused with 413, as every route refuses it
+        let change: unknown;
+        try {
+          change = JSON.parse(body);
+        } catch {
+          return send(res, { status: 400, body: { error: `The body is not valid JSON. ${usage}` } });
+        }
+        return send(res, { status: 200, body: identityCenter.changeMembers(displayName, change) });
+      },
+    },
   ];
 }
 

@@ -9,6 +9,7 @@ import { createEmulators, type Emulators, startStepFunctions } from './emulators
 import type { LocalEventBridge } from './event-bridge';
 import { handlerEnvironment, pointAwsSdkAt } from './handler-environment';
 import { loadHandlers } from './handlers';
+import { IdentityCenterEmulator } from './identity-center';
 import { installInvokeStore, runInvocation } from './invoke-store';
 import type { LocalMetrics } from './metrics';
 import type { Outbox } from './outbox';
@@ -73,6 +74,8 @@ export interface LocalMode {
   /** Several accounts (issue 21): each account and Region's Service Catalog and default bus, the hub bus, the calls made. */
   accounts: Pick<Emulators, 'serviceCatalogAt' | 'defaultBusAt' | 'hubBus' | 'calls' | 'spokes'>;
   outbox: Outbox;
+  /** IAM Identity Center's identity store: plangate:groups' Identity Center groups, whose members may change while runs wait. */
+  identityCenter: IdentityCenterEmulator;
   /** The handlers' metrics, summed up as the dashboard shows them (GET /local/metrics). */
   metrics: LocalMetrics;
   /** Makes the next SNS publish(es) fail with this error code (a 400, which the SDK does not retry), to try failures. */
@@ -91,7 +94,11 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const { timeScale } = options;
 
   const spokeTemplate = options.prebuilt ? options.prebuilt.spokeTemplate : synthesis!.spokeJson;
-  const emulators = createEmulators(workflow, { timeScale, log, spokeTemplate, serviceCatalogTps: options.serviceCatalogTps });
+  const identityCenter = new IdentityCenterEmulator(
+    config.approvers.map((approver) => approver.email),
+    config.groups,
+  );
+  const emulators = createEmulators(workflow, { timeScale, log, spokeTemplate, serviceCatalogTps: options.serviceCatalogTps, identityCenter });
   let baseUrl = '';
   const server = createServer(serveRoutes(localRoutes({ emulators, workflow, config, baseUrl: () => baseUrl, log })));
   baseUrl = await listen(server, options).catch((error: unknown) => {
@@ -136,6 +143,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     eventBridge,
     accounts: emulators,
     outbox,
+    identityCenter,
     metrics,
     failNextPublish(code = 'InvalidParameter', times = 1) {
       emulators.publishFaults.push(...Array<string>(times).fill(code));

@@ -15,12 +15,16 @@ import { z } from 'zod';
  * a little before the record itself turns final (Service Catalog lags its stack), complete or rolled back.
  */
 
-/** A modeled AWS error: `type` is the `__type` on the wire and the SDK error's `name`. */
+/**
+ * A modeled AWS error: `type` is the `__type` on the wire and the SDK error's `name`; `members` are the error's other
+ * modeled fields (the SDK sets them on the error).
+ */
 export class AwsApiError extends Error {
   constructor(
     readonly type: string,
     message: string,
     readonly statusCode = 400,
+    readonly members: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = type;
