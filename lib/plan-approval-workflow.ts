@@ -131,7 +131,6 @@ export class PlanApprovalWorkflow extends Construct {
         rules: settings.approvalPolicy.rules,
         distinctApproversAcrossRules: settings.approvalPolicy.distinctApproversAcrossRules ?? false,
       },
-      IDENTITY_STORE_ID: settings.approvalPolicy.identityStoreId,
     };
     // Reads who created the plan (CREATOR#<planId>), if CloudTrail's record of it has arrived.
     const reviewPlan = this.workflowFunction('ReviewPlan')
@@ -174,6 +173,9 @@ export class PlanApprovalWorkflow extends Construct {
     );
     // With stages, the vote that completes one asks the next stage's approvers (links by email, the Slack post).
     if (policy) approvalApiFunction.bindTopic('APPROVAL_TOPIC_ARN', approvalTopic).setEnvironment({ APPROVAL_BASE_URL: baseUrl });
+    // Votes for a group naming an identityCenterGroup are checked in the identity store.
+    const identityStoreId = settings.approvalPolicy?.identityStoreId;
+    if (identityStoreId) approvalApiFunction.bindIdentityStore(identityStoreId);
     const autoApprove = this.writesEncrypted(this.workflowFunction('AutoApprove').bindTable(table, 'create')).setEnvironment(approvers);
     const expireApproval = this.writesEncrypted(
       this.workflowFunction('ExpireApproval').bindTable(table, 'update').bindTopic('APPROVAL_TOPIC_ARN', approvalTopic),

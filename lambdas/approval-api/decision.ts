@@ -97,7 +97,14 @@ export async function recordDecision(
     // The request's policy is fixed when it opens; only its approvals change.
     const policy = quorumPolicyOf(record);
     const before = progressOf(policy, record.approvals ?? []);
-    const groups = await deps.verifiedGroups(email, groupsOf(policy));
+    let groups: string[];
+    try {
+      groups = await deps.verifiedGroups(email, groupsOf(policy));
+    } catch (error) {
+      // Membership that cannot be checked counts for nothing (fail closed): the approver is asked to try again.
+      logger.error('Could not check group membership', { planId: record.planId, error: (error as Error).name });
+      return { result: 'try-again' };
+    }
     const verdict = admission(before, groups);
     if (!verdict.admitted) {
       // Counted before and not delivered yet (a passing failure): the checks below deliver it.

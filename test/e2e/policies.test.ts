@@ -115,3 +115,23 @@ test('a plan without IAM changes needs platform, then the HIGH floor of two from
   await post(carol, 'approve');
   expect((await execution.finished).output).toMatchObject({ outcome: 'SUCCEEDED' });
 });
+
+test('a member removed from the Identity Center group while the run waits can no longer approve; added back, she can', async () => {
+  registerRolePlan('plan-policyrole0004');
+  const execution = local.stepFunctions.startExecution({ planId: 'plan-policyrole0004' });
+  await post(await linkOf('alice@example.com', 'plan-policyrole0004'), 'approve');
+  const carol = await linkOf('carol@example.com', 'plan-policyrole0004');
+  const members = (change: object) =>
+    fetch(`${local.baseUrl}/local/identity-center/groups/Security%20Engineers/members`, { method: 'POST', body: JSON.stringify(change) });
+  expect((await members({ remove: ['carol@example.com'] })).status).toBe(200);
+
+  const refused = await post(carol, 'approve');
+  expect(refused.status).toBe(409);
+  expect(await refused.text()).toContain('Your approval was not counted');
+  expect(execution.status).toBe('RUNNING');
+
+  expect((await members({ add: ['carol@example.com'] })).status).toBe(200);
+  expect((await post(carol, 'approve')).status).toBe(200);
+  expect((await execution.finished).output).toMatchObject({ outcome: 'SUCCEEDED' });
+  expect(executions('plan-policyrole0004')).toHaveLength(1);
+});

@@ -5,6 +5,7 @@ import { verifiedGroups } from '../../lambdas/shared/adapters/identity-store';
 import type { Groups } from '../../lambdas/shared/contracts/policies';
 import { IdentityCenterEmulator, LOCAL_IDENTITY_STORE_ID } from '../../local/identity-center';
 import { identityCenterRoutes, serveRoutes } from '../../local/routes';
+import { POLICIES_CONTEXT } from '../fixtures/context';
 import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
@@ -157,13 +158,8 @@ test('a change to an unknown group is a 404 naming it; the members route takes o
 describe('in local mode', () => {
   let local: LocalMode;
   beforeAll(async () => {
-    local = await startLocalMode({
-      context: {
-        'plangate:groups': { security: { members: ['carol@example.com'], identityCenterGroup: 'Security Engineers' } },
-        'plangate:identityStoreId': LOCAL_IDENTITY_STORE_ID,
-        'plangate:approvalRules': [{ name: 'security-review', require: [{ group: 'security', count: 1 }] }],
-      },
-    });
+    // The end-to-end tests' configuration, whose template the test run has built already.
+    local = await startLocalMode({ context: POLICIES_CONTEXT });
   }, LOCAL_MODE_START_MS);
   afterAll(() => local.close());
 

@@ -1,3 +1,5 @@
+import { tracer } from '../../runtime/tracer';
+
 /** A unique attribute of a user or group: GetUserId and GetGroupId look ids up by one. */
 interface UniqueAttributeLookup {
   IdentityStoreId: string;
@@ -19,11 +21,32 @@ export interface IdentityStoreApi {
 }
 
 /**
- * Until @aws-sdk/client-identitystore is a dependency, every call fails: a vote that needs a live check counts
- * nothing and the voter is asked to try again (fail closed). With it, each method sends its command with a client
- * created on first use and traced (tracer.captureAWSv3Client), as the other clients here.
+ * The SDK's client, loaded and created on the first live check and traced as the other clients: only votes for a group
+ * naming an identityCenterGroup need it, so no cold start pays for it otherwise.
  */
-const unavailable = async (): Promise<never> => {
-  throw new Error('The Identity Store client is not installed (@aws-sdk/client-identitystore): group membership cannot be checked');
+type Sdk = typeof import('@aws-sdk/client-identitystore');
+let client: { sdk: Sdk; send: (command: unknown) => Promise<never> } | undefined;
+function store() {
+  if (!client) {
+    // Required on first use, not at load (a static import would be loaded by every cold start of the approval API).
+    const sdk: Sdk = require('@aws-sdk/client-identitystore');
+    const created = tracer.captureAWSv3Client(new sdk.IdentitystoreClient({}));
+    client = { sdk, send: (command) => created.send(command as never) as Promise<never> };
+  }
+  return client;
+}
+
+export const identityStoreApi: IdentityStoreApi = {
+  getUserId: async (input) => {
+    const { sdk, send } = store();
+    return send(new sdk.GetUserIdCommand(input));
+  },
+  getGroupId: async (input) => {
+    const { sdk, send } = store();
+    return send(new sdk.GetGroupIdCommand(input));
+  },
+  isMemberInGroups: async (input) => {
+    const { sdk, send } = store();
+    return send(new sdk.IsMemberInGroupsCommand(input));
+  },
 };
-export const identityStoreApi: IdentityStoreApi = { getUserId: unavailable, getGroupId: unavailable, isMemberInGroups: unavailable };
