@@ -87,7 +87,7 @@ function statusTable(run: RunStatus): string {
     [
       'Approval',
       run.approval &&
-        `${run.approval.status}, ${run.approval.approvals.length} of ${run.approval.required} approvals${run.approval.approvals.length ? ` (${run.approval.approvals.join(', ')})` : ''}`,
+        `${run.approval.status}, ${run.approval.approvals.length} of ${run.approval.required} approvals${run.approval.approvals.length ? ` (${run.approval.approvals.join(', ')})` : ''}${run.approval.waiting ? `; ${run.approval.waiting}` : ''}`,
     ],
     ['Decided by', run.approval?.decidedBy],
     ['Record', run.recordStatus],
@@ -211,9 +211,10 @@ function program(): Command {
         process.exitCode = exitCodeOf(answer);
         if (options.json) return json(answer.body);
         const approvals = answer.body.approvals as { approver: string }[] | undefined;
+        const waiting = answer.body.waiting ? ` ${answer.body.waiting}.` : '';
         const tally =
           answer.body.status === 'PENDING' && approvals
-            ? ` ${approvals.length} of ${answer.body.requiredApprovals} approvals, by ${approvals.map((a) => a.approver).join(', ')}.`
+            ? ` ${approvals.length} of ${answer.body.requiredApprovals} approvals, by ${approvals.map((a) => a.approver).join(', ')}.${waiting}`
             : '';
         say(`${answer.body.message}${tally}`);
       });

@@ -11,6 +11,7 @@ import { STATES } from '../lambdas/shared/contracts/state-names';
 import { type AcceptLanguage, OUTCOMES, type Outcome, type RunInput } from '../lambdas/shared/contracts/steps';
 import { planKey } from '../lambdas/shared/contracts/table-keys';
 import { locationOfArn, planRefOfInput } from '../lambdas/shared/domain/plan-location';
+import { describeWaiting, progressOf } from '../lambdas/shared/domain/quorum';
 import type { Aws, Target } from './aws';
 import { CliError, EXIT } from './exit-codes';
 
@@ -28,7 +29,8 @@ export interface RunStatus {
   stoppedAt?: string;
   phase: string;
   /** The approval record's status and who has approved, when the run has one. */
-  approval?: { status: string; approvals: string[]; required: number; decidedBy?: string };
+  /** `waiting`, with approval rules: what the request still waits on ("waiting on security: 0 of 1 (stage 2 of 2)"). */
+  approval?: { status: string; approvals: string[]; required: number; waiting?: string; decidedBy?: string };
   recordStatus?: string;
   outcome?: Outcome;
   reason?: string;
@@ -46,9 +48,10 @@ const RECORD_FIELDS = [
   'review.accountId',
   'review.accountName',
   'review.#region',
+  'review.policy',
 ];
 type RecordView = Pick<ApprovalRecord, 'planId' | 'executionArn' | 'status' | 'approvals' | 'requiredApprovals' | 'decision' | 'outcome'> & {
-  review?: Partial<Pick<ApprovalRecord['review'], 'accountId' | 'accountName' | 'region'>>;
+  review?: Partial<Pick<ApprovalRecord['review'], 'accountId' | 'accountName' | 'region' | 'policy'>>;
 };
 
 /**
@@ -172,6 +175,7 @@ export async function describeRun(
             status: own.status,
             approvals: (own.approvals ?? []).map((a) => a.approver.name ?? a.approver.email),
             required: own.requiredApprovals ?? 1,
+            ...(own.review?.policy?.requirements ? { waiting: describeWaiting(progressOf(own.review.policy, own.approvals ?? [])) } : {}),
             decidedBy:
               own.decision &&
               ('approver' in own.decision ? (own.decision.approver.name ?? own.decision.approver.email) : `rule: ${own.decision.rule}`),
@@ -278,7 +282,7 @@ export function progressLine(run: RunStatus): string {
   const parts = [run.phase];
   if (run.approval && run.approval.status === 'PENDING' && run.approval.required > 0) {
     const by = run.approval.approvals.length ? `, by ${run.approval.approvals.join(', ')}` : '';
-    parts.push(`${run.approval.approvals.length} of ${run.approval.required} approvals${by}`);
+    parts.push(run.approval.waiting ?? `${run.approval.approvals.length} of ${run.approval.required} approvals${by}`);
   }
   if (run.recordStatus) parts.push(`record ${run.recordStatus}`);
   return parts.join(': ');

@@ -4,6 +4,7 @@ import type { Approver } from '../shared/contracts/approver';
 import { planRefSchema } from '../shared/contracts/steps';
 import { approverWithPrincipal } from '../shared/domain/approvers';
 import { describeDecider } from '../shared/domain/describe';
+import { describeWaiting, recordProgress } from '../shared/domain/quorum';
 import { decodedSegment } from '../shared/domain/text';
 import { jsonResponse, signedCaller } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
@@ -17,6 +18,7 @@ function summary(record: ApprovalRecord) {
     planId: record.planId,
     status: record.status,
     requiredApprovals: record.requiredApprovals ?? 1,
+    ...(record.review.policy?.requirements ? { waiting: describeWaiting(recordProgress(record)) } : {}),
     approvals: (record.approvals ?? []).map((a) => ({ approver: a.approver.name ?? a.approver.email, channel: a.channel, decidedAt: a.decidedAt })),
     ...(record.decision
       ? { decision: { decision: record.decision.decision, by: describeDecider(record.decision), decidedAt: record.decision.decidedAt } }

@@ -1,4 +1,6 @@
 import type { ResourceChange } from '@aws-sdk/client-service-catalog';
+import { recordDecision } from '../../lambdas/approval-api/decision';
+import type { ApprovalStore } from '../../lambdas/shared/adapters/approval-store';
 import type { Approver } from '../../lambdas/shared/contracts/approver';
 import type { ApprovalPolicyConfig, Groups } from '../../lambdas/shared/contracts/policies';
 import type { Approval, ApprovalPolicy, ApprovalRules } from '../../lambdas/shared/contracts/steps';
@@ -156,5 +158,36 @@ describe('progress, stages and admission', () => {
   test('records made before approval rules count any approver towards requiredApprovals', () => {
     expect(progressOf({ requiredApprovals: 2 }, [approval('alice', [])])).toMatchObject({ complete: false, stage: 1, floorOpen: true });
     expect(progressOf({ requiredApprovals: 2 }, [approval('alice', []), approval('bob', [])])).toMatchObject({ complete: true });
+  });
+});
+
+describe('a vote whose group membership cannot be checked', () => {
+  test('counts nothing and asks to try again (fail closed)', async () => {
+    const policy = policyFor([role]) as ApprovalPolicy;
+    const record = {
+      pk: 'PLAN#plan-abc',
+      planId: 'plan-abc',
+      executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:sm:run',
+      status: 'PENDING',
+      requestedAt: '2026-12-01T10:00:00Z',
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      approvers,
+      review: { planId: 'plan-abc', acceptLanguage: 'en', planStatus: 'CREATE_SUCCESS', reviewedAt: '2026-12-01T10:00:00Z', policy },
+      requiredApprovals: 2,
+    } as const;
+    // A store that fails any call: nothing may be written.
+    const store = new Proxy({}, { get: () => () => Promise.reject(new Error('no write expected')) }) as ApprovalStore;
+    const outcome = await recordDecision(
+      {
+        store,
+        completeTask: () => Promise.reject(new Error('no task expected')),
+        now: () => new Date(),
+        verifiedGroups: () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })),
+        askOpenedStage: () => Promise.reject(new Error('nobody to ask')),
+      },
+      record,
+      { decision: 'APPROVED', approver: approvers[0]!, channel: 'web', requestedAt: record.requestedAt, decidedAt: new Date().toISOString() },
+    );
+    expect(outcome).toEqual({ result: 'try-again' });
   });
 });

@@ -1,0 +1,48 @@
+import { FUNCTION_METADATA_KEY } from '../../lib/functions';
+import { LOCAL_SLACK_CONTEXT } from '../../local/server';
+import type { CfnTemplate } from '../../local/template';
+import { POLICIES_CONTEXT } from '../fixtures/context';
+import { synthesizedTemplates } from '../support/prebuilt';
+
+/** What approval rules add to the template (issue 22), and that without them it is as before (templates built once per run). */
+let before: CfnTemplate;
+let withRules: CfnTemplate;
+beforeAll(async () => {
+  before = (await synthesizedTemplates(LOCAL_SLACK_CONTEXT)).template;
+  withRules = (await synthesizedTemplates({ ...LOCAL_SLACK_CONTEXT, ...POLICIES_CONTEXT })).template;
+});
+
+const variables = (template: CfnTemplate) =>
+  Object.fromEntries(
+    Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .map((r) => [
+        r.Metadata?.[FUNCTION_METADATA_KEY] as string,
+        Object.keys((r.Properties?.Environment as { Variables: Record<string, unknown> }).Variables),
+      ]),
+  );
+const statementsOf = (template: CfnTemplate, action: string) =>
+  JSON.stringify(
+    Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties).includes(action)),
+  );
+
+test('without approval rules, no function gets groups or rules, and the approval API neither emails nor checks Identity Center', () => {
+  const names = variables(before);
+  for (const list of Object.values(names)) expect(list).not.toEqual(expect.arrayContaining(['GROUPS']));
+  for (const list of Object.values(names)) expect(list).not.toEqual(expect.arrayContaining(['APPROVAL_POLICY']));
+  expect(names.ApprovalApi).not.toContain('APPROVAL_TOPIC_ARN');
+  expect(statementsOf(before, 'identitystore:')).toBe('[]');
+});
+
+test('with approval rules, only the functions that apply them get them; only the approval API checks Identity Center', () => {
+  const names = variables(withRules);
+  const withPolicy = Object.entries(names)
+    .filter(([, list]) => list.includes('APPROVAL_POLICY'))
+    .map(([name]) => name);
+  expect(withPolicy.sort()).toEqual(['ApprovalApi', 'RequestApproval', 'ReviewPlan']);
+  // The vote that opens a stage asks its approvers: by email, with links to the page.
+  expect(names.ApprovalApi).toEqual(expect.arrayContaining(['APPROVAL_TOPIC_ARN', 'APPROVAL_BASE_URL', 'IDENTITY_STORE_ID']));
+  const grants = statementsOf(withRules, 'identitystore:IsMemberInGroups');
+  expect(grants).toContain('ApprovalApi');
+  expect(grants).not.toMatch(/RequestApproval|ReviewPlan/);
+});
