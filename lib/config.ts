@@ -155,7 +155,7 @@ const configSchema = z
       .optional(),
     groups: z.optional(groupsSchema),
     approvalRules: z.array(approvalRuleSchema).max(50).optional(),
-    distinctApproversAcrossRules: z.boolean({ error: 'must be true or false' }).default(false),
+    distinctApproversAcrossRules: z.boolean({ error: 'must be true or false' }).default(DEFAULTS.distinctApproversAcrossRules),
     identityStoreId: z
       .string({ error: 'must be an IAM Identity Center identity store id such as d-1234567890' })
       .regex(/^d-[0-9a-f]{10}$|^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/, 'must be an IAM Identity Center identity store id such as d-1234567890')

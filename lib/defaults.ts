@@ -21,6 +21,7 @@ export const DEFAULTS = {
   requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 },
   deniedResourceTypes: [] as string[],
   autoApproveUpTo: 'NONE',
+  distinctApproversAcrossRules: false,
   deleteExpiredPlans: false,
   alarmEmails: [] as string[],
   apiGatewayCloudWatchRole: true,

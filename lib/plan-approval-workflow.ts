@@ -14,6 +14,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct, type IConstruct } from 'constructs';
 import { API_STAGE, ApprovalApi } from './approval-api';
+import { DEFAULTS } from './defaults';
 import { checkEnvironmentSize } from './environment-size';
 import type { FunctionName } from './functions';
 import { allowSpokeRoles, hubBus, hubRoleName, isSpokeCaller, SPOKE_CALLERS, spokesVariable } from './hub';
@@ -129,7 +130,7 @@ export class PlanApprovalWorkflow extends Construct {
       GROUPS: settings.approvalPolicy.groups,
       APPROVAL_POLICY: {
         rules: settings.approvalPolicy.rules,
-        distinctApproversAcrossRules: settings.approvalPolicy.distinctApproversAcrossRules ?? false,
+        distinctApproversAcrossRules: settings.approvalPolicy.distinctApproversAcrossRules ?? DEFAULTS.distinctApproversAcrossRules,
       },
     };
     // Reads who created the plan (CREATOR#<planId>), if CloudTrail's record of it has arrived.

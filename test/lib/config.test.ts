@@ -30,6 +30,7 @@ test('the example configuration in cdk.json is valid and fills in defaults', () 
     requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 },
     deniedResourceTypes: [],
     autoApproveUpTo: 'NONE',
+    distinctApproversAcrossRules: false,
     deleteExpiredPlans: false,
     alarmEmails: [],
     alarmThresholds: {},
