@@ -7,7 +7,7 @@ import { tracer } from '../../runtime/tracer';
  * Created once per container, traced. Only runs in spoke accounts use it, so service-catalog.ts loads this module on
  * the first such run (a hub-only deployment never loads the STS client).
  */
-const sts = tracer.captureAWSv3Client(new STSClient({}));
+export const sts = tracer.captureAWSv3Client(new STSClient({}));
 
 /** AssumeRole's answers for a role that is missing, does not trust the hub, or a Region the account has not enabled. */
 const REFUSALS = new Set(['AccessDenied', 'AccessDeniedException', 'NoSuchEntity', 'NoSuchEntityException', 'RegionDisabledException']);
