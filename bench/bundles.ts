@@ -8,8 +8,11 @@ import { type CfnTemplate, functionNameOf, resolve } from '../local/template';
 import { table } from './table';
 
 const root = path.join(__dirname, '..');
-/** Fresh processes per bundle: this many rounds (anchor, bundle, its clients alone), the order rotating; medians count. */
-const ROUNDS = 11;
+/**
+ * Fresh processes per bundle: this many rounds (anchor, bundle, its clients alone), the order rotating; medians count.
+ * 21, not 11: on a shared 2-core machine, 11 rounds left the same bundle 0.3× apart from one run to the next.
+ */
+const ROUNDS = 21;
 /** The goal for a bundle's require time, as a multiple of the anchor's. */
 const RATIO_GOAL = 1.2;
 /** The function whose first error the source-map cost is measured on: it rejects an invalid plan id at once. */
@@ -18,8 +21,9 @@ const FIRST_ERROR_FUNCTION = 'ReviewPlan';
 /**
  * The deployed bundles, as `cdk synth` builds them: their size (minified, the AWS SDK left to the runtime) and how
  * long Node.js takes to require each, against an anchor bundle built the same way that loads one SDK client, and
- * against a file that only loads and creates the SDK clients the bundle loads (so the second ratio is the bundle's own
- * code). Each round of fresh processes runs the three one right after the other (the order rotating), with the
+ * against a file that only loads and creates the SDK clients requiring the bundle loads (so the second ratio is the
+ * bundle's own code). The clients a bundle loads only on first use are not in its require time: the last column names
+ * them, with what each takes to load and create right after the bundle (what that first call adds). Each round of fresh processes runs the three one right after the other (the order rotating), with the
  * function's environment from the template (so NODE_OPTIONS too); a ratio is the median of the rounds' ratios, so
  * load on the machine weighs on each alike. The runtime's SDK is stood in for by node_modules (NODE_PATH).
  * Also the cost of `--enable-source-maps` on a container's first error. Sets a failing exit code when a bundle is
