@@ -1,8 +1,6 @@
-import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
-import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import { readSecret } from '../shared/adapters/secrets';
 import { postToSlack } from '../shared/adapters/slack/post';
 import { parseEnvironment } from '../shared/contracts/environment';
@@ -17,6 +15,8 @@ const { SLACK_SIGNING_SECRET_ID: signingSecretId, SLACK_WEBHOOK_SECRET_ID: webho
 const deps: ApprovalApiDeps = {
   store: new ApprovalStore(dynamo, env.TABLE_NAME),
   completeTask: async (taskToken, output) => {
+    // Loaded on first use: viewing a request, the most common call, never completes its task.
+    const { stepFunctions, SendTaskSuccessCommand } = await import('../shared/adapters/clients/step-functions');
     await stepFunctions.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
   },
   now: () => new Date(),
