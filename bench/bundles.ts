@@ -8,8 +8,11 @@ import { type CfnTemplate, functionNameOf, resolve } from '../local/template';
 import { table } from './table';
 
 const root = path.join(__dirname, '..');
-/** Fresh processes per bundle: this many rounds (anchor, bundle, its clients alone), the order rotating; medians count. */
-const ROUNDS = 11;
+/**
+ * Fresh processes per bundle: this many rounds (anchor, bundle, its clients alone), the order rotating; medians count.
+ * 21, not 11: on a shared 2-core machine, 11 rounds left the same bundle 0.3× apart from one run to the next.
+ */
+const ROUNDS = 21;
 /** The goal for a bundle's require time, as a multiple of the anchor's. */
 const RATIO_GOAL = 1.2;
 /** The function whose first error the source-map cost is measured on: it rejects an invalid plan id at once. */
@@ -18,8 +21,9 @@ const FIRST_ERROR_FUNCTION = 'ReviewPlan';
 /**
  * The deployed bundles, as `cdk synth` builds them: their size (minified, the AWS SDK left to the runtime) and how
  * long Node.js takes to require each, against an anchor bundle built the same way that loads one SDK client, and
- * against a file that only loads and creates the SDK clients the bundle loads (so the second ratio is the bundle's own
- * code). Each round of fresh processes runs the three one right after the other (the order rotating), with the
+ * against a file that only loads and creates the SDK clients requiring the bundle loads (so the second ratio is the
+ * bundle's own code). The clients a bundle loads only on first use are not in its require time: the last column names
+ * them, with what each takes to load and create right after the bundle (what that first call adds). Each round of fresh processes runs the three one right after the other (the order rotating), with the
  * function's environment from the template (so NODE_OPTIONS too); a ratio is the median of the rounds' ratios, so
  * load on the machine weighs on each alike. The runtime's SDK is stood in for by node_modules (NODE_PATH).
  * Also the cost of `--enable-source-maps` on a container's first error. Sets a failing exit code when a bundle is
@@ -65,11 +69,12 @@ export async function bundleReport() {
       if (bytes > BUNDLE_LIMIT_BYTES) over.push(name);
       const env = { ...baseEnv, ...(resolve(props.Environment?.Variables ?? {}, template) as Record<string, string>) };
       const packages = [...new Set(readFileSync(file, 'utf8').match(/@aws-sdk\/[a-z-]+/g) ?? [])];
-      const timing = interleaved(anchor, file, clientsAloneFile(out, name, packages), env);
+      const atLoad = loadedAtRequire(file, env, packages);
+      const onFirstUse = packages.filter((p) => !atLoad.includes(p));
+      const timing = interleaved(anchor, file, clientsAloneFile(out, name, atLoad), onFirstUse, env);
       anchorMs.push(timing.anchorMs);
       if (timing.ratio > RATIO_GOAL) slow.push(name);
       if (name === FIRST_ERROR_FUNCTION) firstError = firstErrorMs(file, env);
-      const clients = packages.filter((p) => p.startsWith('@aws-sdk/client-')).map((c) => c.replace('@aws-sdk/client-', ''));
       rows.push([
         name,
         `${(bytes / 1024).toFixed(0)} KB`,
@@ -77,7 +82,10 @@ export async function bundleReport() {
         `${timing.bundleMs.toFixed(0)} ms`,
         `${timing.ratio.toFixed(2)}×`,
         `${timing.clientsRatio.toFixed(2)}×`,
-        clients.join(', ') || '–',
+        clientNames(atLoad).join(', ') || '–',
+        clientNames(onFirstUse)
+          .map((client, i) => `${client} (${timing.onFirstUseMs[i]!.toFixed(0)} ms)`)
+          .join(', ') || '–',
       ]);
     }
     rows.sort((a, b) => a[0]!.localeCompare(b[0]!));
@@ -85,7 +93,10 @@ export async function bundleReport() {
       `Bundles (minified, AWS SDK excluded; limit ${BUNDLE_LIMIT_BYTES / 1024} KB). Require time: ${ROUNDS} interleaved rounds of fresh processes, ` +
         `Node ${process.versions.node}; the anchor (one SDK client) took ${median(anchorMs).toFixed(0)} ms (median over functions)`,
     );
-    table(['function', 'size', 'source map', 'require time', '× anchor (goal ≤ 1.2)', '× its clients alone', 'SDK clients loaded'], rows);
+    table(
+      ['function', 'size', 'source map', 'require time', '× anchor (goal ≤ 1.2)', '× its clients alone', 'SDK clients loaded', 'first call loads'],
+      rows,
+    );
     if (firstError) {
       console.log(
         `\nA container's first error (${FIRST_ERROR_FUNCTION} rejecting an invalid plan id, median of ${ROUNDS} interleaved pairs): ` +
@@ -105,23 +116,45 @@ export async function bundleReport() {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-/** Milliseconds to require a file in a fresh Node.js process (the cold start's module loading). */
-function requireMs(file: string, env: NodeJS.ProcessEnv): number {
-  const script = `const t = performance.now(); require(${JSON.stringify(file)}); process.stdout.write(String(performance.now() - t));`;
-  return Number(execFileSync(process.execPath, ['-e', script], { env }));
+const clientNames = (packages: string[]) => packages.filter((p) => p.startsWith('@aws-sdk/client-')).map((c) => c.replace('@aws-sdk/client-', ''));
+
+/** Loads an SDK package and creates its client, as a function's clients module does. */
+const createClient = (pkg: string) =>
+  `{ const m = require(${JSON.stringify(pkg)}); const key = Object.keys(m).find((k) => /^[A-Z]\\w*Client$/.test(k) && k !== 'DynamoDBDocumentClient'); if (key) new m[key]({}); }`;
+
+/**
+ * Milliseconds to require a file in a fresh Node.js process (the cold start's module loading); then, for a bundle,
+ * the milliseconds each SDK client it loads only on first use takes to load and create after it (what that first
+ * call adds).
+ */
+function requireMs(file: string, env: NodeJS.ProcessEnv, onFirstUse: string[] = []): number[] {
+  const lap = (code: string) => `t = performance.now(); ${code}; ms.push(performance.now() - t);`;
+  const script = `let t; const ms = []; ${lap(`require(${JSON.stringify(file)})`)} ${onFirstUse.map((pkg) => lap(createClient(pkg))).join(' ')}
+    process.stdout.write(JSON.stringify(ms));`;
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8' })) as number[];
+}
+
+/** Which of a bundle's SDK packages requiring it loads (the others wait for the code path that needs them). */
+function loadedAtRequire(bundle: string, env: NodeJS.ProcessEnv, packages: string[]): string[] {
+  const script = `require(${JSON.stringify(bundle)}); process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
+  const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8' })) as string[];
+  return packages.filter((pkg) => loaded.some((file) => file.includes(`/node_modules/${pkg}/`)));
 }
 
 /**
  * The anchor, the bundle and its clients alone, required in fresh processes one right after the other (the order
  * rotating), ROUNDS times.
  */
-function interleaved(anchor: string, bundle: string, clientsAlone: string, env: NodeJS.ProcessEnv) {
+function interleaved(anchor: string, bundle: string, clientsAlone: string, onFirstUse: string[], env: NodeJS.ProcessEnv) {
   const files = [anchor, bundle, clientsAlone];
+  const firstUse: number[][] = [];
   const rounds = Array.from({ length: ROUNDS }, (_, i) => {
     const ms: number[] = [];
     for (let k = 0; k < files.length; k++) {
       const index = (i + k) % files.length;
-      ms[index] = requireMs(files[index]!, env);
+      const [required, ...lazy] = requireMs(files[index]!, env, index === 1 ? onFirstUse : []);
+      ms[index] = required!;
+      if (index === 1) firstUse.push(lazy);
     }
     return ms as [number, number, number];
   });
@@ -130,17 +163,14 @@ function interleaved(anchor: string, bundle: string, clientsAlone: string, env: 
     bundleMs: median(rounds.map(([, b]) => b)),
     ratio: median(rounds.map(([a, b]) => b / a)),
     clientsRatio: median(rounds.map(([, b, c]) => b / c)),
+    onFirstUseMs: onFirstUse.map((_, i) => median(firstUse.map((lazy) => lazy[i]!))),
   };
 }
 
 /** A file that loads and creates the SDK clients a bundle loads, and nothing else: what the bundle cannot go below. */
 function clientsAloneFile(dir: string, name: string, packages: string[]): string {
   const file = path.join(dir, `${name}-clients.js`);
-  const lines = packages.map(
-    (pkg) =>
-      `{ const m = require(${JSON.stringify(pkg)}); const key = Object.keys(m).find((k) => /^[A-Z]w*Client$/.test(k) && k !== 'DynamoDBDocumentClient'); if (key) new m[key]({}); }`,
-  );
-  writeFileSync(file, `${lines.join('\n')}\n`);
+  writeFileSync(file, `${packages.map(createClient).join('\n')}\n`);
   return file;
 }
 

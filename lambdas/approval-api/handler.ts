@@ -1,16 +1,13 @@
-import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
-import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import { verifiedGroups } from '../shared/adapters/identity-store';
 import { readSecret } from '../shared/adapters/secrets';
 import { postToSlack } from '../shared/adapters/slack/post';
-import { parseEnvironment } from '../shared/contracts/environment';
+import { ASK_APPROVERS_ENV, parseEnvironment } from '../shared/contracts/environment';
 import type { Groups } from '../shared/contracts/policies';
 import { lambdaHandler } from '../shared/runtime/handler';
 import { logger } from '../shared/runtime/logger';
-import { ASK_APPROVERS_ENV, askOpenedStage } from '../shared/services/ask-approvers';
 import { APPROVAL_API_ENV, type ApprovalApiDeps, handleApprovalRequest, page } from './approval-api';
 import { messagePage } from './page';
 
@@ -24,9 +21,14 @@ const deps: ApprovalApiDeps = {
   store,
   verifiedGroups: (email, groups) => verifiedGroups(email, pick(env.GROUPS ?? {}, groups), env.IDENTITY_STORE_ID),
   askOpenedStage: async (record, progress) => {
-    if (askEnv) await askOpenedStage({ store, env: askEnv, approvers: env.APPROVERS, groups: env.GROUPS, now: new Date() }, record, progress);
+    if (!askEnv) return;
+    // Loaded on first use, with the SNS client: only a vote that opens a stage asks anyone.
+    const { askOpenedStage } = await import('../shared/services/ask-approvers');
+    await askOpenedStage({ store, env: askEnv, approvers: env.APPROVERS, groups: env.GROUPS, now: new Date() }, record, progress);
   },
   completeTask: async (taskToken, output) => {
+    // Loaded on first use: viewing a request, the most common call, never completes its task.
+    const { stepFunctions, SendTaskSuccessCommand } = await import('../shared/adapters/clients/step-functions');
     await stepFunctions.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
   },
   now: () => new Date(),

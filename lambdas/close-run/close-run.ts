@@ -1,8 +1,6 @@
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
-import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import { type ApprovalRecord, refOf } from '../shared/contracts/approval-record';
 import type { OutcomeDetail } from '../shared/contracts/events';
 import { notAnObject, parseInput } from '../shared/contracts/parse-input';
@@ -99,6 +97,8 @@ function phase(record: ApprovalRecord | undefined, hadPlan: boolean): string {
 
 /** A run's input, when its status event left it out. */
 async function inputOf(executionArn: string): Promise<string | undefined> {
+  // Loaded on first use: only an input over the event's limit is described.
+  const { stepFunctions, DescribeExecutionCommand } = await import('../shared/adapters/clients/step-functions');
   return (await stepFunctions.send(new DescribeExecutionCommand({ executionArn }))).input;
 }
 

@@ -1,8 +1,6 @@
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ApprovalStore, hasRun } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
-import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import { ReleaseRefusedError } from '../shared/contracts/errors';
 import { planRefSchema, type RunState } from '../shared/contracts/steps';
@@ -140,6 +138,8 @@ function refuseDecidedOrExecuted(record: ApprovalRecord) {
 
 /** The run's execution; one Step Functions no longer keeps (after 90 days) is gone, which is what release is for. */
 async function describeExecution(executionArn: string): Promise<{ status: string; startDate?: Date }> {
+  // Loaded on first use: most of CloseRun's invocations are status events that never describe a run.
+  const { stepFunctions, DescribeExecutionCommand } = await import('../shared/adapters/clients/step-functions');
   try {
     const { status, startDate } = await stepFunctions.send(new DescribeExecutionCommand({ executionArn }));
     return { status: status ?? 'UNKNOWN', startDate };

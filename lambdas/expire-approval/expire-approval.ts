@@ -1,8 +1,6 @@
-import { DeleteProvisionedProductPlanCommand } from '@aws-sdk/client-service-catalog';
 import { ApprovalStore } from '../shared/adapters/approval-store';
 import { emailApprover } from '../shared/adapters/approver-email';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
-import { serviceCatalogAt } from '../shared/adapters/clients/service-catalog';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Environment } from '../shared/contracts/environment';
 import { parseInput } from '../shared/contracts/parse-input';
@@ -52,6 +50,8 @@ export async function expireApproval(event: unknown, env: ExpireApprovalEnv): Pr
   );
   await tellApprovers(record, result, env);
   if (!env.DELETE_EXPIRED_PLANS) return result;
+  // Loaded on first use: only plangate:deleteExpiredPlans deletes (off by default).
+  const { serviceCatalogAt, DeleteProvisionedProductPlanCommand } = await import('../shared/adapters/clients/service-catalog');
   try {
     // An unreachable spoke is reported like any failed deletion: the run still ends EXPIRED.
     const serviceCatalog = await serviceCatalogAt(locationOf(input), hubLocation(executionArn), executionArn);

@@ -1,6 +1,5 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ApprovalStore } from '../shared/adapters/approval-store';
-import { emailApprover } from '../shared/adapters/approver-email';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
@@ -133,6 +132,8 @@ async function tellApprovers(record: ApprovalRecord, creator: Creator, finding: 
     'PlanGate learns who created a plan from CloudTrail; the requester a run input names is only a claim.',
   ].join('\n');
   const subject = snsSubject(`[PlanGate] Plan ${planTitle(record.review)}: who created it`);
+  // Loaded on first use: a request opened before its plan's CloudTrail record is rare, and no other path emails.
+  const { emailApprover } = await import('../shared/adapters/approver-email');
   for (const approver of record.approvers) {
     if (approver.email.toLowerCase() === creator.approverEmail?.toLowerCase()) continue;
     await emailApprover(env.APPROVAL_TOPIC_ARN, approver.email, { subject, body });

@@ -1,6 +1,6 @@
 import { ApprovalStore, duplicateRunError } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
-import type { Environment } from '../shared/contracts/environment';
+import { ASK_APPROVERS_ENV, type Environment } from '../shared/contracts/environment';
 import { parseInput } from '../shared/contracts/parse-input';
 import type { Groups } from '../shared/contracts/policies';
 import { type ApprovalPolicy, executionArnSchema, reviewedPlanSchema } from '../shared/contracts/steps';
@@ -9,15 +9,7 @@ import { describeProgress } from '../shared/domain/describe';
 import { planRefOf } from '../shared/domain/plan-location';
 import { groupsOf, progressOf, recordProgress } from '../shared/domain/quorum';
 import { logger } from '../shared/runtime/logger';
-import {
-  ASK_APPROVERS_ENV,
-  type Ask,
-  approversAsked,
-  postRequestToSlack,
-  requirementsText,
-  sendLinks,
-  stillToApprove,
-} from '../shared/services/ask-approvers';
+import { type Ask, approversAsked, postRequestToSlack, requirementsText, sendLinks, stillToApprove } from '../shared/services/ask-approvers';
 
 export const REQUEST_APPROVAL_ENV = [...ASK_APPROVERS_ENV, 'APPROVAL_TIMEOUT_SECONDS', 'APPROVERS', 'GROUPS'] as const;
 export type RequestApprovalEnv = Environment<(typeof REQUEST_APPROVAL_ENV)[number]>;

@@ -80,6 +80,7 @@ test('every SDK client is traced; plain HTTP(S) (Slack’s secret webhook URL) i
     (await import('../../lambdas/shared/adapters/clients/sns')).sns,
     (await import('../../lambdas/shared/adapters/clients/step-functions')).stepFunctions,
     (await import('../../lambdas/shared/adapters/clients/secrets-manager')).secretsManager,
+    (await import('../../lambdas/shared/adapters/clients/sts')).sts,
   ];
   for (const client of clients) expect(client.middlewareStack.identify()).toContain(`${SDK_MIDDLEWARE_NAME} - build`);
   const { lambdaHandler } = await import('../../lambdas/shared/runtime/handler');

@@ -87,6 +87,18 @@ export const ENVIRONMENT = {
 };
 
 export type EnvironmentName = keyof typeof ENVIRONMENT;
+
+/**
+ * What asking approvers needs (services/ask-approvers.ts): the table for their links, the approval topic, the page's
+ * base URL, and Slack. Here, so a function can read them without loading the service.
+ */
+export const ASK_APPROVERS_ENV = [
+  'TABLE_NAME',
+  'APPROVAL_TOPIC_ARN',
+  'APPROVAL_BASE_URL',
+  'SLACK_WEBHOOK_SECRET_ID',
+  'SLACK_SIGNING_SECRET_ID',
+] as const;
 type Value<P extends EnvironmentName> = z.output<(typeof ENVIRONMENT)[P]>;
 /** The variables' values; an optional variable's key is optional too. */
 export type Environment<K extends EnvironmentName> = { [P in K as undefined extends Value<P> ? never : P]: Value<P> } & {

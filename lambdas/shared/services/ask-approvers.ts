@@ -6,7 +6,7 @@ import { postToSlack } from '../adapters/slack/post';
 import type { ApprovalRecord, PreviousRun } from '../contracts/approval-record';
 import { refOf } from '../contracts/approval-record';
 import type { Approver } from '../contracts/approver';
-import type { Environment } from '../contracts/environment';
+import type { ASK_APPROVERS_ENV, Environment } from '../contracts/environment';
 import { ANY_APPROVER, type Groups } from '../contracts/policies';
 import { type ReviewedPlan, reviewedPlanSchema } from '../contracts/steps';
 import * as z from '../contracts/zod';
@@ -17,14 +17,6 @@ import { askedGroups, describeWaiting, type Progress } from '../domain/quorum';
 import { describeRequirementLine, requirementLines } from '../domain/requirements-text';
 import { logger } from '../runtime/logger';
 
-/** What asking approvers needs: the table for their links, the approval topic, the page's base URL, and Slack. */
-export const ASK_APPROVERS_ENV = [
-  'TABLE_NAME',
-  'APPROVAL_TOPIC_ARN',
-  'APPROVAL_BASE_URL',
-  'SLACK_WEBHOOK_SECRET_ID',
-  'SLACK_SIGNING_SECRET_ID',
-] as const;
 export type AskApproversEnv = Environment<(typeof ASK_APPROVERS_ENV)[number]>;
 
 /** The link an approver opens; the approval API serves it. */

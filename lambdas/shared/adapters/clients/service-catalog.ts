@@ -1,7 +1,6 @@
 import { ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { SpokeAccessDeniedError } from '../../contracts/errors';
-import { type PlanLocation, SPOKE_STACK_NAME, spokeRoleArn } from '../../contracts/spokes';
+import { type PlanLocation, spokeRoleArn } from '../../contracts/spokes';
 import { isSpoke, sessionNameOf } from '../../domain/plan-location';
 import { tracer } from '../../runtime/tracer';
 
@@ -11,13 +10,8 @@ import { tracer } from '../../runtime/tracer';
  */
 export const serviceCatalog = tracer.captureAWSv3Client(new ServiceCatalogClient({}));
 
-const sts = tracer.captureAWSv3Client(new STSClient({}));
-
 /** Credentials this close to expiry are not handed out again: a poll or a paged describe must not outlive them. */
 const REFRESH_BEFORE_MS = 5 * 60 * 1000;
-
-/** AssumeRole's answers for a role that is missing, does not trust the hub, or a Region the account has not enabled. */
-const REFUSALS = new Set(['AccessDenied', 'AccessDeniedException', 'NoSuchEntity', 'NoSuchEntityException', 'RegionDisabledException']);
 
 /** One spoke client per account and Region in a container, for the run whose session it holds. */
 const spokeClients = new Map<string, { sessionName: string; expiresAt: number; client: ServiceCatalogClient }>();
@@ -35,6 +29,8 @@ export async function serviceCatalogAt(location: PlanLocation | undefined, hub: 
   const cached = spokeClients.get(cacheKey);
   if (cached && cached.sessionName === sessionName && cached.expiresAt - Date.now() > REFRESH_BEFORE_MS) return cached.client;
   const roleArn = spokeRoleArn(location.accountId, location.region, partitionOf(executionArn));
+  // Loaded on the first spoke run only: STS is the one client hub runs never use.
+  const { assumeRole } = await import('./sts');
   const { Credentials } = await assumeRole(roleArn, sessionName);
   if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey) throw new Error(`AssumeRole into ${roleArn} returned no credentials`);
   const client = tracer.captureAWSv3Client(
@@ -78,17 +74,8 @@ function refuseAsSpoke(client: ServiceCatalogClient, roleArn: string) {
   );
 }
 
-async function assumeRole(roleArn: string, sessionName: string) {
-  try {
-    return await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName, SourceIdentity: sessionName }));
-  } catch (error) {
-    if (!REFUSALS.has((error as Error).name)) throw error;
-    throw new SpokeAccessDeniedError(
-      `PlanGate could not assume its spoke role ${roleArn} (${(error as Error).name}: ${(error as Error).message}): is the ${SPOKE_STACK_NAME} stack deployed there, trusting this hub?`,
-      { cause: error },
-    );
-  }
-}
+// For the functions that load this module on first use (`await import`): a static import of the SDK would load it at once.
+export { DeleteProvisionedProductPlanCommand } from '@aws-sdk/client-service-catalog';
 
 /** The hub's partition, from the run's ARN (aws, aws-cn, aws-us-gov). */
 const partitionOf = (executionArn: string) => (executionArn.startsWith('arn:') && executionArn.split(':')[1]) || 'aws';

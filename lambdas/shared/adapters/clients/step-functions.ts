@@ -6,3 +6,6 @@ import { tracer } from '../../runtime/tracer';
  * no Step Functions request parameters (its SDK records parameters for a few services only), so no task token.
  */
 export const stepFunctions = tracer.captureAWSv3Client(new SFNClient({}));
+
+// For the functions that load this module on first use (`await import`): a static import of the SDK would load it at once.
+export { DescribeExecutionCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
