@@ -61,12 +61,12 @@ const registerPlan = async (planId: string, low: boolean, simulation?: PlanRegis
 };
 const record = async (planId: string) =>
   (await documents.send(new GetCommand({ TableName: local.approvalTable, Key: { pk: `PLAN#${planId}` } }))).Item as ApprovalRecord;
-/** Until the plan's run waits for approval, as `plangate status --json` reports it. */
+/** Until the plan's run waits for approval: its approval record (what `plangate status` reads) is PENDING. */
 const pending = async (planId: string) => {
-  for (let i = 0; i < 100; i++) {
-    const status = await plangate(operator, 'status', planId, '--json');
-    if (status.code === 0 && JSON.parse(status.stdout).approval?.status === 'PENDING') return JSON.parse(status.stdout);
-    await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 400; i++) {
+    const found = await record(planId);
+    if (found?.status === 'PENDING') return found;
+    await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${planId} never waited for approval`);
 };
@@ -130,7 +130,9 @@ describe('start --wait exits with the run’s outcome, so CI can act on it', () 
     const result = await plangate(operator, 'start', 'plan-clitimeout01', '--wait', '--timeout', '1s');
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('Still running after the --timeout; the run goes on');
-    expect((await pending('plan-clitimeout01')).status).toBe('RUNNING');
+    await pending('plan-clitimeout01');
+    const status = await plangate(operator, 'status', 'plan-clitimeout01', '--json');
+    expect(JSON.parse(status.stdout)).toMatchObject({ status: 'RUNNING', approval: { status: 'PENDING' } });
   }, 60_000);
 });
 
@@ -204,19 +206,11 @@ test('self-approval is refused: the requester may reject, not approve', async ()
 }, 60_000);
 
 describe('errors are one clear line and a documented exit code, never a stack trace', () => {
-  test.each([
-    [['start'], "error: missing required argument 'planId'"],
-    [['start', 'bad id!'], 'planId must be 1-100 characters'],
-    [['start', 'plan-x', '--language', 'fr'], 'Allowed choices are en, jp, zh'],
-    [['list', '--since', 'yesterday'], 'give a positive whole number and a unit'],
-    [['list', '--outcome', 'MAYBE'], 'Allowed choices are SUCCEEDED'],
-    [['list', '--limit', '0'], 'give a whole number from 1 to 1000'],
-    [['frobnicate'], "error: unknown command 'frobnicate'"],
-    [['status', 'arn:aws:states:us-east-1:0:stateMachine:x'], 'is not an execution ARN'],
-  ])('plangate %j → exit 2', async (args, message) => {
-    const result = await plangate(operator, ...args);
+  // The arguments alone are checked in-process (test/cli/usage.test.ts); this one only once the stack is found.
+  test('plangate status with an ARN that is no execution’s → exit 2', async () => {
+    const result = await plangate(operator, 'status', 'arn:aws:states:us-east-1:0:stateMachine:x');
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain('is not an execution ARN');
     noStackTrace(result);
   });
 
