@@ -44,8 +44,8 @@ const stop = async (child: ChildProcessWithoutNullStreams, exited: Promise<numbe
   return exited;
 };
 
-test('prints one ready line with its base URL, serves the outbox, and exits 0 on SIGTERM', async () => {
-  const local = start('local/cli.ts', ['--port', '0']);
+test('`npm run local` prints one ready line with its base URL and serves; stopped by its PID (SIGTERM to npm, as a process manager sends it), it exits 0 and frees its port', async () => {
+  const local = start('run', ['local', '--', '--port', '0'], 'npm');
   const [, baseUrl] = await local.waitFor(/PlanGate local mode ready at (http:\/\/127\.0\.0\.1:\d+)/);
   await local.waitFor(/Start a run: .*\n/);
   expect(local.output.stdout.match(/ready at/g)).toHaveLength(1);
@@ -54,15 +54,8 @@ test('prints one ready line with its base URL, serves the outbox, and exits 0 on
     `Read a run's audit record: AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 aws dynamodb get-item --endpoint-url ${baseUrl}`,
   );
   expect((await fetch(`${baseUrl}/local/outbox`)).status).toBe(200);
-  expect(await stop(local.child, local.exited)).toBe(0);
-}, 60_000);
-
-test('`npm run local` stopped by its PID (SIGTERM to npm, as a process manager sends it) stops serving and frees its port', async () => {
-  const local = start('run', ['local', '--', '--port', '0'], 'npm');
-  const [, baseUrl] = await local.waitFor(/PlanGate local mode ready at (http:\/\/127\.0\.0\.1:\d+)/);
-  expect((await fetch(`${baseUrl}/local/outbox`)).status).toBe(200);
-  await stop(local.child, local.exited);
   // npm's script shell hands the signal on only because the script `exec`s tsx (package.json).
+  expect(await stop(local.child, local.exited)).toBe(0);
   await expect(fetch(`${baseUrl}/local/outbox`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
 }, 90_000);
 
