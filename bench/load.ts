@@ -8,11 +8,12 @@
  * AWS and throttle less. Registers `--runs` LOW-risk plans, starts a run for each at once, and waits for them all.
  * Reports Service Catalog calls per second, throttles (the SDK's retries and the state machine's), outcomes, and what
  * the function error alarms would count. Exits 1 if a run does not end SUCCEEDED, a plan is executed other than once,
- * or the runs have not all ended within `--limit` seconds.
+ * a run reports its outcome other than once, or the runs have not all ended within `--limit` seconds.
  *
  *   npm run bench:load -- --runs 60 --tps 10
  *   npm run bench:load -- --runs 60 --tps 0                       the same runs unthrottled
  *   npm run bench:load -- --runs 60 --tps 10 --time-scale 0.1     ten times as fast (and throttling less)
+ *   npm run bench:load -- --runs 200 --time-scale 0.01            a hundred times: task timeouts keep their floor
  */
 import { parseArgs } from 'node:util';
 import { DEMO_PLANS } from '../local/demo-plans';
@@ -141,6 +142,11 @@ function report(
       recordsByPlan.get(call.planId)?.add(call.recordId);
   }
   const notOnce = [...recordsByPlan].filter(([, records]) => records.size !== 1);
+  // Each run reports its outcome once: a second report (a task that timed out while its handler went on) may contradict it.
+  const outcomeEmails = local.outbox.list().filter((e) => e.channel === 'email' && /^\[PlanGate\] [A-Z_]+:/.test(e.subject ?? ''));
+  const notReportedOnce = planIds
+    .map((planId) => [planId, outcomeEmails.filter((e) => e.body.includes(planId)).map((e) => e.subject)] as const)
+    .filter(([, subjects]) => subjects.length !== 1);
   const outcomes = new Map<string, number>();
   for (const e of executions) {
     const key = `${e.status}${(e.output as { outcome?: string } | undefined)?.outcome ? ` / ${(e.output as { outcome: string }).outcome}` : ''}`;
@@ -175,6 +181,7 @@ function report(
           : '-',
       ],
       ['Plans executed exactly once', `${runs - notOnce.length} of ${runs}`],
+      ['Runs that reported their outcome exactly once', `${runs - notReportedOnce.length} of ${runs}`],
       ['Unexpected function errors (the functions’ error alarms)', unexpected.map(([fn, n]) => `${n} ${fn}`).join(', ') || '0'],
       ['Runs ended INTERNAL_ERROR (the InternalErrors alarm)', String(dashboard.runsByOutcome.INTERNAL_ERROR ?? 0)],
       ['Handler log lines by level', [...logLevels].map(([level, n]) => `${n} ${level}`).join(', ') || '0'],
@@ -187,6 +194,7 @@ function report(
       .filter((e) => e.status !== 'RUNNING' && (e.output as { outcome?: string } | undefined)?.outcome !== 'SUCCEEDED')
       .map((e) => `${e.name}: ${e.status} ${e.error ?? JSON.stringify(e.output).slice(0, 300)}`),
     ...notOnce.map(([planId, records]) => `${planId} executed ${records.size} times`),
+    ...notReportedOnce.map(([planId, subjects]) => `${planId} reported ${subjects.length} outcomes: ${subjects.join(', ') || '-'}`),
   ];
   if (!failures.length) return 0;
   console.error(`\nFAILED:\n  ${failures.slice(0, 20).join('\n  ')}${failures.length > 20 ? `\n  … and ${failures.length - 20} more` : ''}`);

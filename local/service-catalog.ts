@@ -188,7 +188,7 @@ export interface StackStatusChange {
 export interface ServiceCatalogOptions {
   /**
    * Multiplies every simulated duration (a record's seconds, its lag behind the stack). @default 1
-   * The emulator's clock runs 1/timeScale times as fast as the real one, so timestamps keep simulated time.
+   * The emulator's clock runs 1/timeScale times as fast as the real one; answers date things by their age on it.
    */
   timeScale?: number;
   /** Receives every stack status change (local mode puts them on its event bus). */
@@ -234,6 +234,17 @@ export class ServiceCatalogEmulator {
   /** Simulated time, in milliseconds: real time divided by the time scale since the emulator started. */
   private now(): number {
     return this.startedAtMs + (Date.now() - this.startedAtMs) / this.timeScale;
+  }
+
+  /**
+   * Details as an answer shows them: each time as long before the real clock as it is before the emulator's. The
+   * functions' clock is the real one, so how long ago something happened reads in AWS time, as the scaled waits do
+   * (with the emulator's own times, a record that just turned final would seem to finish in the future).
+   */
+  private asAnswered(details: Json): Json {
+    const offsetSeconds = (Date.now() - this.now()) / 1000;
+    const shift = (time: unknown) => (typeof time === 'number' ? time + offsetSeconds : time);
+    return { ...details, CreatedTime: shift(details.CreatedTime), UpdatedTime: shift(details.UpdatedTime) };
   }
 
   /** Cancels pending stack events (local mode stopping). */
@@ -337,7 +348,7 @@ export class ServiceCatalogEmulator {
     checkLanguage(input);
     const page = paginate(plan.resourceChanges, input);
     this.syncPlanWithRecord(plan);
-    return { ProvisionedProductPlanDetails: { ...plan.details }, ResourceChanges: page.items, NextPageToken: page.next };
+    return { ProvisionedProductPlanDetails: this.asAnswered(plan.details), ResourceChanges: page.items, NextPageToken: page.next };
   }
 
   private executeProvisionedProductPlan(input: Json): Json {
@@ -446,12 +457,12 @@ export class ServiceCatalogEmulator {
     else if (finalStatus === 'FAILED' && elapsed >= recordSeconds / 2) status = 'IN_PROGRESS_IN_ERROR';
     else status = 'IN_PROGRESS';
     const final = status === 'SUCCEEDED' || status === 'FAILED';
-    return {
+    return this.asAnswered({
       ...record.detail,
       Status: status,
       UpdatedTime: final ? (record.executedAtMs + recordSeconds * 1000) / 1000 : this.now() / 1000,
       RecordErrors: status === 'FAILED' ? recordErrors : [],
-    };
+    });
   }
 
   /**

@@ -8,9 +8,9 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 const root = path.join(__dirname, '..', '..');
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 
-/** Children still running when a test ends (a failed assertion) are stopped, so jest can exit. */
+/** Children still running when the file ends (a failed assertion) are stopped, so jest can exit. */
 const running = new Set<ChildProcessWithoutNullStreams>();
-afterEach(() => {
+afterAll(() => {
   for (const child of running) child.kill('SIGKILL');
 });
 
@@ -44,8 +44,8 @@ const stop = async (child: ChildProcessWithoutNullStreams, exited: Promise<numbe
   return exited;
 };
 
-test('prints one ready line with its base URL, serves the outbox, and exits 0 on SIGTERM', async () => {
-  const local = start('local/cli.ts', ['--port', '0']);
+test('`npm run local` prints one ready line with its base URL and serves; stopped by its PID (SIGTERM to npm, as a process manager sends it), it exits 0 and frees its port', async () => {
+  const local = start('run', ['local', '--', '--port', '0'], 'npm');
   const [, baseUrl] = await local.waitFor(/PlanGate local mode ready at (http:\/\/127\.0\.0\.1:\d+)/);
   await local.waitFor(/Start a run: .*\n/);
   expect(local.output.stdout.match(/ready at/g)).toHaveLength(1);
@@ -54,15 +54,8 @@ test('prints one ready line with its base URL, serves the outbox, and exits 0 on
     `Read a run's audit record: AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 aws dynamodb get-item --endpoint-url ${baseUrl}`,
   );
   expect((await fetch(`${baseUrl}/local/outbox`)).status).toBe(200);
-  expect(await stop(local.child, local.exited)).toBe(0);
-}, 60_000);
-
-test('`npm run local` stopped by its PID (SIGTERM to npm, as a process manager sends it) stops serving and frees its port', async () => {
-  const local = start('run', ['local', '--', '--port', '0'], 'npm');
-  const [, baseUrl] = await local.waitFor(/PlanGate local mode ready at (http:\/\/127\.0\.0\.1:\d+)/);
-  expect((await fetch(`${baseUrl}/local/outbox`)).status).toBe(200);
-  await stop(local.child, local.exited);
   // npm's script shell hands the signal on only because the script `exec`s tsx (package.json).
+  expect(await stop(local.child, local.exited)).toBe(0);
   await expect(fetch(`${baseUrl}/local/outbox`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
 }, 90_000);
 
@@ -123,6 +116,9 @@ describe('a busy port', () => {
   );
 });
 
+// The demos run at once (test.concurrent), each its own process on a port of its own; as they share the machine, each
+// has the time the three took one after the other.
+const DEMO_MS = 180_000;
 const decide = (link: string, body: string) =>
   fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
 const links = async (demo: ReturnType<typeof start>) => {
@@ -130,62 +126,74 @@ const links = async (demo: ReturnType<typeof start>) => {
   return { alice: alice!, bob: bob! };
 };
 
-test('the demo: each approval as it counts, a rejection said as one, each plan with its own notification, and it keeps serving with the audit command', async () => {
-  const demo = start('local/demo.ts', ['--port', '0']);
-  const { alice, bob } = await links(demo);
-  await decide(alice, 'decision=approve&comment=fine+by+me');
-  await demo.waitFor(/Alice Martin approved the HIGH-risk orders plan: 1 of 2 approvals \(web: "fine by me"\)\. Waiting for 1 more\./);
-  await decide(bob, 'decision=reject&comment=not+on+a+Friday');
-  await demo.waitFor(/Bob Chen rejected the HIGH-risk orders plan \(web: "not on a Friday"\)\. The plan will not run\./);
-  const [, command] = await demo.waitFor(/The orders plan's audit record: +(.+)\n/);
+test.concurrent(
+  'the demo: each approval as it counts, a rejection said as one, each plan with its own notification, and it keeps serving with the audit command',
+  async () => {
+    const demo = start('local/demo.ts', ['--port', '0']);
+    const { alice, bob } = await links(demo);
+    await decide(alice, 'decision=approve&comment=fine+by+me');
+    await demo.waitFor(/Alice Martin approved the HIGH-risk orders plan: 1 of 2 approvals \(web: "fine by me"\)\. Waiting for 1 more\./);
+    await decide(bob, 'decision=reject&comment=not+on+a+Friday');
+    await demo.waitFor(/Bob Chen rejected the HIGH-risk orders plan \(web: "not on a Friday"\)\. The plan will not run\./);
+    const [, command] = await demo.waitFor(/The orders plan's audit record: +(.+)\n/);
 
-  const out = demo.output.stdout;
-  const rejected = /HIGH-risk orders plan: run SUCCEEDED; outcome REJECTED: .*\n/.exec(out)![0];
-  expect(rejected).toMatch(
-    /^HIGH-risk orders plan: run SUCCEEDED; outcome REJECTED: Rejected by Bob Chen <bob@example.com> at \S+: "not on a Friday"\n$/,
-  );
-  expect(out).toMatch(
-    /LOW-risk dashboard plan: run SUCCEEDED; outcome SUCCEEDED: .*\(approved by rule: LOW risk is within plangate:autoApproveUpTo \(LOW\)\)/,
-  );
-  // Each outcome is followed by that plan's own notification.
-  expect(out).toMatch(
-    /outcome REJECTED: [^\n]*\n\nIts notification, to platform-team@example.com: \[PlanGate\] REJECTED: orders-service-prod-update \(plan-demoorders0001\)/,
-  );
-  expect(out).toMatch(
-    /outcome SUCCEEDED: [^\n]*\n\nIts notification, to platform-team@example.com: \[PlanGate\] SUCCEEDED: add-monitoring-dashboard \(plan-demodashbrd001\)/,
-  );
+    const out = demo.output.stdout;
+    const rejected = /HIGH-risk orders plan: run SUCCEEDED; outcome REJECTED: .*\n/.exec(out)![0];
+    expect(rejected).toMatch(
+      /^HIGH-risk orders plan: run SUCCEEDED; outcome REJECTED: Rejected by Bob Chen <bob@example.com> at \S+: "not on a Friday"\n$/,
+    );
+    expect(out).toMatch(
+      /LOW-risk dashboard plan: run SUCCEEDED; outcome SUCCEEDED: .*\(approved by rule: LOW risk is within plangate:autoApproveUpTo \(LOW\)\)/,
+    );
+    // Each outcome is followed by that plan's own notification.
+    expect(out).toMatch(
+      /outcome REJECTED: [^\n]*\n\nIts notification, to platform-team@example.com: \[PlanGate\] REJECTED: orders-service-prod-update \(plan-demoorders0001\)/,
+    );
+    expect(out).toMatch(
+      /outcome SUCCEEDED: [^\n]*\n\nIts notification, to platform-team@example.com: \[PlanGate\] SUCCEEDED: add-monitoring-dashboard \(plan-demodashbrd001\)/,
+    );
 
-  // Still serving: the outbox and the audit record answer after both runs ended.
-  const [, baseUrl] = /PlanGate local mode ready at (\S+)/.exec(out)!;
-  expect((await fetch(`${baseUrl}/local/outbox`)).status).toBe(200);
-  expect(command).toMatch(/^AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 aws dynamodb get-item /);
-  const [, endpoint, table, key] = /--endpoint-url (\S+) --table-name (\S+) --key '(.+)'$/.exec(command!)!;
-  const dynamo = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const { Item } = await dynamo.send(new GetItemCommand({ TableName: table, Key: JSON.parse(key!) }));
-  dynamo.destroy();
-  expect(Item?.status?.S).toBe('REJECTED');
-  expect(Item?.outcome?.M?.outcome?.S).toBe('REJECTED');
-  expect(await stop(demo.child, demo.exited)).toBe(0);
-}, 90_000);
+    // Still serving: the outbox and the audit record answer after both runs ended.
+    const [, baseUrl] = /PlanGate local mode ready at (\S+)/.exec(out)!;
+    expect((await fetch(`${baseUrl}/local/outbox`)).status).toBe(200);
+    expect(command).toMatch(/^AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 aws dynamodb get-item /);
+    const [, endpoint, table, key] = /--endpoint-url (\S+) --table-name (\S+) --key '(.+)'$/.exec(command!)!;
+    const dynamo = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const { Item } = await dynamo.send(new GetItemCommand({ TableName: table, Key: JSON.parse(key!) }));
+    dynamo.destroy();
+    expect(Item?.status?.S).toBe('REJECTED');
+    expect(Item?.outcome?.M?.outcome?.S).toBe('REJECTED');
+    expect(await stop(demo.child, demo.exited)).toBe(0);
+  },
+  DEMO_MS,
+);
 
-test('the demo whose orders plan never asks for approval (it is denied) does not point to links it never printed', async () => {
-  const demo = start('local/demo.ts', ['--port', '0', '--context', 'plangate:deniedResourceTypes=["AWS::SNS::Topic"]']);
-  await demo.waitFor(/The orders plan's audit record: +(.+)\n/);
-  expect(demo.output.stdout).not.toMatch(/Alice: |links above/);
-  expect(demo.output.stdout).toContain('The approval pages: no approval links were printed, as no plan waited for an approver.');
-  expect(await stop(demo.child, demo.exited)).toBe(0);
-}, 90_000);
+test.concurrent(
+  'the demo whose orders plan never asks for approval (it is denied) does not point to links it never printed',
+  async () => {
+    const demo = start('local/demo.ts', ['--port', '0', '--context', 'plangate:deniedResourceTypes=["AWS::SNS::Topic"]']);
+    await demo.waitFor(/The orders plan's audit record: +(.+)\n/);
+    expect(demo.output.stdout).not.toMatch(/Alice: |links above/);
+    expect(demo.output.stdout).toContain('The approval pages: no approval links were printed, as no plan waited for an approver.');
+    expect(await stop(demo.child, demo.exited)).toBe(0);
+  },
+  DEMO_MS,
+);
 
-test('the demo with --exit-when-done stops once both runs have ended, 0 when both approvals carried the plan', async () => {
-  const demo = start('local/demo.ts', ['--port', '0', '--exit-when-done']);
-  const { alice, bob } = await links(demo);
-  await decide(alice, 'decision=approve');
-  await demo.waitFor(/Alice Martin approved the HIGH-risk orders plan: 1 of 2 approvals \(web\)\. Waiting for 1 more\./);
-  await decide(bob, 'decision=approve');
-  expect(await demo.exited).toBe(0);
-  expect(demo.output.stdout).toContain('Bob Chen approved the HIGH-risk orders plan: 2 of 2 approvals (web). The plan runs now.');
-  expect(demo.output.stdout).toMatch(
-    /HIGH-risk orders plan: run SUCCEEDED; outcome SUCCEEDED: .* \(approved by Alice Martin <alice@example.com>, Bob Chen <bob@example.com>\)/,
-  );
-  expect(demo.output.stdout).toContain('Both runs have ended; stopping (--exit-when-done).');
-}, 90_000);
+test.concurrent(
+  'the demo with --exit-when-done stops once both runs have ended, 0 when both approvals carried the plan',
+  async () => {
+    const demo = start('local/demo.ts', ['--port', '0', '--exit-when-done']);
+    const { alice, bob } = await links(demo);
+    await decide(alice, 'decision=approve');
+    await demo.waitFor(/Alice Martin approved the HIGH-risk orders plan: 1 of 2 approvals \(web\)\. Waiting for 1 more\./);
+    await decide(bob, 'decision=approve');
+    expect(await demo.exited).toBe(0);
+    expect(demo.output.stdout).toContain('Bob Chen approved the HIGH-risk orders plan: 2 of 2 approvals (web). The plan runs now.');
+    expect(demo.output.stdout).toMatch(
+      /HIGH-risk orders plan: run SUCCEEDED; outcome SUCCEEDED: .* \(approved by Alice Martin <alice@example.com>, Bob Chen <bob@example.com>\)/,
+    );
+    expect(demo.output.stdout).toContain('Both runs have ended; stopping (--exit-when-done).');
+  },
+  DEMO_MS,
+);

@@ -12,6 +12,20 @@ test('plangate without a command prints the help and exits 2; asked for, the hel
 });
 
 test.each([
+  [['start'], "error: missing required argument 'planId'"],
+  [['start', 'bad id!'], 'planId must be 1-100 characters'],
+  [['start', 'plan-x', '--language', 'fr'], 'Allowed choices are en, jp, zh'],
+  [['list', '--since', 'yesterday'], 'give a positive whole number and a unit'],
+  [['list', '--outcome', 'MAYBE'], 'Allowed choices are SUCCEEDED'],
+  [['list', '--limit', '0'], 'give a whole number from 1 to 1000'],
+  [['frobnicate'], "error: unknown command 'frobnicate'"],
+])('plangate %j → exit 2, one line and no stack trace', async (args, message) => {
+  expect(await main(args)).toBe(2);
+  expect(output.stderr).toContain(message);
+  expect(output.stderr).not.toMatch(/\n\s+at /);
+});
+
+test.each([
   [['approve', 'plan-abc', '--comment', 'x'.repeat(1001)], 'plangate: --comment takes at most 1000 characters; this one has 1001\n'],
   [['release', 'plan-abc', '--reason', 'x'.repeat(1001)], 'plangate: --reason takes at most 1000 characters; this one has 1001\n'],
 ])('plangate %s… exits 2, naming the option and its limit', async (args, message) => {

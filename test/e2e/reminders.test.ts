@@ -5,6 +5,7 @@ import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/
 /**
  * Reminders and expiry in local mode: the approval timeout is shortened to 8 seconds, so the reminder comes
  * 6 seconds in (a quarter before expiry, as the construct's default) and expiry 2 seconds later; plangate:deleteExpiredPlans is on.
+ * The tests run at once (each on a plan of its own), so the file waits out one timeout, not one per test.
  */
 let local: LocalMode;
 let audit: DynamoDBDocumentClient;
@@ -30,7 +31,7 @@ const until = async <T>(what: string, find: () => T | undefined): Promise<T> => 
 const post = (link: string, decision: string) =>
   fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `decision=${decision}` });
 
-test('reminds only those who have not approved, then expires, reports the progress, deletes the plan and keeps the record', async () => {
+test.concurrent('reminds only those who have not approved, then expires, reports the progress, deletes the plan and keeps the record', async () => {
   const planId = 'plan-demoorders0001'; // HIGH: two approvals needed
   const run = local.stepFunctions.startExecution({ planId, requestedBy: 'carol@example.com' });
   const alice = await until(
@@ -67,10 +68,9 @@ test('reminds only those who have not approved, then expires, reports the progre
       'Nobody completed the approval before the request expired. The plan was not executed. Progress: 1 of 2 approvals, by Alice Martin. ' +
       'Not approved by: Bob Chen. The plan was deleted (plangate:deleteExpiredPlans).',
   });
-  expect(local.serviceCatalog.calls.filter((c) => c.operation === 'ExecuteProvisionedProductPlan')).toEqual([]);
-  expect(local.serviceCatalog.calls.filter((c) => c.operation === 'DeleteProvisionedProductPlan').map((c) => c.input)).toEqual([
-    { PlanId: planId, AcceptLanguage: 'en' },
-  ]);
+  const callsAbout = (operation: string) => local.serviceCatalog.calls.filter((c) => c.operation === operation && c.input.PlanId === planId);
+  expect(callsAbout('ExecuteProvisionedProductPlan')).toEqual([]);
+  expect(callsAbout('DeleteProvisionedProductPlan').map((c) => c.input)).toEqual([{ PlanId: planId, AcceptLanguage: 'en' }]);
   expect(() => local.serviceCatalog.handle('DescribeProvisionedProductPlan', { PlanId: planId })).toThrow(
     expect.objectContaining({ type: 'ResourceNotFoundException' }),
   );
@@ -93,7 +93,7 @@ test('reminds only those who have not approved, then expires, reports the progre
   expect((await post(reminders[0]!.urls[0]!, 'approve')).status).toBe(410);
 });
 
-test('an approval after the reminder, even with the first email’s link, reaches the run’s second task and the plan runs', async () => {
+test.concurrent('an approval after the reminder, even with the first email’s link, reaches the run’s second task and the plan runs', async () => {
   const planId = 'plan-demodashbrd001'; // LOW: one approval
   const run = local.stepFunctions.startExecution({ planId });
   const first = await until(
@@ -104,5 +104,6 @@ test('an approval after the reminder, even with the first email’s link, reache
   const res = await post(first, 'approve');
   expect(res.status).toBe(200);
   expect((await run.finished).output).toMatchObject({ outcome: 'SUCCEEDED', approver: 'Alice Martin <alice@example.com>' });
-  expect(local.serviceCatalog.calls.filter((c) => c.operation === 'ExecuteProvisionedProductPlan')).toHaveLength(1);
+  const executions = local.serviceCatalog.calls.filter((c) => c.operation === 'ExecuteProvisionedProductPlan' && c.input.PlanId === planId);
+  expect(executions).toHaveLength(1);
 });

@@ -44,7 +44,7 @@ const runLowPlan = async (planId: string, simulation: PlanRegistration['simulati
   return { run, checks: local.serviceCatalog.calls.filter((c) => c.operation === 'DescribeRecord' && c.input.Id === recordId).length };
 };
 
-test('a record whose stack sends no events is checked as often as the deployed safety net checks it in AWS', async () => {
+test('a record whose stack sends no events is checked as often as the deployed safety net checks it in AWS, and seen as late', async () => {
   // Halfway between the deployed schedule's 5th and 6th checks: the 6th finds the record final.
   const times = safetyNetCheckTimes(6, deployedEnv());
   const { run, checks } = await runLowPlan('plan-timescale0001', {
@@ -54,6 +54,14 @@ test('a record whose stack sends no events is checked as often as the deployed s
   });
   expect(run.output).toMatchObject({ outcome: 'SUCCEEDED' });
   expect(checks).toBe(6);
+  // The record turned final halfway between the 5th and 6th checks: the run saw it half an interval of AWS time
+  // later, plus the handlers' own real time (scaled up), well before a 7th check would have been due.
+  const interval = times[5]! - times[4]!;
+  const { detectionDelaySeconds, executionSeconds } = local.metrics.summary().dashboard;
+  expect(detectionDelaySeconds).toMatchObject({ count: 1 });
+  expect(detectionDelaySeconds.p50).toBeGreaterThanOrEqual(interval / 2 - 1);
+  expect(detectionDelaySeconds.p50).toBeLessThan(interval);
+  expect(executionSeconds.p50).toBeCloseTo((times[4]! + times[5]!) / 2, 0);
 }, 90_000);
 
 test('task timeouts shrink too: a 5-minute approval reminds, then expires, in seconds', async () => {
