@@ -116,6 +116,15 @@ describe('the shared middleware', () => {
     expect(point('DuplicateRuns')[0]!.dimensions).toEqual({ service: 'PlanGate' });
   });
 
+  test('more values than one EMF document may hold (100 per metric) are published in several, none lost', async () => {
+    const { count } = await import('../../lambdas/shared/runtime/metrics');
+    await lambdaHandler(async () => {
+      for (let i = 0; i < 150; i++) count('DuplicateRuns');
+      return 'ok';
+    })({}, context('f'));
+    expect(emf().map((doc) => (doc.DuplicateRuns as number[]).length)).toEqual([100, 50]);
+  });
+
   test('an invocation that adds no metric writes no metric line and no warning', async () => {
     await lambdaHandler(async () => 'ok')({}, context('f'));
     expect(output.filter((line) => line.includes('_aws') || line.includes('No application metrics'))).toEqual([]);

@@ -1,5 +1,4 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ExpectedError, TransientError } from '../contracts/errors';
@@ -20,7 +19,7 @@ import { classifyAwsError } from './transient';
  */
 export function lambdaHandler<TEvent, TResult>(logic: (event: TEvent, context: Context) => Promise<TResult>, { retried = true } = {}) {
   return middy((event: TEvent, context: Context) => tracer.captureInvocation(() => handle(event, context)))
-    .use(logMetrics(metrics))
+    .use(publishMetrics)
     .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }));
 
   async function handle(event: TEvent, context: Context): Promise<TResult> {
@@ -40,6 +39,12 @@ export function lambdaHandler<TEvent, TResult>(logic: (event: TEvent, context: C
     }
   }
 }
+
+/** Publishes the invocation's metrics when it ends, whichever way (middy runs onError instead of after on a throw). */
+const publishMetrics = {
+  after: () => metrics.publishStoredMetrics(),
+  onError: () => metrics.publishStoredMetrics(),
+};
 
 /** Characters of an error's message, and stack frames, that Lambda passes on to the state machine (its Catch's Cause). */
 const MAX_ERROR_MESSAGE = 1_000;
