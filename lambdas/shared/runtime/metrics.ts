@@ -38,11 +38,9 @@ const stored = new Map<string, { unit: Unit; values: number[] }>();
 /** The invocation's metrics, kept until publishStoredMetrics (or published early once EMF's limits are reached). */
 export const metrics = {
   addMetric(name: MetricName, unit: Unit, value: number): void {
+    const full = stored.has(name) ? (stored.get(name)?.values.length ?? 0) >= MAX_VALUES : stored.size >= MAX_METRICS;
+    if (full) metrics.publishStoredMetrics();
     const metric = stored.get(name) ?? { unit, values: [] };
-    if ((!stored.has(name) && stored.size >= MAX_METRICS) || metric.values.length >= MAX_VALUES) {
-      metrics.publishStoredMetrics();
-      return metrics.addMetric(name, unit, value);
-    }
     metric.values.push(value);
     stored.set(name, metric);
   },
