@@ -4,7 +4,7 @@ import { type ApprovalRecord, refOf } from '../shared/contracts/approval-record'
 import { METRIC } from '../shared/contracts/metrics';
 import type { HumanDecision } from '../shared/contracts/steps';
 import { mayNotApprove } from '../shared/domain/approvers';
-import { admission, describeWaiting, groupsOf, type Progress, progressOf, quorumPolicyOf, recordProgress } from '../shared/domain/quorum';
+import { admissionOfVote, describeWaiting, groupsOf, type Progress, progressOf, quorumPolicyOf, recordProgress } from '../shared/domain/quorum';
 import { approvalForState, bytesOf, STATE_BUDGET, withinBudget } from '../shared/domain/state-budget';
 import { clip } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
@@ -105,7 +105,7 @@ export async function recordDecision(
       logger.error('Could not check group membership', { planId: record.planId, error: (error as Error).name });
       return { result: 'try-again' };
     }
-    const verdict = admission(before, groups);
+    const verdict = admissionOfVote(policy, record.approvals ?? [], { ...decision, groups });
     if (!verdict.admitted) {
       // Counted before and not delivered yet (a passing failure): the checks below deliver it.
       if (!(record.approverEmails ?? []).includes(email)) {
