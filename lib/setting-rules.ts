@@ -153,7 +153,8 @@ export function policyProblems(settings: PolicySettings): SettingProblem[] {
     const first = settings.approvalRules?.findIndex((other) => other.name === rule.name) ?? r;
     if (first !== r) problems.push({ setting: `approvalRules.${r}.name`, message: `repeats the name ${rule.name} of rule ${first}` });
     rule.require.forEach(({ group, count }, q) => {
-      const members = groups[group]?.members.length;
+      // Own keys only: a group named `constructor` or `toString` is not defined by every object.
+      const members = Object.hasOwn(groups, group) ? groups[group]?.members.length : undefined;
       if (members === undefined) {
         problems.push({ setting: `approvalRules.${r}.require.${q}.group`, message: `names group ${group}, which plangate:groups does not define` });
       } else if (count > members) {

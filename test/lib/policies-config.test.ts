@@ -28,6 +28,11 @@ test.each([
     'plangate:approvalRules.1.require.0.group: names group dbas, which plangate:groups does not define',
   ],
   [
+    'a rule naming a group that is a name every object has',
+    { 'plangate:approvalRules': [{ name: 'proto', require: [{ group: 'constructor', count: 1 }] }] },
+    'plangate:approvalRules.0.require.0.group: names group constructor, which plangate:groups does not define',
+  ],
+  [
     'a count above the group’s size',
     { 'plangate:approvalRules': [{ name: 'two', require: [{ group: 'security', count: 2 }] }] },
     'plangate:approvalRules.0.require.0.count: asks for 2 approvals from group security, which has 1 member(s)',
