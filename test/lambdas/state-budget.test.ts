@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { decisionForState } from '../../lambdas/approval-api/decision';
 import { checkRecord } from '../../lambdas/check-record/check-record';
 import { reviewPlan } from '../../lambdas/review-plan/review-plan';
+import { MAX_REQUIREMENTS } from '../../lambdas/shared/contracts/policies';
 import type { Approval, HumanDecision, RunState } from '../../lambdas/shared/contracts/steps';
 import { describeOutcome } from '../../lambdas/shared/domain/outcome';
 import { bytesOf, fitList, STATE_BUDGET, STATE_LIMIT_BYTES } from '../../lambdas/shared/domain/state-budget';
@@ -44,6 +45,28 @@ const worstChange = (i: number): ResourceChange => ({
   })),
 });
 
+/**
+ * Approval policies at their caps: 50 rules of the longest names, each matching every change, naming the most
+ * requirements all rules may name together (MAX_REQUIREMENTS: 50 rules of 5 would not fit, and are refused at synth).
+ */
+function worstPolicy() {
+  const longName = (prefix: string, i: number) => `${prefix}${i}`.padEnd(64, '.');
+  const members = Array.from({ length: 100 }, (_, i) => `approver${i}@example.com`);
+  const groupNames = Array.from({ length: MAX_REQUIREMENTS / 50 }, (_, i) => longName('g', i));
+  return {
+    GROUPS: Object.fromEntries(groupNames.map((name) => [name, { members }])),
+    APPROVAL_POLICY: {
+      distinctApproversAcrossRules: false,
+      rules: Array.from({ length: 50 }, (_, i) => ({
+        name: longName('r', i),
+        when: { resourceTypes: ['AWS::*'], actions: ['REMOVE' as const], replacement: ['True' as const] },
+        require: groupNames.map((group) => ({ group, count: 10 })),
+        stage: 5,
+      })),
+    },
+  };
+}
+
 async function worstReview() {
   sc.on(DescribeProvisionedProductPlanCommand).resolves({
     ProvisionedProductPlanDetails: {
@@ -66,6 +89,7 @@ async function worstReview() {
     APPROVAL_RULES: { autoApproveUpTo: 'NONE' as const, requiredApprovals: { LOW: 10, MEDIUM: 10, HIGH: 10 } },
     SENSITIVE_RESOURCE_TYPES: [],
     DENIED_RESOURCE_TYPES: [],
+    ...worstPolicy(),
   };
   return reviewPlan({ input: { planId: 'p'.repeat(100), requestedBy: escaped(2_048) }, planChecks: 0 }, env);
 }
@@ -137,6 +161,8 @@ test('each part, built at every cap at once, is within its budget and says what 
   expect(bytesOf(review)).toBeLessThanOrEqual(STATE_BUDGET.review);
   expect(review.summary!.changes.length).toBeGreaterThan(0); // the riskiest changes are still listed
   expect(review.summary!.changes.length + review.summary!.unlisted).toBe(2_000);
+  expect(review.policy?.requirements).toHaveLength(MAX_REQUIREMENTS + 1); // every requirement, whole: they decide the quorum
+  expect(review.policy?.rulesApplied?.every((r) => r.because.length + (r.becauseUnlisted ?? 0) === 2_000)).toBe(true);
 
   const record = await worstRecord();
   expect(bytesOf(record)).toBeLessThanOrEqual(STATE_BUDGET.record);
