@@ -131,6 +131,17 @@ function worstDecision(): HumanDecision {
   return { decision: 'APPROVED', ...last, requestedAt: new Date().toISOString(), approvals } as HumanDecision;
 }
 
+/**
+ * With approval rules, every approver may be needed (100 of them, each in every group of the requirements' longest
+ * names): a quorum far larger than plangate:requiredApprovals allows.
+ */
+function worstPolicyDecision(): HumanDecision {
+  const groups = Array.from({ length: MAX_REQUIREMENTS }, (_, i) => `g${i}`.padEnd(64, '.'));
+  const { approvals, ...decision } = worstDecision();
+  const all = Array.from({ length: 100 }, (_, i) => ({ ...approvals![i % approvals!.length]!, groups, stage: 5 }));
+  return { ...decision, groups, stage: 5, approvals: all };
+}
+
 /** What Lambda hands Step Functions as the Catch's Cause for a handler error: its name, message and stack lines. */
 async function worstCaughtError() {
   const failing = lambdaHandler(async () => {
@@ -175,6 +186,11 @@ test('each part, built at every cap at once, is within its budget and says what 
   expect(decision.approvals).toHaveLength(10);
   expect(decision.comment).toBe(wide(1_000)); // the deciding comment whole
 
+  const policyDecision = decisionForState(worstPolicyDecision());
+  expect(bytesOf(policyDecision)).toBeLessThanOrEqual(STATE_BUDGET.decision);
+  expect(policyDecision.approvals!.length + (policyDecision.approvalsUnlisted ?? 0)).toBe(100);
+  expect(policyDecision.comment).toBe(wide(1_000));
+
   expect(bytesOf(await worstCaughtError())).toBeLessThanOrEqual(STATE_BUDGET.error);
 });
 
@@ -191,12 +207,13 @@ test('the whole state document at every cap at once, as Notify gets it and as it
     run,
     outcome: 'FAILED',
     review,
-    approval: decisionForState(worstDecision()),
+    approval: decisionForState(worstPolicyDecision()),
     execution: { recordId: 'rec-1', idempotencyToken: 'x'.repeat(64), recordStatus: 'CREATED', executedAt: new Date().toISOString() },
     record,
     error: await worstCaughtError(),
   };
   const { detail } = describeOutcome(state, new Date());
   expect(bytesOf(detail)).toBeLessThanOrEqual(STATE_BUDGET.notification);
+  expect(detail.approver).toMatch(/ and \d+ more$/); // the approvers the state had no room for, counted
   expect(bytesOf({ ...state, notification: detail })).toBeLessThanOrEqual(STATE_LIMIT_BYTES);
 });
