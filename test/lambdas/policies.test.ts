@@ -1,6 +1,7 @@
 import type { ResourceChange } from '@aws-sdk/client-service-catalog';
 import { recordDecision } from '../../lambdas/approval-api/decision';
 import type { ApprovalStore } from '../../lambdas/shared/adapters/approval-store';
+import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import type { Approver } from '../../lambdas/shared/contracts/approver';
 import type { ApprovalPolicyConfig, Groups } from '../../lambdas/shared/contracts/policies';
 import type { Approval, ApprovalPolicy, ApprovalRules } from '../../lambdas/shared/contracts/steps';
@@ -189,5 +190,59 @@ describe('a vote whose group membership cannot be checked', () => {
       { decision: 'APPROVED', approver: approvers[0]!, channel: 'web', requestedAt: record.requestedAt, decidedAt: new Date().toISOString() },
     );
     expect(outcome).toEqual({ result: 'try-again' });
+  });
+});
+
+describe('a vote with distinct approvers', () => {
+  test('counts when it frees an earlier approver for the requirement only they could meet, and completes the request', async () => {
+    // Alice requests; Bob (platform and dba) approved first, Dave is only in dba: Bob must be the platform engineer.
+    const dbaRule = { name: 'dba', require: [{ group: 'dba', count: 1 }] };
+    const distinct: Partial<PolicyContext> = { policy: { rules: [dbaRule, defaultRule], distinctApproversAcrossRules: true } };
+    const policy = approvalPolicy('HIGH', rules({ requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 1 } }), approvers, 'alice@example.com', undefined, {
+      ...context([dbaRule, defaultRule], [queue]),
+      ...distinct,
+    }) as ApprovalPolicy;
+    const bob = approval('bob', ['platform', 'dba']);
+    const record = {
+      pk: 'PLAN#plan-abc',
+      planId: 'plan-abc',
+      executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:sm:run',
+      status: 'PENDING',
+      requestedAt: '2026-12-01T10:00:00Z',
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      approvers,
+      review: { planId: 'plan-abc', acceptLanguage: 'en', planStatus: 'CREATE_SUCCESS', reviewedAt: '2026-12-01T10:00:00Z', policy },
+      requiredApprovals: 1,
+      selfApprover: 'alice@example.com',
+      approvals: [bob],
+      approverEmails: ['bob@example.com'],
+    } satisfies Partial<ApprovalRecord> as ApprovalRecord;
+    const completed: unknown[] = [];
+    const calls: Record<string, (...args: never[]) => Promise<unknown>> = {
+      addApproval: async (_ref: string, _arn: string, decision: Approval) => ({
+        ...record,
+        approvals: [bob, decision],
+        approverEmails: ['bob@example.com', 'dave@example.com'],
+      }),
+      decide: async () => 'task-token',
+      forgetTaskToken: async () => undefined,
+    };
+    const store = new Proxy(
+      {},
+      { get: (_, name: string) => calls[name] ?? (() => Promise.reject(new Error(`no ${name} expected`))) },
+    ) as ApprovalStore;
+    const outcome = await recordDecision(
+      {
+        store,
+        completeTask: async (_token, output) => void completed.push(output),
+        now: () => new Date(),
+        verifiedGroups: async () => ['dba'],
+        askOpenedStage: () => Promise.reject(new Error('no stage opens')),
+      },
+      record,
+      { decision: 'APPROVED', approver: approvers[3]!, channel: 'web', requestedAt: record.requestedAt, decidedAt: new Date().toISOString() },
+    );
+    expect(outcome).toMatchObject({ result: 'decided' });
+    expect(completed).toHaveLength(1);
   });
 });
