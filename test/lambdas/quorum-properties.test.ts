@@ -159,6 +159,26 @@ test('complete only when every requirement is met, by distinct people if the pol
   );
 });
 
+test('a vote whose groups are all in later stages never counts before their turn', () => {
+  fc.assert(
+    fc.property(scenarioArb, (scenario) => {
+      const policy = policyOf(scenario);
+      fc.pre(!(policy instanceof UnreachableQuorum));
+      const approvals = approveInTurn({ ...scenario, choices: scenario.choices.slice(0, 2) }, policy as ApprovalPolicy);
+      const progress = progressOf(policy as ApprovalPolicy, approvals);
+      if (progress.stage === undefined || progress.floorOpen) return;
+      for (const email of people.filter((p) => !approvals.some((a) => a.approver.email === p))) {
+        const vote = voteOf(email, scenario.groups, policy as ApprovalPolicy);
+        const stages = progress.requirements.filter((r) => r.group !== '*' && vote.groups!.includes(r.group)).map((r) => r.stage);
+        if (stages.length && Math.min(...stages) > progress.stage) {
+          expect(admissionOfVote(policy as ApprovalPolicy, approvals, vote)).toMatchObject({ admitted: false });
+        }
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
+
 /** The largest number of seats any assignment fills, by trying them all (small inputs only). */
 function bruteForceMaximum(seats: { count: number }[], fits: number[][]): number {
   const slots = seats.flatMap((seat, i) => Array.from({ length: seat.count }, () => i));
