@@ -162,6 +162,28 @@ describe('progress, stages and admission', () => {
   });
 });
 
+describe("why each rule applies, in the run's state", () => {
+  const roles = Array.from({ length: 5 }, (_, i): ResourceChange => ({ ...role, LogicalResourceId: `Role${i}\u202e${'x'.repeat(240)}` }));
+  const iamRules = (n: number) => Array.from({ length: n }, (_, i) => ({ ...iamRule, name: `iam${i}`, stage: 1 }));
+
+  test('a few rules list three changes each, on one line and clipped to 200 characters, and count the rest', () => {
+    const { rulesApplied } = policyFor(roles, iamRules(2)) as ApprovalPolicy;
+    expect(rulesApplied?.[0]?.because).toHaveLength(3);
+    expect(rulesApplied?.[0]?.because[0]).toMatch(/^AWS::IAM::Role Role0x+… \(\+\d+ more characters\)$/);
+    expect(rulesApplied?.[0]?.because[0]).toHaveLength(200);
+    expect(rulesApplied?.[0]?.becauseUnlisted).toBe(2);
+  });
+
+  test("fifty matching rules list less each, so that the plan's changes keep their room", () => {
+    const { rulesApplied } = policyFor(roles, iamRules(50)) as ApprovalPolicy;
+    for (const applied of rulesApplied ?? []) {
+      expect(applied.because).toHaveLength(1);
+      expect(applied.because[0]!.length).toBeLessThan(100);
+      expect(applied.becauseUnlisted).toBe(4);
+    }
+  });
+});
+
 describe('a vote whose group membership cannot be checked', () => {
   test('counts nothing and asks to try again (fail closed)', async () => {
     const policy = policyFor([role]) as ApprovalPolicy;

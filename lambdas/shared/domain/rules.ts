@@ -112,7 +112,7 @@ function listedReasons(reasons: string[], room: number): string[] {
   let left = room;
   for (const reason of reasons.slice(0, LISTED_REASONS)) {
     const text = clip(reason, Math.min(200, left));
-    if (listed.length && text !== reason) break;
+    if (listed.length && text !== clip(reason, 200)) break;
     listed.push(text);
     left -= text.length;
   }
