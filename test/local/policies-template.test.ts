@@ -18,7 +18,7 @@ const variables = (template: CfnTemplate) =>
       .filter((r) => r.Type === 'AWS::Lambda::Function')
       .map((r) => [
         r.Metadata?.[FUNCTION_METADATA_KEY] as string,
-        Object.keys((r.Properties?.Environment as { Variables: Record<string, unknown> }).Variables),
+        Object.keys((r.Properties!.Environment as { Variables: Record<string, unknown> }).Variables),
       ]),
   );
 const statementsOf = (template: CfnTemplate, action: string) =>
