@@ -5,8 +5,10 @@ import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-rec
 import type { Approver } from '../../lambdas/shared/contracts/approver';
 import type { ApprovalPolicyConfig, Groups } from '../../lambdas/shared/contracts/policies';
 import type { Approval, ApprovalPolicy, ApprovalRules } from '../../lambdas/shared/contracts/steps';
+import { composeApprovalEmail } from '../../lambdas/shared/domain/approval-email';
 import { admission, askedGroups, describeWaiting, progressOf } from '../../lambdas/shared/domain/quorum';
 import { approvalPolicy, type PolicyContext, UnreachableQuorum } from '../../lambdas/shared/domain/rules';
+import { review } from './fixtures';
 
 const approvers: Approver[] = ['alice', 'bob', 'carol', 'dave'].map((n) => ({ email: `${n}@example.com`, name: n }));
 const groups: Groups = {
@@ -266,5 +268,17 @@ describe('a vote with distinct approvers', () => {
     );
     expect(outcome).toMatchObject({ result: 'decided' });
     expect(completed).toHaveLength(1);
+  });
+});
+
+describe('the email of a request with many requirements', () => {
+  test('stays well within what SNS takes (256 KiB), lists the requirements that fit, says how many more, and keeps the link', () => {
+    const requirements = Array.from({ length: 101 }, (_, i) => `Stage 1 · rule${i}: 10 of g${i} (${'界'.repeat(5_000)})`);
+    const link = 'https://approvals.example.com/approvals/x';
+    const { body } = composeApprovalEmail({ review: review(), approver: approvers[0]!, link, expiresAt: new Date(), requirements });
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(128 * 1024);
+    expect(body).toContain('  - Stage 1 · rule0: 10 of g0 (界');
+    expect(body).toMatch(/ {2}\.\.\. and \d+ more requirements on the approval page/);
+    expect(body).toContain(link);
   });
 });
