@@ -4,6 +4,8 @@
  * message. No aws-cdk-lib import.
  */
 
+import { MAX_REQUIREMENTS } from '../lambdas/shared/contracts/policies';
+
 export interface RelatedSettings {
   readonly approvers: readonly { readonly email: string; readonly slackUserId?: string; readonly iamPrincipals?: readonly string[] }[];
   readonly approvalTimeoutMinutes: number;
@@ -111,7 +113,7 @@ export function spokeSettingProblems(settings: SpokeSettings): SettingProblem[] 
   return problems;
 }
 
-type PolicySetting = `groups.${string}` | `approvalRules.${number}.${string}` | 'identityStoreId';
+type PolicySetting = `groups.${string}` | 'approvalRules' | `approvalRules.${number}.${string}` | 'identityStoreId';
 
 /** The approval policy's settings (plangate:groups, plangate:approvalRules), as the configuration gives them. */
 export interface PolicySettings {
@@ -153,7 +155,8 @@ export function policyProblems(settings: PolicySettings): SettingProblem[] {
     const first = settings.approvalRules?.findIndex((other) => other.name === rule.name) ?? r;
     if (first !== r) problems.push({ setting: `approvalRules.${r}.name`, message: `repeats the name ${rule.name} of rule ${first}` });
     rule.require.forEach(({ group, count }, q) => {
-      const members = groups[group]?.members.length;
+      // Own keys only: a group named `constructor` or `toString` is not defined by every object.
+      const members = Object.hasOwn(groups, group) ? groups[group]?.members.length : undefined;
       if (members === undefined) {
         problems.push({ setting: `approvalRules.${r}.require.${q}.group`, message: `names group ${group}, which plangate:groups does not define` });
       } else if (count > members) {
@@ -173,5 +176,10 @@ export function policyProblems(settings: PolicySettings): SettingProblem[] {
       }
     }
   });
+  const requirements = (settings.approvalRules ?? []).reduce((n, rule) => n + rule.require.length, 0);
+  if (requirements > MAX_REQUIREMENTS) {
+    const message = `name ${requirements} requirements ({"group", "count"}) in all: at most ${MAX_REQUIREMENTS} fit the run's state`;
+    problems.push({ setting: 'approvalRules', message });
+  }
   return problems;
 }

@@ -4,8 +4,8 @@ import { type ApprovalRecord, refOf } from '../shared/contracts/approval-record'
 import { METRIC } from '../shared/contracts/metrics';
 import type { HumanDecision } from '../shared/contracts/steps';
 import { mayNotApprove } from '../shared/domain/approvers';
-import { admission, describeWaiting, groupsOf, type Progress, progressOf, quorumPolicyOf, recordProgress } from '../shared/domain/quorum';
-import { approvalForState, bytesOf, STATE_BUDGET, withinBudget } from '../shared/domain/state-budget';
+import { admissionOfVote, describeWaiting, groupsOf, type Progress, progressOf, quorumPolicyOf, recordProgress } from '../shared/domain/quorum';
+import { approvalForState, bytesOf, fitList, STATE_BUDGET, withinBudget } from '../shared/domain/state-budget';
 import { clip } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
 import { seconds } from '../shared/runtime/metrics';
@@ -52,13 +52,21 @@ export function stageRefusal(outcome: Extract<DecisionResult, { result: 'later-s
 
 /**
  * The decision as the run's state carries it (the approval record keeps it whole): approvers without their IAM
- * principals, and if the comments of a full quorum would not fit the decision's share, the earlier ones clipped.
+ * principals, approvals without their groups; if the comments of a full quorum would not fit the decision's share,
+ * the earlier ones clipped, and if approval rules made the quorum larger than even that fits, the first approvals that
+ * fit, the rest counted.
  */
 export function decisionForState(decision: HumanDecision): HumanDecision {
-  const compact = { ...approvalForState(decision), approvals: decision.approvals?.map(approvalForState) };
+  const approvals = decision.approvals?.map(({ groups: _, ...a }) => approvalForState(a));
+  const compact = { ...approvalForState(decision), approvals };
   if (bytesOf(compact) <= STATE_BUDGET.decision) return compact;
-  const clipped = compact.approvals?.map((a) => (a.comment ? { ...a, comment: clip(a.comment, 200) } : a));
-  return withinBudget('decision', { ...compact, approvals: clipped });
+  const clipped = approvals?.map((a) => (a.comment ? { ...a, comment: clip(a.comment, 200) } : a)) ?? [];
+  const fitted = fitList(clipped, STATE_BUDGET.decision, (kept, dropped) => ({
+    ...compact,
+    approvals: kept,
+    ...(dropped ? { approvalsUnlisted: dropped } : {}),
+  }));
+  return withinBudget('decision', fitted);
 }
 
 export const isExpired = (record: ApprovalRecord, now: Date) =>
@@ -105,7 +113,7 @@ export async function recordDecision(
       logger.error('Could not check group membership', { planId: record.planId, error: (error as Error).name });
       return { result: 'try-again' };
     }
-    const verdict = admission(before, groups);
+    const verdict = admissionOfVote(policy, record.approvals ?? [], { ...decision, groups });
     if (!verdict.admitted) {
       // Counted before and not delivered yet (a passing failure): the checks below deliver it.
       if (!(record.approverEmails ?? []).includes(email)) {

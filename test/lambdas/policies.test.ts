@@ -1,11 +1,14 @@
 import type { ResourceChange } from '@aws-sdk/client-service-catalog';
 import { recordDecision } from '../../lambdas/approval-api/decision';
 import type { ApprovalStore } from '../../lambdas/shared/adapters/approval-store';
+import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import type { Approver } from '../../lambdas/shared/contracts/approver';
 import type { ApprovalPolicyConfig, Groups } from '../../lambdas/shared/contracts/policies';
 import type { Approval, ApprovalPolicy, ApprovalRules } from '../../lambdas/shared/contracts/steps';
+import { composeApprovalEmail } from '../../lambdas/shared/domain/approval-email';
 import { admission, askedGroups, describeWaiting, progressOf } from '../../lambdas/shared/domain/quorum';
 import { approvalPolicy, type PolicyContext, UnreachableQuorum } from '../../lambdas/shared/domain/rules';
+import { review } from './fixtures';
 
 const approvers: Approver[] = ['alice', 'bob', 'carol', 'dave'].map((n) => ({ email: `${n}@example.com`, name: n }));
 const groups: Groups = {
@@ -161,6 +164,28 @@ describe('progress, stages and admission', () => {
   });
 });
 
+describe("why each rule applies, in the run's state", () => {
+  const roles = Array.from({ length: 5 }, (_, i): ResourceChange => ({ ...role, LogicalResourceId: `Role${i}\u202e${'x'.repeat(240)}` }));
+  const iamRules = (n: number) => Array.from({ length: n }, (_, i) => ({ ...iamRule, name: `iam${i}`, stage: 1 }));
+
+  test('a few rules list three changes each, on one line and clipped to 200 characters, and count the rest', () => {
+    const { rulesApplied } = policyFor(roles, iamRules(2)) as ApprovalPolicy;
+    expect(rulesApplied?.[0]?.because).toHaveLength(3);
+    expect(rulesApplied?.[0]?.because[0]).toMatch(/^AWS::IAM::Role Role0x+… \(\+\d+ more characters\)$/);
+    expect(rulesApplied?.[0]?.because[0]).toHaveLength(200);
+    expect(rulesApplied?.[0]?.becauseUnlisted).toBe(2);
+  });
+
+  test("fifty matching rules list less each, so that the plan's changes keep their room", () => {
+    const { rulesApplied } = policyFor(roles, iamRules(50)) as ApprovalPolicy;
+    for (const applied of rulesApplied ?? []) {
+      expect(applied.because).toHaveLength(1);
+      expect(applied.because[0]!.length).toBeLessThan(100);
+      expect(applied.becauseUnlisted).toBe(4);
+    }
+  });
+});
+
 describe('a vote whose group membership cannot be checked', () => {
   test('counts nothing and asks to try again (fail closed)', async () => {
     const policy = policyFor([role]) as ApprovalPolicy;
@@ -189,5 +214,71 @@ describe('a vote whose group membership cannot be checked', () => {
       { decision: 'APPROVED', approver: approvers[0]!, channel: 'web', requestedAt: record.requestedAt, decidedAt: new Date().toISOString() },
     );
     expect(outcome).toEqual({ result: 'try-again' });
+  });
+});
+
+describe('a vote with distinct approvers', () => {
+  test('counts when it frees an earlier approver for the requirement only they could meet, and completes the request', async () => {
+    // Alice requests; Bob (platform and dba) approved first, Dave is only in dba: Bob must be the platform engineer.
+    const dbaRule = { name: 'dba', require: [{ group: 'dba', count: 1 }] };
+    const distinct: Partial<PolicyContext> = { policy: { rules: [dbaRule, defaultRule], distinctApproversAcrossRules: true } };
+    const policy = approvalPolicy('HIGH', rules({ requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 1 } }), approvers, 'alice@example.com', undefined, {
+      ...context([dbaRule, defaultRule], [queue]),
+      ...distinct,
+    }) as ApprovalPolicy;
+    const bob = approval('bob', ['platform', 'dba']);
+    const record = {
+      pk: 'PLAN#plan-abc',
+      planId: 'plan-abc',
+      executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:sm:run',
+      status: 'PENDING',
+      requestedAt: '2026-12-01T10:00:00Z',
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      approvers,
+      review: { planId: 'plan-abc', acceptLanguage: 'en', planStatus: 'CREATE_SUCCESS', reviewedAt: '2026-12-01T10:00:00Z', policy },
+      requiredApprovals: 1,
+      selfApprover: 'alice@example.com',
+      approvals: [bob],
+      approverEmails: ['bob@example.com'],
+    } satisfies Partial<ApprovalRecord> as ApprovalRecord;
+    const completed: unknown[] = [];
+    const calls: Record<string, (...args: never[]) => Promise<unknown>> = {
+      addApproval: async (_ref: string, _arn: string, decision: Approval) => ({
+        ...record,
+        approvals: [bob, decision],
+        approverEmails: ['bob@example.com', 'dave@example.com'],
+      }),
+      decide: async () => 'task-token',
+      forgetTaskToken: async () => undefined,
+    };
+    const store = new Proxy(
+      {},
+      { get: (_, name: string) => calls[name] ?? (() => Promise.reject(new Error(`no ${name} expected`))) },
+    ) as ApprovalStore;
+    const outcome = await recordDecision(
+      {
+        store,
+        completeTask: async (_token, output) => void completed.push(output),
+        now: () => new Date(),
+        verifiedGroups: async () => ['dba'],
+        askOpenedStage: () => Promise.reject(new Error('no stage opens')),
+      },
+      record,
+      { decision: 'APPROVED', approver: approvers[3]!, channel: 'web', requestedAt: record.requestedAt, decidedAt: new Date().toISOString() },
+    );
+    expect(outcome).toMatchObject({ result: 'decided' });
+    expect(completed).toHaveLength(1);
+  });
+});
+
+describe('the email of a request with many requirements', () => {
+  test('stays well within what SNS takes (256 KiB), lists the requirements that fit, says how many more, and keeps the link', () => {
+    const requirements = Array.from({ length: 101 }, (_, i) => `Stage 1 · rule${i}: 10 of g${i} (${'界'.repeat(5_000)})`);
+    const link = 'https://approvals.example.com/approvals/x';
+    const { body } = composeApprovalEmail({ review: review(), approver: approvers[0]!, link, expiresAt: new Date(), requirements });
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(128 * 1024);
+    expect(body).toContain('  - Stage 1 · rule0: 10 of g0 (界');
+    expect(body).toMatch(/ {2}\.\.\. and \d+ more requirements on the approval page/);
+    expect(body).toContain(link);
   });
 });

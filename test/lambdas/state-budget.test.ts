@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { decisionForState } from '../../lambdas/approval-api/decision';
 import { checkRecord } from '../../lambdas/check-record/check-record';
 import { reviewPlan } from '../../lambdas/review-plan/review-plan';
+import { MAX_REQUIREMENTS } from '../../lambdas/shared/contracts/policies';
 import type { Approval, HumanDecision, RunState } from '../../lambdas/shared/contracts/steps';
 import { describeOutcome } from '../../lambdas/shared/domain/outcome';
 import { bytesOf, fitList, STATE_BUDGET, STATE_LIMIT_BYTES } from '../../lambdas/shared/domain/state-budget';
@@ -44,6 +45,28 @@ const worstChange = (i: number): ResourceChange => ({
   })),
 });
 
+/**
+ * Approval policies at their caps: 50 rules of the longest names, each matching every change, naming the most
+ * requirements all rules may name together (MAX_REQUIREMENTS: 50 rules of 5 would not fit, and are refused at synth).
+ */
+function worstPolicy() {
+  const longName = (prefix: string, i: number) => `${prefix}${i}`.padEnd(64, '.');
+  const members = Array.from({ length: 100 }, (_, i) => `approver${i}@example.com`);
+  const groupNames = Array.from({ length: MAX_REQUIREMENTS / 50 }, (_, i) => longName('g', i));
+  return {
+    GROUPS: Object.fromEntries(groupNames.map((name) => [name, { members }])),
+    APPROVAL_POLICY: {
+      distinctApproversAcrossRules: false,
+      rules: Array.from({ length: 50 }, (_, i) => ({
+        name: longName('r', i),
+        when: { resourceTypes: ['AWS::*'], actions: ['REMOVE' as const], replacement: ['True' as const] },
+        require: groupNames.map((group) => ({ group, count: 10 })),
+        stage: 5,
+      })),
+    },
+  };
+}
+
 async function worstReview() {
   sc.on(DescribeProvisionedProductPlanCommand).resolves({
     ProvisionedProductPlanDetails: {
@@ -66,6 +89,7 @@ async function worstReview() {
     APPROVAL_RULES: { autoApproveUpTo: 'NONE' as const, requiredApprovals: { LOW: 10, MEDIUM: 10, HIGH: 10 } },
     SENSITIVE_RESOURCE_TYPES: [],
     DENIED_RESOURCE_TYPES: [],
+    ...worstPolicy(),
   };
   return reviewPlan({ input: { planId: 'p'.repeat(100), requestedBy: escaped(2_048) }, planChecks: 0 }, env);
 }
@@ -107,6 +131,17 @@ function worstDecision(): HumanDecision {
   return { decision: 'APPROVED', ...last, requestedAt: new Date().toISOString(), approvals } as HumanDecision;
 }
 
+/**
+ * With approval rules, every approver may be needed (100 of them, each in every group of the requirements' longest
+ * names): a quorum far larger than plangate:requiredApprovals allows.
+ */
+function worstPolicyDecision(): HumanDecision {
+  const groups = Array.from({ length: MAX_REQUIREMENTS }, (_, i) => `g${i}`.padEnd(64, '.'));
+  const { approvals, ...decision } = worstDecision();
+  const all = Array.from({ length: 100 }, (_, i) => ({ ...approvals![i % approvals!.length]!, groups, stage: 5 }));
+  return { ...decision, groups, stage: 5, approvals: all };
+}
+
 /** What Lambda hands Step Functions as the Catch's Cause for a handler error: its name, message and stack lines. */
 async function worstCaughtError() {
   const failing = lambdaHandler(async () => {
@@ -137,6 +172,8 @@ test('each part, built at every cap at once, is within its budget and says what 
   expect(bytesOf(review)).toBeLessThanOrEqual(STATE_BUDGET.review);
   expect(review.summary!.changes.length).toBeGreaterThan(0); // the riskiest changes are still listed
   expect(review.summary!.changes.length + review.summary!.unlisted).toBe(2_000);
+  expect(review.policy?.requirements).toHaveLength(MAX_REQUIREMENTS + 1); // every requirement, whole: they decide the quorum
+  expect(review.policy?.rulesApplied?.every((r) => r.because.length + (r.becauseUnlisted ?? 0) === 2_000)).toBe(true);
 
   const record = await worstRecord();
   expect(bytesOf(record)).toBeLessThanOrEqual(STATE_BUDGET.record);
@@ -148,6 +185,11 @@ test('each part, built at every cap at once, is within its budget and says what 
   expect(bytesOf(decision)).toBeLessThanOrEqual(STATE_BUDGET.decision);
   expect(decision.approvals).toHaveLength(10);
   expect(decision.comment).toBe(wide(1_000)); // the deciding comment whole
+
+  const policyDecision = decisionForState(worstPolicyDecision());
+  expect(bytesOf(policyDecision)).toBeLessThanOrEqual(STATE_BUDGET.decision);
+  expect(policyDecision.approvals!.length + (policyDecision.approvalsUnlisted ?? 0)).toBe(100);
+  expect(policyDecision.comment).toBe(wide(1_000));
 
   expect(bytesOf(await worstCaughtError())).toBeLessThanOrEqual(STATE_BUDGET.error);
 });
@@ -165,12 +207,13 @@ test('the whole state document at every cap at once, as Notify gets it and as it
     run,
     outcome: 'FAILED',
     review,
-    approval: decisionForState(worstDecision()),
+    approval: decisionForState(worstPolicyDecision()),
     execution: { recordId: 'rec-1', idempotencyToken: 'x'.repeat(64), recordStatus: 'CREATED', executedAt: new Date().toISOString() },
     record,
     error: await worstCaughtError(),
   };
   const { detail } = describeOutcome(state, new Date());
   expect(bytesOf(detail)).toBeLessThanOrEqual(STATE_BUDGET.notification);
+  expect(detail.approver).toMatch(/ and \d+ more$/); // the approvers the state had no room for, counted
   expect(bytesOf({ ...state, notification: detail })).toBeLessThanOrEqual(STATE_LIMIT_BYTES);
 });

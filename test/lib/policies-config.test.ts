@@ -28,6 +28,22 @@ test.each([
     'plangate:approvalRules.1.require.0.group: names group dbas, which plangate:groups does not define',
   ],
   [
+    'a rule naming a group that is a name every object has',
+    { 'plangate:approvalRules': [{ name: 'proto', require: [{ group: 'constructor', count: 1 }] }] },
+    'plangate:approvalRules.0.require.0.group: names group constructor, which plangate:groups does not define',
+  ],
+  [
+    'more requirements in all than the run’s state carries',
+    {
+      'plangate:groups': Object.fromEntries([0, 1, 2, 3, 4].map((g) => [`g${g}`, { members: ['alice@example.com'] }])),
+      'plangate:approvalRules': Array.from({ length: 21 }, (_, i) => ({
+        name: `r${i}`,
+        require: [0, 1, 2, 3, 4].map((g) => ({ group: `g${g}`, count: 1 })),
+      })),
+    },
+    `plangate:approvalRules: name 105 requirements ({"group", "count"}) in all: at most 100 fit the run's state`,
+  ],
+  [
     'a count above the group’s size',
     { 'plangate:approvalRules': [{ name: 'two', require: [{ group: 'security', count: 2 }] }] },
     'plangate:approvalRules.0.require.0.count: asks for 2 approvals from group security, which has 1 member(s)',

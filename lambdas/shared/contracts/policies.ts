@@ -51,6 +51,11 @@ export const selectorSchema = z.strictObject({
 export type Selector = z.infer<typeof selectorSchema>;
 
 export const MAX_STAGE = 5;
+/**
+ * The most requirements ({"group", "count"}) all rules may name together: every one that applies travels whole in the
+ * run's state (lambdas/shared/domain/state-budget.ts), and 50 rules of 5 would leave the plan's changes no room.
+ */
+export const MAX_REQUIREMENTS = 100;
 
 export const approvalRuleSchema = z.strictObject({
   name: name('a rule name'),

@@ -276,6 +276,8 @@ export const humanDecisionSchema = z.object({
   decidedAt: z.string(),
   /** Every approval counted towards the quorum, in order (the deciding one last). */
   approvals: z.optional(z.array(approvalSchema)),
+  /** In the run's state, approvals left out of `approvals` to fit it (the approval record has them all). */
+  approvalsUnlisted: z.optional(z.number()),
   /** An approval's groups and stage (as on approvalSchema). */
   groups: z.optional(z.array(z.string())),
   stage: z.optional(z.number()),

@@ -2,13 +2,20 @@ import type { PreviousRun } from '../contracts/approval-record';
 import type { Approver } from '../contracts/approver';
 import type { ReviewResult } from '../contracts/steps';
 import { describeChange, describeCounts, describeDetails, describePreviousRun, describeRisk, describeWhere, planTitle, snsSubject } from './describe';
-import { untrusted } from './text';
+import { fitList } from './state-budget';
+import { clip, untrusted } from './text';
 
 /** Sets the approval link apart from everything the plan's own text could say. */
 const RULE = '-'.repeat(64);
 
 /** How many changes an email lists before pointing at the page for the rest. */
 const LISTED_IN_EMAIL = 15;
+/**
+ * The most a requirement line and all of them take in an email, so that a hundred requirements naming groups of a
+ * hundred people stay far within what SNS takes (256 KiB a message): the page lists them all.
+ */
+const REQUIREMENT_LINE_CHARS = 1_000;
+const REQUIREMENTS_BYTES = 48 * 1024;
 
 /** The personal approval request an approver receives by email. */
 export function composeApprovalEmail(input: {
@@ -53,7 +60,11 @@ export function composeApprovalEmail(input: {
     ...(requirements?.length
       ? [
           'Who must approve (every matching rule applies; stages are asked in order; one rejection ends the request):',
-          ...requirements.map((r) => `  - ${untrusted(r)}`),
+          ...fitList(
+            requirements.map((r) => `  - ${clip(untrusted(r), REQUIREMENT_LINE_CHARS)}`),
+            REQUIREMENTS_BYTES,
+            (kept, dropped) => [...kept, ...(dropped ? [`  ... and ${dropped} more requirements on the approval page`] : [])],
+          ),
         ]
       : [
           `Approvals needed: ${review.policy?.requiredApprovals ?? 1} from different approvers (one rejection ends the request)`,

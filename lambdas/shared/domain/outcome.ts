@@ -94,7 +94,8 @@ function approver(state: RunState): string | undefined {
   const { approval } = state;
   if (!approval) return undefined;
   if (approval.channel !== 'rule' && approval.decision === 'APPROVED' && approval.approvals?.length) {
-    return approval.approvals.map((a) => approverName(a.approver)).join(', ');
+    const more = approval.approvalsUnlisted ? ` and ${approval.approvalsUnlisted} more` : '';
+    return `${approval.approvals.map((a) => approverName(a.approver)).join(', ')}${more}`;
   }
   return describeDecider(approval);
 }

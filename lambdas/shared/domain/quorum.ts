@@ -46,25 +46,30 @@ const countsFor = (approval: Approval, group: string) => group === ANY_APPROVER 
 
 /**
  * Assigns people to seats, each person to at most one seat they may fill, as many as possible: Kuhn's augmenting
- * paths, trying people and seats in order, so the same input always gives the same assignment.
+ * paths from each seat in turn, trying people in order, so the same input always gives the same assignment. A seat
+ * filled stays filled as later seats are, so the earlier seats are filled first: as many of them as any assignment could.
  * `fits[p]` lists the seats (indexes of `seats`, each seat taking `count` people) person p may fill.
  */
 export function maxMatching<S extends { count: number }>(seats: S[], fits: number[][]) {
   const slots = seats.flatMap((seat, i) => Array.from({ length: seat.count }, () => i));
   const holder: (number | undefined)[] = slots.map(() => undefined);
-  const place = (person: number, seen: Set<number>): boolean => {
-    for (let slot = 0; slot < slots.length; slot++) {
-      if (!fits[person]!.includes(slots[slot]!) || seen.has(slot)) continue;
-      seen.add(slot);
-      const other = holder[slot];
-      if (other === undefined || place(other, seen)) {
+  const slotOf: (number | undefined)[] = fits.map(() => undefined);
+  const fill = (slot: number, seen: Set<number>): boolean => {
+    for (let person = 0; person < fits.length; person++) {
+      if (seen.has(person) || !fits[person]!.includes(slots[slot]!)) continue;
+      seen.add(person);
+      const other = slotOf[person];
+      if (other === undefined || fill(other, seen)) {
+        slotOf[person] = slot;
         holder[slot] = person;
         return true;
       }
     }
     return false;
   };
-  for (let person = 0; person < fits.length; person++) place(person, new Set());
+  // A seat no one could take now cannot be taken by its next slot either.
+  const full = new Set<number>();
+  for (let slot = 0; slot < slots.length; slot++) if (!full.has(slots[slot]!) && !fill(slot, new Set())) full.add(slots[slot]!);
   const heldBy = seats.map((_, i) => slots.flatMap((seat, slot) => (seat === i && holder[slot] !== undefined ? [holder[slot]!] : [])));
   return { heldBy, unfilled: seats.find((seat, i) => heldBy[i]!.length < seat.count) };
 }
@@ -79,7 +84,8 @@ export function progressOf(policy: QuorumPolicy, approvals: Approval[]): Progres
   const emails = approvals.map((a) => a.approver.email.toLowerCase());
   let counted: string[][];
   if (policy.distinctApprovers) {
-    const seats = requirements.filter((r) => r.group !== ANY_APPROVER);
+    // Earlier stages' seats first, so that a person in two stages' groups fills the stage that is open.
+    const seats = requirements.filter((r) => r.group !== ANY_APPROVER).sort((a, b) => a.stage - b.stage);
     const { heldBy } = maxMatching(
       seats,
       approvals.map((a) => seats.flatMap((r, i) => (countsFor(a, r.group) ? [i] : []))),
@@ -151,4 +157,19 @@ export function describeWaiting(progress: Progress): string {
   const stages = Math.max(...progress.requirements.map((r) => r.stage));
   const stage = stages > 1 ? ` (stage ${progress.stage} of ${stages})` : '';
   return `waiting on ${open.map(describeRequirementProgress).join(', ')}${stage}`;
+}
+
+/**
+ * Whether a vote counts now, given the request's policy and the approvals so far. With distinct approvers, a vote
+ * may also count by freeing someone who approved before for another seat: it counts when it fills more seats of the
+ * open stage and those before (without this a person in two groups could hold the only seat another could take).
+ */
+export function admissionOfVote(policy: QuorumPolicy, approvals: Approval[], vote: Approval): Admission {
+  const before = progressOf(policy, approvals);
+  const verdict = admission(before, vote.groups ?? []);
+  if (verdict.admitted || !policy.distinctApprovers || before.stage === undefined) return verdict;
+  const open = before.stage;
+  const seatsFilled = (progress: Progress) =>
+    progress.requirements.filter((r) => r.group !== ANY_APPROVER && r.stage <= open).reduce((n, r) => n + Math.min(r.by.length, r.count), 0);
+  return seatsFilled(progressOf(policy, [...approvals, vote])) > seatsFilled(before) ? { admitted: true, stage: open } : verdict;
 }

@@ -5,7 +5,7 @@ import type { ApprovalPolicy, ApprovalRules, Creator, Requirement, RiskLevel } f
 import { approverWhoRequested } from './approvers';
 import { maxMatching } from './quorum';
 import { matchesType, riskRank } from './risk';
-import { clip } from './text';
+import { clip, oneLine } from './text';
 
 /** A plan that no set of approvers could approve: the run ends DENIED instead of waiting to expire. */
 export class UnreachableQuorum {
@@ -24,6 +24,11 @@ export interface PolicyContext {
 
 /** How many changes a requirement names as the reason it applies; the rest are counted. */
 const LISTED_REASONS = 3;
+/**
+ * The most the reasons of all matching rules take in the run's state, so that fifty matching rules still leave most of
+ * the review's share to the changes: up to six rules list three reasons of 200 characters each, more rules fewer.
+ */
+const REASONS_BYTES = 12 * 1024;
 
 /**
  * Applies the rules to a plan's risk and requester. Auto-approval comes first (no human is asked, so the
@@ -89,13 +94,29 @@ export function approvalPolicy(
 
 /** The rules that match the plan, in order, each with why. */
 export function matchingRules(risk: RiskLevel, context: PolicyContext) {
-  return context.policy.rules.flatMap((rule) => {
+  const matches = context.policy.rules.flatMap((rule) => {
     const reasons = whyRuleMatches(rule, risk, context);
-    if (!reasons) return [];
-    // Clipped, so that fifty matching rules still leave most of the review's share of the run's state to the changes.
-    const because = reasons.slice(0, LISTED_REASONS).map((reason) => clip(reason, 200));
-    return [{ rule, because, ...(reasons.length > because.length ? { becauseUnlisted: reasons.length - because.length } : {}) }];
+    return reasons ? [{ rule, reasons }] : [];
   });
+  // Each rule's share of the reasons' room, in characters (at most 3 bytes each in JSON once oneLine has run).
+  const room = Math.floor(REASONS_BYTES / 3 / Math.max(1, matches.length));
+  return matches.map(({ rule, reasons }) => {
+    const because = listedReasons(reasons, room);
+    return { rule, because, ...(reasons.length > because.length ? { becauseUnlisted: reasons.length - because.length } : {}) };
+  });
+}
+
+/** The first reasons, each clipped to 200 characters, together about `room` characters (the first always, clipped to it). */
+function listedReasons(reasons: string[], room: number): string[] {
+  const listed: string[] = [];
+  let left = room;
+  for (const reason of reasons.slice(0, LISTED_REASONS)) {
+    const text = clip(reason, Math.min(200, left));
+    if (listed.length && text !== clip(reason, 200)) break;
+    listed.push(text);
+    left -= text.length;
+  }
+  return listed;
 }
 
 /** The reasons a rule matches ("AWS::IAM::Role AppRole added", "account 111122223333"), or undefined when it does not. */
@@ -135,7 +156,7 @@ const ACTION_WORDS: Record<string, string> = { ADD: 'added', MODIFY: 'modified',
 function describeMatch(change: ResourceChange): string {
   const replacing = { TRUE: ' (replacement)', CONDITIONAL: ' (may be replaced)' }[change.Replacement?.toUpperCase() ?? ''] ?? '';
   const action = ACTION_WORDS[change.Action ?? ''] ?? (change.Action ?? 'changed').toLowerCase();
-  return `${change.ResourceType ?? '(unknown type)'} ${change.LogicalResourceId ?? '(unnamed)'} ${action}${replacing}`;
+  return oneLine(`${change.ResourceType ?? '(unknown type)'} ${change.LogicalResourceId ?? '(unnamed)'} ${action}${replacing}`);
 }
 
 /**
