@@ -35,6 +35,7 @@ export const OUTCOME_EXIT: Record<Outcome, number> = {
   RUN_TIMED_OUT: 22,
   RELEASED: 23,
   SPOKE_UNREACHABLE: 24,
+  FROZEN: 25,
 };
 
 /** An expected failure: its message is printed alone (no stack trace) and the process exits with its code. */

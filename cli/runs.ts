@@ -92,6 +92,8 @@ export const PHASES: Record<string, string> = {
   [STATES.expireApproval]: 'approval expired',
   [STATES.approved]: 'approved',
   [STATES.executePlan]: 'executing the plan',
+  [STATES.calendarDeferred]: 'waiting for the change calendar to open',
+  [STATES.waitForCalendar]: 'waiting for the change calendar to open',
   [STATES.startPolling]: 'following the record',
   [STATES.checkRecord]: 'following the record',
   [STATES.recordFinished]: 'following the record',

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { approverSchema } from '../lambdas/shared/contracts/approver';
+import { calendarPolicySchema } from '../lambdas/shared/contracts/calendar-policy';
 import { approvalRuleSchema, groupsSchema } from '../lambdas/shared/contracts/policies';
 import { ACCEPT_LANGUAGES } from '../lambdas/shared/contracts/steps';
 import { DEFAULTS, defaultReminderMinutes, MIN_APPROVAL_TIMEOUT_MINUTES } from './defaults';
@@ -153,6 +154,7 @@ const configSchema = z
         { error: 'must be {"organizationalUnitIds": [...], "regions": [...]}' },
       )
       .optional(),
+    changeCalendar: z.optional(calendarPolicySchema),
     groups: z.optional(groupsSchema),
     approvalRules: z.array(approvalRuleSchema).max(50).optional(),
     distinctApproversAcrossRules: z.boolean({ error: 'must be true or false' }).default(DEFAULTS.distinctApproversAcrossRules),

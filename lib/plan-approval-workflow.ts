@@ -143,6 +143,7 @@ export class PlanApprovalWorkflow extends Construct {
         DEFAULT_ACCEPT_LANGUAGE: settings.defaultAcceptLanguage,
         SENSITIVE_RESOURCE_TYPES: settings.sensitiveResourceTypes,
         DENIED_RESOURCE_TYPES: settings.deniedResourceTypes,
+        CHANGE_CALENDAR: settings.changeCalendar,
       })
       .allowServiceCatalog('DescribeProvisionedProductPlan');
     const approvalApiFunction = this.withSlack(
@@ -192,10 +193,10 @@ export class PlanApprovalWorkflow extends Construct {
   private recordFunctions() {
     const { settings, approvalTable: table } = this;
     // Execute describes the plan again first, to refuse one that changed since it was approved.
-    const executePlan = this.writesEncrypted(this.workflowFunction('ExecutePlan').bindTable(table, 'update')).allowServiceCatalog(
-      'DescribeProvisionedProductPlan',
-      'ExecuteProvisionedProductPlan',
-    );
+    const executePlan = this.writesEncrypted(this.workflowFunction('ExecutePlan').bindTable(table, 'update'))
+      .allowServiceCatalog('DescribeProvisionedProductPlan', 'ExecuteProvisionedProductPlan')
+      // The calendar's check right before executing is the one that decides.
+      .setEnvironment({ CHANGE_CALENDAR: settings.changeCalendar });
     const checkRecord = this.workflowFunction('CheckRecord')
       .setEnvironment({
         POLL_INITIAL_INTERVAL_SECONDS: settings.pollInitialInterval.toSeconds(),
@@ -235,6 +236,7 @@ export class PlanApprovalWorkflow extends Construct {
       reminderBeforeExpiry: settings.reminderBeforeExpiry,
       planCheckInterval: settings.planCheckInterval,
       planChecks: Math.ceil(settings.planReadyTimeout.toSeconds() / settings.planCheckInterval.toSeconds()),
+      changeCalendar: settings.changeCalendar !== undefined,
     });
     const stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,

@@ -49,6 +49,7 @@ export class PlanGateStack extends Stack {
       alarms: { emails: config.alarmEmails, thresholds: config.alarmThresholds },
       apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
       spokes: spokesOf(config),
+      changeCalendar: config.changeCalendar,
       approvalPolicy: config.approvalRules && {
         groups: config.groups ?? {},
         rules: config.approvalRules,

@@ -16,7 +16,7 @@ export class WorkflowDefinition extends Construct {
   constructor(scope: Construct, id: string, props: WorkflowDefinitionProps) {
     super(scope, id);
     const outcomes = this.endings(props.functions.notify);
-    const approved = this.decision(props.functions, outcomes);
+    const approved = this.decision(props.functions, outcomes, props.changeCalendar);
     const approval = this.approvalPhase(props, outcomes, approved);
     this.start = this.reviewPhase(props, outcomes, approval);
   }
@@ -37,6 +37,7 @@ export class WorkflowDefinition extends Construct {
       timedOut: outcome(OUTCOME_STATES.timedOut, 'TIMED_OUT'),
       internalError: outcome(OUTCOME_STATES.internalError, 'INTERNAL_ERROR'),
       spokeUnreachable: outcome(OUTCOME_STATES.spokeUnreachable, 'SPOKE_UNREACHABLE'),
+      frozen: outcome(OUTCOME_STATES.frozen, 'FROZEN'),
     };
     const notify = this.invoke(STATES.notify, notifyFunction, undefined, '$.notification');
     notify.addCatch(
@@ -197,7 +198,7 @@ export class WorkflowDefinition extends Construct {
   }
 
   /** Both approval tasks and auto-approval feed this one decision: execute and follow the record, or report the rejection. */
-  private decision(functions: WorkflowFunctions, o: Outcomes): sfn.Choice {
+  private decision(functions: WorkflowFunctions, o: Outcomes, changeCalendar: boolean): sfn.Choice {
     const execute = this.invoke(
       STATES.executePlan,
       functions.executePlan,
@@ -214,8 +215,11 @@ export class WorkflowDefinition extends Construct {
       .addCatch(o.planNotReady, { errors: ['PlanNotReadyError'], resultPath: '$.error' })
       // Its quorum needed the approval of the plan's creator (CloudTrail's record of them came late).
       .addCatch(o.denied, { errors: ['PlanDeniedError'], resultPath: '$.error' })
-      .addCatch(o.spokeUnreachable, { errors: ['SpokeAccessDeniedError'], resultPath: '$.error' })
-      .addCatch(o.internalError, { resultPath: '$.error' });
+      .addCatch(o.spokeUnreachable, { errors: ['SpokeAccessDeniedError'], resultPath: '$.error' });
+    // Only with a change calendar (without one, the definition is as before calendars): a closed calendar ends the run
+    // FROZEN, or with onClosed `wait` ExecutePlan says until when, and the run waits, then asks again.
+    if (changeCalendar) execute.addCatch(o.frozen, { errors: ['CalendarClosedError'], resultPath: '$.error' });
+    execute.addCatch(o.internalError, { resultPath: '$.error' });
     const startPolling = new sfn.Pass(this, STATES.startPolling, {
       result: sfn.Result.fromObject({ checks: 0, safetyNetWaits: 0, quickChecks: 0, seenEventAt: '', wake: {} }),
       resultPath: '$.record',
@@ -267,22 +271,25 @@ export class WorkflowDefinition extends Construct {
       .addCatch(checkRecord, { errors: ['States.Timeout'], resultPath: '$.record.wake' })
       .addCatch(o.internalError, { resultPath: '$.error' })
       .next(checkRecord);
-    return new sfn.Choice(this, STATES.approved)
-      .when(
-        sfn.Condition.stringEquals('$.approval.decision', 'APPROVED'),
-        execute
-          .next(startPolling)
-          .next(checkRecord)
-          .next(
-            new sfn.Choice(this, STATES.recordFinished)
-              .when(sfn.Condition.stringEquals('$.record.status', 'SUCCEEDED'), o.succeeded)
-              .when(sfn.Condition.stringEquals('$.record.status', 'FAILED'), o.failed)
-              .when(sfn.Condition.booleanEquals('$.record.timedOut', true), o.timedOut)
-              .when(sfn.Condition.stringEquals('$.record.next', 'await'), awaitRecordEvent)
-              .otherwise(waitForRecord),
-          ),
-      )
-      .otherwise(o.rejected);
+    if (changeCalendar) {
+      const wait = new sfn.Wait(this, STATES.waitForCalendar, { time: sfn.WaitTime.timestampPath('$.execution.deferredUntil') }).next(execute);
+      execute.next(
+        new sfn.Choice(this, STATES.calendarDeferred).when(sfn.Condition.isPresent('$.execution.deferredUntil'), wait).otherwise(startPolling),
+      );
+    } else {
+      execute.next(startPolling);
+    }
+    startPolling
+      .next(checkRecord)
+      .next(
+        new sfn.Choice(this, STATES.recordFinished)
+          .when(sfn.Condition.stringEquals('$.record.status', 'SUCCEEDED'), o.succeeded)
+          .when(sfn.Condition.stringEquals('$.record.status', 'FAILED'), o.failed)
+          .when(sfn.Condition.booleanEquals('$.record.timedOut', true), o.timedOut)
+          .when(sfn.Condition.stringEquals('$.record.next', 'await'), awaitRecordEvent)
+          .otherwise(waitForRecord),
+      );
+    return new sfn.Choice(this, STATES.approved).when(sfn.Condition.stringEquals('$.approval.decision', 'APPROVED'), execute).otherwise(o.rejected);
   }
 
   /** A Lambda task whose result is the handler's return value, with a timeout and transient retries. */

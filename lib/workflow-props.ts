@@ -1,5 +1,6 @@
 import { Duration, type aws_logs as logs, type aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import type { Approver } from '../lambdas/shared/contracts/approver';
+import type { CalendarPolicy } from '../lambdas/shared/contracts/calendar-policy';
 import type { ApprovalRule, Groups } from '../lambdas/shared/contracts/policies';
 import type { SpokeAccount } from '../lambdas/shared/contracts/spokes';
 import type { AcceptLanguage, ApprovalRules, RiskLevel } from '../lambdas/shared/contracts/steps';
@@ -65,6 +66,11 @@ export interface PlanApprovalWorkflowProps {
    * any approver
    */
   readonly approvalPolicy?: ApprovalPolicyProps;
+  /**
+   * Deny and allow windows, and what a closed calendar does to an approved plan (see the README's "Change calendar").
+   * @default - no calendar: an approved plan is executed at once
+   */
+  readonly changeCalendar?: CalendarPolicy;
 }
 
 export interface ApprovalPolicyProps {
@@ -110,7 +116,8 @@ const PROP_NAMES: Partial<Record<SettingProblem['setting'], string>> = {
 };
 
 /** The props with every default filled in. */
-export type WorkflowSettings = Required<Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms' | 'spokes' | 'approvalPolicy'>> & {
+export type WorkflowSettings = Required<Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms' | 'spokes' | 'approvalPolicy' | 'changeCalendar'>> & {
+  readonly changeCalendar?: CalendarPolicy;
   readonly slack?: SlackProps;
   readonly spokes?: SpokesProps;
   readonly approvalPolicy?: ApprovalPolicyProps;
@@ -148,6 +155,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     slack: props.slack,
     spokes: props.spokes,
     approvalPolicy: props.approvalPolicy,
+    changeCalendar: props.changeCalendar,
     alarmEmails: props.alarms?.emails ?? DEFAULTS.alarmEmails,
     // An explicit undefined keeps the default.
     alarmThresholds: {

@@ -32,6 +32,8 @@ export interface WorkflowDefinitionProps {
   readonly planCheckInterval: Duration;
   /** How many times to look at a plan that is still being created before giving up. */
   readonly planChecks: number;
+  /** With plangate:changeCalendar: ExecutePlan may refuse (FROZEN) or defer (wait until the calendar opens). */
+  readonly changeCalendar: boolean;
 }
 
 /** The Pass state that sets each outcome, by its name in code. */

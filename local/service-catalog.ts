@@ -176,6 +176,8 @@ interface Fault {
 export interface ServiceCatalogCall {
   operation: string;
   input: Json;
+  /** When it was called (real time): when ExecuteProvisionedProductPlan ran, against a change calendar's windows. */
+  at: string;
 }
 
 /** A status change of the CloudFormation stack behind a record, as CloudFormation reports it to EventBridge. */
@@ -300,7 +302,7 @@ export class ServiceCatalogEmulator {
 
   /** Dispatches a wire request by operation name, as the HTTP endpoint does. */
   handle(operation: string, input: Json): Json {
-    this.calls.push({ operation, input: structuredClone(input) });
+    this.calls.push({ operation, input: structuredClone(input), at: new Date().toISOString() });
     const faults = this.faults.get(operation);
     // A refusal failNext asked for comes first; then the rate, which only a call that would be processed spends.
     if (faults?.[0] && !faults[0].afterProcessing) throw faults.shift()!.error;

@@ -8,6 +8,7 @@ import {
   describeCounts,
   describeDecider,
   describePreviousRun,
+  describeCalendar,
   describeProgress,
   describeRisk,
   describeWhere,
@@ -124,6 +125,7 @@ ${record.status === 'PENDING' ? html`<tr><th>Expires</th><td id="expires">${time
 <tr><th>Changes</th><td>${describeCounts(summary)}</td></tr>
 <tr><th>Risk</th><td class="badge">${describeRisk(summary)}</td></tr>
 <tr><th>Rule</th><td>${review.policy?.rule ?? ''}</td></tr>
+${review.calendar ? html`<tr><th>Change calendar</th><td id="calendar">${describeCalendar(review.calendar)}</td></tr>` : ''}
 </tbody></table>
 ${requirementsTable(record)}
 <h2>Resource changes</h2>

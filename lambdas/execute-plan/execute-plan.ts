@@ -7,24 +7,26 @@ import { describePlan } from '../shared/adapters/plans';
 import { RecordWaits } from '../shared/adapters/record-waits';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Environment } from '../shared/contracts/environment';
-import { ApprovalMissingError, PlanChangedError, PlanDeniedError, PlanNotReadyError, SpokeAccessDeniedError } from '../shared/contracts/errors';
+import { ApprovalMissingError, CalendarClosedError, PlanChangedError, PlanDeniedError, PlanNotReadyError, SpokeAccessDeniedError } from '../shared/contracts/errors';
 import { parseInput } from '../shared/contracts/parse-input';
 import { accountIdSchema, regionSchema } from '../shared/contracts/spokes';
 import {
   type AcceptLanguage,
   acceptLanguageSchema,
   type Creator,
+  type DeferredExecution,
   type ExecutionResult,
   executionArnSchema,
   planIdSchema,
 } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
+import { calendarVerdict } from '../shared/domain/calendar-check';
 import { hubLocation, locationOf, planRefOf, scopedId } from '../shared/domain/plan-location';
 import { describeWaiting, progressOf, quorumPolicyOf } from '../shared/domain/quorum';
 import { changesDigest } from '../shared/domain/risk';
 import { logger } from '../shared/runtime/logger';
 
-export const EXECUTE_PLAN_ENV = ['TABLE_NAME'] as const;
+export const EXECUTE_PLAN_ENV = ['TABLE_NAME', 'CHANGE_CALENDAR'] as const;
 export type ExecutePlanEnv = Environment<(typeof EXECUTE_PLAN_ENV)[number]>;
 
 const eventSchema = z.object({
@@ -52,7 +54,7 @@ const REFUSALS = new Set(['InvalidStateException', 'ResourceNotFoundException', 
  * Executes an approved plan, once. Before calling Service Catalog it checks the approval record
  * itself says this run's plan was approved, so no path through the state machine can skip the decision.
  */
-export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<ExecutionResult> {
+export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<ExecutionResult | DeferredExecution> {
   const input = parseInput(eventSchema, event);
   const { planId, acceptLanguage, executionArn } = input;
   const planRef = planRefOf(input, executionArn);
@@ -66,7 +68,23 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
   const hub = hubLocation(executionArn);
   const location = locationOf(input);
   const serviceCatalog = await serviceCatalogAt(location, hub, executionArn);
-  const plan = await checkPlanUnchanged(serviceCatalog, planId, acceptLanguage, approval.review.changesDigest);
+  const { plan, resourceChanges } = await checkPlanUnchanged(serviceCatalog, planId, acceptLanguage, approval.review.changesDigest);
+  // The check that decides: right before the call, on the calendar as it is now (ReviewPlan's was only for showing).
+  if (env.CHANGE_CALENDAR && plan.status === 'CREATE_SUCCESS') {
+    const subject = {
+      risk: approval.review.summary?.risk ?? 'HIGH',
+      resourceTypes: resourceChanges.map((c) => c.ResourceType ?? ''),
+      accountId: location?.accountId ?? hub?.accountId,
+      region: location?.region ?? hub?.region,
+    };
+    const approvedAt = new Date(approval.decision?.decidedAt ?? approval.requestedAt);
+    const verdict = calendarVerdict(env.CHANGE_CALENDAR, new Date(), subject, approvedAt);
+    if ('refused' in verdict) throw new CalendarClosedError(`Plan ${planId} was not executed: ${verdict.refused}`);
+    if ('deferred' in verdict) {
+      logger.info('Execution deferred by the change calendar', { planId, until: verdict.deferred.deferredUntil });
+      return verdict.deferred;
+    }
+  }
   // Before executing, so a stack event that comes before the run waits for it is kept for the run.
   if (plan.provisionedProductId) {
     await new RecordWaits(dynamo, env.TABLE_NAME).expect(scopedId(plan.provisionedProductId, location, hub), executionArn);
@@ -134,7 +152,8 @@ async function checkPlanUnchanged(
   acceptLanguage: AcceptLanguage,
   approvedDigest: string | undefined,
 ) {
-  const { plan, resourceChanges } = await describePlan(serviceCatalog, planId, acceptLanguage);
+  const described = await describePlan(serviceCatalog, planId, acceptLanguage);
+  const { plan, resourceChanges } = described;
   if (plan.status !== 'CREATE_SUCCESS' && !plan.status.startsWith('EXECUTE_')) {
     throw new PlanChangedError(`Plan ${planId} is now ${plan.status}, no longer CREATE_SUCCESS as when it was approved; it was not executed`);
   }
@@ -143,5 +162,5 @@ async function checkPlanUnchanged(
       `Plan ${planId} changed after it was reviewed: its resource changes are not the ones approved, so it was not executed`,
     );
   }
-  return plan;
+  return described;
 }

@@ -37,6 +37,7 @@ function render(props: Partial<Parameters<typeof resolveSettings>[0]> = {}): Def
     approvalTimeout: settings.approvalTimeout,
     reminderBeforeExpiry: settings.reminderBeforeExpiry,
     planCheckInterval: settings.planCheckInterval,
+    changeCalendar: false,
     planChecks: Math.ceil(settings.planReadyTimeout.toSeconds() / settings.planCheckInterval.toSeconds()),
   };
   const definition = new WorkflowDefinition(stack, 'Definition', definitionProps);

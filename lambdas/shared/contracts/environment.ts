@@ -1,4 +1,5 @@
 import { approverSchema } from './approver';
+import { calendarPolicySchema } from './calendar-policy';
 import { approvalPolicyConfigSchema, groupsSchema } from './policies';
 import { regionSchema, spokesSchema } from './spokes';
 import { acceptLanguageSchema, approvalRulesSchema } from './steps';
@@ -56,6 +57,8 @@ export const ENVIRONMENT = {
   IDENTITY_STORE_ID: z.optional(
     z.string().check(z.regex(/^d-[0-9a-f]{10}$|^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/, 'must be an identity store id')),
   ),
+  /** plangate:changeCalendar, set only when it is configured. */
+  CHANGE_CALENDAR: z.optional(json(calendarPolicySchema)),
   DEFAULT_ACCEPT_LANGUAGE: acceptLanguageSchema,
   /** Resource types (or `Prefix::*`) whose every change is HIGH risk. */
   SENSITIVE_RESOURCE_TYPES: json(z.array(z.string())),

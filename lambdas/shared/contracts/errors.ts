@@ -24,6 +24,11 @@ export class InvalidPlanInputError extends InvalidInputError {
   override readonly name = 'InvalidPlanInputError';
 }
 
+/** The change calendar is closed (a freeze, or outside every allow window): the plan was not executed. */
+export class CalendarClosedError extends ExpectedError {
+  override readonly name = 'CalendarClosedError';
+}
+
 /** The plan cannot be reviewed or executed: missing, failed, or in a state other than CREATE_SUCCESS. */
 export class PlanNotReadyError extends ExpectedError {
   override readonly name = 'PlanNotReadyError';

@@ -21,6 +21,8 @@ export const STATES = {
   expireApproval: 'ExpireApproval',
   approved: 'Approved?',
   executePlan: 'ExecutePlan',
+  calendarDeferred: 'Deferred by the calendar?',
+  waitForCalendar: 'Wait for the calendar',
   startPolling: 'Start polling',
   checkRecord: 'CheckRecord',
   recordFinished: 'Record finished?',
@@ -45,4 +47,5 @@ export const OUTCOME_STATES = {
   timedOut: 'Outcome: Timed out',
   internalError: 'Outcome: Internal error',
   spokeUnreachable: 'Outcome: Spoke unreachable',
+  frozen: 'Outcome: Frozen',
 } as const;

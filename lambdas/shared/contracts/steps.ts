@@ -211,6 +211,17 @@ export const creatorSchema = z.object({
 });
 export type Creator = z.infer<typeof creatorSchema>;
 
+/** The change calendar as ReviewPlan saw it (plangate:changeCalendar), at `$.review.calendar`: for every surface to show. */
+export const calendarAtReviewSchema = z.object({
+  open: z.boolean(),
+  /** "Change freeze year-end active until 2027-01-04 08:00 Europe/Berlin" */
+  reason: z.optional(z.string()),
+  /** When the answer can next change (ISO 8601, UTC). */
+  nextTransition: z.optional(z.string()),
+  checkedAt: z.string(),
+});
+export type CalendarAtReview = z.infer<typeof calendarAtReviewSchema>;
+
 /** ReviewPlan's output, at `$.review`. */
 export const reviewResultSchema = z.object({
   planId: planIdSchema,
@@ -230,6 +241,8 @@ export const reviewResultSchema = z.object({
   changesDigest: z.optional(z.string()),
   /** What the approval rules require of this plan. */
   policy: z.optional(approvalPolicySchema),
+  /** The change calendar when the plan was reviewed; execution checks it again, and that check decides. */
+  calendar: z.optional(calendarAtReviewSchema),
   reviewedAt: z.string(),
 });
 export type ReviewResult = z.infer<typeof reviewResultSchema>;
@@ -307,6 +320,21 @@ export const executionResultSchema = z.object({
   executedAt: z.string(),
 });
 export type ExecutionResult = z.infer<typeof executionResultSchema>;
+
+/**
+ * ExecutePlan's output, at `$.execution`, when the change calendar is closed and plangate:changeCalendar's onClosed is
+ * `wait`: nothing was executed; the state machine waits until `deferredUntil` and asks again.
+ */
+export const deferredExecutionSchema = z.object({ deferredUntil: z.string(), reason: z.string() });
+export type DeferredExecution = z.infer<typeof deferredExecutionSchema>;
+
+/** What `$.execution` holds: the executed plan's record, or a deferral by the change calendar. */
+export const executionStepSchema = z.union([executionResultSchema, deferredExecutionSchema]);
+export type ExecutionStep = z.infer<typeof executionStepSchema>;
+
+/** The execution, if the plan was executed (not deferred). */
+export const executedOf = (execution: ExecutionStep | undefined): ExecutionResult | undefined =>
+  execution && 'recordId' in execution ? execution : undefined;
 
 export const recordErrorSchema = z.object({ code: z.optional(z.string()), description: z.optional(z.string()) });
 export type RecordError = z.infer<typeof recordErrorSchema>;
@@ -394,6 +422,8 @@ export const OUTCOMES = [
   'INTERNAL_ERROR',
   /** The spoke's PlanGate role is missing or refused AssumeRole: nothing was read or executed there. */
   'SPOKE_UNREACHABLE',
+  /** The change calendar (plangate:changeCalendar) was closed when the plan was to be executed: nothing ran. */
+  'FROZEN',
   // Endings outside the workflow's own paths, closed by the CloseRun function from Step Functions' status events:
   /** The execution was stopped (StopExecution). */
   'ABORTED',
@@ -422,7 +452,7 @@ export const runStateSchema = z.object({
   outcome: outcomeSchema,
   review: z.optional(reviewResultSchema),
   approval: z.optional(approvalDecisionSchema),
-  execution: z.optional(executionResultSchema),
+  execution: z.optional(executionStepSchema),
   record: z.optional(recordAtNotifySchema),
   expiry: z.optional(expiryResultSchema),
   error: z.optional(caughtErrorSchema),

@@ -55,6 +55,7 @@ export function composeApprovalEmail(input: {
     `Provisioned product: ${untrusted(plan?.provisionedProductName ?? '(unknown)')} (${untrusted(plan?.provisionedProductId ?? 'new')})`,
     `Requested by: ${untrusted(review.requestedBy ?? '(not given)')} (as the run's input says)`,
     ...(review.creator ? [`Created by: ${untrusted(review.creator.arn)} (verified: CloudTrail recorded it)`] : []),
+    ...(review.calendar ? [`Change calendar: ${untrusted(describeCalendar(review.calendar))}`] : []),
     `Changes: ${describeCounts(summary)}`,
     `Risk: ${describeRisk(summary)}`,
     ...(requirements?.length

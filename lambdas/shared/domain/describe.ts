@@ -38,6 +38,17 @@ export function snsSubject(text: string): string {
 
 export const approverName = (a: Approver) => (a.name ? `${a.name} <${a.email}>` : a.email);
 
+/**
+ * The change calendar as the review saw it: "open", or why it was closed and until when. Execution checks it again:
+ * that check decides.
+ */
+export function describeCalendar(calendar: NonNullable<ReviewResult['calendar']>): string {
+  const next = calendar.nextTransition ? ` (next change ${utcTime(new Date(calendar.nextTransition))})` : '';
+  return calendar.open
+    ? `open when reviewed${next}; checked again right before executing`
+    : `closed when reviewed: ${calendar.reason ?? 'a deny window is active'}${next}; checked again right before executing`;
+}
+
 /** Who decided: the approver, or the rule that approved without one. */
 export function describeDecider(decision: ApprovalDecision): string {
   return decision.channel === 'rule' ? `rule: ${decision.rule}` : approverName(decision.approver);

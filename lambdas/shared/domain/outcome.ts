@@ -1,5 +1,5 @@
 import type { OutcomeDetail } from '../contracts/events';
-import { type Outcome, parseStartInput, type RunState } from '../contracts/steps';
+import { executedOf, type Outcome, parseStartInput, type RunState } from '../contracts/steps';
 import { approverName, describeDecider, describeProgress, describeWhere, planTitle, snsSubject } from './describe';
 import { fitList, STATE_BUDGET, withinBudget } from './state-budget';
 import { clip, firstItems, moreText, oneLine, untrusted } from './text';
@@ -37,6 +37,7 @@ const HEADLINES: Record<Outcome, string> = {
   RUN_TIMED_OUT: 'Run timed out',
   RELEASED: 'Plan released by an operator',
   SPOKE_UNREACHABLE: 'Spoke account unreachable',
+  FROZEN: 'Change calendar closed; not executed',
 };
 
 /** The message a Catch recorded: a Lambda error's `errorMessage` from its JSON Cause, or the Cause itself. */
@@ -56,7 +57,8 @@ export function caughtMessage(state: Pick<RunState, 'error'>): string | undefine
 const seconds = (from?: string, to?: string) => (from && to ? Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000)) : undefined);
 
 function reasonFor(state: RunState): string {
-  const { approval, record, execution } = state;
+  const { approval, record } = state;
+  const execution = executedOf(state.execution);
   const caught = caughtMessage(state);
   switch (state.outcome) {
     case 'SUCCEEDED':
@@ -145,7 +147,8 @@ function placeOf(state: RunState): Pick<OutcomeDetail, 'accountId' | 'accountNam
 /** How the run ended, for every channel. `reason` replaces the one derived from the state (a recorded outcome's). */
 export function describeOutcome(state: RunState, now: Date, reason = reasonFor(state)): OutcomeReport {
   const finishedAt = now.toISOString();
-  const { review, approval, execution, record, run } = state;
+  const { review, approval, record, run } = state;
+  const execution = executedOf(state.execution);
   const planId = planIdOf(state);
   const errors = firstItems(record?.recordErrors ?? [], MAX_LISTED_ERRORS);
   const unlisted = errors.more + (record?.recordErrorsUnlisted ?? 0);
