@@ -5,10 +5,10 @@ import type { ResourceChangeSummary } from '../shared/contracts/steps';
 import { mayNotApprove } from '../shared/domain/approvers';
 import {
   approverName,
+  describeCalendar,
   describeCounts,
   describeDecider,
   describePreviousRun,
-  describeCalendar,
   describeProgress,
   describeRisk,
   describeWhere,

@@ -7,7 +7,14 @@ import { describePlan } from '../shared/adapters/plans';
 import { RecordWaits } from '../shared/adapters/record-waits';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Environment } from '../shared/contracts/environment';
-import { ApprovalMissingError, CalendarClosedError, PlanChangedError, PlanDeniedError, PlanNotReadyError, SpokeAccessDeniedError } from '../shared/contracts/errors';
+import {
+  ApprovalMissingError,
+  CalendarClosedError,
+  PlanChangedError,
+  PlanDeniedError,
+  PlanNotReadyError,
+  SpokeAccessDeniedError,
+} from '../shared/contracts/errors';
 import { parseInput } from '../shared/contracts/parse-input';
 import { accountIdSchema, regionSchema } from '../shared/contracts/spokes';
 import {

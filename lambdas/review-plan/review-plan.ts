@@ -8,8 +8,8 @@ import { METRIC } from '../shared/contracts/metrics';
 import { notAnObject, parseInput } from '../shared/contracts/parse-input';
 import { planIdSchema, type ReviewResult, runInputOf, startInputSchemaFor } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
-import { hubLocation, resolveLocation, scopedId } from '../shared/domain/plan-location';
 import { calendarAt } from '../shared/domain/calendar-check';
+import { hubLocation, resolveLocation, scopedId } from '../shared/domain/plan-location';
 import { summarizeChanges } from '../shared/domain/plan-summary';
 import { changesDigest, matchesType } from '../shared/domain/risk';
 import { approvalPolicy, type PolicyContext, UnreachableQuorum } from '../shared/domain/rules';
@@ -113,12 +113,14 @@ async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult>
   };
   const policy = approvalPolicy(summary.risk, env.APPROVAL_RULES, env.APPROVERS, input.requestedBy, creator, context);
   if (policy instanceof UnreachableQuorum) throw new PlanDeniedError(`Plan ${plan.planId} cannot be approved: ${policy.reason}`);
-  const calendar = env.CHANGE_CALENDAR && calendarAt(env.CHANGE_CALENDAR, new Date(), {
-    risk: summary.risk,
-    resourceTypes: types,
-    accountId: location?.accountId,
-    region: location?.region,
-  });
+  const calendar =
+    env.CHANGE_CALENDAR &&
+    calendarAt(env.CHANGE_CALENDAR, new Date(), {
+      risk: summary.risk,
+      resourceTypes: types,
+      accountId: location?.accountId,
+      region: location?.region,
+    });
   const reviewed = { ...result, creator, changesDigest: changesDigest(resourceChanges), policy, ...(calendar ? { calendar } : {}) };
   // The riskiest changes that fit the review's share of the run's state; the rest are counted (the plan has them all).
   const fitted = fitList(summary.changes, STATE_BUDGET.review, (changes, dropped) => ({

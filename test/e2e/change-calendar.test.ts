@@ -1,5 +1,5 @@
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ONE_APPROVAL } from '../fixtures/context';
 import { approvalRecord, clientConfig, LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
@@ -9,7 +9,10 @@ import { approvalRecord, clientConfig, LOCAL_MODE_START_MS, type LocalMode, star
  * onClosed is `wait`, at most an hour after the approval.
  */
 const startedAt = Date.now();
-const freezeEndsAt = new Date(startedAt + 75_000);
+// Whole seconds: windows are local date-times to the second.
+const freezeEndsAt = new Date(Math.floor((startedAt + 75_000) / 1000) * 1000);
+/** A freeze on topics that starts after the queue test (so a run reviewed before it is approved after it starts). */
+const lateFreezeStartsAt = new Date(Math.floor((startedAt + 120_000) / 1000) * 1000);
 const localTime = (at: Date) => at.toISOString().slice(0, 19);
 const CALENDAR_CONTEXT = {
   ...ONE_APPROVAL,
@@ -17,7 +20,14 @@ const CALENDAR_CONTEXT = {
   'plangate:changeCalendar': {
     windows: [
       { name: 'identity-freeze', kind: 'deny', start: '2020-01-01T00:00', end: '2099-01-01T00:00', scope: { resourceTypes: ['AWS::IAM::*'] } },
-      { name: 'queue-migration', kind: 'deny', start: localTime(new Date(startedAt - 60_000)), end: localTime(freezeEndsAt), scope: { resourceTypes: ['AWS::SQS::*'] } },
+      {
+        name: 'queue-migration',
+        kind: 'deny',
+        start: localTime(new Date(startedAt - 60_000)),
+        end: localTime(freezeEndsAt),
+        scope: { resourceTypes: ['AWS::SQS::*'] },
+      },
+      { name: 'topic-freeze', kind: 'deny', start: localTime(lateFreezeStartsAt), duration: 'PT10H', scope: { resourceTypes: ['AWS::SNS::*'] } },
     ],
     onClosed: 'wait',
     maxWaitHours: 1,
@@ -56,7 +66,7 @@ test('a freeze that does not end within maxWaitHours: the approved run ends FROZ
   await fetch(link!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve' });
   const done = await execution.finished;
   expect(done.output).toMatchObject({ outcome: 'FROZEN', reason: expect.stringContaining('identity-freeze') });
-  expect(done.output.reason).toContain('does not open within 1 hours of the approval');
+  expect((done.output as { reason: string }).reason).toContain('does not open within 1 hours of the approval');
   expect(executions('plan-calendarrole01')).toHaveLength(0);
   expect(await approvalRecord(documents, local, 'plan-calendarrole01')).toMatchObject({ status: 'APPROVED', released: true });
   expect(local.outbox.list().some((e) => e.subject?.includes('FROZEN') && e.body.includes('identity-freeze'))).toBe(true);
@@ -70,4 +80,19 @@ test('with onClosed wait, an approved plan waits for the freeze to end, then exe
   const calls = executions('plan-calendarqueue1');
   expect(calls).toHaveLength(1);
   expect(Date.parse(calls[0]!.at)).toBeGreaterThanOrEqual(freezeEndsAt.getTime());
+}, 180_000);
+
+test('a freeze that starts between the approval request and the execution blocks the execution', async () => {
+  registerPlan('plan-calendartopic1', { Action: 'REMOVE', LogicalResourceId: 'Alerts', ResourceType: 'AWS::SNS::Topic' });
+  const execution = local.stepFunctions.startExecution({ planId: 'plan-calendartopic1' });
+  let link: string | undefined;
+  for (let i = 0; i < 300 && !link; i++) {
+    link = local.outbox.list().find((e) => e.recipient === 'bob@example.com' && e.body.includes('plan-calendartopic1'))?.urls[0];
+    if (!link) await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(await (await fetch(link!)).text()).toContain('open when reviewed');
+  await new Promise((r) => setTimeout(r, Math.max(0, lateFreezeStartsAt.getTime() - Date.now() + 500)));
+  await fetch(link!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve' });
+  expect((await execution.finished).output).toMatchObject({ outcome: 'FROZEN', reason: expect.stringContaining('topic-freeze') });
+  expect(executions('plan-calendartopic1')).toHaveLength(0);
 }, 180_000);

@@ -46,3 +46,10 @@ test('with approval rules, only the functions that apply them get them; only the
   expect(grants).toContain('ApprovalApi');
   expect(grants).not.toMatch(/RequestApproval|ReviewPlan/);
 });
+
+test('without a change calendar, no function gets one and the definition has no calendar states (issue 23)', () => {
+  for (const list of Object.values(variables(before))) expect(list).not.toContain('CHANGE_CALENDAR');
+  const definition = JSON.stringify(before);
+  expect(definition).not.toContain('Wait for the calendar');
+  expect(definition).not.toContain('CalendarClosedError');
+});

@@ -1,7 +1,17 @@
 import type { PreviousRun } from '../contracts/approval-record';
 import type { Approver } from '../contracts/approver';
 import type { ReviewResult } from '../contracts/steps';
-import { describeChange, describeCounts, describeDetails, describePreviousRun, describeRisk, describeWhere, planTitle, snsSubject } from './describe';
+import {
+  describeCalendar,
+  describeChange,
+  describeCounts,
+  describeDetails,
+  describePreviousRun,
+  describeRisk,
+  describeWhere,
+  planTitle,
+  snsSubject,
+} from './describe';
 import { fitList } from './state-budget';
 import { clip, untrusted } from './text';
 
