@@ -92,15 +92,19 @@ export const PHASES: Record<string, string> = {
   [STATES.expireApproval]: 'approval expired',
   [STATES.approved]: 'approved',
   [STATES.executePlan]: 'executing the plan',
-  [STATES.calendarDeferred]: 'waiting for the change calendar to open',
-  [STATES.waitForCalendar]: 'waiting for the change calendar to open',
   [STATES.startPolling]: 'following the record',
   [STATES.checkRecord]: 'following the record',
   [STATES.recordFinished]: 'following the record',
   [STATES.waitForRecord]: 'following the record',
   [STATES.awaitRecordEvent]: 'following the record',
 };
-const phaseOf = (state: string | undefined) => (state ? (PHASES[state] ?? 'reporting the outcome') : 'starting');
+/** States only a deployment with a change calendar has (the definition without one has none of them). */
+const CALENDAR_PHASES: Record<string, string> = {
+  [STATES.calendarDeferred]: 'waiting for the change calendar to open',
+  [STATES.waitForCalendar]: 'waiting for the change calendar to open',
+};
+
+const phaseOf = (state: string | undefined) => (state ? (PHASES[state] ?? CALENDAR_PHASES[state] ?? 'reporting the outcome') : 'starting');
 
 /** Starts a run for a plan, as the caller (requestedBy is their principal ARN, so they may not approve it). */
 export async function startRun(aws: Aws, target: Target, ref: string, acceptLanguage?: AcceptLanguage) {

@@ -15,14 +15,14 @@ export class WorkflowDefinition extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkflowDefinitionProps) {
     super(scope, id);
-    const outcomes = this.endings(props.functions.notify);
+    const outcomes = this.endings(props.functions.notify, props.changeCalendar);
     const approved = this.decision(props.functions, outcomes, props.changeCalendar);
     const approval = this.approvalPhase(props, outcomes, approved);
     this.start = this.reviewPhase(props, outcomes, approval);
   }
 
   /** One Pass state per outcome, each followed by Notify; with no payload given, Notify gets the whole state document. */
-  private endings(notifyFunction: lambda.IFunction): Outcomes {
+  private endings(notifyFunction: lambda.IFunction, changeCalendar: boolean): Outcomes {
     const outcome = (id: string, value: string) => new sfn.Pass(this, id, { result: sfn.Result.fromString(value), resultPath: '$.outcome' });
     const outcomes: Outcomes = {
       succeeded: outcome(OUTCOME_STATES.succeeded, 'SUCCEEDED'),
@@ -37,7 +37,7 @@ export class WorkflowDefinition extends Construct {
       timedOut: outcome(OUTCOME_STATES.timedOut, 'TIMED_OUT'),
       internalError: outcome(OUTCOME_STATES.internalError, 'INTERNAL_ERROR'),
       spokeUnreachable: outcome(OUTCOME_STATES.spokeUnreachable, 'SPOKE_UNREACHABLE'),
-      frozen: outcome(OUTCOME_STATES.frozen, 'FROZEN'),
+      ...(changeCalendar ? { frozen: outcome(OUTCOME_STATES.frozen, 'FROZEN') } : {}),
     };
     const notify = this.invoke(STATES.notify, notifyFunction, undefined, '$.notification');
     notify.addCatch(
@@ -218,7 +218,7 @@ export class WorkflowDefinition extends Construct {
       .addCatch(o.spokeUnreachable, { errors: ['SpokeAccessDeniedError'], resultPath: '$.error' });
     // Only with a change calendar (without one, the definition is as before calendars): a closed calendar ends the run
     // FROZEN, or with onClosed `wait` ExecutePlan says until when, and the run waits, then asks again.
-    if (changeCalendar) execute.addCatch(o.frozen, { errors: ['CalendarClosedError'], resultPath: '$.error' });
+    if (o.frozen) execute.addCatch(o.frozen, { errors: ['CalendarClosedError'], resultPath: '$.error' });
     execute.addCatch(o.internalError, { resultPath: '$.error' });
     const startPolling = new sfn.Pass(this, STATES.startPolling, {
       result: sfn.Result.fromObject({ checks: 0, safetyNetWaits: 0, quickChecks: 0, seenEventAt: '', wake: {} }),

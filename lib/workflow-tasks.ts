@@ -37,7 +37,10 @@ export interface WorkflowDefinitionProps {
 }
 
 /** The Pass state that sets each outcome, by its name in code. */
-export type Outcomes = Record<keyof typeof OUTCOME_STATES, sfn.Pass>;
+export type Outcomes = Record<Exclude<keyof typeof OUTCOME_STATES, 'frozen'>, sfn.Pass> & {
+  /** Only with a change calendar: Step Functions refuses a definition with a state nothing leads to. */
+  frozen?: sfn.Pass;
+};
 
 /**
  * Retries the transient errors with exponential backoff and full jitter, at most a minute apart: eight attempts, up to

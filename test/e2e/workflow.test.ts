@@ -203,6 +203,7 @@ describe('an approved plan', () => {
     expect(executeCalls(planId)).toEqual([
       {
         operation: 'ExecuteProvisionedProductPlan',
+        at: expect.any(String),
         input: { PlanId: planId, AcceptLanguage: 'en', IdempotencyToken: idempotencyToken(executionArn, planId) },
       },
     ]);

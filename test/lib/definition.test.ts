@@ -37,7 +37,7 @@ function render(props: Partial<Parameters<typeof resolveSettings>[0]> = {}): Def
     approvalTimeout: settings.approvalTimeout,
     reminderBeforeExpiry: settings.reminderBeforeExpiry,
     planCheckInterval: settings.planCheckInterval,
-    changeCalendar: false,
+    changeCalendar: props.changeCalendar !== undefined,
     planChecks: Math.ceil(settings.planReadyTimeout.toSeconds() / settings.planCheckInterval.toSeconds()),
   };
   const definition = new WorkflowDefinition(stack, 'Definition', definitionProps);
@@ -200,5 +200,19 @@ describe('state machine', () => {
     const directStates = render({ approvalTimeout: Duration.hours(2) }).States;
     expect(directStates.RequestApproval).toMatchObject({ TimeoutSeconds: 5_400 });
     expect(directStates.RemindApprovers).toMatchObject({ TimeoutSeconds: 1_800 });
+  });
+});
+
+describe('with a change calendar', () => {
+  const calendar = render({ changeCalendar: { windows: [] } });
+
+  test('is valid Amazon States Language: FROZEN is reached, and a deferral waits until its time, then executes again', () => {
+    const { isValid, errorsText } = aslValidator(calendar as never);
+    expect(errorsText()).toBe('');
+    expect(isValid).toBe(true);
+    const execute = calendar.States.ExecutePlan as { Catch: { ErrorEquals: string[]; Next: string }[]; Next: string };
+    expect(execute.Catch).toContainEqual(expect.objectContaining({ ErrorEquals: ['CalendarClosedError'], Next: 'Outcome: Frozen' }));
+    expect(execute.Next).toBe('Deferred by the calendar?');
+    expect(calendar.States['Wait for the calendar']).toMatchObject({ Type: 'Wait', TimestampPath: '$.execution.deferredUntil', Next: 'ExecutePlan' });
   });
 });
