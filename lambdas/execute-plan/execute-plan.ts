@@ -77,7 +77,8 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
   const serviceCatalog = await serviceCatalogAt(location, hub, executionArn);
   const { plan, resourceChanges } = await checkPlanUnchanged(serviceCatalog, planId, acceptLanguage, approval.review.changesDigest);
   // The check that decides: right before the call, on the calendar as it is now (ReviewPlan's was only for showing).
-  if (env.CHANGE_CALENDAR && plan.status === 'CREATE_SUCCESS') {
+  // An emergency change (allowed by ReviewPlan, marked on the approved record) skips it, and nothing else.
+  if (env.CHANGE_CALENDAR && plan.status === 'CREATE_SUCCESS' && !approval.review.emergency) {
     const subject = {
       risk: approval.review.summary?.risk ?? 'HIGH',
       resourceTypes: resourceChanges.map((c) => c.ResourceType ?? ''),

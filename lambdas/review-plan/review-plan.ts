@@ -9,6 +9,7 @@ import { notAnObject, parseInput } from '../shared/contracts/parse-input';
 import { planIdSchema, type ReviewResult, runInputOf, startInputSchemaFor } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { calendarAt } from '../shared/domain/calendar-check';
+import { emergencyOf } from '../shared/domain/emergency';
 import { hubLocation, resolveLocation, scopedId } from '../shared/domain/plan-location';
 import { summarizeChanges } from '../shared/domain/plan-summary';
 import { changesDigest, matchesType } from '../shared/domain/risk';
@@ -111,6 +112,9 @@ async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult>
     changes: resourceChanges,
     location: location && { accountId: location.accountId, region: location.region, environment: location.environment },
   };
+  // Refused as DENIED, not INVALID_INPUT: the input is well-formed, and the policy does not let this requester skip the calendar.
+  const emergency = emergencyOf(input, env.CHANGE_CALENDAR, creator);
+  if (emergency && 'refused' in emergency) throw new PlanDeniedError(`Plan ${plan.planId} was refused: ${emergency.refused}`);
   const policy = approvalPolicy(summary.risk, env.APPROVAL_RULES, env.APPROVERS, input.requestedBy, creator, context);
   if (policy instanceof UnreachableQuorum) throw new PlanDeniedError(`Plan ${plan.planId} cannot be approved: ${policy.reason}`);
   const calendar =
@@ -121,7 +125,14 @@ async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult>
       accountId: location?.accountId,
       region: location?.region,
     });
-  const reviewed = { ...result, creator, changesDigest: changesDigest(resourceChanges), policy, ...(calendar ? { calendar } : {}) };
+  const reviewed = {
+    ...result,
+    creator,
+    changesDigest: changesDigest(resourceChanges),
+    policy,
+    ...(calendar ? { calendar } : {}),
+    ...(emergency ? { emergency } : {}),
+  };
   // The riskiest changes that fit the review's share of the run's state; the rest are counted (the plan has them all).
   const fitted = fitList(summary.changes, STATE_BUDGET.review, (changes, dropped) => ({
     ...reviewed,
