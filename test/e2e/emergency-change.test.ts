@@ -32,7 +32,9 @@ const executions = (planId: string) =>
 function registerPlan(planId: string) {
   local.serviceCatalog.registerPlan({
     ProvisionedProductPlanDetails: { PlanId: planId, PlanName: 'rollback', ProvisionProductName: 'payments' },
-    ResourceChanges: [{ Action: 'MODIFY', LogicalResourceId: 'Jobs', ResourceType: 'AWS::SQS::Queue', PhysicalResourceId: 'p', Replacement: 'FALSE' }],
+    ResourceChanges: [
+      { Action: 'MODIFY', LogicalResourceId: 'Jobs', ResourceType: 'AWS::SQS::Queue', PhysicalResourceId: 'p', Replacement: 'FALSE' },
+    ],
     simulation: { recordSeconds: 0.2 },
   });
 }

@@ -29,7 +29,12 @@ test("CloudTrail's verified creator counts when the run input names no allowed r
 });
 
 test.each([
-  ['someone else', emergency('arn:aws:sts::111122223333:assumed-role/Developer/mallory'), calendar, 'requestedBy arn:aws:sts::111122223333:assumed-role/Developer/mallory is not one'],
+  [
+    'someone else',
+    emergency('arn:aws:sts::111122223333:assumed-role/Developer/mallory'),
+    calendar,
+    'requestedBy arn:aws:sts::111122223333:assumed-role/Developer/mallory is not one',
+  ],
   ['a run naming no requester', emergency(undefined), calendar, 'a run without requestedBy is not one'],
   ['a gate without emergency requesters', emergency('oncall@example.com'), { windows: [] }, 'plangate:changeCalendar.emergency is not configured'],
   ['a gate without a calendar', emergency('oncall@example.com'), undefined, 'plangate:changeCalendar.emergency is not configured'],
@@ -47,7 +52,9 @@ test('the run input needs emergencyReason (1-1000 characters) with changeClass e
     return parsed.success ? undefined : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
   };
   expect(problem({ planId: 'plan-1', changeClass: 'emergency' })).toBe('emergencyReason: emergencyReason is required with changeClass "emergency"');
-  expect(problem({ planId: 'plan-1', changeClass: 'emergency', emergencyReason: 'x'.repeat(1001) })).toContain('emergencyReason must be 1-1000 characters');
+  expect(problem({ planId: 'plan-1', changeClass: 'emergency', emergencyReason: 'x'.repeat(1001) })).toContain(
+    'emergencyReason must be 1-1000 characters',
+  );
   expect(problem({ planId: 'plan-1', changeClass: 'urgent' })).toContain('changeClass must be "standard" or "emergency"');
   expect(problem({ planId: 'plan-1', changeClass: 'emergency', emergencyReason: 'outage' })).toBeUndefined();
 });

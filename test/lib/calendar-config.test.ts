@@ -25,7 +25,11 @@ test('a valid calendar parses', () => {
 test.each([
   ['an unknown time zone', { windows: [{ ...freeze, timeZone: 'Europe/Gotham' }] }, 'plangate:changeCalendar.windows.0.timeZone'],
   ['an end before the start', { windows: [{ ...freeze, end: '2026-12-01T00:00' }] }, 'plangate:changeCalendar.windows.0.end'],
-  ['an unknown onClosed', { windows: [freeze], onClosed: 'later' }, 'plangate:changeCalendar.onClosed: must be "reject", "wait" or "require-freeze-approval"'],
+  [
+    'an unknown onClosed',
+    { windows: [freeze], onClosed: 'later' },
+    'plangate:changeCalendar.onClosed: must be "reject", "wait" or "require-freeze-approval"',
+  ],
   ['a wait too long', { windows: [freeze], maxWaitHours: 5000 }, 'plangate:changeCalendar.maxWaitHours'],
   ['an unknown key', { windows: [freeze], icsFile: 'x.ics' }, 'plangate:changeCalendar: unknown key(s) icsFile'],
 ])('%s is refused, naming the key', (_, calendar, message) => {
