@@ -4,7 +4,7 @@ import { calendarPolicySchema } from '../lambdas/shared/contracts/calendar-polic
 import { approvalRuleSchema, groupsSchema } from '../lambdas/shared/contracts/policies';
 import { ACCEPT_LANGUAGES } from '../lambdas/shared/contracts/steps';
 import { DEFAULTS, defaultReminderMinutes, MIN_APPROVAL_TIMEOUT_MINUTES } from './defaults';
-import { policyProblems, settingProblems, spokeSettingProblems } from './setting-rules';
+import { calendarProblems, policyProblems, settingProblems, spokeSettingProblems } from './setting-rules';
 
 /** Log retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -180,6 +180,7 @@ const configSchema = z
       ...settingProblems({ ...config, spokesConfigured: config.spokeAccounts !== undefined }),
       ...spokeSettingProblems(config),
       ...policyProblems(config),
+      ...calendarProblems(config),
     ];
     for (const { setting, message } of problems) ctx.addIssue({ code: 'custom', path: setting.split('.'), message });
   });

@@ -73,6 +73,7 @@ export class PlanApprovalWorkflow extends Construct {
       key: this.key,
       approvers: settings.approvers,
       notificationEmails: settings.notificationEmails,
+      emergencyNotify: settings.changeCalendar?.emergency?.notify,
     }));
     const approval = this.approvalFunctions();
     this.approvalApi = approval.api;
@@ -170,6 +171,7 @@ export class PlanApprovalWorkflow extends Construct {
         ...policy,
         APPROVAL_BASE_URL: baseUrl,
         APPROVAL_TIMEOUT_SECONDS: settings.approvalTimeout.toSeconds(),
+        EMERGENCY_NOTIFY: settings.changeCalendar?.emergency && (settings.changeCalendar.emergency.notify ?? []),
       }),
       'requests',
     );

@@ -50,9 +50,10 @@ export class PlanGateStack extends Stack {
       apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
       spokes: spokesOf(config),
       changeCalendar: config.changeCalendar,
-      approvalPolicy: config.approvalRules && {
+      // Freeze approvals are a requirement from a group, as the approval rules' are: they need the policy's machinery.
+      approvalPolicy: (config.approvalRules || config.changeCalendar?.freezeApprovers) && {
         groups: config.groups ?? {},
-        rules: config.approvalRules,
+        rules: config.approvalRules ?? [],
         distinctApproversAcrossRules: config.distinctApproversAcrossRules,
         identityStoreId: config.identityStoreId,
       },

@@ -113,7 +113,7 @@ export function spokeSettingProblems(settings: SpokeSettings): SettingProblem[] 
   return problems;
 }
 
-type PolicySetting = `groups.${string}` | 'approvalRules' | `approvalRules.${number}.${string}` | 'identityStoreId';
+type PolicySetting = `groups.${string}` | 'approvalRules' | `approvalRules.${number}.${string}` | 'identityStoreId' | `changeCalendar.${string}`;
 
 /** The approval policy's settings (plangate:groups, plangate:approvalRules), as the configuration gives them. */
 export interface PolicySettings {
@@ -182,4 +182,32 @@ export function policyProblems(settings: PolicySettings): SettingProblem[] {
     problems.push({ setting: 'approvalRules', message });
   }
   return problems;
+}
+
+/** plangate:changeCalendar's freeze approvals: the group they come from must exist and have enough members. */
+export function calendarProblems(settings: {
+  readonly changeCalendar?: { readonly onClosed?: string; readonly freezeApprovers?: { readonly group: string; readonly count: number } };
+  readonly groups?: Readonly<Record<string, { readonly members: readonly string[] }>>;
+}): SettingProblem[] {
+  const calendar = settings.changeCalendar;
+  if (!calendar) return [];
+  const freeze = calendar.freezeApprovers;
+  const wanted = calendar.onClosed === 'require-freeze-approval';
+  if (wanted && !freeze) {
+    return [
+      { setting: 'changeCalendar.freezeApprovers', message: 'is required with onClosed "require-freeze-approval": {"group": ..., "count": ...}' },
+    ];
+  }
+  if (!freeze) return [];
+  if (!wanted) return [{ setting: 'changeCalendar.freezeApprovers', message: 'applies only with onClosed "require-freeze-approval"' }];
+  const groups = settings.groups ?? {};
+  const members = Object.hasOwn(groups, freeze.group) ? groups[freeze.group]?.members.length : undefined;
+  if (members === undefined) {
+    return [{ setting: 'changeCalendar.freezeApprovers.group', message: `names group ${freeze.group}, which plangate:groups does not define` }];
+  }
+  if (freeze.count > members) {
+    const message = `asks for ${freeze.count} approvals from group ${freeze.group}, which has ${members} member(s)`;
+    return [{ setting: 'changeCalendar.freezeApprovers.count', message }];
+  }
+  return [];
 }

@@ -96,16 +96,22 @@ export function approvalTable(scope: Construct, key: kms.IKey): dynamodb.Table {
  * The approval-request topic, one email subscription per approver filtered on the `approver` attribute (so each
  * personal link reaches only its owner), and the outcome topic with the notification emails.
  */
-export function workflowTopics(scope: Construct, props: { key: kms.IKey; approvers: Approver[]; notificationEmails: string[] }) {
+export function workflowTopics(
+  scope: Construct,
+  props: { key: kms.IKey; approvers: Approver[]; notificationEmails: string[]; emergencyNotify?: string[] },
+) {
   const approvalTopic = new sns.Topic(scope, 'ApprovalRequestTopic', {
     displayName: 'PlanGate approval requests',
     masterKey: props.key,
     enforceSSL: true,
   });
-  for (const approver of props.approvers) {
+  // plangate:changeCalendar.emergency.notify: told of each emergency change, the same way (by the same attribute).
+  const approverEmails = props.approvers.map((a) => a.email.toLowerCase());
+  const others = (props.emergencyNotify ?? []).filter((email, i, all) => !approverEmails.includes(email.toLowerCase()) && all.indexOf(email) === i);
+  for (const email of [...props.approvers.map((a) => a.email), ...others]) {
     approvalTopic.addSubscription(
-      new subscriptions.EmailSubscription(approver.email, {
-        filterPolicy: { approver: sns.SubscriptionFilter.stringFilter({ allowlist: [approver.email] }) },
+      new subscriptions.EmailSubscription(email, {
+        filterPolicy: { approver: sns.SubscriptionFilter.stringFilter({ allowlist: [email] }) },
       }),
     );
   }

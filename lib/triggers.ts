@@ -57,7 +57,7 @@ export function addRunTriggers(
       detailType: [REVIEW_REQUESTED_DETAIL_TYPE],
       detail: { planId: events.Match.exists() },
     },
-    // The event's detail is the run input: {planId, accountId?, region?, acceptLanguage?, requestedBy?}; with spokes, with its sender.
+    // The event's detail is the run input: {planId, accountId?, region?, acceptLanguage?, requestedBy?, changeClass?, ...}; with spokes, with its sender.
     targets: [
       target(
         props.spokes

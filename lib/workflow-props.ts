@@ -6,7 +6,7 @@ import type { SpokeAccount } from '../lambdas/shared/contracts/spokes';
 import type { AcceptLanguage, ApprovalRules, RiskLevel } from '../lambdas/shared/contracts/steps';
 import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../lambdas/shared/domain/risk';
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, DEFAULTS, defaultReminderMinutes, MIN_APPROVAL_TIMEOUT_MINUTES } from './defaults';
-import { policyProblems, type SettingProblem, settingProblems } from './setting-rules';
+import { calendarProblems, policyProblems, type SettingProblem, settingProblems } from './setting-rules';
 
 /* PlanApprovalWorkflow's props, and the settings it builds from them: every default applied (lib/defaults.ts), every rule checked. */
 
@@ -178,6 +178,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     const spokeAccounts = settings.spokes && (settings.spokes.anyAccountRegions ? '*' : settings.spokes.accounts);
     problems.push(...policyProblems({ approvers: settings.approvers, groups, approvalRules, identityStoreId, spokeAccounts }));
   }
+  problems.push(...calendarProblems({ changeCalendar: settings.changeCalendar, groups: settings.approvalPolicy?.groups }));
   if (problems.length) throw new Error(problems.map((p) => `${PROP_NAMES[p.setting] ?? p.setting}: ${p.message}`).join('\n'));
   return settings;
 }

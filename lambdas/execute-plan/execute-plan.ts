@@ -6,6 +6,7 @@ import { serviceCatalogAt } from '../shared/adapters/clients/service-catalog';
 import { describePlan } from '../shared/adapters/plans';
 import { RecordWaits } from '../shared/adapters/record-waits';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
+import { FREEZE_RULE } from '../shared/contracts/calendar-policy';
 import type { Environment } from '../shared/contracts/environment';
 import {
   ApprovalMissingError,
@@ -77,7 +78,8 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
   const serviceCatalog = await serviceCatalogAt(location, hub, executionArn);
   const { plan, resourceChanges } = await checkPlanUnchanged(serviceCatalog, planId, acceptLanguage, approval.review.changesDigest);
   // The check that decides: right before the call, on the calendar as it is now (ReviewPlan's was only for showing).
-  if (env.CHANGE_CALENDAR && plan.status === 'CREATE_SUCCESS') {
+  // An emergency change (allowed by ReviewPlan, marked on the approved record) skips it, and nothing else.
+  if (env.CHANGE_CALENDAR && plan.status === 'CREATE_SUCCESS' && !approval.review.emergency) {
     const subject = {
       risk: approval.review.summary?.risk ?? 'HIGH',
       resourceTypes: resourceChanges.map((c) => c.ResourceType ?? ''),
@@ -85,7 +87,9 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
       region: location?.region ?? hub?.region,
     };
     const approvedAt = new Date(approval.decision?.decidedAt ?? approval.requestedAt);
-    const verdict = calendarVerdict(env.CHANGE_CALENDAR, new Date(), subject, approvedAt);
+    // The record is APPROVED, so every requirement of its policy was met: a change-freeze one too, if it has one.
+    const freezeApproved = approval.review.policy?.requirements?.some((r) => r.rule === FREEZE_RULE) ?? false;
+    const verdict = calendarVerdict(env.CHANGE_CALENDAR, new Date(), subject, approvedAt, freezeApproved);
     if ('refused' in verdict) throw new CalendarClosedError(`Plan ${planId} was not executed: ${verdict.refused}`);
     if ('deferred' in verdict) {
       logger.info('Execution deferred by the change calendar', { planId, until: verdict.deferred.deferredUntil });

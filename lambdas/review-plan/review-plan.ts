@@ -9,6 +9,7 @@ import { notAnObject, parseInput } from '../shared/contracts/parse-input';
 import { planIdSchema, type ReviewResult, runInputOf, startInputSchemaFor } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { calendarAt } from '../shared/domain/calendar-check';
+import { emergencyOf } from '../shared/domain/emergency';
 import { hubLocation, resolveLocation, scopedId } from '../shared/domain/plan-location';
 import { summarizeChanges } from '../shared/domain/plan-summary';
 import { changesDigest, matchesType } from '../shared/domain/risk';
@@ -105,14 +106,9 @@ async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult>
   const summary = summarizeChanges(resourceChanges, env.SENSITIVE_RESOURCE_TYPES);
   // Who created the plan, if CloudTrail's record of it has arrived: the requester no run input can name otherwise.
   const creator = await new ApprovalStore(dynamo, env.TABLE_NAME).getCreator(scopedId(plan.planId, location, hub));
-  const context: PolicyContext | undefined = env.APPROVAL_POLICY && {
-    policy: env.APPROVAL_POLICY,
-    groups: env.GROUPS ?? {},
-    changes: resourceChanges,
-    location: location && { accountId: location.accountId, region: location.region, environment: location.environment },
-  };
-  const policy = approvalPolicy(summary.risk, env.APPROVAL_RULES, env.APPROVERS, input.requestedBy, creator, context);
-  if (policy instanceof UnreachableQuorum) throw new PlanDeniedError(`Plan ${plan.planId} cannot be approved: ${policy.reason}`);
+  // Refused as DENIED, not INVALID_INPUT: the input is well-formed, and the policy does not let this requester skip the calendar.
+  const emergency = emergencyOf(input, env.CHANGE_CALENDAR, creator);
+  if (emergency && 'refused' in emergency) throw new PlanDeniedError(`Plan ${plan.planId} was refused: ${emergency.refused}`);
   const calendar =
     env.CHANGE_CALENDAR &&
     calendarAt(env.CHANGE_CALENDAR, new Date(), {
@@ -121,7 +117,27 @@ async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult>
       accountId: location?.accountId,
       region: location?.region,
     });
-  const reviewed = { ...result, creator, changesDigest: changesDigest(resourceChanges), policy, ...(calendar ? { calendar } : {}) };
+  // Emergency changes skip the calendar, so they need no freeze approval either.
+  const freezeApprovers = env.CHANGE_CALENDAR?.onClosed === 'require-freeze-approval' && !emergency && env.CHANGE_CALENDAR.freezeApprovers;
+  const freeze =
+    calendar && !calendar.open && freezeApprovers ? { ...freezeApprovers, because: calendar.reason ?? 'the change calendar is closed' } : undefined;
+  const context: PolicyContext | undefined = env.APPROVAL_POLICY && {
+    policy: env.APPROVAL_POLICY,
+    groups: env.GROUPS ?? {},
+    changes: resourceChanges,
+    location: location && { accountId: location.accountId, region: location.region, environment: location.environment },
+    ...(freeze ? { freeze } : {}),
+  };
+  const policy = approvalPolicy(summary.risk, env.APPROVAL_RULES, env.APPROVERS, input.requestedBy, creator, context);
+  if (policy instanceof UnreachableQuorum) throw new PlanDeniedError(`Plan ${plan.planId} cannot be approved: ${policy.reason}`);
+  const reviewed = {
+    ...result,
+    creator,
+    changesDigest: changesDigest(resourceChanges),
+    policy,
+    ...(calendar ? { calendar } : {}),
+    ...(emergency ? { emergency } : {}),
+  };
   // The riskiest changes that fit the review's share of the run's state; the rest are counted (the plan has them all).
   const fitted = fitList(summary.changes, STATE_BUDGET.review, (changes, dropped) => ({
     ...reviewed,

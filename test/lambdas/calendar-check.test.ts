@@ -32,3 +32,17 @@ test('a window scoped to other resource types does not close the calendar for th
   const scoped = policy({ windows: [{ ...freeze('2027-01-04T08:00'), scope: { resourceTypes: ['AWS::IAM::*'] } }] });
   expect(calendarVerdict(scoped, now, subject, approvedAt)).toEqual({ open: true });
 });
+
+describe('onClosed require-freeze-approval', () => {
+  const frozen = policy({ onClosed: 'require-freeze-approval', freezeApprovers: { group: 'change-board', count: 1 } });
+
+  test('a closed calendar lets through a plan approved with its change-freeze requirement', () => {
+    expect(calendarVerdict(frozen, now, subject, approvedAt, true)).toEqual({ open: true });
+  });
+
+  test('a plan reviewed while open (no change-freeze requirement) ends FROZEN when the calendar has closed since', () => {
+    expect(calendarVerdict(frozen, now, subject, approvedAt, false)).toEqual({
+      refused: expect.stringMatching(/year-end.*no change-freeze approval \(the calendar was open when it was reviewed\)/),
+    });
+  });
+});

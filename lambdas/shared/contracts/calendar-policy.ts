@@ -7,7 +7,7 @@ import * as z from './zod';
  * with this same schema.
  */
 
-export const ON_CLOSED = ['reject', 'wait'] as const;
+export const ON_CLOSED = ['reject', 'wait', 'require-freeze-approval'] as const;
 
 export const MAX_WAIT_HOURS = 24 * 30;
 
@@ -16,10 +16,27 @@ export const calendarPolicySchema = z.extend(changeCalendarSchema, {
    * A closed calendar when the plan is to be executed: `reject` ends the run FROZEN (the plan released); `wait` waits
    * until it opens, at most maxWaitHours after the approval, then FROZEN.
    */
-  onClosed: z.optional(z.enum(ON_CLOSED, { error: 'must be "reject" or "wait"' })),
+  onClosed: z.optional(z.enum(ON_CLOSED, { error: 'must be "reject", "wait" or "require-freeze-approval"' })),
   maxWaitHours: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_WAIT_HOURS))),
+  /** With onClosed `require-freeze-approval`: the extra approvals (a group of plangate:groups) a plan reviewed while closed needs. */
+  freezeApprovers: z.optional(
+    z.strictObject({ group: z.string().check(z.minLength(1)), count: z.number().check(z.int(), z.minimum(1), z.maximum(100)) }),
+  ),
+  /** Who may start a run with changeClass `emergency` (skips the calendar, not the approvals), and who else is told. */
+  emergency: z.optional(
+    z.strictObject({
+      /** Emails, or IAM principal ARN patterns (`*` for any run of characters), matched against the run's requestedBy. */
+      requesters: z
+        .array(z.string().check(z.minLength(1), z.maxLength(2048)))
+        .check(z.minLength(1, 'must name at least one requester'), z.maxLength(50)),
+      notify: z.optional(z.array(z.email({ error: 'must be an email address' })).check(z.maxLength(50))),
+    }),
+  ),
 });
 export type CalendarPolicy = z.infer<typeof calendarPolicySchema>;
+
+/** The requirement a plan reviewed while the calendar was closed needs with onClosed `require-freeze-approval`. */
+export const FREEZE_RULE = 'change-freeze';
 
 /** What an unset onClosed and maxWaitHours mean. */
 export const CALENDAR_DEFAULTS = { onClosed: 'reject', maxWaitHours: 72 } as const;

@@ -59,6 +59,8 @@ export const ENVIRONMENT = {
   ),
   /** plangate:changeCalendar, set only when it is configured. */
   CHANGE_CALENDAR: z.optional(json(calendarPolicySchema)),
+  /** plangate:changeCalendar.emergency.notify (set only with emergency changes configured): told of each one, with every approver. */
+  EMERGENCY_NOTIFY: z.optional(json(z.array(z.email()))),
   DEFAULT_ACCEPT_LANGUAGE: acceptLanguageSchema,
   /** Resource types (or `Prefix::*`) whose every change is HIGH risk. */
   SENSITIVE_RESOURCE_TYPES: json(z.array(z.string())),

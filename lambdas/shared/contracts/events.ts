@@ -1,4 +1,4 @@
-import { outcomeSchema, recordErrorSchema, runInputSchema } from './steps';
+import { emergencySchema, outcomeSchema, recordErrorSchema, runInputSchema } from './steps';
 import * as z from './zod';
 
 /*
@@ -36,6 +36,8 @@ export const outcomeDetailSchema = z.object({
   approver: z.optional(z.string()),
   comment: z.optional(z.string()),
   requestedBy: z.optional(z.string()),
+  /** Set for an emergency change (it skipped the change calendar): why, and who asked. */
+  emergency: z.optional(emergencySchema),
   executionArn: z.string(),
   durationsSeconds: z.object({
     review: z.optional(z.number()),

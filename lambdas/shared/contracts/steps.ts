@@ -37,13 +37,26 @@ export const planRefSchema = z
 export const executionArnSchema = z.string().check(z.minLength(1));
 
 /** What a user or trigger may start a run with. Without accountId and region, the plan is in the hub's account and Region. */
-export const runInputSchema = z.object({
-  planId: planIdSchema,
-  accountId: z.optional(accountIdSchema),
-  region: z.optional(regionSchema),
-  acceptLanguage: z.optional(acceptLanguageSchema),
-  requestedBy: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
-});
+export const runInputSchema = z
+  .object({
+    planId: planIdSchema,
+    accountId: z.optional(accountIdSchema),
+    region: z.optional(regionSchema),
+    acceptLanguage: z.optional(acceptLanguageSchema),
+    requestedBy: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+    /** `emergency`: skips the change calendar (not the approvals), for the requesters of plangate:changeCalendar.emergency. */
+    changeClass: z.optional(z.enum(['standard', 'emergency'], { error: 'changeClass must be "standard" or "emergency"' })),
+    /** Why, for the approvers and the audit: required with changeClass `emergency`. */
+    emergencyReason: z.optional(
+      z.string().check(z.minLength(1, 'emergencyReason must be 1-1000 characters'), z.maxLength(1000, 'emergencyReason must be 1-1000 characters')),
+    ),
+  })
+  .check(
+    z.refine((input) => input.changeClass !== 'emergency' || input.emergencyReason !== undefined, {
+      error: 'emergencyReason is required with changeClass "emergency"',
+      path: ['emergencyReason'],
+    }),
+  );
 export type RunInput = z.infer<typeof runInputSchema>;
 
 /**
@@ -222,6 +235,10 @@ export const calendarAtReviewSchema = z.object({
 });
 export type CalendarAtReview = z.infer<typeof calendarAtReviewSchema>;
 
+/** An emergency change (run input changeClass `emergency`, from an allowed requester), at `$.review.emergency`. */
+export const emergencySchema = z.object({ reason: z.string(), requestedBy: z.string() });
+export type Emergency = z.infer<typeof emergencySchema>;
+
 /** ReviewPlan's output, at `$.review`. */
 export const reviewResultSchema = z.object({
   planId: planIdSchema,
@@ -243,6 +260,8 @@ export const reviewResultSchema = z.object({
   policy: z.optional(approvalPolicySchema),
   /** The change calendar when the plan was reviewed; execution checks it again, and that check decides. */
   calendar: z.optional(calendarAtReviewSchema),
+  /** Set for an allowed emergency change: it skips the calendar at execution, and every surface and the record show it. */
+  emergency: z.optional(emergencySchema),
   reviewedAt: z.string(),
 });
 export type ReviewResult = z.infer<typeof reviewResultSchema>;

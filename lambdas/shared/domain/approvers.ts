@@ -16,14 +16,20 @@ const globToRegExp = (pattern: string) =>
  */
 export function approverWhoRequested(requestedBy: string | undefined, approvers: Approver[]): Approver | undefined {
   if (!requestedBy) return undefined;
+  return approvers.find((a) => isRequester(requestedBy, [a.email], a.iamPrincipals ?? []));
+}
+
+/**
+ * Whether `requestedBy` (an email, or an IAM/STS principal ARN) is one of these people: an email equal to it or to its
+ * Identity Center session name, or an IAM principal pattern (`*` for any run of characters) matching it.
+ */
+export function isRequester(requestedBy: string, emails: string[], principalPatterns: string[]): boolean {
   const who = requestedBy.trim().toLowerCase();
   // IAM Identity Center names a signed-in person's session by their user name, usually their email.
   const session = /^arn:aws[a-z-]*:sts::\d{12}:assumed-role\/[^/]+\/([^/]+)$/.exec(requestedBy.trim())?.[1]?.toLowerCase();
-  return approvers.find(
-    (a) =>
-      a.email.toLowerCase() === who ||
-      a.email.toLowerCase() === session ||
-      (a.iamPrincipals ?? []).some((pattern) => globToRegExp(pattern).test(requestedBy.trim())),
+  return (
+    emails.some((email) => email.toLowerCase() === who || email.toLowerCase() === session) ||
+    principalPatterns.some((pattern) => globToRegExp(pattern).test(requestedBy.trim()))
   );
 }
 

@@ -1,7 +1,7 @@
 /** Plain-text descriptions of plans and changes, shared by emails, the approval page and notifications. */
 import type { ApprovalRecord, PreviousRun } from '../contracts/approval-record';
 import type { Approver } from '../contracts/approver';
-import type { Approval, ApprovalDecision, ChangeDetail, ChangeSummary, ResourceChangeSummary, ReviewResult } from '../contracts/steps';
+import type { Approval, ApprovalDecision, ChangeDetail, ChangeSummary, Emergency, ResourceChangeSummary, ReviewResult } from '../contracts/steps';
 import { mayNotApprove } from './approvers';
 import { describeWaiting, progressOf } from './quorum';
 
@@ -37,6 +37,11 @@ export function snsSubject(text: string): string {
 }
 
 export const approverName = (a: Approver) => (a.name ? `${a.name} <${a.email}>` : a.email);
+
+/** An emergency change, for every surface: who asked, why, and what it skips. */
+export function describeEmergency(emergency: Emergency): string {
+  return `requested by ${emergency.requestedBy} because: ${emergency.reason} (it skips the change calendar; every approval rule still applies)`;
+}
 
 /**
  * The change calendar as the review saw it: "open", or why it was closed and until when. Execution checks it again:

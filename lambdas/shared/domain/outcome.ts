@@ -1,6 +1,6 @@
 import type { OutcomeDetail } from '../contracts/events';
 import { executedOf, type Outcome, parseStartInput, type RunState } from '../contracts/steps';
-import { approverName, describeDecider, describeProgress, describeWhere, planTitle, snsSubject } from './describe';
+import { approverName, describeDecider, describeEmergency, describeProgress, describeWhere, planTitle, snsSubject } from './describe';
 import { fitList, STATE_BUDGET, withinBudget } from './state-budget';
 import { clip, firstItems, moreText, oneLine, untrusted } from './text';
 
@@ -173,6 +173,7 @@ export function describeOutcome(state: RunState, now: Date, reason = reasonFor(s
     approver: approver(state),
     comment: commentOf(state),
     requestedBy: review?.requestedBy,
+    ...(review?.emergency ? { emergency: review.emergency } : {}),
     executionArn: run.executionArn,
     durationsSeconds: {
       review: seconds(run.startedAt, review?.reviewedAt),
@@ -212,6 +213,7 @@ function emailBody(detail: OutcomeDetail, state: RunState, planId: string | unde
     `Provisioned product: ${untrusted(detail.provisionedProductName ?? '-')} (${untrusted(detail.provisionedProductId ?? '-')})`,
     `Record: ${detail.recordId ?? '-'}${detail.recordStatus ? ` (${detail.recordStatus})` : ''}`,
     `Requested by: ${untrusted(detail.requestedBy ?? '-')}`,
+    ...(detail.emergency ? [`Emergency change: ${untrusted(describeEmergency(detail.emergency))}`] : []),
     `Decision: ${detail.decision ? `${detail.decision} by ${untrusted(detail.approver)}` : '-'}`,
     `Time taken: review ${fmt(d.review)}, approval ${fmt(d.approval)}, execution ${fmt(d.execution)}, total ${fmt(d.total)}`,
     `Run: ${detail.executionArn}`,

@@ -1,5 +1,6 @@
 import type { ResourceChange } from '@aws-sdk/client-service-catalog';
 import type { Approver } from '../contracts/approver';
+import { FREEZE_RULE } from '../contracts/calendar-policy';
 import { ANY_APPROVER, type ApprovalPolicyConfig, type ApprovalRule, FLOOR_RULE, type Groups } from '../contracts/policies';
 import type { ApprovalPolicy, ApprovalRules, Creator, Requirement, RiskLevel } from '../contracts/steps';
 import { approverWhoRequested } from './approvers';
@@ -20,6 +21,11 @@ export interface PolicyContext {
   changes: ResourceChange[];
   /** Where the plan is, and that account's environment (plangate:spokeAccounts); absent for a plan of the hub without spokes. */
   location?: { accountId: string; region: string; environment?: string };
+  /**
+   * With plangate:changeCalendar onClosed `require-freeze-approval`, while the calendar is closed at review: the extra
+   * approvals of freezeApprovers, and why (the calendar's reason). Like a rule with a `when`, it rules out auto-approval.
+   */
+  freeze?: { group: string; count: number; because: string };
 }
 
 /** How many changes a requirement names as the reason it applies; the rest are counted. */
@@ -45,7 +51,8 @@ export function approvalPolicy(
 ): ApprovalPolicy | UnreachableQuorum {
   const matched = context ? matchingRules(risk, context) : [];
   const conditional = matched.filter(({ rule }) => rule.when);
-  if (rules.autoApproveUpTo !== 'NONE' && riskRank(risk) <= riskRank(rules.autoApproveUpTo) && !conditional.length) {
+  const autoApprovable = !conditional.length && !context?.freeze;
+  if (rules.autoApproveUpTo !== 'NONE' && riskRank(risk) <= riskRank(rules.autoApproveUpTo) && autoApprovable) {
     return { autoApproved: true, requiredApprovals: 0, rule: `${risk} risk is within plangate:autoApproveUpTo (${rules.autoApproveUpTo})` };
   }
   const floor = rules.requiredApprovals[risk];
@@ -69,6 +76,8 @@ export function approvalPolicy(
     rule.require.map(({ group, count }) => ({ rule: rule.name, group, count, stage: rule.stage ?? 1 })),
   );
   const lastStage = Math.max(1, ...requirements.map((r) => r.stage));
+  const { freeze } = context;
+  if (freeze) requirements.push({ rule: FREEZE_RULE, group: freeze.group, count: freeze.count, stage: lastStage });
   requirements.push({ rule: FLOOR_RULE, group: ANY_APPROVER, count: floor, stage: lastStage });
   const unreachable = unreachableRequirement(requirements, eligible, context.policy.distinctApproversAcrossRules);
   if (unreachable) {
@@ -80,7 +89,10 @@ export function approvalPolicy(
       }${members === 0 ? 'it has no member' : `it has ${members} member(s)`} other than ${who}${excluded.length ? ` (${excluded.join(', ')})` : ''} to meet it`,
     );
   }
-  const applied = matched.map(({ rule, because, becauseUnlisted }) => ({ name: rule.name, stage: rule.stage ?? 1, because, becauseUnlisted }));
+  const applied = [
+    ...matched.map(({ rule, because, becauseUnlisted }) => ({ name: rule.name, stage: rule.stage ?? 1, because, becauseUnlisted })),
+    ...(freeze ? [{ name: FREEZE_RULE, stage: lastStage, because: [clip(freeze.because, 200)] }] : []),
+  ];
   return {
     autoApproved: false,
     requiredApprovals: floor,
