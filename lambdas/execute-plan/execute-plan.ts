@@ -5,6 +5,7 @@ import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { serviceCatalogAt } from '../shared/adapters/clients/service-catalog';
 import { describePlan } from '../shared/adapters/plans';
 import { RecordWaits } from '../shared/adapters/record-waits';
+import { readSsmCalendars } from '../shared/adapters/ssm-calendars';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Environment } from '../shared/contracts/environment';
 import {
@@ -85,7 +86,8 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
       region: location?.region ?? hub?.region,
     };
     const approvedAt = new Date(approval.decision?.decidedAt ?? approval.requestedAt);
-    const verdict = calendarVerdict(env.CHANGE_CALENDAR, new Date(), subject, approvedAt);
+    const now = new Date();
+    const verdict = calendarVerdict(env.CHANGE_CALENDAR, now, subject, approvedAt, await readSsmCalendars(env.CHANGE_CALENDAR.ssmCalendars, now));
     if ('refused' in verdict) throw new CalendarClosedError(`Plan ${planId} was not executed: ${verdict.refused}`);
     if ('deferred' in verdict) {
       logger.info('Execution deferred by the change calendar', { planId, until: verdict.deferred.deferredUntil });

@@ -2,6 +2,7 @@ import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { serviceCatalogAt } from '../shared/adapters/clients/service-catalog';
 import { describePlan } from '../shared/adapters/plans';
+import { readSsmCalendars } from '../shared/adapters/ssm-calendars';
 import type { Environment } from '../shared/contracts/environment';
 import { InvalidInputError, InvalidPlanInputError, PlanDeniedError, PlanNotReadyError } from '../shared/contracts/errors';
 import { METRIC } from '../shared/contracts/metrics';
@@ -113,14 +114,15 @@ async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult>
   };
   const policy = approvalPolicy(summary.risk, env.APPROVAL_RULES, env.APPROVERS, input.requestedBy, creator, context);
   if (policy instanceof UnreachableQuorum) throw new PlanDeniedError(`Plan ${plan.planId} cannot be approved: ${policy.reason}`);
+  const now = new Date();
   const calendar =
     env.CHANGE_CALENDAR &&
-    calendarAt(env.CHANGE_CALENDAR, new Date(), {
-      risk: summary.risk,
-      resourceTypes: types,
-      accountId: location?.accountId,
-      region: location?.region,
-    });
+    calendarAt(
+      env.CHANGE_CALENDAR,
+      now,
+      { risk: summary.risk, resourceTypes: types, accountId: location?.accountId, region: location?.region },
+      await readSsmCalendars(env.CHANGE_CALENDAR.ssmCalendars, now),
+    );
   const reviewed = { ...result, creator, changesDigest: changesDigest(resourceChanges), policy, ...(calendar ? { calendar } : {}) };
   // The riskiest changes that fit the review's share of the run's state; the rest are counted (the plan has them all).
   const fitted = fitList(summary.changes, STATE_BUDGET.review, (changes, dropped) => ({
