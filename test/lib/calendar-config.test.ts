@@ -27,7 +27,7 @@ test.each([
   ['an end before the start', { windows: [{ ...freeze, end: '2026-12-01T00:00' }] }, 'plangate:changeCalendar.windows.0.end'],
   ['an unknown onClosed', { windows: [freeze], onClosed: 'later' }, 'plangate:changeCalendar.onClosed: must be "reject" or "wait"'],
   ['a wait too long', { windows: [freeze], maxWaitHours: 5000 }, 'plangate:changeCalendar.maxWaitHours'],
-  ['an unknown key', { windows: [freeze], icsFile: 'x.ics' }, 'plangate:changeCalendar: unknown key(s) icsFile'],
+  ['an unknown key', { windows: [freeze], holidays: 'DE' }, 'plangate:changeCalendar: unknown key(s) holidays'],
 ])('%s is refused, naming the key', (_, calendar, message) => {
   expect(problemsOf(calendar)).toContain(message);
 });
