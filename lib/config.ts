@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import * as z from 'zod';
 import { approverSchema } from '../lambdas/shared/contracts/approver';
 import { calendarPolicySchema } from '../lambdas/shared/contracts/calendar-policy';
+import { MAX_WINDOWS } from '../lambdas/shared/contracts/change-calendar';
 import { approvalRuleSchema, groupsSchema } from '../lambdas/shared/contracts/policies';
 import { ACCEPT_LANGUAGES } from '../lambdas/shared/contracts/steps';
 import { DEFAULTS, defaultReminderMinutes, MIN_APPROVAL_TIMEOUT_MINUTES } from './defaults';
+import { type IcsCalendar, parseIcs } from './ics';
 import { calendarProblems, policyProblems, settingProblems, spokeSettingProblems } from './setting-rules';
 
 /** Log retention periods CloudWatch Logs accepts, in days. */
@@ -211,12 +215,41 @@ export function parseConfig(context: Record<string, unknown>): PlanGateConfig {
     if (key.startsWith(CONTEXT_PREFIX)) raw[key.slice(CONTEXT_PREFIX.length)] = fromCommandLine(value);
   }
   const result = configSchema.safeParse(raw);
-  if (result.success) return result.data;
+  if (result.success) return withIcsWindows(result.data);
   const problems = result.error.issues.map((issue) => {
     const key = issue.path.length ? `${CONTEXT_PREFIX}${issue.path.join('.')}` : 'configuration';
     return `  - ${key}: ${describeIssue(issue)}`;
   });
   throw new ConfigError(`Invalid PlanGate configuration:\n${problems.join('\n')}`);
+}
+
+/**
+ * plangate:changeCalendar.icsFile read now, at synth (relative to the CDK app's directory, where cdk runs the app):
+ * its events join the windows, and the functions get windows only.
+ */
+function withIcsWindows(config: PlanGateConfig): PlanGateConfig {
+  const calendar = config.changeCalendar;
+  if (!calendar?.icsFile) return config;
+  const { icsFile, ...policy } = calendar;
+  const key = `${CONTEXT_PREFIX}changeCalendar.icsFile`;
+  let ics: IcsCalendar;
+  try {
+    ics = parseIcs(readFileSync(resolve(icsFile), 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`Invalid PlanGate configuration:\n  - ${key}: ${icsFile}: ${(error as Error).message}`);
+  }
+  if (ics.calendarType === 'DEFAULT_CLOSED') {
+    throw new ConfigError(
+      `Invalid PlanGate configuration:\n  - ${key}: ${icsFile} is a DEFAULT_CLOSED calendar; give its events as allow windows instead`,
+    );
+  }
+  const windows = [...policy.windows, ...ics.windows];
+  if (windows.length > MAX_WINDOWS) {
+    throw new ConfigError(
+      `Invalid PlanGate configuration:\n  - ${key}: ${icsFile} adds ${ics.windows.length} windows; at most ${MAX_WINDOWS} in all`,
+    );
+  }
+  return { ...config, changeCalendar: { ...policy, windows } };
 }
 
 function fromCommandLine(value: unknown): unknown {

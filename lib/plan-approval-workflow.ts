@@ -146,7 +146,8 @@ export class PlanApprovalWorkflow extends Construct {
         DENIED_RESOURCE_TYPES: settings.deniedResourceTypes,
         CHANGE_CALENDAR: settings.changeCalendar,
       })
-      .allowServiceCatalog('DescribeProvisionedProductPlan');
+      .allowServiceCatalog('DescribeProvisionedProductPlan')
+      .allowCalendarState(settings.changeCalendar?.ssmCalendars);
     const approvalApiFunction = this.withSlack(
       this.writesEncrypted(this.workflowFunction('ApprovalApi', Duration.seconds(15)).bindTable(table, policy ? 'create' : 'update')).setEnvironment({
         ...approvers,
@@ -198,7 +199,8 @@ export class PlanApprovalWorkflow extends Construct {
     const executePlan = this.writesEncrypted(this.workflowFunction('ExecutePlan').bindTable(table, 'update'))
       .allowServiceCatalog('DescribeProvisionedProductPlan', 'ExecuteProvisionedProductPlan')
       // The calendar's check right before executing is the one that decides.
-      .setEnvironment({ CHANGE_CALENDAR: settings.changeCalendar });
+      .setEnvironment({ CHANGE_CALENDAR: settings.changeCalendar })
+      .allowCalendarState(settings.changeCalendar?.ssmCalendars);
     const checkRecord = this.workflowFunction('CheckRecord')
       .setEnvironment({
         POLL_INITIAL_INTERVAL_SECONDS: settings.pollInitialInterval.toSeconds(),

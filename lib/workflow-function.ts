@@ -170,4 +170,13 @@ export class WorkflowFunction extends nodejs.NodejsFunction {
     }
     return this;
   }
+
+  /** ssm:GetCalendarState on these SSM Change Calendars only (names are documents of this account and Region). */
+  allowCalendarState(calendars: readonly string[] | undefined): this {
+    if (!calendars?.length) return this;
+    const arn = (calendar: string) =>
+      calendar.startsWith('arn:') ? calendar : `arn:${Aws.PARTITION}:ssm:${Aws.REGION}:${Aws.ACCOUNT_ID}:document/${calendar}`;
+    this.addToRolePolicy(new iam.PolicyStatement({ actions: ['ssm:GetCalendarState'], resources: calendars.map(arn) }));
+    return this;
+  }
 }

@@ -11,6 +11,7 @@ import { LocalMetrics } from './metrics';
 import { Outbox, type OutboxEntry } from './outbox';
 import { AwsApiError, ServiceCatalogEmulator } from './service-catalog';
 import { HUB, inOrganization, isSpoke, type Location, listedSpokes, locationKey, spokesOf } from './spokes';
+import { SsmEmulator } from './ssm';
 import { type Execution, type ExecutionEvent, invokeHandler, type LambdaHandler, LocalStepFunctions } from './step-functions';
 import { StsSessions } from './sts';
 import { type CfnTemplate, LOCAL_ACCOUNT, LOCAL_REGION, type LocalBus, type LocalWorkflow, rulesOnBus } from './template';
@@ -41,6 +42,8 @@ export interface Emulators {
   calls: Record<'servicecatalog' | 'sts', ApiCall[]>;
   /** IAM Identity Center's identity store, whose group membership the functions check when a vote is cast (issue 22). */
   identityCenter: IdentityCenterEmulator;
+  /** Systems Manager's Change Calendars, which plangate:changeCalendar.ssmCalendars names (issue 23). */
+  ssm: SsmEmulator;
   /** The hub's plangate-hub bus, when the template has one (spokes configured). */
   hubBus?: LocalEventBridge;
   /** Service Catalog in an account and Region: the hub's is `serviceCatalog`; others are made on first use. */
@@ -162,6 +165,7 @@ export function createEmulators(workflow: LocalWorkflow, options: EmulatorOption
     sessions: new StsSessions(),
     calls: { servicecatalog: [], sts: [] },
     identityCenter: options.identityCenter ?? new IdentityCenterEmulator([]),
+    ssm: new SsmEmulator(),
     eventBridge: new LocalEventBridge(workflow.rules, hubDelivery, outbox, { timeScale, log }),
     hubBus:
       workflow.hubBus &&

@@ -43,6 +43,8 @@ export function pointAwsSdkAt(baseUrl: string): () => void {
     AWS_ENDPOINT_URL_STS: baseUrl,
     // Group membership checked when a vote is cast (issue 22).
     AWS_ENDPOINT_URL_IDENTITYSTORE: baseUrl,
+    // SSM Change Calendars the change calendar names (issue 23).
+    AWS_ENDPOINT_URL_SSM: baseUrl,
   };
   const replaced = Object.fromEntries(Object.keys(sdkEnvironment).map((name) => [name, process.env[name]]));
   Object.assign(process.env, sdkEnvironment);

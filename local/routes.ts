@@ -20,6 +20,7 @@ import { accountOf, callerOf, credentialOf, type LocalIdentity, type SignedReque
 import type { IdentityCenterEmulator } from './identity-center';
 import { AwsApiError, type ServiceCatalogEmulator } from './service-catalog';
 import { HUB, isKnownLocation, type Location } from './spokes';
+import type { SsmEmulator } from './ssm';
 import { assumeRole, assumeRoleAnswer, StsError, stsErrorAnswer } from './sts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, LOCAL_STACK_NAME, type LocalWorkflow, routeFor } from './template';
 
@@ -79,6 +80,7 @@ export function localRoutes(context: RouteContext): Route[] {
   return [
     { match: ({ target }) => target?.startsWith('DynamoDB_20120810.') ?? false, handle: ({ req, res }) => emulators.dynamo(req, res) },
     ...identityCenterRoutes(emulators.identityCenter),
+    ssmRoute(emulators.ssm),
     {
       match: ({ req, url, target }) => req.method === 'POST' && (target !== undefined || url.pathname === '/'),
       handle: (request) => answerAwsApi(request, context),
@@ -141,6 +143,28 @@ export function identityCenterRoutes(identityCenter: IdentityCenterEmulator): Ro
       },
     },
   ];
+}
+
+/** Systems Manager's Change Calendar API (awsJson1_1): `aws ssm get-calendar-state --endpoint-url <local mode>` works. */
+export function ssmRoute(ssm: SsmEmulator): Route {
+  return {
+    match: ({ target }) => target?.startsWith('AmazonSSM.') ?? false,
+    handle: async ({ req, res, target }) => {
+      const body = await readBody(req);
+      return send(
+        res,
+        answerJson('1.1', () => {
+          let input: Record<string, unknown>;
+          try {
+            input = body ? JSON.parse(body) : {};
+          } catch {
+            throw new AwsApiError('SerializationException', 'The request body is not valid JSON');
+          }
+          return ssm.handle(target!.slice('AmazonSSM.'.length), input);
+        }),
+      );
+    },
+  };
 }
 
 /** The AWS APIs, by X-Amz-Target (JSON protocols) or by the form's Action (Query protocol). */

@@ -5,6 +5,7 @@ import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { serviceCatalogAt } from '../shared/adapters/clients/service-catalog';
 import { describePlan } from '../shared/adapters/plans';
 import { RecordWaits } from '../shared/adapters/record-waits';
+import { readSsmCalendars } from '../shared/adapters/ssm-calendars';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import { FREEZE_RULE } from '../shared/contracts/calendar-policy';
 import type { Environment } from '../shared/contracts/environment';
@@ -89,7 +90,9 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
     const approvedAt = new Date(approval.decision?.decidedAt ?? approval.requestedAt);
     // The record is APPROVED, so every requirement of its policy was met: a change-freeze one too, if it has one.
     const freezeApproved = approval.review.policy?.requirements?.some((r) => r.rule === FREEZE_RULE) ?? false;
-    const verdict = calendarVerdict(env.CHANGE_CALENDAR, new Date(), subject, approvedAt, freezeApproved);
+    const now = new Date();
+    const ssm = await readSsmCalendars(env.CHANGE_CALENDAR.ssmCalendars, now);
+    const verdict = calendarVerdict(env.CHANGE_CALENDAR, now, subject, approvedAt, freezeApproved, ssm);
     if ('refused' in verdict) throw new CalendarClosedError(`Plan ${planId} was not executed: ${verdict.refused}`);
     if ('deferred' in verdict) {
       logger.info('Execution deferred by the change calendar', { planId, until: verdict.deferred.deferredUntil });

@@ -2,6 +2,7 @@ import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { serviceCatalogAt } from '../shared/adapters/clients/service-catalog';
 import { describePlan } from '../shared/adapters/plans';
+import { readSsmCalendars } from '../shared/adapters/ssm-calendars';
 import type { Environment } from '../shared/contracts/environment';
 import { InvalidInputError, InvalidPlanInputError, PlanDeniedError, PlanNotReadyError } from '../shared/contracts/errors';
 import { METRIC } from '../shared/contracts/metrics';
@@ -109,14 +110,15 @@ async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult>
   // Refused as DENIED, not INVALID_INPUT: the input is well-formed, and the policy does not let this requester skip the calendar.
   const emergency = emergencyOf(input, env.CHANGE_CALENDAR, creator);
   if (emergency && 'refused' in emergency) throw new PlanDeniedError(`Plan ${plan.planId} was refused: ${emergency.refused}`);
+  const now = new Date();
   const calendar =
     env.CHANGE_CALENDAR &&
-    calendarAt(env.CHANGE_CALENDAR, new Date(), {
-      risk: summary.risk,
-      resourceTypes: types,
-      accountId: location?.accountId,
-      region: location?.region,
-    });
+    calendarAt(
+      env.CHANGE_CALENDAR,
+      now,
+      { risk: summary.risk, resourceTypes: types, accountId: location?.accountId, region: location?.region },
+      await readSsmCalendars(env.CHANGE_CALENDAR.ssmCalendars, now),
+    );
   // Emergency changes skip the calendar, so they need no freeze approval either.
   const freezeApprovers = env.CHANGE_CALENDAR?.onClosed === 'require-freeze-approval' && !emergency && env.CHANGE_CALENDAR.freezeApprovers;
   const freeze =

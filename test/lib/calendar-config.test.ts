@@ -31,7 +31,7 @@ test.each([
     'plangate:changeCalendar.onClosed: must be "reject", "wait" or "require-freeze-approval"',
   ],
   ['a wait too long', { windows: [freeze], maxWaitHours: 5000 }, 'plangate:changeCalendar.maxWaitHours'],
-  ['an unknown key', { windows: [freeze], icsFile: 'x.ics' }, 'plangate:changeCalendar: unknown key(s) icsFile'],
+  ['an unknown key', { windows: [freeze], holidays: 'DE' }, 'plangate:changeCalendar: unknown key(s) holidays'],
 ])('%s is refused, naming the key', (_, calendar, message) => {
   expect(problemsOf(calendar)).toContain(message);
 });
