@@ -91,6 +91,8 @@ export const PHASES: Record<string, string> = {
   [STATES.remindApprovers]: 'waiting for approval (approvers reminded)',
   [STATES.expireApproval]: 'approval expired',
   [STATES.approved]: 'approved',
+  [STATES.executeWindow]: 'approved',
+  [STATES.waitForWindow]: 'waiting for the execution window',
   [STATES.executePlan]: 'executing the plan',
   [STATES.calendarDeferred]: 'waiting for the change calendar to open',
   [STATES.waitForCalendar]: 'waiting for the change calendar to open',

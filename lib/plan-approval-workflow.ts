@@ -196,7 +196,7 @@ export class PlanApprovalWorkflow extends Construct {
     const executePlan = this.writesEncrypted(this.workflowFunction('ExecutePlan').bindTable(table, 'update'))
       .allowServiceCatalog('DescribeProvisionedProductPlan', 'ExecuteProvisionedProductPlan')
       // The calendar's check right before executing is the one that decides.
-      .setEnvironment({ CHANGE_CALENDAR: settings.changeCalendar });
+      .setEnvironment({ CHANGE_CALENDAR: settings.changeCalendar, APPROVAL_VALIDITY_HOURS: settings.approvalValidityHours });
     const checkRecord = this.workflowFunction('CheckRecord')
       .setEnvironment({
         POLL_INITIAL_INTERVAL_SECONDS: settings.pollInitialInterval.toSeconds(),

@@ -50,6 +50,7 @@ export class PlanGateStack extends Stack {
       apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
       spokes: spokesOf(config),
       changeCalendar: config.changeCalendar,
+      approvalValidityHours: config.approvalValidityHours,
       approvalPolicy: config.approvalRules && {
         groups: config.groups ?? {},
         rules: config.approvalRules,

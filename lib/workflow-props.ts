@@ -71,6 +71,11 @@ export interface PlanApprovalWorkflowProps {
    * @default - no calendar: an approved plan is executed at once
    */
   readonly changeCalendar?: CalendarPolicy;
+  /**
+   * How long each approval of a run with an executeWindow stays valid: older at execution, the run ends APPROVAL_STALE.
+   * @default 72 (lambdas/shared/contracts/execute-window.ts)
+   */
+  readonly approvalValidityHours?: number;
 }
 
 export interface ApprovalPolicyProps {
@@ -116,8 +121,11 @@ const PROP_NAMES: Partial<Record<SettingProblem['setting'], string>> = {
 };
 
 /** The props with every default filled in. */
-export type WorkflowSettings = Required<Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms' | 'spokes' | 'approvalPolicy' | 'changeCalendar'>> & {
+export type WorkflowSettings = Required<
+  Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms' | 'spokes' | 'approvalPolicy' | 'changeCalendar' | 'approvalValidityHours'>
+> & {
   readonly changeCalendar?: CalendarPolicy;
+  readonly approvalValidityHours?: number;
   readonly slack?: SlackProps;
   readonly spokes?: SpokesProps;
   readonly approvalPolicy?: ApprovalPolicyProps;
@@ -156,6 +164,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     spokes: props.spokes,
     approvalPolicy: props.approvalPolicy,
     changeCalendar: props.changeCalendar,
+    approvalValidityHours: props.approvalValidityHours,
     alarmEmails: props.alarms?.emails ?? DEFAULTS.alarmEmails,
     // An explicit undefined keeps the default.
     alarmThresholds: {

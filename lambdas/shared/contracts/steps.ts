@@ -5,6 +5,7 @@
 
 import { approverSchema } from './approver';
 import { InvalidInputError } from './errors';
+import { executeWindowInputSchema, executeWindowSchema } from './execute-window';
 import { accountIdSchema, regionSchema } from './spokes';
 import * as z from './zod';
 
@@ -43,6 +44,8 @@ export const runInputSchema = z.object({
   region: z.optional(regionSchema),
   acceptLanguage: z.optional(acceptLanguageSchema),
   requestedBy: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  /** When the approved plan may be executed (contracts/execute-window.ts): the run waits until notBefore. */
+  executeWindow: z.optional(executeWindowInputSchema),
 });
 export type RunInput = z.infer<typeof runInputSchema>;
 
@@ -243,6 +246,8 @@ export const reviewResultSchema = z.object({
   policy: z.optional(approvalPolicySchema),
   /** The change calendar when the plan was reviewed; execution checks it again, and that check decides. */
   calendar: z.optional(calendarAtReviewSchema),
+  /** The run input's execution window: the run waits until notBefore, and ExecutePlan revalidates before executing. */
+  executeWindow: z.optional(executeWindowSchema),
   reviewedAt: z.string(),
 });
 export type ReviewResult = z.infer<typeof reviewResultSchema>;
@@ -424,6 +429,10 @@ export const OUTCOMES = [
   'SPOKE_UNREACHABLE',
   /** The change calendar (plangate:changeCalendar) was closed when the plan was to be executed: nothing ran. */
   'FROZEN',
+  /** A windowed run (executeWindow): an approval was older than plangate:approvalValidityHours when it was to execute. */
+  'APPROVAL_STALE',
+  /** A windowed run reached its execution after executeWindow.notAfter. */
+  'WINDOW_MISSED',
   // Endings outside the workflow's own paths, closed by the CloseRun function from Step Functions' status events:
   /** The execution was stopped (StopExecution). */
   'ABORTED',
