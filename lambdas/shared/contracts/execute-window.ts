@@ -40,7 +40,7 @@ export type ExecuteWindow = z.infer<typeof executeWindowSchema>;
 export const executeWindowInputSchema = z
   .strictObject(
     { notBefore: instant, notAfter: instant },
-    { error: 'executeWindow must be {"notBefore": "<RFC 3339 UTC>", "notAfter": "<RFC 3339 UTC>"}' },
+    { error: 'must be {"notBefore", "notAfter"}, two RFC 3339 times in UTC, and nothing else' },
   )
   .check(
     z.superRefine((window, ctx) => {
