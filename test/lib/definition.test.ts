@@ -196,7 +196,11 @@ describe('state machine', () => {
       Choices: [{ Variable: '$.review.executeWindow.notBefore', IsPresent: true, Next: 'Wait for the execution window' }],
       Default: 'ExecutePlan',
     });
-    expect(states['Wait for the execution window']).toMatchObject({ Type: 'Wait', TimestampPath: '$.review.executeWindow.notBefore', Next: 'ExecutePlan' });
+    expect(states['Wait for the execution window']).toMatchObject({
+      Type: 'Wait',
+      TimestampPath: '$.review.executeWindow.notBefore',
+      Next: 'ExecutePlan',
+    });
     expect(states.ExecutePlan!.Catch).toEqual(
       expect.arrayContaining([
         { ErrorEquals: ['WindowMissedError'], ResultPath: '$.error', Next: 'Outcome: Window missed' },
