@@ -8,6 +8,7 @@ import {
   describeCalendar,
   describeCounts,
   describeDecider,
+  describeExecuteWindow,
   describePreviousRun,
   describeProgress,
   describeRisk,
@@ -126,6 +127,7 @@ ${record.status === 'PENDING' ? html`<tr><th>Expires</th><td id="expires">${time
 <tr><th>Risk</th><td class="badge">${describeRisk(summary)}</td></tr>
 <tr><th>Rule</th><td>${review.policy?.rule ?? ''}</td></tr>
 ${review.calendar ? html`<tr><th>Change calendar</th><td id="calendar">${describeCalendar(review.calendar)}</td></tr>` : ''}
+${review.executeWindow ? html`<tr><th>Execution window</th><td id="execute-window">${describeExecuteWindow(review.executeWindow)}</td></tr>` : ''}
 </tbody></table>
 ${requirementsTable(record)}
 <h2>Resource changes</h2>

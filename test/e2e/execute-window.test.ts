@@ -58,14 +58,19 @@ test.each([
   expect(executions('plan-windowbad0001')).toHaveLength(0);
 });
 
-test('a window that passes before the approval: WINDOW_MISSED, nothing executed, the plan released', async () => {
+test('approvers see the window; one that passes before the approval: WINDOW_MISSED, nothing executed, the plan released', async () => {
   registerPlan('plan-windowmissed1', role);
   const executeWindow = windowOf(new Date(Date.now() + 3_000), 7_000);
   const execution = local.stepFunctions.startExecution({ planId: 'plan-windowmissed1', executeWindow });
-  const link = await until(
-    () => local.outbox.list().find((e) => e.recipient === 'alice@example.com' && e.body.includes('plan-windowmissed1'))?.urls[0],
+  const request = await until(
+    () => local.outbox.list().find((e) => e.recipient === 'alice@example.com' && e.body.includes('plan-windowmissed1')),
     'the approval request',
   );
+  const link = request.urls[0]!;
+  // Approvers see the window: in the email and on the page.
+  const shown = `not before ${executeWindow.notBefore.slice(0, 16).replace('T', ' ')} UTC, not after ${executeWindow.notAfter.slice(0, 16).replace('T', ' ')} UTC`;
+  expect(request.body).toContain(`Execution window: ${shown}`);
+  expect(await (await fetch(link)).text()).toContain(shown);
   await new Promise((r) => setTimeout(r, Date.parse(executeWindow.notAfter) + 1_000 - Date.now()));
   await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve' });
   const done = await execution.finished;

@@ -6,6 +6,7 @@ import {
   describeChange,
   describeCounts,
   describeDetails,
+  describeExecuteWindow,
   describePreviousRun,
   describeRisk,
   describeWhere,
@@ -66,6 +67,7 @@ export function composeApprovalEmail(input: {
     `Requested by: ${untrusted(review.requestedBy ?? '(not given)')} (as the run's input says)`,
     ...(review.creator ? [`Created by: ${untrusted(review.creator.arn)} (verified: CloudTrail recorded it)`] : []),
     ...(review.calendar ? [`Change calendar: ${untrusted(describeCalendar(review.calendar))}`] : []),
+    ...(review.executeWindow ? [`Execution window: ${describeExecuteWindow(review.executeWindow)}`] : []),
     `Changes: ${describeCounts(summary)}`,
     `Risk: ${describeRisk(summary)}`,
     ...(requirements?.length
