@@ -105,9 +105,14 @@ export const PHASES: Record<string, string> = {
 const phaseOf = (state: string | undefined) => (state ? (PHASES[state] ?? 'reporting the outcome') : 'starting');
 
 /** Starts a run for a plan, as the caller (requestedBy is their principal ARN, so they may not approve it). */
-export async function startRun(aws: Aws, target: Target, ref: string, acceptLanguage?: AcceptLanguage) {
+export async function startRun(aws: Aws, target: Target, ref: string, acceptLanguage?: AcceptLanguage, executeWindow?: RunInput['executeWindow']) {
   const requestedBy = await aws.callerArn();
-  const input: RunInput = { ...planOfRef(ref), requestedBy, ...(acceptLanguage ? { acceptLanguage } : {}) };
+  const input: RunInput = {
+    ...planOfRef(ref),
+    requestedBy,
+    ...(acceptLanguage ? { acceptLanguage } : {}),
+    ...(executeWindow ? { executeWindow } : {}),
+  };
   // Named after the plan, so `plangate status <planId>` finds a run that ended before it had an approval record.
   const name = `${runNamePrefix(ref)}${Date.now().toString(36)}`;
   const { executionArn } = await aws.sfn.send(
