@@ -1,4 +1,6 @@
+import { App, Stack } from 'aws-cdk-lib';
 import { ConfigError, parseConfig } from '../../lib/config';
+import { PlanApprovalWorkflow } from '../../lib/plan-approval-workflow';
 import { synthesize } from '../../local/synth';
 
 /** plangate:approvalValidityHours (issue 23): how old a windowed run's approvals may be when it executes. */
@@ -28,3 +30,13 @@ test('set, it reaches ExecutePlan alone; unset, no function has it (the function
   ]);
   expect(functionsWith(synthesize().json.Resources)).toEqual([]);
 }, 120_000);
+
+test('the construct refuses approvalValidityHours outside 1 to 720, before it creates anything', () => {
+  const build = (approvalValidityHours: number) => () =>
+    new PlanApprovalWorkflow(new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Guarded'), 'Workflow', {
+      approvers,
+      approvalValidityHours,
+    });
+  expect(build(0)).toThrow('approvalValidityHours must be a whole number from 1 to 720 (got 0)');
+  expect(build(2.5)).toThrow('approvalValidityHours must be a whole number from 1 to 720 (got 2.5)');
+});
