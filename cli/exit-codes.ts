@@ -36,6 +36,8 @@ export const OUTCOME_EXIT: Record<Outcome, number> = {
   RELEASED: 23,
   SPOKE_UNREACHABLE: 24,
   FROZEN: 25,
+  APPROVAL_STALE: 26,
+  WINDOW_MISSED: 27,
 };
 
 /** An expected failure: its message is printed alone (no stack trace) and the process exits with its code. */

@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { utcInstant } from '../lambdas/shared/contracts/execute-window';
 import { STACK_NAME } from '../lambdas/shared/contracts/stack';
 import { ACCEPT_LANGUAGES, type AcceptLanguage, OUTCOMES, planRefSchema } from '../lambdas/shared/contracts/steps';
 import { HIDDEN } from '../lambdas/shared/domain/text';
@@ -28,6 +29,29 @@ const duration = (value: string) => {
   return Number(match[1]) * UNITS[match[2]!]!;
 };
 /** The approval API's limit on a comment or reason: longer text is a usage error here, not an API error (exit 1). */
+/** An RFC 3339 time in UTC, as executeWindow takes it; the run checks the window's bounds (INVALID_INPUT). */
+const utcTimeArgument = (value: string) => {
+  if (!utcInstant(value)) throw new InvalidArgumentError('give an RFC 3339 time in UTC ending in Z, e.g. 2026-12-05T02:00:00Z');
+  return value;
+};
+
+/** --not-before and --not-after: an execution window, both or neither. */
+function executeWindowOf(options: { notBefore?: string; notAfter?: string }) {
+  const { notBefore, notAfter } = options;
+  if (!notBefore && !notAfter) return undefined;
+  if (!notBefore || !notAfter) throw new CliError('an execution window takes both --not-before and --not-after', EXIT.usage);
+  return { notBefore, notAfter };
+}
+
+interface StartOptions {
+  language?: AcceptLanguage;
+  wait?: boolean;
+  timeout: number;
+  notBefore?: string;
+  notAfter?: string;
+  json?: boolean;
+}
+
 const MAX_TEXT = 1000;
 /** Checked in the action, as commander would repeat the whole text in its message. */
 function upToMaxText(option: string, value: string | undefined): string | undefined {
@@ -142,11 +166,14 @@ function program(): Command {
     .addOption(new Option('--language <code>', 'AcceptLanguage for Service Catalog').choices(ACCEPT_LANGUAGES))
     .option('--wait', 'follow the run to its end and exit with its outcome')
     .option('--timeout <duration>', 'with --wait, give up after this long (e.g. 30m, 2h)', duration, 2 * 3_600_000)
+    .option('--not-before <time>', 'execute the approved plan no earlier than this (RFC 3339 UTC, with --not-after)', utcTimeArgument)
+    .option('--not-after <time>', 'and no later than this, or the run ends WINDOW_MISSED', utcTimeArgument)
     .option('--json', 'print JSON')
-    .action(async (id: string, options: { language?: AcceptLanguage; wait?: boolean; timeout: number; json?: boolean }) => {
+    .action(async (id: string, options: StartOptions) => {
+      const executeWindow = executeWindowOf(options);
       const connection = aws();
       const target = await connection.target();
-      const { executionArn, requestedBy } = await startRun(connection, target, id, options.language);
+      const { executionArn, requestedBy } = await startRun(connection, target, id, options.language, executeWindow);
       tell(`Started ${executionArn} for plan ${id}, as ${requestedBy}`);
       if (!options.wait) {
         if (options.json) json({ executionArn, requestedBy });

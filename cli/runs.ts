@@ -91,6 +91,8 @@ export const PHASES: Record<string, string> = {
   [STATES.remindApprovers]: 'waiting for approval (approvers reminded)',
   [STATES.expireApproval]: 'approval expired',
   [STATES.approved]: 'approved',
+  [STATES.executeWindow]: 'approved',
+  [STATES.waitForWindow]: 'waiting for the execution window',
   [STATES.executePlan]: 'executing the plan',
   [STATES.startPolling]: 'following the record',
   [STATES.checkRecord]: 'following the record',
@@ -107,9 +109,14 @@ const CALENDAR_PHASES: Record<string, string> = {
 const phaseOf = (state: string | undefined) => (state ? (PHASES[state] ?? CALENDAR_PHASES[state] ?? 'reporting the outcome') : 'starting');
 
 /** Starts a run for a plan, as the caller (requestedBy is their principal ARN, so they may not approve it). */
-export async function startRun(aws: Aws, target: Target, ref: string, acceptLanguage?: AcceptLanguage) {
+export async function startRun(aws: Aws, target: Target, ref: string, acceptLanguage?: AcceptLanguage, executeWindow?: RunInput['executeWindow']) {
   const requestedBy = await aws.callerArn();
-  const input: RunInput = { ...planOfRef(ref), requestedBy, ...(acceptLanguage ? { acceptLanguage } : {}) };
+  const input: RunInput = {
+    ...planOfRef(ref),
+    requestedBy,
+    ...(acceptLanguage ? { acceptLanguage } : {}),
+    ...(executeWindow ? { executeWindow } : {}),
+  };
   // Named after the plan, so `plangate status <planId>` finds a run that ended before it had an approval record.
   const name = `${runNamePrefix(ref)}${Date.now().toString(36)}`;
   const { executionArn } = await aws.sfn.send(

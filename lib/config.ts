@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { approverSchema } from '../lambdas/shared/contracts/approver';
 import { calendarPolicySchema } from '../lambdas/shared/contracts/calendar-policy';
 import { MAX_WINDOWS } from '../lambdas/shared/contracts/change-calendar';
+import { MAX_APPROVAL_VALIDITY_HOURS } from '../lambdas/shared/contracts/execute-window';
 import { approvalRuleSchema, groupsSchema } from '../lambdas/shared/contracts/policies';
 import { ACCEPT_LANGUAGES } from '../lambdas/shared/contracts/steps';
 import { DEFAULTS, defaultReminderMinutes, MIN_APPROVAL_TIMEOUT_MINUTES } from './defaults';
@@ -159,6 +160,7 @@ const configSchema = z
       )
       .optional(),
     changeCalendar: z.optional(calendarPolicySchema),
+    approvalValidityHours: wholeNumber(1, MAX_APPROVAL_VALIDITY_HOURS).optional(),
     groups: z.optional(groupsSchema),
     approvalRules: z.array(approvalRuleSchema).max(50).optional(),
     distinctApproversAcrossRules: z.boolean({ error: 'must be true or false' }).default(DEFAULTS.distinctApproversAcrossRules),

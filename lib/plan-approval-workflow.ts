@@ -199,7 +199,7 @@ export class PlanApprovalWorkflow extends Construct {
     const executePlan = this.writesEncrypted(this.workflowFunction('ExecutePlan').bindTable(table, 'update'))
       .allowServiceCatalog('DescribeProvisionedProductPlan', 'ExecuteProvisionedProductPlan')
       // The calendar's check right before executing is the one that decides.
-      .setEnvironment({ CHANGE_CALENDAR: settings.changeCalendar })
+      .setEnvironment({ CHANGE_CALENDAR: settings.changeCalendar, APPROVAL_VALIDITY_HOURS: settings.approvalValidityHours })
       .allowCalendarState(settings.changeCalendar?.ssmCalendars);
     const checkRecord = this.workflowFunction('CheckRecord')
       .setEnvironment({

@@ -38,6 +38,8 @@ export class WorkflowDefinition extends Construct {
       internalError: outcome(OUTCOME_STATES.internalError, 'INTERNAL_ERROR'),
       spokeUnreachable: outcome(OUTCOME_STATES.spokeUnreachable, 'SPOKE_UNREACHABLE'),
       ...(changeCalendar ? { frozen: outcome(OUTCOME_STATES.frozen, 'FROZEN') } : {}),
+      approvalStale: outcome(OUTCOME_STATES.approvalStale, 'APPROVAL_STALE'),
+      windowMissed: outcome(OUTCOME_STATES.windowMissed, 'WINDOW_MISSED'),
     };
     const notify = this.invoke(STATES.notify, notifyFunction, undefined, '$.notification');
     notify.addCatch(
@@ -215,7 +217,10 @@ export class WorkflowDefinition extends Construct {
       .addCatch(o.planNotReady, { errors: ['PlanNotReadyError'], resultPath: '$.error' })
       // Its quorum needed the approval of the plan's creator (CloudTrail's record of them came late).
       .addCatch(o.denied, { errors: ['PlanDeniedError'], resultPath: '$.error' })
-      .addCatch(o.spokeUnreachable, { errors: ['SpokeAccessDeniedError'], resultPath: '$.error' });
+      .addCatch(o.spokeUnreachable, { errors: ['SpokeAccessDeniedError'], resultPath: '$.error' })
+      // A windowed run's revalidation: the window passed, or an approval is older than plangate:approvalValidityHours.
+      .addCatch(o.windowMissed, { errors: ['WindowMissedError'], resultPath: '$.error' })
+      .addCatch(o.approvalStale, { errors: ['ApprovalStaleError'], resultPath: '$.error' });
     // Only with a change calendar (without one, the definition is as before calendars): a closed calendar ends the run
     // FROZEN, or with onClosed `wait` ExecutePlan says until when, and the run waits, then asks again.
     if (o.frozen) execute.addCatch(o.frozen, { errors: ['CalendarClosedError'], resultPath: '$.error' });
@@ -289,7 +294,12 @@ export class WorkflowDefinition extends Construct {
           .when(sfn.Condition.stringEquals('$.record.next', 'await'), awaitRecordEvent)
           .otherwise(waitForRecord),
       );
-    return new sfn.Choice(this, STATES.approved).when(sfn.Condition.stringEquals('$.approval.decision', 'APPROVED'), execute).otherwise(o.rejected);
+    // A run with an executeWindow waits until its notBefore (at once when that has passed); a run without one goes on.
+    const waitForWindow = new sfn.Wait(this, STATES.waitForWindow, { time: sfn.WaitTime.timestampPath('$.review.executeWindow.notBefore') });
+    const windowed = new sfn.Choice(this, STATES.executeWindow)
+      .when(sfn.Condition.isPresent('$.review.executeWindow.notBefore'), waitForWindow.next(execute))
+      .otherwise(execute);
+    return new sfn.Choice(this, STATES.approved).when(sfn.Condition.stringEquals('$.approval.decision', 'APPROVED'), windowed).otherwise(o.rejected);
   }
 
   /** A Lambda task whose result is the handler's return value, with a timeout and transient retries. */

@@ -1,6 +1,7 @@
 import { Duration, type aws_logs as logs, type aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import type { Approver } from '../lambdas/shared/contracts/approver';
 import type { CalendarPolicy } from '../lambdas/shared/contracts/calendar-policy';
+import { MAX_APPROVAL_VALIDITY_HOURS } from '../lambdas/shared/contracts/execute-window';
 import type { ApprovalRule, Groups } from '../lambdas/shared/contracts/policies';
 import type { SpokeAccount } from '../lambdas/shared/contracts/spokes';
 import type { AcceptLanguage, ApprovalRules, RiskLevel } from '../lambdas/shared/contracts/steps';
@@ -71,6 +72,11 @@ export interface PlanApprovalWorkflowProps {
    * @default - no calendar: an approved plan is executed at once
    */
   readonly changeCalendar?: CalendarPolicy;
+  /**
+   * How long each approval of a run with an executeWindow stays valid: older at execution, the run ends APPROVAL_STALE.
+   * @default 72 (lambdas/shared/contracts/execute-window.ts)
+   */
+  readonly approvalValidityHours?: number;
 }
 
 export interface ApprovalPolicyProps {
@@ -116,8 +122,11 @@ const PROP_NAMES: Partial<Record<SettingProblem['setting'], string>> = {
 };
 
 /** The props with every default filled in. */
-export type WorkflowSettings = Required<Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms' | 'spokes' | 'approvalPolicy' | 'changeCalendar'>> & {
+export type WorkflowSettings = Required<
+  Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms' | 'spokes' | 'approvalPolicy' | 'changeCalendar' | 'approvalValidityHours'>
+> & {
   readonly changeCalendar?: CalendarPolicy;
+  readonly approvalValidityHours?: number;
   readonly slack?: SlackProps;
   readonly spokes?: SpokesProps;
   readonly approvalPolicy?: ApprovalPolicyProps;
@@ -128,6 +137,10 @@ export type WorkflowSettings = Required<Omit<PlanApprovalWorkflowProps, 'slack' 
 /** The settings of `props`, defaults applied; throws naming each prop that breaks a rule. */
 export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSettings {
   if (props.approvers.length === 0) throw new Error('PlanApprovalWorkflow needs at least one approver');
+  const validity = props.approvalValidityHours;
+  if (validity !== undefined && !(Number.isInteger(validity) && validity >= 1 && validity <= MAX_APPROVAL_VALIDITY_HOURS)) {
+    throw new Error(`approvalValidityHours must be a whole number from 1 to ${MAX_APPROVAL_VALIDITY_HOURS} (got ${validity})`);
+  }
   const approvalTimeout = props.approvalTimeout ?? Duration.minutes(DEFAULTS.approvalTimeoutMinutes);
   if (approvalTimeout.toSeconds() < MIN_APPROVAL_TIMEOUT_MINUTES * 60) {
     throw new Error(`approvalTimeout must be at least ${MIN_APPROVAL_TIMEOUT_MINUTES} minutes (got ${approvalTimeout.toHumanString()})`);
@@ -156,6 +169,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     spokes: props.spokes,
     approvalPolicy: props.approvalPolicy,
     changeCalendar: props.changeCalendar,
+    approvalValidityHours: props.approvalValidityHours,
     alarmEmails: props.alarms?.emails ?? DEFAULTS.alarmEmails,
     // An explicit undefined keeps the default.
     alarmThresholds: {

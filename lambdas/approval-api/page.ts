@@ -9,6 +9,7 @@ import {
   describeCounts,
   describeDecider,
   describeEmergency,
+  describeExecuteWindow,
   describePreviousRun,
   describeProgress,
   describeRisk,
@@ -128,6 +129,7 @@ ${record.status === 'PENDING' ? html`<tr><th>Expires</th><td id="expires">${time
 <tr><th>Rule</th><td>${review.policy?.rule ?? ''}</td></tr>
 ${review.calendar ? html`<tr><th>Change calendar</th><td id="calendar">${describeCalendar(review.calendar)}</td></tr>` : ''}
 ${review.emergency ? html`<tr><th>Emergency change</th><td id="emergency">${isolated(describeEmergency(review.emergency))}</td></tr>` : ''}
+${review.executeWindow ? html`<tr><th>Execution window</th><td id="execute-window">${describeExecuteWindow(review.executeWindow)}</td></tr>` : ''}
 </tbody></table>
 ${requirementsTable(record)}
 <h2>Resource changes</h2>

@@ -11,12 +11,15 @@ import { FREEZE_RULE } from '../shared/contracts/calendar-policy';
 import type { Environment } from '../shared/contracts/environment';
 import {
   ApprovalMissingError,
+  ApprovalStaleError,
   CalendarClosedError,
   PlanChangedError,
   PlanDeniedError,
   PlanNotReadyError,
   SpokeAccessDeniedError,
+  WindowMissedError,
 } from '../shared/contracts/errors';
+import { DEFAULT_APPROVAL_VALIDITY_HOURS } from '../shared/contracts/execute-window';
 import { parseInput } from '../shared/contracts/parse-input';
 import { accountIdSchema, regionSchema } from '../shared/contracts/spokes';
 import {
@@ -30,12 +33,13 @@ import {
 } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { calendarVerdict } from '../shared/domain/calendar-check';
+import { revalidateWindow } from '../shared/domain/execute-window-check';
 import { hubLocation, locationOf, planRefOf, scopedId } from '../shared/domain/plan-location';
 import { describeWaiting, progressOf, quorumPolicyOf } from '../shared/domain/quorum';
 import { changesDigest } from '../shared/domain/risk';
 import { logger } from '../shared/runtime/logger';
 
-export const EXECUTE_PLAN_ENV = ['TABLE_NAME', 'CHANGE_CALENDAR'] as const;
+export const EXECUTE_PLAN_ENV = ['TABLE_NAME', 'CHANGE_CALENDAR', 'APPROVAL_VALIDITY_HOURS'] as const;
 export type ExecutePlanEnv = Environment<(typeof EXECUTE_PLAN_ENV)[number]>;
 
 const eventSchema = z.object({
@@ -78,6 +82,16 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
   const location = locationOf(input);
   const serviceCatalog = await serviceCatalogAt(location, hub, executionArn);
   const { plan, resourceChanges } = await checkPlanUnchanged(serviceCatalog, planId, acceptLanguage, approval.review.changesDigest);
+  // A windowed run (executeWindow) revalidates here, after its wait: still inside the window, and no approval gone stale.
+  const window = approval.review.executeWindow;
+  if (window && plan.status === 'CREATE_SUCCESS') {
+    const validityHours = env.APPROVAL_VALIDITY_HOURS ?? DEFAULT_APPROVAL_VALIDITY_HOURS;
+    const refused = revalidateWindow(window, approval.decision, new Date(), validityHours);
+    if (refused) {
+      const Refusal = refused.outcome === 'WINDOW_MISSED' ? WindowMissedError : ApprovalStaleError;
+      throw new Refusal(`Plan ${planId} was not executed: ${refused.reason}`);
+    }
+  }
   // The check that decides: right before the call, on the calendar as it is now (ReviewPlan's was only for showing).
   // An emergency change (allowed by ReviewPlan, marked on the approved record) skips it, and nothing else.
   if (env.CHANGE_CALENDAR && plan.status === 'CREATE_SUCCESS' && !approval.review.emergency) {

@@ -90,6 +90,7 @@ async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult>
     ...(location && { accountId: location.accountId, region: location.region, accountName: location.accountName }),
     acceptLanguage,
     requestedBy: input.requestedBy,
+    ...(input.executeWindow ? { executeWindow: input.executeWindow } : {}),
     planStatus: plan.status,
     plan,
     reviewedAt: new Date().toISOString(),

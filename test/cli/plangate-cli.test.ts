@@ -73,6 +73,18 @@ const pending = async (planId: string) => {
 };
 const noStackTrace = (result: Result) => expect(result.stderr).not.toMatch(/\n\s+at /);
 
+test('start --not-before --not-after: the run waits for the window, then executes the plan', async () => {
+  await registerPlan('plan-cliwindow001', true);
+  const notBefore = new Date(Date.now() + 5_000).toISOString();
+  const notAfter = new Date(Date.now() + 600_000).toISOString();
+  const result = await plangate(operator, 'start', 'plan-cliwindow001', '--not-before', notBefore, '--not-after', notAfter, '--wait');
+  expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('SUCCEEDED') });
+  const executed = local.serviceCatalog.calls.filter(
+    (c) => c.operation === 'ExecuteProvisionedProductPlan' && JSON.stringify(c.input).includes('plan-cliwindow001'),
+  );
+  expect(executed.map((c) => Date.parse(c.at) >= Date.parse(notBefore))).toEqual([true]);
+});
+
 describe('start --wait exits with the run’s outcome, so CI can act on it', () => {
   test.concurrent('0 for a plan that is executed and succeeds, with progress on stderr', async () => {
     await registerPlan('plan-cliok0000001', true, { recordSeconds: 0.5 });

@@ -120,6 +120,7 @@ describe('state machine', () => {
   test('routes every ending through the one Notify task', () => {
     const outcomes = Object.entries(states).filter(([name]) => name.startsWith('Outcome: '));
     expect(outcomes.map(([, s]) => s.Result).sort()).toEqual([
+      'APPROVAL_STALE',
       'DENIED',
       'DUPLICATE',
       'EXPIRED',
@@ -132,6 +133,7 @@ describe('state machine', () => {
       'SPOKE_UNREACHABLE',
       'SUCCEEDED',
       'TIMED_OUT',
+      'WINDOW_MISSED',
     ]);
     for (const [, state] of outcomes) expect(state.Next).toBe('Notify');
     const ends = Object.entries(states).filter(([, s]) => s.Type === 'Succeed' || s.Type === 'Fail' || s.End);
@@ -185,6 +187,26 @@ describe('state machine', () => {
     expect(states['Wait for plan']).toMatchObject({ Type: 'Wait', Seconds: 30 });
     // 30 minutes of checks every 30 seconds.
     expect(JSON.stringify(states['Plan ready?'])).toContain('"NumericLessThan":60');
+  });
+
+  test('an approved run with an executeWindow waits until its notBefore, and ExecutePlan ends a failed revalidation by name', () => {
+    expect(states['Approved?']).toMatchObject({ Choices: [expect.objectContaining({ Next: 'Execution window?' })] });
+    expect(states['Execution window?']).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.review.executeWindow.notBefore', IsPresent: true, Next: 'Wait for the execution window' }],
+      Default: 'ExecutePlan',
+    });
+    expect(states['Wait for the execution window']).toMatchObject({
+      Type: 'Wait',
+      TimestampPath: '$.review.executeWindow.notBefore',
+      Next: 'ExecutePlan',
+    });
+    expect(states.ExecutePlan!.Catch).toEqual(
+      expect.arrayContaining([
+        { ErrorEquals: ['WindowMissedError'], ResultPath: '$.error', Next: 'Outcome: Window missed' },
+        { ErrorEquals: ['ApprovalStaleError'], ResultPath: '$.error', Next: 'Outcome: Approval stale' },
+      ]),
+    );
   });
 
   test('without a reminder, one token task waits the whole timeout and then expires', () => {

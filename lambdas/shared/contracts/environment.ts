@@ -1,5 +1,6 @@
 import { approverSchema } from './approver';
 import { calendarPolicySchema } from './calendar-policy';
+import { MAX_APPROVAL_VALIDITY_HOURS } from './execute-window';
 import { approvalPolicyConfigSchema, groupsSchema } from './policies';
 import { regionSchema, spokesSchema } from './spokes';
 import { acceptLanguageSchema, approvalRulesSchema } from './steps';
@@ -39,6 +40,12 @@ const percent = z.codec(z.string().check(z.regex(/^\d+$/, 'must be a whole numbe
   encode: String,
 });
 
+const hours = z.codec(
+  z.string().check(z.regex(/^\d+$/, 'must be a whole number of hours')),
+  z.number().check(z.int(), z.minimum(1), z.maximum(MAX_APPROVAL_VALIDITY_HOURS)),
+  { decode: Number, encode: String },
+);
+
 const text = z.string().check(z.minLength(1));
 const arn = z.string().check(z.regex(/^arn:aws[a-z-]*:[a-z0-9-]+:/, 'must be an ARN'));
 
@@ -61,6 +68,8 @@ export const ENVIRONMENT = {
   CHANGE_CALENDAR: z.optional(json(calendarPolicySchema)),
   /** plangate:changeCalendar.emergency.notify (set only with emergency changes configured): told of each one, with every approver. */
   EMERGENCY_NOTIFY: z.optional(json(z.array(z.email()))),
+  /** plangate:approvalValidityHours, set only when it is configured (contracts/execute-window.ts has the default). */
+  APPROVAL_VALIDITY_HOURS: z.optional(hours),
   DEFAULT_ACCEPT_LANGUAGE: acceptLanguageSchema,
   /** Resource types (or `Prefix::*`) whose every change is HIGH risk. */
   SENSITIVE_RESOURCE_TYPES: json(z.array(z.string())),

@@ -29,6 +29,16 @@ export class CalendarClosedError extends ExpectedError {
   override readonly name = 'CalendarClosedError';
 }
 
+/** A windowed run's approval is older than plangate:approvalValidityHours: the plan was not executed. */
+export class ApprovalStaleError extends ExpectedError {
+  override readonly name = 'ApprovalStaleError';
+}
+
+/** A windowed run reached its execution after executeWindow.notAfter: the plan was not executed. */
+export class WindowMissedError extends ExpectedError {
+  override readonly name = 'WindowMissedError';
+}
+
 /** The plan cannot be reviewed or executed: missing, failed, or in a state other than CREATE_SUCCESS. */
 export class PlanNotReadyError extends ExpectedError {
   override readonly name = 'PlanNotReadyError';

@@ -20,6 +20,8 @@ export const STATES = {
   remindApprovers: 'RemindApprovers',
   expireApproval: 'ExpireApproval',
   approved: 'Approved?',
+  executeWindow: 'Execution window?',
+  waitForWindow: 'Wait for the execution window',
   executePlan: 'ExecutePlan',
   calendarDeferred: 'Deferred by the calendar?',
   waitForCalendar: 'Wait for the calendar',
@@ -48,4 +50,6 @@ export const OUTCOME_STATES = {
   internalError: 'Outcome: Internal error',
   spokeUnreachable: 'Outcome: Spoke unreachable',
   frozen: 'Outcome: Frozen',
+  approvalStale: 'Outcome: Approval stale',
+  windowMissed: 'Outcome: Window missed',
 } as const;

@@ -5,6 +5,7 @@
 
 import { approverSchema } from './approver';
 import { InvalidInputError } from './errors';
+import { executeWindowInputSchema, executeWindowSchema } from './execute-window';
 import { accountIdSchema, regionSchema } from './spokes';
 import * as z from './zod';
 
@@ -50,6 +51,8 @@ export const runInputSchema = z
     emergencyReason: z.optional(
       z.string().check(z.minLength(1, 'emergencyReason must be 1-1000 characters'), z.maxLength(1000, 'emergencyReason must be 1-1000 characters')),
     ),
+    /** When the approved plan may be executed (contracts/execute-window.ts): the run waits until notBefore. */
+    executeWindow: z.optional(executeWindowInputSchema),
   })
   .check(
     z.refine((input) => input.changeClass !== 'emergency' || input.emergencyReason !== undefined, {
@@ -262,6 +265,8 @@ export const reviewResultSchema = z.object({
   calendar: z.optional(calendarAtReviewSchema),
   /** Set for an allowed emergency change: it skips the calendar at execution, and every surface and the record show it. */
   emergency: z.optional(emergencySchema),
+  /** The run input's execution window: the run waits until notBefore, and ExecutePlan revalidates before executing. */
+  executeWindow: z.optional(executeWindowSchema),
   reviewedAt: z.string(),
 });
 export type ReviewResult = z.infer<typeof reviewResultSchema>;
@@ -443,6 +448,10 @@ export const OUTCOMES = [
   'SPOKE_UNREACHABLE',
   /** The change calendar (plangate:changeCalendar) was closed when the plan was to be executed: nothing ran. */
   'FROZEN',
+  /** A windowed run (executeWindow): an approval was older than plangate:approvalValidityHours when it was to execute. */
+  'APPROVAL_STALE',
+  /** A windowed run reached its execution after executeWindow.notAfter. */
+  'WINDOW_MISSED',
   // Endings outside the workflow's own paths, closed by the CloseRun function from Step Functions' status events:
   /** The execution was stopped (StopExecution). */
   'ABORTED',

@@ -7,6 +7,7 @@ import {
   describeCounts,
   describeDetails,
   describeEmergency,
+  describeExecuteWindow,
   describePreviousRun,
   describeRisk,
   describeWhere,
@@ -68,6 +69,7 @@ export function composeApprovalEmail(input: {
     ...(review.creator ? [`Created by: ${untrusted(review.creator.arn)} (verified: CloudTrail recorded it)`] : []),
     ...(review.calendar ? [`Change calendar: ${untrusted(describeCalendar(review.calendar))}`] : []),
     ...(review.emergency ? [`Emergency change: ${untrusted(describeEmergency(review.emergency))}`] : []),
+    ...(review.executeWindow ? [`Execution window: ${describeExecuteWindow(review.executeWindow)}`] : []),
     `Changes: ${describeCounts(summary)}`,
     `Risk: ${describeRisk(summary)}`,
     ...(requirements?.length

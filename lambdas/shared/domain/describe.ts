@@ -54,6 +54,11 @@ export function describeCalendar(calendar: NonNullable<ReviewResult['calendar']>
     : `closed when reviewed: ${calendar.reason ?? 'a deny window is active'}${next}; checked again right before executing`;
 }
 
+/** A run's execution window, for approvers: approving now executes only inside it, after the checks are made again. */
+export function describeExecuteWindow(window: NonNullable<ReviewResult['executeWindow']>): string {
+  return `not before ${utcTime(new Date(window.notBefore))}, not after ${utcTime(new Date(window.notAfter))}; the plan, the approvals' age and the calendar are checked again right before executing`;
+}
+
 /** Who decided: the approver, or the rule that approved without one. */
 export function describeDecider(decision: ApprovalDecision): string {
   return decision.channel === 'rule' ? `rule: ${decision.rule}` : approverName(decision.approver);

@@ -38,6 +38,8 @@ const HEADLINES: Record<Outcome, string> = {
   RELEASED: 'Plan released by an operator',
   SPOKE_UNREACHABLE: 'Spoke account unreachable',
   FROZEN: 'Change calendar closed; not executed',
+  APPROVAL_STALE: 'Approval too old at execution; not executed',
+  WINDOW_MISSED: 'Execution window missed; not executed',
 };
 
 /** The message a Catch recorded: a Lambda error's `errorMessage` from its JSON Cause, or the Cause itself. */
