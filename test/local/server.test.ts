@@ -16,6 +16,7 @@ const SDK_VARIABLES = [
   'AWS_ENDPOINT_URL_SERVICE_CATALOG',
   'AWS_ENDPOINT_URL_SFN',
   'AWS_ENDPOINT_URL_SNS',
+  'AWS_ENDPOINT_URL_SSM',
   'AWS_ENDPOINT_URL_STS', // AssumeRole into the spoke roles
   'AWS_LAMBDA_MAX_CONCURRENCY', // the invoke store's (local/invoke-store.ts), which the SDK asks for on every request
   'AWS_REGION',
