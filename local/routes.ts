@@ -104,24 +104,7 @@ const GROUP_MEMBERS = /^\/local\/identity-center\/groups\/([^/]+)\/members$/;
  */
 export function identityCenterRoutes(identityCenter: IdentityCenterEmulator): Route[] {
   return [
-    {
-      match: ({ target }) => target?.startsWith('AWSIdentityStore.') ?? false,
-      handle: async ({ req, res, target }) => {
-        const body = await readBody(req);
-        return send(
-          res,
-          answerJson('1.1', () => {
-            let input: Record<string, unknown>;
-            try {
-              input = body ? JSON.parse(body) : {};
-            } catch {
-              throw new AwsApiError('SerializationException', 'The request body is not valid JSON');
-            }
-            return identityCenter.handle(target!.slice('AWSIdentityStore.'.length), input);
-          }),
-        );
-      },
-    },
+    jsonApiRoute('AWSIdentityStore', (operation, input) => identityCenter.handle(operation, input)),
     {
       match: ({ url }) => url.pathname === '/local/identity-center/groups',
       handle: ({ req, res }) => getOnly(req, res, '/local/identity-center/groups', () => identityCenter.listGroups()),
@@ -146,22 +129,26 @@ export function identityCenterRoutes(identityCenter: IdentityCenterEmulator): Ro
 }
 
 /** Systems Manager's Change Calendar API (awsJson1_1): `aws ssm get-calendar-state --endpoint-url <local mode>` works. */
-export function ssmRoute(ssm: SsmEmulator): Route {
+export const ssmRoute = (ssm: SsmEmulator): Route => jsonApiRoute('AmazonSSM', (operation, input) => ssm.handle(operation, input));
+
+/** The body of an AWS JSON-protocol request: an object, `{}` when empty; not JSON is AWS's SerializationException. */
+function jsonInput(body: string): Record<string, unknown> {
+  try {
+    return body ? (JSON.parse(body) as Record<string, unknown>) : {};
+  } catch {
+    throw new AwsApiError('SerializationException', 'The request body is not valid JSON');
+  }
+}
+
+/** One emulated awsJson1_1 service, routed by its X-Amz-Target prefix (`<prefix>.<Operation>`). */
+function jsonApiRoute(prefix: string, handle: (operation: string, input: Record<string, unknown>) => unknown): Route {
   return {
-    match: ({ target }) => target?.startsWith('AmazonSSM.') ?? false,
+    match: ({ target }) => target?.startsWith(`${prefix}.`) ?? false,
     handle: async ({ req, res, target }) => {
       const body = await readBody(req);
       return send(
         res,
-        answerJson('1.1', () => {
-          let input: Record<string, unknown>;
-          try {
-            input = body ? JSON.parse(body) : {};
-          } catch {
-            throw new AwsApiError('SerializationException', 'The request body is not valid JSON');
-          }
-          return ssm.handle(target!.slice('AmazonSSM.'.length), input);
-        }),
+        answerJson('1.1', () => handle(target!.slice(prefix.length + 1), jsonInput(body))),
       );
     },
   };
@@ -177,13 +164,7 @@ async function answerAwsApi({ req, res, target }: LocalRequest, { emulators, wor
   const location: Location = { account: accountOf(caller), region: credentialOf(req.headers.authorization)?.region ?? LOCAL_REGION };
   // Without spokes, every PutEvents is the hub's, whatever Region it is signed for (as before issue 21).
   const sender = emulators.spokes ? location : HUB;
-  const input = (): Record<string, unknown> => {
-    try {
-      return body ? (JSON.parse(body) as Record<string, unknown>) : {};
-    } catch {
-      throw new AwsApiError('SerializationException', 'The request body is not valid JSON');
-    }
-  };
+  const input = () => jsonInput(body);
   const jsonServices: Record<string, ['1.0' | '1.1', () => unknown]> = {
     AWS242ServiceCatalogService: ['1.1', () => serviceCatalogOperation(emulators.serviceCatalogAt(location), operation, input())()],
     AWSStepFunctions: ['1.0', () => stepFunctionsOperation(emulators.stepFunctions!, operation, input())()],
