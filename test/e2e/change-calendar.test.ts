@@ -1,7 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ONE_APPROVAL } from '../fixtures/context';
-import { approvalRecord, clientConfig, LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import {
+  approvalLinkFor,
+  approvalRecord,
+  clientConfig,
+  decideOnPage,
+  LOCAL_MODE_START_MS,
+  type LocalMode,
+  startLocalMode,
+} from '../support/local-mode';
 
 /**
  * The change calendar (issue 23) in local mode, on real wall-clock time: a freeze on IAM changes that never ends, and
@@ -56,14 +64,10 @@ function registerPlan(planId: string, change: { LogicalResourceId: string; Resou
 test('a freeze that does not end within maxWaitHours: the approved run ends FROZEN naming it, nothing runs, the plan is released', async () => {
   registerPlan('plan-calendarrole01', { Action: 'ADD', LogicalResourceId: 'AppRole', ResourceType: 'AWS::IAM::Role' });
   const execution = local.stepFunctions.startExecution({ planId: 'plan-calendarrole01' });
-  let link: string | undefined;
-  for (let i = 0; i < 300 && !link; i++) {
-    link = local.outbox.list().find((e) => e.recipient === 'alice@example.com' && e.body.includes('plan-calendarrole01'))?.urls[0];
-    if (!link) await new Promise((r) => setTimeout(r, 20));
-  }
+  const link = await approvalLinkFor(local, 'alice@example.com', 'plan-calendarrole01');
   // The approvers see the calendar as it was at review; the check before executing decides.
-  expect(await (await fetch(link!)).text()).toContain('closed when reviewed');
-  await fetch(link!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve' });
+  expect(await (await fetch(link)).text()).toContain('closed when reviewed');
+  await decideOnPage(link, 'approve');
   const done = await execution.finished;
   expect(done.output).toMatchObject({ outcome: 'FROZEN', reason: expect.stringContaining('identity-freeze') });
   expect((done.output as { reason: string }).reason).toContain('does not open within 1 hours of the approval');
@@ -85,14 +89,10 @@ test('with onClosed wait, an approved plan waits for the freeze to end, then exe
 test('a freeze that starts between the approval request and the execution blocks the execution', async () => {
   registerPlan('plan-calendartopic1', { Action: 'REMOVE', LogicalResourceId: 'Alerts', ResourceType: 'AWS::SNS::Topic' });
   const execution = local.stepFunctions.startExecution({ planId: 'plan-calendartopic1' });
-  let link: string | undefined;
-  for (let i = 0; i < 300 && !link; i++) {
-    link = local.outbox.list().find((e) => e.recipient === 'bob@example.com' && e.body.includes('plan-calendartopic1'))?.urls[0];
-    if (!link) await new Promise((r) => setTimeout(r, 20));
-  }
-  expect(await (await fetch(link!)).text()).toContain('open when reviewed');
+  const link = await approvalLinkFor(local, 'bob@example.com', 'plan-calendartopic1');
+  expect(await (await fetch(link)).text()).toContain('open when reviewed');
   await new Promise((r) => setTimeout(r, Math.max(0, lateFreezeStartsAt.getTime() - Date.now() + 500)));
-  await fetch(link!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve' });
+  await decideOnPage(link, 'approve');
   expect((await execution.finished).output).toMatchObject({ outcome: 'FROZEN', reason: expect.stringContaining('topic-freeze') });
   expect(executions('plan-calendartopic1')).toHaveLength(0);
 }, 180_000);

@@ -1,5 +1,5 @@
 import { ONE_APPROVAL } from '../fixtures/context';
-import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import { approvalLinkFor, decideOnPage, LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
  * onClosed `require-freeze-approval` (issue 23) in local mode: a freeze on queues that covers the whole test; a plan
@@ -24,15 +24,6 @@ afterAll(() => local.close());
 const executions = (planId: string) =>
   local.serviceCatalog.calls.filter((c) => c.operation === 'ExecuteProvisionedProductPlan' && JSON.stringify(c.input).includes(planId));
 
-async function linkFor(recipient: string, planId: string) {
-  for (let i = 0; i < 300; i++) {
-    const link = local.outbox.list().find((e) => e.recipient === recipient && e.body.includes(planId))?.urls[0];
-    if (link) return link;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`No link for ${recipient} about ${planId}`);
-}
-
 test('a plan reviewed in a freeze needs the change board, and with its approval executes during the freeze', async () => {
   local.serviceCatalog.registerPlan({
     ProvisionedProductPlanDetails: { PlanId: 'plan-freezeapprove1', PlanName: 'Jobs', ProvisionProductName: 'orders' },
@@ -43,11 +34,11 @@ test('a plan reviewed in a freeze needs the change board, and with its approval 
   });
   const execution = local.stepFunctions.startExecution({ planId: 'plan-freezeapprove1' });
   // The change board is asked (its approval meets the floor too), and sees why.
-  const carol = await linkFor('carol@example.com', 'plan-freezeapprove1');
+  const carol = await approvalLinkFor(local, 'carol@example.com', 'plan-freezeapprove1');
   const page = await (await fetch(carol)).text();
   expect(page).toContain('change-freeze');
   expect(page).toContain('queue-freeze');
-  await fetch(carol, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve' });
+  await decideOnPage(carol, 'approve');
   expect((await execution.finished).output).toMatchObject({ outcome: 'SUCCEEDED' });
   expect(executions('plan-freezeapprove1')).toHaveLength(1);
 }, 120_000);

@@ -1,5 +1,5 @@
 import { POLICIES_CONTEXT } from '../fixtures/context';
-import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import { approvalLinkFor, decideOnPage, LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import { signedClick } from '../support/slack';
 
 /**
@@ -13,16 +13,8 @@ beforeAll(async () => {
 afterAll(() => local.close());
 
 const emailsAbout = (planId: string) => local.outbox.list().filter((e) => e.subject?.includes('Approval needed') && e.body.includes(planId));
-const linkOf = async (recipient: string, planId: string) => {
-  for (let i = 0; i < 300; i++) {
-    const entry = emailsAbout(planId).find((e) => e.recipient === recipient);
-    if (entry) return entry.urls[0]!;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`no link for ${recipient}`);
-};
-const post = (link: string, decision: string) =>
-  fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `decision=${decision}` });
+const linkOf = (recipient: string, planId: string) => approvalLinkFor(local, recipient, planId);
+const post = decideOnPage;
 const slackApprove = async (userId: string, planId: string, responsePath: string) => {
   await fetch(
     `${local.baseUrl}/slack/interactions`,

@@ -1,4 +1,4 @@
-import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import { approvalLinkFor, decideOnPage, LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 import { signedClick } from '../support/slack';
 
 /**
@@ -11,16 +11,8 @@ beforeAll(async () => {
 }, LOCAL_MODE_START_MS);
 afterAll(() => local.close());
 
-const linkOf = async (recipient: string, planId: string) => {
-  for (let i = 0; i < 300; i++) {
-    const entry = local.outbox.list().find((e) => e.recipient === recipient && e.body.includes(planId));
-    if (entry) return entry.urls[0]!;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`no link for ${recipient}`);
-};
-const post = (link: string, decision: string) =>
-  fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `decision=${decision}` });
+const linkOf = (recipient: string, planId: string) => approvalLinkFor(local, recipient, planId);
+const post = decideOnPage;
 const slackClick = (userId: string, planId: string, responsePath: string) =>
   fetch(
     `${local.baseUrl}/slack/interactions`,

@@ -1,7 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ONE_APPROVAL } from '../fixtures/context';
-import { approvalRecord, clientConfig, LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import {
+  approvalLinkFor,
+  approvalRecord,
+  clientConfig,
+  decideOnPage,
+  LOCAL_MODE_START_MS,
+  type LocalMode,
+  startLocalMode,
+} from '../support/local-mode';
 
 /**
  * plangate:changeCalendar.ssmCalendars (issue 23) in local mode: an SSM Change Calendar CLOSED by an event now stops
@@ -43,15 +51,11 @@ test('an approved plan is not executed while an SSM Change Calendar is CLOSED: t
     simulation: { recordSeconds: 0.2 },
   });
   const execution = local.stepFunctions.startExecution({ planId: 'plan-ssmfreeze0001' });
-  let link: string | undefined;
-  for (let i = 0; i < 300 && !link; i++) {
-    link = local.outbox.list().find((e) => e.recipient === 'alice@example.com' && e.body.includes('plan-ssmfreeze0001'))?.urls[0];
-    if (!link) await new Promise((r) => setTimeout(r, 20));
-  }
-  expect(await (await fetch(link!)).text()).toContain(
+  const link = await approvalLinkFor(local, 'alice@example.com', 'plan-ssmfreeze0001');
+  expect(await (await fetch(link)).text()).toContain(
     `SSM Change Calendar prod-freeze is CLOSED until ${freezeEnd.toISOString().slice(0, 10)} 00:00 UTC`,
   );
-  await fetch(link!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve' });
+  await decideOnPage(link, 'approve');
   const done = await execution.finished;
   expect(done.output).toMatchObject({ outcome: 'FROZEN', reason: expect.stringContaining('SSM Change Calendar prod-freeze is CLOSED') });
   expect(local.serviceCatalog.calls.filter((c) => c.operation === 'ExecuteProvisionedProductPlan')).toHaveLength(0);

@@ -64,6 +64,17 @@ export async function until<T>(probe: () => Promise<T | undefined | false> | T |
   throw new Error(`never saw ${what}`);
 }
 
+/** The personal link of the approval request emailed to `recipient` about `planId` (a stage's or the first), once sent. */
+export const approvalLinkFor = (local: LocalMode, recipient: string, planId: string) =>
+  until(
+    () => local.outbox.list().find((e) => e.recipient === recipient && e.subject?.includes('Approval needed') && e.body.includes(planId))?.urls[0],
+    `an approval link for ${recipient} about ${planId}`,
+  );
+
+/** An approver's decision on their page, posted as its form posts it. */
+export const decideOnPage = (link: string, decision: 'approve' | 'reject') =>
+  fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `decision=${decision}` });
+
 /**
  * Local mode with the SDK clients a test drives it with (Step Functions, the approval table), and one `close` that
  * stops them all: `beforeAll(async () => ({ local, client, documents, close } = await startWithClients(…)))`.
