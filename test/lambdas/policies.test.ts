@@ -186,20 +186,22 @@ describe("why each rule applies, in the run's state", () => {
   });
 });
 
+/** An open approval record of plan-abc under `policy`, an hour from expiry. */
+const pendingRecord = (policy: ApprovalPolicy, over: Partial<ApprovalRecord>): ApprovalRecord => ({
+  pk: 'PLAN#plan-abc',
+  planId: 'plan-abc',
+  executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:sm:run',
+  status: 'PENDING',
+  requestedAt: '2026-12-01T10:00:00Z',
+  expiresAt: Math.floor(Date.now() / 1000) + 3600,
+  approvers,
+  review: { planId: 'plan-abc', acceptLanguage: 'en', planStatus: 'CREATE_SUCCESS', reviewedAt: '2026-12-01T10:00:00Z', policy },
+  ...over,
+});
+
 describe('a vote whose group membership cannot be checked', () => {
   test('counts nothing and asks to try again (fail closed)', async () => {
-    const policy = policyFor([role]) as ApprovalPolicy;
-    const record = {
-      pk: 'PLAN#plan-abc',
-      planId: 'plan-abc',
-      executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:sm:run',
-      status: 'PENDING',
-      requestedAt: '2026-12-01T10:00:00Z',
-      expiresAt: Math.floor(Date.now() / 1000) + 3600,
-      approvers,
-      review: { planId: 'plan-abc', acceptLanguage: 'en', planStatus: 'CREATE_SUCCESS', reviewedAt: '2026-12-01T10:00:00Z', policy },
-      requiredApprovals: 2,
-    } as const;
+    const record = pendingRecord(policyFor([role]) as ApprovalPolicy, { requiredApprovals: 2 });
     // A store that fails any call: nothing may be written.
     const store = new Proxy({}, { get: () => () => Promise.reject(new Error('no write expected')) }) as ApprovalStore;
     const outcome = await recordDecision(
@@ -227,20 +229,12 @@ describe('a vote with distinct approvers', () => {
       ...distinct,
     }) as ApprovalPolicy;
     const bob = approval('bob', ['platform', 'dba']);
-    const record = {
-      pk: 'PLAN#plan-abc',
-      planId: 'plan-abc',
-      executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:sm:run',
-      status: 'PENDING',
-      requestedAt: '2026-12-01T10:00:00Z',
-      expiresAt: Math.floor(Date.now() / 1000) + 3600,
-      approvers,
-      review: { planId: 'plan-abc', acceptLanguage: 'en', planStatus: 'CREATE_SUCCESS', reviewedAt: '2026-12-01T10:00:00Z', policy },
+    const record = pendingRecord(policy, {
       requiredApprovals: 1,
       selfApprover: 'alice@example.com',
       approvals: [bob],
       approverEmails: ['bob@example.com'],
-    } satisfies Partial<ApprovalRecord> as ApprovalRecord;
+    });
     const completed: unknown[] = [];
     const calls: Record<string, (...args: never[]) => Promise<unknown>> = {
       addApproval: async (_ref: string, _arn: string, decision: Approval) => ({
