@@ -182,6 +182,9 @@ export class PlanApprovalWorkflow extends Construct {
     const identityStoreId = settings.approvalPolicy?.identityStoreId;
     if (identityStoreId) approvalApiFunction.bindIdentityStore(identityStoreId);
     const autoApprove = this.writesEncrypted(this.workflowFunction('AutoApprove').bindTable(table, 'create')).setEnvironment(approvers);
+    // An emergency change the rules auto-approve is announced as one that asks approvers is (RequestApproval).
+    const emergency = settings.changeCalendar?.emergency;
+    if (emergency) autoApprove.bindTopic('APPROVAL_TOPIC_ARN', approvalTopic).setEnvironment({ EMERGENCY_NOTIFY: emergency.notify ?? [] });
     const expireApproval = this.writesEncrypted(
       this.workflowFunction('ExpireApproval').bindTable(table, 'update').bindTopic('APPROVAL_TOPIC_ARN', approvalTopic),
     ).setEnvironment({ DELETE_EXPIRED_PLANS: settings.deleteExpiredPlans });

@@ -8,7 +8,9 @@ import { planRefOf } from '../shared/domain/plan-location';
 import { logger } from '../shared/runtime/logger';
 
 export const AUTO_APPROVE_ENV = ['TABLE_NAME', 'APPROVERS'] as const;
-export type AutoApproveEnv = Environment<(typeof AUTO_APPROVE_ENV)[number]>;
+/** Set only with emergency changes configured (plangate:changeCalendar.emergency): an auto-approved one is announced too. */
+export const EMERGENCY_ENV = ['APPROVAL_TOPIC_ARN', 'EMERGENCY_NOTIFY'] as const;
+export type AutoApproveEnv = Environment<(typeof AUTO_APPROVE_ENV)[number]> & Partial<Environment<(typeof EMERGENCY_ENV)[number]>>;
 
 const eventSchema = z.object({
   executionArn: executionArnSchema,
@@ -40,5 +42,12 @@ export async function autoApprove(event: unknown, env: AutoApproveEnv): Promise<
   });
   if (!claim.claimed) throw duplicateRunError(review.planId, claim.owner);
   logger.info('Plan auto-approved', { planId: review.planId, rule: review.policy.rule });
+  if (review.emergency) {
+    // ReviewPlan allows an emergency change only when emergency requesters are configured, which sets the topic.
+    if (!env.APPROVAL_TOPIC_ARN) throw new Error('An emergency change cannot be announced: APPROVAL_TOPIC_ARN is not set');
+    // Loaded on first use, with the SNS client: only an emergency change is announced here.
+    const { announceEmergency } = await import('../shared/services/announce-emergency');
+    await announceEmergency(env.APPROVAL_TOPIC_ARN, env.APPROVERS, env.EMERGENCY_NOTIFY, { review, executionArn, autoApproved: true });
+  }
   return decision;
 }

@@ -1,5 +1,4 @@
 import { ApprovalStore, duplicateRunError } from '../shared/adapters/approval-store';
-import { emailApprover } from '../shared/adapters/approver-email';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { ASK_APPROVERS_ENV, type Environment } from '../shared/contracts/environment';
 import { parseInput } from '../shared/contracts/parse-input';
@@ -7,10 +6,10 @@ import type { Groups } from '../shared/contracts/policies';
 import { type ApprovalPolicy, executionArnSchema, reviewedPlanSchema } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { describeProgress } from '../shared/domain/describe';
-import { emergencyNotice } from '../shared/domain/emergency';
 import { planRefOf } from '../shared/domain/plan-location';
 import { groupsOf, progressOf, recordProgress } from '../shared/domain/quorum';
 import { logger } from '../shared/runtime/logger';
+import { announceEmergency } from '../shared/services/announce-emergency';
 import { type Ask, approversAsked, postRequestToSlack, requirementsText, sendLinks, stillToApprove } from '../shared/services/ask-approvers';
 
 export const REQUEST_APPROVAL_ENV = [...ASK_APPROVERS_ENV, 'APPROVAL_TIMEOUT_SECONDS', 'APPROVERS', 'GROUPS', 'EMERGENCY_NOTIFY'] as const;
@@ -70,11 +69,7 @@ async function open(store: ApprovalStore, env: RequestApprovalEnv, { taskToken, 
   // With stages, the first stage's approvers only: the approval API asks each next stage once the one before is met.
   const asked = approversAsked(progressOf(review.policy, []), approvers, env.GROUPS);
   // Every approver (of every stage) and plangate:changeCalendar.emergency.notify, at once; no link in it.
-  if (review.emergency) {
-    const notice = emergencyNotice(review, review.emergency, executionArn);
-    const told = [...new Set([...approvers.map((a) => a.email), ...(env.EMERGENCY_NOTIFY ?? [])].map((e) => e.toLowerCase()))];
-    for (const email of told) await emailApprover(env.APPROVAL_TOPIC_ARN, email, notice);
-  }
+  await announceEmergency(env.APPROVAL_TOPIC_ARN, approvers, env.EMERGENCY_NOTIFY, { review, executionArn });
   await sendLinks(ask, asked);
   await postRequestToSlack(ask);
   logger.info('Approval requested', { planId: review.planId, approvers: asked.length, expiresAt });

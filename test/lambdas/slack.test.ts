@@ -361,3 +361,37 @@ describe('replies to a click', () => {
     expect(mrkdwn`by ${mention(bob)} and ${mention(carol)}`.value).toBe('by <@U0BOB0002> and Carol &lt;!channel&gt; &amp; co');
   });
 });
+
+test('an emergency change is marked first in the request, and the change calendar and execution window are among its facts', () => {
+  const urgent = review();
+  urgent.emergency = { reason: 'payments down *now* <!channel>', requestedBy: 'oncall@example.com' };
+  urgent.calendar = {
+    open: false,
+    reason: 'Change freeze year-end active until 2027-01-04 08:00 Europe/Berlin',
+    checkedAt: '2026-12-24T10:00:00.000Z',
+  };
+  urgent.executeWindow = { notBefore: '2026-12-24T12:00:00Z', notAfter: '2026-12-24T14:00:00Z' };
+  const message = approvalRequestMessage({
+    review: urgent,
+    executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sm:run-1',
+    pageUrl: 'https://x/a',
+    expiresAt: new Date(),
+    interactive: true,
+  });
+  const emergency = JSON.stringify(message.blocks[1]);
+  expect(emergency).toContain(':rotating_light: *Emergency change* requested by oncall@example.com because: payments down ∗now∗ &lt;!channel&gt;');
+  const facts = JSON.stringify(message.blocks.find((b) => b.type === 'section' && 'fields' in b));
+  expect(facts).toContain('*Change calendar*\\nclosed when reviewed: Change freeze year-end active until 2027-01-04 08:00 Europe/Berlin');
+  expect(facts).toContain('*Execution window*\\nnot before 2026-12-24 12:00 UTC');
+  expect(
+    JSON.stringify(
+      approvalRequestMessage({
+        review: review(),
+        executionArn: 'arn:aws:states:us-east-1:1:execution:sm:r',
+        pageUrl: 'https://x/a',
+        expiresAt: new Date(),
+        interactive: true,
+      }).blocks,
+    ),
+  ).not.toMatch(/Emergency|Change calendar|Execution window/);
+});

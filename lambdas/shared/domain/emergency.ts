@@ -25,8 +25,16 @@ export function emergencyOf(input: RunInput, calendar: CalendarPolicy | undefine
   return { reason: input.emergencyReason ?? '', requestedBy: allowed };
 }
 
-/** The notice every approver and plangate:changeCalendar.emergency.notify get at once: no link, the approvals come as usual. */
-export function emergencyNotice(review: ReviewedPlan, emergency: Emergency, executionArn: string): { subject: string; body: string } {
+/**
+ * The notice every approver and plangate:changeCalendar.emergency.notify get at once: no link; the approvals come as
+ * usual, or, for a plan the rules auto-approve, none are asked for.
+ */
+export function emergencyNotice(
+  review: ReviewedPlan,
+  emergency: Emergency,
+  executionArn: string,
+  autoApproved = false,
+): { subject: string; body: string } {
   const where = describeWhere(executionArn, review);
   const lines = [
     'An emergency change is under way: it skips the change calendar, and every approval rule still applies.',
@@ -38,7 +46,9 @@ export function emergencyNotice(review: ReviewedPlan, emergency: Emergency, exec
     `Changes: ${describeCounts(review.summary)}`,
     `Risk: ${describeRisk(review.summary)}`,
     '',
-    'The approvers asked receive their personal links in a separate email.',
+    autoApproved
+      ? `No approval is asked for: the rules auto-approved it (${review.policy.rule}), so it executes now.`
+      : 'The approvers asked receive their personal links in a separate email.',
   ];
   return { subject: snsSubject(`[PlanGate] Emergency change under way: ${planTitle(review)}`), body: lines.join('\n') };
 }

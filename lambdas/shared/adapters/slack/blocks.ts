@@ -1,7 +1,18 @@
 import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { Approver } from '../../contracts/approver';
 import type { HumanDecision, ResourceChangeSummary, ReviewResult } from '../../contracts/steps';
-import { describeChange, describeCounts, describeDetail, describeRisk, describeWhere, planTitle, recreates } from '../../domain/describe';
+import {
+  describeCalendar,
+  describeChange,
+  describeCounts,
+  describeDetail,
+  describeEmergency,
+  describeExecuteWindow,
+  describeRisk,
+  describeWhere,
+  planTitle,
+  recreates,
+} from '../../domain/describe';
 import { planRefOf } from '../../domain/plan-location';
 import { untrusted } from '../../domain/text';
 
@@ -12,8 +23,11 @@ const MAX_HEADER_TEXT = 150;
 /** Changes per section, and at most this many changes in all: the page has the rest. */
 const CHANGES_PER_SECTION = 10;
 const MAX_LISTED_CHANGES = 40;
-/** Blocks besides the change sections: header, reminder, stage opened, requirements, fields, the changes' heading, "+N more", actions. */
-const OTHER_BLOCKS = 8;
+/**
+ * Blocks besides the change sections: header, emergency, reminder, stage opened, requirements, fields, the changes' heading,
+ * "+N more", actions.
+ */
+const OTHER_BLOCKS = 9;
 
 export const APPROVE_ACTION = 'plangate_approve';
 export const REJECT_ACTION = 'plangate_reject';
@@ -115,6 +129,8 @@ export function approvalRequestMessage(input: {
   const headline = `${reminder ? 'Reminder: approval' : 'Approval'} needed: ${title}`;
   const blocks: KnownBlock[] = [
     header(headline),
+    // An emergency change stands out before anything else: it skips the change calendar, not the approvals.
+    ...(review.emergency ? [section(`:rotating_light: *Emergency change* ${escapeMrkdwn(describeEmergency(review.emergency))}`)] : []),
     ...(reminder ? [section(`:alarm_clock: ${escapeMrkdwn(reminder)}`)] : []),
     ...(stageOpened ? [section(`:arrow_forward: ${escapeMrkdwn(stageOpened)}`)] : []),
     ...(requirements?.length ? [section(`*Who must approve*\n${requirements.map((r) => `• ${escapeMrkdwn(r)}`).join('\n')}`)] : []),
@@ -126,6 +142,8 @@ export function approvalRequestMessage(input: {
       ['Expires', expiresAt.toISOString()],
       ['Risk', describeRisk(review.summary)],
       ['Rule', review.policy?.rule ?? '-'],
+      ...(review.calendar ? [['Change calendar', describeCalendar(review.calendar)] as [string, string]] : []),
+      ...(review.executeWindow ? [['Execution window', describeExecuteWindow(review.executeWindow)] as [string, string]] : []),
     ]),
     section(`*Changes:* ${escapeMrkdwn(describeCounts(review.summary))}. Riskiest first:`),
   ];
