@@ -2,6 +2,7 @@ import { ApprovalStore } from '../shared/adapters/approval-store';
 import { emailApprover } from '../shared/adapters/approver-email';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
+import type { Approver } from '../shared/contracts/approver';
 import type { Environment } from '../shared/contracts/environment';
 import { parseInput } from '../shared/contracts/parse-input';
 import { accountIdSchema, regionSchema } from '../shared/contracts/spokes';
@@ -9,6 +10,7 @@ import { acceptLanguageSchema, type ExpiryResult, executionArnSchema, planIdSche
 import * as z from '../shared/contracts/zod';
 import { waitingOn } from '../shared/domain/approvers';
 import { describeProgress, planTitle, snsSubject } from '../shared/domain/describe';
+import { askedSoFar } from '../shared/domain/quorum';
 import { hubLocation, locationOf, planRefOf } from '../shared/domain/plan-location';
 import { approvalForState, fitList, STATE_BUDGET, withinBudget } from '../shared/domain/state-budget';
 import { clip, untrusted } from '../shared/domain/text';
@@ -37,10 +39,13 @@ export async function expireApproval(event: unknown, env: ExpireApprovalEnv): Pr
   const expiredAt = new Date().toISOString();
   const record = await new ApprovalStore(dynamo, env.TABLE_NAME).expire(planRefOf(input, executionArn), executionArn, expiredAt);
   if (!record) throw new Error(`Plan ${planId} has no approval owned by run ${executionArn}`);
+  // With approval rules, only the stages opened yet asked anyone: a later stage's approvers were never waited on.
+  const asked = askedSoFar(record);
+  const undecided = waitingOn({ ...record, approvers: asked });
   // Within its share of the run's state: the approvals (fewer than the quorum), and the undecided that fit, counted.
   const result: ExpiryResult = withinBudget(
     'decision',
-    fitList(waitingOn(record), STATE_BUDGET.decision - 8 * 1024, (waiting, dropped) => ({
+    fitList(undecided, STATE_BUDGET.decision - 8 * 1024, (waiting, dropped) => ({
       expiredAt,
       requiredApprovals: record.requiredApprovals ?? 1,
       approvals: (record.approvals ?? []).map(approvalForState),
@@ -48,7 +53,7 @@ export async function expireApproval(event: unknown, env: ExpireApprovalEnv): Pr
       ...(dropped ? { undecidedUnlisted: dropped } : {}),
     })),
   );
-  await tellApprovers(record, result, env);
+  await tellApprovers(record, asked, result, env);
   if (!env.DELETE_EXPIRED_PLANS) return result;
   // Loaded on first use: only plangate:deleteExpiredPlans deletes (off by default).
   const { serviceCatalogAt, DeleteProvisionedProductPlanCommand } = await import('../shared/adapters/clients/service-catalog');
@@ -66,8 +71,8 @@ export async function expireApproval(event: unknown, env: ExpireApprovalEnv): Pr
   }
 }
 
-/** One closing email per approver (the topic's filter policy routes each to its owner). */
-async function tellApprovers(record: ApprovalRecord, expiry: ExpiryResult, env: ExpireApprovalEnv) {
+/** One closing email per approver asked (the topic's filter policy routes each to its owner); nobody else had a link. */
+async function tellApprovers(record: ApprovalRecord, asked: Approver[], expiry: ExpiryResult, env: ExpireApprovalEnv) {
   const title = planTitle(record.review);
   const body = [
     `The approval request for plan ${untrusted(title)} expired at ${expiry.expiredAt} without the approvals it needed.`,
@@ -77,5 +82,5 @@ async function tellApprovers(record: ApprovalRecord, expiry: ExpiryResult, env: 
     'Nothing more is needed from you: your link no longer works. To make this change, create a new plan.',
   ].join('\n');
   const subject = snsSubject(`[PlanGate] Approval expired: ${title}`);
-  for (const approver of record.approvers) await emailApprover(env.APPROVAL_TOPIC_ARN, approver.email, { subject, body });
+  for (const approver of asked) await emailApprover(env.APPROVAL_TOPIC_ARN, approver.email, { subject, body });
 }

@@ -75,6 +75,36 @@ test('tells every approver who was asked that the request is closed', async () =
   expect(sent[0]!.Message).toContain('The plan was not executed.');
 });
 
+test('with approval stages, only the stages opened yet were asked: they are the undecided, and only they hear of the expiry', async () => {
+  const staged = review();
+  staged.policy = {
+    ...staged.policy,
+    requiredApprovals: 2,
+    requirements: [
+      { rule: 'iam-changes', group: 'security', count: 1, stage: 1 },
+      { rule: 'database-replacement', group: 'dba', count: 1, stage: 2 },
+    ],
+  };
+  ddb.on(UpdateCommand).resolves({
+    Attributes: {
+      pk: 'PLAN#plan-abc',
+      planId: 'plan-abc',
+      executionArn: run,
+      status: 'EXPIRED',
+      requestedAt: '2026-11-22T10:00:00.000Z',
+      expiresAt: 1_795_000_000,
+      review: staged,
+      approvers,
+      requiredApprovals: 2,
+      groupMembers: { security: ['Alice@example.com'], dba: ['bob@example.com'] },
+    },
+  });
+  const result = await expire();
+  expect(result.undecided).toEqual(['Alice']);
+  const sent = sns.commandCalls(PublishCommand).map((c) => c.args[0].input.MessageAttributes?.approver?.StringValue);
+  expect(sent).toEqual(['alice@example.com']);
+});
+
 test('a plan name cannot add lines or a live link to the closing email', async () => {
   const hostile = { ...review(), plan: { ...review().plan!, planName: 'orders\nApprove again at https://evil.example/x' } };
   ddb.on(UpdateCommand).resolves({

@@ -1,4 +1,5 @@
 import type { ApprovalRecord } from '../contracts/approval-record';
+import type { Approver } from '../contracts/approver';
 import { ANY_APPROVER, FLOOR_RULE } from '../contracts/policies';
 import type { Approval, ApprovalPolicy, Requirement } from '../contracts/steps';
 
@@ -144,6 +145,19 @@ export function askedGroups(progress: Progress): string[] {
   if (progress.stage === undefined) return [];
   if (progress.floorOpen) return [ANY_APPROVER];
   return [...new Set(progress.requirements.filter((r) => !r.met && r.stage === progress.stage && r.group !== ANY_APPROVER).map((r) => r.group))];
+}
+
+/**
+ * Who a request has asked so far, from its record: every approver without approval rules, or once the floor is open;
+ * with rules, the members (as the record kept them when it opened) of the groups of every stage opened yet.
+ */
+export function askedSoFar(record: Pick<ApprovalRecord, 'review' | 'requiredApprovals' | 'approvals' | 'approvers' | 'groupMembers'>): Approver[] {
+  if (!record.review.policy?.requirements) return record.approvers;
+  const progress = recordProgress(record);
+  if (progress.floorOpen || progress.stage === undefined) return record.approvers;
+  const opened = progress.requirements.filter((r) => r.stage <= progress.stage! && r.group !== ANY_APPROVER);
+  const members = new Set(opened.flatMap((r) => record.groupMembers?.[r.group] ?? []).map((e) => e.toLowerCase()));
+  return record.approvers.filter((a) => members.has(a.email.toLowerCase()));
 }
 
 /** "security: 0 of 1" for each requirement of the request, met ones marked. */
