@@ -39,7 +39,8 @@ function jsonBody(event: APIGatewayProxyEvent, keys: string[]): Fields | APIGate
   } catch {
     fields = undefined;
   }
-  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return jsonResponse(400, { error: 'The request body is not a JSON object' });
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields))
+    return jsonResponse(400, { error: 'The request body is not a JSON object' });
   const repeated = repeatedKey(raw);
   if (repeated !== undefined) return jsonResponse(400, { error: `The key "${oneLine(repeated).slice(0, 40)}" is given more than once` });
   const unknown = Object.keys(fields).find((key) => !keys.includes(key));
@@ -67,7 +68,8 @@ function common(event: APIGatewayProxyEvent, planIdParam: string, breakGlass: Br
   const caller = signedCaller(event);
   if (!caller) return jsonResponse(403, { error: 'This route takes requests signed with AWS credentials (SigV4)' });
   const planId = planRefSchema.safeParse(decodedSegment(planIdParam));
-  if (!planId.success) return jsonResponse(400, { error: 'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-"' });
+  if (!planId.success)
+    return jsonResponse(400, { error: 'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-"' });
   if (!breakGlass) return jsonResponse(404, { error: 'Break-glass is off: plangate:breakGlass is not configured' });
   return { caller, planId: planId.data, breakGlass };
 }
@@ -127,7 +129,11 @@ export async function handleBreakGlass(
     );
   }
   const decidedAt = now.toISOString();
-  const breakGlassUse = { reason: reason!, ...(ticket ? { ticket } : {}), validUntil: new Date(now.getTime() + settings.validityMinutes * 60_000).toISOString() };
+  const breakGlassUse = {
+    reason: reason!,
+    ...(ticket ? { ticket } : {}),
+    validUntil: new Date(now.getTime() + settings.validityMinutes * 60_000).toISOString(),
+  };
   const decision = {
     decision: 'APPROVED' as const,
     approver,
@@ -174,7 +180,10 @@ export async function handleBreakGlass(
 }
 
 function refusal(outcome: DecisionResult, planId: string): APIGatewayProxyResult {
-  const refused = REFUSED[outcome.result] ?? { status: 409, error: (p: string) => `Plan ${p} could not be approved by break-glass (${outcome.result})` };
+  const refused = REFUSED[outcome.result] ?? {
+    status: 409,
+    error: (p: string) => `Plan ${p} could not be approved by break-glass (${outcome.result})`,
+  };
   return jsonResponse(
     refused.status,
     { result: outcome.result, error: refused.error(planId), planId, ...('record' in outcome ? { status: outcome.record.status } : {}) },
@@ -214,12 +223,23 @@ export async function handleReview(
     return jsonResponse(status, { error: refused });
   }
   const closedAt = deps.now().toISOString();
-  const reviewed = await checked.breakGlass.store.closeReview(record.pk, record.executionArn, { email: reviewer.email, principal: caller }, closedAt, comment);
+  const reviewed = await checked.breakGlass.store.closeReview(
+    record.pk,
+    record.executionArn,
+    { email: reviewer.email, principal: caller },
+    closedAt,
+    comment,
+  );
   if (!reviewed) {
     const now = (await deps.store.getRun(planId, record.executionArn)) ?? record;
     return jsonResponse(409, { error: reviewRefusal(now, reviewer) ?? `The break-glass review of plan ${planId} changed; try again` });
   }
   await checked.breakGlass.store.unindexReview(refOf(record), record.executionArn);
   logger.info('Break-glass review closed', { planId: record.planId, reviewer: reviewer.email });
-  return jsonResponse(200, { result: 'reviewed', message: `The break-glass review of plan ${planId} is closed.`, planId, review: reviewed.breakGlassReview });
+  return jsonResponse(200, {
+    result: 'reviewed',
+    message: `The break-glass review of plan ${planId} is closed.`,
+    planId,
+    review: reviewed.breakGlassReview,
+  });
 }

@@ -26,7 +26,9 @@ export class BreakGlassStore {
    */
   async takeUse(who: string, now: Date, max: number): Promise<{ taken: true } | { taken: false; nextAt: Date }> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: breakGlassUsesKey(who) }, ConsistentRead: true }));
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: { pk: breakGlassUsesKey(who) }, ConsistentRead: true }),
+      );
       const version = typeof Item?.version === 'number' ? Item.version : 0;
       const taken = takeUse(Array.isArray(Item?.uses) ? (Item.uses as number[]) : [], now, max);
       if ('nextAt' in taken) return { taken: false, nextAt: taken.nextAt };
@@ -38,10 +40,19 @@ export class BreakGlassStore {
   /** Gives a use back when the approval it was taken for did not happen. */
   async giveBack(who: string, at: Date): Promise<void> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: breakGlassUsesKey(who) }, ConsistentRead: true }));
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: { pk: breakGlassUsesKey(who) }, ConsistentRead: true }),
+      );
       const uses = Array.isArray(Item?.uses) ? (Item.uses as number[]) : [];
       if (!Item || !uses.includes(at.getTime())) return;
-      if (await this.setUses(who, uses.filter((u) => u !== at.getTime()), Item.version as number)) return;
+      if (
+        await this.setUses(
+          who,
+          uses.filter((u) => u !== at.getTime()),
+          Item.version as number,
+        )
+      )
+        return;
     }
   }
 
@@ -111,7 +122,8 @@ export class BreakGlassStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk },
-          UpdateExpression: 'SET breakGlassReview.#status = :closed, breakGlassReview.closedBy = :by, breakGlassReview.closedAt = :at' +
+          UpdateExpression:
+            'SET breakGlassReview.#status = :closed, breakGlassReview.closedBy = :by, breakGlassReview.closedAt = :at' +
             (comment ? ', breakGlassReview.#comment = :comment' : ''),
           ConditionExpression: 'executionArn = :executionArn AND breakGlassReview.#status = :open AND breakGlassReview.#user <> :email',
           ExpressionAttributeNames: { '#status': 'status', '#user': 'user', ...(comment ? { '#comment': 'comment' } : {}) },

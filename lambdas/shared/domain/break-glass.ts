@@ -13,7 +13,8 @@ const DAY_MS = 86_400_000;
  * name the person the use counts against and the review excludes). Else why not.
  */
 export function breakGlassUser(principal: string, policy: BreakGlassPolicy, approvers: Approver[]): { approver: Approver } | { refused: string } {
-  if (!isRequester(principal, [], policy.requesters)) return { refused: `${principal} is not a break-glass requester (plangate:breakGlass.requesters)` };
+  if (!isRequester(principal, [], policy.requesters))
+    return { refused: `${principal} is not a break-glass requester (plangate:breakGlass.requesters)` };
   const approver = approverWithPrincipal(principal, approvers);
   if (!approver) return { refused: `${principal} is a break-glass requester but no approver's iamPrincipals match it, so it names no person` };
   return { approver };
@@ -44,7 +45,8 @@ export function lapsedBreakGlass(decision: ApprovalDecision | undefined, now: Da
 export function reviewRefusal(record: Pick<ApprovalRecord, 'planId' | 'breakGlassReview'>, closer: Approver): string | undefined {
   const review = record.breakGlassReview;
   if (!review) return `Plan ${record.planId} has no break-glass review`;
-  if (review.status === 'CLOSED') return `The break-glass review of plan ${record.planId} was closed by ${review.closedBy?.email} at ${review.closedAt}`;
+  if (review.status === 'CLOSED')
+    return `The break-glass review of plan ${record.planId} was closed by ${review.closedBy?.email} at ${review.closedAt}`;
   if (review.user.toLowerCase() === closer.email.toLowerCase()) {
     return `You broke glass on plan ${record.planId}, so a different approver must review it`;
   }
@@ -74,7 +76,12 @@ export function breakGlassNotice(record: ApprovalRecord, approver: Approver, use
 
 /** The review a break-glass approval at `at` opens. */
 export function openedReview(user: Approver, at: Date, reviewWithinHours: number): BreakGlassReview {
-  return { status: 'OPEN', user: user.email.toLowerCase(), openedAt: at.toISOString(), dueAt: new Date(at.getTime() + reviewWithinHours * 3_600_000).toISOString() };
+  return {
+    status: 'OPEN',
+    user: user.email.toLowerCase(),
+    openedAt: at.toISOString(),
+    dueAt: new Date(at.getTime() + reviewWithinHours * 3_600_000).toISOString(),
+  };
 }
 
 /** Whether a record's review is open past its due time (and its break-glass decision stands). */
