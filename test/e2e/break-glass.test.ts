@@ -50,7 +50,16 @@ async function post(who: LocalIdentity | undefined, path: string, payload: unkno
   let headers: Record<string, string> = { host: url.host, 'content-type': 'application/json' };
   if (who) {
     const signer = new SignatureV4({ credentials: who, region: 'us-east-1', service: 'execute-api', sha256: Hash.bind(null, 'sha256') });
-    const request = { method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers, body };
+    const request = {
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      query: {},
+      headers,
+      body,
+    };
     headers = (await signer.sign(request)).headers;
   }
   const response = await fetch(url, { method: 'POST', headers, body });
@@ -81,7 +90,9 @@ test('a listed requester breaks glass with a reason: the plan executes, every ap
     status: 200,
     body: { result: 'decided', status: 'APPROVED', breakGlass: { reason, ticket: 'INC-4711' }, review: { status: 'OPEN' } },
   });
-  expect((broken.body.decision as { by: string }).by).toMatch(/^BREAK-GLASS by Alice .* \(reason: Payments are down: roll back the queue; ticket INC-4711; /);
+  expect((broken.body.decision as { by: string }).by).toMatch(
+    /^BREAK-GLASS by Alice .* \(reason: Payments are down: roll back the queue; ticket INC-4711; /,
+  );
   const done = await execution.finished;
   expect(done.output).toMatchObject({ outcome: 'SUCCEEDED' });
   expect(executions(planId)).toHaveLength(1);
@@ -102,7 +113,9 @@ test('a listed requester breaks glass with a reason: the plan executes, every ap
     breakGlassReview: { status: 'OPEN', user: 'alice@example.com' },
   });
   await until(() => emails('SUCCEEDED', planId).some((e) => e.body.includes('BREAK-GLASS by Alice')), 'the outcome naming break-glass');
-  const link = local.outbox.list().find((e) => e.recipient === 'bob@example.com' && e.subject?.includes('Approval needed') && e.body.includes(planId))!;
+  const link = local.outbox
+    .list()
+    .find((e) => e.recipient === 'bob@example.com' && e.subject?.includes('Approval needed') && e.body.includes(planId))!;
   expect(await (await fetch(link.urls[0]!)).text()).toContain('BREAK-GLASS by Alice');
 
   // The review outlives the run: Alice may not close it, Carol may, once.
