@@ -2,7 +2,7 @@ import type { Aws } from './aws';
 import { CliError, EXIT } from './exit-codes';
 
 /** The approval API's answers, as exit codes. */
-const EXIT_BY_STATUS: Record<number, number> = { 200: EXIT.ok, 403: EXIT.forbidden, 409: EXIT.conflict, 410: EXIT.gone };
+const EXIT_BY_STATUS: Record<number, number> = { 200: EXIT.ok, 403: EXIT.forbidden, 409: EXIT.conflict, 410: EXIT.gone, 429: EXIT.tooSoon };
 
 export interface ApiAnswer {
   status: number;

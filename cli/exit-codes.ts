@@ -15,6 +15,8 @@ export const EXIT = {
   conflict: 5,
   /** The approval request expired or was closed. */
   gone: 6,
+  /** Break-glass: the caller's uses in the last 24 hours are used up (plangate:breakGlass.maxUsesPerDay). */
+  tooSoon: 7,
 } as const;
 
 /** `plangate start --wait` exits with its run's outcome: 0 only when the plan was executed and succeeded. */

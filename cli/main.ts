@@ -5,6 +5,7 @@ import { STACK_NAME } from '../lambdas/shared/contracts/stack';
 import { ACCEPT_LANGUAGES, type AcceptLanguage, OUTCOMES, planRefSchema } from '../lambdas/shared/contracts/steps';
 import { HIDDEN } from '../lambdas/shared/domain/text';
 import { type Aws, type ConnectOptions, connect, explainAwsError } from './aws';
+import { addBreakGlassCommands } from './break-glass';
 import { decide, exitCodeOf, release } from './decide';
 import { CliError, EXIT, OUTCOME_EXIT } from './exit-codes';
 import { findRun, isOutcome, listRuns, planKeyOf, progressLine, type RunStatus, startRun, waitForRun } from './runs';
@@ -155,6 +156,7 @@ function program(): Command {
       'after',
       '\nExit codes: 0 success; 1 error (AWS, credentials, unknown plan); 2 bad arguments; 3 --wait timed out;\n' +
         '4 refused (not an approver, self-approval); 5 conflict (already decided, run still running); 6 expired or closed;\n' +
+        '7 break-glass used up for now (try after the time it names);\n' +
         '10+ a run’s outcome with --wait (see the README).',
     );
   const aws = (): Aws => connect(cli.opts<ConnectOptions>());
@@ -246,6 +248,8 @@ function program(): Command {
         say(`${answer.body.message}${tally}`);
       });
   }
+
+  addBreakGlassCommands(cli, { aws, planId, upToMaxText, say, tell, json });
 
   cli
     .command('release')

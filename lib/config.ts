@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as z from 'zod';
 import { approverSchema } from '../lambdas/shared/contracts/approver';
+import { breakGlassSchema } from '../lambdas/shared/contracts/break-glass';
 import { calendarPolicySchema } from '../lambdas/shared/contracts/calendar-policy';
 import { MAX_WINDOWS } from '../lambdas/shared/contracts/change-calendar';
 import { MAX_APPROVAL_VALIDITY_HOURS } from '../lambdas/shared/contracts/execute-window';
@@ -9,7 +10,7 @@ import { approvalRuleSchema, groupsSchema } from '../lambdas/shared/contracts/po
 import { ACCEPT_LANGUAGES } from '../lambdas/shared/contracts/steps';
 import { DEFAULTS, defaultReminderMinutes, MIN_APPROVAL_TIMEOUT_MINUTES } from './defaults';
 import { type IcsCalendar, parseIcs } from './ics';
-import { calendarProblems, policyProblems, settingProblems, spokeSettingProblems } from './setting-rules';
+import { breakGlassProblems, calendarProblems, policyProblems, settingProblems, spokeSettingProblems } from './setting-rules';
 
 /** Log retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -161,6 +162,7 @@ const configSchema = z
       .optional(),
     changeCalendar: z.optional(calendarPolicySchema),
     approvalValidityHours: wholeNumber(1, MAX_APPROVAL_VALIDITY_HOURS).optional(),
+    breakGlass: z.optional(breakGlassSchema),
     groups: z.optional(groupsSchema),
     approvalRules: z.array(approvalRuleSchema).max(50).optional(),
     distinctApproversAcrossRules: z.boolean({ error: 'must be true or false' }).default(DEFAULTS.distinctApproversAcrossRules),
@@ -187,6 +189,7 @@ const configSchema = z
       ...spokeSettingProblems(config),
       ...policyProblems(config),
       ...calendarProblems(config),
+      ...breakGlassProblems({ breakGlass: config.breakGlass, spokesConfigured: config.spokeAccounts !== undefined }),
     ];
     for (const { setting, message } of problems) ctx.addIssue({ code: 'custom', path: setting.split('.'), message });
   });

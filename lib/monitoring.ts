@@ -33,6 +33,8 @@ export interface WorkflowMonitoringProps {
   readonly slack: boolean;
   /** With spokes: the alarm on the events the functions drop. @default false */
   readonly spokes?: boolean;
+  /** With plangate:breakGlass: the alarm on reviews still open past reviewWithinHours. @default false */
+  readonly breakGlass?: boolean;
 }
 
 const PERIOD = Duration.minutes(5);
@@ -92,6 +94,15 @@ export class WorkflowMonitoring extends Construct {
       this.alarm('SlackPostsFailed', { ...slackAlarm, description: slackDescription });
     }
     if (props.spokes) this.droppedEventsAlarm();
+    if (props.breakGlass) {
+      this.alarm('BreakGlassReviewsOverdue', {
+        metric: this.metric(METRIC.BreakGlassReviewsOverdue, 'Maximum', {}, Duration.minutes(10)),
+        threshold: 1,
+        description:
+          'A break-glass approval has not been reviewed within plangate:breakGlass.reviewWithinHours. ' +
+          'An approver other than the one who broke glass closes it: plangate review <planId>.',
+      });
+    }
     this.deadLetterAlarms();
     this.dashboard = this.createDashboard();
   }

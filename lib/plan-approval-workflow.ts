@@ -119,6 +119,7 @@ export class PlanApprovalWorkflow extends Construct {
       alarmEmails: settings.alarmEmails,
       slack: Boolean(settings.slack),
       spokes: Boolean(settings.spokes),
+      breakGlass: Boolean(settings.breakGlass),
     });
   }
 
@@ -178,6 +179,8 @@ export class PlanApprovalWorkflow extends Construct {
     );
     // With stages, the vote that completes one asks the next stage's approvers (links by email, the Slack post).
     if (policy) approvalApiFunction.bindTopic('APPROVAL_TOPIC_ARN', approvalTopic).setEnvironment({ APPROVAL_BASE_URL: baseUrl });
+    // Break-glass tells every approver at once, by email; its rate limit and review are items of the table.
+    if (settings.breakGlass) approvalApiFunction.bindTopic('APPROVAL_TOPIC_ARN', approvalTopic).setEnvironment({ BREAK_GLASS: settings.breakGlass });
     // Votes for a group naming an identityCenterGroup are checked in the identity store.
     const identityStoreId = settings.approvalPolicy?.identityStoreId;
     if (identityStoreId) approvalApiFunction.bindIdentityStore(identityStoreId);
@@ -301,6 +304,8 @@ export class PlanApprovalWorkflow extends Construct {
       .setEnvironment({
         STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
         APPROVAL_ALARM_PERCENT: this.settings.alarmThresholds.approvalWaitPercent,
+        // It counts the break-glass reviews still open past reviewWithinHours.
+        BREAK_GLASS: this.settings.breakGlass,
       });
     watchRuns.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [this.stateMachine.stateMachineArn] }));
     this.allowDescribeExecutions(watchRuns);

@@ -27,7 +27,8 @@ export interface SettingProblem {
     | 'pollMaxIntervalSeconds'
     | `requiredApprovals.${string}`
     | SpokeSetting
-    | PolicySetting;
+    | PolicySetting
+    | `breakGlass.requesters.${number}`;
   readonly message: string;
 }
 
@@ -210,4 +211,17 @@ export function calendarProblems(settings: {
     return [{ setting: 'changeCalendar.freezeApprovers.count', message }];
   }
   return [];
+}
+
+/** plangate:breakGlass's requesters: with spokes, none may match any account (as approvers' iamPrincipals). */
+export function breakGlassProblems(settings: {
+  readonly breakGlass?: { readonly requesters: readonly string[] };
+  readonly spokesConfigured: boolean;
+}) {
+  if (!settings.breakGlass || !settings.spokesConfigured) return [];
+  return settings.breakGlass.requesters.flatMap((arn, r): SettingProblem[] =>
+    (arn.split(':')[4] ?? '').includes('*')
+      ? [{ setting: `breakGlass.requesters.${r}`, message: `${arn} has "*" in its account field: with spoke accounts, name the account` }]
+      : [],
+  );
 }

@@ -1,13 +1,15 @@
 import { Duration, type aws_logs as logs, type aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import type { Approver } from '../lambdas/shared/contracts/approver';
+import { type BreakGlassPolicy, breakGlassSchema } from '../lambdas/shared/contracts/break-glass';
 import type { CalendarPolicy } from '../lambdas/shared/contracts/calendar-policy';
 import { MAX_APPROVAL_VALIDITY_HOURS } from '../lambdas/shared/contracts/execute-window';
 import type { ApprovalRule, Groups } from '../lambdas/shared/contracts/policies';
 import type { SpokeAccount } from '../lambdas/shared/contracts/spokes';
 import type { AcceptLanguage, ApprovalRules, RiskLevel } from '../lambdas/shared/contracts/steps';
+import * as z from '../lambdas/shared/contracts/zod';
 import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../lambdas/shared/domain/risk';
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, DEFAULTS, defaultReminderMinutes, MIN_APPROVAL_TIMEOUT_MINUTES } from './defaults';
-import { calendarProblems, policyProblems, type SettingProblem, settingProblems } from './setting-rules';
+import { breakGlassProblems, calendarProblems, policyProblems, type SettingProblem, settingProblems } from './setting-rules';
 
 /* PlanApprovalWorkflow's props, and the settings it builds from them: every default applied (lib/defaults.ts), every rule checked. */
 
@@ -77,6 +79,11 @@ export interface PlanApprovalWorkflowProps {
    * @default 72 (lambdas/shared/contracts/execute-window.ts)
    */
   readonly approvalValidityHours?: number;
+  /**
+   * Break-glass: listed requesters may approve a plan outright through the signed command line (see the README's
+   * "Break-glass"). @default - off
+   */
+  readonly breakGlass?: BreakGlassPolicy;
 }
 
 export interface ApprovalPolicyProps {
@@ -123,9 +130,10 @@ const PROP_NAMES: Partial<Record<SettingProblem['setting'], string>> = {
 
 /** The props with every default filled in. */
 export type WorkflowSettings = Required<
-  Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms' | 'spokes' | 'approvalPolicy' | 'changeCalendar' | 'approvalValidityHours'>
+  Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms' | 'spokes' | 'approvalPolicy' | 'changeCalendar' | 'approvalValidityHours' | 'breakGlass'>
 > & {
   readonly changeCalendar?: CalendarPolicy;
+  readonly breakGlass?: BreakGlassPolicy;
   readonly approvalValidityHours?: number;
   readonly slack?: SlackProps;
   readonly spokes?: SpokesProps;
@@ -170,6 +178,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     approvalPolicy: props.approvalPolicy,
     changeCalendar: props.changeCalendar,
     approvalValidityHours: props.approvalValidityHours,
+    breakGlass: props.breakGlass,
     alarmEmails: props.alarms?.emails ?? DEFAULTS.alarmEmails,
     // An explicit undefined keeps the default.
     alarmThresholds: {
@@ -193,6 +202,12 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     problems.push(...policyProblems({ approvers: settings.approvers, groups, approvalRules, identityStoreId, spokeAccounts }));
   }
   problems.push(...calendarProblems({ changeCalendar: settings.changeCalendar, groups: settings.approvalPolicy?.groups }));
+  problems.push(...breakGlassProblems({ breakGlass: settings.breakGlass, spokesConfigured: settings.spokes !== undefined }));
+  if (settings.breakGlass) {
+    const parsed = z.safeParse(breakGlassSchema, settings.breakGlass);
+    if (!parsed.success)
+      problems.push(...parsed.error.issues.map((i) => ({ setting: ['breakGlass', ...i.path].join('.'), message: i.message }) as SettingProblem));
+  }
   if (problems.length) throw new Error(problems.map((p) => `${PROP_NAMES[p.setting] ?? p.setting}: ${p.message}`).join('\n'));
   return settings;
 }

@@ -19,13 +19,15 @@ export interface LocalIdentity {
 
 const DECIDE = 'POST/cli/plans/*/decision';
 const RELEASE = 'POST/cli/plans/*/release';
+/** plangate:breakGlass's routes: IAM lets every local identity call them, and the approval API checks who is listed. */
+const BREAK_GLASS = ['POST/cli/plans/*/break-glass', 'POST/cli/plans/*/review'];
 
 const assumed = (name: string, accessKeyId: string): LocalIdentity => ({
   accessKeyId,
   secretAccessKey: `plangate-local-${name}-secret`,
   arn: `arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/PlanGateApprover/${name}`,
   userId: `AROALOCALAPPROVER:${name}`,
-  mayInvoke: [DECIDE],
+  mayInvoke: [DECIDE, ...BREAK_GLASS],
 });
 
 export const ALICE = assumed('alice', 'AKIALOCALALICE000001');
@@ -40,7 +42,7 @@ export const OPERATOR: LocalIdentity = {
   secretAccessKey: 'plangate-local-operator-secret',
   arn: `arn:aws:iam::${LOCAL_ACCOUNT}:user/operator`,
   userId: 'AIDALOCALOPERATOR004',
-  mayInvoke: [DECIDE, RELEASE],
+  mayInvoke: [DECIDE, RELEASE, ...BREAK_GLASS],
 };
 export const LOCAL_IDENTITIES: LocalIdentity[] = [ALICE, BOB, CAROL, OPERATOR];
 

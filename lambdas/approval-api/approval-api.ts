@@ -5,6 +5,7 @@ import type { Approver } from '../shared/contracts/approver';
 import type { Environment } from '../shared/contracts/environment';
 import { jsonResponse } from '../shared/runtime/http';
 import { addRunKeys } from '../shared/runtime/run-keys';
+import { type BreakGlassDeps, handleBreakGlass, handleReview } from './break-glass';
 import { handleCliDecision } from './cli-decision';
 import { type DecisionDeps, isClosed, isExpired, recordDecision, stageRefusal } from './decision';
 import { closedPage, decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
@@ -19,6 +20,7 @@ export const APPROVAL_API_ENV = [
   'IDENTITY_STORE_ID',
   'SLACK_WEBHOOK_SECRET_ID',
   'SLACK_SIGNING_SECRET_ID',
+  'BREAK_GLASS',
 ] as const;
 export type ApprovalApiEnv = Environment<(typeof APPROVAL_API_ENV)[number]>;
 
@@ -44,6 +46,8 @@ const notFound = () =>
 export interface ApprovalApiDeps extends DecisionDeps {
   slack: SlackDeps;
   approvers: Approver[];
+  /** With plangate:breakGlass: its routes (signed command line only). */
+  breakGlass?: BreakGlassDeps;
 }
 
 /**
@@ -53,7 +57,9 @@ export interface ApprovalApiDeps extends DecisionDeps {
 export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: ApprovalApiDeps): Promise<APIGatewayProxyResult> {
   if (/^\/slack\/interactions\/?$/.test(event.path ?? '')) return handleSlackInteraction(event, deps, deps.slack);
   if (/^\/cli(\/|$)/.test(event.path ?? '')) {
-    const cli = /^\/cli\/plans\/([^/]+)\/decision\/?$/.exec(event.path ?? '');
+    const cli = /^\/cli\/plans\/([^/]+)\/(decision|break-glass|review)\/?$/.exec(event.path ?? '');
+    if (cli?.[2] === 'break-glass') return handleBreakGlass(event, cli[1]!, deps, deps.approvers, deps.breakGlass);
+    if (cli?.[2] === 'review') return handleReview(event, cli[1]!, deps, deps.approvers, deps.breakGlass);
     return cli
       ? handleCliDecision(event, cli[1]!, deps, deps.approvers)
       : jsonResponse(404, { error: `Nothing at ${event.httpMethod} ${event.path}` });

@@ -76,7 +76,7 @@ export const isExpired = (record: ApprovalRecord, now: Date) =>
 export const isClosed = (record: ApprovalRecord) => record.status === 'CLOSED' || (record.status === 'PENDING' && record.outcome !== undefined);
 
 /** What a decision that could not be made tells the approver about the record as it now is. */
-const closed = (record: ApprovalRecord, now: Date): DecisionResult =>
+export const closed = (record: ApprovalRecord, now: Date): DecisionResult =>
   isClosed(record)
     ? { result: 'closed', record }
     : record.status === 'PENDING' || isExpired(record, now)
@@ -149,6 +149,22 @@ export async function recordDecision(
     // Another click won the conditional write (or time ran out, or the run was closed): report what happened.
     return closed(await reread(), deps.now());
   }
+  return deliverDecision(deps, record, decision, taskToken, handedOver ? undefined : (current) => recordDecision(deps, current, decision, true));
+}
+
+/**
+ * Completes the run's task with a decision the record now holds (its conditional write gave `taskToken`). A task that
+ * has ended takes the decision back: `handOver` makes it again on the run's next approval task if the run has one
+ * (after the reminder); otherwise it is reported as expired or to be tried again.
+ */
+export async function deliverDecision(
+  deps: DecisionDeps,
+  record: ApprovalRecord,
+  decision: HumanDecision,
+  taskToken: string,
+  handOver?: (current: ApprovalRecord) => Promise<DecisionResult>,
+): Promise<DecisionResult> {
+  const reread = async () => (await deps.store.getRun(refOf(record), record.executionArn)) ?? record;
   try {
     await deps.completeTask(taskToken, decisionForState(decision));
   } catch (error) {
@@ -158,7 +174,7 @@ export async function recordDecision(
     if (isEndedTaskError(error)) {
       logger.warn('Approval task had already ended', { planId: record.planId, error: name });
       const newerTask = current.status === 'PENDING' && current.taskToken && current.taskToken !== taskToken;
-      if (newerTask && !handedOver && !isClosed(current)) return recordDecision(deps, current, decision, true);
+      if (newerTask && handOver && !isClosed(current)) return handOver(current);
       if (isClosed(current) || current.status === 'EXPIRED' || isExpired(current, deps.now())) return closed(current, deps.now());
     } else {
       logger.error('Could not complete approval task', { planId: record.planId, error: name });

@@ -32,6 +32,7 @@ import {
   planIdSchema,
 } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
+import { lapsedBreakGlass } from '../shared/domain/break-glass';
 import { calendarVerdict } from '../shared/domain/calendar-check';
 import { revalidateWindow } from '../shared/domain/execute-window-check';
 import { hubLocation, locationOf, planRefOf, scopedId } from '../shared/domain/plan-location';
@@ -92,6 +93,9 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
       throw new Refusal(`Plan ${planId} was not executed: ${refused.reason}`);
     }
   }
+  // A break-glass approval holds for plangate:breakGlass.validityMinutes only, whatever made the run wait.
+  const lapsed = plan.status === 'CREATE_SUCCESS' ? lapsedBreakGlass(approval.decision, new Date()) : undefined;
+  if (lapsed) throw new ApprovalStaleError(`Plan ${planId} was not executed: ${lapsed}`);
   // The check that decides: right before the call, on the calendar as it is now (ReviewPlan's was only for showing).
   // An emergency change (allowed by ReviewPlan, marked on the approved record) skips it, and nothing else.
   if (env.CHANGE_CALENDAR && plan.status === 'CREATE_SUCCESS' && !approval.review.emergency) {
@@ -157,7 +161,8 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
  */
 async function checkCreatorDidNotApprove(approval: ApprovalRecord, creator: Creator | undefined) {
   const decision = approval.decision;
-  if (!creator?.approverEmail || !decision || decision.channel === 'rule') return;
+  // Break-glass approves outright, the requester's or creator's own plan too (plangate:breakGlass).
+  if (!creator?.approverEmail || !decision || decision.channel === 'rule' || decision.breakGlass) return;
   const own = creator.approverEmail.toLowerCase();
   const counted = (decision.approvals ?? [decision]).filter((a) => a.approver.email.toLowerCase() !== own);
   const without = progressOf(quorumPolicyOf(approval), counted);

@@ -1,15 +1,17 @@
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { ApprovalStore } from '../shared/adapters/approval-store';
+import { BreakGlassStore } from '../shared/adapters/break-glass-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Environment } from '../shared/contracts/environment';
 import { METRIC } from '../shared/contracts/metrics';
+import { isOverdue } from '../shared/domain/break-glass';
 import { planRefOfInput } from '../shared/domain/plan-location';
 import { logger } from '../shared/runtime/logger';
 import { count } from '../shared/runtime/metrics';
 
-export const WATCH_RUNS_ENV = ['STATE_MACHINE_ARN', 'TABLE_NAME', 'APPROVAL_ALARM_PERCENT'] as const;
+export const WATCH_RUNS_ENV = ['STATE_MACHINE_ARN', 'TABLE_NAME', 'APPROVAL_ALARM_PERCENT', 'BREAK_GLASS'] as const;
 export type WatchRunsEnv = Environment<(typeof WATCH_RUNS_ENV)[number]>;
 
 export interface RunCensus {
@@ -17,6 +19,8 @@ export interface RunCensus {
   approvalsWaiting: number;
   /** Open approvals past APPROVAL_ALARM_PERCENT of their approval timeout. */
   approvalsOverdue: number;
+  /** With plangate:breakGlass: break-glass reviews still open past reviewWithinHours. */
+  breakGlassReviewsOverdue?: number;
 }
 
 /** Runs looked at together: each costs a DescribeExecution and a GetItem. */
@@ -43,8 +47,10 @@ export async function watchRuns(_event: unknown, env: WatchRunsEnv, now = new Da
       }
     }
   }
+  if (env.BREAK_GLASS) census.breakGlassReviewsOverdue = await overdueReviews(store, new BreakGlassStore(dynamo, env.TABLE_NAME), now);
   // One run that cannot be looked at must not hide the others: the counts go out, then the failure is reported.
   count(METRIC.RunsInFlight, census.runsInFlight);
+  if (census.breakGlassReviewsOverdue !== undefined) count(METRIC.BreakGlassReviewsOverdue, census.breakGlassReviewsOverdue);
   count(METRIC.ApprovalsWaiting, census.approvalsWaiting);
   count(METRIC.ApprovalsOverdue, census.approvalsOverdue);
   logger.info('Runs counted', { ...census, runsNotLookedAt: failures.length });
@@ -52,6 +58,13 @@ export async function watchRuns(_event: unknown, env: WatchRunsEnv, now = new Da
     throw new AggregateError(failures, `Could not look at ${failures.length} of ${running.length} runs in flight; their approvals are not counted`);
   }
   return census;
+}
+
+/** The index's reviews past due, each checked on its record: still open, and its break-glass decision stands. */
+async function overdueReviews(store: ApprovalStore, reviews: BreakGlassStore, now: Date): Promise<number> {
+  const due = (await reviews.indexedReviews()).filter((entry) => Date.parse(entry.dueAt) < now.getTime());
+  const records = await Promise.all(due.map((entry) => store.getRun(entry.planRef, entry.executionArn)));
+  return records.filter((record) => record && isOverdue(record, now)).length;
 }
 
 async function runningExecutions(stateMachineArn: string): Promise<string[]> {

@@ -78,7 +78,8 @@ test('tells every approver who was asked that the request is closed', async () =
 test('with approval stages, only the stages opened yet were asked: they are the undecided, and only they hear of the expiry', async () => {
   const staged = review();
   staged.policy = {
-    ...staged.policy,
+    autoApproved: false,
+    rule: 'iam-changes, then database-replacement',
     requiredApprovals: 2,
     requirements: [
       { rule: 'iam-changes', group: 'security', count: 1, stage: 1 },

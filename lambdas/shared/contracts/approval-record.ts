@@ -1,4 +1,5 @@
 import { approverSchema } from './approver';
+import { breakGlassReviewSchema } from './break-glass';
 import { approvalDecisionSchema, approvalSchema, creatorSchema, outcomeSchema, planIdSchema, planRefSchema, reviewResultSchema } from './steps';
 import * as z from './zod';
 
@@ -44,6 +45,8 @@ export const approvalRecordSchema = z.object({
   approvals: z.optional(z.array(approvalSchema)),
   approverEmails: z.optional(z.array(z.string())),
   decision: z.optional(approvalDecisionSchema),
+  /** With a break-glass decision: its follow-up review, which a different approver closes (plangate review). */
+  breakGlassReview: z.optional(breakGlassReviewSchema),
   /** The stages whose approvers have been asked after the first ("stage 2", "floor"): each is asked once. */
   askedRounds: z.optional(z.array(z.string())),
   /** When undecided approvers were reminded (the run's second approval task started). */

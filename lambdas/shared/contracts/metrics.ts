@@ -28,6 +28,8 @@ export const METRIC = {
   RunsInFlight: 'RunsInFlight',
   ApprovalsWaiting: 'ApprovalsWaiting',
   ApprovalsOverdue: 'ApprovalsOverdue',
+  /** Gauge, every 5 minutes (WatchRuns, with plangate:breakGlass): break-glass reviews still open past reviewWithinHours. */
+  BreakGlassReviewsOverdue: 'BreakGlassReviewsOverdue',
   /** An event from a spoke that PlanGate did not act on, by `reason` (DROP_REASONS): a forgery, or a place not allowed. */
   DroppedEvents: 'DroppedEvents',
 } as const;

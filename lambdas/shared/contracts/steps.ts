@@ -4,6 +4,7 @@
  */
 
 import { approverSchema } from './approver';
+import { breakGlassUseSchema } from './break-glass';
 import { InvalidInputError } from './errors';
 import { executeWindowInputSchema, executeWindowSchema } from './execute-window';
 import { accountIdSchema, regionSchema } from './spokes';
@@ -318,6 +319,8 @@ export const humanDecisionSchema = z.object({
   /** An approval's groups and stage (as on approvalSchema). */
   groups: z.optional(z.array(z.string())),
   stage: z.optional(z.number()),
+  /** A break-glass approval (plangate:breakGlass): it approved the plan outright, for a short while. */
+  breakGlass: z.optional(breakGlassUseSchema),
 });
 export type HumanDecision = z.infer<typeof humanDecisionSchema>;
 

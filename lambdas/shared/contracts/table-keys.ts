@@ -1,5 +1,5 @@
 /*
- * The approval table's partition keys (`pk`). One table, five kinds of item:
+ * The approval table's partition keys (`pk`). One table, six kinds of item:
  *   planKey     the approval record of the one run that owns the plan (contracts/approval-record.ts). The audit
  *               trail: never deleted.
  *   runKey      an earlier run's record, moved here unchanged when a new run claimed the released plan.
@@ -8,6 +8,7 @@
  *               out working links.
  *   recordKey   the run waiting for a provisioned product's record, and the newest status change of the stack behind
  *               it (adapters/record-waits.ts).
+ *   breakGlass  one person's break-glass uses (usesKey), and the index of open break-glass reviews (adapters/break-glass-store.ts).
  * The functions, the command line and local mode's printed commands all read items by these keys.
  */
 export const planKey = (planId: string) => `PLAN#${planId}`;
@@ -16,3 +17,6 @@ export const runKey = (planId: string, executionArn: string) => `${planKey(planI
 /** `linkHash`: the hex SHA-256 of the link id. */
 export const linkKey = (linkHash: string) => `LINK#${linkHash}`;
 export const recordKey = (provisionedProductId: string) => `RECORD#${provisionedProductId}`;
+/** A person's break-glass uses (`who`: the approver's email), and the one index of open break-glass reviews. */
+export const breakGlassUsesKey = (who: string) => `BREAKGLASS#USES#${who.toLowerCase()}`;
+export const breakGlassIndexKey = 'BREAKGLASS#OPEN_REVIEWS';

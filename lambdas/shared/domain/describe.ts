@@ -1,6 +1,7 @@
 /** Plain-text descriptions of plans and changes, shared by emails, the approval page and notifications. */
 import type { ApprovalRecord, PreviousRun } from '../contracts/approval-record';
 import type { Approver } from '../contracts/approver';
+import type { BreakGlassUse } from '../contracts/break-glass';
 import type { Approval, ApprovalDecision, ChangeDetail, ChangeSummary, Emergency, ResourceChangeSummary, ReviewResult } from '../contracts/steps';
 import { mayNotApprove } from './approvers';
 import { describeWaiting, progressOf } from './quorum';
@@ -61,7 +62,14 @@ export function describeExecuteWindow(window: NonNullable<ReviewResult['executeW
 
 /** Who decided: the approver, or the rule that approved without one. */
 export function describeDecider(decision: ApprovalDecision): string {
-  return decision.channel === 'rule' ? `rule: ${decision.rule}` : approverName(decision.approver);
+  if (decision.channel === 'rule') return `rule: ${decision.rule}`;
+  return decision.breakGlass ? describeBreakGlass(decision.approver, decision.breakGlass) : approverName(decision.approver);
+}
+
+/** "BREAK-GLASS by Alice <alice@…> (reason: …; ticket INC-1; valid until …)": every surface marks a break-glass approval so. */
+export function describeBreakGlass(approver: Approver, use: BreakGlassUse): string {
+  const ticket = use.ticket ? `; ticket ${use.ticket}` : '';
+  return `BREAK-GLASS by ${approverName(approver)} (reason: ${use.reason}${ticket}; valid until ${use.validUntil})`;
 }
 
 /**

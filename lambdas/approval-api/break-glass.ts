@@ -1,0 +1,245 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { BreakGlassStore } from '../shared/adapters/break-glass-store';
+import { type ApprovalRecord, refOf } from '../shared/contracts/approval-record';
+import type { Approver } from '../shared/contracts/approver';
+import { type BreakGlassPolicy, breakGlassSettings, MAX_BREAK_GLASS_TEXT } from '../shared/contracts/break-glass';
+import { planRefSchema } from '../shared/contracts/steps';
+import { approverWithPrincipal } from '../shared/domain/approvers';
+import { breakGlassNotice, breakGlassUser, openedReview, reviewRefusal } from '../shared/domain/break-glass';
+import { describeDecider } from '../shared/domain/describe';
+import { repeatedKey } from '../shared/domain/strict-json';
+import { decodedSegment, oneLine } from '../shared/domain/text';
+import { jsonResponse, signedCaller } from '../shared/runtime/http';
+import { logger } from '../shared/runtime/logger';
+import { addRunKeys } from '../shared/runtime/run-keys';
+import { closed, type DecisionDeps, type DecisionResult, deliverDecision, isClosed, isExpired } from './decision';
+import { headerValue, rawBody } from './request';
+
+export interface BreakGlassDeps {
+  policy: BreakGlassPolicy;
+  store: BreakGlassStore;
+  /** Tells every approver at once: an email to each, and the Slack channel. */
+  tell: (notice: { subject: string; body: string }) => Promise<void>;
+}
+
+const MAX_BODY_BYTES = 10_000;
+const MAX_TICKET_LENGTH = 200;
+
+type Fields = Record<string, unknown>;
+
+/** A JSON object body with only the keys named, or the answer that says what is wrong with it. */
+function jsonBody(event: APIGatewayProxyEvent, keys: string[]): Fields | APIGatewayProxyResult {
+  const raw = rawBody(event);
+  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) return jsonResponse(413, { error: `The request body is larger than ${MAX_BODY_BYTES} bytes` });
+  if (headerValue(event, 'content-type')?.split(';')[0]?.trim().toLowerCase() !== 'application/json')
+    return jsonResponse(415, { error: 'Send the body as application/json' });
+  let fields: unknown;
+  try {
+    fields = JSON.parse(raw || '{}');
+  } catch {
+    fields = undefined;
+  }
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields))
+    return jsonResponse(400, { error: 'The request body is not a JSON object' });
+  const repeated = repeatedKey(raw);
+  if (repeated !== undefined) return jsonResponse(400, { error: `The key "${oneLine(repeated).slice(0, 40)}" is given more than once` });
+  const unknown = Object.keys(fields).find((key) => !keys.includes(key));
+  if (unknown !== undefined) return jsonResponse(400, { error: `Unknown key "${oneLine(unknown).slice(0, 40)}": the body takes ${keys.join(', ')}` });
+  return fields as Fields;
+}
+
+/** An optional text field, on one line; `required` refuses it absent or blank. */
+function textField(fields: Fields, key: string, max: number, required: boolean): string | undefined | APIGatewayProxyResult {
+  const value = fields[key];
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'string') return jsonResponse(400, { error: `${key} must be text${required ? ' and is required' : ''}` });
+  const text = oneLine(value).trim();
+  if (required && !text) return jsonResponse(400, { error: `${key} is required: say why (1 to ${max} characters)` });
+  if (text.length > max) return jsonResponse(400, { error: `${key} is longer than ${max} characters` });
+  return text || undefined;
+}
+
+const isAnswer = (value: unknown): value is APIGatewayProxyResult => typeof value === 'object' && value !== null && 'statusCode' in value;
+
+/** The checks every break-glass route makes first: POST, signed, a plan id, break-glass configured. */
+function common(event: APIGatewayProxyEvent, planIdParam: string, breakGlass: BreakGlassDeps | undefined, what: string) {
+  if (event.httpMethod.toUpperCase() !== 'POST')
+    return jsonResponse(405, { error: `${event.httpMethod} is not supported here; POST ${what}` }, { Allow: 'POST' });
+  const caller = signedCaller(event);
+  if (!caller) return jsonResponse(403, { error: 'This route takes requests signed with AWS credentials (SigV4)' });
+  const planId = planRefSchema.safeParse(decodedSegment(planIdParam));
+  if (!planId.success)
+    return jsonResponse(400, { error: 'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-"' });
+  if (!breakGlass) return jsonResponse(404, { error: 'Break-glass is off: plangate:breakGlass is not configured' });
+  return { caller, planId: planId.data, breakGlass };
+}
+
+const REFUSED: Partial<Record<DecisionResult['result'], { status: number; error: (planId: string) => string }>> = {
+  'already-decided': { status: 409, error: (p) => `Plan ${p} is already decided` },
+  expired: { status: 410, error: (p) => `The approval request for plan ${p} has expired` },
+  closed: { status: 410, error: (p) => `The approval request for plan ${p} was closed before it was decided` },
+  'try-again': { status: 503, error: () => 'The approval could not be delivered just now and was not recorded. Try again.' },
+};
+
+/**
+ * `plangate break-glass`: POST /cli/plans/{planId}/break-glass, signed. A requester of plangate:breakGlass approves an
+ * open request outright (even their own plan), within their rate limit: recorded as a break-glass decision, the task
+ * completed once, every approver told, and a follow-up review opened.
+ */
+export async function handleBreakGlass(
+  event: APIGatewayProxyEvent,
+  planIdParam: string,
+  deps: DecisionDeps,
+  approvers: Approver[],
+  breakGlass: BreakGlassDeps | undefined,
+): Promise<APIGatewayProxyResult> {
+  const checked = common(event, planIdParam, breakGlass, 'a reason to break glass');
+  if (isAnswer(checked)) return checked;
+  const { caller, planId } = checked;
+  const fields = jsonBody(event, ['reason', 'ticket']);
+  if (isAnswer(fields)) return fields;
+  const reason = textField(fields, 'reason', MAX_BREAK_GLASS_TEXT, true);
+  if (isAnswer(reason)) return reason;
+  const ticket = textField(fields, 'ticket', MAX_TICKET_LENGTH, false);
+  if (isAnswer(ticket)) return ticket;
+  const settings = breakGlassSettings(checked.breakGlass.policy);
+  const user = breakGlassUser(caller, settings, approvers);
+  if ('refused' in user) {
+    logger.warn('Break-glass refused', { principal: caller, planId });
+    return jsonResponse(403, { error: user.refused });
+  }
+  const record = await deps.store.get(planId);
+  if (!record) return jsonResponse(404, { error: `Plan ${planId} has no approval request` });
+  addRunKeys({ planId: record.planId, executionArn: record.executionArn });
+  const now = deps.now();
+  if (isClosed(record) || isExpired(record, now) || record.status !== 'PENDING') return refusal(closed(record, now), planId);
+
+  const { store, tell } = checked.breakGlass;
+  const approver = user.approver;
+  const used = await store.takeUse(approver.email, now, settings.maxUsesPerDay);
+  if (!used.taken) {
+    const retryAfter = Math.max(1, Math.ceil((used.nextAt.getTime() - now.getTime()) / 1000));
+    return jsonResponse(
+      429,
+      {
+        error: `${approver.email} has used break-glass ${settings.maxUsesPerDay} time(s) in the last 24 hours (plangate:breakGlass.maxUsesPerDay); the next use is allowed at ${used.nextAt.toISOString()}`,
+        nextAllowedAt: used.nextAt.toISOString(),
+      },
+      { 'Retry-After': String(retryAfter) },
+    );
+  }
+  const decidedAt = now.toISOString();
+  const breakGlassUse = {
+    reason: reason!,
+    ...(ticket ? { ticket } : {}),
+    validUntil: new Date(now.getTime() + settings.validityMinutes * 60_000).toISOString(),
+  };
+  const decision = {
+    decision: 'APPROVED' as const,
+    approver,
+    comment: reason,
+    channel: 'cli' as const,
+    principal: caller,
+    requestedAt: record.requestedAt,
+    decidedAt,
+    breakGlass: breakGlassUse,
+  };
+  const review = openedReview(approver, now, settings.reviewWithinHours);
+  const planRef = refOf(record);
+  // On the index before the decision: a review is never missing from what WatchRuns counts.
+  await store.indexReview({ planRef, executionArn: record.executionArn, dueAt: review.dueAt });
+  const attempt = async (current: ApprovalRecord, handOver: boolean): Promise<DecisionResult> => {
+    const token = await store.decide(planRef, current.executionArn, decision, review, Math.floor(deps.now().getTime() / 1000));
+    if (!token) return closed((await deps.store.getRun(planRef, current.executionArn)) ?? current, deps.now());
+    return deliverDecision(deps, current, decision, token, handOver ? (next) => attempt(next, false) : undefined);
+  };
+  const outcome = await attempt(record, true);
+  if (outcome.result !== 'decided') {
+    // Another approval (or break-glass) won, or the task could not be completed: nothing was approved by this use.
+    await store.dropReview(planRef, record.executionArn, review.openedAt);
+    await store.unindexReview(planRef, record.executionArn);
+    await store.giveBack(approver.email, now);
+    return refusal(outcome, planId);
+  }
+  logger.warn('Break-glass approval', { planId: record.planId, principal: caller, approver: approver.email });
+  try {
+    await tell(breakGlassNotice(record, approver, breakGlassUse, caller, review));
+  } catch (error) {
+    // The approval stands; the record, the page and the outcome notification still show it.
+    logger.error('Could not tell the approvers of a break-glass approval', { planId: record.planId, error: (error as Error).name });
+  }
+  return jsonResponse(200, {
+    result: 'decided',
+    message: `Plan ${planId} is approved by break-glass; it executes now, and must execute before ${breakGlassUse.validUntil}.`,
+    planId,
+    status: 'APPROVED',
+    decision: { decision: 'APPROVED', by: describeDecider(decision), decidedAt, principal: caller },
+    breakGlass: breakGlassUse,
+    review: { status: review.status, dueAt: review.dueAt, closeWith: `plangate review ${planId}` },
+  });
+}
+
+function refusal(outcome: DecisionResult, planId: string): APIGatewayProxyResult {
+  const refused = REFUSED[outcome.result] ?? {
+    status: 409,
+    error: (p: string) => `Plan ${p} could not be approved by break-glass (${outcome.result})`,
+  };
+  return jsonResponse(
+    refused.status,
+    { result: outcome.result, error: refused.error(planId), planId, ...('record' in outcome ? { status: outcome.record.status } : {}) },
+    outcome.result === 'try-again' ? { 'Retry-After': '5' } : {},
+  );
+}
+
+/**
+ * `plangate review`: POST /cli/plans/{planId}/review, signed. An approver other than the one who broke glass closes the
+ * plan's open break-glass review, with an optional comment: who, when and the comment stay on the record.
+ */
+export async function handleReview(
+  event: APIGatewayProxyEvent,
+  planIdParam: string,
+  deps: DecisionDeps,
+  approvers: Approver[],
+  breakGlass: BreakGlassDeps | undefined,
+): Promise<APIGatewayProxyResult> {
+  const checked = common(event, planIdParam, breakGlass, 'a review');
+  if (isAnswer(checked)) return checked;
+  const { caller, planId } = checked;
+  const fields = jsonBody(event, ['comment']);
+  if (isAnswer(fields)) return fields;
+  const comment = textField(fields, 'comment', MAX_BREAK_GLASS_TEXT, false);
+  if (isAnswer(comment)) return comment;
+  const reviewer = approverWithPrincipal(caller, approvers);
+  if (!reviewer) return jsonResponse(403, { error: `${caller} is not an approver: no approver's iamPrincipals match it` });
+  const current = await deps.store.get(planId);
+  if (!current) return jsonResponse(404, { error: `Plan ${planId} has no approval request` });
+  // A run that broke glass and was not executed in time may have been followed by a new run for the plan.
+  const earlier = current.previousRun && !current.breakGlassReview && (await deps.store.getRun(planId, current.previousRun.executionArn));
+  const record = earlier || current;
+  addRunKeys({ planId: record.planId, executionArn: record.executionArn });
+  const refused = reviewRefusal(record, reviewer);
+  if (refused) {
+    const status = !record.breakGlassReview ? 404 : record.breakGlassReview.status === 'CLOSED' ? 409 : 403;
+    return jsonResponse(status, { error: refused });
+  }
+  const closedAt = deps.now().toISOString();
+  const reviewed = await checked.breakGlass.store.closeReview(
+    record.pk,
+    record.executionArn,
+    { email: reviewer.email, principal: caller },
+    closedAt,
+    comment,
+  );
+  if (!reviewed) {
+    const now = (await deps.store.getRun(planId, record.executionArn)) ?? record;
+    return jsonResponse(409, { error: reviewRefusal(now, reviewer) ?? `The break-glass review of plan ${planId} changed; try again` });
+  }
+  await checked.breakGlass.store.unindexReview(refOf(record), record.executionArn);
+  logger.info('Break-glass review closed', { planId: record.planId, reviewer: reviewer.email });
+  return jsonResponse(200, {
+    result: 'reviewed',
+    message: `The break-glass review of plan ${planId} is closed.`,
+    planId,
+    review: reviewed.breakGlassReview,
+  });
+}
