@@ -15,6 +15,8 @@ export const EXIT = {
   conflict: 5,
   /** The approval request expired or was closed. */
   gone: 6,
+  /** `evidence verify` found a problem: a bundle or manifest changed or missing, a broken chain, a run without a bundle. */
+  unverified: 7,
 } as const;
 
 /** `plangate start --wait` exits with its run's outcome: 0 only when the plan was executed and succeeded. */

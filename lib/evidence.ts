@@ -1,4 +1,15 @@
-import { type CfnElement, Duration, aws_events as events, aws_iam as iam, aws_kms as kms, RemovalPolicy, aws_s3 as s3, Stack, aws_events_targets as targets, Validations } from 'aws-cdk-lib';
+import {
+  type CfnElement,
+  Duration,
+  aws_events as events,
+  aws_iam as iam,
+  aws_kms as kms,
+  RemovalPolicy,
+  Stack,
+  aws_s3 as s3,
+  aws_events_targets as targets,
+  Validations,
+} from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { BUNDLE_PREFIX, MANIFEST_PREFIX } from '../lambdas/shared/domain/evidence';

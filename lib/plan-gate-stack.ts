@@ -131,7 +131,11 @@ export class PlanGateStack extends Stack {
       workflow.functions.CloseRun.functionName,
       'Closes a run whose ending was dead-lettered (invoke it with the message body)',
     );
-    output(STACK_OUTPUTS.evidenceBucketName, workflow.evidence.bucket.bucketName, 'Evidence bundles and daily manifests (Object Lock, compliance mode)');
+    output(
+      STACK_OUTPUTS.evidenceBucketName,
+      workflow.evidence.bucket.bucketName,
+      'Evidence bundles and daily manifests (Object Lock, compliance mode)',
+    );
     output(
       STACK_OUTPUTS.evidenceSigningKeyArn,
       workflow.evidence.signingKey.keyArn,

@@ -64,7 +64,10 @@ export function settingProblems(settings: RelatedSettings): SettingProblem[] {
   }
   if (settings.spokesConfigured) problems.push(...anyAccountPrincipals(approvers));
   const retention = settings.evidenceRetentionDays;
-  if (retention !== undefined && !(Number.isInteger(retention) && retention >= EVIDENCE_RETENTION_DAYS.min && retention <= EVIDENCE_RETENTION_DAYS.max)) {
+  if (
+    retention !== undefined &&
+    !(Number.isInteger(retention) && retention >= EVIDENCE_RETENTION_DAYS.min && retention <= EVIDENCE_RETENTION_DAYS.max)
+  ) {
     const message = `must be a whole number of days from ${EVIDENCE_RETENTION_DAYS.min} to ${EVIDENCE_RETENTION_DAYS.max} (Object Lock's limit)`;
     problems.push({ setting: 'evidenceRetentionDays', message });
   }

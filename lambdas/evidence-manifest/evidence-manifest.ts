@@ -92,7 +92,16 @@ async function backFill(target: EvidenceTarget, env: EvidenceManifestEnv, day: s
   const nextDay = dayOf(new Date(dayStart + 86_400_000).toISOString());
   const keys = new Set<string>();
   for (const d of [previousDay(day), day, nextDay]) for (const { key } of await listKeys(target.bucket, bundleDayPrefix(d))) keys.add(key);
-  const names = new Set([...keys].filter((k) => dayOfKey(k)).map((k) => k.split('/').pop()!.replace(/\.json$/, '')));
+  const names = new Set(
+    [...keys]
+      .filter((k) => dayOfKey(k))
+      .map((k) =>
+        k
+          .split('/')
+          .pop()!
+          .replace(/\.json$/, ''),
+      ),
+  );
   const store = new ApprovalStore(dynamo, env.TABLE_NAME);
   for (const execution of ended) {
     if (names.has(runNameOf(execution.executionArn!))) continue;

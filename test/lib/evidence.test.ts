@@ -44,13 +44,18 @@ describe('evidence bucket', () => {
       IgnorePublicAcls: true,
       RestrictPublicBuckets: true,
     });
-    expect(bucket.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: expect.stringMatching(/^WorkflowEvidenceAccessLogs/) }, LogFilePrefix: 'evidence/' });
+    expect(bucket.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: expect.stringMatching(/^WorkflowEvidenceAccessLogs/) },
+      LogFilePrefix: 'evidence/',
+    });
   });
 
   test('refuses every request without TLS', () => {
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: evidenceBucketId },
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
   });
 

@@ -13,7 +13,11 @@ export interface EvidenceTarget {
  * conditional (If-None-Match: *), so a second closing of the same run, or the manifest job run twice for a day, finds
  * it there and writes nothing; Object Lock would have kept both versions otherwise. Returns whether this call wrote it.
  */
-export async function putSigned(target: EvidenceTarget, key: string, value: unknown): Promise<{ written: boolean; sha256: string; versionId?: string }> {
+export async function putSigned(
+  target: EvidenceTarget,
+  key: string,
+  value: unknown,
+): Promise<{ written: boolean; sha256: string; versionId?: string }> {
   const body = canonicalJson(value);
   const sha256 = sha256Hex(body);
   const metadata = await sign(target.keyId, sha256);
@@ -65,7 +69,10 @@ export async function listKeys(bucket: string, prefix: string): Promise<{ key: s
 }
 
 /** An object's bytes, version and metadata; undefined when there is none. */
-export async function getObject(bucket: string, key: string): Promise<{ body: string; versionId?: string; metadata: Record<string, string> } | undefined> {
+export async function getObject(
+  bucket: string,
+  key: string,
+): Promise<{ body: string; versionId?: string; metadata: Record<string, string> } | undefined> {
   const { sdk, client } = s3();
   try {
     const got = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }));

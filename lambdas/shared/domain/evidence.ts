@@ -47,7 +47,8 @@ export const dayOf = (iso: string) => new Date(iso).toISOString().slice(0, 10);
 export const runNameOf = (executionArn: string) => executionArn.split(':').pop() ?? executionArn;
 
 /** `bundles/2026/12/02/<execution name>.json`: by the day the run ended (UTC), then the run. */
-export const bundleKey = (endedAt: string, executionArn: string) => `${BUNDLE_PREFIX}${dayOf(endedAt).replaceAll('-', '/')}/${runNameOf(executionArn)}.json`;
+export const bundleKey = (endedAt: string, executionArn: string) =>
+  `${BUNDLE_PREFIX}${dayOf(endedAt).replaceAll('-', '/')}/${runNameOf(executionArn)}.json`;
 
 /** `manifests/2026/12/02.json` for the day `2026-12-02`. */
 export const manifestKey = (day: string) => `${MANIFEST_PREFIX}${day.replaceAll('-', '/')}.json`;
@@ -66,7 +67,8 @@ export function dayOfKey(key: string): string | undefined {
 /** The days from `from` to `to` (`YYYY-MM-DD`), both included. */
 export function daysBetween(from: string, to: string): string[] {
   const days: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000)
+    days.push(new Date(t).toISOString().slice(0, 10));
   return days;
 }
 

@@ -1,9 +1,9 @@
+import { putSigned } from '../adapters/evidence-store';
 import type { ApprovalRecord } from '../contracts/approval-record';
 import type { OutcomeDetail } from '../contracts/events';
 import { METRIC } from '../contracts/metrics';
 import type { RunState } from '../contracts/steps';
-import { putSigned } from '../adapters/evidence-store';
-import { bundleKey, buildBundle } from '../domain/evidence';
+import { buildBundle, bundleKey } from '../domain/evidence';
 import { logger } from '../runtime/logger';
 import { count } from '../runtime/metrics';
 
