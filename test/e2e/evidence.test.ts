@@ -36,6 +36,8 @@ const runs: Record<string, string> = {};
 beforeAll(async () => {
   ({ local, client, close } = await startWithClients({
     pollWaitMs: 50,
+    // The manifest job runs when the test says, not on local mode's 5-second schedule (it would rewrite a deleted manifest).
+    scheduleMs: 3_600_000,
     approvalTimeoutSeconds: 4,
     context: { ...ONE_APPROVAL, 'plangate:deniedResourceTypes': ['AWS::IAM::User'] },
   }));
@@ -126,12 +128,12 @@ test('each ending leaves exactly one signed bundle, and a second closing writes 
   });
   expect(JSON.parse((await read((await bundleOf(runs.ABORTED!))!)).body).outcome).toMatchObject({ error: 'Operator.Stop', cause: 'Wrong plan' });
 
-  // Closing again (CloseRun for a run Notify closed) writes nothing more.
+  // Closing again (the rule's event delivered twice) writes nothing more.
   const before = await bundleKeys();
   await local.invoke('CloseRun', {
     source: 'aws.states',
     'detail-type': 'Step Functions Execution Status Change',
-    detail: { executionArn: runs.SUCCEEDED, status: 'SUCCEEDED' },
+    detail: { executionArn: runs.ABORTED, status: 'ABORTED', startDate: Date.now(), input: JSON.stringify({ planId: 'plan-evidabort0001' }) },
   });
   expect(await bundleKeys()).toEqual(before);
   expect(before).toHaveLength(5);
