@@ -11,6 +11,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BUNDLE_PREFIX, MANIFEST_PREFIX } from '../lambdas/shared/domain/evidence';
 
@@ -108,10 +109,12 @@ function acknowledgeObjectWildcard(fn: lambda.Function, store: EvidenceStore, pr
 }
 
 /** Hourly, the manifest job writes each finished day's manifest that is not written yet (local mode runs rate schedules). */
-export function writeManifestsOnSchedule(scope: Construct, props: { manifests: lambda.IFunction }): events.Rule {
+export function writeManifestsOnSchedule(scope: Construct, props: { manifests: lambda.IFunction; deadLetterQueue: sqs.IQueue }): events.Rule {
   return new events.Rule(scope, 'EvidenceManifestSchedule', {
     description: 'Writes the evidence manifest of each finished day (UTC), once',
     schedule: events.Schedule.rate(Duration.hours(1)),
-    targets: [new targets.LambdaFunction(props.manifests, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+    targets: [
+      new targets.LambdaFunction(props.manifests, { deadLetterQueue: props.deadLetterQueue, retryAttempts: 2, maxEventAge: Duration.hours(1) }),
+    ],
   });
 }

@@ -92,6 +92,12 @@ export class WorkflowMonitoring extends Construct {
       this.alarm('SlackPostsFailed', { ...slackAlarm, description: slackDescription });
     }
     if (props.spokes) this.droppedEventsAlarm();
+    // The run ended and was announced; its bundle waits for the manifest job (README: Evidence).
+    this.alarm('EvidenceNotWritten', {
+      metric: this.metric(METRIC.EvidenceNotWritten, 'Sum'),
+      threshold: 1,
+      description: 'A closing could not write its run’s evidence bundle; the hourly manifest job writes it. See "Evidence" in the README.',
+    });
     this.deadLetterAlarms();
     this.dashboard = this.createDashboard();
   }

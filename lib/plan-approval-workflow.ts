@@ -92,7 +92,8 @@ export class PlanApprovalWorkflow extends Construct {
     const watchRuns = this.watchRunsFunction();
     this.evidence = new EvidenceStore(this, 'Evidence', { key: this.key, retentionDays: settings.evidenceRetentionDays });
     for (const closer of [notify, record.closeRun]) this.evidence.grantWriteBundles(closer);
-    const evidenceManifest = this.evidenceManifestFunction();
+    const evidenceManifestDeadLetterQueue = deadLetterQueue(this, 'EvidenceManifestDeadLetterQueue', this.key);
+    const evidenceManifest = this.evidenceManifestFunction(evidenceManifestDeadLetterQueue);
     this.functions = {
       // (This order is the alarms' and the dashboard's.)
       ReviewPlan: reviewPlan,
@@ -121,6 +122,7 @@ export class PlanApprovalWorkflow extends Construct {
         StackEventsDeadLetterQueue: this.stackEventsDeadLetterQueue,
         ...(this.runTriggersDeadLetterQueue ? { RunTriggersDeadLetterQueue: this.runTriggersDeadLetterQueue } : {}),
         WatchRunsDeadLetterQueue: this.watchRunsDeadLetterQueue,
+        EvidenceManifestDeadLetterQueue: evidenceManifestDeadLetterQueue,
       },
       thresholds: settings.alarmThresholds,
       alarmEmails: settings.alarmEmails,
@@ -312,15 +314,15 @@ export class PlanApprovalWorkflow extends Construct {
   }
 
   /** Writes each day's evidence manifest (and any bundle a closing could not write), hourly. */
-  private evidenceManifestFunction(): WorkflowFunction {
-    const fn = this.workflowFunction('EvidenceManifest', Duration.minutes(5), { asyncRetries: 0 })
+  private evidenceManifestFunction(deadLetterQueue: sqs.IQueue): WorkflowFunction {
+    const fn = this.workflowFunction('EvidenceManifest', Duration.minutes(5), { asyncRetries: 0, deadLetterQueue })
       .bindTable(this.approvalTable, 'read')
       .setEnvironment({ STATE_MACHINE_ARN: this.stateMachine.stateMachineArn });
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [this.stateMachine.stateMachineArn] }));
     this.allowDescribeExecutions(fn);
     this.key.grant(fn, 'kms:GenerateDataKey');
     this.evidence.grantManifests(fn);
-    writeManifestsOnSchedule(this, { manifests: fn });
+    writeManifestsOnSchedule(this, { manifests: fn, deadLetterQueue });
     return fn;
   }
 

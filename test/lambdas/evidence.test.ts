@@ -10,7 +10,9 @@ import {
   manifestKey,
   sha256Hex,
 } from '../../lambdas/shared/domain/evidence';
-import { review } from './fixtures';
+import { review as reviewOf } from './fixtures';
+
+const review = { ...reviewOf(), planId: 'plan-0000000000001' };
 
 describe('canonical JSON', () => {
   test('sorts keys at every depth and leaves no whitespace, so equal values give equal bytes', () => {
@@ -95,7 +97,12 @@ describe('bundle', () => {
     expect(bundle).toMatchObject({
       schema: 'plangate.evidence/v1',
       run: { executionArn: detail.executionArn, startedAt: '2026-12-02T09:59:00.000Z', endedAt: '2026-12-02T10:01:00.000Z' },
-      plan: { planId: 'plan-0000000000001', changesDigestSha256: review.changesDigest },
+      plan: {
+        planId: 'plan-0000000000001',
+        changesDigestSha256: 'digest-of-reviewed-changes',
+        changes: { risk: 'HIGH', changes: [{ action: 'REMOVE', resourceType: 'AWS::SNS::Topic' }, { action: 'ADD' }] },
+      },
+      policy: { requirements: { requiredApprovals: 2 } },
       request: { requestedBy: 'dave@example.com', requestedAt: '2026-12-02T10:00:00.000Z' },
       approvals: [{ approver: { email: 'alice@example.com' }, channel: 'cli', principal: 'arn:aws:iam::111122223333:role/alice' }],
       execution: { idempotencyToken: 'token-1', recordId: 'rec-1', recordStatus: 'SUCCEEDED' },
