@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -152,11 +152,12 @@ describe('KMS signing with the evidence key', () => {
       writeFileSync(path.join(dir, name), data);
       return path.join(dir, name);
     };
-    // As the README: the DER public key to PEM, the signature from the object's metadata (base64) to DER.
-    const pem = createPublicKey({ key: Buffer.from(PublicKey!), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' });
+    // As the README: the DER public key (GetPublicKey) to PEM with openssl, the signature (base64 in metadata) to DER.
+    const pem = path.join(dir, 'pub.pem');
+    expect(spawnSync(openssl!, ['pkey', '-pubin', '-inform', 'DER', '-in', file('pub.der', PublicKey!), '-out', pem]).status).toBe(0);
     const signature = file('sig.der', await sign());
     const verifyWithOpenssl = (bundle: string) =>
-      spawnSync(openssl!, ['dgst', '-sha256', '-verify', file('pub.pem', pem), '-signature', signature, bundle], { encoding: 'utf8' });
+      spawnSync(openssl!, ['dgst', '-sha256', '-verify', pem, '-signature', signature, bundle], { encoding: 'utf8' });
     expect(verifyWithOpenssl(file('bundle.json', body))).toMatchObject({ status: 0, stdout: expect.stringContaining('Verified OK') });
     const tampered = verifyWithOpenssl(file('tampered.json', body.toString().replace('SUCCEEDED', 'FAILED')));
     expect(tampered).toMatchObject({ status: 1, stdout: expect.stringContaining('Verification failure') });
