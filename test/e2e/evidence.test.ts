@@ -195,3 +195,19 @@ test('verify passes, export lists the five runs; a changed bundle, a deleted man
   expect(failed.stdout).toContain(`FAIL run ${runs.DENIED}: it ended SUCCEEDED at`);
   expect(failed.stderr).toContain('Evidence does NOT verify');
 }, 60_000);
+
+test('the manifest job writes the bundle a run is missing, from its output, before it lists the day', async () => {
+  const missing = `bundles/${dayOf(new Date().toISOString()).replaceAll('-', '/')}/${runs.DENIED!.split(':').pop()}.json`;
+  await expect(read(missing)).rejects.toMatchObject({ name: 'NoSuchKey' });
+  // Today's manifest is written already: the job leaves it, but still fills the gap.
+  expect(await writeManifest(dayOf(new Date().toISOString()))).toEqual({ written: [] });
+  const backFilled = JSON.parse((await read(missing)).body);
+  expect(backFilled).toMatchObject({
+    run: { executionArn: runs.DENIED },
+    outcome: { outcome: 'DENIED' },
+    plan: { planId: 'plan-evidenied0001' },
+    producer: { closer: 'EvidenceManifest' },
+  });
+  const verified = await plangate('evidence', 'verify', '--from', dayOf(new Date().toISOString()));
+  expect(verified.stdout).not.toContain(`FAIL run ${runs.DENIED}`);
+}, 60_000);
