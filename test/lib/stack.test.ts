@@ -58,6 +58,7 @@ describe('least privilege', () => {
     const expected = {
       ReviewPlan: ['GetItem'],
       WatchRuns: ['GetItem'],
+      EvidenceManifest: ['GetItem'],
       ApprovalApi: ['GetItem', 'UpdateItem'],
       ExpireApproval: ['GetItem', 'UpdateItem'],
       ExecutePlan: ['GetItem', 'UpdateItem'],
