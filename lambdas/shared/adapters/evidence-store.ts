@@ -55,7 +55,7 @@ async function sign(keyId: string, sha256: string): Promise<SignatureMetadata> {
   };
 }
 
-/** The keys under a prefix, with their version ids (ListObjectsV2, every page). */
+/** The keys under a prefix (ListObjectsV2, every page). */
 export async function listKeys(bucket: string, prefix: string): Promise<{ key: string }[]> {
   const { sdk, client } = s3();
   const keys: { key: string }[] = [];
