@@ -1,5 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -22,6 +24,8 @@ export interface ConnectOptions {
   stateMachineArn?: string;
   tableName?: string;
   apiUrl?: string;
+  evidenceBucket?: string;
+  signingKeyArn?: string;
 }
 
 export interface Aws {
@@ -30,6 +34,11 @@ export interface Aws {
   /** The caller's principal ARN (STS GetCallerIdentity). */
   callerArn(): Promise<string>;
   target(): Promise<Target>;
+  /** The evidence bucket and the key that signs evidence (issue 24). */
+  evidence(): Promise<{ bucket: string; keyArn: string }>;
+  /** Made on first use: only the evidence commands need them. S3 path-style with an endpoint, as local mode serves it. */
+  s3(): S3Client;
+  kms(): KMSClient;
   /** POSTs JSON to the approval API's command-line routes, signed (SigV4) with the caller's credentials. */
   signedPost(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
 }
@@ -70,9 +79,17 @@ export function connect(options: ConnectOptions): Aws {
     if (!value) throw new CliError(`Stack ${options.stack} has no ${key} output: deploy the current PlanGate, or give ${flag}`, EXIT.error);
     return value;
   };
+  let s3: S3Client | undefined;
+  let kms: KMSClient | undefined;
   return {
     sfn,
     documents,
+    s3: () => (s3 ??= new S3Client({ ...config, forcePathStyle: Boolean(options.endpoint) })),
+    kms: () => (kms ??= new KMSClient(config)),
+    evidence: async () => ({
+      bucket: await output(STACK_OUTPUTS.evidenceBucketName, options.evidenceBucket, '--evidence-bucket'),
+      keyArn: await output(STACK_OUTPUTS.evidenceSigningKeyArn, options.signingKeyArn, '--signing-key-arn'),
+    }),
     callerArn: async () => {
       const { Arn } = await sts.send(new GetCallerIdentityCommand({}));
       if (!Arn) throw new CliError('STS did not say who you are', EXIT.error);

@@ -17,6 +17,8 @@ export const EXIT = {
   gone: 6,
   /** Break-glass: the caller's uses in the last 24 hours are used up (plangate:breakGlass.maxUsesPerDay). */
   tooSoon: 7,
+  /** `evidence verify` found a problem: a bundle or manifest changed or missing, a broken chain, a run without a bundle. */
+  unverified: 8,
 } as const;
 
 /** `plangate start --wait` exits with its run's outcome: 0 only when the plan was executed and succeeded. */

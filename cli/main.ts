@@ -7,6 +7,7 @@ import { HIDDEN } from '../lambdas/shared/domain/text';
 import { type Aws, type ConnectOptions, connect, explainAwsError } from './aws';
 import { addBreakGlassCommands } from './break-glass';
 import { decide, exitCodeOf, release } from './decide';
+import { addEvidenceCommands } from './evidence';
 import { CliError, EXIT, OUTCOME_EXIT } from './exit-codes';
 import { findRun, isOutcome, listRuns, planKeyOf, progressLine, type RunStatus, startRun, waitForRun } from './runs';
 
@@ -150,6 +151,8 @@ function program(): Command {
     .option('--state-machine-arn <arn>', 'skip the stack lookup for the state machine')
     .option('--table-name <name>', 'skip the stack lookup for the approval table')
     .option('--api-url <url>', 'skip the stack lookup for the approval API', httpUrl)
+    .option('--evidence-bucket <name>', 'skip the stack lookup for the evidence bucket')
+    .option('--signing-key-arn <arn>', 'skip the stack lookup for the evidence signing key')
     .showHelpAfterError('(run plangate --help for usage)')
     .exitOverride()
     .addHelpText(
@@ -157,6 +160,7 @@ function program(): Command {
       '\nExit codes: 0 success; 1 error (AWS, credentials, unknown plan); 2 bad arguments; 3 --wait timed out;\n' +
         '4 refused (not an approver, self-approval); 5 conflict (already decided, run still running); 6 expired or closed;\n' +
         '7 break-glass used up for now (try after the time it names);\n' +
+        '8 evidence does not verify;\n' +
         '10+ a run’s outcome with --wait (see the README).',
     );
   const aws = (): Aws => connect(cli.opts<ConnectOptions>());
@@ -268,6 +272,7 @@ function program(): Command {
           `Released plan ${id}: its approval is ${answer.body.status}${answer.body.outcome ? ` (${answer.body.outcome})` : ''}; a new run may claim it.`,
         );
     });
+  addEvidenceCommands(cli, aws, { print, tell });
   return cli;
 }
 

@@ -163,6 +163,8 @@ const configSchema = z
     changeCalendar: z.optional(calendarPolicySchema),
     approvalValidityHours: wholeNumber(1, MAX_APPROVAL_VALIDITY_HOURS).optional(),
     breakGlass: z.optional(breakGlassSchema),
+    // Any number here: settingProblems (lib/setting-rules.ts) says what Object Lock takes.
+    evidenceRetentionDays: z.number({ error: 'must be a number of days' }).default(DEFAULTS.evidenceRetentionDays),
     groups: z.optional(groupsSchema),
     approvalRules: z.array(approvalRuleSchema).max(50).optional(),
     distinctApproversAcrossRules: z.boolean({ error: 'must be true or false' }).default(DEFAULTS.distinctApproversAcrossRules),

@@ -26,6 +26,8 @@ export const DEFAULTS = {
   alarmEmails: [] as string[],
   apiGatewayCloudWatchRole: true,
   logRetentionDays: 365,
+  /** Longer than a 12-month SOC 2 Type II period, with a margin for the audit. */
+  evidenceRetentionDays: 400,
 } as const;
 
 /** The shortest approval timeout: a reminder, an expiry and a decision must fit in it. */

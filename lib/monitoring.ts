@@ -103,6 +103,12 @@ export class WorkflowMonitoring extends Construct {
           'An approver other than the one who broke glass closes it: plangate review <planId>.',
       });
     }
+    // The run ended and was announced; its bundle waits for the manifest job (README: Evidence).
+    this.alarm('EvidenceNotWritten', {
+      metric: this.metric(METRIC.EvidenceNotWritten, 'Sum'),
+      threshold: 1,
+      description: 'A closing could not write its run’s evidence bundle; the hourly manifest job writes it. See "Evidence" in the README.',
+    });
     this.deadLetterAlarms();
     this.dashboard = this.createDashboard();
   }

@@ -16,6 +16,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { API_STAGE, ApprovalApi } from './approval-api';
 import { DEFAULTS } from './defaults';
 import { checkEnvironmentSize } from './environment-size';
+import { EvidenceStore, writeManifestsOnSchedule } from './evidence';
 import type { FunctionName } from './functions';
 import { allowSpokeRoles, hubBus, hubRoleName, isSpokeCaller, SPOKE_CALLERS, spokesVariable } from './hub';
 import { WorkflowMonitoring } from './monitoring';
@@ -57,6 +58,8 @@ export class PlanApprovalWorkflow extends Construct {
   readonly runTriggersDeadLetterQueue?: sqs.Queue;
   /** Runs counts that failed (the next one comes 5 minutes later). */
   readonly watchRunsDeadLetterQueue: sqs.Queue;
+  /** The evidence bucket and its signing key (issue 24). */
+  readonly evidence: EvidenceStore;
   /** The alarms, their topic and the dashboard. */
   readonly monitoring: WorkflowMonitoring;
   /** The bus the spokes forward their events to (only with spokes). */
@@ -87,6 +90,10 @@ export class PlanApprovalWorkflow extends Construct {
     this.allowDescribeExecutions(record.closeRun);
     this.watchRunsDeadLetterQueue = deadLetterQueue(this, 'WatchRunsDeadLetterQueue', this.key);
     const watchRuns = this.watchRunsFunction();
+    this.evidence = new EvidenceStore(this, 'Evidence', { key: this.key, retentionDays: settings.evidenceRetentionDays });
+    for (const closer of [notify, record.closeRun]) this.evidence.grantWriteBundles(closer);
+    const evidenceManifestDeadLetterQueue = deadLetterQueue(this, 'EvidenceManifestDeadLetterQueue', this.key);
+    const evidenceManifest = this.evidenceManifestFunction(evidenceManifestDeadLetterQueue);
     this.functions = {
       // (This order is the alarms' and the dashboard's.)
       ReviewPlan: reviewPlan,
@@ -100,6 +107,7 @@ export class PlanApprovalWorkflow extends Construct {
       CloseRun: record.closeRun,
       AwaitRecord: awaitRecord,
       WatchRuns: watchRuns,
+      EvidenceManifest: evidenceManifest,
     };
     this.runTriggersDeadLetterQueue = this.addTriggers(record);
     if (settings.spokes) this.hubBus = this.connectSpokes(settings.spokes);
@@ -114,6 +122,7 @@ export class PlanApprovalWorkflow extends Construct {
         StackEventsDeadLetterQueue: this.stackEventsDeadLetterQueue,
         ...(this.runTriggersDeadLetterQueue ? { RunTriggersDeadLetterQueue: this.runTriggersDeadLetterQueue } : {}),
         WatchRunsDeadLetterQueue: this.watchRunsDeadLetterQueue,
+        EvidenceManifestDeadLetterQueue: evidenceManifestDeadLetterQueue,
       },
       thresholds: settings.alarmThresholds,
       alarmEmails: settings.alarmEmails,
@@ -310,6 +319,19 @@ export class PlanApprovalWorkflow extends Construct {
     watchRuns.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [this.stateMachine.stateMachineArn] }));
     this.allowDescribeExecutions(watchRuns);
     return watchRuns;
+  }
+
+  /** Writes each day's evidence manifest (and any bundle a closing could not write), hourly. */
+  private evidenceManifestFunction(deadLetterQueue: sqs.IQueue): WorkflowFunction {
+    const fn = this.workflowFunction('EvidenceManifest', Duration.minutes(5), { asyncRetries: 0, deadLetterQueue })
+      .bindTable(this.approvalTable, 'read')
+      .setEnvironment({ STATE_MACHINE_ARN: this.stateMachine.stateMachineArn });
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [this.stateMachine.stateMachineArn] }));
+    this.allowDescribeExecutions(fn);
+    this.key.grant(fn, 'kms:GenerateDataKey');
+    this.evidence.grantManifests(fn);
+    writeManifestsOnSchedule(this, { manifests: fn, deadLetterQueue });
+    return fn;
   }
 
   /** The EventBridge rules, and the API route that releases plans; returns the run triggers' dead-letter queue, if any. */

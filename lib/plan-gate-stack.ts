@@ -52,6 +52,7 @@ export class PlanGateStack extends Stack {
       changeCalendar: config.changeCalendar,
       approvalValidityHours: config.approvalValidityHours,
       breakGlass: config.breakGlass,
+      evidenceRetentionDays: config.evidenceRetentionDays,
       // Freeze approvals are a requirement from a group, as the approval rules' are: they need the policy's machinery.
       approvalPolicy: (config.approvalRules || config.changeCalendar?.freezeApprovers) && {
         groups: config.groups ?? {},
@@ -130,6 +131,16 @@ export class PlanGateStack extends Stack {
       STACK_OUTPUTS.closeRunFunctionName,
       workflow.functions.CloseRun.functionName,
       'Closes a run whose ending was dead-lettered (invoke it with the message body)',
+    );
+    output(
+      STACK_OUTPUTS.evidenceBucketName,
+      workflow.evidence.bucket.bucketName,
+      'Evidence bundles and daily manifests (Object Lock, compliance mode)',
+    );
+    output(
+      STACK_OUTPUTS.evidenceSigningKeyArn,
+      workflow.evidence.signingKey.keyArn,
+      'The key that signs evidence; its public key: aws kms get-public-key --key-id <this>',
     );
   }
 

@@ -16,7 +16,12 @@ export interface RelatedSettings {
   readonly pollMaxIntervalSeconds: number;
   /** Whether PlanGate gates member accounts' plans (plangate:spokeAccounts). */
   readonly spokesConfigured: boolean;
+  /** plangate:evidenceRetentionDays; unset: the default. */
+  readonly evidenceRetentionDays?: number;
 }
+
+/** Object Lock takes a retention of whole days, at most 100 years (36,500 days). */
+export const EVIDENCE_RETENTION_DAYS = { min: 1, max: 36_500 } as const;
 
 /** A broken rule: the setting (by its configuration key, `requiredApprovals.HIGH` for a nested one) and what is wrong. */
 export interface SettingProblem {
@@ -25,6 +30,7 @@ export interface SettingProblem {
     | `approvers.${number}.iamPrincipals.${number}`
     | 'reminderMinutesBeforeExpiry'
     | 'pollMaxIntervalSeconds'
+    | 'evidenceRetentionDays'
     | `requiredApprovals.${string}`
     | SpokeSetting
     | PolicySetting
@@ -58,6 +64,14 @@ export function settingProblems(settings: RelatedSettings): SettingProblem[] {
     problems.push({ setting: 'pollMaxIntervalSeconds', message });
   }
   if (settings.spokesConfigured) problems.push(...anyAccountPrincipals(approvers));
+  const retention = settings.evidenceRetentionDays;
+  if (
+    retention !== undefined &&
+    !(Number.isInteger(retention) && retention >= EVIDENCE_RETENTION_DAYS.min && retention <= EVIDENCE_RETENTION_DAYS.max)
+  ) {
+    const message = `must be a whole number of days from ${EVIDENCE_RETENTION_DAYS.min} to ${EVIDENCE_RETENTION_DAYS.max} (Object Lock's limit)`;
+    problems.push({ setting: 'evidenceRetentionDays', message });
+  }
   return problems;
 }
 

@@ -41,6 +41,8 @@ export interface PlanApprovalWorkflowProps {
   readonly defaultAcceptLanguage?: AcceptLanguage;
   /** Retention of every log group. @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
+  /** Days each evidence bundle and manifest is locked (Object Lock, compliance mode): nobody can delete them sooner. @default 400 */
+  readonly evidenceRetentionDays?: number;
   /** Resource types (or `Prefix::*` patterns) a plan may not change at all: such plans end DENIED. @default - none */
   readonly deniedResourceTypes?: string[];
   /** Distinct approvals a plan needs, by its risk level. @default { LOW: 1, MEDIUM: 1, HIGH: 2 } */
@@ -168,6 +170,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     eventSource: props.eventSource ?? DEFAULTS.eventSource,
     defaultAcceptLanguage: props.defaultAcceptLanguage ?? DEFAULTS.defaultAcceptLanguage,
     logRetention: props.logRetention ?? (DEFAULTS.logRetentionDays as logs.RetentionDays),
+    evidenceRetentionDays: props.evidenceRetentionDays ?? DEFAULTS.evidenceRetentionDays,
     deniedResourceTypes: props.deniedResourceTypes ?? DEFAULTS.deniedResourceTypes,
     requiredApprovals: props.requiredApprovals ?? DEFAULTS.requiredApprovals,
     autoApproveUpTo: props.autoApproveUpTo ?? DEFAULTS.autoApproveUpTo,
@@ -195,6 +198,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     pollInitialIntervalSeconds: settings.pollInitialInterval.toSeconds(),
     pollMaxIntervalSeconds: settings.pollMaxInterval.toSeconds(),
     spokesConfigured: settings.spokes !== undefined,
+    evidenceRetentionDays: settings.evidenceRetentionDays,
   });
   if (settings.approvalPolicy) {
     const { groups, rules: approvalRules, identityStoreId } = settings.approvalPolicy;

@@ -7,8 +7,10 @@ import { policyAdmits } from './bus-policy';
 import { type AwsEvent, awsEvent, type BusIdentity, LocalEventBridge, type TargetDelivery } from './event-bridge';
 import { matchesPattern } from './event-patterns';
 import { IdentityCenterEmulator } from './identity-center';
+import { KmsEmulator } from './kms';
 import { LocalMetrics } from './metrics';
 import { Outbox, type OutboxEntry } from './outbox';
+import { S3Emulator } from './s3';
 import { AwsApiError, ServiceCatalogEmulator } from './service-catalog';
 import { HUB, inOrganization, isSpoke, type Location, listedSpokes, locationKey, spokesOf } from './spokes';
 import { SsmEmulator } from './ssm';
@@ -44,6 +46,9 @@ export interface Emulators {
   identityCenter: IdentityCenterEmulator;
   /** Systems Manager's Change Calendars, which plangate:changeCalendar.ssmCalendars names (issue 23). */
   ssm: SsmEmulator;
+  /** The evidence bucket, with Object Lock, and the key that signs evidence (issue 24). */
+  s3: S3Emulator;
+  kms: KmsEmulator;
   /** The hub's plangate-hub bus, when the template has one (spokes configured). */
   hubBus?: LocalEventBridge;
   /** Service Catalog in an account and Region: the hub's is `serviceCatalog`; others are made on first use. */
@@ -166,6 +171,8 @@ export function createEmulators(workflow: LocalWorkflow, options: EmulatorOption
     calls: { servicecatalog: [], sts: [] },
     identityCenter: options.identityCenter ?? new IdentityCenterEmulator([]),
     ssm: new SsmEmulator(),
+    s3: new S3Emulator(workflow.lockedBuckets ?? []),
+    kms: new KmsEmulator(workflow.signingKeyArns ?? []),
     eventBridge: new LocalEventBridge(workflow.rules, hubDelivery, outbox, { timeScale, log }),
     hubBus:
       workflow.hubBus &&

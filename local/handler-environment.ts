@@ -45,6 +45,9 @@ export function pointAwsSdkAt(baseUrl: string): () => void {
     AWS_ENDPOINT_URL_IDENTITYSTORE: baseUrl,
     // SSM Change Calendars the change calendar names (issue 23).
     AWS_ENDPOINT_URL_SSM: baseUrl,
+    // The evidence bucket and its signing key (issue 24).
+    AWS_ENDPOINT_URL_S3: baseUrl,
+    AWS_ENDPOINT_URL_KMS: baseUrl,
   };
   const replaced = Object.fromEntries(Object.keys(sdkEnvironment).map((name) => [name, process.env[name]]));
   Object.assign(process.env, sdkEnvironment);

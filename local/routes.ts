@@ -18,6 +18,8 @@ import type { ApiCall, Emulators } from './emulators';
 import { awsEvent } from './event-bridge';
 import { accountOf, callerOf, credentialOf, type LocalIdentity, type SignedRequest, verifySessionCall, verifySignature } from './identities';
 import type { IdentityCenterEmulator } from './identity-center';
+import type { KmsEmulator } from './kms';
+import type { S3Emulator } from './s3';
 import { AwsApiError, type ServiceCatalogEmulator } from './service-catalog';
 import { HUB, isKnownLocation, type Location } from './spokes';
 import type { SsmEmulator } from './ssm';
@@ -81,6 +83,8 @@ export function localRoutes(context: RouteContext): Route[] {
     { match: ({ target }) => target?.startsWith('DynamoDB_20120810.') ?? false, handle: ({ req, res }) => emulators.dynamo(req, res) },
     ...identityCenterRoutes(emulators.identityCenter),
     ssmRoute(emulators.ssm),
+    kmsRoute(emulators.kms),
+    s3Route(emulators.s3),
     {
       match: ({ req, url, target }) => req.method === 'POST' && (target !== undefined || url.pathname === '/'),
       handle: (request) => answerAwsApi(request, context),
@@ -130,6 +134,21 @@ export function identityCenterRoutes(identityCenter: IdentityCenterEmulator): Ro
 
 /** Systems Manager's Change Calendar API (awsJson1_1): `aws ssm get-calendar-state --endpoint-url <local mode>` works. */
 export const ssmRoute = (ssm: SsmEmulator): Route => jsonApiRoute('AmazonSSM', (operation, input) => ssm.handle(operation, input));
+
+/** KMS's Sign, Verify and GetPublicKey for the evidence key (awsJson1_1): `aws kms get-public-key --endpoint-url <local mode>` works. */
+export const kmsRoute = (kms: KmsEmulator): Route => jsonApiRoute('TrentService', (operation, input) => kms.handle(operation, input));
+
+/** S3's REST-XML API for the evidence bucket, path-style: any request whose path starts with its name. */
+export const s3Route = (s3: S3Emulator): Route => ({
+  match: ({ target, url }) => target === undefined && s3.serves(url.pathname),
+  handle: async ({ req, res, url }) => {
+    const body = await readBuffer(req);
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, value === undefined ? undefined : String(value)]));
+    const answer = s3.handle({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body });
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+  },
+});
 
 /** The body of an AWS JSON-protocol request: an object, `{}` when empty; not JSON is AWS's SerializationException. */
 function jsonInput(body: string): Record<string, unknown> {
@@ -291,6 +310,8 @@ const stackOutputs = (workflow: LocalWorkflow, baseUrl: string) => ({
   [STACK_OUTPUTS.stateMachineArn]: workflow.stateMachineArn,
   [STACK_OUTPUTS.approvalTableName]: workflow.table.name,
   [STACK_OUTPUTS.approvalApiUrl]: `${baseUrl}/`,
+  ...(workflow.environment.EVIDENCE_BUCKET ? { [STACK_OUTPUTS.evidenceBucketName]: workflow.environment.EVIDENCE_BUCKET } : {}),
+  ...(workflow.environment.EVIDENCE_KEY_ID ? { [STACK_OUTPUTS.evidenceSigningKeyArn]: workflow.environment.EVIDENCE_KEY_ID } : {}),
 });
 
 /** GetSecretValue for the Slack secrets the configuration names: the local webhook, and the signing secret. */
@@ -455,6 +476,10 @@ function listCalls(req: IncomingMessage, res: ServerResponse, url: URL, emulator
  * the client has sent it all would reset the connection under it.
  */
 async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBuffer(req)).toString('utf8');
+}
+
+async function readBuffer(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -462,7 +487,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
     if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
   }
   if (size > MAX_BODY_BYTES) throw new AwsApiError('RequestEntityTooLarge', `The request body is larger than ${MAX_BODY_BYTES} bytes`, 413);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function send(res: ServerResponse, answer: JsonAnswer | APIGatewayProxyResult | { status: number; body: unknown }) {

@@ -15,7 +15,7 @@ import type { LocalMetrics } from './metrics';
 import type { Outbox } from './outbox';
 import { localRoutes, serveRoutes } from './routes';
 import type { ServiceCatalogEmulator } from './service-catalog';
-import type { LambdaHandler, LocalStepFunctions } from './step-functions';
+import { invokeHandler, type LambdaHandler, type LocalStepFunctions } from './step-functions';
 import { exampleContext, synthesize } from './synth';
 import { type CfnTemplate, createApprovalTable, loadWorkflow, withApprovalTimeout } from './template';
 
@@ -80,6 +80,8 @@ export interface LocalMode {
   metrics: LocalMetrics;
   /** Makes the next SNS publish(es) fail with this error code (a 400, which the SDK does not retry), to try failures. */
   failNextPublish(code?: string, times?: number): void;
+  /** Invokes a function as Lambda would (the manifest job, or CloseRun, out of their schedule or rule). */
+  invoke(fn: FunctionName, event: unknown): Promise<unknown>;
   /** Stops local mode; a second call waits for the first. */
   close(): Promise<void>;
 }
@@ -145,6 +147,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     outbox,
     identityCenter,
     metrics,
+    invoke: (fn, event) => invokeHandler(handlers[fn], fn, event, workflow),
     failNextPublish(code = 'InvalidParameter', times = 1) {
       emulators.publishFaults.push(...Array<string>(times).fill(code));
     },

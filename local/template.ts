@@ -4,6 +4,7 @@ import { STACK_NAME } from '../lambdas/shared/contracts/stack';
 import { STATES } from '../lambdas/shared/contracts/state-names';
 import { defaultReminderMinutes } from '../lib/defaults';
 import { FUNCTION_METADATA_KEY, FUNCTIONS, type FunctionName } from '../lib/functions';
+import type { LocalBucket } from './s3';
 
 /**
  * Reads what local execution needs from a synthesized CloudFormation template: the state machine's
@@ -49,6 +50,9 @@ export interface LocalWorkflow {
   subscriptions: Map<string, { endpoint: string; filterPolicy?: Record<string, unknown> }[]>;
   /** The approval API's routes: path pattern (`/cli/plans/{planId}/release`, `/{proxy+}`), authorization and handler. */
   apiRoutes: ApiRoute[];
+  /** The Object Lock buckets (the evidence bucket) and the asymmetric signing keys' ARNs (issue 24). */
+  lockedBuckets?: LocalBucket[];
+  signingKeyArns?: string[];
 }
 
 /** How often Lambda retries a failed asynchronous invocation, and where it then sends the event (if anywhere). */
@@ -128,6 +132,8 @@ function arnFor(logicalId: string, resource: Resource, template: CfnTemplate, sc
       return `arn:aws:sns:${where}:${logicalId}`;
     case 'AWS::SQS::Queue':
       return `arn:aws:sqs:${where}:${logicalId}`;
+    case 'AWS::KMS::Key':
+      return `arn:aws:kms:${where}:key/${logicalId}`;
     case 'AWS::Events::Rule':
       return `arn:aws:events:${where}:rule/${logicalId}`;
     case 'AWS::IAM::Role':
@@ -246,7 +252,20 @@ export function loadWorkflow(template: CfnTemplate): LocalWorkflow {
       .map(([id, rule]) => toLocalSchedule(id, rule, template)),
     subscriptions: emailSubscriptions(template),
     apiRoutes: apiRoutes(template),
+    lockedBuckets: entries
+      .filter(([, r]) => r.Type === 'AWS::S3::Bucket' && r.Properties?.ObjectLockEnabled)
+      .map(([id, r]) => ({ name: id, retentionDays: objectLockDays(r) })),
+    signingKeyArns: entries
+      .filter(([, r]) => r.Type === 'AWS::KMS::Key' && r.Properties?.KeyUsage === 'SIGN_VERIFY')
+      .map(([id, r]) => arnFor(id, r, template, HUB_SCOPE)),
   };
+}
+
+/** An Object Lock bucket's default retention, in days (the template sets Days; Years are 365 days each). */
+function objectLockDays(bucket: Resource): number {
+  const retention = (bucket.Properties?.ObjectLockConfiguration as { Rule?: { DefaultRetention?: { Days?: number; Years?: number } } } | undefined)
+    ?.Rule?.DefaultRetention;
+  return retention?.Days ?? (retention?.Years ?? 0) * 365;
 }
 
 /**

@@ -27,6 +27,7 @@ test('the example configuration in cdk.json is valid and fills in defaults', () 
     eventSource: 'plangate',
     defaultAcceptLanguage: 'en',
     logRetentionDays: 365,
+    evidenceRetentionDays: 400,
     requiredApprovals: { LOW: 1, MEDIUM: 1, HIGH: 2 },
     deniedResourceTypes: [],
     autoApproveUpTo: 'NONE',

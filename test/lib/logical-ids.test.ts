@@ -10,7 +10,10 @@ process.env.CDK_VALIDATION = 'false';
  * retained log groups would be orphaned. Refactor freely, but these ids stay.
  */
 const PINNED: Record<string, string[]> = {
-  'AWS::KMS::Key': ['WorkflowKey505700D2'],
+  // The evidence signing key: a new one could not verify what the old one signed.
+  'AWS::KMS::Key': ['WorkflowKey505700D2', 'WorkflowEvidenceSigningKey2B7E82B8'],
+  // The evidence bucket (Object Lock) and its access logs: a new id would orphan the locked evidence.
+  'AWS::S3::Bucket': ['WorkflowEvidenceBucketD10391E0', 'WorkflowEvidenceAccessLogs03FAB387'],
   'AWS::DynamoDB::Table': ['WorkflowApprovalTable83CDE979'],
   'AWS::SNS::Topic': ['WorkflowApprovalRequestTopic87183426', 'WorkflowOutcomeTopicCD29F16C'],
   'AWS::SNS::Subscription': [
@@ -36,6 +39,7 @@ const PINNED: Record<string, string[]> = {
     'WorkflowReviewPlanLogs32F8E85C',
     'WorkflowStateMachineLogs25053C9F',
     'WorkflowWatchRunsLogsAC3755B1',
+    'WorkflowEvidenceManifestLogs33BA8C29',
   ],
   'AWS::Events::Rule': [
     'WorkflowPlanCreatedRule72F30F1F',

@@ -22,7 +22,13 @@ describe('operations', () => {
   const alarmNamed = (name: string) => alarms.find((a) => a.AlarmName === `PlanGate-${name}`);
   const alarmTopic = { Ref: expect.stringMatching(/^WorkflowMonitoringAlarmTopic/) };
   const functionNames = Object.keys(FUNCTIONS);
-  const deadLetterQueues = ['EndingsDeadLetterQueue', 'StackEventsDeadLetterQueue', 'RunTriggersDeadLetterQueue', 'WatchRunsDeadLetterQueue'];
+  const deadLetterQueues = [
+    'EndingsDeadLetterQueue',
+    'StackEventsDeadLetterQueue',
+    'RunTriggersDeadLetterQueue',
+    'WatchRunsDeadLetterQueue',
+    'EvidenceManifestDeadLetterQueue',
+  ];
 
   test('an alarm for every failure worth waking someone for, each telling the alarm topic when it fires and when it clears', () => {
     expect(alarms.map((a) => a.AlarmName).sort()).toEqual(
@@ -36,6 +42,7 @@ describe('operations', () => {
         'ApprovalApiLatency',
         'ApprovalsOverdue',
         'TableThrottles',
+        'EvidenceNotWritten',
         ...deadLetterQueues.map((q) => `${q}NotEmpty`),
       ]
         .map((name) => `PlanGate-${name}`)
@@ -206,7 +213,7 @@ describe('operations', () => {
     const rules = resourcesOf('AWS::Events::Rule').map(
       ([id, r]) => [id, (r.Properties as { Targets: { DeadLetterConfig?: unknown; Arn: unknown }[] }).Targets] as const,
     );
-    expect(rules).toHaveLength(5);
+    expect(rules).toHaveLength(6);
     for (const [id, targets] of rules)
       for (const target of targets)
         expect({ id, dlq: target.DeadLetterConfig }).toEqual({
@@ -215,7 +222,7 @@ describe('operations', () => {
         });
     // Functions that are targets of rules are invoked asynchronously: Lambda sends what fails its retries to a queue too.
     const asyncFunctions = rules.flatMap(([, targets]) => targets.map((t) => JSON.stringify(t.Arn))).filter((arn) => arn.includes('Function'));
-    expect(asyncFunctions).toHaveLength(4);
+    expect(asyncFunctions).toHaveLength(5);
     for (const [id, fn] of resourcesOf('AWS::Lambda::Function').filter(([id]) => asyncFunctions.some((arn) => arn.includes(id)))) {
       expect({ id, dlq: (fn.Properties as { DeadLetterConfig?: unknown }).DeadLetterConfig }).toEqual({
         id,
@@ -233,6 +240,7 @@ describe('operations', () => {
     expect(withQueue.map(([id]) => id.replace(/^Workflow|Function[0-9A-F]{8}$/g, '')).sort()).toEqual([
       'AwaitRecord',
       'CloseRun',
+      'EvidenceManifest',
       'PlanCreated',
       'WatchRuns',
     ]);

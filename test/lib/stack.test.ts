@@ -44,7 +44,7 @@ describe('data and encryption', () => {
 
   test('every log group is encrypted and kept for the configured 365 days', () => {
     const groups = resourcesOf('AWS::Logs::LogGroup');
-    expect(groups.length).toBe(14); // twelve functions, the state machine, the API's access log
+    expect(groups.length).toBe(15); // thirteen functions, the state machine, the API's access log
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365, KmsKeyId: Match.anyValue() });
   });
 });
@@ -58,6 +58,7 @@ describe('least privilege', () => {
     const expected = {
       ReviewPlan: ['GetItem'],
       WatchRuns: ['GetItem'],
+      EvidenceManifest: ['GetItem'],
       ApprovalApi: ['GetItem', 'UpdateItem'],
       ExpireApproval: ['GetItem', 'UpdateItem'],
       ExecutePlan: ['GetItem', 'UpdateItem'],
@@ -142,7 +143,7 @@ describe('least privilege', () => {
 
   test('functions write logs to their own log group instead of using the AWS managed basic execution role', () => {
     const functionRoles = resourcesOf('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties).includes('lambda.amazonaws.com'));
-    expect(functionRoles).toHaveLength(12);
+    expect(functionRoles).toHaveLength(13);
     for (const [id, role] of functionRoles) expect({ id, managed: role.Properties?.ManagedPolicyArns }).toEqual({ id, managed: undefined });
     const reviewLogs = roleStatements('ReviewPlan').find((s) => [s.Action].flat().includes('logs:PutLogEvents'));
     expect(reviewLogs?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^WorkflowReviewPlanLogs/), 'Arn'] });
@@ -152,7 +153,7 @@ describe('least privilege', () => {
 describe('functions', () => {
   test('run on ARM64 with the latest Node.js runtime and X-Ray tracing', () => {
     const functions = resourcesOf('AWS::Lambda::Function');
-    expect(functions).toHaveLength(12);
+    expect(functions).toHaveLength(13);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -190,8 +191,9 @@ describe('triggers', () => {
 
   test('can be turned off in configuration', () => {
     const noTriggers = alternate.template;
-    noTriggers.resourceCountIs('AWS::Events::Rule', 3); // the rules that close runs, wake them and count them stay
-    noTriggers.resourceCountIs('AWS::SQS::Queue', 3); // and so do their dead-letter queues
+    // The rules that close runs, wake them, count them and write the evidence manifests stay
+    noTriggers.resourceCountIs('AWS::Events::Rule', 4);
+    noTriggers.resourceCountIs('AWS::SQS::Queue', 4); // and so do their dead-letter queues
   });
 });
 
@@ -209,6 +211,8 @@ describe('outputs and account role', () => {
       AlarmTopicArn: { Value: alarmTopic },
       DashboardUrl: { Value: { 'Fn::Join': ['', expect.arrayContaining([{ Ref: expect.stringMatching(/^WorkflowMonitoringDashboard/) }])] } },
       CloseRunFunctionName: { Value: { Ref: expect.stringMatching(/^WorkflowCloseRunFunction/) } },
+      EvidenceBucketName: { Value: { Ref: expect.stringMatching(/^WorkflowEvidenceBucket/) } },
+      EvidenceSigningKeyArn: { Value: { 'Fn::GetAtt': [expect.stringMatching(/^WorkflowEvidenceSigningKey/), 'Arn'] } },
     });
   });
 

@@ -99,6 +99,9 @@ export const ENVIRONMENT = {
   APPROVAL_ALARM_PERCENT: percent,
   /** The spokes' allow-list (contracts/spokes.ts), set only when spokes are configured. */
   SPOKES: z.optional(json(spokesSchema)),
+  /** The evidence bucket (Object Lock) and the asymmetric KMS key that signs what goes in it (issue 24). */
+  EVIDENCE_BUCKET: z.optional(text),
+  EVIDENCE_KEY_ID: z.optional(text),
   /** The function's own Region, which Lambda sets: with SPOKES' hubAccountId, the hub's place. */
   AWS_REGION: z.optional(regionSchema),
 };

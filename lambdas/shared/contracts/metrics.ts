@@ -32,6 +32,8 @@ export const METRIC = {
   BreakGlassReviewsOverdue: 'BreakGlassReviewsOverdue',
   /** An event from a spoke that PlanGate did not act on, by `reason` (DROP_REASONS): a forgery, or a place not allowed. */
   DroppedEvents: 'DroppedEvents',
+  /** A run's evidence bundle that its closing could not write (the manifest job writes it later; issue 24). */
+  EvidenceNotWritten: 'EvidenceNotWritten',
 } as const;
 
 /** Why an event was dropped (the `reason` dimension of DroppedEvents). */

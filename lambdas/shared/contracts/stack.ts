@@ -11,4 +11,6 @@ export const STACK_OUTPUTS = {
   alarmTopicArn: 'AlarmTopicArn',
   dashboardUrl: 'DashboardUrl',
   closeRunFunctionName: 'CloseRunFunctionName',
+  evidenceBucketName: 'EvidenceBucketName',
+  evidenceSigningKeyArn: 'EvidenceSigningKeyArn',
 } as const;

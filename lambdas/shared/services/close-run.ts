@@ -20,6 +20,7 @@ import { untrusted } from '../domain/text';
 import { logger } from '../runtime/logger';
 import { count, countRunEnded } from '../runtime/metrics';
 import { addRunKeys } from '../runtime/run-keys';
+import { writeEvidence } from './evidence';
 
 /** What closing a run needs: the approval table, both topics, the bus, and Slack if configured. */
 export const CLOSE_RUN_ENV = [
@@ -29,6 +30,8 @@ export const CLOSE_RUN_ENV = [
   'EVENT_BUS_NAME',
   'EVENT_SOURCE',
   'SLACK_WEBHOOK_SECRET_ID',
+  'EVIDENCE_BUCKET',
+  'EVIDENCE_KEY_ID',
 ] as const;
 export type CloseRunEnv = Environment<(typeof CLOSE_RUN_ENV)[number]>;
 
@@ -56,6 +59,7 @@ export interface Ending {
  *   3. the outcome goes out by email, EventBridge and Slack, each channel once: a closer sends a channel only after
  *      claiming it on the record (ApprovalStore.claimNotification), so two closers racing never both send it.
  *      A duplicate run only puts its event, logs and counts: no email, no Slack post.
+ *   4. last, the run's evidence bundle is written, once, and never fails the closing (services/evidence.ts).
  */
 export async function closeRun(ending: Ending, env: CloseRunEnv, now = new Date()): Promise<OutcomeDetail> {
   const store = new ApprovalStore(dynamo, env.TABLE_NAME);
@@ -110,6 +114,7 @@ export async function closeRun(ending: Ending, env: CloseRunEnv, now = new Date(
     logger.info('Duplicate run ended', { planId: report.detail.planId, reason: report.detail.reason });
     count(METRIC.DuplicateRuns);
     await putOutcomeEvent(report, env);
+    await writeEvidence({ detail: report.detail, state: ending.state, closer: ending.closer }, env);
     return report.detail;
   }
   await once('Email', async () => {
@@ -129,6 +134,7 @@ export async function closeRun(ending: Ending, env: CloseRunEnv, now = new Date(
       logger.warn('Slack outcome not posted', { error: (error as Error).message });
     }
   }
+  await writeEvidence({ detail: report.detail, record, state: ending.state, closer: ending.closer }, env);
   logger.info('Run closed', {
     outcome: report.detail.outcome,
     planId: report.detail.planId,
