@@ -81,7 +81,8 @@ export class PlanApprovalWorkflow extends Construct {
     ({ endingsDeadLetterQueue: this.endingsDeadLetterQueue, stackEventsDeadLetterQueue: this.stackEventsDeadLetterQueue } = record);
     const { reviewPlan, autoApprove, requestApproval, expireApproval } = approval;
     const { executePlan, checkRecord, awaitRecord, notify } = record;
-    const invoked = { reviewPlan, autoApprove, requestApproval, expireApproval, executePlan, checkRecord, awaitRecord, notify };
+    const windowWait = this.writesEncrypted(this.workflowFunction('WindowWait').bindTable(this.approvalTable, 'update'));
+    const invoked = { reviewPlan, autoApprove, requestApproval, expireApproval, executePlan, checkRecord, awaitRecord, notify, windowWait };
     this.stateMachine = this.createStateMachine(invoked);
     this.allowTaskCompletion(approval.approvalApiFunction, awaitRecord);
     this.allowDescribeExecutions(record.closeRun);
@@ -100,6 +101,7 @@ export class PlanApprovalWorkflow extends Construct {
       CloseRun: record.closeRun,
       AwaitRecord: awaitRecord,
       WatchRuns: watchRuns,
+      WindowWait: windowWait,
     };
     this.runTriggersDeadLetterQueue = this.addTriggers(record);
     if (settings.spokes) this.hubBus = this.connectSpokes(settings.spokes);
@@ -152,6 +154,7 @@ export class PlanApprovalWorkflow extends Construct {
       this.writesEncrypted(this.workflowFunction('ApprovalApi', Duration.seconds(15)).bindTable(table, policy ? 'create' : 'update')).setEnvironment({
         ...approvers,
         ...policy,
+        WINDOW_OPERATORS: settings.windowOperators,
       }),
       'clicks',
     );
@@ -200,7 +203,11 @@ export class PlanApprovalWorkflow extends Construct {
       .allowServiceCatalog('DescribeProvisionedProductPlan', 'ExecuteProvisionedProductPlan')
       // The calendar's check right before executing is the one that decides.
       .setEnvironment({ CHANGE_CALENDAR: settings.changeCalendar, APPROVAL_VALIDITY_HOURS: settings.approvalValidityHours })
+      // A windowed run checks, right before executing, that its approvers are still approvers (and group members).
+      .setEnvironment({ APPROVERS: settings.approvers, GROUPS: settings.approvalPolicy?.groups })
       .allowCalendarState(settings.changeCalendar?.ssmCalendars);
+    const identityStoreId = settings.approvalPolicy?.identityStoreId;
+    if (identityStoreId) executePlan.bindIdentityStore(identityStoreId);
     const checkRecord = this.workflowFunction('CheckRecord')
       .setEnvironment({
         POLL_INITIAL_INTERVAL_SECONDS: settings.pollInitialInterval.toSeconds(),
@@ -265,12 +272,17 @@ export class PlanApprovalWorkflow extends Construct {
   }
 
   /**
-   * Only the approval API completes approval tasks, and only with success (a rejection is a decision, not an error);
+   * Only the approval API completes approval tasks, and only with success (a rejection is a decision, not an error),
+   * and the waits for execution windows (a cancellation fails one);
    * AwaitRecord completes the record waits, with the tokens only that wait stores.
    */
   private allowTaskCompletion(approvalApiFunction: WorkflowFunction, awaitRecord: WorkflowFunction) {
     const completeTasks = new iam.PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] });
     approvalApiFunction.addToRolePolicy(completeTasks);
+    // Cancelling a run waiting for its execution window fails its waiting task (RunCancelledError).
+    approvalApiFunction.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['states:SendTaskFailure'], resources: [this.stateMachine.stateMachineArn] }),
+    );
     // A policy of its own, not the role's default one: the state machine invokes this function, which must not wait on it.
     new iam.Policy(this, 'AwaitRecordCompletesTasks', { roles: [awaitRecord.role], statements: [completeTasks] });
   }

@@ -16,6 +16,8 @@ export interface RelatedSettings {
   readonly pollMaxIntervalSeconds: number;
   /** Whether PlanGate gates member accounts' plans (plangate:spokeAccounts). */
   readonly spokesConfigured: boolean;
+  /** plangate:windowOperators: who may run a run waiting for its execution window now. */
+  readonly windowOperators?: readonly string[];
 }
 
 /** A broken rule: the setting (by its configuration key, `requiredApprovals.HIGH` for a nested one) and what is wrong. */
@@ -23,6 +25,7 @@ export interface SettingProblem {
   readonly setting:
     | 'approvers'
     | `approvers.${number}.iamPrincipals.${number}`
+    | `windowOperators.${number}`
     | 'reminderMinutesBeforeExpiry'
     | 'pollMaxIntervalSeconds'
     | `requiredApprovals.${string}`
@@ -56,25 +59,27 @@ export function settingProblems(settings: RelatedSettings): SettingProblem[] {
     const message = `must be at least the first poll interval (${settings.pollInitialIntervalSeconds} seconds)`;
     problems.push({ setting: 'pollMaxIntervalSeconds', message });
   }
-  if (settings.spokesConfigured) problems.push(...anyAccountPrincipals(approvers));
+  if (settings.spokesConfigured) {
+    problems.push(...anyAccountPrincipals(approvers));
+    (settings.windowOperators ?? []).forEach((arn, i) => {
+      if (anyAccount(arn)) problems.push({ setting: `windowOperators.${i}`, message: anyAccountMessage(arn) });
+    });
+  }
   return problems;
 }
 
+const anyAccount = (arn: string) => (arn.split(':')[4] ?? '').includes('*');
+const anyAccountMessage = (arn: string) =>
+  `${arn} has "*" in its account field: with spoke accounts, anyone who can create that role in a member account would match it; name the account`;
+
 /**
- * With spokes, an approver principal matching any account is refused: anyone who can create a role of that name in a
+ * With spokes, an approver principal (or a window operator's) matching any account is refused: anyone who can create a role of that name in a
  * member account would pass for the approver.
  */
 function anyAccountPrincipals(approvers: RelatedSettings['approvers']): SettingProblem[] {
   return approvers.flatMap((approver, a) =>
     (approver.iamPrincipals ?? []).flatMap((arn, p) =>
-      (arn.split(':')[4] ?? '').includes('*')
-        ? [
-            {
-              setting: `approvers.${a}.iamPrincipals.${p}` as const,
-              message: `${arn} has "*" in its account field: with spoke accounts, anyone who can create that role in a member account would match it; name the account`,
-            },
-          ]
-        : [],
+      anyAccount(arn) ? [{ setting: `approvers.${a}.iamPrincipals.${p}` as const, message: anyAccountMessage(arn) }] : [],
     ),
   );
 }

@@ -77,6 +77,11 @@ export interface PlanApprovalWorkflowProps {
    * @default 72 (lambdas/shared/contracts/execute-window.ts)
    */
   readonly approvalValidityHours?: number;
+  /**
+   * IAM or STS principal ARN patterns (`*` for any run of characters) of the operators who may run a run waiting for
+   * its execution window now (`plangate run-now`). @default - nobody
+   */
+  readonly windowOperators?: string[];
 }
 
 export interface ApprovalPolicyProps {
@@ -123,8 +128,9 @@ const PROP_NAMES: Partial<Record<SettingProblem['setting'], string>> = {
 
 /** The props with every default filled in. */
 export type WorkflowSettings = Required<
-  Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms' | 'spokes' | 'approvalPolicy' | 'changeCalendar' | 'approvalValidityHours'>
+  Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms' | 'spokes' | 'approvalPolicy' | 'changeCalendar' | 'approvalValidityHours' | 'windowOperators'>
 > & {
+  readonly windowOperators?: string[];
   readonly changeCalendar?: CalendarPolicy;
   readonly approvalValidityHours?: number;
   readonly slack?: SlackProps;
@@ -170,6 +176,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     approvalPolicy: props.approvalPolicy,
     changeCalendar: props.changeCalendar,
     approvalValidityHours: props.approvalValidityHours,
+    windowOperators: props.windowOperators,
     alarmEmails: props.alarms?.emails ?? DEFAULTS.alarmEmails,
     // An explicit undefined keeps the default.
     alarmThresholds: {
@@ -186,6 +193,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     pollInitialIntervalSeconds: settings.pollInitialInterval.toSeconds(),
     pollMaxIntervalSeconds: settings.pollMaxInterval.toSeconds(),
     spokesConfigured: settings.spokes !== undefined,
+    windowOperators: settings.windowOperators,
   });
   if (settings.approvalPolicy) {
     const { groups, rules: approvalRules, identityStoreId } = settings.approvalPolicy;

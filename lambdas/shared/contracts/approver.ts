@@ -1,7 +1,7 @@
 import * as z from './zod';
 
 /** IAM or STS principal ARNs, `*` allowed: how an approver is recognised as the one who asked for a run. */
-const iamPrincipalPattern = z
+export const iamPrincipalPattern = z
   .string()
   .check(z.regex(/^arn:aws[a-z-]*:(iam|sts)::[0-9*]{1,12}:[^\s]+$/, 'must be an IAM or STS principal ARN (may contain *)'));
 

@@ -1,4 +1,4 @@
-import { approverSchema } from './approver';
+import { approverSchema, iamPrincipalPattern } from './approver';
 import { calendarPolicySchema } from './calendar-policy';
 import { MAX_APPROVAL_VALIDITY_HOURS } from './execute-window';
 import { approvalPolicyConfigSchema, groupsSchema } from './policies';
@@ -68,6 +68,8 @@ export const ENVIRONMENT = {
   CHANGE_CALENDAR: z.optional(json(calendarPolicySchema)),
   /** plangate:changeCalendar.emergency.notify (set only with emergency changes configured): told of each one, with every approver. */
   EMERGENCY_NOTIFY: z.optional(json(z.array(z.email()))),
+  /** plangate:windowOperators, set only when it is configured: who may run a run waiting for its window now. */
+  WINDOW_OPERATORS: z.optional(json(z.array(iamPrincipalPattern))),
   /** plangate:approvalValidityHours, set only when it is configured (contracts/execute-window.ts has the default). */
   APPROVAL_VALIDITY_HOURS: z.optional(hours),
   DEFAULT_ACCEPT_LANGUAGE: acceptLanguageSchema,
