@@ -74,6 +74,8 @@ export class ApprovalApi extends apigw.RestApi {
     cli.addProxy({ defaultIntegration: integration, anyMethod: true });
     this.cliPlan = cli.addResource('plans').addResource('{planId}');
     this.cliPlan.addResource('decision').addMethod('ANY', integration);
+    // A run waiting for its execution window: an approver's reschedule and cancel, an operator's run-now (issue 23).
+    for (const action of ['reschedule', 'cancel', 'run-now']) this.cliPlan.addResource(action).addMethod('ANY', integration);
     this.acknowledgeNagFindings();
   }
 
