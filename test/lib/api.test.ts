@@ -28,7 +28,7 @@ describe('approval API', () => {
   });
 
   test('sends every method and path to a handler, so wrong ones get readable answers', () => {
-    template.resourceCountIs('AWS::ApiGateway::Method', 6);
+    template.resourceCountIs('AWS::ApiGateway::Method', 9);
     template.allResourcesProperties('AWS::ApiGateway::Method', { HttpMethod: 'ANY' });
   });
 
@@ -51,8 +51,11 @@ describe('approval API', () => {
     expect(routes.sort()).toEqual([
       '/ NONE ApprovalApi',
       '/cli AWS_IAM ApprovalApi',
+      '/cli/plans/{planId}/cancel AWS_IAM ApprovalApi',
       '/cli/plans/{planId}/decision AWS_IAM ApprovalApi',
       '/cli/plans/{planId}/release AWS_IAM CloseRun',
+      '/cli/plans/{planId}/reschedule AWS_IAM ApprovalApi',
+      '/cli/plans/{planId}/run-now AWS_IAM ApprovalApi',
       '/cli/{proxy+} AWS_IAM ApprovalApi',
       '/{proxy+} NONE ApprovalApi',
     ]);
