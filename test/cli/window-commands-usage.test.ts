@@ -5,14 +5,19 @@ import { captureCliOutput } from '../support/cli-output';
 const output = captureCliOutput();
 
 test.each([
-  [['reschedule', 'plan-x', '--not-before', '2026-12-05T02:00:00Z'], "required option '--not-after <time>' not specified"],
   [
+    'reschedule without --not-after',
+    ['reschedule', 'plan-x', '--not-before', '2026-12-05T02:00:00Z'],
+    "required option '--not-after <time>' not specified",
+  ],
+  [
+    'reschedule with an offset',
     ['reschedule', 'plan-x', '--not-before', '2026-12-05T02:00:00+01:00', '--not-after', '2026-12-05T04:00:00Z'],
     'give an RFC 3339 time in UTC ending in Z',
   ],
-  [['cancel', 'plan-x', '--reason', 'x'.repeat(1001)], '--reason takes at most 1000 characters; this one has 1001'],
-  [['run-now', 'not a plan!'], 'run-now'],
-])('plangate %j → exit 2', async (args, message) => {
+  ['cancel with a reason too long', ['cancel', 'plan-x', '--reason', 'x'.repeat(1001)], '--reason takes at most 1000 characters; this one has 1001'],
+  ['run-now of something not a plan', ['run-now', 'not a plan!'], 'planId must be 1-100 characters'],
+])('plangate %s → exit 2', async (_, args, message) => {
   expect(await main(['--region', 'us-east-1', '--endpoint', 'http://127.0.0.1:9/', ...args])).toBe(2);
   expect(output.stderr).toContain(message);
   expect(output.stderr).not.toMatch(/\n\s+at /);
