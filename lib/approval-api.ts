@@ -74,8 +74,6 @@ export class ApprovalApi extends apigw.RestApi {
     cli.addProxy({ defaultIntegration: integration, anyMethod: true });
     this.cliPlan = cli.addResource('plans').addResource('{planId}');
     this.cliPlan.addResource('decision').addMethod('ANY', integration);
-    // A run waiting for its execution window: an approver's reschedule and cancel, an operator's run-now (issue 23).
-    for (const action of ['reschedule', 'cancel', 'run-now']) this.cliPlan.addResource(action).addMethod('ANY', integration);
     this.acknowledgeNagFindings();
   }
 
@@ -84,6 +82,12 @@ export class ApprovalApi extends apigw.RestApi {
   /** `plangate release`: POST /cli/plans/{planId}/release goes to the function that closes runs. */
   routeReleasesTo(closeRun: lambda.IFunction): apigw.Method {
     return this.cliPlan.addResource('release').addMethod('ANY', new apigw.LambdaIntegration(closeRun));
+  }
+
+  /** `plangate reschedule|cancel|run-now`: a run waiting for its execution window, to the function that keeps its wait. */
+  routeWindowActionsTo(windowWait: lambda.IFunction): apigw.Method[] {
+    const integration = new apigw.LambdaIntegration(windowWait);
+    return ['reschedule', 'cancel', 'run-now'].map((action) => this.cliPlan.addResource(action).addMethod('ANY', integration));
   }
 
   private acknowledgeNagFindings() {

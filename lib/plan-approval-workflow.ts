@@ -81,10 +81,11 @@ export class PlanApprovalWorkflow extends Construct {
     ({ endingsDeadLetterQueue: this.endingsDeadLetterQueue, stackEventsDeadLetterQueue: this.stackEventsDeadLetterQueue } = record);
     const { reviewPlan, autoApprove, requestApproval, expireApproval } = approval;
     const { executePlan, checkRecord, awaitRecord, notify } = record;
-    const windowWait = this.writesEncrypted(this.workflowFunction('WindowWait').bindTable(this.approvalTable, 'update'));
+    const windowWait = this.windowWaitFunction();
     const invoked = { reviewPlan, autoApprove, requestApproval, expireApproval, executePlan, checkRecord, awaitRecord, notify, windowWait };
     this.stateMachine = this.createStateMachine(invoked);
     this.allowTaskCompletion(approval.approvalApiFunction, awaitRecord);
+    this.allowWindowCompletion(windowWait);
     this.allowDescribeExecutions(record.closeRun);
     this.watchRunsDeadLetterQueue = deadLetterQueue(this, 'WatchRunsDeadLetterQueue', this.key);
     const watchRuns = this.watchRunsFunction();
@@ -154,7 +155,6 @@ export class PlanApprovalWorkflow extends Construct {
       this.writesEncrypted(this.workflowFunction('ApprovalApi', Duration.seconds(15)).bindTable(table, policy ? 'create' : 'update')).setEnvironment({
         ...approvers,
         ...policy,
-        WINDOW_OPERATORS: settings.windowOperators,
       }),
       'clicks',
     );
@@ -272,19 +272,37 @@ export class PlanApprovalWorkflow extends Construct {
   }
 
   /**
-   * Only the approval API completes approval tasks, and only with success (a rejection is a decision, not an error),
-   * and the waits for execution windows (a cancellation fails one);
+   * Only the approval API completes approval tasks, and only with success (a rejection is a decision, not an error);
    * AwaitRecord completes the record waits, with the tokens only that wait stores.
    */
   private allowTaskCompletion(approvalApiFunction: WorkflowFunction, awaitRecord: WorkflowFunction) {
     const completeTasks = new iam.PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] });
     approvalApiFunction.addToRolePolicy(completeTasks);
-    // Cancelling a run waiting for its execution window fails its waiting task (RunCancelledError).
-    approvalApiFunction.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['states:SendTaskFailure'], resources: [this.stateMachine.stateMachineArn] }),
-    );
+
     // A policy of its own, not the role's default one: the state machine invokes this function, which must not wait on it.
     new iam.Policy(this, 'AwaitRecordCompletesTasks', { roles: [awaitRecord.role], statements: [completeTasks] });
+  }
+
+  /**
+   * A windowed run's wait (issue 23): it keeps the wait's token on the approval record, and takes the approval API's
+   * reschedule, cancel and run-now routes, which end the wait (success, or RunCancelledError for a cancellation).
+   */
+  private windowWaitFunction(): WorkflowFunction {
+    const fn = this.writesEncrypted(this.workflowFunction('WindowWait').bindTable(this.approvalTable, 'update')).setEnvironment({
+      APPROVERS: this.settings.approvers,
+      WINDOW_OPERATORS: this.settings.windowOperators,
+    });
+    this.approvalApi.routeWindowActionsTo(fn);
+    return fn;
+  }
+
+  /** A windowed run's waits end with success or a cancellation, from WindowWait alone, in a policy of its own (as AwaitRecord's). */
+  private allowWindowCompletion(windowWait: WorkflowFunction) {
+    const statement = new iam.PolicyStatement({
+      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+      resources: [this.stateMachine.stateMachineArn],
+    });
+    new iam.Policy(this, 'WindowWaitCompletesTasks', { roles: [windowWait.role], statements: [statement] });
   }
 
   /** CloseRun releases a plan only once its run has ended, which it checks; WatchRuns reads which plan a run is for. */

@@ -3,14 +3,12 @@ import { LINK_ID_PATTERN, linkBelongsTo } from '../shared/adapters/approval-stor
 import { refOf } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
 import type { Environment } from '../shared/contracts/environment';
-import type { WindowActionName } from '../shared/contracts/window-actions';
 import { jsonResponse } from '../shared/runtime/http';
 import { addRunKeys } from '../shared/runtime/run-keys';
 import { handleCliDecision } from './cli-decision';
 import { type DecisionDeps, isClosed, isExpired, recordDecision, stageRefusal } from './decision';
 import { closedPage, decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
 import { parseDecisionForm } from './request';
-import { handleWindowAction, WINDOW_ACTION_PATH, type WindowActionDeps } from './schedule';
 import { handleSlackInteraction, type SlackDeps } from './slack-interactions';
 
 export const APPROVAL_API_ENV = [
@@ -21,7 +19,6 @@ export const APPROVAL_API_ENV = [
   'IDENTITY_STORE_ID',
   'SLACK_WEBHOOK_SECRET_ID',
   'SLACK_SIGNING_SECRET_ID',
-  'WINDOW_OPERATORS',
 ] as const;
 export type ApprovalApiEnv = Environment<(typeof APPROVAL_API_ENV)[number]>;
 
@@ -47,8 +44,6 @@ const notFound = () =>
 export interface ApprovalApiDeps extends DecisionDeps {
   slack: SlackDeps;
   approvers: Approver[];
-  /** Reschedule, cancel and run-now of runs waiting for their execution window. */
-  windows: WindowActionDeps;
 }
 
 /**
@@ -58,8 +53,6 @@ export interface ApprovalApiDeps extends DecisionDeps {
 export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: ApprovalApiDeps): Promise<APIGatewayProxyResult> {
   if (/^\/slack\/interactions\/?$/.test(event.path ?? '')) return handleSlackInteraction(event, deps, deps.slack);
   if (/^\/cli(\/|$)/.test(event.path ?? '')) {
-    const windowAction = WINDOW_ACTION_PATH.exec(event.path ?? '');
-    if (windowAction) return handleWindowAction(event, windowAction[1]!, windowAction[2] as WindowActionName, deps.windows, deps.approvers);
     const cli = /^\/cli\/plans\/([^/]+)\/decision\/?$/.exec(event.path ?? '');
     return cli
       ? handleCliDecision(event, cli[1]!, deps, deps.approvers)

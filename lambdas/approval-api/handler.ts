@@ -4,7 +4,6 @@ import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { verifiedGroups } from '../shared/adapters/identity-store';
 import { readSecret } from '../shared/adapters/secrets';
 import { postToSlack } from '../shared/adapters/slack/post';
-import { WindowStore } from '../shared/adapters/window-store';
 import { ASK_APPROVERS_ENV, parseEnvironment } from '../shared/contracts/environment';
 import type { Groups } from '../shared/contracts/policies';
 import { lambdaHandler } from '../shared/runtime/handler';
@@ -34,19 +33,6 @@ const deps: ApprovalApiDeps = {
   },
   now: () => new Date(),
   approvers: env.APPROVERS,
-  windows: {
-    windowStore: new WindowStore(dynamo, env.TABLE_NAME),
-    completeWindow: async (taskToken, output) => {
-      const { stepFunctions, SendTaskSuccessCommand } = await import('../shared/adapters/clients/step-functions');
-      await stepFunctions.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
-    },
-    cancelWindow: async (taskToken, cause) => {
-      const { stepFunctions, SendTaskFailureCommand } = await import('../shared/adapters/clients/step-functions');
-      await stepFunctions.send(new SendTaskFailureCommand({ taskToken, error: 'RunCancelledError', cause }));
-    },
-    operators: env.WINDOW_OPERATORS,
-    now: () => new Date(),
-  },
   slack: {
     signingSecret: async () => (signingSecretId ? readSecret(signingSecretId) : undefined),
     webhookUrl: async () => (webhookSecretId ? readSecret(webhookSecretId) : undefined),

@@ -9,7 +9,8 @@ import { planRefOf } from '../shared/domain/plan-location';
 import { describeWindowAction, secondsUntil, windowOf } from '../shared/domain/window-schedule';
 import { logger } from '../shared/runtime/logger';
 
-export const WINDOW_WAIT_ENV = ['TABLE_NAME'] as const;
+/** APPROVERS and WINDOW_OPERATORS: who may reschedule and cancel, and who may run now (window-actions.ts). */
+export const WINDOW_WAIT_ENV = ['TABLE_NAME', 'APPROVERS', 'WINDOW_OPERATORS'] as const;
 export type WindowWaitEnv = Environment<(typeof WINDOW_WAIT_ENV)[number]>;
 
 const runSchema = z.object({
@@ -27,7 +28,7 @@ export interface WindowWaitDeps {
 }
 
 /**
- * The wait of a windowed run (issue 23), in two calls. Without a token ("Schedule the execution"): how many seconds
+ * The wait of a windowed run (issue 23), in two calls (the approval API's window routes come here too: window-actions.ts). Without a token ("Schedule the execution"): how many seconds
  * until the window the run now has opens, the next task's timeout. With one ("Wait for the execution window"): keeps
  * the token on the approval record, where reschedule, cancel and run-now find it; its timeout is notBefore reached.
  */

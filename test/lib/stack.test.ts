@@ -101,7 +101,7 @@ describe('least privilege', () => {
       expect(serviceCatalog(role)).toEqual([]);
   });
 
-  test('only the approval API and AwaitRecord may complete tasks, with SendTaskSuccess on this state machine (the API fails waits too: a cancellation)', () => {
+  test('only the approval API, AwaitRecord and WindowWait may complete tasks, on this state machine; only WindowWait may fail one (a cancellation)', () => {
     const stateActions = resourcesOf('AWS::IAM::Policy').flatMap(([id, p]) =>
       (p.Properties as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }).PolicyDocument.Statement.filter((s) =>
         [s.Action].flat().some((a) => a.startsWith('states:Send')),
@@ -114,13 +114,13 @@ describe('least privilege', () => {
         resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) },
       },
       {
-        id: expect.stringMatching(/^WorkflowApprovalApiRoleDefaultPolicy/),
-        action: 'states:SendTaskFailure',
+        id: expect.stringMatching(/^WorkflowAwaitRecordCompletesTasks/),
+        action: 'states:SendTaskSuccess',
         resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) },
       },
       {
-        id: expect.stringMatching(/^WorkflowAwaitRecordCompletesTasks/),
-        action: 'states:SendTaskSuccess',
+        id: expect.stringMatching(/^WorkflowWindowWaitCompletesTasks/),
+        action: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
         resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) },
       },
     ]);

@@ -1,10 +1,10 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { handleWindowAction, type WindowActionDeps } from '../../lambdas/approval-api/schedule';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import type { WindowActionName } from '../../lambdas/shared/contracts/window-actions';
+import { handleWindowAction, type WindowActionDeps } from '../../lambdas/window-wait/window-actions';
 import { review } from './fixtures';
 
-/** The approval API's reschedule, cancel and run-now routes (issue 23), with the record and the run faked. */
+/** The approval API's reschedule, cancel and run-now routes (issue 23, served by WindowWait), with the record and the run faked. */
 const ALICE = 'arn:aws:sts::111111111111:assumed-role/PlanGateApprover/alice';
 const OPS = 'arn:aws:iam::111111111111:user/ops';
 const approvers = [{ email: 'alice@example.com', iamPrincipals: [ALICE] }];

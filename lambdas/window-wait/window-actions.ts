@@ -12,7 +12,6 @@ import { describeWindowAction, rescheduledWindow, windowOf } from '../shared/dom
 import { jsonResponse, signedCaller } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
 import { addRunKeys } from '../shared/runtime/run-keys';
-import { headerValue, rawBody } from './request';
 
 const MAX_BODY_BYTES = 10_000;
 const MAX_REASON_LENGTH = 1_000;
@@ -61,6 +60,17 @@ function whyNotWaiting(record: ApprovalRecord): string {
   if (record.status !== 'APPROVED') return `its approval is ${record.status}`;
   if (!windowOf(record)) return 'its run has no execution window';
   return 'its run is between waits or executing; look again in a moment';
+}
+
+/** API Gateway's proxy event (the window routes), as opposed to the state machine's tasks WindowWait otherwise gets. */
+export const isApiRequest = (event: unknown): event is APIGatewayProxyEvent =>
+  typeof event === 'object' && event !== null && 'httpMethod' in event && 'requestContext' in event;
+
+/** The route's answer: the action its path names, or 404. */
+export function windowRequest(event: APIGatewayProxyEvent, deps: WindowActionDeps, approvers: Approver[]): Promise<APIGatewayProxyResult> {
+  const match = WINDOW_ACTION_PATH.exec(event.path ?? '');
+  if (!match) return Promise.resolve(jsonResponse(404, { error: `Nothing at ${event.httpMethod} ${event.path}` }));
+  return handleWindowAction(event, match[1]!, match[2] as WindowActionName, deps, approvers);
 }
 
 /**
@@ -163,10 +173,11 @@ type Body = { notBefore?: unknown; notAfter?: unknown; reason?: string } | { err
 
 /** A JSON object: `reason` (one line, at most 1,000 characters) and, to reschedule, `notBefore` and `notAfter`. */
 function parseBody(event: Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBase64Encoded'>): Body {
-  const raw = rawBody(event);
+  const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
   if (Buffer.byteLength(raw) > MAX_BODY_BYTES) return { status: 413, error: `The request body is larger than ${MAX_BODY_BYTES} bytes.` };
   if (!raw) return {};
-  if (headerValue(event, 'content-type')?.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
+  const contentType = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type')?.[1];
+  if (contentType?.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
     return { status: 415, error: 'Send application/json.' };
   }
   let fields: Record<string, unknown>;
