@@ -123,6 +123,10 @@ test('an approver reschedules a waiting run earlier: it executes in the new wind
     output.stderr,
   ]).toEqual([0, '']);
   expect(output.stdout).toContain('Rescheduled by alice@example.com');
+  // `plangate status` shows the window as it now is and who moved it.
+  expect(await plangate(ALICE, 'status', 'plan-reschedule01')).toBe(0);
+  expect(output.stdout).toContain(`not before ${moved.notBefore}, not after ${moved.notAfter}`);
+  expect(output.stdout).toMatch(/Window actions.*Rescheduled by alice@example\.com/);
   expect((await execution.finished).output).toMatchObject({ outcome: 'SUCCEEDED' });
   const calls = executions('plan-reschedule01');
   expect(calls).toHaveLength(1);

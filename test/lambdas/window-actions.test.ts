@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { decidedPage } from '../../lambdas/approval-api/page';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import type { WindowActionName } from '../../lambdas/shared/contracts/window-actions';
 import { handleWindowAction, type WindowActionDeps } from '../../lambdas/window-wait/window-actions';
@@ -116,4 +117,29 @@ test('a run that cannot be reached: run-now puts the wait back (503, try again);
     'token-1',
     expect.stringMatching(/^Plan plan-abc was not executed: Cancelled by alice@example\.com .*: not tonight$/),
   );
+});
+
+test('the approval page shows the window as it now is and every action on it, with who, when and why', () => {
+  const rescheduled = { notBefore: '2030-01-02T02:00:00.000Z', notAfter: '2030-01-02T04:00:00.000Z' };
+  const page = decidedPage(
+    {
+      ...waiting,
+      executeWindow: rescheduled,
+      windowActions: [
+        {
+          action: 'reschedule',
+          by: 'alice@example.com',
+          principal: ALICE,
+          at: '2030-01-01T10:00:00Z',
+          reason: 'after <b>the</b> release',
+          window: rescheduled,
+        },
+      ],
+    },
+    'Approved',
+    new Date(),
+  );
+  expect(page).toContain('not before 2030-01-02 02:00 UTC, not after 2030-01-02 04:00 UTC');
+  expect(page).toContain(`Rescheduled by alice@example.com (${ALICE}) at 2030-01-01 10:00 UTC`);
+  expect(page).toContain('after &lt;b&gt;the&lt;/b&gt; release');
 });
