@@ -42,6 +42,7 @@ export const OUTCOME_EXIT: Record<Outcome, number> = {
   FROZEN: 25,
   APPROVAL_STALE: 26,
   WINDOW_MISSED: 27,
+  CANCELLED: 28,
 };
 
 /** An expected failure: its message is printed alone (no stack trace) and the process exits with its code. */

@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { utcInstant } from '../lambdas/shared/contracts/execute-window';
 import { STACK_NAME } from '../lambdas/shared/contracts/stack';
 import { ACCEPT_LANGUAGES, type AcceptLanguage, OUTCOMES, planRefSchema } from '../lambdas/shared/contracts/steps';
+import type { WindowActionName } from '../lambdas/shared/contracts/window-actions';
 import { HIDDEN } from '../lambdas/shared/domain/text';
 import { type Aws, type ConnectOptions, connect, explainAwsError } from './aws';
 import { addBreakGlassCommands } from './break-glass';
@@ -10,6 +11,7 @@ import { decide, exitCodeOf, release } from './decide';
 import { addEvidenceCommands } from './evidence';
 import { CliError, EXIT, OUTCOME_EXIT } from './exit-codes';
 import { findRun, isOutcome, listRuns, planKeyOf, progressLine, type RunStatus, startRun, waitForRun } from './runs';
+import { windowAction, windowExitCode, windowLines } from './schedule';
 
 /**
  * `plangate`: start and follow runs, see them, decide on plans and release them, from a shell or a CI job. AWS access
@@ -117,6 +119,8 @@ function statusTable(run: RunStatus): string {
     ],
     ['Decided by', run.approval?.decidedBy],
     ['Record', run.recordStatus],
+    ['Window', run.executeWindow && `not before ${run.executeWindow.notBefore}, not after ${run.executeWindow.notAfter}`],
+    ['Window actions', run.windowActions?.join('\n')],
     ['Outcome', run.outcome],
     ['Reason', run.reason],
     ['Started', run.startedAt],
@@ -273,7 +277,45 @@ function program(): Command {
         );
     });
   addEvidenceCommands(cli, aws, { print, tell });
+  windowCommands(cli, aws);
   return cli;
+}
+
+/** reschedule, cancel and run-now: a run waiting for its execution window (issue 23). */
+function windowCommands(cli: Command, aws: () => Aws) {
+  const act = async (id: string, action: WindowActionName, options: { reason?: string; json?: boolean }, window = {}) => {
+    const reason = upToMaxText('--reason', options.reason);
+    const connection = aws();
+    const answer = await windowAction(connection, await planKeyOf(connection, id), action, { reason, ...window });
+    process.exitCode = windowExitCode(answer);
+    if (options.json) json(answer.body);
+    else for (const line of windowLines(answer.body)) say(line);
+  };
+  cli
+    .command('reschedule')
+    .description('as an approver: move the execution window of a run waiting for it (the run then waits for the new one)')
+    .argument('<planId>', 'the plan whose run waits for its window', planId)
+    .requiredOption('--not-before <time>', 'the new window: no earlier than this (RFC 3339 UTC)', utcTimeArgument)
+    .requiredOption('--not-after <time>', 'and no later than this', utcTimeArgument)
+    .option('--reason <text>', 'recorded with the reschedule (at most 1000 characters)')
+    .option('--json', 'print JSON')
+    .action((id: string, options: { notBefore: string; notAfter: string; reason?: string; json?: boolean }) =>
+      act(id, 'reschedule', options, { notBefore: options.notBefore, notAfter: options.notAfter }),
+    );
+  cli
+    .command('cancel')
+    .description('as an approver: cancel a run waiting for its execution window (it ends CANCELLED, nothing executed)')
+    .argument('<planId>', 'the plan whose run waits for its window', planId)
+    .option('--reason <text>', 'recorded with the cancellation and told to everyone notified (at most 1000 characters)')
+    .option('--json', 'print JSON')
+    .action((id: string, options: { reason?: string; json?: boolean }) => act(id, 'cancel', options));
+  cli
+    .command('run-now')
+    .description('as an operator (plangate:windowOperators): end the wait of a windowed run now; it still revalidates')
+    .argument('<planId>', 'the plan whose run waits for its window', planId)
+    .option('--reason <text>', 'recorded with the run-now (at most 1000 characters)')
+    .option('--json', 'print JSON')
+    .action((id: string, options: { reason?: string; json?: boolean }) => act(id, 'run-now', options));
 }
 
 /** Runs the command line; returns the exit code. Expected failures print one line, never a stack trace. */

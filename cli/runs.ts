@@ -12,6 +12,7 @@ import { type AcceptLanguage, OUTCOMES, type Outcome, type RunInput } from '../l
 import { planKey } from '../lambdas/shared/contracts/table-keys';
 import { locationOfArn, planRefOfInput } from '../lambdas/shared/domain/plan-location';
 import { describeWaiting, progressOf } from '../lambdas/shared/domain/quorum';
+import { describeWindowAction } from '../lambdas/shared/domain/window-schedule';
 import type { Aws, Target } from './aws';
 import { CliError, EXIT } from './exit-codes';
 
@@ -34,6 +35,9 @@ export interface RunStatus {
   recordStatus?: string;
   outcome?: Outcome;
   reason?: string;
+  /** A windowed run's window as it now is, and who rescheduled, cancelled or ran it now (issue 23). */
+  executeWindow?: { notBefore: string; notAfter: string };
+  windowActions?: string[];
 }
 
 /** The approval record's fields the command line shows: never the task token. */
@@ -49,9 +53,15 @@ const RECORD_FIELDS = [
   'review.accountName',
   'review.#region',
   'review.policy',
+  'review.executeWindow',
+  'executeWindow',
+  'windowActions',
 ];
-type RecordView = Pick<ApprovalRecord, 'planId' | 'executionArn' | 'status' | 'approvals' | 'requiredApprovals' | 'decision' | 'outcome'> & {
-  review?: Partial<Pick<ApprovalRecord['review'], 'accountId' | 'accountName' | 'region' | 'policy'>>;
+type RecordView = Pick<
+  ApprovalRecord,
+  'planId' | 'executionArn' | 'status' | 'approvals' | 'requiredApprovals' | 'decision' | 'outcome' | 'executeWindow' | 'windowActions'
+> & {
+  review?: Partial<Pick<ApprovalRecord['review'], 'accountId' | 'accountName' | 'region' | 'policy' | 'executeWindow'>>;
 };
 
 /**
@@ -92,7 +102,9 @@ export const PHASES: Record<string, string> = {
   [STATES.expireApproval]: 'approval expired',
   [STATES.approved]: 'approved',
   [STATES.executeWindow]: 'approved',
+  [STATES.scheduleWindow]: 'waiting for the execution window',
   [STATES.waitForWindow]: 'waiting for the execution window',
+  [STATES.windowRescheduled]: 'waiting for the execution window',
   [STATES.executePlan]: 'executing the plan',
   [STATES.startPolling]: 'following the record',
   [STATES.checkRecord]: 'following the record',
@@ -196,9 +208,17 @@ export async function describeRun(
         }
       : {}),
     recordStatus: recordStatus ?? notification?.recordStatus,
+    ...windowOfRun(own),
     outcome,
     reason: running ? undefined : (notification?.reason ?? own?.outcome?.reason ?? execution.cause ?? execution.error),
   };
+}
+
+/** A windowed run's window (a reschedule's, else the input's) and its actions, described. */
+function windowOfRun(record: RecordView | undefined): Pick<RunStatus, 'executeWindow' | 'windowActions'> {
+  const window = record?.executeWindow ?? record?.review?.executeWindow;
+  if (!window) return {};
+  return { executeWindow: window, ...(record?.windowActions?.length ? { windowActions: record.windowActions.map(describeWindowAction) } : {}) };
 }
 
 /** A plan's run: the one its approval record names, else the newest run started for it by name (`plangate start`). */

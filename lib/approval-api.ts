@@ -84,6 +84,12 @@ export class ApprovalApi extends apigw.RestApi {
     return this.cliPlan.addResource('release').addMethod('ANY', new apigw.LambdaIntegration(closeRun));
   }
 
+  /** `plangate reschedule|cancel|run-now`: a run waiting for its execution window, to the function that keeps its wait. */
+  routeWindowActionsTo(windowWait: lambda.IFunction): apigw.Method[] {
+    const integration = new apigw.LambdaIntegration(windowWait);
+    return ['reschedule', 'cancel', 'run-now'].map((action) => this.cliPlan.addResource(action).addMethod('ANY', integration));
+  }
+
   private acknowledgeNagFindings() {
     const ack = (id: string, reason: string) => Validations.of(this).acknowledge({ id: `AwsSolutions::AwsSolutions-${id}`, reason });
     ack('APIG2', 'The handler validates every request and answers bad ones with a readable page.');

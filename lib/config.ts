@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as z from 'zod';
-import { approverSchema } from '../lambdas/shared/contracts/approver';
+import { approverSchema, iamPrincipalPattern } from '../lambdas/shared/contracts/approver';
 import { breakGlassSchema } from '../lambdas/shared/contracts/break-glass';
 import { calendarPolicySchema } from '../lambdas/shared/contracts/calendar-policy';
 import { MAX_WINDOWS } from '../lambdas/shared/contracts/change-calendar';
@@ -172,6 +172,7 @@ const configSchema = z
       .string({ error: 'must be an IAM Identity Center identity store id such as d-1234567890' })
       .regex(/^d-[0-9a-f]{10}$|^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/, 'must be an IAM Identity Center identity store id such as d-1234567890')
       .optional(),
+    windowOperators: z.array(iamPrincipalPattern, { error: 'must be a list of IAM or STS principal ARN patterns' }).max(20).optional(),
     operators: z
       .array(
         z

@@ -19,6 +19,7 @@ export const FUNCTIONS = {
   WatchRuns: 'watch-runs',
   PlanCreated: 'plan-created',
   EvidenceManifest: 'evidence-manifest',
+  WindowWait: 'window-wait',
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;

@@ -84,9 +84,11 @@ export class PlanApprovalWorkflow extends Construct {
     ({ endingsDeadLetterQueue: this.endingsDeadLetterQueue, stackEventsDeadLetterQueue: this.stackEventsDeadLetterQueue } = record);
     const { reviewPlan, autoApprove, requestApproval, expireApproval } = approval;
     const { executePlan, checkRecord, awaitRecord, notify } = record;
-    const invoked = { reviewPlan, autoApprove, requestApproval, expireApproval, executePlan, checkRecord, awaitRecord, notify };
+    const windowWait = this.windowWaitFunction();
+    const invoked = { reviewPlan, autoApprove, requestApproval, expireApproval, executePlan, checkRecord, awaitRecord, notify, windowWait };
     this.stateMachine = this.createStateMachine(invoked);
     this.allowTaskCompletion(approval.approvalApiFunction, awaitRecord);
+    this.allowWindowCompletion(windowWait);
     this.allowDescribeExecutions(record.closeRun);
     this.watchRunsDeadLetterQueue = deadLetterQueue(this, 'WatchRunsDeadLetterQueue', this.key);
     const watchRuns = this.watchRunsFunction();
@@ -108,6 +110,7 @@ export class PlanApprovalWorkflow extends Construct {
       AwaitRecord: awaitRecord,
       WatchRuns: watchRuns,
       EvidenceManifest: evidenceManifest,
+      WindowWait: windowWait,
     };
     this.runTriggersDeadLetterQueue = this.addTriggers(record);
     if (settings.spokes) this.hubBus = this.connectSpokes(settings.spokes);
@@ -215,7 +218,11 @@ export class PlanApprovalWorkflow extends Construct {
       .allowServiceCatalog('DescribeProvisionedProductPlan', 'ExecuteProvisionedProductPlan')
       // The calendar's check right before executing is the one that decides.
       .setEnvironment({ CHANGE_CALENDAR: settings.changeCalendar, APPROVAL_VALIDITY_HOURS: settings.approvalValidityHours })
+      // A windowed run checks, right before executing, that its approvers are still approvers (and group members).
+      .setEnvironment({ APPROVERS: settings.approvers, GROUPS: settings.approvalPolicy?.groups })
       .allowCalendarState(settings.changeCalendar?.ssmCalendars);
+    const identityStoreId = settings.approvalPolicy?.identityStoreId;
+    if (identityStoreId) executePlan.bindIdentityStore(identityStoreId);
     const checkRecord = this.workflowFunction('CheckRecord')
       .setEnvironment({
         POLL_INITIAL_INTERVAL_SECONDS: settings.pollInitialInterval.toSeconds(),
@@ -286,8 +293,31 @@ export class PlanApprovalWorkflow extends Construct {
   private allowTaskCompletion(approvalApiFunction: WorkflowFunction, awaitRecord: WorkflowFunction) {
     const completeTasks = new iam.PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] });
     approvalApiFunction.addToRolePolicy(completeTasks);
+
     // A policy of its own, not the role's default one: the state machine invokes this function, which must not wait on it.
     new iam.Policy(this, 'AwaitRecordCompletesTasks', { roles: [awaitRecord.role], statements: [completeTasks] });
+  }
+
+  /**
+   * A windowed run's wait (issue 23): it keeps the wait's token on the approval record, and takes the approval API's
+   * reschedule, cancel and run-now routes, which end the wait (success, or RunCancelledError for a cancellation).
+   */
+  private windowWaitFunction(): WorkflowFunction {
+    const fn = this.writesEncrypted(this.workflowFunction('WindowWait').bindTable(this.approvalTable, 'update')).setEnvironment({
+      APPROVERS: this.settings.approvers,
+      WINDOW_OPERATORS: this.settings.windowOperators,
+    });
+    this.approvalApi.routeWindowActionsTo(fn);
+    return fn;
+  }
+
+  /** A windowed run's waits end with success or a cancellation, from WindowWait alone, in a policy of its own (as AwaitRecord's). */
+  private allowWindowCompletion(windowWait: WorkflowFunction) {
+    const statement = new iam.PolicyStatement({
+      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+      resources: [this.stateMachine.stateMachineArn],
+    });
+    new iam.Policy(this, 'WindowWaitCompletesTasks', { roles: [windowWait.role], statements: [statement] });
   }
 
   /** CloseRun releases a plan only once its run has ended, which it checks; WatchRuns reads which plan a run is for. */

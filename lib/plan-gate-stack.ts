@@ -53,6 +53,7 @@ export class PlanGateStack extends Stack {
       approvalValidityHours: config.approvalValidityHours,
       breakGlass: config.breakGlass,
       evidenceRetentionDays: config.evidenceRetentionDays,
+      windowOperators: config.windowOperators,
       // Freeze approvals are a requirement from a group, as the approval rules' are: they need the policy's machinery.
       approvalPolicy: (config.approvalRules || config.changeCalendar?.freezeApprovers) && {
         groups: config.groups ?? {},

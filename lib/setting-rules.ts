@@ -18,6 +18,8 @@ export interface RelatedSettings {
   readonly spokesConfigured: boolean;
   /** plangate:evidenceRetentionDays; unset: the default. */
   readonly evidenceRetentionDays?: number;
+  /** plangate:windowOperators: who may run a run waiting for its execution window now. */
+  readonly windowOperators?: readonly string[];
 }
 
 /** Object Lock takes a retention of whole days, at most 100 years (36,500 days). */
@@ -28,6 +30,7 @@ export interface SettingProblem {
   readonly setting:
     | 'approvers'
     | `approvers.${number}.iamPrincipals.${number}`
+    | `windowOperators.${number}`
     | 'reminderMinutesBeforeExpiry'
     | 'pollMaxIntervalSeconds'
     | 'evidenceRetentionDays'
@@ -63,7 +66,12 @@ export function settingProblems(settings: RelatedSettings): SettingProblem[] {
     const message = `must be at least the first poll interval (${settings.pollInitialIntervalSeconds} seconds)`;
     problems.push({ setting: 'pollMaxIntervalSeconds', message });
   }
-  if (settings.spokesConfigured) problems.push(...anyAccountPrincipals(approvers));
+  if (settings.spokesConfigured) {
+    problems.push(...anyAccountPrincipals(approvers));
+    (settings.windowOperators ?? []).forEach((arn, i) => {
+      if (anyAccount(arn)) problems.push({ setting: `windowOperators.${i}`, message: anyAccountMessage(arn) });
+    });
+  }
   const retention = settings.evidenceRetentionDays;
   if (
     retention !== undefined &&
@@ -75,21 +83,18 @@ export function settingProblems(settings: RelatedSettings): SettingProblem[] {
   return problems;
 }
 
+const anyAccount = (arn: string) => (arn.split(':')[4] ?? '').includes('*');
+const anyAccountMessage = (arn: string) =>
+  `${arn} has "*" in its account field: with spoke accounts, anyone who can create that role in a member account would match it; name the account`;
+
 /**
- * With spokes, an approver principal matching any account is refused: anyone who can create a role of that name in a
+ * With spokes, an approver principal (or a window operator's) matching any account is refused: anyone who can create a role of that name in a
  * member account would pass for the approver.
  */
 function anyAccountPrincipals(approvers: RelatedSettings['approvers']): SettingProblem[] {
   return approvers.flatMap((approver, a) =>
     (approver.iamPrincipals ?? []).flatMap((arn, p) =>
-      (arn.split(':')[4] ?? '').includes('*')
-        ? [
-            {
-              setting: `approvers.${a}.iamPrincipals.${p}` as const,
-              message: `${arn} has "*" in its account field: with spoke accounts, anyone who can create that role in a member account would match it; name the account`,
-            },
-          ]
-        : [],
+      anyAccount(arn) ? [{ setting: `approvers.${a}.iamPrincipals.${p}` as const, message: anyAccountMessage(arn) }] : [],
     ),
   );
 }

@@ -40,6 +40,7 @@ export class WorkflowDefinition extends Construct {
       ...(changeCalendar ? { frozen: outcome(OUTCOME_STATES.frozen, 'FROZEN') } : {}),
       approvalStale: outcome(OUTCOME_STATES.approvalStale, 'APPROVAL_STALE'),
       windowMissed: outcome(OUTCOME_STATES.windowMissed, 'WINDOW_MISSED'),
+      cancelled: outcome(OUTCOME_STATES.cancelled, 'CANCELLED'),
     };
     const notify = this.invoke(STATES.notify, notifyFunction, undefined, '$.notification');
     notify.addCatch(
@@ -220,7 +221,9 @@ export class WorkflowDefinition extends Construct {
       .addCatch(o.spokeUnreachable, { errors: ['SpokeAccessDeniedError'], resultPath: '$.error' })
       // A windowed run's revalidation: the window passed, or an approval is older than plangate:approvalValidityHours.
       .addCatch(o.windowMissed, { errors: ['WindowMissedError'], resultPath: '$.error' })
-      .addCatch(o.approvalStale, { errors: ['ApprovalStaleError'], resultPath: '$.error' });
+      .addCatch(o.approvalStale, { errors: ['ApprovalStaleError'], resultPath: '$.error' })
+      // A cancellation that the window's opening overtook: ExecutePlan finds it on the record.
+      .addCatch(o.cancelled, { errors: ['RunCancelledError'], resultPath: '$.error' });
     // Only with a change calendar (without one, the definition is as before calendars): a closed calendar ends the run
     // FROZEN, or with onClosed `wait` ExecutePlan says until when, and the run waits, then asks again.
     if (o.frozen) execute.addCatch(o.frozen, { errors: ['CalendarClosedError'], resultPath: '$.error' });
@@ -294,12 +297,48 @@ export class WorkflowDefinition extends Construct {
           .when(sfn.Condition.stringEquals('$.record.next', 'await'), awaitRecordEvent)
           .otherwise(waitForRecord),
       );
-    // A run with an executeWindow waits until its notBefore (at once when that has passed); a run without one goes on.
-    const waitForWindow = new sfn.Wait(this, STATES.waitForWindow, { time: sfn.WaitTime.timestampPath('$.review.executeWindow.notBefore') });
     const windowed = new sfn.Choice(this, STATES.executeWindow)
-      .when(sfn.Condition.isPresent('$.review.executeWindow.notBefore'), waitForWindow.next(execute))
+      .when(sfn.Condition.isPresent('$.review.executeWindow.notBefore'), this.windowWait(functions.windowWait, o, execute))
       .otherwise(execute);
     return new sfn.Choice(this, STATES.approved).when(sfn.Condition.stringEquals('$.approval.decision', 'APPROVED'), windowed).otherwise(o.rejected);
+  }
+
+  /**
+   * A run with an executeWindow waits on a task token until its notBefore (the task's timeout, computed first, so
+   * that an approval given after notBefore goes on at once): reschedule completes it and the run waits again for the
+   * record's new window, run-now completes it and the run executes, cancel fails it (CANCELLED). ExecutePlan
+   * revalidates in every case.
+   */
+  private windowWait(windowWait: lambda.IFunction, o: Outcomes, execute: sfn.IChainable): sfn.IChainable {
+    const run = {
+      'planId.$': '$.review.planId',
+      'accountId.$': '$.review.accountId',
+      'region.$': '$.review.region',
+      'executionArn.$': '$.run.executionArn',
+    };
+    const schedule = this.invoke(STATES.scheduleWindow, windowWait, sfn.TaskInput.fromObject(run), '$.schedule').addCatch(o.internalError, {
+      resultPath: '$.error',
+    });
+    const wait = new tasks.LambdaInvoke(this, STATES.waitForWindow, {
+      lambdaFunction: windowWait,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject({ taskToken: sfn.JsonPath.taskToken, ...run }),
+      resultPath: '$.schedule.woken',
+      taskTimeout: sfn.Timeout.at('$.schedule.waitSeconds'),
+      retryOnServiceExceptions: false,
+    });
+    retryTransient(wait);
+    wait
+      .addCatch(execute, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD })
+      .addCatch(o.cancelled, { errors: ['RunCancelledError'], resultPath: '$.error' })
+      .addCatch(o.internalError, { resultPath: '$.error' });
+    return schedule
+      .next(wait)
+      .next(
+        new sfn.Choice(this, STATES.windowRescheduled)
+          .when(sfn.Condition.stringEquals('$.schedule.woken.action', 'reschedule'), schedule)
+          .otherwise(execute),
+      );
   }
 
   /** A Lambda task whose result is the handler's return value, with a timeout and transient retries. */

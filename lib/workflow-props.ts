@@ -86,6 +86,11 @@ export interface PlanApprovalWorkflowProps {
    * "Break-glass"). @default - off
    */
   readonly breakGlass?: BreakGlassPolicy;
+  /**
+   * IAM or STS principal ARN patterns (`*` for any run of characters) of the operators who may run a run waiting for
+   * its execution window now (`plangate run-now`). @default - nobody
+   */
+  readonly windowOperators?: string[];
 }
 
 export interface ApprovalPolicyProps {
@@ -132,8 +137,12 @@ const PROP_NAMES: Partial<Record<SettingProblem['setting'], string>> = {
 
 /** The props with every default filled in. */
 export type WorkflowSettings = Required<
-  Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms' | 'spokes' | 'approvalPolicy' | 'changeCalendar' | 'approvalValidityHours' | 'breakGlass'>
+  Omit<
+    PlanApprovalWorkflowProps,
+    'slack' | 'alarms' | 'spokes' | 'approvalPolicy' | 'changeCalendar' | 'approvalValidityHours' | 'breakGlass' | 'windowOperators'
+  >
 > & {
+  readonly windowOperators?: string[];
   readonly changeCalendar?: CalendarPolicy;
   readonly breakGlass?: BreakGlassPolicy;
   readonly approvalValidityHours?: number;
@@ -182,6 +191,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     changeCalendar: props.changeCalendar,
     approvalValidityHours: props.approvalValidityHours,
     breakGlass: props.breakGlass,
+    windowOperators: props.windowOperators,
     alarmEmails: props.alarms?.emails ?? DEFAULTS.alarmEmails,
     // An explicit undefined keeps the default.
     alarmThresholds: {
@@ -199,6 +209,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     pollMaxIntervalSeconds: settings.pollMaxInterval.toSeconds(),
     spokesConfigured: settings.spokes !== undefined,
     evidenceRetentionDays: settings.evidenceRetentionDays,
+    windowOperators: settings.windowOperators,
   });
   if (settings.approvalPolicy) {
     const { groups, rules: approvalRules, identityStoreId } = settings.approvalPolicy;

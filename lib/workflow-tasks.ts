@@ -22,6 +22,8 @@ export interface WorkflowFunctions {
   readonly checkRecord: lambda.IFunction;
   readonly awaitRecord: lambda.IFunction;
   readonly notify: lambda.IFunction;
+  /** A windowed run's wait for its window (issue 23). */
+  readonly windowWait: lambda.IFunction;
 }
 
 export interface WorkflowDefinitionProps {

@@ -21,28 +21,33 @@ const DECIDE = 'POST/cli/plans/*/decision';
 const RELEASE = 'POST/cli/plans/*/release';
 /** plangate:breakGlass's routes: IAM lets every local identity call them, and the approval API checks who is listed. */
 const BREAK_GLASS = ['POST/cli/plans/*/break-glass', 'POST/cli/plans/*/review'];
+/** A run waiting for its execution window: an approver's reschedule and cancel, an operator's run-now. */
+const RESCHEDULE_OR_CANCEL = ['POST/cli/plans/*/reschedule', 'POST/cli/plans/*/cancel'];
+const RUN_NOW = 'POST/cli/plans/*/run-now';
 
 const assumed = (name: string, accessKeyId: string): LocalIdentity => ({
   accessKeyId,
   secretAccessKey: `plangate-local-${name}-secret`,
   arn: `arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/PlanGateApprover/${name}`,
   userId: `AROALOCALAPPROVER:${name}`,
-  mayInvoke: [DECIDE, ...BREAK_GLASS],
+  // run-now too, so that the approval API's own check (not in plangate:windowOperators) is what refuses an approver.
+  mayInvoke: [DECIDE, RUN_NOW, ...RESCHEDULE_OR_CANCEL, ...BREAK_GLASS],
 });
 
 export const ALICE = assumed('alice', 'AKIALOCALALICE000001');
 export const BOB = assumed('bob', 'AKIALOCALBOB00000002');
 export const CAROL = assumed('carol', 'AKIALOCALCAROL000003');
 /**
- * An operator who is not an approver: may start and release runs, not decide. IAM lets it call the decision route
- * too, so that the approval API's own check (no approver's iamPrincipals match) is what refuses it.
+ * An operator who is not an approver: may start and release runs (and, named in plangate:windowOperators, run a
+ * waiting run now), not decide. IAM lets it call the decision, reschedule and cancel routes too, so that the approval
+ * API's own check (no approver's iamPrincipals match) is what refuses it.
  */
 export const OPERATOR: LocalIdentity = {
   accessKeyId: 'AKIALOCALOPERATOR004',
   secretAccessKey: 'plangate-local-operator-secret',
   arn: `arn:aws:iam::${LOCAL_ACCOUNT}:user/operator`,
   userId: 'AIDALOCALOPERATOR004',
-  mayInvoke: [DECIDE, RELEASE, ...BREAK_GLASS],
+  mayInvoke: [DECIDE, RELEASE, RUN_NOW, ...RESCHEDULE_OR_CANCEL, ...BREAK_GLASS],
 };
 export const LOCAL_IDENTITIES: LocalIdentity[] = [ALICE, BOB, CAROL, OPERATOR];
 

@@ -26,6 +26,7 @@ import {
 } from '../shared/domain/describe';
 import { requirementLines } from '../shared/domain/requirements-text';
 import { oneLine } from '../shared/domain/text';
+import { describeWindowAction, windowOf } from '../shared/domain/window-schedule';
 
 /**
  * Tagged template that HTML-escapes every interpolated value unless it is already rendered Html; text is also put on
@@ -129,7 +130,8 @@ ${record.status === 'PENDING' ? html`<tr><th>Expires</th><td id="expires">${time
 <tr><th>Rule</th><td>${review.policy?.rule ?? ''}</td></tr>
 ${review.calendar ? html`<tr><th>Change calendar</th><td id="calendar">${describeCalendar(review.calendar)}</td></tr>` : ''}
 ${review.emergency ? html`<tr><th>Emergency change</th><td id="emergency">${isolated(describeEmergency(review.emergency))}</td></tr>` : ''}
-${review.executeWindow ? html`<tr><th>Execution window</th><td id="execute-window">${describeExecuteWindow(review.executeWindow)}</td></tr>` : ''}
+${windowOf(record) ? html`<tr><th>Execution window</th><td id="execute-window">${describeExecuteWindow(windowOf(record)!)}</td></tr>` : ''}
+${record.windowActions?.length ? html`<tr><th>Window actions</th><td id="window-actions">${record.windowActions.map((a) => html`${isolated(describeWindowAction(a))}<br>`)}</td></tr>` : ''}
 </tbody></table>
 ${requirementsTable(record)}
 <h2>Resource changes</h2>

@@ -6,7 +6,9 @@ import { serviceCatalogAt } from '../shared/adapters/clients/service-catalog';
 import { describePlan } from '../shared/adapters/plans';
 import { RecordWaits } from '../shared/adapters/record-waits';
 import { readSsmCalendars } from '../shared/adapters/ssm-calendars';
+import { WindowStore } from '../shared/adapters/window-store';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
+import type { Approver } from '../shared/contracts/approver';
 import { FREEZE_RULE } from '../shared/contracts/calendar-policy';
 import type { Environment } from '../shared/contracts/environment';
 import {
@@ -16,6 +18,7 @@ import {
   PlanChangedError,
   PlanDeniedError,
   PlanNotReadyError,
+  RunCancelledError,
   SpokeAccessDeniedError,
   WindowMissedError,
 } from '../shared/contracts/errors';
@@ -34,10 +37,12 @@ import {
 import * as z from '../shared/contracts/zod';
 import { lapsedBreakGlass } from '../shared/domain/break-glass';
 import { calendarVerdict } from '../shared/domain/calendar-check';
+import { staleQuorum } from '../shared/domain/eligibility';
 import { revalidateWindow } from '../shared/domain/execute-window-check';
 import { hubLocation, locationOf, planRefOf, scopedId } from '../shared/domain/plan-location';
 import { describeWaiting, progressOf, quorumPolicyOf } from '../shared/domain/quorum';
 import { changesDigest } from '../shared/domain/risk';
+import { describeWindowAction, windowOf } from '../shared/domain/window-schedule';
 import { logger } from '../shared/runtime/logger';
 
 export const EXECUTE_PLAN_ENV = ['TABLE_NAME', 'CHANGE_CALENDAR', 'APPROVAL_VALIDITY_HOURS'] as const;
@@ -68,7 +73,7 @@ const REFUSALS = new Set(['InvalidStateException', 'ResourceNotFoundException', 
  * Executes an approved plan, once. Before calling Service Catalog it checks the approval record
  * itself says this run's plan was approved, so no path through the state machine can skip the decision.
  */
-export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<ExecutionResult | DeferredExecution> {
+export async function executePlan(event: unknown, env: ExecutePlanEnv, eligibility?: Eligibility): Promise<ExecutionResult | DeferredExecution> {
   const input = parseInput(eventSchema, event);
   const { planId, acceptLanguage, executionArn } = input;
   const planRef = planRefOf(input, executionArn);
@@ -77,14 +82,20 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
   if (approval?.executionArn !== executionArn || approval.status !== 'APPROVED') {
     throw new ApprovalMissingError(`Plan ${planId} has no approval from run ${executionArn} (record status: ${approval?.status ?? 'none'})`);
   }
+  // A windowed run's wait ends here: from now on no cancel, reschedule or run-now can take it, and one that came first wins.
+  if (approval.review.executeWindow) {
+    const { cancelled } = await new WindowStore(dynamo, env.TABLE_NAME).startExecution(planRef, executionArn);
+    if (cancelled) throw new RunCancelledError(`Plan ${planId} was not executed: ${describeWindowAction(cancelled)}`);
+  }
 
   await checkCreatorDidNotApprove(approval, approval.creator ?? (await store.getCreator(planRef)));
   const hub = hubLocation(executionArn);
   const location = locationOf(input);
   const serviceCatalog = await serviceCatalogAt(location, hub, executionArn);
   const { plan, resourceChanges } = await checkPlanUnchanged(serviceCatalog, planId, acceptLanguage, approval.review.changesDigest);
-  // A windowed run (executeWindow) revalidates here, after its wait: still inside the window, and no approval gone stale.
-  const window = approval.review.executeWindow;
+  // A windowed run (executeWindow) revalidates here, after its wait: still inside the window (as rescheduled), no
+  // approval gone stale, every approver still eligible.
+  const window = windowOf(approval);
   if (window && plan.status === 'CREATE_SUCCESS') {
     const validityHours = env.APPROVAL_VALIDITY_HOURS ?? DEFAULT_APPROVAL_VALIDITY_HOURS;
     const refused = revalidateWindow(window, approval.decision, new Date(), validityHours);
@@ -92,6 +103,7 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
       const Refusal = refused.outcome === 'WINDOW_MISSED' ? WindowMissedError : ApprovalStaleError;
       throw new Refusal(`Plan ${planId} was not executed: ${refused.reason}`);
     }
+    await checkApproversEligible(approval, eligibility);
   }
   // A break-glass approval holds for plangate:breakGlass.validityMinutes only, whatever made the run wait.
   const lapsed = plan.status === 'CREATE_SUCCESS' ? lapsedBreakGlass(approval.decision, new Date()) : undefined;
@@ -152,6 +164,33 @@ export async function executePlan(event: unknown, env: ExecutePlanEnv): Promise<
       });
     }
     throw error;
+  }
+}
+
+/** Who may approve, as the deployment now says: plangate:approvers, and group membership verified now. */
+export interface Eligibility {
+  approvers: Approver[];
+  /** Throws when membership cannot be checked (Identity Center unreachable). */
+  verifiedGroups: (email: string, groups: string[]) => Promise<string[]>;
+}
+
+/**
+ * A windowed run's quorum must still hold with only the approvers still eligible. Fails closed: membership that cannot
+ * be checked now counts for nothing, and the run ends APPROVAL_STALE saying so (nothing was executed; a new run asks again).
+ */
+async function checkApproversEligible(approval: ApprovalRecord, eligibility: Eligibility | undefined) {
+  const refuse = (why: string) => new ApprovalStaleError(`Plan ${approval.planId} was not executed: ${why}; start a new run to approve it again`);
+  if (!eligibility) throw refuse("its approvers' eligibility could not be checked");
+  let stale: Awaited<ReturnType<typeof staleQuorum>>;
+  try {
+    stale = await staleQuorum(approval, eligibility.approvers, eligibility.verifiedGroups);
+  } catch (error) {
+    logger.error('Could not check group membership at execution', { planId: approval.planId, error: (error as Error).name });
+    throw refuse(`group membership could not be checked in IAM Identity Center (${(error as Error).name})`);
+  }
+  if (stale) {
+    const who = stale.ineligible.map((i) => `${i.email} (${i.why})`).join(', ');
+    throw refuse(`approvals no longer count: ${who}; without them, ${stale.waiting}`);
   }
 }
 

@@ -91,6 +91,11 @@ describe('ExecutePlan revalidates a windowed run right before executing', () => 
   };
   const withRecord = (item: object) => ddb.on(GetCommand, { Key: { pk: 'PLAN#plan-abc' } }).resolves({ Item: item });
   const open = { notBefore: at(-HOUR), notAfter: at(HOUR) };
+  /** Both approvers still listed, in every group they were in. */
+  const eligible = {
+    approvers: [{ email: 'approver0@example.com' }, { email: 'approver1@example.com' }],
+    verifiedGroups: async (_: string, groups: string[]) => groups,
+  };
 
   beforeEach(() => {
     sc.reset();
@@ -106,12 +111,12 @@ describe('ExecutePlan revalidates a windowed run right before executing', () => 
 
   test('inside the window with fresh approvals, the plan is executed', async () => {
     withRecord(record(open, 30, 2));
-    await expect(executePlan(event, { TABLE_NAME: 'approvals' })).resolves.toMatchObject({ recordId: 'rec-1' });
+    await expect(executePlan(event, { TABLE_NAME: 'approvals' }, eligible)).resolves.toMatchObject({ recordId: 'rec-1' });
   });
 
   test('after notAfter: WindowMissedError, nothing executed', async () => {
     withRecord(record({ notBefore: at(-3 * HOUR), notAfter: at(-HOUR) }, 4));
-    await expect(executePlan(event, { TABLE_NAME: 'approvals' })).rejects.toMatchObject({
+    await expect(executePlan(event, { TABLE_NAME: 'approvals' }, eligible)).rejects.toMatchObject({
       name: 'WindowMissedError',
       message: expect.stringContaining('its execution window ended at'),
     });
@@ -120,7 +125,7 @@ describe('ExecutePlan revalidates a windowed run right before executing', () => 
 
   test('one approval older than the default 72 hours: ApprovalStaleError naming it, nothing executed', async () => {
     withRecord(record(open, 73, 1));
-    await expect(executePlan(event, { TABLE_NAME: 'approvals' })).rejects.toMatchObject({
+    await expect(executePlan(event, { TABLE_NAME: 'approvals' }, eligible)).rejects.toMatchObject({
       name: 'ApprovalStaleError',
       message: expect.stringMatching(/approval by approver0@example\.com at .* is older than 72 hours/),
     });
@@ -129,13 +134,17 @@ describe('ExecutePlan revalidates a windowed run right before executing', () => 
 
   test('plangate:approvalValidityHours sets the limit', async () => {
     withRecord(record(open, 30));
-    await expect(executePlan(event, { TABLE_NAME: 'approvals', APPROVAL_VALIDITY_HOURS: 24 })).rejects.toMatchObject({ name: 'ApprovalStaleError' });
+    await expect(executePlan(event, { TABLE_NAME: 'approvals', APPROVAL_VALIDITY_HOURS: 24 }, eligible)).rejects.toMatchObject({
+      name: 'ApprovalStaleError',
+    });
   });
 
   test('a run without a window is not held to the approval age', async () => {
     const { executeWindow: _, ...unwindowed } = record(open, 200).review;
     withRecord({ ...record(open, 200), review: unwindowed });
-    await expect(executePlan(event, { TABLE_NAME: 'approvals', APPROVAL_VALIDITY_HOURS: 24 })).resolves.toMatchObject({ recordId: 'rec-1' });
+    await expect(executePlan(event, { TABLE_NAME: 'approvals', APPROVAL_VALIDITY_HOURS: 24 }, eligible)).resolves.toMatchObject({
+      recordId: 'rec-1',
+    });
   });
 
   test('a plan changed while waiting ends PLAN_CHANGED first', async () => {
@@ -144,6 +153,59 @@ describe('ExecutePlan revalidates a windowed run right before executing', () => 
       ProvisionedProductPlanDetails: { PlanId: 'plan-abc', Status: 'CREATE_SUCCESS' },
       ResourceChanges: [...changes, { Action: 'REMOVE', LogicalResourceId: 'Table', ResourceType: 'AWS::DynamoDB::Table' }],
     });
-    await expect(executePlan(event, { TABLE_NAME: 'approvals' })).rejects.toMatchObject({ name: 'PlanChangedError' });
+    await expect(executePlan(event, { TABLE_NAME: 'approvals' }, eligible)).rejects.toMatchObject({ name: 'PlanChangedError' });
+  });
+
+  test('a cancellation that came before the claim: RunCancelledError naming who cancelled, nothing executed', async () => {
+    withRecord({
+      ...record(open, 1),
+      cancelled: { action: 'cancel', by: 'alice@example.com', principal: 'alice@example.com', at: at(-1000), reason: 'not tonight' },
+    });
+    ddb.on(UpdateCommand).rejects(Object.assign(new Error('condition'), { name: 'ConditionalCheckFailedException' }));
+    await expect(executePlan(event, { TABLE_NAME: 'approvals' }, eligible)).rejects.toMatchObject({
+      name: 'RunCancelledError',
+      message: expect.stringMatching(/was not executed: Cancelled by alice@example\.com at .*: not tonight/),
+    });
+    expect(sc).not.toHaveReceivedCommand(ExecuteProvisionedProductPlanCommand);
+  });
+
+  test('the claim ends the wait: the task token is removed, only while the run is not cancelled', async () => {
+    withRecord(record(open, 1));
+    await executePlan(event, { TABLE_NAME: 'approvals' }, eligible);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      UpdateExpression: 'REMOVE taskToken',
+      ConditionExpression: 'executionArn = :executionArn AND attribute_not_exists(cancelled)',
+    });
+  });
+
+  test('a rescheduled window is the one checked: past its notAfter, WINDOW_MISSED', async () => {
+    withRecord({ ...record(open, 1), executeWindow: { notBefore: at(-3 * HOUR), notAfter: at(-2 * HOUR) } });
+    await expect(executePlan(event, { TABLE_NAME: 'approvals' }, eligible)).rejects.toMatchObject({ name: 'WindowMissedError' });
+  });
+
+  test('an approver no longer in plangate:approvers: APPROVAL_STALE naming them, nothing executed', async () => {
+    withRecord(record(open, 1));
+    const removed = { ...eligible, approvers: [{ email: 'someone-else@example.com' }] };
+    await expect(executePlan(event, { TABLE_NAME: 'approvals' }, removed)).rejects.toMatchObject({
+      name: 'ApprovalStaleError',
+      message: expect.stringContaining('approver0@example.com (no longer in plangate:approvers); without them, 0 of 1 approvals'),
+    });
+    expect(sc).not.toHaveReceivedCommand(ExecuteProvisionedProductPlanCommand);
+  });
+
+  test('Identity Center unreachable: fails closed as APPROVAL_STALE saying so, nothing executed', async () => {
+    const item = record(open, 1);
+    const approvals = item.decision.approvals.map((a) => ({ ...a, groups: ['dba'] }));
+    const policy = { autoApproved: false, requiredApprovals: 1, rule: 'dba', requirements: [{ rule: 'dba', group: 'dba', count: 1, stage: 1 }] };
+    withRecord({ ...item, approvals, review: { ...item.review, policy } });
+    const unreachable = {
+      ...eligible,
+      verifiedGroups: async () => Promise.reject(Object.assign(new Error('down'), { name: 'InternalServerException' })),
+    };
+    await expect(executePlan(event, { TABLE_NAME: 'approvals' }, unreachable)).rejects.toMatchObject({
+      name: 'ApprovalStaleError',
+      message: expect.stringContaining('group membership could not be checked in IAM Identity Center (InternalServerException)'),
+    });
+    expect(sc).not.toHaveReceivedCommand(ExecuteProvisionedProductPlanCommand);
   });
 });

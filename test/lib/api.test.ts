@@ -15,6 +15,7 @@ const api = new ApprovalApi(stack, 'ApprovalApi', {
   cloudWatchRole: true,
 });
 api.routeReleasesTo(stub('CloseRun'));
+api.routeWindowActionsTo(stub('WindowWait'));
 const template = Template.fromStack(stack);
 
 describe('approval API', () => {
@@ -28,11 +29,11 @@ describe('approval API', () => {
   });
 
   test('sends every method and path to a handler, so wrong ones get readable answers', () => {
-    template.resourceCountIs('AWS::ApiGateway::Method', 6);
+    template.resourceCountIs('AWS::ApiGateway::Method', 9);
     template.allResourcesProperties('AWS::ApiGateway::Method', { HttpMethod: 'ANY' });
   });
 
-  test('the command line’s routes, and only they, take IAM-signed requests; releases go to CloseRun, decisions to the approval API', () => {
+  test('the command line’s routes, and only they, take IAM-signed requests; releases go to CloseRun, decisions to the approval API, window actions to WindowWait', () => {
     const methods = template.findResources('AWS::ApiGateway::Method');
     const resources = template.findResources('AWS::ApiGateway::Resource');
     const pathOf = (id: string): string => {
@@ -51,8 +52,11 @@ describe('approval API', () => {
     expect(routes.sort()).toEqual([
       '/ NONE ApprovalApi',
       '/cli AWS_IAM ApprovalApi',
+      '/cli/plans/{planId}/cancel AWS_IAM WindowWait',
       '/cli/plans/{planId}/decision AWS_IAM ApprovalApi',
       '/cli/plans/{planId}/release AWS_IAM CloseRun',
+      '/cli/plans/{planId}/reschedule AWS_IAM WindowWait',
+      '/cli/plans/{planId}/run-now AWS_IAM WindowWait',
       '/cli/{proxy+} AWS_IAM ApprovalApi',
       '/{proxy+} NONE ApprovalApi',
     ]);

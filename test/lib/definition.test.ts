@@ -25,6 +25,7 @@ const stubFunctions = (stack: Stack): WorkflowFunctions => {
     checkRecord: stub('CheckRecord'),
     awaitRecord: stub('AwaitRecord'),
     notify: stub('Notify'),
+    windowWait: stub('WindowWait'),
   };
 };
 
@@ -95,6 +96,8 @@ describe('state machine', () => {
       'RemindApprovers',
       'RequestApproval',
       'ReviewPlan',
+      'Schedule the execution',
+      'Wait for the execution window',
     ]);
     for (const [name, task] of tasks) {
       expect({ name, retry: task.Retry }).toEqual({
@@ -121,6 +124,7 @@ describe('state machine', () => {
     const outcomes = Object.entries(states).filter(([name]) => name.startsWith('Outcome: '));
     expect(outcomes.map(([, s]) => s.Result).sort()).toEqual([
       'APPROVAL_STALE',
+      'CANCELLED',
       'DENIED',
       'DUPLICATE',
       'EXPIRED',
@@ -189,22 +193,36 @@ describe('state machine', () => {
     expect(JSON.stringify(states['Plan ready?'])).toContain('"NumericLessThan":60');
   });
 
-  test('an approved run with an executeWindow waits until its notBefore, and ExecutePlan ends a failed revalidation by name', () => {
+  test('an approved run with an executeWindow waits on a task token until its notBefore, which a reschedule resets', () => {
     expect(states['Approved?']).toMatchObject({ Choices: [expect.objectContaining({ Next: 'Execution window?' })] });
     expect(states['Execution window?']).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.review.executeWindow.notBefore', IsPresent: true, Next: 'Wait for the execution window' }],
+      Choices: [{ Variable: '$.review.executeWindow.notBefore', IsPresent: true, Next: 'Schedule the execution' }],
       Default: 'ExecutePlan',
     });
-    expect(states['Wait for the execution window']).toMatchObject({
-      Type: 'Wait',
-      TimestampPath: '$.review.executeWindow.notBefore',
-      Next: 'ExecutePlan',
+    expect(states['Schedule the execution']).toMatchObject({ Type: 'Task', ResultPath: '$.schedule', Next: 'Wait for the execution window' });
+    const wait = states['Wait for the execution window']!;
+    expect(wait).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      TimeoutSecondsPath: '$.schedule.waitSeconds',
+      ResultPath: '$.schedule.woken',
+      Next: 'Rescheduled?',
+    });
+    expect(wait.Catch).toEqual([
+      { ErrorEquals: ['States.Timeout'], ResultPath: null, Next: 'ExecutePlan' },
+      { ErrorEquals: ['RunCancelledError'], ResultPath: '$.error', Next: 'Outcome: Cancelled' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Outcome: Internal error' },
+    ]);
+    expect(states['Rescheduled?']).toMatchObject({
+      Choices: [{ Variable: '$.schedule.woken.action', StringEquals: 'reschedule', Next: 'Schedule the execution' }],
+      Default: 'ExecutePlan',
     });
     expect(states.ExecutePlan!.Catch).toEqual(
       expect.arrayContaining([
         { ErrorEquals: ['WindowMissedError'], ResultPath: '$.error', Next: 'Outcome: Window missed' },
         { ErrorEquals: ['ApprovalStaleError'], ResultPath: '$.error', Next: 'Outcome: Approval stale' },
+        { ErrorEquals: ['RunCancelledError'], ResultPath: '$.error', Next: 'Outcome: Cancelled' },
       ]),
     );
   });

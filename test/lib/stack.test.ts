@@ -98,11 +98,11 @@ describe('least privilege', () => {
     // Execute describes the plan once more, to refuse one that changed after approval.
     expect(serviceCatalog('ExecutePlan')).toEqual(['servicecatalog:DescribeProvisionedProductPlan', 'servicecatalog:ExecuteProvisionedProductPlan']);
     expect(serviceCatalog('CheckRecord')).toEqual(['servicecatalog:DescribeRecord']);
-    for (const role of ['RequestApproval', 'ApprovalApi', 'Notify', 'AutoApprove', 'ExpireApproval', 'CloseRun'])
+    for (const role of ['RequestApproval', 'ApprovalApi', 'Notify', 'AutoApprove', 'ExpireApproval', 'CloseRun', 'WindowWait'])
       expect(serviceCatalog(role)).toEqual([]);
   });
 
-  test('only the approval API and AwaitRecord may complete tasks, and only with SendTaskSuccess on this state machine', () => {
+  test('only the approval API, AwaitRecord and WindowWait may complete tasks, on this state machine; only WindowWait may fail one (a cancellation)', () => {
     const stateActions = resourcesOf('AWS::IAM::Policy').flatMap(([id, p]) =>
       (p.Properties as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }).PolicyDocument.Statement.filter((s) =>
         [s.Action].flat().some((a) => a.startsWith('states:Send')),
@@ -119,11 +119,16 @@ describe('least privilege', () => {
         action: 'states:SendTaskSuccess',
         resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) },
       },
+      {
+        id: expect.stringMatching(/^WorkflowWindowWaitCompletesTasks/),
+        action: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+        resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) },
+      },
     ]);
   });
 
-  test('execute, expire, notify and close only read and update the approval record: they cannot create or delete one', () => {
-    for (const role of ['ExecutePlan', 'ExpireApproval', 'Notify', 'CloseRun']) {
+  test('execute, expire, notify, close and the window wait only read and update the approval record: they cannot create or delete one', () => {
+    for (const role of ['ExecutePlan', 'ExpireApproval', 'Notify', 'CloseRun', 'WindowWait']) {
       const actions = actionsOf(role);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem']));
       expect({ role, writes: actions.filter((a) => /dynamodb:(Put|Delete|BatchWrite)/.test(a)) }).toEqual({ role, writes: [] });

@@ -1,6 +1,8 @@
 import { approverSchema } from './approver';
 import { breakGlassReviewSchema } from './break-glass';
+import { executeWindowSchema } from './execute-window';
 import { approvalDecisionSchema, approvalSchema, creatorSchema, outcomeSchema, planIdSchema, planRefSchema, reviewResultSchema } from './steps';
+import { windowActionSchema } from './window-actions';
 import * as z from './zod';
 
 /*
@@ -23,7 +25,7 @@ export const approvalRecordSchema = z.object({
   planRef: z.optional(planRefSchema),
   executionArn: z.string(),
   status: z.enum(APPROVAL_STATUSES),
-  /** Present only while the approval is pending. */
+  /** Present only while the approval is pending, or while an approved windowed run waits for its window. */
   taskToken: z.optional(z.string()),
   requestedAt: z.string(),
   /** Epoch seconds. */
@@ -52,6 +54,12 @@ export const approvalRecordSchema = z.object({
   /** When undecided approvers were reminded (the run's second approval task started). */
   remindedAt: z.optional(z.string()),
   expiredAt: z.optional(z.string()),
+  /** A windowed run's window as it now is (a reschedule changes it); absent until the run first waits for it. */
+  executeWindow: z.optional(executeWindowSchema),
+  /** Reschedules, cancellations and run-nows of the waiting run, in order (contracts/window-actions.ts). */
+  windowActions: z.optional(z.array(windowActionSchema)),
+  /** The cancellation of the waiting run: ExecutePlan refuses to execute once it is here. */
+  cancelled: z.optional(windowActionSchema),
   /** Written just before ExecuteProvisionedProductPlan, so the token is on record even if the run dies there. */
   execution: z.optional(
     z.object({

@@ -1,4 +1,4 @@
-import { approverSchema } from './approver';
+import { approverSchema, iamPrincipalPattern } from './approver';
 import { breakGlassSchema } from './break-glass';
 import { calendarPolicySchema } from './calendar-policy';
 import { MAX_APPROVAL_VALIDITY_HOURS } from './execute-window';
@@ -71,6 +71,8 @@ export const ENVIRONMENT = {
   EMERGENCY_NOTIFY: z.optional(json(z.array(z.email()))),
   /** plangate:breakGlass, set only when it is configured. */
   BREAK_GLASS: z.optional(json(breakGlassSchema)),
+  /** plangate:windowOperators, set only when it is configured: who may run a run waiting for its window now. */
+  WINDOW_OPERATORS: z.optional(json(z.array(iamPrincipalPattern))),
   /** plangate:approvalValidityHours, set only when it is configured (contracts/execute-window.ts has the default). */
   APPROVAL_VALIDITY_HOURS: z.optional(hours),
   DEFAULT_ACCEPT_LANGUAGE: acceptLanguageSchema,

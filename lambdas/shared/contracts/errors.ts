@@ -39,6 +39,11 @@ export class WindowMissedError extends ExpectedError {
   override readonly name = 'WindowMissedError';
 }
 
+/** A run waiting for its execution window was cancelled (`plangate cancel`): the plan was not executed. */
+export class RunCancelledError extends ExpectedError {
+  override readonly name = 'RunCancelledError';
+}
+
 /** The plan cannot be reviewed or executed: missing, failed, or in a state other than CREATE_SUCCESS. */
 export class PlanNotReadyError extends ExpectedError {
   override readonly name = 'PlanNotReadyError';

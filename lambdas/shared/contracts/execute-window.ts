@@ -49,7 +49,7 @@ export const executeWindowInputSchema = z
   );
 
 /** What is wrong with a window of valid instants, at `now`; nothing when it is usable. */
-function windowProblems(window: ExecuteWindow, now: Date) {
+export function windowProblems(window: ExecuteWindow, now: Date) {
   const notBefore = utcInstant(window.notBefore);
   const notAfter = utcInstant(window.notAfter);
   if (!notBefore || !notAfter) return [];

@@ -21,7 +21,9 @@ export const STATES = {
   expireApproval: 'ExpireApproval',
   approved: 'Approved?',
   executeWindow: 'Execution window?',
+  scheduleWindow: 'Schedule the execution',
   waitForWindow: 'Wait for the execution window',
+  windowRescheduled: 'Rescheduled?',
   executePlan: 'ExecutePlan',
   calendarDeferred: 'Deferred by the calendar?',
   waitForCalendar: 'Wait for the calendar',
@@ -52,4 +54,5 @@ export const OUTCOME_STATES = {
   frozen: 'Outcome: Frozen',
   approvalStale: 'Outcome: Approval stale',
   windowMissed: 'Outcome: Window missed',
+  cancelled: 'Outcome: Cancelled',
 } as const;

@@ -455,6 +455,8 @@ export const OUTCOMES = [
   'APPROVAL_STALE',
   /** A windowed run reached its execution after executeWindow.notAfter. */
   'WINDOW_MISSED',
+  /** A windowed run was cancelled while it waited for its window (`plangate cancel`): nothing ran. */
+  'CANCELLED',
   // Endings outside the workflow's own paths, closed by the CloseRun function from Step Functions' status events:
   /** The execution was stopped (StopExecution). */
   'ABORTED',

@@ -40,6 +40,7 @@ const HEADLINES: Record<Outcome, string> = {
   FROZEN: 'Change calendar closed; not executed',
   APPROVAL_STALE: 'Approval too old at execution; not executed',
   WINDOW_MISSED: 'Execution window missed; not executed',
+  CANCELLED: 'Cancelled before its execution window; not executed',
 };
 
 /** The message a Catch recorded: a Lambda error's `errorMessage` from its JSON Cause, or the Cause itself. */

@@ -8,4 +8,4 @@ import { tracer } from '../../runtime/tracer';
 export const stepFunctions = tracer.captureAWSv3Client(new SFNClient({}));
 
 // For the functions that load this module on first use (`await import`): a static import of the SDK would load it at once.
-export { DescribeExecutionCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+export { DescribeExecutionCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
