@@ -84,10 +84,14 @@ export class ApprovalApi extends apigw.RestApi {
     return this.cliPlan.addResource('release').addMethod('ANY', new apigw.LambdaIntegration(closeRun));
   }
 
-  /** `plangate reschedule|cancel|run-now`: a run waiting for its execution window, to the function that keeps its wait. */
-  routeWindowActionsTo(windowWait: lambda.IFunction): apigw.Method[] {
-    const integration = new apigw.LambdaIntegration(windowWait);
-    return ['reschedule', 'cancel', 'run-now'].map((action) => this.cliPlan.addResource(action).addMethod('ANY', integration));
+  /**
+   * The command line's other actions on a run go to RunActions: `plangate reschedule|cancel|run-now` (a run waiting for
+   * its execution window) and, with plangate:breakGlass, `plangate break-glass|review`.
+   */
+  routeRunActionsTo(runActions: lambda.IFunction, breakGlass: boolean): apigw.Method[] {
+    const integration = new apigw.LambdaIntegration(runActions);
+    const actions = ['reschedule', 'cancel', 'run-now', ...(breakGlass ? ['break-glass', 'review'] : [])];
+    return actions.map((action) => this.cliPlan.addResource(action).addMethod('ANY', integration));
   }
 
   private acknowledgeNagFindings() {

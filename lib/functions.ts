@@ -20,6 +20,7 @@ export const FUNCTIONS = {
   PlanCreated: 'plan-created',
   EvidenceManifest: 'evidence-manifest',
   WindowWait: 'window-wait',
+  RunActions: 'run-actions',
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;

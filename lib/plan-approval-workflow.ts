@@ -88,7 +88,8 @@ export class PlanApprovalWorkflow extends Construct {
     const invoked = { reviewPlan, autoApprove, requestApproval, expireApproval, executePlan, checkRecord, awaitRecord, notify, windowWait };
     this.stateMachine = this.createStateMachine(invoked);
     this.allowTaskCompletion(approval.approvalApiFunction, awaitRecord);
-    this.allowWindowCompletion(windowWait);
+    const runActions = this.runActionsFunction();
+    this.allowWindowCompletion(runActions);
     this.allowDescribeExecutions(record.closeRun);
     this.watchRunsDeadLetterQueue = deadLetterQueue(this, 'WatchRunsDeadLetterQueue', this.key);
     const watchRuns = this.watchRunsFunction();
@@ -111,6 +112,7 @@ export class PlanApprovalWorkflow extends Construct {
       WatchRuns: watchRuns,
       EvidenceManifest: evidenceManifest,
       WindowWait: windowWait,
+      RunActions: runActions,
     };
     this.runTriggersDeadLetterQueue = this.addTriggers(record);
     if (settings.spokes) this.hubBus = this.connectSpokes(settings.spokes);
@@ -191,8 +193,6 @@ export class PlanApprovalWorkflow extends Construct {
     );
     // With stages, the vote that completes one asks the next stage's approvers (links by email, the Slack post).
     if (policy) approvalApiFunction.bindTopic('APPROVAL_TOPIC_ARN', approvalTopic).setEnvironment({ APPROVAL_BASE_URL: baseUrl });
-    // Break-glass tells every approver at once, by email; its rate limit and review are items of the table.
-    if (settings.breakGlass) approvalApiFunction.bindTopic('APPROVAL_TOPIC_ARN', approvalTopic).setEnvironment({ BREAK_GLASS: settings.breakGlass });
     // Votes for a group naming an identityCenterGroup are checked in the identity store.
     const identityStoreId = settings.approvalPolicy?.identityStoreId;
     if (identityStoreId) approvalApiFunction.bindIdentityStore(identityStoreId);
@@ -298,26 +298,41 @@ export class PlanApprovalWorkflow extends Construct {
     new iam.Policy(this, 'AwaitRecordCompletesTasks', { roles: [awaitRecord.role], statements: [completeTasks] });
   }
 
-  /**
-   * A windowed run's wait (issue 23): it keeps the wait's token on the approval record, and takes the approval API's
-   * reschedule, cancel and run-now routes, which end the wait (success, or RunCancelledError for a cancellation).
-   */
+  /** A windowed run's wait (issue 23): it keeps the wait's token on the approval record, where RunActions finds it. */
   private windowWaitFunction(): WorkflowFunction {
-    const fn = this.writesEncrypted(this.workflowFunction('WindowWait').bindTable(this.approvalTable, 'update')).setEnvironment({
+    return this.writesEncrypted(this.workflowFunction('WindowWait').bindTable(this.approvalTable, 'update'));
+  }
+
+  /**
+   * The signed command line's actions besides deciding: reschedule, cancel and run-now end a windowed run's wait; with
+   * plangate:breakGlass, break-glass approves outright (telling every approver by email and on Slack; its rate limit and
+   * review are items of the table) and review closes its follow-up.
+   */
+  private runActionsFunction(): WorkflowFunction {
+    const { breakGlass } = this.settings;
+    const fn = this.writesEncrypted(
+      this.workflowFunction('RunActions').bindTable(this.approvalTable, breakGlass ? 'create' : 'update'),
+    ).setEnvironment({
       APPROVERS: this.settings.approvers,
       WINDOW_OPERATORS: this.settings.windowOperators,
+      BREAK_GLASS: breakGlass,
     });
-    this.approvalApi.routeWindowActionsTo(fn);
+    if (breakGlass) this.withSlack(fn.bindTopic('APPROVAL_TOPIC_ARN', this.approvalTopic), 'requests');
+    this.approvalApi.routeRunActionsTo(fn, Boolean(breakGlass));
     return fn;
   }
 
-  /** A windowed run's waits end with success or a cancellation, from WindowWait alone, in a policy of its own (as AwaitRecord's). */
-  private allowWindowCompletion(windowWait: WorkflowFunction) {
+  /**
+   * RunActions ends waits: a windowed run's (success, or RunCancelledError for a cancellation) and, by break-glass, an
+   * approval's. In a policy of its own, as AwaitRecord's: the state machine invokes WindowWait, not RunActions, but the
+   * state machine's ARN must not make the function wait on it either way.
+   */
+  private allowWindowCompletion(runActions: WorkflowFunction) {
     const statement = new iam.PolicyStatement({
       actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
       resources: [this.stateMachine.stateMachineArn],
     });
-    new iam.Policy(this, 'WindowWaitCompletesTasks', { roles: [windowWait.role], statements: [statement] });
+    new iam.Policy(this, 'RunActionsCompletesTasks', { roles: [runActions.role], statements: [statement] });
   }
 
   /** CloseRun releases a plan only once its run has ended, which it checks; WatchRuns reads which plan a run is for. */

@@ -2,27 +2,34 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { LINK_ID_PATTERN, linkBelongsTo } from '../shared/adapters/approval-store';
 import { refOf } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
-import type { Environment } from '../shared/contracts/environment';
+import {
+  APPROVAL_POLICY,
+  APPROVERS,
+  type EnvironmentOf,
+  GROUPS,
+  IDENTITY_STORE_ID,
+  SLACK_SIGNING_SECRET_ID,
+  SLACK_WEBHOOK_SECRET_ID,
+  TABLE_NAME,
+} from '../shared/contracts/environment';
 import { jsonResponse } from '../shared/runtime/http';
 import { addRunKeys } from '../shared/runtime/run-keys';
-import { type BreakGlassDeps, handleBreakGlass, handleReview } from './break-glass';
+import { type DecisionDeps, isClosed, isExpired, recordDecision, stageRefusal } from '../shared/services/decision';
 import { handleCliDecision } from './cli-decision';
-import { type DecisionDeps, isClosed, isExpired, recordDecision, stageRefusal } from './decision';
 import { closedPage, decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
 import { parseDecisionForm } from './request';
 import { handleSlackInteraction, type SlackDeps } from './slack-interactions';
 
-export const APPROVAL_API_ENV = [
-  'TABLE_NAME',
-  'APPROVERS',
-  'GROUPS',
-  'APPROVAL_POLICY',
-  'IDENTITY_STORE_ID',
-  'SLACK_WEBHOOK_SECRET_ID',
-  'SLACK_SIGNING_SECRET_ID',
-  'BREAK_GLASS',
-] as const;
-export type ApprovalApiEnv = Environment<(typeof APPROVAL_API_ENV)[number]>;
+export const APPROVAL_API_ENV = {
+  TABLE_NAME,
+  APPROVERS,
+  GROUPS,
+  APPROVAL_POLICY,
+  IDENTITY_STORE_ID,
+  SLACK_WEBHOOK_SECRET_ID,
+  SLACK_SIGNING_SECRET_ID,
+};
+export type ApprovalApiEnv = EnvironmentOf<typeof APPROVAL_API_ENV>;
 
 const SECURITY_HEADERS = {
   'Content-Type': 'text/html; charset=utf-8',
@@ -46,8 +53,6 @@ const notFound = () =>
 export interface ApprovalApiDeps extends DecisionDeps {
   slack: SlackDeps;
   approvers: Approver[];
-  /** With plangate:breakGlass: its routes (signed command line only). */
-  breakGlass?: BreakGlassDeps;
 }
 
 /**
@@ -57,9 +62,7 @@ export interface ApprovalApiDeps extends DecisionDeps {
 export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: ApprovalApiDeps): Promise<APIGatewayProxyResult> {
   if (/^\/slack\/interactions\/?$/.test(event.path ?? '')) return handleSlackInteraction(event, deps, deps.slack);
   if (/^\/cli(\/|$)/.test(event.path ?? '')) {
-    const cli = /^\/cli\/plans\/([^/]+)\/(decision|break-glass|review)\/?$/.exec(event.path ?? '');
-    if (cli?.[2] === 'break-glass') return handleBreakGlass(event, cli[1]!, deps, deps.approvers, deps.breakGlass);
-    if (cli?.[2] === 'review') return handleReview(event, cli[1]!, deps, deps.approvers, deps.breakGlass);
+    const cli = /^\/cli\/plans\/([^/]+)\/decision\/?$/.exec(event.path ?? '');
     return cli
       ? handleCliDecision(event, cli[1]!, deps, deps.approvers)
       : jsonResponse(404, { error: `Nothing at ${event.httpMethod} ${event.path}` });

@@ -9,7 +9,7 @@ import { decodedSegment } from '../shared/domain/text';
 import { jsonResponse, signedCaller } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
 import { addRunKeys } from '../shared/runtime/run-keys';
-import { type DecisionDeps, type DecisionResult, recordDecision, stageRefusal } from './decision';
+import { type DecisionDeps, type DecisionResult, recordDecision, stageRefusal } from '../shared/services/decision';
 import { parseDecisionForm } from './request';
 
 /** What the command line shows after a decision: the approval's state, never its task token. */

@@ -1,10 +1,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ApprovalStore } from '../shared/adapters/approval-store';
-import { BreakGlassStore } from '../shared/adapters/break-glass-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { verifiedGroups } from '../shared/adapters/identity-store';
 import { readSecret } from '../shared/adapters/secrets';
-import { breakGlassSlackMessage } from '../shared/adapters/slack/break-glass';
 import { postToSlack } from '../shared/adapters/slack/post';
 import { ASK_APPROVERS_ENV, parseEnvironment } from '../shared/contracts/environment';
 import type { Groups } from '../shared/contracts/policies';
@@ -18,8 +16,6 @@ const { SLACK_SIGNING_SECRET_ID: signingSecretId, SLACK_WEBHOOK_SECRET_ID: webho
 // With approval rules, the vote that opens a stage asks its approvers: the same variables as RequestApproval's.
 const askEnv = env.APPROVAL_POLICY ? parseEnvironment(ASK_APPROVERS_ENV, process.env) : undefined;
 const store = new ApprovalStore(dynamo, env.TABLE_NAME);
-// With plangate:breakGlass, a break-glass approval tells every approver by email (the approval topic) and on Slack.
-const breakGlassTopic = env.BREAK_GLASS && parseEnvironment(['APPROVAL_TOPIC_ARN'], process.env).APPROVAL_TOPIC_ARN;
 
 const deps: ApprovalApiDeps = {
   store,
@@ -37,18 +33,6 @@ const deps: ApprovalApiDeps = {
   },
   now: () => new Date(),
   approvers: env.APPROVERS,
-  breakGlass:
-    env.BREAK_GLASS && breakGlassTopic
-      ? {
-          policy: env.BREAK_GLASS,
-          store: new BreakGlassStore(dynamo, env.TABLE_NAME),
-          tell: async (notice) => {
-            const { emailApprover } = await import('../shared/adapters/approver-email');
-            for (const approver of env.APPROVERS) await emailApprover(breakGlassTopic, approver.email, notice);
-            if (webhookSecretId) await postToSlack(await readSecret(webhookSecretId), breakGlassSlackMessage(notice));
-          },
-        }
-      : undefined,
   slack: {
     signingSecret: async () => (signingSecretId ? readSecret(signingSecretId) : undefined),
     webhookUrl: async () => (webhookSecretId ? readSecret(webhookSecretId) : undefined),

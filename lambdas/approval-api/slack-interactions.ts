@@ -20,7 +20,7 @@ import { describeDecider } from '../shared/domain/describe';
 import { jsonResponse } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
 import { addRunKeys } from '../shared/runtime/run-keys';
-import { type DecisionDeps, recordDecision, stageRefusal } from './decision';
+import { type DecisionDeps, recordDecision, stageRefusal } from '../shared/services/decision';
 import { headerValue, rawBody } from './request';
 
 export interface SlackDeps {

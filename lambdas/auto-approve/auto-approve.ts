@@ -1,16 +1,16 @@
 import { ApprovalStore, duplicateRunError } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
-import type { Environment } from '../shared/contracts/environment';
+import { APPROVAL_TOPIC_ARN, APPROVERS, EMERGENCY_NOTIFY, type EnvironmentOf, TABLE_NAME } from '../shared/contracts/environment';
 import { parseInput } from '../shared/contracts/parse-input';
 import { executionArnSchema, type RuleDecision, reviewedPlanSchema } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
 import { planRefOf } from '../shared/domain/plan-location';
 import { logger } from '../shared/runtime/logger';
 
-export const AUTO_APPROVE_ENV = ['TABLE_NAME', 'APPROVERS'] as const;
+export const AUTO_APPROVE_ENV = { TABLE_NAME, APPROVERS };
 /** Set only with emergency changes configured (plangate:changeCalendar.emergency): an auto-approved one is announced too. */
-export const EMERGENCY_ENV = ['APPROVAL_TOPIC_ARN', 'EMERGENCY_NOTIFY'] as const;
-export type AutoApproveEnv = Environment<(typeof AUTO_APPROVE_ENV)[number]> & Partial<Environment<(typeof EMERGENCY_ENV)[number]>>;
+export const EMERGENCY_ENV = { APPROVAL_TOPIC_ARN, EMERGENCY_NOTIFY };
+export type AutoApproveEnv = EnvironmentOf<typeof AUTO_APPROVE_ENV> & Partial<EnvironmentOf<typeof EMERGENCY_ENV>>;
 
 const eventSchema = z.object({
   executionArn: executionArnSchema,

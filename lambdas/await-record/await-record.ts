@@ -3,7 +3,7 @@ import { isEndedTaskError } from '../shared/adapters/aws-errors';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import { type RecordWait, RecordWaits } from '../shared/adapters/record-waits';
-import type { Environment } from '../shared/contracts/environment';
+import { AWS_REGION, type EnvironmentOf, SPOKES, TABLE_NAME } from '../shared/contracts/environment';
 import { DROP_REASONS, type DropReason } from '../shared/contracts/metrics';
 import { parseInput } from '../shared/contracts/parse-input';
 import { accountIdSchema, type PlanLocation, regionSchema } from '../shared/contracts/spokes';
@@ -13,8 +13,8 @@ import { hubForEvent, hubLocation, isAllowed, locationOf, scopedId } from '../sh
 import { logger } from '../shared/runtime/logger';
 import { countDroppedEvent } from '../shared/runtime/metrics';
 
-export const AWAIT_RECORD_ENV = ['TABLE_NAME', 'SPOKES', 'AWS_REGION'] as const;
-export type AwaitRecordEnv = Environment<(typeof AWAIT_RECORD_ENV)[number]>;
+export const AWAIT_RECORD_ENV = { TABLE_NAME, SPOKES, AWS_REGION };
+export type AwaitRecordEnv = EnvironmentOf<typeof AWAIT_RECORD_ENV>;
 
 /** The state machine's waiting task: wait for a stack event about this provisioned product (or the safety net). */
 const waitSchema = z.object({

@@ -1,6 +1,6 @@
 import { DescribeRecordCommand, type RecordDetail, type RecordOutput, type ServiceCatalogClient } from '@aws-sdk/client-service-catalog';
 import { serviceCatalogAt } from '../shared/adapters/clients/service-catalog';
-import type { Environment } from '../shared/contracts/environment';
+import { type EnvironmentOf, POLL_INITIAL_INTERVAL_SECONDS, POLL_MAX_INTERVAL_SECONDS, POLL_TIMEOUT_SECONDS } from '../shared/contracts/environment';
 import { METRIC } from '../shared/contracts/metrics';
 import { parseInput } from '../shared/contracts/parse-input';
 import { accountIdSchema, regionSchema } from '../shared/contracts/spokes';
@@ -13,8 +13,8 @@ import { clip, firstItems } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
 import { seconds } from '../shared/runtime/metrics';
 
-export const CHECK_RECORD_ENV = ['POLL_INITIAL_INTERVAL_SECONDS', 'POLL_MAX_INTERVAL_SECONDS', 'POLL_TIMEOUT_SECONDS'] as const;
-export type CheckRecordEnv = Environment<(typeof CHECK_RECORD_ENV)[number]>;
+export const CHECK_RECORD_ENV = { POLL_INITIAL_INTERVAL_SECONDS, POLL_MAX_INTERVAL_SECONDS, POLL_TIMEOUT_SECONDS };
+export type CheckRecordEnv = EnvironmentOf<typeof CHECK_RECORD_ENV>;
 
 const eventSchema = z.object({
   recordId: z.string().check(z.regex(/^[a-zA-Z0-9_-]{1,100}$/, 'recordId must be a Service Catalog record id')),

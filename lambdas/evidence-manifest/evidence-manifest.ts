@@ -3,7 +3,7 @@ import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import { type EvidenceTarget, getObject, listKeys, putSigned } from '../shared/adapters/evidence-store';
-import type { Environment } from '../shared/contracts/environment';
+import { type EnvironmentOf, EVIDENCE_BUCKET, EVIDENCE_KEY_ID, STATE_MACHINE_ARN, TABLE_NAME } from '../shared/contracts/environment';
 import { type OutcomeDetail, outcomeDetailSchema } from '../shared/contracts/events';
 import type { Outcome } from '../shared/contracts/steps';
 import * as z from '../shared/contracts/zod';
@@ -23,8 +23,8 @@ import {
 import { planRefOfInput } from '../shared/domain/plan-location';
 import { logger } from '../shared/runtime/logger';
 
-export const EVIDENCE_MANIFEST_ENV = ['EVIDENCE_BUCKET', 'EVIDENCE_KEY_ID', 'STATE_MACHINE_ARN', 'TABLE_NAME'] as const;
-export type EvidenceManifestEnv = Environment<(typeof EVIDENCE_MANIFEST_ENV)[number]>;
+export const EVIDENCE_MANIFEST_ENV = { EVIDENCE_BUCKET, EVIDENCE_KEY_ID, STATE_MACHINE_ARN, TABLE_NAME };
+export type EvidenceManifestEnv = EnvironmentOf<typeof EVIDENCE_MANIFEST_ENV>;
 
 /** How many finished days back the job looks for a day without a manifest (it runs hourly: a week of outage is caught up). */
 const CATCH_UP_DAYS = 7;

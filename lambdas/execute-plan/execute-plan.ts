@@ -10,7 +10,7 @@ import { WindowStore } from '../shared/adapters/window-store';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
 import { FREEZE_RULE } from '../shared/contracts/calendar-policy';
-import type { Environment } from '../shared/contracts/environment';
+import { APPROVAL_VALIDITY_HOURS, CHANGE_CALENDAR, type EnvironmentOf, TABLE_NAME } from '../shared/contracts/environment';
 import {
   ApprovalMissingError,
   ApprovalStaleError,
@@ -45,8 +45,8 @@ import { changesDigest } from '../shared/domain/risk';
 import { describeWindowAction, windowOf } from '../shared/domain/window-schedule';
 import { logger } from '../shared/runtime/logger';
 
-export const EXECUTE_PLAN_ENV = ['TABLE_NAME', 'CHANGE_CALENDAR', 'APPROVAL_VALIDITY_HOURS'] as const;
-export type ExecutePlanEnv = Environment<(typeof EXECUTE_PLAN_ENV)[number]>;
+export const EXECUTE_PLAN_ENV = { TABLE_NAME, CHANGE_CALENDAR, APPROVAL_VALIDITY_HOURS };
+export type ExecutePlanEnv = EnvironmentOf<typeof EXECUTE_PLAN_ENV>;
 
 const eventSchema = z.object({
   planId: planIdSchema,

@@ -1,12 +1,15 @@
 import { verifiedGroups } from '../shared/adapters/identity-store';
-import { parseEnvironment } from '../shared/contracts/environment';
+import * as ENV from '../shared/contracts/environment';
 import type { Groups } from '../shared/contracts/policies';
 import { lambdaHandler } from '../shared/runtime/handler';
 import { type Eligibility, EXECUTE_PLAN_ENV, executePlan } from './execute-plan';
 
-const env = parseEnvironment(EXECUTE_PLAN_ENV, process.env);
+const env = ENV.parseEnvironment(EXECUTE_PLAN_ENV, process.env);
 // A windowed run's approvers are checked against the deployment's approvers and groups (issue 23).
-const { APPROVERS, GROUPS, IDENTITY_STORE_ID } = parseEnvironment(['APPROVERS', 'GROUPS', 'IDENTITY_STORE_ID'] as const, process.env);
+const { APPROVERS, GROUPS, IDENTITY_STORE_ID } = ENV.parseEnvironment(
+  { APPROVERS: ENV.APPROVERS, GROUPS: ENV.GROUPS, IDENTITY_STORE_ID: ENV.IDENTITY_STORE_ID },
+  process.env,
+);
 const groups: Groups = GROUPS ?? {};
 const eligibility: Eligibility = {
   approvers: APPROVERS,

@@ -3,7 +3,7 @@ import { emailApprover } from '../shared/adapters/approver-email';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
-import type { Environment } from '../shared/contracts/environment';
+import { APPROVAL_TOPIC_ARN, DELETE_EXPIRED_PLANS, type EnvironmentOf, TABLE_NAME } from '../shared/contracts/environment';
 import { parseInput } from '../shared/contracts/parse-input';
 import { accountIdSchema, regionSchema } from '../shared/contracts/spokes';
 import { acceptLanguageSchema, type ExpiryResult, executionArnSchema, planIdSchema } from '../shared/contracts/steps';
@@ -17,8 +17,8 @@ import { clip, untrusted } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
 import { isTransient } from '../shared/runtime/transient';
 
-export const EXPIRE_APPROVAL_ENV = ['TABLE_NAME', 'APPROVAL_TOPIC_ARN', 'DELETE_EXPIRED_PLANS'] as const;
-export type ExpireApprovalEnv = Environment<(typeof EXPIRE_APPROVAL_ENV)[number]>;
+export const EXPIRE_APPROVAL_ENV = { TABLE_NAME, APPROVAL_TOPIC_ARN, DELETE_EXPIRED_PLANS };
+export type ExpireApprovalEnv = EnvironmentOf<typeof EXPIRE_APPROVAL_ENV>;
 
 const eventSchema = z.object({
   planId: planIdSchema,

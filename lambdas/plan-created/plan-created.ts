@@ -3,7 +3,15 @@ import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
-import type { Environment } from '../shared/contracts/environment';
+import {
+  APPROVAL_TOPIC_ARN,
+  APPROVERS,
+  AWS_REGION,
+  type EnvironmentOf,
+  SPOKES,
+  STATE_MACHINE_ARN,
+  TABLE_NAME,
+} from '../shared/contracts/environment';
 import { DROP_REASONS, type DropReason } from '../shared/contracts/metrics';
 import { parseInput } from '../shared/contracts/parse-input';
 import { accountIdSchema, regionSchema } from '../shared/contracts/spokes';
@@ -17,8 +25,8 @@ import { logger } from '../shared/runtime/logger';
 import { countDroppedEvent } from '../shared/runtime/metrics';
 import { addRunKeys } from '../shared/runtime/run-keys';
 
-export const PLAN_CREATED_ENV = ['TABLE_NAME', 'STATE_MACHINE_ARN', 'APPROVAL_TOPIC_ARN', 'APPROVERS', 'SPOKES', 'AWS_REGION'] as const;
-export type PlanCreatedEnv = Environment<(typeof PLAN_CREATED_ENV)[number]>;
+export const PLAN_CREATED_ENV = { TABLE_NAME, STATE_MACHINE_ARN, APPROVAL_TOPIC_ARN, APPROVERS, SPOKES, AWS_REGION };
+export type PlanCreatedEnv = EnvironmentOf<typeof PLAN_CREATED_ENV>;
 
 /**
  * CloudTrail's record of CreateProvisionedProductPlan, as EventBridge delivers it. Only AWS puts events with an `aws.`

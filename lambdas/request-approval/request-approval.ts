@@ -1,6 +1,13 @@
 import { ApprovalStore, duplicateRunError } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
-import { ASK_APPROVERS_ENV, type Environment } from '../shared/contracts/environment';
+import {
+  APPROVAL_TIMEOUT_SECONDS,
+  APPROVERS,
+  ASK_APPROVERS_ENV,
+  EMERGENCY_NOTIFY,
+  type EnvironmentOf,
+  GROUPS,
+} from '../shared/contracts/environment';
 import { parseInput } from '../shared/contracts/parse-input';
 import type { Groups } from '../shared/contracts/policies';
 import { type ApprovalPolicy, executionArnSchema, reviewedPlanSchema } from '../shared/contracts/steps';
@@ -12,8 +19,8 @@ import { logger } from '../shared/runtime/logger';
 import { announceEmergency } from '../shared/services/announce-emergency';
 import { type Ask, approversAsked, postRequestToSlack, requirementsText, sendLinks, stillToApprove } from '../shared/services/ask-approvers';
 
-export const REQUEST_APPROVAL_ENV = [...ASK_APPROVERS_ENV, 'APPROVAL_TIMEOUT_SECONDS', 'APPROVERS', 'GROUPS', 'EMERGENCY_NOTIFY'] as const;
-export type RequestApprovalEnv = Environment<(typeof REQUEST_APPROVAL_ENV)[number]>;
+export const REQUEST_APPROVAL_ENV = { ...ASK_APPROVERS_ENV, APPROVAL_TIMEOUT_SECONDS, APPROVERS, GROUPS, EMERGENCY_NOTIFY };
+export type RequestApprovalEnv = EnvironmentOf<typeof REQUEST_APPROVAL_ENV>;
 
 const eventSchema = z.object({
   taskToken: z.string().check(z.minLength(1), z.maxLength(1024)),

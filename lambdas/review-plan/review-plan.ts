@@ -3,7 +3,20 @@ import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { serviceCatalogAt } from '../shared/adapters/clients/service-catalog';
 import { describePlan } from '../shared/adapters/plans';
 import { readSsmCalendars } from '../shared/adapters/ssm-calendars';
-import type { Environment } from '../shared/contracts/environment';
+import {
+  APPROVAL_POLICY,
+  APPROVAL_RULES,
+  APPROVERS,
+  AWS_REGION,
+  CHANGE_CALENDAR,
+  DEFAULT_ACCEPT_LANGUAGE,
+  DENIED_RESOURCE_TYPES,
+  type EnvironmentOf,
+  GROUPS,
+  SENSITIVE_RESOURCE_TYPES,
+  SPOKES,
+  TABLE_NAME,
+} from '../shared/contracts/environment';
 import { InvalidInputError, InvalidPlanInputError, PlanDeniedError, PlanNotReadyError } from '../shared/contracts/errors';
 import { METRIC } from '../shared/contracts/metrics';
 import { notAnObject, parseInput } from '../shared/contracts/parse-input';
@@ -20,20 +33,20 @@ import { logger } from '../shared/runtime/logger';
 import { count } from '../shared/runtime/metrics';
 import { isTransient } from '../shared/runtime/transient';
 
-export const REVIEW_PLAN_ENV = [
-  'TABLE_NAME',
-  'APPROVERS',
-  'APPROVAL_RULES',
-  'DEFAULT_ACCEPT_LANGUAGE',
-  'SENSITIVE_RESOURCE_TYPES',
-  'DENIED_RESOURCE_TYPES',
-  'GROUPS',
-  'APPROVAL_POLICY',
-  'CHANGE_CALENDAR',
-  'SPOKES',
-  'AWS_REGION',
-] as const;
-export type ReviewPlanEnv = Environment<(typeof REVIEW_PLAN_ENV)[number]>;
+export const REVIEW_PLAN_ENV = {
+  TABLE_NAME,
+  APPROVERS,
+  APPROVAL_RULES,
+  DEFAULT_ACCEPT_LANGUAGE,
+  SENSITIVE_RESOURCE_TYPES,
+  DENIED_RESOURCE_TYPES,
+  GROUPS,
+  APPROVAL_POLICY,
+  CHANGE_CALENDAR,
+  SPOKES,
+  AWS_REGION,
+};
+export type ReviewPlanEnv = EnvironmentOf<typeof REVIEW_PLAN_ENV>;
 
 const eventSchemaFor = (event: unknown) =>
   z.object({ input: startInputSchemaFor((event as { input?: unknown } | null)?.input), executionArn: z.optional(z.string()) });

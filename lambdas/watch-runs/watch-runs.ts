@@ -4,15 +4,15 @@ import { BreakGlassStore } from '../shared/adapters/break-glass-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
-import type { Environment } from '../shared/contracts/environment';
+import { APPROVAL_ALARM_PERCENT, BREAK_GLASS, type EnvironmentOf, STATE_MACHINE_ARN, TABLE_NAME } from '../shared/contracts/environment';
 import { METRIC } from '../shared/contracts/metrics';
 import { isOverdue } from '../shared/domain/break-glass';
 import { planRefOfInput } from '../shared/domain/plan-location';
 import { logger } from '../shared/runtime/logger';
 import { count } from '../shared/runtime/metrics';
 
-export const WATCH_RUNS_ENV = ['STATE_MACHINE_ARN', 'TABLE_NAME', 'APPROVAL_ALARM_PERCENT', 'BREAK_GLASS'] as const;
-export type WatchRunsEnv = Environment<(typeof WATCH_RUNS_ENV)[number]>;
+export const WATCH_RUNS_ENV = { STATE_MACHINE_ARN, TABLE_NAME, APPROVAL_ALARM_PERCENT, BREAK_GLASS };
+export type WatchRunsEnv = EnvironmentOf<typeof WATCH_RUNS_ENV>;
 
 export interface RunCensus {
   runsInFlight: number;

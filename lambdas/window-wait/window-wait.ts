@@ -1,5 +1,5 @@
 import type { WindowStore } from '../shared/adapters/window-store';
-import type { Environment } from '../shared/contracts/environment';
+import { type EnvironmentOf, TABLE_NAME } from '../shared/contracts/environment';
 import { RunCancelledError } from '../shared/contracts/errors';
 import { parseInput } from '../shared/contracts/parse-input';
 import { accountIdSchema, regionSchema } from '../shared/contracts/spokes';
@@ -9,9 +9,8 @@ import { planRefOf } from '../shared/domain/plan-location';
 import { describeWindowAction, secondsUntil, windowOf } from '../shared/domain/window-schedule';
 import { logger } from '../shared/runtime/logger';
 
-/** APPROVERS and WINDOW_OPERATORS: who may reschedule and cancel, and who may run now (window-actions.ts). */
-export const WINDOW_WAIT_ENV = ['TABLE_NAME', 'APPROVERS', 'WINDOW_OPERATORS'] as const;
-export type WindowWaitEnv = Environment<(typeof WINDOW_WAIT_ENV)[number]>;
+export const WINDOW_WAIT_ENV = { TABLE_NAME };
+export type WindowWaitEnv = EnvironmentOf<typeof WINDOW_WAIT_ENV>;
 
 const runSchema = z.object({
   planId: planIdSchema,
@@ -28,7 +27,7 @@ export interface WindowWaitDeps {
 }
 
 /**
- * The wait of a windowed run (issue 23), in two calls (the approval API's window routes come here too: window-actions.ts). Without a token ("Schedule the execution"): how many seconds
+ * The wait of a windowed run (issue 23), in two calls (reschedule, cancel and run-now are RunActions'). Without a token ("Schedule the execution"): how many seconds
  * until the window the run now has opens, the next task's timeout. With one ("Wait for the execution window"): keeps
  * the token on the approval record, where reschedule, cancel and run-now find it; its timeout is notBefore reached.
  */

@@ -1,4 +1,5 @@
 import { type ApprovalApiDeps, handleApprovalRequest } from '../../lambdas/approval-api/approval-api';
+import { handleRunAction, type RunActionsDeps } from '../../lambdas/run-actions/run-actions';
 import { toApiGatewayEvent } from '../../local/api-gateway';
 
 /**
@@ -12,11 +13,11 @@ const deps = {
   approvers: [{ email: 'alice@example.com', iamPrincipals: [alice.arn] }],
   breakGlass: { policy: { requesters: [alice.arn] }, store: {}, tell: async () => {} },
   now: () => new Date(),
-} as unknown as ApprovalApiDeps;
+} as unknown as RunActionsDeps & ApprovalApiDeps;
 
-const call = async (method: string, path: string, body: string | undefined, signed: boolean, contentType = 'application/json') => {
+const call = async (method: string, path: string, body: string | undefined, signed: boolean, contentType = 'application/json', api = false) => {
   const event = toApiGatewayEvent({ method, path, body, headers: { 'content-type': contentType } }, 'prod', signed ? { caller: alice } : {});
-  const answer = await handleApprovalRequest(event, deps);
+  const answer = await (api ? handleApprovalRequest(event, deps) : handleRunAction(event, deps));
   return { status: answer.statusCode, body: answer.headers?.['Content-Type'] === 'application/json' ? JSON.parse(answer.body) : answer.body };
 };
 
@@ -48,10 +49,12 @@ test('a well-formed, signed request reads the plan (unknown here: 404)', async (
   expect(reads).toEqual(['plan-abc']);
 });
 
-test('break-glass is no page or Slack action: those routes never reach it', async () => {
-  const page = await call('POST', '/approvals/plan-abc/break-glass', 'reason=x', true, 'application/x-www-form-urlencoded');
+test('break-glass is no page, Slack or approval API action: those routes never reach it', async () => {
+  const page = await call('POST', '/approvals/plan-abc/break-glass', 'reason=x', true, 'application/x-www-form-urlencoded', true);
   expect(page.status).toBe(404);
-  const slack = await call('POST', '/slack/interactions/break-glass', 'payload={}', true, 'application/x-www-form-urlencoded');
+  const slack = await call('POST', '/slack/interactions/break-glass', 'payload={}', true, 'application/x-www-form-urlencoded', true);
   expect(slack.status).toBe(404);
+  const api = await call('POST', '/cli/plans/plan-abc/break-glass', '{"reason":"x"}', true, 'application/json', true);
+  expect(api.status).toBe(404);
   expect(reads).toEqual([]);
 });

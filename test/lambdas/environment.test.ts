@@ -1,4 +1,4 @@
-import { encodeEnvironment, parseEnvironment } from '../../lambdas/shared/contracts/environment';
+import { APPROVERS, ENVIRONMENT, encodeEnvironment, parseEnvironment, TABLE_NAME } from '../../lambdas/shared/contracts/environment';
 
 test('what the construct encodes, a handler decodes to the same values', () => {
   const values = {
@@ -17,8 +17,9 @@ test('what the construct encodes, a handler decodes to the same values', () => {
     APPROVAL_TIMEOUT_SECONDS: '86400',
     DELETE_EXPIRED_PLANS: 'false',
   });
-  const names = ['TABLE_NAME', 'APPROVERS', 'APPROVAL_RULES', 'APPROVAL_TIMEOUT_SECONDS', 'DELETE_EXPIRED_PLANS', 'SLACK_WEBHOOK_SECRET_ID'] as const;
-  expect(parseEnvironment(names, variables)).toEqual(values);
+  const { APPROVAL_RULES, APPROVAL_TIMEOUT_SECONDS, DELETE_EXPIRED_PLANS, SLACK_WEBHOOK_SECRET_ID } = ENVIRONMENT;
+  const schemas = { TABLE_NAME, APPROVERS, APPROVAL_RULES, APPROVAL_TIMEOUT_SECONDS, DELETE_EXPIRED_PLANS, SLACK_WEBHOOK_SECRET_ID };
+  expect(parseEnvironment(schemas, variables)).toEqual(values);
 });
 
 test('strings pass unchanged, so the construct can set values that are CDK tokens until deploy', () => {
@@ -38,7 +39,7 @@ test.each([
   [{ TABLE_NAME: 't', APPROVERS: 'alice@example.com' }, 'Environment variable APPROVERS is invalid: is not JSON'],
   [{ TABLE_NAME: '', APPROVERS: '[{"email":"alice@example.com"}]' }, 'Environment variable TABLE_NAME is not set'],
 ])('a missing or bad variable fails start-up, naming it: %j', (source, message) => {
-  expect(() => parseEnvironment(['TABLE_NAME', 'APPROVERS'], source)).toThrow(message);
+  expect(() => parseEnvironment({ TABLE_NAME, APPROVERS }, source)).toThrow(message);
 });
 
 test.each([
@@ -47,5 +48,5 @@ test.each([
   ['APPROVAL_BASE_URL', 'not a url', 'Invalid URL'],
   ['APPROVAL_TOPIC_ARN', 'approvals', 'must be an ARN'],
 ] as const)('%s=%s is refused: %s', (name, value, message) => {
-  expect(() => parseEnvironment([name], { [name]: value })).toThrow(`Environment variable ${name} is invalid: ${message}`);
+  expect(() => parseEnvironment({ [name]: ENVIRONMENT[name] }, { [name]: value })).toThrow(`Environment variable ${name} is invalid: ${message}`);
 });

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { handleCliDecision } from '../../lambdas/approval-api/cli-decision';
-import type { DecisionDeps } from '../../lambdas/approval-api/decision';
 import { handleSlackInteraction } from '../../lambdas/approval-api/slack-interactions';
 import { releaseRequest } from '../../lambdas/close-run/release-request';
+import type { DecisionDeps } from '../../lambdas/shared/services/decision';
 
 /*
  * The JSON the approval API answers the command line and Slack with, and the release route's: always marked as

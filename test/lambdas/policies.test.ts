@@ -1,5 +1,4 @@
 import type { ResourceChange } from '@aws-sdk/client-service-catalog';
-import { recordDecision } from '../../lambdas/approval-api/decision';
 import type { ApprovalStore } from '../../lambdas/shared/adapters/approval-store';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import type { Approver } from '../../lambdas/shared/contracts/approver';
@@ -8,6 +7,7 @@ import type { Approval, ApprovalPolicy, ApprovalRules } from '../../lambdas/shar
 import { composeApprovalEmail } from '../../lambdas/shared/domain/approval-email';
 import { admission, askedGroups, describeWaiting, progressOf } from '../../lambdas/shared/domain/quorum';
 import { approvalPolicy, type PolicyContext, UnreachableQuorum } from '../../lambdas/shared/domain/rules';
+import { recordDecision } from '../../lambdas/shared/services/decision';
 import { review } from './fixtures';
 
 const approvers: Approver[] = ['alice', 'bob', 'carol', 'dave'].map((n) => ({ email: `${n}@example.com`, name: n }));

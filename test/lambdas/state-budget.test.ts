@@ -6,7 +6,6 @@ import {
 } from '@aws-sdk/client-service-catalog';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { decisionForState } from '../../lambdas/approval-api/decision';
 import { checkRecord } from '../../lambdas/check-record/check-record';
 import { reviewPlan } from '../../lambdas/review-plan/review-plan';
 import { MAX_REQUIREMENTS } from '../../lambdas/shared/contracts/policies';
@@ -14,6 +13,7 @@ import type { Approval, HumanDecision, RunState } from '../../lambdas/shared/con
 import { describeOutcome } from '../../lambdas/shared/domain/outcome';
 import { bytesOf, fitList, STATE_BUDGET, STATE_LIMIT_BYTES } from '../../lambdas/shared/domain/state-budget';
 import { lambdaHandler } from '../../lambdas/shared/runtime/handler';
+import { decisionForState } from '../../lambdas/shared/services/decision';
 
 /**
  * The run's state stays within Step Functions' 256 KiB by construction: every part is fitted into its budget where it

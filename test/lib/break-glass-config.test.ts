@@ -57,8 +57,8 @@ describe('the template', () => {
     expect(JSON.stringify(without)).not.toMatch(/BREAK_GLASS|BreakGlass/);
   });
 
-  test('with it: the approval API gets the setting and the approval topic, WatchRuns the setting, and an alarm watches the reviews', () => {
-    expect(variables(withBreakGlass, 'ApprovalApi').Variables).toMatchObject({
+  test('with it: RunActions gets the setting and the approval topic, WatchRuns the setting, and an alarm watches the reviews', () => {
+    expect(variables(withBreakGlass, 'RunActions').Variables).toMatchObject({
       BREAK_GLASS: JSON.stringify({ requesters: [requester] }),
       APPROVAL_TOPIC_ARN: expect.anything(),
     });

@@ -44,7 +44,7 @@ describe('data and encryption', () => {
 
   test('every log group is encrypted and kept for the configured 365 days', () => {
     const groups = resourcesOf('AWS::Logs::LogGroup');
-    expect(groups.length).toBe(15); // thirteen functions, the state machine, the API's access log
+    expect(groups.length).toBe(17); // fifteen functions, the state machine, the API's access log
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365, KmsKeyId: Match.anyValue() });
   });
 });
@@ -98,11 +98,11 @@ describe('least privilege', () => {
     // Execute describes the plan once more, to refuse one that changed after approval.
     expect(serviceCatalog('ExecutePlan')).toEqual(['servicecatalog:DescribeProvisionedProductPlan', 'servicecatalog:ExecuteProvisionedProductPlan']);
     expect(serviceCatalog('CheckRecord')).toEqual(['servicecatalog:DescribeRecord']);
-    for (const role of ['RequestApproval', 'ApprovalApi', 'Notify', 'AutoApprove', 'ExpireApproval', 'CloseRun', 'WindowWait'])
+    for (const role of ['RequestApproval', 'ApprovalApi', 'Notify', 'AutoApprove', 'ExpireApproval', 'CloseRun', 'WindowWait', 'RunActions'])
       expect(serviceCatalog(role)).toEqual([]);
   });
 
-  test('only the approval API, AwaitRecord and WindowWait may complete tasks, on this state machine; only WindowWait may fail one (a cancellation)', () => {
+  test('only the approval API, AwaitRecord and RunActions may complete tasks, on this state machine; only RunActions may fail one (a cancellation)', () => {
     const stateActions = resourcesOf('AWS::IAM::Policy').flatMap(([id, p]) =>
       (p.Properties as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }).PolicyDocument.Statement.filter((s) =>
         [s.Action].flat().some((a) => a.startsWith('states:Send')),
@@ -120,15 +120,15 @@ describe('least privilege', () => {
         resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) },
       },
       {
-        id: expect.stringMatching(/^WorkflowWindowWaitCompletesTasks/),
+        id: expect.stringMatching(/^WorkflowRunActionsCompletesTasks/),
         action: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
         resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) },
       },
     ]);
   });
 
-  test('execute, expire, notify, close and the window wait only read and update the approval record: they cannot create or delete one', () => {
-    for (const role of ['ExecutePlan', 'ExpireApproval', 'Notify', 'CloseRun', 'WindowWait']) {
+  test('execute, expire, notify, close, the window wait and (without break-glass) the run actions only read and update the approval record: they cannot create or delete one', () => {
+    for (const role of ['ExecutePlan', 'ExpireApproval', 'Notify', 'CloseRun', 'WindowWait', 'RunActions']) {
       const actions = actionsOf(role);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem']));
       expect({ role, writes: actions.filter((a) => /dynamodb:(Put|Delete|BatchWrite)/.test(a)) }).toEqual({ role, writes: [] });
@@ -148,7 +148,7 @@ describe('least privilege', () => {
 
   test('functions write logs to their own log group instead of using the AWS managed basic execution role', () => {
     const functionRoles = resourcesOf('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties).includes('lambda.amazonaws.com'));
-    expect(functionRoles).toHaveLength(13);
+    expect(functionRoles).toHaveLength(15);
     for (const [id, role] of functionRoles) expect({ id, managed: role.Properties?.ManagedPolicyArns }).toEqual({ id, managed: undefined });
     const reviewLogs = roleStatements('ReviewPlan').find((s) => [s.Action].flat().includes('logs:PutLogEvents'));
     expect(reviewLogs?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^WorkflowReviewPlanLogs/), 'Arn'] });
@@ -158,7 +158,7 @@ describe('least privilege', () => {
 describe('functions', () => {
   test('run on ARM64 with the latest Node.js runtime and X-Ray tracing', () => {
     const functions = resourcesOf('AWS::Lambda::Function');
-    expect(functions).toHaveLength(13);
+    expect(functions).toHaveLength(15);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],

@@ -30,7 +30,7 @@ test('with spoke accounts, a pattern matching any account is refused, as an appr
   );
 });
 
-test('set, it reaches WindowWait alone (which serves the window routes); unset, no function has it', () => {
+test('set, it reaches RunActions alone (which serves the window routes); unset, no function has it', () => {
   type Resources = ReturnType<typeof synthesize>['json']['Resources'];
   const operatorsOf = (resources: Resources) =>
     Object.entries(resources)
@@ -40,7 +40,7 @@ test('set, it reaches WindowWait alone (which serves the window routes); unset, 
         return value === undefined ? [] : [[id, value]];
       });
   expect(operatorsOf(synthesize({ 'plangate:windowOperators': ['arn:aws:iam::111111111111:user/ops'] }).json.Resources)).toEqual([
-    [expect.stringContaining('WindowWait'), '["arn:aws:iam::111111111111:user/ops"]'],
+    [expect.stringContaining('RunActions'), '["arn:aws:iam::111111111111:user/ops"]'],
   ]);
   expect(operatorsOf(synthesize().json.Resources)).toEqual([]);
 }, 120_000);

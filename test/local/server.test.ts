@@ -12,6 +12,8 @@ const SDK_VARIABLES = [
   'AWS_ENDPOINT_URL_DYNAMODB',
   'AWS_ENDPOINT_URL_EVENTBRIDGE',
   'AWS_ENDPOINT_URL_IDENTITYSTORE', // group membership checked when a vote is cast
+  'AWS_ENDPOINT_URL_KMS', // the evidence key's Sign, Verify and GetPublicKey
+  'AWS_ENDPOINT_URL_S3', // the evidence bucket
   'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   'AWS_ENDPOINT_URL_SERVICE_CATALOG',
   'AWS_ENDPOINT_URL_SFN',

@@ -6,7 +6,7 @@ import { postToSlack } from '../adapters/slack/post';
 import type { ApprovalRecord, PreviousRun } from '../contracts/approval-record';
 import { refOf } from '../contracts/approval-record';
 import type { Approver } from '../contracts/approver';
-import type { ASK_APPROVERS_ENV, Environment } from '../contracts/environment';
+import type { ASK_APPROVERS_ENV, EnvironmentOf } from '../contracts/environment';
 import { ANY_APPROVER, type Groups } from '../contracts/policies';
 import { type ReviewedPlan, reviewedPlanSchema } from '../contracts/steps';
 import * as z from '../contracts/zod';
@@ -17,7 +17,7 @@ import { askedGroups, describeWaiting, type Progress } from '../domain/quorum';
 import { describeRequirementLine, requirementLines } from '../domain/requirements-text';
 import { logger } from '../runtime/logger';
 
-export type AskApproversEnv = Environment<(typeof ASK_APPROVERS_ENV)[number]>;
+export type AskApproversEnv = EnvironmentOf<typeof ASK_APPROVERS_ENV>;
 
 /** The link an approver opens; the approval API serves it. */
 export function approvalLink(baseUrl: string, linkId: string): string {

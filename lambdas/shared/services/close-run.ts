@@ -9,7 +9,17 @@ import { readSecret } from '../adapters/secrets';
 import { outcomeMessage } from '../adapters/slack/blocks';
 import { postToSlack } from '../adapters/slack/post';
 import { type ApprovalRecord, refOf } from '../contracts/approval-record';
-import type { Environment } from '../contracts/environment';
+import {
+  APPROVAL_TOPIC_ARN,
+  type EnvironmentOf,
+  EVENT_BUS_NAME,
+  EVENT_SOURCE,
+  EVIDENCE_BUCKET,
+  EVIDENCE_KEY_ID,
+  OUTCOME_TOPIC_ARN,
+  SLACK_WEBHOOK_SECRET_ID,
+  TABLE_NAME,
+} from '../contracts/environment';
 import { TransientError } from '../contracts/errors';
 import { OUTCOME_DETAIL_TYPE, type OutcomeDetail } from '../contracts/events';
 import { METRIC } from '../contracts/metrics';
@@ -23,17 +33,17 @@ import { addRunKeys } from '../runtime/run-keys';
 import { writeEvidence } from './evidence';
 
 /** What closing a run needs: the approval table, both topics, the bus, and Slack if configured. */
-export const CLOSE_RUN_ENV = [
-  'TABLE_NAME',
-  'OUTCOME_TOPIC_ARN',
-  'APPROVAL_TOPIC_ARN',
-  'EVENT_BUS_NAME',
-  'EVENT_SOURCE',
-  'SLACK_WEBHOOK_SECRET_ID',
-  'EVIDENCE_BUCKET',
-  'EVIDENCE_KEY_ID',
-] as const;
-export type CloseRunEnv = Environment<(typeof CLOSE_RUN_ENV)[number]>;
+export const CLOSE_RUN_ENV = {
+  TABLE_NAME,
+  OUTCOME_TOPIC_ARN,
+  APPROVAL_TOPIC_ARN,
+  EVENT_BUS_NAME,
+  EVENT_SOURCE,
+  SLACK_WEBHOOK_SECRET_ID,
+  EVIDENCE_BUCKET,
+  EVIDENCE_KEY_ID,
+};
+export type CloseRunEnv = EnvironmentOf<typeof CLOSE_RUN_ENV>;
 
 export interface Ending {
   /** The run's state document: Notify's input, or what the CloseRun function knows of a run that ended outside it. */

@@ -3,17 +3,14 @@ import type { BreakGlassStore } from '../shared/adapters/break-glass-store';
 import { type ApprovalRecord, refOf } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
 import { type BreakGlassPolicy, breakGlassSettings, MAX_BREAK_GLASS_TEXT } from '../shared/contracts/break-glass';
-import { planRefSchema } from '../shared/contracts/steps';
 import { approverWithPrincipal } from '../shared/domain/approvers';
 import { breakGlassNotice, breakGlassUser, openedReview, reviewRefusal } from '../shared/domain/break-glass';
 import { describeDecider } from '../shared/domain/describe';
-import { repeatedKey } from '../shared/domain/strict-json';
-import { decodedSegment, oneLine } from '../shared/domain/text';
-import { jsonResponse, signedCaller } from '../shared/runtime/http';
+import { jsonResponse } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
 import { addRunKeys } from '../shared/runtime/run-keys';
-import { closed, type DecisionDeps, type DecisionResult, deliverDecision, isClosed, isExpired } from './decision';
-import { headerValue, rawBody } from './request';
+import { closed, type DecisionResult, deliverDecision, isClosed, isExpired, type TaskDeps } from '../shared/services/decision';
+import { isAnswer, signedAction, textField } from './request';
 
 export interface BreakGlassDeps {
   policy: BreakGlassPolicy;
@@ -22,57 +19,7 @@ export interface BreakGlassDeps {
   tell: (notice: { subject: string; body: string }) => Promise<void>;
 }
 
-const MAX_BODY_BYTES = 10_000;
 const MAX_TICKET_LENGTH = 200;
-
-type Fields = Record<string, unknown>;
-
-/** A JSON object body with only the keys named, or the answer that says what is wrong with it. */
-function jsonBody(event: APIGatewayProxyEvent, keys: string[]): Fields | APIGatewayProxyResult {
-  const raw = rawBody(event);
-  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) return jsonResponse(413, { error: `The request body is larger than ${MAX_BODY_BYTES} bytes` });
-  if (headerValue(event, 'content-type')?.split(';')[0]?.trim().toLowerCase() !== 'application/json')
-    return jsonResponse(415, { error: 'Send the body as application/json' });
-  let fields: unknown;
-  try {
-    fields = JSON.parse(raw || '{}');
-  } catch {
-    fields = undefined;
-  }
-  if (typeof fields !== 'object' || fields === null || Array.isArray(fields))
-    return jsonResponse(400, { error: 'The request body is not a JSON object' });
-  const repeated = repeatedKey(raw);
-  if (repeated !== undefined) return jsonResponse(400, { error: `The key "${oneLine(repeated).slice(0, 40)}" is given more than once` });
-  const unknown = Object.keys(fields).find((key) => !keys.includes(key));
-  if (unknown !== undefined) return jsonResponse(400, { error: `Unknown key "${oneLine(unknown).slice(0, 40)}": the body takes ${keys.join(', ')}` });
-  return fields as Fields;
-}
-
-/** An optional text field, on one line; `required` refuses it absent or blank. */
-function textField(fields: Fields, key: string, max: number, required: boolean): string | undefined | APIGatewayProxyResult {
-  const value = fields[key];
-  if (value === undefined && !required) return undefined;
-  if (typeof value !== 'string') return jsonResponse(400, { error: `${key} must be text${required ? ' and is required' : ''}` });
-  const text = oneLine(value).trim();
-  if (required && !text) return jsonResponse(400, { error: `${key} is required: say why (1 to ${max} characters)` });
-  if (text.length > max) return jsonResponse(400, { error: `${key} is longer than ${max} characters` });
-  return text || undefined;
-}
-
-const isAnswer = (value: unknown): value is APIGatewayProxyResult => typeof value === 'object' && value !== null && 'statusCode' in value;
-
-/** The checks every break-glass route makes first: POST, signed, a plan id, break-glass configured. */
-function common(event: APIGatewayProxyEvent, planIdParam: string, breakGlass: BreakGlassDeps | undefined, what: string) {
-  if (event.httpMethod.toUpperCase() !== 'POST')
-    return jsonResponse(405, { error: `${event.httpMethod} is not supported here; POST ${what}` }, { Allow: 'POST' });
-  const caller = signedCaller(event);
-  if (!caller) return jsonResponse(403, { error: 'This route takes requests signed with AWS credentials (SigV4)' });
-  const planId = planRefSchema.safeParse(decodedSegment(planIdParam));
-  if (!planId.success)
-    return jsonResponse(400, { error: 'The path does not name a plan: planId must be 1-100 characters of letters, digits, "_" or "-"' });
-  if (!breakGlass) return jsonResponse(404, { error: 'Break-glass is off: plangate:breakGlass is not configured' });
-  return { caller, planId: planId.data, breakGlass };
-}
 
 const REFUSED: Partial<Record<DecisionResult['result'], { status: number; error: (planId: string) => string }>> = {
   'already-decided': { status: 409, error: (p) => `Plan ${p} is already decided` },
@@ -89,20 +36,19 @@ const REFUSED: Partial<Record<DecisionResult['result'], { status: number; error:
 export async function handleBreakGlass(
   event: APIGatewayProxyEvent,
   planIdParam: string,
-  deps: DecisionDeps,
+  deps: TaskDeps,
   approvers: Approver[],
   breakGlass: BreakGlassDeps | undefined,
 ): Promise<APIGatewayProxyResult> {
-  const checked = common(event, planIdParam, breakGlass, 'a reason to break glass');
+  const checked = signedAction(event, planIdParam, ['reason', 'ticket'], 'a reason to break glass');
   if (isAnswer(checked)) return checked;
-  const { caller, planId } = checked;
-  const fields = jsonBody(event, ['reason', 'ticket']);
-  if (isAnswer(fields)) return fields;
+  const { caller, planId, fields } = checked;
+  if (!breakGlass) return jsonResponse(404, { error: 'Break-glass is off: plangate:breakGlass is not configured' });
   const reason = textField(fields, 'reason', MAX_BREAK_GLASS_TEXT, true);
   if (isAnswer(reason)) return reason;
   const ticket = textField(fields, 'ticket', MAX_TICKET_LENGTH, false);
   if (isAnswer(ticket)) return ticket;
-  const settings = breakGlassSettings(checked.breakGlass.policy);
+  const settings = breakGlassSettings(breakGlass.policy);
   const user = breakGlassUser(caller, settings, approvers);
   if ('refused' in user) {
     logger.warn('Break-glass refused', { principal: caller, planId });
@@ -114,7 +60,7 @@ export async function handleBreakGlass(
   const now = deps.now();
   if (isClosed(record) || isExpired(record, now) || record.status !== 'PENDING') return refusal(closed(record, now), planId);
 
-  const { store, tell } = checked.breakGlass;
+  const { store, tell } = breakGlass;
   const approver = user.approver;
   const used = await store.takeUse(approver.email, now, settings.maxUsesPerDay);
   if (!used.taken) {
@@ -198,15 +144,14 @@ function refusal(outcome: DecisionResult, planId: string): APIGatewayProxyResult
 export async function handleReview(
   event: APIGatewayProxyEvent,
   planIdParam: string,
-  deps: DecisionDeps,
+  deps: TaskDeps,
   approvers: Approver[],
   breakGlass: BreakGlassDeps | undefined,
 ): Promise<APIGatewayProxyResult> {
-  const checked = common(event, planIdParam, breakGlass, 'a review');
+  const checked = signedAction(event, planIdParam, ['comment'], 'a review');
   if (isAnswer(checked)) return checked;
-  const { caller, planId } = checked;
-  const fields = jsonBody(event, ['comment']);
-  if (isAnswer(fields)) return fields;
+  const { caller, planId, fields } = checked;
+  if (!breakGlass) return jsonResponse(404, { error: 'Break-glass is off: plangate:breakGlass is not configured' });
   const comment = textField(fields, 'comment', MAX_BREAK_GLASS_TEXT, false);
   if (isAnswer(comment)) return comment;
   const reviewer = approverWithPrincipal(caller, approvers);
@@ -223,7 +168,7 @@ export async function handleReview(
     return jsonResponse(status, { error: refused });
   }
   const closedAt = deps.now().toISOString();
-  const reviewed = await checked.breakGlass.store.closeReview(
+  const reviewed = await breakGlass.store.closeReview(
     record.pk,
     record.executionArn,
     { email: reviewer.email, principal: caller },
@@ -234,7 +179,7 @@ export async function handleReview(
     const now = (await deps.store.getRun(planId, record.executionArn)) ?? record;
     return jsonResponse(409, { error: reviewRefusal(now, reviewer) ?? `The break-glass review of plan ${planId} changed; try again` });
   }
-  await checked.breakGlass.store.unindexReview(refOf(record), record.executionArn);
+  await breakGlass.store.unindexReview(refOf(record), record.executionArn);
   logger.info('Break-glass review closed', { planId: record.planId, reviewer: reviewer.email });
   return jsonResponse(200, {
     result: 'reviewed',

@@ -1,14 +1,14 @@
-import type { ApprovalStore } from '../shared/adapters/approval-store';
-import { isEndedTaskError } from '../shared/adapters/aws-errors';
-import { type ApprovalRecord, refOf } from '../shared/contracts/approval-record';
-import { METRIC } from '../shared/contracts/metrics';
-import type { HumanDecision } from '../shared/contracts/steps';
-import { mayNotApprove } from '../shared/domain/approvers';
-import { admissionOfVote, describeWaiting, groupsOf, type Progress, progressOf, quorumPolicyOf, recordProgress } from '../shared/domain/quorum';
-import { approvalForState, bytesOf, fitList, STATE_BUDGET, withinBudget } from '../shared/domain/state-budget';
-import { clip } from '../shared/domain/text';
-import { logger } from '../shared/runtime/logger';
-import { seconds } from '../shared/runtime/metrics';
+import type { ApprovalStore } from '../adapters/approval-store';
+import { isEndedTaskError } from '../adapters/aws-errors';
+import { type ApprovalRecord, refOf } from '../contracts/approval-record';
+import { METRIC } from '../contracts/metrics';
+import type { HumanDecision } from '../contracts/steps';
+import { mayNotApprove } from '../domain/approvers';
+import { admissionOfVote, describeWaiting, groupsOf, type Progress, progressOf, quorumPolicyOf, recordProgress } from '../domain/quorum';
+import { approvalForState, bytesOf, fitList, STATE_BUDGET, withinBudget } from '../domain/state-budget';
+import { clip } from '../domain/text';
+import { logger } from '../runtime/logger';
+import { seconds } from '../runtime/metrics';
 
 export interface DecisionDeps {
   store: ApprovalStore;
@@ -22,6 +22,9 @@ export interface DecisionDeps {
   /** Asks the approvers of a stage that has just opened (once per stage, whichever vote opened it). */
   askOpenedStage: (record: ApprovalRecord, progress: Progress) => Promise<void>;
 }
+
+/** What delivering a decision to the run's task takes. */
+export type TaskDeps = Pick<DecisionDeps, 'store' | 'completeTask' | 'now'>;
 
 export type DecisionResult =
   | { result: 'decided'; record: ApprovalRecord; decision: HumanDecision }
@@ -158,7 +161,7 @@ export async function recordDecision(
  * (after the reminder); otherwise it is reported as expired or to be tried again.
  */
 export async function deliverDecision(
-  deps: DecisionDeps,
+  deps: TaskDeps,
   record: ApprovalRecord,
   decision: HumanDecision,
   taskToken: string,
