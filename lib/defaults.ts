@@ -26,6 +26,7 @@ export const DEFAULTS = {
   alarmEmails: [] as string[],
   apiGatewayCloudWatchRole: true,
   logRetentionDays: 365,
+  requireSignIn: false,
 } as const;
 
 /** The shortest approval timeout: a reminder, an expiry and a decision must fit in it. */

@@ -18,6 +18,7 @@ export const FUNCTIONS = {
   AwaitRecord: 'await-record',
   WatchRuns: 'watch-runs',
   PlanCreated: 'plan-created',
+  SignIn: 'sign-in',
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;

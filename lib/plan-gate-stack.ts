@@ -51,6 +51,7 @@ export class PlanGateStack extends Stack {
       spokes: spokesOf(config),
       changeCalendar: config.changeCalendar,
       approvalValidityHours: config.approvalValidityHours,
+      signIn: config.signIn && { ...config.signIn, required: config.requireSignIn },
       // Freeze approvals are a requirement from a group, as the approval rules' are: they need the policy's machinery.
       approvalPolicy: (config.approvalRules || config.changeCalendar?.freezeApprovers) && {
         groups: config.groups ?? {},

@@ -7,7 +7,8 @@ import type { SpokeAccount } from '../lambdas/shared/contracts/spokes';
 import type { AcceptLanguage, ApprovalRules, RiskLevel } from '../lambdas/shared/contracts/steps';
 import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../lambdas/shared/domain/risk';
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, DEFAULTS, defaultReminderMinutes, MIN_APPROVAL_TIMEOUT_MINUTES } from './defaults';
-import { calendarProblems, policyProblems, type SettingProblem, settingProblems } from './setting-rules';
+import { calendarProblems, policyProblems, type SettingProblem, settingProblems, signInProblems } from './setting-rules';
+import type { SignInProps } from './sign-in';
 
 /* PlanApprovalWorkflow's props, and the settings it builds from them: every default applied (lib/defaults.ts), every rule checked. */
 
@@ -77,6 +78,8 @@ export interface PlanApprovalWorkflowProps {
    * @default 72 (lambdas/shared/contracts/execute-window.ts)
    */
   readonly approvalValidityHours?: number;
+  /** Approvers sign in with the organization's identity provider (see the README's "Sign-in"). @default - links alone */
+  readonly signIn?: SignInProps;
 }
 
 export interface ApprovalPolicyProps {
@@ -123,8 +126,9 @@ const PROP_NAMES: Partial<Record<SettingProblem['setting'], string>> = {
 
 /** The props with every default filled in. */
 export type WorkflowSettings = Required<
-  Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms' | 'spokes' | 'approvalPolicy' | 'changeCalendar' | 'approvalValidityHours'>
+  Omit<PlanApprovalWorkflowProps, 'slack' | 'alarms' | 'spokes' | 'approvalPolicy' | 'changeCalendar' | 'approvalValidityHours' | 'signIn'>
 > & {
+  readonly signIn?: SignInProps;
   readonly changeCalendar?: CalendarPolicy;
   readonly approvalValidityHours?: number;
   readonly slack?: SlackProps;
@@ -170,6 +174,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     approvalPolicy: props.approvalPolicy,
     changeCalendar: props.changeCalendar,
     approvalValidityHours: props.approvalValidityHours,
+    signIn: props.signIn,
     alarmEmails: props.alarms?.emails ?? DEFAULTS.alarmEmails,
     // An explicit undefined keeps the default.
     alarmThresholds: {
@@ -193,6 +198,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     problems.push(...policyProblems({ approvers: settings.approvers, groups, approvalRules, identityStoreId, spokeAccounts }));
   }
   problems.push(...calendarProblems({ changeCalendar: settings.changeCalendar, groups: settings.approvalPolicy?.groups }));
+  problems.push(...signInProblems({ signIn: settings.signIn }));
   if (problems.length) throw new Error(problems.map((p) => `${PROP_NAMES[p.setting] ?? p.setting}: ${p.message}`).join('\n'));
   return settings;
 }

@@ -94,6 +94,17 @@ export const ENVIRONMENT = {
   STATE_MACHINE_ARN: arn,
   /** The share of the approval timeout (percent) past which an open approval counts as overdue. */
   APPROVAL_ALARM_PERCENT: percent,
+  /**
+   * Set only with plangate:signIn: `optional` (links work as before; GET / shows who is signed in) or `required`
+   * (plangate:requireSignIn: a link decides only for its signed-in addressee).
+   */
+  SIGN_IN_MODE: z.optional(z.enum(['optional', 'required'])),
+  /** The OpenID Connect issuer the sign-in function trusts (the Cognito user pool's; local mode's own provider). */
+  SIGN_IN_ISSUER: z.url(),
+  /** Its client id: the audience of the ID tokens. */
+  SIGN_IN_CLIENT_ID: text,
+  /** plangate:signIn.allowedEmailDomains: only these domains' verified emails may sign in. */
+  SIGN_IN_EMAIL_DOMAINS: json(z.array(z.string()).check(z.minLength(1))),
   /** The spokes' allow-list (contracts/spokes.ts), set only when spokes are configured. */
   SPOKES: z.optional(json(spokesSchema)),
   /** The function's own Region, which Lambda sets: with SPOKES' hubAccountId, the hub's place. */

@@ -1,5 +1,5 @@
 /*
- * The approval table's partition keys (`pk`). One table, five kinds of item:
+ * The approval table's partition keys (`pk`). One table, six kinds of item:
  *   planKey     the approval record of the one run that owns the plan (contracts/approval-record.ts). The audit
  *               trail: never deleted.
  *   runKey      an earlier run's record, moved here unchanged when a new run claimed the released plan.
@@ -8,6 +8,8 @@
  *               out working links.
  *   recordKey   the run waiting for a provisioned product's record, and the newest status change of the stack behind
  *               it (adapters/record-waits.ts).
+ *   sessionKey  a signed-in approver's session (plangate:signIn), by the SHA-256 of the cookie's id only; DynamoDB's TTL
+ *               removes it after it expires (contracts/session.ts).
  * The functions, the command line and local mode's printed commands all read items by these keys.
  */
 export const planKey = (planId: string) => `PLAN#${planId}`;
@@ -16,3 +18,5 @@ export const runKey = (planId: string, executionArn: string) => `${planKey(planI
 /** `linkHash`: the hex SHA-256 of the link id. */
 export const linkKey = (linkHash: string) => `LINK#${linkHash}`;
 export const recordKey = (provisionedProductId: string) => `RECORD#${provisionedProductId}`;
+/** `sessionHash`: the hex SHA-256 of the session id the cookie holds. */
+export const sessionKey = (sessionHash: string) => `SESSION#${sessionHash}`;
