@@ -12,6 +12,7 @@ import { loadHandlers } from './handlers';
 import { IdentityCenterEmulator } from './identity-center';
 import { installInvokeStore, runInvocation } from './invoke-store';
 import type { LocalMetrics } from './metrics';
+import { LOCAL_OIDC_PATH, LocalOidcProvider } from './oidc-provider';
 import type { Outbox } from './outbox';
 import { localRoutes, serveRoutes } from './routes';
 import type { ServiceCatalogEmulator } from './service-catalog';
@@ -76,6 +77,8 @@ export interface LocalMode {
   outbox: Outbox;
   /** IAM Identity Center's identity store: plangate:groups' Identity Center groups, whose members may change while runs wait. */
   identityCenter: IdentityCenterEmulator;
+  /** With plangate:signIn: the identity provider the demo users sign in at (`<baseUrl>/local/oidc`). */
+  oidc?: LocalOidcProvider;
   /** The handlers' metrics, summed up as the dashboard shows them (GET /local/metrics). */
   metrics: LocalMetrics;
   /** Makes the next SNS publish(es) fail with this error code (a 400, which the SDK does not retry), to try failures. */
@@ -100,11 +103,16 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   );
   const emulators = createEmulators(workflow, { timeScale, log, spokeTemplate, serviceCatalogTps: options.serviceCatalogTps, identityCenter });
   let baseUrl = '';
-  const server = createServer(serveRoutes(localRoutes({ emulators, workflow, config, baseUrl: () => baseUrl, log })));
+  let oidc: LocalOidcProvider | undefined;
+  const server = createServer(serveRoutes(localRoutes({ emulators, workflow, config, baseUrl: () => baseUrl, log, oidc: () => oidc })));
   baseUrl = await listen(server, options).catch((error: unknown) => {
     emulators.metrics.close(); // gives stdout back
     throw error;
   });
+  // With sign-in, the demo approvers sign in at local mode's own identity provider.
+  if (workflow.environment.SIGN_IN_ISSUER) {
+    oidc = await LocalOidcProvider.create(`${baseUrl}${LOCAL_OIDC_PATH}`, `${baseUrl}/auth/callback`, config.approvers);
+  }
 
   const restoreSdkEnvironment = pointAwsSdkAt(baseUrl);
   const invokeStore = await installInvokeStore();
@@ -144,6 +152,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     accounts: emulators,
     outbox,
     identityCenter,
+    oidc,
     metrics,
     failNextPublish(code = 'InvalidParameter', times = 1) {
       emulators.publishFaults.push(...Array<string>(times).fill(code));

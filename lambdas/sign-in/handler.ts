@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet } from 'jose';
 import { messagePage } from '../approval-api/page';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { SessionStore } from '../shared/adapters/sessions';
@@ -7,7 +7,7 @@ import { parseEnvironment } from '../shared/contracts/environment';
 import { lambdaHandler } from '../shared/runtime/handler';
 import { PAGE_HEADERS } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
-import type { Discovery } from './oidc';
+import { type Discovery, verifyIdToken } from './oidc';
 import { handleSignIn, type SignInDeps } from './sign-in';
 
 export const SIGN_IN_ENV = ['TABLE_NAME', 'APPROVAL_BASE_URL', 'SIGN_IN_ISSUER', 'SIGN_IN_CLIENT_ID', 'SIGN_IN_EMAIL_DOMAINS'] as const;
@@ -56,16 +56,9 @@ const deps: SignInDeps = {
     const tokens = (await response.json()) as { id_token?: unknown };
     return typeof tokens.id_token === 'string' ? tokens.id_token : undefined;
   },
-  verifyIdToken: async (endpoints, idToken, nonce) => {
+  verifyIdToken: (endpoints, idToken, nonce) => {
     keys ??= createRemoteJWKSet(new URL(endpoints.jwks_uri));
-    const { payload } = await jwtVerify(idToken, keys, {
-      issuer,
-      audience: clientId,
-      algorithms: ['RS256', 'ES256'],
-      requiredClaims: ['exp', 'iat'],
-    });
-    if (payload.nonce !== nonce) throw new Error('The ID token is not this sign-in’s (nonce)');
-    return payload;
+    return verifyIdToken(idToken, keys, { issuer, clientId, nonce });
   },
   sessions: new SessionStore(dynamo, env.TABLE_NAME),
   now: () => new Date(),

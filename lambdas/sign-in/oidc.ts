@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { SignedInApprover } from '../shared/contracts/session';
 
 /*
@@ -110,4 +111,27 @@ export function approverOfClaims(claims: Record<string, unknown>, config: Pick<S
     return { refused: `Addresses at ${domain} may not sign in to PlanGate.` };
   }
   return { approver: { issuer: iss, subject: sub, email: email.toLowerCase() } };
+}
+
+/**
+ * An ID token's claims once verified: signed by one of the issuer's keys (RS256 or ES256), by this issuer, for this
+ * client, unexpired (a minute's clock skew), and carrying this sign-in's nonce. Throws otherwise.
+ */
+export async function verifyIdToken(
+  idToken: string,
+  keys: JWTVerifyGetKey,
+  expected: { issuer: string; clientId: string; nonce: string; now?: Date },
+): Promise<Record<string, unknown>> {
+  const { payload } = await jwtVerify(idToken, keys, {
+    issuer: expected.issuer,
+    audience: expected.clientId,
+    algorithms: ['RS256', 'ES256'],
+    requiredClaims: ['exp', 'iat', 'sub'],
+    clockTolerance: 60,
+    ...(expected.now ? { currentDate: expected.now } : {}),
+  });
+  if (!sameSecret(typeof payload.nonce === 'string' ? payload.nonce : undefined, expected.nonce)) {
+    throw new Error('The ID token is not this sign-in’s (nonce)');
+  }
+  return payload;
 }
