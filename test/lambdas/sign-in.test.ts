@@ -176,7 +176,8 @@ describe('GET /auth/callback', () => {
   test('an ID token from another issuer, or signed with another key, is refused', async () => {
     expect((await refusedToken((nonce) => provider.idToken(ALICE, { nonce, iss: 'https://evil.example' }))).statusCode).toBe(401);
     const claims = { iss: ISSUER, aud: LOCAL_OIDC_CLIENT_ID, sub: 'x', email: ALICE.email, email_verified: true };
-    const forged = (nonce: string) => LocalOidcProvider.forged({ ...claims, nonce, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 60 });
+    const forged = (nonce: string) =>
+      LocalOidcProvider.forged({ ...claims, nonce, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 60 });
     expect((await refusedToken(forged)).statusCode).toBe(401);
   });
 
