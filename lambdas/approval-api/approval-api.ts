@@ -9,7 +9,7 @@ import { handleCliDecision } from './cli-decision';
 import { type DecisionDeps, isClosed, isExpired, recordDecision, stageRefusal } from './decision';
 import { closedPage, decidedPage, expiredPage, homePage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
 import { parseDecisionForm } from './request';
-import { decisionBy, pageSession, type SignInDeps, signedInApprover, signInUrl } from './session';
+import { decisionBy, pageSession, type SignInDeps, signedInApprover, signedInDecider, signInUrl } from './session';
 import { handleSlackInteraction, type SlackDeps } from './slack-interactions';
 
 export const APPROVAL_API_ENV = [
@@ -86,7 +86,11 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
     if (expired) return page(410, expiredPage(record));
     if (record.status !== 'PENDING') return page(200, decidedPage(record, 'Already decided', now));
     const shown = session && deps.signIn && pageSession(session, deps.signIn);
-    return page(200, link.approver ? pendingPage(record, link.approver, now, shown) : viewOnlyPage(record, now));
+    if (!link.approver) return page(200, viewOnlyPage(record, now));
+    // Signed in as someone else: say so before they try, rather than offer buttons that will not count.
+    const decider = deps.signIn?.required && session ? signedInDecider(session, link.approver, record, deps.approvers) : { approver: link.approver };
+    if ('refused' in decider) return page(403, messagePage('This link is not yours', decider.refused, shown));
+    return page(200, pendingPage(record, decider.approver, now, shown));
   }
 
   if (!link.approver) {

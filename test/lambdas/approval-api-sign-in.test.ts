@@ -133,6 +133,13 @@ describe('with plangate:requireSignIn', () => {
     expect(decided()).toBeUndefined();
   });
 
+  test('someone else signed in opening the link is told whose it is, with no buttons', async () => {
+    const res = await call('GET', path, { session: sessionId('alice') });
+    expect(res.statusCode).toBe(403);
+    expect(res.body).toContain('This link was sent to bob@example.com; you are signed in as alice@example.com.');
+    expect(res.body).not.toContain('value="approve"');
+  });
+
   test('a decision without the CSRF token, or with another session’s, is refused', async () => {
     for (const body of ['decision=approve', 'decision=approve&csrf=csrf-sub-alice']) {
       const res = await call('POST', path, { session: sessionId('bob'), body });
