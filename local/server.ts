@@ -122,7 +122,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   // Loaded in a scope of their own too: Powertools sets up its stores as each bundle loads.
   const functionEnvironment = handlerEnvironment(workflow, baseUrl, timeScale);
   const loaded = await runInvocation(invokeStore, 'init', () =>
-    loadHandlers({ environment: functionEnvironment, prebuilt: options.prebuilt?.handlers }),
+    loadHandlers({ environment: functionEnvironment, prebuilt: options.prebuilt?.handlers, only: new Set(workflow.functionsByArn.values()) }),
   );
   const handlers = asLambda(loaded, invokeStore, emulators.metrics);
   const sfn = startStepFunctions(emulators, workflow, handlers, { timeScale, log, pollWaitMs: options.pollWaitMs ?? 1000 });
