@@ -98,8 +98,8 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
   }
   const form = parseDecisionForm(event);
   if ('error' in form) return page(form.status, messagePage('Bad request', form.error));
-  const by = decisionBy(event, session, link.approver, record, deps);
-  if ('refused' in by) return page(403, messagePage(by.refused.title, by.refused.text));
+  const by = decisionBy(form.csrf, session, link.approver, record, deps);
+  if ('refused' in by) return page(403, messagePage(...by.refused));
   const outcome = await recordDecision(deps, record, {
     decision: form.decision,
     approver: by.approver,

@@ -3,7 +3,7 @@ import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { verifiedGroups } from '../shared/adapters/identity-store';
 import { readSecret } from '../shared/adapters/secrets';
-import { SessionStore } from '../shared/adapters/sessions';
+import { activeSession } from '../shared/adapters/sessions';
 import { postToSlack } from '../shared/adapters/slack/post';
 import { ASK_APPROVERS_ENV, parseEnvironment } from '../shared/contracts/environment';
 import type { Groups } from '../shared/contracts/policies';
@@ -21,8 +21,7 @@ const store = new ApprovalStore(dynamo, env.TABLE_NAME);
 const signIn = env.SIGN_IN_MODE && {
   required: env.SIGN_IN_MODE === 'required',
   baseUrl: parseEnvironment(['APPROVAL_BASE_URL'], process.env).APPROVAL_BASE_URL,
-  sessions: new SessionStore(dynamo, env.TABLE_NAME),
-  now: () => new Date(),
+  session: (sessionId: string) => activeSession(dynamo, env.TABLE_NAME, sessionId, new Date()),
 };
 
 const deps: ApprovalApiDeps = {

@@ -2,12 +2,12 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createRemoteJWKSet } from 'jose';
 import { messagePage } from '../approval-api/page';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
-import { SessionStore } from '../shared/adapters/sessions';
 import { parseEnvironment } from '../shared/contracts/environment';
 import { lambdaHandler } from '../shared/runtime/handler';
 import { PAGE_HEADERS } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
 import { type Discovery, verifyIdToken } from './oidc';
+import { SessionStore } from './sessions';
 import { handleSignIn, type SignInDeps } from './sign-in';
 
 export const SIGN_IN_ENV = ['TABLE_NAME', 'APPROVAL_BASE_URL', 'SIGN_IN_ISSUER', 'SIGN_IN_CLIENT_ID', 'SIGN_IN_EMAIL_DOMAINS'] as const;

@@ -1,7 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { messagePage } from '../approval-api/page';
 import { rawBody } from '../approval-api/request';
-import type { SessionStore } from '../shared/adapters/sessions';
 import { CSRF_FIELD, SESSION_COOKIE, SESSION_SECONDS, SIGN_IN_COOKIE } from '../shared/contracts/session';
 import { cookieValue, PAGE_HEADERS, setCookie } from '../shared/runtime/http';
 import {
@@ -16,6 +15,7 @@ import {
   safeNext,
   sameSecret,
 } from './oidc';
+import type { SessionStore } from './sessions';
 
 /** How long a sign-in may take at the identity provider before the callback is refused. */
 const ATTEMPT_SECONDS = 10 * 60;

@@ -1,5 +1,3 @@
-import * as z from './zod';
-
 /*
  * Signed-in approvers (plangate:signIn, issue 25). The sign-in function verifies the identity provider's ID token and
  * writes a session item (table-keys.ts sessionKey); the cookie holds only the session's random id. The approval API
@@ -20,22 +18,18 @@ export const SESSION_SECONDS = 8 * 60 * 60;
  */
 export const SESSION_TTL_ATTRIBUTE = 'sessionTtl';
 
-export const sessionRecordSchema = z.object({
-  pk: z.string(),
-  issuer: z.string(),
-  subject: z.string(),
-  /** Lowercased, as the ID token gave it once verified. */
-  email: z.string(),
-  csrfToken: z.string(),
-  createdAt: z.string(),
+/** A session's item (table-keys.ts sessionKey). */
+export interface SessionRecord extends SignedInApprover {
+  pk: string;
+  csrfToken: string;
+  createdAt: string;
   /** Epoch seconds; DynamoDB removes the item some time after. */
-  sessionTtl: z.number(),
+  sessionTtl: number;
   /** Set by sign-out: the table denies deletes (the audit trail), so a session ends by being marked. */
-  signedOutAt: z.optional(z.string()),
-});
-export type SessionRecord = z.infer<typeof sessionRecordSchema>;
+  signedOutAt?: string;
+}
 
-/** The verified identity a session holds. */
+/** The verified identity a session holds; the email lowercased, as the ID token gave it once verified. */
 export interface SignedInApprover {
   issuer: string;
   subject: string;
