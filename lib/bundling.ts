@@ -15,5 +15,8 @@ export const BUNDLING = {
   external: ['@aws-sdk/*'],
 } as const;
 
-/** A bundle's limit in bytes, source map excluded (test/local/bundle-size.test.ts, bench/bundles.ts). */
-export const BUNDLE_LIMIT_BYTES = 150 * 1024;
+/**
+ * A bundle's limit in bytes, source map excluded (test/local/bundle-size.test.ts, bench/bundles.ts). 155 KB since
+ * sign-in (issue 25): ApprovalApi was at 149 KB before it, and reading sessions and the signed-in pages add about 4 KB.
+ */
+export const BUNDLE_LIMIT_BYTES = 155 * 1024;
