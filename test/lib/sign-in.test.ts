@@ -26,6 +26,8 @@ describe('plangate:signIn', () => {
       AttributeMapping: { email: 'email', email_verified: 'email_verified' },
     });
     template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'plangate-example' });
+    // The README's setup names the pool by this output (the SAML audience is urn:amazon:cognito:sp:<id>).
+    template.hasOutput('SignInUserPoolId', {});
   });
 
   test('has an app client for the code flow with PKCE, offering only that provider, calling back to the API', () => {
