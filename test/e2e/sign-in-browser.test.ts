@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { SIGN_IN_CONTEXT } from '../fixtures/context';
-import { approvalLinkFor, approvalRecord, LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
+import { approvalLinkFor, approvalRecord, collectHandlerLogs, LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
  * Sign-in (issue 25) in Debian's Chromium, in local mode with plangate:requireSignIn: a link opened signed out leads to
  * the sign-in; Alice signs in with her button at the local identity provider, approves on her link; Bob's link does
- * not let her decide; she signs out, and her link asks her to sign in again. `.ci/run` installs Chromium; without it
+ * not let her decide; she signs out, and her link asks her to sign in again; the callback replayed signs no one in, and
+ * no log line holds the code or the session. `.ci/run` installs Chromium; without it
  * this test says so and is skipped.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -15,6 +16,7 @@ if (!hasChromium) process.stdout.write(`\nSign-in browser test skipped: Chromium
 
 let local: LocalMode;
 let browser: Browser;
+let restoreLogs: (() => void) | undefined;
 
 beforeAll(async () => {
   if (!hasChromium) return;
@@ -33,6 +35,7 @@ beforeAll(async () => {
   });
 }, LOCAL_MODE_START_MS);
 afterAll(async () => {
+  restoreLogs?.();
   await browser?.close();
   await local?.close();
 });
@@ -46,6 +49,12 @@ afterAll(async () => {
     const aliceLink = await approvalLinkFor(local, 'alice@example.com', 'plan-demoorders0001');
     const bobLink = await approvalLinkFor(local, 'bob@example.com', 'plan-demoorders0001');
     const page = await (await browser.newContext()).newPage();
+    const callbacks: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/auth/callback')) callbacks.push(request.url());
+    });
+    const logs: string[] = [];
+    restoreLogs = collectHandlerLogs(logs);
 
     // Signed out: the link leads to the identity provider's page, one button per demo user, no password.
     await page.goto(aliceLink);
@@ -93,6 +102,17 @@ afterAll(async () => {
     await expect(page.locator('h1').textContent()).resolves.toBe('Signed out');
     await page.goto(aliceLink);
     await expect(page.locator('h1').textContent()).resolves.toBe('Local identity provider');
+
+    // The callback replayed (its code and state, from history or a proxy log) signs no one in.
+    const replayed = await (await browser.newContext()).newPage();
+    await replayed.goto(callbacks[0]!);
+    await expect(replayed.locator('h1').textContent()).resolves.toBe('Sign-in failed');
+    await expect(replayed.context().cookies()).resolves.not.toContainEqual(expect.objectContaining({ name: 'plangate_session' }));
+    restoreLogs();
+    restoreLogs = undefined;
+    const code = new URL(callbacks[0]!).searchParams.get('code')!;
+    const sessionId = cookies.find((c) => c.name === 'plangate_session')!.value;
+    for (const secret of [code, sessionId]) expect(logs.filter((line) => line.includes(secret))).toEqual([]);
   },
   90_000,
 );
