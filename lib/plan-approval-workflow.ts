@@ -19,7 +19,7 @@ import { checkEnvironmentSize } from './environment-size';
 import type { FunctionName } from './functions';
 import { allowSpokeRoles, hubBus, hubRoleName, isSpokeCaller, SPOKE_CALLERS, spokesVariable } from './hub';
 import { WorkflowMonitoring } from './monitoring';
-import { ApproverSignIn, grantSessions, type SignInProps } from './sign-in';
+import { ApproverSignIn, grantSessions, IDENTITY_PROVIDER_NAME, type SignInProps } from './sign-in';
 import { bindSlack, type SlackUse } from './slack-secrets';
 import { approvalTable, deadLetterQueue, workflowKey, workflowTopics } from './storage';
 import { addHubBusRules, addRunTriggers, closeRunsEndedOutside, wakeRunsWhenStacksFinish, watchRunsOnSchedule } from './triggers';
@@ -213,6 +213,7 @@ export class PlanApprovalWorkflow extends Construct {
       SIGN_IN_ISSUER: pool.issuer,
       SIGN_IN_CLIENT_ID: pool.client.userPoolClientId,
       SIGN_IN_EMAIL_DOMAINS: props.allowedEmailDomains,
+      SIGN_IN_IDENTITY_PROVIDER: IDENTITY_PROVIDER_NAME,
     });
     grantSessions(fn, this.approvalTable);
     api.routeSignInTo(fn);

@@ -10,7 +10,16 @@ import { type Discovery, verifyIdToken } from './oidc';
 import { SessionStore } from './sessions';
 import { handleSignIn, type SignInDeps } from './sign-in';
 
-export const SIGN_IN_ENV = ['TABLE_NAME', 'APPROVAL_BASE_URL', 'SIGN_IN_ISSUER', 'SIGN_IN_CLIENT_ID', 'SIGN_IN_EMAIL_DOMAINS'] as const;
+export const SIGN_IN_ENV = [
+  'TABLE_NAME',
+  'APPROVAL_BASE_URL',
+  'SIGN_IN_ISSUER',
+  'SIGN_IN_CLIENT_ID',
+  'SIGN_IN_EMAIL_DOMAINS',
+  'SIGN_IN_IDENTITY_PROVIDER',
+] as const;
+/** The identity provider answers within this, or the sign-in fails with a page saying to try again. */
+const PROVIDER_TIMEOUT_MS = 5_000;
 const env = parseEnvironment(SIGN_IN_ENV, process.env);
 const issuer = env.SIGN_IN_ISSUER.replace(/\/$/, '');
 const clientId = env.SIGN_IN_CLIENT_ID;
@@ -39,6 +48,7 @@ const deps: SignInDeps = {
   exchangeCode: async (endpoints, code, verifier) => {
     const response = await fetch(endpoints.token_endpoint, {
       method: 'POST',
+      signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
         grant_type: 'authorization_code',
@@ -75,7 +85,7 @@ export const handler = lambdaHandler(async (event: APIGatewayProxyEvent) => {
 });
 
 async function fetchJson(url: string): Promise<Record<string, unknown>> {
-  const response = await fetch(url);
+  const response = await fetch(url, { signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) });
   if (!response.ok) throw new Error(`${url} answered ${response.status}`);
   return (await response.json()) as Record<string, unknown>;
 }

@@ -14,6 +14,8 @@ export interface SignInConfig {
   /** Where the provider sends the browser back: `<approval API>/auth/callback`. */
   redirectUri: string;
   allowedEmailDomains: string[];
+  /** Cognito's name for the federated provider: the authorize request goes straight to it, past Cognito's own page. */
+  identityProvider?: string;
 }
 
 /** The provider's endpoints, from its discovery document. */
@@ -52,6 +54,7 @@ export function authorizationUrl(discovery: Discovery, config: SignInConfig, att
     nonce: attempt.nonce,
     code_challenge: codeChallenge(attempt.verifier),
     code_challenge_method: 'S256',
+    ...(config.identityProvider ? { identity_provider: config.identityProvider } : {}),
   }).toString();
   return url.toString();
 }

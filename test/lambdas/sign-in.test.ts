@@ -2,7 +2,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createLocalJWKSet } from 'jose';
 import type { ActiveSession } from '../../lambdas/shared/adapters/sessions';
 import type { SignedInApprover } from '../../lambdas/shared/contracts/session';
-import { decodeAttempt, safeNext, verifyIdToken } from '../../lambdas/sign-in/oidc';
+import { authorizationUrl, decodeAttempt, newAttempt, safeNext, verifyIdToken } from '../../lambdas/sign-in/oidc';
 import { handleSignIn, type SignInDeps } from '../../lambdas/sign-in/sign-in';
 import { toApiGatewayEvent } from '../../local/api-gateway';
 import { LOCAL_OIDC_CLIENT_ID, LocalOidcProvider } from '../../local/oidc-provider';
@@ -108,6 +108,12 @@ describe('GET /auth/sign-in', () => {
     expect(attempt).toMatchObject({ state: location.searchParams.get('state'), nonce: location.searchParams.get('nonce'), next: '/approvals/abc' });
     // The verifier stays in the cookie: only its hash travels.
     expect(location.search).not.toContain(attempt!.verifier);
+  });
+
+  test('with Cognito, the request names the federated provider, so the browser goes straight to it', () => {
+    const config = { ...deps().config, identityProvider: 'Organization' };
+    const url = new URL(authorizationUrl(provider.discovery(), config, newAttempt('/')));
+    expect(url.searchParams.get('identity_provider')).toBe('Organization');
   });
 
   test.each(['https://evil.example', '//evil.example', '/\\evil.example', '/%2f%2fevil.example', 'javascript:alert(1)', '/approvals//x'])(

@@ -64,7 +64,7 @@ describe('plangate:signIn', () => {
     );
     expect(fn).toBeDefined();
     const env = (fn![1].Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
-    expect(env.SIGN_IN_EMAIL_DOMAINS).toBe('["example.com"]');
+    expect(env).toMatchObject({ SIGN_IN_EMAIL_DOMAINS: '["example.com"]', SIGN_IN_IDENTITY_PROVIDER: 'Organization' });
     template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'auth' });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {

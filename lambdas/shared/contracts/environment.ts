@@ -103,6 +103,8 @@ export const ENVIRONMENT = {
   SIGN_IN_ISSUER: z.url(),
   /** Its client id: the audience of the ID tokens. */
   SIGN_IN_CLIENT_ID: text,
+  /** The user pool's name for the organization's identity provider (Cognito's `identity_provider` parameter). */
+  SIGN_IN_IDENTITY_PROVIDER: z.optional(text),
   /** plangate:signIn.allowedEmailDomains: only these domains' verified emails may sign in. */
   SIGN_IN_EMAIL_DOMAINS: json(z.array(z.string()).check(z.minLength(1))),
   /** The spokes' allow-list (contracts/spokes.ts), set only when spokes are configured. */
