@@ -29,7 +29,7 @@ export async function signedInApprover(event: Pick<APIGatewayProxyEvent, 'header
 }
 
 /** Whether a posted form's CSRF token is the session's (compared in constant time). */
-export const hasCsrfToken = (given: string | undefined, session: ActiveSession) =>
+const hasCsrfToken = (given: string | undefined, session: ActiveSession) =>
   given?.length === session.csrfToken.length && timingSafeEqual(Buffer.from(given), Buffer.from(session.csrfToken));
 
 /** The sign-in page, coming back to `next` (a path of this API) afterwards. */

@@ -38,7 +38,6 @@ let keys: ReturnType<typeof createRemoteJWKSet> | undefined;
 
 const deps: SignInDeps = {
   config: {
-    issuer,
     clientId,
     redirectUri: new URL('auth/callback', env.APPROVAL_BASE_URL).toString(),
     allowedEmailDomains: env.SIGN_IN_EMAIL_DOMAINS,

@@ -9,7 +9,6 @@ import type { SignedInApprover } from '../shared/contracts/session';
 
 /** What the sign-in function knows of its identity provider. */
 export interface SignInConfig {
-  issuer: string;
   clientId: string;
   /** Where the provider sends the browser back: `<approval API>/auth/callback`. */
   redirectUri: string;
@@ -40,7 +39,7 @@ export function newAttempt(next: string): SignInAttempt {
 }
 
 /** The PKCE challenge of a verifier (S256). */
-export const codeChallenge = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
+const codeChallenge = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 
 /** Where the browser goes to sign in. */
 export function authorizationUrl(discovery: Discovery, config: SignInConfig, attempt: SignInAttempt): string {

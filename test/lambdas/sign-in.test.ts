@@ -24,7 +24,7 @@ beforeEach(() => {
 });
 
 const deps = (): SignInDeps => ({
-  config: { issuer: ISSUER, clientId: LOCAL_OIDC_CLIENT_ID, redirectUri: `${BASE}auth/callback`, allowedEmailDomains: ['example.com'] },
+  config: { clientId: LOCAL_OIDC_CLIENT_ID, redirectUri: `${BASE}auth/callback`, allowedEmailDomains: ['example.com'] },
   baseUrl: BASE,
   discovery: async () => provider.discovery(),
   exchangeCode: async (_discovery, code, verifier) => {
