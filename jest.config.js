@@ -4,7 +4,7 @@ const path = require('node:path');
 /**
  * One jest project per layer, in folders that mirror the source: run one with `npx jest --selectProjects lambdas`.
  * Tests run through @swc/jest (fast, no type-checking; `npm run typecheck` does that).
- * @middy/core is ESM-only, so it is transformed too: tests import the same handler modules CDK bundles.
+ * @middy/core and jose are ESM-only, so they are transformed too: tests import the same handler modules CDK bundles.
  */
 const LAYERS = ['lib', 'lambdas', 'local', 'cli', 'e2e', 'bin'];
 
@@ -16,7 +16,7 @@ const shared = {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   // Local mode's handler bundles (.local/) are CommonJS for this Node.js already.
-  transformIgnorePatterns: ['/node_modules/(?!@middy/)', '/\\.local/'],
+  transformIgnorePatterns: ['/node_modules/(?!@middy/|jose/)', '/\\.local/'],
   // @middy packages' exports offer only the `import` condition; point jest at its entry file.
   moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   setupFiles: ['<rootDir>/test/setup/environment.ts'],

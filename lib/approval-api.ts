@@ -24,7 +24,12 @@ export interface ApprovalApiProps {
    * which the stage's logs need. Off when the account already has one.
    */
   readonly cloudWatchRole: boolean;
+  /** With plangate:signIn: the sign-in routes (routeSignInTo) get a throttle of their own. @default false */
+  readonly signIn?: boolean;
 }
+
+/** The sign-in routes' throttle: far below the pages' (a person signs in once a day), so a flood of them costs little. */
+const SIGN_IN_THROTTLE = { throttlingRateLimit: 2, throttlingBurstLimit: 5 };
 
 /**
  * The approval API (API Gateway REST, regional): every path and method goes to the handler, so wrong methods
@@ -47,6 +52,7 @@ export class ApprovalApi extends apigw.RestApi {
         tracingEnabled: true,
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
+        ...(props.signIn ? { methodOptions: { '/auth/{proxy+}/*': SIGN_IN_THROTTLE } } : {}),
         accessLogDestination: new apigw.LogGroupLogDestination(
           // Beside the API, not inside it: this retained log group's logical id predates this class.
           workflowLogGroup(scope, `${id}AccessLogs`, { key: props.key, retention: props.logRetention }),
@@ -74,7 +80,7 @@ export class ApprovalApi extends apigw.RestApi {
     cli.addProxy({ defaultIntegration: integration, anyMethod: true });
     this.cliPlan = cli.addResource('plans').addResource('{planId}');
     this.cliPlan.addResource('decision').addMethod('ANY', integration);
-    this.acknowledgeNagFindings();
+    this.acknowledgeNagFindings(props.signIn ?? false);
   }
 
   private readonly cliPlan: apigw.Resource;
@@ -94,12 +100,22 @@ export class ApprovalApi extends apigw.RestApi {
     return actions.map((action) => this.cliPlan.addResource(action).addMethod('ANY', integration));
   }
 
-  private acknowledgeNagFindings() {
+  /** GET /auth/sign-in, GET /auth/callback, POST /auth/sign-out: the sign-in function (every method, which it answers). */
+  routeSignInTo(signIn: lambda.IFunction): void {
+    this.root.addResource('auth').addProxy({ defaultIntegration: new apigw.LambdaIntegration(signIn), anyMethod: true });
+  }
+
+  private acknowledgeNagFindings(signIn: boolean) {
     const ack = (id: string, reason: string) => Validations.of(this).acknowledge({ id: `AwsSolutions::AwsSolutions-${id}`, reason });
     ack('APIG2', 'The handler validates every request and answers bad ones with a readable page.');
     ack('APIG3', 'WAF is left to the platform team; links are 256-bit capabilities and the stage is throttled.');
     ack('APIG4', 'Approvers authenticate by their personal, unguessable, single-decision link sent to their own mailbox.');
-    ack('COG4', 'Approvers authenticate by their personal link; a Cognito user pool would add accounts approvers do not have.');
+    ack(
+      'COG4',
+      signIn
+        ? 'Sign-in is checked by the functions against server-side sessions (the Cognito user pool federates the identity provider).'
+        : 'Approvers authenticate by their personal link; a Cognito user pool would add accounts approvers do not have.',
+    );
     if (!this.node.tryFindChild('CloudWatchRole')) return;
     ack(
       'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',

@@ -10,7 +10,7 @@ import { approvalRuleSchema, groupsSchema } from '../lambdas/shared/contracts/po
 import { ACCEPT_LANGUAGES } from '../lambdas/shared/contracts/steps';
 import { DEFAULTS, defaultReminderMinutes, MIN_APPROVAL_TIMEOUT_MINUTES } from './defaults';
 import { type IcsCalendar, parseIcs } from './ics';
-import { breakGlassProblems, calendarProblems, policyProblems, settingProblems, spokeSettingProblems } from './setting-rules';
+import { breakGlassProblems, calendarProblems, policyProblems, settingProblems, signInProblems, spokeSettingProblems } from './setting-rules';
 
 /** Log retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -74,6 +74,33 @@ const spokeAccounts = z.unknown().transform((value, ctx): '*' | z.infer<typeof s
   for (const issue of result.error.issues) ctx.addIssue({ ...issue });
   return z.NEVER;
 });
+
+/**
+ * plangate:signIn: the organization's identity provider, federated by a Cognito user pool the stack creates. Shapes
+ * here; what ties them together (https, domains, the prefix) in setting-rules.ts signInProblems.
+ */
+const signInSchema = z.strictObject(
+  {
+    identityProvider: z.discriminatedUnion(
+      'type',
+      [
+        z.strictObject({ type: z.literal('SAML'), metadataUrl: z.string({ error: 'must be the URL of the SAML metadata document' }) }),
+        z.strictObject({
+          type: z.literal('OIDC'),
+          issuer: z.string({ error: "must be the OpenID Connect issuer's URL" }),
+          clientId: z.string({ error: 'must be the client id PlanGate has at the provider' }).min(1),
+          clientSecretName: secretId("the provider's client secret"),
+        }),
+      ],
+      { error: 'must be {"type": "SAML", "metadataUrl"} or {"type": "OIDC", "issuer", "clientId", "clientSecretName"}' },
+    ),
+    allowedEmailDomains: z.array(z.string({ error: 'must be a domain such as example.com' }), {
+      error: 'must be a list of email domains such as ["example.com"]',
+    }),
+    domainPrefix: z.string({ error: "must be the Cognito hosted domain's prefix" }),
+  },
+  { error: 'must be {"identityProvider": {...}, "allowedEmailDomains": [...], "domainPrefix": "..."}' },
+);
 
 /** Every setting and its limits, with the defaults of lib/defaults.ts. The README's configuration table mirrors this. */
 const configSchema = z
@@ -182,6 +209,8 @@ const configSchema = z
       )
       .max(20)
       .optional(),
+    signIn: z.optional(signInSchema),
+    requireSignIn: z.boolean({ error: 'must be true or false' }).default(DEFAULTS.requireSignIn),
   })
   .superRefine((config, ctx) => {
     if (config.slackSigningSecret && !config.slackWebhookSecret) {
@@ -193,6 +222,7 @@ const configSchema = z
       ...policyProblems(config),
       ...calendarProblems(config),
       ...breakGlassProblems({ breakGlass: config.breakGlass, spokesConfigured: config.spokeAccounts !== undefined }),
+      ...signInProblems(config),
     ];
     for (const { setting, message } of problems) ctx.addIssue({ code: 'custom', path: setting.split('.'), message });
   });

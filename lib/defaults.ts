@@ -28,6 +28,7 @@ export const DEFAULTS = {
   logRetentionDays: 365,
   /** Longer than a 12-month SOC 2 Type II period, with a margin for the audit. */
   evidenceRetentionDays: 400,
+  requireSignIn: false,
 } as const;
 
 /** The shortest approval timeout: a reminder, an expiry and a decision must fit in it. */

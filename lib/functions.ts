@@ -21,9 +21,16 @@ export const FUNCTIONS = {
   EvidenceManifest: 'evidence-manifest',
   WindowWait: 'window-wait',
   RunActions: 'run-actions',
+  SignIn: 'sign-in',
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;
+
+/** The functions a stack has only with a setting: SignIn with plangate:signIn. */
+const OPTIONAL_FUNCTIONS: readonly FunctionName[] = ['SignIn'];
+
+/** The functions every stack has (the example configuration's): all but the optional ones. */
+export const STANDARD_FUNCTIONS = (Object.keys(FUNCTIONS) as FunctionName[]).filter((name) => !OPTIONAL_FUNCTIONS.includes(name));
 
 /** The CloudFormation `Metadata` entry of each function resource that names it (a FunctionName). */
 export const FUNCTION_METADATA_KEY = 'plangate:function';

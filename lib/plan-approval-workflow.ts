@@ -20,6 +20,7 @@ import { EvidenceStore, writeManifestsOnSchedule } from './evidence';
 import type { FunctionName } from './functions';
 import { allowSpokeRoles, hubBus, hubRoleName, isSpokeCaller, SPOKE_CALLERS, spokesVariable } from './hub';
 import { WorkflowMonitoring } from './monitoring';
+import { ApproverSignIn, grantSessions, IDENTITY_PROVIDER_NAME, type SignInProps } from './sign-in';
 import { bindSlack, type SlackUse } from './slack-secrets';
 import { approvalTable, deadLetterQueue, workflowKey, workflowTopics } from './storage';
 import { addHubBusRules, addRunTriggers, closeRunsEndedOutside, wakeRunsWhenStacksFinish, watchRunsOnSchedule } from './triggers';
@@ -49,7 +50,12 @@ export class PlanApprovalWorkflow extends Construct {
   readonly outcomeTopic: sns.Topic;
   readonly key: kms.Key;
   /** Every function; PlanCreated only with the event triggers (it takes CloudTrail's record of new plans). */
-  readonly functions: Record<Exclude<FunctionName, 'PlanCreated'>, WorkflowFunction> & { PlanCreated?: WorkflowFunction };
+  readonly functions: Record<Exclude<FunctionName, 'PlanCreated' | 'SignIn'>, WorkflowFunction> & {
+    PlanCreated?: WorkflowFunction;
+    SignIn?: WorkflowFunction;
+  };
+  /** The user pool approvers sign in through (only with plangate:signIn). */
+  readonly signIn?: ApproverSignIn;
   /** Endings that could not be closed: the rule's undeliverable events and CloseRun's failed invocations. */
   readonly endingsDeadLetterQueue: sqs.Queue;
   /** Stack events that could not wake their run (which the safety net then finds). */
@@ -71,7 +77,7 @@ export class PlanApprovalWorkflow extends Construct {
     this.settings = resolveSettings(props);
     const { settings } = this;
     this.key = workflowKey(this);
-    this.approvalTable = approvalTable(this, this.key);
+    this.approvalTable = approvalTable(this, this.key, { sessions: settings.signIn !== undefined });
     ({ approvalTopic: this.approvalTopic, outcomeTopic: this.outcomeTopic } = workflowTopics(this, {
       key: this.key,
       approvers: settings.approvers,
@@ -113,7 +119,9 @@ export class PlanApprovalWorkflow extends Construct {
       EvidenceManifest: evidenceManifest,
       WindowWait: windowWait,
       RunActions: runActions,
+      ...(approval.signIn ? { SignIn: approval.signIn.fn } : {}),
     };
+    this.signIn = approval.signIn?.pool;
     this.runTriggersDeadLetterQueue = this.addTriggers(record);
     if (settings.spokes) this.hubBus = this.connectSpokes(settings.spokes);
     this.monitoring = new WorkflowMonitoring(this, 'Monitoring', {
@@ -175,6 +183,7 @@ export class PlanApprovalWorkflow extends Construct {
       key: this.key,
       logRetention: settings.logRetention,
       cloudWatchRole: settings.apiGatewayCloudWatchRole,
+      signIn: settings.signIn !== undefined,
     });
     // Built from the API's id rather than `api.url`, which would make RequestApproval depend on the API's deployment
     // and so, through the state machine, on itself.
@@ -204,7 +213,27 @@ export class PlanApprovalWorkflow extends Construct {
       this.workflowFunction('ExpireApproval').bindTable(table, 'update').bindTopic('APPROVAL_TOPIC_ARN', approvalTopic),
     ).setEnvironment({ DELETE_EXPIRED_PLANS: settings.deleteExpiredPlans });
     if (settings.deleteExpiredPlans) expireApproval.allowServiceCatalog('DeleteProvisionedProductPlan');
-    return { reviewPlan, approvalApiFunction, api, requestApproval, autoApprove, expireApproval };
+    const signIn = settings.signIn && this.signInFunction(settings.signIn, api, baseUrl, approvalApiFunction);
+    return { reviewPlan, approvalApiFunction, api, requestApproval, autoApprove, expireApproval, signIn };
+  }
+
+  /**
+   * plangate:signIn: the user pool, the sign-in function on /auth/…, and the approval API told to look sessions up
+   * (and, with requireSignIn, to demand them). Without it, nothing here exists and the template is as before.
+   */
+  private signInFunction(props: SignInProps, api: ApprovalApi, baseUrl: string, approvalApiFunction: WorkflowFunction) {
+    const pool = new ApproverSignIn(this, 'SignIn', { ...props, callbackUrl: `${baseUrl}auth/callback` });
+    const fn = this.writesEncrypted(this.workflowFunction('SignIn', Duration.seconds(15))).setEnvironment({
+      APPROVAL_BASE_URL: baseUrl,
+      SIGN_IN_ISSUER: pool.issuer,
+      SIGN_IN_CLIENT_ID: pool.client.userPoolClientId,
+      SIGN_IN_EMAIL_DOMAINS: props.allowedEmailDomains,
+      SIGN_IN_IDENTITY_PROVIDER: IDENTITY_PROVIDER_NAME,
+    });
+    grantSessions(fn, this.approvalTable);
+    api.routeSignInTo(fn);
+    approvalApiFunction.setEnvironment({ SIGN_IN_MODE: props.required ? 'required' : 'optional', APPROVAL_BASE_URL: baseUrl });
+    return { pool, fn };
   }
 
   /**

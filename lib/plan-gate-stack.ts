@@ -54,6 +54,7 @@ export class PlanGateStack extends Stack {
       breakGlass: config.breakGlass,
       evidenceRetentionDays: config.evidenceRetentionDays,
       windowOperators: config.windowOperators,
+      signIn: config.signIn && { ...config.signIn, required: config.requireSignIn },
       // Freeze approvals are a requirement from a group, as the approval rules' are: they need the policy's machinery.
       approvalPolicy: (config.approvalRules || config.changeCalendar?.freezeApprovers) && {
         groups: config.groups ?? {},
@@ -121,6 +122,8 @@ export class PlanGateStack extends Stack {
       'Base URL of the approval pages, Slack interactions (<this>slack/interactions) and the command line (<this>cli/...)',
     );
     output(STACK_OUTPUTS.approvalRequestTopicArn, workflow.approvalTopic.topicArn, 'Approval requests, one email subscription per approver');
+    // With plangate:signIn: what the identity provider's application names (the README's "Sign-in").
+    if (workflow.signIn) output('SignInUserPoolId', workflow.signIn.userPool.userPoolId, 'The user pool approvers sign in through');
     output(STACK_OUTPUTS.outcomeTopicArn, workflow.outcomeTopic.topicArn, 'Every run’s outcome');
     output(STACK_OUTPUTS.alarmTopicArn, workflow.monitoring.alarmTopic.topicArn, 'Alarm notifications (plangate:alarmEmails subscribe to it)');
     output(

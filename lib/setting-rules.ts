@@ -37,7 +37,8 @@ export interface SettingProblem {
     | `requiredApprovals.${string}`
     | SpokeSetting
     | PolicySetting
-    | `breakGlass.requesters.${number}`;
+    | `breakGlass.requesters.${number}`
+    | SignInSetting;
   readonly message: string;
 }
 
@@ -243,4 +244,58 @@ export function breakGlassProblems(settings: {
       ? [{ setting: `breakGlass.requesters.${r}`, message: `${arn} has "*" in its account field: with spoke accounts, name the account` }]
       : [],
   );
+}
+
+type SignInSetting = 'requireSignIn' | `signIn.${string}`;
+
+/** plangate:signIn, as the configuration gives it (lib/config.ts has its shape). */
+export interface SignInSettings {
+  readonly signIn?: {
+    readonly identityProvider: { readonly type: 'SAML'; readonly metadataUrl: string } | { readonly type: 'OIDC'; readonly issuer: string };
+    readonly allowedEmailDomains: readonly string[];
+    readonly domainPrefix: string;
+  };
+  readonly requireSignIn?: boolean;
+}
+
+const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(:\d+)?(\/\S*)?$/;
+const EMAIL_DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/**
+ * Sign-in's settings: https URLs for the provider, real email domains, and a hosted domain prefix Cognito accepts
+ * (lowercase letters, digits and hyphens, not starting or ending with one, without "aws", "amazon" or "cognito").
+ */
+export function signInProblems(settings: SignInSettings): SettingProblem[] {
+  const { signIn } = settings;
+  if (!signIn) {
+    return settings.requireSignIn
+      ? [{ setting: 'requireSignIn', message: 'needs plangate:signIn (the identity provider approvers sign in with)' }]
+      : [];
+  }
+  const problems: SettingProblem[] = [];
+  const idp = signIn.identityProvider;
+  if (idp.type === 'SAML' && !HTTPS_URL.test(idp.metadataUrl)) {
+    problems.push({ setting: 'signIn.identityProvider.metadataUrl', message: `must be an https URL (got ${idp.metadataUrl})` });
+  }
+  if (idp.type === 'OIDC' && !HTTPS_URL.test(idp.issuer)) {
+    problems.push({ setting: 'signIn.identityProvider.issuer', message: `must be an https URL (got ${idp.issuer})` });
+  }
+  if (!signIn.allowedEmailDomains.length) {
+    problems.push({ setting: 'signIn.allowedEmailDomains', message: 'must name at least one email domain: only its addresses may sign in' });
+  }
+  signIn.allowedEmailDomains.forEach((domain, i) => {
+    if (!EMAIL_DOMAIN.test(domain)) {
+      problems.push({ setting: `signIn.allowedEmailDomains.${i}`, message: `must be a lowercase email domain such as example.com (got ${domain})` });
+    } else if (signIn.allowedEmailDomains.indexOf(domain) !== i) {
+      problems.push({ setting: `signIn.allowedEmailDomains.${i}`, message: `lists ${domain} more than once` });
+    }
+  });
+  const prefix = signIn.domainPrefix;
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(prefix) || /aws|amazon|cognito/.test(prefix)) {
+    problems.push({
+      setting: 'signIn.domainPrefix',
+      message: `must be 1-63 lowercase letters, digits or hyphens (not first or last), without "aws", "amazon" or "cognito" (got ${prefix})`,
+    });
+  }
+  return problems;
 }

@@ -13,6 +13,7 @@ import {
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { Approver } from '../lambdas/shared/contracts/approver';
+import { SESSION_TTL_ATTRIBUTE } from '../lambdas/shared/contracts/session';
 
 /*
  * The workflow's state: the key, the approval table and the two topics. Each is created in the scope it is given,
@@ -66,13 +67,15 @@ export function stackAlarmArns(scope: Construct): string {
 }
 
 /** The approval records (the audit trail) and link hashes: point-in-time recovery, deletion protection, retained. */
-export function approvalTable(scope: Construct, key: kms.IKey): dynamodb.Table {
+export function approvalTable(scope: Construct, key: kms.IKey, options: { sessions?: boolean } = {}): dynamodb.Table {
   return new dynamodb.Table(scope, 'ApprovalTable', {
     partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
     encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
     encryptionKey: key,
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    // With sign-in, DynamoDB removes expired sessions: only items with this attribute, never an approval record.
+    ...(options.sessions ? { timeToLiveAttribute: SESSION_TTL_ATTRIBUTE } : {}),
     deletionProtection: true,
     // The approval records are the audit trail: they outlive the stack.
     removalPolicy: RemovalPolicy.RETAIN,

@@ -9,7 +9,8 @@ import type { AcceptLanguage, ApprovalRules, RiskLevel } from '../lambdas/shared
 import * as z from '../lambdas/shared/contracts/zod';
 import { DEFAULT_SENSITIVE_RESOURCE_TYPES } from '../lambdas/shared/domain/risk';
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, DEFAULTS, defaultReminderMinutes, MIN_APPROVAL_TIMEOUT_MINUTES } from './defaults';
-import { breakGlassProblems, calendarProblems, policyProblems, type SettingProblem, settingProblems } from './setting-rules';
+import { breakGlassProblems, calendarProblems, policyProblems, type SettingProblem, settingProblems, signInProblems } from './setting-rules';
+import type { SignInProps } from './sign-in';
 
 /* PlanApprovalWorkflow's props, and the settings it builds from them: every default applied (lib/defaults.ts), every rule checked. */
 
@@ -91,6 +92,8 @@ export interface PlanApprovalWorkflowProps {
    * its execution window now (`plangate run-now`). @default - nobody
    */
   readonly windowOperators?: string[];
+  /** Approvers sign in with the organization's identity provider (see the README's "Sign-in"). @default - links alone */
+  readonly signIn?: SignInProps;
 }
 
 export interface ApprovalPolicyProps {
@@ -139,10 +142,11 @@ const PROP_NAMES: Partial<Record<SettingProblem['setting'], string>> = {
 export type WorkflowSettings = Required<
   Omit<
     PlanApprovalWorkflowProps,
-    'slack' | 'alarms' | 'spokes' | 'approvalPolicy' | 'changeCalendar' | 'approvalValidityHours' | 'breakGlass' | 'windowOperators'
+    'slack' | 'alarms' | 'spokes' | 'approvalPolicy' | 'changeCalendar' | 'approvalValidityHours' | 'breakGlass' | 'windowOperators' | 'signIn'
   >
 > & {
   readonly windowOperators?: string[];
+  readonly signIn?: SignInProps;
   readonly changeCalendar?: CalendarPolicy;
   readonly breakGlass?: BreakGlassPolicy;
   readonly approvalValidityHours?: number;
@@ -192,6 +196,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     approvalValidityHours: props.approvalValidityHours,
     breakGlass: props.breakGlass,
     windowOperators: props.windowOperators,
+    signIn: props.signIn,
     alarmEmails: props.alarms?.emails ?? DEFAULTS.alarmEmails,
     // An explicit undefined keeps the default.
     alarmThresholds: {
@@ -223,6 +228,7 @@ export function resolveSettings(props: PlanApprovalWorkflowProps): WorkflowSetti
     if (!parsed.success)
       problems.push(...parsed.error.issues.map((i) => ({ setting: ['breakGlass', ...i.path].join('.'), message: i.message }) as SettingProblem));
   }
+  problems.push(...signInProblems({ signIn: settings.signIn }));
   if (problems.length) throw new Error(problems.map((p) => `${PROP_NAMES[p.setting] ?? p.setting}: ${p.message}`).join('\n'));
   return settings;
 }

@@ -23,6 +23,7 @@ async function main() {
     const change = `curl -X POST ${local.baseUrl}/local/identity-center/groups/${encodeURIComponent(group.displayName)}/members -d '{"remove": ["…"]}'`;
     console.log(`Identity Center group ${group.displayName}: ${group.members.join(', ') || 'no members'}; change it with ${change}`);
   }
+  if (local.oidc) console.log(`Sign in at ${local.baseUrl}/ with a demo user's button (local identity provider: ${local.oidc.issuer})`);
   console.log(`Read a run's audit record: ${auditRecordCommand(endpoints, 'plan-demoorders0001')}`);
   console.log(`Start a run: ${startRunCommand(endpoints, 'plan-demoorders0001')}`);
   console.log(`Or with plangate, as the operator: ${plangateCommand(endpoints, OPERATOR, 'start plan-demoorders0001 --wait')}`);

@@ -2,7 +2,7 @@ import type { RequestListener } from 'node:http';
 import dynalite from 'dynalite';
 import { HUB_BUS_NAME, type Spokes } from '../lambdas/shared/contracts/spokes';
 import { STATES } from '../lambdas/shared/contracts/state-names';
-import { FUNCTIONS, type FunctionName } from '../lib/functions';
+import { FUNCTIONS, type FunctionName, STANDARD_FUNCTIONS } from '../lib/functions';
 import { policyAdmits } from './bus-policy';
 import { type AwsEvent, awsEvent, type BusIdentity, LocalEventBridge, type TargetDelivery } from './event-bridge';
 import { matchesPattern } from './event-patterns';
@@ -160,10 +160,12 @@ export function createEmulators(workflow: LocalWorkflow, options: EmulatorOption
     return name === HUB_BUS_NAME && account === LOCAL_ACCOUNT && region === LOCAL_REGION ? emulators.hubBus : undefined;
   };
 
+  const deployed = new Set<string>(workflow.functionsByArn.values());
   const emulators: Emulators = {
     dynamo: db.listeners('request')[0] as RequestListener,
     outbox,
-    metrics: new LocalMetrics(Object.keys(FUNCTIONS)),
+    // Every standard function, and an optional one (SignIn) when the template has it.
+    metrics: new LocalMetrics(Object.keys(FUNCTIONS).filter((name) => STANDARD_FUNCTIONS.includes(name as FunctionName) || deployed.has(name))),
     publishFaults: [],
     recipientsOf,
     spokes,

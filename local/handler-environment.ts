@@ -1,3 +1,4 @@
+import { LOCAL_OIDC_CLIENT_ID, LOCAL_OIDC_PATH } from './oidc-provider';
 import { LOCAL_REGION, type LocalWorkflow } from './template';
 
 /**
@@ -14,12 +15,17 @@ import { LOCAL_REGION, type LocalWorkflow } from './template';
  * the SDK reads too: local/invoke-store.ts.)
  */
 
-/** The function code's environment: exactly as in Lambda, but for the approval links and, with a time scale, the deadlines. */
+/**
+ * The function code's environment: exactly as in Lambda, but for the approval links, the identity provider (with
+ * sign-in) and, with a time scale, the deadlines.
+ */
 export function handlerEnvironment(workflow: LocalWorkflow, baseUrl: string, timeScale: number | undefined): Record<string, string> {
   return {
     ...workflow.environment,
     ...scaledDeadlines(workflow, timeScale),
     APPROVAL_BASE_URL: `${baseUrl}/`,
+    // With sign-in, the sign-in function trusts local mode's own identity provider instead of the Cognito user pool.
+    ...(workflow.environment.SIGN_IN_ISSUER ? { SIGN_IN_ISSUER: `${baseUrl}${LOCAL_OIDC_PATH}`, SIGN_IN_CLIENT_ID: LOCAL_OIDC_CLIENT_ID } : {}),
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     // Metrics are written (and taken off stdout by LocalMetrics); there is no X-Ray here.
     POWERTOOLS_METRICS_DISABLED: 'false',

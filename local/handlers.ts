@@ -39,11 +39,11 @@ export async function bundleHandlers(outdir: string): Promise<void> {
 
 /**
  * Loads the handler bundles, built now or copied from `prebuilt` (a folder bundleHandlers wrote), each with
- * `environment` over the process's as its own `process.env`. Set the SDK's variables first: clients are created when
- * a bundle loads.
+ * `environment` over the process's as its own `process.env`; with `only`, just those functions. Set the SDK's variables
+ * first: clients are created when a bundle loads.
  */
 export async function loadHandlers(
-  options: { environment?: Record<string, string>; prebuilt?: string } = {},
+  options: { environment?: Record<string, string>; prebuilt?: string; only?: ReadonlySet<FunctionName> } = {},
 ): Promise<Record<FunctionName, LambdaHandler>> {
   // A folder of its own each time (inside the project, so the AWS SDK resolves from node_modules): a second local
   // mode in the same process gets modules of its own, with clients bound to its own endpoints, even under jest,
@@ -56,7 +56,15 @@ export async function loadHandlers(
   // Loading is synchronous, so no other local mode's bundles load in between.
   global[LOADING_ENV] = options.environment ?? {};
   try {
-    for (const name of Object.keys(FUNCTIONS) as FunctionName[]) handlers[name] = require(path.join(outdir, `${name}.js`)).handler;
+    for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
+      // A function the template does not have (SignIn without plangate:signIn) is not loaded: its environment is not set.
+      handlers[name] =
+        !options.only || options.only.has(name)
+          ? require(path.join(outdir, `${name}.js`)).handler
+          : async () => {
+              throw new Error(`${name} is not in this template`);
+            };
+    }
   } finally {
     delete global[LOADING_ENV];
   }

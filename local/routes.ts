@@ -19,6 +19,7 @@ import { awsEvent } from './event-bridge';
 import { accountOf, callerOf, credentialOf, type LocalIdentity, type SignedRequest, verifySessionCall, verifySignature } from './identities';
 import type { IdentityCenterEmulator } from './identity-center';
 import type { KmsEmulator } from './kms';
+import { answerOidc, LOCAL_OIDC_PATH, type LocalOidcProvider } from './oidc-provider';
 import type { S3Emulator } from './s3';
 import { AwsApiError, type ServiceCatalogEmulator } from './service-catalog';
 import { HUB, isKnownLocation, type Location } from './spokes';
@@ -57,6 +58,8 @@ export interface RouteContext {
   /** Local mode's address, known once it listens. */
   baseUrl(): string;
   log(line: string): void;
+  /** The local identity provider, when the template has sign-in (plangate:signIn). */
+  oidc?(): LocalOidcProvider | undefined;
 }
 
 /** The request listener: the first route that matches answers; errors become JSON answers with their status. */
@@ -90,7 +93,13 @@ export function localRoutes(context: RouteContext): Route[] {
       handle: (request) => answerAwsApi(request, context),
     },
     { match: ({ url }) => url.pathname.startsWith('/local/slack/'), handle: (request) => slackPost(request, context) },
-    { match: ({ url }) => /^\/(approvals|slack|cli)(\/|$)/.test(url.pathname), handle: (request) => approvalApi(request, context) },
+    { match: ({ url }) => /^\/(approvals|slack|cli|auth)(\/|$)/.test(url.pathname), handle: (request) => approvalApi(request, context) },
+    // With sign-in, GET / is the approval API's page for the signed-in approver.
+    {
+      match: ({ req, url }) => url.pathname === '/' && req.method === 'GET' && context.oidc?.() !== undefined,
+      handle: (r) => approvalApi(r, context),
+    },
+    { match: ({ url }) => url.pathname.startsWith(`${LOCAL_OIDC_PATH}/`), handle: (request) => oidcRoute(request, context) },
     path('/local/metrics', ({ req, res }) => getOnly(req, res, '/local/metrics', () => emulators.metrics.summary())),
     path('/local/outbox', ({ req, res }) => getOnly(req, res, '/local/outbox', () => emulators.outbox.list())),
     path('/local/plans', (request) => registerPlan(request, context)),
@@ -369,6 +378,15 @@ async function approvalApi({ req, res, url }: LocalRequest, { emulators, workflo
   return send(res, (await emulators.handlers[route.function](event, context)) as APIGatewayProxyResult);
 }
 
+/** The local identity provider's endpoints (local/oidc-provider.ts). */
+async function oidcRoute({ req, res, url }: LocalRequest, context: RouteContext) {
+  const provider = context.oidc?.();
+  const body = req.method === 'POST' ? await readBody(req) : '';
+  const answer = provider && (await answerOidc(provider, req.method ?? 'GET', url, body));
+  if (!answer) return send(res, { status: 404, body: { error: `Nothing at ${req.method} ${url.pathname}` } });
+  res.writeHead(answer.status, answer.headers).end(answer.body);
+}
+
 function getOnly(req: IncomingMessage, res: ServerResponse, pathname: string, answer: () => unknown) {
   if (req.method !== 'GET') return send(res, { status: 405, body: { error: `Use GET ${pathname}` } });
   return send(res, { status: 200, body: answer() });
@@ -492,7 +510,8 @@ async function readBuffer(req: IncomingMessage): Promise<Buffer> {
 
 function send(res: ServerResponse, answer: JsonAnswer | APIGatewayProxyResult | { status: number; body: unknown }) {
   if ('statusCode' in answer) {
-    res.writeHead(answer.statusCode, answer.headers as Record<string, string>);
+    // As API Gateway sends them: multiValueHeaders (several Set-Cookie) beside the single ones.
+    res.writeHead(answer.statusCode, { ...(answer.headers as Record<string, string>), ...(answer.multiValueHeaders as Record<string, string[]>) });
     res.end(answer.body);
   } else if ('contentType' in answer) {
     res.writeHead(answer.status, { 'Content-Type': answer.contentType, 'x-amzn-RequestId': crypto.randomUUID() });

@@ -12,6 +12,7 @@ import { loadHandlers } from './handlers';
 import { IdentityCenterEmulator } from './identity-center';
 import { installInvokeStore, runInvocation } from './invoke-store';
 import type { LocalMetrics } from './metrics';
+import { LOCAL_OIDC_PATH, LocalOidcProvider } from './oidc-provider';
 import type { Outbox } from './outbox';
 import { localRoutes, serveRoutes } from './routes';
 import type { ServiceCatalogEmulator } from './service-catalog';
@@ -76,6 +77,8 @@ export interface LocalMode {
   outbox: Outbox;
   /** IAM Identity Center's identity store: plangate:groups' Identity Center groups, whose members may change while runs wait. */
   identityCenter: IdentityCenterEmulator;
+  /** With plangate:signIn: the identity provider the demo users sign in at (`<baseUrl>/local/oidc`). */
+  oidc?: LocalOidcProvider;
   /** The handlers' metrics, summed up as the dashboard shows them (GET /local/metrics). */
   metrics: LocalMetrics;
   /** Makes the next SNS publish(es) fail with this error code (a 400, which the SDK does not retry), to try failures. */
@@ -102,11 +105,16 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   );
   const emulators = createEmulators(workflow, { timeScale, log, spokeTemplate, serviceCatalogTps: options.serviceCatalogTps, identityCenter });
   let baseUrl = '';
-  const server = createServer(serveRoutes(localRoutes({ emulators, workflow, config, baseUrl: () => baseUrl, log })));
+  let oidc: LocalOidcProvider | undefined;
+  const server = createServer(serveRoutes(localRoutes({ emulators, workflow, config, baseUrl: () => baseUrl, log, oidc: () => oidc })));
   baseUrl = await listen(server, options).catch((error: unknown) => {
     emulators.metrics.close(); // gives stdout back
     throw error;
   });
+  // With sign-in, the demo approvers sign in at local mode's own identity provider.
+  if (workflow.environment.SIGN_IN_ISSUER) {
+    oidc = await LocalOidcProvider.create(`${baseUrl}${LOCAL_OIDC_PATH}`, `${baseUrl}/auth/callback`, config.approvers);
+  }
 
   const restoreSdkEnvironment = pointAwsSdkAt(baseUrl);
   const invokeStore = await installInvokeStore();
@@ -116,7 +124,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   // Loaded in a scope of their own too: Powertools sets up its stores as each bundle loads.
   const functionEnvironment = handlerEnvironment(workflow, baseUrl, timeScale);
   const loaded = await runInvocation(invokeStore, 'init', () =>
-    loadHandlers({ environment: functionEnvironment, prebuilt: options.prebuilt?.handlers }),
+    loadHandlers({ environment: functionEnvironment, prebuilt: options.prebuilt?.handlers, only: new Set(workflow.functionsByArn.values()) }),
   );
   const handlers = asLambda(loaded, invokeStore, emulators.metrics);
   const sfn = startStepFunctions(emulators, workflow, handlers, { timeScale, log, pollWaitMs: options.pollWaitMs ?? 1000 });
@@ -146,6 +154,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     accounts: emulators,
     outbox,
     identityCenter,
+    oidc,
     metrics,
     invoke: (fn, event) => invokeHandler(handlers[fn], fn, event, workflow),
     failNextPublish(code = 'InvalidParameter', times = 1) {

@@ -8,16 +8,18 @@ import {
   type EnvironmentOf,
   GROUPS,
   IDENTITY_STORE_ID,
+  SIGN_IN_MODE,
   SLACK_SIGNING_SECRET_ID,
   SLACK_WEBHOOK_SECRET_ID,
   TABLE_NAME,
 } from '../shared/contracts/environment';
-import { jsonResponse } from '../shared/runtime/http';
+import { jsonResponse, PAGE_HEADERS } from '../shared/runtime/http';
 import { addRunKeys } from '../shared/runtime/run-keys';
 import { type DecisionDeps, isClosed, isExpired, recordDecision, stageRefusal } from '../shared/services/decision';
 import { handleCliDecision } from './cli-decision';
-import { closedPage, decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
+import { closedPage, decidedPage, expiredPage, homePage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
 import { parseDecisionForm } from './request';
+import { decisionBy, pageSession, type SignInDeps, signedInApprover, signedInDecider, signInUrl } from './session';
 import { handleSlackInteraction, type SlackDeps } from './slack-interactions';
 
 export const APPROVAL_API_ENV = {
@@ -28,22 +30,13 @@ export const APPROVAL_API_ENV = {
   IDENTITY_STORE_ID,
   SLACK_WEBHOOK_SECRET_ID,
   SLACK_SIGNING_SECRET_ID,
+  SIGN_IN_MODE,
 };
 export type ApprovalApiEnv = EnvironmentOf<typeof APPROVAL_API_ENV>;
 
-const SECURITY_HEADERS = {
-  'Content-Type': 'text/html; charset=utf-8',
-  'Cache-Control': 'no-store',
-  // Links are capabilities: never leak them to other sites through Referer, framing or caches.
-  'Referrer-Policy': 'no-referrer',
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-};
-
 export const page = (statusCode: number, body: string, headers: Record<string, string> = {}): APIGatewayProxyResult => ({
   statusCode,
-  headers: { ...SECURITY_HEADERS, ...headers },
+  headers: { ...PAGE_HEADERS, ...headers },
   body,
 });
 
@@ -53,6 +46,8 @@ const notFound = () =>
 export interface ApprovalApiDeps extends DecisionDeps {
   slack: SlackDeps;
   approvers: Approver[];
+  /** With plangate:signIn: sessions, and whether links need them. */
+  signIn?: SignInDeps;
 }
 
 /**
@@ -67,6 +62,7 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
       ? handleCliDecision(event, cli[1]!, deps, deps.approvers)
       : jsonResponse(404, { error: `Nothing at ${event.httpMethod} ${event.path}` });
   }
+  if (deps.signIn && /^\/?$/.test(event.path ?? '')) return home(event, deps.signIn);
   const match = /^\/approvals\/([^/]+)\/?$/.exec(event.path ?? '');
   if (!match) return notFound();
   const method = event.httpMethod.toUpperCase();
@@ -93,11 +89,18 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
 
   const now = deps.now();
   const expired = isExpired(record, now);
+  const session = deps.signIn && (await signedInApprover(event, deps.signIn));
   if (method === 'GET') {
+    if (deps.signIn?.required && !session) return page(303, '', { Location: signInUrl(deps.signIn, `/approvals/${linkId}`) });
     if (isClosed(record)) return page(410, closedPage(record));
     if (expired) return page(410, expiredPage(record));
     if (record.status !== 'PENDING') return page(200, decidedPage(record, 'Already decided', now));
-    return page(200, link.approver ? pendingPage(record, link.approver, now) : viewOnlyPage(record, now));
+    const shown = session && deps.signIn && pageSession(session, deps.signIn);
+    if (!link.approver) return page(200, viewOnlyPage(record, now));
+    // Signed in as someone else: say so before they try, rather than offer buttons that will not count.
+    const decider = deps.signIn?.required && session ? signedInDecider(session, link.approver, record, deps.approvers) : { approver: link.approver };
+    if ('refused' in decider) return page(403, messagePage('This link is not yours', decider.refused, shown));
+    return page(200, pendingPage(record, decider.approver, now, shown));
   }
 
   if (!link.approver) {
@@ -105,9 +108,12 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
   }
   const form = parseDecisionForm(event);
   if ('error' in form) return page(form.status, messagePage('Bad request', form.error));
+  const by = decisionBy(form.csrf, session, link.approver, record, deps);
+  if ('refused' in by) return page(403, messagePage(...by.refused));
   const outcome = await recordDecision(deps, record, {
     decision: form.decision,
-    approver: link.approver,
+    approver: by.approver,
+    signedIn: by.signedIn,
     comment: form.comment,
     channel: 'web',
     requestedAt: record.requestedAt,
@@ -133,7 +139,7 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
     case 'expired':
       return page(410, expiredPage(outcome.record));
     case 'closed':
-      return page(410, closedPage(outcome.record, link.approver));
+      return page(410, closedPage(outcome.record, by.approver));
     case 'later-stage':
     case 'not-needed': {
       const { title, text } = stageRefusal(outcome);
@@ -144,6 +150,14 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
         'Retry-After': '5',
       });
   }
+}
+
+/** GET /: signed out, the sign-in (coming back here); signed in, the approver's own page. */
+async function home(event: APIGatewayProxyEvent, signIn: SignInDeps): Promise<APIGatewayProxyResult> {
+  if (event.httpMethod.toUpperCase() !== 'GET') return page(405, messagePage('Method not allowed', 'Use GET here.'), { Allow: 'GET' });
+  const session = await signedInApprover(event, signIn);
+  if (!session) return page(303, '', { Location: signInUrl(signIn, '/') });
+  return page(200, homePage(pageSession(session, signIn)));
 }
 
 /** The answer to a body over the size limit, with the same security headers as every page. */

@@ -3,8 +3,9 @@ import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { verifiedGroups } from '../shared/adapters/identity-store';
 import { readSecret } from '../shared/adapters/secrets';
+import { activeSession } from '../shared/adapters/sessions';
 import { postToSlack } from '../shared/adapters/slack/post';
-import { ASK_APPROVERS_ENV, parseEnvironment } from '../shared/contracts/environment';
+import { APPROVAL_BASE_URL, ASK_APPROVERS_ENV, parseEnvironment } from '../shared/contracts/environment';
 import type { Groups } from '../shared/contracts/policies';
 import { lambdaHandler } from '../shared/runtime/handler';
 import { logger } from '../shared/runtime/logger';
@@ -16,6 +17,12 @@ const { SLACK_SIGNING_SECRET_ID: signingSecretId, SLACK_WEBHOOK_SECRET_ID: webho
 // With approval rules, the vote that opens a stage asks its approvers: the same variables as RequestApproval's.
 const askEnv = env.APPROVAL_POLICY ? parseEnvironment(ASK_APPROVERS_ENV, process.env) : undefined;
 const store = new ApprovalStore(dynamo, env.TABLE_NAME);
+// With plangate:signIn, the pages look sessions up; the sign-in function makes them.
+const signIn = env.SIGN_IN_MODE && {
+  required: env.SIGN_IN_MODE === 'required',
+  baseUrl: parseEnvironment({ APPROVAL_BASE_URL }, process.env).APPROVAL_BASE_URL,
+  session: (sessionId: string) => activeSession(dynamo, env.TABLE_NAME, sessionId, new Date()),
+};
 
 const deps: ApprovalApiDeps = {
   store,
@@ -33,6 +40,7 @@ const deps: ApprovalApiDeps = {
   },
   now: () => new Date(),
   approvers: env.APPROVERS,
+  signIn,
   slack: {
     signingSecret: async () => (signingSecretId ? readSecret(signingSecretId) : undefined),
     webhookUrl: async () => (webhookSecretId ? readSecret(webhookSecretId) : undefined),

@@ -1,6 +1,7 @@
 import escapeHtml from 'escape-html';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
+import { CSRF_FIELD } from '../shared/contracts/session';
 import type { ResourceChangeSummary } from '../shared/contracts/steps';
 import { mayNotApprove } from '../shared/domain/approvers';
 import {
@@ -163,20 +164,37 @@ function earlierApprovals(record: ApprovalRecord, now: Date): Html {
   if (!approvals.length) return html``;
   return html`<h2>${record.status === 'PENDING' ? 'Approvals so far' : 'Approvals'}</h2><ul id="approvals">${approvals.map(
     (a) =>
-      html`<li><strong>${approverName(a.approver)}</strong> approved ${time(a.decidedAt, now)} (${a.channel})${
+      html`<li><strong>${approverName(a.approver)}</strong> approved ${time(a.decidedAt, now)} (${a.channel}${a.signedIn ? ', signed in' : ''})${
         a.comment ? html`: “${isolated(a.comment)}”` : ''
       }</li>`,
   )}</ul>`;
 }
 
-/** The page an approver sees for a pending approval. The form posts back to the same URL. */
-export function pendingPage(record: ApprovalRecord, approver: Approver, now: Date): string {
+/** Who is signed in (plangate:signIn), the forms' CSRF token, and where signing out posts. */
+export interface PageSession {
+  email: string;
+  csrfToken: string;
+  signOutUrl: string;
+}
+
+/** "Signed in as …" with the sign-out button (a form: signing out changes state, so it posts, with the CSRF token). */
+export function signedInBar(session: PageSession): Html {
+  return html`<form method="post" action="${session.signOutUrl}" id="signed-in" class="muted">Signed in as <strong>${session.email}</strong>
+<input type="hidden" name="${CSRF_FIELD}" value="${session.csrfToken}"> <button type="submit">Sign out</button></form>`;
+}
+
+/** The hidden field that makes a signed-in page's form count (the session's CSRF token). */
+const csrfField = (session: PageSession | undefined): Html =>
+  session ? html`<input type="hidden" name="${CSRF_FIELD}" value="${session.csrfToken}">` : html``;
+
+/** The page an approver sees for a pending approval. The form posts back to the same URL, with the CSRF token when signed in. */
+export function pendingPage(record: ApprovalRecord, approver: Approver, now: Date, session?: PageSession): string {
   const own = mayNotApprove(record, approver.email);
   const counted = (record.approverEmails ?? []).includes(approver.email.toLowerCase());
   const approving = whatApprovingDoes(record, approver.email);
   return layout(
     `Approve ${planTitle(record.review)}?`,
-    html`<h1>Approve plan ${isolated(planTitle(record.review))}?</h1>
+    html`${session ? signedInBar(session) : ''}<h1>Approve plan ${isolated(planTitle(record.review))}?</h1>
 <p>You are deciding as <strong>${approverName(approver)}</strong>. Your decision is recorded with your name.</p>
 <p class="notice" id="progress">${describeProgress(record)}. One rejection ends the request.</p>
 ${previousRunNotice(record)}
@@ -186,7 +204,7 @@ ${earlierApprovals(record, now)}
 ${planDetails(record, now)}
 <h2>Your decision</h2>
 <ul id="next">${approving ? html`<li>${approving}</li>` : ''}<li>${WHAT_REJECTING_DOES}</li></ul>
-<form method="post">
+<form method="post">${csrfField(session)}
 <label for="comment">Comment (optional)</label>
 <textarea id="comment" name="comment" maxlength="1000"></textarea>
 <p>${
@@ -245,7 +263,9 @@ export function decidedPage(record: ApprovalRecord, heading: string, now: Date):
     html`<h1>${heading}</h1>
 <p class="notice">${
       d
-        ? html`Plan ${isolated(planTitle(record.review))} was <strong>${d.decision.toLowerCase()}</strong> by ${describeDecider(d)} ${time(d.decidedAt, now, true)}.
+        ? html`Plan ${isolated(planTitle(record.review))} was <strong>${d.decision.toLowerCase()}</strong> by ${describeDecider(d)}${
+            d.channel !== 'rule' && d.signedIn ? ' (signed in)' : ''
+          } ${time(d.decidedAt, now, true)}.
 ${d.channel !== 'rule' && d.comment ? html`<br>Comment: “${isolated(d.comment)}”` : ''}`
         : html`Plan ${isolated(planTitle(record.review))} is ${record.status.toLowerCase()}.`
     }</p>
@@ -284,6 +304,18 @@ export function closedPage(record: ApprovalRecord, approver?: Approver): string 
   );
 }
 
-export function messagePage(title: string, message: string): string {
-  return layout(title, html`<h1>${title}</h1><p class="notice">${message}</p>`);
+export function messagePage(title: string, message: string, session?: PageSession): string {
+  return layout(title, html`${session ? signedInBar(session) : ''}<h1>${title}</h1><p class="notice">${message}</p>`);
+}
+
+/**
+ * GET / for a signed-in approver: who they are, and the sign-out. (The inbox, what waits for them, is rendered
+ * into this page.)
+ */
+export function homePage(session: PageSession): string {
+  return layout(
+    'PlanGate',
+    html`${signedInBar(session)}<h1>PlanGate</h1>
+<p class="notice" id="home">You are signed in as <strong>${session.email}</strong>. Open an approval request from the link in its email.</p>`,
+  );
 }

@@ -17,7 +17,7 @@ export function headerValue(event: Pick<APIGatewayProxyEvent, 'headers'>, name: 
   return entry?.[1] ?? undefined;
 }
 
-type DecisionForm = { decision: Decision; comment?: string } | { error: string; status: number };
+type DecisionForm = { decision: Decision; comment?: string; csrf?: string } | { error: string; status: number };
 
 /** Accepts the page's form post (or the same fields as JSON) and names what is wrong with anything else. */
 export function parseDecisionForm(event: Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBase64Encoded'>): DecisionForm {
@@ -52,5 +52,7 @@ export function parseDecisionForm(event: Pick<APIGatewayProxyEvent, 'body' | 'he
     return { status: 400, error: `The comment is longer than ${MAX_COMMENT_LENGTH} characters.` };
   }
   // Stored and forwarded on one line, without control or bidi characters, as every plain-text channel shows it.
-  return { decision, comment: oneLine(comment).trim() || undefined };
+  // The session's CSRF token, on a signed-in page's form (plangate:signIn).
+  const csrf = typeof fields.csrf === 'string' ? fields.csrf : undefined;
+  return { decision, comment: oneLine(comment).trim() || undefined, csrf };
 }

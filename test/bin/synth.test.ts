@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { FUNCTIONS } from '../../lib/functions';
+import { STANDARD_FUNCTIONS } from '../../lib/functions';
 import { type CfnTemplate, resolve } from '../../local/template';
 
 /**
@@ -25,7 +25,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 test('cdk synth writes an environment-agnostic template', () => {
   const template = JSON.parse(readFileSync(path.join(out, 'PlanGate.template.json'), 'utf8'));
   expect(Object.values(template.Resources).filter((r) => (r as { Type: string }).Type === 'AWS::Lambda::Function')).toHaveLength(
-    Object.keys(FUNCTIONS).length,
+    STANDARD_FUNCTIONS.length,
   );
   const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
   expect(manifest.artifacts.PlanGate.environment).toBe('aws://unknown-account/unknown-region');
@@ -39,7 +39,7 @@ const inBundle = (file: string, script: string, variables: Record<string, string
 test('each bundled handler loads as Lambda loads it, with the environment its template gives it', async () => {
   const template = JSON.parse(readFileSync(path.join(out, 'PlanGate.template.json'), 'utf8')) as CfnTemplate;
   const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-  expect(functions).toHaveLength(Object.keys(FUNCTIONS).length);
+  expect(functions).toHaveLength(STANDARD_FUNCTIONS.length);
   for (const fn of functions) {
     const props = fn.Properties as { Code: { S3Key: string }; Environment: { Variables: Record<string, unknown> } };
     const file = path.join(out, `asset.${props.Code.S3Key.replace(/\.zip$/, '')}`, 'index.js');

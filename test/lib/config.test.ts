@@ -36,6 +36,7 @@ test('the example configuration in cdk.json is valid and fills in defaults', () 
     alarmEmails: [],
     alarmThresholds: {},
     apiGatewayCloudWatchRole: true,
+    requireSignIn: false,
   });
   expect(reminderMinutes(config)).toBe(60);
   expect(parseConfig(exampleContext()).approvers).toHaveLength(3);

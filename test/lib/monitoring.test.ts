@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { FUNCTIONS } from '../../lib/functions';
+import { STANDARD_FUNCTIONS } from '../../lib/functions';
 import { synthesize } from '../../local/synth';
 import { resolve } from '../../local/template';
 import { ALTERNATE } from './configurations';
@@ -21,7 +21,7 @@ describe('operations', () => {
   const alarms = resourcesOf('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as Record<string, unknown> & { AlarmName: string });
   const alarmNamed = (name: string) => alarms.find((a) => a.AlarmName === `PlanGate-${name}`);
   const alarmTopic = { Ref: expect.stringMatching(/^WorkflowMonitoringAlarmTopic/) };
-  const functionNames = Object.keys(FUNCTIONS);
+  const functionNames = STANDARD_FUNCTIONS;
   const deadLetterQueues = [
     'EndingsDeadLetterQueue',
     'StackEventsDeadLetterQueue',

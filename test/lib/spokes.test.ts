@@ -6,7 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { spokesSchema } from '../../lambdas/shared/contracts/spokes';
 import { addPlanGateStacks } from '../../lib/app';
 import { parseConfig } from '../../lib/config';
-import { FUNCTIONS } from '../../lib/functions';
+import { STANDARD_FUNCTIONS } from '../../lib/functions';
 import { PlanApprovalWorkflow } from '../../lib/plan-approval-workflow';
 import { exampleContext } from '../../local/synth';
 
@@ -120,7 +120,7 @@ describe('the hub, with spokes', () => {
   });
 
   test('every function gets the allow-list in SPOKES, with the hub’s own account', () => {
-    for (const name of Object.keys(FUNCTIONS)) {
+    for (const name of STANDARD_FUNCTIONS) {
       const variables = (functionOf(name).Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
       const spokes = spokesSchema.parse(JSON.parse(evaluate(variables.SPOKES, HUB_REFS) as string));
       expect(spokes).toEqual({
@@ -134,7 +134,7 @@ describe('the hub, with spokes', () => {
   test('only the functions that call Service Catalog may assume the spoke roles, recording the run', () => {
     const assumes = (name: string) =>
       statementsOf(name).some((s) => [s.Action].flat().includes('sts:AssumeRole') && JSON.stringify(s.Resource).includes('plangate-spoke-*'));
-    expect(Object.keys(FUNCTIONS).filter(assumes).sort()).toEqual(['CheckRecord', 'ExecutePlan', 'ReviewPlan']);
+    expect(STANDARD_FUNCTIONS.filter(assumes).sort()).toEqual(['CheckRecord', 'ExecutePlan', 'ReviewPlan']);
     const [statement] = statementsOf('ExecutePlan').filter((s) => [s.Action].flat().includes('sts:AssumeRole'));
     expect(statement!.Action).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity']);
     expect(evaluate(statement!.Resource, HUB_REFS)).toBe('arn:aws:iam::*:role/plangate-spoke-*');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { bundleHandlers } from '../../local/handlers';
 import { LOCAL_SLACK_CONTEXT } from '../../local/server';
-import { ONE_APPROVAL, POLICIES_CONTEXT, SPOKES_CONTEXT } from '../fixtures/context';
+import { ONE_APPROVAL, POLICIES_CONTEXT, SIGN_IN_CONTEXT, SPOKES_CONTEXT } from '../fixtures/context';
 import { handlerBundles, synthesizedTemplates } from '../support/prebuilt';
 
 /**
@@ -18,6 +18,7 @@ const LOCAL_MODE_CONTEXTS: Record<string, unknown>[] = [
   { 'plangate:deleteExpiredPlans': true },
   SPOKES_CONTEXT,
   POLICIES_CONTEXT,
+  SIGN_IN_CONTEXT,
 ];
 
 /**

@@ -347,8 +347,8 @@ export class ApprovalStore {
    */
   async addApproval(planId: string, executionArn: string, decision: HumanDecision, nowSeconds: number): Promise<ApprovalRecord | undefined> {
     const email = decision.approver.email.toLowerCase();
-    const { approver, channel, decidedAt, comment, principal, groups, stage } = decision;
-    const approval: Approval = { approver, channel, decidedAt, comment, principal, groups, stage };
+    const { approver, channel, decidedAt, comment, principal, groups, stage, signedIn } = decision;
+    const approval: Approval = { approver, channel, decidedAt, comment, principal, groups, stage, signedIn };
     return this.updated(
       new UpdateCommand({
         TableName: this.tableName,

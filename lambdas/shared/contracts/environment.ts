@@ -100,6 +100,19 @@ export const SLACK_SIGNING_SECRET_ID = /* @__PURE__ */ z.optional(text);
 export const STATE_MACHINE_ARN = /* @__PURE__ */ arn;
 /** The share of the approval timeout (percent) past which an open approval counts as overdue. */
 export const APPROVAL_ALARM_PERCENT = /* @__PURE__ */ percent;
+/**
+ * Set only with plangate:signIn: `optional` (links work as before; GET / shows who is signed in) or `required`
+ * (plangate:requireSignIn: a link decides only for its signed-in addressee).
+ */
+export const SIGN_IN_MODE = /* @__PURE__ */ z.optional(z.enum(['optional', 'required']));
+/** The OpenID Connect issuer the sign-in function trusts (the Cognito user pool's; local mode's own provider). */
+export const SIGN_IN_ISSUER = /* @__PURE__ */ z.url();
+/** Its client id: the audience of the ID tokens. */
+export const SIGN_IN_CLIENT_ID = /* @__PURE__ */ text;
+/** The user pool's name for the organization's identity provider (Cognito's `identity_provider` parameter). */
+export const SIGN_IN_IDENTITY_PROVIDER = /* @__PURE__ */ z.optional(text);
+/** plangate:signIn.allowedEmailDomains: only these domains' verified emails may sign in. */
+export const SIGN_IN_EMAIL_DOMAINS = /* @__PURE__ */ json(z.array(z.string()).check(z.minLength(1)));
 /** The spokes' allow-list (contracts/spokes.ts), set only when spokes are configured. */
 export const SPOKES = /* @__PURE__ */ z.optional(json(spokesSchema));
 /** The evidence bucket (Object Lock) and the asymmetric KMS key that signs what goes in it (issue 24). */
@@ -138,6 +151,11 @@ export const ENVIRONMENT = /* @__PURE__ */ {
   SLACK_SIGNING_SECRET_ID,
   STATE_MACHINE_ARN,
   APPROVAL_ALARM_PERCENT,
+  SIGN_IN_MODE,
+  SIGN_IN_ISSUER,
+  SIGN_IN_CLIENT_ID,
+  SIGN_IN_IDENTITY_PROVIDER,
+  SIGN_IN_EMAIL_DOMAINS,
   SPOKES,
   EVIDENCE_BUCKET,
   EVIDENCE_KEY_ID,
@@ -150,7 +168,13 @@ export type EnvironmentName = keyof typeof ENVIRONMENT;
  * What asking approvers needs (services/ask-approvers.ts): the table for their links, the approval topic, the page's
  * base URL, and Slack. Here, so a function can read them without loading the service.
  */
-export const ASK_APPROVERS_ENV = /* @__PURE__ */ { TABLE_NAME, APPROVAL_TOPIC_ARN, APPROVAL_BASE_URL, SLACK_WEBHOOK_SECRET_ID, SLACK_SIGNING_SECRET_ID };
+export const ASK_APPROVERS_ENV = /* @__PURE__ */ {
+  TABLE_NAME,
+  APPROVAL_TOPIC_ARN,
+  APPROVAL_BASE_URL,
+  SLACK_WEBHOOK_SECRET_ID,
+  SLACK_SIGNING_SECRET_ID,
+};
 
 type Schemas = Record<string, z.ZodMiniType>;
 /** The values of the variables a function reads (an object of the schemas above); an optional variable's key is optional too. */

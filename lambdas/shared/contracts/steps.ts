@@ -287,6 +287,10 @@ export type Decision = (typeof DECISIONS)[number];
 export const decisionChannelSchema = z.enum(['web', 'slack', 'cli']);
 export type DecisionChannel = z.infer<typeof decisionChannelSchema>;
 
+/** A signed-in approver's identity as their identity provider's ID token verified it: the token's `iss` and `sub`. */
+export const signedInSchema = z.object({ issuer: z.string(), subject: z.string() });
+export type SignedIn = z.infer<typeof signedInSchema>;
+
 /** One approver's approval, counted towards the quorum. */
 export const approvalSchema = z.object({
   approver: approverSchema,
@@ -299,6 +303,8 @@ export const approvalSchema = z.object({
   groups: z.optional(z.array(z.string())),
   /** The stage that was open when they voted. */
   stage: z.optional(z.number()),
+  /** Who was signed in when they decided on the page (plangate:signIn): the identity provider's verified identity. */
+  signedIn: z.optional(signedInSchema),
 });
 export type Approval = z.infer<typeof approvalSchema>;
 
@@ -316,11 +322,12 @@ export const humanDecisionSchema = z.object({
   approvals: z.optional(z.array(approvalSchema)),
   /** In the run's state, approvals left out of `approvals` to fit it (the approval record has them all). */
   approvalsUnlisted: z.optional(z.number()),
-  /** An approval's groups and stage (as on approvalSchema). */
+  /** An approval's groups, stage and signed-in identity (as on approvalSchema). */
   groups: z.optional(z.array(z.string())),
   stage: z.optional(z.number()),
   /** A break-glass approval (plangate:breakGlass): it approved the plan outright, for a short while. */
   breakGlass: z.optional(breakGlassUseSchema),
+  signedIn: z.optional(signedInSchema),
 });
 export type HumanDecision = z.infer<typeof humanDecisionSchema>;
 

@@ -9,6 +9,8 @@
  *   recordKey   the run waiting for a provisioned product's record, and the newest status change of the stack behind
  *               it (adapters/record-waits.ts).
  *   breakGlass  one person's break-glass uses (usesKey), and the index of open break-glass reviews (adapters/break-glass-store.ts).
+ *   sessionKey  a signed-in approver's session (plangate:signIn), by the SHA-256 of the cookie's id only; DynamoDB's TTL
+ *               removes it after it expires (contracts/session.ts).
  * The functions, the command line and local mode's printed commands all read items by these keys.
  */
 export const planKey = (planId: string) => `PLAN#${planId}`;
@@ -20,3 +22,5 @@ export const recordKey = (provisionedProductId: string) => `RECORD#${provisioned
 /** A person's break-glass uses (`who`: the approver's email), and the one index of open break-glass reviews. */
 export const breakGlassUsesKey = (who: string) => `BREAKGLASS#USES#${who.toLowerCase()}`;
 export const breakGlassIndexKey = 'BREAKGLASS#OPEN_REVIEWS';
+/** `sessionHash`: the hex SHA-256 of the session id the cookie holds. */
+export const sessionKey = (sessionHash: string) => `SESSION#${sessionHash}`;

@@ -55,13 +55,15 @@ export function stageRefusal(outcome: Extract<DecisionResult, { result: 'later-s
 
 /**
  * The decision as the run's state carries it (the approval record keeps it whole): approvers without their IAM
- * principals, approvals without their groups; if the comments of a full quorum would not fit the decision's share,
+ * principals, approvals without their groups or signed-in identity; if the comments of a full quorum would not fit the decision's share,
  * the earlier ones clipped, and if approval rules made the quorum larger than even that fits, the first approvals that
  * fit, the rest counted.
  */
 export function decisionForState(decision: HumanDecision): HumanDecision {
-  const approvals = decision.approvals?.map(({ groups: _, ...a }) => approvalForState(a));
-  const compact = { ...approvalForState(decision), approvals };
+  // The record keeps who was signed in; the state has no room for it.
+  const approvals = decision.approvals?.map(({ groups: _, signedIn: __, ...a }) => approvalForState(a));
+  const { signedIn: _signedIn, ...decided } = decision;
+  const compact = { ...approvalForState(decided), approvals };
   if (bytesOf(compact) <= STATE_BUDGET.decision) return compact;
   const clipped = approvals?.map((a) => (a.comment ? { ...a, comment: clip(a.comment, 200) } : a)) ?? [];
   const fitted = fitList(clipped, STATE_BUDGET.decision, (kept, dropped) => ({
