@@ -149,7 +149,9 @@ export class PlanApprovalWorkflow extends Construct {
       .allowServiceCatalog('DescribeProvisionedProductPlan')
       .allowCalendarState(settings.changeCalendar?.ssmCalendars);
     const approvalApiFunction = this.withSlack(
-      this.writesEncrypted(this.workflowFunction('ApprovalApi', Duration.seconds(15)).bindTable(table, policy ? 'create' : 'update')).setEnvironment({
+      this.writesEncrypted(
+        this.workflowFunction('ApprovalApi', Duration.seconds(15)).bindTable(table, policy ? 'create' : 'update', true),
+      ).setEnvironment({
         ...approvers,
         ...policy,
       }),

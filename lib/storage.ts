@@ -13,6 +13,7 @@ import {
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { Approver } from '../lambdas/shared/contracts/approver';
+import { HISTORY_INDEX } from '../lambdas/shared/contracts/table-keys';
 
 /*
  * The workflow's state: the key, the approval table and the two topics. Each is created in the scope it is given,
@@ -67,7 +68,7 @@ export function stackAlarmArns(scope: Construct): string {
 
 /** The approval records (the audit trail) and link hashes: point-in-time recovery, deletion protection, retained. */
 export function approvalTable(scope: Construct, key: kms.IKey): dynamodb.Table {
-  return new dynamodb.Table(scope, 'ApprovalTable', {
+  const table = new dynamodb.Table(scope, 'ApprovalTable', {
     partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
     encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
@@ -90,6 +91,13 @@ export function approvalTable(scope: Construct, key: kms.IKey): dynamodb.Table {
       ],
     }),
   });
+  // Requests by month, newest first (contracts/table-keys.ts): the inbox and the history, beyond Step Functions' 90 days.
+  table.addGlobalSecondaryIndex({
+    indexName: HISTORY_INDEX,
+    partitionKey: { name: 'historyMonth', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'historyAt', type: dynamodb.AttributeType.STRING },
+  });
+  return table;
 }
 
 /**
