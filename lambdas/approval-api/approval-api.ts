@@ -6,7 +6,7 @@ import type { Environment } from '../shared/contracts/environment';
 import { jsonResponse } from '../shared/runtime/http';
 import { addRunKeys } from '../shared/runtime/run-keys';
 import { handleCliDecision } from './cli-decision';
-import { type DecisionDeps, isClosed, isExpired, recordDecision, stageRefusal } from './decision';
+import { type DecisionDeps, type DecisionResult, isClosed, isExpired, recordDecision, stageRefusal } from './decision';
 import { closedPage, decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
 import { parseDecisionForm } from './request';
 import { handleSlackInteraction, type SlackDeps } from './slack-interactions';
@@ -104,13 +104,18 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
     requestedAt: record.requestedAt,
     decidedAt: deps.now().toISOString(),
   });
+  return decisionAnswer(outcome, link.approver, deps.now());
+}
+
+/** The page that answers a decision from the web page (a personal link, or a signed-in approver's request page). */
+export function decisionAnswer(outcome: DecisionResult, approver: Approver, now: Date): APIGatewayProxyResult {
   switch (outcome.result) {
     case 'decided':
-      return page(200, decidedPage(outcome.record, outcome.record.status === 'APPROVED' ? 'Approved' : 'Rejected', deps.now()));
+      return page(200, decidedPage(outcome.record, outcome.record.status === 'APPROVED' ? 'Approved' : 'Rejected', now));
     case 'counted':
-      return page(200, progressPage(outcome.record, 'Your approval is counted', deps.now()));
+      return page(200, progressPage(outcome.record, 'Your approval is counted', now));
     case 'already-counted':
-      return page(409, progressPage(outcome.record, 'You have already approved this plan', deps.now()));
+      return page(409, progressPage(outcome.record, 'You have already approved this plan', now));
     case 'self-approval':
       return page(
         403,
@@ -120,11 +125,11 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
         ),
       );
     case 'already-decided':
-      return page(409, decidedPage(outcome.record, 'Already decided', deps.now()));
+      return page(409, decidedPage(outcome.record, 'Already decided', now));
     case 'expired':
       return page(410, expiredPage(outcome.record));
     case 'closed':
-      return page(410, closedPage(outcome.record, link.approver));
+      return page(410, closedPage(outcome.record, approver));
     case 'later-stage':
     case 'not-needed': {
       const { title, text } = stageRefusal(outcome);

@@ -31,7 +31,7 @@ import { oneLine } from '../shared/domain/text';
  * Tagged template that HTML-escapes every interpolated value unless it is already rendered Html; text is also put on
  * one line without control, bidi or invisible characters, as in every other channel.
  */
-class Html {
+export class Html {
   constructor(readonly value: string) {}
   toString() {
     return this.value;
@@ -39,7 +39,7 @@ class Html {
 }
 type Part = Html | string | number | undefined | null | Part[];
 
-function html(strings: TemplateStringsArray, ...values: Part[]): Html {
+export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
   const render = (v: Part): string =>
     v instanceof Html ? v.value : Array.isArray(v) ? v.map(render).join('') : escapeHtml(oneLine(String(v ?? '')));
   return new Html(strings.reduce((out, s, i) => out + s + (i < values.length ? render(values[i]!) : ''), ''));
@@ -72,7 +72,7 @@ button{width:100%;margin:.25rem 0}
 }`;
 
 /** Untrusted text (a plan's name, a requester, a comment) in a bidi isolate: right-to-left text cannot reorder what is around it. */
-const isolated = (text: string | undefined): Html => html`<bdi>${text}</bdi>`;
+export const isolated = (text: string | undefined): Html => html`<bdi>${text}</bdi>`;
 
 export function layout(title: string, body: Html): string {
   return html`<!doctype html>
@@ -82,7 +82,7 @@ export function layout(title: string, body: Html): string {
 }
 
 /** "in 23 h", with the absolute UTC time in the markup and on hover (and after it, for phones, with `utc`). */
-function time(at: Date | string, now: Date, utc = false): Html {
+export function time(at: Date | string, now: Date, utc = false): Html {
   const date = new Date(at);
   if (Number.isNaN(date.getTime())) return html`${String(at)}`;
   const absolute = utcTime(date);

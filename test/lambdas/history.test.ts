@@ -28,7 +28,11 @@ test('every request, newest first across months, links and creators left out; pa
   await store.claim(openRequest('plan-nov', '2026-11-20T09:00:00.000Z'));
   await store.claim(openRequest('plan-dec', '2026-12-01T09:00:00.000Z'));
   await store.putLink('a'.repeat(43), { planId: 'plan-dec', createdAt: NOW.toISOString() });
-  await store.recordCreator('plan-dec', { arn: 'arn:aws:iam::0:user/dev' }, NOW.toISOString());
+  await store.recordCreator(
+    'plan-dec',
+    { arn: 'arn:aws:iam::0:user/dev', verifiedBy: 'cloudtrail', eventId: 'e-1', eventTime: NOW.toISOString() },
+    NOW.toISOString(),
+  );
 
   const all = await history.page({}, 10, NOW);
   expect(all.records.map((r) => r.planId)).toEqual(['plan-dec', 'plan-nov', 'plan-old']);
