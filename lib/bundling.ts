@@ -15,5 +15,9 @@ export const BUNDLING = {
   external: ['@aws-sdk/*'],
 } as const;
 
-/** A bundle's limit in bytes, source map excluded (test/local/bundle-size.test.ts, bench/bundles.ts). */
-export const BUNDLE_LIMIT_BYTES = 150 * 1024;
+/**
+ * A bundle's limit in bytes, source map excluded (test/local/bundle-size.test.ts, bench/bundles.ts). 160 KB since the
+ * approval page shows parameters and asks before a rejection, and the approval API tells decisions (issue 25): the
+ * ApprovalApi bundle was at 149.3 KB before them.
+ */
+export const BUNDLE_LIMIT_BYTES = 160 * 1024;
