@@ -7,7 +7,7 @@ import { jsonResponse } from '../shared/runtime/http';
 import { addRunKeys } from '../shared/runtime/run-keys';
 import { handleCliDecision } from './cli-decision';
 import { type DecisionDeps, type DecisionResult, isClosed, isExpired, recordDecision, stageRefusal } from './decision';
-import { closedPage, decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
+import { closedPage, confirmRejectPage, decidedPage, expiredPage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
 import { parseDecisionForm } from './request';
 import { handleSlackInteraction, type SlackDeps } from './slack-interactions';
 
@@ -96,6 +96,7 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
   }
   const form = parseDecisionForm(event);
   if ('error' in form) return page(form.status, messagePage('Bad request', form.error));
+  if (form.confirmReject) return page(200, confirmRejectPage(record, link.approver, form.comment));
   const outcome = await recordDecision(deps, record, {
     decision: form.decision,
     approver: link.approver,

@@ -109,7 +109,28 @@ ${detailItems(c)}</tbody>`,
   )}`;
 }
 
-function planDetails(record: ApprovalRecord, now: Date): Html {
+/** The plan's provisioning parameters: those it sets first, then those it keeps; secret-looking values masked. */
+function parametersTable(plan: ApprovalRecord['review']['plan']): Html {
+  const parameters = plan?.parameters ?? [];
+  if (!parameters.length) return html``;
+  return html`<h2>Parameters</h2>
+<p class="muted">Set by this plan first (a value given: it may equal the current one), then those kept as they are. Values whose names look secret (password, secret, token, key) are not shown.</p>
+<table id="parameters"><thead><tr><th>Parameter</th><th>Value</th></tr></thead><tbody>
+${parameters.map(
+  (p) =>
+    html`<tr${p.kept ? '' : html` class="set"`}><td data-label="Parameter"><code>${p.key}</code></td><td data-label="Value">${
+      p.kept
+        ? html`<span class="muted">kept (current value)</span>`
+        : p.masked
+          ? html`<span class="muted">(hidden)</span>`
+          : html`<code>${p.value}</code>`
+    }</td></tr>`,
+)}</tbody></table>
+${plan?.parametersUnlisted ? html`<p class="muted">… and ${plan.parametersUnlisted} more parameters not listed.</p>` : ''}`;
+}
+
+/** `beforeChanges`: what comes between the facts and the changes (the decision form, so a phone shows it before the long table). */
+function planDetails(record: ApprovalRecord, now: Date, beforeChanges: Html = html``): Html {
   const { review } = record;
   const plan = review.plan;
   const summary = review.summary;
@@ -132,11 +153,13 @@ ${review.emergency ? html`<tr><th>Emergency change</th><td id="emergency">${isol
 ${review.executeWindow ? html`<tr><th>Execution window</th><td id="execute-window">${describeExecuteWindow(review.executeWindow)}</td></tr>` : ''}
 </tbody></table>
 ${requirementsTable(record)}
+${beforeChanges}
 <h2>Resource changes</h2>
 <p class="muted">Riskiest first: removals and replacements lead. Under each change, what it changes; highlighted details re-create the resource.</p>
 <table id="changes"><thead><tr><th class="c-action">Action</th><th>Resource</th><th class="c-replacement">Replacement</th><th class="c-risk">Risk</th></tr></thead>
 ${changeGroups(summary?.changes ?? [])}</table>
-${unlisted ? html`<p class="muted">… and ${unlisted} more changes not listed.</p>` : ''}`;
+${unlisted ? html`<p class="muted">… and ${unlisted} more changes not listed.</p>` : ''}
+${parametersTable(plan)}`;
 }
 
 /** With approval rules: each requirement, by stage, with why it applies, who can meet it and how far it is. */
@@ -181,18 +204,40 @@ ${previousRunNotice(record)}
 ${own ? html`<p class="notice" id="self">You asked for this change or created the plan, so you cannot approve it; another approver must. You may still reject it.</p>` : ''}
 ${counted ? html`<p class="notice">You have approved this plan; it waits for the other approvals.</p>` : ''}
 ${earlierApprovals(record, now)}
-${planDetails(record, now)}
-<h2>Your decision</h2>
+${planDetails(
+  record,
+  now,
+  html`<h2>Your decision</h2>
 <ul id="next">${approving ? html`<li>${approving}</li>` : ''}<li>${WHAT_REJECTING_DOES}</li></ul>
-<form method="post">
+<form method="post" id="decide">
 <label for="comment">Comment (optional)</label>
 <textarea id="comment" name="comment" maxlength="1000"></textarea>
 <p>${
-      approving
-        ? html`<button class="approve" type="submit" name="decision" value="approve">Approve</button>
+    approving
+      ? html`<button class="approve" type="submit" name="decision" value="approve">Approve</button>
 `
-        : ''
-    }<button class="reject" type="submit" name="decision" value="reject">Reject</button></p>
+      : ''
+  }<button class="reject" type="submit" name="decision" value="${CONFIRM_REJECT}">Reject…</button></p>
+</form>`,
+)}`,
+  );
+}
+
+/** The page's Reject button: it asks for confirmation first (a form post with decision=reject decides at once, as before). */
+export const CONFIRM_REJECT = 'confirm-reject';
+
+/** The confirmation a rejection asks for on the page, without JavaScript: the same form, with the comment kept. */
+export function confirmRejectPage(record: ApprovalRecord, approver: Approver, comment: string | undefined): string {
+  return layout(
+    `Reject ${planTitle(record.review)}?`,
+    html`<h1>Reject plan ${isolated(planTitle(record.review))}?</h1>
+<p>You are deciding as <strong>${approverName(approver)}</strong>.</p>
+<p class="notice" id="confirm-reject">${WHAT_REJECTING_DOES} Risk: <strong>${describeRisk(record.review.summary)}</strong>.</p>
+<form method="post">
+<input type="hidden" name="confirm" value="yes">
+<label for="comment">Comment (optional)</label>
+<textarea id="comment" name="comment" maxlength="1000">${comment ?? ''}</textarea>
+<p><button class="reject" type="submit" name="decision" value="reject">Yes, reject</button> <a href="">No, go back</a></p>
 </form>`,
   );
 }
