@@ -96,7 +96,7 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
   }
   const form = parseDecisionForm(event);
   if ('error' in form) return page(form.status, messagePage('Bad request', form.error));
-  if (form.confirmReject) return page(200, confirmRejectPage(record, link.approver, form.comment));
+  if (form.confirmReject) return page(200, confirmRejectPage(record, form.comment));
   const outcome = await recordDecision(deps, record, {
     decision: form.decision,
     approver: link.approver,

@@ -109,24 +109,14 @@ ${detailItems(c)}</tbody>`,
   )}`;
 }
 
-/** The plan's provisioning parameters: those it sets first, then those it keeps; secret-looking values masked. */
+/** The plan's provisioning parameters (domain/parameters.ts): those it sets first, then those it keeps. */
 function parametersTable(plan: ApprovalRecord['review']['plan']): Html {
   const parameters = plan?.parameters ?? [];
   if (!parameters.length) return html``;
-  return html`<h2>Parameters</h2>
-<p class="muted">Set by this plan first (a value given: it may equal the current one), then those kept as they are. Values whose names look secret (password, secret, token, key) are not shown.</p>
-<table id="parameters"><thead><tr><th>Parameter</th><th>Value</th></tr></thead><tbody>
-${parameters.map(
-  (p) =>
-    html`<tr${p.kept ? '' : html` class="set"`}><td data-label="Parameter"><code>${p.key}</code></td><td data-label="Value">${
-      p.kept
-        ? html`<span class="muted">kept (current value)</span>`
-        : p.masked
-          ? html`<span class="muted">(hidden)</span>`
-          : html`<code>${p.value}</code>`
-    }</td></tr>`,
-)}</tbody></table>
-${plan?.parametersUnlisted ? html`<p class="muted">… and ${plan.parametersUnlisted} more parameters not listed.</p>` : ''}`;
+  return html`<h2>Parameters</h2><p class="muted">Set by this plan first, then kept as they are; secret-looking values hidden.</p>
+<table id="parameters"><tbody>${parameters.map(
+    (p) => html`<tr><td><code>${p.key}</code></td><td>${p.kept ? 'kept' : p.masked ? '(hidden)' : html`<code>${p.value}</code>`}</td></tr>`,
+  )}</tbody></table>${plan?.parametersUnlisted ? html`<p class="muted">+${plan.parametersUnlisted} more</p>` : ''}`;
 }
 
 /** `beforeChanges`: what comes between the facts and the changes (the decision form, so a phone shows it before the long table). */
@@ -226,19 +216,13 @@ ${planDetails(
 /** The page's Reject button: it asks for confirmation first (a form post with decision=reject decides at once, as before). */
 export const CONFIRM_REJECT = 'confirm-reject';
 
-/** The confirmation a rejection asks for on the page, without JavaScript: the same form, with the comment kept. */
-export function confirmRejectPage(record: ApprovalRecord, approver: Approver, comment: string | undefined): string {
+/** The confirmation a rejection asks for on the page, without JavaScript: the same form, the comment kept. */
+export function confirmRejectPage(record: ApprovalRecord, comment: string | undefined): string {
   return layout(
-    `Reject ${planTitle(record.review)}?`,
-    html`<h1>Reject plan ${isolated(planTitle(record.review))}?</h1>
-<p>You are deciding as <strong>${approverName(approver)}</strong>.</p>
-<p class="notice" id="confirm-reject">${WHAT_REJECTING_DOES} Risk: <strong>${describeRisk(record.review.summary)}</strong>.</p>
-<form method="post">
-<input type="hidden" name="confirm" value="yes">
-<label for="comment">Comment (optional)</label>
-<textarea id="comment" name="comment" maxlength="1000">${comment ?? ''}</textarea>
-<p><button class="reject" type="submit" name="decision" value="reject">Yes, reject</button> <a href="">No, go back</a></p>
-</form>`,
+    'Reject?',
+    html`<h1>Reject plan ${isolated(planTitle(record.review))}?</h1><p class="notice" id="confirm-reject">${WHAT_REJECTING_DOES}</p>
+<form method="post"><input type="hidden" name="confirm" value="yes"><textarea name="comment" maxlength="1000">${comment}</textarea>
+<p><button class="reject" name="decision" value="reject">Yes, reject</button> <a href="">Back</a></p></form>`,
   );
 }
 
