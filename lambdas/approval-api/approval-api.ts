@@ -13,6 +13,7 @@ import { handleSlackInteraction, type SlackDeps } from './slack-interactions';
 
 export const APPROVAL_API_ENV = [
   'TABLE_NAME',
+  'APPROVAL_TOPIC_ARN',
   'APPROVERS',
   'GROUPS',
   'APPROVAL_POLICY',
