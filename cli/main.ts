@@ -5,6 +5,7 @@ import { STACK_NAME } from '../lambdas/shared/contracts/stack';
 import { ACCEPT_LANGUAGES, type AcceptLanguage, OUTCOMES, planRefSchema } from '../lambdas/shared/contracts/steps';
 import { HIDDEN } from '../lambdas/shared/domain/text';
 import { type Aws, type ConnectOptions, connect, explainAwsError } from './aws';
+import { backfillHistory } from './backfill';
 import { decide, exitCodeOf, release } from './decide';
 import { CliError, EXIT, OUTCOME_EXIT } from './exit-codes';
 import { findRun, isOutcome, listRuns, planKeyOf, progressLine, type RunStatus, startRun, waitForRun } from './runs';
@@ -222,6 +223,17 @@ function program(): Command {
       });
       if (options.json) json(runs);
       else print(runs.length ? listTable(runs) : 'No runs match.');
+    });
+
+  cli
+    .command('backfill-history')
+    .description('after upgrading: add the history index keys to approval records written before the index')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const connection = aws();
+      const counts = await backfillHistory(connection, await connection.target());
+      if (options.json) json(counts);
+      else say(`Scanned ${counts.scanned} items; wrote the history keys on ${counts.written} approval records.`);
     });
 
   for (const verb of ['approve', 'reject'] as const) {

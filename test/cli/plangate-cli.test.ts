@@ -297,3 +297,20 @@ test.concurrent('list reads the approval table: a run older than Step Functions 
   expect(table.stdout).toMatch(/plan-cliancient01.*ENDED.*0 of 2.*SUCCEEDED/);
   expect((await plangate(operator, 'list', '--json')).stdout).not.toContain('plan-cliancient01');
 }, 60_000);
+
+test.concurrent('backfill-history gives a record written before the index its keys, once: then list shows it', async () => {
+  const requestedAt = new Date(Date.now() - 120 * 86_400_000).toISOString();
+  const before = {
+    ...openRequest('plan-clibackfill01', requestedAt, { status: 'REJECTED' }),
+    outcome: { outcome: 'REJECTED', reason: 'Rejected by Bob', finishedAt: requestedAt },
+    pk: 'PLAN#plan-clibackfill01',
+  };
+  await documents.send(new PutCommand({ TableName: local.approvalTable, Item: before }));
+  const listed = async () => (await plangate(operator, 'list', '--since', '200d', '--outcome', 'REJECTED', '--json')).stdout;
+  expect(await listed()).not.toContain('plan-clibackfill01');
+  const backfilled = await plangate(operator, 'backfill-history', '--json');
+  expect(backfilled.code).toBe(0);
+  expect(JSON.parse(backfilled.stdout).written).toBeGreaterThanOrEqual(1);
+  expect(await record('plan-clibackfill01')).toMatchObject(historyKeys(requestedAt, 'plan-clibackfill01'));
+  expect(await listed()).toContain('plan-clibackfill01');
+}, 60_000);
