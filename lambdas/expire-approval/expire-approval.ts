@@ -10,8 +10,8 @@ import { acceptLanguageSchema, type ExpiryResult, executionArnSchema, planIdSche
 import * as z from '../shared/contracts/zod';
 import { waitingOn } from '../shared/domain/approvers';
 import { describeProgress, planTitle, snsSubject } from '../shared/domain/describe';
-import { hubLocation, locationOf, planRefOf } from '../shared/domain/plan-location';
 import { askedSoFar } from '../shared/domain/quorum';
+import { hubLocation, locationOf, planRefOf } from '../shared/domain/plan-location';
 import { approvalForState, fitList, STATE_BUDGET, withinBudget } from '../shared/domain/state-budget';
 import { clip, untrusted } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
