@@ -6,6 +6,7 @@ import { ACCEPT_LANGUAGES, type AcceptLanguage, OUTCOMES, planRefSchema } from '
 import type { WindowActionName } from '../lambdas/shared/contracts/window-actions';
 import { HIDDEN } from '../lambdas/shared/domain/text';
 import { type Aws, type ConnectOptions, connect, explainAwsError } from './aws';
+import { backfillHistory } from './backfill';
 import { addBreakGlassCommands } from './break-glass';
 import { decide, exitCodeOf, release } from './decide';
 import { addEvidenceCommands } from './evidence';
@@ -232,6 +233,17 @@ function program(): Command {
       });
       if (options.json) json(runs);
       else print(runs.length ? listTable(runs) : 'No runs match.');
+    });
+
+  cli
+    .command('backfill-history')
+    .description('after upgrading: add the history index keys to approval records written before the index')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const connection = aws();
+      const counts = await backfillHistory(connection, await connection.target());
+      if (options.json) json(counts);
+      else say(`Scanned ${counts.scanned} items; wrote the history keys on ${counts.written} approval records.`);
     });
 
   for (const verb of ['approve', 'reject'] as const) {

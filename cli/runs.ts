@@ -6,7 +6,8 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { ApprovalRecord } from '../lambdas/shared/contracts/approval-record';
+import { HistoryIndex } from '../lambdas/shared/adapters/history';
+import { type ApprovalRecord, refOf } from '../lambdas/shared/contracts/approval-record';
 import { STATES } from '../lambdas/shared/contracts/state-names';
 import { type AcceptLanguage, OUTCOMES, type Outcome, type RunInput } from '../lambdas/shared/contracts/steps';
 import { planKey } from '../lambdas/shared/contracts/table-keys';
@@ -194,19 +195,7 @@ export async function describeRun(
     startedAt: execution.startDate?.toISOString(),
     stoppedAt: execution.stopDate?.toISOString(),
     phase,
-    ...(own
-      ? {
-          approval: {
-            status: own.status,
-            approvals: (own.approvals ?? []).map((a) => a.approver.name ?? a.approver.email),
-            required: own.requiredApprovals ?? 1,
-            ...(own.review?.policy?.requirements ? { waiting: describeWaiting(progressOf(own.review.policy, own.approvals ?? [])) } : {}),
-            decidedBy:
-              own.decision &&
-              ('approver' in own.decision ? (own.decision.approver.name ?? own.decision.approver.email) : `rule: ${own.decision.rule}`),
-          },
-        }
-      : {}),
+    ...(own ? { approval: approvalOf(own) } : {}),
     recordStatus: recordStatus ?? notification?.recordStatus,
     ...windowOfRun(own),
     outcome,
@@ -219,6 +208,18 @@ function windowOfRun(record: RecordView | undefined): Pick<RunStatus, 'executeWi
   const window = record?.executeWindow ?? record?.review?.executeWindow;
   if (!window) return {};
   return { executeWindow: window, ...(record?.windowActions?.length ? { windowActions: record.windowActions.map(describeWindowAction) } : {}) };
+}
+
+/** The approval part of a run: its record's status, who approved, and what it still waits on. */
+function approvalOf(own: RecordView): NonNullable<RunStatus['approval']> {
+  return {
+    status: own.status,
+    approvals: (own.approvals ?? []).map((a) => a.approver.name ?? a.approver.email),
+    required: own.requiredApprovals ?? 1,
+    ...(own.review?.policy?.requirements ? { waiting: describeWaiting(progressOf(own.review.policy, own.approvals ?? [])) } : {}),
+    decidedBy:
+      own.decision && ('approver' in own.decision ? (own.decision.approver.name ?? own.decision.approver.email) : `rule: ${own.decision.rule}`),
+  };
 }
 
 /** A plan's run: the one its approval record names, else the newest run started for it by name (`plangate start`). */
@@ -260,29 +261,100 @@ async function* executions(aws: Aws, target: Target, options: { running?: boolea
   } while (nextToken);
 }
 
-/** Recent runs, newest first, described a few at a time. */
+/** A run of a record whose execution Step Functions no longer keeps (90 days after it ended): what the record says. */
+export function runOfRecord(record: ApprovalRecord): RunStatus {
+  const { planId, accountId, region } = planOfRef(refOf(record));
+  const place = record.review.accountId ? record.review : { accountId, region };
+  return {
+    planId,
+    ...(place.accountId ? { accountId: place.accountId, region: place.region } : {}),
+    ...(record.review.accountName ? { accountName: record.review.accountName } : {}),
+    executionArn: record.executionArn,
+    status: EXECUTION_GONE,
+    startedAt: record.requestedAt,
+    stoppedAt: record.outcome?.finishedAt,
+    phase: 'ended',
+    approval: approvalOf(record),
+    outcome: record.outcome?.outcome,
+    reason: record.outcome?.reason,
+  };
+}
+
+/** The status of a run whose execution Step Functions no longer keeps. */
+export const EXECUTION_GONE = 'ENDED';
+
+/**
+ * Recent runs, newest first: every approval record of the period from the table's history index (so runs older than
+ * Step Functions' 90 days are listed too, from their records), and the runs that have none (they ended before asking
+ * for approval), from Step Functions. Each is described a few at a time.
+ */
 export async function listRuns(
   aws: Aws,
   target: Target,
   options: { pending: boolean; outcome?: Outcome; since: Date; limit: number },
 ): Promise<RunStatus[]> {
-  const found: RunStatus[] = [];
+  const history = new HistoryIndex(aws.documents, target.tableName);
+  const filters = {
+    from: options.since.toISOString().slice(0, 10),
+    ...(options.pending ? { status: 'PENDING' as const } : {}),
+    ...(options.outcome ? { outcome: options.outcome } : {}),
+  };
+  const records: ApprovalRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await history.page(filters, options.limit - records.length, new Date(), cursor);
+    records.push(...page.records.filter((r) => r.requestedAt >= options.since.toISOString()));
+    cursor = page.cursor;
+  } while (cursor && records.length < options.limit);
+
+  const matches = (run: RunStatus) =>
+    !(options.pending && run.approval?.status !== 'PENDING') && !(options.outcome && run.outcome !== options.outcome);
+  const fromRecords: RunStatus[] = [];
+  for (let i = 0; i < records.length; i += 8) {
+    fromRecords.push(...(await Promise.all(records.slice(i, i + 8).map((record) => describeRecordRun(aws, target, record)))).filter(matches));
+  }
+  // Runs with no record in the index: those that ended before asking, and records written before the index (not backfilled).
+  const recorded = new Set(records.map((r) => r.executionArn));
+  const fromRuns: RunStatus[] = [];
+  const limitthStart = () => mergeNewestFirst(fromRecords, fromRuns)[options.limit - 1]?.startedAt;
+  let oldestListed = limitthStart();
   const batch: ExecutionListItem[] = [];
   const flush = async () => {
-    const described = await Promise.all(batch.splice(0).map((run) => describeRun(aws, target, run.executionArn!)));
-    for (const run of described) {
-      if (options.pending && run.approval?.status !== 'PENDING') continue;
-      if (options.outcome && run.outcome !== options.outcome) continue;
-      if (found.length < options.limit) found.push(run);
-    }
+    fromRuns.push(...(await Promise.all(batch.splice(0).map((run) => describeRun(aws, target, run.executionArn!)))).filter(matches));
+    oldestListed = limitthStart();
   };
   for await (const run of executions(aws, target, { running: options.pending, since: options.since })) {
+    // Newest first: once older than the limit-th run found, the rest would not be listed.
+    if (oldestListed && run.startDate && run.startDate.toISOString() < oldestListed) break;
+    if (recorded.has(run.executionArn!)) continue;
     batch.push(run);
     if (batch.length === 8) await flush();
-    if (found.length >= options.limit) break;
   }
   await flush();
-  return found;
+  return mergeNewestFirst(fromRecords, fromRuns).slice(0, options.limit);
+}
+
+/** Two lists of runs, each newest first, as one; a run whose start is unknown keeps its place in its own list. */
+function mergeNewestFirst(a: RunStatus[], b: RunStatus[]): RunStatus[] {
+  const merged: RunStatus[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const [x, y] = [a[i], b[j]];
+    if (!y || (x?.startedAt && y.startedAt && x.startedAt > y.startedAt)) merged.push(a[i++]!);
+    else merged.push(b[j++]!);
+  }
+  return merged;
+}
+
+/** A recorded run: as Step Functions describes it, or from its record once Step Functions has forgotten it. */
+async function describeRecordRun(aws: Aws, target: Target, record: ApprovalRecord): Promise<RunStatus> {
+  try {
+    return await describeRun(aws, target, record.executionArn, { planId: refOf(record), record });
+  } catch (error) {
+    if ((error as Error).name === 'ExecutionDoesNotExist') return runOfRecord(record);
+    throw error;
+  }
 }
 
 /**

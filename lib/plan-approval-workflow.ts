@@ -172,7 +172,9 @@ export class PlanApprovalWorkflow extends Construct {
       .allowServiceCatalog('DescribeProvisionedProductPlan')
       .allowCalendarState(settings.changeCalendar?.ssmCalendars);
     const approvalApiFunction = this.withSlack(
-      this.writesEncrypted(this.workflowFunction('ApprovalApi', Duration.seconds(15)).bindTable(table, policy ? 'create' : 'update')).setEnvironment({
+      this.writesEncrypted(
+        this.workflowFunction('ApprovalApi', Duration.seconds(15)).bindTable(table, policy ? 'create' : 'update', true),
+      ).setEnvironment({
         ...approvers,
         ...policy,
       }),
@@ -200,8 +202,10 @@ export class PlanApprovalWorkflow extends Construct {
       }),
       'requests',
     );
+    // Each decision is told to the requester and the other approvers, by email (services/tell-decision.ts).
+    approvalApiFunction.bindTopic('APPROVAL_TOPIC_ARN', approvalTopic);
     // With stages, the vote that completes one asks the next stage's approvers (links by email, the Slack post).
-    if (policy) approvalApiFunction.bindTopic('APPROVAL_TOPIC_ARN', approvalTopic).setEnvironment({ APPROVAL_BASE_URL: baseUrl });
+    if (policy) approvalApiFunction.setEnvironment({ APPROVAL_BASE_URL: baseUrl });
     // Votes for a group naming an identityCenterGroup are checked in the identity store.
     const identityStoreId = settings.approvalPolicy?.identityStoreId;
     if (identityStoreId) approvalApiFunction.bindIdentityStore(identityStoreId);

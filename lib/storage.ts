@@ -14,6 +14,7 @@ import {
 import type { Construct } from 'constructs';
 import type { Approver } from '../lambdas/shared/contracts/approver';
 import { SESSION_TTL_ATTRIBUTE } from '../lambdas/shared/contracts/session';
+import { HISTORY_INDEX } from '../lambdas/shared/contracts/table-keys';
 
 /*
  * The workflow's state: the key, the approval table and the two topics. Each is created in the scope it is given,
@@ -68,7 +69,7 @@ export function stackAlarmArns(scope: Construct): string {
 
 /** The approval records (the audit trail) and link hashes: point-in-time recovery, deletion protection, retained. */
 export function approvalTable(scope: Construct, key: kms.IKey, options: { sessions?: boolean } = {}): dynamodb.Table {
-  return new dynamodb.Table(scope, 'ApprovalTable', {
+  const table = new dynamodb.Table(scope, 'ApprovalTable', {
     partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
     encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
@@ -93,6 +94,13 @@ export function approvalTable(scope: Construct, key: kms.IKey, options: { sessio
       ],
     }),
   });
+  // Requests by month, newest first (contracts/table-keys.ts): the inbox and the history, beyond Step Functions' 90 days.
+  table.addGlobalSecondaryIndex({
+    indexName: HISTORY_INDEX,
+    partitionKey: { name: 'historyMonth', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'historyAt', type: dynamodb.AttributeType.STRING },
+  });
+  return table;
 }
 
 /**

@@ -17,6 +17,7 @@ import {
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type EnvironmentName, encodeEnvironment } from '../lambdas/shared/contracts/environment';
+import { HISTORY_INDEX } from '../lambdas/shared/contracts/table-keys';
 import { BUNDLING } from './bundling';
 import { FUNCTION_METADATA_KEY, type FunctionName, handlerEntry } from './functions';
 
@@ -100,12 +101,16 @@ export class WorkflowFunction extends nodejs.NodejsFunction {
    * TABLE_NAME, with only the item actions the function uses: `create` adds items (approvals, links, creators) and
    * updates them, `update` reads and updates items it does not create, `read` only reads. No function may delete an
    * item, write in batches or scan: the approval records are the audit trail (the table's resource policy denies
-   * deletes to everyone as well).
+   * deletes to everyone as well). On the table only (table.grant would add every index): `history` adds Query on the
+   * history index, for the inbox and the history page.
    */
-  bindTable(table: dynamodb.ITable, access: 'create' | 'update' | 'read'): this {
+  bindTable(table: dynamodb.ITable, access: 'create' | 'update' | 'read', history = false): this {
     this.setEnvironment({ TABLE_NAME: table.tableName });
     const actions = { read: ['GetItem'], update: ['GetItem', 'UpdateItem'], create: ['GetItem', 'PutItem', 'UpdateItem'] }[access];
-    table.grant(this, ...actions.map((action) => `dynamodb:${action}`));
+    this.addToRolePolicy(new iam.PolicyStatement({ actions: actions.map((action) => `dynamodb:${action}`), resources: [table.tableArn] }));
+    if (history) {
+      this.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${HISTORY_INDEX}`] }));
+    }
     if (access === 'read') table.encryptionKey?.grantDecrypt(this);
     else table.encryptionKey?.grantEncryptDecrypt(this);
     return this;

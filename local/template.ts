@@ -39,7 +39,7 @@ export interface LocalWorkflow {
   asyncInvocations: Map<FunctionName, AsyncInvocation>;
   /** Every function's environment merged: local mode runs all handlers in one process. */
   environment: Record<string, string>;
-  table: { name: string; keySchema: unknown; attributeDefinitions: unknown };
+  table: { name: string; keySchema: unknown; attributeDefinitions: unknown; globalSecondaryIndexes?: unknown };
   /** The EventBridge rules on the default bus, with their targets. */
   rules: LocalRule[];
   /** The hub's own event bus (plangate-hub), when spokes are configured: its rules and its resource policy. */
@@ -244,7 +244,12 @@ export function loadWorkflow(template: CfnTemplate): LocalWorkflow {
     functionsByArn,
     asyncInvocations,
     environment,
-    table: { name: tableId, keySchema: table.Properties?.KeySchema, attributeDefinitions: table.Properties?.AttributeDefinitions },
+    table: {
+      name: tableId,
+      keySchema: table.Properties?.KeySchema,
+      attributeDefinitions: table.Properties?.AttributeDefinitions,
+      globalSecondaryIndexes: table.Properties?.GlobalSecondaryIndexes,
+    },
     rules: rulesOnBus(template, 'default', HUB_SCOPE),
     hubBus: hubBus(template),
     schedules: entries
@@ -477,6 +482,7 @@ export async function createApprovalTable(client: DynamoDBClient, workflow: Loca
       TableName: workflow.table.name,
       KeySchema: workflow.table.keySchema as never,
       AttributeDefinitions: workflow.table.attributeDefinitions as never,
+      GlobalSecondaryIndexes: workflow.table.globalSecondaryIndexes as never,
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );

@@ -4,6 +4,7 @@ import { refOf } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
 import {
   APPROVAL_POLICY,
+  APPROVAL_TOPIC_ARN,
   APPROVERS,
   type EnvironmentOf,
   GROUPS,
@@ -15,15 +16,16 @@ import {
 } from '../shared/contracts/environment';
 import { jsonResponse, PAGE_HEADERS } from '../shared/runtime/http';
 import { addRunKeys } from '../shared/runtime/run-keys';
-import { type DecisionDeps, isClosed, isExpired, recordDecision, stageRefusal } from '../shared/services/decision';
+import { type DecisionDeps, type DecisionResult, isClosed, isExpired, recordDecision, stageRefusal } from '../shared/services/decision';
 import { handleCliDecision } from './cli-decision';
-import { closedPage, decidedPage, expiredPage, homePage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
+import { closedPage, confirmRejectPage, decidedPage, expiredPage, homePage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
 import { parseDecisionForm } from './request';
 import { decisionBy, pageSession, type SignInDeps, signedInApprover, signedInDecider, signInUrl } from './session';
 import { handleSlackInteraction, type SlackDeps } from './slack-interactions';
 
 export const APPROVAL_API_ENV = {
   TABLE_NAME,
+  APPROVAL_TOPIC_ARN,
   APPROVERS,
   GROUPS,
   APPROVAL_POLICY,
@@ -110,6 +112,8 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
   if ('error' in form) return page(form.status, messagePage('Bad request', form.error));
   const by = decisionBy(form.csrf, session, link.approver, record, deps);
   if ('refused' in by) return page(403, messagePage(...by.refused));
+  // The page's Reject button asks once more before deciding (a GET must not decide, so the question is a POST's answer).
+  if (form.confirmReject) return page(200, confirmRejectPage(record, form.comment, session && deps.signIn && pageSession(session, deps.signIn)));
   const outcome = await recordDecision(deps, record, {
     decision: form.decision,
     approver: by.approver,
@@ -119,13 +123,18 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
     requestedAt: record.requestedAt,
     decidedAt: deps.now().toISOString(),
   });
+  return decisionAnswer(outcome, by.approver, deps.now());
+}
+
+/** The page that answers a decision from the web page (a personal link, or a signed-in approver's request page). */
+export function decisionAnswer(outcome: DecisionResult, approver: Approver, now: Date): APIGatewayProxyResult {
   switch (outcome.result) {
     case 'decided':
-      return page(200, decidedPage(outcome.record, outcome.record.status === 'APPROVED' ? 'Approved' : 'Rejected', deps.now()));
+      return page(200, decidedPage(outcome.record, outcome.record.status === 'APPROVED' ? 'Approved' : 'Rejected', now));
     case 'counted':
-      return page(200, progressPage(outcome.record, 'Your approval is counted', deps.now()));
+      return page(200, progressPage(outcome.record, 'Your approval is counted', now));
     case 'already-counted':
-      return page(409, progressPage(outcome.record, 'You have already approved this plan', deps.now()));
+      return page(409, progressPage(outcome.record, 'You have already approved this plan', now));
     case 'self-approval':
       return page(
         403,
@@ -135,11 +144,11 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
         ),
       );
     case 'already-decided':
-      return page(409, decidedPage(outcome.record, 'Already decided', deps.now()));
+      return page(409, decidedPage(outcome.record, 'Already decided', now));
     case 'expired':
       return page(410, expiredPage(outcome.record));
     case 'closed':
-      return page(410, closedPage(outcome.record, by.approver));
+      return page(410, closedPage(outcome.record, approver));
     case 'later-stage':
     case 'not-needed': {
       const { title, text } = stageRefusal(outcome);

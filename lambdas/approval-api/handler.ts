@@ -33,6 +33,12 @@ const deps: ApprovalApiDeps = {
     const { askOpenedStage } = await import('../shared/services/ask-approvers');
     await askOpenedStage({ store, env: askEnv, approvers: env.APPROVERS, groups: env.GROUPS, now: new Date() }, record, progress);
   },
+  tellDecision: async (record, decision, news) => {
+    // Loaded on first use, as asking a stage is: only a decision tells anyone.
+    const { tellDecision } = await import('../shared/services/tell-decision');
+    const slackWebhookUrl = async () => (webhookSecretId ? readSecret(webhookSecretId) : undefined);
+    await tellDecision({ topicArn: env.APPROVAL_TOPIC_ARN, approvers: env.APPROVERS, slackWebhookUrl }, record, decision, news);
+  },
   completeTask: async (taskToken, output) => {
     // Loaded on first use: viewing a request, the most common call, never completes its task.
     const { stepFunctions, SendTaskSuccessCommand } = await import('../shared/adapters/clients/step-functions');

@@ -33,7 +33,7 @@ import { describeWindowAction, windowOf } from '../shared/domain/window-schedule
  * Tagged template that HTML-escapes every interpolated value unless it is already rendered Html; text is also put on
  * one line without control, bidi or invisible characters, as in every other channel.
  */
-class Html {
+export class Html {
   constructor(readonly value: string) {}
   toString() {
     return this.value;
@@ -41,7 +41,7 @@ class Html {
 }
 type Part = Html | string | number | undefined | null | Part[];
 
-function html(strings: TemplateStringsArray, ...values: Part[]): Html {
+export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
   const render = (v: Part): string =>
     v instanceof Html ? v.value : Array.isArray(v) ? v.map(render).join('') : escapeHtml(oneLine(String(v ?? '')));
   return new Html(strings.reduce((out, s, i) => out + s + (i < values.length ? render(values[i]!) : ''), ''));
@@ -74,7 +74,7 @@ button{width:100%;margin:.25rem 0}
 }`;
 
 /** Untrusted text (a plan's name, a requester, a comment) in a bidi isolate: right-to-left text cannot reorder what is around it. */
-const isolated = (text: string | undefined): Html => html`<bdi>${text}</bdi>`;
+export const isolated = (text: string | undefined): Html => html`<bdi>${text}</bdi>`;
 
 export function layout(title: string, body: Html): string {
   return html`<!doctype html>
@@ -84,7 +84,7 @@ export function layout(title: string, body: Html): string {
 }
 
 /** "in 23 h", with the absolute UTC time in the markup and on hover (and after it, for phones, with `utc`). */
-function time(at: Date | string, now: Date, utc = false): Html {
+export function time(at: Date | string, now: Date, utc = false): Html {
   const date = new Date(at);
   if (Number.isNaN(date.getTime())) return html`${String(at)}`;
   const absolute = utcTime(date);
@@ -111,7 +111,18 @@ ${detailItems(c)}</tbody>`,
   )}`;
 }
 
-function planDetails(record: ApprovalRecord, now: Date): Html {
+/** The plan's provisioning parameters (domain/parameters.ts): those it sets first, then those it keeps. */
+function parametersTable(plan: ApprovalRecord['review']['plan']): Html {
+  const parameters = plan?.parameters ?? [];
+  if (!parameters.length) return html``;
+  return html`<h2>Parameters</h2><p class="muted">Set by this plan first, then kept as they are; secret-looking values hidden.</p>
+<table id="parameters"><tbody>${parameters.map(
+    (p) => html`<tr><td><code>${p.key}</code></td><td>${p.kept ? 'kept' : p.masked ? '(hidden)' : html`<code>${p.value}</code>`}</td></tr>`,
+  )}</tbody></table>${plan?.parametersUnlisted ? html`<p class="muted">+${plan.parametersUnlisted} more</p>` : ''}`;
+}
+
+/** `beforeChanges`: what comes between the facts and the changes (the decision form, so a phone shows it before the long table). */
+function planDetails(record: ApprovalRecord, now: Date, beforeChanges: Html = html``): Html {
   const { review } = record;
   const plan = review.plan;
   const summary = review.summary;
@@ -135,11 +146,13 @@ ${windowOf(record) ? html`<tr><th>Execution window</th><td id="execute-window">$
 ${record.windowActions?.length ? html`<tr><th>Window actions</th><td id="window-actions">${record.windowActions.map((a) => html`${isolated(describeWindowAction(a))}<br>`)}</td></tr>` : ''}
 </tbody></table>
 ${requirementsTable(record)}
+${beforeChanges}
 <h2>Resource changes</h2>
 <p class="muted">Riskiest first: removals and replacements lead. Under each change, what it changes; highlighted details re-create the resource.</p>
 <table id="changes"><thead><tr><th class="c-action">Action</th><th>Resource</th><th class="c-replacement">Replacement</th><th class="c-risk">Risk</th></tr></thead>
 ${changeGroups(summary?.changes ?? [])}</table>
-${unlisted ? html`<p class="muted">… and ${unlisted} more changes not listed.</p>` : ''}`;
+${unlisted ? html`<p class="muted">… and ${unlisted} more changes not listed.</p>` : ''}
+${parametersTable(plan)}`;
 }
 
 /** With approval rules: each requirement, by stage, with why it applies, who can meet it and how far it is. */
@@ -201,19 +214,35 @@ ${previousRunNotice(record)}
 ${own ? html`<p class="notice" id="self">You asked for this change or created the plan, so you cannot approve it; another approver must. You may still reject it.</p>` : ''}
 ${counted ? html`<p class="notice">You have approved this plan; it waits for the other approvals.</p>` : ''}
 ${earlierApprovals(record, now)}
-${planDetails(record, now)}
-<h2>Your decision</h2>
+${planDetails(
+  record,
+  now,
+  html`<h2>Your decision</h2>
 <ul id="next">${approving ? html`<li>${approving}</li>` : ''}<li>${WHAT_REJECTING_DOES}</li></ul>
-<form method="post">${csrfField(session)}
+<form method="post" id="decide">${csrfField(session)}
 <label for="comment">Comment (optional)</label>
 <textarea id="comment" name="comment" maxlength="1000"></textarea>
 <p>${
-      approving
-        ? html`<button class="approve" type="submit" name="decision" value="approve">Approve</button>
+    approving
+      ? html`<button class="approve" type="submit" name="decision" value="approve">Approve</button>
 `
-        : ''
-    }<button class="reject" type="submit" name="decision" value="reject">Reject</button></p>
+      : ''
+  }<button class="reject" type="submit" name="decision" value="${CONFIRM_REJECT}">Reject…</button></p>
 </form>`,
+)}`,
+  );
+}
+
+/** The page's Reject button: it asks for confirmation first (a form post with decision=reject decides at once, as before). */
+export const CONFIRM_REJECT = 'confirm-reject';
+
+/** The confirmation a rejection asks for on the page, without JavaScript: the same form, the comment kept. */
+export function confirmRejectPage(record: ApprovalRecord, comment: string | undefined, session?: PageSession): string {
+  return layout(
+    'Reject?',
+    html`${session ? signedInBar(session) : ''}<h1>Reject plan ${isolated(planTitle(record.review))}?</h1><p class="notice" id="confirm-reject">${WHAT_REJECTING_DOES}</p>
+<form method="post">${csrfField(session)}<input type="hidden" name="confirm" value="yes"><textarea name="comment" maxlength="1000">${comment}</textarea>
+<p><button class="reject" name="decision" value="reject">Yes, reject</button> <a href="">Back</a></p></form>`,
   );
 }
 

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { Decision } from '../shared/contracts/steps';
 import { repeatedKey } from '../shared/domain/strict-json';
 import { oneLine } from '../shared/domain/text';
+import { CONFIRM_REJECT } from './page';
 
 const MAX_BODY_BYTES = 10_000;
 const MAX_COMMENT_LENGTH = 1_000;
@@ -17,7 +18,8 @@ export function headerValue(event: Pick<APIGatewayProxyEvent, 'headers'>, name: 
   return entry?.[1] ?? undefined;
 }
 
-type DecisionForm = { decision: Decision; comment?: string; csrf?: string } | { error: string; status: number };
+/** `confirmReject`: the page's Reject button, which asks for confirmation before deciding (page.ts confirmRejectPage). */
+type DecisionForm = { decision: Decision; comment?: string; csrf?: string; confirmReject?: true } | { error: string; status: number };
 
 /** Accepts the page's form post (or the same fields as JSON) and names what is wrong with anything else. */
 export function parseDecisionForm(event: Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBase64Encoded'>): DecisionForm {
@@ -44,7 +46,9 @@ export function parseDecisionForm(event: Pick<APIGatewayProxyEvent, 'body' | 'he
   } else {
     return { status: 415, error: 'Send the decision as application/x-www-form-urlencoded or application/json.' };
   }
-  const decision = fields.decision === 'approve' ? 'APPROVED' : fields.decision === 'reject' ? 'REJECTED' : undefined;
+  // Only the page's form asks for confirmation: a form post of decision=reject (Slack, scripts) decides at once, as before.
+  const confirmReject = contentType === 'application/x-www-form-urlencoded' && fields.decision === CONFIRM_REJECT;
+  const decision = fields.decision === 'approve' ? 'APPROVED' : fields.decision === 'reject' || confirmReject ? 'REJECTED' : undefined;
   if (!decision) return { status: 400, error: 'The decision must be "approve" or "reject".' };
   const comment = fields.comment === undefined ? '' : fields.comment;
   if (typeof comment !== 'string') return { status: 400, error: 'The comment must be text.' };
@@ -54,5 +58,5 @@ export function parseDecisionForm(event: Pick<APIGatewayProxyEvent, 'body' | 'he
   // Stored and forwarded on one line, without control or bidi characters, as every plain-text channel shows it.
   // The session's CSRF token, on a signed-in page's form (plangate:signIn).
   const csrf = typeof fields.csrf === 'string' ? fields.csrf : undefined;
-  return { decision, comment: oneLine(comment).trim() || undefined, csrf };
+  return { decision, comment: oneLine(comment).trim() || undefined, csrf, ...(confirmReject ? { confirmReject } : {}) };
 }

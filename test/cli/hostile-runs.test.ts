@@ -1,5 +1,5 @@
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { main } from '../../cli/main';
 import { captureCliOutput } from '../support/cli-output';
@@ -39,6 +39,8 @@ beforeEach(() => {
     });
   }
   documents.on(GetCommand).resolves({});
+  // No approval records in the table's history: every run is listed from Step Functions.
+  documents.on(QueryCommand).resolves({ Items: [], ScannedCount: 0 });
 });
 
 const plangate = (...args: string[]) =>

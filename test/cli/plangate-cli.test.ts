@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
+import { historyKeys } from '../../lambdas/shared/contracts/table-keys';
 import { ALICE as alice, BOB as bob, CAROL as carol, OPERATOR as operator } from '../../local/identities';
 import type { PlanRegistration } from '../../local/service-catalog';
 import { ordersServicePlan } from '../fixtures/plans';
+import { openRequest } from '../support/history-table';
 import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
@@ -270,3 +272,45 @@ test('status shows a run by plan or ARN, as a table or JSON, without the task to
   expect(table.stdout).toMatch(/│ Phase\s+│ waiting for approval: 0 of 2 approvals/);
   expect(table.stdout).not.toContain('\u001b['); // no colour codes when piped
 });
+
+test.concurrent('list reads the approval table: a run older than Step Functions keeps (a record, no execution) is listed from its record', async () => {
+  const requestedAt = new Date(Date.now() - 200 * 86_400_000).toISOString();
+  const old = {
+    ...openRequest('plan-cliancient01', requestedAt, { status: 'APPROVED' }),
+    outcome: { outcome: 'SUCCEEDED', reason: 'The plan was executed', finishedAt: requestedAt },
+    pk: 'PLAN#plan-cliancient01',
+    ...historyKeys(requestedAt, 'plan-cliancient01'),
+  };
+  await documents.send(new PutCommand({ TableName: local.approvalTable, Item: old }));
+  const listed = await plangate(operator, 'list', '--since', '300d', '--outcome', 'SUCCEEDED', '--json');
+  expect(listed.code).toBe(0);
+  expect(JSON.parse(listed.stdout)).toContainEqual(
+    expect.objectContaining({
+      planId: 'plan-cliancient01',
+      status: 'ENDED',
+      startedAt: requestedAt,
+      outcome: 'SUCCEEDED',
+      approval: expect.objectContaining({ status: 'APPROVED', required: 2 }),
+    }),
+  );
+  const table = await plangate(operator, 'list', '--since', '300d');
+  expect(table.stdout).toMatch(/plan-cliancient01.*ENDED.*0 of 2.*SUCCEEDED/);
+  expect((await plangate(operator, 'list', '--json')).stdout).not.toContain('plan-cliancient01');
+}, 60_000);
+
+test.concurrent('backfill-history gives a record written before the index its keys, once: then list shows it', async () => {
+  const requestedAt = new Date(Date.now() - 120 * 86_400_000).toISOString();
+  const before = {
+    ...openRequest('plan-clibackfill01', requestedAt, { status: 'REJECTED' }),
+    outcome: { outcome: 'REJECTED', reason: 'Rejected by Bob', finishedAt: requestedAt },
+    pk: 'PLAN#plan-clibackfill01',
+  };
+  await documents.send(new PutCommand({ TableName: local.approvalTable, Item: before }));
+  const listed = async () => (await plangate(operator, 'list', '--since', '200d', '--outcome', 'REJECTED', '--json')).stdout;
+  expect(await listed()).not.toContain('plan-clibackfill01');
+  const backfilled = await plangate(operator, 'backfill-history', '--json');
+  expect(backfilled.code).toBe(0);
+  expect(JSON.parse(backfilled.stdout).written).toBeGreaterThanOrEqual(1);
+  expect(await record('plan-clibackfill01')).toMatchObject(historyKeys(requestedAt, 'plan-clibackfill01'));
+  expect(await listed()).toContain('plan-clibackfill01');
+}, 60_000);

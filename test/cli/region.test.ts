@@ -55,7 +55,8 @@ async function run(args: string[]) {
   const code = await main(args);
   return code;
 }
-const signedRegion = () => /Credential=[^/]+\/\d+\/([^/]+)\/states\//.exec(String(seen[0]?.authorization))?.[1];
+// The first Step Functions request (list reads the approval table's history first).
+const signedRegion = () => seen.map((headers) => /Credential=[^/]+\/\d+\/([^/]+)\/states\//.exec(String(headers.authorization))?.[1]).find(Boolean);
 
 test('with only AWS_DEFAULT_REGION set, plangate signs for that region', async () => {
   process.env.AWS_DEFAULT_REGION = 'eu-west-1';

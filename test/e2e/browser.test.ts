@@ -147,3 +147,32 @@ afterAll(async () => {
   },
   60_000,
 );
+
+(hasChromium ? test : test.skip)(
+  'on a 390 px phone the risk and the decision buttons come before the changes table',
+  async () => {
+    local.serviceCatalog.registerPlan(ordersServicePlan('plan-browserphone01'));
+    const execution = local.stepFunctions.startExecution({ planId: 'plan-browserphone01' });
+    const linkNow = () => local.outbox.list().find((e) => e.recipient === 'bob@example.com' && e.body.includes('plan-browserphone01'))?.urls[0];
+    while (!linkNow()) await new Promise((r) => setTimeout(r, 50));
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(linkNow()!);
+    const tops = await page.evaluate<{ risk: number; approve: number; reject: number; changes: number }>(`({
+      risk: [...document.querySelectorAll('#facts th')].find((th) => th.textContent === 'Risk').getBoundingClientRect().top,
+      approve: document.querySelector('button.approve').getBoundingClientRect().bottom,
+      reject: document.querySelector('button.reject').getBoundingClientRect().bottom,
+      changes: document.querySelector('#changes').getBoundingClientRect().top,
+    })`);
+    expect(tops.risk).toBeLessThan(tops.changes);
+    expect(tops.approve).toBeLessThan(tops.changes);
+    expect(tops.reject).toBeLessThan(tops.changes);
+    // Reject asks first: the confirmation, and nothing decided yet.
+    await page.click('button.reject');
+    await expect(page.locator('h1').textContent()).resolves.toBe('Reject plan orders-service-prod-update (plan-browserphone01)?');
+    expect(execution.status).toBe('RUNNING');
+    await page.click('button.reject');
+    await expect(page.locator('h1').textContent()).resolves.toBe('Rejected');
+    await page.close();
+  },
+  60_000,
+);

@@ -53,9 +53,11 @@ test.concurrent('reminds only those who have not approved, then expires, reports
       .list()
       .filter((e) => e.channel === 'slack' && e.body.includes(planId))
       .map((e) => JSON.parse(e.body) as { text: string });
-  const slack = await until('the Slack reminder', () => (slackPosts().length === 2 ? slackPosts() : undefined));
+  // ... and the channel was told of Alice's approval in between (issue 25).
+  const slack = await until('the Slack reminder', () => (slackPosts().length === 3 ? slackPosts() : undefined));
   expect(slack.map((m) => m.text)).toEqual([
     'Approval needed: orders-service-prod-update (plan-demoorders0001)',
+    expect.stringContaining('<@U0ALICE01> approved orders-service-prod-update (plan-demoorders0001) (web); 1 of 2 approvals'),
     'Reminder: approval needed: orders-service-prod-update (plan-demoorders0001)',
   ]);
   expect(await fetch(reminders[0]!.urls[0]!).then((r) => r.text())).toContain('1 of 2 approvals, by Alice Martin');

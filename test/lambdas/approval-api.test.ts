@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SendTaskSuccessCommand, SFNClient, SFNServiceException, TaskTimedOut } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -11,6 +12,8 @@ import { review } from './fixtures';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
+// A decision is told to the other approvers by email (services/tell-decision.ts).
+const sns = mockClient(SNSClient);
 const LINK = 'A'.repeat(43);
 const path = `/approvals/${LINK}`;
 const linkKey = `LINK#${createHash('sha256').update(LINK).digest('hex')}`;
@@ -35,13 +38,18 @@ const pending = (): Partial<ApprovalRecord> => ({
 let handler: typeof import('../../lambdas/approval-api/handler').handler;
 beforeAll(async () => {
   // The deployed handler reads its environment once, at start-up.
-  Object.assign(process.env, encodeEnvironment({ TABLE_NAME: 'approvals', APPROVERS: pending().approvers }));
+  Object.assign(
+    process.env,
+    encodeEnvironment({ TABLE_NAME: 'approvals', APPROVAL_TOPIC_ARN: 'arn:aws:sns:us-east-1:0:approvals', APPROVERS: pending().approvers }),
+  );
   ({ handler } = await import('../../lambdas/approval-api/handler'));
 });
 
 beforeEach(() => {
   ddb.reset();
   sfn.reset();
+  sns.reset();
+  sns.on(PublishCommand).resolves({ MessageId: 'm' });
   plan = pending();
   ddb.on(GetCommand).callsFake(async ({ Key }) => {
     if (Key.pk === linkKey)

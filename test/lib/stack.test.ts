@@ -59,7 +59,7 @@ describe('least privilege', () => {
       ReviewPlan: ['GetItem'],
       WatchRuns: ['GetItem'],
       EvidenceManifest: ['GetItem'],
-      ApprovalApi: ['GetItem', 'UpdateItem'],
+      ApprovalApi: ['GetItem', 'Query', 'UpdateItem'],
       ExpireApproval: ['GetItem', 'UpdateItem'],
       ExecutePlan: ['GetItem', 'UpdateItem'],
       Notify: ['GetItem', 'UpdateItem'],
@@ -72,6 +72,13 @@ describe('least privilege', () => {
     for (const [role, actions] of Object.entries(expected))
       expect({ role, actions: table(role) }).toEqual({ role, actions: actions.map((a) => `dynamodb:${a}`) });
     expect(actionsOf('CheckRecord').filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+  });
+
+  test('only the approval API queries, and only the history index (the inbox and the history page)', () => {
+    const queries = roleStatements('ApprovalApi').filter((s) => [s.Action].flat().includes('dynamodb:Query'));
+    expect(queries.map((s) => s.Resource)).toEqual([
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/ApprovalTable/), 'Arn'] }, '/index/History']] },
+    ]);
   });
 
   test('the table’s own policy denies deleting items to everyone, whatever IAM they hold', () => {

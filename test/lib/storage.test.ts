@@ -32,6 +32,21 @@ describe('data and encryption', () => {
     });
   });
 
+  test('the approval table has the history index: requests by month and time, every attribute projected', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'History',
+          KeySchema: [
+            { AttributeName: 'historyMonth', KeyType: 'HASH' },
+            { AttributeName: 'historyAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
+  });
+
   test('topics are encrypted and refuse unencrypted publishing', () => {
     template.resourceCountIs('AWS::SNS::Topic', 2); // approval requests, outcomes (the alarm topic is the monitoring's)
     template.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });

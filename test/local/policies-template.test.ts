@@ -26,11 +26,13 @@ const statementsOf = (template: CfnTemplate, action: string) =>
     Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties).includes(action)),
   );
 
-test('without approval rules, no function gets groups or rules, and the approval API neither emails nor checks Identity Center', () => {
+test('without approval rules, no function gets groups or rules, and the approval API neither asks stages nor checks Identity Center', () => {
   const names = variables(before);
   for (const list of Object.values(names)) expect(list).not.toEqual(expect.arrayContaining(['GROUPS']));
   for (const list of Object.values(names)) expect(list).not.toEqual(expect.arrayContaining(['APPROVAL_POLICY']));
-  expect(names.ApprovalApi).not.toContain('APPROVAL_TOPIC_ARN');
+  // It emails only to tell of decisions (issue 25): it builds no approval links.
+  expect(names.ApprovalApi).toContain('APPROVAL_TOPIC_ARN');
+  expect(names.ApprovalApi).not.toContain('APPROVAL_BASE_URL');
   expect(statementsOf(before, 'identitystore:')).toBe('[]');
 });
 

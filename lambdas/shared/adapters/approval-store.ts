@@ -13,7 +13,7 @@ import {
 } from '../contracts/approval-record';
 import { DuplicateRunError } from '../contracts/errors';
 import type { Approval, Creator, HumanDecision } from '../contracts/steps';
-import { creatorKey, linkKey, planKey, runKey } from '../contracts/table-keys';
+import { creatorKey, historyKeys, linkKey, planKey, runKey } from '../contracts/table-keys';
 import * as z from '../contracts/zod';
 import { isConditionFailure } from './aws-errors';
 
@@ -92,7 +92,13 @@ export class ApprovalStore {
       };
     }
     try {
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...record, pk: key, previousRun }, ...condition }));
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...record, ...historyKeys(record.requestedAt, refOf(record)), pk: key, previousRun },
+          ...condition,
+        }),
+      );
       return { claimed: true, previousRun };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
@@ -210,7 +216,9 @@ export class ApprovalStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: planKey(planId) },
-          UpdateExpression: 'SET outcome = :outcome, #status = :status, released = :released REMOVE taskToken',
+          // The history index's attributes too: a record written before the index joins it when it closes.
+          UpdateExpression:
+            'SET outcome = :outcome, #status = :status, released = :released, historyMonth = :historyMonth, historyAt = :historyAt REMOVE taskToken',
           ConditionExpression: 'executionArn = :executionArn AND #status = :seen AND attribute_not_exists(outcome)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -219,6 +227,7 @@ export class ApprovalStore {
             ':released': released,
             ':executionArn': executionArn,
             ':seen': record.status,
+            ...prefixed(historyKeys(record.requestedAt, planId)),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -525,3 +534,6 @@ export class ApprovalStore {
     }
   }
 }
+
+/** `{ a: 1 }` as expression values: `{ ':a': 1 }`. */
+const prefixed = (values: Record<string, string>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [`:${k}`, v]));

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-service-catalog';
 import { PlanNotReadyError } from '../contracts/errors';
 import type { AcceptLanguage, PlanSummary } from '../contracts/steps';
+import { planParameters } from '../domain/parameters';
 import { clip } from '../domain/text';
 
 /** Service Catalog's largest page for DescribeProvisionedProductPlan. */
@@ -70,6 +71,7 @@ function toPlanSummary(planId: string, output: DescribeProvisionedProductPlanCom
     productId: optionalClip(details?.ProductId, 200),
     provisioningArtifactId: optionalClip(details?.ProvisioningArtifactId, 200),
     createdTime: details?.CreatedTime?.toISOString(),
+    ...planParameters(details?.ProvisioningParameters),
   };
 }
 

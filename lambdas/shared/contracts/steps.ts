@@ -149,6 +149,16 @@ export const changeSummarySchema = z.object({
 });
 export type ChangeSummary = z.infer<typeof changeSummarySchema>;
 
+/** A provisioning parameter of a plan (domain/parameters.ts): given a value, masked (its name looks secret), or kept as it is. */
+export const planParameterSchema = z.object({
+  key: z.string(),
+  value: z.optional(z.string()),
+  masked: z.optional(z.boolean()),
+  /** UsePreviousValue: the provisioned product keeps its current value. */
+  kept: z.optional(z.boolean()),
+});
+export type PlanParameter = z.infer<typeof planParameterSchema>;
+
 export const planSummarySchema = z.object({
   planId: z.string(),
   planName: z.optional(z.string()),
@@ -159,6 +169,8 @@ export const planSummarySchema = z.object({
   productId: z.optional(z.string()),
   provisioningArtifactId: z.optional(z.string()),
   createdTime: z.optional(z.string()),
+  parameters: z.optional(z.array(planParameterSchema)),
+  parametersUnlisted: z.optional(z.number()),
 });
 export type PlanSummary = z.infer<typeof planSummarySchema>;
 

@@ -24,3 +24,14 @@ export const breakGlassUsesKey = (who: string) => `BREAKGLASS#USES#${who.toLower
 export const breakGlassIndexKey = 'BREAKGLASS#OPEN_REVIEWS';
 /** `sessionHash`: the hex SHA-256 of the session id the cookie holds. */
 export const sessionKey = (sessionHash: string) => `SESSION#${sessionHash}`;
+
+/*
+ * The history index (HISTORY_INDEX): approval records only (the current one under planKey and archived ones under runKey)
+ * carry its two attributes, so the index is sparse: links, creators and record waits are never in it. Partitioned by the
+ * month the request opened, sorted by when it opened then the plan, so a month's requests read newest first in one query.
+ */
+export const HISTORY_INDEX = 'History';
+/** `MONTH#2026-12`: the partition, the UTC month of `requestedAt`. */
+export const historyMonthKey = (requestedAt: string) => `MONTH#${requestedAt.slice(0, 7)}`;
+/** The index attributes of an approval record, from its `requestedAt` and its key id (contracts/approval-record.ts refOf). */
+export const historyKeys = (requestedAt: string, ref: string) => ({ historyMonth: historyMonthKey(requestedAt), historyAt: `${requestedAt}#${ref}` });

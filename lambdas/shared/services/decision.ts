@@ -4,6 +4,7 @@ import { type ApprovalRecord, refOf } from '../contracts/approval-record';
 import { METRIC } from '../contracts/metrics';
 import type { HumanDecision } from '../contracts/steps';
 import { mayNotApprove } from '../domain/approvers';
+import type { DecisionNews } from '../domain/decision-news';
 import { admissionOfVote, describeWaiting, groupsOf, type Progress, progressOf, quorumPolicyOf, recordProgress } from '../domain/quorum';
 import { approvalForState, bytesOf, fitList, STATE_BUDGET, withinBudget } from '../domain/state-budget';
 import { clip } from '../domain/text';
@@ -21,10 +22,12 @@ export interface DecisionDeps {
   verifiedGroups: (email: string, groups: string[]) => Promise<string[]>;
   /** Asks the approvers of a stage that has just opened (once per stage, whichever vote opened it). */
   askOpenedStage: (record: ApprovalRecord, progress: Progress) => Promise<void>;
+  /** Tells the requester and the other approvers of a decision (services/tell-decision.ts), once: after its write. */
+  tellDecision?: (record: ApprovalRecord, decision: HumanDecision, news: DecisionNews) => Promise<void>;
 }
 
 /** What delivering a decision to the run's task takes. */
-export type TaskDeps = Pick<DecisionDeps, 'store' | 'completeTask' | 'now'>;
+export type TaskDeps = Pick<DecisionDeps, 'store' | 'completeTask' | 'now' | 'tellDecision'>;
 
 export type DecisionResult =
   | { result: 'decided'; record: ApprovalRecord; decision: HumanDecision }
@@ -130,6 +133,8 @@ export async function recordDecision(
       decision = { ...decision, groups, stage: verdict.stage };
     }
     let counted = verdict.admitted ? await deps.store.addApproval(refOf(record), record.executionArn, decision, nowSeconds()) : undefined;
+    // Only this call's own write tells anyone: a retry that finds the approval counted already tells nobody again.
+    const countedNow = counted !== undefined;
     if (!counted) {
       const current = await reread();
       if (current.status !== 'PENDING' || isExpired(current, deps.now())) return closed(current, deps.now());
@@ -143,6 +148,7 @@ export async function recordDecision(
     const after = progressOf(policy, counted.approvals ?? []);
     if (!after.complete) {
       if (opened(before, after)) await askOpenedStage(deps, counted, after);
+      if (countedNow) await tell(deps, counted, decision, 'counted');
       return { result: 'counted', record: counted };
     }
     const mine = counted.approvals?.find((a) => a.approver.email.toLowerCase() === email);
@@ -199,6 +205,8 @@ export async function deliverDecision(
     channel: decision.channel,
   });
   seconds(METRIC.ApprovalWaitSeconds, (Date.parse(decision.decidedAt) - Date.parse(record.requestedAt)) / 1000);
+  // Once: decide() accepted this decision and the task took it (a decision taken back and made again reaches here once).
+  await tell(deps, { ...record, approvals: decision.approvals ?? record.approvals, status: decision.decision, decision }, decision, 'decided');
   return { result: 'decided', record: { ...record, status: decision.decision, decision }, decision };
 }
 
@@ -215,5 +223,14 @@ async function askOpenedStage(deps: DecisionDeps, record: ApprovalRecord, progre
       stage: progress.stage,
       error: (error as Error).name,
     });
+  }
+}
+
+/** Telling people must never undo the decision: a failure is logged (the Slack post and the outcome still go out). */
+async function tell(deps: TaskDeps, record: ApprovalRecord, decision: HumanDecision, news: DecisionNews) {
+  try {
+    await deps.tellDecision?.(record, decision, news);
+  } catch (error) {
+    logger.error('Could not tell the approvers of a decision', { planId: record.planId, news, error: (error as Error).name });
   }
 }

@@ -84,7 +84,7 @@ export function mention(approver: Approver): Mrkdwn {
 }
 
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
-const section = (text: string): SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION_TEXT) } });
+export const section = (text: string): SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION_TEXT) } });
 // Plain text shows ":white_check_mark:" as an emoji unless told not to.
 const header = (text: string): HeaderBlock => ({
   type: 'header',
