@@ -71,18 +71,18 @@ export class ApprovalApi extends apigw.RestApi {
       },
     });
     const integration = new apigw.LambdaIntegration(props.handler);
-    this.root.addMethod('ANY', integration);
-    this.root.addProxy({ defaultIntegration: integration, anyMethod: true });
+    // With sign-in, `/` is the signed-in approver's inbox (routeSignedInPagesTo).
+    if (!props.signIn) this.root.addMethod('ANY', integration);
+    // A plain resource, not addProxy: under the root, a proxy resource's method would also take `/`.
+    this.root.addResource('{proxy+}').addMethod('ANY', integration);
     // The command line's routes take requests signed with AWS credentials: IAM decides who may call each one, and
     // the handler learns the caller's ARN. Every method reaches the handler, which answers wrong ones.
-    const cli = this.root.addResource('cli', { defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM } });
-    cli.addMethod('ANY', integration);
-    cli.addProxy({ defaultIntegration: integration, anyMethod: true });
-    this.cliPlan = cli.addResource('plans').addResource('{planId}');
-    this.cliPlan.addResource('decision').addMethod('ANY', integration);
+    this.cli = this.root.addResource('cli', { defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM } });
+    this.cliPlan = this.cli.addResource('plans').addResource('{planId}');
     this.acknowledgeNagFindings(props.signIn ?? false);
   }
 
+  private readonly cli: apigw.Resource;
   private readonly cliPlan: apigw.Resource;
 
   /** `plangate release`: POST /cli/plans/{planId}/release goes to the function that closes runs. */
@@ -91,13 +91,21 @@ export class ApprovalApi extends apigw.RestApi {
   }
 
   /**
-   * The command line's other actions on a run go to RunActions: `plangate reschedule|cancel|run-now` (a run waiting for
-   * its execution window) and, with plangate:breakGlass, `plangate break-glass|review`.
+   * Every other command-line route goes to RunActions: `plangate approve|reject` (decision), `reschedule|cancel|run-now`
+   * (a run waiting for its execution window) and `break-glass|review`; it answers any other /cli path with a JSON 404.
    */
-  routeRunActionsTo(runActions: lambda.IFunction, breakGlass: boolean): apigw.Method[] {
+  routeCommandLineTo(runActions: lambda.IFunction): void {
     const integration = new apigw.LambdaIntegration(runActions);
-    const actions = ['reschedule', 'cancel', 'run-now', ...(breakGlass ? ['break-glass', 'review'] : [])];
-    return actions.map((action) => this.cliPlan.addResource(action).addMethod('ANY', integration));
+    this.cli.addMethod('ANY', integration);
+    this.cli.addProxy({ defaultIntegration: integration, anyMethod: true });
+  }
+
+  /** With sign-in: the signed-in approver's inbox at `/`, the history, and each request's page go to the Inbox function. */
+  routeSignedInPagesTo(inbox: lambda.IFunction): void {
+    const integration = new apigw.LambdaIntegration(inbox);
+    this.root.addMethod('ANY', integration);
+    this.root.addResource('history').addMethod('ANY', integration);
+    this.root.addResource('requests').addResource('{planRef}').addMethod('ANY', integration);
   }
 
   /** GET /auth/sign-in, GET /auth/callback, POST /auth/sign-out: the sign-in function (every method, which it answers). */

@@ -22,12 +22,13 @@ export const FUNCTIONS = {
   WindowWait: 'window-wait',
   RunActions: 'run-actions',
   SignIn: 'sign-in',
+  Inbox: 'inbox',
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;
 
-/** The functions a stack has only with a setting: SignIn with plangate:signIn. */
-const OPTIONAL_FUNCTIONS: readonly FunctionName[] = ['SignIn'];
+/** The functions a stack has only with a setting: SignIn and Inbox with plangate:signIn. */
+const OPTIONAL_FUNCTIONS: readonly FunctionName[] = ['SignIn', 'Inbox'];
 
 /** The functions every stack has (the example configuration's): all but the optional ones. */
 export const STANDARD_FUNCTIONS = (Object.keys(FUNCTIONS) as FunctionName[]).filter((name) => !OPTIONAL_FUNCTIONS.includes(name));

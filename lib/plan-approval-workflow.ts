@@ -50,9 +50,10 @@ export class PlanApprovalWorkflow extends Construct {
   readonly outcomeTopic: sns.Topic;
   readonly key: kms.Key;
   /** Every function; PlanCreated only with the event triggers (it takes CloudTrail's record of new plans). */
-  readonly functions: Record<Exclude<FunctionName, 'PlanCreated' | 'SignIn'>, WorkflowFunction> & {
+  readonly functions: Record<Exclude<FunctionName, 'PlanCreated' | 'SignIn' | 'Inbox'>, WorkflowFunction> & {
     PlanCreated?: WorkflowFunction;
     SignIn?: WorkflowFunction;
+    Inbox?: WorkflowFunction;
   };
   /** The user pool approvers sign in through (only with plangate:signIn). */
   readonly signIn?: ApproverSignIn;
@@ -71,6 +72,8 @@ export class PlanApprovalWorkflow extends Construct {
   /** The bus the spokes forward their events to (only with spokes). */
   readonly hubBus?: events.EventBus;
   private readonly settings: WorkflowSettings;
+  /** The approval API's base URL (with its stage), once the API exists: approval links are built on it. */
+  private baseUrl?: string;
 
   constructor(scope: Construct, id: string, props: PlanApprovalWorkflowProps) {
     super(scope, id);
@@ -93,7 +96,7 @@ export class PlanApprovalWorkflow extends Construct {
     const windowWait = this.windowWaitFunction();
     const invoked = { reviewPlan, autoApprove, requestApproval, expireApproval, executePlan, checkRecord, awaitRecord, notify, windowWait };
     this.stateMachine = this.createStateMachine(invoked);
-    this.allowTaskCompletion(approval.approvalApiFunction, awaitRecord);
+    this.allowTaskCompletion([approval.approvalApiFunction, ...(approval.signIn ? [approval.signIn.inbox] : [])], awaitRecord);
     const runActions = this.runActionsFunction();
     this.allowWindowCompletion(runActions);
     this.allowDescribeExecutions(record.closeRun);
@@ -119,7 +122,7 @@ export class PlanApprovalWorkflow extends Construct {
       EvidenceManifest: evidenceManifest,
       WindowWait: windowWait,
       RunActions: runActions,
-      ...(approval.signIn ? { SignIn: approval.signIn.fn } : {}),
+      ...(approval.signIn ? { SignIn: approval.signIn.fn, Inbox: approval.signIn.inbox } : {}),
     };
     this.signIn = approval.signIn?.pool;
     this.runTriggersDeadLetterQueue = this.addTriggers(record);
@@ -149,14 +152,7 @@ export class PlanApprovalWorkflow extends Construct {
   private approvalFunctions() {
     const { settings, approvalTable: table, approvalTopic } = this;
     const approvers = { APPROVERS: settings.approvers };
-    // Only with approval rules: without them the functions and the template are as before rules existed.
-    const policy = settings.approvalPolicy && {
-      GROUPS: settings.approvalPolicy.groups,
-      APPROVAL_POLICY: {
-        rules: settings.approvalPolicy.rules,
-        distinctApproversAcrossRules: settings.approvalPolicy.distinctApproversAcrossRules ?? DEFAULTS.distinctApproversAcrossRules,
-      },
-    };
+    const policy = this.policyEnvironment();
     // Reads who created the plan (CREATOR#<planId>), if CloudTrail's record of it has arrived.
     const reviewPlan = this.workflowFunction('ReviewPlan')
       .bindTable(table, 'read')
@@ -171,15 +167,7 @@ export class PlanApprovalWorkflow extends Construct {
       })
       .allowServiceCatalog('DescribeProvisionedProductPlan')
       .allowCalendarState(settings.changeCalendar?.ssmCalendars);
-    const approvalApiFunction = this.withSlack(
-      this.writesEncrypted(
-        this.workflowFunction('ApprovalApi', Duration.seconds(15)).bindTable(table, policy ? 'create' : 'update', true),
-      ).setEnvironment({
-        ...approvers,
-        ...policy,
-      }),
-      'clicks',
-    );
+    const approvalApiFunction = this.withSlack(this.takesDecisions(this.workflowFunction('ApprovalApi', Duration.seconds(15))), 'clicks');
     const api = new ApprovalApi(this, 'ApprovalApi', {
       handler: approvalApiFunction,
       key: this.key,
@@ -202,13 +190,9 @@ export class PlanApprovalWorkflow extends Construct {
       }),
       'requests',
     );
-    // Each decision is told to the requester and the other approvers, by email (services/tell-decision.ts).
-    approvalApiFunction.bindTopic('APPROVAL_TOPIC_ARN', approvalTopic);
     // With stages, the vote that completes one asks the next stage's approvers (links by email, the Slack post).
+    this.baseUrl = baseUrl;
     if (policy) approvalApiFunction.setEnvironment({ APPROVAL_BASE_URL: baseUrl });
-    // Votes for a group naming an identityCenterGroup are checked in the identity store.
-    const identityStoreId = settings.approvalPolicy?.identityStoreId;
-    if (identityStoreId) approvalApiFunction.bindIdentityStore(identityStoreId);
     const autoApprove = this.writesEncrypted(this.workflowFunction('AutoApprove').bindTable(table, 'create')).setEnvironment(approvers);
     // An emergency change the rules auto-approve is announced as one that asks approvers is (RequestApproval).
     const emergency = settings.changeCalendar?.emergency;
@@ -222,8 +206,9 @@ export class PlanApprovalWorkflow extends Construct {
   }
 
   /**
-   * plangate:signIn: the user pool, the sign-in function on /auth/…, and the approval API told to look sessions up
-   * (and, with requireSignIn, to demand them). Without it, nothing here exists and the template is as before.
+   * plangate:signIn: the user pool, the sign-in function on /auth/…, the approval API told to look sessions up (and,
+   * with requireSignIn, to demand them), and the Inbox function's pages. Without it, nothing here exists and the
+   * template is as before.
    */
   private signInFunction(props: SignInProps, api: ApprovalApi, baseUrl: string, approvalApiFunction: WorkflowFunction) {
     const pool = new ApproverSignIn(this, 'SignIn', { ...props, callbackUrl: `${baseUrl}auth/callback` });
@@ -237,7 +222,11 @@ export class PlanApprovalWorkflow extends Construct {
     grantSessions(fn, this.approvalTable);
     api.routeSignInTo(fn);
     approvalApiFunction.setEnvironment({ SIGN_IN_MODE: props.required ? 'required' : 'optional', APPROVAL_BASE_URL: baseUrl });
-    return { pool, fn };
+    // The signed-in approver's own pages: what waits for them, the history (the table's history index), each request.
+    const inbox = this.withSlack(this.takesDecisions(this.workflowFunction('Inbox', Duration.seconds(15)), { history: true }), 'requests');
+    inbox.setEnvironment({ APPROVAL_BASE_URL: baseUrl });
+    api.routeSignedInPagesTo(inbox);
+    return { pool, fn, inbox };
   }
 
   /**
@@ -323,9 +312,9 @@ export class PlanApprovalWorkflow extends Construct {
    * Only the approval API completes approval tasks, and only with success (a rejection is a decision, not an error);
    * AwaitRecord completes the record waits, with the tokens only that wait stores.
    */
-  private allowTaskCompletion(approvalApiFunction: WorkflowFunction, awaitRecord: WorkflowFunction) {
+  private allowTaskCompletion(webDeciders: WorkflowFunction[], awaitRecord: WorkflowFunction) {
     const completeTasks = new iam.PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] });
-    approvalApiFunction.addToRolePolicy(completeTasks);
+    for (const fn of webDeciders) fn.addToRolePolicy(completeTasks);
 
     // A policy of its own, not the role's default one: the state machine invokes this function, which must not wait on it.
     new iam.Policy(this, 'AwaitRecordCompletesTasks', { roles: [awaitRecord.role], statements: [completeTasks] });
@@ -343,15 +332,10 @@ export class PlanApprovalWorkflow extends Construct {
    */
   private runActionsFunction(): WorkflowFunction {
     const { breakGlass } = this.settings;
-    const fn = this.writesEncrypted(
-      this.workflowFunction('RunActions').bindTable(this.approvalTable, breakGlass ? 'create' : 'update'),
-    ).setEnvironment({
-      APPROVERS: this.settings.approvers,
-      WINDOW_OPERATORS: this.settings.windowOperators,
-      BREAK_GLASS: breakGlass,
-    });
-    if (breakGlass) this.withSlack(fn.bindTopic('APPROVAL_TOPIC_ARN', this.approvalTopic), 'requests');
-    this.approvalApi.routeRunActionsTo(fn, Boolean(breakGlass));
+    // Break-glass writes its rate limit and the index of open reviews: items of their own.
+    const fn = this.withSlack(this.takesDecisions(this.workflowFunction('RunActions'), { writesOwnItems: Boolean(breakGlass) }), 'requests');
+    fn.setEnvironment({ WINDOW_OPERATORS: this.settings.windowOperators, BREAK_GLASS: breakGlass });
+    this.approvalApi.routeCommandLineTo(fn);
     return fn;
   }
 
@@ -499,6 +483,36 @@ export class PlanApprovalWorkflow extends Construct {
     for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
       acknowledge(fn.role, `IAM5[Action::${action}]`, 'Granted by CDK for the one PlanGate key that encrypts the table and topics.');
     }
+    return fn;
+  }
+
+  /** Only with approval rules: without them the functions and the template are as before rules existed. */
+  private policyEnvironment() {
+    const policy = this.settings.approvalPolicy;
+    return (
+      policy && {
+        GROUPS: policy.groups,
+        APPROVAL_POLICY: {
+          rules: policy.rules,
+          distinctApproversAcrossRules: policy.distinctApproversAcrossRules ?? DEFAULTS.distinctApproversAcrossRules,
+        },
+      }
+    );
+  }
+
+  /**
+   * What every function that takes decisions needs (services/decision-deps.ts): the approval record (a vote that opens a
+   * stage writes the next stage's links), the approval topic (each decision is told to the requester and the other
+   * approvers; an opened stage asks its approvers), the approvers and rules, and group membership in the identity store.
+   * Completing the run's task is granted apart, as is Slack.
+   */
+  private takesDecisions(fn: WorkflowFunction, options: { writesOwnItems?: boolean; history?: boolean } = {}): WorkflowFunction {
+    const policy = this.policyEnvironment();
+    this.writesEncrypted(fn.bindTable(this.approvalTable, policy || options.writesOwnItems ? 'create' : 'update', options.history))
+      .bindTopic('APPROVAL_TOPIC_ARN', this.approvalTopic)
+      .setEnvironment({ APPROVERS: this.settings.approvers, ...policy, ...(policy && this.baseUrl ? { APPROVAL_BASE_URL: this.baseUrl } : {}) });
+    const identityStoreId = this.settings.approvalPolicy?.identityStoreId;
+    if (identityStoreId) fn.bindIdentityStore(identityStoreId);
     return fn;
   }
 

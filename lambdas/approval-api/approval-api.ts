@@ -2,45 +2,17 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { LINK_ID_PATTERN, linkBelongsTo } from '../shared/adapters/approval-store';
 import { refOf } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
-import {
-  APPROVAL_POLICY,
-  APPROVAL_TOPIC_ARN,
-  APPROVERS,
-  type EnvironmentOf,
-  GROUPS,
-  IDENTITY_STORE_ID,
-  SIGN_IN_MODE,
-  SLACK_SIGNING_SECRET_ID,
-  SLACK_WEBHOOK_SECRET_ID,
-  TABLE_NAME,
-} from '../shared/contracts/environment';
-import { jsonResponse, PAGE_HEADERS } from '../shared/runtime/http';
+import { SIGN_IN_MODE, SLACK_SIGNING_SECRET_ID } from '../shared/contracts/environment';
 import { addRunKeys } from '../shared/runtime/run-keys';
-import { type DecisionDeps, type DecisionResult, isClosed, isExpired, recordDecision, stageRefusal } from '../shared/services/decision';
-import { handleCliDecision } from './cli-decision';
-import { closedPage, confirmRejectPage, decidedPage, expiredPage, homePage, messagePage, pendingPage, progressPage, viewOnlyPage } from './page';
-import { parseDecisionForm } from './request';
-import { decisionBy, pageSession, type SignInDeps, signedInApprover, signedInDecider, signInUrl } from './session';
+import { type DecisionDeps, isClosed, isExpired, recordDecision } from '../shared/services/decision';
+import { DECISION_ENV } from '../shared/services/decision-deps';
+import { decisionAnswer, page } from '../shared/web/answers';
+import { parseDecisionForm } from '../shared/web/form';
+import { closedPage, confirmRejectPage, decidedPage, expiredPage, messagePage, pendingPage, viewOnlyPage } from '../shared/web/page';
+import { decisionBy, pageSession, type SignInDeps, signedInApprover, signedInDecider, signInUrl } from '../shared/web/session';
 import { handleSlackInteraction, type SlackDeps } from './slack-interactions';
 
-export const APPROVAL_API_ENV = {
-  TABLE_NAME,
-  APPROVAL_TOPIC_ARN,
-  APPROVERS,
-  GROUPS,
-  APPROVAL_POLICY,
-  IDENTITY_STORE_ID,
-  SLACK_WEBHOOK_SECRET_ID,
-  SLACK_SIGNING_SECRET_ID,
-  SIGN_IN_MODE,
-};
-export type ApprovalApiEnv = EnvironmentOf<typeof APPROVAL_API_ENV>;
-
-export const page = (statusCode: number, body: string, headers: Record<string, string> = {}): APIGatewayProxyResult => ({
-  statusCode,
-  headers: { ...PAGE_HEADERS, ...headers },
-  body,
-});
+export const APPROVAL_API_ENV = { ...DECISION_ENV, SLACK_SIGNING_SECRET_ID, SIGN_IN_MODE };
 
 const notFound = () =>
   page(404, messagePage('Link not found', 'This approval link is not valid. Check that you opened the whole link from your email.'));
@@ -55,16 +27,10 @@ export interface ApprovalApiDeps extends DecisionDeps {
 /**
  * Serves approval links: GET shows the plan and never changes anything (mail scanners fetch links);
  * POST records one decision and completes the run's waiting task. Slack's buttons arrive at /slack/interactions.
+ * (The command line's routes are RunActions', the signed-in approver's own pages the Inbox's.)
  */
 export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: ApprovalApiDeps): Promise<APIGatewayProxyResult> {
   if (/^\/slack\/interactions\/?$/.test(event.path ?? '')) return handleSlackInteraction(event, deps, deps.slack);
-  if (/^\/cli(\/|$)/.test(event.path ?? '')) {
-    const cli = /^\/cli\/plans\/([^/]+)\/decision\/?$/.exec(event.path ?? '');
-    return cli
-      ? handleCliDecision(event, cli[1]!, deps, deps.approvers)
-      : jsonResponse(404, { error: `Nothing at ${event.httpMethod} ${event.path}` });
-  }
-  if (deps.signIn && /^\/?$/.test(event.path ?? '')) return home(event, deps.signIn);
   const match = /^\/approvals\/([^/]+)\/?$/.exec(event.path ?? '');
   if (!match) return notFound();
   const method = event.httpMethod.toUpperCase();
@@ -124,49 +90,6 @@ export async function handleApprovalRequest(event: APIGatewayProxyEvent, deps: A
     decidedAt: deps.now().toISOString(),
   });
   return decisionAnswer(outcome, by.approver, deps.now());
-}
-
-/** The page that answers a decision from the web page (a personal link, or a signed-in approver's request page). */
-export function decisionAnswer(outcome: DecisionResult, approver: Approver, now: Date): APIGatewayProxyResult {
-  switch (outcome.result) {
-    case 'decided':
-      return page(200, decidedPage(outcome.record, outcome.record.status === 'APPROVED' ? 'Approved' : 'Rejected', now));
-    case 'counted':
-      return page(200, progressPage(outcome.record, 'Your approval is counted', now));
-    case 'already-counted':
-      return page(409, progressPage(outcome.record, 'You have already approved this plan', now));
-    case 'self-approval':
-      return page(
-        403,
-        messagePage(
-          'You cannot approve your own request',
-          'You asked for this change, so another approver must approve it. You may still reject it.',
-        ),
-      );
-    case 'already-decided':
-      return page(409, decidedPage(outcome.record, 'Already decided', now));
-    case 'expired':
-      return page(410, expiredPage(outcome.record));
-    case 'closed':
-      return page(410, closedPage(outcome.record, approver));
-    case 'later-stage':
-    case 'not-needed': {
-      const { title, text } = stageRefusal(outcome);
-      return page(409, messagePage(title, text));
-    }
-    case 'try-again':
-      return page(503, messagePage('Please try again', 'Your decision could not be delivered just now and was not recorded.'), {
-        'Retry-After': '5',
-      });
-  }
-}
-
-/** GET /: signed out, the sign-in (coming back here); signed in, the approver's own page. */
-async function home(event: APIGatewayProxyEvent, signIn: SignInDeps): Promise<APIGatewayProxyResult> {
-  if (event.httpMethod.toUpperCase() !== 'GET') return page(405, messagePage('Method not allowed', 'Use GET here.'), { Allow: 'GET' });
-  const session = await signedInApprover(event, signIn);
-  if (!session) return page(303, '', { Location: signInUrl(signIn, '/') });
-  return page(200, homePage(pageSession(session, signIn)));
 }
 
 /** The answer to a body over the size limit, with the same security headers as every page. */

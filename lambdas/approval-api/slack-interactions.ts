@@ -21,7 +21,7 @@ import { jsonResponse } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
 import { addRunKeys } from '../shared/runtime/run-keys';
 import { type DecisionDeps, recordDecision, stageRefusal } from '../shared/services/decision';
-import { headerValue, rawBody } from './request';
+import { headerValue, rawBody } from '../shared/web/form';
 
 export interface SlackDeps {
   signingSecret: () => Promise<string | undefined>;

@@ -97,7 +97,8 @@ export async function handleBreakGlass(
   const attempt = async (current: ApprovalRecord, handOver: boolean): Promise<DecisionResult> => {
     const token = await store.decide(planRef, current.executionArn, decision, review, Math.floor(deps.now().getTime() / 1000));
     if (!token) return closed((await deps.store.getRun(planRef, current.executionArn)) ?? current, deps.now());
-    return deliverDecision(deps, current, decision, token, handOver ? (next) => attempt(next, false) : undefined);
+    // Not the ordinary decision news: every approver gets the break-glass notice below instead.
+    return deliverDecision({ ...deps, tellDecision: undefined }, current, decision, token, handOver ? (next) => attempt(next, false) : undefined);
   };
   const outcome = await attempt(record, true);
   if (outcome.result !== 'decided') {

@@ -1,5 +1,4 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { ApprovalStore } from '../shared/adapters/approval-store';
 import { BreakGlassStore } from '../shared/adapters/break-glass-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { readSecret } from '../shared/adapters/secrets';
@@ -10,6 +9,7 @@ import { APPROVAL_TOPIC_ARN, parseEnvironment } from '../shared/contracts/enviro
 import { lambdaHandler } from '../shared/runtime/handler';
 import { jsonResponse } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
+import { decisionDeps } from '../shared/services/decision-deps';
 import { handleRunAction, RUN_ACTIONS_ENV, type RunActionsDeps } from './run-actions';
 
 const env = parseEnvironment(RUN_ACTIONS_ENV, process.env);
@@ -21,12 +21,7 @@ const webhookSecretId = env.SLACK_WEBHOOK_SECRET_ID;
 const stepFunctions = () => import('../shared/adapters/clients/step-functions');
 
 const deps: RunActionsDeps = {
-  store: new ApprovalStore(dynamo, env.TABLE_NAME),
-  completeTask: async (taskToken, output) => {
-    const { stepFunctions: client, SendTaskSuccessCommand } = await stepFunctions();
-    await client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
-  },
-  now: () => new Date(),
+  ...decisionDeps(env, process.env),
   approvers: env.APPROVERS,
   breakGlass:
     env.BREAK_GLASS && breakGlassTopic

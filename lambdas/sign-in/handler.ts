@@ -1,6 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createRemoteJWKSet } from 'jose';
-import { messagePage } from '../approval-api/page';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import {
   APPROVAL_BASE_URL,
@@ -14,6 +13,7 @@ import {
 import { lambdaHandler } from '../shared/runtime/handler';
 import { PAGE_HEADERS } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
+import { messagePage } from '../shared/web/page';
 import { type Discovery, verifyIdToken } from './oidc';
 import { SessionStore } from './sessions';
 import { handleSignIn, type SignInDeps } from './sign-in';

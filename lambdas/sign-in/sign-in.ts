@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { messagePage } from '../approval-api/page';
-import { rawBody } from '../approval-api/request';
 import { CSRF_FIELD, SESSION_COOKIE, SESSION_SECONDS, SIGN_IN_COOKIE } from '../shared/contracts/session';
 import { cookieValue, PAGE_HEADERS, setCookie } from '../shared/runtime/http';
+import { rawBody } from '../shared/web/form';
+import { messagePage } from '../shared/web/page';
 import {
   approverOfClaims,
   authorizationUrl,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
@@ -43,12 +43,21 @@ const pending = (): Partial<ApprovalRecord> => ({
 });
 
 let handler: typeof import('../../lambdas/approval-api/handler').handler;
+/** GET / is the Inbox function's, with the same sessions. */
+let inbox: typeof import('../../lambdas/inbox/handler').handler;
 beforeAll(async () => {
   Object.assign(
     process.env,
-    encodeEnvironment({ TABLE_NAME: 'approvals', APPROVERS: pending().approvers, SIGN_IN_MODE: 'required', APPROVAL_BASE_URL: BASE }),
+    encodeEnvironment({
+      TABLE_NAME: 'approvals',
+      APPROVERS: pending().approvers,
+      APPROVAL_TOPIC_ARN: 'arn:aws:sns:us-east-1:111122223333:approvals',
+      SIGN_IN_MODE: 'required',
+      APPROVAL_BASE_URL: BASE,
+    }),
   );
   ({ handler } = await import('../../lambdas/approval-api/handler'));
+  ({ handler: inbox } = await import('../../lambdas/inbox/handler'));
 });
 afterAll(() => {
   delete process.env.SIGN_IN_MODE;
@@ -79,10 +88,11 @@ beforeEach(() => {
     return input.ReturnValues === 'ALL_NEW' ? { Attributes: { ...plan, approvals: values[':approval'], approverEmails: values[':email'] } } : {};
   });
   sfn.on(SendTaskSuccessCommand).resolves({});
+  ddb.on(QueryCommand).resolves({ Items: [] });
 });
 
 const call = async (method: string, p: string, options: { session?: string; body?: string } = {}) =>
-  (await handler(
+  (await (p === '/' ? inbox : handler)(
     toApiGatewayEvent({
       method,
       path: p,
@@ -165,7 +175,7 @@ describe('with plangate:requireSignIn', () => {
   });
 });
 
-describe('GET /', () => {
+describe('GET / (the Inbox function)', () => {
   test('signed out, it leads to the sign-in', async () => {
     const res = await call('GET', '/');
     expect(res.statusCode).toBe(303);
@@ -175,7 +185,8 @@ describe('GET /', () => {
   test('signed in, it shows who and the sign-out, with every page’s security headers', async () => {
     const res = await call('GET', '/', { session: sessionId('alice') });
     expect(res.statusCode).toBe(200);
-    expect(res.body).toContain('You are signed in as <strong>alice@example.com</strong>');
+    expect(res.body).toContain('Signed in as <strong>alice@example.com</strong>');
+    expect(res.body).toContain('Nothing is waiting for your approval.');
     expect(res.body).toContain('<button type="submit">Sign out</button>');
     expect(res.headers).toMatchObject({ 'Cache-Control': 'no-store', 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer' });
   });

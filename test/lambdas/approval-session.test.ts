@@ -1,5 +1,5 @@
-import { decisionBy, signedInDecider } from '../../lambdas/approval-api/session';
 import { cookieValue } from '../../lambdas/shared/runtime/http';
+import { decisionBy, signedInDecider } from '../../lambdas/shared/web/session';
 
 /* The approval API's sign-in rules as plain functions (lambdas/approval-api/session.ts). */
 

@@ -1,6 +1,6 @@
-import { CONFIRM_REJECT, confirmRejectPage, pendingPage } from '../../lambdas/approval-api/page';
-import { parseDecisionForm } from '../../lambdas/approval-api/request';
 import { planParameters } from '../../lambdas/shared/domain/parameters';
+import { parseDecisionForm } from '../../lambdas/shared/web/form';
+import { CONFIRM_REJECT, confirmRejectPage, pendingPage } from '../../lambdas/shared/web/page';
 import { openRequest } from '../support/history-table';
 
 /** What an approver sees: the plan's parameters, the decision before the changes, and a rejection that asks first. */

@@ -1,10 +1,10 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { decisionAnswer } from '../../lambdas/approval-api/approval-api';
-import { decideRequest, historyPage, type InboxDeps, inboxPage, requestPage } from '../../lambdas/approval-api/inbox';
+import { decideRequest, historyPage, type InboxDeps, inboxPage, requestPage } from '../../lambdas/inbox/inbox';
 import { ApprovalStore } from '../../lambdas/shared/adapters/approval-store';
 import { encodeCursor, HistoryIndex } from '../../lambdas/shared/adapters/history';
 import { historyKeys, planKey } from '../../lambdas/shared/contracts/table-keys';
 import type { DecisionDeps } from '../../lambdas/shared/services/decision';
+import { decisionAnswer } from '../../lambdas/shared/web/answers';
 import { historyTable, openRequest } from '../support/history-table';
 
 /** The inbox, the history and the signed-in request page, against dynalite with the history index. */
@@ -13,7 +13,14 @@ let store: ApprovalStore;
 let deps: InboxDeps & DecisionDeps;
 let completed: unknown[];
 const NOW = new Date('2026-12-02T12:00:00.000Z');
-const alice = { email: 'Alice@example.com' };
+/** Who a signed-in page shows, with the session's verified identity (as signed-in-pages.ts passes it). */
+const signedIn = (email: string) => ({
+  email,
+  csrfToken: 'csrf-token',
+  signOutUrl: 'https://x/prod/auth/sign-out',
+  signedIn: { issuer: 'https://idp.example', subject: `sub-${email}` },
+});
+const alice = signedIn('Alice@example.com');
 const soon = Math.floor(NOW.getTime() / 1000) + 3600;
 
 beforeAll(async () => {
@@ -117,7 +124,7 @@ describe('a request page for a signed-in approver', () => {
     const mine = await requestPage('plan-a', alice, deps);
     expect(mine.statusCode).toBe(200);
     expect(mine.html).toContain('value="approve"');
-    const theirs = await requestPage('plan-a', { email: 'mallory@example.com' }, deps);
+    const theirs = await requestPage('plan-a', signedIn('mallory@example.com'), deps);
     expect(theirs.html).not.toContain('value="approve"');
     expect(theirs.html).toContain('This page is shared with the channel');
     expect((await requestPage('plan-none', alice, deps)).statusCode).toBe(404);
@@ -126,15 +133,17 @@ describe('a request page for a signed-in approver', () => {
 
   test('decides as the signed-in approver: Alice counts, Bob completes the quorum, Mallory is refused', async () => {
     await store.claim(openRequest('plan-a', '2026-12-01T09:00:00.000Z', { expiresAt: soon }));
-    const refused = await decideRequest('plan-a', { email: 'mallory@example.com' }, { decision: 'APPROVED' }, deps);
+    const refused = await decideRequest('plan-a', signedIn('mallory@example.com'), { decision: 'APPROVED' }, deps);
     expect(refused).toMatchObject({ statusCode: 403 });
     const byAlice = await decideRequest('plan-a', alice, { decision: 'APPROVED', comment: 'ok' }, deps);
     if ('statusCode' in byAlice) throw new Error('expected a decision');
     expect(decisionAnswer(byAlice.outcome, byAlice.approver, NOW).statusCode).toBe(200);
     expect(byAlice.outcome.result).toBe('counted');
-    const byBob = await decideRequest('plan-a', { email: 'bob@example.com' }, { decision: 'APPROVED' }, deps);
+    const byBob = await decideRequest('plan-a', signedIn('bob@example.com'), { decision: 'APPROVED' }, deps);
     expect(byBob).toMatchObject({ outcome: { result: 'decided' } });
     expect(completed).toEqual([expect.objectContaining({ decision: 'APPROVED', approver: expect.objectContaining({ email: 'bob@example.com' }) })]);
     expect((await store.get('plan-a'))?.approvals?.map((a) => a.channel)).toEqual(['web', 'web']);
+    // Each decision keeps who the identity provider said decided (issuer and subject).
+    expect((await store.get('plan-a'))?.decision).toMatchObject({ signedIn: { issuer: 'https://idp.example', subject: 'sub-bob@example.com' } });
   });
 });

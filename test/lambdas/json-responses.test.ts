@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { handleCliDecision } from '../../lambdas/approval-api/cli-decision';
 import { handleSlackInteraction } from '../../lambdas/approval-api/slack-interactions';
 import { releaseRequest } from '../../lambdas/close-run/release-request';
+import { handleCliDecision } from '../../lambdas/run-actions/decision';
 import type { DecisionDeps } from '../../lambdas/shared/services/decision';
 
 /*

@@ -3,7 +3,6 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { pendingPage } from '../../lambdas/approval-api/page';
 import { type PlanCreatedEnv, planCreated } from '../../lambdas/plan-created/plan-created';
 import { type ReviewPlanEnv, reviewPlan } from '../../lambdas/review-plan/review-plan';
 import { approvalRequestMessage } from '../../lambdas/shared/adapters/slack/blocks';
@@ -15,6 +14,7 @@ import { composeApprovalEmail } from '../../lambdas/shared/domain/approval-email
 import { describeOutcome } from '../../lambdas/shared/domain/outcome';
 import { planRefOf, scopedId, sessionNameOf } from '../../lambdas/shared/domain/plan-location';
 import { metrics } from '../../lambdas/shared/runtime/metrics';
+import { pendingPage } from '../../lambdas/shared/web/page';
 import { spyOnSingleMetrics } from '../support/metrics';
 import { review } from './fixtures';
 

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { decidedPage } from '../../lambdas/approval-api/page';
 import { handleWindowAction, type WindowActionDeps } from '../../lambdas/run-actions/window-actions';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import type { WindowActionName } from '../../lambdas/shared/contracts/window-actions';
+import { decidedPage } from '../../lambdas/shared/web/page';
 import { review } from './fixtures';
 
 /** The approval API's reschedule, cancel and run-now routes (issue 23, served by WindowWait), with the record and the run faked. */

@@ -15,7 +15,7 @@ const api = new ApprovalApi(stack, 'ApprovalApi', {
   cloudWatchRole: true,
 });
 api.routeReleasesTo(stub('CloseRun'));
-api.routeRunActionsTo(stub('RunActions'), true);
+api.routeCommandLineTo(stub('RunActions'));
 const template = Template.fromStack(stack);
 
 describe('approval API', () => {
@@ -29,11 +29,11 @@ describe('approval API', () => {
   });
 
   test('sends every method and path to a handler, so wrong ones get readable answers', () => {
-    template.resourceCountIs('AWS::ApiGateway::Method', 11);
+    template.resourceCountIs('AWS::ApiGateway::Method', 5);
     template.allResourcesProperties('AWS::ApiGateway::Method', { HttpMethod: 'ANY' });
   });
 
-  test('the command line’s routes, and only they, take IAM-signed requests; releases go to CloseRun, decisions to the approval API, window actions and break-glass to RunActions', () => {
+  test('the command line’s routes, and only they, take IAM-signed requests; releases go to CloseRun, every other command-line route (decisions, window actions, break-glass) to RunActions', () => {
     const methods = template.findResources('AWS::ApiGateway::Method');
     const resources = template.findResources('AWS::ApiGateway::Resource');
     const pathOf = (id: string): string => {
@@ -51,15 +51,9 @@ describe('approval API', () => {
     });
     expect(routes.sort()).toEqual([
       '/ NONE ApprovalApi',
-      '/cli AWS_IAM ApprovalApi',
-      '/cli/plans/{planId}/break-glass AWS_IAM RunActions',
-      '/cli/plans/{planId}/cancel AWS_IAM RunActions',
-      '/cli/plans/{planId}/decision AWS_IAM ApprovalApi',
+      '/cli AWS_IAM RunActions',
       '/cli/plans/{planId}/release AWS_IAM CloseRun',
-      '/cli/plans/{planId}/reschedule AWS_IAM RunActions',
-      '/cli/plans/{planId}/review AWS_IAM RunActions',
-      '/cli/plans/{planId}/run-now AWS_IAM RunActions',
-      '/cli/{proxy+} AWS_IAM ApprovalApi',
+      '/cli/{proxy+} AWS_IAM RunActions',
       '/{proxy+} NONE ApprovalApi',
     ]);
   });

@@ -83,6 +83,21 @@ describe('plangate:signIn', () => {
     });
   });
 
+  test('the Inbox serves /, /history and /requests/{planRef}, and is the only function that queries: the history index only', () => {
+    const json = template.toJSON() as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+    const inboxId = Object.entries(json.Resources).find(
+      ([, r]) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r).includes('"plangate:function":"Inbox"'),
+    )?.[0];
+    expect(inboxId).toBeDefined();
+    const methods = Object.values(json.Resources).filter((r) => r.Type === 'AWS::ApiGateway::Method' && JSON.stringify(r).includes(inboxId!));
+    expect(methods).toHaveLength(3);
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'history' });
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{planRef}' });
+    const queries = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r).includes('dynamodb:Query'));
+    expect(queries.map(([id]) => id)).toEqual([expect.stringMatching(/^WorkflowInboxRoleDefaultPolicy/)]);
+    expect(JSON.stringify(queries)).toContain('/index/History');
+  });
+
   test('the approval API is told to require sessions', () => {
     const json = JSON.stringify(template.toJSON());
     expect(json).toContain('"SIGN_IN_MODE":"required"');

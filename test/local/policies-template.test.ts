@@ -36,16 +36,19 @@ test('without approval rules, no function gets groups or rules, and the approval
   expect(statementsOf(before, 'identitystore:')).toBe('[]');
 });
 
-test('with approval rules, only the functions that apply them get them; only the approval API checks Identity Center', () => {
+test('with approval rules, only the functions that apply them get them; only those that take votes check Identity Center', () => {
   const names = variables(withRules);
   const withPolicy = Object.entries(names)
     .filter(([, list]) => list.includes('APPROVAL_POLICY'))
     .map(([name]) => name);
-  expect(withPolicy.sort()).toEqual(['ApprovalApi', 'RequestApproval', 'ReviewPlan']);
+  // The page and Slack (ApprovalApi) and the command line (RunActions) take votes.
+  expect(withPolicy.sort()).toEqual(['ApprovalApi', 'RequestApproval', 'ReviewPlan', 'RunActions']);
   // The vote that opens a stage asks its approvers: by email, with links to the page.
-  expect(names.ApprovalApi).toEqual(expect.arrayContaining(['APPROVAL_TOPIC_ARN', 'APPROVAL_BASE_URL', 'IDENTITY_STORE_ID']));
+  for (const voter of [names.ApprovalApi, names.RunActions])
+    expect(voter).toEqual(expect.arrayContaining(['APPROVAL_TOPIC_ARN', 'APPROVAL_BASE_URL', 'IDENTITY_STORE_ID']));
   const grants = statementsOf(withRules, 'identitystore:IsMemberInGroups');
   expect(grants).toContain('ApprovalApi');
+  expect(grants).toContain('RunActions');
   expect(grants).not.toMatch(/RequestApproval|ReviewPlan/);
 });
 

@@ -1,4 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ExpectedError, TransientError } from '../contracts/errors';
@@ -20,7 +19,7 @@ import { classifyAwsError } from './transient';
 export function lambdaHandler<TEvent, TResult>(logic: (event: TEvent, context: Context) => Promise<TResult>, { retried = true } = {}) {
   return middy((event: TEvent, context: Context) => tracer.captureInvocation(() => handle(event, context)))
     .use(publishMetrics)
-    .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }));
+    .before((request) => logger.startInvocation(request.context));
 
   async function handle(event: TEvent, context: Context): Promise<TResult> {
     addRunKeys(runKeysOf(event));

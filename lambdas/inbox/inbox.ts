@@ -2,12 +2,27 @@ import type { ApprovalStore } from '../shared/adapters/approval-store';
 import { type HistoryFilters, type HistoryIndex, InvalidCursorError, parseHistoryFilters } from '../shared/adapters/history';
 import { type ApprovalRecord, refOf } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
-import { planRefSchema } from '../shared/contracts/steps';
+import { planRefSchema, type SignedIn } from '../shared/contracts/steps';
 import { mayNotApprove } from '../shared/domain/approvers';
 import { approverName, describeDecider, describeRisk, describeWhere, planTitle } from '../shared/domain/describe';
 import { askedSoFar, describeWaiting, recordProgress } from '../shared/domain/quorum';
 import { type DecisionDeps, type DecisionResult, isClosed, isExpired, recordDecision } from '../shared/services/decision';
-import { closedPage, decidedPage, expiredPage, type Html, html, isolated, layout, messagePage, pendingPage, time, viewOnlyPage } from './page';
+import {
+  closedPage,
+  confirmRejectPage,
+  decidedPage,
+  expiredPage,
+  type Html,
+  html,
+  isolated,
+  layout,
+  messagePage,
+  type PageSession,
+  pendingPage,
+  signedInBar,
+  time,
+  viewOnlyPage,
+} from '../shared/web/page';
 
 /*
  * What a signed-in approver sees besides a personal link: the inbox (what waits for them), the history of every request,
@@ -15,10 +30,8 @@ import { closedPage, decidedPage, expiredPage, type Html, html, isolated, layout
  * caller (the session); these functions never read cookies or headers.
  */
 
-/** A person the session has verified. */
-export interface SignedInIdentity {
-  email: string;
-}
+/** A person the session has verified, as a page shows them (with the sign-out form and the forms' CSRF token). */
+export type SignedInIdentity = PageSession;
 
 /** A page and its status; the caller adds the security headers (approval-api.ts page). */
 export interface Answer {
@@ -64,8 +77,7 @@ export async function inboxPage(identity: SignedInIdentity, deps: InboxDeps): Pr
   );
   return layout(
     'Waiting for you',
-    html`${NAV}<h1>Waiting for you</h1>
-<p>Signed in as <strong>${identity.email}</strong>.</p>
+    html`${signedInBar(identity)}${NAV}<h1>Waiting for you</h1>
 ${items.length ? html`<ul id="inbox">${items}</ul>` : html`<p class="notice" id="inbox-empty">Nothing is waiting for your approval.</p>`}`,
   );
 }
@@ -154,7 +166,21 @@ export async function requestPage(ref: string, identity: SignedInIdentity, deps:
   if (isExpired(record, now)) return { statusCode: 410, html: expiredPage(record) };
   if (record.status !== 'PENDING') return { statusCode: 200, html: decidedPage(record, 'Already decided', now) };
   const approver = approverOn(record, identity);
-  return { statusCode: 200, html: approver ? pendingPage(record, approver, now) : viewOnlyPage(record, now) };
+  return { statusCode: 200, html: approver ? pendingPage(record, approver, now, identity) : viewOnlyPage(record, now) };
+}
+
+/** The page's Reject button on /requests/{planRef}: asks once more, as the personal link's page does (page.ts confirmRejectPage). */
+export async function confirmRejectRequest(
+  ref: string,
+  identity: SignedInIdentity,
+  comment: string | undefined,
+  deps: Pick<DecisionDeps, 'store' | 'now'>,
+) {
+  const shown = await requestPage(ref, identity, deps);
+  const record = shown.statusCode === 200 ? await requestOf(ref, deps.store) : shown;
+  if ('statusCode' in record) return record;
+  if (!approverOn(record, identity)) return { statusCode: 403, html: notAnApprover() };
+  return { statusCode: 200, html: confirmRejectPage(record, comment, identity) };
 }
 
 const notAnApprover = () => messagePage('You are not an approver of this request', 'Only the approvers it names can see and decide it here.');
@@ -165,7 +191,7 @@ const notAnApprover = () => messagePage('You are not an approver of this request
  */
 export async function decideRequest(
   ref: string,
-  identity: SignedInIdentity,
+  identity: SignedInIdentity & { signedIn: SignedIn },
   form: { decision: 'APPROVED' | 'REJECTED'; comment?: string },
   deps: DecisionDeps,
 ): Promise<{ approver: Approver; outcome: DecisionResult } | Answer> {
@@ -176,6 +202,7 @@ export async function decideRequest(
   const outcome = await recordDecision(deps, record, {
     decision: form.decision,
     approver,
+    signedIn: identity.signedIn,
     comment: form.comment,
     channel: 'web',
     requestedAt: record.requestedAt,

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { Decision } from '../shared/contracts/steps';
-import { repeatedKey } from '../shared/domain/strict-json';
-import { oneLine } from '../shared/domain/text';
+import type { Decision } from '../contracts/steps';
+import { repeatedKey } from '../domain/strict-json';
+import { oneLine } from '../domain/text';
 import { CONFIRM_REJECT } from './page';
 
 const MAX_BODY_BYTES = 10_000;

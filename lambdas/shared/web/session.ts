@@ -1,11 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { ActiveSession } from '../shared/adapters/sessions';
-import type { ApprovalRecord } from '../shared/contracts/approval-record';
-import type { Approver } from '../shared/contracts/approver';
-import { SESSION_COOKIE } from '../shared/contracts/session';
-import type { SignedIn } from '../shared/contracts/steps';
-import { cookieValue } from '../shared/runtime/http';
+import type { ActiveSession } from '../adapters/sessions';
+import type { ApprovalRecord } from '../contracts/approval-record';
+import type { Approver } from '../contracts/approver';
+import { SESSION_COOKIE } from '../contracts/session';
+import type { SignedIn } from '../contracts/steps';
+import { cookieValue } from '../runtime/http';
 import type { PageSession } from './page';
 
 /*
@@ -29,7 +29,7 @@ export async function signedInApprover(event: Pick<APIGatewayProxyEvent, 'header
 }
 
 /** Whether a posted form's CSRF token is the session's (compared in constant time). */
-const hasCsrfToken = (given: string | undefined, session: ActiveSession) =>
+export const hasCsrfToken = (given: string | undefined, session: ActiveSession) =>
   given?.length === session.csrfToken.length && timingSafeEqual(Buffer.from(given), Buffer.from(session.csrfToken));
 
 /** The sign-in page, coming back to `next` (a path of this API) afterwards. */

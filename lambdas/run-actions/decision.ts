@@ -10,7 +10,7 @@ import { jsonResponse, signedCaller } from '../shared/runtime/http';
 import { logger } from '../shared/runtime/logger';
 import { addRunKeys } from '../shared/runtime/run-keys';
 import { type DecisionDeps, type DecisionResult, recordDecision, stageRefusal } from '../shared/services/decision';
-import { parseDecisionForm } from './request';
+import { parseDecisionForm } from '../shared/web/form';
 
 /** What the command line shows after a decision: the approval's state, never its task token. */
 function summary(record: ApprovalRecord) {

@@ -1,9 +1,9 @@
 import escapeHtml from 'escape-html';
-import type { ApprovalRecord } from '../shared/contracts/approval-record';
-import type { Approver } from '../shared/contracts/approver';
-import { CSRF_FIELD } from '../shared/contracts/session';
-import type { ResourceChangeSummary } from '../shared/contracts/steps';
-import { mayNotApprove } from '../shared/domain/approvers';
+import type { ApprovalRecord } from '../contracts/approval-record';
+import type { Approver } from '../contracts/approver';
+import { CSRF_FIELD } from '../contracts/session';
+import type { ResourceChangeSummary } from '../contracts/steps';
+import { mayNotApprove } from '../domain/approvers';
 import {
   approverName,
   describeCalendar,
@@ -24,10 +24,10 @@ import {
   WHAT_REJECTING_DOES,
   whatApprovingDoes,
   whatTheDecisionMeans,
-} from '../shared/domain/describe';
-import { requirementLines } from '../shared/domain/requirements-text';
-import { oneLine } from '../shared/domain/text';
-import { describeWindowAction, windowOf } from '../shared/domain/window-schedule';
+} from '../domain/describe';
+import { requirementLines } from '../domain/requirements-text';
+import { oneLine } from '../domain/text';
+import { describeWindowAction, windowOf } from '../domain/window-schedule';
 
 /**
  * Tagged template that HTML-escapes every interpolated value unless it is already rendered Html; text is also put on
@@ -335,16 +335,4 @@ export function closedPage(record: ApprovalRecord, approver?: Approver): string 
 
 export function messagePage(title: string, message: string, session?: PageSession): string {
   return layout(title, html`${session ? signedInBar(session) : ''}<h1>${title}</h1><p class="notice">${message}</p>`);
-}
-
-/**
- * GET / for a signed-in approver: who they are, and the sign-out. (The inbox, what waits for them, is rendered
- * into this page.)
- */
-export function homePage(session: PageSession): string {
-  return layout(
-    'PlanGate',
-    html`${signedInBar(session)}<h1>PlanGate</h1>
-<p class="notice" id="home">You are signed in as <strong>${session.email}</strong>. Open an approval request from the link in its email.</p>`,
-  );
 }
