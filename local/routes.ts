@@ -93,8 +93,11 @@ export function localRoutes(context: RouteContext): Route[] {
       handle: (request) => answerAwsApi(request, context),
     },
     { match: ({ url }) => url.pathname.startsWith('/local/slack/'), handle: (request) => slackPost(request, context) },
-    { match: ({ url }) => /^\/(approvals|slack|cli|auth)(\/|$)/.test(url.pathname), handle: (request) => approvalApi(request, context) },
-    // With sign-in, GET / is the approval API's page for the signed-in approver.
+    {
+      match: ({ url }) => /^\/(approvals|slack|cli|auth|history|requests)(\/|$)/.test(url.pathname),
+      handle: (request) => approvalApi(request, context),
+    },
+    // With sign-in, GET / is the signed-in approver's inbox (the Inbox function's).
     {
       match: ({ req, url }) => url.pathname === '/' && req.method === 'GET' && context.oidc?.() !== undefined,
       handle: (r) => approvalApi(r, context),

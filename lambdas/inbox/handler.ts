@@ -15,6 +15,7 @@ const env = parseEnvironment({ ...DECISION_ENV, APPROVAL_BASE_URL }, process.env
 const deps: SignedInPagesDeps = {
   ...decisionDeps(env, process.env),
   history: new HistoryIndex(dynamo, env.TABLE_NAME),
+  baseUrl: env.APPROVAL_BASE_URL,
   // Every page here is a signed-in approver's: the sign-in function makes the sessions, this only looks them up.
   signIn: {
     required: true,

@@ -42,12 +42,15 @@ export interface Answer {
 export interface InboxDeps {
   history: Pick<HistoryIndex, 'pending' | 'page'>;
   now: () => Date;
+  /** The API's base URL, with its stage and a final `/`: the pages' links are built on it. */
+  baseUrl: string;
 }
 
 export const HISTORY_PAGE_SIZE = 25;
 
 /** The page of one request for a signed-in approver, by its key id (a hub plan's id, a spoke plan's planRef). */
-export const requestPath = (record: Pick<ApprovalRecord, 'planId' | 'planRef'>) => `/requests/${encodeURIComponent(refOf(record))}`;
+export const requestPath = (record: Pick<ApprovalRecord, 'planId' | 'planRef'>, baseUrl: string) =>
+  `${baseUrl}requests/${encodeURIComponent(refOf(record))}`;
 
 /** The approver the identity is on this request, if it is one of its approvers. */
 const approverOn = (record: ApprovalRecord, identity: SignedInIdentity): Approver | undefined =>
@@ -64,20 +67,21 @@ export function waitsFor(record: ApprovalRecord, email: string, now: Date): bool
   return askedSoFar(record).some((a) => a.email.toLowerCase() === who);
 }
 
-const NAV = html`<nav><a href="/">Waiting for you</a> · <a href="/history">History</a></nav>`;
+/** Links are absolute, on the API's base URL: behind API Gateway every path sits under its stage (`/prod/`). */
+const nav = (baseUrl: string) => html`<nav><a href="${baseUrl}">Waiting for you</a> · <a href="${baseUrl}history">History</a></nav>`;
 
 /** The requests waiting for the signed-in approver, newest first. */
 export async function inboxPage(identity: SignedInIdentity, deps: InboxDeps): Promise<string> {
   const now = deps.now();
   const waiting = (await deps.history.pending(now)).filter((r) => waitsFor(r, identity.email, now));
   const items = waiting.map(
-    (r) => html`<li class="request"><a href="${requestPath(r)}"><strong>${isolated(planTitle(r.review))}</strong></a>
+    (r) => html`<li class="request"><a href="${requestPath(r, deps.baseUrl)}"><strong>${isolated(planTitle(r.review))}</strong></a>
 <br>${isolated(describeWhere(r.executionArn, r.review) ?? 'this account')} · Risk <span class="badge">${describeRisk(r.review.summary)}</span>
 <br>Still missing: ${describeWaiting(recordProgress(r))} · Requested ${time(r.requestedAt, now)} by ${isolated(r.requestedBy ?? '(not given)')} · Expires ${time(new Date(r.expiresAt * 1000), now, true)}</li>`,
   );
   return layout(
     'Waiting for you',
-    html`${signedInBar(identity)}${NAV}<h1>Waiting for you</h1>
+    html`${signedInBar(identity)}${nav(deps.baseUrl)}<h1>Waiting for you</h1>
 ${items.length ? html`<ul id="inbox">${items}</ul>` : html`<p class="notice" id="inbox-empty">Nothing is waiting for your approval.</p>`}`,
   );
 }
@@ -98,9 +102,9 @@ function deciders(record: ApprovalRecord): string {
 }
 
 /** The history page's link to the next page: the same filters and the cursor. */
-function nextLink(filters: HistoryFilters, cursor: string): Html {
+function nextLink(filters: HistoryFilters, cursor: string, baseUrl: string): Html {
   const query = new URLSearchParams({ ...(filters as Record<string, string>), cursor });
-  return html`<p><a id="older" href="/history?${query.toString()}">Older requests</a></p>`;
+  return html`<p><a id="older" href="${baseUrl}history?${query.toString()}">Older requests</a></p>`;
 }
 
 const FILTER_FIELDS: [keyof HistoryFilters, string, string][] = [
@@ -129,23 +133,23 @@ export async function historyPage(query: Record<string, string | undefined>, dep
   }
   const rows = found.records.map(
     (r) => html`<tr><td data-label="Requested">${time(r.requestedAt, now, true)}</td>
-<td data-label="Plan"><a href="${requestPath(r)}">${isolated(planTitle(r.review))}</a><br><span class="muted">${isolated(describeWhere(r.executionArn, r.review) ?? '')}</span></td>
+<td data-label="Plan"><a href="${requestPath(r, deps.baseUrl)}">${isolated(planTitle(r.review))}</a><br><span class="muted">${isolated(describeWhere(r.executionArn, r.review) ?? '')}</span></td>
 <td data-label="Risk">${r.review.summary?.risk ?? ''}</td><td data-label="Status">${standing(r)}</td><td data-label="Decided by">${isolated(deciders(r))}</td></tr>`,
   );
-  const form = html`<form method="get" action="/history" id="filters">${FILTER_FIELDS.map(
+  const form = html`<form method="get" action="${deps.baseUrl}history" id="filters">${FILTER_FIELDS.map(
     ([name, label, type]) => html`<label>${label} <input name="${name}" type="${type}" value="${filters[name] ?? ''}"></label> `,
   )}<button type="submit">Filter</button></form>`;
   return {
     statusCode: 200,
     html: layout(
       'History',
-      html`${NAV}<h1>History</h1>${form}
+      html`${nav(deps.baseUrl)}<h1>History</h1>${form}
 ${
   rows.length
     ? html`<table id="history"><thead><tr><th>Requested</th><th>Plan</th><th>Risk</th><th>Status</th><th>Decided by</th></tr></thead><tbody>${rows}</tbody></table>`
     : html`<p class="notice" id="history-empty">No request matches.</p>`
 }
-${found.cursor ? nextLink(filters, found.cursor) : ''}`,
+${found.cursor ? nextLink(filters, found.cursor, deps.baseUrl) : ''}`,
     ),
   };
 }

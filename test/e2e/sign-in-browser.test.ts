@@ -5,9 +5,9 @@ import { approvalLinkFor, approvalRecord, collectHandlerLogs, LOCAL_MODE_START_M
 
 /**
  * Sign-in (issue 25) in Debian's Chromium, in local mode with plangate:requireSignIn: a link opened signed out leads to
- * the sign-in; Alice signs in with her button at the local identity provider, approves on her link; Bob's link does
- * not let her decide; she signs out, and her link asks her to sign in again; the callback replayed signs no one in, and
- * no log line holds the code or the session. `.ci/run` installs Chromium; without it
+ * the sign-in; Alice signs in with her button at the local identity provider, sees the orders plan in her inbox and
+ * approves it there; Bob's link does not let her decide; she signs out, and her link asks her to sign in again; the
+ * callback replayed signs no one in, and no log line holds the code or the session. `.ci/run` installs Chromium; without it
  * this test says so and is skipped.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -41,7 +41,7 @@ afterAll(async () => {
 });
 
 (hasChromium ? test : test.skip)(
-  'signed out a link leads to the sign-in; Alice signs in, approves on her link, cannot decide on Bob’s, and signs out',
+  'signed out a link leads to the sign-in; Alice signs in, approves in her inbox, cannot decide on Bob’s link, and signs out',
   async () => {
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
     const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
@@ -72,9 +72,20 @@ afterAll(async () => {
     await expect(page.locator('#signed-in').textContent()).resolves.toContain('Signed in as alice@example.com');
     const cookies = await page.context().cookies();
     expect(cookies.find((c) => c.name === 'plangate_session')).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax' });
+
+    // Her inbox (GET /) lists the orders plan as waiting for her; she opens it there and approves.
+    await page.goto(`${local.baseUrl}/`);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Waiting for you');
+    const request = page.locator('#inbox a[href$="/requests/plan-demoorders0001"]');
+    await expect(request.count()).resolves.toBe(1);
+    await request.click();
     await page.click('button.approve');
     await expect(page.locator('h1').textContent()).resolves.toBe('Your approval is counted');
     await expect(page.locator('#approvals').textContent()).resolves.toContain('(web, signed in)');
+    await page.goto(`${local.baseUrl}/`);
+    await expect(page.locator('#inbox-empty').count()).resolves.toBe(1);
+    await page.goto(`${local.baseUrl}/history`);
+    await expect(page.locator('#history').textContent()).resolves.toContain('Alice Martin');
 
     // The record keeps her verified identity: local mode's issuer and her subject there.
     const documents = DynamoDBDocumentClient.from(
@@ -95,9 +106,8 @@ afterAll(async () => {
     );
     await expect(page.locator('button.approve').count()).resolves.toBe(0);
 
-    // GET / shows who she is; she signs out there, and her link asks her to sign in again.
+    // She signs out from her inbox, and her link asks her to sign in again.
     await page.goto(`${local.baseUrl}/`);
-    await expect(page.locator('#home').textContent()).resolves.toContain('alice@example.com');
     await page.click('text=Sign out');
     await expect(page.locator('h1').textContent()).resolves.toBe('Signed out');
     await page.goto(aliceLink);

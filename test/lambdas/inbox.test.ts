@@ -34,6 +34,7 @@ beforeEach(async () => {
   deps = {
     store,
     history: new HistoryIndex(local.documents, tableName),
+    baseUrl: 'https://api.example.com/prod/',
     now: () => NOW,
     verifiedGroups: async () => [],
     askOpenedStage: async () => {},
@@ -49,7 +50,8 @@ describe('the inbox', () => {
     await store.claim(openRequest('plan-newer', '2026-12-01T09:00:00.000Z', { expiresAt: soon }));
     const page = await inboxPage(alice, deps);
     expect(page.indexOf('plan-newer')).toBeLessThan(page.indexOf('plan-older'));
-    expect(page).toContain('href="/requests/plan-newer"');
+    // Absolute, on the base URL: behind API Gateway every path is under the stage.
+    expect(page).toContain('href="https://api.example.com/prod/requests/plan-newer"');
     expect(page).toContain('account 000000000000, region us-east-1');
     expect(page).toContain('HIGH (1 high, 0 medium, 1 low)');
     expect(page).toContain('Still missing: waiting on any approver: 0 of 2');
@@ -102,7 +104,7 @@ describe('the history', () => {
       await store.claim(openRequest(`plan-${day}`, `2026-11-${String(day).padStart(2, '0')}T09:00:00.000Z`));
     }
     const first = await historyPage({ to: '2026-11-30' }, deps);
-    const next = /<a id="older" href="\/history\?([^"]+)"/.exec(first.html)?.[1];
+    const next = /<a id="older" href="https:\/\/api\.example\.com\/prod\/history\?([^"]+)"/.exec(first.html)?.[1];
     expect(next).toBeDefined();
     const query = Object.fromEntries(new URLSearchParams(next!.replace(/&amp;/g, '&')));
     expect(query.to).toBe('2026-11-30');
