@@ -13,6 +13,8 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { Construct, type IConstruct } from 'constructs';
+import { CALENDAR_DEFAULTS } from '../lambdas/shared/contracts/calendar-policy';
+import { WINDOW_HORIZON_DAYS } from '../lambdas/shared/contracts/execute-window';
 import { API_STAGE, ApprovalApi } from './approval-api';
 import { DEFAULTS } from './defaults';
 import { checkEnvironmentSize } from './environment-size';
@@ -289,8 +291,14 @@ export class PlanApprovalWorkflow extends Construct {
     const stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(definition.start),
-      // Bounds a run even if every inner limit failed; the outcome alert reports it.
-      timeout: settings.approvalTimeout.plus(settings.planReadyTimeout).plus(settings.pollTimeout).plus(Duration.hours(1)),
+      // Bounds a run even if every inner limit failed; the outcome alert reports it. It allows for the longest execution
+      // window a run may have (WINDOW_HORIZON_DAYS after its approval was asked) and the change calendar's wait.
+      timeout: settings.approvalTimeout
+        .plus(settings.planReadyTimeout)
+        .plus(Duration.days(WINDOW_HORIZON_DAYS))
+        .plus(Duration.hours(calendarWaitHours(settings.changeCalendar)))
+        .plus(settings.pollTimeout)
+        .plus(Duration.hours(1)),
       tracingEnabled: true,
       logs: {
         destination: workflowLogGroup(this, 'StateMachineLogs', { key: this.key, retention: settings.logRetention }),
@@ -523,4 +531,10 @@ export class PlanApprovalWorkflow extends Construct {
   private logicalIdOf(construct: IConstruct): string {
     return Stack.of(this).getLogicalId(construct.node.defaultChild as CfnElement);
   }
+}
+
+/** How long the change calendar may keep an approved run waiting (onClosed `wait`), in hours; none otherwise. */
+function calendarWaitHours(calendar: WorkflowSettings['changeCalendar']): number {
+  if (calendar?.onClosed !== 'wait') return 0;
+  return calendar.maxWaitHours ?? CALENDAR_DEFAULTS.maxWaitHours;
 }

@@ -103,6 +103,9 @@ class LambdaFunctionError extends Error {
  */
 export const TASK_TIMEOUT_FLOOR_SECONDS = 30;
 
+/** The longest timer Node.js keeps, in seconds (2^31 - 1 ms). */
+const MAX_TIMER_SECONDS = 2_147_483;
+
 /** The payload member that carries a callback task's timeout to its local handler (and is removed before the Lambda sees it). */
 const LOCAL_TIMEOUT = '__localTimeoutSeconds';
 
@@ -122,7 +125,9 @@ function runtimeDefinition(definition: Record<string, unknown>, timeScale: numbe
   const copy = JSON.parse(JSON.stringify(definition)) as { TimeoutSeconds?: number; States: Record<string, Record<string, unknown>> };
   const waits = new Map<string, WaitDefinition>();
   const scale = (seconds: unknown) => (typeof seconds === 'number' && timeScale ? seconds * timeScale : seconds);
-  if (copy.TimeoutSeconds) copy.TimeoutSeconds = scale(copy.TimeoutSeconds) as number;
+  // Node.js keeps a timer at most 2^31 - 1 ms (about 24.8 days) and fires a longer one at once: the execution's own
+  // timeout (which allows for a 37-day execution window) is capped there; nothing local runs that long.
+  if (copy.TimeoutSeconds) copy.TimeoutSeconds = Math.min(scale(copy.TimeoutSeconds) as number, MAX_TIMER_SECONDS);
   for (const [name, state] of Object.entries(copy.States)) {
     if (state.Type === 'Wait') {
       const { Seconds, SecondsPath, Timestamp, TimestampPath, Type: _type, ...rest } = state as WaitDefinition & Record<string, unknown>;
@@ -394,7 +399,7 @@ export class LocalStepFunctions {
           if (!(await this.mayRun(executionArn))) return new Promise<JSONValue>(() => undefined);
           const payload = JSON.parse(JSON.stringify(given).replaceAll(placeholderToken, taskToken));
           const override = this.options.timeScale === undefined ? this.options.waitTimeOverrides?.[stateName] : undefined;
-          const timeoutMs = override ?? Number(timeoutSeconds) * 1000 * (this.options.timeScale ?? 1);
+          const timeoutMs = Math.min(override ?? Number(timeoutSeconds) * 1000 * (this.options.timeScale ?? 1), MAX_TIMER_SECONDS * 1000);
           const waiting = new Promise<unknown>((resolve, reject) => {
             const task: PendingTask = { executionArn, deadlineMs: Date.now() + timeoutMs, settled: false, resolve, reject };
             this.tasks.set(taskToken, task);
@@ -437,7 +442,7 @@ export class LocalStepFunctions {
     let seconds = wait.Seconds ?? Number(wait.SecondsPath ? atPath(wait.SecondsPath, input) : 0);
     const timestamp = wait.Timestamp ?? (wait.TimestampPath ? String(atPath(wait.TimestampPath, input)) : undefined);
     if (timestamp) seconds = (Date.parse(timestamp) - Date.now()) / 1000;
-    return Math.max(0, seconds * 1000 * (this.options.timeScale ?? 1));
+    return Math.min(Math.max(0, seconds * 1000 * (this.options.timeScale ?? 1)), MAX_TIMER_SECONDS * 1000);
   }
 
   private functionFor(arn: string | undefined, stateName: string): FunctionName {

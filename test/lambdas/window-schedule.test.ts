@@ -33,14 +33,14 @@ describe('a new window', () => {
     });
   });
 
-  test("keeps the whole run inside Step Functions' one-year limit, counted from the run's start", () => {
-    const longAgo = at(-340 * DAY);
-    expect(rescheduledWindow({ notBefore: at(15 * DAY), notAfter: at(20 * DAY) }, longAgo, new Date())).toMatchObject({
+  test('closes at most 37 days after the run asked for approval, as a run input may: reschedules cannot push a run past its time limit', () => {
+    const askedLongAgo = at(-20 * DAY);
+    expect(rescheduledWindow({ notBefore: at(15 * DAY), notAfter: at(20 * DAY) }, askedLongAgo, new Date())).toMatchObject({
       error: expect.stringMatching(
-        /^executeWindow\.notAfter: must be at most .* so that the run \(started .*\) ends within Step Functions' one-year limit$/,
+        /^executeWindow\.notAfter: must be at most .*, 37 days after the run asked for approval \(.*\), so that it ends within its time limit$/,
       ),
     });
-    expect(rescheduledWindow({ notBefore: at(10 * DAY), notAfter: at(11 * DAY) }, longAgo, new Date())).toHaveProperty('window');
+    expect(rescheduledWindow({ notBefore: at(10 * DAY), notAfter: at(11 * DAY) }, askedLongAgo, new Date())).toHaveProperty('window');
   });
 
   test('must open at least 5 seconds ahead (sooner is run-now, an operator’s), and is kept in one form', () => {

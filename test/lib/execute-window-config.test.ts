@@ -40,3 +40,25 @@ test('the construct refuses approvalValidityHours outside 1 to 720, before it cr
   expect(build(0)).toThrow('approvalValidityHours must be a whole number from 1 to 720 (got 0)');
   expect(build(2.5)).toThrow('approvalValidityHours must be a whole number from 1 to 720 (got 2.5)');
 });
+
+test('the run’s time limit allows for the longest execution window (37 days after approval was asked) and the calendar’s wait', () => {
+  type Resources = ReturnType<typeof synthesize>['json']['Resources'];
+  const timeoutOf = (resources: Resources) => {
+    const machine = Object.values(resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine')!;
+    const body = (machine.Properties as { DefinitionString: { 'Fn::Join': [string, unknown[]] } }).DefinitionString['Fn::Join'][1];
+    return Number(/"TimeoutSeconds":(\d+)}$/.exec(body.filter((part) => typeof part === 'string').join(''))![1]);
+  };
+  const DAY = 86_400;
+  const plain = timeoutOf(synthesize().json.Resources);
+  // Approval (24 h by default), the plan-ready wait, the window's horizon, following the record, and an hour to spare.
+  expect(plain).toBeGreaterThanOrEqual(DAY + 37 * DAY);
+  expect(plain).toBeLessThan(365 * DAY);
+  const waiting = synthesize({
+    'plangate:changeCalendar': {
+      windows: [{ name: 'freeze', kind: 'deny', start: '2026-12-24T00:00', duration: 'PT1H' }],
+      onClosed: 'wait',
+      maxWaitHours: 500,
+    },
+  });
+  expect(timeoutOf(waiting.json.Resources) - plain).toBe(500 * 3600);
+}, 120_000);

@@ -9,6 +9,11 @@ import * as z from './zod';
 /** How far ahead a window may start, and how long it may be. */
 export const MAX_NOT_BEFORE_DAYS = 30;
 export const MAX_WINDOW_DAYS = 7;
+/**
+ * The latest a window may close, counted from when the run asked for approval: what a run input may ask for, and the
+ * bound on a reschedule. The state machine's time limit allows for it (lib/plan-approval-workflow.ts).
+ */
+export const WINDOW_HORIZON_DAYS = MAX_NOT_BEFORE_DAYS + MAX_WINDOW_DAYS;
 
 /** How long an approval stays valid for a windowed run, unless plangate:approvalValidityHours says otherwise. */
 export const DEFAULT_APPROVAL_VALIDITY_HOURS = 72;

@@ -1,5 +1,5 @@
 import type { ApprovalRecord } from '../contracts/approval-record';
-import { type ExecuteWindow, executeWindowInputSchema } from '../contracts/execute-window';
+import { type ExecuteWindow, executeWindowInputSchema, WINDOW_HORIZON_DAYS } from '../contracts/execute-window';
 import type { WindowAction } from '../contracts/window-actions';
 import * as z from '../contracts/zod';
 import { utcTime } from './describe';
@@ -10,11 +10,6 @@ import { utcTime } from './describe';
  */
 
 const DAY_MS = 86_400_000;
-
-/** Step Functions ends a standard execution after one year. */
-export const MAX_RUN_DAYS = 365;
-/** What a run needs after its window has closed (executing and following the record) and before its approval was asked. */
-export const RUN_RESERVE_DAYS = 7;
 
 /** A reschedule closer to the window's opening than this is refused: the wait may be ending as it arrives. */
 export const RESCHEDULE_CUTOFF_MS = 5_000;
@@ -30,7 +25,8 @@ export function secondsUntil(window: ExecuteWindow, now: Date): number {
 
 /**
  * A new window for a waiting run, checked as a run input's is (same fields, same bounds, messages naming the field),
- * and so that the whole run, counted from when its approval was asked, stays inside Step Functions' one-year limit.
+ * and closing at most WINDOW_HORIZON_DAYS after the run asked for approval, as a run input's may: the state machine's
+ * time limit allows for that much, and reschedules cannot push a run past it.
  */
 export function rescheduledWindow(input: unknown, runStartedAt: string, now: Date): { window: ExecuteWindow } | { error: string } {
   const parsed = z.safeParse(executeWindowInputSchema, input);
@@ -39,10 +35,10 @@ export function rescheduledWindow(input: unknown, runStartedAt: string, now: Dat
     return { error: `executeWindow${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}` };
   }
   const window = { notBefore: new Date(parsed.data.notBefore).toISOString(), notAfter: new Date(parsed.data.notAfter).toISOString() };
-  const latest = new Date(Date.parse(runStartedAt) + (MAX_RUN_DAYS - RUN_RESERVE_DAYS) * DAY_MS);
+  const latest = new Date(Date.parse(runStartedAt) + WINDOW_HORIZON_DAYS * DAY_MS);
   if (Date.parse(window.notAfter) > latest.getTime()) {
     return {
-      error: `executeWindow.notAfter: must be at most ${utcTime(latest)}, so that the run (started ${utcTime(new Date(runStartedAt))}) ends within Step Functions' one-year limit`,
+      error: `executeWindow.notAfter: must be at most ${utcTime(latest)}, ${WINDOW_HORIZON_DAYS} days after the run asked for approval (${utcTime(new Date(runStartedAt))}), so that it ends within its time limit`,
     };
   }
   if (Date.parse(window.notBefore) - now.getTime() < RESCHEDULE_CUTOFF_MS) {
