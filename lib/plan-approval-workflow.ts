@@ -167,7 +167,8 @@ export class PlanApprovalWorkflow extends Construct {
         DENIED_RESOURCE_TYPES: settings.deniedResourceTypes,
         CHANGE_CALENDAR: settings.changeCalendar,
       })
-      .allowServiceCatalog('DescribeProvisionedProductPlan')
+      // The product's and its version's names, for the approvers (only a decoration: refused, the ids stay).
+      .allowServiceCatalog('DescribeProvisionedProductPlan', 'DescribeProductAsAdmin')
       .allowCalendarState(settings.changeCalendar?.ssmCalendars);
     const approvalApiFunction = this.withSlack(this.takesDecisions(this.workflowFunction('ApprovalApi', Duration.seconds(15))), 'clicks');
     const api = new ApprovalApi(this, 'ApprovalApi', {

@@ -76,6 +76,7 @@ export class PlanGateSpokeStack extends Stack {
               // These actions have no resource types: IAM accepts only "*".
               actions: [
                 'servicecatalog:DescribeProvisionedProductPlan',
+                'servicecatalog:DescribeProductAsAdmin',
                 'servicecatalog:ExecuteProvisionedProductPlan',
                 'servicecatalog:DeleteProvisionedProductPlan',
                 'servicecatalog:DescribeRecord',

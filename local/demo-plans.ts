@@ -11,6 +11,7 @@ export const DEMO_PLANS: PlanRegistration[] = [
       ProductId: 'prod-5ejdthn2xkq6a',
       ProvisioningArtifactId: 'pa-7m3xk5tqv2j4e',
     },
+    product: { Name: 'Orders service', ProvisioningArtifactName: 'v2.4.0' },
     ResourceChanges: [
       { Action: 'ADD', LogicalResourceId: 'OrdersDeadLetterQueue', ResourceType: 'AWS::SQS::Queue', Scope: [], Details: [] },
       {

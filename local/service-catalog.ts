@@ -148,6 +148,8 @@ export const planRegistrationSchema = z.strictObject({
   }),
   ResourceChanges: z.array(resourceChangeSchema).default([]),
   simulation: simulationSchema.optional(),
+  /** The product's and the plan's version's names, which DescribeProductAsAdmin answers (absent: the product is unknown). */
+  product: z.strictObject({ Name: z.string().min(1).max(8191), ProvisioningArtifactName: z.string().min(1).max(8192) }).optional(),
 });
 export type PlanRegistration = z.input<typeof planRegistrationSchema>;
 
@@ -219,6 +221,8 @@ const randomId = (prefix: string) => {
 
 export class ServiceCatalogEmulator {
   private readonly plans = new Map<string, StoredPlan>();
+  /** Products as DescribeProductAsAdmin answers them, by id, with their versions' names by id. */
+  private readonly products = new Map<string, { name: string; versions: Map<string, string> }>();
   private readonly records = new Map<string, StoredRecord>();
   private readonly faults = new Map<string, Fault[]>();
   private readonly buckets = new Map<string, Bucket>();
@@ -275,7 +279,7 @@ export class ServiceCatalogEmulator {
     if (!parsed.success) {
       throw invalid(parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
     }
-    const { ProvisionedProductPlanDetails: details, ResourceChanges, simulation } = parsed.data;
+    const { ProvisionedProductPlanDetails: details, ResourceChanges, simulation, product } = parsed.data;
     const planId = details.PlanId ?? randomId('plan-');
     const nowSeconds = this.now() / 1000;
     this.plans.set(planId, {
@@ -292,6 +296,13 @@ export class ServiceCatalogEmulator {
       resourceChanges: ResourceChanges,
       simulation: simulationSchema.parse(simulation ?? {}),
     });
+    const stored = this.plans.get(planId)!.details;
+    if (product) {
+      const known = this.products.get(String(stored.ProductId)) ?? { name: product.Name, versions: new Map<string, string>() };
+      known.name = product.Name;
+      known.versions.set(String(stored.ProvisioningArtifactId), product.ProvisioningArtifactName);
+      this.products.set(String(stored.ProductId), known);
+    }
     return planId;
   }
 
@@ -340,6 +351,8 @@ export class ServiceCatalogEmulator {
         return this.listProvisionedProductPlans(input);
       case 'DeleteProvisionedProductPlan':
         return this.deleteProvisionedProductPlan(input);
+      case 'DescribeProductAsAdmin':
+        return this.describeProductAsAdmin(input);
       default:
         throw new AwsApiError('UnknownOperationException', `Operation ${operation} is not supported by this emulator`);
     }
@@ -439,6 +452,31 @@ export class ServiceCatalogEmulator {
     this.plan(planId);
     this.plans.delete(planId);
     return {};
+  }
+
+  /** By Id only (Name is the other way to ask; PlanGate asks by the id the plan names). */
+  private describeProductAsAdmin(input: Json): Json {
+    const id = requireId(input, 'Id');
+    checkLanguage(input);
+    const product = this.products.get(id);
+    if (!product) throw notFound(`Product ${id} not found`);
+    return {
+      ProductViewDetail: {
+        ProductViewSummary: {
+          Id: `prodview-${id.slice(5)}`,
+          ProductId: id,
+          Name: product.name,
+          Owner: 'Platform team',
+          Type: 'CLOUD_FORMATION_TEMPLATE',
+        },
+        Status: 'CREATED',
+        ProductARN: `arn:aws:catalog:${this.options.region ?? 'us-east-1'}:${this.options.account ?? '000000000000'}:product/${id}`,
+      },
+      ProvisioningArtifactSummaries: [...product.versions].map(([versionId, name]) => ({ Id: versionId, Name: name })),
+      Tags: [],
+      TagOptions: [],
+      Budgets: [],
+    };
   }
 
   private plan(planId: string): StoredPlan {

@@ -79,6 +79,8 @@ afterAll(async () => {
     const request = page.locator('#inbox a[href$="/requests/plan-demoorders0001"]');
     await expect(request.count()).resolves.toBe(1);
     await request.click();
+    // The product and version by name, beside their ids.
+    await expect(page.locator('#product').textContent()).resolves.toBe('Orders service (prod-5ejdthn2xkq6a) / v2.4.0 (pa-7m3xk5tqv2j4e)');
     await page.click('button.approve');
     await expect(page.locator('h1').textContent()).resolves.toBe('Your approval is counted');
     await expect(page.locator('#approvals').textContent()).resolves.toContain('(web, signed in)');

@@ -1,4 +1,5 @@
 import {
+  DescribeProductAsAdminCommand,
   DescribeProvisionedProductPlanCommand,
   type ProvisionedProductPlanStatus,
   type ResourceChange,
@@ -271,5 +272,39 @@ describe('the approval rules, applied to the reviewed plan', () => {
       message:
         'Plan plan-1 cannot be approved: HIGH risk needs 2 approvals from different approvers, but only 1 approver(s) other than the requester (bob@example.com) are configured',
     });
+  });
+});
+
+describe('the product’s and its version’s names (issue 25), for approvers who know them by name', () => {
+  const withProduct = { ...details('CREATE_SUCCESS'), ProductId: 'prod-5ejdthn2xkq6a', ProvisioningArtifactId: 'pa-7m3xk5tqv2j4e' };
+  beforeEach(() => sc.on(DescribeProvisionedProductPlanCommand).resolves({ ProvisionedProductPlanDetails: withProduct, ResourceChanges: [] }));
+  const review = () => reviewPlan({ input: { planId: 'plan-1', requestedBy: 'dev@example.com' } }, env);
+
+  test('are read once with DescribeProductAsAdmin, in the run’s language, and kept beside the ids', async () => {
+    sc.on(DescribeProductAsAdminCommand).resolves({
+      ProductViewDetail: { ProductViewSummary: { Name: 'Orders service' } },
+      ProvisioningArtifactSummaries: [
+        { Id: 'pa-older', Name: 'v2.3.0' },
+        { Id: 'pa-7m3xk5tqv2j4e', Name: 'v2.4.0' },
+      ],
+    });
+    const result = await review();
+    expect(sc).toHaveReceivedCommandWith(DescribeProductAsAdminCommand, { Id: 'prod-5ejdthn2xkq6a', AcceptLanguage: 'jp' });
+    expect(result.plan).toMatchObject({ productId: 'prod-5ejdthn2xkq6a', productName: 'Orders service', provisioningArtifactName: 'v2.4.0' });
+  });
+
+  test('a product PlanGate may not describe, or one gone, leaves the ids alone; a throttled call is retried by the state machine', async () => {
+    sc.on(DescribeProductAsAdminCommand).rejects(
+      new ServiceCatalogServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {} }),
+    );
+    const refused = await review();
+    expect(refused.plan).toMatchObject({ productId: 'prod-5ejdthn2xkq6a' });
+    expect(refused.plan).not.toHaveProperty('productName');
+    sc.on(DescribeProductAsAdminCommand).rejects(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
+    expect((await review()).plan).not.toHaveProperty('productName');
+    sc.on(DescribeProductAsAdminCommand).rejects(
+      new ServiceCatalogServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } }),
+    );
+    await expect(review()).rejects.toMatchObject({ name: expect.stringMatching(/Throttling|Transient/) });
   });
 });

@@ -253,10 +253,11 @@ describe('the spoke stack', () => {
     expect(ofType(hubResources, 'AWS::IAM::Role').filter(([, r]) => r.Properties!.RoleName !== undefined)).toHaveLength(4);
   });
 
-  test('its role may describe, execute and delete plans and describe records, and nothing else', () => {
+  test('its role may describe, execute and delete plans, describe records and (for their names) products, and nothing else', () => {
     const policies = spokeRole!.Properties!.Policies as { PolicyDocument: { Statement: { Action: string[]; Resource: string }[] } }[];
     expect(policies.flatMap((p) => p.PolicyDocument.Statement.flatMap((s) => s.Action)).sort()).toEqual([
       'servicecatalog:DeleteProvisionedProductPlan',
+      'servicecatalog:DescribeProductAsAdmin',
       'servicecatalog:DescribeProvisionedProductPlan',
       'servicecatalog:DescribeRecord',
       'servicecatalog:ExecuteProvisionedProductPlan',

@@ -99,7 +99,8 @@ describe('least privilege', () => {
 
   test('each function may call only the Service Catalog action it uses', () => {
     const serviceCatalog = (role: string) => actionsOf(role).filter((a) => a.startsWith('servicecatalog:'));
-    expect(serviceCatalog('ReviewPlan')).toEqual(['servicecatalog:DescribeProvisionedProductPlan']);
+    // Review also reads the product's and its version's names (DescribeProductAsAdmin), for the approvers.
+    expect(serviceCatalog('ReviewPlan')).toEqual(['servicecatalog:DescribeProvisionedProductPlan', 'servicecatalog:DescribeProductAsAdmin']);
     // Execute describes the plan once more, to refuse one that changed after approval.
     expect(serviceCatalog('ExecutePlan')).toEqual(['servicecatalog:DescribeProvisionedProductPlan', 'servicecatalog:ExecuteProvisionedProductPlan']);
     expect(serviceCatalog('CheckRecord')).toEqual(['servicecatalog:DescribeRecord']);

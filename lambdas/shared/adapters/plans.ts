@@ -1,4 +1,5 @@
 import {
+  DescribeProductAsAdminCommand,
   DescribeProvisionedProductPlanCommand,
   type DescribeProvisionedProductPlanCommandOutput,
   type ResourceChange,
@@ -8,6 +9,7 @@ import { PlanNotReadyError } from '../contracts/errors';
 import type { AcceptLanguage, PlanSummary } from '../contracts/steps';
 import { planParameters } from '../domain/parameters';
 import { clip } from '../domain/text';
+import { isTransient } from '../runtime/transient';
 
 /** Service Catalog's largest page for DescribeProvisionedProductPlan. */
 export const PAGE_SIZE = 20;
@@ -35,7 +37,26 @@ export async function describePlan(client: ServiceCatalogClient, planId: string,
     resourceChanges.push(...(page.ResourceChanges ?? []));
     pageToken = page.NextPageToken ?? undefined;
   } while (pageToken);
-  return { plan: toPlanSummary(planId, first), resourceChanges };
+  const plan = toPlanSummary(planId, first);
+  return { plan: { ...plan, ...(await productNames(client, plan, acceptLanguage)) }, resourceChanges };
+}
+
+/**
+ * The product's and its version's names, for approvers who know them by name rather than by id (DescribeProductAsAdmin
+ * answers both). Only a decoration: a product PlanGate may not describe, or one gone, leaves the ids alone; a transient
+ * error is thrown, so the step is retried.
+ */
+async function productNames(client: ServiceCatalogClient, plan: PlanSummary, acceptLanguage: AcceptLanguage) {
+  if (!plan.productId) return {};
+  try {
+    const product = await client.send(new DescribeProductAsAdminCommand({ Id: plan.productId, AcceptLanguage: acceptLanguage }));
+    const name = product.ProductViewDetail?.ProductViewSummary?.Name;
+    const version = product.ProvisioningArtifactSummaries?.find((a) => a.Id === plan.provisioningArtifactId)?.Name;
+    return { ...(name ? { productName: clip(name, 200) } : {}), ...(version ? { provisioningArtifactName: clip(version, 200) } : {}) };
+  } catch (error) {
+    if (isTransient(error)) throw error;
+    return {};
+  }
 }
 
 async function describePage(client: ServiceCatalogClient, planId: string, acceptLanguage: AcceptLanguage, pageToken: string | undefined) {

@@ -168,6 +168,9 @@ export const planSummarySchema = z.object({
   provisionedProductName: z.optional(z.string()),
   productId: z.optional(z.string()),
   provisioningArtifactId: z.optional(z.string()),
+  /** The product's and the version's names, when Service Catalog would tell them (adapters/plans.ts). */
+  productName: z.optional(z.string()),
+  provisioningArtifactName: z.optional(z.string()),
   createdTime: z.optional(z.string()),
   parameters: z.optional(z.array(planParameterSchema)),
   parametersUnlisted: z.optional(z.number()),

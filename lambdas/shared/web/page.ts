@@ -73,6 +73,9 @@ button.approve{background:#1f7a34;color:#fff;border:0}button.reject{background:#
 button{width:100%;margin:.25rem 0}
 }`;
 
+/** A name with its id (`orders-service (prod-5ejdthn2xkq6a)`), or the id alone when Service Catalog gave no name. */
+const named = (name: string | undefined, id: string | undefined): Html => (name ? html`${isolated(name)} (${id ?? ''})` : html`${id ?? ''}`);
+
 /** Untrusted text (a plan's name, a requester, a comment) in a bidi isolate: right-to-left text cannot reorder what is around it. */
 export const isolated = (text: string | undefined): Html => html`<bdi>${text}</bdi>`;
 
@@ -132,7 +135,7 @@ function planDetails(record: ApprovalRecord, now: Date, beforeChanges: Html = ht
 ${where ? html`<tr><th>Account and region</th><td id="where">${isolated(where)}</td></tr>` : ''}
 <tr><th>Plan</th><td>${isolated(planTitle(review))}</td></tr>
 <tr><th>Provisioned product</th><td>${plan?.provisionedProductName ?? '(unknown)'} (${plan?.provisionedProductId ?? 'new'})</td></tr>
-<tr><th>Product / artifact</th><td>${plan?.productId ?? ''} / ${plan?.provisioningArtifactId ?? ''}</td></tr>
+<tr><th>Product / version</th><td id="product">${named(plan?.productName, plan?.productId)} / ${named(plan?.provisioningArtifactName, plan?.provisioningArtifactId)}</td></tr>
 <tr><th>Requested by</th><td>${isolated(record.requestedBy ?? '(not given)')} <span class="muted">(as the run's input says)</span></td></tr>
 ${record.creator ? html`<tr><th>Created by</th><td id="creator">${isolated(record.creator.arn)} <span class="muted">(verified: CloudTrail recorded it)</span></td></tr>` : ''}
 <tr><th>Requested</th><td id="requested">${time(record.requestedAt, now)}</td></tr>
