@@ -68,7 +68,7 @@ export async function bundleReport() {
       const mapBytes = statSync(`${file}.map`).size;
       if (bytes > BUNDLE_LIMIT_BYTES) over.push(name);
       const env = { ...baseEnv, ...(resolve(props.Environment?.Variables ?? {}, template) as Record<string, string>) };
-      const packages = [...new Set(readFileSync(file, 'utf8').match(/@aws-sdk\/[a-z-]+/g) ?? [])];
+      const packages = [...new Set(readFileSync(file, 'utf8').match(/@aws-sdk\/[a-z0-9-]+/g) ?? [])];
       const atLoad = loadedAtRequire(file, env, packages);
       const onFirstUse = packages.filter((p) => !atLoad.includes(p));
       const timing = interleaved(anchor, file, clientsAloneFile(out, name, atLoad), onFirstUse, env);
