@@ -95,7 +95,9 @@ export async function handleBreakGlass(
   // On the index before the decision: a review is never missing from what WatchRuns counts.
   await store.indexReview({ planRef, executionArn: record.executionArn, dueAt: review.dueAt });
   const attempt = async (current: ApprovalRecord, handOver: boolean): Promise<DecisionResult> => {
-    const token = await store.decide(planRef, current.executionArn, decision, review, Math.floor(deps.now().getTime() / 1000));
+    const token = await deps.store.decide(planRef, current.executionArn, decision, Math.floor(deps.now().getTime() / 1000), {
+      breakGlassReview: review,
+    });
     if (!token) return closed((await deps.store.getRun(planRef, current.executionArn)) ?? current, deps.now());
     // Not the ordinary decision news: every approver gets the break-glass notice below instead.
     return deliverDecision({ ...deps, tellDecision: undefined }, current, decision, token, handOver ? (next) => attempt(next, false) : undefined);

@@ -85,15 +85,14 @@ test('of ten uses at once by one person, with one a day, exactly one passes', as
 
 test('a break-glass and an ordinary decision at once: exactly one gets the task token', async () => {
   await documents.send(new PutCommand({ TableName, Item: pending('plan-race') }));
-  const breakGlass = new BreakGlassStore(documents, TableName);
   const approvals = new ApprovalStore(documents, TableName);
   const now = new Date();
   const seconds = Math.floor(now.getTime() / 1000);
   const use = { reason: 'down', validUntil: new Date(now.getTime() + 900_000).toISOString() };
   const tokens = await Promise.all([
-    breakGlass.decide('plan-race', RUN, decision('alice@example.com', use), openedReview(alice, now, 72), seconds),
+    approvals.decide('plan-race', RUN, decision('alice@example.com', use), seconds, { breakGlassReview: openedReview(alice, now, 72) }),
     approvals.decide('plan-race', RUN, decision('bob@example.com'), seconds),
-    breakGlass.decide('plan-race', RUN, decision('alice@example.com', use), openedReview(alice, now, 72), seconds),
+    approvals.decide('plan-race', RUN, decision('alice@example.com', use), seconds, { breakGlassReview: openedReview(alice, now, 72) }),
   ]);
   expect(tokens.filter(Boolean)).toEqual(['token-1']);
 });

@@ -11,6 +11,7 @@ import {
   previousRunOf,
   refOf,
 } from '../contracts/approval-record';
+import type { BreakGlassReview } from '../contracts/break-glass';
 import { DuplicateRunError } from '../contracts/errors';
 import type { Approval, Creator, HumanDecision } from '../contracts/steps';
 import { creatorKey, historyKeys, linkKey, planKey, runKey } from '../contracts/table-keys';
@@ -323,13 +324,20 @@ export class ApprovalStore {
    * Records a decision once: only a pending, unexpired approval accepts one. Returns the task token
    * to complete, or undefined when the approval was already decided or has expired.
    */
-  async decide(planId: string, executionArn: string, decision: HumanDecision, nowSeconds: number): Promise<string | undefined> {
+  async decide(
+    planId: string,
+    executionArn: string,
+    decision: HumanDecision,
+    nowSeconds: number,
+    // Set in the same write (a break-glass decision's review: adapters/break-glass-store.ts).
+    also: { breakGlassReview?: BreakGlassReview } = {},
+  ): Promise<string | undefined> {
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: planKey(planId) },
-          UpdateExpression: 'SET #status = :status, decision = :decision',
+          UpdateExpression: `SET #status = :status, decision = :decision${also.breakGlassReview ? ', breakGlassReview = :review' : ''}`,
           // The run is part of the condition: a new run may have claimed the plan since the record was read.
           ConditionExpression: 'executionArn = :executionArn AND #status = :pending AND expiresAt > :now AND attribute_not_exists(outcome)',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -339,6 +347,7 @@ export class ApprovalStore {
             ':decision': decision,
             ':pending': 'PENDING',
             ':now': nowSeconds,
+            ...(also.breakGlassReview ? { ':review': also.breakGlassReview } : {}),
           },
           ReturnValues: 'ALL_OLD',
         }),

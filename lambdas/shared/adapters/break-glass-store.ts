@@ -1,7 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type ApprovalRecord, approvalRecordSchema } from '../contracts/approval-record';
-import { type BreakGlassReview, type OpenReview, openReviewSchema } from '../contracts/break-glass';
-import type { HumanDecision } from '../contracts/steps';
+import { type OpenReview, openReviewSchema } from '../contracts/break-glass';
 import { breakGlassIndexKey, breakGlassUsesKey, planKey } from '../contracts/table-keys';
 import * as z from '../contracts/zod';
 import { takeUse } from '../domain/break-glass';
@@ -66,37 +65,6 @@ export class BreakGlassStore {
         ExpressionAttributeValues: { ':uses': uses, ':next': version + 1, ...(version === 0 ? {} : { ':version': version }) },
       }),
     );
-  }
-
-  /**
-   * Records a break-glass decision with its review, once: as ApprovalStore.decide, only on a pending, unexpired request of
-   * this run. Returns the task token to complete, or undefined when the request was decided, expired or closed.
-   */
-  async decide(planRef: string, executionArn: string, decision: HumanDecision, review: BreakGlassReview, nowSeconds: number) {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: planKey(planRef) },
-          UpdateExpression: 'SET #status = :approved, decision = :decision, breakGlassReview = :review',
-          ConditionExpression: 'executionArn = :executionArn AND #status = :pending AND expiresAt > :now AND attribute_not_exists(outcome)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':approved': 'APPROVED',
-            ':decision': decision,
-            ':review': review,
-            ':executionArn': executionArn,
-            ':pending': 'PENDING',
-            ':now': nowSeconds,
-          },
-          ReturnValues: 'ALL_OLD',
-        }),
-      );
-      return z.parse(approvalRecordSchema, Attributes).taskToken;
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
   }
 
   /** Removes the review of a break-glass decision that was undone (its task could not be completed). */
