@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { ordersServicePlan } from '../fixtures/plans';
+import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium';
 import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
@@ -11,8 +12,6 @@ import { LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/
  * the page with removals and replacements first, Approve, the confirmation, the run SUCCEEDED.
  * `.ci/run` installs Chromium; without it this test says so and is skipped.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
   // Plain words in the output, as well as jest's "skipped" count.
   process.stdout.write(`\nBrowser test skipped: Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH).\n`);
@@ -26,18 +25,7 @@ beforeAll(async () => {
   if (!hasChromium) return;
   local = await startLocalMode({ pollWaitMs: 100 });
   artifacts = mkdtempSync(path.join(tmpdir(), 'plangate-browser-'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, LOCAL_MODE_START_MS);
 afterAll(async () => {
   await browser?.close();

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { SIGN_IN_CONTEXT } from '../fixtures/context';
+import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium';
 import { approvalLinkFor, approvalRecord, collectHandlerLogs, LOCAL_MODE_START_MS, type LocalMode, startLocalMode } from '../support/local-mode';
 
 /**
@@ -10,8 +10,6 @@ import { approvalLinkFor, approvalRecord, collectHandlerLogs, LOCAL_MODE_START_M
  * callback replayed signs no one in, and no log line holds the code or the session. `.ci/run` installs Chromium; without it
  * this test says so and is skipped.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) process.stdout.write(`\nSign-in browser test skipped: Chromium not found at ${CHROMIUM}.\n`);
 
 let local: LocalMode;
@@ -21,18 +19,7 @@ let restoreLogs: (() => void) | undefined;
 beforeAll(async () => {
   if (!hasChromium) return;
   local = await startLocalMode({ pollWaitMs: 100, context: SIGN_IN_CONTEXT });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, LOCAL_MODE_START_MS);
 afterAll(async () => {
   restoreLogs?.();
