@@ -293,18 +293,16 @@ describe('the product’s and its version’s names (issue 25), for approvers wh
     expect(result.plan).toMatchObject({ productId: 'prod-5ejdthn2xkq6a', productName: 'Orders service', provisioningArtifactName: 'v2.4.0' });
   });
 
-  test('a product PlanGate may not describe, or one gone, leaves the ids alone; a throttled call is retried by the state machine', async () => {
-    sc.on(DescribeProductAsAdminCommand).rejects(
+  test('a product PlanGate may not describe, one gone, or a throttled call leaves the ids alone, and the review goes on', async () => {
+    for (const error of [
       new ServiceCatalogServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {} }),
-    );
-    const refused = await review();
-    expect(refused.plan).toMatchObject({ productId: 'prod-5ejdthn2xkq6a' });
-    expect(refused.plan).not.toHaveProperty('productName');
-    sc.on(DescribeProductAsAdminCommand).rejects(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
-    expect((await review()).plan).not.toHaveProperty('productName');
-    sc.on(DescribeProductAsAdminCommand).rejects(
+      new ResourceNotFoundException({ message: 'gone', $metadata: {} }),
       new ServiceCatalogServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } }),
-    );
-    await expect(review()).rejects.toMatchObject({ name: expect.stringMatching(/Throttling|Transient/) });
+    ]) {
+      sc.on(DescribeProductAsAdminCommand).rejects(error);
+      const result = await review();
+      expect(result.plan).toMatchObject({ productId: 'prod-5ejdthn2xkq6a' });
+      expect(result.plan).not.toHaveProperty('productName');
+    }
   });
 });

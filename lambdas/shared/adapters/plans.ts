@@ -9,7 +9,6 @@ import { PlanNotReadyError } from '../contracts/errors';
 import type { AcceptLanguage, PlanSummary } from '../contracts/steps';
 import { planParameters } from '../domain/parameters';
 import { clip } from '../domain/text';
-import { isTransient } from '../runtime/transient';
 
 /** Service Catalog's largest page for DescribeProvisionedProductPlan. */
 export const PAGE_SIZE = 20;
@@ -43,8 +42,8 @@ export async function describePlan(client: ServiceCatalogClient, planId: string,
 
 /**
  * The product's and its version's names, for approvers who know them by name rather than by id (DescribeProductAsAdmin
- * answers both). Only a decoration: a product PlanGate may not describe, or one gone, leaves the ids alone; a transient
- * error is thrown, so the step is retried.
+ * answers both). Only a decoration, never worth a retry of the review: any error (a product PlanGate may not describe,
+ * one gone, a throttled call) leaves the ids alone.
  */
 async function productNames(client: ServiceCatalogClient, plan: PlanSummary, acceptLanguage: AcceptLanguage) {
   if (!plan.productId) return {};
@@ -53,8 +52,7 @@ async function productNames(client: ServiceCatalogClient, plan: PlanSummary, acc
     const name = product.ProductViewDetail?.ProductViewSummary?.Name;
     const version = product.ProvisioningArtifactSummaries?.find((a) => a.Id === plan.provisioningArtifactId)?.Name;
     return { ...(name ? { productName: clip(name, 200) } : {}), ...(version ? { provisioningArtifactName: clip(version, 200) } : {}) };
-  } catch (error) {
-    if (isTransient(error)) throw error;
+  } catch {
     return {};
   }
 }
