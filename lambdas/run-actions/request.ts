@@ -3,6 +3,7 @@ import { planRefSchema } from '../shared/contracts/steps';
 import { repeatedKey } from '../shared/domain/strict-json';
 import { decodedSegment, oneLine } from '../shared/domain/text';
 import { jsonResponse, signedCaller } from '../shared/runtime/http';
+import { headerValue, rawBody } from '../shared/web/form';
 
 const MAX_BODY_BYTES = 10_000;
 
@@ -36,11 +37,10 @@ export function signedAction(event: APIGatewayProxyEvent, planIdParam: string, k
 }
 
 function jsonBody(event: Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBase64Encoded'>, keys: string[]): Fields | APIGatewayProxyResult {
-  const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+  const raw = rawBody(event);
   if (Buffer.byteLength(raw) > MAX_BODY_BYTES) return jsonResponse(413, { error: `The request body is larger than ${MAX_BODY_BYTES} bytes` });
   if (!raw) return {};
-  const contentType = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type')?.[1];
-  if (contentType?.split(';')[0]?.trim().toLowerCase() !== 'application/json')
+  if (headerValue(event, 'content-type')?.split(';')[0]?.trim().toLowerCase() !== 'application/json')
     return jsonResponse(415, { error: 'Send the body as application/json' });
   let fields: unknown;
   try {
