@@ -44,3 +44,15 @@ test.each(Object.entries(ON_FIRST_USE))('requiring %s loads none of %p, which it
     expect(readFileSync(bundle, 'utf8')).toContain(`require("@aws-sdk/client-${client}")`);
   }
 });
+
+/**
+ * Module-level schemas are built inside a PURE-annotated arrow call (contracts/zod.ts says why): a bundle keeps only
+ * those its function reads, so a cold start builds no other. WindowWait reads TABLE_NAME and the approval
+ * record; these messages belong to schemas it never reads.
+ */
+test.each(['must be an identity store id', 'must be an ARN', 'must be a whole number of seconds'])(
+  "WindowWait's bundle holds no schema it never reads (%s)",
+  (message) => {
+    expect(readFileSync(path.join(handlerBundles(), 'WindowWait.js'), 'utf8')).not.toContain(message);
+  },
+);

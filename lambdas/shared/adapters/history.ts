@@ -45,19 +45,20 @@ export const EMPTY_MONTHS_ENDING_HISTORY = 24;
 const DAY = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
-const cursorSchema = z
-  .strictObject({
-    month: z.string().check(z.regex(MONTH)),
-    /** DynamoDB's LastEvaluatedKey inside that month: the table key and the index's. */
-    after: z.optional(
-      z.strictObject({
-        pk: z.string().check(z.regex(/^PLAN#/), z.maxLength(600)),
-        historyMonth: z.string(),
-        historyAt: z.string().check(z.maxLength(600)),
-      }),
-    ),
-  })
-  .check(z.refine((c) => !c.after || c.after.historyMonth === `MONTH#${c.month}`));
+const cursorSchema = /* @__PURE__ */ (() =>
+  z
+    .strictObject({
+      month: z.string().check(z.regex(MONTH)),
+      /** DynamoDB's LastEvaluatedKey inside that month: the table key and the index's. */
+      after: z.optional(
+        z.strictObject({
+          pk: z.string().check(z.regex(/^PLAN#/), z.maxLength(600)),
+          historyMonth: z.string(),
+          historyAt: z.string().check(z.maxLength(600)),
+        }),
+      ),
+    })
+    .check(z.refine((c) => !c.after || c.after.historyMonth === `MONTH#${c.month}`)))();
 type Cursor = z.infer<typeof cursorSchema>;
 
 export const encodeCursor = (cursor: Cursor) => Buffer.from(JSON.stringify(cursor)).toString('base64url');

@@ -8,16 +8,17 @@ import { isConditionFailure } from './aws-errors';
  * of the CloudFormation stack behind it. ExecutePlan writes it before executing, so a stack event that comes before
  * the run waits still counts; events for other products find no item and are ignored.
  */
-const recordWaitSchema = z.object({
-  pk: z.string(),
-  executionArn: z.string(),
-  /** Present while the run waits: the task token of its waiting task. */
-  taskToken: z.optional(z.string()),
-  waitingSince: z.optional(z.string()),
-  stackStatus: z.optional(z.string()),
-  /** When the newest stack event arrived (ISO time, to the millisecond). */
-  stackEventAt: z.optional(z.string()),
-});
+const recordWaitSchema = /* @__PURE__ */ (() =>
+  z.object({
+    pk: z.string(),
+    executionArn: z.string(),
+    /** Present while the run waits: the task token of its waiting task. */
+    taskToken: z.optional(z.string()),
+    waitingSince: z.optional(z.string()),
+    stackStatus: z.optional(z.string()),
+    /** When the newest stack event arrived (ISO time, to the millisecond). */
+    stackEventAt: z.optional(z.string()),
+  }))();
 export type RecordWait = z.infer<typeof recordWaitSchema>;
 
 const key = (provisionedProductId: string) => ({ pk: recordKey(provisionedProductId) });

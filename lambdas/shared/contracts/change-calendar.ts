@@ -39,10 +39,11 @@ export interface LocalDateTime {
 /** Wall-clock milliseconds: the local date-time read as if it were UTC, so that local arithmetic is plain arithmetic. */
 export const wallMs = (t: LocalDateTime) => Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
 
-const localDateTime = z.string().check(
-  z.refine((text) => parseLocalDateTime(text) !== undefined, 'must be a local date-time such as 2026-12-24T00:00 (no offset, no Z)'),
-  z.refine((text) => Number(text.slice(0, 4)) >= 2000 && Number(text.slice(0, 4)) <= 2100, 'must be a date from 2000 to 2100'),
-);
+const localDateTime = /* @__PURE__ */ (() =>
+  z.string().check(
+    z.refine((text) => parseLocalDateTime(text) !== undefined, 'must be a local date-time such as 2026-12-24T00:00 (no offset, no Z)'),
+    z.refine((text) => Number(text.slice(0, 4)) >= 2000 && Number(text.slice(0, 4)) <= 2100, 'must be a date from 2000 to 2100'),
+  ))();
 
 /** An ISO 8601 duration as RFC 5545 has it: weeks and days are calendar days (nominal), hours to seconds exact. */
 export interface Duration {
@@ -146,64 +147,68 @@ export function parseRrule(text: string): Rrule | string {
   return rule;
 }
 
-const timeZone = z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin or UTC (this runtime does not know it)'));
+const timeZone = /* @__PURE__ */ (() =>
+  z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin or UTC (this runtime does not know it)')))();
 
 const nonEmpty = <T extends z.ZodMiniType>(item: T) => z.array(item).check(z.minLength(1, 'must not be empty'), z.maxLength(100));
 
-export const windowScopeSchema = z.strictObject({
-  risk: z.optional(nonEmpty(z.enum(RISK_LEVELS))),
-  resourceTypes: z.optional(
-    nonEmpty(
-      z
-        .string()
-        .check(
-          z.regex(
-            /^[A-Za-z0-9]+::([A-Za-z0-9]+::)?([A-Za-z0-9]+|\*)$/,
-            'must be a resource type such as AWS::IAM::Role, or a prefix such as AWS::IAM::*',
+export const windowScopeSchema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    risk: z.optional(nonEmpty(z.enum(RISK_LEVELS))),
+    resourceTypes: z.optional(
+      nonEmpty(
+        z
+          .string()
+          .check(
+            z.regex(
+              /^[A-Za-z0-9]+::([A-Za-z0-9]+::)?([A-Za-z0-9]+|\*)$/,
+              'must be a resource type such as AWS::IAM::Role, or a prefix such as AWS::IAM::*',
+            ),
           ),
-        ),
+      ),
     ),
-  ),
-  accounts: z.optional(nonEmpty(z.string().check(z.regex(/^\d{12}$/, 'must be 12 digits')))),
-  regions: z.optional(nonEmpty(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a Region name such as eu-west-1')))),
-});
+    accounts: z.optional(nonEmpty(z.string().check(z.regex(/^\d{12}$/, 'must be 12 digits')))),
+    regions: z.optional(nonEmpty(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a Region name such as eu-west-1')))),
+  }))();
 export type WindowScope = z.infer<typeof windowScopeSchema>;
 
 /** `end` normalised to seconds, so that local date-times compare as text. */
 const withSeconds = (text: string) => (text.length === 16 ? `${text}:00` : text);
 
-export const calendarWindowSchema = z
-  .strictObject({
-    name: z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1-64 letters, digits, "_", "." or "-"')),
-    kind: z.enum(['deny', 'allow']),
-    start: localDateTime,
-    end: z.optional(localDateTime),
-    duration: z.optional(
-      z.string().check(z.refine((text) => parseDuration(text) !== undefined, 'must be a positive ISO 8601 duration such as PT4H, P1D or P1DT12H')),
-    ),
-    timeZone: z.optional(timeZone),
-    rrule: z.optional(
-      z.string().check(
-        z.superRefine((text, ctx) => {
-          const rule = parseRrule(text);
-          if (typeof rule === 'string') ctx.issues.push({ code: 'custom', message: `is not a supported RRULE: ${rule}`, input: text });
-        }),
+export const calendarWindowSchema = /* @__PURE__ */ (() =>
+  z
+    .strictObject({
+      name: z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1-64 letters, digits, "_", "." or "-"')),
+      kind: z.enum(['deny', 'allow']),
+      start: localDateTime,
+      end: z.optional(localDateTime),
+      duration: z.optional(
+        z.string().check(z.refine((text) => parseDuration(text) !== undefined, 'must be a positive ISO 8601 duration such as PT4H, P1D or P1DT12H')),
       ),
-    ),
-    exdates: z.optional(z.array(localDateTime).check(z.maxLength(50))),
-    scope: z.optional(windowScopeSchema),
-  })
-  .check(
-    z.superRefine((window, ctx) => {
-      if ((window.end === undefined) === (window.duration === undefined))
-        ctx.issues.push({ code: 'custom', message: 'give exactly one of end and duration', input: window, path: ['end'] });
-      else if (window.end !== undefined && withSeconds(window.end) <= withSeconds(window.start))
-        ctx.issues.push({ code: 'custom', message: `end (${window.end}) must be after start (${window.start})`, input: window, path: ['end'] });
-    }),
-  );
+      timeZone: z.optional(timeZone),
+      rrule: z.optional(
+        z.string().check(
+          z.superRefine((text, ctx) => {
+            const rule = parseRrule(text);
+            if (typeof rule === 'string') ctx.issues.push({ code: 'custom', message: `is not a supported RRULE: ${rule}`, input: text });
+          }),
+        ),
+      ),
+      exdates: z.optional(z.array(localDateTime).check(z.maxLength(50))),
+      scope: z.optional(windowScopeSchema),
+    })
+    .check(
+      z.superRefine((window, ctx) => {
+        if ((window.end === undefined) === (window.duration === undefined))
+          ctx.issues.push({ code: 'custom', message: 'give exactly one of end and duration', input: window, path: ['end'] });
+        else if (window.end !== undefined && withSeconds(window.end) <= withSeconds(window.start))
+          ctx.issues.push({ code: 'custom', message: `end (${window.end}) must be after start (${window.start})`, input: window, path: ['end'] });
+      }),
+    ))();
 export type CalendarWindow = z.infer<typeof calendarWindowSchema>;
 
-export const changeCalendarSchema = z.strictObject({
-  windows: z.array(calendarWindowSchema).check(z.maxLength(MAX_WINDOWS)),
-});
+export const changeCalendarSchema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    windows: z.array(calendarWindowSchema).check(z.maxLength(MAX_WINDOWS)),
+  }))();
 export type ChangeCalendar = z.infer<typeof changeCalendarSchema>;

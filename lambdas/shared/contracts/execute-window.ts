@@ -32,26 +32,28 @@ export function utcInstant(text: string): Date | undefined {
 }
 
 const RFC_3339_UTC = 'must be an RFC 3339 time in UTC ending in Z (no offset), such as 2026-12-05T02:00:00Z';
-const instant = z.string({ error: RFC_3339_UTC }).check(z.refine((text) => utcInstant(text) !== undefined, { error: RFC_3339_UTC }));
+const instant = /* @__PURE__ */ (() =>
+  z.string({ error: RFC_3339_UTC }).check(z.refine((text) => utcInstant(text) !== undefined, { error: RFC_3339_UTC })))();
 
 /** The window as ReviewPlan carries it (`$.review.executeWindow`) and the approval record keeps it: checked when it started. */
-export const executeWindowSchema = z.object({ notBefore: z.string(), notAfter: z.string() });
+export const executeWindowSchema = /* @__PURE__ */ (() => z.object({ notBefore: z.string(), notAfter: z.string() }))();
 export type ExecuteWindow = z.infer<typeof executeWindowSchema>;
 
 /**
  * The window as a run input gives it, checked against the time the run is reviewed. Each message names its field, as
  * the run's INVALID_INPUT reason shows it (`executeWindow.notAfter: must be after executeWindow.notBefore`).
  */
-export const executeWindowInputSchema = z
-  .strictObject(
-    { notBefore: instant, notAfter: instant },
-    { error: 'must be {"notBefore", "notAfter"}, two RFC 3339 times in UTC, and nothing else' },
-  )
-  .check(
-    z.superRefine((window, ctx) => {
-      ctx.issues.push(...windowProblems(window, new Date()));
-    }),
-  );
+export const executeWindowInputSchema = /* @__PURE__ */ (() =>
+  z
+    .strictObject(
+      { notBefore: instant, notAfter: instant },
+      { error: 'must be {"notBefore", "notAfter"}, two RFC 3339 times in UTC, and nothing else' },
+    )
+    .check(
+      z.superRefine((window, ctx) => {
+        ctx.issues.push(...windowProblems(window, new Date()));
+      }),
+    ))();
 
 /** What is wrong with a window of valid instants, at `now`; nothing when it is usable. */
 export function windowProblems(window: ExecuteWindow, now: Date) {

@@ -19,35 +19,41 @@ const name = (what: string) =>
 
 export const groupNameSchema = name('a group name');
 
-export const groupSchema = z.strictObject({
-  /** By email; each must be in plangate:approvers, which keeps their personal link and Slack id. */
-  members: z.array(z.email()).check(z.minLength(1, 'must name at least one member'), z.maxLength(100)),
-  /** An IAM Identity Center group, by display name: membership is checked again when a vote is cast. */
-  identityCenterGroup: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
-});
+export const groupSchema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    /** By email; each must be in plangate:approvers, which keeps their personal link and Slack id. */
+    members: z.array(z.email()).check(z.minLength(1, 'must name at least one member'), z.maxLength(100)),
+    /** An IAM Identity Center group, by display name: membership is checked again when a vote is cast. */
+    identityCenterGroup: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+  }))();
 export type Group = z.infer<typeof groupSchema>;
 
-export const groupsSchema = z.record(groupNameSchema, groupSchema);
+export const groupsSchema = /* @__PURE__ */ (() => z.record(groupNameSchema, groupSchema))();
 export type Groups = z.infer<typeof groupsSchema>;
 
-const resourceTypePattern = z
-  .string()
-  .check(
-    z.regex(/^[A-Za-z0-9]+::([A-Za-z0-9]+::)?([A-Za-z0-9]+|\*)$/, 'must be a resource type such as AWS::IAM::Role, or a prefix such as AWS::IAM::*'),
-  );
+const resourceTypePattern = /* @__PURE__ */ (() =>
+  z
+    .string()
+    .check(
+      z.regex(
+        /^[A-Za-z0-9]+::([A-Za-z0-9]+::)?([A-Za-z0-9]+|\*)$/,
+        'must be a resource type such as AWS::IAM::Role, or a prefix such as AWS::IAM::*',
+      ),
+    ))();
 const nonEmpty = <T extends z.ZodMiniType>(item: T) => z.array(item).check(z.minLength(1, 'must not be empty'), z.maxLength(100));
 
 /** What a rule applies to; every selector given must match. A resource selector matches when any one change matches them all. */
-export const selectorSchema = z.strictObject({
-  resourceTypes: z.optional(nonEmpty(resourceTypePattern)),
-  actions: z.optional(nonEmpty(z.enum(['ADD', 'MODIFY', 'REMOVE']))),
-  replacement: z.optional(nonEmpty(z.enum(['True', 'Conditional']))),
-  risk: z.optional(nonEmpty(z.enum(RISK_LEVELS))),
-  accounts: z.optional(nonEmpty(z.string().check(z.regex(/^\d{12}$/, 'must be 12 digits')))),
-  regions: z.optional(nonEmpty(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a Region name such as eu-west-1')))),
-  /** The `environment` plangate:spokeAccounts gives an account (`production`, …). */
-  environment: z.optional(nonEmpty(z.string().check(z.minLength(1), z.maxLength(64)))),
-});
+export const selectorSchema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    resourceTypes: z.optional(nonEmpty(resourceTypePattern)),
+    actions: z.optional(nonEmpty(z.enum(['ADD', 'MODIFY', 'REMOVE']))),
+    replacement: z.optional(nonEmpty(z.enum(['True', 'Conditional']))),
+    risk: z.optional(nonEmpty(z.enum(RISK_LEVELS))),
+    accounts: z.optional(nonEmpty(z.string().check(z.regex(/^\d{12}$/, 'must be 12 digits')))),
+    regions: z.optional(nonEmpty(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a Region name such as eu-west-1')))),
+    /** The `environment` plangate:spokeAccounts gives an account (`production`, …). */
+    environment: z.optional(nonEmpty(z.string().check(z.minLength(1), z.maxLength(64)))),
+  }))();
 export type Selector = z.infer<typeof selectorSchema>;
 
 export const MAX_STAGE = 5;
@@ -57,21 +63,23 @@ export const MAX_STAGE = 5;
  */
 export const MAX_REQUIREMENTS = 100;
 
-export const approvalRuleSchema = z.strictObject({
-  name: name('a rule name'),
-  /** Absent: the rule always applies. */
-  when: z.optional(selectorSchema),
-  require: z
-    .array(z.strictObject({ group: groupNameSchema, count: z.number().check(z.int(), z.minimum(1), z.maximum(10)) }))
-    .check(z.minLength(1, 'must name at least one {"group", "count"}'), z.maxLength(5)),
-  /** Stages are asked in order: stage 2's approvers only once every requirement of stage 1 is met. @default 1 */
-  stage: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_STAGE))),
-});
+export const approvalRuleSchema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    name: name('a rule name'),
+    /** Absent: the rule always applies. */
+    when: z.optional(selectorSchema),
+    require: z
+      .array(z.strictObject({ group: groupNameSchema, count: z.number().check(z.int(), z.minimum(1), z.maximum(10)) }))
+      .check(z.minLength(1, 'must name at least one {"group", "count"}'), z.maxLength(5)),
+    /** Stages are asked in order: stage 2's approvers only once every requirement of stage 1 is met. @default 1 */
+    stage: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_STAGE))),
+  }))();
 export type ApprovalRule = z.infer<typeof approvalRuleSchema>;
 
 /** What the functions get in APPROVAL_POLICY: the rules, in order, and whether requirements need distinct people. */
-export const approvalPolicyConfigSchema = z.object({
-  rules: z.array(approvalRuleSchema).check(z.maxLength(50)),
-  distinctApproversAcrossRules: z.boolean(),
-});
+export const approvalPolicyConfigSchema = /* @__PURE__ */ (() =>
+  z.object({
+    rules: z.array(approvalRuleSchema).check(z.maxLength(50)),
+    distinctApproversAcrossRules: z.boolean(),
+  }))();
 export type ApprovalPolicyConfig = z.infer<typeof approvalPolicyConfigSchema>;

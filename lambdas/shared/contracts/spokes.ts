@@ -14,8 +14,9 @@ export const spokeRoleName = (region: string) => `plangate-spoke-${region}`;
 export const spokeRoleArn = (accountId: string, region: string, partition = 'aws') =>
   `arn:${partition}:iam::${accountId}:role/${spokeRoleName(region)}`;
 
-export const accountIdSchema = z.string().check(z.regex(/^\d{12}$/, 'accountId must be 12 digits'));
-export const regionSchema = z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'region must be a Region name such as eu-west-1'));
+export const accountIdSchema = /* @__PURE__ */ (() => z.string().check(z.regex(/^\d{12}$/, 'accountId must be 12 digits')))();
+export const regionSchema = /* @__PURE__ */ (() =>
+  z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'region must be a Region name such as eu-west-1')))();
 
 /** Where a plan lives. */
 export interface PlanLocation {
@@ -24,13 +25,14 @@ export interface PlanLocation {
 }
 
 /** A configured spoke account (plangate:spokeAccounts), with the Regions PlanGate gates there. */
-export const spokeAccountSchema = z.object({
-  accountId: accountIdSchema,
-  name: z.optional(z.string()),
-  regions: z.array(regionSchema),
-  /** What approval rules' `environment` selector matches. */
-  environment: z.optional(z.string()),
-});
+export const spokeAccountSchema = /* @__PURE__ */ (() =>
+  z.object({
+    accountId: accountIdSchema,
+    name: z.optional(z.string()),
+    regions: z.array(regionSchema),
+    /** What approval rules' `environment` selector matches. */
+    environment: z.optional(z.string()),
+  }))();
 export type SpokeAccount = z.infer<typeof spokeAccountSchema>;
 
 /**
@@ -38,10 +40,11 @@ export type SpokeAccount = z.infer<typeof spokeAccountSchema>;
  * `hubAccountId` is the account PlanGate is deployed to (its Region is the functions' AWS_REGION). `anyAccountRegions` is
  * set when plangate:spokeAccounts is "*": any account of the organization, in those Regions.
  */
-export const spokesSchema = z.object({
-  hubAccountId: accountIdSchema,
-  organizationId: z.string(),
-  accounts: z.array(spokeAccountSchema),
-  anyAccountRegions: z.optional(z.array(regionSchema)),
-});
+export const spokesSchema = /* @__PURE__ */ (() =>
+  z.object({
+    hubAccountId: accountIdSchema,
+    organizationId: z.string(),
+    accounts: z.array(spokeAccountSchema),
+    anyAccountRegions: z.optional(z.array(regionSchema)),
+  }))();
 export type Spokes = z.infer<typeof spokesSchema>;

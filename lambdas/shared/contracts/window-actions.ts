@@ -9,19 +9,20 @@ import * as z from './zod';
 export const WINDOW_ACTIONS = ['reschedule', 'cancel', 'run-now'] as const;
 export type WindowActionName = (typeof WINDOW_ACTIONS)[number];
 
-export const windowActionSchema = z.object({
-  action: z.enum(WINDOW_ACTIONS),
-  /** The approver's email, or (run-now) the operator's principal. */
-  by: z.string(),
-  /** The signed caller's ARN, as API Gateway verified it. */
-  principal: z.string(),
-  at: z.string(),
-  reason: z.optional(z.string()),
-  /** A reschedule's new window. */
-  window: z.optional(executeWindowSchema),
-});
+export const windowActionSchema = /* @__PURE__ */ (() =>
+  z.object({
+    action: z.enum(WINDOW_ACTIONS),
+    /** The approver's email, or (run-now) the operator's principal. */
+    by: z.string(),
+    /** The signed caller's ARN, as API Gateway verified it. */
+    principal: z.string(),
+    at: z.string(),
+    reason: z.optional(z.string()),
+    /** A reschedule's new window. */
+    window: z.optional(executeWindowSchema),
+  }))();
 export type WindowAction = z.infer<typeof windowActionSchema>;
 
 /** What the waiting task is completed with: the run executes, or (reschedule) waits again for the record's window. */
-export const windowWakeSchema = z.object({ action: z.enum(['reschedule', 'run-now']) });
+export const windowWakeSchema = /* @__PURE__ */ (() => z.object({ action: z.enum(['reschedule', 'run-now']) }))();
 export type WindowWake = z.infer<typeof windowWakeSchema>;
