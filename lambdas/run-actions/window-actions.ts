@@ -3,7 +3,7 @@ import { isEndedTaskError } from '../shared/adapters/aws-errors';
 import type { WindowStore } from '../shared/adapters/window-store';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
 import type { Approver } from '../shared/contracts/approver';
-import type { WindowAction, WindowActionName, WindowWake } from '../shared/contracts/window-actions';
+import { MAX_RESCHEDULES, type WindowAction, type WindowActionName, type WindowWake } from '../shared/contracts/window-actions';
 import { approverWithPrincipal, isRequester } from '../shared/domain/approvers';
 import { describeWindowAction, rescheduledWindow, windowOf } from '../shared/domain/window-schedule';
 import { jsonResponse } from '../shared/runtime/http';
@@ -47,6 +47,15 @@ const notWaiting = (planId: string, record: ApprovalRecord | undefined) =>
     ...(record ? windowSummary(record) : { planId }),
   });
 
+const rescheduledTooOften = (record: ApprovalRecord) => (record.windowActions?.length ?? 0) >= MAX_RESCHEDULES;
+
+const tooOften = (planId: string, record: ApprovalRecord) =>
+  jsonResponse(409, {
+    result: 'too-many-reschedules',
+    message: `Plan ${planId}'s window was rescheduled ${MAX_RESCHEDULES} times, the most one run allows: it waits for the window it has. An approver may still cancel it, an operator run it now.`,
+    ...windowSummary(record),
+  });
+
 function whyNotWaiting(record: ApprovalRecord): string {
   if (record.outcome) return `its run ended ${record.outcome.outcome}`;
   if (record.cancelled) return describeWindowAction(record.cancelled);
@@ -84,6 +93,7 @@ export async function handleWindowAction(
   if (!record) return jsonResponse(404, { error: `Plan ${planId} has no approval request` });
   addRunKeys({ planId: record.planId, executionArn: record.executionArn });
   if (!isWaiting(record)) return notWaiting(planId, record);
+  if (action === 'reschedule' && rescheduledTooOften(record)) return tooOften(planId, record);
   const now = deps.now();
   let window: WindowAction['window'];
   if (action === 'reschedule') {
@@ -100,7 +110,12 @@ export async function handleWindowAction(
     window,
   };
   const before = await deps.windowStore.take(planId, record.executionArn, taken, now);
-  if (!before?.taskToken) return notWaiting(planId, await deps.windowStore.get(planId));
+  if (!before?.taskToken) {
+    const current = await deps.windowStore.get(planId);
+    // Another reschedule got in first and was the last one allowed.
+    if (action === 'reschedule' && current && isWaiting(current) && rescheduledTooOften(current)) return tooOften(planId, current);
+    return notWaiting(planId, current);
+  }
   logger.info('Window action taken', { planId: record.planId, action, by: by.who, principal: caller });
   const after = () => deps.windowStore.get(planId);
   try {

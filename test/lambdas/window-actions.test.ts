@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { handleWindowAction, type WindowActionDeps } from '../../lambdas/run-actions/window-actions';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
-import type { WindowActionName } from '../../lambdas/shared/contracts/window-actions';
+import { MAX_RESCHEDULES, type WindowAction, type WindowActionName } from '../../lambdas/shared/contracts/window-actions';
 import { decidedPage } from '../../lambdas/shared/web/page';
 import { review } from './fixtures';
 
@@ -142,4 +142,39 @@ test('the approval page shows the window as it now is and every action on it, wi
   expect(page).toContain('not before 2030-01-02 02:00 UTC, not after 2030-01-02 04:00 UTC');
   expect(page).toContain(`Rescheduled by alice@example.com (${ALICE}) at 2030-01-01 10:00 UTC`);
   expect(page).toContain('after &lt;b&gt;the&lt;/b&gt; release');
+});
+
+describe(`a run rescheduled ${MAX_RESCHEDULES} times (the approval record must stay within DynamoDB's item limit)`, () => {
+  const action = (i: number): WindowAction => ({
+    action: 'reschedule',
+    by: 'alice@example.com',
+    principal: ALICE,
+    at: `2030-01-01T00:00:${String(i).padStart(2, '0')}Z`,
+    window: waiting.executeWindow,
+  });
+  const rescheduledOften = { ...waiting, windowActions: Array.from({ length: MAX_RESCHEDULES }, (_, i) => action(i)) };
+  const later = { notBefore: new Date(Date.now() + 600_000).toISOString(), notAfter: new Date(Date.now() + 900_000).toISOString() };
+
+  test('another reschedule: 409 saying so and what is still possible, nothing taken; cancel and run-now still work', async () => {
+    const deps = fakes(rescheduledOften);
+    expect(await call(deps, 'reschedule', ALICE, later)).toMatchObject({
+      status: 409,
+      body: {
+        result: 'too-many-reschedules',
+        message: `Plan plan-abc's window was rescheduled ${MAX_RESCHEDULES} times, the most one run allows: it waits for the window it has. An approver may still cancel it, an operator run it now.`,
+        waiting: true,
+      },
+    });
+    expect(deps.windowStore.take).not.toHaveBeenCalled();
+    expect((await call(deps, 'cancel', ALICE)).status).toBe(200);
+    expect((await call(fakes(rescheduledOften), 'run-now', OPS)).status).toBe(200);
+  });
+
+  test('the last reschedule allowed taken by someone else between the read and the write: the same 409', async () => {
+    const deps = fakes();
+    deps.windowStore.take.mockResolvedValue(undefined);
+    deps.windowStore.get.mockResolvedValueOnce(waiting).mockResolvedValueOnce(rescheduledOften);
+    expect(await call(deps, 'reschedule', ALICE, later)).toMatchObject({ status: 409, body: { result: 'too-many-reschedules' } });
+    expect(deps.completeWindow).not.toHaveBeenCalled();
+  });
 });

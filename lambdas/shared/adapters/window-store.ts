@@ -2,7 +2,7 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { type ApprovalRecord, approvalRecordSchema } from '../contracts/approval-record';
 import type { ExecuteWindow } from '../contracts/execute-window';
 import { planKey } from '../contracts/table-keys';
-import type { WindowAction } from '../contracts/window-actions';
+import { MAX_RESCHEDULES, type WindowAction } from '../contracts/window-actions';
 import * as z from '../contracts/zod';
 import { RESCHEDULE_CUTOFF_MS, windowOf } from '../domain/window-schedule';
 import { isConditionFailure } from './aws-errors';
@@ -41,7 +41,8 @@ export class WindowStore {
   /**
    * Ends the run's wait for one action, recorded with it: returns the record as it was (with the token to complete),
    * or undefined when the run is not waiting. A reschedule also sets the new window, and only while the wait is not
-   * about to end (the timer may be firing); a cancellation also marks the record `cancelled`.
+   * about to end (the timer may be firing) and the run has had fewer than MAX_RESCHEDULES; a cancellation also marks the
+   * record `cancelled`.
    */
   async take(planId: string, executionArn: string, action: WindowAction, now: Date): Promise<ApprovalRecord | undefined> {
     const sets = ['windowActions = list_append(if_not_exists(windowActions, :empty), :action)'];
@@ -51,7 +52,9 @@ export class WindowStore {
       sets.push('executeWindow = :window');
       values[':window'] = action.window;
       values[':soon'] = new Date(now.getTime() + RESCHEDULE_CUTOFF_MS).toISOString();
-      condition += ' AND executeWindow.notBefore > :soon';
+      // While a run waits, windowActions holds only its reschedules (a cancel or run-now ends the wait).
+      values[':most'] = MAX_RESCHEDULES;
+      condition += ' AND executeWindow.notBefore > :soon AND (attribute_not_exists(windowActions) OR size(windowActions) < :most)';
     }
     if (action.action === 'cancel') {
       sets.push('cancelled = :cancelled');
