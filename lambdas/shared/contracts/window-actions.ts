@@ -10,9 +10,9 @@ export const WINDOW_ACTIONS = ['reschedule', 'cancel', 'run-now'] as const;
 
 /**
  * The most times one run's window may be rescheduled. Each reschedule is kept on the approval record (up to about
- * 3.5 KB with its reason and principal), and the record must stay within DynamoDB's 400 KB item limit, with room for
- * the closing write: past the limit, no write to it succeeds, and the run could not be closed
- * (test/lambdas/record-size.test.ts adds the largest record up).
+ * 6 KB with a reason of 1,000 characters and the caller's ARN), and the record must stay within DynamoDB's 400 KB item
+ * limit with room for the closing write: past it no write to the record succeeds, and the run could not be closed.
+ * Unlike the record's other lists, which the configuration bounds, reschedules were limited by nothing.
  */
 export const MAX_RESCHEDULES = 20;
 export type WindowActionName = (typeof WINDOW_ACTIONS)[number];
