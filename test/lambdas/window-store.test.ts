@@ -1,49 +1,26 @@
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import dynalite from 'dynalite';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { WindowStore } from '../../lambdas/shared/adapters/window-store';
 import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import { MAX_RESCHEDULES, type WindowAction } from '../../lambdas/shared/contracts/window-actions';
-import { tableActive } from '../../local/template';
+import { historyTable } from '../support/history-table';
 import { review } from './fixtures';
 
 /** The window store's one conditional write per action, against dynalite (DynamoDB's conditions for real). */
-const db = dynalite({ createTableMs: 0 });
-let documents: DynamoDBDocumentClient;
-const TableName = 'approvals';
 const RUN = 'arn:aws:states:us-east-1:000000000000:execution:sm:run-1';
 const ALICE = 'arn:aws:sts::000000000000:assumed-role/PlanGateApprover/alice';
+let table: Awaited<ReturnType<typeof historyTable>>;
+let TableName: string;
 
 beforeAll(async () => {
-  await new Promise<void>((resolve) => db.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(db.address() as AddressInfo).port}`;
-  documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }),
-    {
-      marshallOptions: { removeUndefinedValues: true },
-    },
-  );
-  await documents.send(
-    new CreateTableCommand({
-      TableName,
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  await tableActive(documents, TableName);
+  table = await historyTable();
+  TableName = await table.create();
 });
-afterAll(async () => {
-  documents.destroy();
-  db.closeAllConnections?.();
-  await new Promise((resolve) => db.close(resolve));
-});
+afterAll(() => table.close());
 
 const inHours = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
 
 test(`a run's window is rescheduled at most ${MAX_RESCHEDULES} times, whoever asks and however fast; cancel still takes the wait`, async () => {
-  const store = new WindowStore(documents, TableName);
+  const store = new WindowStore(table.documents, TableName);
   const waiting: ApprovalRecord = {
     pk: 'PLAN#plan-1',
     planId: 'plan-1',
@@ -54,7 +31,7 @@ test(`a run's window is rescheduled at most ${MAX_RESCHEDULES} times, whoever as
     approvers: [{ email: 'alice@example.com', iamPrincipals: [ALICE] }],
     review: review(),
   };
-  await documents.send(new PutCommand({ TableName, Item: waiting }));
+  await table.documents.send(new PutCommand({ TableName, Item: waiting }));
   const window = { notBefore: inHours(2), notAfter: inHours(3) };
   const reschedule: WindowAction = { action: 'reschedule', by: 'alice@example.com', principal: ALICE, at: new Date().toISOString(), window };
 
