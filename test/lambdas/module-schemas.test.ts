@@ -12,7 +12,10 @@ function unwrappedSchemas(): string[] {
     const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
     for (const statement of source.statements.filter(ts.isVariableStatement)) {
       for (const { name, initializer } of statement.declarationList.declarations) {
-        if (!initializer || ts.isArrowFunction(initializer) || !/\bz\.\w+\(/.test(initializer.getText(source))) continue;
+        if (!initializer || ts.isArrowFunction(initializer)) continue;
+        // A zod call, or a call of a helper that builds a schema (`name('a group name')`).
+        const builds = /\bz\.\w+\(/.test(initializer.getText(source)) || (ts.isCallExpression(initializer) && /Schema$/.test(name.getText(source)));
+        if (!builds) continue;
         const wrapped = /\/\* @__PURE__ \*\/\s*$/.test(text.slice(0, initializer.getStart(source))) && /^\(\(\) =>/.test(initializer.getText(source));
         if (!wrapped) found.push(`${file}: ${name.getText(source)}`);
       }

@@ -17,7 +17,7 @@ const name = (what: string) =>
     .string()
     .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, `${what} must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit`));
 
-export const groupNameSchema = name('a group name');
+export const groupNameSchema = /* @__PURE__ */ (() => name('a group name'))();
 
 export const groupSchema = /* @__PURE__ */ (() =>
   z.strictObject({
