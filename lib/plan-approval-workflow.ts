@@ -469,6 +469,8 @@ export class PlanApprovalWorkflow extends Construct {
         .bindTopic('APPROVAL_TOPIC_ARN', this.approvalTopic),
     ).setEnvironment({ APPROVERS: this.settings.approvers, STATE_MACHINE_ARN: this.stateMachine.stateMachineArn });
     this.stateMachine.grantStartExecution(fn);
+    // A request its creator leaves unapprovable: its approval wait fails (PlanDeniedError).
+    this.stateMachine.grant(fn, 'states:SendTaskFailure');
     return fn;
   }
 

@@ -179,14 +179,17 @@ export class WorkflowDefinition extends Construct {
     if (reminder) {
       const remind = approvalTask(STATES.remindApprovers, props.reminderBeforeExpiry, true)
         .addCatch(expire, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD })
+        .addCatch(o.denied, { errors: ['PlanDeniedError'], resultPath: '$.error' })
         .addCatch(o.internalError, { resultPath: '$.error' });
       remind.next(approved);
       requestApproval.addCatch(remind, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
     } else {
       requestApproval.addCatch(expire, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
     }
+    // PlanDeniedError: PlanCreated failed the wait, as the plan's creator (known only after the review) leaves too few approvers.
     requestApproval
       .addCatch(o.duplicate, { errors: ['DuplicateRunError'], resultPath: '$.error' })
+      .addCatch(o.denied, { errors: ['PlanDeniedError'], resultPath: '$.error' })
       .addCatch(o.internalError, { resultPath: '$.error' });
 
     const autoApprove = this.invoke(

@@ -1,5 +1,6 @@
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SendTaskFailureCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ApprovalStore } from '../shared/adapters/approval-store';
+import { isEndedTaskError } from '../shared/adapters/aws-errors';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { stepFunctions } from '../shared/adapters/clients/step-functions';
 import type { ApprovalRecord } from '../shared/contracts/approval-record';
@@ -20,6 +21,7 @@ import * as z from '../shared/contracts/zod';
 import { approverWhoRequested, waitingOn } from '../shared/domain/approvers';
 import { describeProgress, planTitle, snsSubject } from '../shared/domain/describe';
 import { hubForEvent, isAllowed, isSpoke, scopedId } from '../shared/domain/plan-location';
+import { unreachableNow } from '../shared/domain/rules';
 import { untrusted } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
 import { countDroppedEvent } from '../shared/runtime/metrics';
@@ -53,7 +55,8 @@ const cloudTrailEventSchema = z.object({
 
 /**
  * A plan was created: keeps who created it (CREATOR#<planId>), puts them on a request already open for the plan (an
- * approval they gave there no longer counts, and the other approvers are told), then starts a run for the plan. A run
+ * approval they gave there no longer counts, and the other approvers are told; a request nobody else may approve now
+ * ends DENIED), then starts a run for the plan, unless it just denied one. A run
  * input naming someone else as the requester can no longer let the creator approve their own plan.
  */
 export async function planCreated(
@@ -83,14 +86,42 @@ export async function planCreated(
   const stands = await store.recordCreator(planRef, creator, new Date().toISOString());
   const applied = await store.applyCreator(planRef, stands);
   const record = applied?.record ?? (await store.get(planRef));
+  let denied: string | undefined;
   if (record) {
     addRunKeys({ planId, executionArn: record.executionArn });
+    denied = await denyIfUnreachable(store, planRef, record);
     const finding = creatorFinding(record, stands, applied?.voided ?? []);
-    if (finding) await tellApprovers(record, stands, finding, env);
+    if (finding) await tellApprovers(record, stands, denied ? `${finding} ${denied}` : finding, env);
   }
+  // No new request right after denying one: the approvers were just told why, and a run the creator starts next knows
+  // them as the creator (CREATOR#). Otherwise the new run would race the denied one's closing for the plan.
+  if (denied) return { planId, creator: stands };
   const input: RunInput = { planId, ...(spoke ? { accountId: account, region } : {}), requestedBy: stands.arn };
   const executionArn = await startRun(input, stands, env.STATE_MACHINE_ARN);
   return { planId, creator: stands, executionArn };
+}
+
+/**
+ * A request its creator's exclusion leaves unapprovable (CloudTrail's record came after the review, which could not
+ * leave them out) ends at once, DENIED, as the review would have ended it: the request is closed and its wait failed
+ * with PlanDeniedError, in that order, so no decision counts in between. Otherwise the approvers would be asked for a
+ * decision none of them may give, until it expired. Returns what the approvers are told, or undefined.
+ */
+async function denyIfUnreachable(store: ApprovalStore, planRef: string, record: ApprovalRecord): Promise<string | undefined> {
+  const reason = record.status === 'PENDING' && !record.outcome ? unreachableNow(record) : undefined;
+  if (!reason) return undefined;
+  const closed = await store.closeUnreachable(planRef, record.executionArn);
+  if (!closed?.taskToken) return undefined;
+  const cause = `Plan ${planTitle(record.review)} cannot be approved any more: ${reason}`;
+  try {
+    await stepFunctions.send(new SendTaskFailureCommand({ taskToken: closed.taskToken, error: 'PlanDeniedError', cause }));
+  } catch (error) {
+    // The wait ended meanwhile (it expired): that ending closes the run, as EXPIRED.
+    if (isEndedTaskError(error)) return undefined;
+    throw error;
+  }
+  logger.warn('Request closed: its quorum is unreachable without the plan creator', { planId: record.planId, reason });
+  return `Nobody else may approve it now (${reason}), so its run ends DENIED.`;
 }
 
 /** An event PlanGate does not act on: logged and counted (DroppedEvents), never an error EventBridge would retry. */

@@ -46,12 +46,12 @@ const cloudTrailRecords = (planId: string, arn: string) =>
 test('a request naming someone else, then CloudTrail’s record: the creator’s approval is taken back, the others told, and a new one refused', async () => {
   const planId = 'plan-creatorlate1';
   await register(planId);
-  // Alice asks for her own plan in Bob's name, and approves it (1 of 2).
+  // Alice asks for her own plan in the name of dev@example.com (no approver), and approves it (1 of 2).
   const executionArn = (
     await client.send(
       new sfn.StartExecutionCommand({
         stateMachineArn: local.stepFunctions.stateMachineArn,
-        input: JSON.stringify({ planId, requestedBy: 'bob@example.com' }),
+        input: JSON.stringify({ planId, requestedBy: 'dev@example.com' }),
       }),
     )
   ).executionArn!;
@@ -85,6 +85,37 @@ test('a request naming someone else, then CloudTrail’s record: the creator’s
   expect(page).not.toContain('value="approve"');
   expect((await recordOf(planId))?.approvals).toEqual([]);
   await client.send(new sfn.StopExecutionCommand({ executionArn }));
+}, 60_000);
+
+test('a request naming Bob, then CloudTrail’s record that Alice created the plan: only Carol is left of the two needed, so the run ends DENIED at once', async () => {
+  const planId = 'plan-creatorlate2';
+  await register(planId);
+  const input = JSON.stringify({ planId, requestedBy: 'bob@example.com' });
+  const { executionArn } = await client.send(new sfn.StartExecutionCommand({ stateMachineArn: local.stepFunctions.stateMachineArn, input }));
+  const carolLink = await linkFor(planId, 'carol@example.com');
+
+  cloudTrailRecords(planId, ALICE_ARN);
+  const run = await until(async () => {
+    const described = await client.send(new sfn.DescribeExecutionCommand({ executionArn }));
+    return described.status !== 'RUNNING' && described;
+  }, 'the run to end');
+  const reason =
+    "Plan orders-service-prod-update (plan-creatorlate2) cannot be approved any more: plangate:requiredApprovals needs 2 approvals from the approvers, but only 1 of them other than the requester and the plan's creator (bob@example.com, alice@example.com) may approve";
+  expect(JSON.parse(run.output ?? '{}')).toMatchObject({ outcome: 'DENIED', reason });
+  const record = await until(async () => (await recordOf(planId))?.outcome && recordOf(planId), 'the record closed');
+  expect(record).toMatchObject({ status: 'CLOSED', released: true, outcome: { outcome: 'DENIED', reason } });
+  expect(record?.taskToken).toBeUndefined();
+  const told = await until(() => {
+    const emails = local.outbox.list().filter((e) => e.subject?.includes('who created it') && e.body.includes(planId));
+    return emails.length >= 2 && emails;
+  }, 'the other approvers told');
+  expect(told.map((e) => e.recipient).sort()).toEqual(['bob@example.com', 'carol@example.com']);
+  expect(told[0]!.body).toContain('so its run ends DENIED.');
+  // No second request follows the denied one (the creator may start one, which knows them as the creator).
+  expect(record?.executionArn).toBe(executionArn);
+  // Carol's link decides nothing any more.
+  expect((await decide(carolLink, 'decision=approve')).status).not.toBe(200);
+  expect((await recordOf(planId))?.approvals ?? []).toEqual([]);
 }, 60_000);
 
 test('CloudTrail’s record first: the run it starts leaves the creator out of the quorum from the start', async () => {

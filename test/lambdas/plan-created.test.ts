@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, SendTaskFailureCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -85,7 +85,8 @@ describe('PlanCreated', () => {
 
   test('a request opened naming someone else loses the creator’s approval, and the other approvers are told', async () => {
     const alice = { approver: env.APPROVERS[0]!, channel: 'web' as const, decidedAt: '2026-11-22T10:01:00.000Z' };
-    const record = pending({ approvals: [alice], approverEmails: ['alice@example.com'] });
+    // Named dev@example.com, who is no approver: Bob and Carol can still give the two approvals needed.
+    const record = pending({ requestedBy: 'dev@example.com', selfApprover: undefined, approvals: [alice], approverEmails: ['alice@example.com'] });
     ddb.on(GetCommand, { Key: { pk: 'PLAN#plan-abc' } }).resolves({ Item: record });
     ddb.on(UpdateCommand).callsFake(async (input) => ({
       Attributes: { ...record, creator: input.ExpressionAttributeValues[':creator'], approvals: [], approverEmails: [], voidedApprovals: [alice] },
@@ -103,6 +104,59 @@ describe('PlanCreated', () => {
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
     ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'c', $metadata: {} }));
     await expect(planCreated(cloudTrail(), env)).resolves.toMatchObject({ executionArn: undefined });
+  });
+
+  describe('a request the creator leaves unapprovable (Bob named, Alice created it: only Carol is left of the two needed)', () => {
+    const waiting = pending({ taskToken: 'token-1' });
+    const cause =
+      "Plan orders-update (plan-abc) cannot be approved any more: plangate:requiredApprovals needs 2 approvals from the approvers, but only 1 of them other than the requester and the plan's creator (bob@example.com, alice@example.com) may approve";
+    beforeEach(() => {
+      ddb.on(GetCommand, { Key: { pk: 'PLAN#plan-abc' } }).resolves({ Item: waiting });
+      ddb
+        .on(UpdateCommand)
+        .callsFake(async (input) => ({ Attributes: { ...waiting, creator: input.ExpressionAttributeValues[':creator'] ?? creator } }));
+    });
+    const closing = () => ddb.commandCalls(UpdateCommand).find((c) => c.args[0].input.UpdateExpression?.startsWith('SET #status = :closed'));
+
+    test('ends at once: the request closed and its token taken in one write, then its wait failed as PlanDeniedError; the others told why', async () => {
+      await planCreated(cloudTrail(), env);
+      expect(closing()?.args[0].input).toMatchObject({
+        UpdateExpression: 'SET #status = :closed REMOVE taskToken',
+        ConditionExpression: expect.stringContaining('#status = :pending AND attribute_not_exists(outcome) AND attribute_exists(taskToken)'),
+        ReturnValues: 'ALL_OLD',
+      });
+      expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: 'token-1', error: 'PlanDeniedError', cause });
+      const told = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+      expect(told.map((m) => m.MessageAttributes?.approver?.StringValue)).toEqual(['bob@example.com', 'carol@example.com']);
+      expect(told[0]!.Message).toContain('may approve), so its run ends DENIED.');
+      // No second request right after the denied one.
+      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    });
+
+    test('a decision or an expiry got there first (the write’s condition fails): no wait is failed, nobody told it ends DENIED', async () => {
+      ddb
+        .on(UpdateCommand, { UpdateExpression: 'SET #status = :closed REMOVE taskToken' })
+        .rejects(new ConditionalCheckFailedException({ message: 'c', $metadata: {} }));
+      await planCreated(cloudTrail(), env);
+      expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
+      expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message).not.toContain('DENIED');
+    });
+
+    test('the wait ended as the request closed (it timed out): not an error, and nobody told it ends DENIED (the expiry closes it)', async () => {
+      sfn.on(SendTaskFailureCommand).rejects(Object.assign(new Error('timed out'), { name: 'TaskTimedOut' }));
+      await expect(planCreated(cloudTrail(), env)).resolves.toMatchObject({ planId: 'plan-abc' });
+      expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message).not.toContain('DENIED');
+    });
+
+    test('still reachable (a request that named nobody): nothing closed', async () => {
+      ddb.on(GetCommand, { Key: { pk: 'PLAN#plan-abc' } }).resolves({ Item: { ...waiting, requestedBy: undefined, selfApprover: undefined } });
+      ddb.on(UpdateCommand).callsFake(async (input) => ({
+        Attributes: { ...waiting, requestedBy: undefined, selfApprover: undefined, creator: input.ExpressionAttributeValues[':creator'] },
+      }));
+      await planCreated(cloudTrail(), env);
+      expect(closing()).toBeUndefined();
+      expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
+    });
   });
 
   test.each([

@@ -1,8 +1,10 @@
 import fc from 'fast-check';
+import type { ApprovalRecord } from '../../lambdas/shared/contracts/approval-record';
 import type { Approver } from '../../lambdas/shared/contracts/approver';
 import { type ApprovalRules, RISK_LEVELS, type RiskLevel } from '../../lambdas/shared/contracts/steps';
 import { riskRank } from '../../lambdas/shared/domain/risk';
-import { approvalPolicy, UnreachableQuorum } from '../../lambdas/shared/domain/rules';
+import { approvalPolicy, UnreachableQuorum, unreachableNow } from '../../lambdas/shared/domain/rules';
+import { review } from './fixtures';
 
 const approvers: Approver[] = [
   { email: 'alice@example.com', name: 'Alice', iamPrincipals: ['arn:aws:sts::111122223333:assumed-role/Platform/alice*'] },
@@ -99,5 +101,77 @@ describe('self-approval', () => {
     expect(
       approvalPolicy('LOW', rules({ autoApproveUpTo: 'LOW', requiredApprovals: { LOW: 3, MEDIUM: 1, HIGH: 1 } }), approvers, 'alice@example.com'),
     ).toMatchObject({ autoApproved: true });
+  });
+});
+
+describe('a request whose plan creator becomes known after review (unreachableNow)', () => {
+  const creator = (email: string) => ({
+    arn: `arn:aws:sts::111122223333:assumed-role/Platform/${email}`,
+    approverEmail: email,
+    verifiedBy: 'cloudtrail' as const,
+    eventId: 'e',
+    eventTime: 't',
+  });
+  const open = (
+    over: Partial<ApprovalRecord> = {},
+  ): Pick<ApprovalRecord, 'review' | 'approvers' | 'groupMembers' | 'requiredApprovals' | 'selfApprover' | 'creator'> => ({
+    review: review(),
+    approvers,
+    requiredApprovals: 2,
+    ...over,
+  });
+
+  test('2 of Alice, Bob and Carol needed, Bob named as requester, Alice the creator: only Carol is left, so it is unreachable, saying why', () => {
+    expect(unreachableNow(open({ selfApprover: 'bob@example.com', creator: creator('alice@example.com') }))).toBe(
+      "plangate:requiredApprovals needs 2 approvals from the approvers, but only 1 of them other than the requester and the plan's creator (bob@example.com, alice@example.com) may approve",
+    );
+  });
+
+  test('reachable while enough others remain: a creator who is the requester, or one who is not an approver', () => {
+    expect(unreachableNow(open({ selfApprover: 'alice@example.com', creator: creator('alice@example.com') }))).toBeUndefined();
+    expect(unreachableNow(open({ creator: { ...creator('dev@example.com'), approverEmail: undefined } }))).toBeUndefined();
+    expect(unreachableNow(open({ creator: creator('alice@example.com') }))).toBeUndefined();
+  });
+
+  test('a group requirement: by the members the record lists; a group it lists none for is never called unreachable', () => {
+    const policy = {
+      ...review().policy!,
+      requirements: [
+        { rule: 'iam-changes', group: 'security', count: 1, stage: 1 },
+        { rule: 'plangate:requiredApprovals', group: '*', count: 1, stage: 1 },
+      ],
+    };
+    const withGroup = (groupMembers: Record<string, string[]> | undefined) =>
+      open({ review: { ...review(), policy }, groupMembers, creator: creator('Alice@Example.com') });
+    expect(unreachableNow(withGroup({ security: ['alice@example.com'] }))).toBe(
+      "iam-changes needs 1 approval from group security, but only 0 of them other than the requester and the plan's creator (alice@example.com) may approve",
+    );
+    expect(unreachableNow(withGroup({ security: ['alice@example.com', 'bob@example.com'] }))).toBeUndefined();
+    expect(unreachableNow(withGroup(undefined))).toBeUndefined();
+  });
+
+  test('with distinct approvers for every requirement: too few people for all the seats together', () => {
+    const policy = {
+      ...review().policy!,
+      distinctApprovers: true,
+      requirements: [
+        { rule: 'iam-changes', group: 'security', count: 1, stage: 1 },
+        { rule: 'db-changes', group: 'dba', count: 1, stage: 1 },
+        { rule: 'plangate:requiredApprovals', group: '*', count: 1, stage: 1 },
+      ],
+    };
+    const record = open({
+      review: { ...review(), policy },
+      groupMembers: { security: ['alice@example.com', 'bob@example.com'], dba: ['alice@example.com', 'bob@example.com'] },
+    });
+    expect(unreachableNow(record)).toBeUndefined();
+    expect(unreachableNow({ ...record, creator: creator('alice@example.com') })).toMatch(
+      /with distinct approvers for every requirement \(plangate:distinctApproversAcrossRules\) too few people other than/,
+    );
+  });
+
+  test('an auto-approved or decided-by-rule request has no quorum to lose', () => {
+    const auto = { ...review(), policy: { autoApproved: true, requiredApprovals: 0, rule: 'LOW risk is within plangate:autoApproveUpTo (LOW)' } };
+    expect(unreachableNow(open({ review: auto, selfApprover: 'bob@example.com', creator: creator('alice@example.com') }))).toBeUndefined();
   });
 });

@@ -75,6 +75,15 @@ describe('state machine', () => {
     expect(states.ExpireApproval).toMatchObject({ Next: 'Outcome: Expired' });
   });
 
+  test('a wait failed as PlanDeniedError (PlanCreated: the plan creator, known late, leaves too few approvers) ends the run DENIED, whichever wait it is', () => {
+    for (const task of ['RequestApproval', 'RemindApprovers']) {
+      expect({ task, catches: states[task]!.Catch }).toEqual({
+        task,
+        catches: expect.arrayContaining([{ ErrorEquals: ['PlanDeniedError'], ResultPath: '$.error', Next: 'Outcome: Denied' }]),
+      });
+    }
+  });
+
   test('auto-approval is a branch the rules choose, with no task token: nobody is asked', () => {
     expect(states['Auto-approve?']).toMatchObject({
       Choices: [{ Variable: '$.review.policy.autoApproved', BooleanEquals: true, Next: 'AutoApprove' }],

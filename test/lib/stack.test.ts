@@ -108,7 +108,7 @@ describe('least privilege', () => {
       expect(serviceCatalog(role)).toEqual([]);
   });
 
-  test('only the approval API, AwaitRecord and RunActions may complete tasks, on this state machine; only RunActions may fail one (a cancellation)', () => {
+  test('only the approval API, AwaitRecord and RunActions may complete tasks, on this state machine; only RunActions (a cancellation) and PlanCreated (a request its creator leaves unapprovable) may fail one', () => {
     const stateActions = resourcesOf('AWS::IAM::Policy').flatMap(([id, p]) =>
       (p.Properties as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }).PolicyDocument.Statement.filter((s) =>
         [s.Action].flat().some((a) => a.startsWith('states:Send')),
@@ -128,6 +128,11 @@ describe('least privilege', () => {
       {
         id: expect.stringMatching(/^WorkflowRunActionsCompletesTasks/),
         action: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+        resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) },
+      },
+      {
+        id: expect.stringMatching(/^WorkflowPlanCreatedRoleDefaultPolicy/),
+        action: 'states:SendTaskFailure',
         resource: { Ref: expect.stringMatching(/^WorkflowStateMachine/) },
       },
     ]);

@@ -181,6 +181,26 @@ export class ApprovalStore {
   }
 
   /**
+   * Closes an open request that nobody may approve any more (its creator, known only now, counts for nothing): CLOSED,
+   * and its wait's token taken in the same write, so no decision can count after it. Returns the record as it was,
+   * with the token of the wait to fail, or undefined when it is no longer open or its wait is between two tasks.
+   */
+  async closeUnreachable(planId: string, executionArn: string): Promise<ApprovalRecord | undefined> {
+    return this.updated(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: planKey(planId) },
+        UpdateExpression: 'SET #status = :closed REMOVE taskToken',
+        ConditionExpression:
+          'executionArn = :executionArn AND #status = :pending AND attribute_not_exists(outcome) AND attribute_exists(taskToken) AND attribute_exists(creator)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':closed': 'CLOSED', ':pending': 'PENDING', ':executionArn': executionArn },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+  }
+
+  /**
    * One run's record for a plan: the current one while that run owns the plan, otherwise the copy kept when a new
    * run claimed it.
    */

@@ -1,4 +1,5 @@
 import type { ResourceChange } from '@aws-sdk/client-service-catalog';
+import type { ApprovalRecord } from '../contracts/approval-record';
 import type { Approver } from '../contracts/approver';
 import { FREEZE_RULE } from '../contracts/calendar-policy';
 import { ANY_APPROVER, type ApprovalPolicyConfig, type ApprovalRule, FLOOR_RULE, type Groups } from '../contracts/policies';
@@ -169,6 +170,35 @@ function describeMatch(change: ResourceChange): string {
   const replacing = { TRUE: ' (replacement)', CONDITIONAL: ' (may be replaced)' }[change.Replacement?.toUpperCase() ?? ''] ?? '';
   const action = ACTION_WORDS[change.Action ?? ''] ?? (change.Action ?? 'changed').toLowerCase();
   return oneLine(`${change.ResourceType ?? '(unknown type)'} ${change.LogicalResourceId ?? '(unnamed)'} ${action}${replacing}`);
+}
+
+/**
+ * Why an open request can no longer be approved by anyone, once the plan's creator is known (CloudTrail's record
+ * arrived after the review, so the review could not leave them out): the requirement its other approvers cannot meet,
+ * in words, or undefined while some set of them still can. A group the record does not list members for is taken as
+ * reachable (the request waits, as before), and an Identity Center group can only shrink its listed members, so
+ * "unreachable" here is certain.
+ */
+export function unreachableNow(
+  record: Pick<ApprovalRecord, 'review' | 'approvers' | 'groupMembers' | 'requiredApprovals' | 'selfApprover' | 'creator'>,
+): string | undefined {
+  const policy = record.review.policy;
+  if (!policy || policy.autoApproved) return undefined;
+  const excluded = [record.selfApprover, record.creator?.approverEmail].filter((e): e is string => Boolean(e)).map((e) => e.toLowerCase());
+  const listed = (group: string) => (group === ANY_APPROVER ? record.approvers.map((a) => a.email) : record.groupMembers?.[group]);
+  const eligible = (group: string) => (listed(group) ?? []).map((e) => e.toLowerCase()).filter((e) => !excluded.includes(e));
+  const requirements = (
+    policy.requirements ?? [{ rule: FLOOR_RULE, group: ANY_APPROVER, count: record.requiredApprovals ?? policy.requiredApprovals, stage: 1 }]
+  ).filter((r) => listed(r.group) !== undefined);
+  const unreachable = unreachableRequirement(requirements, eligible, policy.distinctApprovers ?? false);
+  if (!unreachable) return undefined;
+  const { rule, group, count } = unreachable;
+  const others = eligible(group).length;
+  const who = `the requester and the plan's creator (${[...new Set(excluded)].join(', ')})`;
+  const needs = `${rule} needs ${count} approval${count === 1 ? '' : 's'} from ${group === ANY_APPROVER ? 'the approvers' : `group ${group}`}`;
+  return others < count
+    ? `${needs}, but only ${others} of them other than ${who} may approve`
+    : `${needs}, and with distinct approvers for every requirement (plangate:distinctApproversAcrossRules) too few people other than ${who} remain for all of them`;
 }
 
 /**
