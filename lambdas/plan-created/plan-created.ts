@@ -21,7 +21,7 @@ import * as z from '../shared/contracts/zod';
 import { approverWhoRequested, waitingOn } from '../shared/domain/approvers';
 import { describeProgress, planTitle, snsSubject } from '../shared/domain/describe';
 import { hubForEvent, isAllowed, isSpoke, scopedId } from '../shared/domain/plan-location';
-import { unreachableNow } from '../shared/domain/rules';
+import { unapprovableCause, unreachableNow } from '../shared/domain/rules';
 import { untrusted } from '../shared/domain/text';
 import { logger } from '../shared/runtime/logger';
 import { countDroppedEvent } from '../shared/runtime/metrics';
@@ -112,11 +112,12 @@ async function denyIfUnreachable(store: ApprovalStore, planRef: string, record: 
   if (!reason) return undefined;
   const closed = await store.closeUnreachable(planRef, record.executionArn);
   if (!closed?.taskToken) return undefined;
-  const cause = `Plan ${planTitle(record.review)} cannot be approved any more: ${reason}`;
+  const cause = unapprovableCause(record, reason);
   try {
     await stepFunctions.send(new SendTaskFailureCommand({ taskToken: closed.taskToken, error: 'PlanDeniedError', cause }));
   } catch (error) {
-    // The wait ended meanwhile (it expired): that ending closes the run, as EXPIRED.
+    // The first wait timed out meanwhile: the reminder's wait, finding the request closed, ends DENIED itself
+    // (RequestApproval), or, without a reminder, the run ends EXPIRED.
     if (isEndedTaskError(error)) return undefined;
     throw error;
   }

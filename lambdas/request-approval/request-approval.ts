@@ -8,6 +8,7 @@ import {
   type EnvironmentOf,
   GROUPS,
 } from '../shared/contracts/environment';
+import { PlanDeniedError } from '../shared/contracts/errors';
 import { parseInput } from '../shared/contracts/parse-input';
 import type { Groups } from '../shared/contracts/policies';
 import { type ApprovalPolicy, executionArnSchema, reviewedPlanSchema } from '../shared/contracts/steps';
@@ -15,6 +16,7 @@ import * as z from '../shared/contracts/zod';
 import { describeProgress } from '../shared/domain/describe';
 import { planRefOf } from '../shared/domain/plan-location';
 import { groupsOf, progressOf, recordProgress } from '../shared/domain/quorum';
+import { unapprovableCause, unreachableNow } from '../shared/domain/rules';
 import { logger } from '../shared/runtime/logger';
 import { announceEmergency } from '../shared/services/announce-emergency';
 import { type Ask, approversAsked, postRequestToSlack, requirementsText, sendLinks, stillToApprove } from '../shared/services/ask-approvers';
@@ -87,6 +89,10 @@ async function remind(store: ApprovalStore, env: RequestApprovalEnv, { taskToken
   const now = new Date();
   const record = await store.rearm(planRefOf(review, executionArn), executionArn, taskToken, now.toISOString());
   if (!record) throw new Error(`Plan ${review.planId} has no open approval owned by run ${executionArn}`);
+  // PlanCreated closed the request as the first task timed out (its creator, known late, leaves too few approvers):
+  // this wait ends as that one would have.
+  if (record.status === 'CLOSED')
+    throw new PlanDeniedError(unapprovableCause(record, unreachableNow(record) ?? "the plan's creator may not approve it"));
   // A decision is on its way to the first task, which has timed out: the approval API retries it on this one.
   if (record.status !== 'PENDING') return;
   const missing = stillToApprove(record, approversAsked(recordProgress(record), env.APPROVERS, env.GROUPS));

@@ -198,6 +198,23 @@ describe('the reminder (the second approval task)', () => {
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
   });
 
+  test('a request PlanCreated closed as the first wait timed out (Carol requested, Alice created it: only Bob is left of two): this wait ends DENIED, asking nobody', async () => {
+    const creator = {
+      arn: 'arn:aws:sts::1:assumed-role/Dev/alice',
+      approverEmail: 'alice@example.com',
+      verifiedBy: 'cloudtrail',
+      eventId: 'e',
+      eventTime: 't',
+    };
+    ddb.on(UpdateCommand).resolves({ Attributes: record({ status: 'CLOSED', creator, approvals: [], approverEmails: [] }) });
+    await expect(remind()).rejects.toMatchObject({
+      name: 'PlanDeniedError',
+      message:
+        "Plan orders-update (plan-abc) cannot be approved any more: plangate:requiredApprovals needs 2 approvals from the approvers, but only 1 of them other than the requester and the plan's creator (carol@example.com, alice@example.com) may approve",
+    });
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
+  });
+
   test('fails, naming the plan and run, when the run does not own an open approval', async () => {
     ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
     await expect(remind()).rejects.toThrow('Plan plan-abc has no open approval owned by run arn:aws:states:us-east-1:1:execution:sm:run-1');

@@ -5,6 +5,7 @@ import { FREEZE_RULE } from '../contracts/calendar-policy';
 import { ANY_APPROVER, type ApprovalPolicyConfig, type ApprovalRule, FLOOR_RULE, type Groups } from '../contracts/policies';
 import type { ApprovalPolicy, ApprovalRules, Creator, Requirement, RiskLevel } from '../contracts/steps';
 import { approverWhoRequested } from './approvers';
+import { planTitle } from './describe';
 import { maxMatching } from './quorum';
 import { matchesType, riskRank } from './risk';
 import { clip, oneLine } from './text';
@@ -200,6 +201,10 @@ export function unreachableNow(
     ? `${needs}, but only ${others} of them other than ${who} may approve`
     : `${needs}, and with distinct approvers for every requirement (plangate:distinctApproversAcrossRules) too few people other than ${who} remain for all of them`;
 }
+
+/** Why a request unreachableNow found ends DENIED, as the run's cause and the outcome's reason. */
+export const unapprovableCause = (record: Pick<ApprovalRecord, 'review'>, reason: string) =>
+  `Plan ${planTitle(record.review)} cannot be approved any more: ${reason}`;
 
 /**
  * The first requirement no approvers could meet: too few eligible members in its group, or, with distinct approvers,
