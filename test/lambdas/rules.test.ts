@@ -144,7 +144,7 @@ describe('a request whose plan creator becomes known after review (unreachableNo
     const withGroup = (groupMembers: Record<string, string[]> | undefined) =>
       open({ review: { ...review(), policy }, groupMembers, creator: creator('Alice@Example.com') });
     expect(unreachableNow(withGroup({ security: ['alice@example.com'] }))).toBe(
-      "iam-changes needs 1 approval from group security, but only 0 of them other than the requester and the plan's creator (alice@example.com) may approve",
+      "iam-changes needs 1 approval from group security, but only 0 of them other than the plan's creator (alice@example.com) may approve",
     );
     expect(unreachableNow(withGroup({ security: ['alice@example.com', 'bob@example.com'] }))).toBeUndefined();
     expect(unreachableNow(withGroup(undefined))).toBeUndefined();

@@ -195,7 +195,11 @@ export function unreachableNow(
   if (!unreachable) return undefined;
   const { rule, group, count } = unreachable;
   const others = eligible(group).length;
-  const who = `the requester and the plan's creator (${[...new Set(excluded)].join(', ')})`;
+  const names = [...new Set(excluded)];
+  const who =
+    names.length === 2
+      ? `the requester and the plan's creator (${names.join(', ')})`
+      : `${record.creator?.approverEmail ? "the plan's creator" : 'the requester'} (${names.join(', ')})`;
   const needs = `${rule} needs ${count} approval${count === 1 ? '' : 's'} from ${group === ANY_APPROVER ? 'the approvers' : `group ${group}`}`;
   return others < count
     ? `${needs}, but only ${others} of them other than ${who} may approve`
