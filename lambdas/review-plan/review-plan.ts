@@ -1,7 +1,7 @@
 import { ApprovalStore } from '../shared/adapters/approval-store';
 import { dynamo } from '../shared/adapters/clients/dynamodb';
 import { serviceCatalogAt } from '../shared/adapters/clients/service-catalog';
-import { describePlan } from '../shared/adapters/plans';
+import { describePlan, productNames } from '../shared/adapters/plans';
 import { readSsmCalendars } from '../shared/adapters/ssm-calendars';
 import {
   APPROVAL_POLICY,
@@ -95,7 +95,9 @@ async function review(event: unknown, env: ReviewPlanEnv): Promise<ReviewResult>
   const { input, executionArn, hub, location } = parseRequest(event, env);
   const acceptLanguage = input.acceptLanguage ?? env.DEFAULT_ACCEPT_LANGUAGE;
   const client = await serviceCatalogAt(location, hub, executionArn);
-  const { plan, resourceChanges } = await describePlan(client, input.planId, acceptLanguage);
+  const described = await describePlan(client, input.planId, acceptLanguage);
+  const { resourceChanges } = described;
+  const plan = { ...described.plan, ...(await productNames(client, described.plan, acceptLanguage)) };
   logger.info('Plan described', { planId: plan.planId, status: plan.status, changes: resourceChanges.length, accountId: location?.accountId });
 
   const result: ReviewResult = {

@@ -1,4 +1,5 @@
 import {
+  DescribeProductAsAdminCommand,
   DescribeProvisionedProductPlanCommand,
   ExecuteProvisionedProductPlanCommand,
   InvalidStateException,
@@ -49,6 +50,17 @@ test('executes an approved plan with a token derived from the run and the plan',
     IdempotencyToken: idempotencyToken(run, 'plan-abc'),
   });
   expect(result).toMatchObject({ recordId: 'rec-1', recordStatus: 'CREATED', idempotencyToken: idempotencyToken(run, 'plan-abc') });
+});
+
+test('checks the plan again without asking for its product’s name (a decoration of the review its role may not ask for)', async () => {
+  planNow('CREATE_SUCCESS');
+  sc.on(DescribeProvisionedProductPlanCommand).resolves({
+    ProvisionedProductPlanDetails: { PlanId: 'plan-abc', Status: 'CREATE_SUCCESS', ProductId: 'prod-5ejdthn2xkq6a', ProvisioningArtifactId: 'pa-1' },
+    ResourceChanges: approvedChanges,
+  });
+  await executePlan(event, env);
+  expect(sc).toHaveReceivedCommand(ExecuteProvisionedProductPlanCommand);
+  expect(sc).not.toHaveReceivedCommand(DescribeProductAsAdminCommand);
 });
 
 test('writes the IdempotencyToken onto this run’s approved record before executing, for the audit trail', async () => {

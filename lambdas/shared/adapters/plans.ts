@@ -36,16 +36,16 @@ export async function describePlan(client: ServiceCatalogClient, planId: string,
     resourceChanges.push(...(page.ResourceChanges ?? []));
     pageToken = page.NextPageToken ?? undefined;
   } while (pageToken);
-  const plan = toPlanSummary(planId, first);
-  return { plan: { ...plan, ...(await productNames(client, plan, acceptLanguage)) }, resourceChanges };
+  return { plan: toPlanSummary(planId, first), resourceChanges };
 }
 
 /**
  * The product's and its version's names, for approvers who know them by name rather than by id (DescribeProductAsAdmin
  * answers both). Only a decoration, never worth a retry of the review: any error (a product PlanGate may not describe,
- * one gone, a throttled call) leaves the ids alone.
+ * one gone, a throttled call) leaves the ids alone. The review asks; ExecutePlan's check of the plan does not (its role
+ * may not, and nothing there shows names).
  */
-async function productNames(client: ServiceCatalogClient, plan: PlanSummary, acceptLanguage: AcceptLanguage) {
+export async function productNames(client: ServiceCatalogClient, plan: PlanSummary, acceptLanguage: AcceptLanguage) {
   if (!plan.productId) return {};
   try {
     const product = await client.send(new DescribeProductAsAdminCommand({ Id: plan.productId, AcceptLanguage: acceptLanguage }));
