@@ -293,7 +293,47 @@ describe('the product’s and its version’s names (issue 25), for approvers wh
     expect(result.plan).toMatchObject({ productId: 'prod-5ejdthn2xkq6a', productName: 'Orders service', provisioningArtifactName: 'v2.4.0' });
   });
 
+  test('a burst of reviews of one product asks once for five minutes; a version not among those kept, or a later review, asks again', async () => {
+    const product = (version: string) => ({
+      ProductViewDetail: { ProductViewSummary: { Name: 'Billing service' } },
+      ProvisioningArtifactSummaries: [{ Id: 'pa-billing-1', Name: version }],
+    });
+    const plan = (artifact: string) =>
+      sc.on(DescribeProvisionedProductPlanCommand).resolves({
+        ProvisionedProductPlanDetails: { ...withProduct, ProductId: 'prod-billing', ProvisioningArtifactId: artifact },
+        ResourceChanges: [],
+      });
+    const asked = () => sc.commandCalls(DescribeProductAsAdminCommand, { Id: 'prod-billing' }).length;
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(Date.parse('2026-12-02T10:00:00Z'));
+    try {
+      plan('pa-billing-1');
+      sc.on(DescribeProductAsAdminCommand, { Id: 'prod-billing' }).resolves(product('v1.0'));
+      for (let i = 0; i < 3; i++) expect((await review()).plan).toMatchObject({ productName: 'Billing service', provisioningArtifactName: 'v1.0' });
+      expect(asked()).toBe(1);
+
+      // A version published since: asked again, and named.
+      plan('pa-billing-2');
+      sc.on(DescribeProductAsAdminCommand, { Id: 'prod-billing' }).resolves({
+        ...product('v1.0'),
+        ProvisioningArtifactSummaries: [...product('v1.0').ProvisioningArtifactSummaries, { Id: 'pa-billing-2', Name: 'v2.0' }],
+      });
+      expect((await review()).plan).toMatchObject({ provisioningArtifactName: 'v2.0' });
+      expect(asked()).toBe(2);
+
+      clock.mockReturnValue(Date.parse('2026-12-02T10:05:00Z'));
+      await review();
+      expect(asked()).toBe(3);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   test('a product PlanGate may not describe, one gone, or a throttled call leaves the ids alone, and the review goes on', async () => {
+    // Another product than the other tests', whose names this container keeps.
+    sc.on(DescribeProvisionedProductPlanCommand).resolves({
+      ProvisionedProductPlanDetails: { ...withProduct, ProductId: 'prod-unnamed' },
+      ResourceChanges: [],
+    });
     for (const error of [
       new ServiceCatalogServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {} }),
       new ResourceNotFoundException({ message: 'gone', $metadata: {} }),
@@ -301,7 +341,7 @@ describe('the product’s and its version’s names (issue 25), for approvers wh
     ]) {
       sc.on(DescribeProductAsAdminCommand).rejects(error);
       const result = await review();
-      expect(result.plan).toMatchObject({ productId: 'prod-5ejdthn2xkq6a' });
+      expect(result.plan).toMatchObject({ productId: 'prod-unnamed' });
       expect(result.plan).not.toHaveProperty('productName');
     }
   });

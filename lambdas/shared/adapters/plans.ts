@@ -39,22 +39,45 @@ export async function describePlan(client: ServiceCatalogClient, planId: string,
   return { plan: toPlanSummary(planId, first), resourceChanges };
 }
 
+/** How long a container keeps a product's names: a burst of reviews of one product asks Service Catalog once. */
+const PRODUCT_NAMES_TTL_MS = 5 * 60_000;
+
+interface Names {
+  at: number;
+  productName?: string;
+  /** Every version's name, by id, as DescribeProductAsAdmin listed them. */
+  versions: Map<string, string>;
+}
+/** Per client (a spoke's is another account's view), then per product and language. */
+const namesKept = new WeakMap<ServiceCatalogClient, Map<string, Names>>();
+
 /**
  * The product's and its version's names, for approvers who know them by name rather than by id (DescribeProductAsAdmin
  * answers both). Only a decoration, never worth a retry of the review: any error (a product PlanGate may not describe,
- * one gone, a throttled call) leaves the ids alone. The review asks; ExecutePlan's check of the plan does not (its role
- * may not, and nothing there shows names).
+ * one gone, a throttled call) leaves the ids alone. Kept for PRODUCT_NAMES_TTL_MS (a renamed product shows its old name
+ * that long), unless the plan's version is not among those kept. The review asks; ExecutePlan's check of the plan does
+ * not (its role may not, and nothing there shows names).
  */
-export async function productNames(client: ServiceCatalogClient, plan: PlanSummary, acceptLanguage: AcceptLanguage) {
+export async function productNames(client: ServiceCatalogClient, plan: PlanSummary, acceptLanguage: AcceptLanguage, now = Date.now()) {
   if (!plan.productId) return {};
-  try {
-    const product = await client.send(new DescribeProductAsAdminCommand({ Id: plan.productId, AcceptLanguage: acceptLanguage }));
-    const name = product.ProductViewDetail?.ProductViewSummary?.Name;
-    const version = product.ProvisioningArtifactSummaries?.find((a) => a.Id === plan.provisioningArtifactId)?.Name;
-    return { ...(name ? { productName: clip(name, 200) } : {}), ...(version ? { provisioningArtifactName: clip(version, 200) } : {}) };
-  } catch {
-    return {};
+  const kept = namesKept.get(client) ?? new Map<string, Names>();
+  namesKept.set(client, kept);
+  const key = `${plan.productId} ${acceptLanguage}`;
+  let names = kept.get(key);
+  const stale = !names || now - names.at >= PRODUCT_NAMES_TTL_MS || (plan.provisioningArtifactId && !names.versions.has(plan.provisioningArtifactId));
+  if (stale) {
+    try {
+      const product = await client.send(new DescribeProductAsAdminCommand({ Id: plan.productId, AcceptLanguage: acceptLanguage }));
+      const versions = new Map((product.ProvisioningArtifactSummaries ?? []).flatMap((a) => (a.Id && a.Name ? [[a.Id, a.Name] as const] : [])));
+      names = { at: now, productName: product.ProductViewDetail?.ProductViewSummary?.Name, versions };
+      kept.set(key, names);
+    } catch {
+      return {};
+    }
   }
+  const productName = names?.productName;
+  const version = plan.provisioningArtifactId && names?.versions.get(plan.provisioningArtifactId);
+  return { ...(productName ? { productName: clip(productName, 200) } : {}), ...(version ? { provisioningArtifactName: clip(version, 200) } : {}) };
 }
 
 async function describePage(client: ServiceCatalogClient, planId: string, acceptLanguage: AcceptLanguage, pageToken: string | undefined) {
