@@ -93,9 +93,10 @@ export async function planCreated(
     const finding = creatorFinding(record, stands, applied?.voided ?? []);
     if (finding) await tellApprovers(record, stands, denied ? `${finding} ${denied}` : finding, env);
   }
-  // No new request right after denying one: the approvers were just told why, and a run the creator starts next knows
-  // them as the creator (CREATOR#). Otherwise the new run would race the denied one's closing for the plan.
-  if (denied) return { planId, creator: stands };
+  // No new request right after denying one, nor when the event comes again (EventBridge delivers at least once): the
+  // approvers were told why, and a run the creator starts next knows them as the creator (CREATOR#). Otherwise the new
+  // run would race the denied one's closing for the plan.
+  if (denied || (record && deniedForItsCreator(record))) return { planId, creator: stands };
   const input: RunInput = { planId, ...(spoke ? { accountId: account, region } : {}), requestedBy: stands.arn };
   const executionArn = await startRun(input, stands, env.STATE_MACHINE_ARN);
   return { planId, creator: stands, executionArn };
@@ -124,6 +125,13 @@ async function denyIfUnreachable(store: ApprovalStore, planRef: string, record: 
   logger.warn('Request closed: its quorum is unreachable without the plan creator', { planId: record.planId, reason });
   return `Nobody else may approve it now (${reason}), so its run ends DENIED.`;
 }
+
+/**
+ * A request closed because of its plan's creator: by denyIfUnreachable (CLOSED, before its run closes it) or as its
+ * run ended DENIED (here, or at ExecutePlan, whose quorum needed the creator).
+ */
+const deniedForItsCreator = (record: ApprovalRecord) =>
+  record.creator !== undefined && (record.outcome ? record.outcome.outcome === 'DENIED' : record.status === 'CLOSED');
 
 /** An event PlanGate does not act on: logged and counted (DroppedEvents), never an error EventBridge would retry. */
 function drop(reason: DropReason, about: Record<string, unknown>): { dropped: DropReason } {

@@ -133,6 +133,22 @@ describe('PlanCreated', () => {
       expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
     });
 
+    test('the same CloudTrail event again, after the request was closed (or its run ended DENIED): no second request either', async () => {
+      for (const closed of [
+        { ...waiting, status: 'CLOSED', creator },
+        { ...waiting, status: 'CLOSED', creator, outcome: { outcome: 'DENIED', reason: cause, finishedAt: '2026-11-22T10:02:00.000Z' } },
+      ]) {
+        ddb.on(GetCommand, { Key: { pk: 'PLAN#plan-abc' } }).resolves({ Item: closed });
+        ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'c', $metadata: {} }));
+        ddb
+          .on(GetCommand, { Key: { pk: 'CREATOR#plan-abc' } })
+          .resolves({ Item: { pk: 'CREATOR#plan-abc', planId: 'plan-abc', creator, recordedAt: 't' } });
+        await expect(planCreated(cloudTrail(), env)).resolves.toEqual({ planId: 'plan-abc', creator });
+      }
+      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+      expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
+    });
+
     test('a decision or an expiry got there first (the write’s condition fails): no wait is failed, nobody told it ends DENIED', async () => {
       ddb
         .on(UpdateCommand, { UpdateExpression: 'SET #status = :closed REMOVE taskToken' })
